@@ -1,0 +1,182 @@
+// Package trace defines the events synack records: every segment a host sends
+// or receives, every state change, every timer, and what the simulated link
+// did to each packet. A nil Recorder records nothing. Events carry the time
+// their producer was handed; the core never reads a clock.
+package trace
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/wire"
+)
+
+// Kind says what an Event is.
+type Kind uint8
+
+const (
+	// SegmentOut: Host sent Seg on the connection Local<->Remote.
+	// Retransmit marks a segment sent again; Reason says why (e.g. "RTO").
+	SegmentOut Kind = iota + 1
+	// SegmentIn: Host received Seg and handed it to TCP.
+	SegmentIn
+	// State: the connection Local<->Remote on Host moved From -> To.
+	State
+	// TimerSet: Host armed Timer to fire at Deadline.
+	TimerSet
+	// TimerFired: Host's Timer expired.
+	TimerFired
+	// TimerStop: Host cancelled Timer.
+	TimerStop
+	// LinkSend: the link Host (a link name) accepted packet PacketID from
+	// Local for Remote; Seg is its parsed segment.
+	LinkSend
+	// LinkDeliver: the link delivered packet PacketID to Remote.
+	LinkDeliver
+	// LinkDrop: the link dropped packet PacketID; Reason says why ("loss",
+	// "rule: drop 1st S", "queue full").
+	LinkDrop
+	// LinkDuplicate: the link made a copy of PacketID; the copy is
+	// packet Dup.
+	LinkDuplicate
+	// LinkCorrupt: the link flipped bits in PacketID.
+	LinkCorrupt
+	// LinkHold: the link holds PacketID back (Reason says until when).
+	LinkHold
+	// Drop: Host discarded a received packet or segment; Reason says why
+	// (a bad checksum, an unacceptable segment, no listener...).
+	Drop
+	// Note: anything else worth telling, in Reason (a challenge ACK sent,
+	// a connection refused, cwnd or RTO changes).
+	Note
+)
+
+var kindNames = [...]string{
+	SegmentOut: "out", SegmentIn: "in", State: "state", TimerSet: "timer-set",
+	TimerFired: "timer-fired", TimerStop: "timer-stop", LinkSend: "link-send",
+	LinkDeliver: "link-deliver", LinkDrop: "link-drop", LinkDuplicate: "link-dup",
+	LinkCorrupt: "link-corrupt", LinkHold: "link-hold", Drop: "drop", Note: "note",
+}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+// Event is one thing that happened. Fields that do not apply to a Kind are
+// zero.
+type Event struct {
+	At   clock.Time
+	Kind Kind
+	// Host is the name of the host (or, for Link* events, of the link) that
+	// recorded the event.
+	Host string
+	// Local and Remote name the connection from Host's side; for Link*
+	// events, the sending and receiving endpoints of the packet.
+	Local, Remote netip.AddrPort
+	// Seg is the segment for SegmentOut, SegmentIn, Drop and Link* events.
+	// Its Payload is nil: PayloadLen keeps the length.
+	Seg        wire.Segment
+	PayloadLen int
+	// PacketID identifies a packet on a link; Dup is a duplicate's id.
+	PacketID, Dup uint64
+	// From and To are TCP state names (RFC spelling) for State events.
+	From, To string
+	// Timer names the timer ("retransmit", "time-wait", ...) and Deadline
+	// is when it fires.
+	Timer    string
+	Deadline clock.Time
+	// Retransmit marks a SegmentOut that sends sequence space again.
+	Retransmit bool
+	Reason     string
+}
+
+// SetSegment stores a copy of seg's header in e without keeping its payload.
+func (e *Event) SetSegment(seg *wire.Segment) {
+	e.Seg = *seg
+	e.PayloadLen = len(seg.Payload)
+	e.Seg.Payload = nil
+}
+
+// Delay returns Deadline - At for timer events.
+func (e *Event) Delay() time.Duration { return e.Deadline.Sub(e.At) }
+
+// String prints the event on one line, for logs and test failures.
+func (e *Event) String() string {
+	head := fmt.Sprintf("%v %s %s", e.At, e.Host, e.Kind)
+	switch e.Kind {
+	case SegmentOut, SegmentIn, Drop, LinkSend, LinkDeliver, LinkDrop, LinkDuplicate, LinkCorrupt, LinkHold:
+		s := e.Seg
+		s.Payload = make([]byte, e.PayloadLen)
+		line := head
+		if e.PacketID != 0 {
+			line += fmt.Sprintf(" #%d", e.PacketID)
+		}
+		line += " " + e.Local.String() + ">" + e.Remote.String() + " " + s.String()
+		if e.Retransmit {
+			line += " [retransmit]"
+		}
+		if e.Reason != "" {
+			line += " (" + e.Reason + ")"
+		}
+		return line
+	case State:
+		return fmt.Sprintf("%s %s>%s %s -> %s", head, e.Local, e.Remote, e.From, e.To)
+	case TimerSet:
+		return fmt.Sprintf("%s %s at %v", head, e.Timer, e.Deadline)
+	case TimerFired, TimerStop:
+		return head + " " + e.Timer
+	default:
+		return head + " " + e.Reason
+	}
+}
+
+// Recorder receives events. Implementations must copy what they keep: the
+// caller may reuse the Event after Record returns.
+type Recorder interface {
+	Record(e *Event)
+}
+
+// Log is a Recorder that keeps every event in order.
+type Log struct {
+	Events []Event
+}
+
+// Record appends a copy of e.
+func (l *Log) Record(e *Event) { l.Events = append(l.Events, *e) }
+
+// Func adapts a function to a Recorder.
+type Func func(e *Event)
+
+// Record calls f(e).
+func (f Func) Record(e *Event) { f(e) }
+
+// Tee returns a Recorder that records to each non-nil recorder in turn, or
+// nil if there are none.
+func Tee(rs ...Recorder) Recorder {
+	var out multi
+	for _, r := range rs {
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		return out[0]
+	}
+	return out
+}
+
+type multi []Recorder
+
+func (m multi) Record(e *Event) {
+	for _, r := range m {
+		r.Record(e)
+	}
+}
