@@ -1,0 +1,256 @@
+package stack
+
+import (
+	"net/netip"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/tcp"
+	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/wire"
+)
+
+// Input hands the stack one IPv4 packet from its link. The packet is only
+// read during the call.
+func (s *Stack) Input(now clock.Time, pkt []byte) {
+	p, err := wire.ParsePacket(pkt)
+	if err != nil {
+		// A packet that is not a well-formed TCP/IPv4 packet for us is
+		// counted in InErrs when it got as far as TCP (as Linux's
+		// TCP_MIB_INERRS counts checksum and header errors).
+		s.ctr.InSegs++
+		s.ctr.InErrs++
+		s.record(&trace.Event{At: now, Kind: trace.Drop, Reason: err.Error()})
+		return
+	}
+	seg := &p.TCP
+	t := tcp.Tuple{
+		Local:  netip.AddrPortFrom(p.IP.Dst, seg.DstPort),
+		Remote: netip.AddrPortFrom(p.IP.Src, seg.SrcPort),
+	}
+	if p.IP.Dst != s.cfg.Addr {
+		s.recordSeg(now, trace.Drop, t, seg, "not addressed to this host")
+		return
+	}
+	s.ctr.InSegs++
+	s.recordSeg(now, trace.SegmentIn, t, seg, "")
+	if e := s.conns[t]; e != nil {
+		s.step(now, e, func() { e.conn.Input(now, seg) })
+		return
+	}
+	if l := s.listeners[t.Local.Port()]; l != nil && seg.Flags&(wire.SYN|wire.ACK|wire.RST) == wire.SYN {
+		if l.pending >= l.backlog {
+			s.ctr.ListenOverflows++
+			s.recordSeg(now, trace.Drop, t, seg, "listen backlog full")
+			return
+		}
+		c := tcp.NewPassive(s.cfg.TCP, t, tcp.ISN(s.cfg.ISNKey, t, now))
+		e := &entry{conn: c, listener: l, state: tcp.Listen}
+		l.pending++
+		s.add(e)
+		s.step(now, e, func() { c.Input(now, seg) })
+		return
+	}
+	// No connection: RFC 9293 §3.10.7.1 (CLOSED) for a closed port, and for
+	// a listening port the LISTEN rules of §3.10.7.2, which answer an ACK
+	// the same way and ignore an RST.
+	if rst, ok := tcp.ResetFor(seg); ok {
+		if _, listening := s.listeners[t.Local.Port()]; listening && seg.Flags&wire.ACK == 0 {
+			s.recordSeg(now, trace.Drop, t, seg, "no ACK or SYN for a listener")
+			return
+		}
+		s.note(now, t, "no connection: answered with RST")
+		s.sendRaw(now, t, &rst)
+		return
+	}
+	s.recordSeg(now, trace.Drop, t, seg, "RST for no connection")
+}
+
+func (s *Stack) recordSeg(now clock.Time, k trace.Kind, t tcp.Tuple, seg *wire.Segment, why string) {
+	if s.cfg.Recorder == nil {
+		return
+	}
+	e := trace.Event{At: now, Kind: k, Local: t.Local, Remote: t.Remote, Reason: why}
+	e.SetSegment(seg)
+	s.record(&e)
+}
+
+func (s *Stack) note(now clock.Time, t tcp.Tuple, what string) {
+	if s.cfg.Recorder != nil {
+		s.record(&trace.Event{At: now, Kind: trace.Note, Local: t.Local, Remote: t.Remote, Reason: what})
+	}
+}
+
+// step runs f, a call into e's connection, then brings the stack's view up
+// to date: counters for the state changes f caused, the listener's accept
+// queue, and removal of a finished TCB (after its last output).
+func (s *Stack) step(now clock.Time, e *entry, f func()) {
+	f()
+	s.observe(now, e)
+}
+
+func (s *Stack) observe(now clock.Time, e *entry) {
+	c := e.conn
+	before, after := e.state, c.State()
+	if before != after {
+		e.state = after
+		switch {
+		case before == tcp.Listen && after == tcp.SynReceived:
+			s.ctr.PassiveOpens++
+		case (before == tcp.SynSent || before == tcp.SynReceived) && (after == tcp.Closed || after == tcp.Listen):
+			s.ctr.AttemptFails++
+		case (before == tcp.Established || before == tcp.CloseWait) && after == tcp.Closed:
+			s.ctr.EstabResets++
+		}
+	}
+	if l := e.listener; l != nil && !e.queued && after != tcp.SynReceived && after != tcp.Listen && after != tcp.Closed {
+		// Established (or further, if the peer already sent its FIN): ready
+		// for Accept.
+		e.queued = true
+		l.queue = append(l.queue, c)
+	}
+}
+
+// Write, Read, Close and Abort are the user calls of RFC 9293 §3.10 on a
+// connection of this stack; going through the stack keeps its counters and
+// queues right.
+
+// Write queues data on c.
+func (s *Stack) Write(now clock.Time, c *tcp.Conn, p []byte) (int, error) {
+	var n int
+	var err error
+	s.call(now, c, func() { n, err = c.Write(now, p) })
+	return n, err
+}
+
+// Read reads received data from c.
+func (s *Stack) Read(now clock.Time, c *tcp.Conn, p []byte) int {
+	var n int
+	s.call(now, c, func() { n = c.Read(now, p) })
+	return n
+}
+
+// Close is CLOSE on c: a FIN follows the queued data.
+func (s *Stack) Close(now clock.Time, c *tcp.Conn) error {
+	var err error
+	s.call(now, c, func() { err = c.Close(now) })
+	return err
+}
+
+// Abort is ABORT on c: RST if synchronized, and the TCB is deleted.
+func (s *Stack) Abort(now clock.Time, c *tcp.Conn) {
+	s.call(now, c, func() { c.Abort(now) })
+}
+
+func (s *Stack) call(now clock.Time, c *tcp.Conn, f func()) {
+	if e := s.conns[c.Tuple()]; e != nil && e.conn == c {
+		s.step(now, e, f)
+		return
+	}
+	f()
+}
+
+// HandleTimeout runs every connection timer due at or before now.
+func (s *Stack) HandleTimeout(now clock.Time) {
+	for _, e := range s.order {
+		if !e.removed && e.conn.NextDeadline() <= now {
+			s.step(now, e, func() { e.conn.HandleTimeout(now) })
+		}
+	}
+}
+
+// NextDeadline returns the earliest timer of any connection.
+func (s *Stack) NextDeadline() clock.Time {
+	d := clock.Never
+	for _, e := range s.order {
+		if !e.removed {
+			d = clock.Min(d, e.conn.NextDeadline())
+		}
+	}
+	return d
+}
+
+// Output builds and hands to emit every packet that is due, connection by
+// connection in creation order, and deletes TCBs that are done. pkt is only
+// valid during the call.
+func (s *Stack) Output(now clock.Time, emit func(pkt []byte)) {
+	s.emitFn, s.curNow = emit, now
+	for _, e := range s.pendingRaw {
+		s.ship(e.t, &e.seg)
+	}
+	s.pendingRaw = s.pendingRaw[:0]
+	live := s.order[:0]
+	for _, e := range s.order {
+		if e.removed {
+			continue
+		}
+		s.cur = e
+		e.conn.Output(now, s.segEmit)
+		s.observe(now, e)
+		if e.conn.Done() {
+			s.remove(e)
+			continue
+		}
+		live = append(live, e)
+	}
+	for i := len(live); i < len(s.order); i++ {
+		s.order[i] = nil
+	}
+	s.order = live
+	s.cur, s.emitFn = nil, nil
+}
+
+func (s *Stack) remove(e *entry) {
+	e.removed = true
+	t := e.conn.Tuple()
+	if s.conns[t] == e {
+		delete(s.conns, t)
+	}
+	if l := e.listener; l != nil {
+		l.pending--
+		if e.queued {
+			for i, c := range l.queue {
+				if c == e.conn {
+					l.queue = append(l.queue[:i], l.queue[i+1:]...)
+					break
+				}
+			}
+		}
+		e.listener = nil
+	}
+}
+
+type rawSeg struct {
+	t   tcp.Tuple
+	seg wire.Segment
+}
+
+// sendRaw queues a segment the stack itself answers with (a RST for no
+// connection); it leaves on the next Output.
+func (s *Stack) sendRaw(now clock.Time, t tcp.Tuple, seg *wire.Segment) {
+	s.recordSeg(now, trace.SegmentOut, t, seg, "")
+	s.ctr.OutSegs++
+	s.ctr.OutRsts++
+	s.pendingRaw = append(s.pendingRaw, rawSeg{t: t, seg: *seg})
+}
+
+func (s *Stack) emitSegment(seg *wire.Segment, retransmit bool) {
+	if retransmit {
+		s.ctr.RetransSegs++
+	} else {
+		s.ctr.OutSegs++
+	}
+	if seg.Flags&wire.RST != 0 {
+		s.ctr.OutRsts++
+	}
+	s.ship(s.cur.conn.Tuple(), seg)
+}
+
+func (s *Stack) ship(t tcp.Tuple, seg *wire.Segment) {
+	s.ipID++
+	p := wire.Packet{
+		IP:  wire.IPv4{ID: s.ipID, DontFragment: true, TTL: 64, Protocol: wire.ProtocolTCP, Src: t.Local.Addr(), Dst: t.Remote.Addr()},
+		TCP: *seg,
+	}
+	s.buf = p.Append(s.buf[:0])
+	s.emitFn(s.buf)
+}

@@ -1,0 +1,105 @@
+package tcp
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gosynack/synack/trace"
+)
+
+// Config holds a connection's policy. The zero value of every field means
+// its default, given beside it.
+type Config struct {
+	// MSS is the largest segment payload we accept, announced in our SYN
+	// (RFC 9293 §3.7.1). Default 1460 (a 1500-byte MTU less 40 bytes of
+	// IPv4 and TCP headers).
+	MSS uint16
+	// RecvBuffer bounds the bytes received but not yet read; it is the
+	// window we offer. Default 65535 (the largest window without window
+	// scaling).
+	RecvBuffer int
+	// SendBuffer bounds the bytes written but not yet acknowledged.
+	// Default 65536.
+	SendBuffer int
+	// MSL is the maximum segment lifetime; TIME-WAIT lasts 2·MSL (RFC 9293
+	// §3.4.2). Default 30 s.
+	MSL time.Duration
+	// SynRetries is how many times a SYN is retransmitted before an active
+	// open gives up with ErrTimeout. Default 6 (as Linux: 1+2+4+...+64 s,
+	// giving up after 127 s).
+	SynRetries int
+	// SynAckRetries is how many times a SYN-ACK is retransmitted before a
+	// half-open connection is freed. Default 5 (as Linux).
+	SynAckRetries int
+	// DataRetries is how many RTO retransmissions of the same data (or FIN)
+	// are made before the connection is given up with ErrTimeout. Default
+	// 15 (as Linux's tcp_retries2).
+	DataRetries int
+	// InitialRTO is the RTO before any RTT sample (RFC 6298 §2.1: 1 s).
+	InitialRTO time.Duration
+	// MinRTO is the floor of the computed RTO. RFC 6298 (2.4) says the RTO
+	// "SHOULD be rounded up to 1 second"; like Linux, we default to 200 ms,
+	// which recovers from loss faster on short paths and is what peers of
+	// a user-space stack expect.
+	MinRTO time.Duration
+	// MaxRTO caps the RTO after backoff (RFC 6298 (2.5) allows a cap of at
+	// least 60 s). Default 120 s (as Linux).
+	MaxRTO time.Duration
+	// ChallengeACKs and ChallengeACKPeriod limit the challenge ACKs sent
+	// (RFC 5961 §7: "in any 5 second window, no more than 10 challenge ACKs
+	// should be sent"). Defaults 10 and 5 s.
+	ChallengeACKs      int
+	ChallengeACKPeriod time.Duration
+	// Host names this side in trace events.
+	Host string
+	// Recorder receives trace events; nil records nothing.
+	Recorder trace.Recorder
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defInt := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.MSS == 0 {
+		c.MSS = 1460
+	}
+	defInt(&c.RecvBuffer, 65535)
+	defInt(&c.SendBuffer, 65536)
+	def(&c.MSL, 30*time.Second)
+	defInt(&c.SynRetries, 6)
+	defInt(&c.SynAckRetries, 5)
+	defInt(&c.DataRetries, 15)
+	def(&c.InitialRTO, time.Second)
+	def(&c.MinRTO, 200*time.Millisecond)
+	def(&c.MaxRTO, 120*time.Second)
+	defInt(&c.ChallengeACKs, 10)
+	def(&c.ChallengeACKPeriod, 5*time.Second)
+	return c
+}
+
+// Validate reports the first impossible setting.
+func (c Config) Validate() error {
+	switch {
+	case c.MSS != 0 && c.MSS < 64:
+		return fmt.Errorf("tcp: MSS %d is below the minimum of 64", c.MSS)
+	case c.RecvBuffer < 0 || c.SendBuffer < 0:
+		return fmt.Errorf("tcp: negative buffer size (recv %d, send %d)", c.RecvBuffer, c.SendBuffer)
+	case c.RecvBuffer > 65535:
+		return fmt.Errorf("tcp: RecvBuffer %d needs window scaling, which is not supported yet (max 65535)", c.RecvBuffer)
+	case c.MSL < 0 || c.InitialRTO < 0 || c.MinRTO < 0 || c.MaxRTO < 0 || c.ChallengeACKPeriod < 0:
+		return fmt.Errorf("tcp: negative duration in config")
+	case c.SynRetries < 0 || c.SynAckRetries < 0 || c.DataRetries < 0 || c.ChallengeACKs < 0:
+		return fmt.Errorf("tcp: negative retry count in config")
+	case c.MaxRTO != 0 && c.MinRTO > c.MaxRTO:
+		return fmt.Errorf("tcp: MinRTO %v exceeds MaxRTO %v", c.MinRTO, c.MaxRTO)
+	}
+	return nil
+}

@@ -1,0 +1,399 @@
+package tcp
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/wire"
+)
+
+// Errors a connection ends with, or user calls return. The Go API maps them
+// onto the net package's errors.
+var (
+	// ErrConnRefused: an active open was answered with RST (RFC 9293
+	// §3.10.7.3: "error: connection refused").
+	ErrConnRefused = errors.New("connection refused")
+	// ErrConnReset: the peer reset a synchronized connection.
+	ErrConnReset = errors.New("connection reset by peer")
+	// ErrTimeout: a SYN, SYN-ACK, data or FIN went unacknowledged through
+	// every retransmission.
+	ErrTimeout = errors.New("connection timed out")
+	// ErrAborted: the local user aborted the connection.
+	ErrAborted = errors.New("connection aborted")
+	// ErrClosing: a SEND or CLOSE after CLOSE (RFC 9293 §3.10.2: "error:
+	// connection closing").
+	ErrClosing = errors.New("connection closing")
+	// ErrClosed: the connection does not exist any more.
+	ErrClosed = errors.New("connection does not exist")
+	// ErrNotConnected: a call that needs a synchronized connection.
+	ErrNotConnected = errors.New("connection not established")
+)
+
+// Stats are a connection's own counters.
+type Stats struct {
+	SegsIn, SegsOut      uint64
+	BytesIn, BytesOut    uint64 // payload bytes, first transmissions only for out
+	Retransmits          uint64 // segments sent again
+	ChallengeACKs        uint64 // RFC 5961 challenge ACKs sent
+	ChallengeACKsLimited uint64 // challenge ACKs suppressed by the rate limit
+	Dropped              uint64 // segments discarded as unacceptable
+}
+
+// Conn is one connection: the transmission control block of RFC 9293 §3.3.1
+// and the state machine around it. Its methods are called by one driver;
+// Input, user calls and HandleTimeout change state, Output emits what is due,
+// NextDeadline says when to call HandleTimeout.
+type Conn struct {
+	cfg     Config
+	tuple   Tuple
+	state   State
+	passive bool // opened from LISTEN (RFC 9293: "initiated with a passive OPEN")
+	done    bool // the TCB may be deleted
+	err     error
+
+	// Send sequence space (RFC 9293 §3.3.1). sndNxt is the next sequence
+	// number to send; after an RTO it moves back to sndUna (go-back-N) while
+	// sndMax keeps the highest sequence number sent, which is what the RFC's
+	// SND.NXT means in acceptability checks.
+	iss, sndUna, sndNxt, sndMax seq.Value
+	sndWnd                      seq.Size
+	maxSndWnd                   seq.Size // MAX.SND.WND, RFC 5961 §5.2
+	sndWL1, sndWL2              seq.Value
+	sndMSS                      int
+	snd                         []byte    // written, not yet acknowledged
+	sndBufSeq                   seq.Value // sequence number of snd[0]
+	finQueued                   bool      // the user called CLOSE
+	finSeq                      seq.Value // the FIN's sequence number, when finQueued
+	cwnd, ssthresh              int
+
+	// Receive sequence space.
+	irs, rcvNxt seq.Value
+	rcv         []byte    // received, not yet read
+	rcvAdvRight seq.Value // right edge of the window we last advertised
+	finRcvd     bool
+
+	// Pending output.
+	ackNow     bool
+	probeDue   bool // a zero-window probe is due
+	synSends   int  // SYNs (or SYN-ACKs) sent in the current state
+	rstPending bool
+	rstSeg     wire.Segment
+
+	// Timers, as deadlines (clock.Never when stopped).
+	rtoAt, timeWaitAt, persistAt clock.Time
+	retries                      int // consecutive RTO expirations
+	persistBackoff               int
+
+	// RTT estimation, RFC 6298.
+	srtt, rttvar, rto time.Duration
+	hasRTT            bool
+	rttTiming         bool
+	rttSeq            seq.Value
+	rttStart          clock.Time
+	synRetransmitted  bool
+
+	// RFC 5961 §7 challenge ACK limit.
+	chalStart clock.Time
+	chalCount int
+
+	stats Stats
+}
+
+// NewActive creates a connection for an active OPEN (RFC 9293 §3.10.1): it is
+// in SYN-SENT and its SYN is due on the next Output.
+func NewActive(cfg Config, t Tuple, iss seq.Value, now clock.Time) *Conn {
+	c := newConn(cfg, t, iss)
+	c.setState(now, SynSent, "active open")
+	return c
+}
+
+// NewPassive creates a connection in LISTEN for one incoming SYN; the stack
+// hands that SYN to Input next. A listener that has no SYN yet is the
+// stack's, not a Conn.
+func NewPassive(cfg Config, t Tuple, iss seq.Value) *Conn {
+	c := newConn(cfg, t, iss)
+	c.state = Listen
+	c.passive = true
+	return c
+}
+
+func newConn(cfg Config, t Tuple, iss seq.Value) *Conn {
+	cfg = cfg.WithDefaults()
+	c := &Conn{
+		cfg:        cfg,
+		tuple:      t,
+		iss:        iss,
+		sndUna:     iss,
+		sndNxt:     iss,
+		sndMax:     iss,
+		sndBufSeq:  iss.Add(1),
+		sndMSS:     536,
+		rto:        cfg.InitialRTO,
+		rtoAt:      clock.Never,
+		timeWaitAt: clock.Never,
+		persistAt:  clock.Never,
+	}
+	return c
+}
+
+// State returns the connection's state.
+func (c *Conn) State() State { return c.state }
+
+// Tuple returns the connection's addresses.
+func (c *Conn) Tuple() Tuple { return c.tuple }
+
+// Passive reports whether the connection was opened from LISTEN.
+func (c *Conn) Passive() bool { return c.passive }
+
+// Done reports whether the TCB can be deleted: the connection reached
+// CLOSED, or a half-open passive connection went back to LISTEN. Output may
+// still have a final RST to emit; drivers call Output before deleting.
+func (c *Conn) Done() bool { return c.done }
+
+// Err returns why the connection ended, or nil while it lives or if it ended
+// normally.
+func (c *Conn) Err() error { return c.err }
+
+// Stats returns the connection's counters.
+func (c *Conn) Stats() Stats { return c.stats }
+
+// Info is a snapshot of the TCB for display (like `ss -ti`).
+type Info struct {
+	State                State
+	ISS, IRS             seq.Value
+	SndUna, SndNxt       seq.Value
+	SndWnd               seq.Size
+	RcvNxt               seq.Value
+	RcvWnd               seq.Size
+	MSS                  int
+	Cwnd, Ssthresh       int
+	SRTT, RTTVar, RTO    time.Duration
+	Unacked, Unsent      int
+	Unread               int
+	Retries              int
+	NextDeadline         clock.Time
+	Stats                Stats
+}
+
+// Info returns a snapshot of the connection's variables.
+func (c *Conn) Info() Info {
+	return Info{
+		State: c.state, ISS: c.iss, IRS: c.irs, SndUna: c.sndUna, SndNxt: c.sndNxt,
+		SndWnd: c.sndWnd, RcvNxt: c.rcvNxt, RcvWnd: c.rcvWnd(), MSS: c.sndMSS,
+		Cwnd: c.cwnd, Ssthresh: c.ssthresh, SRTT: c.srtt, RTTVar: c.rttvar, RTO: c.rto,
+		Unacked: c.unackedData(), Unsent: len(c.snd) - c.unackedData(), Unread: len(c.rcv),
+		Retries: c.retries, NextDeadline: c.NextDeadline(), Stats: c.stats,
+	}
+}
+
+// ISS returns our initial sequence number.
+func (c *Conn) ISS() seq.Value { return c.iss }
+
+// IRS returns the peer's initial sequence number (zero before its SYN).
+func (c *Conn) IRS() seq.Value { return c.irs }
+
+func (c *Conn) record(e *trace.Event) {
+	if c.cfg.Recorder == nil {
+		return
+	}
+	e.Host = c.cfg.Host
+	e.Local, e.Remote = c.tuple.Local, c.tuple.Remote
+	c.cfg.Recorder.Record(e)
+}
+
+func (c *Conn) setState(now clock.Time, s State, why string) {
+	if s == c.state {
+		return
+	}
+	if c.cfg.Recorder != nil {
+		c.record(&trace.Event{At: now, Kind: trace.State, From: c.state.String(), To: s.String(), Reason: why})
+	}
+	c.state = s
+}
+
+func (c *Conn) note(now clock.Time, what string) {
+	if c.cfg.Recorder != nil {
+		c.record(&trace.Event{At: now, Kind: trace.Note, Reason: what})
+	}
+}
+
+// close ends the connection (RFC 9293: "enter the CLOSED state, delete the
+// TCB") with err (nil for a normal end).
+func (c *Conn) close(now clock.Time, err error, why string) {
+	if c.err == nil {
+		c.err = err
+	}
+	c.setState(now, Closed, why)
+	c.done = true
+	c.stopTimer(now, &c.rtoAt, "retransmit")
+	c.stopTimer(now, &c.timeWaitAt, "time-wait")
+	c.stopTimer(now, &c.persistAt, "persist")
+	c.ackNow = false
+	c.snd = nil
+}
+
+// ---- user calls (RFC 9293 §3.10) ----
+
+// Write queues p for sending (RFC 9293 §3.10.2 SEND) and returns how many
+// bytes fit in the send buffer. Data written in SYN-SENT or SYN-RECEIVED is
+// sent once the connection is established.
+func (c *Conn) Write(now clock.Time, p []byte) (int, error) {
+	switch c.state {
+	case Closed:
+		if c.err != nil {
+			return 0, c.err
+		}
+		return 0, ErrClosed
+	case Listen:
+		return 0, ErrNotConnected
+	case FinWait1, FinWait2, Closing, LastAck, TimeWait:
+		return 0, ErrClosing
+	}
+	if c.finQueued {
+		return 0, ErrClosing
+	}
+	n := min(len(p), c.cfg.SendBuffer-len(c.snd))
+	if n <= 0 {
+		return 0, nil
+	}
+	c.snd = append(c.snd, p[:n]...)
+	return n, nil
+}
+
+// SendSpace returns how many bytes Write would accept now.
+func (c *Conn) SendSpace() int {
+	if c.finQueued || c.state == Closed || c.state >= FinWait1 {
+		return 0
+	}
+	return c.cfg.SendBuffer - len(c.snd)
+}
+
+// Read moves received data into p (RFC 9293 §3.10.3 RECEIVE). It returns
+// 0, nil when nothing is there yet, and 0 with io.EOF semantics reported by
+// ReadClosed once the peer's FIN has been read past.
+func (c *Conn) Read(now clock.Time, p []byte) int {
+	n := copy(p, c.rcv)
+	if n == 0 {
+		return 0
+	}
+	c.rcv = c.rcv[n:]
+	if len(c.rcv) == 0 {
+		c.rcv = c.rcv[:0:0]
+	}
+	// RFC 9293 §3.8.6.2.2: send a window update when the window can move
+	// right by at least min(RCV.BUFF/2, MSS) ("receiver's SWS avoidance").
+	if c.state.Synchronized() && !c.finRcvd {
+		if c.rcvNxt.Add(c.rcvWnd()).Sub(c.rcvAdvRight) >= int32(c.swsThreshold()) {
+			c.ackNow = true
+		}
+	}
+	return n
+}
+
+// Readable returns how many received bytes wait to be read.
+func (c *Conn) Readable() int { return len(c.rcv) }
+
+// ReadClosed reports whether no more data will arrive: the peer's FIN has
+// been received (and everything before it is in the buffer), or the
+// connection ended.
+func (c *Conn) ReadClosed() bool { return c.finRcvd || c.state == Closed }
+
+// Close is RFC 9293's CLOSE (§3.10.4): no more data will be sent; a FIN
+// follows the queued data. Receiving continues (half-close).
+func (c *Conn) Close(now clock.Time) error {
+	switch c.state {
+	case Closed:
+		return ErrClosed
+	case Listen, SynSent:
+		// "Delete the TCB, enter CLOSED state, and return."
+		c.close(now, nil, "close before established")
+		return nil
+	case SynReceived, Established:
+		// SYN-RECEIVED: "If no SENDs have been issued and there is no
+		// pending data to send, then form a FIN segment and send it, and
+		// enter FIN-WAIT-1 state; otherwise, queue for processing after
+		// entering ESTABLISHED state." Our FIN waits behind queued data in
+		// both cases, and is only emitted once established.
+		c.queueFIN()
+		c.setState(now, FinWait1, "close")
+		return nil
+	case CloseWait:
+		// "Queue this request until all preceding SENDs have been
+		// segmentized; then send a FIN segment, enter LAST-ACK state."
+		// Like Linux we enter LAST-ACK at once; the FIN follows the data.
+		c.queueFIN()
+		c.setState(now, LastAck, "close")
+		return nil
+	default:
+		return ErrClosing
+	}
+}
+
+func (c *Conn) queueFIN() {
+	if !c.finQueued {
+		c.finQueued = true
+		c.finSeq = c.sndBufSeq.Add(seq.Size(len(c.snd)))
+	}
+}
+
+// Abort is RFC 9293's ABORT (§3.10.5): in SYN-RECEIVED, ESTABLISHED,
+// FIN-WAIT-1, FIN-WAIT-2 and CLOSE-WAIT "send a reset segment:
+// <SEQ=SND.NXT><CTL=RST>"; in every state, delete the TCB.
+func (c *Conn) Abort(now clock.Time) {
+	switch c.state {
+	case SynReceived, Established, FinWait1, FinWait2, CloseWait:
+		c.queueRST(wire.Segment{Seq: c.sndMax, Flags: wire.RST})
+	}
+	if c.state != Closed {
+		c.close(now, ErrAborted, "abort")
+	}
+}
+
+func (c *Conn) queueRST(s wire.Segment) {
+	c.rstPending = true
+	c.rstSeg = s
+}
+
+// ---- windows and buffers ----
+
+func (c *Conn) rcvWnd() seq.Size {
+	free := c.cfg.RecvBuffer - len(c.rcv)
+	if free < 0 {
+		free = 0
+	}
+	return seq.Size(min(free, 65535))
+}
+
+func (c *Conn) swsThreshold() int {
+	return min(c.cfg.RecvBuffer/2, int(c.cfg.MSS))
+}
+
+// advertise returns the window to put in an outgoing segment. It never moves
+// the right edge left (RFC 9293 §3.8.6.2.2: "the window should not be
+// shrunk"), and moves it right only in steps of at least min(RCV.BUFF/2,
+// MSS) so that we do not invite silly windows.
+func (c *Conn) advertise() uint16 {
+	w := c.rcvWnd()
+	right := c.rcvNxt.Add(w)
+	cur := c.rcvAdvRight
+	if c.state.Synchronized() && cur.GreaterThanEq(c.rcvNxt) && right.GreaterThan(cur) &&
+		right.Sub(cur) < int32(c.swsThreshold()) && w > 0 {
+		w = cur.Size(c.rcvNxt)
+		right = cur
+	}
+	if right.GreaterThan(c.rcvAdvRight) || !c.state.Synchronized() {
+		c.rcvAdvRight = right
+	}
+	return uint16(w)
+}
+
+// unackedData is how many buffered bytes have been sent and not acked.
+func (c *Conn) unackedData() int {
+	if c.sndMax.LessThanEq(c.sndBufSeq) {
+		return 0
+	}
+	return min(int(c.sndMax.Size(c.sndBufSeq)), len(c.snd))
+}

@@ -1,0 +1,491 @@
+package tcp
+
+import (
+	"math"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/wire"
+)
+
+// ResetFor returns the reset to send for a segment that arrives for no
+// connection (RFC 9293 §3.10.7.1, CLOSED): "If the ACK bit is off, sequence
+// number zero is used, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. If the ACK
+// bit is on, <SEQ=SEG.ACK><CTL=RST>." An incoming RST gets no reply. The
+// ports are swapped; the window is zero.
+func ResetFor(in *wire.Segment) (wire.Segment, bool) {
+	if in.Flags&wire.RST != 0 {
+		return wire.Segment{}, false
+	}
+	out := wire.Segment{SrcPort: in.DstPort, DstPort: in.SrcPort, Flags: wire.RST}
+	if in.Flags&wire.ACK != 0 {
+		out.Seq = in.Ack
+	} else {
+		out.Ack = in.Seq.Add(in.SeqLen())
+		out.Flags |= wire.ACK
+	}
+	return out, true
+}
+
+// Input processes one arriving segment (RFC 9293 §3.10.7). The segment's
+// payload is copied if kept.
+func (c *Conn) Input(now clock.Time, s *wire.Segment) {
+	c.stats.SegsIn++
+	switch c.state {
+	case Closed:
+		// A TCB in CLOSED is about to be deleted; the stack answers for it.
+		return
+	case Listen:
+		c.inputListen(now, s)
+	case SynSent:
+		c.inputSynSent(now, s)
+	default:
+		c.inputSynchronized(now, s)
+	}
+}
+
+// inputListen is §3.10.7.2, for the one SYN a passive Conn is made for.
+func (c *Conn) inputListen(now clock.Time, s *wire.Segment) {
+	switch {
+	case s.Flags&wire.RST != 0:
+		// "An incoming RST segment could not be valid ... ignore it."
+		c.done = true
+	case s.Flags&wire.ACK != 0:
+		// "Any acknowledgment is bad if it arrives on a connection still in
+		// the LISTEN state. An acceptable reset segment should be formed
+		// for any arriving ACK-bearing segment. The RST should be formatted
+		// as follows: <SEQ=SEG.ACK><CTL=RST>"
+		c.queueRST(wire.Segment{Seq: s.Ack, Flags: wire.RST})
+		c.done = true
+	case s.Flags&wire.SYN != 0:
+		// "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ, and any other
+		// control or text should be queued for processing later. ISS should
+		// be selected and a SYN segment sent of the form:
+		// <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. SND.NXT is set to ISS+1 and
+		// SND.UNA to ISS. The connection state should be changed to
+		// SYN-RECEIVED." Text on a SYN is not kept: it is not acknowledged,
+		// so the peer sends it again after the handshake.
+		c.irs = s.Seq
+		c.rcvNxt = s.Seq.Add(1)
+		c.takeOptions(s)
+		c.sndWnd = seq.Size(s.Window)
+		c.maxSndWnd = c.sndWnd
+		c.setState(now, SynReceived, "SYN received")
+	default:
+		// "Any other control or text-bearing segment (not containing SYN)
+		// must have an ACK and thus would have been discarded by the ACK
+		// processing. An incoming RST segment could not be valid." Drop.
+		c.done = true
+	}
+}
+
+func (c *Conn) takeOptions(s *wire.Segment) {
+	// RFC 9293 §3.7.1: "If an MSS Option is not received at connection
+	// setup, TCP implementations MUST assume a default send MSS of 536".
+	mss := 536
+	if s.Options.HasMSS && s.Options.MSS > 0 {
+		mss = int(s.Options.MSS)
+	}
+	c.sndMSS = min(mss, int(c.cfg.MSS))
+}
+
+// inputSynSent is §3.10.7.3.
+func (c *Conn) inputSynSent(now clock.Time, s *wire.Segment) {
+	// First, check the ACK bit.
+	ackOK := false
+	if s.Flags&wire.ACK != 0 {
+		// "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the
+		// RST bit is set, if so drop the segment and return)
+		// <SEQ=SEG.ACK><CTL=RST> and discard the segment."
+		if s.Ack.LessThanEq(c.iss) || s.Ack.GreaterThan(c.sndMax) {
+			if s.Flags&wire.RST == 0 {
+				c.queueRST(wire.Segment{Seq: s.Ack, Flags: wire.RST})
+			}
+			c.drop(now, "unacceptable ACK in SYN-SENT")
+			return
+		}
+		// "If SND.UNA < SEG.ACK =< SND.NXT, then the ACK is acceptable."
+		ackOK = s.Ack.GreaterThan(c.sndUna)
+	}
+	// Second, check the RST bit.
+	if s.Flags&wire.RST != 0 {
+		// RFC 5961 §3.2: in SYN-SENT a RST is valid only if it acknowledges
+		// the SYN. "If the ACK was acceptable, then signal to the user
+		// 'error: connection reset', drop the segment, enter CLOSED state,
+		// delete TCB, and return. Otherwise (no ACK), drop the segment."
+		if ackOK {
+			c.close(now, ErrConnRefused, "RST received")
+			return
+		}
+		c.drop(now, "RST without acceptable ACK in SYN-SENT")
+		return
+	}
+	// Fourth, check the SYN bit.
+	if s.Flags&wire.SYN == 0 {
+		// "If neither of the SYN or RST bits is set, then drop the segment
+		// and return."
+		c.drop(now, "no SYN in SYN-SENT")
+		return
+	}
+	// "RCV.NXT is set to SEG.SEQ+1, IRS is set to SEG.SEQ. SND.UNA should be
+	// advanced to equal SEG.ACK (if there is an ACK)".
+	c.irs = s.Seq
+	c.rcvNxt = s.Seq.Add(1)
+	c.takeOptions(s)
+	if ackOK {
+		c.ackedUpTo(now, s.Ack)
+	}
+	if c.sndUna.GreaterThan(c.iss) {
+		// "If SND.UNA > ISS (our SYN has been ACKed), change the connection
+		// state to ESTABLISHED, form an ACK segment
+		// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
+		c.sndWnd, c.sndWL1, c.sndWL2 = seq.Size(s.Window), s.Seq, s.Ack
+		c.maxSndWnd = c.sndWnd
+		c.establish(now, "SYN-ACK received")
+		c.ackNow = true
+		// "If there are other controls or text in the segment, then
+		// continue processing at the sixth step".
+		c.processText(now, s)
+		return
+	}
+	// "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment
+	// <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> and send it." (simultaneous open)
+	c.sndWnd, c.sndWL1, c.sndWL2 = seq.Size(s.Window), s.Seq, s.Ack
+	c.maxSndWnd = c.sndWnd
+	c.setState(now, SynReceived, "SYN received (simultaneous open)")
+	c.sndNxt = c.iss // the SYN-ACK takes our SYN's sequence number again
+	c.synSends = 0
+	c.stopTimer(now, &c.rtoAt, "retransmit")
+}
+
+// establish enters ESTABLISHED and sets the initial congestion window.
+func (c *Conn) establish(now clock.Time, why string) {
+	c.setState(now, Established, why)
+	// RFC 6298 (5.7): "If the timer expires awaiting the ACK of a SYN
+	// segment and the TCP implementation is using an RTO less than 3
+	// seconds, the RTO MUST be re-initialized to 3 seconds when data
+	// transmission begins".
+	if c.synRetransmitted && c.rto < 3e9 {
+		c.rto = 3e9
+	}
+	// RFC 6928: an initial window of min(10*MSS, max(2*MSS, 14600)).
+	c.cwnd = min(10*c.sndMSS, max(2*c.sndMSS, 14600))
+	c.ssthresh = math.MaxInt32
+}
+
+// acceptable is the sequence test of §3.10.7.4, first step: the four cases
+// of SEG.LEN and RCV.WND.
+func (c *Conn) acceptable(s *wire.Segment) bool {
+	wnd := c.rcvWndForCheck()
+	l := s.SeqLen()
+	switch {
+	case l == 0 && wnd == 0:
+		return s.Seq == c.rcvNxt
+	case l == 0:
+		return s.Seq.InWindow(c.rcvNxt, wnd)
+	case wnd == 0:
+		return false
+	default:
+		return s.Seq.InWindow(c.rcvNxt, wnd) || s.Seq.Add(l-1).InWindow(c.rcvNxt, wnd)
+	}
+}
+
+// rcvWndForCheck is the window segments are tested against: what we
+// advertised, since the peer may send up to that right edge.
+func (c *Conn) rcvWndForCheck() seq.Size {
+	w := c.rcvWnd()
+	if adv := c.rcvAdvRight; adv.GreaterThan(c.rcvNxt) && adv.Size(c.rcvNxt) > w {
+		w = adv.Size(c.rcvNxt)
+	}
+	return w
+}
+
+// inputSynchronized is §3.10.7.4: SYN-RECEIVED and every later state.
+func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
+	// TIME-WAIT: "The only thing that can arrive in this state is a
+	// retransmission of the remote FIN. Acknowledge it, and restart the 2
+	// MSL timeout." The retransmitted FIN lies just left of RCV.NXT.
+	if c.state == TimeWait && s.Flags&wire.FIN != 0 && s.Flags&wire.RST == 0 &&
+		s.Seq.Add(s.SeqLen()) == c.rcvNxt {
+		c.ackNow = true
+		c.startTimer(now, &c.timeWaitAt, 2*c.cfg.MSL, "time-wait")
+		c.note(now, "retransmitted FIN re-acknowledged; 2·MSL restarted")
+		return
+	}
+	// SYN-RECEIVED: a retransmission of the SYN that opened us means our
+	// SYN-ACK was lost; answer it with the SYN-ACK again rather than with
+	// the bare ACK the sequence test would send.
+	if c.state == SynReceived && s.Flags&(wire.SYN|wire.RST|wire.ACK) == wire.SYN && s.Seq == c.irs {
+		c.sndNxt = c.iss
+		return
+	}
+
+	// First, check the sequence number.
+	if !c.acceptable(s) {
+		if s.Flags&wire.RST != 0 {
+			// RFC 5961 §3.2: "If the RST bit is set and the sequence number is
+			// outside the current receive window, silently drop the segment."
+			c.drop(now, "RST outside the window")
+			return
+		}
+		// "If an incoming segment is not acceptable, an acknowledgment
+		// should be sent in reply ... <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+		// After sending the acknowledgment, drop the unacceptable segment
+		// and return." RCV.WND zero still lets ACKs through below.
+		if !(c.rcvWndForCheck() == 0 && s.Seq == c.rcvNxt) {
+			c.ackNow = true
+			c.drop(now, "unacceptable sequence number")
+			return
+		}
+	}
+
+	// Second, check the RST bit (RFC 5961 §3.2).
+	if s.Flags&wire.RST != 0 {
+		if s.Seq != c.rcvNxt {
+			// "If the RST bit is set and the sequence number does not
+			// exactly match the next expected sequence value, yet is within
+			// the current receive window, TCP MUST send an acknowledgment
+			// (challenge ACK)".
+			c.challengeACK(now, "RST in window but not at RCV.NXT")
+			return
+		}
+		switch c.state {
+		case SynReceived:
+			if c.passive {
+				// "If this connection was initiated with a passive OPEN
+				// (i.e., came from the LISTEN state), then return this
+				// connection to LISTEN state and return. The user need not
+				// be informed."
+				c.setState(now, Listen, "RST received")
+				c.done = true
+				c.stopTimer(now, &c.rtoAt, "retransmit")
+				return
+			}
+			// "If this connection was initiated with an active OPEN (i.e.,
+			// came from SYN-SENT state), then the connection was refused;
+			// signal the user 'connection refused'."
+			c.close(now, ErrConnRefused, "RST received")
+		case Established, FinWait1, FinWait2, CloseWait:
+			// "any outstanding RECEIVEs and SEND should receive 'reset'
+			// responses ... Enter the CLOSED state, delete the TCB".
+			c.close(now, ErrConnReset, "RST received")
+		default:
+			// CLOSING, LAST-ACK, TIME-WAIT: "enter the CLOSED state, delete
+			// the TCB, and return."
+			c.close(now, nil, "RST received")
+		}
+		return
+	}
+
+	// Fourth, check the SYN bit.
+	if s.Flags&wire.SYN != 0 {
+		if c.state == SynReceived && c.passive {
+			// "In SYN-RECEIVED state, if the connection was initiated with a
+			// passive OPEN, then return this connection to the LISTEN state
+			// and return."
+			c.setState(now, Listen, "SYN in window")
+			c.done = true
+			c.stopTimer(now, &c.rtoAt, "retransmit")
+			return
+		}
+		// RFC 5961 §4.2: "If the SYN bit is set, irrespective of the
+		// sequence number, TCP MUST send an ACK (also referred to as
+		// challenge ACK) to the remote peer".
+		c.challengeACK(now, "SYN in a synchronized state")
+		return
+	}
+
+	// Fifth, check the ACK field.
+	if s.Flags&wire.ACK == 0 {
+		// "if the ACK bit is off, drop the segment and return"
+		c.drop(now, "no ACK")
+		return
+	}
+	if c.state == SynReceived {
+		// "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state and
+		// continue processing ... If the segment acknowledgment is not
+		// acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST> and send
+		// it."
+		if !(s.Ack.GreaterThan(c.sndUna) && s.Ack.LessThanEq(c.sndMax)) {
+			c.queueRST(wire.Segment{Seq: s.Ack, Flags: wire.RST})
+			c.drop(now, "unacceptable ACK in SYN-RECEIVED")
+			return
+		}
+		c.sndWnd, c.sndWL1, c.sndWL2 = seq.Size(s.Window), s.Seq, s.Ack
+		c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
+		c.establish(now, "ACK of SYN received")
+		if c.finQueued {
+			// CLOSE was called in SYN-RECEIVED; the FIN now follows.
+			c.setState(now, FinWait1, "close pending")
+		}
+	}
+	// RFC 5961 §5.2: "(SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT" or the
+	// ACK is unacceptable: "send an ACK, drop the segment, and return".
+	if s.Ack.GreaterThan(c.sndMax) || s.Ack.LessThan(c.sndUna-seq.Value(c.maxSndWnd)) {
+		c.ackNow = true
+		c.drop(now, "unacceptable ACK")
+		return
+	}
+	if s.Ack.GreaterThan(c.sndUna) {
+		// "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any
+		// segments on the retransmission queue that are thereby entirely
+		// acknowledged are removed."
+		c.ackedUpTo(now, s.Ack)
+	}
+	// "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated.
+	// If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)),
+	// set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <-
+	// SEG.ACK."
+	if s.Ack.GreaterThanEq(c.sndUna) &&
+		(c.sndWL1.LessThan(s.Seq) || (c.sndWL1 == s.Seq && c.sndWL2.LessThanEq(s.Ack))) {
+		c.sndWnd, c.sndWL1, c.sndWL2 = seq.Size(s.Window), s.Seq, s.Ack
+		c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
+		if c.sndWnd > 0 {
+			c.stopTimer(now, &c.persistAt, "persist")
+			c.persistBackoff = 0
+		}
+	}
+	finAcked := c.finQueued && c.sndUna.GreaterThan(c.finSeq)
+	switch c.state {
+	case FinWait1:
+		// "In addition to the processing for the ESTABLISHED state, if the
+		// FIN segment is now acknowledged, then enter FIN-WAIT-2".
+		if finAcked {
+			c.setState(now, FinWait2, "ACK of FIN received")
+		}
+	case Closing:
+		// "if the ACK acknowledges our FIN, then enter the TIME-WAIT state;
+		// otherwise, ignore the segment."
+		if finAcked {
+			c.enterTimeWait(now, "ACK of FIN received")
+		}
+		return
+	case LastAck:
+		// "The only thing that can arrive in this state is an
+		// acknowledgment of our FIN. If our FIN is now acknowledged, delete
+		// the TCB, enter the CLOSED state, and return."
+		if finAcked {
+			c.close(now, nil, "ACK of FIN received")
+		}
+		return
+	case TimeWait:
+		return
+	}
+	// Sixth (URG) is not supported: the urgent pointer is ignored, as RFC
+	// 6093 recommends for new applications. Seventh and eighth: text, FIN.
+	c.processText(now, s)
+}
+
+// processText is the seventh and eighth steps of §3.10.7.4: queue the text
+// that continues the byte stream, and process a FIN that follows it.
+func (c *Conn) processText(now clock.Time, s *wire.Segment) {
+	start := s.Seq
+	if s.Flags&wire.SYN != 0 {
+		start = start.Add(1)
+	}
+	payload := s.Payload
+	fin := s.Flags&wire.FIN != 0
+	// Trim what we already have.
+	if start.LessThan(c.rcvNxt) {
+		skip := int(c.rcvNxt.Size(start))
+		if skip > len(payload) {
+			if skip > len(payload)+1 || !fin {
+				return
+			}
+			// Only the FIN is old: a retransmitted FIN, already processed.
+			c.ackNow = true
+			return
+		}
+		payload = payload[skip:]
+		start = c.rcvNxt
+	}
+	if start != c.rcvNxt {
+		// Out of order. Reassembly comes with the reliable-stream work; for
+		// now the text is dropped and a duplicate ACK tells the sender what
+		// we expect (RFC 9293 §3.10.7.4: segments beyond RCV.NXT may be
+		// held; dropping is allowed).
+		if len(payload) > 0 || fin {
+			c.ackNow = true
+			c.drop(now, "out of order (no reassembly yet)")
+		}
+		return
+	}
+	if len(payload) > 0 {
+		switch c.state {
+		case Established, FinWait1, FinWait2:
+			// "Once in the ESTABLISHED state, it is possible to deliver
+			// segment data to user RECEIVE buffers."
+			room := int(c.rcvWnd())
+			if len(payload) > room {
+				payload = payload[:room]
+				fin = false // the FIN lies beyond what we took
+			}
+			if c.finRcvd {
+				return
+			}
+			c.rcv = append(c.rcv, payload...)
+			c.rcvNxt = c.rcvNxt.Add(seq.Size(len(payload)))
+			c.stats.BytesIn += uint64(len(payload))
+			// "Send an acknowledgment of the form:
+			// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"
+			c.ackNow = true
+		default:
+			// CLOSE-WAIT, CLOSING, LAST-ACK: "This should not occur since a
+			// FIN has been received from the remote side. Ignore the segment
+			// text."
+			fin = false
+		}
+	}
+	if !fin || c.finRcvd {
+		return
+	}
+	// Eighth, check the FIN bit: "advance RCV.NXT over the FIN, and send an
+	// acknowledgment for the FIN."
+	c.finRcvd = true
+	c.rcvNxt = c.rcvNxt.Add(1)
+	c.ackNow = true
+	switch c.state {
+	case SynReceived, Established:
+		c.setState(now, CloseWait, "FIN received")
+	case FinWait1:
+		// "If our FIN has been ACKed (perhaps in this segment), then enter
+		// TIME-WAIT, start the time-wait timer, turn off the other timers;
+		// otherwise, enter the CLOSING state."
+		if c.finQueued && c.sndUna.GreaterThan(c.finSeq) {
+			c.enterTimeWait(now, "FIN received")
+		} else {
+			c.setState(now, Closing, "FIN received")
+		}
+	case FinWait2:
+		c.enterTimeWait(now, "FIN received")
+	}
+}
+
+func (c *Conn) enterTimeWait(now clock.Time, why string) {
+	c.setState(now, TimeWait, why)
+	c.stopTimer(now, &c.rtoAt, "retransmit")
+	c.stopTimer(now, &c.persistAt, "persist")
+	c.startTimer(now, &c.timeWaitAt, 2*c.cfg.MSL, "time-wait")
+}
+
+// challengeACK sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> unless the RFC 5961
+// §7 limit has been reached in the current period.
+func (c *Conn) challengeACK(now clock.Time, why string) {
+	if c.chalCount == 0 || now.Sub(c.chalStart) >= c.cfg.ChallengeACKPeriod {
+		c.chalStart, c.chalCount = now, 0
+	}
+	if c.chalCount >= c.cfg.ChallengeACKs {
+		c.stats.ChallengeACKsLimited++
+		c.drop(now, why+"; challenge ACK rate-limited")
+		return
+	}
+	c.chalCount++
+	c.stats.ChallengeACKs++
+	c.ackNow = true
+	c.note(now, "challenge ACK: "+why)
+}
+
+func (c *Conn) drop(now clock.Time, why string) {
+	c.stats.Dropped++
+	c.note(now, "dropped: "+why)
+}

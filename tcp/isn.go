@@ -1,0 +1,43 @@
+package tcp
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/seq"
+)
+
+// Tuple names a connection from one side: our address and port, theirs.
+type Tuple struct {
+	Local, Remote netip.AddrPort
+}
+
+// Reverse returns the tuple as the other side sees it.
+func (t Tuple) Reverse() Tuple { return Tuple{Local: t.Remote, Remote: t.Local} }
+
+func (t Tuple) String() string { return t.Local.String() + "<->" + t.Remote.String() }
+
+// ISNKey is the secret of the ISN generator. Drivers hand one in: random in a
+// real stack, derived from the seed in simulation.
+type ISNKey [16]byte
+
+// ISN chooses an initial sequence number as RFC 6528 §3 specifies:
+// "ISN = M + F(localip, localport, remoteip, remoteport, secretkey)" where "M
+// is the 4 microsecond timer" and F is a keyed hash. F here is SHA-256 over
+// the key and the 4-tuple, truncated to 32 bits.
+func ISN(key ISNKey, t Tuple, now clock.Time) seq.Value {
+	var buf [16 + 2*(16+2)]byte
+	n := copy(buf[:], key[:])
+	for _, ap := range [2]netip.AddrPort{t.Local, t.Remote} {
+		a := ap.Addr().As16()
+		n += copy(buf[n:], a[:])
+		binary.BigEndian.PutUint16(buf[n:], ap.Port())
+		n += 2
+	}
+	h := sha256.Sum256(buf[:n])
+	f := binary.BigEndian.Uint32(h[:4])
+	m := uint32(int64(now) / 4000)
+	return seq.Value(m + f)
+}
