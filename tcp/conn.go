@@ -162,20 +162,20 @@ func (c *Conn) Stats() Stats { return c.stats }
 
 // Info is a snapshot of the TCB for display (like `ss -ti`).
 type Info struct {
-	State                State
-	ISS, IRS             seq.Value
-	SndUna, SndNxt       seq.Value
-	SndWnd               seq.Size
-	RcvNxt               seq.Value
-	RcvWnd               seq.Size
-	MSS                  int
-	Cwnd, Ssthresh       int
-	SRTT, RTTVar, RTO    time.Duration
-	Unacked, Unsent      int
-	Unread               int
-	Retries              int
-	NextDeadline         clock.Time
-	Stats                Stats
+	State             State
+	ISS, IRS          seq.Value
+	SndUna, SndNxt    seq.Value
+	SndWnd            seq.Size
+	RcvNxt            seq.Value
+	RcvWnd            seq.Size
+	MSS               int
+	Cwnd, Ssthresh    int
+	SRTT, RTTVar, RTO time.Duration
+	Unacked, Unsent   int
+	Unread            int
+	Retries           int
+	NextDeadline      clock.Time
+	Stats             Stats
 }
 
 // Info returns a snapshot of the connection's variables.
