@@ -311,12 +311,19 @@ func (c *Conn) Close(now clock.Time) error {
 		// "Delete the TCB, enter CLOSED state, and return."
 		c.close(now, nil, "close before established")
 		return nil
-	case SynReceived, Established:
-		// SYN-RECEIVED: "If no SENDs have been issued and there is no
-		// pending data to send, then form a FIN segment and send it, and
-		// enter FIN-WAIT-1 state; otherwise, queue for processing after
-		// entering ESTABLISHED state." Our FIN waits behind queued data in
-		// both cases, and is only emitted once established.
+	case SynReceived:
+		// "If no SENDs have been issued and there is no pending data to
+		// send, then form a FIN segment and send it, and enter FIN-WAIT-1
+		// state; otherwise, queue for processing after entering ESTABLISHED
+		// state." We always take the second branch: the FIN is queued and
+		// FIN-WAIT-1 entered when the handshake completes, so that a FIN
+		// never precedes the ACK of our SYN.
+		c.queueFIN()
+		return nil
+	case Established:
+		// "Queue this until all preceding SENDs have been segmentized, then
+		// form a FIN segment and send it. In any case, enter FIN-WAIT-1
+		// state."
 		c.queueFIN()
 		c.setState(now, FinWait1, "close")
 		return nil

@@ -220,6 +220,23 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 		return
 	}
 
+	// Simultaneous open, RFC 9293 Figure 7, line 6: in SYN-RECEIVED reached
+	// from SYN-SENT, the peer's SYN-ACK repeats the SYN we already have and
+	// acknowledges ours: "ESTABLISHED <-- <SEQ=300><ACK=101><CTL=SYN,ACK>".
+	// The sequence test alone would reject it as old, so it is taken here
+	// (Linux makes the same exception).
+	if c.state == SynReceived && !c.passive && s.Flags&(wire.SYN|wire.ACK|wire.RST) == wire.SYN|wire.ACK &&
+		s.Seq == c.irs && s.Ack.GreaterThan(c.sndUna) && s.Ack.LessThanEq(c.sndMax) {
+		c.ackedUpTo(now, s.Ack)
+		c.sndWnd, c.sndWL1, c.sndWL2 = seq.Size(s.Window), s.Seq, s.Ack
+		c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
+		c.establish(now, "SYN-ACK received (simultaneous open)")
+		if c.finQueued {
+			c.setState(now, FinWait1, "close pending")
+		}
+		return
+	}
+
 	// First, check the sequence number.
 	if !c.acceptable(s) {
 		if s.Flags&wire.RST != 0 {

@@ -1,0 +1,225 @@
+package sim
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/tcp"
+	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/wire"
+)
+
+// Addresses of the two hosts of every scenario, in the range reserved for
+// benchmarking (RFC 2544), so that nothing here ever names a real network.
+var (
+	ClientAddr = netip.MustParseAddr("198.18.0.2")
+	ServerAddr = netip.MustParseAddr("198.18.0.1")
+)
+
+// Scenario is a situation from the TCP literature as data: two programs, a
+// link, and rules that script what goes wrong.
+type Scenario struct {
+	Name    string
+	Title   string
+	Caption string // plain-language explanation printed under the ladder
+	// Client and Server are the two hosts' programs.
+	Client, Server []Step
+	// Link is the impairment of both directions (default: 50 ms one way).
+	Link linksim.Impairment
+	// Rules script the link: each applies to one direction.
+	Rules []DirectedRule
+	// MSL for both hosts (default: tcp's 30 s).
+	MSL time.Duration
+	// Limit bounds the run in virtual time (default 10 minutes).
+	Limit time.Duration
+	// Check, if set, verifies the outcome; a scenario that does not end the
+	// way it teaches is a bug, and says so.
+	Check func(w *World) error
+}
+
+// DirectedRule is a link rule on one direction.
+type DirectedRule struct {
+	From, To string
+	Rule     linksim.Rule
+}
+
+// Overrides change a scenario's link from the command line.
+type Overrides struct {
+	Seed                              uint64
+	Latency, Jitter                   *time.Duration
+	Loss, Duplicate, Reorder, Corrupt *float64
+	Bandwidth                         *int64
+	MSL                               *time.Duration
+}
+
+// Run is the outcome of a scenario.
+type Run struct {
+	Scenario *Scenario
+	World    *World
+	Events   []trace.Event
+	Result   Result
+	// Problems lists what went unlike the scenario teaches (empty when it
+	// behaved).
+	Problems []string
+}
+
+const (
+	clientName = "client"
+	serverName = "server"
+)
+
+// Execute runs the scenario with the given overrides and seed.
+func (s *Scenario) Execute(o Overrides) (*Run, error) {
+	link := s.Link
+	if link == (linksim.Impairment{}) {
+		link.Latency = 50 * time.Millisecond
+	}
+	set := func(dst *time.Duration, v *time.Duration) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	setf := func(dst *float64, v *float64) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&link.Latency, o.Latency)
+	set(&link.Jitter, o.Jitter)
+	setf(&link.Loss, o.Loss)
+	setf(&link.Duplicate, o.Duplicate)
+	setf(&link.Reorder, o.Reorder)
+	setf(&link.Corrupt, o.Corrupt)
+	if o.Bandwidth != nil {
+		link.Bandwidth = *o.Bandwidth
+	}
+	if err := link.Validate(); err != nil {
+		return nil, err
+	}
+	msl := s.MSL
+	set(&msl, o.MSL)
+	log := &trace.Log{}
+	w := NewWorld(o.Seed, log)
+	cfg := tcp.Config{MSL: msl}
+	client, err := w.AddHost(clientName, ClientAddr, cfg)
+	if err != nil {
+		return nil, err
+	}
+	server, err := w.AddHost(serverName, ServerAddr, cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range [][2]string{{clientName, serverName}, {serverName, clientName}} {
+		if err := w.Network().SetPath(d[0], d[1], link); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range s.Rules {
+		if err := w.Network().AddRule(r.From, r.To, r.Rule); err != nil {
+			return nil, err
+		}
+	}
+	w.Run(server, s.Server...)
+	w.Run(client, s.Client...)
+	limit := s.Limit
+	if limit == 0 {
+		limit = 10 * time.Minute
+	}
+	res := w.RunFor(limit)
+	run := &Run{Scenario: s, World: w, Events: log.Events, Result: res}
+	if res.TimedOut {
+		run.Problems = append(run.Problems, fmt.Sprintf("still running after %v of virtual time", limit))
+	}
+	for _, h := range w.Hosts() {
+		if err := h.Err(); err != nil {
+			run.Problems = append(run.Problems, err.Error())
+		} else if !h.Done() {
+			run.Problems = append(run.Problems, fmt.Sprintf("%s: program stopped at step %d (%s)", h.Name, h.prog.pc+1, h.prog.steps[h.prog.pc]))
+		}
+	}
+	if s.Check != nil {
+		if err := s.Check(w); err != nil {
+			run.Problems = append(run.Problems, err.Error())
+		}
+	}
+	return run, nil
+}
+
+var registry = map[string]*Scenario{}
+
+func register(s *Scenario) { registry[s.Name] = s }
+
+// Lookup finds a scenario by name.
+func Lookup(name string) (*Scenario, bool) {
+	s, ok := registry[name]
+	return s, ok
+}
+
+// Scenarios returns every scenario, sorted by name.
+func Scenarios() []*Scenario {
+	out := make([]*Scenario, 0, len(registry))
+	for _, s := range registry {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Names returns the scenario names, sorted.
+func Names() []string {
+	var n []string
+	for _, s := range Scenarios() {
+		n = append(n, s.Name)
+	}
+	return n
+}
+
+// The demo's HTTP-shaped exchange.
+const (
+	Request  = "GET / HTTP/1.1\r\nHost: server\r\n\r\n"
+	Response = "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, world!"
+)
+
+// match builds a link match: flags that must be set, flags that must not.
+func match(flags, not wire.Flags, payload linksim.PayloadMatch) linksim.Match {
+	return linksim.Match{Flags: flags, NotFlags: not, Payload: payload}
+}
+
+func expectState(h *Host, want tcp.State) error {
+	c := h.Conn()
+	if c == nil {
+		return fmt.Errorf("%s: no connection", h.Name)
+	}
+	if c.State() != want {
+		return fmt.Errorf("%s: connection ended in %v, want %v", h.Name, c.State(), want)
+	}
+	return nil
+}
+
+func expectErr(h *Host, want error) error {
+	c := h.Conn()
+	if c == nil {
+		return fmt.Errorf("%s: no connection", h.Name)
+	}
+	if c.Err() != want {
+		return fmt.Errorf("%s: connection ended with %v, want %v", h.Name, c.Err(), want)
+	}
+	return nil
+}
+
+func all(errs ...error) error {
+	var msgs []string
+	for _, e := range errs {
+		if e != nil {
+			msgs = append(msgs, e.Error())
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s", strings.Join(msgs, "; "))
+}

@@ -1,0 +1,216 @@
+// Package sim is synack's deterministic world: hosts running the real
+// protocol code (package stack) joined by a simulated, impaired network
+// (package link/sim), all on one virtual clock and one seed. A World runs an
+// hour of traffic in milliseconds, and the same seed always gives the same
+// bytes, the same trace and the same output.
+//
+// Hosts run small scripted programs (connect, write, read, close...) built
+// from Steps; named Scenarios (scenario.go) combine programs, impairments and
+// link rules into the situations the TCP literature explains.
+package sim
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/stack"
+	"github.com/gosynack/synack/tcp"
+	"github.com/gosynack/synack/trace"
+)
+
+// World is a set of hosts on a simulated network, driven in virtual time.
+type World struct {
+	seed  uint64
+	clk   clock.Virtual
+	net   *linksim.Network
+	hosts []*Host
+	rec   trace.Recorder
+	steps int
+}
+
+// Host is one machine of the world: a stack and the program it runs.
+type Host struct {
+	Name  string
+	Stack *stack.Stack
+	prog  *program
+}
+
+// NewWorld creates an empty world. rec receives every event of every host
+// and of the network; it may be nil.
+func NewWorld(seed uint64, rec trace.Recorder) *World {
+	return &World{seed: seed, net: linksim.NewNetwork(seed, rec), rec: rec}
+}
+
+// Now returns the virtual time.
+func (w *World) Now() clock.Time { return w.clk.Now() }
+
+// Network returns the simulated network, to set impairments and rules.
+func (w *World) Network() *linksim.Network { return w.net }
+
+// Hosts returns the hosts in the order they were added.
+func (w *World) Hosts() []*Host { return w.hosts }
+
+// Host returns the host with the given name, or nil.
+func (w *World) Host(name string) *Host {
+	for _, h := range w.hosts {
+		if h.Name == name {
+			return h
+		}
+	}
+	return nil
+}
+
+// streamSeed derives an independent seed for one named consumer of
+// randomness, so that adding a host never changes another's draws.
+func (w *World) streamSeed(name string) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], w.seed)
+	h.Write(b[:])
+	h.Write([]byte(name))
+	return h.Sum64()
+}
+
+// AddHost adds a host with the given address and TCP policy.
+func (w *World) AddHost(name string, addr netip.Addr, cfg tcp.Config) (*Host, error) {
+	if w.Host(name) != nil {
+		return nil, fmt.Errorf("sim: host %q already exists", name)
+	}
+	s := w.streamSeed("host/" + name)
+	var key tcp.ISNKey
+	binary.BigEndian.PutUint64(key[:8], s)
+	binary.BigEndian.PutUint64(key[8:], w.streamSeed("isn/"+name))
+	st, err := stack.New(stack.Config{
+		Name:     name,
+		Addr:     addr,
+		TCP:      cfg,
+		ISNKey:   key,
+		Rand:     rand.New(rand.NewPCG(s, 0x5eed)),
+		Recorder: w.rec,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := w.net.AddHost(name, addr); err != nil {
+		return nil, err
+	}
+	h := &Host{Name: name, Stack: st}
+	w.hosts = append(w.hosts, h)
+	return h, nil
+}
+
+// Run gives host h a program to run: its steps execute in order, each
+// waiting for its condition.
+func (w *World) Run(h *Host, steps ...Step) {
+	h.prog = &program{w: w, h: h, steps: steps}
+}
+
+// Result is how a run ended.
+type Result struct {
+	// End is the virtual time when the world fell quiet or hit its limit.
+	End clock.Time
+	// TimedOut is set when the limit was reached with work left.
+	TimedOut bool
+}
+
+// Errors returns each host's program error (nil if it finished cleanly).
+func (h *Host) Err() error {
+	if h.prog == nil {
+		return nil
+	}
+	return h.prog.err
+}
+
+// Done reports whether the host's program ran all its steps.
+func (h *Host) Done() bool { return h.prog == nil || h.prog.pc >= len(h.prog.steps) }
+
+// Conn returns the connection the host's program is using (nil before one
+// exists).
+func (h *Host) Conn() *tcp.Conn {
+	if h.prog == nil {
+		return nil
+	}
+	return h.prog.conn
+}
+
+// Received returns the bytes the host's program has read.
+func (h *Host) Received() []byte {
+	if h.prog == nil {
+		return nil
+	}
+	return h.prog.received
+}
+
+// RunFor runs the world until nothing is left to happen (no packet in
+// flight, no timer armed, every program finished or waiting on nothing that
+// can change) or until the virtual time limit, whichever is first.
+func (w *World) RunFor(limit time.Duration) Result {
+	end := w.clk.Now().Add(limit)
+	for {
+		w.settle()
+		next := w.nextDeadline()
+		if next == clock.Never {
+			return Result{End: w.clk.Now()}
+		}
+		if next > end {
+			_ = w.clk.Set(end)
+			return Result{End: end, TimedOut: true}
+		}
+		_ = w.clk.Set(next)
+		now := next
+		w.net.Poll(now, func(to string, pkt []byte) {
+			if h := w.Host(to); h != nil {
+				h.Stack.Input(now, pkt)
+			}
+		})
+		for _, h := range w.hosts {
+			if h.Stack.NextDeadline() <= now {
+				h.Stack.HandleTimeout(now)
+			}
+		}
+	}
+}
+
+// settle lets programs act and hosts send until nothing more happens at
+// this instant.
+func (w *World) settle() {
+	// Each round, the stacks answer first (as a kernel replies to a segment
+	// before the application is scheduled), then the programs act.
+	now := w.clk.Now()
+	for round := 0; round < 10000; round++ {
+		w.steps++
+		sent := false
+		for _, h := range w.hosts {
+			h.Stack.Output(now, func(pkt []byte) {
+				w.net.Send(now, h.Name, pkt)
+				sent = true
+			})
+		}
+		progressed := false
+		for _, h := range w.hosts {
+			if h.prog != nil && h.prog.advance(now) {
+				progressed = true
+			}
+		}
+		if !progressed && !sent {
+			return
+		}
+	}
+}
+
+func (w *World) nextDeadline() clock.Time {
+	d := w.net.NextDeadline()
+	for _, h := range w.hosts {
+		d = clock.Min(d, h.Stack.NextDeadline())
+		if h.prog != nil {
+			d = clock.Min(d, h.prog.wakeAt)
+		}
+	}
+	return d
+}
