@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gosynack/synack/sim"
+)
+
+// probability is a flag value in [0,1], written as 0.05 or 5%.
+type probability struct {
+	name string
+	v    *float64
+}
+
+func (p *probability) String() string {
+	if p.v == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*p.v, 'g', -1, 64)
+}
+
+func (p *probability) Set(s string) error {
+	t := strings.TrimSpace(s)
+	pct := strings.HasSuffix(t, "%")
+	f, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number (write a probability like 0.05, or a percentage like 5%%)", s)
+	}
+	if pct {
+		f /= 100
+	}
+	if f < 0 || f > 1 {
+		if !pct && f > 1 && f <= 100 {
+			return fmt.Errorf("%q is not a probability between 0 and 1 (did you mean %s%%?)", s, t)
+		}
+		return fmt.Errorf("%q is outside 0..1 (0%%..100%%)", s)
+	}
+	p.v = &f
+	return nil
+}
+
+func (p *probability) Type() string { return "prob" }
+
+// optDuration is a duration flag that remembers whether it was set.
+type optDuration struct{ v **time.Duration }
+
+func (d optDuration) String() string {
+	if *d.v == nil {
+		return ""
+	}
+	return (**d.v).String()
+}
+
+func (d optDuration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (write e.g. 50ms, 1.5s)", s)
+	}
+	if v < 0 {
+		return fmt.Errorf("%q is negative", s)
+	}
+	*d.v = &v
+	return nil
+}
+
+func (d optDuration) Type() string { return "duration" }
+
+// bandwidth is a rate in bits per second: 1000000, 10Mbit, 512kbit, 1Gbit.
+type bandwidth struct{ v **int64 }
+
+func (b bandwidth) String() string {
+	if *b.v == nil {
+		return ""
+	}
+	return strconv.FormatInt(**b.v, 10)
+}
+
+func (b bandwidth) Set(s string) error {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "/s"), "bit")
+	t = strings.TrimSuffix(t, "bps")
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(t, "k"):
+		mult, t = 1e3, strings.TrimSuffix(t, "k")
+	case strings.HasSuffix(t, "m"):
+		mult, t = 1e6, strings.TrimSuffix(t, "m")
+	case strings.HasSuffix(t, "g"):
+		mult, t = 1e9, strings.TrimSuffix(t, "g")
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f <= 0 {
+		return fmt.Errorf("%q is not a positive rate in bits per second (write e.g. 10Mbit, 512kbit, 1000000)", s)
+	}
+	v := int64(f * float64(mult))
+	*b.v = &v
+	return nil
+}
+
+func (b bandwidth) Type() string { return "rate" }
+
+// linkFlags are the flags that change a scenario's link and output.
+type linkFlags struct {
+	o        sim.Overrides
+	absolute bool
+	ascii    bool
+	timers   bool
+	events   bool
+}
+
+func (f *linkFlags) register(fs *pflag.FlagSet) {
+	fs.Uint64Var(&f.o.Seed, "seed", 1, "seed of the run's randomness (the same seed gives the same run)")
+	fs.Var(optDuration{&f.o.Latency}, "latency", "one-way delay of each direction (default 50ms)")
+	fs.Var(optDuration{&f.o.Jitter}, "jitter", "extra random one-way delay, up to this much")
+	fs.Var(&probability{name: "loss", v: nil}, "loss", "probability a packet is lost (0.05 or 5%)")
+	fs.Var(&probability{name: "dup"}, "dup", "probability a packet is duplicated")
+	fs.Var(&probability{name: "reorder"}, "reorder", "probability a packet is delayed so later ones overtake it")
+	fs.Var(&probability{name: "corrupt"}, "corrupt", "probability a bit of a packet is flipped")
+	fs.Var(bandwidth{&f.o.Bandwidth}, "bandwidth", "bottleneck rate (e.g. 10Mbit); unlimited if unset")
+	fs.Var(optDuration{&f.o.MSL}, "msl", "maximum segment lifetime; TIME-WAIT lasts 2·MSL (default 30s)")
+	fs.BoolVar(&f.absolute, "absolute", false, "show absolute sequence numbers instead of numbers relative to each ISN")
+	fs.BoolVar(&f.ascii, "ascii", false, "draw the ladder with ASCII characters only")
+	fs.BoolVar(&f.timers, "timers", false, "show timers being set, fired and stopped")
+	fs.BoolVar(&f.events, "events", false, "print every trace event, one per line, after the ladder")
+}
+
+// resolve copies the probability flags into the overrides (pflag keeps
+// their values in the flag objects).
+func (f *linkFlags) resolve(fs *pflag.FlagSet) {
+	get := func(name string) *float64 {
+		fl := fs.Lookup(name)
+		if fl == nil || !fl.Changed {
+			return nil
+		}
+		return fl.Value.(*probability).v
+	}
+	f.o.Loss, f.o.Duplicate, f.o.Reorder, f.o.Corrupt = get("loss"), get("dup"), get("reorder"), get("corrupt")
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gosynack/synack/sim"
+	"github.com/gosynack/synack/trace/ladder"
+)
+
+func newDemo() *cobra.Command {
+	var lf linkFlags
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run a whole connection (handshake, HTTP exchange, four-way close) and show its ladder",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			lf.resolve(cmd.Flags())
+			s, _ := sim.Lookup("demo")
+			return runScenario(cmd.OutOrStdout(), s, &lf)
+		},
+	}
+	lf.register(cmd.Flags())
+	return cmd
+}
+
+func newScenario() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "scenario",
+		Short: "List and run the situations the TCP literature explains",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usageError{fmt.Errorf("scenario needs a subcommand: 'synack scenario list' or 'synack scenario run NAME'")}
+		},
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the scenarios",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			for _, s := range sim.Scenarios() {
+				fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.Title)
+			}
+			return tw.Flush()
+		},
+	}
+	var lf linkFlags
+	runCmd := &cobra.Command{
+		Use:   "run NAME",
+		Short: "Run a scenario and show its ladder diagram",
+		Long:  "Run a scenario and show its ladder diagram. Scenarios: " + strings.Join(sim.Names(), ", ") + ".",
+		Args:  exactArgs(1, "a scenario name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, ok := sim.Lookup(args[0])
+			if !ok {
+				return usageError{fmt.Errorf("unknown scenario %q; the scenarios are: %s", args[0], strings.Join(sim.Names(), ", "))}
+			}
+			lf.resolve(cmd.Flags())
+			return runScenario(cmd.OutOrStdout(), s, &lf)
+		},
+	}
+	lf.register(runCmd.Flags())
+	cmd.AddCommand(list, runCmd)
+	return cmd
+}
+
+// runScenario runs s and prints its title, ladder, caption and summary.
+func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
+	r, err := s.Execute(lf.o)
+	if err != nil {
+		return usageError{err}
+	}
+	text, err := ladder.Text(r.Events, ladder.Options{
+		Left: "client", Right: "server",
+		Absolute: lf.absolute, ASCII: lf.ascii, Timers: lf.timers,
+	})
+	if err != nil {
+		return fmt.Errorf("drawing the ladder: %w", err)
+	}
+	fmt.Fprintf(w, "%s (scenario %s, seed %d)\n\n", s.Title, s.Name, lf.o.Seed)
+	io.WriteString(w, text)
+	fmt.Fprintf(w, "\n%s\n\n", s.Caption)
+	writeSummary(w, r)
+	if lf.events {
+		fmt.Fprintln(w, "\nEvents:")
+		for i := range r.Events {
+			fmt.Fprintln(w, r.Events[i].String())
+		}
+	}
+	if len(r.Problems) > 0 {
+		return failure{fmt.Errorf("scenario %s did not behave as it should:\n  %s", s.Name, strings.Join(r.Problems, "\n  "))}
+	}
+	return nil
+}
+
+func writeSummary(w io.Writer, r *sim.Run) {
+	fmt.Fprintf(w, "Ended at %v of virtual time.\n", r.Result.End)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "host\tActiveOpens\tPassiveOpens\tAttemptFails\tEstabResets\tInSegs\tOutSegs\tRetransSegs\tInErrs\tOutRsts\t")
+	for _, h := range r.World.Hosts() {
+		c := h.Stack.Counters()
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", h.Name, c.ActiveOpens, c.PassiveOpens,
+			c.AttemptFails, c.EstabResets, c.InSegs, c.OutSegs, c.RetransSegs, c.InErrs, c.OutRsts)
+	}
+	tw.Flush()
+}
