@@ -1,0 +1,39 @@
+package wire
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Sentinel errors that a *ParseError wraps, for errors.Is.
+var (
+	// ErrFragment: synack does not reassemble IP datagrams (RFC 791 §3.2);
+	// a packet with MF set or a nonzero fragment offset is rejected.
+	ErrFragment = errors.New("IP fragments are not supported")
+
+	// ErrChecksum: an IPv4 header checksum or a TCP checksum did not verify.
+	ErrChecksum = errors.New("bad checksum")
+
+	// ErrTruncated: the input ends before a length field says it should,
+	// e.g. a capture cut short by its snap length.
+	ErrTruncated = errors.New("truncated")
+)
+
+// ParseError says what was wrong with a packet and where. Offset is the
+// byte offset of the offending field from the start of the Layer's header
+// (for "tcp", the first byte of the TCP header, also within ParsePacket).
+type ParseError struct {
+	Layer  string // "ipv4" or "tcp"
+	Field  string // the field or option at fault, e.g. "option 3 (wscale)"
+	Offset int
+	Msg    string // what is wrong with it
+	Err    error  // ErrFragment, ErrChecksum, ErrTruncated or nil
+}
+
+// Error reads like "tcp: option 3 (wscale) at offset 37: length 2, want 3".
+func (e *ParseError) Error() string {
+	return e.Layer + ": " + e.Field + " at offset " + strconv.Itoa(e.Offset) + ": " + e.Msg
+}
+
+// Unwrap returns the sentinel error, if any.
+func (e *ParseError) Unwrap() error { return e.Err }
