@@ -1,0 +1,247 @@
+// Package ladder turns trace events into a ladder (sequence) diagram of one
+// TCP connection: two columns, one per host, with time running down the page,
+// each packet an arrow from its sender to its receiver, and each side's TCP
+// state printed where it changes.
+//
+// Build makes a Diagram, a model with no layout in it (rows, packets,
+// markers); renderers draw it. WriteText draws it for a terminal. Build is a
+// pure function of its input: no clock, no I/O, and the same events always
+// give the same diagram.
+//
+// Sequence numbers are shown as Wireshark shows them: seq relative to the
+// sender's ISN and ack relative to the receiver's, where a side's ISN is the
+// sequence number of the first SYN it sent. A number whose ISN has not been
+// seen yet is printed absolute and flagged.
+package ladder
+
+import (
+	"net/netip"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/wire"
+)
+
+// Options choose what a diagram shows. The zero value draws the connection
+// of the first SYN, sender on the left, with relative sequence numbers.
+type Options struct {
+	// Left and Right name the hosts of the two columns: a host name from
+	// the events ("client"), or the address of a host that recorded no
+	// events of its own ("198.18.0.1:80"). Either may be empty: by default
+	// the host that sends the first SYN is on the left and its peer on the
+	// right.
+	Left, Right string
+	// Conn picks one of the connections between the chosen hosts (between
+	// any hosts if Left and Right are empty), counting from 1 in order of
+	// first appearance. Zero picks the first connection that opens with a
+	// SYN, or else the first one.
+	Conn int
+	// Absolute prints sequence numbers as they are on the wire.
+	Absolute bool
+	// Timers adds rows for timers set, fired and stopped.
+	Timers bool
+	// Notes adds rows for the hosts' notes (challenge ACKs, refusals, RTO
+	// changes...).
+	Notes bool
+	// ASCII draws with plain characters (-->, <--, X) instead of Unicode
+	// box drawing.
+	ASCII bool
+	// NoLegend leaves the legend out of the text.
+	NoLegend bool
+}
+
+// Side is a column of the diagram.
+type Side uint8
+
+const (
+	Left Side = iota
+	Right
+)
+
+// Other returns the opposite side.
+func (s Side) Other() Side { return 1 - s&1 }
+
+func (s Side) String() string {
+	if s == Left {
+		return "left"
+	}
+	return "right"
+}
+
+// Host is one column.
+type Host struct {
+	Name string
+	// Addr is the host's end of the connection; it is invalid when the
+	// events carry no addresses.
+	Addr netip.AddrPort
+	// Traced reports whether the host recorded events itself; if not, its
+	// states are unknown and only what the link or its peer saw is drawn.
+	Traced bool
+	// Initial is the state before the first row, "" if unknown. A traced
+	// host that recorded no state change and sent only RSTs had no
+	// connection: it is CLOSED (RFC 9293 §3.3.2: CLOSED "represents no
+	// connection state at all").
+	Initial string
+	// ISN is the sequence number of the first SYN the host sent, if HasISN.
+	ISN    seq.Value
+	HasISN bool
+}
+
+// Fate is what became of a packet.
+type Fate uint8
+
+const (
+	// InFlight: no arrival or loss was recorded (the trace ends first, or
+	// there are no link events and the receiver recorded nothing).
+	InFlight Fate = iota
+	// Delivered: the packet reached the receiver at Arrived.
+	Delivered
+	// Lost: the link dropped it; LostReason says why.
+	Lost
+)
+
+// Packet is one arrow.
+type Packet struct {
+	// N numbers the packet in the diagram (#1, #2...), in order of sending.
+	N    int
+	From Side
+	// Seg is the header; Payload is nil and PayloadLen keeps the length.
+	Seg        wire.Segment
+	PayloadLen int
+	// Label is the canonical segment line (wire.Segment.Relative, or
+	// String with Options.Absolute).
+	Label string
+	// AbsSeq and AbsAck report a field printed absolute in a relative
+	// diagram because the ISN it is relative to was not known yet.
+	AbsSeq, AbsAck bool
+	// Sent is when the packet left; SendSeen is false when only its
+	// arrival was recorded (an untraced sender and no link events).
+	Sent     clock.Time
+	SendSeen bool
+	Fate     Fate
+	// Arrived is when the packet reached the receiver (Fate Delivered).
+	Arrived    clock.Time
+	LostReason string
+	// Retransmit marks a segment sent again; Reason says why ("RTO") or,
+	// for other segments, anything the sender said about it ("challenge
+	// ACK"). RetransmitOf is the number of the earlier packet with the same
+	// sequence number, 0 if none was seen.
+	Retransmit   bool
+	Reason       string
+	RetransmitOf int
+	// CopyOf is the number of the packet this one is a link-made copy of.
+	CopyOf int
+	// Held and Corrupted record what the link did to the packet.
+	Held       bool
+	HoldReason string
+	Corrupted  bool
+	// Dropped: the receiver discarded the packet on arrival, DropReason says
+	// why ("bad checksum").
+	Dropped    bool
+	DropReason string
+}
+
+// RowKind says what a row shows.
+type RowKind uint8
+
+const (
+	// RowSend: Packet leaves Side.
+	RowSend RowKind = iota + 1
+	// RowArrive: Packet reaches Side. If the send was not recorded the row
+	// carries the whole arrow.
+	RowArrive
+	// RowLost: the link dropped Packet (sent from Side) later than it was
+	// sent; a loss at the time of sending is a MarkLost on the send row.
+	RowLost
+	// RowLink: the link duplicated, held or corrupted Packet (sent from
+	// Side) later than it was sent; Text says what.
+	RowLink
+	// RowDrop: Side discarded a segment that is on no arrow; Text says
+	// what and why.
+	RowDrop
+	// RowTimerSet, RowTimerFired, RowTimerStop: Side's timer, in Text.
+	RowTimerSet
+	RowTimerFired
+	RowTimerStop
+	// RowNote: Side noted Text.
+	RowNote
+	// RowState: only a state change of Side.
+	RowState
+)
+
+// MarkerKind says what a marker flags.
+type MarkerKind uint8
+
+const (
+	// MarkRetransmit: the packet is a retransmission.
+	MarkRetransmit MarkerKind = iota + 1
+	// MarkReason: the sender's reason for a segment that is not a
+	// retransmission ("challenge ACK").
+	MarkReason
+	// MarkReset: the packet carries RST.
+	MarkReset
+	// MarkLost: the link dropped the packet as it was sent.
+	MarkLost
+	// MarkDuplicated, MarkHeld, MarkCorrupted: what the link did to the
+	// packet as it was sent.
+	MarkDuplicated
+	MarkHeld
+	MarkCorrupted
+	// MarkDropped: the receiver discarded the packet on arrival.
+	MarkDropped
+)
+
+// Marker flags something about a row, in words a student can read.
+type Marker struct {
+	Kind MarkerKind
+	Text string
+}
+
+// Row is one instant of the diagram.
+type Row struct {
+	At   clock.Time
+	Kind RowKind
+	// Side is the column the row is drawn from: the sender for RowSend,
+	// RowLost and RowLink, the receiver for RowArrive, otherwise the host.
+	Side Side
+	// Packet indexes Diagram.Packets, or is -1.
+	Packet  int
+	Text    string
+	Markers []Marker
+	// State is each side's state after the row ("" if unknown); Changed
+	// reports that it changed on this row.
+	State   [2]string
+	Changed [2]bool
+}
+
+// Diagram is a ladder diagram of one connection, ready to render.
+type Diagram struct {
+	Hosts   [2]Host
+	Packets []Packet
+	Rows    []Row
+	// Notes tell the reader what the diagram leaves out or had to guess:
+	// other hosts and connections, odd input.
+	Notes []string
+	// Links reports that the events include the link's view of packets;
+	// without it, arrival times are only known where the receiver recorded
+	// them.
+	Links bool
+	opt   Options
+}
+
+// Options returns the options the diagram was built with.
+func (d *Diagram) Options() Options { return d.opt }
+
+// Packet returns the packet of row r, or nil.
+func (d *Diagram) Packet(r *Row) *Packet {
+	if r.Packet < 0 || r.Packet >= len(d.Packets) {
+		return nil
+	}
+	return &d.Packets[r.Packet]
+}
+
+// Relative reports whether sequence numbers are shown relative to the ISNs:
+// not asked for absolute, and at least one ISN known.
+func (d *Diagram) Relative() bool {
+	return !d.opt.Absolute && (d.Hosts[Left].HasISN || d.Hosts[Right].HasISN)
+}

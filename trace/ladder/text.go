@@ -1,0 +1,327 @@
+package ladder
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/wire"
+)
+
+// Text builds the diagram of events and draws it as text.
+func Text(events []trace.Event, opt Options) (string, error) {
+	d, err := Build(events, opt)
+	if err != nil {
+		return "", err
+	}
+	var sb strings.Builder
+	if err := d.WriteText(&sb); err != nil {
+		return "", err
+	}
+	return sb.String(), nil
+}
+
+// glyphs are the characters a text diagram is drawn with.
+type glyphs struct {
+	line, reset, unsent string // arrow shafts: normal, RST, send not recorded
+	rail, teeL, teeR    string // the hosts' lifelines, and where an arrow leaves them
+	sendR, sendL        string // heads of arrows in flight
+	arriveR, arriveL    string // heads of arrows that arrive
+	lost                string // where a packet ends
+	tickL, tickR        string // a host's own line (timer, note, drop)
+	sub                 string // before a detail of the row above
+	pair                string // between the two hosts in the title
+}
+
+var unicodeGlyphs = glyphs{
+	line: "─", reset: "═", unsent: "┄",
+	rail: "│", teeL: "├", teeR: "┤",
+	sendR: "▷", sendL: "◁", arriveR: "▶", arriveL: "◀",
+	lost: "✗", tickL: "╴", tickR: "╶", sub: "└", pair: "⇄",
+}
+
+var asciiGlyphs = glyphs{
+	line: "-", reset: "=", unsent: ".",
+	rail: "|", teeL: "|", teeR: "|",
+	sendR: ">", sendL: "<", arriveR: ">", arriveL: "<",
+	lost: "X", tickL: "-", tickR: "-", sub: "`-", pair: "<->",
+}
+
+// Legend explains the marks of a text diagram in two lines.
+func Legend(ascii bool) string {
+	g := unicodeGlyphs
+	if ascii {
+		g = asciiGlyphs
+	}
+	return fmt.Sprintf("legend: #n packet number  %[1]s%[1]s%[2]s sent  %[1]s%[1]s%[3]s arrives  %[4]s lost or dropped  "+
+		"%[5]s%[5]s RST  %[6]s%[6]s%[3]s send not recorded\n"+
+		"        %[7]s about the row above  a state is shown on the row where it changes\n",
+		g.line, g.sendR, g.arriveR, g.lost, g.reset, g.unsent, g.sub)
+}
+
+// minArea is the least width between the two lifelines: with 9-character
+// times and 12-character states, a diagram is 99 columns wide.
+const minArea = 60
+
+// part is what is drawn between the lifelines on one line: left and right
+// text with fill between them, at least min cells of it.
+type part struct {
+	left, fill, right string
+	min               int
+	railL, railR      string
+}
+
+func width(s string) int { return utf8.RuneCountInString(s) }
+
+// textRow is a row laid out: its main line and the detail lines below it.
+type textRow struct {
+	time    string
+	states  [2]string
+	main    part
+	details []part
+}
+
+// WriteText draws the diagram for a terminal: a title, the hosts' columns,
+// one line per row with details beneath, and a legend.
+func (d *Diagram) WriteText(w io.Writer) error {
+	g := unicodeGlyphs
+	if d.opt.ASCII {
+		g = asciiGlyphs
+	}
+	bw := bufio.NewWriter(w)
+
+	// Title: who, how the numbers read, what to know.
+	fmt.Fprintf(bw, "%s %s %s\n", hostTitle(d.Hosts[Left]), g.pair, hostTitle(d.Hosts[Right]))
+	fmt.Fprintln(bw, d.numbering())
+	for _, n := range d.Notes {
+		fmt.Fprintln(bw, "note: "+n)
+	}
+	if !d.Links && len(d.Packets) > 0 {
+		fmt.Fprintln(bw, "note: no link events: an arrival is shown only where the receiver recorded it")
+	}
+	fmt.Fprintln(bw)
+
+	rows := make([]textRow, len(d.Rows))
+	timeW, stateW, area := width("time"), 12, minArea
+	// Only the left column of states is padded.
+	stateW = max(stateW, width(d.Hosts[Left].Name), width(initial(d.Hosts[Left])))
+	for i := range d.Rows {
+		r := &d.Rows[i]
+		tr := &rows[i]
+		tr.time = r.At.String()
+		timeW = max(timeW, width(tr.time))
+		for sd := range r.State {
+			if r.Changed[sd] {
+				tr.states[sd] = r.State[sd]
+			}
+		}
+		stateW = max(stateW, width(tr.states[Left]))
+		tr.main, tr.details = d.layout(r, g)
+		for _, p := range append([]part{tr.main}, tr.details...) {
+			area = max(area, width(p.left)+p.min+width(p.right))
+		}
+	}
+
+	line := func(time, ls string, p part, rs string) {
+		railL, railR := p.railL, p.railR
+		if railL == "" {
+			railL = g.rail
+		}
+		if railR == "" {
+			railR = g.rail
+		}
+		fill := area - width(p.left) - width(p.right)
+		if p.fill == "" {
+			p.fill = " "
+		}
+		s := fmt.Sprintf("%*s  %s %s%s%s%s%s %s", timeW, time, pad(ls, stateW),
+			railL, p.left, strings.Repeat(p.fill, fill), p.right, railR, rs)
+		fmt.Fprintln(bw, strings.TrimRight(s, " "))
+	}
+	line("time", d.Hosts[Left].Name, part{}, d.Hosts[Right].Name)
+	line("", initial(d.Hosts[Left]), part{}, initial(d.Hosts[Right]))
+	for _, tr := range rows {
+		line(tr.time, tr.states[Left], tr.main, tr.states[Right])
+		for _, p := range tr.details {
+			line("", "", p, "")
+		}
+	}
+	if !d.opt.NoLegend {
+		fmt.Fprintln(bw)
+		fmt.Fprint(bw, Legend(d.opt.ASCII))
+	}
+	return bw.Flush()
+}
+
+func pad(s string, n int) string {
+	if w := width(s); w < n {
+		return s + strings.Repeat(" ", n-w)
+	}
+	return s
+}
+
+func hostTitle(h Host) string {
+	if h.Addr.IsValid() && h.Addr.String() != h.Name {
+		return h.Name + " " + h.Addr.String()
+	}
+	return h.Name
+}
+
+func initial(h Host) string {
+	if h.Initial == "" {
+		return "?"
+	}
+	return h.Initial
+}
+
+// numbering says how to read sequence numbers.
+func (d *Diagram) numbering() string {
+	isn := func(h Host) string {
+		if h.HasISN {
+			return h.Name + " " + h.ISN.String()
+		}
+		return h.Name + " unknown"
+	}
+	isns := "ISNs: " + isn(d.Hosts[Left]) + ", " + isn(d.Hosts[Right])
+	switch {
+	case !d.Relative() && !d.Hosts[Left].HasISN && !d.Hosts[Right].HasISN:
+		return "absolute sequence numbers (no SYN seen, ISNs unknown)"
+	case !d.Relative():
+		return "absolute sequence numbers (" + isns + ")"
+	}
+	s := "seq and ack relative to each side's ISN (" + isns + ")"
+	for i := range d.Packets {
+		if d.Packets[i].AbsSeq || d.Packets[i].AbsAck {
+			s += "; [abs]: absolute, ISN not yet seen"
+			break
+		}
+	}
+	return s
+}
+
+// body is an arrow's text: number, canonical line, absolute flag.
+func (d *Diagram) body(p *Packet) string {
+	s := fmt.Sprintf("#%d %s", p.N, p.Label)
+	if d.Relative() {
+		switch {
+		case p.AbsSeq && p.AbsAck:
+			s += " [abs]"
+		case p.AbsSeq:
+			s += " [abs seq]"
+		case p.AbsAck:
+			s += " [abs ack]"
+		}
+	}
+	return s
+}
+
+// short names a packet on rows other than the one with its label.
+func short(p *Packet) string {
+	s := fmt.Sprintf("#%d %s", p.N, p.Seg.Flags)
+	if p.CopyOf > 0 {
+		s += fmt.Sprintf(" (copy of #%d)", p.CopyOf)
+	}
+	return s
+}
+
+// layout draws row r: its main line and the markers beneath it.
+func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
+	var m part
+	p := d.Packet(r)
+	left := r.Side == Left
+	shaft := g.line
+	if p != nil && p.Seg.Flags&wire.RST != 0 {
+		shaft = g.reset
+	}
+	two := shaft + shaft
+	var details []string
+	lost := ""
+	for _, mk := range r.Markers {
+		if mk.Kind == MarkLost && r.Kind == RowSend {
+			// Drawn on the arrow; a reason other than plain loss (a rule,
+			// a full queue) goes beneath.
+			lost = "lost"
+			if p != nil && p.LostReason != "" && p.LostReason != "loss" {
+				details = append(details, "the link dropped it: "+p.LostReason)
+			}
+			continue
+		}
+		details = append(details, mk.Text)
+	}
+	switch {
+	case r.Kind == RowSend && p != nil:
+		b := d.body(p)
+		switch {
+		case left && lost != "":
+			m = part{left: two + " " + b + " " + two + g.lost + " " + lost, min: 1, railL: g.teeL}
+		case left:
+			m = part{left: two + " " + b + " ", fill: shaft, min: 2, right: g.sendR, railL: g.teeL}
+		case lost != "":
+			m = part{right: lost + " " + g.lost + two + " " + b + " " + two, min: 1, railR: g.teeR}
+		default:
+			m = part{left: g.sendL, fill: shaft, min: 2, right: " " + b + " " + two, railR: g.teeR}
+		}
+	case r.Kind == RowArrive && p != nil && !p.SendSeen:
+		// Only the arrival was recorded: the whole arrow, dotted where the
+		// send is unknown.
+		b, dot := d.body(p), g.unsent+g.unsent
+		if left {
+			m = part{left: g.arriveL, fill: g.unsent, min: 2, right: " " + b + " " + dot, railL: g.teeL}
+		} else {
+			m = part{left: dot + " " + b + " ", fill: g.unsent, min: 2, right: g.arriveR, railR: g.teeR}
+		}
+	case r.Kind == RowArrive && p != nil:
+		t := short(p) + " arrives"
+		if p.Held {
+			t += " (was held back)"
+		}
+		if left {
+			m = part{left: g.arriveL + two + " " + t, railL: g.teeL}
+		} else {
+			m = part{right: t + " " + two + g.arriveR, railR: g.teeR}
+		}
+	case r.Kind == RowLost && p != nil:
+		t := short(p) + " " + lostText(p)
+		if left {
+			m = part{left: "   " + g.lost + " " + t}
+		} else {
+			m = part{right: t + " " + g.lost + "   "}
+		}
+	case r.Kind == RowLink:
+		if left {
+			m = part{left: "   " + r.Text}
+		} else {
+			m = part{right: r.Text + "   "}
+		}
+	case r.Kind == RowDrop:
+		if left {
+			m = part{left: g.tickL + " " + g.lost + " " + r.Text, railL: g.teeL}
+		} else {
+			m = part{right: r.Text + " " + g.lost + " " + g.tickR, railR: g.teeR}
+		}
+	case r.Kind == RowState:
+	default: // timers, notes
+		if left {
+			m = part{left: g.tickL + " " + r.Text, railL: g.teeL}
+		} else {
+			m = part{right: r.Text + " " + g.tickR, railR: g.teeR}
+		}
+	}
+	// Details sit under the text they are about: an arrow's label is at its
+	// sender's end.
+	if r.Kind == RowArrive && p != nil && !p.SendSeen {
+		left = p.From == Left
+	}
+	var ds []part
+	for _, t := range details {
+		if left {
+			ds = append(ds, part{left: "   " + g.sub + " " + t})
+		} else {
+			ds = append(ds, part{right: g.sub + " " + t + "   "})
+		}
+	}
+	return m, ds
+}
