@@ -214,11 +214,12 @@ with "connection refused", rather than retrying for two minutes.`,
 	register(&Scenario{
 		Name:  "abort",
 		Title: "Abort: RST in the middle of a transfer",
-		Caption: `The client starts sending 100 kB and aborts 300 ms later (like close() with SO_LINGER 0).
-It sends RST and forgets the connection at once: no FIN, no TIME-WAIT. The server's TCP accepts
-the RST because its sequence number is exactly the next one expected, and its reader gets
-"connection reset by peer". Data still in flight is lost: that is what an abort means.`,
-		Client: []Step{Connect(serverName, 80), WaitEstablished(), WriteBytes(100_000), At(300 * time.Millisecond), Abort()},
+		Caption: `The client queues 30 kB and, 150 ms later, with part of it still unsent, aborts (like
+close() with SO_LINGER 0). It sends RST and forgets the connection at once: no FIN, no
+TIME-WAIT, and the unsent data is thrown away. The server's TCP accepts the RST because its
+sequence number is exactly the next one expected, and its reader gets "connection reset by
+peer". That is what an abort means: the end of the connection, not of the data.`,
+		Client: []Step{Connect(serverName, 80), WaitEstablished(), WriteBytes(30_000), At(150 * time.Millisecond), Abort()},
 		Server: []Step{Listen(80), Accept(), WaitClosed()},
 		Check: func(w *World) error {
 			return all(expectErr(w.Host(clientName), tcp.ErrAborted), expectErr(w.Host(serverName), tcp.ErrConnReset),
