@@ -1,0 +1,349 @@
+package sim
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/wire"
+)
+
+// Network is a set of hosts joined by impaired directed paths. It is not safe
+// for concurrent use: one driver calls it, with non-decreasing times.
+type Network struct {
+	seed uint64
+	rec  trace.Recorder
+
+	hosts  []host // in the order added
+	byName map[string]int
+	byAddr map[netip.Addr]int
+	paths  map[pathKey]*path
+
+	lastID    uint64 // PacketIDs, shared by all paths
+	lastOrder uint64 // tie-break for equal arrival times
+	scheduled packetHeap
+	held      []*packet // parked by a Hold rule until Release, in hold order
+	rejected  int
+}
+
+type host struct {
+	name string
+	addr netip.Addr
+}
+
+type pathKey struct{ from, to string }
+
+// NewNetwork returns an empty network whose randomness derives from seed and
+// which records to rec (nil records nothing).
+func NewNetwork(seed uint64, rec trace.Recorder) *Network {
+	return &Network{
+		seed:   seed,
+		rec:    rec,
+		byName: make(map[string]int),
+		byAddr: make(map[netip.Addr]int),
+		paths:  make(map[pathKey]*path),
+	}
+}
+
+// AddHost adds a host. Names and addresses must be unique; a name may not be
+// empty or contain "->" (it would make path names ambiguous). Only IPv4 is
+// routed for now.
+func (n *Network) AddHost(name string, addr netip.Addr) error {
+	switch {
+	case name == "":
+		return errors.New("sim: host name is empty")
+	case strings.Contains(name, "->"):
+		return fmt.Errorf("sim: host name %q contains \"->\"", name)
+	case !addr.Unmap().Is4():
+		return fmt.Errorf("sim: host %q: address %v is not IPv4", name, addr)
+	}
+	addr = addr.Unmap()
+	if _, ok := n.byName[name]; ok {
+		return fmt.Errorf("sim: host %q already exists", name)
+	}
+	if i, ok := n.byAddr[addr]; ok {
+		return fmt.Errorf("sim: host %q: address %v already belongs to %q", name, addr, n.hosts[i].name)
+	}
+	n.byName[name] = len(n.hosts)
+	n.byAddr[addr] = len(n.hosts)
+	n.hosts = append(n.hosts, host{name, addr})
+	return nil
+}
+
+// Hosts returns the host names in the order they were added.
+func (n *Network) Hosts() []string {
+	names := make([]string, len(n.hosts))
+	for i, h := range n.hosts {
+		names[i] = h.name
+	}
+	return names
+}
+
+// Addr returns the address of the named host.
+func (n *Network) Addr(name string) (netip.Addr, bool) {
+	i, ok := n.byName[name]
+	if !ok {
+		return netip.Addr{}, false
+	}
+	return n.hosts[i].addr, true
+}
+
+// HostByAddr returns the name of the host that owns addr.
+func (n *Network) HostByAddr(addr netip.Addr) (string, bool) {
+	i, ok := n.byAddr[addr.Unmap()]
+	if !ok {
+		return "", false
+	}
+	return n.hosts[i].name, true
+}
+
+// PathName is the name of the directed path from one host to another, as
+// used in trace events: "client->server".
+func PathName(from, to string) string { return from + "->" + to }
+
+func (n *Network) checkPair(from, to string) error {
+	for _, name := range [...]string{from, to} {
+		if _, ok := n.byName[name]; !ok {
+			return fmt.Errorf("sim: path %s: unknown host %q", PathName(from, to), name)
+		}
+	}
+	return nil
+}
+
+// SetPath sets the impairment of the directed path from -> to. It may be
+// called at any time; packets already sent keep their fate, and the path's
+// queue, rules and counters carry over.
+func (n *Network) SetPath(from, to string, imp Impairment) error {
+	if err := n.checkPair(from, to); err != nil {
+		return err
+	}
+	if err := imp.Validate(); err != nil {
+		return fmt.Errorf("sim: path %s: %w", PathName(from, to), err)
+	}
+	n.path(from, to).imp = imp
+	return nil
+}
+
+// AddRule appends a rule to the directed path from -> to; rules are tried in
+// the order they were added.
+func (n *Network) AddRule(from, to string, r Rule) error {
+	if err := n.checkPair(from, to); err != nil {
+		return err
+	}
+	if err := r.validate(); err != nil {
+		return fmt.Errorf("sim: path %s: %w", PathName(from, to), err)
+	}
+	p := n.path(from, to)
+	p.rules = append(p.rules, &ruleState{Rule: r})
+	return nil
+}
+
+// path returns the path from -> to, creating it unimpaired. Its random
+// stream depends only on the seed and its name, never on when it was made.
+func (n *Network) path(from, to string) *path {
+	k := pathKey{from, to}
+	if p := n.paths[k]; p != nil {
+		return p
+	}
+	name := PathName(from, to)
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	p := &path{
+		name: name,
+		to:   to,
+		rng:  rand.New(rand.NewPCG(n.seed, h.Sum64())),
+	}
+	n.paths[k] = p
+	return p
+}
+
+// Stats returns the counters of the directed path from -> to (zero if it has
+// never been used or configured).
+func (n *Network) Stats(from, to string) PathStats {
+	if p := n.paths[pathKey{from, to}]; p != nil {
+		return p.stats
+	}
+	return PathStats{}
+}
+
+// Rejected counts packets dropped before reaching any path: an unknown
+// sender, a malformed packet, or no route.
+func (n *Network) Rejected() int { return n.rejected }
+
+// Held counts packets parked by Hold rules and waiting for Release.
+func (n *Network) Held() int { return len(n.held) }
+
+// NextDeadline is the arrival time of the next scheduled packet, or
+// clock.Never when none is scheduled (held packets wait for Release, not for
+// a time).
+func (n *Network) NextDeadline() clock.Time {
+	if len(n.scheduled) == 0 {
+		return clock.Never
+	}
+	return n.scheduled[0].due
+}
+
+// Send offers a packet from the named host to the network at now, which
+// copies it, routes it by its IPv4 destination, and decides its fate as the
+// package documentation describes. It returns the packet's PacketID, or 0 if
+// it was rejected before reaching a path.
+func (n *Network) Send(now clock.Time, from string, pkt []byte) uint64 {
+	if _, ok := n.byName[from]; !ok {
+		n.reject(now, from, nil, fmt.Sprintf("unknown sender %q", from))
+		return 0
+	}
+	data := append([]byte(nil), pkt...)
+	ip, seg, err := parse(data)
+	if err != nil {
+		n.reject(now, from, nil, "malformed: "+err.Error())
+		return 0
+	}
+	info := &packetInfo{
+		local:      netip.AddrPortFrom(ip.Src, seg.SrcPort),
+		remote:     netip.AddrPortFrom(ip.Dst, seg.DstPort),
+		seg:        seg,
+		payloadLen: len(seg.Payload),
+	}
+	info.seg.Payload = nil
+	to, ok := n.byAddr[ip.Dst]
+	if !ok {
+		n.reject(now, from, info, "no route to "+ip.Dst.String())
+		return 0
+	}
+	return n.send(now, n.path(from, n.hosts[to].name), data, &seg, info)
+}
+
+// parse reads what the link needs from a packet. Like a router (RFC 1812
+// §5.2.2) it insists on a sound IPv4 header, checksum included, but it does
+// not verify the TCP checksum: a segment with a bad one crosses the link and
+// is the receiver's to discard.
+func parse(b []byte) (wire.IPv4, wire.Segment, error) {
+	ip, payload, err := wire.ParseIPv4(b)
+	if err != nil {
+		return ip, wire.Segment{}, err
+	}
+	if ip.Protocol != wire.ProtocolTCP {
+		return ip, wire.Segment{}, fmt.Errorf("ipv4: protocol %d, want 6 (TCP)", ip.Protocol)
+	}
+	seg, err := wire.ParseTCPNoChecksum(payload)
+	return ip, seg, err
+}
+
+func (n *Network) reject(now clock.Time, from string, info *packetInfo, reason string) {
+	n.rejected++
+	if n.rec == nil {
+		return
+	}
+	e := trace.Event{At: now, Kind: trace.LinkDrop, Host: from, Reason: reason}
+	if info != nil {
+		info.fill(&e)
+	}
+	n.rec.Record(&e)
+}
+
+// Poll hands every scheduled packet that arrives at or before now to
+// deliver, in order of arrival time and then of scheduling, recording
+// LinkDeliver at the arrival time. pkt belongs to the Network and is valid
+// only during the call; a nil deliver discards. deliver may call Send and
+// Release; packets they
+// schedule to arrive at or before now are delivered by this same Poll. A
+// driver that polls exactly at NextDeadline sees arrival == now.
+func (n *Network) Poll(now clock.Time, deliver func(to string, pkt []byte)) {
+	for len(n.scheduled) > 0 && n.scheduled[0].due <= now {
+		pk := heap.Pop(&n.scheduled).(*packet)
+		pk.path.stats.Delivered++
+		if n.rec != nil {
+			n.event(pk.due, trace.LinkDeliver, pk, 0, pk.deliverReason)
+		}
+		if deliver != nil {
+			deliver(pk.path.to, pk.data)
+		}
+		pk.data = nil
+	}
+}
+
+// Release schedules every packet parked by the Hold rule named rule, on any
+// path, to arrive at now, or at the time it would have arrived without the
+// hold if that is later. It returns how many packets it released.
+func (n *Network) Release(now clock.Time, rule string) int {
+	count := 0
+	kept := n.held[:0]
+	for _, pk := range n.held {
+		if pk.heldBy != rule {
+			kept = append(kept, pk)
+			continue
+		}
+		pk.heldBy = ""
+		pk.due = max(pk.due, now)
+		n.schedule(pk)
+		count++
+	}
+	clear(n.held[len(kept):])
+	n.held = kept
+	return count
+}
+
+func (n *Network) schedule(pk *packet) {
+	n.lastOrder++
+	pk.order = n.lastOrder
+	heap.Push(&n.scheduled, pk)
+}
+
+// event records one Link* event about pk.
+func (n *Network) event(at clock.Time, kind trace.Kind, pk *packet, dup uint64, reason string) {
+	e := trace.Event{At: at, Kind: kind, Host: pk.path.name, PacketID: pk.id, Dup: dup, Reason: reason}
+	pk.info.fill(&e)
+	n.rec.Record(&e)
+}
+
+// packetInfo is what trace events say about a packet and its copy.
+type packetInfo struct {
+	local, remote netip.AddrPort
+	seg           wire.Segment // without payload
+	payloadLen    int
+}
+
+func (i *packetInfo) fill(e *trace.Event) {
+	e.Local, e.Remote = i.local, i.remote
+	e.Seg = i.seg
+	e.PayloadLen = i.payloadLen
+}
+
+// packet is a packet past admission, scheduled or held.
+type packet struct {
+	due   clock.Time
+	order uint64
+	id    uint64
+	path  *path
+	data  []byte
+	info  *packetInfo
+	// heldBy names the Hold rule the packet waits for; "" when scheduled.
+	heldBy        string
+	deliverReason string
+}
+
+// packetHeap orders packets by (due, order).
+type packetHeap []*packet
+
+func (h packetHeap) Len() int { return len(h) }
+func (h packetHeap) Less(i, j int) bool {
+	if h[i].due != h[j].due {
+		return h[i].due < h[j].due
+	}
+	return h[i].order < h[j].order
+}
+func (h packetHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *packetHeap) Push(x any)   { *h = append(*h, x.(*packet)) }
+func (h *packetHeap) Pop() any {
+	old := *h
+	pk := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return pk
+}

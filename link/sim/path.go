@@ -1,0 +1,231 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/wire"
+)
+
+// PathStats counts what happened on one directed path. Every packet sent is
+// either delivered, dropped (Lost, QueueDrops or RuleDrops), held until
+// Release, or still in flight; each duplicate adds one more to deliver.
+type PathStats struct {
+	Sent       int // packets offered to the path (past admission)
+	Delivered  int // packets handed to the receiver, copies included
+	Lost       int // dropped by random loss
+	QueueDrops int // tail-dropped at the bottleneck
+	RuleDrops  int // dropped by a Drop rule
+	Duplicated int // copies made
+	Corrupted  int // packets (or copies) with a flipped bit
+	Reordered  int // packets held back by ReorderDelay
+	Held       int // packets held by a Hold rule (for a time or until Release)
+}
+
+func (s PathStats) String() string {
+	return fmt.Sprintf("sent=%d delivered=%d lost=%d queue-drops=%d rule-drops=%d duplicated=%d corrupted=%d reordered=%d held=%d",
+		s.Sent, s.Delivered, s.Lost, s.QueueDrops, s.RuleDrops, s.Duplicated, s.Corrupted, s.Reordered, s.Held)
+}
+
+// path is one direction between two hosts.
+type path struct {
+	name  string // "from->to"
+	to    string
+	imp   Impairment
+	rng   *rand.Rand
+	rules []*ruleState
+
+	// The bottleneck: when it finishes the last accepted packet, and the
+	// serialization start times (ascending) of the packets still waiting.
+	busyUntil clock.Time
+	waiting   []clock.Time
+	// floor is the latest arrival of a packet in the path's FIFO order;
+	// jitter never schedules an arrival before it.
+	floor clock.Time
+
+	stats PathStats
+}
+
+type ruleState struct {
+	Rule
+	matched int // packets on this path the rule's Match selected
+}
+
+// send runs an admitted packet through the path, in the order documented in
+// doc.go, and returns its PacketID.
+func (n *Network) send(now clock.Time, pa *path, data []byte, seg *wire.Segment, info *packetInfo) uint64 {
+	n.lastID++
+	pk := &packet{id: n.lastID, path: pa, data: data, info: info}
+	pa.stats.Sent++
+	tracing := n.rec != nil
+	if tracing {
+		n.event(now, trace.LinkSend, pk, 0, "")
+	}
+
+	// 2. Rules.
+	var hold *ruleState
+	var dupRule, corruptRule *ruleState
+	for _, r := range pa.rules {
+		if !r.Match.Matches(seg) {
+			continue
+		}
+		r.matched++
+		if r.Nth != 0 && r.matched != r.Nth {
+			continue
+		}
+		switch r.Action {
+		case Drop:
+			pa.stats.RuleDrops++
+			if tracing {
+				n.event(now, trace.LinkDrop, pk, 0, "rule: "+r.String())
+			}
+			return pk.id
+		case Hold:
+			if hold == nil {
+				hold = r
+			}
+		case Duplicate:
+			if dupRule == nil {
+				dupRule = r
+			}
+		case Corrupt:
+			if corruptRule == nil {
+				corruptRule = r
+			}
+		}
+	}
+	imp := &pa.imp
+
+	// 3. Loss.
+	if imp.Loss > 0 && pa.rng.Float64() < imp.Loss {
+		pa.stats.Lost++
+		if tracing {
+			n.event(now, trace.LinkDrop, pk, 0, "loss")
+		}
+		return pk.id
+	}
+
+	// 4. Bottleneck.
+	depart := now
+	if imp.Bandwidth > 0 {
+		started := 0
+		for started < len(pa.waiting) && pa.waiting[started] <= now {
+			started++
+		}
+		pa.waiting = pa.waiting[started:]
+		if imp.QueueLimit > 0 && len(pa.waiting) >= imp.QueueLimit {
+			pa.stats.QueueDrops++
+			if tracing {
+				n.event(now, trace.LinkDrop, pk, 0, "queue full")
+			}
+			return pk.id
+		}
+		start := max(now, pa.busyUntil)
+		if start > now {
+			pa.waiting = append(pa.waiting, start)
+		}
+		depart = start.Add(serialization(len(data), imp.Bandwidth))
+		pa.busyUntil = depart
+	}
+
+	// 5. Propagation.
+	pk.due = pa.arrival(depart)
+
+	// 6. Reordering, then a Hold rule.
+	if imp.Reorder > 0 && pa.rng.Float64() < imp.Reorder {
+		pa.stats.Reordered++
+		pk.due = pk.due.Add(imp.reorderDelay())
+		if tracing {
+			n.event(now, trace.LinkHold, pk, 0, "reorder: until "+pk.due.String())
+		}
+	}
+	if hold != nil {
+		pa.stats.Held++
+		if hold.HoldFor > 0 {
+			pk.due = pk.due.Add(hold.HoldFor)
+			if tracing {
+				n.event(now, trace.LinkHold, pk, 0, "rule: "+hold.String()+": until "+pk.due.String())
+			}
+		} else {
+			pk.heldBy = hold.Name
+			if tracing {
+				n.event(now, trace.LinkHold, pk, 0, "rule: "+hold.String())
+			}
+		}
+	}
+
+	// 7. Duplication.
+	var cp *packet
+	if hit := imp.Duplicate > 0 && pa.rng.Float64() < imp.Duplicate; hit || dupRule != nil {
+		pa.stats.Duplicated++
+		n.lastID++
+		cp = &packet{id: n.lastID, path: pa, data: append([]byte(nil), data...), info: info}
+		cp.due = pa.arrival(depart)
+		cp.deliverReason = fmt.Sprintf("dup of #%d", pk.id)
+		if tracing {
+			reason := ""
+			if !hit {
+				reason = "rule: " + dupRule.String()
+			}
+			n.event(now, trace.LinkDuplicate, pk, cp.id, reason)
+		}
+	}
+
+	// 8. Corruption, of the packet and of its copy.
+	n.corrupt(now, pk, corruptRule)
+	if cp != nil {
+		n.corrupt(now, cp, nil)
+	}
+
+	if pk.heldBy != "" {
+		n.held = append(n.held, pk)
+	} else {
+		n.schedule(pk)
+	}
+	if cp != nil {
+		n.schedule(cp)
+	}
+	return pk.id
+}
+
+// arrival draws the jitter of a packet leaving at depart and keeps the
+// path's FIFO order.
+func (pa *path) arrival(depart clock.Time) clock.Time {
+	t := depart.Add(pa.imp.Latency)
+	if pa.imp.Jitter > 0 {
+		t = t.Add(time.Duration(pa.rng.Int64N(int64(pa.imp.Jitter))))
+	}
+	t = max(t, pa.floor)
+	pa.floor = t
+	return t
+}
+
+// corrupt flips one bit of pk with probability Corrupt, or always when rule
+// is not nil. Admission made sure the packet is exactly its IPv4 total length
+// long, so whichever bit flips, the IPv4 header or TCP checksum catches it.
+func (n *Network) corrupt(now clock.Time, pk *packet, rule *ruleState) {
+	pa := pk.path
+	hit := pa.imp.Corrupt > 0 && pa.rng.Float64() < pa.imp.Corrupt
+	if !hit && rule == nil {
+		return
+	}
+	bit := pa.rng.IntN(len(pk.data) * 8)
+	mask := byte(0x80) >> (bit % 8)
+	pk.data[bit/8] ^= mask
+	pa.stats.Corrupted++
+	if pk.deliverReason == "" {
+		pk.deliverReason = "corrupted"
+	} else {
+		pk.deliverReason += ", corrupted"
+	}
+	if n.rec != nil {
+		reason := fmt.Sprintf("flipped bit 0x%02x of byte %d", mask, bit/8)
+		if !hit {
+			reason = "rule: " + rule.String() + ": " + reason
+		}
+		n.event(now, trace.LinkCorrupt, pk, 0, reason)
+	}
+}
