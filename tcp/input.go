@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"math"
+	"time"
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
@@ -31,6 +32,15 @@ func ResetFor(in *wire.Segment) (wire.Segment, bool) {
 // payload is copied if kept.
 func (c *Conn) Input(now clock.Time, s *wire.Segment) {
 	c.stats.SegsIn++
+	if c.done {
+		// The TCB is deleted (CLOSED, or a half-open passive connection
+		// returned to LISTEN); the stack removes it at its next Output and
+		// answers for the tuple. A SYN that arrives before then must not
+		// revive it: RFC 9293's LISTEN in SYN-RECEIVED's "return this
+		// connection to LISTEN state" is the listener's, and a Conn that
+		// took the SYN here would SYN-ACK it and then be deleted.
+		return
+	}
 	switch c.state {
 	case Closed:
 		// A TCB in CLOSED is about to be deleted; the stack answers for it.
@@ -131,6 +141,11 @@ func (c *Conn) inputSynSent(now clock.Time, s *wire.Segment) {
 	// advanced to equal SEG.ACK (if there is an ACK)".
 	c.irs = s.Seq
 	c.rcvNxt = s.Seq.Add(1)
+	// The window our SYN offered starts at the peer's first data byte,
+	// which we learn only now: the right edge it advertised is RCV.NXT plus
+	// that window, not the value computed from an unknown RCV.NXT of zero
+	// (which would make SWS avoidance clamp or overstate the window).
+	c.rcvAdvRight = c.rcvNxt.Add(c.rcvWnd())
 	c.takeOptions(s)
 	if ackOK {
 		c.ackedUpTo(now, s.Ack)
@@ -164,9 +179,12 @@ func (c *Conn) establish(now clock.Time, why string) {
 	// RFC 6298 (5.7): "If the timer expires awaiting the ACK of a SYN
 	// segment and the TCP implementation is using an RTO less than 3
 	// seconds, the RTO MUST be re-initialized to 3 seconds when data
-	// transmission begins".
-	if c.synRetransmitted && c.rto < 3e9 {
-		c.rto = 3e9
+	// transmission begins". "Using an RTO less than 3 seconds" is the
+	// initial RTO (Appendix A: 1 s instead of RFC 2988's 3 s); the backed-off
+	// RTO of the SYN is not kept (it may be 4 s or 64 s): it is reset to 3 s,
+	// as Linux does (TCP_TIMEOUT_FALLBACK). Karn's rule left no sample.
+	if c.synRetransmitted && !c.hasRTT && c.cfg.InitialRTO < 3*time.Second {
+		c.rto = min(max(3*time.Second, c.cfg.MinRTO), c.cfg.MaxRTO)
 	}
 	// RFC 6928: an initial window of min(10*MSS, max(2*MSS, 14600)).
 	c.cwnd = min(10*c.sndMSS, max(2*c.sndMSS, 14600))

@@ -66,7 +66,6 @@ func diff(want, got string) string {
 	return b.String()
 }
 
-
 // The same seed gives byte-identical output, with impairments on; another
 // seed gives another run.
 func TestSameSeedSameBytes(t *testing.T) {
