@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/gosynack/synack/clock"
@@ -369,13 +368,4 @@ func (p *program) eofErr() error {
 		return fmt.Errorf("end of stream after %d bytes", len(p.received))
 	}
 	return nil
-}
-
-// describe lists a program's steps on one line.
-func describe(steps []Step) string {
-	parts := make([]string, len(steps))
-	for i, s := range steps {
-		parts[i] = s.String()
-	}
-	return strings.Join(parts, ", ")
 }
