@@ -1,0 +1,156 @@
+package tcp
+
+// Data transfer: in-order delivery with cumulative ACKs, the receive window
+// and its updates (receiver SWS avoidance), a full receive buffer.
+
+import (
+	"testing"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/wire"
+)
+
+// §3.10.7.4 seventh: "Once the TCP endpoint takes responsibility for the
+// data, it advances RCV.NXT over the data accepted ... Send an
+// acknowledgment of the form: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>". synack
+// acknowledges every segment at once (no delayed ACK yet).
+func TestInOrderTransfer(t *testing.T) {
+	forISNs(t, func(t *testing.T, isn option) {
+		f := newEstablished(t, isn)
+		in := data('i', 3000)
+		for k := range 3 {
+			lo, hi := 1000*k, 1000*(k+1)
+			f.send(t, ms(1000+10*int64(k)), seg{Flags: wire.PSH | wire.ACK, Seq: uint32(1 + lo), Ack: 1, Data: in[lo:hi]})
+			f.want(t, "cumulative ACK", seg{Flags: wire.ACK, Seq: 1, Ack: uint32(1 + hi), Win: defWin - hi})
+		}
+		// A segment beyond RCV.NXT is not held yet (no reassembly): a
+		// duplicate ACK says what is expected.
+		f.send(t, ms(1030), seg{Flags: wire.PSH | wire.ACK, Seq: 4001 + 1000, Ack: 1, Data: data('?', 100)})
+		f.want(t, "duplicate ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 3001, Win: defWin - 3000})
+		// A retransmission of data already taken is acknowledged again.
+		f.send(t, ms(1040), seg{Flags: wire.PSH | wire.ACK, Seq: 2001, Ack: 1, Data: in[2000:]})
+		f.want(t, "duplicate ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 3001, Win: defWin - 3000})
+		f.wantRead(t, ms(1050), in)
+		if f.c.Readable() != 0 {
+			t.Fatalf("Readable = %d after reading everything", f.c.Readable())
+		}
+		f.want(t, "window update after the read", seg{Flags: wire.ACK, Seq: 1, Ack: 3001})
+
+		// Our side: 3000 bytes in MSS-sized segments, PSH on the last.
+		out := data('o', 3000)
+		f.write(t, sec(2), out)
+		f.want(t, "three segments",
+			seg{Flags: wire.ACK, Seq: 1, Ack: 3001, Data: out[:1460]},
+			seg{Flags: wire.ACK, Seq: 1461, Ack: 3001, Data: out[1460:2920]},
+			seg{Flags: wire.PSH | wire.ACK, Seq: 2921, Ack: 3001, Data: out[2920:]})
+		f.wantDeadline(t, ms(2300))
+		// "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any
+		// segments on the retransmission queue that are thereby entirely
+		// acknowledged are removed."
+		f.send(t, ms(2100), seg{Flags: wire.ACK, Seq: 3001, Ack: 2921})
+		f.wantNothing(t)
+		if i := f.c.Info(); i.Unacked != 80 || i.Unsent != 0 || i.SndUna != f.isn.local.Add(2921) {
+			t.Fatalf("after a partial ACK: %+v", i)
+		}
+		f.wantDeadline(t, ms(2100).Add(f.c.Info().RTO)) // (5.3) restarted
+		f.send(t, ms(2200), seg{Flags: wire.ACK, Seq: 3001, Ack: 3001})
+		f.wantNothing(t)
+		f.wantDeadline(t, clock.Never)
+		if i := f.c.Info(); i.Unacked != 0 || i.SndUna != f.isn.local.Add(3001) || i.SndNxt != i.SndUna {
+			t.Fatalf("after the final ACK: %+v", i)
+		}
+		if s := f.c.Stats(); s.BytesIn != 3000 || s.BytesOut != 3000 || s.Retransmits != 0 {
+			t.Fatalf("stats: %+v", s)
+		}
+	})
+}
+
+// A send buffer holds at most SendBuffer bytes; the rest is refused until
+// acknowledgments free room.
+func TestSendBufferBound(t *testing.T) {
+	f := newEstablished(t, withConfig(Config{SendBuffer: 1000}))
+	f.setTime(t, sec(1))
+	n, err := f.c.Write(f.now, data('b', 1500))
+	if n != 1000 || err != nil || f.c.SendSpace() != 0 {
+		t.Fatalf("Write(1500) = %d, %v; SendSpace %d", n, err, f.c.SendSpace())
+	}
+	f.want(t, "what fitted", seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: data('b', 1000)})
+	f.send(t, ms(1100), seg{Flags: wire.ACK, Seq: 1, Ack: 401})
+	if got := f.c.SendSpace(); got != 400 {
+		t.Fatalf("SendSpace after 400 acked = %d", got)
+	}
+}
+
+// Data written in SYN-SENT goes with the ACK that completes the handshake:
+// §3.10.7.3 "Data or controls that were queued for transmission MAY be
+// included."
+func TestWriteInSynSent(t *testing.T) {
+	f := newSynSent(t)
+	f.write(t, ms(50), []byte("early"))
+	f.wantNothing(t)
+	f.send(t, ms(100), seg{Flags: wire.SYN | wire.ACK, Ack: 1, MSS: 1460})
+	f.want(t, "data carries the ACK", seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: []byte("early")})
+}
+
+// §3.8.6.2.2 (receiver's SWS avoidance): the right edge of the offered
+// window moves only when it can move by min(RCV.BUFF/2, MSS) or more, and
+// "the total of RCV.NXT and RCV.WND should not be reduced".
+func TestReceiveWindowUpdateSWS(t *testing.T) {
+	forISNs(t, func(t *testing.T, isn option) {
+		// RecvBuffer 4000, MSS 1460: the threshold is 1460.
+		f := newEstablished(t, isn, withConfig(Config{RecvBuffer: 4000}))
+		f.send(t, sec(1), seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: data('a', 1000)})
+		f.want(t, "ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 1001, Win: 3000})
+		f.wantRead(t, ms(1100), data('a', 1000)[:500])
+		f.wantNothing(t) // the edge could move 500 < 1460
+		f.wantRead(t, ms(1200), data('a', 1000)[500:])
+		f.wantNothing(t) // 1000 < 1460
+		f.send(t, ms(1300), seg{Flags: wire.PSH | wire.ACK, Seq: 1001, Ack: 1, Data: data('b', 1000)})
+		// 3000 bytes are free, but offering them moves the edge by only
+		// 1000: the edge stays at 4001, a window of 2000.
+		f.want(t, "ACK keeps the right edge", seg{Flags: wire.ACK, Seq: 1, Ack: 2001, Win: 2000})
+		f.wantRead(t, ms(1400), data('b', 1000))
+		f.want(t, "window update: the edge moves by 2000", seg{Flags: wire.ACK, Seq: 1, Ack: 2001, Win: 4000})
+		f.wantNothing(t)
+	})
+}
+
+// A full receive buffer offers a zero window; the peer's probes get ACKs
+// with the zero window (§3.10.7.4: "If the RCV.WND is zero, no segments will
+// be acceptable, but special allowance should be made to accept valid ACKs,
+// URGs, and RSTs"; and "If an incoming segment is not acceptable, an
+// acknowledgment should be sent in reply").
+func TestZeroReceiveWindow(t *testing.T) {
+	forISNs(t, func(t *testing.T, isn option) {
+		// RecvBuffer 2000: the SWS threshold is 1000.
+		f := newEstablished(t, isn, withConfig(Config{RecvBuffer: 2000}))
+		in := data('z', 2000)
+		f.send(t, sec(1), seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: in[:1460]})
+		f.want(t, "ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 1461, Win: 540})
+		f.send(t, ms(1010), seg{Flags: wire.PSH | wire.ACK, Seq: 1461, Ack: 1, Data: in[1460:]})
+		f.want(t, "zero window", seg{Flags: wire.ACK, Seq: 1, Ack: 2001, Win: zeroWin})
+		// A probe with one byte of new data (BSD style) is not taken.
+		f.send(t, ms(1500), seg{Flags: wire.ACK, Seq: 2001, Ack: 1, Data: []byte("!")})
+		f.want(t, "ACK with the zero window", seg{Flags: wire.ACK, Seq: 1, Ack: 2001, Win: zeroWin})
+		// A probe at RCV.NXT-1 without data (Linux style).
+		f.send(t, ms(1600), seg{Flags: wire.ACK, Seq: 2000, Ack: 1})
+		f.want(t, "ACK with the zero window", seg{Flags: wire.ACK, Seq: 1, Ack: 2001, Win: zeroWin})
+		// An ACK at RCV.NXT is acceptable and needs no reply.
+		f.send(t, ms(1700), seg{Flags: wire.ACK, Seq: 2001, Ack: 1})
+		f.wantNothing(t)
+		if f.c.Readable() != 2000 {
+			t.Fatalf("Readable = %d, want 2000", f.c.Readable())
+		}
+		f.wantRead(t, sec(2), in[:999])
+		f.wantNothing(t) // 999 < 1000
+		f.wantRead(t, sec(2), in[999:1000])
+		f.want(t, "window update", seg{Flags: wire.ACK, Seq: 1, Ack: 2001, Win: 1000})
+		f.send(t, ms(2100), seg{Flags: wire.PSH | wire.ACK, Seq: 2001, Ack: 1, Data: data('y', 1000)})
+		f.want(t, "zero window again", seg{Flags: wire.ACK, Seq: 1, Ack: 3001, Win: zeroWin})
+		// More than the window: only what fits is taken.
+		f.wantRead(t, ms(2200), append(in[1000:], data('y', 1000)[:500]...))
+		f.want(t, "window update", seg{Flags: wire.ACK, Seq: 1, Ack: 3001, Win: 1500})
+		f.send(t, ms(2300), seg{Flags: wire.PSH | wire.ACK, Seq: 3001, Ack: 1, Data: data('x', 1600)})
+		f.want(t, "1500 taken", seg{Flags: wire.ACK, Seq: 1, Ack: 4501, Win: zeroWin})
+	})
+}
