@@ -106,8 +106,8 @@ type fuzzDriver struct {
 	readPos, writePos uint32
 	// RCV.NXT and SND.UNA never move back.
 	lastRcvNxt, lastSndUna seq.Value
-	lastSync               bool // the last step ended in SYN-RECEIVED or later
-	log     []logEntry // what happened, printed on failure
+	lastSync               bool       // the last step ended in SYN-RECEIVED or later
+	log                    []logEntry // what happened, printed on failure
 }
 
 func newFuzzDriver(t *testing.T, fixture, cfgBits byte) *fuzzDriver {
