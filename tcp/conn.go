@@ -263,12 +263,18 @@ func (c *Conn) Write(now clock.Time, p []byte) (int, error) {
 	return n, nil
 }
 
-// SendSpace returns how many bytes Write would accept now.
+// SendSpace returns how many bytes Write would accept now: none once the
+// user has closed, and none where SEND is an error (RFC 9293 §3.10.2). In
+// CLOSE-WAIT the peer has closed but we may still send (half-close), and
+// LISTEN has nowhere to send to.
 func (c *Conn) SendSpace() int {
-	if c.finQueued || c.state == Closed || c.state >= FinWait1 {
-		return 0
+	switch c.state {
+	case SynSent, SynReceived, Established, CloseWait:
+		if !c.finQueued {
+			return c.cfg.SendBuffer - len(c.snd)
+		}
 	}
-	return c.cfg.SendBuffer - len(c.snd)
+	return 0
 }
 
 // Read moves received data into p (RFC 9293 §3.10.3 RECEIVE). It returns

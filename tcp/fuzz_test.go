@@ -23,8 +23,9 @@ import (
 // three bits are milliseconds to let pass first (as 4·n), its low five bits
 // the op:
 //
-//	0-15   a segment: flags, seq offset (int16, from RCV.NXT), ack offset
-//	       (int16, from SND.UNA), window byte (n·257), payload length byte (n·8)
+//	0-15   a segment: flags, seq offset (int16), ack offset (int16),
+//	       window byte (n·257), payload length byte (n·8); the op's bits
+//	       say what the offsets count from (see segment)
 //	16-19  jump to the next deadline and run HandleTimeout
 //	20-21  let time pass: one byte, n² ms, running timers on the way
 //	22-25  Write: one byte, n·16 bytes
@@ -32,10 +33,18 @@ import (
 //	29-30  Close
 //	31     Abort
 func FuzzConnInput(f *testing.F) {
+	// seg: a segment at RCV.NXT+seqOff acknowledging SND.UNA+ackOff.
 	seg := func(flags wire.Flags, seqOff, ackOff int16, win, plen byte) []byte {
 		b := []byte{0, byte(flags)}
 		b = binary.BigEndian.AppendUint16(b, uint16(seqOff))
 		b = binary.BigEndian.AppendUint16(b, uint16(ackOff))
+		return append(b, win, plen)
+	}
+	// ackAll: a segment at RCV.NXT+seqOff acknowledging SND.MAX.
+	ackAll := func(flags wire.Flags, seqOff int16, win, plen byte) []byte {
+		b := []byte{1, byte(flags)}
+		b = binary.BigEndian.AppendUint16(b, uint16(seqOff))
+		b = binary.BigEndian.AppendUint16(b, 0)
 		return append(b, win, plen)
 	}
 	script := func(fixture, cfg byte, ops ...[]byte) []byte {
@@ -63,6 +72,11 @@ func FuzzConnInput(f *testing.F) {
 		f.Add(script(fi, 0, seg(wire.FIN|wire.ACK, 0, 0, 255, 0), []byte{clos}, seg(wire.ACK, 0, 1, 255, 0), []byte{fire}))
 		f.Add(script(fi, 0, []byte{write, 10}, []byte{clos}, seg(wire.FIN|wire.ACK, 0, 0, 255, 0), []byte{abort}))
 		f.Add(script(fi, 0, seg(wire.SYN|wire.ACK, -1, 1, 255, 0), seg(wire.SYN, -1, 0, 255, 0), seg(wire.ACK, 0, 0, 255, 0)))
+		f.Add(script(fi, 1, []byte{write, 200}, ackAll(wire.ACK|wire.PSH, 0, 4, 183), ackAll(wire.ACK|wire.PSH, 1464, 0, 100),
+			[]byte{fire}, []byte{read, 100}, ackAll(wire.ACK, 0, 255, 0), []byte{fire}, []byte{read, 255}, []byte{clos},
+			ackAll(wire.FIN|wire.ACK, 0, 255, 0), []byte{fire}))
+		f.Add(script(fi, 6, []byte{write, 255}, []byte{write, 255}, ackAll(wire.ACK, 0, 255, 0), []byte{fire},
+			seg(wire.ACK, 0, 1460, 255, 0), []byte{fire}, []byte{fire}, ackAll(wire.ACK, 0, 255, 0), []byte{clos}, []byte{fire}))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) < 2 {
@@ -195,7 +209,7 @@ func (d *fuzzDriver) step(r *byteReader) {
 	d.runTimers(d.now.Add(time.Duration(op>>5) * 4 * time.Millisecond))
 	switch code := op & 31; {
 	case code < 16:
-		d.segment(r)
+		d.segment(r, code)
 	case code < 20:
 		if dl := d.c.NextDeadline(); dl != clock.Never {
 			d.runTimers(dl)
@@ -248,19 +262,26 @@ func (d *fuzzDriver) step(r *byteReader) {
 	}
 }
 
-func (d *fuzzDriver) segment(r *byteReader) {
+// segment sends one segment. The op code picks what the offsets count
+// from, so that the boundaries of the checks are often hit exactly: bits 2-3
+// the sequence number's base (RCV.NXT, the right edge of the window we last
+// offered, the peer's ISN, RCV.NXT-1), bits 0-1 the acknowledgment's
+// (SND.UNA, SND.MAX, SND.UNA-MAX.SND.WND, ISS).
+func (d *fuzzDriver) segment(r *byteReader, code byte) {
 	flags := wire.Flags(r.byte())
 	seqOff, ackOff := r.int16(), r.int16()
 	win, plen := r.byte(), int(r.byte())*8
-	in := d.c.Info()
-	base := in.RcvNxt
-	if d.c.State() == Listen || d.c.State() == SynSent {
-		base = d.f.isn.remote
+	c := d.c
+	rcvNxt := c.rcvNxt
+	if c.state == Listen || c.state == SynSent {
+		rcvNxt = d.f.isn.remote
 	}
+	seqBase := [4]seq.Value{rcvNxt, c.rcvAdvRight, d.f.isn.remote, rcvNxt - 1}[code>>2&3]
+	ackBase := [4]seq.Value{c.sndUna, c.sndMax, c.sndUna - seq.Value(c.maxSndWnd), c.iss}[code&3]
 	s := wire.Segment{
 		SrcPort: d.f.remote.Port(), DstPort: d.f.local.Port(),
-		Seq:    base.Add(seq.Size(int32(seqOff))),
-		Ack:    in.SndUna.Add(seq.Size(int32(ackOff))),
+		Seq:    seqBase.Add(seq.Size(int32(seqOff))),
+		Ack:    ackBase.Add(seq.Size(int32(ackOff))),
 		Flags:  flags,
 		Window: uint16(win) * 257,
 	}
