@@ -154,3 +154,55 @@ func TestZeroReceiveWindow(t *testing.T) {
 		f.want(t, "1500 taken", seg{Flags: wire.ACK, Seq: 1, Ack: 4501, Win: zeroWin})
 	})
 }
+
+// §3.7.1: "If an MSS Option is not received at connection setup, TCP
+// implementations MUST assume a default send MSS of 536 (576 - 40) for
+// IPv4". The send MSS is also capped by our own (Config.MSS).
+func TestSendMSS(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		peerMSS uint16
+		cfg     Config
+		want    int
+	}{
+		{"no option", 0, Config{}, 536},
+		{"peer's", 1000, Config{}, 1000},
+		{"capped by ours", 9000, Config{MSS: 1200}, 1200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(true, []option{withConfig(tc.cfg)})
+			f.want(t, "SYN", seg{Flags: wire.SYN, MSS: f.c.cfg.MSS})
+			f.send(t, ms(100), seg{Flags: wire.SYN | wire.ACK, Ack: 1, MSS: tc.peerMSS})
+			f.want(t, "ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 1})
+			d := data('m', tc.want+10)
+			f.write(t, sec(1), d)
+			f.want(t, "one full segment and the rest",
+				seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: d[:tc.want]},
+				seg{Flags: wire.PSH | wire.ACK, Seq: uint32(1 + tc.want), Ack: 1, Data: d[tc.want:]})
+		})
+	}
+}
+
+// RFC 6928: an initial window of min(10·MSS, max(2·MSS, 14600)) = 14600
+// bytes for MSS 1460; RFC 5681 §3.1 slow start then grows cwnd by
+// "min (N, SMSS)" per ACK (equation 2).
+func TestInitialWindowAndSlowStart(t *testing.T) {
+	f := newEstablished(t)
+	d := data('c', 20000)
+	f.write(t, sec(1), d)
+	var first []seg
+	for i := range 10 {
+		first = append(first, seg{Flags: wire.ACK, Seq: uint32(1 + 1460*i), Ack: 1, Data: d[1460*i : 1460*(i+1)]})
+	}
+	f.want(t, "ten segments: the initial window", first...)
+	// One ACK of two segments: cwnd 14600 + min(2920, 1460) = 16060, with
+	// 11680 in flight: three more segments.
+	f.send(t, ms(1100), seg{Flags: wire.ACK, Seq: 1, Ack: 2921})
+	f.want(t, "cwnd grew by one MSS",
+		seg{Flags: wire.ACK, Seq: 14601, Ack: 1, Data: d[14600:16060]},
+		seg{Flags: wire.ACK, Seq: 16061, Ack: 1, Data: d[16060:17520]},
+		seg{Flags: wire.ACK, Seq: 17521, Ack: 1, Data: d[17520:18980]})
+	if in := f.c.Info(); in.Cwnd != 16060 || in.Unsent != 1020 {
+		t.Fatalf("cwnd %d, unsent %d", in.Cwnd, in.Unsent)
+	}
+}

@@ -41,7 +41,12 @@ func (c *Conn) Output(now clock.Time, emit func(seg *wire.Segment, retransmit bo
 		c.sendData(now, emit)
 	}
 	if c.ackNow && c.state != Closed {
-		s := wire.Segment{Seq: c.sndNxt, Ack: c.rcvNxt, Flags: wire.ACK}
+		// "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>", where SND.NXT is the
+		// highest sequence number sent (sndMax), not the send pointer an
+		// RTO rewound: a peer that received everything would find a lower
+		// sequence number unacceptable (§3.10.7.4, "RCV.NXT =< SEG.SEQ")
+		// and drop the ACK.
+		s := wire.Segment{Seq: c.sndMax, Ack: c.rcvNxt, Flags: wire.ACK}
 		c.transmit(now, &s, emit)
 	}
 }
@@ -87,6 +92,18 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 				}
 			}
 		} else if c.finQueued && c.sndNxt == c.finSeq {
+			if usable <= 0 {
+				// The FIN takes a unit of window like a byte of data: a
+				// receiver with a zero window drops it (RFC 9293 §3.10.7.4,
+				// "not acceptable"). Sent anyway it would be retransmitted
+				// on RTO until DataRetries ran out, closing a connection
+				// whose peer answers every probe, which §3.8.6.1 forbids
+				// (MUST-37). So it waits, probed like data (as Linux does).
+				if c.sndWnd == 0 && inFlight == 0 && c.persistAt == clock.Never {
+					c.startTimer(now, &c.persistAt, c.persistDelay(), "persist")
+				}
+				return
+			}
 			s.Flags |= wire.FIN
 		} else {
 			return

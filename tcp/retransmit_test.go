@@ -124,6 +124,29 @@ func TestDataRetransmitGoBack(t *testing.T) {
 	}
 }
 
+// While a go-back retransmission is held by the congestion window, a bare
+// ACK still carries SND.NXT, the highest sequence number sent (§3.10.7.4:
+// "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"), not the rewound send pointer: a
+// receiver that got everything has RCV.NXT there and would find a lower
+// number unacceptable ("RCV.NXT =< SEG.SEQ") and drop the ACK.
+func TestAckDuringGoBackCarriesSndNxt(t *testing.T) {
+	f := newEstablished(t)
+	d := data('g', 3000)
+	f.write(t, sec(1), d)
+	f.want(t, "three segments",
+		seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: d[:1460]},
+		seg{Flags: wire.ACK, Seq: 1461, Ack: 1, Data: d[1460:2920]},
+		seg{Flags: wire.PSH | wire.ACK, Seq: 2921, Ack: 1, Data: d[2920:]})
+	f.advance(t, ms(1300))
+	f.want(t, "the earliest segment only", seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: d[:1460], Rtx: true})
+	// The peer's data crosses the retransmission; cwnd (1 MSS) is full.
+	f.send(t, ms(1350), seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: []byte("hi")})
+	f.want(t, "bare ACK at SND.NXT", seg{Flags: wire.ACK, Seq: 3001, Ack: 3, Win: defWin - 2})
+	// A challenge ACK likewise.
+	f.send(t, ms(1360), seg{Flags: wire.RST, Seq: 10})
+	f.want(t, "challenge ACK at SND.NXT", seg{Flags: wire.ACK, Seq: 3001, Ack: 3, Win: defWin - 2})
+}
+
 // RFC 6298 (2.2) and (2.3) from exact samples, and the MinRTO floor.
 func TestRTOEstimation(t *testing.T) {
 	t.Run("samples", func(t *testing.T) {
@@ -290,6 +313,36 @@ func TestZeroWindowProbe(t *testing.T) {
 		}
 		f.wantDeadline(t, ms(4900))
 		f.wantState(t, Established)
+	})
+	// §3.8.6.1: "As long as the receiving TCP peer continues to send
+	// acknowledgments in response to the probe segments, the sending TCP
+	// peer MUST allow the connection to stay open (MUST-37)." This holds
+	// when all that is left is the FIN: it takes a unit of window like a
+	// byte of data (a receiver with a zero window drops it, RFC 9293 table
+	// 6: length > 0, window 0, "not acceptable"), so it waits for the
+	// window under the persist timer instead of exhausting DataRetries.
+	t.Run("FIN waits for the window", func(t *testing.T) {
+		f := newEstablished(t)
+		f.send(t, sec(1), seg{Flags: wire.ACK, Seq: 1, Ack: 1, Win: zeroWin})
+		f.close(t, sec(1))
+		f.wantState(t, FinWait1)
+		f.wantNothing(t)
+		at := ms(1300)
+		delay := 600 * time.Millisecond
+		probe := seg{Flags: wire.ACK, Seq: 0, Ack: 1}
+		for range 30 { // twice DataRetries; some 45 minutes of probes
+			f.advance(t, at)
+			f.want(t, "probe", probe)
+			f.send(t, at.Add(time.Millisecond), seg{Flags: wire.ACK, Seq: 1, Ack: 1, Win: zeroWin})
+			f.wantNothing(t)
+			at = at.Add(delay)
+			delay = min(2*delay, 120*time.Second)
+		}
+		f.wantState(t, FinWait1)
+		f.send(t, at-1, seg{Flags: wire.ACK, Seq: 1, Ack: 1, Win: 100})
+		f.want(t, "the FIN once the window opens", seg{Flags: wire.FIN | wire.ACK, Seq: 1, Ack: 1})
+		f.send(t, at, seg{Flags: wire.ACK, Seq: 1, Ack: 2, Win: 100})
+		f.wantState(t, FinWait2)
 	})
 	t.Run("window closes with data in flight", func(t *testing.T) {
 		f := newEstablished(t)
