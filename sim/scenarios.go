@@ -48,7 +48,7 @@ func checkHTTP(w *World) error {
 
 func retrans(h *Host) uint64 { return h.Stack.Counters().RetransSegs }
 
-// counter reads one of a host's counters by a function.
+// wantCounter checks one of a host's counters, read by get.
 func wantCounter(w *World, host, name string, get func(h *Host) uint64, want uint64) error {
 	if got := get(w.Host(host)); got != want {
 		return fmt.Errorf("%s: %s = %d, want %d", host, name, got, want)

@@ -31,7 +31,6 @@ type World struct {
 	net   *linksim.Network
 	hosts []*Host
 	rec   trace.Recorder
-	steps int
 }
 
 // Host is one machine of the world: a stack and the program it runs.
@@ -184,7 +183,6 @@ func (w *World) settle() {
 	// before the application is scheduled), then the programs act.
 	now := w.clk.Now()
 	for round := 0; round < 10000; round++ {
-		w.steps++
 		sent := false
 		for _, h := range w.hosts {
 			h.Stack.Output(now, func(pkt []byte) {

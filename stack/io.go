@@ -85,10 +85,10 @@ func (s *Stack) note(now clock.Time, t tcp.Tuple, what string) {
 // queue, and removal of a finished TCB (after its last output).
 func (s *Stack) step(now clock.Time, e *entry, f func()) {
 	f()
-	s.observe(now, e)
+	s.observe(e)
 }
 
-func (s *Stack) observe(now clock.Time, e *entry) {
+func (s *Stack) observe(e *entry) {
 	c := e.conn
 	before, after := e.state, c.State()
 	if before != after {
@@ -185,7 +185,7 @@ func (s *Stack) Output(now clock.Time, emit func(pkt []byte)) {
 		}
 		s.cur = e
 		e.conn.Output(now, s.segEmit)
-		s.observe(now, e)
+		s.observe(e)
 		if e.conn.Done() {
 			s.remove(e)
 			continue
