@@ -6,6 +6,7 @@ package trace
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"time"
 
@@ -49,8 +50,13 @@ const (
 	// (a bad checksum, an unacceptable segment, no listener...).
 	Drop
 	// Note: anything else worth telling, in Reason (a challenge ACK sent,
-	// a connection refused, cwnd or RTO changes).
+	// a connection refused).
 	Note
+	// Metrics: Host's connection changed its congestion window, slow-start
+	// threshold, smoothed RTT or RTO; Cwnd, Ssthresh, SRTT and RTO hold
+	// the new values and Reason says what changed them ("ack", "rtt
+	// sample", "RTO", "fast retransmit", "recovery end", "undo").
+	Metrics
 )
 
 var kindNames = [...]string{
@@ -58,6 +64,7 @@ var kindNames = [...]string{
 	TimerFired: "timer-fired", TimerStop: "timer-stop", LinkSend: "link-send",
 	LinkDeliver: "link-deliver", LinkDrop: "link-drop", LinkDuplicate: "link-dup",
 	LinkCorrupt: "link-corrupt", LinkHold: "link-hold", Drop: "drop", Note: "note",
+	Metrics: "metrics",
 }
 
 func (k Kind) String() string {
@@ -93,6 +100,10 @@ type Event struct {
 	// Retransmit marks a SegmentOut that sends sequence space again.
 	Retransmit bool
 	Reason     string
+	// Cwnd and Ssthresh (bytes; Ssthresh is math.MaxInt32 until the first
+	// loss), SRTT and RTO for Metrics events.
+	Cwnd, Ssthresh int
+	SRTT, RTO      time.Duration
 }
 
 // SetSegment stores a copy of seg's header in e without keeping its payload.
@@ -130,6 +141,12 @@ func (e *Event) String() string {
 		return fmt.Sprintf("%s %s at %v", head, e.Timer, e.Deadline)
 	case TimerFired, TimerStop:
 		return head + " " + e.Timer
+	case Metrics:
+		ss := "inf"
+		if e.Ssthresh < math.MaxInt32 {
+			ss = fmt.Sprint(e.Ssthresh)
+		}
+		return fmt.Sprintf("%s %s>%s cwnd=%d ssthresh=%s srtt=%v rto=%v (%s)", head, e.Local, e.Remote, e.Cwnd, ss, e.SRTT, e.RTO, e.Reason)
 	default:
 		return head + " " + e.Reason
 	}
