@@ -50,11 +50,49 @@ type Config struct {
 	// should be sent"). Defaults 10 and 5 s.
 	ChallengeACKs      int
 	ChallengeACKPeriod time.Duration
+	// NoDelay turns Nagle's algorithm (RFC 896, RFC 9293 §3.7.4) off:
+	// small segments are sent at once even while data is unacknowledged.
+	NoDelay bool
+	// DelayedACK is the longest an ACK is held back hoping to ride on data
+	// or to cover a second segment (RFC 9293 §3.8.6.3: "in no case, the
+	// delay must be less than 0.5 seconds"; RFC 1122 §4.2.3.2). Default
+	// 40 ms (Linux's minimum delayed-ACK timeout). A negative value turns
+	// delayed ACKs off: every segment is acknowledged at once.
+	DelayedACK time.Duration
+	// NoWindowScale, NoTimestamps and NoSACK turn the RFC 7323 window
+	// scale and timestamps options and RFC 2018 SACK off; each is on by
+	// default and used when the peer offers it too.
+	NoWindowScale, NoTimestamps, NoSACK bool
+	// RecvBufferMax is how far receive-buffer autotuning may grow the
+	// receive buffer (and so the offered window), from RecvBuffer up.
+	// Default 4 MiB (Linux's tcp_rmem maximum is 6 MiB); set it equal to
+	// RecvBuffer to turn autotuning off.
+	RecvBufferMax int
+	// Congestion names the congestion controller (package tcp/cc):
+	// "cubic" (the default) or "newreno".
+	Congestion string
+	// KeepAliveIdle turns keepalive on (RFC 9293 §3.8.4, off by default):
+	// after this long without receiving anything, probes are sent every
+	// KeepAliveInterval (default 75 s, RFC 1122 and Linux), and the
+	// connection is dropped with ErrTimeout after KeepAliveCount (default
+	// 9) unanswered probes.
+	KeepAliveIdle     time.Duration
+	KeepAliveInterval time.Duration
+	KeepAliveCount    int
+	// UserTimeout, when set, aborts the connection with ErrTimeout when
+	// transmitted data stays unacknowledged this long (RFC 5482 / RFC 9293
+	// §3.8.3's USER TIMEOUT), instead of after DataRetries
+	// retransmissions.
+	UserTimeout time.Duration
 	// Host names this side in trace events.
 	Host string
 	// Recorder receives trace events; nil records nothing.
 	Recorder trace.Recorder
 }
+
+// MaxBuffer is the largest buffer a connection may have: the largest window
+// RFC 7323 §2.3 allows (2^30 bytes, a window scale of 14).
+const MaxBuffer = 1 << 30
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
@@ -81,6 +119,13 @@ func (c Config) WithDefaults() Config {
 	def(&c.MinRTO, 200*time.Millisecond)
 	def(&c.MaxRTO, 120*time.Second)
 	defInt(&c.ChallengeACKs, 10)
+	def(&c.DelayedACK, 40*time.Millisecond)
+	defInt(&c.RecvBufferMax, max(4<<20, c.RecvBuffer))
+	def(&c.KeepAliveInterval, 75*time.Second)
+	defInt(&c.KeepAliveCount, 9)
+	if c.Congestion == "" {
+		c.Congestion = "cubic"
+	}
 	def(&c.ChallengeACKPeriod, 5*time.Second)
 	return c
 }
@@ -92,8 +137,16 @@ func (c Config) Validate() error {
 		return fmt.Errorf("tcp: MSS %d is below the minimum of 64", c.MSS)
 	case c.RecvBuffer < 0 || c.SendBuffer < 0:
 		return fmt.Errorf("tcp: negative buffer size (recv %d, send %d)", c.RecvBuffer, c.SendBuffer)
-	case c.RecvBuffer > 65535:
-		return fmt.Errorf("tcp: RecvBuffer %d needs window scaling, which is not supported yet (max 65535)", c.RecvBuffer)
+	case c.RecvBuffer > MaxBuffer || c.SendBuffer > MaxBuffer || c.RecvBufferMax > MaxBuffer:
+		return fmt.Errorf("tcp: buffer size above the maximum of %d (RFC 7323 §2.3: a window is at most 2^30 bytes)", MaxBuffer)
+	case c.RecvBufferMax < 0 || c.RecvBufferMax != 0 && c.RecvBufferMax < c.RecvBuffer:
+		return fmt.Errorf("tcp: RecvBufferMax %d is below RecvBuffer %d", c.RecvBufferMax, c.RecvBuffer)
+	case c.NoWindowScale && c.RecvBuffer > 65535:
+		return fmt.Errorf("tcp: RecvBuffer %d needs window scaling, which NoWindowScale turns off (max 65535)", c.RecvBuffer)
+	case c.KeepAliveIdle < 0 || c.KeepAliveInterval < 0 || c.KeepAliveCount < 0 || c.UserTimeout < 0:
+		return fmt.Errorf("tcp: negative keepalive or user timeout setting")
+	case c.Congestion != "" && c.Congestion != "cubic" && c.Congestion != "newreno":
+		return fmt.Errorf("tcp: unknown congestion control %q (want cubic or newreno)", c.Congestion)
 	case c.MSL < 0 || c.InitialRTO < 0 || c.MinRTO < 0 || c.MaxRTO < 0 || c.ChallengeACKPeriod < 0:
 		return fmt.Errorf("tcp: negative duration in config")
 	case c.SynRetries < 0 || c.SynAckRetries < 0 || c.DataRetries < 0 || c.ChallengeACKs < 0:

