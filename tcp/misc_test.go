@@ -155,7 +155,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("zero Config: %v", err)
 	}
 	for _, bad := range []Config{
-		{MSS: 10}, {RecvBuffer: -1}, {RecvBuffer: 70000}, {MSL: -time.Second},
+		{MSS: 10}, {RecvBuffer: -1}, {RecvBuffer: 70000, NoWindowScale: true}, {RecvBuffer: 1<<30 + 1}, {RecvBuffer: 100, RecvBufferMax: 50}, {Congestion: "vegas"}, {KeepAliveIdle: -1}, {MSL: -time.Second},
 		{SynRetries: -1}, {MinRTO: 2 * time.Second, MaxRTO: time.Second},
 	} {
 		if bad.Validate() == nil {
