@@ -6,6 +6,7 @@ import (
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/tcp/cc"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
@@ -40,6 +41,17 @@ type Stats struct {
 	ChallengeACKs        uint64 // RFC 5961 challenge ACKs sent
 	ChallengeACKsLimited uint64 // challenge ACKs suppressed by the rate limit
 	Dropped              uint64 // segments discarded as unacceptable
+	PAWSDrops            uint64 // segments dropped by PAWS (RFC 7323 §5)
+	OutOfOrderIn         uint64 // data segments that arrived beyond RCV.NXT
+	DupBytesIn           uint64 // payload bytes that had already arrived (spurious retransmissions, duplicates)
+	DSACKsIn             uint64 // D-SACK blocks received (RFC 2883)
+	FastRecoveries       uint64 // recovery episodes started by SACK/RACK or three duplicate ACKs
+	Timeouts             uint64 // RTO expirations with data outstanding
+	TLPs                 uint64 // tail loss probes sent (RFC 8985 §7)
+	Undos                uint64 // window reductions undone as spurious
+	NagleDelays          uint64 // times Nagle's algorithm held back a short segment
+	DelayedACKs          uint64 // ACKs sent by the delayed-ACK timer
+	KeepAlives           uint64 // keepalive probes sent
 }
 
 // Conn is one connection: the transmission control block of RFC 9293 §3.3.1
@@ -63,17 +75,64 @@ type Conn struct {
 	maxSndWnd                   seq.Size // MAX.SND.WND, RFC 5961 §5.2
 	sndWL1, sndWL2              seq.Value
 	sndMSS                      int
+	optLen                      int       // bytes of options on every segment (timestamps)
 	snd                         []byte    // written, not yet acknowledged
 	sndBufSeq                   seq.Value // sequence number of snd[0]
 	finQueued                   bool      // the user called CLOSE
 	finSeq                      seq.Value // the FIN's sequence number, when finQueued
-	cwnd, ssthresh              int
+	synSent                     bool      // our SYN (or SYN-ACK) is out in the current state
+	cc                          cc.Controller
+	smallEndSet                 bool // Nagle (Minshall): a short segment ends at smallEnd
+	smallEnd                    seq.Value
+	lastSendAt                  clock.Time
+
+	// Negotiated options (RFC 7323, RFC 2018).
+	wsOK, tsOK, sackOK bool
+	sndShift, rcvShift uint8
+	tsRecent           uint32
+	tsRecentAt         clock.Time
+	lastAckSent        seq.Value
+
+	// Retransmission queue and SACK scoreboard (sndq.go).
+	tx                                  []txSeg
+	txHead                              int
+	sackedBytes, lostBytes, rexmitBytes int
+	pendingSegs                         int
+	highSACKed                          seq.Value
+
+	// Loss recovery (recovery.go).
+	inRecovery, rtoRecovery, fastRexmitDue bool
+	recoveryPoint, recover                 seq.Value
+	dupAcks                                int
+	undoPossible                           bool
+	undoRetrans, episodeRexmits            int
+	rackXmit                               clock.Time
+	rackEnd, rackFack                      seq.Value
+	rackRTT, minRTT                        time.Duration
+	reorderingSeen                         bool
+	reoWndMult, reoWndPersist              int
+	dsackRound                             seq.Value
+	dsackRoundSet                          bool
+	tlpDue, tlpEndSet, tlpRetrans          bool
+	tlpEnd                                 seq.Value
 
 	// Receive sequence space.
-	irs, rcvNxt seq.Value
-	rcv         []byte    // received, not yet read
-	rcvAdvRight seq.Value // right edge of the window we last advertised
-	finRcvd     bool
+	irs, rcvNxt  seq.Value
+	rcv          []byte    // received, not yet read
+	rcvAdvRight  seq.Value // right edge of the window we last advertised
+	finRcvd      bool
+	ooo          []oooRange // out-of-order data held (reasm.go)
+	oooCount     uint64
+	oooBytes     int
+	oooFin       bool // a FIN arrived out of order, at oooFinSeq
+	oooFinSeq    seq.Value
+	dsack        wire.SACKBlock
+	dsackPending bool
+	rcvUnacked   int        // bytes received since the last ACK we sent (delayed ACK)
+	rcvMSS       int        // largest segment received: the peer's MSS as we see it
+	rcvSpaceAt   clock.Time // autotuning: start of the current measurement
+	rcvSpaceSeq  seq.Value  // RCV.NXT then
+	lastRecvAt   clock.Time
 
 	// Pending output.
 	ackNow     bool
@@ -84,8 +143,11 @@ type Conn struct {
 
 	// Timers, as deadlines (clock.Never when stopped).
 	rtoAt, timeWaitAt, persistAt clock.Time
+	delackAt, reoAt, tlpAt       clock.Time
+	keepAt                       clock.Time
 	retries                      int // consecutive RTO expirations
 	persistBackoff               int
+	keepProbes                   int
 
 	// RTT estimation, RFC 6298.
 	srtt, rttvar, rto time.Duration
@@ -135,6 +197,16 @@ func newConn(cfg Config, t Tuple, iss seq.Value) *Conn {
 		rtoAt:      clock.Never,
 		timeWaitAt: clock.Never,
 		persistAt:  clock.Never,
+		delackAt:   clock.Never,
+		reoAt:      clock.Never,
+		tlpAt:      clock.Never,
+		keepAt:     clock.Never,
+		rackXmit:   -1,
+		reoWndMult: 1,
+		rcvMSS:     536,
+	}
+	if !cfg.NoWindowScale {
+		c.rcvShift = c.wantShift()
 	}
 	return c
 }
@@ -170,20 +242,38 @@ type Info struct {
 	RcvWnd            seq.Size
 	MSS               int
 	Cwnd, Ssthresh    int
+	Congestion        string
+	InRecovery        bool
 	SRTT, RTTVar, RTO time.Duration
-	Unacked, Unsent   int
-	Unread            int
-	Retries           int
-	NextDeadline      clock.Time
-	Stats             Stats
+	MinRTT            time.Duration
+	// Negotiated options: window scales (ours, the peer's), timestamps,
+	// SACK.
+	RcvWScale, SndWScale   int
+	WScale, Timestamps     bool
+	SACK                   bool
+	SackedBytes, LostBytes int
+	OutOfOrder             int // bytes held out of order
+	RecvBuffer             int // current size (autotuned)
+	Unacked, Unsent        int
+	Unread                 int
+	Retries                int
+	NextDeadline           clock.Time
+	Stats                  Stats
 }
 
 // Info returns a snapshot of the connection's variables.
 func (c *Conn) Info() Info {
+	cwnd, ssthresh, name := 0, 0, c.cfg.Congestion
+	if c.cc != nil {
+		cwnd, ssthresh, name = c.cc.Window(), c.cc.Threshold(), c.cc.Name()
+	}
 	return Info{
 		State: c.state, ISS: c.iss, IRS: c.irs, SndUna: c.sndUna, SndNxt: c.sndNxt,
 		SndWnd: c.sndWnd, RcvNxt: c.rcvNxt, RcvWnd: c.rcvWnd(), MSS: c.sndMSS,
-		Cwnd: c.cwnd, Ssthresh: c.ssthresh, SRTT: c.srtt, RTTVar: c.rttvar, RTO: c.rto,
+		Cwnd: cwnd, Ssthresh: ssthresh, Congestion: name, InRecovery: c.inRecovery,
+		SRTT: c.srtt, RTTVar: c.rttvar, RTO: c.rto, MinRTT: c.minRTT,
+		RcvWScale: int(c.rcvShift), SndWScale: int(c.sndShift), WScale: c.wsOK, Timestamps: c.tsOK, SACK: c.sackOK,
+		SackedBytes: c.sackedBytes, LostBytes: c.lostBytes, OutOfOrder: c.oooBytes, RecvBuffer: c.cfg.RecvBuffer,
 		Unacked: c.unackedData(), Unsent: len(c.snd) - c.unackedData(), Unread: len(c.rcv),
 		Retries: c.retries, NextDeadline: c.NextDeadline(), Stats: c.stats,
 	}
@@ -231,8 +321,14 @@ func (c *Conn) close(now clock.Time, err error, why string) {
 	c.stopTimer(now, &c.rtoAt, "retransmit")
 	c.stopTimer(now, &c.timeWaitAt, "time-wait")
 	c.stopTimer(now, &c.persistAt, "persist")
+	c.stopTimer(now, &c.delackAt, "delayed-ack")
+	c.stopTimer(now, &c.reoAt, "reorder")
+	c.stopTimer(now, &c.tlpAt, "tlp")
+	c.stopTimer(now, &c.keepAt, "keepalive")
 	c.ackNow = false
 	c.snd = nil
+	c.tx, c.txHead = nil, 0
+	c.ooo = nil
 }
 
 // ---- user calls (RFC 9293 §3.10) ----
@@ -377,30 +473,49 @@ func (c *Conn) rcvWnd() seq.Size {
 	if free < 0 {
 		free = 0
 	}
-	return seq.Size(min(free, 65535))
+	return seq.Size(min(free, 65535<<c.rcvShift))
 }
 
 func (c *Conn) swsThreshold() int {
 	return min(c.cfg.RecvBuffer/2, int(c.cfg.MSS))
 }
 
-// advertise returns the window to put in an outgoing segment. It never moves
+// advertise returns the window field of an outgoing segment. It never moves
 // the right edge left (RFC 9293 §3.8.6.2.2: "the window should not be
-// shrunk"), and moves it right only in steps of at least min(RCV.BUFF/2,
-// MSS) so that we do not invite silly windows.
-func (c *Conn) advertise() uint16 {
+// shrunk"; RFC 7323 §2.4 on rounding a scaled window), and moves it right
+// only in steps of at least min(RCV.BUFF/2, MSS) so that we do not invite
+// silly windows. A SYN's window is never scaled (RFC 7323 §2.2).
+func (c *Conn) advertise(syn bool) uint16 {
 	w := c.rcvWnd()
 	right := c.rcvNxt.Add(w)
 	cur := c.rcvAdvRight
-	if c.state.Synchronized() && cur.GreaterThanEq(c.rcvNxt) && right.GreaterThan(cur) &&
-		right.Sub(cur) < int32(c.swsThreshold()) && w > 0 {
-		w = cur.Size(c.rcvNxt)
-		right = cur
+	sync := c.state.Synchronized()
+	if sync && cur.GreaterThanEq(c.rcvNxt) {
+		if right.GreaterThan(cur) && right.Sub(cur) < int32(c.swsThreshold()) && w > 0 {
+			w, right = cur.Size(c.rcvNxt), cur
+		} else if right.LessThan(cur) {
+			w, right = cur.Size(c.rcvNxt), cur
+		}
 	}
-	if right.GreaterThan(c.rcvAdvRight) || !c.state.Synchronized() {
-		c.rcvAdvRight = right
+	var field uint32
+	if syn {
+		field = min(uint32(w), 65535)
+	} else {
+		field = uint32(w) >> c.rcvShift
+		if sync && c.rcvNxt.Add(seq.Size(field<<c.rcvShift)).LessThan(right) && w > 0 && right == cur {
+			// Rounding down would pull the advertised edge back: round up.
+			field = (uint32(w) + 1<<c.rcvShift - 1) >> c.rcvShift
+		}
+		field = min(field, 65535)
 	}
-	return uint16(w)
+	edge := c.rcvNxt.Add(seq.Size(field))
+	if !syn {
+		edge = c.rcvNxt.Add(seq.Size(field << c.rcvShift))
+	}
+	if edge.GreaterThan(c.rcvAdvRight) || !sync {
+		c.rcvAdvRight = edge
+	}
+	return uint16(field)
 }
 
 // unackedData is how many buffered bytes have been sent and not acked.

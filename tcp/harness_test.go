@@ -113,11 +113,32 @@ type fixture struct {
 	isn           isnPair
 	local, remote netip.AddrPort
 	now           clock.Time
+	modern        bool
 }
 
 type option func(*fixture)
 
 func withConfig(cfg Config) option { return func(f *fixture) { f.cfg = cfg } }
+
+// modern keeps the configuration's defaults for the data-path features
+// (delayed ACK, window scaling, timestamps, SACK, autotuning). Without it,
+// a fixture turns them off, so that the state-machine tests see the plain
+// RFC 9293 exchange they quote.
+func modern(f *fixture) { f.modern = true }
+
+func plain(cfg Config) Config {
+	if cfg.DelayedACK == 0 {
+		cfg.DelayedACK = -1
+	}
+	cfg.NoWindowScale, cfg.NoTimestamps, cfg.NoSACK = true, true, true
+	if cfg.RecvBufferMax == 0 {
+		cfg.RecvBufferMax = cfg.RecvBuffer // no autotuning
+		if cfg.RecvBufferMax == 0 {
+			cfg.RecvBufferMax = 65535
+		}
+	}
+	return cfg
+}
 func withISNs(p isnPair) option    { return func(f *fixture) { f.isn = p } }
 
 func newFixture(active bool, opts []option) *fixture {
@@ -127,6 +148,9 @@ func newFixture(active bool, opts []option) *fixture {
 	}
 	for _, o := range opts {
 		o(f)
+	}
+	if !f.modern {
+		f.cfg = plain(f.cfg)
 	}
 	tuple := Tuple{Local: f.local, Remote: f.remote}
 	if active {

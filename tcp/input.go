@@ -1,8 +1,7 @@
 package tcp
 
 import (
-	"math"
-	"time"
+		"time"
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
@@ -77,7 +76,8 @@ func (c *Conn) inputListen(now clock.Time, s *wire.Segment) {
 		// so the peer sends it again after the handshake.
 		c.irs = s.Seq
 		c.rcvNxt = s.Seq.Add(1)
-		c.takeOptions(s)
+		c.takeSynOptions(now, s)
+		c.lastAckSent = c.rcvNxt
 		c.sndWnd = seq.Size(s.Window)
 		c.maxSndWnd = c.sndWnd
 		c.setState(now, SynReceived, "SYN received")
@@ -87,16 +87,6 @@ func (c *Conn) inputListen(now clock.Time, s *wire.Segment) {
 		// processing. An incoming RST segment could not be valid." Drop.
 		c.done = true
 	}
-}
-
-func (c *Conn) takeOptions(s *wire.Segment) {
-	// RFC 9293 §3.7.1: "If an MSS Option is not received at connection
-	// setup, TCP implementations MUST assume a default send MSS of 536".
-	mss := 536
-	if s.Options.HasMSS && s.Options.MSS > 0 {
-		mss = int(s.Options.MSS)
-	}
-	c.sndMSS = min(mss, int(c.cfg.MSS))
 }
 
 // inputSynSent is §3.10.7.3.
@@ -145,10 +135,12 @@ func (c *Conn) inputSynSent(now clock.Time, s *wire.Segment) {
 	// which we learn only now: the right edge it advertised is RCV.NXT plus
 	// that window, not the value computed from an unknown RCV.NXT of zero
 	// (which would make SWS avoidance clamp or overstate the window).
-	c.rcvAdvRight = c.rcvNxt.Add(c.rcvWnd())
-	c.takeOptions(s)
+	c.takeSynOptions(now, s)
+	c.lastAckSent = c.rcvNxt
+	c.rcvAdvRight = c.rcvNxt.Add(min(c.rcvWnd(), 65535))
 	if ackOK {
-		c.ackedUpTo(now, s.Ack)
+		var r ackResult
+		c.ackedUpTo(now, s.Ack, &r)
 	}
 	if c.sndUna.GreaterThan(c.iss) {
 		// "If SND.UNA > ISS (our SYN has been ACKed), change the connection
@@ -168,7 +160,7 @@ func (c *Conn) inputSynSent(now clock.Time, s *wire.Segment) {
 	c.sndWnd, c.sndWL1, c.sndWL2 = seq.Size(s.Window), s.Seq, s.Ack
 	c.maxSndWnd = c.sndWnd
 	c.setState(now, SynReceived, "SYN received (simultaneous open)")
-	c.sndNxt = c.iss // the SYN-ACK takes our SYN's sequence number again
+	c.synSent = false // the SYN-ACK takes our SYN's sequence number again
 	c.synSends = 0
 	c.stopTimer(now, &c.rtoAt, "retransmit")
 }
@@ -186,9 +178,13 @@ func (c *Conn) establish(now clock.Time, why string) {
 	if c.synRetransmitted && !c.hasRTT && c.cfg.InitialRTO < 3*time.Second {
 		c.rto = min(max(3*time.Second, c.cfg.MinRTO), c.cfg.MaxRTO)
 	}
-	// RFC 6928: an initial window of min(10*MSS, max(2*MSS, 14600)).
-	c.cwnd = min(10*c.sndMSS, max(2*c.sndMSS, 14600))
-	c.ssthresh = math.MaxInt32
+	// The congestion controller starts from RFC 6928's initial window,
+	// min(10*MSS, max(2*MSS, 14600)).
+	c.cc = c.newController()
+	c.cc.SetMSS(c.effMSS())
+	c.metrics(now, "established")
+	c.lastRecvAt = now
+	c.armKeepAlive(now)
 }
 
 // acceptable is the sequence test of §3.10.7.4, first step: the four cases
@@ -234,7 +230,7 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 	// SYN-ACK was lost; answer it with the SYN-ACK again rather than with
 	// the bare ACK the sequence test would send.
 	if c.state == SynReceived && s.Flags&(wire.SYN|wire.RST|wire.ACK) == wire.SYN && s.Seq == c.irs {
-		c.sndNxt = c.iss
+		c.synSent = false
 		return
 	}
 
@@ -245,13 +241,19 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 	// (Linux makes the same exception).
 	if c.state == SynReceived && !c.passive && s.Flags&(wire.SYN|wire.ACK|wire.RST) == wire.SYN|wire.ACK &&
 		s.Seq == c.irs && s.Ack.GreaterThan(c.sndUna) && s.Ack.LessThanEq(c.sndMax) {
-		c.ackedUpTo(now, s.Ack)
+		var r ackResult
+		c.ackedUpTo(now, s.Ack, &r)
 		c.sndWnd, c.sndWL1, c.sndWL2 = seq.Size(s.Window), s.Seq, s.Ack
 		c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
 		c.establish(now, "SYN-ACK received (simultaneous open)")
 		if c.finQueued {
 			c.setState(now, FinWait1, "close pending")
 		}
+		return
+	}
+
+	// RFC 7323 §5.3 R1, before the sequence test: PAWS.
+	if !c.paws(now, s) {
 		return
 	}
 
@@ -273,6 +275,13 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 			return
 		}
 	}
+
+	// RFC 7323 §5.3 R3: "An arriving segment that passes R1 and R2 is
+	// processed normally: If SEG.TSval >= TS.Recent and SEG.SEQ =<
+	// Last.ACK.sent, then record its timestamp in TS.Recent".
+	c.takeTimestamp(now, s)
+	c.lastRecvAt = now
+	c.keepProbes = 0
 
 	// Second, check the RST bit (RFC 5961 §3.2).
 	if s.Flags&wire.RST != 0 {
@@ -346,7 +355,7 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 			c.drop(now, "unacceptable ACK in SYN-RECEIVED")
 			return
 		}
-		c.sndWnd, c.sndWL1, c.sndWL2 = seq.Size(s.Window), s.Seq, s.Ack
+		c.sndWnd, c.sndWL1, c.sndWL2 = c.scaledWindow(s), s.Seq, s.Ack
 		c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
 		c.establish(now, "ACK of SYN received")
 		if c.finQueued {
@@ -361,11 +370,17 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 		c.drop(now, "unacceptable ACK")
 		return
 	}
+	flightBefore := int(c.sndMax.Size(c.sndUna))
+	dup := c.isDupAck(s)
+	var r ackResult
 	if s.Ack.GreaterThan(c.sndUna) {
 		// "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any
 		// segments on the retransmission queue that are thereby entirely
 		// acknowledged are removed."
-		c.ackedUpTo(now, s.Ack)
+		c.ackedUpTo(now, s.Ack, &r)
+	}
+	if c.sackOK && s.Options.NumSACK > 0 {
+		c.takeSACK(now, s, &r)
 	}
 	// "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated.
 	// If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)),
@@ -373,12 +388,15 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 	// SEG.ACK."
 	if s.Ack.GreaterThanEq(c.sndUna) &&
 		(c.sndWL1.LessThan(s.Seq) || (c.sndWL1 == s.Seq && c.sndWL2.LessThanEq(s.Ack))) {
-		c.sndWnd, c.sndWL1, c.sndWL2 = seq.Size(s.Window), s.Seq, s.Ack
+		c.sndWnd, c.sndWL1, c.sndWL2 = c.scaledWindow(s), s.Seq, s.Ack
 		c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
 		if c.sndWnd > 0 {
 			c.stopTimer(now, &c.persistAt, "persist")
 			c.persistBackoff = 0
 		}
+	}
+	if c.cc != nil {
+		c.afterAck(now, s, &r, flightBefore, dup)
 	}
 	finAcked := c.finQueued && c.sndUna.GreaterThan(c.finSeq)
 	switch c.state {
@@ -411,8 +429,10 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 	c.processText(now, s)
 }
 
-// processText is the seventh and eighth steps of §3.10.7.4: queue the text
-// that continues the byte stream, and process a FIN that follows it.
+// processText is the seventh and eighth steps of §3.10.7.4: take the text
+// that continues the byte stream, hold text beyond RCV.NXT for reassembly,
+// decide when to acknowledge, and process a FIN once everything before it
+// has arrived.
 func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 	start := s.Seq
 	if s.Flags&wire.SYN != 0 {
@@ -420,63 +440,114 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 	}
 	payload := s.Payload
 	fin := s.Flags&wire.FIN != 0
-	// Trim what we already have.
+	if len(payload) > c.rcvMSS {
+		c.rcvMSS = min(len(payload), int(c.cfg.MSS))
+	}
+	// Trim what we already have: a duplicate (RFC 2883: report it in a
+	// D-SACK) that is acknowledged at once.
 	if start.LessThan(c.rcvNxt) {
 		skip := int(c.rcvNxt.Size(start))
-		if skip > len(payload) {
-			if skip > len(payload)+1 || !fin {
-				return
+		if skip > len(payload) || skip == len(payload) && !fin {
+			if len(payload) > 0 {
+				c.stats.DupBytesIn += uint64(len(payload))
+				c.setDSACK(start, start.Add(seq.Size(len(payload))))
 			}
-			// Only the FIN is old: a retransmitted FIN, already processed.
+			// Also a retransmitted FIN already processed.
 			c.ackNow = true
 			return
 		}
+		c.stats.DupBytesIn += uint64(skip)
+		c.setDSACK(start, c.rcvNxt)
+		c.ackNow = true
 		payload = payload[skip:]
 		start = c.rcvNxt
 	}
+	switch c.state {
+	case Established, FinWait1, FinWait2:
+		// "Once in the ESTABLISHED state, it is possible to deliver segment
+		// data to user RECEIVE buffers."
+	default:
+		// CLOSE-WAIT, CLOSING, LAST-ACK: "This should not occur since a FIN
+		// has been received from the remote side. Ignore the segment text."
+		payload = nil
+		if c.finRcvd {
+			fin = false
+		}
+	}
+	if c.finRcvd {
+		return
+	}
+	// Text beyond the window's right edge is not taken (§3.10.7.4: "Segments
+	// with higher beginning sequence numbers may be held ... trimmed to
+	// the window").
+	right := c.rcvNxt.Add(c.rcvWndForCheck())
+	if end := start.Add(seq.Size(len(payload))); end.GreaterThan(right) {
+		if start.GreaterThanEq(right) {
+			payload = nil
+		} else {
+			payload = payload[:right.Size(start)]
+		}
+		fin = false // the FIN lies beyond what we took
+		// What did not fit is, in part, an unacceptable segment: "an
+		// acknowledgment should be sent in reply".
+		c.ackNow = true
+	}
 	if start != c.rcvNxt {
-		// Out of order. Reassembly comes with the reliable-stream work; for
-		// now the text is dropped and a duplicate ACK tells the sender what
-		// we expect (RFC 9293 §3.10.7.4: segments beyond RCV.NXT may be
-		// held; dropping is allowed).
+		// Out of order: held for reassembly. RFC 5681 §4.2: "A TCP receiver
+		// SHOULD send an immediate duplicate ACK when an out-of-order
+		// segment arrives."
+		if len(payload) > 0 {
+			c.stats.OutOfOrderIn++
+			if !c.holdOutOfOrder(start, payload) {
+				c.stats.DupBytesIn += uint64(len(payload))
+			}
+		}
+		if fin {
+			c.oooFin, c.oooFinSeq = true, start.Add(seq.Size(len(payload)))
+		}
 		if len(payload) > 0 || fin {
 			c.ackNow = true
-			c.drop(now, "out of order (no reassembly yet)")
 		}
 		return
 	}
 	if len(payload) > 0 {
-		switch c.state {
-		case Established, FinWait1, FinWait2:
-			// "Once in the ESTABLISHED state, it is possible to deliver
-			// segment data to user RECEIVE buffers."
-			room := int(c.rcvWnd())
-			if len(payload) > room {
-				payload = payload[:room]
-				fin = false // the FIN lies beyond what we took
-			}
-			if c.finRcvd {
-				return
-			}
-			c.rcv = append(c.rcv, payload...)
-			c.rcvNxt = c.rcvNxt.Add(seq.Size(len(payload)))
-			c.stats.BytesIn += uint64(len(payload))
-			// "Send an acknowledgment of the form:
-			// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"
+		gap := len(c.ooo) > 0
+		c.rcv = append(c.rcv, payload...)
+		c.rcvNxt = c.rcvNxt.Add(seq.Size(len(payload)))
+		n := len(payload) + c.pullInOrder()
+		c.stats.BytesIn += uint64(n)
+		c.rcvUnacked += n
+		switch {
+		case gap:
+			// RFC 5681 §4.2: "a TCP receiver SHOULD send an immediate ACK
+			// when the incoming segment fills in all or part of a gap in
+			// the sequence space."
 			c.ackNow = true
-		default:
-			// CLOSE-WAIT, CLOSING, LAST-ACK: "This should not occur since a
-			// FIN has been received from the remote side. Ignore the segment
-			// text."
-			fin = false
+		case c.cfg.DelayedACK < 0 || c.rcvUnacked > c.rcvMSS:
+			// RFC 9293 §3.8.6.3: "an ACK SHOULD be generated for at least
+			// every second full-sized segment"; more than one segment's
+			// worth unacknowledged means this is at least the second.
+			c.ackNow = true
+		case c.delackAt == clock.Never:
+			// "A TCP SHOULD implement a delayed ACK, but an ACK should not
+			// be excessively delayed; in particular, the delay MUST be less
+			// than 0.5 seconds" (RFC 9293 §3.8.6.3, MUST-40).
+			c.startTimer(now, &c.delackAt, c.cfg.DelayedACK, "delayed-ack")
 		}
+		c.autotune(now)
+		if c.oooFin && c.oooFinSeq == c.rcvNxt {
+			fin, c.oooFin = true, false
+		}
+	} else if fin && c.oooFin {
+		c.oooFin = false
 	}
-	if !fin || c.finRcvd {
+	if !fin {
 		return
 	}
 	// Eighth, check the FIN bit: "advance RCV.NXT over the FIN, and send an
 	// acknowledgment for the FIN."
 	c.finRcvd = true
+	c.ooo, c.oooBytes = nil, 0
 	c.rcvNxt = c.rcvNxt.Add(1)
 	c.ackNow = true
 	switch c.state {
@@ -494,6 +565,31 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 	case FinWait2:
 		c.enterTimeWait(now, "FIN received")
 	}
+}
+
+// autotune grows the receive buffer when the application reads, within one
+// round trip, at least half of it: the window, not the reader, would limit
+// the transfer (Linux's dynamic right-sizing, simplified). The buffer at
+// most doubles per round trip, up to RecvBufferMax.
+func (c *Conn) autotune(now clock.Time) {
+	if c.cfg.RecvBuffer >= c.cfg.RecvBufferMax || !c.hasRTT {
+		return
+	}
+	if c.rcvSpaceAt == 0 {
+		c.rcvSpaceAt, c.rcvSpaceSeq = now, c.rcvNxt.Add(-seq.Size(len(c.rcv)))
+		return
+	}
+	rtt := max(c.minRTT, time.Millisecond)
+	if now.Sub(c.rcvSpaceAt) < rtt {
+		return
+	}
+	got := int(c.rcvNxt.Size(c.rcvSpaceSeq)) - len(c.rcv)
+	if 2*got >= c.cfg.RecvBuffer {
+		grown := min(c.cfg.RecvBufferMax, 2*c.cfg.RecvBuffer)
+		c.note(now, "receive buffer autotuned "+itoa(c.cfg.RecvBuffer)+" -> "+itoa(grown))
+		c.cfg.RecvBuffer = grown
+	}
+	c.rcvSpaceAt, c.rcvSpaceSeq = now, c.rcvNxt.Add(-seq.Size(len(c.rcv)))
 }
 
 func (c *Conn) enterTimeWait(now clock.Time, why string) {

@@ -8,46 +8,45 @@ import (
 )
 
 // Output emits every segment that is due: a pending RST, the SYN or SYN-ACK,
-// data and FIN the windows allow, and an ACK if one is owed and nothing else
-// carried it. emit must copy what it keeps: the segment and its payload are
-// only valid during the call.
+// retransmissions and new data the windows allow, a probe, and an ACK if one
+// is owed and nothing else carried it. emit must copy what it keeps: the
+// segment and its payload are only valid during the call.
 func (c *Conn) Output(now clock.Time, emit func(seg *wire.Segment, retransmit bool)) {
 	if c.rstPending {
 		c.rstPending = false
 		s := c.rstSeg
-		c.fill(&s)
-		c.transmit(now, &s, emit)
+		c.fill(now, &s)
+		c.transmit(now, &s, "", emit)
 	}
 	switch c.state {
 	case Closed, Listen:
 		return
 	case SynSent:
-		if c.sndNxt == c.iss {
+		if !c.synSent {
 			// RFC 9293 §3.10.1: "A SYN segment of the form <SEQ=ISS><CTL=SYN>
 			// is sent."
 			c.sendSYN(now, wire.SYN, emit)
 		}
 	case SynReceived:
-		if c.sndNxt == c.iss {
+		if !c.synSent {
 			// §3.10.7.2: "<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>"
 			c.sendSYN(now, wire.SYN|wire.ACK, emit)
 		}
 	default:
 		if c.probeDue {
+			// A zero-window probe or a keepalive: an old sequence number
+			// (SND.NXT-1) that the peer must answer with an ACK (RFC 9293
+			// §3.8.4: "containing no data"; §3.8.6.1).
 			c.probeDue = false
-			s := wire.Segment{Seq: c.sndUna - 1, Ack: c.rcvNxt, Flags: wire.ACK}
-			c.transmit(now, &s, emit)
+			s := wire.Segment{Seq: c.sndMax - 1, Ack: c.rcvNxt, Flags: wire.ACK}
+			c.transmit(now, &s, "", emit)
 		}
 		c.sendData(now, emit)
 	}
 	if c.ackNow && c.state != Closed {
-		// "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>", where SND.NXT is the
-		// highest sequence number sent (sndMax), not the send pointer an
-		// RTO rewound: a peer that received everything would find a lower
-		// sequence number unacceptable (§3.10.7.4, "RCV.NXT =< SEG.SEQ")
-		// and drop the ACK.
+		// "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"
 		s := wire.Segment{Seq: c.sndMax, Ack: c.rcvNxt, Flags: wire.ACK}
-		c.transmit(now, &s, emit)
+		c.transmit(now, &s, "", emit)
 	}
 }
 
@@ -56,125 +55,263 @@ func (c *Conn) sendSYN(now clock.Time, flags wire.Flags, emit func(seg *wire.Seg
 	if flags&wire.ACK != 0 {
 		s.Ack = c.rcvNxt
 	}
-	s.Options.HasMSS = true
-	s.Options.MSS = c.cfg.MSS
-	c.transmit(now, &s, emit)
+	c.synOptions(now, &s.Options, flags&wire.ACK != 0)
+	c.synSent = true
+	why := ""
+	if c.synSends > 0 {
+		why = "RTO"
+	}
+	c.transmit(now, &s, why, emit)
 }
 
-// sendData sends as much queued data as the peer's window and the congestion
-// window allow, in segments of at most the send MSS, and the FIN once all
+// effMSS is the payload a segment may carry: the send MSS less the
+// options every segment carries (RFC 9293 §3.7.1).
+func (c *Conn) effMSS() int {
+	return max(c.sndMSS-c.optLen, 1)
+}
+
+// sendData sends retransmissions of segments deemed lost and new data, as
+// the congestion window (against RFC 6675's pipe), the peer's window,
+// Nagle's algorithm and sender SWS avoidance allow, then the FIN once all
 // data before it is sent. Every such segment carries an ACK.
 func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit bool)) {
 	if c.state == SynReceived || c.state == SynSent {
 		return
 	}
+	mss := c.effMSS()
+	tlp := c.tlpDue
+	c.tlpDue = false
 	for {
-		dataEnd := c.sndBufSeq.Add(seq.Size(len(c.snd)))
-		wnd := min(int(c.sndWnd), c.cwnd)
-		inFlight := int(c.sndNxt.Size(c.sndUna))
-		usable := wnd - inFlight
-		s := wire.Segment{Seq: c.sndNxt, Ack: c.rcvNxt, Flags: wire.ACK}
-		if c.sndNxt.LessThan(dataEnd) {
-			n := min(int(dataEnd.Size(c.sndNxt)), c.sndMSS, usable)
-			if n <= 0 {
-				if c.sndWnd == 0 && inFlight == 0 && c.persistAt == clock.Never {
-					// RFC 9293 §3.8.6.1: a zero window must be probed.
-					c.startTimer(now, &c.persistAt, c.persistDelay(), "persist")
-				}
-				return
-			}
-			off := int(c.sndNxt.Size(c.sndBufSeq))
-			s.Payload = c.snd[off : off+n]
-			if c.sndNxt.Add(seq.Size(n)) == dataEnd {
-				s.Flags |= wire.PSH
-				if c.finQueued && dataEnd == c.finSeq {
-					s.Flags |= wire.FIN
-				}
-			}
-		} else if c.finQueued && c.sndNxt == c.finSeq {
-			if usable <= 0 {
-				// The FIN takes a unit of window like a byte of data: a
-				// receiver with a zero window drops it (RFC 9293 §3.10.7.4,
-				// "not acceptable"). Sent anyway it would be retransmitted
-				// on RTO until DataRetries ran out, closing a connection
-				// whose peer answers every probe, which §3.8.6.1 forbids
-				// (MUST-37). So it waits, probed like data (as Linux does).
-				if c.sndWnd == 0 && inFlight == 0 && c.persistAt == clock.Never {
-					c.startTimer(now, &c.persistAt, c.persistDelay(), "persist")
-				}
-				return
-			}
-			s.Flags |= wire.FIN
-		} else {
-			return
+		cwnd := c.cc.Window()
+		pipe := c.pipe()
+		// RFC 6675 §5 (C): "If cwnd - pipe >= 1 SMSS, the sender SHOULD
+		// transmit one or more segments". A tail loss probe is sent
+		// whatever the congestion window says (RFC 8985 §7.3).
+		room := cwnd - pipe
+		if room < min(mss, c.queuedUnsent()) && !tlp && c.nextLost() == nil {
+			break
 		}
-		c.transmit(now, &s, emit)
-		if s.Flags&wire.FIN != 0 {
-			return
+		if t := c.nextLost(); t != nil {
+			// RFC 6675 §5 (4.3): on entering recovery "retransmit the first
+			// data segment presumed dropped" whatever pipe says; later
+			// retransmissions wait for room (C).
+			if room < t.len() && !tlp && !c.fastRexmitDue {
+				break
+			}
+			c.fastRexmitDue = false
+			c.retransmit(now, t, "lost", emit)
+			if tlp {
+				c.tlpSent(false)
+				tlp = false
+			}
+			continue
 		}
+		sent, blocked := c.sendNew(now, mss, room, tlp, emit)
+		if sent {
+			if tlp {
+				c.tlpSent(false)
+				tlp = false
+			}
+			continue
+		}
+		if tlp && blocked {
+			// No new data may go: probe with the last segment again.
+			if q := c.txq(); len(q) > 0 {
+				c.retransmit(now, &q[len(q)-1], "TLP", emit)
+				c.tlpSent(true)
+			}
+			tlp = false
+			continue
+		}
+		break
+	}
+	c.armTLP(now)
+}
+
+func (c *Conn) tlpSent(retrans bool) {
+	c.tlpEndSet, c.tlpEnd, c.tlpRetrans = true, c.sndMax, retrans
+}
+
+// queuedUnsent is how much written data has not been sent yet.
+func (c *Conn) queuedUnsent() int {
+	end := c.sndBufSeq.Add(seq.Size(len(c.snd)))
+	if c.sndMax.GreaterThanEq(end) {
+		return 0
+	}
+	return int(end.Size(c.sndMax))
+}
+
+// sendNew sends one new segment at SND.NXT if the windows and Nagle allow.
+// blocked reports that there was data or a FIN to send that could not go.
+func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *wire.Segment, retransmit bool)) (sent, blocked bool) {
+	dataEnd := c.sndBufSeq.Add(seq.Size(len(c.snd)))
+	// The peer's window: we may send up to SND.UNA + SND.WND.
+	wndRight := c.sndUna.Add(c.sndWnd)
+	usable := 0
+	if wndRight.GreaterThan(c.sndMax) {
+		usable = int(wndRight.Size(c.sndMax))
+	}
+	inFlight := c.sndMax != c.sndUna
+	s := wire.Segment{Seq: c.sndMax, Ack: c.rcvNxt, Flags: wire.ACK}
+	switch {
+	case c.sndMax.LessThan(dataEnd):
+		queued := int(dataEnd.Size(c.sndMax))
+		limit := usable
+		if !tlp {
+			limit = min(limit, room)
+		}
+		n := min(queued, mss, limit)
+		if n <= 0 {
+			c.maybePersist(now, inFlight)
+			return false, true
+		}
+		if n < mss && n < queued {
+			// Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a segment smaller
+			// than both the MSS and what is queued goes only if it is at
+			// least half the largest window the peer offered, or if
+			// nothing is in flight (so the ACK that opens the window will
+			// never come: the RFC's override timeout, taken at once).
+			if n < int(c.maxSndWnd)/2 && inFlight && !tlp {
+				return false, true
+			}
+		}
+		if n < mss && n == queued && !c.cfg.NoDelay && !c.finQueued && !tlp &&
+			c.smallEndSet && c.smallEnd.GreaterThan(c.sndUna) {
+			// Nagle (RFC 896; RFC 9293 §3.7.4), in Minshall's form as Linux
+			// uses it: a short segment waits while an earlier short segment
+			// is unacknowledged.
+			c.stats.NagleDelays++
+			return false, true
+		}
+		off := int(c.sndMax.Size(c.sndBufSeq))
+		s.Payload = c.snd[off : off+n]
+		if c.sndMax.Add(seq.Size(n)) == dataEnd {
+			s.Flags |= wire.PSH
+			if c.finQueued && dataEnd == c.finSeq && usable > n {
+				s.Flags |= wire.FIN
+			}
+		}
+		if n < mss {
+			c.smallEndSet, c.smallEnd = true, c.sndMax.Add(seq.Size(n))
+		}
+	case c.finQueued && c.sndMax == c.finSeq:
+		if usable <= 0 {
+			// The FIN takes a unit of window like a byte of data: a
+			// receiver with a zero window drops it (RFC 9293 §3.10.7.4,
+			// "not acceptable"). It waits, probed like data (MUST-37).
+			c.maybePersist(now, inFlight)
+			return false, true
+		}
+		s.Flags |= wire.FIN
+	default:
+		return false, false
+	}
+	if !inFlight && c.lastSendAt > 0 && now.Sub(c.lastSendAt) > c.rto && c.cc != nil {
+		// RFC 5681 §4.1: "if the TCP has not sent data in an interval
+		// exceeding the retransmission timeout", restart from the
+		// restart window.
+		c.cc.OnIdle(now)
+		c.metrics(now, "idle restart")
+	}
+	c.transmit(now, &s, "", emit)
+	return true, false
+}
+
+// maybePersist arms the persist timer when the peer's window is closed and
+// nothing is in flight to bring a window update (RFC 9293 §3.8.6.1).
+func (c *Conn) maybePersist(now clock.Time, inFlight bool) {
+	if c.sndWnd == 0 && !inFlight && c.persistAt == clock.Never {
+		c.startTimer(now, &c.persistAt, c.persistDelay(), "persist")
 	}
 }
 
-// fill completes an outgoing segment with ports, window and, when the segment
-// acknowledges, the acknowledgment number's companions.
-func (c *Conn) fill(s *wire.Segment) {
+// retransmit sends segment t again.
+func (c *Conn) retransmit(now clock.Time, t *txSeg, why string, emit func(seg *wire.Segment, retransmit bool)) {
+	s := wire.Segment{Seq: t.start, Ack: c.rcvNxt, Flags: wire.ACK}
+	end := t.end
+	if t.fin {
+		end = end - 1
+		s.Flags |= wire.FIN
+	}
+	if end.GreaterThan(t.start) {
+		off := int(t.start.Size(c.sndBufSeq))
+		n := int(end.Size(t.start))
+		s.Payload = c.snd[off : off+n]
+		if end == c.sndBufSeq.Add(seq.Size(len(c.snd))) {
+			s.Flags |= wire.PSH
+		}
+	}
+	c.markRetransmitted(t)
+	t.xmits++
+	t.sentAt = now
+	c.undoRetrans++
+	c.episodeRexmits++
+	if c.rtoRecovery {
+		why = "RTO"
+	}
+	c.transmit(now, &s, why, emit)
+}
+
+// fill completes an outgoing segment with ports, window and options.
+func (c *Conn) fill(now clock.Time, s *wire.Segment) {
 	s.SrcPort = c.tuple.Local.Port()
 	s.DstPort = c.tuple.Remote.Port()
 	if s.Flags&wire.RST == 0 {
-		s.Window = c.advertise()
+		s.Window = c.advertise(s.Flags&wire.SYN != 0)
+		if s.Flags&wire.SYN == 0 {
+			c.stampOptions(now, s)
+		}
 	}
 }
 
-// transmit stamps s with ports and window, advances the send sequence, arms
-// the retransmission timer, records the event and hands s to emit.
-func (c *Conn) transmit(now clock.Time, s *wire.Segment, emit func(seg *wire.Segment, retransmit bool)) {
+// transmit stamps s, records new data in the retransmission queue, arms the
+// retransmission timer, records the event and hands s to emit. why is set
+// for retransmissions.
+func (c *Conn) transmit(now clock.Time, s *wire.Segment, why string, emit func(seg *wire.Segment, retransmit bool)) {
 	if s.Flags&wire.RST == 0 {
-		c.fill(s)
+		c.fill(now, s)
 	}
-	retrans := false
+	retrans := why != ""
 	if l := s.SeqLen(); l > 0 {
 		end := s.Seq.Add(l)
-		retrans = s.Seq.LessThan(c.sndMax)
 		if s.Flags&wire.SYN != 0 {
 			// A SYN-ACK answering a simultaneous open reuses our SYN's
 			// sequence number but is its state's first SYN.
 			retrans = c.synSends > 0
 			c.synSends++
+			if retrans {
+				c.rttTiming = false // Karn
+			} else if !c.rttTiming {
+				c.rttTiming, c.rttSeq, c.rttStart = true, end, now
+			}
+		} else if !retrans {
+			c.tx = append(c.tx, txSeg{start: s.Seq, end: end, fin: s.Flags&wire.FIN != 0,
+				firstSent: now, sentAt: now, xmits: 1})
+			c.stats.BytesOut += uint64(len(s.Payload))
 		}
 		if retrans {
 			c.stats.Retransmits++
-			if c.rttTiming && c.rttSeq.GreaterThan(s.Seq) {
-				// Karn: an RTT sample spanning a retransmission is ambiguous.
-				c.rttTiming = false
-			}
-		} else {
-			c.stats.BytesOut += uint64(len(s.Payload))
-			if !c.rttTiming {
-				c.rttTiming, c.rttSeq, c.rttStart = true, end, now
-			}
-		}
-		if end.GreaterThan(c.sndNxt) {
-			c.sndNxt = end
 		}
 		if end.GreaterThan(c.sndMax) {
 			c.sndMax = end
 		}
+		c.sndNxt = c.sndMax
 		if c.rtoAt == clock.Never {
 			// RFC 6298 (5.1): "Every time a packet containing data is sent
 			// (including a retransmission), if the timer is not running,
 			// start it running so that it will expire after RTO seconds."
-			c.startTimer(now, &c.rtoAt, c.rto, "retransmit")
+			c.startTimer(now, &c.rtoAt, c.rtoDelay(now), "retransmit")
 		}
+		c.lastSendAt = now
 	}
 	if s.Flags&wire.ACK != 0 {
 		c.ackNow = false
+		c.rcvUnacked = 0
+		c.stopTimer(now, &c.delackAt, "delayed-ack")
 	}
 	c.stats.SegsOut++
 	if c.cfg.Recorder != nil {
-		e := trace.Event{At: now, Kind: trace.SegmentOut, Retransmit: retrans}
-		if retrans {
-			e.Reason = "RTO"
-		}
+		e := trace.Event{At: now, Kind: trace.SegmentOut, Retransmit: retrans, Reason: why}
 		e.SetSegment(s)
 		c.record(&e)
 	}

@@ -5,13 +5,17 @@ import (
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/tcp/cc"
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/wire"
 )
 
 // NextDeadline returns when HandleTimeout must next be called, or
 // clock.Never.
 func (c *Conn) NextDeadline() clock.Time {
-	return clock.Min(c.rtoAt, clock.Min(c.timeWaitAt, c.persistAt))
+	d := clock.Min(c.rtoAt, clock.Min(c.timeWaitAt, c.persistAt))
+	d = clock.Min(d, clock.Min(c.delackAt, c.reoAt))
+	return clock.Min(d, clock.Min(c.tlpAt, c.keepAt))
 }
 
 func (c *Conn) startTimer(now clock.Time, t *clock.Time, d time.Duration, name string) {
@@ -50,11 +54,33 @@ func (c *Conn) HandleTimeout(now clock.Time) {
 		c.close(now, nil, "2·MSL elapsed")
 		return
 	}
+	if c.fired(now, &c.delackAt, "delayed-ack") {
+		// The delayed ACK is due (RFC 9293 §3.8.6.3).
+		c.ackNow = true
+		c.stats.DelayedACKs++
+	}
+	if c.fired(now, &c.reoAt, "reorder") {
+		// RFC 8985 §6.3: "RACK_detect_loss_and_arm_timer()" when the
+		// reordering timer expires.
+		lost, wait := c.rackDetectLoss(now)
+		if wait > 0 {
+			c.startTimer(now, &c.reoAt, wait, "reorder")
+		}
+		if lost {
+			c.enterRecovery(now, int(c.sndMax.Size(c.sndUna)), "RACK reordering timer")
+		}
+	}
+	if c.fired(now, &c.tlpAt, "tlp") {
+		c.onTLP(now)
+	}
 	if c.fired(now, &c.rtoAt, "retransmit") {
 		c.onRTO(now)
 	}
 	if c.fired(now, &c.persistAt, "persist") {
 		c.onPersist(now)
+	}
+	if c.fired(now, &c.keepAt, "keepalive") {
+		c.onKeepAlive(now)
 	}
 }
 
@@ -71,6 +97,18 @@ func (c *Conn) onRTO(now clock.Time) {
 	case SynReceived:
 		limit = c.cfg.SynAckRetries
 	}
+	if c.cfg.UserTimeout > 0 && c.state.Synchronized() {
+		// RFC 5482 / RFC 9293 §3.8.3: "if data is not successfully
+		// delivered to the destination within the timeout period, the TCP
+		// endpoint will abort the connection". The user timeout replaces
+		// the retry count.
+		if q := c.txq(); len(q) > 0 && now.Sub(q[0].firstSent) >= c.cfg.UserTimeout {
+			c.note(now, "user timeout: data unacknowledged for "+c.cfg.UserTimeout.String())
+			c.close(now, ErrTimeout, "user timeout")
+			return
+		}
+		limit = int(^uint(0) >> 1)
+	}
 	if c.retries > limit {
 		c.note(now, "gave up after "+itoa(limit)+" retransmissions")
 		if c.state == SynReceived && c.passive {
@@ -86,18 +124,77 @@ func (c *Conn) onRTO(now clock.Time) {
 	}
 	// RFC 6298 (5.5): "The host MUST set RTO <- RTO * 2 ("back off the
 	// timer")." (5.4): "Retransmit the earliest segment that has not been
-	// acknowledged." Going back to SND.UNA resends from there under a
-	// congestion window of one segment (RFC 5681 §3.1, equation 4).
+	// acknowledged".
 	c.rto = min(c.rto*2, c.cfg.MaxRTO)
+	c.rttTiming = false
 	if c.state == SynSent || c.state == SynReceived {
 		c.synRetransmitted = true
+		c.synSent = false
+		return
 	}
-	flight := int(c.sndMax.Size(c.sndUna))
-	c.ssthresh = max(flight/2, 2*c.sndMSS)
-	c.cwnd = c.sndMSS
-	c.sndNxt = c.sndUna
-	c.rttTiming = false
+	c.stats.Timeouts++
+	c.onRTOLoss(now)
 	// The timer restarts when the retransmission is sent (5.1).
+}
+
+// rtoDelay is the retransmission timer's duration: the RTO, cut short so
+// that the timer fires when the user timeout expires (as Linux clamps it).
+func (c *Conn) rtoDelay(now clock.Time) time.Duration {
+	d := c.rto
+	if c.cfg.UserTimeout > 0 && c.state.Synchronized() {
+		if q := c.txq(); len(q) > 0 {
+			left := q[0].firstSent.Add(c.cfg.UserTimeout).Sub(now)
+			d = min(d, max(left, time.Millisecond))
+		}
+	}
+	return d
+}
+
+// armKeepAlive (re)starts the keepalive timer (RFC 9293 §3.8.4) in the
+// states that have a connection to keep, or stops it when keepalive is
+// off. It fires KeepAliveIdle after the last segment received; activity in
+// between only moves the deadline when it fires.
+func (c *Conn) armKeepAlive(now clock.Time) {
+	if c.cfg.KeepAliveIdle <= 0 || !c.state.Synchronized() || c.state >= Closing {
+		c.stopTimer(now, &c.keepAt, "keepalive")
+		return
+	}
+	at := c.lastRecvAt.Add(c.cfg.KeepAliveIdle)
+	if c.keepProbes > 0 {
+		at = now.Add(c.cfg.KeepAliveInterval)
+	}
+	c.startTimer(now, &c.keepAt, max(at.Sub(now), 0), "keepalive")
+}
+
+// onKeepAlive sends a keepalive probe when the connection has been idle
+// (RFC 9293 §3.8.4: "Keep-alive packets MUST only be sent when no sent data
+// is outstanding, and no data or acknowledgment packets have been received
+// for the connection within an interval"), or gives up after
+// KeepAliveCount unanswered probes.
+func (c *Conn) onKeepAlive(now clock.Time) {
+	if c.cfg.KeepAliveIdle <= 0 || c.state == Closed {
+		return
+	}
+	idleUntil := c.lastRecvAt.Add(c.cfg.KeepAliveIdle)
+	if c.keepProbes == 0 && now < idleUntil {
+		c.startTimer(now, &c.keepAt, idleUntil.Sub(now), "keepalive")
+		return
+	}
+	if c.sndUna != c.sndMax || c.queuedUnsent() > 0 {
+		// Data outstanding: the retransmission timer watches the peer.
+		c.keepProbes = 0
+		c.startTimer(now, &c.keepAt, c.cfg.KeepAliveIdle, "keepalive")
+		return
+	}
+	if c.keepProbes >= c.cfg.KeepAliveCount {
+		c.note(now, "keepalive: "+itoa(c.keepProbes)+" probes unanswered")
+		c.close(now, ErrTimeout, "keepalive timeout")
+		return
+	}
+	c.keepProbes++
+	c.stats.KeepAlives++
+	c.probeDue = true
+	c.startTimer(now, &c.keepAt, c.cfg.KeepAliveInterval, "keepalive")
 }
 
 // onPersist sends a zero-window probe (RFC 9293 §3.8.6.1) and backs off.
@@ -140,48 +237,103 @@ func (c *Conn) sampleRTT(now clock.Time, r time.Duration) {
 	// "RTO <- SRTT + max (G, K*RTTVAR)" with K=4; our clock's granularity G
 	// is 1 ns, so the floor MinRTO does G's work.
 	c.rto = min(max(c.srtt+max(time.Nanosecond, 4*c.rttvar), c.cfg.MinRTO), c.cfg.MaxRTO)
+	if c.minRTT == 0 || r < c.minRTT {
+		c.minRTT = r
+	}
 	if c.cfg.Recorder != nil {
 		c.note(now, "rtt "+r.String()+" srtt "+c.srtt.String()+" rto "+c.rto.String())
 	}
 }
 
 // ackedUpTo processes the cumulative acknowledgment of everything before
-// ack: frees buffered data, takes an RTT sample, manages the timer and grows
-// the congestion window.
-func (c *Conn) ackedUpTo(now clock.Time, ack seq.Value) {
-	acked := int(ack.Size(c.sndUna))
-	c.sndUna = ack
+// ack: the SYN, then segments of the retransmission queue; frees buffered
+// data, takes an RTT sample and manages the retransmission timer.
+func (c *Conn) ackedUpTo(now clock.Time, ack seq.Value, r *ackResult) {
+	if c.sndUna == c.iss {
+		// Our SYN is acknowledged.
+		c.sndUna = c.iss.Add(1)
+		if c.rttTiming && ack.GreaterThanEq(c.rttSeq) {
+			c.rttTiming = false
+			c.sampleRTT(now, now.Sub(c.rttStart))
+		}
+	}
+	if ack.GreaterThan(c.sndUna) {
+		c.takeCumulative(now, ack, r)
+		c.sndUna = ack
+		if ack.GreaterThan(c.sndBufSeq) {
+			n := min(int(ack.Size(c.sndBufSeq)), len(c.snd))
+			c.snd = c.snd[n:]
+			c.sndBufSeq = c.sndBufSeq.Add(seq.Size(n))
+			if len(c.snd) == 0 {
+				c.snd = c.snd[:0:0]
+			}
+		}
+		if r.rtt > 0 {
+			c.sampleRTT(now, r.rtt)
+		}
+	}
 	if c.sndNxt.LessThan(ack) {
 		c.sndNxt = ack
 	}
-	if ack.GreaterThan(c.sndBufSeq) {
-		n := min(int(ack.Size(c.sndBufSeq)), len(c.snd))
-		c.snd = c.snd[n:]
-		c.sndBufSeq = c.sndBufSeq.Add(seq.Size(n))
-		if len(c.snd) == 0 {
-			c.snd = c.snd[:0:0]
-		}
-	}
-	if c.rttTiming && ack.GreaterThanEq(c.rttSeq) {
-		c.rttTiming = false
-		c.sampleRTT(now, now.Sub(c.rttStart))
-	}
 	c.retries = 0
-	// RFC 5681 §3.1: slow start below ssthresh, then about one segment per
-	// RTT (equation 3).
-	if c.cwnd < c.ssthresh {
-		c.cwnd += min(acked, c.sndMSS)
-	} else if c.cwnd > 0 {
-		c.cwnd += max(1, c.sndMSS*c.sndMSS/c.cwnd)
-	}
 	// RFC 6298 (5.2) "When all outstanding data has been acknowledged, turn
 	// off the retransmission timer." (5.3) "When an ACK is received that
 	// acknowledges new data, restart the retransmission timer".
 	if c.sndUna == c.sndMax {
 		c.stopTimer(now, &c.rtoAt, "retransmit")
 	} else {
-		c.startTimer(now, &c.rtoAt, c.rto, "retransmit")
+		c.startTimer(now, &c.rtoAt, c.rtoDelay(now), "retransmit")
 	}
+}
+
+// isDupAck is RFC 5681 §2's DUPLICATE ACKNOWLEDGMENT: "(a) the receiver of
+// the ACK has outstanding data, (b) the incoming acknowledgment carries no
+// data, (c) the SYN and FIN bits are both off, (d) the acknowledgment
+// number is equal to the greatest acknowledgment received on the given
+// connection (TCP.UNA from [RFC793]) and (e) the advertised window in the
+// incoming acknowledgment equals the advertised window in the last
+// incoming acknowledgment."
+func (c *Conn) isDupAck(s *wire.Segment) bool {
+	return c.sndUna != c.sndMax && len(s.Payload) == 0 && s.Flags&(wire.SYN|wire.FIN) == 0 &&
+		s.Ack == c.sndUna && c.scaledWindow(s) == c.sndWnd
+}
+
+// afterAck runs loss detection, recovery and the congestion controller for
+// an acceptable ACK.
+func (c *Conn) afterAck(now clock.Time, s *wire.Segment, r *ackResult, flightBefore int, dup bool) {
+	if c.tlpEndSet && s.Ack.GreaterThanEq(c.tlpEnd) {
+		// RFC 8985 §7.4: a probe that retransmitted the last segment and
+		// was acknowledged without a D-SACK repaired a real loss: the
+		// congestion controller must hear of it.
+		if c.tlpRetrans && !r.dsack && !c.inRecovery {
+			c.cc.OnCongestion(now, flightBefore)
+			c.cc.OnRecoveryEnd(now, c.pipe())
+			c.metrics(now, "loss repaired by the tail loss probe")
+		}
+		c.tlpEndSet = false
+	}
+	// The window grows on ACKs outside fast recovery; after an RTO it grows
+	// by slow start (RFC 5681 §3.1), which recovery does not suspend.
+	wasFast := c.inRecovery && !c.rtoRecovery
+	c.onAckRecovery(now, s, r, flightBefore, dup)
+	if !dup && !c.inRecovery {
+		c.dupAcks = 0
+	}
+	if acked := r.acked + r.sacked; acked > 0 && !wasFast && !(c.inRecovery && !c.rtoRecovery) {
+		before := c.cc.Window()
+		c.cc.OnAck(cc.Ack{Now: now, Acked: acked, Flight: flightBefore, RTT: r.rtt, SRTT: c.srtt,
+			MinRTT: c.minRTT, AppLimited: c.appLimited(flightBefore)})
+		if c.cc.Window() != before {
+			c.metrics(now, "ack")
+		}
+	}
+	c.armTLP(now)
+}
+
+// appLimited reports that the sender did not fill the congestion window:
+// less than a segment short of it and nothing more queued.
+func (c *Conn) appLimited(flight int) bool {
+	return flight+c.effMSS() < c.cc.Window() && c.queuedUnsent() == 0
 }
 
 func itoa(n int) string {
@@ -204,10 +356,4 @@ func itoa(n int) string {
 		b[i] = '-'
 	}
 	return string(b[i:])
-}
-
-// armKeepAlive (re)starts the keepalive timer after activity, or stops it
-// when keepalive is off.
-func (c *Conn) armKeepAlive(now clock.Time) {
-	_ = now
 }

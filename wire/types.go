@@ -134,16 +134,23 @@ func (s *Segment) SeqLen() seq.Size {
 // numbers, used in logs, ladders and test failures:
 //
 //	SA seq=1000 ack=2001 win=65535 len=0 <mss 1460,wscale 7>
-func (s *Segment) String() string { return s.format(0, 0) }
+func (s *Segment) String() string { return s.format(0, 0, false) }
 
 // Relative prints the canonical line with seq shown relative to seqBase and
 // ack relative to ackBase, as Wireshark shows them (the sender's ISN and the
 // receiver's ISN). SACK edges and the urgent pointer follow the same bases.
 func (s *Segment) Relative(seqBase, ackBase seq.Value) string {
-	return s.format(seqBase, ackBase)
+	return s.format(seqBase, ackBase, false)
 }
 
-func (s *Segment) format(seqBase, ackBase seq.Value) string {
+// Compact is Relative for diagrams: timestamps, which every segment of a
+// connection that negotiated them carries, are left out, except that a
+// SYN's shows as "TS" (offered).
+func (s *Segment) Compact(seqBase, ackBase seq.Value) string {
+	return s.format(seqBase, ackBase, true)
+}
+
+func (s *Segment) format(seqBase, ackBase seq.Value, compact bool) string {
 	var b strings.Builder
 	b.Grow(64)
 	b.WriteString(s.Flags.String())
@@ -174,7 +181,11 @@ func (s *Segment) format(seqBase, ackBase seq.Value) string {
 	if o.SACKPermitted {
 		opts = append(opts, "sackOK")
 	}
-	if o.HasTimestamps {
+	if o.HasTimestamps && compact {
+		if s.Flags&SYN != 0 {
+			opts = append(opts, "TS")
+		}
+	} else if o.HasTimestamps {
 		opts = append(opts, "ts "+strconv.FormatUint(uint64(o.TSVal), 10)+" "+strconv.FormatUint(uint64(o.TSEcr), 10))
 	}
 	if o.NumSACK > 0 {

@@ -6,10 +6,77 @@
 // without it) and tells the controller what happened; it never reads a
 // clock: time is an argument. Each controller is constructible and testable
 // alone with a fake clock.
+//
+// # Units and limits
+//
+// Windows are in bytes. Byte counts handed in (Acked, flight) are clamped to
+// [0, MaxWindow] and SMSS to [1, MaxMSS] (0 or less means DefaultMSS), so
+// no input overflows an int, even a 32-bit one; cwnd never exceeds
+// MaxWindow and never falls below 1 SMSS, and ssthresh never falls below
+// 2*SMSS. The initial window is Config.InitialWindow (at least 1 SMSS) or
+// RFC 6928's min(10*MSS, max(2*MSS, 14600)).
+//
+// # NewReno
+//
+// Slow start while cwnd < ssthresh, cwnd += min(acked, SMSS) per ACK (RFC
+// 5681 equation (2)); congestion avoidance by byte counting (RFC 5681 §3.1,
+// RFC 3465): once the bytes acknowledged reach cwnd, cwnd += SMSS and the
+// count drops by cwnd. At most one SMSS per ACK, and the carried count is
+// kept below one window (our addition, so one huge ACK cannot buy growth in
+// later rounds). On congestion ssthresh = max(flight/2, 2*SMSS) and cwnd =
+// ssthresh (RFC 6675 §5; no RFC 6582 inflation by 3*SMSS, tcp counts the
+// pipe itself); at the end of recovery cwnd = min(ssthresh, max(flight,
+// SMSS) + SMSS) (RFC 6582 §3.2 step 3, option (1)). After a timeout cwnd =
+// 1 SMSS; a second timeout with no ACK in between holds ssthresh (RFC 5681
+// §3.1). Undo restores cwnd and ssthresh without lowering either, as Linux.
+// After idle cwnd = min(IW, cwnd) (RFC 5681 §4.1).
+//
+// # CUBIC
+//
+// RFC 9438 with C = 0.4, β_cubic = 0.7 and α_cubic = 3(1-β)/(1+β) ≈ 0.529,
+// set to 1 once W_est >= cwnd_prior (§4.3). The window is a float64 number
+// of bytes (Window rounds down, so it need not be a multiple of SMSS); the
+// RFC's segment formulas are applied with SMSS factored in (§4.1). Floats
+// make the code a transcription of the RFC; every product is rounded
+// explicitly (no fused multiply-add), so the results are deterministic and,
+// math.Cbrt being pure Go except on s390x, the same on every platform. ssthresh = max(floor(flight*7/10), 2*SMSS) is
+// computed in integers. Choices and deviations:
+//
+//   - Slow start is Reno's (RFC 5681), which §4.10 allows ("MAY use the
+//     Reno TCP slow start algorithm"); HyStart++ (RFC 9406, SHOULD) is not
+//     implemented.
+//   - Fast convergence (§4.7) is always on, as in Linux; the RFC says it
+//     SHOULD be off for a single flow alone on a path.
+//   - The congestion avoidance epoch (t_epoch, cwnd_epoch, K, W_est) starts
+//     at the first ACK in congestion avoidance after an event, as Linux's
+//     bictcp_update, not at the event.
+//   - On each ACK W_est is updated first (with α chosen from the W_est
+//     before the update), then compared with W_cubic(t). In the
+//     Reno-friendly region cwnd = max(cwnd, W_est): an ACK never lowers
+//     cwnd.
+//   - RTT is Ack.SRTT, or Ack.RTT when SRTT is 0; with neither there is no
+//     target and the window follows W_est.
+//   - An application-limited ACK does not grow the window, and the time
+//     since the previous ACK is taken out of t (the epoch moves later),
+//     which is how §4.2's "t MUST NOT include periods during which cwnd has
+//     not been updated due to application-limited behavior" is met. After
+//     OnIdle the epoch moves by the time since the last ACK (as Linux on
+//     CA_EVENT_TX_START) and cwnd = min(IW, cwnd).
+//   - After a timeout W_max is undefined, so the next epoch has K = 0 and
+//     W_max = cwnd_epoch (§4.8). A second timeout with no ACK in between
+//     holds ssthresh.
+//   - The end of recovery deflates cwnd as NewReno (RFC 6582 option (1)),
+//     which §4.2 leaves unchanged.
+//   - Undo (§4.9) restores cwnd, cwnd_prior, ssthresh, W_max, K, the epoch
+//     and W_est if cwnd < cwnd_prior, and otherwise keeps the current ones.
+//   - There is no ECN-Echo response and no PRR (RFC 6937); tcp owns the
+//     sending rate during recovery.
 package cc
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/gosynack/synack/clock"
@@ -35,7 +102,9 @@ type Controller interface {
 	SetMSS(mss int)
 	// OnAck reports an ACK that acknowledged new data outside loss
 	// recovery. The controller grows the window (slow start or congestion
-	// avoidance).
+	// avoidance). ACKs after OnRTO are reported too: they slow-start the
+	// window from 1 SMSS, and tell the controller that a later OnRTO is a
+	// new event.
 	OnAck(a Ack)
 	// OnCongestion reports loss detected by duplicate ACKs, SACK or RACK:
 	// the start of a recovery episode (called once per episode). The
@@ -56,7 +125,9 @@ type Controller interface {
 	// (RFC 9438 §4.9).
 	Undo(now clock.Time)
 	// OnIdle reports that the sender was idle for longer than an RTO:
-	// cwnd is reduced to the restart window (RFC 5681 §4.1).
+	// cwnd is reduced to the restart window (RFC 5681 §4.1). now is when
+	// sending resumes; CUBIC takes the idle period to have started at the
+	// last OnAck.
 	OnIdle(now clock.Time)
 }
 
@@ -86,4 +157,57 @@ type Config struct {
 	// InitialWindow is the initial congestion window in bytes; 0 means
 	// RFC 6928's min(10*MSS, max(2*MSS, 14600)).
 	InitialWindow int
+}
+
+// Names of the controllers.
+const (
+	NameNewReno = "newreno"
+	NameCubic   = "cubic"
+	// Default is the controller New builds for an empty name.
+	Default = NameCubic
+)
+
+// Limits on the inputs, so that no sum of two windows overflows an int,
+// even a 32-bit one.
+const (
+	// MaxWindow bounds cwnd and every byte count a controller is given:
+	// 2^30, above the largest window TCP can advertise (65535 << 14).
+	MaxWindow = 1 << 30
+	// MaxMSS bounds SMSS.
+	MaxMSS = 65535
+	// DefaultMSS is the SMSS used when Config.MSS or SetMSS's argument is 0
+	// or less.
+	DefaultMSS = 1460
+)
+
+// Names returns the names New accepts, sorted.
+func Names() []string { return []string{NameCubic, NameNewReno} }
+
+// New returns the controller called name ("" means Default).
+func New(name string, cfg Config) (Controller, error) {
+	switch name {
+	case NameCubic, "":
+		return NewCubic(cfg), nil
+	case NameNewReno:
+		return NewNewReno(cfg), nil
+	}
+	return nil, fmt.Errorf("cc: unknown congestion controller %q (valid: %s)", name, strings.Join(Names(), ", "))
+}
+
+func clampMSS(mss int) int {
+	if mss <= 0 {
+		return DefaultMSS
+	}
+	return min(mss, MaxMSS)
+}
+
+func clampBytes(n int) int { return min(max(n, 0), MaxWindow) }
+
+// initialWindow is the configured initial window (at least 1 SMSS) or RFC
+// 6928's min(10*MSS, max(2*MSS, 14600)).
+func initialWindow(configured, mss int) int {
+	if configured > 0 {
+		return max(min(configured, MaxWindow), mss)
+	}
+	return min(10*mss, max(2*mss, 14600))
 }

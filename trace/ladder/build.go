@@ -236,7 +236,7 @@ func (b *builder) label(p *Packet) {
 			p.AbsAck = true
 		}
 	}
-	p.Label = seg.Relative(seqBase, ackBase)
+	p.Label = seg.Compact(seqBase, ackBase)
 }
 
 func sameHeader(a, b *wire.Segment) bool {

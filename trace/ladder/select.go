@@ -17,7 +17,7 @@ import (
 func isHostKind(k trace.Kind) bool {
 	switch k {
 	case trace.SegmentOut, trace.SegmentIn, trace.State, trace.TimerSet,
-		trace.TimerFired, trace.TimerStop, trace.Drop, trace.Note:
+		trace.TimerFired, trace.TimerStop, trace.Drop, trace.Note, trace.Metrics:
 		return true
 	}
 	return false

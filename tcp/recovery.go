@@ -1,0 +1,300 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/tcp/cc"
+	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/wire"
+)
+
+// Loss detection and recovery.
+//
+//   - With SACK: RACK-TLP (RFC 8985) decides what is lost, from the time
+//     segments were sent rather than from counting duplicate ACKs, so that
+//     reordering within the reordering window is not taken for loss; the
+//     window adapts with D-SACK. A tail loss probe (TLP) recovers losses at
+//     the end of a flight without waiting for the RTO.
+//   - Without SACK: NewReno (RFC 5681 §3.2, RFC 6582): the third duplicate
+//     ACK starts fast retransmit, and each partial ACK retransmits the next
+//     hole.
+//   - Either way, what is sent during recovery is decided by RFC 6675's pipe
+//     against the congestion window the controller (package tcp/cc) sets.
+//   - D-SACK reports of retransmissions that arrived twice undo the window
+//     reduction of an episode whose retransmissions were all spurious (as
+//     Linux does, after RFC 3708).
+
+// dupThresh is RFC 5681's duplicate ACK threshold.
+const dupThresh = 3
+
+// wcDelAckT is RFC 8985 §7.2's worst-case delayed-ACK time added to the PTO
+// of a single-segment flight.
+const wcDelAckT = 200 * time.Millisecond
+
+// rackDelivered is RACK_update() and the reordering detection of RFC 8985
+// §6.2 for one newly delivered segment (acknowledged or SACKed).
+func (c *Conn) rackDelivered(now clock.Time, t *txSeg) {
+	rtt := now.Sub(t.sentAt)
+	// "If the segment was retransmitted ... and RACK.rtt < RACK.min_RTT,
+	// the ACK is probably for the original transmission: ignore it" (step
+	// 2, rephrased).
+	if t.xmits > 1 && c.minRTT > 0 && rtt < c.minRTT {
+		return
+	}
+	c.rackRTT = rtt
+	if t.sentAt > c.rackXmit || t.sentAt == c.rackXmit && t.end.GreaterThan(c.rackEnd) {
+		c.rackXmit, c.rackEnd = t.sentAt, t.end
+	}
+	// RACK_detect_reordering(): "If Segment.end_seq > RACK.fack: RACK.fack
+	// = Segment.end_seq. Else if Segment.end_seq < RACK.fack AND Segment
+	// was never retransmitted: RACK.reordering_seen = TRUE".
+	if t.end.GreaterThan(c.rackFack) {
+		c.rackFack = t.end
+	} else if t.end.LessThan(c.rackFack) && t.xmits == 1 {
+		if !c.reorderingSeen {
+			c.note(now, "reordering seen: RACK widens its reordering window")
+		}
+		c.reorderingSeen = true
+	}
+}
+
+// reoWnd is RACK_update_reo_wnd()'s result (RFC 8985 §6.2 step 4).
+func (c *Conn) reoWnd() time.Duration {
+	if !c.reorderingSeen {
+		// "If RACK.reordering_seen is FALSE: If in Fast or RTO recovery:
+		// Return 0. Else if RACK.segs_sacked >= DupThresh: Return 0".
+		if c.inRecovery || c.sackedBytes >= dupThresh*c.sndMSS {
+			return 0
+		}
+	}
+	return min(time.Duration(c.reoWndMult)*c.minRTT/4, c.srtt)
+}
+
+// rackUpdateReoWnd adapts the reordering window multiplier with D-SACK
+// (RFC 8985 §6.2 step 4).
+func (c *Conn) rackUpdateReoWnd(r *ackResult) {
+	if c.dsackRoundSet && c.sndUna.GreaterThanEq(c.dsackRound) {
+		c.dsackRoundSet = false
+	}
+	if !c.dsackRoundSet && r.dsack {
+		c.dsackRoundSet, c.dsackRound = true, c.sndMax
+		c.reoWndMult++
+		c.reoWndPersist = 16
+	}
+}
+
+// rackDetectLoss is RACK_detect_loss() (RFC 8985 §6.2 step 5): a segment
+// sent before the most recently delivered one, and longer ago than the RTT
+// plus the reordering window, is lost. It returns how long until the next
+// segment would be (0 for none) for the reordering timer.
+func (c *Conn) rackDetectLoss(now clock.Time) (lost bool, wait time.Duration) {
+	if c.rackXmit < 0 {
+		return false, 0
+	}
+	reo := c.reoWnd()
+	q := c.txq()
+	for i := range q {
+		t := &q[i]
+		if t.sacked || t.pending() {
+			continue
+		}
+		// RACK_sent_after(RACK.xmit_ts, RACK.end_seq, Segment.xmit_ts,
+		// Segment.end_seq)
+		if !(c.rackXmit > t.sentAt || c.rackXmit == t.sentAt && c.rackEnd.GreaterThan(t.end)) {
+			continue
+		}
+		remaining := t.sentAt.Add(c.rackRTT + reo).Sub(now)
+		if remaining <= 0 {
+			c.markLost(t)
+			lost = true
+		} else {
+			wait = max(wait, remaining)
+		}
+	}
+	return lost, wait
+}
+
+// onAckRecovery runs loss detection and recovery for an ACK that passed
+// the acceptability checks. una is SND.UNA before the ACK.
+func (c *Conn) onAckRecovery(now clock.Time, s *wire.Segment, r *ackResult, flightBefore int, dup bool) {
+	if c.sackOK {
+		c.rackUpdateReoWnd(r)
+		if r.delivered || r.dsack {
+			lost, wait := c.rackDetectLoss(now)
+			if wait > 0 {
+				c.startTimer(now, &c.reoAt, wait, "reorder")
+			} else {
+				c.stopTimer(now, &c.reoAt, "reorder")
+			}
+			if lost {
+				c.enterRecovery(now, flightBefore, "RACK")
+			}
+		}
+	} else if dup {
+		// RFC 5681 §3.2 / RFC 6582 §3.2: "(2) When the third duplicate ACK
+		// is received, the TCP sender first checks the value of recover to
+		// see if the Cumulative Acknowledgment field covers more than
+		// recover. If so, the value of recover is incremented to the value
+		// of the highest sequence number transmitted by the TCP so far."
+		c.dupAcks++
+		if c.dupAcks == dupThresh && !c.inRecovery && s.Ack.GreaterThan(c.recover) {
+			if q := c.txq(); len(q) > 0 {
+				c.markLost(&q[0])
+			}
+			c.enterRecovery(now, flightBefore, "3 duplicate ACKs")
+		}
+	}
+	if c.inRecovery && r.acked > 0 {
+		if c.sndUna.GreaterThanEq(c.recoveryPoint) {
+			c.exitRecovery(now)
+		} else if !c.sackOK && !c.rtoRecovery {
+			// RFC 6582 §3.2 (4) "Partial acknowledgments: ... retransmit the
+			// first unacknowledged segment". Duplicate ACKs already counted
+			// stand for segments now acknowledged.
+			c.dupAcks = max(0, c.dupAcks-r.ackedSegs)
+			if q := c.txq(); len(q) > 0 {
+				c.markLost(&q[0])
+				c.fastRexmitDue = true
+			}
+		}
+	}
+	if r.dsackRexmit && c.undoPossible && c.undoRetrans <= 0 && c.episodeRexmits > 0 && !c.inRecovery {
+		c.undo(now)
+	}
+}
+
+// enterRecovery starts a fast-recovery episode (RFC 6675 §5 (4.2): "set
+// RecoveryPoint = HighData ... cwnd = ssthresh").
+func (c *Conn) enterRecovery(now clock.Time, flight int, why string) {
+	if c.inRecovery {
+		return
+	}
+	c.inRecovery, c.rtoRecovery = true, false
+	c.recoveryPoint = c.sndMax
+	c.recover = c.sndMax
+	c.stats.FastRecoveries++
+	c.undoPossible, c.undoRetrans, c.episodeRexmits = true, 0, 0
+	c.fastRexmitDue = true
+	c.stopTimer(now, &c.tlpAt, "tlp")
+	c.cc.OnCongestion(now, flight)
+	c.note(now, "loss detected ("+why+"): fast recovery until "+c.relSnd(c.recoveryPoint))
+	c.metrics(now, "fast recovery: "+why)
+}
+
+func (c *Conn) exitRecovery(now clock.Time) {
+	c.inRecovery = false
+	c.dupAcks = 0
+	if c.reoWndPersist > 0 {
+		c.reoWndPersist--
+		if c.reoWndPersist == 0 {
+			c.reoWndMult = 1
+		}
+	}
+	c.cc.OnRecoveryEnd(now, c.pipe())
+	c.metrics(now, "recovery end")
+	if c.undoPossible && c.undoRetrans <= 0 && c.episodeRexmits > 0 {
+		c.undo(now)
+	}
+}
+
+// undo restores the window when every retransmission of the last episode
+// was reported by D-SACK as having arrived twice: the loss was spurious.
+func (c *Conn) undo(now clock.Time) {
+	c.undoPossible = false
+	c.cc.Undo(now)
+	c.stats.Undos++
+	c.metrics(now, "undo: the retransmissions were spurious (D-SACK)")
+}
+
+// onRTOLoss is the RTO's part in loss recovery: every unacknowledged
+// segment is lost (RFC 8985 §6.3: "mark all the unacknowledged segments
+// lost"), and the window collapses (RFC 5681 equations (4) and (5)).
+func (c *Conn) onRTOLoss(now clock.Time) {
+	flight := int(c.sndMax.Size(c.sndUna))
+	q := c.txq()
+	if c.retries > 1 && c.sackedBytes > 0 {
+		// RFC 2018 §8: "after a retransmit timeout the data sender SHOULD
+		// turn off all of the SACKed bits", since the receiver may have
+		// discarded what it SACKed. Like Linux we keep them at the first
+		// timeout (the usual cause is a lost retransmission, not a
+		// reneging receiver) and clear them at the second.
+		for i := range q {
+			q[i].sacked = false
+		}
+		c.sackedBytes = 0
+		c.note(now, "second timeout: SACK scoreboard cleared (RFC 2018 §8)")
+	}
+	for i := range q {
+		c.markLost(&q[i])
+	}
+	c.inRecovery, c.rtoRecovery = true, true
+	c.recoveryPoint = c.sndMax
+	c.recover = c.sndMax
+	c.dupAcks = 0
+	c.undoPossible, c.undoRetrans, c.episodeRexmits = c.retries == 1, 0, 0
+	c.fastRexmitDue = false
+	c.stopTimer(now, &c.tlpAt, "tlp")
+	c.stopTimer(now, &c.reoAt, "reorder")
+	c.cc.OnRTO(now, flight)
+	c.metrics(now, "RTO")
+}
+
+// armTLP schedules a tail loss probe (RFC 8985 §7.2) when one may be sent:
+// SACK in use, not in recovery, data outstanding, no probe outstanding.
+func (c *Conn) armTLP(now clock.Time) {
+	if !c.sackOK || c.inRecovery || c.tlpEndSet || c.sndUna == c.sndMax || !c.state.Synchronized() {
+		c.stopTimer(now, &c.tlpAt, "tlp")
+		return
+	}
+	// "If SRTT is available: PTO = 2 * SRTT; If FlightSize is one segment:
+	// PTO += WCDelAckT ... Else: PTO = 1 sec. If RTO's expiry time is
+	// earlier than current time + PTO: PTO = RTO's expiry time - current
+	// time".
+	pto := time.Second
+	if c.hasRTT {
+		pto = 2 * c.srtt
+		if q := c.txq(); len(q) == 1 {
+			pto += wcDelAckT
+		}
+	}
+	at := now.Add(pto)
+	if c.rtoAt != clock.Never && c.rtoAt < at {
+		return // the RTO comes first; it will do
+	}
+	c.startTimer(now, &c.tlpAt, pto, "tlp")
+}
+
+// onTLP fires the probe (RFC 8985 §7.3): new data if the receive window
+// allows, else the last segment sent again.
+func (c *Conn) onTLP(now clock.Time) {
+	if c.sndUna == c.sndMax || c.inRecovery {
+		return
+	}
+	c.tlpDue = true
+	c.stats.TLPs++
+}
+
+// metrics records the congestion state after a change.
+func (c *Conn) metrics(now clock.Time, why string) {
+	if c.cfg.Recorder == nil || c.cc == nil {
+		return
+	}
+	c.record(&trace.Event{At: now, Kind: trace.Metrics, Cwnd: c.cc.Window(), Ssthresh: c.cc.Threshold(),
+		SRTT: c.srtt, RTO: c.rto, Reason: why})
+}
+
+// relSnd shows a send sequence number relative to the ISS, for notes.
+func (c *Conn) relSnd(v seq.Value) string { return utoa(uint32(v.Sub(c.iss))) }
+
+// newController builds the configured congestion controller.
+func (c *Conn) newController() cc.Controller {
+	ctl, err := cc.New(c.cfg.Congestion, cc.Config{MSS: c.sndMSS})
+	if err != nil {
+		// Validate rejects unknown names; a Conn made without it falls
+		// back to the default rather than failing later.
+		ctl, _ = cc.New(cc.Default, cc.Config{MSS: c.sndMSS})
+	}
+	return ctl
+}

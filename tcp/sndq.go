@@ -1,0 +1,266 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/wire"
+)
+
+// The retransmission queue and SACK scoreboard: one record per segment of
+// data (or FIN) sent and not yet cumulatively acknowledged, in sequence
+// order. Segment boundaries are fixed when a segment is first sent; a
+// retransmission resends the same range. Records carry what RFC 6675
+// (SACKed, lost, retransmitted), RFC 8985 (transmission time) and RFC 6298
+// (Karn's rule: sent once or more) need.
+
+type txSeg struct {
+	start, end seq.Value // end includes the FIN's sequence number
+	fin        bool
+	firstSent  clock.Time // first transmission
+	sentAt     clock.Time // latest transmission
+	xmits      int        // transmissions so far
+	sacked     bool       // covered by a SACK block
+	lost       bool       // deemed lost (RFC 6675 IsLost, or RACK)
+	rexmitted  bool       // retransmitted since it was last deemed lost
+	dsacked    bool       // a D-SACK reported a copy of it arrived twice
+}
+
+func (t *txSeg) len() int { return int(t.end.Size(t.start)) }
+
+// pending reports that t is deemed lost and waits for its retransmission.
+func (t *txSeg) pending() bool { return t.lost && !t.rexmitted }
+
+// forget removes t's share from the scoreboard's byte counts, before t is
+// acknowledged or SACKed (n bytes of it; all of it when n < 0).
+func (c *Conn) forget(t *txSeg, n int) {
+	if n < 0 {
+		n = t.len()
+	}
+	if t.sacked {
+		c.sackedBytes -= n
+	}
+	if t.lost {
+		c.lostBytes -= n
+	}
+	if t.rexmitted {
+		c.rexmitBytes -= n
+	}
+	if t.pending() && n == t.len() {
+		c.pendingSegs--
+	}
+}
+
+// txq returns the outstanding segments.
+func (c *Conn) txq() []txSeg { return c.tx[c.txHead:] }
+
+func (c *Conn) compactTx() {
+	if c.txHead > 0 && c.txHead*2 >= len(c.tx) {
+		n := copy(c.tx, c.tx[c.txHead:])
+		clear(c.tx[n:])
+		c.tx = c.tx[:n]
+		c.txHead = 0
+	}
+}
+
+// findTx returns the index (into txq) of the segment starting at s, or -1.
+func (c *Conn) findTx(s seq.Value) int {
+	q := c.txq()
+	lo, hi := 0, len(q)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if q[m].start.LessThan(s) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(q) && q[lo].start == s {
+		return lo
+	}
+	return -1
+}
+
+// ackResult is what a cumulative ACK and its SACK blocks did.
+type ackResult struct {
+	acked, sacked int        // bytes newly acknowledged cumulatively and by SACK
+	ackedSegs     int        // segments removed from the queue
+	rtt           time.Duration // sample from the newest segment sent once, or 0
+	dsack         bool       // the ACK carried a D-SACK
+	dsackRexmit   bool       // a D-SACK covered a segment we retransmitted
+	delivered     bool       // something was newly delivered (acked or sacked)
+}
+
+// takeCumulative removes what ack covers. A segment acknowledged in part
+// keeps its remainder (the peer took part of it).
+func (c *Conn) takeCumulative(now clock.Time, ack seq.Value, r *ackResult) {
+	q := c.txq()
+	k := 0
+	var newest clock.Time = -1
+	for k < len(q) && q[k].end.LessThanEq(ack) {
+		t := &q[k]
+		if !t.sacked {
+			r.delivered = true
+			r.acked += t.len()
+			c.rackDelivered(now, t)
+		}
+		c.forget(t, -1)
+		if t.xmits == 1 && t.sentAt > newest {
+			newest = t.sentAt
+		}
+		k++
+	}
+	if k < len(q) && q[k].start.LessThan(ack) {
+		t := &q[k]
+		n := int(ack.Size(t.start))
+		c.forget(t, n)
+		r.acked += n
+		if t.xmits == 1 && t.sentAt > newest {
+			newest = t.sentAt
+		}
+		t.start = ack
+		r.delivered = true
+	}
+	r.ackedSegs = k
+	clear(q[:k])
+	c.txHead += k
+	c.compactTx()
+	if newest >= 0 {
+		// RFC 6298 (Karn): samples come only from segments sent once.
+		r.rtt = now.Sub(newest)
+	}
+}
+
+// takeSACK marks the segments the blocks cover (RFC 2018, RFC 6675 §4's
+// Update()). A D-SACK (RFC 2883 §4: the first block lies below the
+// cumulative ACK, or inside the second block) is noted, not applied.
+func (c *Conn) takeSACK(now clock.Time, s *wire.Segment, r *ackResult) {
+	blocks := s.Options.SACKBlocks()
+	for i, b := range blocks {
+		if !b.Left.LessThan(b.Right) || b.Right.GreaterThan(c.sndMax) {
+			continue // malformed or beyond what we sent: ignore
+		}
+		if i == 0 && (b.Right.LessThanEq(s.Ack) ||
+			len(blocks) > 1 && !b.Left.LessThan(blocks[1].Left) && !b.Right.GreaterThan(blocks[1].Right)) {
+			r.dsack = true
+			c.stats.DSACKsIn++
+			c.noteDSACK(b, r)
+			continue
+		}
+		c.markSACKed(now, b, r)
+	}
+}
+
+func (c *Conn) noteDSACK(b wire.SACKBlock, r *ackResult) {
+	q := c.txq()
+	for i := range q {
+		t := &q[i]
+		if t.start.LessThan(b.Right) && t.end.GreaterThan(b.Left) && t.xmits > 1 && !t.dsacked {
+			t.dsacked = true
+			r.dsackRexmit = true
+			c.undoRetrans--
+		}
+	}
+	if b.Right.LessThanEq(c.sndUna) {
+		// Already acknowledged: the record is gone; count it against the
+		// episode's retransmissions all the same (Linux does the same).
+		r.dsackRexmit = true
+		c.undoRetrans--
+	}
+}
+
+func (c *Conn) markSACKed(now clock.Time, b wire.SACKBlock, r *ackResult) {
+	q := c.txq()
+	// Segments wholly inside the block; the block may start mid-queue.
+	i := 0
+	lo, hi := 0, len(q)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if q[m].end.LessThanEq(b.Left) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	for i = lo; i < len(q) && q[i].start.LessThan(b.Right); i++ {
+		t := &q[i]
+		if t.sacked || t.start.LessThan(b.Left) || t.end.GreaterThan(b.Right) {
+			continue
+		}
+		c.forget(t, -1)
+		t.sacked, t.lost, t.rexmitted = true, false, false
+		c.sackedBytes += t.len()
+		r.sacked += t.len()
+		r.delivered = true
+		if t.end.GreaterThan(c.highSACKed) {
+			c.highSACKed = t.end
+		}
+		c.rackDelivered(now, t)
+	}
+}
+
+// markLost marks t lost, to be retransmitted (again, if it was).
+func (c *Conn) markLost(t *txSeg) {
+	if t.sacked || t.pending() {
+		return
+	}
+	if !t.lost {
+		t.lost = true
+		c.lostBytes += t.len()
+	}
+	if t.rexmitted {
+		t.rexmitted = false
+		c.rexmitBytes -= t.len()
+	}
+	c.pendingSegs++
+}
+
+// markRetransmitted records that t was sent again.
+func (c *Conn) markRetransmitted(t *txSeg) {
+	if t.pending() {
+		c.pendingSegs--
+	}
+	if !t.rexmitted {
+		t.rexmitted = true
+		c.rexmitBytes += t.len()
+	}
+}
+
+// pipe is RFC 6675's estimate of the data in the network: "the sender's
+// estimate of the number of bytes outstanding in the network". For each
+// byte not SACKed: one if not deemed lost, and one if retransmitted since.
+// Without SACK, duplicate ACKs stand for segments that left the network
+// (as Linux emulates SACK for Reno peers).
+func (c *Conn) pipe() int {
+	flight := int(c.sndMax.Size(c.sndUna))
+	if c.finOutstanding() {
+		// The FIN's sequence number is not a byte in the network.
+		flight--
+	}
+	p := flight - c.sackedBytes - c.lostBytes + c.rexmitBytes
+	if !c.sackOK && c.dupAcks > 0 && c.inRecovery {
+		p -= min(c.dupAcks*c.sndMSS, max(flight-c.sndMSS, 0))
+	}
+	return max(p, 0)
+}
+
+func (c *Conn) finOutstanding() bool {
+	q := c.txq()
+	return len(q) > 0 && q[len(q)-1].fin
+}
+
+// nextLost returns the first segment deemed lost and not yet retransmitted,
+// or nil (RFC 6675 NextSeg() rule 1).
+func (c *Conn) nextLost() *txSeg {
+	if c.pendingSegs <= 0 {
+		return nil
+	}
+	q := c.txq()
+	for i := range q {
+		if q[i].pending() {
+			return &q[i]
+		}
+	}
+	return nil
+}
