@@ -139,7 +139,7 @@ func plain(cfg Config) Config {
 	}
 	return cfg
 }
-func withISNs(p isnPair) option    { return func(f *fixture) { f.isn = p } }
+func withISNs(p isnPair) option { return func(f *fixture) { f.isn = p } }
 
 func newFixture(active bool, opts []option) *fixture {
 	f := &fixture{isn: plainISNs, local: serverAddr, remote: clientAddr}

@@ -1,7 +1,7 @@
 package tcp
 
 import (
-		"time"
+	"time"
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"

@@ -64,32 +64,14 @@ func (c *Conn) compactTx() {
 	}
 }
 
-// findTx returns the index (into txq) of the segment starting at s, or -1.
-func (c *Conn) findTx(s seq.Value) int {
-	q := c.txq()
-	lo, hi := 0, len(q)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if q[m].start.LessThan(s) {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo < len(q) && q[lo].start == s {
-		return lo
-	}
-	return -1
-}
-
 // ackResult is what a cumulative ACK and its SACK blocks did.
 type ackResult struct {
-	acked, sacked int        // bytes newly acknowledged cumulatively and by SACK
-	ackedSegs     int        // segments removed from the queue
+	acked, sacked int           // bytes newly acknowledged cumulatively and by SACK
+	ackedSegs     int           // segments removed from the queue
 	rtt           time.Duration // sample from the newest segment sent once, or 0
-	dsack         bool       // the ACK carried a D-SACK
-	dsackRexmit   bool       // a D-SACK covered a segment we retransmitted
-	delivered     bool       // something was newly delivered (acked or sacked)
+	dsack         bool          // the ACK carried a D-SACK
+	dsackRexmit   bool          // a D-SACK covered a segment we retransmitted
+	delivered     bool          // something was newly delivered (acked or sacked)
 }
 
 // takeCumulative removes what ack covers. A segment acknowledged in part
