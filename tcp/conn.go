@@ -97,7 +97,7 @@ type Conn struct {
 	tx                                  []txSeg
 	txHead                              int
 	sackedBytes, lostBytes, rexmitBytes int
-	pendingSegs                         int
+	pendingSegs, sackedSegs             int
 	highSACKed                          seq.Value
 
 	// Loss recovery (recovery.go).
@@ -252,6 +252,7 @@ type Info struct {
 	WScale, Timestamps     bool
 	SACK                   bool
 	SackedBytes, LostBytes int
+	Pipe                   int // RFC 6675's estimate of the data in the network
 	OutOfOrder             int // bytes held out of order
 	RecvBuffer             int // current size (autotuned)
 	Unacked, Unsent        int
@@ -273,7 +274,7 @@ func (c *Conn) Info() Info {
 		Cwnd: cwnd, Ssthresh: ssthresh, Congestion: name, InRecovery: c.inRecovery,
 		SRTT: c.srtt, RTTVar: c.rttvar, RTO: c.rto, MinRTT: c.minRTT,
 		RcvWScale: int(c.rcvShift), SndWScale: int(c.sndShift), WScale: c.wsOK, Timestamps: c.tsOK, SACK: c.sackOK,
-		SackedBytes: c.sackedBytes, LostBytes: c.lostBytes, OutOfOrder: c.oooBytes, RecvBuffer: c.cfg.RecvBuffer,
+		SackedBytes: c.sackedBytes, LostBytes: c.lostBytes, Pipe: c.pipe(), OutOfOrder: c.oooBytes, RecvBuffer: c.cfg.RecvBuffer,
 		Unacked: c.unackedData(), Unsent: len(c.snd) - c.unackedData(), Unread: len(c.rcv),
 		Retries: c.retries, NextDeadline: c.NextDeadline(), Stats: c.stats,
 	}

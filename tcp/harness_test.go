@@ -80,6 +80,15 @@ type seg struct {
 	Data  []byte
 	MSS   uint16 // MSS option; 0 for none
 	Rtx   bool   // an expected segment that Output marks as a retransmission
+	// Opt gives further options. With the fixture's autoTS, segments
+	// without timestamps in Opt get them: the peer's clock (peerTS) on
+	// segments sent in, ours (ourTS) echoing the peer's latest in-order
+	// TSval on segments expected out. NoTS turns that off for one segment.
+	Opt  wire.Options
+	NoTS bool
+	// SACK lists relative SACK blocks (relative to the receiver's ISN, as
+	// acknowledgment numbers are) as pairs left, right.
+	SACK []uint32
 }
 
 func (s seg) window() uint16 {
@@ -114,6 +123,10 @@ type fixture struct {
 	local, remote netip.AddrPort
 	now           clock.Time
 	modern        bool
+	autoTS        bool
+	peerRecent    uint32 // the peer's TSval we expect echoed
+	lastOurTS     uint32 // our latest TSval, which the peer echoes
+	lastAckOut    seq.Value
 }
 
 type option func(*fixture)
@@ -171,10 +184,38 @@ func (f *fixture) in(s seg) wire.Segment {
 	if s.Flags&wire.ACK != 0 {
 		w.Ack = f.isn.local.Add(seq.Size(s.Ack))
 	}
+	f.options(&w, s, f.isn.local, true)
+	return w
+}
+
+// options completes w's options from s; base makes SACK blocks absolute.
+func (f *fixture) options(w *wire.Segment, s seg, base seq.Value, in bool) {
+	w.Options = s.Opt
 	if s.MSS != 0 {
 		w.Options.HasMSS, w.Options.MSS = true, s.MSS
 	}
-	return w
+	for i := 0; i+1 < len(s.SACK) && i/2 < wire.MaxSACKBlocks; i += 2 {
+		w.Options.SACK[i/2] = wire.SACKBlock{Left: base.Add(seq.Size(s.SACK[i])), Right: base.Add(seq.Size(s.SACK[i+1]))}
+		w.Options.NumSACK++
+	}
+	if f.autoTS && !s.NoTS && !w.Options.HasTimestamps && s.Flags&wire.RST == 0 {
+		w.Options.HasTimestamps = true
+		if in {
+			w.Options.TSVal, w.Options.TSEcr = f.peerTS(f.now), f.lastOurTS
+		} else {
+			w.Options.TSVal, w.Options.TSEcr = f.ourTS(f.now), f.peerRecent
+		}
+	}
+}
+
+// peerTS is the peer's timestamp clock in the modern tests: 1 ms ticks
+// from 100000.
+func (f *fixture) peerTS(at clock.Time) uint32 { return 100000 + uint32(at/clock.Time(time.Millisecond)) }
+
+// ourTS is the connection's timestamp clock: 1 ms ticks plus an offset
+// from the ISS (RFC 7323 §5.4's per-connection offset).
+func (f *fixture) ourTS(at clock.Time) uint32 {
+	return uint32(at/clock.Time(time.Millisecond)) + uint32(f.isn.local)*2654435761
 }
 
 // out builds the wire segment we expect the connection to send.
@@ -187,9 +228,7 @@ func (f *fixture) out(s seg) wire.Segment {
 	if s.Flags&wire.ACK != 0 {
 		w.Ack = f.isn.remote.Add(seq.Size(s.Ack))
 	}
-	if s.MSS != 0 {
-		w.Options.HasMSS, w.Options.MSS = true, s.MSS
-	}
+	f.options(&w, s, f.isn.remote, false)
 	return w
 }
 
@@ -226,6 +265,14 @@ func (f *fixture) send(t testing.TB, at clock.Time, s seg) {
 	t.Helper()
 	f.setTime(t, at)
 	w := f.in(s)
+	fresh := w.Seq.Add(seq.Size(len(w.Payload))).GreaterThan(f.lastAckOut) || len(w.Payload) == 0 && w.Seq == f.lastAckOut
+	if f.autoTS && w.Options.HasTimestamps && fresh && !w.Seq.GreaterThan(f.lastAckOut) && int32(w.Options.TSVal-f.peerRecent) >= 0 {
+		// RFC 7323 §4.3 (2): "If SEG.TSval >= TS.Recent and SEG.SEQ =<
+		// Last.ACK.sent, then SEG.TSval is copied to TS.Recent", for a
+		// segment that passes the sequence test (§5.3 R3): an old
+		// duplicate does not.
+		f.peerRecent = w.Options.TSVal
+	}
 	f.c.Input(f.now, &w)
 }
 
@@ -243,6 +290,12 @@ func (f *fixture) output(t testing.TB) []emitted {
 		c := *s
 		c.Payload = bytes.Clone(s.Payload)
 		got = append(got, emitted{c, rtx})
+		if s.Options.HasTimestamps {
+			f.lastOurTS = s.Options.TSVal
+		}
+		if s.Flags&wire.ACK != 0 {
+			f.lastAckOut = s.Ack
+		}
 	})
 	return got
 }

@@ -270,6 +270,12 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 		// After sending the acknowledgment, drop the unacceptable segment
 		// and return." RCV.WND zero still lets ACKs through below.
 		if !(c.rcvWndForCheck() == 0 && s.Seq == c.rcvNxt) {
+			if n := len(s.Payload); n > 0 && s.Seq.Add(seq.Size(n)).LessThanEq(c.rcvNxt) {
+				// Data we already have: RFC 2883 §4, report the duplicate
+				// in a D-SACK.
+				c.stats.DupBytesIn += uint64(n)
+				c.setDSACK(s.Seq, s.Seq.Add(seq.Size(n)))
+			}
 			c.ackNow = true
 			c.drop(now, "unacceptable sequence number")
 			return

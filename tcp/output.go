@@ -81,6 +81,16 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 	mss := c.effMSS()
 	tlp := c.tlpDue
 	c.tlpDue = false
+	if tlp {
+		// RFC 8985 §7.3: "After attempting to send a loss probe, regardless
+		// of whether a loss probe was sent, the sender MUST re-arm the RTO
+		// timer, not the PTO timer, if the FlightSize is not zero."
+		defer func() {
+			if c.sndUna != c.sndMax {
+				c.startTimer(now, &c.rtoAt, c.rtoDelay(now), "retransmit")
+			}
+		}()
+	}
 	for {
 		cwnd := c.cc.Window()
 		pipe := c.pipe()
@@ -114,7 +124,8 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 			}
 			continue
 		}
-		if tlp && blocked {
+		if tlp {
+			_ = blocked
 			// No new data may go: probe with the last segment again.
 			if q := c.txq(); len(q) > 0 {
 				c.retransmit(now, &q[len(q)-1], "TLP", emit)

@@ -65,7 +65,7 @@ func (c *Conn) reoWnd() time.Duration {
 	if !c.reorderingSeen {
 		// "If RACK.reordering_seen is FALSE: If in Fast or RTO recovery:
 		// Return 0. Else if RACK.segs_sacked >= DupThresh: Return 0".
-		if c.inRecovery || c.sackedBytes >= dupThresh*c.sndMSS {
+		if c.inRecovery || c.sackedSegs >= dupThresh {
 			return 0
 		}
 	}
@@ -223,7 +223,7 @@ func (c *Conn) onRTOLoss(now clock.Time) {
 		for i := range q {
 			q[i].sacked = false
 		}
-		c.sackedBytes = 0
+		c.sackedBytes, c.sackedSegs = 0, 0
 		c.note(now, "second timeout: SACK scoreboard cleared (RFC 2018 §8)")
 	}
 	for i := range q {

@@ -40,6 +40,9 @@ func (c *Conn) forget(t *txSeg, n int) {
 	}
 	if t.sacked {
 		c.sackedBytes -= n
+		if n == t.len() {
+			c.sackedSegs--
+		}
 	}
 	if t.lost {
 		c.lostBytes -= n
@@ -173,6 +176,7 @@ func (c *Conn) markSACKed(now clock.Time, b wire.SACKBlock, r *ackResult) {
 		c.forget(t, -1)
 		t.sacked, t.lost, t.rexmitted = true, false, false
 		c.sackedBytes += t.len()
+		c.sackedSegs++
 		r.sacked += t.len()
 		r.delivered = true
 		if t.end.GreaterThan(c.highSACKed) {
