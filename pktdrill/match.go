@@ -1,0 +1,326 @@
+package pktdrill
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/wire"
+)
+
+// waitOut advances virtual time, up to deadline, until the stack has sent
+// a packet not yet matched; it reports whether there is one.
+func (r *runner) waitOut(deadline clock.Time) bool {
+	for i := 0; len(r.out) == 0 && i < 1_000_000; i++ {
+		d := r.st.NextDeadline()
+		if d > deadline {
+			r.advance(deadline)
+			break
+		}
+		r.advance(max(d, r.now))
+	}
+	return len(r.out) > 0
+}
+
+// nextEventBound is the time of the event after events[idx], taking
+// events[idx] to happen at t: tolerant mode lets a timer-driven segment
+// come any time before it.
+func (r *runner) nextEventBound(idx int, t clock.Time) clock.Time {
+	limit := t.Add(maxWait)
+	if idx+1 >= len(r.s.Events) {
+		return limit
+	}
+	next := r.s.Events[idx+1]
+	var b clock.Time
+	switch next.Kind {
+	case Absolute, AbsoluteRange:
+		b = clock.Time(next.Time)
+	case Relative, RelativeRange:
+		b = t + clock.Time(next.Time)
+	default:
+		return limit
+	}
+	return min(max(b, t), limit)
+}
+
+func (r *runner) outbound(ev *Event, idx int, t, tend clock.Time) *Failure {
+	p := ev.Packet
+	if p.ICMP != nil {
+		return r.fail(ev.Line, "outbound ICMP (%s) is not supported: synack's stack sends no ICMP", p.ICMP.Type)
+	}
+	deadline := tend.Add(r.tol)
+	if ev.Kind == AnyTime {
+		deadline = r.now.Add(maxWait)
+	}
+	extended := deadline
+	if !r.opts.Strict {
+		extended = max(extended, r.nextEventBound(idx, t).Add(r.tol))
+	}
+	if !r.waitOut(extended) {
+		return &Failure{File: r.s.Name, Line: ev.Line, At: time.Duration(r.now),
+			Msg:      fmt.Sprintf("timed out waiting for packet (expected at %s)", r.timeText(ev, t, tend)),
+			Expected: p.String(), Actual: "nothing sent"}
+	}
+	first := r.out[0]
+	r.out = r.out[1:]
+	segs := []outPkt{first}
+	// Consecutive segments may together match one line whose length is
+	// their sum (packetdrill sees the TSO super-packet Linux sends).
+	base := r.base()
+	if uint32(first.seg.Seq-base) == p.Start && len(first.seg.Payload) > 0 && len(first.seg.Payload) < p.Len &&
+		first.seg.Flags&(wire.SYN|wire.FIN|wire.RST) == 0 {
+		total := len(first.seg.Payload)
+		end := first.seg.Seq.Add(seq.Size(total))
+		for total < p.Len {
+			if !r.waitOut(extended) {
+				break
+			}
+			nx := r.out[0]
+			if nx.seg.Seq != end || len(nx.seg.Payload) == 0 || nx.seg.Flags&(wire.SYN|wire.RST) != 0 {
+				break
+			}
+			r.out = r.out[1:]
+			segs = append(segs, nx)
+			total += len(nx.seg.Payload)
+			end = end.Add(seq.Size(len(nx.seg.Payload)))
+			if nx.seg.Flags&wire.FIN != 0 {
+				break
+			}
+		}
+	}
+	actual := r.describe(segs)
+	r.logf("match   %s (line %d) against %s", p, ev.Line, actual)
+	if msg := r.compare(p, segs); msg != "" {
+		return &Failure{File: r.s.Name, Line: ev.Line, At: time.Duration(segs[0].at),
+			Msg: "bad outbound packet: " + msg, Expected: p.String(), Actual: actual}
+	}
+	if ev.Kind != AnyTime {
+		for _, sp := range segs {
+			if !r.timeOK(ev, sp, t, tend, extended) {
+				return &Failure{File: r.s.Name, Line: ev.Line, At: time.Duration(sp.at),
+					Msg: fmt.Sprintf("timing error: expected outbound packet at %s but it was sent at %ss (tolerance %ss)",
+						r.timeText(ev, t, tend), fmtSecs(time.Duration(sp.at)), fmtSecs(r.tol)),
+					Expected: p.String(), Actual: actual}
+			}
+		}
+	}
+	r.noteTS(p, segs[0])
+	return nil
+}
+
+func (r *runner) base() seq.Value {
+	if r.haveISN {
+		return r.localISN
+	}
+	return 0
+}
+
+func (r *runner) timeText(ev *Event, t, tend clock.Time) string {
+	if ev.Kind == AnyTime {
+		return "any time"
+	}
+	if tend != t {
+		return fmtSecs(time.Duration(t)) + "~" + fmtSecs(time.Duration(tend)) + "s"
+	}
+	return fmtSecs(time.Duration(t)) + "s"
+}
+
+func (r *runner) describe(segs []outPkt) string {
+	if len(segs) == 1 {
+		return r.formatSeg(&segs[0]) + " at " + fmtSecs(time.Duration(segs[0].at)) + "s"
+	}
+	s := ""
+	for i := range segs {
+		if i > 0 {
+			s += " + "
+		}
+		s += r.formatSeg(&segs[i])
+	}
+	return s + " at " + fmtSecs(time.Duration(segs[0].at)) + "s"
+}
+
+// timeOK applies packetdrill's timing check, and in tolerant mode the
+// README's allowance for timers the RFCs leave open: a segment sent from a
+// timer (retransmission, probe) may come any time after the previous event
+// and before the next; a pure ACK may come early (an ACK sent at once
+// instead of delayed).
+func (r *runner) timeOK(ev *Event, sp outPkt, t, tend, extended clock.Time) bool {
+	if sp.at >= t-clock.Time(r.tol) && sp.at <= tend.Add(r.tol) {
+		return true
+	}
+	if r.opts.Strict {
+		return false
+	}
+	lower := r.lastEventTime - clock.Time(r.tol)
+	if sp.timer && sp.at >= lower && sp.at <= extended {
+		return true
+	}
+	p := ev.Packet
+	if p.Flags == "." && p.Len == 0 && sp.at >= lower && sp.at <= tend.Add(r.tol) {
+		return true
+	}
+	return false
+}
+
+// compare returns "" if segs match the script's packet, or what differs.
+func (r *runner) compare(p *Packet, segs []outPkt) string {
+	first := &segs[0].seg
+	var act wire.Flags
+	total := 0
+	for i := range segs {
+		act |= segs[i].seg.Flags
+		total += len(segs[i].seg.Payload)
+	}
+	exp, _ := parseFlags(p.Flags)
+	if !r.opts.Strict {
+		exp &^= wire.PSH
+		act &^= wire.PSH
+	}
+	if exp != act {
+		return fmt.Sprintf("flags: expected %s, got %s", flagString(exp), flagString(act))
+	}
+	if got := uint32(first.Seq - r.base()); got != p.Start {
+		return fmt.Sprintf("sequence number: expected %d, got %d", p.Start, got)
+	}
+	if total != p.Len {
+		return fmt.Sprintf("payload length: expected %d, got %d", p.Len, total)
+	}
+	if exp&wire.ACK != 0 && uint32(first.Ack) != p.Ack {
+		return fmt.Sprintf("ack: expected %d, got %d", p.Ack, uint32(first.Ack))
+	}
+	if p.HasWin && !(!r.opts.Strict && exp&wire.RST != 0) && first.Window != p.Win {
+		return fmt.Sprintf("window: expected %d, got %d", p.Win, first.Window)
+	}
+	if p.HasUrg && first.Urgent != p.Urg {
+		return fmt.Sprintf("urgent pointer: expected %d, got %d", p.Urg, first.Urgent)
+	}
+	if p.AnyOptions {
+		return ""
+	}
+	if r.opts.Strict {
+		return r.compareOptionsStrict(p.Options, segs[0].opts)
+	}
+	return r.compareOptionsTolerant(p, segs[0])
+}
+
+func (r *runner) compareOptionsStrict(exp, act []TCPOption) string {
+	mismatch := func() string {
+		return fmt.Sprintf("TCP options: expected <%s>, got <%s>", formatOptions(exp), formatOptions(act))
+	}
+	if len(exp) != len(act) {
+		return mismatch()
+	}
+	for i := range exp {
+		e, a := exp[i], act[i]
+		if e.Kind != a.Kind || e.Value != a.Value || len(e.Blocks) != len(a.Blocks) {
+			return mismatch()
+		}
+		for j := range e.Blocks {
+			if e.Blocks[j] != a.Blocks[j] {
+				return mismatch()
+			}
+		}
+		// packetdrill checks TS val only with --tcp_ts_tick_usecs; the
+		// echo reply must be the peer's value.
+		if e.Kind == OptTS && e.TSEcr != a.TSEcr {
+			return mismatch()
+		}
+	}
+	return ""
+}
+
+type optSet struct {
+	mss, wscale, sackOK, ts, sack bool
+	mssV                          uint32
+	ts1                           TCPOption
+	blocks                        [][2]uint32
+}
+
+func setOf(opts []TCPOption) optSet {
+	var s optSet
+	for _, o := range opts {
+		switch o.Kind {
+		case OptMSS:
+			s.mss, s.mssV = true, o.Value
+		case OptWScale:
+			s.wscale = true
+		case OptSACKOK:
+			s.sackOK = true
+		case OptTS:
+			s.ts, s.ts1 = true, o
+		case OptSACK:
+			s.sack = true
+			s.blocks = append(s.blocks, o.Blocks...)
+		}
+	}
+	return s
+}
+
+// compareOptionsTolerant is the README's rule: options as a set, NOPs and
+// order ignored; on SYN and SYN-ACK, MSS must match and window scale,
+// SACK-permitted and timestamps must be present exactly when offered (for
+// our SYN: as the script offers them; for a SYN-ACK: as the peer's SYN
+// did), any shift count accepted; timestamps: TSval non-decreasing, TSecr
+// the peer's latest TSval.
+func (r *runner) compareOptionsTolerant(p *Packet, sp outPkt) string {
+	exp, act := setOf(p.Options), setOf(sp.opts)
+	if sp.seg.Flags&(wire.SYN|wire.ACK) == wire.SYN|wire.ACK && r.havePeerSYN {
+		offer := setOf(r.peerSYN)
+		exp.wscale, exp.sackOK, exp.ts = offer.wscale, offer.sackOK, offer.ts
+	}
+	what := func(name string, want bool) string {
+		if want {
+			return fmt.Sprintf("TCP options: expected %s, missing in <%s> (script <%s>)", name, formatOptions(sp.opts), formatOptions(p.Options))
+		}
+		return fmt.Sprintf("TCP options: unexpected %s in <%s> (script <%s>)", name, formatOptions(sp.opts), formatOptions(p.Options))
+	}
+	if exp.mss != act.mss {
+		return what("mss", exp.mss)
+	}
+	if exp.mss && exp.mssV != act.mssV {
+		return fmt.Sprintf("TCP options: expected mss %d, got mss %d", exp.mssV, act.mssV)
+	}
+	if exp.wscale != act.wscale {
+		return what("wscale", exp.wscale)
+	}
+	if exp.sackOK != act.sackOK {
+		return what("sackOK", exp.sackOK)
+	}
+	if exp.ts != act.ts {
+		return what("TS", exp.ts)
+	}
+	if exp.sack != act.sack || len(exp.blocks) != len(act.blocks) {
+		return fmt.Sprintf("TCP options: expected SACK blocks <%s>, got <%s>", formatOptions(p.Options), formatOptions(sp.opts))
+	}
+	for i := range exp.blocks {
+		if exp.blocks[i] != act.blocks[i] {
+			return fmt.Sprintf("TCP options: expected SACK blocks <%s>, got <%s>", formatOptions(p.Options), formatOptions(sp.opts))
+		}
+	}
+	if act.ts {
+		if r.haveOutTS && act.ts1.TSVal < r.lastOutTSVal {
+			return fmt.Sprintf("TS val %d is below the previous %d", act.ts1.TSVal, r.lastOutTSVal)
+		}
+		want := uint32(0)
+		if r.havePeerTS {
+			want = r.peerTSVal
+		}
+		if sp.seg.Flags&wire.ACK != 0 && act.ts1.TSEcr != want {
+			return fmt.Sprintf("TS ecr: expected the peer's latest TS val %d, got %d", want, act.ts1.TSEcr)
+		}
+	}
+	return ""
+}
+
+// noteTS records the timestamps of a matched packet.
+func (r *runner) noteTS(p *Packet, sp outPkt) {
+	a := setOf(sp.opts)
+	if !a.ts {
+		return
+	}
+	r.lastOutTSVal, r.haveOutTS = a.ts1.TSVal, true
+	if e := setOf(p.Options); e.ts && !r.haveTSOffset {
+		r.tsOffset, r.haveTSOffset = a.ts1.TSVal-e.ts1.TSVal, true
+	}
+}

@@ -1,0 +1,190 @@
+package pktdrill
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestOwnScripts runs synack's own scripts (testdata/*.pkt), which must
+// pass in both modes and both profiles.
+func TestOwnScripts(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.pkt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts in testdata: %v", err)
+	}
+	for _, f := range files {
+		for _, strict := range []bool{false, true} {
+			for _, prof := range Profiles {
+				r := RunFile(f, Options{Strict: strict, Profile: prof})
+				if !r.Pass {
+					t.Errorf("strict=%v profile=%s: %s", strict, prof, r.Summary())
+				}
+			}
+		}
+	}
+}
+
+// TestMismatchesAreCaught changes one line of an own script and checks
+// that the run fails at that line with the message given.
+func TestMismatchesAreCaught(t *testing.T) {
+	cases := []struct {
+		file, from, to string
+		strict         bool
+		line           int
+		msg            string
+	}{
+		{"syn-backoff.pkt", "  7.000 > S", "  6.000 > S", true, 13, "timed out waiting for packet (expected at 6.000000s)"},
+		{"syn-backoff.pkt", "  7.000 > S", "  8.000 > S", true, 13, "timing error: expected outbound packet at 8.000000s but it was sent at 7.000000s"},
+		{"time-wait.pkt", "  +.2 < . 2:2(0) ack 2 win 65535", "   +0 < . 2:2(0) ack 2 win 65535", true, 33, "timed out waiting for packet"},
+		{"closing.pkt", "0.400 > F. 1:1(0) ack 2", "0.400 > F. 1:1(0) ack 1", false, 24, "bad outbound packet: ack: expected 1, got 2"},
+		{"rfc5961.pkt", "  +.1 < R 100:100(0) win 65535", "  +.1 < R 1:1(0) win 65535", false, 18, "timed out waiting for packet (expected at 0.200000s)"},
+		{"rfc5961.pkt", "= -1 ECONNRESET", "= -1 EPIPE", false, 37, "Expected errno EPIPE but got -1 with errno 104"},
+		{"simultaneous-open.pkt", "+0 > S. 0:0(0) ack 1 win 65535 <mss 1460>", "+0 > S. 0:0(0) ack 1 win 65535 <mss 1000>", true, 13, "TCP options: expected <mss 1000>, got <mss 1460>"},
+		{"zero-window.pkt", "0.400 > . 0:0(0) ack 1", "0.400 > . 1:1(0) ack 1", false, 18, "sequence number: expected 1, got 0"},
+	}
+	for _, c := range cases {
+		b, err := os.ReadFile(filepath.Join("testdata", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := string(b)
+		if !strings.Contains(src, c.from) {
+			t.Fatalf("%s: no line %q", c.file, c.from)
+		}
+		src = strings.Replace(src, c.from, c.to, 1)
+		s, err := Parse(c.file, []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Run(s, Options{Strict: c.strict})
+		if r.Pass || r.Failure == nil {
+			t.Errorf("%s with %q: passed, want a failure at line %d", c.file, c.to, c.line)
+			continue
+		}
+		if r.Failure.Line != c.line || !strings.Contains(r.Failure.Error(), c.msg) {
+			t.Errorf("%s with %q: got\n%s\nwant line %d with %q", c.file, c.to, r.Failure.Error(), c.line, c.msg)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0)\n", "x.pkt:2: expected 'win N' on an inbound packet, found none"},
+		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\n+0 > S 0:5(0)\n", "x.pkt:3: expected a payload length equal to end-start (5), found 0"},
+		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > S 0:0(0) <mss>\n", "x.pkt:2: expected an MSS value after 'mss', found \">\""},
+		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n* write(3, ..., 1) = 1\n", "x.pkt:2: expected an outbound packet ('>') after a '*' time"},
+		{"0.5 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n", "x.pkt:1: expected the first event at time 0, found 0.5"},
+		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > Q 0:0(0)\n", "x.pkt:2: expected TCP flag letters"},
+		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 1 <...>\n", "x.pkt:2: expected a list of TCP options on an inbound packet, found <...>"},
+		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP = 3\n", "x.pkt:2: expected ',' or \")\" in an argument list, found end of file"},
+		{"/* open\n0 socket()\n", "x.pkt:1: expected the end of a /* comment"},
+		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0.1~+0.2 < S 0:0(0) win 1\n", "x.pkt:2: expected an outbound packet ('>') after a '*' time or a time range"},
+		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > S 0:0(0) <mss 1460\n", "x.pkt:3: expected \">\" or ',' after a TCP option, found end of file"},
+		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > S. 0:0(0) ack 99999999999\n", "x.pkt:2: expected an acknowledgment number after 'ack' (0 to 4294967295)"},
+		{"", "x.pkt:1: expected at least one event, found none"},
+		{"0 socket\x00", "x.pkt:1: expected script text, found a NUL byte"},
+	}
+	for _, c := range cases {
+		_, err := Parse("x.pkt", []byte(c.src))
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("Parse(%q):\n got %v\nwant %s...", c.src, err, c.want)
+		}
+	}
+}
+
+// TestBadScriptIsAFailure: a malformed or unreadable script fails, naming
+// its line.
+func TestBadScriptIsAFailure(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.pkt")
+	if err := os.WriteFile(bad, []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 70000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := RunFile(bad, Options{})
+	if r.Pass || r.Failure == nil || r.Failure.Line != 2 || !strings.Contains(r.Summary(), "bad.pkt:2: parse error: expected a window after 'win' (0 to 65535), found number 70000") {
+		t.Errorf("got %s", r.Summary())
+	}
+	r = RunFile(filepath.Join(dir, "missing.pkt"), Options{})
+	if r.Pass || !strings.Contains(r.Summary(), "missing.pkt: cannot read script") {
+		t.Errorf("got %s", r.Summary())
+	}
+}
+
+func TestParseRoundTrip(t *testing.T) {
+	src := `--tolerance_usecs=10000
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0...0.2 connect(3, ..., ...) = 0
+*  > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 8>
++.1 < S. 0:0(0) ack 1 win 5792 <mss 1460,nop,nop,sack 1:2 3:4>
++0~+.04 > . 1:1(0) ack 1 <...>
++0 poll([{fd=3, events=POLLIN|POLLOUT, revents=POLLOUT}], 1, 0) = 1
++0 writev(3, [{..., 10}, {..., 20}], 2) = 30
++0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]
++0 %{ print(tcpi_rto) }%
+`
+	s, err := Parse("rt.pkt", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range s.Events {
+		switch {
+		case ev.Packet != nil:
+			got = append(got, ev.Packet.String())
+		case ev.Syscall != nil:
+			got = append(got, ev.Syscall.Name+"("+joinExprs(ev.Syscall.Args, ", ")+") = "+ev.Syscall.Result.String())
+		case ev.Code != nil:
+			got = append(got, "code")
+		}
+	}
+	want := []string{
+		"socket(..., SOCK_STREAM, IPPROTO_TCP) = 3",
+		"connect(3, ..., ...) = 0",
+		"> S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 8>",
+		"< S. 0:0(0) ack 1 win 5792 <mss 1460,nop,nop,sack 1:2 3:4>",
+		"> . 1:1(0) ack 1 <...>",
+		"poll([{fd=3, events=POLLIN|POLLOUT, revents=POLLOUT}], 1, 0) = 1",
+		"writev(3, [{..., 10}, {..., 20}], 2) = 30",
+		"< icmp unreachable frag_needed",
+		"code",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if s.Options[0].Name != "tolerance_usecs" || s.Options[0].Value != "10000" {
+		t.Errorf("options %+v", s.Options)
+	}
+	if ev := s.Events[1]; !ev.Syscall.Blocking || ev.Syscall.EndTime.Seconds() != 0.2 {
+		t.Errorf("blocking call %+v", ev.Syscall)
+	}
+	if ev := s.Events[4]; ev.Kind != RelativeRange || ev.End.Seconds() != 0.04 {
+		t.Errorf("range %+v", ev)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.pkt")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0...0.1 read(3, ..., 1) = -1 EAGAIN (x)\n* > S. 0:0(0) ack 1 <...>\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := Parse("fuzz.pkt", b)
+		if err != nil {
+			var se *SyntaxError
+			if !asSyntax(err, &se) || se.Line < 1 || !strings.HasPrefix(err.Error(), "fuzz.pkt:") || !strings.Contains(se.Msg, "expected") {
+				t.Fatalf("error without file:line and 'expected': %v", err)
+			}
+			return
+		}
+		// A parsed script runs without panicking (bounded: tiny scripts
+		// only, times are virtual).
+		if len(s.Events) < 20 {
+			Run(s, Options{})
+		}
+	})
+}

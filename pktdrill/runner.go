@@ -1,0 +1,618 @@
+package pktdrill
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/stack"
+	"github.com/gosynack/synack/tcp"
+	"github.com/gosynack/synack/wire"
+)
+
+// packetdrill's defaults.
+var (
+	LocalAddr  = netip.MustParseAddr("192.168.0.1") // the stack under test
+	RemoteAddr = netip.MustParseAddr("192.0.2.1")   // the scripted peer
+)
+
+const (
+	// ServerPort is the port the stack binds and connects to.
+	ServerPort = 8080
+	// PeerPort is the scripted peer's (ephemeral) port for connections
+	// the stack accepts.
+	PeerPort = 48888
+	// DefaultTolerance is packetdrill's --tolerance_usecs default.
+	DefaultTolerance = 4 * time.Millisecond
+	// maxWait bounds how long the runner waits for a packet or a blocking
+	// call beyond the times the script gives (virtual time).
+	maxWait = 120 * time.Second
+)
+
+// Options configure a run.
+type Options struct {
+	// Strict selects packetdrill's own matching; otherwise tolerant mode,
+	// as the corpus README defines it.
+	Strict bool
+	// Profile is "synack" (default) or "linux"; see ProfileConfig.
+	Profile string
+	// Log, if set, receives a line per event and per packet.
+	Log io.Writer
+}
+
+// Failure is the first mismatch of a run.
+type Failure struct {
+	File string
+	Line int
+	// At is the virtual time the mismatch was found.
+	At time.Duration
+	// Msg says what went wrong; Expected and Actual, when set, are the
+	// script's packet or value and what the stack did.
+	Msg              string
+	Expected, Actual string
+}
+
+func (f *Failure) Error() string {
+	var b strings.Builder
+	if f.Line > 0 {
+		fmt.Fprintf(&b, "%s:%d: ", f.File, f.Line)
+	} else {
+		fmt.Fprintf(&b, "%s: ", f.File)
+	}
+	if f.At >= 0 {
+		fmt.Fprintf(&b, "at %ss: ", fmtSecs(f.At))
+	}
+	b.WriteString(f.Msg)
+	if f.Expected != "" || f.Actual != "" {
+		fmt.Fprintf(&b, "\n    script: %s\n    actual: %s", f.Expected, f.Actual)
+	}
+	return b.String()
+}
+
+// Result is the outcome of one script.
+type Result struct {
+	File string
+	// Pass: the script ran as written; or, for a script annotated with
+	// "// Failure:", it failed at the annotated line.
+	Pass bool
+	// ExpectedFailure is set for annotated scripts.
+	ExpectedFailure bool
+	// Failure is the first mismatch (also set for an expected failure).
+	Failure *Failure
+	// Notes are things the runner skipped or interpreted (code blocks,
+	// commands, options).
+	Notes []string
+}
+
+// Summary is one line: "PASS file", "FAIL file: reason".
+func (r *Result) Summary() string {
+	switch {
+	case r.Pass && r.ExpectedFailure:
+		return fmt.Sprintf("PASS %s (failed as the script expects: %s)", r.File, firstLine(r.Failure.Error()))
+	case r.Pass:
+		return "PASS " + r.File
+	case r.ExpectedFailure && r.Failure == nil:
+		return fmt.Sprintf("FAIL %s: the script is annotated to fail but ran to the end", r.File)
+	case r.ExpectedFailure:
+		return fmt.Sprintf("FAIL %s: failed at another line than the annotated one: %s", r.File, r.Failure.Error())
+	}
+	return "FAIL " + r.Failure.Error()
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// RunFile parses and runs a script; an unreadable or malformed script is a
+// failure naming its line.
+func RunFile(path string, opts Options) *Result {
+	s, err := ParseFile(path)
+	if err != nil {
+		f := &Failure{File: path, At: -1, Msg: err.Error()}
+		var se *SyntaxError
+		if errors.As(err, &se) {
+			f.Line, f.Msg = se.Line, "parse error: "+se.Msg
+		} else {
+			f.Msg = strings.TrimPrefix(err.Error(), path+": ")
+		}
+		return &Result{File: path, Failure: f}
+	}
+	return Run(s, opts)
+}
+
+// Run executes a parsed script against a fresh synack stack on a virtual
+// clock.
+func Run(s *Script, opts Options) *Result {
+	res := &Result{File: s.Name, ExpectedFailure: len(s.ExpectFailure) > 0}
+	r, err := newRunner(s, opts, res)
+	if err != nil {
+		res.Failure = &Failure{File: s.Name, At: -1, Msg: err.Error()}
+		return res
+	}
+	res.Failure = r.run()
+	if res.ExpectedFailure {
+		want := s.ExpectFailure[0].EventLine
+		res.Pass = res.Failure != nil && res.Failure.Line == want
+	} else {
+		res.Pass = res.Failure == nil
+	}
+	return res
+}
+
+type outPkt struct {
+	at    clock.Time
+	seg   wire.Segment
+	opts  []TCPOption // as on the wire, in order
+	timer bool        // sent from a timer, not in answer to an input or a call
+	src   netip.Addr
+	dst   netip.Addr
+}
+
+type runner struct {
+	s    *Script
+	opts Options
+	res  *Result
+	tol  time.Duration
+	st   *stack.Stack
+
+	now clock.Time
+	out []outPkt
+
+	localISN   seq.Value
+	haveISN    bool
+	activePort uint16 // our port of an active open, 0 if none
+
+	peerTSVal    uint32 // latest TSval injected
+	havePeerTS   bool
+	lastOutTSVal uint32
+	haveOutTS    bool
+	tsOffset     uint32      // live TSval - script TSval, from the first outbound TS
+	peerSYN      []TCPOption // options of the latest SYN injected
+	havePeerSYN  bool
+	haveTSOffset bool
+
+	socks  map[int64]*sock
+	nextFD int64
+
+	pending    *pendingCall
+	pendingErr *Failure
+
+	// Times of the previous event, for relative times and tolerant
+	// timing.
+	lastEvent     *Event
+	lastEventTime clock.Time
+	cur           *Event
+}
+
+func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
+	cfg, err := ProfileConfig(opts.Profile)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{s: s, opts: opts, res: res, tol: DefaultTolerance, socks: map[int64]*sock{}, nextFD: 3}
+	for _, o := range s.Options {
+		switch o.Name {
+		case "tolerance_usecs":
+			n, err := strconv.ParseInt(o.Value, 10, 64)
+			if err != nil || n <= 0 {
+				return nil, fmt.Errorf("%s:%d: bad --tolerance_usecs %q: expected a positive number of microseconds", s.Name, o.Line, o.Value)
+			}
+			r.tol = time.Duration(n) * time.Microsecond
+		default:
+			r.note(o.Line, "option --%s ignored", o.Name)
+		}
+	}
+	applySysctls(s, &cfg, r)
+	st, err := stack.New(stack.Config{
+		Name: "synack",
+		Addr: LocalAddr,
+		TCP:  cfg,
+		Rand: rand.New(rand.NewPCG(1, 2)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.st = st
+	return r, nil
+}
+
+var sysctlRE = regexp.MustCompile(`/proc/sys/net/ipv4/(tcp_\w+)=(\d+)`)
+
+// applySysctls reads the sysctls a script's commands set explicitly
+// (set_sysctls.py /proc/sys/net/ipv4/tcp_syn_retries=1) and applies those
+// tcp.Config can express. The commands are never run.
+func applySysctls(s *Script, cfg *tcp.Config, r *runner) {
+	var cmds []Command
+	cmds = append(cmds, s.Commands...)
+	for _, ev := range s.Events {
+		if ev.Command != nil {
+			cmds = append(cmds, *ev.Command)
+		}
+	}
+	for _, c := range cmds {
+		for _, m := range sysctlRE.FindAllStringSubmatch(c.Text, -1) {
+			n, _ := strconv.Atoi(m[2])
+			switch m[1] {
+			case "tcp_syn_retries":
+				cfg.SynRetries = n
+			case "tcp_synack_retries":
+				cfg.SynAckRetries = n
+			case "tcp_retries2":
+				cfg.DataRetries = n
+			default:
+				r.note(c.Line, "sysctl %s=%s not expressible in tcp.Config, ignored", m[1], m[2])
+				continue
+			}
+			if n == 0 {
+				// tcp.Config reads zero as "default".
+				r.note(c.Line, "sysctl %s=0 cannot be expressed (zero means default in tcp.Config)", m[1])
+				continue
+			}
+			r.note(c.Line, "sysctl %s=%s applied", m[1], m[2])
+		}
+	}
+}
+
+func (r *runner) note(line int, format string, args ...any) {
+	n := fmt.Sprintf("%s:%d: ", r.s.Name, line) + fmt.Sprintf(format, args...)
+	r.res.Notes = append(r.res.Notes, n)
+	r.logf("note: %s", n)
+}
+
+func (r *runner) logf(format string, args ...any) {
+	if r.opts.Log != nil {
+		fmt.Fprintf(r.opts.Log, "%10ss  %s\n", fmtSecs(time.Duration(r.now)), fmt.Sprintf(format, args...))
+	}
+}
+
+func fmtSecs(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', 6, 64)
+}
+
+func (r *runner) fail(line int, format string, args ...any) *Failure {
+	return &Failure{File: r.s.Name, Line: line, At: time.Duration(r.now), Msg: fmt.Sprintf(format, args...)}
+}
+
+// ---- driving the stack ----
+
+func (r *runner) flush(timer bool) {
+	r.st.Output(r.now, func(b []byte) {
+		p, err := wire.ParsePacket(b)
+		if err != nil {
+			// The stack sent something that does not parse: keep it as a
+			// segment that matches nothing.
+			r.logf("stack sent an unparsable packet: %v", err)
+			return
+		}
+		seg := p.TCP
+		seg.Payload = append([]byte(nil), seg.Payload...)
+		op := outPkt{at: r.now, seg: seg, opts: rawOptions(b), timer: timer, src: p.IP.Src, dst: p.IP.Dst}
+		if seg.Flags&wire.SYN != 0 {
+			r.localISN, r.haveISN = seg.Seq, true
+		}
+		r.out = append(r.out, op)
+		r.logf("stack sent %s", r.formatSeg(&op))
+	})
+}
+
+// advance moves virtual time to t, running the stack's timers on the way.
+func (r *runner) advance(t clock.Time) {
+	for i := 0; i < 1_000_000; i++ {
+		d := r.st.NextDeadline()
+		if d > t {
+			break
+		}
+		if d > r.now {
+			r.now = d
+		}
+		r.st.HandleTimeout(r.now)
+		r.flush(true)
+		r.checkPending()
+	}
+	if t > r.now {
+		r.now = t
+	}
+	r.flush(false)
+	r.checkPending()
+}
+
+// ---- events ----
+
+func (r *runner) run() (fail *Failure) {
+	r.flush(false)
+	for i, ev := range r.s.Events {
+		r.cur = ev
+		t, tend := r.resolve(ev)
+		var f *Failure
+		switch {
+		case ev.Packet != nil && ev.Packet.Dir == Outbound:
+			f = r.outbound(ev, i, t, tend)
+		case ev.Packet != nil:
+			f = r.waitFor(ev, t, "inbound packet")
+			if f == nil {
+				f = r.inbound(ev)
+			}
+		case ev.Syscall != nil:
+			if f = r.finishPending(ev.Line); f == nil {
+				if f = r.waitFor(ev, t, "system call start"); f == nil {
+					f = r.syscall(ev, t, tend)
+				}
+			}
+		case ev.Command != nil:
+			f = r.waitFor(ev, t, "command")
+			if f == nil {
+				r.note(ev.Line, "command not run: `%s`", strings.TrimSpace(firstLine(ev.Command.Text)))
+			}
+		case ev.Code != nil:
+			f = r.waitFor(ev, t, "code block")
+			if f == nil {
+				r.note(ev.Line, "%%{ }%% code block skipped (Python over Linux's tcp_info)")
+			}
+		}
+		if f != nil {
+			return f
+		}
+		if r.pendingErr != nil {
+			return r.pendingErr
+		}
+		r.lastEvent, r.lastEventTime = ev, t
+	}
+	if f := r.finishPending(0); f != nil {
+		return f
+	}
+	return nil
+}
+
+func anchored(ev *Event) bool { return ev.Packet != nil && ev.Packet.Dir == Inbound }
+
+// resolve returns an event's start and end times, as packetdrill's
+// adjust_relative_event_times does: relative times count from the current
+// time, except that consecutive inbound packets count from the previous
+// packet's script time.
+func (r *runner) resolve(ev *Event) (clock.Time, clock.Time) {
+	offset := r.now
+	if r.lastEvent != nil && anchored(r.lastEvent) && anchored(ev) {
+		offset = r.lastEventTime
+	}
+	d := func(x time.Duration) clock.Time { return clock.Time(x) }
+	switch ev.Kind {
+	case Absolute:
+		t := d(ev.Time)
+		if sc := ev.Syscall; sc != nil && sc.Blocking {
+			return t, d(sc.EndTime)
+		}
+		return t, t
+	case Relative:
+		t := offset + d(ev.Time)
+		if sc := ev.Syscall; sc != nil && sc.Blocking {
+			return t, offset + d(sc.EndTime)
+		}
+		return t, t
+	case AnyTime:
+		return r.now, r.now
+	case AbsoluteRange:
+		return d(ev.Time), d(ev.End)
+	default:
+		return offset + d(ev.Time), offset + d(ev.End)
+	}
+}
+
+// waitFor advances to an event's time; it fails if that time has passed by
+// more than the tolerance.
+func (r *runner) waitFor(ev *Event, t clock.Time, what string) *Failure {
+	if t > r.now {
+		r.advance(t)
+	}
+	if r.now.Sub(t) > r.tol {
+		return r.fail(ev.Line, "timing error: expected %s at %ss but it could only happen at %ss (tolerance %ss)",
+			what, fmtSecs(time.Duration(t)), fmtSecs(time.Duration(r.now)), fmtSecs(r.tol))
+	}
+	return nil
+}
+
+// ---- inbound packets ----
+
+func (r *runner) inbound(ev *Event) *Failure {
+	p := ev.Packet
+	if p.ICMP != nil {
+		return r.fail(ev.Line, "inbound ICMP (%s) is not supported: synack's stack takes no ICMP input yet", p.ICMP.Type)
+	}
+	flags, _ := parseFlags(p.Flags)
+	seg := wire.Segment{
+		Seq:    seq.Value(p.Start),
+		Flags:  flags,
+		Window: p.Win,
+		Urgent: p.Urg,
+	}
+	if p.HasAck {
+		seg.Ack = seq.Value(p.Ack)
+		if r.haveISN {
+			seg.Ack = r.localISN + seq.Value(p.Ack)
+		}
+	}
+	if p.Len > 0 {
+		seg.Payload = make([]byte, p.Len)
+	}
+	for _, o := range p.Options {
+		switch o.Kind {
+		case OptMSS:
+			seg.Options.HasMSS, seg.Options.MSS = true, uint16(o.Value)
+		case OptWScale:
+			seg.Options.HasWScale, seg.Options.WScale = true, uint8(o.Value)
+		case OptSACKOK:
+			seg.Options.SACKPermitted = true
+		case OptSACK:
+			for _, blk := range o.Blocks {
+				if int(seg.Options.NumSACK) < wire.MaxSACKBlocks {
+					seg.Options.SACK[seg.Options.NumSACK] = wire.SACKBlock{Left: r.localISN + seq.Value(blk[0]), Right: r.localISN + seq.Value(blk[1])}
+					seg.Options.NumSACK++
+				}
+			}
+		case OptTS:
+			seg.Options.HasTimestamps = true
+			seg.Options.TSVal = o.TSVal
+			seg.Options.TSEcr = o.TSEcr
+			if o.TSEcr != 0 && r.haveTSOffset {
+				seg.Options.TSEcr = o.TSEcr + r.tsOffset
+			}
+			r.peerTSVal, r.havePeerTS = o.TSVal, true
+		}
+	}
+	if flags&(wire.SYN|wire.ACK) == wire.SYN {
+		r.peerSYN, r.havePeerSYN = p.Options, true
+	}
+	if r.activePort != 0 {
+		seg.SrcPort, seg.DstPort = ServerPort, r.activePort
+	} else {
+		seg.SrcPort, seg.DstPort = PeerPort, ServerPort
+	}
+	pkt := wire.Packet{IP: wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, Src: RemoteAddr, Dst: LocalAddr}, TCP: seg}
+	r.logf("inject  %s (line %d)", p, ev.Line)
+	r.st.Input(r.now, pkt.Append(nil))
+	r.flush(false)
+	r.checkPending()
+	return nil
+}
+
+func parseFlags(s string) (wire.Flags, bool) {
+	var f wire.Flags
+	for _, c := range s {
+		switch c {
+		case 'S':
+			f |= wire.SYN
+		case 'F':
+			f |= wire.FIN
+		case 'R':
+			f |= wire.RST
+		case 'P':
+			f |= wire.PSH
+		case '.':
+			f |= wire.ACK
+		case 'U':
+			f |= wire.URG
+		case 'E':
+			f |= wire.ECE
+		case 'W':
+			f |= wire.CWR
+		default:
+			return f, false
+		}
+	}
+	return f, true
+}
+
+// flagString prints flags in packetdrill's style: letters, then '.' for ACK.
+func flagString(f wire.Flags) string {
+	var b strings.Builder
+	for _, l := range []struct {
+		f wire.Flags
+		c byte
+	}{{wire.SYN, 'S'}, {wire.FIN, 'F'}, {wire.RST, 'R'}, {wire.PSH, 'P'}, {wire.URG, 'U'}, {wire.ECE, 'E'}, {wire.CWR, 'W'}, {wire.ACK, '.'}} {
+		if f&l.f != 0 {
+			b.WriteByte(l.c)
+		}
+	}
+	if b.Len() == 0 {
+		return "-"
+	}
+	return b.String()
+}
+
+// rawOptions lists the TCP options of an IPv4 packet as they are on the
+// wire, NOPs included.
+func rawOptions(b []byte) []TCPOption {
+	if len(b) < 20 {
+		return nil
+	}
+	ihl := int(b[0]&0x0f) * 4
+	if len(b) < ihl+20 {
+		return nil
+	}
+	tcpHdr := b[ihl:]
+	doff := int(tcpHdr[12]>>4) * 4
+	if doff < 20 || doff > len(tcpHdr) {
+		return nil
+	}
+	o := tcpHdr[20:doff]
+	var out []TCPOption
+	for len(o) > 0 {
+		k := o[0]
+		if k == 0 {
+			out = append(out, TCPOption{Kind: OptEOL})
+			break
+		}
+		if k == 1 {
+			out = append(out, TCPOption{Kind: OptNOP})
+			o = o[1:]
+			continue
+		}
+		if len(o) < 2 || int(o[1]) < 2 || int(o[1]) > len(o) {
+			break
+		}
+		body := o[2:o[1]]
+		switch {
+		case k == 2 && len(body) == 2:
+			out = append(out, TCPOption{Kind: OptMSS, Value: uint32(binary.BigEndian.Uint16(body))})
+		case k == 3 && len(body) == 1:
+			out = append(out, TCPOption{Kind: OptWScale, Value: uint32(body[0])})
+		case k == 4:
+			out = append(out, TCPOption{Kind: OptSACKOK})
+		case k == 5:
+			opt := TCPOption{Kind: OptSACK}
+			for i := 0; i+8 <= len(body); i += 8 {
+				opt.Blocks = append(opt.Blocks, [2]uint32{binary.BigEndian.Uint32(body[i:]), binary.BigEndian.Uint32(body[i+4:])})
+			}
+			out = append(out, opt)
+		case k == 8 && len(body) == 8:
+			out = append(out, TCPOption{Kind: OptTS, TSVal: binary.BigEndian.Uint32(body), TSEcr: binary.BigEndian.Uint32(body[4:])})
+		}
+		o = o[o[1]:]
+	}
+	return out
+}
+
+// formatSeg prints an outgoing segment in script syntax, its sequence
+// numbers relative to our ISN and SACK blocks likewise.
+func (r *runner) formatSeg(p *outPkt) string {
+	pk := r.scriptView(p)
+	return pk.String()
+}
+
+func (r *runner) scriptView(p *outPkt) *Packet {
+	s := &p.seg
+	base := seq.Value(0)
+	if r.haveISN {
+		base = r.localISN
+	}
+	pk := &Packet{Dir: Outbound, Flags: flagString(s.Flags), Start: uint32(s.Seq - base), Len: len(s.Payload)}
+	if pk.Flags == "-" {
+		pk.Flags = ""
+	}
+	pk.End = pk.Start + uint32(pk.Len)
+	if s.Flags&wire.ACK != 0 {
+		pk.HasAck, pk.Ack = true, uint32(s.Ack)
+	}
+	pk.HasWin, pk.Win = true, s.Window
+	if s.Flags&wire.URG != 0 {
+		pk.HasUrg, pk.Urg = true, s.Urgent
+	}
+	if len(p.opts) > 0 {
+		pk.HasOptions = true
+		// SACK blocks we send are in the peer's sequence space, which
+		// scripts write as absolute numbers.
+		pk.Options = append(pk.Options, p.opts...)
+	}
+	return pk
+}

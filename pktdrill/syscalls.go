@@ -1,0 +1,667 @@
+package pktdrill
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/stack"
+	"github.com/gosynack/synack/tcp"
+)
+
+// errnos are Linux's numbers and texts, as packetdrill prints them.
+var errnos = map[string]struct {
+	n    int
+	text string
+}{
+	"EPIPE":           {32, "Broken pipe"},
+	"EAGAIN":          {11, "Resource temporarily unavailable"},
+	"EBADF":           {9, "Bad file descriptor"},
+	"EINVAL":          {22, "Invalid argument"},
+	"EPROTONOSUPPORT": {93, "Protocol not supported"},
+	"ENOPROTOOPT":     {92, "Protocol not available"},
+	"EOPNOTSUPP":      {95, "Operation not supported"},
+	"EADDRINUSE":      {98, "Address already in use"},
+	"ECONNRESET":      {104, "Connection reset by peer"},
+	"EISCONN":         {106, "Transport endpoint is already connected"},
+	"ENOTCONN":        {107, "Transport endpoint is not connected"},
+	"ETIMEDOUT":       {110, "Connection timed out"},
+	"ECONNREFUSED":    {111, "Connection refused"},
+	"EALREADY":        {114, "Operation already in progress"},
+	"EINPROGRESS":     {115, "Operation now in progress"},
+}
+
+// symbols are the values of the constants scripts use as numbers.
+var symbols = map[string]int64{
+	"O_RDONLY": 0, "O_WRONLY": 1, "O_RDWR": 2, "O_NONBLOCK": 0x800,
+	"POLLIN": 0x1, "POLLPRI": 0x2, "POLLOUT": 0x4, "POLLERR": 0x8, "POLLHUP": 0x10, "POLLNVAL": 0x20,
+	"POLLRDNORM": 0x40, "POLLWRNORM": 0x100, "POLLRDHUP": 0x2000,
+	"SHUT_RD": 0, "SHUT_WR": 1, "SHUT_RDWR": 2,
+}
+
+type sock struct {
+	nonblock bool
+	bound    bool
+	l        *stack.Listener
+	c        *tcp.Conn
+	shutRD   bool
+	shutWR   bool
+	errTaken bool // the connection's error was returned once
+}
+
+type callResult struct {
+	ret      int64
+	errno    string
+	mismatch string // an out-argument differs from the script
+}
+
+func ok(n int64) callResult      { return callResult{ret: n} }
+func errno(e string) callResult  { return callResult{ret: -1, errno: e} }
+func argBad(m string) callResult { return callResult{mismatch: m} }
+
+type attemptFn func() (done bool, res callResult)
+
+type pendingCall struct {
+	ev      *Event
+	end     clock.Time
+	attempt attemptFn
+}
+
+func errnoOf(err error) string {
+	switch {
+	case errors.Is(err, tcp.ErrConnRefused):
+		return "ECONNREFUSED"
+	case errors.Is(err, tcp.ErrConnReset):
+		return "ECONNRESET"
+	case errors.Is(err, tcp.ErrTimeout):
+		return "ETIMEDOUT"
+	}
+	return "EPIPE"
+}
+
+func (r *runner) intArg(e Expr) (int64, bool) {
+	switch v := e.(type) {
+	case Int:
+		return v.V, true
+	case Word:
+		n, ok := symbols[v.Name]
+		return n, ok
+	case Or:
+		var n int64
+		for _, t := range v.Terms {
+			x, ok := r.intArg(t)
+			if !ok {
+				return 0, false
+			}
+			n |= x
+		}
+		return n, true
+	}
+	return 0, false
+}
+
+// syscall starts a call; a call that cannot complete becomes pending.
+func (r *runner) syscall(ev *Event, t, tend clock.Time) *Failure {
+	sc := ev.Syscall
+	r.logf("call    %s (line %d)", sc.Name, ev.Line)
+	attempt, f := r.prepare(ev)
+	if f != nil {
+		return f
+	}
+	done, res := attempt()
+	r.flush(false)
+	if done {
+		return r.verify(ev, res, tend)
+	}
+	if !sc.Blocking {
+		return r.fail(ev.Line, "%s blocked, but the script expects it to return at once (write start...end for a blocking call)", sc.Name)
+	}
+	r.pending = &pendingCall{ev: ev, end: tend, attempt: attempt}
+	return nil
+}
+
+func (r *runner) checkPending() {
+	p := r.pending
+	if p == nil {
+		return
+	}
+	done, res := p.attempt()
+	if !done {
+		return
+	}
+	r.pending = nil
+	r.flush(false)
+	if f := r.verify(p.ev, res, p.end); f != nil && r.pendingErr == nil {
+		r.pendingErr = f
+	}
+}
+
+// finishPending waits for a pending blocking call to return, up to its end
+// time plus the tolerance.
+func (r *runner) finishPending(line int) *Failure {
+	if p := r.pending; p != nil {
+		deadline := p.end.Add(r.tol)
+		for i := 0; r.pending != nil && i < 1_000_000; i++ {
+			d := r.st.NextDeadline()
+			if d > deadline {
+				r.advance(deadline)
+				break
+			}
+			r.advance(max(d, r.now))
+		}
+		if r.pending != nil {
+			r.pending = nil
+			return r.fail(p.ev.Line, "blocking %s did not return by %ss (expected to return at %ss)",
+				p.ev.Syscall.Name, fmtSecs(time.Duration(deadline)), fmtSecs(time.Duration(p.end)))
+		}
+	}
+	return r.pendingErr
+}
+
+func (r *runner) verify(ev *Event, res callResult, end clock.Time) *Failure {
+	sc := ev.Syscall
+	if res.mismatch != "" {
+		return r.fail(ev.Line, "%s: %s", sc.Name, res.mismatch)
+	}
+	got := fmt.Sprintf("%d", res.ret)
+	if res.errno != "" {
+		e := errnos[res.errno]
+		got = fmt.Sprintf("-1 with errno %d (%s) [%s]", e.n, e.text, res.errno)
+	}
+	if _, any := sc.Result.(Ellipsis); !any {
+		want, okv := r.intArg(sc.Result)
+		if !okv {
+			return r.fail(ev.Line, "%s: cannot evaluate the expected result %s", sc.Name, sc.Result)
+		}
+		fdCall := sc.Name == "socket" || sc.Name == "accept"
+		switch {
+		case fdCall && want >= 0 && res.ret < 0:
+			return &Failure{File: r.s.Name, Line: ev.Line, At: time.Duration(r.now),
+				Msg: fmt.Sprintf("runtime error in %s call: Expected non-negative result but got %s", sc.Name, got)}
+		case !(fdCall && want >= 0) && want != res.ret:
+			return &Failure{File: r.s.Name, Line: ev.Line, At: time.Duration(r.now),
+				Msg: fmt.Sprintf("runtime error in %s call: Expected result %d but got %s", sc.Name, want, got)}
+		}
+	}
+	if sc.Errno != "" && sc.Errno != res.errno {
+		return r.fail(ev.Line, "runtime error in %s call: Expected errno %s but got %s", sc.Name, sc.Errno, got)
+	}
+	if sc.Blocking {
+		if r.now < end-clock.Time(r.tol) || r.now > end.Add(r.tol) {
+			return r.fail(ev.Line, "timing error: expected blocking %s to return at %ss but it returned at %ss (tolerance %ss)",
+				sc.Name, fmtSecs(time.Duration(end)), fmtSecs(time.Duration(r.now)), fmtSecs(r.tol))
+		}
+	}
+	return nil
+}
+
+func done(res callResult) attemptFn { return func() (bool, callResult) { return true, res } }
+
+// prepare checks a call's arguments and returns the attempt that performs
+// it.
+func (r *runner) prepare(ev *Event) (attemptFn, *Failure) {
+	sc := ev.Syscall
+	args := sc.Args
+	need := func(n int) *Failure {
+		if len(args) != n {
+			return r.fail(ev.Line, "%s takes %d arguments, the script gives %d", sc.Name, n, len(args))
+		}
+		return nil
+	}
+	if sc.Name == "socket" {
+		if f := need(3); f != nil {
+			return nil, f
+		}
+		typ, proto := args[1].String(), args[2].String()
+		if (typ != "SOCK_STREAM" && typ != "...") || (proto != "IPPROTO_TCP" && proto != "0" && proto != "...") {
+			return done(errno("EPROTONOSUPPORT")), nil
+		}
+		want, _ := r.intArg(sc.Result)
+		return func() (bool, callResult) {
+			fd := want
+			if fd < 0 {
+				fd = r.nextFD
+			}
+			r.socks[fd] = &sock{}
+			r.nextFD = max(r.nextFD, fd+1)
+			return true, ok(fd)
+		}, nil
+	}
+	if sc.Name == "poll" {
+		return r.poll(ev)
+	}
+	if len(args) == 0 {
+		return nil, r.fail(ev.Line, "%s needs a file descriptor argument", sc.Name)
+	}
+	fd, isInt := r.intArg(args[0])
+	if !isInt {
+		return nil, r.fail(ev.Line, "%s: expected a file descriptor as first argument, found %s", sc.Name, args[0])
+	}
+	s := r.socks[fd]
+	if s == nil {
+		return done(errno("EBADF")), nil
+	}
+	now := func() clock.Time { return r.now }
+	size := func(i int) (int, *Failure) {
+		if len(args) <= i {
+			return 0, r.fail(ev.Line, "%s: missing a byte count argument", sc.Name)
+		}
+		n, okv := r.intArg(args[i])
+		if !okv || n < 0 || n > 1<<24 {
+			return 0, r.fail(ev.Line, "%s: expected a byte count (0 to 16777216), found %s", sc.Name, args[i])
+		}
+		return int(n), nil
+	}
+	iovSize := func() (int, *Failure) {
+		arr, okv := args[1].(Array)
+		if !okv {
+			return 0, r.fail(ev.Line, "%s: expected an iovec array [{..., n}, ...], found %s", sc.Name, args[1])
+		}
+		total := 0
+		for _, e := range arr.Elems {
+			st, okv := e.(Struct)
+			if !okv || len(st.Elems) != 2 {
+				return 0, r.fail(ev.Line, "%s: expected an iovec {..., n}, found %s", sc.Name, e)
+			}
+			n, okv := r.intArg(st.Elems[1])
+			if !okv || n < 0 || n > 1<<24 {
+				return 0, r.fail(ev.Line, "%s: expected an iovec length, found %s", sc.Name, st.Elems[1])
+			}
+			total += int(n)
+		}
+		return total, nil
+	}
+	switch sc.Name {
+	case "bind":
+		return func() (bool, callResult) { s.bound = true; return true, ok(0) }, nil
+	case "listen":
+		backlog := int64(0)
+		if len(args) > 1 {
+			backlog, _ = r.intArg(args[1])
+		}
+		return func() (bool, callResult) {
+			l, err := r.st.Listen(ServerPort, int(backlog))
+			if err != nil {
+				return true, errno("EADDRINUSE")
+			}
+			s.l = l
+			return true, ok(0)
+		}, nil
+	case "accept":
+		if s.l == nil {
+			return done(errno("EINVAL")), nil
+		}
+		want, _ := r.intArg(sc.Result)
+		return func() (bool, callResult) {
+			c := s.l.Accept()
+			if c == nil {
+				if s.nonblock {
+					return true, errno("EAGAIN")
+				}
+				return false, callResult{}
+			}
+			fd := want
+			if fd < 0 {
+				fd = r.nextFD
+			}
+			r.socks[fd] = &sock{c: c}
+			r.nextFD = max(r.nextFD, fd+1)
+			return true, ok(fd)
+		}, nil
+	case "connect":
+		if s.c != nil {
+			if s.c.State().Synchronized() {
+				return done(errno("EISCONN")), nil
+			}
+			return done(errno("EALREADY")), nil
+		}
+		remote := netip.AddrPortFrom(RemoteAddr, ServerPort)
+		var c *tcp.Conn
+		var err error
+		if s.bound {
+			c, err = r.st.ConnectFrom(r.now, ServerPort, remote)
+		} else {
+			c, err = r.st.Connect(r.now, remote)
+		}
+		if err != nil {
+			return done(errno("EADDRINUSE")), nil
+		}
+		s.c = c
+		r.activePort = c.Tuple().Local.Port()
+		if s.nonblock {
+			return done(errno("EINPROGRESS")), nil
+		}
+		return func() (bool, callResult) {
+			switch {
+			case c.State().Synchronized():
+				return true, ok(0)
+			case c.State() == tcp.Closed:
+				s.errTaken = true
+				return true, errno(errnoOf(c.Err()))
+			}
+			return false, callResult{}
+		}, nil
+	case "write", "send", "writev":
+		var n int
+		var f *Failure
+		if sc.Name == "writev" {
+			n, f = iovSize()
+		} else {
+			n, f = size(2)
+		}
+		if f != nil {
+			return nil, f
+		}
+		if sc.Name == "send" && len(args) > 3 {
+			if fl, _ := r.intArg(args[3]); fl != 0 {
+				return nil, r.fail(ev.Line, "send: flags %s are not supported by the runner", args[3])
+			}
+		}
+		written := 0
+		buf := make([]byte, n)
+		for i := range buf {
+			buf[i] = 'x'
+		}
+		return func() (bool, callResult) {
+			if s.c == nil {
+				return true, errno("EPIPE")
+			}
+			if s.shutWR {
+				return true, errno("EPIPE")
+			}
+			if s.c.State() == tcp.Closed {
+				if !s.errTaken && s.c.Err() != nil && !errors.Is(s.c.Err(), tcp.ErrAborted) {
+					s.errTaken = true
+					return true, errno(errnoOf(s.c.Err()))
+				}
+				return true, errno("EPIPE")
+			}
+			m, err := r.st.Write(now(), s.c, buf[written:])
+			written += m
+			if err != nil && written == 0 {
+				return true, errno("EPIPE")
+			}
+			if written == n || (s.nonblock && written > 0) {
+				return true, ok(int64(written))
+			}
+			if s.nonblock {
+				return true, errno("EAGAIN")
+			}
+			return false, callResult{}
+		}, nil
+	case "read", "recv", "readv":
+		var n int
+		var f *Failure
+		if sc.Name == "readv" {
+			n, f = iovSize()
+		} else {
+			n, f = size(2)
+		}
+		if f != nil {
+			return nil, f
+		}
+		if sc.Name == "recv" && len(args) > 3 {
+			if fl, _ := r.intArg(args[3]); fl != 0 {
+				return nil, r.fail(ev.Line, "recv: flags %s are not supported by the runner", args[3])
+			}
+		}
+		buf := make([]byte, n)
+		return func() (bool, callResult) {
+			if s.c == nil {
+				return true, errno("ENOTCONN")
+			}
+			if m := r.st.Read(now(), s.c, buf); m > 0 {
+				return true, ok(int64(m))
+			}
+			if n == 0 || s.shutRD {
+				return true, ok(0)
+			}
+			if s.c.State() == tcp.Closed && !s.errTaken && s.c.Err() != nil && !errors.Is(s.c.Err(), tcp.ErrAborted) {
+				s.errTaken = true
+				return true, errno(errnoOf(s.c.Err()))
+			}
+			if s.c.ReadClosed() {
+				return true, ok(0)
+			}
+			if s.nonblock {
+				return true, errno("EAGAIN")
+			}
+			return false, callResult{}
+		}, nil
+	case "close":
+		return func() (bool, callResult) {
+			delete(r.socks, fd)
+			switch {
+			case s.l != nil:
+				s.l.Close(now())
+			case s.c != nil && s.c.State() != tcp.Closed:
+				if s.c.Readable() > 0 {
+					// RFC 2525 §2.17, RFC 1122 §4.2.2.13: closing with
+					// unread data resets the connection.
+					r.st.Abort(now(), s.c)
+				} else if !s.shutWR {
+					_ = r.st.Close(now(), s.c)
+				}
+			}
+			return true, ok(0)
+		}, nil
+	case "shutdown":
+		if len(args) != 2 {
+			return nil, r.fail(ev.Line, "shutdown takes 2 arguments, the script gives %d", len(args))
+		}
+		how, okv := r.intArg(args[1])
+		if !okv || how < 0 || how > 2 {
+			return nil, r.fail(ev.Line, "shutdown: expected SHUT_RD, SHUT_WR or SHUT_RDWR, found %s", args[1])
+		}
+		return func() (bool, callResult) {
+			if s.c == nil || (!s.c.State().Synchronized() && s.c.State() != tcp.SynSent && s.c.State() != tcp.SynReceived) {
+				return true, errno("ENOTCONN")
+			}
+			if how == 0 || how == 2 {
+				s.shutRD = true
+			}
+			if (how == 1 || how == 2) && !s.shutWR {
+				s.shutWR = true
+				_ = r.st.Close(now(), s.c)
+			}
+			return true, ok(0)
+		}, nil
+	case "fcntl":
+		if len(args) < 2 {
+			return nil, r.fail(ev.Line, "fcntl needs a command")
+		}
+		switch args[1].String() {
+		case "F_GETFL":
+			return func() (bool, callResult) {
+				v := symbols["O_RDWR"]
+				if s.nonblock {
+					v |= symbols["O_NONBLOCK"]
+				}
+				return true, ok(v)
+			}, nil
+		case "F_SETFL":
+			if len(args) != 3 {
+				return nil, r.fail(ev.Line, "fcntl(F_SETFL) takes 3 arguments")
+			}
+			v, okv := r.intArg(args[2])
+			if !okv {
+				return nil, r.fail(ev.Line, "fcntl: cannot evaluate flags %s", args[2])
+			}
+			return func() (bool, callResult) { s.nonblock = v&symbols["O_NONBLOCK"] != 0; return true, ok(0) }, nil
+		}
+		return nil, r.fail(ev.Line, "fcntl command %s is not supported by the runner", args[1])
+	case "setsockopt":
+		if f := need(5); f != nil {
+			return nil, f
+		}
+		switch args[2].String() {
+		case "SO_REUSEADDR", "SO_REUSEPORT":
+			return done(ok(0)), nil
+		}
+		return nil, r.fail(ev.Line, "setsockopt %s is not supported by the runner (synack has no such option yet)", args[2])
+	case "getsockopt":
+		if f := need(5); f != nil {
+			return nil, f
+		}
+		var get func() int64
+		switch args[2].String() {
+		case "SO_ERROR":
+			get = func() int64 {
+				if s.c != nil && s.c.State() == tcp.Closed && !s.errTaken && s.c.Err() != nil {
+					s.errTaken = true
+					return int64(errnos[errnoOf(s.c.Err())].n)
+				}
+				return 0
+			}
+		case "TCP_MAXSEG":
+			get = func() int64 {
+				if s.c != nil && s.c.State().Synchronized() {
+					return int64(s.c.Info().MSS)
+				}
+				return 536
+			}
+		default:
+			return nil, r.fail(ev.Line, "getsockopt %s is not supported by the runner", args[2])
+		}
+		return func() (bool, callResult) {
+			v := get()
+			if arr, okv := args[3].(Array); okv && len(arr.Elems) == 1 {
+				if want, okv := r.intArg(arr.Elems[0]); okv && want != v {
+					return true, argBad(fmt.Sprintf("%s: expected value [%d], got [%d]", args[2], want, v))
+				}
+			}
+			return true, ok(0)
+		}, nil
+	case "ioctl":
+		if f := need(3); f != nil {
+			return nil, f
+		}
+		var get func() int64
+		switch args[1].String() {
+		case "SIOCINQ", "FIONREAD":
+			get = func() int64 {
+				if s.c == nil {
+					return 0
+				}
+				return int64(s.c.Readable())
+			}
+		case "SIOCOUTQ", "TIOCOUTQ":
+			get = func() int64 {
+				if s.c == nil {
+					return 0
+				}
+				i := s.c.Info()
+				return int64(i.Unacked + i.Unsent)
+			}
+		default:
+			return nil, r.fail(ev.Line, "ioctl %s is not supported by the runner", args[1])
+		}
+		return func() (bool, callResult) {
+			v := get()
+			if arr, okv := args[2].(Array); okv && len(arr.Elems) == 1 {
+				if want, okv := r.intArg(arr.Elems[0]); okv && want != v {
+					return true, argBad(fmt.Sprintf("%s: expected [%d], got [%d]", args[1], want, v))
+				}
+			}
+			return true, ok(0)
+		}, nil
+	}
+	return nil, r.fail(ev.Line, "system call %s is not supported by the runner", sc.Name)
+}
+
+// poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, timeout_ms).
+func (r *runner) poll(ev *Event) (attemptFn, *Failure) {
+	args := ev.Syscall.Args
+	if len(args) != 3 {
+		return nil, r.fail(ev.Line, "poll takes 3 arguments, the script gives %d", len(args))
+	}
+	arr, okv := args[0].(Array)
+	if !okv {
+		return nil, r.fail(ev.Line, "poll: expected an array of pollfd, found %s", args[0])
+	}
+	type pfd struct {
+		fd, events, revents int64
+		checkRevents        bool
+	}
+	var fds []pfd
+	for _, e := range arr.Elems {
+		st, okv := e.(Struct)
+		if !okv {
+			return nil, r.fail(ev.Line, "poll: expected {fd=N, events=..., revents=...}, found %s", e)
+		}
+		var p pfd
+		for _, f := range st.Elems {
+			a, okv := f.(Assign)
+			if !okv {
+				return nil, r.fail(ev.Line, "poll: expected name=value in %s", e)
+			}
+			v, okv := r.intArg(a.V)
+			if !okv {
+				return nil, r.fail(ev.Line, "poll: cannot evaluate %s", a)
+			}
+			switch a.Name {
+			case "fd":
+				p.fd = v
+			case "events":
+				p.events = v
+			case "revents":
+				p.revents, p.checkRevents = v, true
+			}
+		}
+		fds = append(fds, p)
+	}
+	timeout, okv := r.intArg(args[2])
+	if !okv {
+		return nil, r.fail(ev.Line, "poll: expected a timeout in ms, found %s", args[2])
+	}
+	start := r.now
+	return func() (bool, callResult) {
+		n := int64(0)
+		got := make([]int64, len(fds))
+		for i, p := range fds {
+			s := r.socks[p.fd]
+			var rev int64
+			switch {
+			case s == nil:
+				rev = symbols["POLLNVAL"]
+			case s.l != nil:
+				if s.l.Pending() > 0 {
+					rev |= symbols["POLLIN"] | symbols["POLLRDNORM"]
+				}
+			case s.c != nil:
+				c := s.c
+				if c.Readable() > 0 || c.ReadClosed() || s.shutRD {
+					rev |= symbols["POLLIN"] | symbols["POLLRDNORM"]
+				}
+				if c.ReadClosed() {
+					rev |= symbols["POLLRDHUP"]
+				}
+				if c.State().Synchronized() && c.SendSpace() > 0 {
+					rev |= symbols["POLLOUT"] | symbols["POLLWRNORM"]
+				}
+				if c.State() == tcp.Closed {
+					rev |= symbols["POLLHUP"]
+					if c.Err() != nil && !s.errTaken {
+						rev |= symbols["POLLERR"]
+					}
+				}
+			}
+			rev &= p.events | symbols["POLLERR"] | symbols["POLLHUP"] | symbols["POLLNVAL"]
+			got[i] = rev
+			if rev != 0 {
+				n++
+			}
+		}
+		if n == 0 && timeout != 0 && (timeout < 0 || r.now < start.Add(time.Duration(timeout)*time.Millisecond)) {
+			return false, callResult{}
+		}
+		for i, p := range fds {
+			if p.checkRevents && got[i] != p.revents {
+				return true, argBad(fmt.Sprintf("fd %d: expected revents %#x, got %#x", p.fd, p.revents, got[i]))
+			}
+		}
+		return true, ok(n)
+	}, nil
+}
