@@ -210,7 +210,9 @@ func (f *fixture) options(w *wire.Segment, s seg, base seq.Value, in bool) {
 
 // peerTS is the peer's timestamp clock in the modern tests: 1 ms ticks
 // from 100000.
-func (f *fixture) peerTS(at clock.Time) uint32 { return 100000 + uint32(at/clock.Time(time.Millisecond)) }
+func (f *fixture) peerTS(at clock.Time) uint32 {
+	return 100000 + uint32(at/clock.Time(time.Millisecond))
+}
 
 // ourTS is the connection's timestamp clock: 1 ms ticks plus an offset
 // from the ISS (RFC 7323 §5.4's per-connection offset).
