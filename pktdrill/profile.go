@@ -18,24 +18,25 @@ var Profiles = []string{"synack", "linux"}
 
 // ProfileConfig returns the tcp.Config of a profile.
 //
-// The linux profile sets what today's tcp.Config can say. Linux settings
-// the scripts rely on that it cannot express yet (they need the tcp work
-// in progress; extend this function as tcp.Config grows):
+// The linux profile sets what the scripts' `defaults.sh` gives Linux:
 //
-//   - net.ipv4.tcp_timestamps=1 (RFC 7323 timestamps): no knob, not
-//     implemented.
-//   - net.ipv4.tcp_sack=1 (RFC 2018): no knob, not implemented.
-//   - tcp_rmem max 15 MB, which makes Linux announce window scale 8
-//     (RFC 7323 §2): no window scaling; RecvBuffer is capped at 65535.
-//   - delayed ACK (about 40 ms, quick-ACK at connection start): synack
-//     acknowledges at once.
-//   - net.ipv4.tcp_recovery=1 (RACK) and tail loss probes (RFC 8985),
-//     fast retransmit and limited transmit (RFC 5681, 3042), CUBIC
-//     (RFC 9438): not implemented.
-//   - net.ipv4.tcp_syncookies: no SYN cookies.
-//   - net.ipv4.tcp_challenge_ack_limit: Linux's limit is per host and has
-//     changed across versions; ChallengeACKs keeps RFC 5961's per-connection
-//     default, which no script of the corpus reaches.
+//   - net.ipv4.tcp_timestamps=1, tcp_sack=1: synack's defaults (on).
+//
+//   - tcp_rmem max 15 MB, which makes Linux announce window scale 8 (RFC
+//     7323 §2): RecvBufferMax 15 MiB gives the same shift.
+//
+//   - delayed ACK of about 40 ms: synack's default DelayedACK.
+//
+//   - RACK and tail loss probes (RFC 8985) and CUBIC (RFC 9438): synack's
+//     defaults.
+//
+//   - quick-ACK mode at connection start: QuickACKs 16.
+//
+// Linux settings it cannot express: pingpong (interactive) mode, which
+// ends quick ACKs once the application answers; limited transmit (RFC
+// 3042), SYN cookies; and net.ipv4.tcp_challenge_ack_limit, whose limit
+// is per host in Linux and has changed across versions (ChallengeACKs
+// keeps RFC 5961's per-connection default, which no script reaches).
 func ProfileConfig(name string) (tcp.Config, error) {
 	switch name {
 	case "", "synack":
@@ -43,7 +44,9 @@ func ProfileConfig(name string) (tcp.Config, error) {
 	case "linux":
 		return tcp.Config{
 			MSS:           1460,                   // MTU 1500 (packetdrill's tun device)
-			RecvBuffer:    65535,                  // largest window without scaling
+			RecvBuffer:    65535,                  // the initial window Linux offers
+			RecvBufferMax: 15 << 20,               // tcp_rmem max: window scale 8
+			QuickACKs:     16,                     // TCP_MAX_QUICKACKS
 			MSL:           30 * time.Second,       // TCP_TIMEWAIT_LEN is 60 s = 2·MSL
 			SynRetries:    6,                      // net.ipv4.tcp_syn_retries
 			SynAckRetries: 5,                      // net.ipv4.tcp_synack_retries

@@ -59,6 +59,11 @@ type Config struct {
 	// 40 ms (Linux's minimum delayed-ACK timeout). A negative value turns
 	// delayed ACKs off: every segment is acknowledged at once.
 	DelayedACK time.Duration
+	// QuickACKs is how many data segments are acknowledged at once at the
+	// start of a connection before delayed ACKs begin, so that the peer's
+	// slow start is not held back (Linux acknowledges up to 16 this way).
+	// Default 0: delayed ACKs from the first segment.
+	QuickACKs int
 	// NoWindowScale, NoTimestamps and NoSACK turn the RFC 7323 window
 	// scale and timestamps options and RFC 2018 SACK off; each is on by
 	// default and used when the peer offers it too.

@@ -129,6 +129,7 @@ type Conn struct {
 	dsack        wire.SACKBlock
 	dsackPending bool
 	rcvUnacked   int        // bytes received since the last ACK we sent (delayed ACK)
+	quickAcks    int        // segments still to acknowledge at once
 	rcvMSS       int        // largest segment received: the peer's MSS as we see it
 	rcvSpaceAt   clock.Time // autotuning: start of the current measurement
 	rcvSpaceSeq  seq.Value  // RCV.NXT then
@@ -386,10 +387,18 @@ func (c *Conn) Read(now clock.Time, p []byte) int {
 	if len(c.rcv) == 0 {
 		c.rcv = c.rcv[:0:0]
 	}
-	// RFC 9293 §3.8.6.2.2: send a window update when the window can move
-	// right by at least min(RCV.BUFF/2, MSS) ("receiver's SWS avoidance").
+	// RFC 9293 §3.8.6.2.2: the window moves right only in steps of at
+	// least min(RCV.BUFF/2, MSS) (receiver's SWS avoidance). A pure window
+	// update is sent for such a step only when the window offered had
+	// fallen to half the buffer or less and at least doubles (as Linux's
+	// tcp_cleanup_rbuf): otherwise the next ACK carries it.
 	if c.state.Synchronized() && !c.finRcvd {
-		if c.rcvNxt.Add(c.rcvWnd()).Sub(c.rcvAdvRight) >= int32(c.swsThreshold()) {
+		cur := 0
+		if c.rcvAdvRight.GreaterThan(c.rcvNxt) {
+			cur = int(c.rcvAdvRight.Size(c.rcvNxt))
+		}
+		next := int(c.rcvWnd())
+		if 2*cur <= c.cfg.RecvBuffer && next >= 2*cur && next-cur >= c.swsThreshold() {
 			c.ackNow = true
 		}
 	}

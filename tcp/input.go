@@ -180,6 +180,7 @@ func (c *Conn) establish(now clock.Time, why string) {
 	}
 	// The congestion controller starts from RFC 6928's initial window,
 	// min(10*MSS, max(2*MSS, 14600)).
+	c.quickAcks = c.cfg.QuickACKs
 	c.cc = c.newController()
 	c.cc.SetMSS(c.effMSS())
 	c.metrics(now, "established")
@@ -528,6 +529,9 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 			// RFC 5681 §4.2: "a TCP receiver SHOULD send an immediate ACK
 			// when the incoming segment fills in all or part of a gap in
 			// the sequence space."
+			c.ackNow = true
+		case c.quickAcks > 0:
+			c.quickAcks--
 			c.ackNow = true
 		case c.cfg.DelayedACK < 0 || c.rcvUnacked > c.rcvMSS:
 			// RFC 9293 §3.8.6.3: "an ACK SHOULD be generated for at least

@@ -319,7 +319,10 @@ func (c *Conn) afterAck(now clock.Time, s *wire.Segment, r *ackResult, flightBef
 	if !dup && !c.inRecovery {
 		c.dupAcks = 0
 	}
-	if acked := r.acked + r.sacked; acked > 0 && !wasFast && !(c.inRecovery && !c.rtoRecovery) {
+	// Only an ACK that moves SND.UNA grows the window (as Linux's
+	// tcp_may_raise_cwnd): a duplicate ACK carrying SACK blocks says data
+	// left the network, but also that something before it may be lost.
+	if acked := r.acked + r.sacked; r.acked > 0 && !wasFast && !(c.inRecovery && !c.rtoRecovery) {
 		before := c.cc.Window()
 		c.cc.OnAck(cc.Ack{Now: now, Acked: acked, Flight: flightBefore, RTT: r.rtt, SRTT: c.srtt,
 			MinRTT: c.minRTT, AppLimited: c.appLimited(flightBefore)})
