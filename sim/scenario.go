@@ -54,6 +54,10 @@ type Overrides struct {
 	Loss, Duplicate, Reorder, Corrupt *float64
 	Bandwidth                         *int64
 	MSL                               *time.Duration
+	// Recorder, if set, also receives every event of the run, and Tap
+	// every packet (see World.SetTap): a capture writer needs both.
+	Recorder trace.Recorder
+	Tap      Tap
 }
 
 // Run is the outcome of a scenario.
@@ -103,7 +107,8 @@ func (s *Scenario) Execute(o Overrides) (*Run, error) {
 	msl := s.MSL
 	set(&msl, o.MSL)
 	log := &trace.Log{}
-	w := NewWorld(o.Seed, log)
+	w := NewWorld(o.Seed, trace.Tee(log, o.Recorder))
+	w.SetTap(o.Tap)
 	cfg := tcp.Config{MSL: msl}
 	client, err := w.AddHost(clientName, ClientAddr, cfg)
 	if err != nil {

@@ -31,7 +31,17 @@ type World struct {
 	net   *linksim.Network
 	hosts []*Host
 	rec   trace.Recorder
+	tap   Tap
 }
+
+// Tap sees every packet a host sends (out) as it leaves the host's stack,
+// and every packet delivered to a host (in) after the host's stack has taken
+// it in, so that the events its arrival caused are already recorded. pkt is
+// only valid during the call.
+type Tap func(now clock.Time, host string, out bool, pkt []byte)
+
+// SetTap installs tap (nil removes it).
+func (w *World) SetTap(tap Tap) { w.tap = tap }
 
 // Host is one machine of the world: a stack and the program it runs.
 type Host struct {
@@ -166,6 +176,9 @@ func (w *World) RunFor(limit time.Duration) Result {
 		w.net.Poll(now, func(to string, pkt []byte) {
 			if h := w.Host(to); h != nil {
 				h.Stack.Input(now, pkt)
+				if w.tap != nil {
+					w.tap(now, to, false, pkt)
+				}
 			}
 		})
 		for _, h := range w.hosts {
@@ -186,6 +199,9 @@ func (w *World) settle() {
 		sent := false
 		for _, h := range w.hosts {
 			h.Stack.Output(now, func(pkt []byte) {
+				if w.tap != nil {
+					w.tap(now, h.Name, true, pkt)
+				}
 				w.net.Send(now, h.Name, pkt)
 				sent = true
 			})

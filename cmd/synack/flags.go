@@ -111,6 +111,7 @@ type linkFlags struct {
 	ascii    bool
 	timers   bool
 	events   bool
+	pcap     string
 }
 
 func (f *linkFlags) register(fs *pflag.FlagSet) {
@@ -127,6 +128,7 @@ func (f *linkFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.ascii, "ascii", false, "draw the ladder with ASCII characters only")
 	fs.BoolVar(&f.timers, "timers", false, "show timers being set, fired and stopped")
 	fs.BoolVar(&f.events, "events", false, "print every trace event, one per line, after the ladder")
+	fs.StringVar(&f.pcap, "pcap", "", "also write the packets to this pcapng file, one interface per host, each packet commented with what the stack decided (virtual time 0 is written as 2000-01-01T00:00:00Z)")
 }
 
 // resolve copies the probability flags into the overrides (pflag keeps

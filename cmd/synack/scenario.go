@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gosynack/synack/capture"
 	"github.com/gosynack/synack/sim"
 	"github.com/gosynack/synack/trace/ladder"
 )
@@ -71,9 +73,24 @@ func newScenario() *cobra.Command {
 
 // runScenario runs s and prints its title, ladder, caption and summary.
 func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
-	r, err := s.Execute(lf.o)
+	o := lf.o
+	var pw *pcapFile
+	if lf.pcap != "" {
+		var err error
+		if pw, err = createPcap(lf.pcap); err != nil {
+			return usageError{err}
+		}
+		defer pw.abandon()
+		o.Recorder, o.Tap = pw.w, pw.w.Tap
+	}
+	r, err := s.Execute(o)
 	if err != nil {
 		return usageError{err}
+	}
+	if pw != nil {
+		if err := pw.close(); err != nil {
+			return failure{err}
+		}
 	}
 	text, err := ladder.Text(r.Events, ladder.Options{
 		Left: "client", Right: "server",
@@ -108,4 +125,46 @@ func writeSummary(w io.Writer, r *sim.Run) {
 			c.AttemptFails, c.EstabResets, c.InSegs, c.OutSegs, c.RetransSegs, c.InErrs, c.OutRsts)
 	}
 	tw.Flush()
+}
+
+// pcapFile is a --pcap output: written in full, or removed.
+type pcapFile struct {
+	f    *os.File
+	w    *capture.Writer
+	done bool
+}
+
+func createPcap(name string) (*pcapFile, error) {
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, fmt.Errorf("--pcap: %w", err)
+	}
+	w, err := capture.NewWriter(f, "client", "server")
+	if err != nil {
+		f.Close()
+		os.Remove(name)
+		return nil, fmt.Errorf("--pcap %s: %w", name, err)
+	}
+	return &pcapFile{f: f, w: w}, nil
+}
+
+func (p *pcapFile) close() error {
+	p.done = true
+	err := p.w.Flush()
+	if cerr := p.f.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(p.f.Name())
+		return fmt.Errorf("--pcap %s: %w", p.f.Name(), err)
+	}
+	return nil
+}
+
+// abandon removes a file the run did not finish.
+func (p *pcapFile) abandon() {
+	if !p.done {
+		p.f.Close()
+		os.Remove(p.f.Name())
+	}
 }

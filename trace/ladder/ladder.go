@@ -85,6 +85,9 @@ type Host struct {
 	// ISN is the sequence number of the first SYN the host sent, if HasISN.
 	ISN    seq.Value
 	HasISN bool
+	// FirstSeen: no SYN of the host was seen, and ISN is instead the
+	// first sequence number it was seen sending (see SetBase).
+	FirstSeen bool
 }
 
 // Fate is what became of a packet.

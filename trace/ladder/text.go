@@ -180,6 +180,9 @@ func initial(h Host) string {
 // numbering says how to read sequence numbers.
 func (d *Diagram) numbering() string {
 	isn := func(h Host) string {
+		if h.FirstSeen {
+			return h.Name + " not seen, counted from its first seq " + h.ISN.String()
+		}
 		if h.HasISN {
 			return h.Name + " " + h.ISN.String()
 		}

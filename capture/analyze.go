@@ -1,0 +1,706 @@
+package capture
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/wire"
+)
+
+// Analysis is a capture's TCP connections and what was left out.
+type Analysis struct {
+	File  *File
+	Conns []*Conn
+	// Start is the time of the file's first packet: event times count
+	// from it.
+	Start time.Time
+	// Skipped counts packets that are not TCP/IPv4, by reason.
+	Skipped map[string]int
+	// Bad lists packets that could not be decoded ("packet 7: ..."), at
+	// most maxBad of them; NBad counts them all.
+	Bad  []string
+	NBad int
+	// Truncated counts TCP segments whose payload the snaplen cut.
+	Truncated int
+	// Directional: the file says which packets each interface sent and
+	// received (synack's pcapng), so sends and arrivals are seen apart.
+	Directional bool
+}
+
+const maxBad = 20
+
+// Conn is one TCP connection of a capture.
+type Conn struct {
+	// N numbers the connection in order of first appearance, from 1.
+	N int
+	// Addr[0] opened the connection (sent the first SYN seen) or, if the
+	// capture has no SYN without ACK, sent the first packet seen; Addr[1]
+	// is its peer.
+	Addr [2]netip.AddrPort
+	// Name is what the ladder calls each end: the pcapng interface that
+	// sent its packets, if the file says so, else its address.
+	Name    [2]string
+	sights  []sighting
+	Packets int
+}
+
+// sighting is a packet of the connection as one interface saw it.
+type sighting struct {
+	pkt       *Packet
+	seg       Segment
+	from      int // 0 or 1: who sent it
+	send, rcv bool
+	at        clock.Time
+}
+
+// String names the connection as --conn takes it: A:P-B:P.
+func (c *Conn) String() string { return c.Addr[0].String() + "-" + c.Addr[1].String() }
+
+// Analyze decodes the packets of f and groups the TCP/IPv4 segments into
+// connections by their addresses and ports (a new SYN after a connection
+// has closed with both FINs or a RST starts a new connection).
+func Analyze(f *File) *Analysis {
+	a := &Analysis{File: f, Skipped: map[string]int{}}
+	if len(f.Packets) > 0 {
+		a.Start = f.Packets[0].Time
+	}
+	for _, p := range f.Packets {
+		if p.Dir != DirUnknown {
+			a.Directional = true
+			break
+		}
+	}
+	type key struct{ a, b netip.AddrPort }
+	byKey := map[key]*Conn{}
+	closed := map[*Conn]bool{}
+	ifaceOf := map[netip.Addr]string{} // address -> interface that sends from it
+	ifaceBad := map[netip.Addr]bool{}
+	for i := range f.Packets {
+		p := &f.Packets[i]
+		s, sk, err := decode(p)
+		if err != nil {
+			a.NBad++
+			if len(a.Bad) < maxBad {
+				a.Bad = append(a.Bad, fmt.Sprintf("packet %d: %v", p.N, err))
+			}
+			continue
+		}
+		if sk != "" {
+			a.Skipped[string(sk)]++
+			continue
+		}
+		if s.Truncated {
+			a.Truncated++
+		}
+		k := key{s.Src, s.Dst}
+		if k.b.Compare(k.a) < 0 {
+			k.a, k.b = k.b, k.a
+		}
+		c := byKey[k]
+		if c != nil && closed[c] && s.TCP.Flags&(wire.SYN|wire.ACK) == wire.SYN {
+			c = nil // the 4-tuple is reused by a new connection
+		}
+		if c == nil {
+			c = &Conn{N: len(a.Conns) + 1, Addr: [2]netip.AddrPort{s.Src, s.Dst}}
+			a.Conns = append(a.Conns, c)
+			byKey[k] = c
+		}
+		from := 0
+		if s.Src != c.Addr[0] {
+			from = 1
+		}
+		sg := sighting{pkt: p, seg: s, from: from, send: p.Dir != DirIn, rcv: p.Dir != DirOut,
+			at: clock.Time(p.Time.Sub(a.Start))}
+		c.sights = append(c.sights, sg)
+		c.Packets++
+		if s.TCP.Flags&wire.RST != 0 {
+			closed[c] = true
+		}
+		if p.Dir == DirOut && p.Iface < len(f.Interfaces) {
+			name := f.Interfaces[p.Iface].Name
+			if old, ok := ifaceOf[s.Src.Addr()]; ok && old != name {
+				ifaceBad[s.Src.Addr()] = true
+			}
+			ifaceOf[s.Src.Addr()] = name
+		}
+	}
+	// A connection where both sides sent FINs is closed too; mark it for
+	// the reuse rule above only afterwards, which is good enough for the
+	// rare capture that reuses a 4-tuple.
+	for _, c := range a.Conns {
+		// The opener is the sender of the first SYN without ACK.
+		for _, s := range c.sights {
+			if s.seg.TCP.Flags&(wire.SYN|wire.ACK) == wire.SYN {
+				if s.from == 1 {
+					c.Addr[0], c.Addr[1] = c.Addr[1], c.Addr[0]
+					for i := range c.sights {
+						c.sights[i].from = 1 - c.sights[i].from
+					}
+				}
+				break
+			}
+		}
+		for sd := range c.Addr {
+			c.Name[sd] = c.Addr[sd].String()
+			if n, ok := ifaceOf[c.Addr[sd].Addr()]; ok && n != "" && !ifaceBad[c.Addr[sd].Addr()] {
+				c.Name[sd] = n
+			}
+		}
+		if c.Name[0] == c.Name[1] {
+			c.Name = [2]string{c.Addr[0].String(), c.Addr[1].String()}
+		}
+	}
+	return a
+}
+
+// Select returns the connections matching spec: "A:P-B:P" (either order),
+// or, with port > 0, those with an end on that port. With neither, all.
+func (a *Analysis) Select(spec string, port int) ([]*Conn, error) {
+	var want [2]netip.AddrPort
+	if spec != "" {
+		l, r, ok := strings.Cut(spec, "-")
+		var err1, err2 error
+		if ok {
+			want[0], err1 = netip.ParseAddrPort(l)
+			want[1], err2 = netip.ParseAddrPort(r)
+		}
+		if !ok || err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("--conn %q: write the connection as ADDR:PORT-ADDR:PORT, e.g. 198.18.0.2:40000-198.18.0.1:80", spec)
+		}
+	}
+	var out []*Conn
+	for _, c := range a.Conns {
+		switch {
+		case spec != "":
+			if c.Addr == want || c.Addr == [2]netip.AddrPort{want[1], want[0]} {
+				out = append(out, c)
+			}
+		case port > 0:
+			if int(c.Addr[0].Port()) == port || int(c.Addr[1].Port()) == port {
+				out = append(out, c)
+			}
+		default:
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// side is what is known of one end of a connection.
+type side struct {
+	st      string // state now, "" unknown
+	initial string
+	iss     seq.Value
+	hasISS  bool
+	finSent bool
+	finEnd  seq.Value
+	finRecv bool
+	// For the expert marks, from the segments it sent:
+	hasNext  bool
+	nextSeq  seq.Value
+	maxAt    clock.Time // when nextSeq last grew
+	sent     intervals
+	base     seq.Value
+	hasAck   bool
+	lastAck  seq.Value
+	lastWin  uint16
+	dupCount int
+	dupOf    int // packet number (in the diagram) of the ACK being duplicated
+	wscale   int // -1 unknown
+	synOpt   *wire.Options
+	pending  []pend // received segments not yet taken in (single capture point)
+}
+
+type pend struct {
+	s        *sighting
+	deferred bool // the receiver's later segments show it had not got it
+}
+
+// Result is a connection turned into trace events, with what the analysis
+// had to guess or could not tell.
+type Result struct {
+	Events []trace.Event
+	Notes  []string
+	// FirstSeq is each side's first sequence number seen, and HasSYN
+	// whether its SYN was seen: without it, sequence numbers count from
+	// FirstSeq.
+	FirstSeq [2]seq.Value
+	HasSYN   [2]bool
+	// SinglePoint: packets were seen at one point, not as sent and
+	// received apart; arrivals are drawn with their sends.
+	SinglePoint bool
+}
+
+// Events converts connection c to trace events: for each packet a
+// SegmentOut by its sender and a SegmentIn by its receiver (at the same
+// instant when the capture saw it once; the arrival later when the
+// receiver's own segments show it took the packet in later), State events
+// inferred from the segments, and Wireshark's expert marks in the
+// SegmentOut's Retransmit and Reason.
+func (a *Analysis) Events(c *Conn) *Result {
+	r := &Result{SinglePoint: !a.Directional}
+	var sd [2]side
+	for i := range sd {
+		sd[i].wscale = -1
+	}
+	notes := map[string]bool{}
+	note := func(s string) {
+		if !notes[s] {
+			notes[s] = true
+			r.Notes = append(r.Notes, s)
+		}
+	}
+	// Initial states, from each side's first segment.
+	var seenFirst [2]bool
+	var rttStart, rtt clock.Time = -1, 3 * clock.Time(time.Millisecond)
+	var synSeen [2]bool
+	for i := range c.sights {
+		s := &c.sights[i]
+		f := s.seg.TCP.Flags
+		if f&wire.SYN != 0 && s.send {
+			if !synSeen[s.from] {
+				o := s.seg.TCP.Options
+				sd[s.from].synOpt = &o
+			}
+			synSeen[s.from] = true
+			if f&wire.ACK == 0 && rttStart < 0 {
+				rttStart = s.at
+			} else if f&wire.ACK != 0 && rttStart >= 0 && s.at > rttStart {
+				rtt = s.at - rttStart
+			}
+		}
+		if !s.send || seenFirst[s.from] {
+			continue
+		}
+		seenFirst[s.from] = true
+		switch {
+		case f&(wire.SYN|wire.ACK) == wire.SYN:
+			sd[s.from].initial = "CLOSED"
+		case f&(wire.SYN|wire.ACK) == wire.SYN|wire.ACK:
+			sd[s.from].initial = "LISTEN"
+		case f&wire.RST != 0 && synSeen[1-s.from]:
+			sd[s.from].initial = "CLOSED"
+		}
+	}
+	if synSeen[0] && synSeen[1] {
+		for i := range sd {
+			o := sd[i].synOpt
+			p := sd[1-i].synOpt
+			if o.HasWScale && p.HasWScale {
+				sd[i].wscale = int(min(o.WScale, 14))
+			} else {
+				sd[i].wscale = 0
+			}
+		}
+	} else {
+		note("the handshake is not in the capture: window scaling is unknown, so \"window full\" is not checked")
+	}
+	for i := range sd {
+		sd[i].st = sd[i].initial
+		r.HasSYN[i] = synSeen[i]
+		if sd[i].initial == "" {
+			note(c.Name[i] + "'s state before the capture is unknown")
+		}
+	}
+	// In a directional capture each arrival is paired with its send: the
+	// first packet sent with the same bytes and not yet received.
+	pairOf := map[int]int{}
+	gotIt := make([]bool, len(c.sights))
+	laterReceived := make([]bool, len(c.sights))
+	if a.Directional {
+		waiting := map[string][]int{}
+		for i := range c.sights {
+			s := &c.sights[i]
+			k := string(s.pkt.Data)
+			if s.send {
+				waiting[k] = append(waiting[k], i)
+			}
+			if s.rcv && !(s.send && s.pkt.Dir == DirUnknown) {
+				if q := waiting[k]; len(q) > 0 && q[0] != i {
+					pairOf[i], gotIt[q[0]] = q[0], true
+					waiting[k] = q[1:]
+				}
+			}
+		}
+		var seen [2]bool
+		for i := len(c.sights) - 1; i >= 0; i-- {
+			s := &c.sights[i]
+			laterReceived[i] = seen[s.from]
+			if s.send && gotIt[i] {
+				seen[s.from] = true
+			}
+		}
+	}
+	lost := 0
+	var firstSet [2]bool
+	lastAt := clock.Time(0)
+	n := 0 // diagram packet numbers of sends, for "duplicate ACK of #n"
+
+	state := func(who int, to, why string, at clock.Time) {
+		h := &sd[who]
+		if to == h.st {
+			return
+		}
+		r.Events = append(r.Events, trace.Event{
+			At: at, Kind: trace.State, Host: c.Name[who], Local: c.Addr[who], Remote: c.Addr[1-who],
+			From: h.st, To: to, Reason: why,
+		})
+		h.st = to
+	}
+	takeIn := func(s *sighting, at clock.Time) {
+		y := 1 - s.from
+		e := trace.Event{At: at, Kind: trace.SegmentIn, Host: c.Name[y], Local: c.Addr[y], Remote: c.Addr[s.from],
+			Seg: s.seg.TCP, PayloadLen: s.seg.PayloadLen}
+		r.Events = append(r.Events, e)
+		to, why := received(&sd[y], &s.seg)
+		if sd[y].st == "" && to != "" {
+			note(fmt.Sprintf("%s's state is inferred from %s's segments only after it changes", c.Name[y], c.Name[s.from]))
+		}
+		state(y, to, why, at)
+	}
+	// flush takes in the pending segments of side y that are not held
+	// back; upTo, if set, releases held ones that y's segment acknowledges.
+	flush := func(y int, at clock.Time, ack *seq.Value) {
+		h := &sd[y]
+		k := 0
+		for ; k < len(h.pending); k++ {
+			p := h.pending[k]
+			if p.deferred {
+				end := p.s.seg.TCP.Seq.Add(seqLen(&p.s.seg))
+				if ack == nil || !end.LessThanEq(*ack) {
+					break
+				}
+			}
+			takeIn(p.s, at)
+		}
+		h.pending = h.pending[k:]
+	}
+	for i := range c.sights {
+		s := &c.sights[i]
+		x, y := s.from, 1-s.from
+		seg := &s.seg.TCP
+		lastAt = max(lastAt, s.at)
+		if !firstSet[x] && (s.send || a.Directional) {
+			firstSet[x] = true
+			r.FirstSeq[x] = seg.Seq
+		}
+		if s.send {
+			if seg.Flags&wire.ACK != 0 && seg.Flags&wire.RST == 0 {
+				ack := seg.Ack
+				flush(x, s.at, &ack)
+			}
+			n++
+			retrans, why := expert(&sd[x], &sd[y], s, n, s.at, rtt)
+			r.Events = append(r.Events, trace.Event{
+				At: s.at, Kind: trace.SegmentOut, Host: c.Name[x], Local: c.Addr[x], Remote: c.Addr[y],
+				Seg: *seg, PayloadLen: s.seg.PayloadLen, Retransmit: retrans, Reason: why,
+			})
+			if sd[x].st == "" && seg.Flags&(wire.ACK|wire.SYN|wire.RST) == wire.ACK {
+				note(c.Name[x] + " is assumed ESTABLISHED from its first segment (the capture starts mid-connection)")
+				state(x, "ESTABLISHED", "assumed", s.at)
+			}
+			to, why2 := sent(&sd[x], seg, s.seg.PayloadLen)
+			state(x, to, why2, s.at)
+			if a.Directional {
+				link := c.Name[x] + "->" + c.Name[y]
+				e := trace.Event{At: s.at, Kind: trace.LinkSend, Host: link, Local: c.Addr[x], Remote: c.Addr[y],
+					Seg: *seg, PayloadLen: s.seg.PayloadLen, PacketID: uint64(i + 1)}
+				r.Events = append(r.Events, e)
+				if !gotIt[i] && laterReceived[i] {
+					// A later packet of the same sender was received: this
+					// one never will be.
+					lost++
+					r.Events = append(r.Events, trace.Event{At: s.at, Kind: trace.LinkDrop, Host: link,
+						PacketID: uint64(i + 1), Reason: "never received"})
+				}
+			}
+		}
+		if !s.rcv {
+			continue
+		}
+		if a.Directional {
+			if j, ok := pairOf[i]; ok {
+				r.Events = append(r.Events, trace.Event{At: s.at, Kind: trace.LinkDeliver,
+					Host: c.Name[x] + "->" + c.Name[y], PacketID: uint64(j + 1)})
+			}
+			takeIn(s, s.at)
+			continue
+		}
+		// One capture point: the receiver takes the segment in now,
+		// unless it is a SYN or FIN and the receiver's next segment does
+		// not acknowledge it (it was sent before this one arrived, as in
+		// a simultaneous close), or earlier segments are held back.
+		hold := false
+		if seg.Flags&(wire.SYN|wire.FIN) != 0 && seg.Flags&wire.RST == 0 {
+			end := seg.Seq.Add(seqLen(&s.seg))
+			for j := i + 1; j < len(c.sights); j++ {
+				t := &c.sights[j]
+				if t.from == y && t.send && t.seg.TCP.Flags&wire.RST == 0 {
+					hold = t.seg.TCP.Flags&wire.ACK == 0 || t.seg.TCP.Ack.LessThan(end)
+					break
+				}
+			}
+		}
+		if hold || len(sd[y].pending) > 0 {
+			if hold {
+				note(fmt.Sprintf("%s took in some SYN or FIN segments after it sent segments that do not acknowledge them: those arrivals are drawn where its segments show them", c.Name[y]))
+			}
+			sd[y].pending = append(sd[y].pending, pend{s: s, deferred: hold})
+			flush(y, s.at, nil)
+			continue
+		}
+		takeIn(s, s.at)
+	}
+	for y := range sd {
+		if len(sd[y].pending) > 0 {
+			note(fmt.Sprintf("%d segments to %s were never acknowledged: drawn as arriving at the end", len(sd[y].pending), c.Name[y]))
+			for _, p := range sd[y].pending {
+				takeIn(p.s, lastAt)
+			}
+			sd[y].pending = nil
+		}
+	}
+	if lost > 0 {
+		note(fmt.Sprintf("%d packets were sent and never received while later ones were: the network lost them", lost))
+	}
+	for i := range sd {
+		switch sd[i].st {
+		case "TIME-WAIT":
+			note(c.Name[i] + " ends in TIME-WAIT: it lasts 2·MSL after the capture's last segment of the connection, and its end sends nothing")
+		case "":
+			note(c.Name[i] + "'s state could not be inferred from the segments")
+		}
+	}
+	return r
+}
+
+func seqLen(s *Segment) seq.Size {
+	n := seq.Size(s.PayloadLen)
+	if s.TCP.Flags&wire.SYN != 0 {
+		n++
+	}
+	if s.TCP.Flags&wire.FIN != 0 {
+		n++
+	}
+	return n
+}
+
+// sent returns side h's state after it sent seg (RFC 9293 §3.3.2, as far as
+// a segment shows it).
+func sent(h *side, seg *wire.Segment, payload int) (string, string) {
+	s, f := h.st, seg.Flags
+	switch {
+	case f&wire.RST != 0:
+		if s == "LISTEN" {
+			return s, ""
+		}
+		return "CLOSED", "sent RST"
+	case f&(wire.SYN|wire.ACK) == wire.SYN:
+		if !h.hasISS {
+			h.iss, h.hasISS = seg.Seq, true
+		}
+		if s == "" || s == "CLOSED" {
+			return "SYN-SENT", "sent SYN"
+		}
+		return s, ""
+	case f&wire.SYN != 0:
+		if !h.hasISS {
+			h.iss, h.hasISS = seg.Seq, true
+		}
+		switch s {
+		case "", "LISTEN", "CLOSED", "SYN-SENT":
+			return "SYN-RECEIVED", "sent SYN-ACK"
+		}
+		return s, ""
+	}
+	if f&wire.FIN != 0 && !h.finSent {
+		h.finSent = true
+		h.finEnd = seg.Seq.Add(seq.Size(payload) + 1)
+		switch s {
+		case "ESTABLISHED", "SYN-RECEIVED":
+			return "FIN-WAIT-1", "sent FIN"
+		case "CLOSE-WAIT":
+			return "LAST-ACK", "sent FIN"
+		}
+	}
+	return s, ""
+}
+
+// received returns side h's state after it took in s.
+func received(h *side, s *Segment) (string, string) {
+	st, seg := h.st, &s.TCP
+	f := seg.Flags
+	if f&wire.RST != 0 {
+		switch st {
+		case "LISTEN", "CLOSED":
+			return st, ""
+		case "SYN-SENT":
+			if f&wire.ACK != 0 && h.hasISS && seg.Ack == h.iss.Add(1) {
+				return "CLOSED", "got RST: connection refused"
+			}
+			return st, ""
+		}
+		return "CLOSED", "got RST"
+	}
+	if f&wire.SYN != 0 {
+		if f&wire.ACK == 0 {
+			switch st {
+			case "SYN-SENT":
+				return "SYN-RECEIVED", "got SYN (simultaneous open)"
+			case "LISTEN":
+				return "SYN-RECEIVED", "got SYN"
+			}
+			return st, ""
+		}
+		if (st == "SYN-SENT" || st == "SYN-RECEIVED") && h.hasISS && seg.Ack == h.iss.Add(1) {
+			return "ESTABLISHED", "got SYN-ACK"
+		}
+		return st, ""
+	}
+	why := ""
+	if f&wire.ACK != 0 {
+		if st == "SYN-RECEIVED" && h.hasISS && h.iss.Add(1).LessThanEq(seg.Ack) {
+			st, why = "ESTABLISHED", "got ACK of SYN"
+		}
+		if h.finSent && h.finEnd.LessThanEq(seg.Ack) {
+			switch st {
+			case "FIN-WAIT-1":
+				st, why = "FIN-WAIT-2", "got ACK of FIN"
+			case "CLOSING":
+				st, why = "TIME-WAIT", "got ACK of FIN"
+			case "LAST-ACK":
+				st, why = "CLOSED", "got ACK of FIN"
+			}
+		}
+	}
+	if f&wire.FIN != 0 && !h.finRecv {
+		h.finRecv = true
+		switch st {
+		case "", "ESTABLISHED", "SYN-RECEIVED":
+			st, why = "CLOSE-WAIT", "got FIN"
+		case "FIN-WAIT-1":
+			st, why = "CLOSING", "got FIN"
+		case "FIN-WAIT-2":
+			st, why = "TIME-WAIT", "got FIN"
+		}
+	}
+	return st, why
+}
+
+// expert marks a segment that x sent as Wireshark's TCP expert analysis
+// does (tcp.analysis.*), from the segments seen so far: it returns whether
+// the segment is a retransmission and the words for the rest.
+func expert(x, y *side, s *sighting, n int, at, rtt clock.Time) (bool, string) {
+	seg := &s.seg.TCP
+	f := seg.Flags
+	sl := seqLen(&s.seg)
+	end := seg.Seq.Add(sl)
+	var marks []string
+	retrans := false
+	keepAlive := false
+	if x.hasNext {
+		switch {
+		case sl <= 1 && f&(wire.SYN|wire.FIN|wire.RST) == 0 && seg.Seq.Add(1) == x.nextSeq:
+			keepAlive = true
+			if y.hasAck && y.lastWin == 0 {
+				marks = append(marks, "zero-window probe (keep-alive form)")
+			} else {
+				marks = append(marks, "keep-alive")
+			}
+		case sl > 0 && seg.Seq.LessThan(x.nextSeq):
+			if x.sent.covers(seg.Seq.Size(x.base), end.Size(x.base)) || f&wire.SYN != 0 {
+				retrans = true
+				switch {
+				case y.hasAck && end.LessThanEq(y.lastAck) && f&wire.SYN == 0:
+					marks = append(marks, "spurious: already acknowledged")
+				case y.dupCount >= 2 && y.lastAck == seg.Seq:
+					marks = append(marks, fmt.Sprintf("fast retransmission, after %d duplicate ACKs", y.dupCount))
+				}
+			} else if at-x.maxAt < rtt {
+				marks = append(marks, "out-of-order")
+			} else {
+				retrans = true
+				marks = append(marks, "its first transmission was not captured")
+			}
+		case sl > 0 && x.nextSeq.LessThan(seg.Seq):
+			marks = append(marks, "previous segment not captured")
+		}
+		if sl == 1 && s.seg.PayloadLen == 1 && seg.Seq == x.nextSeq && y.hasAck && y.lastWin == 0 {
+			marks = append(marks, "zero-window probe")
+		}
+	}
+	if seg.Window == 0 && f&(wire.SYN|wire.FIN|wire.RST) == 0 {
+		marks = append(marks, "zero window")
+	}
+	if s.seg.PayloadLen > 0 && y.hasAck && y.wscale >= 0 && !retrans &&
+		end == y.lastAck.Add(seq.Size(uint32(y.lastWin)<<uint(y.wscale))) {
+		marks = append(marks, "window full")
+	}
+	if f&wire.ACK != 0 {
+		pure := sl == 0 && s.seg.PayloadLen == 0 && f&(wire.SYN|wire.FIN|wire.RST) == 0
+		switch {
+		case x.hasAck && pure && !keepAlive && seg.Ack == x.lastAck && seg.Window == x.lastWin && seg.Window != 0 && (!x.hasNext || seg.Seq == x.nextSeq):
+			x.dupCount++
+			marks = append(marks, "duplicate ACK #"+strconv.Itoa(x.dupCount)+" of #"+strconv.Itoa(x.dupOf))
+		case x.hasAck && pure && seg.Ack == x.lastAck && seg.Window != x.lastWin:
+			marks = append(marks, "window update")
+		case !x.hasAck || seg.Ack != x.lastAck:
+			x.dupCount, x.dupOf = 0, n
+		}
+		if y.hasNext && y.nextSeq.LessThan(seg.Ack) && f&wire.RST == 0 {
+			marks = append(marks, "acknowledges a segment that was not captured")
+		}
+		if f&wire.RST == 0 {
+			x.hasAck, x.lastAck, x.lastWin = true, seg.Ack, seg.Window
+		}
+	}
+	if !x.hasNext {
+		x.hasNext, x.nextSeq, x.base, x.maxAt = true, end, seg.Seq, at
+	} else if x.nextSeq.LessThan(end) {
+		x.nextSeq, x.maxAt = end, at
+	}
+	if sl > 0 && !keepAlive {
+		x.sent.add(seg.Seq.Size(x.base), end.Size(x.base))
+	}
+	return retrans, strings.Join(marks, "; ")
+}
+
+// intervals is a set of byte ranges [lo, hi) as offsets from a side's
+// first sequence number, merged and sorted.
+type intervals []struct{ lo, hi uint32 }
+
+func (v *intervals) add(lo, hi seq.Size) {
+	a, b := uint32(lo), uint32(hi)
+	if b <= a {
+		return
+	}
+	s := append(*v, struct{ lo, hi uint32 }{a, b})
+	sort.Slice(s, func(i, j int) bool { return s[i].lo < s[j].lo })
+	out := s[:1]
+	for _, r := range s[1:] {
+		last := &out[len(out)-1]
+		if r.lo <= last.hi {
+			last.hi = max(last.hi, r.hi)
+			continue
+		}
+		out = append(out, r)
+	}
+	*v = out
+}
+
+func (v intervals) covers(lo, hi seq.Size) bool {
+	a, b := uint32(lo), uint32(hi)
+	for _, r := range v {
+		if r.lo <= a && b <= r.hi {
+			return true
+		}
+	}
+	return false
+}

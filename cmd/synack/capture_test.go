@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// demo --pcap writes a pcapng file that pcapgo reads back: one interface
+// per host, every packet with a comment.
+func TestDemoPcap(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "demo.pcapng")
+	plain, _, _ := runCLI(t, "demo")
+	out, errOut, code := runCLI(t, "demo", "--pcap", file)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if out != plain {
+		t.Errorf("--pcap changed the output")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := pcapgo.NewNgReader(bytes.NewReader(data), pcapgo.NgReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		_, _, opts, err := r.ReadPacketDataWithOptions()
+		if err != nil {
+			break
+		}
+		n++
+		if len(opts.Comments) != 1 || opts.Comments[0] == "" {
+			t.Errorf("packet %d: comments %q", n, opts.Comments)
+		}
+	}
+	// The demo's 11 segments, each sent and received.
+	if n != 22 || r.NInterfaces() != 2 {
+		t.Errorf("%d packets on %d interfaces, want 22 on 2", n, r.NInterfaces())
+	}
+	lad, errOut, code := runCLI(t, "ladder", file)
+	if code != 0 || !strings.Contains(lad, "client 198.18.0.2:60193 ⇄ server 198.18.0.1:80") {
+		t.Errorf("ladder of the capture: exit %d %s\n%s", code, errOut, lad)
+	}
+}
+
+// tshark reads every file synack writes with no malformed packet, and
+// shows the comments.
+func TestPcapTshark(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Skip("tshark not installed (apt-get install tshark)")
+	}
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"demo"},
+		{"scenario", "run", "lost-synack"},
+		{"scenario", "run", "simultaneous-close"},
+		{"scenario", "run", "refused"},
+		{"demo", "--corrupt", "20%", "--dup", "20%", "--loss", "10%", "--seed", "3"},
+	} {
+		name := strings.Join(args, "_")
+		file := filepath.Join(dir, strings.ReplaceAll(name, "%", "")+".pcapng")
+		if _, errOut, code := runCLI(t, append(args, "--pcap", file)...); code == 2 {
+			t.Fatalf("%s: %s", name, errOut)
+		}
+		mal, err := exec.Command(tshark, "-r", file, "-Y", "_ws.malformed").CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: tshark: %v\n%s", name, err, mal)
+		}
+		if s := stripRootWarning(string(mal)); s != "" {
+			t.Errorf("%s: malformed packets:\n%s", name, s)
+		}
+		cm, err := exec.Command(tshark, "-r", file, "-T", "fields", "-e", "frame.comment").Output()
+		if err != nil {
+			t.Fatalf("%s: tshark: %v", name, err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(cm)), "\n")
+		for i, l := range lines {
+			if !strings.HasPrefix(l, "client ") && !strings.HasPrefix(l, "server ") {
+				t.Errorf("%s: frame %d: comment %q", name, i+1, l)
+			}
+		}
+		if name == "demo" && (len(lines) != 22 || !strings.Contains(string(cm), "state CLOSED -> SYN-SENT")) {
+			t.Errorf("demo: %d comments, want 22 with the state changes:\n%s", len(lines), cm)
+		}
+	}
+}
+
+func stripRootWarning(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if l != "" && !strings.HasPrefix(l, "Running as user") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+func TestLadderErrors(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.txt")
+	os.WriteFile(text, []byte("not a capture\n"), 0o644)
+	fixture := filepath.Join("..", "..", "capture", "testdata", "rst.pcap")
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"ladder"}, 2, "takes 1 argument(s)"},
+		{[]string{"ladder", filepath.Join(dir, "missing.pcap")}, 2, "no such file"},
+		{[]string{"ladder", text}, 2, "offset 0: magic number"},
+		{[]string{"ladder", fixture, "--port", "9"}, 2, "--port 9 matches none of the 2 connections"},
+		{[]string{"ladder", fixture, "--conn", "x"}, 2, "ADDR:PORT-ADDR:PORT"},
+		{[]string{"ladder", fixture, "--conn", "1.2.3.4:5-6.7.8.9:10", "--port", "80"}, 2, "give one"},
+	} {
+		_, errOut, code := runCLI(t, c.args...)
+		if code != c.code || !strings.Contains(errOut, c.want) {
+			t.Errorf("%q: exit %d %q, want %d and %q", c.args, code, errOut, c.code, c.want)
+		}
+	}
+	out, errOut, code := runCLI(t, "ladder", fixture, "--port", "8081", "--ascii")
+	if code != 0 || !strings.Contains(out, "Connection 1:") || strings.Contains(out, "Connection 2:") || strings.Contains(out, "│") {
+		t.Errorf("--port 8081 --ascii: exit %d %s\n%s", code, errOut, out)
+	}
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gosynack/synack/capture"
+	"github.com/gosynack/synack/trace/ladder"
+)
+
+func newLadder() *cobra.Command {
+	var (
+		conn            string
+		port            int
+		absolute, ascii bool
+	)
+	cmd := &cobra.Command{
+		Use:   "ladder FILE",
+		Short: "Draw the ladder diagram of the TCP connections in a pcap or pcapng capture",
+		Long: `Draw the ladder diagram of the TCP connections in a pcap or pcapng capture
+(tcpdump's, Wireshark's, the kernel's, synack's --pcap): both endpoints' states
+inferred from the segments, seq and ack relative to each ISN, and the marks of
+Wireshark's expert analysis (retransmissions, duplicate ACKs, out-of-order,
+zero window, window full, keep-alives, RSTs).
+
+Link types: Ethernet, raw IPv4, Linux cooked (SLL, SLL2), BSD loopback.
+IPv6 is not supported yet: IPv6 packets are counted and left out.`,
+		Args: exactArgs(1, "a capture file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if conn != "" && cmd.Flags().Changed("port") {
+				return usageError{fmt.Errorf("--conn and --port both choose connections: give one")}
+			}
+			if port < 0 || port > 65535 {
+				return usageError{fmt.Errorf("--port %d: want a port number 1..65535", port)}
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			defer f.Close()
+			file, err := capture.Read(f)
+			if err != nil {
+				return usageError{fmt.Errorf("%s: %w", args[0], err)}
+			}
+			a := capture.Analyze(file)
+			if len(a.Conns) == 0 {
+				msg := fmt.Sprintf("%s: no TCP/IPv4 segments in %d packets", args[0], len(file.Packets))
+				if s := a.Summary(); s != "" {
+					msg += " (" + s + ")"
+				}
+				return failure{fmt.Errorf("%s", msg)}
+			}
+			conns, err := a.Select(conn, port)
+			if err != nil {
+				return usageError{err}
+			}
+			if len(conns) == 0 {
+				what := "--conn " + conn
+				if port > 0 {
+					what = fmt.Sprintf("--port %d", port)
+				}
+				var list string
+				for _, c := range a.Conns {
+					list += "\n  " + c.String()
+				}
+				return usageError{fmt.Errorf("%s matches none of the %d connections in %s:%s", what, len(a.Conns), args[0], list)}
+			}
+			return a.WriteText(cmd.OutOrStdout(), args[0], conns, ladder.Options{Absolute: absolute, ASCII: ascii})
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&conn, "conn", "", "draw only this connection, written ADDR:PORT-ADDR:PORT (either order)")
+	fs.IntVar(&port, "port", 0, "draw only the connections with an end on this port")
+	fs.BoolVar(&absolute, "absolute", false, "show absolute sequence numbers instead of numbers relative to each ISN")
+	fs.BoolVar(&ascii, "ascii", false, "draw the ladder with ASCII characters only")
+	return cmd
+}
