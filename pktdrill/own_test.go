@@ -35,13 +35,16 @@ func TestMismatchesAreCaught(t *testing.T) {
 		line           int
 		msg            string
 	}{
-		{"syn-backoff.pkt", "  7.000 > S", "  6.000 > S", true, 13, "timed out waiting for packet (expected at 6.000000s)"},
-		{"syn-backoff.pkt", "  7.000 > S", "  8.000 > S", true, 13, "timing error: expected outbound packet at 8.000000s but it was sent at 7.000000s"},
+		{"syn-backoff.pkt", "  7.000 > S", "  6.000 > S", true, 17, "timed out waiting for packet (expected at 6.000000s)"},
+		{"syn-backoff.pkt", "  7.000 > S", "  8.000 > S", true, 17, "timing error: expected outbound packet at 8.000000s but it was sent at 7.000000s"},
 		{"time-wait.pkt", "  +.2 < . 2:2(0) ack 2 win 65535", "   +0 < . 2:2(0) ack 2 win 65535", true, 33, "timed out waiting for packet"},
 		{"closing.pkt", "0.400 > F. 1:1(0) ack 2", "0.400 > F. 1:1(0) ack 1", false, 24, "bad outbound packet: ack: expected 1, got 2"},
 		{"rfc5961.pkt", "  +.1 < R 100:100(0) win 65535", "  +.1 < R 1:1(0) win 65535", false, 18, "timed out waiting for packet (expected at 0.200000s)"},
-		{"rfc5961.pkt", "= -1 ECONNRESET", "= -1 EPIPE", false, 37, "Expected errno EPIPE but got -1 with errno 104"},
-		{"simultaneous-open.pkt", "+0 > S. 0:0(0) ack 1 win 65535 <mss 1460>", "+0 > S. 0:0(0) ack 1 win 65535 <mss 1000>", true, 13, "TCP options: expected <mss 1000>, got <mss 1460>"},
+		{"rfc5961.pkt", "= -1 ECONNRESET", "= -1 EPIPE", false, 39, "Expected errno EPIPE but got -1 with errno 104"},
+		{"simultaneous-open.pkt", "+0 > S. 0:0(0) ack 1 win 65535 <mss 1460>", "+0 > S. 0:0(0) ack 1 win 65535 <mss 1000>", true, 20, "TCP options: expected <mss 1000>, got <mss 1460>"},
+		{"keepalive.pkt", "10.100 > .", "10.000 > .", true, 25, "timed out waiting for packet (expected at 10.000000s)"},
+		{"keepalive.pkt", "TCP_KEEPCNT, [3]", "TCP_KEEPCNT, [4]", false, 31, "blocking read did not return by 35.204000s"},
+		{"keepalive.pkt", "SO_KEEPALIVE, [1]", "SO_KEEPALIVE, [0]", false, 25, "timed out waiting for packet (expected at 10.100000s)"},
 		{"zero-window.pkt", "0.400 > . 0:0(0) ack 1", "0.400 > . 1:1(0) ack 1", false, 18, "sequence number: expected 1, got 0"},
 	}
 	for _, c := range cases {

@@ -48,7 +48,8 @@ type sock struct {
 	c        *tcp.Conn
 	shutRD   bool
 	shutWR   bool
-	errTaken bool // the connection's error was returned once
+	errTaken bool      // the connection's error was returned once
+	ka       keepalive // SO_KEEPALIVE and TCP_KEEP* (sockopt.go)
 }
 
 type callResult struct {
@@ -499,6 +500,9 @@ func (r *runner) prepare(ev *Event) (attemptFn, *Failure) {
 		switch args[2].String() {
 		case "SO_REUSEADDR", "SO_REUSEPORT":
 			return done(ok(0)), nil
+		}
+		if a, f, handled := r.keepaliveOpt(ev, s); handled {
+			return a, f
 		}
 		return nil, r.fail(ev.Line, "setsockopt %s is not supported by the runner (synack has no such option yet)", args[2])
 	case "getsockopt":

@@ -380,6 +380,14 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 	flightBefore := int(c.sndMax.Size(c.sndUna))
 	dup := c.isDupAck(s)
 	var r ackResult
+	if c.tsOK && s.Options.HasTimestamps && s.Options.TSEcr != 0 {
+		// RFC 7323 §4.1: "RTTM ... the RTT of any segment can be measured"
+		// from the timestamp it echoes, retransmissions included, which
+		// Karn's rule would otherwise leave without a sample.
+		if d := c.tsNow(now) - s.Options.TSEcr; d > 0 && d < 1<<31 {
+			r.tsRTT = time.Duration(d) * time.Millisecond
+		}
+	}
 	if s.Ack.GreaterThan(c.sndUna) {
 		// "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any
 		// segments on the retransmission queue that are thereby entirely
@@ -388,6 +396,9 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 	}
 	if c.sackOK && s.Options.NumSACK > 0 {
 		c.takeSACK(now, s, &r)
+	}
+	if r.rtt > 0 && !r.sampled {
+		c.sampleRTT(now, r.rtt) // from a SACKed segment
 	}
 	// "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated.
 	// If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)),

@@ -72,6 +72,9 @@ type ackResult struct {
 	acked, sacked int           // bytes newly acknowledged cumulatively and by SACK
 	ackedSegs     int           // segments removed from the queue
 	rtt           time.Duration // sample from the newest segment sent once, or 0
+	rttFrom       clock.Time    // when that segment was sent
+	tsRTT         time.Duration // sample from the timestamp echoed (RFC 7323 §4), or 0
+	sampled       bool          // a sample was taken
 	dsack         bool          // the ACK carried a D-SACK
 	dsackRexmit   bool          // a D-SACK covered a segment we retransmitted
 	delivered     bool          // something was newly delivered (acked or sacked)
@@ -83,6 +86,7 @@ func (c *Conn) takeCumulative(now clock.Time, ack seq.Value, r *ackResult) {
 	q := c.txq()
 	k := 0
 	var newest clock.Time = -1
+	rexmitAcked := false
 	for k < len(q) && q[k].end.LessThanEq(ack) {
 		t := &q[k]
 		if !t.sacked {
@@ -90,10 +94,16 @@ func (c *Conn) takeCumulative(now clock.Time, ack seq.Value, r *ackResult) {
 			r.acked += t.len()
 			c.rackDelivered(now, t)
 		}
-		c.forget(t, -1)
-		if t.xmits == 1 && t.sentAt > newest {
+		if t.xmits > 1 {
+			rexmitAcked = true
+		}
+		if t.xmits == 1 && !t.sacked && t.sentAt > newest {
+			// A segment SACKed earlier gave its sample then; acknowledged
+			// cumulatively now, after a hole was repaired, it would give
+			// the repair's delay, not the path's.
 			newest = t.sentAt
 		}
+		c.forget(t, -1)
 		k++
 	}
 	if k < len(q) && q[k].start.LessThan(ack) {
@@ -111,9 +121,13 @@ func (c *Conn) takeCumulative(now clock.Time, ack seq.Value, r *ackResult) {
 	clear(q[:k])
 	c.txHead += k
 	c.compactTx()
-	if newest >= 0 {
-		// RFC 6298 (Karn): samples come only from segments sent once.
+	if newest >= 0 && !rexmitAcked {
+		// RFC 6298 (Karn): samples come only from segments sent once; and
+		// an ACK that also covers a retransmission (a repaired hole) says
+		// when the repair arrived, not when the segment did (Linux takes no
+		// sample then either).
 		r.rtt = now.Sub(newest)
+		r.rttFrom = newest
 	}
 }
 
@@ -179,6 +193,11 @@ func (c *Conn) markSACKed(now clock.Time, b wire.SACKBlock, r *ackResult) {
 		c.sackedSegs++
 		r.sacked += t.len()
 		r.delivered = true
+		if t.xmits == 1 && (r.rtt == 0 || t.sentAt > r.rttFrom) {
+			// SACKed on its first transmission: a sample (as Linux takes
+			// from SACKed segments).
+			r.rtt, r.rttFrom = now.Sub(t.sentAt), t.sentAt
+		}
 		if t.end.GreaterThan(c.highSACKed) {
 			c.highSACKed = t.end
 		}

@@ -259,6 +259,13 @@ func (c *Conn) ackedUpTo(now clock.Time, ack seq.Value, r *ackResult) {
 	}
 	if ack.GreaterThan(c.sndUna) {
 		c.takeCumulative(now, ack, r)
+		if r.rtt == 0 && r.tsRTT > 0 {
+			r.rtt = r.tsRTT
+		}
+		if r.rtt > 0 {
+			c.sampleRTT(now, r.rtt)
+			r.sampled = true
+		}
 		c.sndUna = ack
 		if ack.GreaterThan(c.sndBufSeq) {
 			n := min(int(ack.Size(c.sndBufSeq)), len(c.snd))
@@ -267,9 +274,6 @@ func (c *Conn) ackedUpTo(now clock.Time, ack seq.Value, r *ackResult) {
 			if len(c.snd) == 0 {
 				c.snd = c.snd[:0:0]
 			}
-		}
-		if r.rtt > 0 {
-			c.sampleRTT(now, r.rtt)
 		}
 	}
 	if c.sndNxt.LessThan(ack) {

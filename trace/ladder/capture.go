@@ -66,6 +66,6 @@ func (d *Diagram) SetBase(sd Side, base seq.Value) {
 				p.AbsAck = true
 			}
 		}
-		p.Label = seg.Relative(seqBase, ackBase)
+		p.Label = seg.Compact(seqBase, ackBase)
 	}
 }
