@@ -1,6 +1,6 @@
 module github.com/gosynack/synack
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/gopacket/gopacket v1.7.7
@@ -8,4 +8,8 @@ require (
 	github.com/spf13/pflag v1.0.9
 )
 
-require github.com/inconshreveable/mousetrap v1.1.0 // indirect
+require (
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/term v0.47.0 // indirect
+)
