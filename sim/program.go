@@ -178,13 +178,16 @@ func (p *program) advance(now clock.Time) bool {
 	progressed := p.read(now)
 	p.wakeAt = clock.Never
 	for p.err == nil && p.pc < len(p.steps) {
+		written := p.written
 		done, err := p.exec(now, &p.steps[p.pc])
 		if err != nil {
 			p.err = fmt.Errorf("%s: step %d (%s) at %v: %w", p.h.Name, p.pc+1, p.steps[p.pc], now, err)
 			return true
 		}
 		if !done {
-			return progressed
+			// A write that queued part of its data has progressed: the
+			// stack has something new to send.
+			return progressed || p.written != written
 		}
 		p.pc++
 		p.written = 0

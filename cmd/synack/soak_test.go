@@ -1,0 +1,85 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run 'go test ./cmd/synack -update' to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (rerun with -update if the change is intended):\n%s", golden, diff(string(want), got))
+	}
+}
+
+// A small soak is deterministic (without the wall-clock column): its table
+// is a golden file.
+func TestSoakGolden(t *testing.T) {
+	out, errOut, code := runCLI(t, "soak", "--runs", "3", "--case", "clean,loss-5,reorder-delay,duplicate", "--wall=false", "--parallel", "2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if errOut != "" {
+		t.Errorf("stderr is not a terminal, yet got %q", errOut)
+	}
+	checkGolden(t, "soak-small.golden", out)
+}
+
+// One run alone, with its ladder.
+func TestSoakOneSeedGolden(t *testing.T) {
+	out, errOut, code := runCLI(t, "soak", "--case", "loss-5", "--seed", "4", "--size", "6000", "--ladder", "--ascii")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	checkGolden(t, "soak-one.golden", out)
+}
+
+// The parallel workers do not change the results.
+func TestSoakParallelSame(t *testing.T) {
+	args := []string{"soak", "--runs", "4", "--case", "storm,corrupt", "--wall=false"}
+	a, _, _ := runCLI(t, append(args, "--parallel", "1")...)
+	b, _, _ := runCLI(t, append(args, "--parallel", "3")...)
+	if a != b {
+		t.Fatalf("--parallel 1 and 3 differ:\n%s", diff(a, b))
+	}
+}
+
+func TestSoakBadInput(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"soak", "--case", "nosuch"}, `unknown case "nosuch"`},
+		{[]string{"soak", "--runs", "0"}, "--runs 0"},
+		{[]string{"soak", "--parallel", "0"}, "--parallel 0"},
+		{[]string{"soak", "--size", "-5"}, "--size -5"},
+		{[]string{"soak", "--seed", "3"}, "name it with --case"},
+		{[]string{"soak", "--case", "clean", "--ladder"}, "need --seed"},
+		{[]string{"soak", "--efficiency", "--case", "clean"}, "--efficiency takes none"},
+		{[]string{"soak", "--quick"}, "go with --efficiency"},
+		{[]string{"soak", "--runs", "x"}, "invalid argument"},
+		{[]string{"soak", "extra"}, "takes no arguments"},
+	}
+	for _, c := range cases {
+		out, errOut, code := runCLI(t, c.args...)
+		if code != 2 {
+			t.Errorf("%q: exit %d, want 2 (stdout %q)", c.args, code, out)
+		}
+		if !strings.Contains(errOut, c.want) {
+			t.Errorf("%q: stderr %q lacks %q", c.args, errOut, c.want)
+		}
+	}
+}

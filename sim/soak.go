@@ -1,0 +1,426 @@
+package sim
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/tcp"
+	"github.com/gosynack/synack/trace"
+)
+
+// SoakCase is one cell of the soak matrix: a bulk transfer from client to
+// server over an impaired link, run with many seeds. The client connects,
+// writes Size bytes of Pattern, closes and reads to EOF; the server accepts,
+// reads to EOF and closes. Every run must deliver every byte exactly once
+// and in order, bring both ends to CLOSED, and fall quiet within Budget of
+// virtual time.
+type SoakCase struct {
+	Name  string
+	About string // one line: what the case exercises
+	// Link impairs both directions, unless Reverse is set: then Link is the
+	// data path (client→server) and *Reverse the ACK path (server→client).
+	Link    linksim.Impairment
+	Reverse *linksim.Impairment
+	// Client and Server are the two ends' TCP policies.
+	Client, Server tcp.Config
+	// Size is how many bytes the client sends.
+	Size int
+	// Budget is the virtual time the whole run (transfer, close and
+	// TIME-WAIT) may take; a run still busy at the budget fails.
+	Budget time.Duration
+}
+
+// forward and reverse are the impairments of the two directions.
+func (c *SoakCase) forward() linksim.Impairment { return c.Link }
+func (c *SoakCase) reverse() linksim.Impairment {
+	if c.Reverse != nil {
+		return *c.Reverse
+	}
+	return c.Link
+}
+
+// Validate reports what makes the case impossible to run.
+func (c *SoakCase) Validate() error {
+	if c.Name == "" {
+		return fmt.Errorf("sim: soak case without a name")
+	}
+	if c.Size < 0 {
+		return fmt.Errorf("sim: soak case %s: Size %d is negative", c.Name, c.Size)
+	}
+	if c.Budget <= 0 {
+		return fmt.Errorf("sim: soak case %s: Budget %v, want > 0", c.Name, c.Budget)
+	}
+	for _, i := range []linksim.Impairment{c.forward(), c.reverse()} {
+		if err := i.Validate(); err != nil {
+			return fmt.Errorf("sim: soak case %s: %w", c.Name, err)
+		}
+	}
+	for _, cfg := range []tcp.Config{c.Client, c.Server} {
+		if err := cfg.Validate(); err != nil {
+			return fmt.Errorf("sim: soak case %s: %w", c.Name, err)
+		}
+	}
+	return nil
+}
+
+// LinkString describes the link: "10ms, 1% loss" or, when the directions
+// differ, "data 10ms, 1% loss / acks 10ms".
+func (c *SoakCase) LinkString() string {
+	f, r := c.forward(), c.reverse()
+	if f == r {
+		return f.String()
+	}
+	return "data " + f.String() + " / acks " + r.String()
+}
+
+// SoakResult is the outcome of one seeded run of a SoakCase.
+type SoakResult struct {
+	Case string
+	Seed uint64
+	Size int
+	// Received is how many bytes the server read; HashOK says whether they
+	// are exactly the bytes sent (SHA-256 compared).
+	Received int
+	HashOK   bool
+	// ClientState and ServerState are where the connections ended; Closed
+	// says both are CLOSED.
+	ClientState, ServerState tcp.State
+	Closed                   bool
+	// Errors are the hosts' program errors (a reset, a timeout...).
+	Errors []string
+	// DataTime is the virtual time from the start until the server had read
+	// every byte (0 if it never did); Duration until the world fell quiet
+	// (or the budget ran out).
+	DataTime, Duration time.Duration
+	Budget             time.Duration
+	OverBudget         bool
+	// Stalled is set when the world fell quiet with the transfer
+	// incomplete: no packet in flight, no timer armed.
+	Stalled bool
+	// Goodput is Size*8/DataTime in bit/s (0 if the data never all
+	// arrived).
+	Goodput float64
+	// The sender's view: segments sent, retransmitted, and why.
+	SegsOut, Retransmits           uint64
+	Timeouts, FastRecoveries, TLPs uint64
+	Undos, DSACKsIn                uint64
+	// The receiver's view of spurious retransmissions, counted on the wire
+	// (SegmentIn events at the server, not by package tcp): segments whose
+	// every byte had reached the server before, their bytes, and segments
+	// partly old. Link duplicates count too.
+	DupSegs, DupBytes, PartialDupSegs uint64
+	// Package tcp's own receiver counters (Stats.DupBytesIn,
+	// Stats.OutOfOrderIn).
+	DupBytesIn, OutOfOrderIn uint64
+	// The link's view of the data path.
+	Link linksim.PathStats
+}
+
+// OK reports whether the run kept every promise: every byte exactly once
+// and in order, both ends CLOSED, no error, within budget.
+func (r *SoakResult) OK() bool {
+	return r.HashOK && r.Closed && len(r.Errors) == 0 && !r.OverBudget && !r.Stalled
+}
+
+// Problems lists the broken promises, in words.
+func (r *SoakResult) Problems() []string {
+	var p []string
+	if !r.HashOK {
+		p = append(p, fmt.Sprintf("server received %d of %d bytes, not intact (hash mismatch)", r.Received, r.Size))
+	}
+	if !r.Closed {
+		p = append(p, fmt.Sprintf("ends in %v (client) and %v (server), want CLOSED", r.ClientState, r.ServerState))
+	}
+	p = append(p, r.Errors...)
+	if r.Stalled {
+		p = append(p, fmt.Sprintf("stalled: the world fell quiet at %v with the transfer incomplete", r.Duration))
+	}
+	if r.OverBudget {
+		p = append(p, fmt.Sprintf("still running after its budget of %v of virtual time", r.Budget))
+	}
+	return p
+}
+
+// Command is the command line that repeats this run alone.
+func (r *SoakResult) Command() string {
+	return SoakCommand(r.Case, r.Seed, r.Size)
+}
+
+// SoakCommand is the synack command line that runs one case with one seed.
+func SoakCommand(name string, seed uint64, size int) string {
+	s := fmt.Sprintf("synack soak --case %s --seed %d", name, seed)
+	if c, ok := LookupSoakCase(name); !ok || c.Size != size {
+		s += fmt.Sprintf(" --size %d", size)
+	}
+	return s
+}
+
+var (
+	hashMu    sync.Mutex
+	hashCache = map[int][32]byte{}
+)
+
+// patternHash is the SHA-256 of Pattern(n), computed once per size.
+func patternHash(n int) [32]byte {
+	hashMu.Lock()
+	defer hashMu.Unlock()
+	h, ok := hashCache[n]
+	if !ok {
+		h = sha256.Sum256(Pattern(n))
+		hashCache[n] = h
+	}
+	return h
+}
+
+// RunSoak runs case c once with the given seed and no trace.
+func RunSoak(c SoakCase, seed uint64) (SoakResult, error) {
+	return RunSoakTraced(c, seed, nil)
+}
+
+// RunSoakTraced runs case c once, sending every event to rec (which may be
+// nil). The same case and seed always give the same result and events.
+func RunSoakTraced(c SoakCase, seed uint64, rec trace.Recorder) (SoakResult, error) {
+	if err := c.Validate(); err != nil {
+		return SoakResult{}, err
+	}
+	// The watch sees every event (so the tcp and link code build them); it
+	// times the transfer and counts duplicates at the receiver.
+	watch := &receiverWatch{host: serverName, next: rec}
+	w := NewWorld(seed, watch)
+	cc, sc := c.Client, c.Server
+	cc.Recorder, sc.Recorder = nil, nil
+	client, err := w.AddHost(clientName, ClientAddr, cc)
+	if err != nil {
+		return SoakResult{}, err
+	}
+	server, err := w.AddHost(serverName, ServerAddr, sc)
+	if err != nil {
+		return SoakResult{}, err
+	}
+	if err := w.Network().SetPath(clientName, serverName, c.forward()); err != nil {
+		return SoakResult{}, err
+	}
+	if err := w.Network().SetPath(serverName, clientName, c.reverse()); err != nil {
+		return SoakResult{}, err
+	}
+	w.Run(server, Listen(80), Accept(), ReadEOF(), Close())
+	w.Run(client, Connect(serverName, 80), WaitEstablished(), WriteBytes(c.Size), Close(), ReadEOF())
+
+	r := SoakResult{Case: c.Name, Seed: seed, Size: c.Size, Budget: c.Budget}
+	start := w.Now()
+	res := w.RunFor(c.Budget)
+	watch.commit()
+	if watch.dataDone != 0 {
+		r.DataTime = max(watch.dataDone.Sub(start), time.Nanosecond)
+	}
+	r.Duration = res.End.Sub(start)
+	r.OverBudget = res.TimedOut
+	got := server.Received()
+	r.Received = len(got)
+	r.HashOK = len(got) == c.Size && sha256.Sum256(got) == patternHash(c.Size)
+	if len(got) < c.Size && !res.TimedOut {
+		r.Stalled = true
+	}
+	if r.DataTime > 0 && r.HashOK {
+		r.Goodput = float64(c.Size) * 8 / r.DataTime.Seconds()
+	}
+	r.ClientState, r.ServerState = tcp.Closed, tcp.Closed
+	for _, h := range []*Host{client, server} {
+		if err := h.Err(); err != nil {
+			r.Errors = append(r.Errors, err.Error())
+		} else if !h.Done() && !r.OverBudget {
+			r.Errors = append(r.Errors, fmt.Sprintf("%s: program stopped at step %d (%s)", h.Name, h.prog.pc+1, h.prog.steps[h.prog.pc]))
+		}
+	}
+	if conn := client.Conn(); conn != nil {
+		r.ClientState = conn.State()
+		st := conn.Stats()
+		r.SegsOut, r.Retransmits = st.SegsOut, st.Retransmits
+		r.Timeouts, r.FastRecoveries, r.TLPs = st.Timeouts, st.FastRecoveries, st.TLPs
+		r.Undos, r.DSACKsIn = st.Undos, st.DSACKsIn
+	}
+	if conn := server.Conn(); conn != nil {
+		r.ServerState = conn.State()
+		st := conn.Stats()
+		r.DupBytesIn, r.OutOfOrderIn = st.DupBytesIn, st.OutOfOrderIn
+	}
+	r.Closed = client.Conn() != nil && server.Conn() != nil && r.ClientState == tcp.Closed && r.ServerState == tcp.Closed
+	r.DupSegs, r.DupBytes, r.PartialDupSegs = watch.dupSegs, watch.dupBytes, watch.partial
+	r.Link = w.Network().Stats(clientName, serverName)
+	return r, nil
+}
+
+// Soak budgets: the close takes a TIME-WAIT of 2·MSL (60 s by default)
+// after the transfer.
+const timeWait = 60 * time.Second
+
+// SoakCases returns the default matrix, in a fixed order.
+func SoakCases() []SoakCase {
+	ms := time.Millisecond
+	big := tcp.Config{RecvBuffer: 16 << 20, RecvBufferMax: 16 << 20, SendBuffer: 16 << 20}
+	tiny := tcp.Config{RecvBuffer: 2048, RecvBufferMax: 2048, SendBuffer: 2048}
+	const kb = 1000
+	return []SoakCase{
+		{Name: "clean", About: "a clean 10 ms path",
+			Link: linksim.Impairment{Latency: 10 * ms}, Size: 300 * kb, Budget: timeWait + time.Minute},
+		{Name: "loss-1", About: "1% loss each way",
+			Link: linksim.Impairment{Latency: 20 * ms, Loss: 0.01}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+		{Name: "loss-5", About: "5% loss each way",
+			Link: linksim.Impairment{Latency: 20 * ms, Loss: 0.05}, Size: 200 * kb, Budget: timeWait + 10*time.Minute},
+		{Name: "loss-10", About: "10% loss each way",
+			Link: linksim.Impairment{Latency: 20 * ms, Loss: 0.10}, Size: 100 * kb, Budget: timeWait + 20*time.Minute},
+		{Name: "full-tail", About: "5% loss; the size is a whole number of full segments, so the FIN rides on a full one",
+			Link: linksim.Impairment{Latency: 20 * ms, Loss: 0.05}, Size: 100 * 1448, Budget: timeWait + 10*time.Minute},
+		{Name: "loss-30", About: "30% loss each way: the handshake and close survive too",
+			Link: linksim.Impairment{Latency: 20 * ms, Loss: 0.30}, Size: 30 * kb, Budget: timeWait + time.Hour},
+		{Name: "ack-loss", About: "20% loss of the ACK path only",
+			Link: linksim.Impairment{Latency: 20 * ms}, Reverse: &linksim.Impairment{Latency: 20 * ms, Loss: 0.2},
+			Size: 200 * kb, Budget: timeWait + 10*time.Minute},
+		{Name: "reorder-jitter", About: "20% of packets held back by 10 ms, under 5 ms of jitter",
+			Link: linksim.Impairment{Latency: 10 * ms, Jitter: 5 * ms, Reorder: 0.2, ReorderDelay: 10 * ms}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+		{Name: "reorder-delay", About: "5% of packets held back by 25 ms (more than the RTT)",
+			Link: linksim.Impairment{Latency: 10 * ms, Reorder: 0.05, ReorderDelay: 25 * ms}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+		{Name: "duplicate", About: "10% of packets delivered twice",
+			Link: linksim.Impairment{Latency: 10 * ms, Duplicate: 0.1}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+		{Name: "corrupt", About: "5% of packets with a flipped bit (dropped by the checksum)",
+			Link: linksim.Impairment{Latency: 10 * ms, Corrupt: 0.05}, Size: 200 * kb, Budget: timeWait + 10*time.Minute},
+		{Name: "jitter", About: "10 ms plus up to 30 ms of jitter (no reordering)",
+			Link: linksim.Impairment{Latency: 10 * ms, Jitter: 30 * ms}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+		{Name: "bottleneck", About: "2 Mbit/s with a 5-packet queue: tail drops",
+			Link: linksim.Impairment{Latency: 10 * ms, Bandwidth: 2_000_000, QueueLimit: 5}, Size: 300 * kb, Budget: timeWait + 10*time.Minute},
+		{Name: "storm", About: "loss, duplication, reordering, corruption and jitter at once",
+			Link: linksim.Impairment{Latency: 5 * ms, Jitter: 10 * ms, Loss: 0.05, Duplicate: 0.05, Reorder: 0.1, Corrupt: 0.02},
+			Size: 200 * kb, Budget: timeWait + 10*time.Minute},
+		{Name: "tiny-windows", About: "2 KB receive and send buffers (no autotuning), 2% loss",
+			Link: linksim.Impairment{Latency: 5 * ms, Loss: 0.02}, Client: tiny, Server: tiny, Size: 100 * kb, Budget: timeWait + 10*time.Minute},
+		{Name: "huge-windows", About: "16 MiB buffers over a 100 ms, 100 Mbit/s long fat path, 0.01% loss",
+			Link: linksim.Impairment{Latency: 50 * ms, Loss: 0.0001, Bandwidth: 100_000_000, QueueLimit: 1000}, Client: big, Server: big,
+			Size: 4_000 * kb, Budget: timeWait + 5*time.Minute},
+		{Name: "no-sack", About: "SACK off at both ends (NewReno recovery), 3% loss and reordering",
+			Link:   linksim.Impairment{Latency: 10 * ms, Loss: 0.03, Reorder: 0.03},
+			Client: tcp.Config{NoSACK: true}, Server: tcp.Config{NoSACK: true}, Size: 200 * kb, Budget: timeWait + 10*time.Minute},
+		{Name: "no-timestamps", About: "timestamps off at both ends, 3% loss",
+			Link: linksim.Impairment{Latency: 10 * ms, Loss: 0.03}, Client: tcp.Config{NoTimestamps: true}, Server: tcp.Config{NoTimestamps: true},
+			Size: 200 * kb, Budget: timeWait + 10*time.Minute},
+		{Name: "no-wscale", About: "window scaling off at both ends, 3% loss",
+			Link: linksim.Impairment{Latency: 10 * ms, Loss: 0.03}, Client: tcp.Config{NoWindowScale: true}, Server: tcp.Config{NoWindowScale: true},
+			Size: 200 * kb, Budget: timeWait + 10*time.Minute},
+		{Name: "bare", About: "no SACK, timestamps or window scaling, no delayed ACK, no Nagle, 3% loss",
+			Link:   linksim.Impairment{Latency: 10 * ms, Loss: 0.03},
+			Client: tcp.Config{NoSACK: true, NoTimestamps: true, NoWindowScale: true, NoDelay: true, DelayedACK: -1},
+			Server: tcp.Config{NoSACK: true, NoTimestamps: true, NoWindowScale: true, NoDelay: true, DelayedACK: -1},
+			Size:   200 * kb, Budget: timeWait + 10*time.Minute},
+		{Name: "newreno", About: "NewReno congestion control, 2% loss, 10 Mbit/s with a 20-packet queue",
+			Link:   linksim.Impairment{Latency: 10 * ms, Loss: 0.02, Bandwidth: 10_000_000, QueueLimit: 20},
+			Client: tcp.Config{Congestion: "newreno"}, Server: tcp.Config{Congestion: "newreno"}, Size: 300 * kb, Budget: timeWait + 10*time.Minute},
+		{Name: "cubic", About: "CUBIC congestion control, 2% loss, 10 Mbit/s with a 20-packet queue",
+			Link:   linksim.Impairment{Latency: 10 * ms, Loss: 0.02, Bandwidth: 10_000_000, QueueLimit: 20},
+			Client: tcp.Config{Congestion: "cubic"}, Server: tcp.Config{Congestion: "cubic"}, Size: 300 * kb, Budget: timeWait + 10*time.Minute},
+	}
+}
+
+// LookupSoakCase finds a case of the default matrix by name.
+func LookupSoakCase(name string) (SoakCase, bool) {
+	for _, c := range SoakCases() {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return SoakCase{}, false
+}
+
+// SoakCaseNames returns the default matrix's case names, in order.
+func SoakCaseNames() []string {
+	var n []string
+	for _, c := range SoakCases() {
+		n = append(n, c.Name)
+	}
+	return n
+}
+
+// SoakSummary aggregates the runs of one case.
+type SoakSummary struct {
+	Case     SoakCase
+	Runs     int
+	Failures []SoakResult
+	// Goodput in bit/s over the successful runs: median and minimum.
+	MedianGoodput, MinGoodput float64
+	// Totals over all runs.
+	Retransmits, DupSegs, Timeouts uint64
+	// Virtual time of the transfers (median) and of the whole runs (max).
+	MedianDataTime, MaxDuration time.Duration
+	// Wall is the real time the runs took, summed.
+	Wall time.Duration
+}
+
+// Summarize aggregates results of case c (in any order) and the real time
+// they took.
+func Summarize(c SoakCase, results []SoakResult, wall time.Duration) SoakSummary {
+	s := SoakSummary{Case: c, Runs: len(results), Wall: wall}
+	var goodputs []float64
+	var times []time.Duration
+	for i := range results {
+		r := &results[i]
+		if !r.OK() {
+			s.Failures = append(s.Failures, *r)
+		} else {
+			goodputs = append(goodputs, r.Goodput)
+			times = append(times, r.DataTime)
+		}
+		s.Retransmits += r.Retransmits
+		s.DupSegs += r.DupSegs
+		s.Timeouts += r.Timeouts
+		s.MaxDuration = max(s.MaxDuration, r.Duration)
+	}
+	sort.Slice(s.Failures, func(i, j int) bool { return s.Failures[i].Seed < s.Failures[j].Seed })
+	sort.Float64s(goodputs)
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	if len(goodputs) > 0 {
+		s.MedianGoodput, s.MinGoodput = goodputs[len(goodputs)/2], goodputs[0]
+		s.MedianDataTime = times[len(times)/2]
+	}
+	return s
+}
+
+// FormatRate prints a rate in bit/s with three significant digits:
+// "12.3 Mbit/s".
+func FormatRate(bps float64) string {
+	switch {
+	case bps >= 1e9:
+		return fmt.Sprintf("%.3g Gbit/s", bps/1e9)
+	case bps >= 1e6:
+		return fmt.Sprintf("%.3g Mbit/s", bps/1e6)
+	case bps >= 1e3:
+		return fmt.Sprintf("%.3g kbit/s", bps/1e3)
+	}
+	return fmt.Sprintf("%.3g bit/s", bps)
+}
+
+// String describes one run's outcome and counters in a few lines.
+func (r *SoakResult) String() string {
+	var b strings.Builder
+	status := "ok"
+	if !r.OK() {
+		status = "FAILED: " + strings.Join(r.Problems(), "; ")
+	}
+	fmt.Fprintf(&b, "case %s, seed %d: %s\n", r.Case, r.Seed, status)
+	fmt.Fprintf(&b, "  bytes      %d of %d received, intact: %v\n", r.Received, r.Size, r.HashOK)
+	fmt.Fprintf(&b, "  states     client %v, server %v\n", r.ClientState, r.ServerState)
+	data := "never all in"
+	if r.DataTime > 0 {
+		data = "data in after " + r.DataTime.String()
+	}
+	fmt.Fprintf(&b, "  time       %s; quiet after %v (budget %v)\n", data, r.Duration, r.Budget)
+	fmt.Fprintf(&b, "  goodput    %s\n", FormatRate(r.Goodput))
+	fmt.Fprintf(&b, "  sender     %d segments, %d retransmitted (%d timeouts, %d fast recoveries, %d TLPs, %d undos, %d D-SACKs in)\n",
+		r.SegsOut, r.Retransmits, r.Timeouts, r.FastRecoveries, r.TLPs, r.Undos, r.DSACKsIn)
+	fmt.Fprintf(&b, "  receiver   %d duplicate segments (%d bytes) and %d partly duplicate on the wire; tcp counted %d duplicate bytes, %d out-of-order segments\n",
+		r.DupSegs, r.DupBytes, r.PartialDupSegs, r.DupBytesIn, r.OutOfOrderIn)
+	fmt.Fprintf(&b, "  data path  %v\n", r.Link)
+	return b.String()
+}
