@@ -12,9 +12,7 @@ import (
 // knownTCPBugs skips the matrix cases that fail because of a bug in package
 // tcp, described (with a minimal reproduction) in soak_bugs_test.go. The
 // lead removes an entry once the bug is fixed.
-var knownTCPBugs = map[string]string{
-	"full-tail": "tcp bug: a lost segment that carries the FIN and a full MSS is never retransmitted after the RTO (seed 36 stalls; see TestTCPBugFullFINSegmentNotRetransmitted) — lead to fix",
-}
+var knownTCPBugs = map[string]string{}
 
 // soakSeeds is how many seeds of each case the integrity test runs.
 func soakSeeds() int {

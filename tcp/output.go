@@ -105,7 +105,13 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 			// RFC 6675 §5 (4.3): on entering recovery "retransmit the first
 			// data segment presumed dropped" whatever pipe says; later
 			// retransmissions wait for room (C).
-			if room < t.len() && !tlp && !c.fastRexmitDue {
+			// The FIN takes a sequence number but no room in the network:
+			// a full segment with the FIN must fit a one-segment window.
+			need := t.len()
+			if t.fin {
+				need--
+			}
+			if room < need && !tlp && !c.fastRexmitDue {
 				break
 			}
 			c.fastRexmitDue = false
@@ -135,6 +141,11 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 			continue
 		}
 		break
+	}
+	if c.sndUna != c.sndMax && c.rtoAt == clock.Never && c.state.Synchronized() {
+		// Data is outstanding: whatever held the sending back, the
+		// retransmission timer must run, or nothing would ever resend it.
+		c.startTimer(now, &c.rtoAt, c.rtoDelay(now), "retransmit")
 	}
 	c.armTLP(now)
 }

@@ -179,8 +179,9 @@ func TestRTOEstimation(t *testing.T) {
 	t.Run("floor", func(t *testing.T) {
 		f := newSynReceived(t)
 		f.send(t, ms(10), seg{Flags: wire.ACK, Seq: 1, Ack: 1})
-		// R = 10 ms gives SRTT + 4·RTTVAR = 30 ms; MinRTO raises it to 200.
-		f.wantRTT(t, 10*time.Millisecond, 5*time.Millisecond, 200*time.Millisecond)
+		// R = 10 ms gives 4·RTTVAR = 20 ms; MinRTO raises that term to
+		// 200 ms: RTO = SRTT + max(4·RTTVAR, MinRTO) = 210 ms.
+		f.wantRTT(t, 10*time.Millisecond, 5*time.Millisecond, 210*time.Millisecond)
 	})
 }
 
@@ -352,10 +353,11 @@ func TestZeroWindowProbe(t *testing.T) {
 		f.want(t, "what the window allows", seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: d[:100]})
 		f.send(t, ms(1100), seg{Flags: wire.ACK, Seq: 1, Ack: 101, Win: zeroWin})
 		f.wantNothing(t)
-		// The 100 ms sample made the RTO 250 ms (RTTVAR 37.5 ms): the
-		// persist timer runs one RTO from the closed window.
-		f.wantDeadline(t, ms(1350))
-		f.advance(t, ms(1350))
+		// The 100 ms sample made the RTO 300 ms (SRTT 100 ms + max(4·37.5,
+		// MinRTO 200) ms): the persist timer runs one RTO from the closed
+		// window.
+		f.wantDeadline(t, ms(1400))
+		f.advance(t, ms(1400))
 		f.want(t, "probe", seg{Flags: wire.ACK, Seq: 100, Ack: 1})
 		f.send(t, ms(1500), seg{Flags: wire.ACK, Seq: 1, Ack: 101, Win: 500})
 		f.want(t, "the rest", seg{Flags: wire.PSH | wire.ACK, Seq: 101, Ack: 1, Data: d[100:]})

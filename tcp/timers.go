@@ -234,9 +234,14 @@ func (c *Conn) sampleRTT(now clock.Time, r time.Duration) {
 		c.rttvar = (3*c.rttvar + d) / 4
 		c.srtt = (7*c.srtt + r) / 8
 	}
-	// "RTO <- SRTT + max (G, K*RTTVAR)" with K=4; our clock's granularity G
-	// is 1 ns, so the floor MinRTO does G's work.
-	c.rto = min(max(c.srtt+max(time.Nanosecond, 4*c.rttvar), c.cfg.MinRTO), c.cfg.MaxRTO)
+	// "RTO <- SRTT + max (G, K*RTTVAR)" with K=4. MinRTO floors the
+	// variance term, not the sum (as Linux floors its mdev at rto_min): on
+	// a steady path RTTVAR decays towards zero, and an RTO of barely one
+	// RTT would fire during every SACK recovery on paths slower than
+	// MinRTO. For RTTs below MinRTO this is still within RFC 6298's bounds
+	// (the RFC's own floor is 1 s, (2.4)); above it, it is more
+	// conservative than the RFC's formula.
+	c.rto = min(c.srtt+max(4*c.rttvar, c.cfg.MinRTO), c.cfg.MaxRTO)
 	if c.minRTT == 0 || r < c.minRTT {
 		c.minRTT = r
 	}

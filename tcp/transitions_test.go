@@ -341,9 +341,9 @@ func TestFinWait1PartialAck(t *testing.T) {
 	f.wantState(t, FinWait1)
 	f.wantNothing(t)
 	// (5.3) restarted on new data acked, with the RTO the 100 ms sample
-	// of the data gives (RFC 6298 (2.3): RTTVAR 37.5 ms, SRTT 100 ms, so
-	// RTO 250 ms).
-	f.wantDeadline(t, ms(1350))
+	// of the data gives (RFC 6298 (2.3): RTTVAR 37.5 ms, SRTT 100 ms; the
+	// variance term is floored at MinRTO: RTO 300 ms).
+	f.wantDeadline(t, ms(1400))
 	f.send(t, ms(1150), seg{Flags: wire.ACK, Seq: 1, Ack: 12})
 	f.wantState(t, FinWait2)
 }
