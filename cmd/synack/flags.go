@@ -111,6 +111,7 @@ type linkFlags struct {
 	ascii    bool
 	timers   bool
 	events   bool
+	render   renderFlags // --svg, --html, --color (render.go)
 }
 
 func (f *linkFlags) register(fs *pflag.FlagSet) {
@@ -127,6 +128,7 @@ func (f *linkFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.ascii, "ascii", false, "draw the ladder with ASCII characters only")
 	fs.BoolVar(&f.timers, "timers", false, "show timers being set, fired and stopped")
 	fs.BoolVar(&f.events, "events", false, "print every trace event, one per line, after the ladder")
+	f.render.register(fs)
 }
 
 // resolve copies the probability flags into the overrides (pflag keeps

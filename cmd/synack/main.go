@@ -1,5 +1,6 @@
 // Command synack runs synack's TCP on a simulated network and shows what it
-// does: `synack demo`, `synack scenario list`, `synack scenario run NAME`.
+// does: `synack demo`, `synack scenario list`, `synack scenario run NAME`,
+// `synack web`.
 package main
 
 import (
@@ -52,7 +53,7 @@ reordering and duplication), so every run can be repeated exactly from its seed.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newDemo(), newScenario())
+	root.AddCommand(newDemo(), newScenario(), newWeb())
 	return root
 }
 
