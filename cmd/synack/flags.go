@@ -112,6 +112,7 @@ type linkFlags struct {
 	timers   bool
 	events   bool
 	pcap     string
+	render   renderFlags // --svg, --html, --color (render.go)
 }
 
 func (f *linkFlags) register(fs *pflag.FlagSet) {
@@ -129,6 +130,7 @@ func (f *linkFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.timers, "timers", false, "show timers being set, fired and stopped")
 	fs.BoolVar(&f.events, "events", false, "print every trace event, one per line, after the ladder")
 	fs.StringVar(&f.pcap, "pcap", "", "also write the packets to this pcapng file, one interface per host, each packet commented with what the stack decided (virtual time 0 is written as 2000-01-01T00:00:00Z)")
+	f.render.register(fs)
 }
 
 // resolve copies the probability flags into the overrides (pflag keeps

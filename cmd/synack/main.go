@@ -1,6 +1,7 @@
 // Command synack runs synack's TCP on a simulated network and shows what it
 // does: `synack demo`, `synack scenario list`, `synack scenario run NAME`,
-// and draws captures: `synack ladder FILE`.
+// draws captures (`synack ladder FILE`), runs soaks and packetdrill
+// scripts, and serves `synack web`.
 package main
 
 import (
@@ -53,7 +54,7 @@ reordering and duplication), so every run can be repeated exactly from its seed.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newDemo(), newScenario(), newPacketdrill(), newLadder(), newSoak())
+	root.AddCommand(newDemo(), newScenario(), newPacketdrill(), newLadder(), newSoak(), newWeb())
 	return root
 }
 

@@ -92,15 +92,21 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 			return failure{err}
 		}
 	}
-	text, err := ladder.Text(r.Events, ladder.Options{
+	d, err := ladder.Build(r.Events, ladder.Options{
 		Left: "client", Right: "server",
 		Absolute: lf.absolute, ASCII: lf.ascii, Timers: lf.timers,
+		Color: lf.render.colored(w),
 	})
 	if err != nil {
 		return fmt.Errorf("drawing the ladder: %w", err)
 	}
+	if err := lf.render.writeFiles(d, s, lf.o.Seed); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "%s (scenario %s, seed %d)\n\n", s.Title, s.Name, lf.o.Seed)
-	io.WriteString(w, text)
+	if err := d.WriteText(w); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "\n%s\n\n", s.Caption)
 	writeSummary(w, r)
 	if lf.events {

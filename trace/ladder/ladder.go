@@ -48,6 +48,10 @@ type Options struct {
 	ASCII bool
 	// NoLegend leaves the legend out of the text.
 	NoLegend bool
+	// Color draws the text with ANSI colours, for a terminal: each side's
+	// packets in its own colour, retransmissions yellow, RSTs and losses
+	// red, link-made copies magenta, states bold.
+	Color bool
 }
 
 // Side is a column of the diagram.

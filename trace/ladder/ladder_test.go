@@ -522,7 +522,8 @@ func text(t *testing.T, d *Diagram) string {
 }
 
 // FuzzBuild feeds made-up event sequences: Build may refuse them, but must
-// not panic, and what it draws must stay aligned.
+// not panic, what it draws as text must stay aligned, and its SVG and HTML
+// must agree with the model.
 func FuzzBuild(f *testing.F) {
 	f.Add([]byte("\x01\x00\x00\x00\x02\x00\x07\x02\x00\x01\x02\x00\x08\x03\x00\x01\x00\x00"))
 	f.Add([]byte{7, 0, 0, 1, 2, 0, 8, 0, 5, 1, 18, 1, 10, 0, 0, 1, 0, 0, 9, 1, 0, 2, 0, 0, 3, 1, 1, 0, 0, 0})
@@ -558,6 +559,8 @@ func fuzzOne(t *testing.T, data []byte) {
 				continue
 			}
 			checkAligned(t, text(t, d))
+			svgOf(t, d, SVGOptions{})
+			htmlOf(t, d, HTMLOptions{})
 		}
 	}
 }

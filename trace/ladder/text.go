@@ -72,6 +72,57 @@ type part struct {
 	left, fill, right string
 	min               int
 	railL, railR      string
+	sgr               string // ANSI colour of the text, with Options.Color
+}
+
+// ANSI select graphic rendition codes.
+const (
+	sgrReset   = "\x1b[0m"
+	sgrBold    = "\x1b[1m"
+	sgrDim     = "\x1b[2m"
+	sgrRed     = "\x1b[31m"
+	sgrGreen   = "\x1b[32m"
+	sgrYellow  = "\x1b[33m"
+	sgrBlue    = "\x1b[34m"
+	sgrMagenta = "\x1b[35m"
+)
+
+// paint wraps s in an ANSI colour when on and s is not blank.
+func paint(on bool, sgr, s string) string {
+	if !on || sgr == "" || strings.TrimSpace(s) == "" {
+		return s
+	}
+	return sgr + s + sgrReset
+}
+
+// packetSGR is the colour of a packet's arrow.
+func packetSGR(p *Packet) string {
+	switch {
+	case p == nil:
+		return sgrDim
+	case p.Seg.Flags&wire.RST != 0:
+		return sgrRed
+	case p.CopyOf > 0:
+		return sgrMagenta
+	case p.Retransmit:
+		return sgrYellow
+	case p.From == Left:
+		return sgrBlue
+	}
+	return sgrGreen
+}
+
+// markerSGR is the colour of a marker's line.
+func markerSGR(k MarkerKind) string {
+	switch k {
+	case MarkRetransmit:
+		return sgrYellow
+	case MarkReset, MarkLost, MarkDropped, MarkCorrupted:
+		return sgrRed
+	case MarkDuplicated, MarkHeld:
+		return sgrMagenta
+	}
+	return sgrDim
 }
 
 func width(s string) int { return utf8.RuneCountInString(s) }
@@ -137,8 +188,9 @@ func (d *Diagram) WriteText(w io.Writer) error {
 		if p.fill == "" {
 			p.fill = " "
 		}
-		s := fmt.Sprintf("%*s  %s %s%s%s%s%s %s", timeW, time, pad(ls, stateW),
-			railL, p.left, strings.Repeat(p.fill, fill), p.right, railR, rs)
+		c := d.opt.Color
+		s := fmt.Sprintf("%s  %s %s%s%s %s", paint(c, sgrDim, fmt.Sprintf("%*s", timeW, time)), paint(c, sgrBold, pad(ls, stateW)),
+			railL, paint(c, p.sgr, p.left+strings.Repeat(p.fill, fill)+p.right), railR, paint(c, sgrBold, rs))
 		fmt.Fprintln(bw, strings.TrimRight(s, " "))
 	}
 	line("time", d.Hosts[Left].Name, part{}, d.Hosts[Right].Name)
@@ -240,7 +292,7 @@ func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
 		shaft = g.reset
 	}
 	two := shaft + shaft
-	var details []string
+	var details, sgrs []string
 	lost := ""
 	for _, mk := range r.Markers {
 		if mk.Kind == MarkLost && r.Kind == RowSend {
@@ -249,10 +301,12 @@ func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
 			lost = "lost"
 			if p != nil && p.LostReason != "" && p.LostReason != "loss" {
 				details = append(details, "the link dropped it: "+p.LostReason)
+				sgrs = append(sgrs, sgrRed)
 			}
 			continue
 		}
 		details = append(details, mk.Text)
+		sgrs = append(sgrs, markerSGR(mk.Kind))
 	}
 	switch {
 	case r.Kind == RowSend && p != nil:
@@ -318,12 +372,22 @@ func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
 	if r.Kind == RowArrive && p != nil && !p.SendSeen {
 		left = p.From == Left
 	}
+	switch {
+	case r.Kind == RowLost || lost != "":
+		m.sgr = sgrRed
+	case p != nil:
+		m.sgr = packetSGR(p)
+	case r.Kind == RowDrop:
+		m.sgr = sgrRed
+	default:
+		m.sgr = sgrDim
+	}
 	var ds []part
-	for _, t := range details {
+	for k, t := range details {
 		if left {
-			ds = append(ds, part{left: "   " + g.sub + " " + t})
+			ds = append(ds, part{left: "   " + g.sub + " " + t, sgr: sgrs[k]})
 		} else {
-			ds = append(ds, part{right: g.sub + " " + t + "   "})
+			ds = append(ds, part{right: g.sub + " " + t + "   ", sgr: sgrs[k]})
 		}
 	}
 	return m, ds

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"encoding/xml"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// svgGoldens are the runs whose SVG pictures are golden files; docs/demo.svg
+// is the README's picture, made by 'go run ./cmd/synack demo --svg
+// docs/demo.svg'.
+var svgGoldens = []struct {
+	file string
+	args []string
+}{
+	{"../../docs/demo.svg", []string{"demo"}},
+	{"testdata/lossy-demo.svg", []string{"demo", "--seed", "3", "--loss", "30%", "--dup", "30%"}},
+	{"testdata/refused.svg", []string{"scenario", "run", "refused"}},
+}
+
+func TestSVGGolden(t *testing.T) {
+	for _, g := range svgGoldens {
+		t.Run(filepath.Base(g.file), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "ladder.svg")
+			_, errOut, code := runCLI(t, append(g.args, "--svg", out)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			got, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wellFormed(t, string(got))
+			if *update {
+				if err := os.WriteFile(g.file, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(g.file)
+			if err != nil {
+				t.Fatalf("%v (run 'go test ./cmd/synack -update' to create it)", err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("synack %s --svg differs from %s (rerun with -update if the change is intended):\n%s",
+					strings.Join(g.args, " "), g.file, diff(string(want), string(got)))
+			}
+		})
+	}
+}
+
+func wellFormed(t *testing.T, s string) {
+	t.Helper()
+	dec := xml.NewDecoder(strings.NewReader(s))
+	for {
+		_, err := dec.Token()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("not well-formed XML: %v", err)
+		}
+	}
+}
+
+// --html writes one page that loads nothing; the text on stdout is the same
+// as without it.
+func TestHTMLFlag(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "lost-syn.html")
+	plain, _, _ := runCLI(t, "scenario", "run", "lost-syn")
+	stdout, errOut, code := runCLI(t, "scenario", "run", "lost-syn", "--html", out, "--color", "never")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if stdout != plain {
+		t.Errorf("--html changed the text:\n%s", diff(plain, stdout))
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	if m := regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?(https?:)?//`).FindString(page); m != "" {
+		t.Errorf("the page refers to %q", m)
+	}
+	for _, want := range []string{"<!DOCTYPE html>", "<title>The first SYN is lost (scenario lost-syn, seed 1)</title>",
+		`class="synack-viewer"`, `<g class="pkt`, "retransmission of #1 (RTO)", `class="fsm"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("no %q in the page", want)
+		}
+	}
+}
+
+// Output that is not a terminal has no colours unless asked; --color
+// always colours it; a bad value or an unwritable file is an error that
+// names the flag.
+func TestColorAndFileErrors(t *testing.T) {
+	auto, _, _ := runCLI(t, "demo")
+	if strings.Contains(auto, "\x1b[") {
+		t.Error("colours in output that is not a terminal")
+	}
+	always, _, _ := runCLI(t, "demo", "--color", "always")
+	if !strings.Contains(always, "\x1b[") {
+		t.Error("no colours with --color always")
+	}
+	if got := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(always, ""); got != auto {
+		t.Errorf("colours changed the text:\n%s", diff(auto, got))
+	}
+	_, errOut, code := runCLI(t, "demo", "--color", "sometimes")
+	if code != 2 || !strings.Contains(errOut, "--color") || !strings.Contains(errOut, "auto, always or never") {
+		t.Errorf("--color sometimes: exit %d, %q", code, errOut)
+	}
+	bad := filepath.Join(t.TempDir(), "no", "such", "dir", "x.svg")
+	_, errOut, code = runCLI(t, "demo", "--svg", bad)
+	if code != 2 || !strings.Contains(errOut, "--svg "+bad) {
+		t.Errorf("--svg into a missing directory: exit %d, %q", code, errOut)
+	}
+	if _, err := os.Stat(bad); err == nil {
+		t.Error("a file was written")
+	}
+}
+
+func TestWebRefusesOtherAddresses(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:8080", ":8080", "198.18.0.1:80", "example.com:80", "127.0.0.1"} {
+		_, errOut, code := runCLI(t, "web", "--addr", addr)
+		if code != 2 || !strings.Contains(errOut, "--addr") {
+			t.Errorf("web --addr %s: exit %d, %q", addr, code, errOut)
+		}
+	}
+}

@@ -1,0 +1,96 @@
+// The synack web page: lists the scenarios, runs one with the link the
+// form describes, and hands the diagram to the viewer (viewer.js). It talks
+// only to the server it came from.
+(function () {
+  "use strict";
+  var form = document.getElementById("run");
+  var select = document.getElementById("scenario");
+  var errorBox = document.getElementById("error");
+  var view = document.getElementById("view");
+  var runs = 0;
+
+  function showError(msg) {
+    errorBox.textContent = msg;
+    errorBox.hidden = !msg;
+  }
+
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) throw new Error(body.error || r.statusText);
+        return body;
+      });
+    });
+  }
+
+  // The form's fields, in the units the API reads.
+  function query() {
+    var q = new URLSearchParams();
+    q.set("scenario", select.value);
+    var seed = document.getElementById("seed").value.trim();
+    if (seed !== "") q.set("seed", seed);
+    ["latency", "jitter"].forEach(function (k) {
+      var v = document.getElementById(k).value.trim();
+      if (v !== "") q.set(k, v + "ms");
+    });
+    ["loss", "dup", "reorder"].forEach(function (k) {
+      var v = document.getElementById(k).value.trim();
+      if (v !== "") q.set(k, v + "%");
+    });
+    return q;
+  }
+
+  function run(ev) {
+    if (ev) ev.preventDefault();
+    showError("");
+    var button = document.getElementById("go");
+    button.disabled = true;
+    var id = ++runs;
+    getJSON("/api/run?" + query().toString()).then(function (res) {
+      if (id !== runs) return;
+      document.getElementById("about").hidden = false;
+      document.getElementById("title").textContent = res.title + " (seed " + res.seed + ")";
+      document.getElementById("caption").textContent = res.caption;
+      var probs = document.getElementById("problems");
+      probs.textContent = "";
+      (res.problems || []).forEach(function (p) {
+        var li = document.createElement("li");
+        li.textContent = "Did not behave as the scenario teaches: " + p;
+        probs.appendChild(li);
+      });
+      probs.hidden = !(res.problems && res.problems.length);
+      view.innerHTML = res.viewer;
+      var root = view.querySelector(".synack-viewer");
+      root.setAttribute("data-scenario", res.scenario);
+      window.synackViewer.init(root);
+      root.focus({ preventScroll: true });
+      document.body.setAttribute("data-runs", String(id));
+    }).catch(function (e) {
+      showError(e.message);
+    }).then(function () {
+      button.disabled = false;
+    });
+  }
+
+  form.addEventListener("submit", run);
+  getJSON("/api/scenarios").then(function (list) {
+    list.forEach(function (s) {
+      var o = document.createElement("option");
+      o.value = s.name;
+      o.textContent = s.name + " — " + s.title;
+      select.appendChild(o);
+    });
+    var want = new URLSearchParams(location.search).get("scenario");
+    select.value = want && list.some(function (s) { return s.name === want; }) ? want : "demo";
+    document.body.setAttribute("data-ready", "true");
+  }).catch(function (e) { showError("Could not list the scenarios: " + e.message); });
+
+  // The arrow keys step the diagram unless a field has the focus.
+  document.addEventListener("keydown", function (ev) {
+    var t = ev.target && ev.target.tagName;
+    if (t === "INPUT" || t === "SELECT" || t === "TEXTAREA") return;
+    var root = view.querySelector(".synack-viewer");
+    if (!root || !root.synackViewer || root.contains(ev.target)) return;
+    if (root.synackViewer.key(ev)) ev.preventDefault();
+  });
+})();
