@@ -320,8 +320,8 @@ func TestListenerClose(t *testing.T) {
 	s.Input(0, packet(40000, 80, wire.ACK, 7001, c.ISS().Add(1), ""))
 	l.Close(0)
 	got := out(t, s, 0)
-	if len(got) != 1 || !strings.Contains(got[0], " R seq=") {
-		t.Fatalf("want one RST, got %v", got)
+	if len(got) != 1 || !strings.Contains(got[0], " RA seq=") {
+		t.Fatalf("want one RST (with ACK), got %v", got)
 	}
 	if len(s.Conns()) != 0 {
 		t.Fatal("connection left after listener close")

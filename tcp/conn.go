@@ -460,11 +460,15 @@ func (c *Conn) queueFIN() {
 
 // Abort is RFC 9293's ABORT (§3.10.5): in SYN-RECEIVED, ESTABLISHED,
 // FIN-WAIT-1, FIN-WAIT-2 and CLOSE-WAIT "send a reset segment:
-// <SEQ=SND.NXT><CTL=RST>"; in every state, delete the TCB.
+// <SEQ=SND.NXT><CTL=RST>" (with the ACK bit and RCV.NXT added); in every
+// state, delete the TCB.
 func (c *Conn) Abort(now clock.Time) {
 	switch c.state {
 	case SynReceived, Established, FinWait1, FinWait2, CloseWait:
-		c.queueRST(wire.Segment{Seq: c.sndMax, Flags: wire.RST})
+		// The RST also carries <ACK=RCV.NXT>, as Linux and the BSDs send
+		// it: the receiver checks only its sequence number (RFC 5961
+		// §3.2), and the ACK tells a capture's reader how far we got.
+		c.queueRST(wire.Segment{Seq: c.sndMax, Ack: c.rcvNxt, Flags: wire.RST | wire.ACK})
 	}
 	if c.state != Closed {
 		c.close(now, ErrAborted, "abort")

@@ -132,7 +132,9 @@ func TestSynReceivedUnacceptableAck(t *testing.T) {
 // <SEQ=SND.NXT><CTL=RST>"; in SYN-SENT "delete the TCB"; in CLOSING,
 // LAST-ACK and TIME-WAIT "respond with "ok" and delete the TCB".
 func TestAbort(t *testing.T) {
+	// SEQ=SND.NXT; the ACK bit and ACK=RCV.NXT are added, as Linux does.
 	rstSeq := map[State]uint32{SynReceived: 1, Established: 1, FinWait1: 2, FinWait2: 2, CloseWait: 1}
+	rstAck := map[State]uint32{SynReceived: 1, Established: 1, FinWait1: 1, FinWait2: 1, CloseWait: 2}
 	for _, fx := range fixtures {
 		t.Run(fx.state.String(), func(t *testing.T) {
 			forISNs(t, func(t *testing.T, isn option) {
@@ -140,7 +142,7 @@ func TestAbort(t *testing.T) {
 				f.setTime(t, f.now.Add(5*time.Millisecond))
 				f.c.Abort(f.now)
 				if sq, ok := rstSeq[fx.state]; ok {
-					f.want(t, "RST", seg{Flags: wire.RST, Seq: sq})
+					f.want(t, "RST", seg{Flags: wire.RST | wire.ACK, Seq: sq, Ack: rstAck[fx.state]})
 				} else {
 					f.wantNothing(t)
 				}
@@ -158,7 +160,7 @@ func TestAbort(t *testing.T) {
 		f.want(t, "data", seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: data('a', 100)})
 		f.advance(t, ms(1300)) // the RTO rewinds the send pointer to SND.UNA
 		f.c.Abort(f.now)
-		f.want(t, "RST at the highest sequence number sent", seg{Flags: wire.RST, Seq: 101})
+		f.want(t, "RST at the highest sequence number sent", seg{Flags: wire.RST | wire.ACK, Seq: 101, Ack: 1})
 		f.wantEnded(t, ErrAborted)
 	})
 }
