@@ -138,6 +138,7 @@ type Conn struct {
 	// Pending output.
 	ackNow     bool
 	probeDue   bool // a zero-window probe is due
+	oooAcks    int  // duplicate ACKs owed, one per out-of-order segment
 	synSends   int  // SYNs (or SYN-ACKs) sent in the current state
 	rstPending bool
 	rstSeg     wire.Segment
@@ -505,7 +506,14 @@ func (c *Conn) advertise(syn bool) uint16 {
 	cur := c.rcvAdvRight
 	sync := c.state.Synchronized()
 	if sync && cur.GreaterThanEq(c.rcvNxt) {
-		if right.GreaterThan(cur) && right.Sub(cur) < int32(c.swsThreshold()) && w > 0 {
+		if right.GreaterThan(cur) && len(c.ooo) > 0 && !c.sackOK {
+			// While a hole waits to be filled the edge stays put, so that
+			// our duplicate ACKs carry the same window: RFC 5681 §2 (e)
+			// counts an ACK that changes the window as no duplicate, and a
+			// sender without SACK would miss its fast retransmit. (With SACK
+			// the window may move: the sender reads the blocks instead.)
+			w, right = cur.Size(c.rcvNxt), cur
+		} else if right.GreaterThan(cur) && right.Sub(cur) < int32(c.swsThreshold()) && w > 0 {
 			w, right = cur.Size(c.rcvNxt), cur
 		} else if right.LessThan(cur) {
 			w, right = cur.Size(c.rcvNxt), cur

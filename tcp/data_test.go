@@ -12,8 +12,8 @@ import (
 
 // §3.10.7.4 seventh: "Once the TCP endpoint takes responsibility for the
 // data, it advances RCV.NXT over the data accepted ... Send an
-// acknowledgment of the form: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>". synack
-// acknowledges every segment at once (no delayed ACK yet).
+// acknowledgment of the form: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>". These
+// fixtures turn delayed ACKs off, so every segment is acknowledged at once.
 func TestInOrderTransfer(t *testing.T) {
 	forISNs(t, func(t *testing.T, isn option) {
 		f := newEstablished(t, isn)
@@ -23,8 +23,8 @@ func TestInOrderTransfer(t *testing.T) {
 			f.send(t, ms(1000+10*int64(k)), seg{Flags: wire.PSH | wire.ACK, Seq: uint32(1 + lo), Ack: 1, Data: in[lo:hi]})
 			f.want(t, "cumulative ACK", seg{Flags: wire.ACK, Seq: 1, Ack: uint32(1 + hi), Win: defWin - hi})
 		}
-		// A segment beyond RCV.NXT is not held yet (no reassembly): a
-		// duplicate ACK says what is expected.
+		// A segment beyond RCV.NXT is held for reassembly, and a duplicate
+		// ACK says what is expected (RFC 5681 §4.2).
 		f.send(t, ms(1030), seg{Flags: wire.PSH | wire.ACK, Seq: 4001 + 1000, Ack: 1, Data: data('?', 100)})
 		f.want(t, "duplicate ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 3001, Win: defWin - 3000})
 		// A retransmission of data already taken is acknowledged again.
@@ -35,17 +35,18 @@ func TestInOrderTransfer(t *testing.T) {
 			t.Fatalf("Readable = %d after reading everything", f.c.Readable())
 		}
 		// The window offered (62535) is more than half the buffer: no pure
-		// window update for the read; the next segment carries the new
-		// edge (as Linux's tcp_cleanup_rbuf, see Conn.Read).
+		// window update for the read (as Linux's tcp_cleanup_rbuf, see
+		// Conn.Read). And while the hole before the held segment is open,
+		// the edge stays put (no SACK here: see Conn.advertise).
 		f.wantNothing(t)
 
 		// Our side: 3000 bytes in MSS-sized segments, PSH on the last.
 		out := data('o', 3000)
 		f.write(t, sec(2), out)
 		f.want(t, "three segments",
-			seg{Flags: wire.ACK, Seq: 1, Ack: 3001, Data: out[:1460]},
-			seg{Flags: wire.ACK, Seq: 1461, Ack: 3001, Data: out[1460:2920]},
-			seg{Flags: wire.PSH | wire.ACK, Seq: 2921, Ack: 3001, Data: out[2920:]})
+			seg{Flags: wire.ACK, Seq: 1, Ack: 3001, Win: defWin - 3000, Data: out[:1460]},
+			seg{Flags: wire.ACK, Seq: 1461, Ack: 3001, Win: defWin - 3000, Data: out[1460:2920]},
+			seg{Flags: wire.PSH | wire.ACK, Seq: 2921, Ack: 3001, Win: defWin - 3000, Data: out[2920:]})
 		f.wantDeadline(t, ms(2300))
 		// "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any
 		// segments on the retransmission queue that are thereby entirely

@@ -525,6 +525,7 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 		}
 		if len(payload) > 0 || fin {
 			c.ackNow = true
+			c.oooAcks++
 		}
 		return
 	}

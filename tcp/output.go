@@ -43,8 +43,17 @@ func (c *Conn) Output(now clock.Time, emit func(seg *wire.Segment, retransmit bo
 		}
 		c.sendData(now, emit)
 	}
-	if c.ackNow && c.state != Closed {
-		// "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"
+	// "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>". Out-of-order segments get a
+	// duplicate ACK each, even when several arrived since the last
+	// Output (RFC 5681 §4.2: "an immediate duplicate ACK when an
+	// out-of-order segment arrives"): a sender without SACK counts them
+	// to detect loss.
+	n := c.oooAcks
+	if c.ackNow && n == 0 {
+		n = 1
+	}
+	c.oooAcks = 0
+	for ; n > 0 && c.state != Closed; n-- {
 		s := wire.Segment{Seq: c.sndMax, Ack: c.rcvNxt, Flags: wire.ACK}
 		c.transmit(now, &s, "", emit)
 	}

@@ -441,3 +441,27 @@ func TestReceiveAutotuning(t *testing.T) {
 		t.Fatalf("RecvBuffer after four busy round trips = %d", got)
 	}
 }
+
+// RFC 5681 §4.2: "A TCP receiver SHOULD send an immediate duplicate ACK
+// when an out-of-order segment arrives" — one for each, even when several
+// arrive before the connection next sends, since a sender without SACK
+// counts them (§3.2). And §2 (e) counts an ACK as a duplicate only if "the
+// advertised window in the incoming acknowledgment equals the advertised
+// window in the last incoming acknowledgment": while a hole is open, a read
+// does not move the window of those duplicates.
+func TestDuplicateACKPerOutOfOrderSegment(t *testing.T) {
+	cfg := modernCfg()
+	cfg.NoSACK = true
+	f := newModern(t, cfg, false)
+	in := data('o', 5*mss)
+	f.send(t, sec(1), seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: in[:mss]})
+	f.send(t, sec(1), seg{Flags: wire.ACK, Seq: 1 + mss, Ack: 1, Data: in[mss : 2*mss]})
+	win := (65536 - 2*mss) / 2
+	f.want(t, "ACK of two segments", seg{Flags: wire.ACK, Seq: 1, Ack: 1 + 2*mss, Win: win})
+	f.wantRead(t, ms(1001), in[:2*mss])
+	// Segment 3 is lost; 4 and 5 arrive together.
+	f.send(t, ms(1010), seg{Flags: wire.ACK, Seq: 1 + 3*mss, Ack: 1, Data: in[3*mss : 4*mss]})
+	f.send(t, ms(1010), seg{Flags: wire.ACK, Seq: 1 + 4*mss, Ack: 1, Data: in[4*mss:]})
+	dup := seg{Flags: wire.ACK, Seq: 1, Ack: 1 + 2*mss, Win: win}
+	f.want(t, "a duplicate ACK for each, with the window unchanged", dup, dup)
+}
