@@ -48,16 +48,25 @@ func newScenario() *cobra.Command {
 			for _, s := range sim.Scenarios() {
 				fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.Title)
 			}
+			fmt.Fprintf(tw, "%s\t%s\n", httpScenario, httpTitle)
 			return tw.Flush()
 		},
 	}
 	var lf linkFlags
+	var hf httpFlags
 	runCmd := &cobra.Command{
 		Use:   "run NAME",
 		Short: "Run a scenario and show its ladder diagram",
-		Long:  "Run a scenario and show its ladder diagram. Scenarios: " + strings.Join(sim.Names(), ", ") + ".",
+		Long:  "Run a scenario and show its ladder diagram. Scenarios: " + strings.Join(append(sim.Names(), httpScenario), ", ") + ".",
 		Args:  exactArgs(1, "a scenario name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] == httpScenario {
+				lf.resolve(cmd.Flags())
+				return runHTTP(cmd.OutOrStdout(), &lf, &hf, cmd.Flags())
+			}
+			if err := hf.checkUnused(cmd.Flags(), args[0]); err != nil {
+				return err
+			}
 			s, ok := sim.Lookup(args[0])
 			if !ok {
 				return usageError{fmt.Errorf("unknown scenario %q; the scenarios are: %s", args[0], strings.Join(sim.Names(), ", "))}
@@ -67,6 +76,7 @@ func newScenario() *cobra.Command {
 		},
 	}
 	lf.register(runCmd.Flags())
+	hf.register(runCmd.Flags())
 	cmd.AddCommand(list, runCmd)
 	return cmd
 }

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gosynack/synack/sim/httpcost"
+	"github.com/gosynack/synack/trace/ladder"
+)
+
+// httpScenario is the name of the scenario run by package httpcost rather
+// than by sim's registry.
+const httpScenario = "http"
+
+const httpTitle = "HTTP/1.0, keep-alive and HTTP/2: what the handshake costs"
+
+const httpCaption = `The same requests three ways. HTTP/1.0 opens a connection per request, so each request
+waits a round trip for the three-way handshake before it can be sent, and another for its
+answer. HTTP/1.1 keep-alive pays the handshake once, then a round trip per request. HTTP/2
+sends every request at once as streams on one connection: two round trips in all. Time runs
+from the first SYN to the last response byte; the closes come after. The bytes exchanged are
+those net/http and x/net/http2 produce (the tests check that real net/http over synack opens
+as many connections and takes as long).`
+
+// httpFlags are the flags of the http scenario.
+type httpFlags struct {
+	requests int
+	rtt      time.Duration
+	size     int
+	ladder   bool
+}
+
+func (f *httpFlags) register(fs *pflag.FlagSet) {
+	fs.IntVar(&f.requests, "requests", 3, "http scenario: number of requests in each mode")
+	fs.DurationVar(&f.rtt, "rtt", 100*time.Millisecond, "http scenario: round-trip time of the link")
+	fs.IntVar(&f.size, "size", 1024, "http scenario: bytes in each response body")
+	fs.BoolVar(&f.ladder, "ladder", false, "http scenario: show the ladder of every connection of every mode")
+}
+
+// checkUnused rejects the http flags on other scenarios.
+func (f *httpFlags) checkUnused(fs *pflag.FlagSet, name string) error {
+	for _, n := range []string{"requests", "rtt", "size", "ladder"} {
+		if fs.Changed(n) {
+			return usageError{fmt.Errorf("--%s is a flag of the http scenario, not of %s", n, name)}
+		}
+	}
+	return nil
+}
+
+func runHTTP(w io.Writer, lf *linkFlags, hf *httpFlags, fs *pflag.FlagSet) error {
+	if fs.Changed("latency") {
+		return usageError{fmt.Errorf("the http scenario takes --rtt (each direction gets half), not --latency")}
+	}
+	if hf.requests < 1 {
+		return usageError{fmt.Errorf("--requests %d: want at least 1", hf.requests)}
+	}
+	if hf.rtt <= 0 {
+		return usageError{fmt.Errorf("--rtt %v: want a positive duration", hf.rtt)}
+	}
+	cfg := httpcost.Config{Requests: hf.requests, RTT: hf.rtt, BodySize: hf.size, Seed: lf.o.Seed}
+	o := lf.o
+	set := func(dst *float64, v *float64) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&cfg.Link.Loss, o.Loss)
+	set(&cfg.Link.Duplicate, o.Duplicate)
+	set(&cfg.Link.Reorder, o.Reorder)
+	set(&cfg.Link.Corrupt, o.Corrupt)
+	if o.Jitter != nil {
+		cfg.Link.Jitter = *o.Jitter
+	}
+	if o.Bandwidth != nil {
+		cfg.Link.Bandwidth = *o.Bandwidth
+	}
+	if o.MSL != nil {
+		cfg.MSL = *o.MSL
+	}
+	rs, err := httpcost.Run(cfg)
+	if err != nil {
+		return usageError{err}
+	}
+	link := cfg.Link
+	link.Latency = hf.rtt / 2
+	fmt.Fprintf(w, "%s (scenario http, seed %d)\n\n", httpTitle, lf.o.Seed)
+	fmt.Fprintf(w, "%d requests in each mode, %d-byte responses; link: %v each way (RTT %v)\n\n", hf.requests, hf.size, link, hf.rtt)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "mode                 \thandshakes\tsegments\tretransmitted\tpayload bytes\twire bytes\ttime\t")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%-21s\t%d\t%d\t%d\t%d\t%d\t%v\t\n", r.Mode, r.Handshakes, r.Segments, r.Retransmits, r.PayloadBytes, r.WireBytes, r.Time)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%s\n", httpCaption)
+	var problems []string
+	for _, r := range rs {
+		problems = append(problems, r.Problems...)
+		if !hf.ladder {
+			continue
+		}
+		for i := 1; i <= r.Handshakes; i++ {
+			text, err := ladder.Text(r.Events, ladder.Options{
+				Left: "client", Right: "server", Conn: i,
+				Absolute: lf.absolute, ASCII: lf.ascii, Timers: lf.timers,
+			})
+			if err != nil {
+				return fmt.Errorf("drawing the ladder of %s, connection %d: %w", r.Mode, i, err)
+			}
+			fmt.Fprintf(w, "\n%s, connection %d of %d\n\n%s", r.Mode, i, r.Handshakes, text)
+		}
+	}
+	if len(problems) > 0 {
+		return failure{fmt.Errorf("scenario http did not behave as it should:\n  %s", strings.Join(problems, "\n  "))}
+	}
+	return nil
+}

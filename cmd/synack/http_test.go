@@ -1,0 +1,73 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The http scenario's output is golden: one handshake for keep-alive and
+// HTTP/2, N for HTTP/1.0, and the virtual time each took; with --ladder,
+// the ladder of every connection.
+func TestHTTPScenarioGolden(t *testing.T) {
+	for _, c := range []struct {
+		golden string
+		args   []string
+	}{
+		{"http.golden", []string{"--requests", "3", "--rtt", "100ms"}},
+		{"http-ladder.golden", []string{"--requests", "2", "--rtt", "100ms", "--ladder"}},
+		{"http-lossy.golden", []string{"--requests", "10", "--rtt", "60ms", "--loss", "5%", "--seed", "3"}},
+	} {
+		t.Run(c.golden, func(t *testing.T) {
+			out, errOut, code := runCLI(t, append([]string{"scenario", "run", "http"}, c.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden := filepath.Join("testdata", c.golden)
+			if *update {
+				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run 'go test ./cmd/synack -update' to create it)", err)
+			}
+			if out != string(want) {
+				t.Errorf("output differs from %s (rerun with -update if the change is intended):\n%s", golden, diff(string(want), out))
+			}
+			again, _, _ := runCLI(t, append([]string{"scenario", "run", "http"}, c.args...)...)
+			if again != out {
+				t.Error("a second run printed something else")
+			}
+		})
+	}
+}
+
+func TestHTTPScenarioBadInput(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scenario", "run", "http", "--requests", "0"}, "--requests 0: want at least 1"},
+		{[]string{"scenario", "run", "http", "--requests", "many"}, `invalid argument "many" for "--requests"`},
+		{[]string{"scenario", "run", "http", "--rtt", "0s"}, "--rtt 0s: want a positive duration"},
+		{[]string{"scenario", "run", "http", "--size", "-1"}, "size: -1 bytes is out of range"},
+		{[]string{"scenario", "run", "http", "--latency", "10ms"}, "takes --rtt"},
+		{[]string{"scenario", "run", "handshake", "--requests", "3"}, "--requests is a flag of the http scenario, not of handshake"},
+	} {
+		out, errOut, code := runCLI(t, c.args...)
+		if code != 2 {
+			t.Errorf("%q: exit %d, want 2 (stdout %q)", c.args, code, out)
+		}
+		if !strings.Contains(errOut, c.want) {
+			t.Errorf("%q: stderr %q lacks %q", c.args, errOut, c.want)
+		}
+	}
+	out, _, _ := runCLI(t, "scenario", "list")
+	if !strings.Contains(out, "http ") {
+		t.Errorf("scenario list lacks http:\n%s", out)
+	}
+}

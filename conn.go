@@ -1,0 +1,380 @@
+package synack
+
+import (
+	"io"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/gosynack/synack/tcp"
+)
+
+// Conn is a TCP connection of a Stack. It implements net.Conn and offers
+// what *net.TCPConn does: CloseRead, CloseWrite, SetLinger, SetNoDelay,
+// SetKeepAlive and friends, SetReadBuffer and SetWriteBuffer. Info shows
+// its TCB like `ss -ti`.
+type Conn struct {
+	s            *Stack
+	tc           *tcp.Conn
+	laddr, raddr *net.TCPAddr
+	rd, wd       *deadline
+	closedCh     chan struct{}
+	wsem         chan struct{} // one Write at a time, so each is atomic
+
+	// Guarded by s.mu.
+	closed, readShut, writeShut bool
+	linger                      int
+	keepAlive                   bool
+	kaIdle, kaIntvl             time.Duration
+	kaCount                     int
+}
+
+var _ net.Conn = (*Conn)(nil)
+
+// newConnLocked wraps tc. Like the net package, it turns Nagle's algorithm
+// off (SetNoDelay(true)).
+func (s *Stack) newConnLocked(tc *tcp.Conn) *Conn {
+	t := tc.Tuple()
+	tc.SetNoDelay(true)
+	return &Conn{
+		s: s, tc: tc,
+		laddr: tcpAddr(t.Local), raddr: tcpAddr(t.Remote),
+		rd: makeDeadline(), wd: makeDeadline(),
+		closedCh: make(chan struct{}),
+		wsem:     make(chan struct{}, 1),
+		linger:   -1,
+		kaIdle:   15 * time.Second, kaIntvl: 15 * time.Second, kaCount: 9,
+	}
+}
+
+func (c *Conn) opErr(op string, err error) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: c.laddr, Addr: c.raddr, Err: err}
+}
+
+// LocalAddr returns the local address (a *net.TCPAddr).
+func (c *Conn) LocalAddr() net.Addr { return c.laddr }
+
+// RemoteAddr returns the remote address (a *net.TCPAddr).
+func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
+
+// Read reads received data. It blocks until data is there, the peer has
+// closed its side (io.EOF), the connection fails (ECONNRESET, ETIMEDOUT),
+// the read deadline passes (os.ErrDeadlineExceeded) or Close is called
+// (net.ErrClosed).
+func (c *Conn) Read(b []byte) (int, error) {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		switch {
+		case c.closed || s.closed:
+			return 0, c.opErr("read", net.ErrClosed)
+		case c.readShut:
+			return 0, io.EOF
+		case c.rd.expired():
+			return 0, c.opErr("read", errDeadline)
+		case len(b) == 0:
+			return 0, nil
+		case c.tc.Readable() > 0:
+			now := s.clk.Now()
+			n := s.st.Read(now, c.tc, b)
+			s.stepLocked(now)
+			return n, nil
+		case c.tc.ReadClosed():
+			if err := c.tc.Err(); err != nil {
+				return 0, c.opErr("read", mapErr("read", err))
+			}
+			return 0, io.EOF
+		}
+		s.block(func() bool { return c.tc.Readable() > 0 || c.tc.ReadClosed() }, c.rd.wait(), c.closedCh)
+	}
+}
+
+// Write queues b for sending and returns once all of it is in the send
+// buffer (not when it is acknowledged), or with the number of bytes queued
+// and an error: the write deadline passed, the connection failed, Close or
+// CloseWrite was called (EPIPE after CloseWrite, as on Linux).
+func (c *Conn) Write(b []byte) (int, error) {
+	select {
+	case c.wsem <- struct{}{}:
+	case <-c.closedCh:
+		return 0, c.opErr("write", net.ErrClosed)
+	case <-c.wd.wait():
+		return 0, c.opErr("write", errDeadline)
+	}
+	defer func() { <-c.wsem }()
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for {
+		switch {
+		case c.closed || s.closed:
+			return n, c.opErr("write", net.ErrClosed)
+		case c.writeShut:
+			return n, c.opErr("write", mapErr("write", syscall.EPIPE))
+		case c.wd.expired():
+			return n, c.opErr("write", errDeadline)
+		case n == len(b):
+			return n, nil
+		}
+		now := s.clk.Now()
+		k, err := s.st.Write(now, c.tc, b[n:])
+		n += k
+		if err != nil {
+			if e := c.tc.Err(); e != nil {
+				err = e
+			}
+			return n, c.opErr("write", mapErr("write", err))
+		}
+		if k > 0 {
+			s.stepLocked(now)
+			continue
+		}
+		s.block(func() bool { return c.tc.SendSpace() > 0 || c.tc.State() == tcp.Closed }, c.wd.wait(), c.closedCh)
+	}
+}
+
+// Close closes the connection. Unsent data is still sent, followed by a
+// FIN, unless SetLinger(0) was called: then the connection is aborted with
+// a RST. Data arriving afterwards is acknowledged and dropped. Blocked
+// Reads and Writes return net.ErrClosed.
+func (c *Conn) Close() error {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.closed {
+		return c.opErr("close", net.ErrClosed)
+	}
+	c.closed = true
+	close(c.closedCh)
+	c.rd.set(time.Time{})
+	c.wd.set(time.Time{})
+	if s.closed {
+		return nil
+	}
+	now := s.clk.Now()
+	if c.linger == 0 {
+		s.st.Abort(now, c.tc)
+	} else if !c.writeShut {
+		s.st.Close(now, c.tc) // an error means it is already closing or gone
+	}
+	s.discard[c.tc] = struct{}{}
+	s.stepLocked(now)
+	return nil
+}
+
+// CloseWrite shuts down the sending side: a FIN follows the queued data
+// (half-close). Reading goes on.
+func (c *Conn) CloseWrite() error {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.closed || s.closed {
+		return c.opErr("close", net.ErrClosed)
+	}
+	if !c.writeShut {
+		c.writeShut = true
+		now := s.clk.Now()
+		if err := s.st.Close(now, c.tc); err != nil && c.tc.State() == tcp.Closed {
+			return c.opErr("close", mapErr("shutdown", tcp.ErrNotConnected))
+		}
+		s.stepLocked(now)
+	}
+	return nil
+}
+
+// CloseRead shuts down the receiving side: Read returns io.EOF from now on,
+// and data that arrives is acknowledged and dropped.
+func (c *Conn) CloseRead() error {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.closed || s.closed {
+		return c.opErr("close", net.ErrClosed)
+	}
+	c.readShut = true
+	s.discard[c.tc] = struct{}{}
+	s.stepLocked(s.clk.Now())
+	return nil
+}
+
+// SetDeadline sets the read and write deadlines.
+func (c *Conn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+// SetReadDeadline sets when a pending and future Reads time out.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	if c.isClosed() {
+		return c.opErr("set", net.ErrClosed)
+	}
+	c.rd.set(t)
+	return nil
+}
+
+// SetWriteDeadline sets when a pending and future Writes time out.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	if c.isClosed() {
+		return c.opErr("set", net.ErrClosed)
+	}
+	c.wd.set(t)
+	return nil
+}
+
+func (c *Conn) isClosed() bool {
+	select {
+	case <-c.closedCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// setopt runs f, a socket option change, under the stack's lock.
+func (c *Conn) setopt(f func()) error {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.closed || s.closed {
+		return c.opErr("set", net.ErrClosed)
+	}
+	f()
+	s.stepLocked(s.clk.Now())
+	return nil
+}
+
+// SetLinger sets what Close does with unsent data: sec < 0 (the default)
+// and sec > 0 send it in the background; sec == 0 discards it and aborts
+// the connection with a RST.
+func (c *Conn) SetLinger(sec int) error {
+	return c.setopt(func() { c.linger = sec })
+}
+
+// SetNoDelay turns Nagle's algorithm off (true, the default, as in the net
+// package) or on (false).
+func (c *Conn) SetNoDelay(noDelay bool) error {
+	return c.setopt(func() { c.tc.SetNoDelay(noDelay) })
+}
+
+// SetKeepAlive turns keepalive probes on or off (idle time and interval
+// 15 s and 9 probes unless set otherwise, as the net package's defaults).
+func (c *Conn) SetKeepAlive(on bool) error {
+	return c.setopt(func() {
+		c.keepAlive = on
+		c.applyKeepAlive()
+	})
+}
+
+// SetKeepAlivePeriod sets the idle time before the first probe and the
+// interval between probes.
+func (c *Conn) SetKeepAlivePeriod(d time.Duration) error {
+	return c.setopt(func() {
+		if d > 0 {
+			c.kaIdle, c.kaIntvl = d, d
+		}
+		c.applyKeepAlive()
+	})
+}
+
+// SetKeepAliveConfig sets keepalive like (*net.TCPConn).SetKeepAliveConfig:
+// zero fields take the defaults (15 s, 15 s, 9), negative ones keep the
+// current value.
+func (c *Conn) SetKeepAliveConfig(cfg net.KeepAliveConfig) error {
+	return c.setopt(func() {
+		c.keepAlive = cfg.Enable
+		pick := func(v, def time.Duration, cur *time.Duration) {
+			switch {
+			case v == 0:
+				*cur = def
+			case v > 0:
+				*cur = v
+			}
+		}
+		pick(cfg.Idle, 15*time.Second, &c.kaIdle)
+		pick(cfg.Interval, 15*time.Second, &c.kaIntvl)
+		switch {
+		case cfg.Count == 0:
+			c.kaCount = 9
+		case cfg.Count > 0:
+			c.kaCount = cfg.Count
+		}
+		c.applyKeepAlive()
+	})
+}
+
+func (c *Conn) applyKeepAlive() {
+	now := c.s.clk.Now()
+	if c.keepAlive {
+		c.tc.SetKeepAlive(now, c.kaIdle, c.kaIntvl, c.kaCount)
+	} else {
+		c.tc.SetKeepAlive(now, 0, 0, 0)
+	}
+}
+
+// SetReadBuffer sets the receive buffer (and so the largest window
+// offered), like SO_RCVBUF.
+func (c *Conn) SetReadBuffer(bytes int) error {
+	if bytes <= 0 {
+		return c.opErr("set", syscall.EINVAL)
+	}
+	return c.setopt(func() { c.tc.SetRecvBuffer(bytes) })
+}
+
+// SetWriteBuffer sets the send buffer, like SO_SNDBUF.
+func (c *Conn) SetWriteBuffer(bytes int) error {
+	if bytes <= 0 {
+		return c.opErr("set", syscall.EINVAL)
+	}
+	return c.setopt(func() { c.tc.SetSendBuffer(bytes) })
+}
+
+// SetUserTimeout sets the RFC 5482 user timeout (TCP_USER_TIMEOUT): the
+// connection fails with ETIMEDOUT when sent data stays unacknowledged this
+// long. Zero turns it off.
+func (c *Conn) SetUserTimeout(d time.Duration) error {
+	return c.setopt(func() { c.tc.SetUserTimeout(d) })
+}
+
+// Options reports the socket options in force, as the connection sees them.
+type Options struct {
+	NoDelay                bool
+	KeepAlive              bool
+	KeepAliveIdle          time.Duration
+	KeepAliveInterval      time.Duration
+	KeepAliveCount         int
+	SendBuffer, RecvBuffer int
+	Linger                 int
+}
+
+// Options returns the socket options in force.
+func (c *Conn) Options() Options {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Options{
+		NoDelay: c.tc.NoDelay(), KeepAlive: c.keepAlive,
+		KeepAliveIdle: c.kaIdle, KeepAliveInterval: c.kaIntvl, KeepAliveCount: c.kaCount,
+		SendBuffer: c.tc.SendBuffer(), RecvBuffer: c.tc.RecvBuffer(), Linger: c.linger,
+	}
+}
+
+// Info returns a snapshot of the connection's TCB: state, windows, cwnd,
+// RTT estimates, retransmissions (what `ss -ti` shows).
+func (c *Conn) Info() tcp.Info {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return c.tc.Info()
+}
+
+// State returns the connection's TCP state.
+func (c *Conn) State() tcp.State {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return c.tc.State()
+}

@@ -1,0 +1,46 @@
+package synack
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/gosynack/synack/tcp"
+)
+
+// Socket is one connection or listener of a Stack, as `ss -tian` lists it.
+type Socket struct {
+	Local, Remote netip.AddrPort // Remote is invalid for a listener
+	Info          tcp.Info       // State is LISTEN for a listener
+}
+
+// Sockets returns the stack's connections (in creation order); listeners
+// are not tracked by the sans-I/O stack and are not listed.
+func (s *Stack) Sockets() []Socket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Socket
+	for _, c := range s.st.Conns() {
+		t := c.Tuple()
+		out = append(out, Socket{Local: t.Local, Remote: t.Remote, Info: c.Info()})
+	}
+	return out
+}
+
+// String prints the socket on one line in the manner of `ss -ti`:
+//
+//	ESTABLISHED 198.18.0.2:40000 198.18.0.1:80 mss:1460 cwnd:14600 rtt:20ms/10ms rto:220ms retrans:0 unacked:0 unread:0
+func (k Socket) String() string {
+	i := k.Info
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %v %v", i.State, k.Local, k.Remote)
+	fmt.Fprintf(&b, " mss:%d cwnd:%d", i.MSS, i.Cwnd)
+	if i.Ssthresh > 0 && i.Ssthresh < tcp.MaxBuffer {
+		fmt.Fprintf(&b, " ssthresh:%d", i.Ssthresh)
+	}
+	fmt.Fprintf(&b, " rtt:%v/%v rto:%v snd_wnd:%d rcv_wnd:%d", i.SRTT, i.RTTVar, i.RTO, i.SndWnd, i.RcvWnd)
+	fmt.Fprintf(&b, " segs_out:%d segs_in:%d bytes_sent:%d bytes_received:%d retrans:%d",
+		i.Stats.SegsOut, i.Stats.SegsIn, i.Stats.BytesOut, i.Stats.BytesIn, i.Stats.Retransmits)
+	fmt.Fprintf(&b, " unacked:%d unsent:%d unread:%d", i.Unacked, i.Unsent, i.Unread)
+	return b.String()
+}

@@ -1,0 +1,34 @@
+// Package link is the boundary between a running synack stack and whatever
+// carries its IPv4 packets: an in-memory network (package link/mem), a Linux
+// TUN device, a capture wrapper. A Link moves whole packets; it knows
+// nothing of TCP.
+//
+// The interface is small on purpose: Send copies a packet out, Receive
+// blocks until a packet comes in, and Close unblocks Receive. A driver (the
+// synack.Stack) owns one goroutine that calls Receive in a loop and calls
+// Send from wherever the stack produces output. A wrapper (a pcapng capture,
+// a fault injector) implements Link by delegating to another Link.
+package link
+
+import "errors"
+
+// Link carries IPv4 packets for one host.
+type Link interface {
+	// Send transmits one IPv4 packet. It copies pkt before returning and
+	// must not block for long (a full queue drops, as a NIC would). Send
+	// is safe to call from several goroutines.
+	Send(pkt []byte) error
+	// Receive blocks until a packet arrives, copies it into buf and
+	// returns its length. A packet longer than buf is truncated (buf of
+	// MTU() bytes is always enough). After Close it returns ErrClosed.
+	// Only one goroutine calls Receive at a time.
+	Receive(buf []byte) (int, error)
+	// MTU is the largest packet, IPv4 header included, the link carries.
+	MTU() int
+	// Close releases the link and unblocks a pending Receive. Closing twice
+	// is not an error.
+	Close() error
+}
+
+// ErrClosed is returned by Send and Receive on a closed link.
+var ErrClosed = errors.New("link: closed")

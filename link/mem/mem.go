@@ -1,0 +1,280 @@
+// Package mem is an in-memory network for running synack stacks in real
+// time inside one process: tests, examples, benchmarks. It is link/sim's
+// deterministic impaired network (latency, jitter, loss, duplication,
+// reordering, corruption, bandwidth, scripted rules) driven by the real
+// clock and one goroutine, with each host attached through a Port that
+// implements link.Link.
+//
+// The impairments draw from seeded streams, so the fate of the n-th packet
+// on a path is the same from run to run; what differs in real time is
+// which packets the stacks send when. Under testing/synctest the clock is
+// the bubble's fake one, so a test of a 30-second timeout takes no real
+// time.
+//
+//	n, client, server, err := mem.Pair(1, sim.Impairment{Latency: 10 * time.Millisecond})
+//	defer n.Close()
+//	// synack.New(client, ...), synack.New(server, ...)
+package mem
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/link"
+	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/trace"
+)
+
+// DefaultMTU is the MTU of every Port: Ethernet's 1500 bytes.
+const DefaultMTU = 1500
+
+// QueueLen is how many delivered packets a Port holds for its reader; more
+// are dropped (counted by Port.Overflows), as a full NIC ring drops.
+const QueueLen = 4096
+
+// Addresses of the two hosts of Pair, in the benchmarking range of RFC 2544.
+var (
+	ClientAddr = netip.MustParseAddr("198.18.0.2")
+	ServerAddr = netip.MustParseAddr("198.18.0.1")
+)
+
+// Network is a set of Ports joined by link/sim paths. It is safe for
+// concurrent use.
+type Network struct {
+	mu     sync.Mutex
+	net    *linksim.Network
+	clk    *clock.Real
+	ports  map[string]*Port
+	closed bool
+
+	wake chan struct{}
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+// NewNetwork returns an empty network whose impairments draw from seed and
+// which records link events to rec (nil records nothing; rec is called with
+// the network's lock held, from several goroutines one at a time). It starts
+// one goroutine, ended by Close.
+func NewNetwork(seed uint64, rec trace.Recorder) *Network {
+	n := &Network{
+		net:   linksim.NewNetwork(seed, rec),
+		clk:   clock.NewReal(),
+		ports: make(map[string]*Port),
+		wake:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+	}
+	n.wg.Add(1)
+	go n.run()
+	return n
+}
+
+// Pair returns a network of two hosts, "client" at ClientAddr and "server"
+// at ServerAddr, with imp on both directions.
+func Pair(seed uint64, imp linksim.Impairment) (n *Network, client, server *Port, err error) {
+	n = NewNetwork(seed, nil)
+	client, err = n.Attach("client", ClientAddr)
+	if err == nil {
+		server, err = n.Attach("server", ServerAddr)
+	}
+	if err == nil {
+		err = n.SetPath("client", "server", imp)
+	}
+	if err == nil {
+		err = n.SetPath("server", "client", imp)
+	}
+	if err != nil {
+		n.Close()
+		return nil, nil, nil, err
+	}
+	return n, client, server, nil
+}
+
+// Attach adds a host with the given name and address and returns its Port.
+func (n *Network) Attach(name string, addr netip.Addr) (*Port, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil, link.ErrClosed
+	}
+	if err := n.net.AddHost(name, addr); err != nil {
+		return nil, fmt.Errorf("mem: %w", err)
+	}
+	p := &Port{n: n, name: name, addr: addr, ch: make(chan []byte, QueueLen), done: make(chan struct{})}
+	n.ports[name] = p
+	return p, nil
+}
+
+// SetPath sets the impairment of the directed path from -> to.
+func (n *Network) SetPath(from, to string, imp linksim.Impairment) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.net.SetPath(from, to, imp)
+}
+
+// AddRule adds a scripted rule to the directed path from -> to.
+func (n *Network) AddRule(from, to string, r linksim.Rule) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.net.AddRule(from, to, r)
+}
+
+// Stats returns the counters of the directed path from -> to.
+func (n *Network) Stats(from, to string) linksim.PathStats {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.net.Stats(from, to)
+}
+
+// Close stops the network's goroutine and closes every Port. Packets in
+// flight are discarded.
+func (n *Network) Close() error {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil
+	}
+	n.closed = true
+	close(n.done)
+	for _, p := range n.ports {
+		p.closeLocked()
+	}
+	n.mu.Unlock()
+	n.wg.Wait()
+	return nil
+}
+
+func (n *Network) run() {
+	defer n.wg.Done()
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	for {
+		n.mu.Lock()
+		now := n.clk.Now()
+		n.net.Poll(now, n.deliver)
+		next := n.net.NextDeadline()
+		n.mu.Unlock()
+		var tc <-chan time.Time
+		if next != clock.Never {
+			t.Reset(next.Sub(now))
+			tc = t.C
+		}
+		select {
+		case <-n.done:
+			t.Stop()
+			return
+		case <-n.wake:
+		case <-tc:
+		}
+	}
+}
+
+// deliver hands a packet to its Port's queue; n.mu is held.
+func (n *Network) deliver(to string, pkt []byte) {
+	p := n.ports[to]
+	if p == nil || p.closed {
+		return
+	}
+	select {
+	case p.ch <- append([]byte(nil), pkt...):
+	default:
+		p.overflows++
+	}
+}
+
+func (n *Network) send(p *Port, pkt []byte) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if p.closed {
+		return link.ErrClosed
+	}
+	before := n.net.NextDeadline()
+	now := n.clk.Now()
+	n.net.Send(now, p.name, pkt)
+	// A packet due now (no latency) is delivered at once; a later one
+	// wakes the driver if it is due before what the driver waits for.
+	n.net.Poll(now, n.deliver)
+	if next := n.net.NextDeadline(); next != clock.Never && next < before {
+		select {
+		case n.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// Port is one host's attachment to a Network; it implements link.Link.
+type Port struct {
+	n         *Network
+	name      string
+	addr      netip.Addr
+	ch        chan []byte
+	done      chan struct{}
+	closed    bool // guarded by n.mu
+	overflows int  // guarded by n.mu
+}
+
+var _ link.Link = (*Port)(nil)
+
+// Name returns the host's name on the network.
+func (p *Port) Name() string { return p.name }
+
+// Addr returns the host's address.
+func (p *Port) Addr() netip.Addr { return p.addr }
+
+// Send offers a packet to the network, which copies it.
+func (p *Port) Send(pkt []byte) error { return p.n.send(p, pkt) }
+
+// Receive blocks until a packet is delivered to this Port or it is closed.
+func (p *Port) Receive(buf []byte) (int, error) {
+	select {
+	case pkt := <-p.ch:
+		return copy(buf, pkt), nil
+	case <-p.done:
+		return 0, link.ErrClosed
+	}
+}
+
+// MTU returns DefaultMTU.
+func (p *Port) MTU() int { return DefaultMTU }
+
+// Overflows returns how many packets were dropped because the Port's queue
+// was full.
+func (p *Port) Overflows() int {
+	p.n.mu.Lock()
+	defer p.n.mu.Unlock()
+	return p.overflows
+}
+
+// Close detaches the Port: Receive returns link.ErrClosed, Send fails, and
+// packets for it are discarded.
+func (p *Port) Close() error {
+	p.n.mu.Lock()
+	defer p.n.mu.Unlock()
+	p.closeLocked()
+	return nil
+}
+
+func (p *Port) closeLocked() {
+	if !p.closed {
+		p.closed = true
+		close(p.done)
+	}
+}
+
+// errNoPort is kept for callers that look a Port up by name.
+var errNoPort = errors.New("mem: no such port")
+
+// Port returns the Port attached under name.
+func (n *Network) Port(name string) (*Port, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if p := n.ports[name]; p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("%w: %q", errNoPort, name)
+}

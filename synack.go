@@ -1,0 +1,475 @@
+// Package synack is synack's TCP as a Go library: a Stack runs package
+// stack on any link.Link in real time, and hands out net.Conn and
+// net.Listener values that behave like the net package's, so net/http,
+// crypto/tls and anything else written against net.Conn run over it
+// unchanged.
+//
+//	n, cl, sv, _ := mem.Pair(1, sim.Impairment{Latency: 10 * time.Millisecond})
+//	server, _ := synack.New(sv, synack.Config{})
+//	client, _ := synack.New(cl, synack.Config{})
+//	ln, _ := server.Listen("tcp", ":80")
+//	go http.Serve(ln, handler)
+//	hc := &http.Client{Transport: &http.Transport{DialContext: client.DialContext}}
+//	resp, err := hc.Get("http://198.18.0.1/")
+//
+// # Concurrency
+//
+// A Stack owns two goroutines: the loop, which sleeps until the earliest
+// TCP timer and runs it, and the reader, which takes packets from the link.
+// Both, and every user call, take the Stack's one lock and call into the
+// sans-I/O stack with the time of the real clock (time.Now, which
+// testing/synctest fakes: under synctest a 2-minute retransmission timeout
+// takes no real time). A blocked call (Read, Write, Accept, Dial) waits on a
+// channel that the next step which makes it ready closes; there is no
+// goroutine per connection or per segment.
+//
+// A Conn is safe for use by several goroutines at once, like *net.TCPConn:
+// one reader and one writer is the usual pattern, and Close (or Stack.Close)
+// unblocks both.
+//
+// # Errors
+//
+// Errors have the net package's shapes: *net.OpError wrapping
+// os.ErrDeadlineExceeded (Timeout() is true), net.ErrClosed after Close, and
+// *os.SyscallError wrapping syscall.ECONNREFUSED, ECONNRESET, ETIMEDOUT,
+// EPIPE or EADDRINUSE where a kernel socket would report them, so
+// errors.Is(err, syscall.ECONNREFUSED) works as with net. Read returns
+// io.EOF after the peer's FIN.
+package synack
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/link"
+	"github.com/gosynack/synack/stack"
+	"github.com/gosynack/synack/tcp"
+	"github.com/gosynack/synack/trace"
+)
+
+// Config describes a Stack.
+type Config struct {
+	// Addr is the host's IPv4 address. If it is not set and the link has
+	// an Addr() netip.Addr method (a mem.Port has), that address is used.
+	Addr netip.Addr
+	// Name identifies the host in trace events (default: the address).
+	Name string
+	// TCP is the policy of every connection. MSS defaults to the link's
+	// MTU less 40 bytes of IPv4 and TCP headers.
+	TCP tcp.Config
+	// Recorder receives trace events. It is called with the Stack's lock
+	// held; share one between Stacks only if it is safe for concurrent use.
+	Recorder trace.Recorder
+	// Resolve turns a host name in Dial's address into an IPv4 address;
+	// nil accepts IPv4 literals only.
+	Resolve func(ctx context.Context, host string) (netip.Addr, error)
+	// Seed, when non-zero, makes ISNs and ephemeral ports deterministic
+	// (for tests); zero draws them from crypto/rand.
+	Seed uint64
+}
+
+// Stack is one host running synack's TCP on a link in real time.
+type Stack struct {
+	cfg  Config
+	link link.Link
+	st   *stack.Stack
+	clk  *clock.Real
+
+	mu       sync.Mutex
+	closed   bool
+	armed    clock.Time // the deadline the loop sleeps until
+	waiters  map[*waiter]struct{}
+	discard  map[*tcp.Conn]struct{} // read side shut: arriving data is read and dropped
+	sendErrs uint64
+	scratch  []byte
+	emit     func([]byte)
+
+	closedCh chan struct{}
+	kick     chan struct{}
+	wg       sync.WaitGroup
+}
+
+type waiter struct {
+	ready func() bool
+	ch    chan struct{}
+}
+
+// New starts a stack on l. The Stack owns l from now on: Close closes it.
+func New(l link.Link, cfg Config) (*Stack, error) {
+	if !cfg.Addr.IsValid() {
+		if a, ok := l.(interface{ Addr() netip.Addr }); ok {
+			cfg.Addr = a.Addr()
+		}
+	}
+	if !cfg.Addr.Is4() {
+		return nil, fmt.Errorf("synack: Config.Addr %v is not an IPv4 address", cfg.Addr)
+	}
+	if cfg.Name == "" {
+		cfg.Name = cfg.Addr.String()
+	}
+	if cfg.TCP.MSS == 0 && l.MTU() > 40 {
+		cfg.TCP.MSS = uint16(min(l.MTU()-40, 65535))
+	}
+	seed := cfg.Seed
+	var key tcp.ISNKey
+	if seed == 0 {
+		var b [8]byte
+		crand.Read(b[:])
+		seed = binary.LittleEndian.Uint64(b[:]) | 1
+		crand.Read(key[:])
+	} else {
+		binary.BigEndian.PutUint64(key[:8], seed)
+		binary.BigEndian.PutUint64(key[8:], ^seed)
+	}
+	st, err := stack.New(stack.Config{
+		Name:     cfg.Name,
+		Addr:     cfg.Addr,
+		TCP:      cfg.TCP,
+		ISNKey:   key,
+		Rand:     rand.New(rand.NewPCG(seed, 0x5ac4)),
+		Recorder: cfg.Recorder,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("synack: %w", err)
+	}
+	s := &Stack{
+		cfg:      cfg,
+		link:     l,
+		st:       st,
+		clk:      clock.NewReal(),
+		armed:    clock.Never,
+		waiters:  make(map[*waiter]struct{}),
+		discard:  make(map[*tcp.Conn]struct{}),
+		scratch:  make([]byte, 16<<10),
+		closedCh: make(chan struct{}),
+		kick:     make(chan struct{}, 1),
+	}
+	s.emit = func(pkt []byte) {
+		if s.link.Send(pkt) != nil {
+			s.sendErrs++
+		}
+	}
+	s.wg.Add(2)
+	go s.loop()
+	go s.reader()
+	return s, nil
+}
+
+// Addr returns the host's address.
+func (s *Stack) Addr() netip.Addr { return s.cfg.Addr }
+
+// Name returns the host's name.
+func (s *Stack) Name() string { return s.cfg.Name }
+
+// Counters returns the stack's MIB counters (like `netstat -s`).
+func (s *Stack) Counters() stack.Counters {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.Counters()
+}
+
+// Close aborts every connection (each synchronized one sends a RST) and
+// listener, closes the link, unblocks every pending call with net.ErrClosed
+// and waits for the Stack's goroutines to end. Closing twice is not an
+// error.
+func (s *Stack) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.wg.Wait()
+		return nil
+	}
+	now := s.clk.Now()
+	for _, c := range s.st.Conns() {
+		s.st.Abort(now, c)
+	}
+	s.st.Output(now, s.emit)
+	s.closed = true
+	close(s.closedCh)
+	s.mu.Unlock()
+	err := s.link.Close()
+	s.wg.Wait()
+	return err
+}
+
+// loop runs the TCP timers.
+func (s *Stack) loop() {
+	defer s.wg.Done()
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	for {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return
+		}
+		now := s.clk.Now()
+		if s.st.NextDeadline() <= now {
+			s.st.HandleTimeout(now)
+			s.stepLocked(now)
+		}
+		next := s.st.NextDeadline()
+		s.armed = next
+		s.mu.Unlock()
+		var tc <-chan time.Time
+		if next != clock.Never {
+			t.Reset(max(next.Sub(now), 0))
+			tc = t.C
+		}
+		select {
+		case <-s.closedCh:
+			t.Stop()
+			return
+		case <-s.kick:
+		case <-tc:
+		}
+	}
+}
+
+// reader hands the link's packets to the stack.
+func (s *Stack) reader() {
+	defer s.wg.Done()
+	buf := make([]byte, max(s.link.MTU(), 65535))
+	for {
+		n, err := s.link.Receive(buf)
+		if err != nil {
+			// The link was closed (by Stack.Close, or under us): nothing
+			// more will arrive.
+			return
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return
+		}
+		now := s.clk.Now()
+		s.st.Input(now, buf[:n])
+		s.stepLocked(now)
+		s.mu.Unlock()
+	}
+}
+
+// stepLocked follows every change to the stack: it drops data arriving on
+// read-shut connections, sends what is due, re-arms the timer loop and
+// wakes the calls whose condition now holds. s.mu is held.
+func (s *Stack) stepLocked(now clock.Time) {
+	for c := range s.discard {
+		for c.Readable() > 0 {
+			s.st.Read(now, c, s.scratch)
+		}
+		if c.Done() {
+			delete(s.discard, c)
+		}
+	}
+	s.st.Output(now, s.emit)
+	if next := s.st.NextDeadline(); next < s.armed {
+		s.armed = next
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
+	for w := range s.waiters {
+		if w.ready() {
+			close(w.ch)
+			delete(s.waiters, w)
+		}
+	}
+}
+
+// block waits, with s.mu held on entry and on return, until ready() holds
+// after some step, one of the cancel channels is closed, or the stack
+// closes. The caller checks again why it woke.
+func (s *Stack) block(ready func() bool, cancel ...<-chan struct{}) {
+	w := &waiter{ready: ready, ch: make(chan struct{})}
+	s.waiters[w] = struct{}{}
+	s.mu.Unlock()
+	var c0, c1, c2 <-chan struct{}
+	switch len(cancel) {
+	case 3:
+		c2 = cancel[2]
+		fallthrough
+	case 2:
+		c1 = cancel[1]
+		fallthrough
+	case 1:
+		c0 = cancel[0]
+	}
+	select {
+	case <-w.ch:
+	case <-c0:
+	case <-c1:
+	case <-c2:
+	case <-s.closedCh:
+	}
+	s.mu.Lock()
+	delete(s.waiters, w)
+}
+
+// Listen opens a listener. network is "tcp" or "tcp4"; address is
+// ":port" or "ADDR:port" with this host's address. Port 0 picks a free
+// ephemeral port.
+func (s *Stack) Listen(network, address string) (net.Listener, error) {
+	l, err := s.ListenTCP(network, address)
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// ListenTCP is Listen returning the concrete type.
+func (s *Stack) ListenTCP(network, address string) (*Listener, error) {
+	opErr := func(err error) error {
+		return &net.OpError{Op: "listen", Net: network, Err: err}
+	}
+	if network != "tcp" && network != "tcp4" {
+		return nil, opErr(net.UnknownNetworkError(network))
+	}
+	host, portStr, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, opErr(err)
+	}
+	port, err := parsePort(portStr)
+	if err != nil {
+		return nil, opErr(err)
+	}
+	if host != "" {
+		a, err := netip.ParseAddr(host)
+		if err != nil || (a != s.cfg.Addr && !a.IsUnspecified()) {
+			return nil, &net.OpError{Op: "listen", Net: network, Err: &net.AddrError{Err: "address is not this stack's (" + s.cfg.Addr.String() + ")", Addr: host}}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, opErr(net.ErrClosed)
+	}
+	var sl *stack.Listener
+	if port == 0 {
+		for p := 32768; p <= 60999 && sl == nil; p++ {
+			sl, err = s.st.Listen(uint16(p), 0)
+		}
+	} else {
+		sl, err = s.st.Listen(port, 0)
+	}
+	if err != nil {
+		e := opErr(mapErr("listen", err))
+		e.(*net.OpError).Addr = tcpAddr(netip.AddrPortFrom(s.cfg.Addr, port))
+		return nil, e
+	}
+	return &Listener{s: s, l: sl, addr: tcpAddr(netip.AddrPortFrom(s.cfg.Addr, sl.Port())),
+		closedCh: make(chan struct{}), deadline: makeDeadline()}, nil
+}
+
+func parsePort(s string) (uint16, error) {
+	var p int
+	if s == "" {
+		return 0, nil
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, &net.AddrError{Err: "invalid port (a number from 0 to 65535)", Addr: s}
+		}
+		p = p*10 + int(r-'0')
+		if p > 65535 {
+			return 0, &net.AddrError{Err: "invalid port (a number from 0 to 65535)", Addr: s}
+		}
+	}
+	return uint16(p), nil
+}
+
+// Dial connects to address ("198.18.0.1:80") over TCP.
+func (s *Stack) Dial(network, address string) (net.Conn, error) {
+	return s.DialContext(context.Background(), network, address)
+}
+
+// DialContext connects to address; its signature fits
+// http.Transport.DialContext. The context bounds the handshake: when it
+// ends first, the attempt is aborted.
+func (s *Stack) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	c, err := s.DialTCP(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// DialTCP is DialContext returning the concrete type.
+func (s *Stack) DialTCP(ctx context.Context, network, address string) (*Conn, error) {
+	opErr := func(addr net.Addr, err error) error {
+		return &net.OpError{Op: "dial", Net: network, Addr: addr, Err: err}
+	}
+	if network != "tcp" && network != "tcp4" {
+		return nil, opErr(nil, net.UnknownNetworkError(network))
+	}
+	host, portStr, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, opErr(nil, err)
+	}
+	port, err := parsePort(portStr)
+	if err != nil {
+		return nil, opErr(nil, err)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		if s.cfg.Resolve == nil {
+			return nil, opErr(nil, &net.DNSError{Err: "no resolver (Config.Resolve) and not an IPv4 literal", Name: host, IsNotFound: true})
+		}
+		if ip, err = s.cfg.Resolve(ctx, host); err != nil {
+			return nil, opErr(nil, err)
+		}
+	}
+	return s.DialAddr(ctx, netip.AddrPortFrom(ip.Unmap(), port))
+}
+
+// DialAddr connects to remote.
+func (s *Stack) DialAddr(ctx context.Context, remote netip.AddrPort) (*Conn, error) {
+	raddr := tcpAddr(remote)
+	opErr := func(err error) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, opErr(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, opErr(net.ErrClosed)
+	}
+	now := s.clk.Now()
+	tc, err := s.st.Connect(now, remote)
+	if err != nil {
+		return nil, opErr(mapErr("connect", err))
+	}
+	c := s.newConnLocked(tc)
+	s.stepLocked(now)
+	for {
+		switch st := tc.State(); {
+		case s.closed:
+			return nil, opErr(net.ErrClosed)
+		case st == tcp.Closed:
+			err := tc.Err()
+			if err == nil {
+				err = tcp.ErrConnRefused
+			}
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Source: c.laddr, Addr: raddr, Err: mapErr("connect", err)}
+		case st >= tcp.Established:
+			return c, nil
+		}
+		if err := ctx.Err(); err != nil {
+			now := s.clk.Now()
+			s.st.Abort(now, tc)
+			s.stepLocked(now)
+			return nil, opErr(err)
+		}
+		s.block(func() bool { return tc.State() >= tcp.Established || tc.State() == tcp.Closed }, ctx.Done())
+	}
+}
