@@ -15,6 +15,13 @@
 // sent, whether it is a retransmission and why; and the latest congestion
 // window, slow-start threshold, smoothed RTT and RTO of the connection.
 //
+// A file with both hosts' interfaces holds every delivered packet twice, and
+// Wireshark, which follows a TCP stream across interfaces, takes the second
+// copy for a retransmission. NewPointWriter writes one capture point
+// instead, as tcpdump on that host would: what it sent and what reached it,
+// with its own stack's annotations; Wireshark's analysis then means what it
+// says.
+//
 // Read and Analyze are the other direction; see read.go and analyze.go.
 package capture
 
@@ -55,6 +62,9 @@ type Writer struct {
 	metrics map[connID]trace.Event
 	packets int
 	err     error
+	// point, when set, is the only host whose packets and events are
+	// written.
+	point string
 }
 
 type connID struct {
@@ -93,6 +103,16 @@ func NewWriter(w io.Writer, hosts ...string) (*Writer, error) {
 			return nil, err
 		}
 	}
+	return cw, nil
+}
+
+// NewPointWriter starts a pcapng file on w that captures at host alone.
+func NewPointWriter(w io.Writer, host string) (*Writer, error) {
+	cw, err := NewWriter(w, host)
+	if err != nil {
+		return nil, err
+	}
+	cw.point = host
 	return cw, nil
 }
 
@@ -156,6 +176,9 @@ func (w *Writer) Record(e *trace.Event) {
 	default:
 		return // link events and timers set or stopped
 	}
+	if w.point != "" && e.Host != w.point {
+		return
+	}
 	h := w.host(e.Host, e.At)
 	switch e.Kind {
 	case trace.SegmentOut:
@@ -182,7 +205,7 @@ func (w *Writer) Record(e *trace.Event) {
 
 // Tap writes one packet: sent by host (out) or delivered to it.
 func (w *Writer) Tap(now clock.Time, host string, out bool, pkt []byte) {
-	if w.err != nil {
+	if w.err != nil || w.point != "" && host != w.point {
 		return
 	}
 	if err := w.addIface(host); err != nil {

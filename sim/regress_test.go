@@ -140,7 +140,10 @@ func TestRegressSpuriousRTOWhenRTTAboveMinRTO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.DupSegs != 0 || r.Timeouts != 0 {
+	// A tail loss probe may resend a segment that had arrived (RFC 8985
+	// §7: the probe is sent before the loss is known; a D-SACK answers
+	// it); nothing else may be spurious, and no RTO may fire.
+	if r.DupSegs > r.TLPs || r.Timeouts != 0 {
 		t.Errorf("%d packets lost on the data path, %d retransmissions of which %d spurious, %d timeouts:\n%s",
 			r.Link.Lost, r.Retransmits, r.DupSegs, r.Timeouts, r.String())
 	}

@@ -177,6 +177,12 @@ func patternHash(n int) [32]byte {
 	return h
 }
 
+// SoakPort is the server's port in soak runs: 9, the discard service (RFC
+// 863), which is what the server does with the bytes. (Not 80: Wireshark
+// would hand the pattern bytes to its HTTP dissector, whose reassembly
+// reports every retransmission as overlapping data.)
+const SoakPort = 9
+
 // RunSoak runs case c once with the given seed and no trace.
 func RunSoak(c SoakCase, seed uint64) (SoakResult, error) {
 	return RunSoakTraced(c, seed, nil)
@@ -185,6 +191,12 @@ func RunSoak(c SoakCase, seed uint64) (SoakResult, error) {
 // RunSoakTraced runs case c once, sending every event to rec (which may be
 // nil). The same case and seed always give the same result and events.
 func RunSoakTraced(c SoakCase, seed uint64, rec trace.Recorder) (SoakResult, error) {
+	return RunSoakCaptured(c, seed, rec, nil)
+}
+
+// RunSoakCaptured is RunSoakTraced with a packet tap too (for a pcapng
+// capture); tap may be nil.
+func RunSoakCaptured(c SoakCase, seed uint64, rec trace.Recorder, tap Tap) (SoakResult, error) {
 	if err := c.Validate(); err != nil {
 		return SoakResult{}, err
 	}
@@ -192,6 +204,9 @@ func RunSoakTraced(c SoakCase, seed uint64, rec trace.Recorder) (SoakResult, err
 	// times the transfer and counts duplicates at the receiver.
 	watch := &receiverWatch{host: serverName, next: rec}
 	w := NewWorld(seed, watch)
+	if tap != nil {
+		w.SetTap(tap)
+	}
 	cc, sc := c.Client, c.Server
 	cc.Recorder, sc.Recorder = nil, nil
 	client, err := w.AddHost(clientName, ClientAddr, cc)
@@ -208,8 +223,8 @@ func RunSoakTraced(c SoakCase, seed uint64, rec trace.Recorder) (SoakResult, err
 	if err := w.Network().SetPath(serverName, clientName, c.reverse()); err != nil {
 		return SoakResult{}, err
 	}
-	w.Run(server, Listen(80), Accept(), ReadEOF(), Close())
-	w.Run(client, Connect(serverName, 80), WaitEstablished(), WriteBytes(c.Size), Close(), ReadEOF())
+	w.Run(server, Listen(SoakPort), Accept(), ReadEOF(), Close())
+	w.Run(client, Connect(serverName, SoakPort), WaitEstablished(), WriteBytes(c.Size), Close(), ReadEOF())
 
 	r := SoakResult{Case: c.Name, Seed: seed, Size: c.Size, Budget: c.Budget}
 	start := w.Now()

@@ -112,6 +112,7 @@ type linkFlags struct {
 	timers   bool
 	events   bool
 	pcap     string
+	pcapAt   string
 	render   renderFlags // --svg, --html, --color (render.go)
 }
 
@@ -129,7 +130,8 @@ func (f *linkFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.ascii, "ascii", false, "draw the ladder with ASCII characters only")
 	fs.BoolVar(&f.timers, "timers", false, "show timers being set, fired and stopped")
 	fs.BoolVar(&f.events, "events", false, "print every trace event, one per line, after the ladder")
-	fs.StringVar(&f.pcap, "pcap", "", "also write the packets to this pcapng file, one interface per host, each packet commented with what the stack decided (virtual time 0 is written as 2000-01-01T00:00:00Z)")
+	fs.StringVar(&f.pcap, "pcap", "", "also write the packets to this pcapng file, each packet commented with what the stack decided (virtual time 0 is written as 2000-01-01T00:00:00Z)")
+	fs.StringVar(&f.pcapAt, "pcap-at", "client", "where --pcap captures: client or server (as tcpdump on that host would), or both (one interface per host; Wireshark then takes each received copy for a retransmission)")
 	f.render.register(fs)
 }
 

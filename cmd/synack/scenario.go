@@ -87,7 +87,7 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 	var pw *pcapFile
 	if lf.pcap != "" {
 		var err error
-		if pw, err = createPcap(lf.pcap); err != nil {
+		if pw, err = createPcap(lf.pcap, lf.pcapAt); err != nil {
 			return usageError{err}
 		}
 		defer pw.abandon()
@@ -150,12 +150,20 @@ type pcapFile struct {
 	done bool
 }
 
-func createPcap(name string) (*pcapFile, error) {
+func createPcap(name, at string) (*pcapFile, error) {
 	f, err := os.Create(name)
 	if err != nil {
 		return nil, fmt.Errorf("--pcap: %w", err)
 	}
-	w, err := capture.NewWriter(f, "client", "server")
+	var w *capture.Writer
+	switch at {
+	case "both":
+		w, err = capture.NewWriter(f, "client", "server")
+	case "client", "server":
+		w, err = capture.NewPointWriter(f, at)
+	default:
+		err = fmt.Errorf("--pcap-at %q: want client, server or both", at)
+	}
 	if err != nil {
 		f.Close()
 		os.Remove(name)

@@ -22,6 +22,8 @@ type soakFlags struct {
 	runs       int
 	cases      string
 	seed       uint64
+	pcap       string
+	pcapAt     string
 	size       int
 	parallel   int
 	ladder     bool
@@ -63,6 +65,8 @@ Cases: ` + strings.Join(sim.SoakCaseNames(), ", ") + ".",
 	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "runs at once")
 	fs.BoolVar(&f.ladder, "ladder", false, "with --seed: print the run's ladder diagram (long for big transfers; try --size)")
 	fs.BoolVar(&f.events, "events", false, "with --seed: print every trace event, one per line")
+	fs.StringVar(&f.pcap, "pcap", "", "with --seed: also write the run's packets to this pcapng file (see demo --pcap)")
+	fs.StringVar(&f.pcapAt, "pcap-at", "client", "where --pcap captures: client, server, or both (one interface per host)")
 	fs.BoolVar(&f.ascii, "ascii", false, "draw the ladder with ASCII characters only")
 	fs.BoolVar(&f.efficiency, "efficiency", false, "compute the efficiency tables (goodput vs Mathis, spurious retransmissions) as Markdown")
 	fs.BoolVar(&f.quick, "quick", false, "with --efficiency: the small tables of the snapshot test")
@@ -83,8 +87,8 @@ func runSoak(cmd *cobra.Command, f *soakFlags) error {
 	if f.size < 0 {
 		return usageError{fmt.Errorf("--size %d: want a positive number of bytes", f.size)}
 	}
-	if !fs.Changed("seed") && (f.ladder || f.events) {
-		return usageError{fmt.Errorf("--ladder and --events need --seed N --case NAME (one run)")}
+	if !fs.Changed("seed") && (f.ladder || f.events || f.pcap != "") {
+		return usageError{fmt.Errorf("--ladder, --events and --pcap need --seed N --case NAME (one run)")}
 	}
 	if f.efficiency {
 		if fs.Changed("seed") || fs.Changed("case") || fs.Changed("runs") || fs.Changed("size") {
@@ -137,7 +141,21 @@ func runOneSoak(w io.Writer, c sim.SoakCase, f *soakFlags) error {
 	if f.ladder || f.events {
 		rec = &log
 	}
-	r, err := sim.RunSoakTraced(c, f.seed, rec)
+	var tap sim.Tap
+	if f.pcap != "" {
+		pw, err := createPcap(f.pcap, f.pcapAt)
+		if err != nil {
+			return usageError{err}
+		}
+		defer pw.abandon()
+		rec, tap = trace.Tee(rec, pw.w), pw.w.Tap
+		defer func() {
+			if cerr := pw.close(); cerr != nil {
+				fmt.Fprintln(w, cerr)
+			}
+		}()
+	}
+	r, err := sim.RunSoakCaptured(c, f.seed, rec, tap)
 	if err != nil {
 		return usageError{err}
 	}
