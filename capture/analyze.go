@@ -29,8 +29,9 @@ type Analysis struct {
 	NBad int
 	// Truncated counts TCP segments whose payload the snaplen cut.
 	Truncated int
-	// Directional: the file says which packets each interface sent and
-	// received (synack's pcapng), so sends and arrivals are seen apart.
+	// Directional: the file says which packets each of several interfaces
+	// sent and received (synack's pcapng with --pcap-at both), so sends
+	// and arrivals are seen apart.
 	Directional bool
 }
 
@@ -71,12 +72,15 @@ func Analyze(f *File) *Analysis {
 	if len(f.Packets) > 0 {
 		a.Start = f.Packets[0].Time
 	}
+	// Sends and arrivals are seen apart only when the packets carry their
+	// direction and come from more than one interface (one per host); a
+	// single interface with directions is still one capture point.
+	dirs, ifaces := false, map[int]bool{}
 	for _, p := range f.Packets {
-		if p.Dir != DirUnknown {
-			a.Directional = true
-			break
-		}
+		dirs = dirs || p.Dir != DirUnknown
+		ifaces[p.Iface] = true
 	}
+	a.Directional = dirs && len(ifaces) > 1
 	type key struct{ a, b netip.AddrPort }
 	byKey := map[key]*Conn{}
 	closed := map[*Conn]bool{}
@@ -116,7 +120,7 @@ func Analyze(f *File) *Analysis {
 		if s.Src != c.Addr[0] {
 			from = 1
 		}
-		sg := sighting{pkt: p, seg: s, from: from, send: p.Dir != DirIn, rcv: p.Dir != DirOut,
+		sg := sighting{pkt: p, seg: s, from: from, send: p.Dir != DirIn || !a.Directional, rcv: p.Dir != DirOut || !a.Directional,
 			at: clock.Time(p.Time.Sub(a.Start))}
 		c.sights = append(c.sights, sg)
 		c.Packets++

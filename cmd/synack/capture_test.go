@@ -147,3 +147,27 @@ func TestLadderErrors(t *testing.T) {
 		t.Errorf("--port 8081 --ascii: exit %d %s\n%s", code, errOut, out)
 	}
 }
+
+// A capture at one host (the default --pcap-at client) is one capture
+// point: synack ladder infers the other end's states from the segments, as
+// for a tcpdump capture, and draws each packet once.
+func TestPcapOnePointLadder(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "client.pcapng")
+	if _, errOut, code := runCLI(t, "demo", "--pcap", file); code != 0 {
+		t.Fatalf("demo --pcap: exit %d: %s", code, errOut)
+	}
+	lad, errOut, code := runCLI(t, "ladder", file)
+	if code != 0 {
+		t.Fatalf("ladder: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"one capture point", "SYN-RECEIVED", "CLOSE-WAIT", "LAST-ACK", "TIME-WAIT", "#9 A seq=34 ack=54"} {
+		if !strings.Contains(lad, want) {
+			t.Errorf("ladder lacks %q:\n%s", want, lad)
+		}
+	}
+	for _, bad := range []string{"recorded no events", "could not be inferred", "◀┄┄"} {
+		if strings.Contains(lad, bad) {
+			t.Errorf("ladder says %q:\n%s", bad, lad)
+		}
+	}
+}
