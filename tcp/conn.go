@@ -204,8 +204,18 @@ func newConn(cfg Config, t Tuple, iss seq.Value) *Conn {
 		tlpAt:      clock.Never,
 		keepAt:     clock.Never,
 		rackXmit:   -1,
-		reoWndMult: 1,
-		rcvMSS:     536,
+		// Sequence-space marks start at the ISS: a zero would compare as
+		// "after" or "before" it depending on the half of the space the
+		// ISS lies in.
+		rackEnd:       iss,
+		rackFack:      iss,
+		highSACKed:    iss,
+		recover:       iss,
+		recoveryPoint: iss,
+		dsackRound:    iss,
+		smallEnd:      iss,
+		reoWndMult:    1,
+		rcvMSS:        536,
 	}
 	if !cfg.NoWindowScale {
 		c.rcvShift = c.wantShift()

@@ -33,9 +33,9 @@ func peerSynOpts(sack bool) wire.Options {
 // newModern returns an ESTABLISHED client at 100 ms whose SYN offered
 // window scale, SACK and timestamps and whose peer answered with window
 // scale 2, timestamps and, if sack, SACK-permitted.
-func newModern(t *testing.T, cfg Config, sack bool) *fixture {
+func newModern(t *testing.T, cfg Config, sack bool, opts ...option) *fixture {
 	t.Helper()
-	f := newFixture(true, []option{withConfig(cfg), modern})
+	f := newFixture(true, append([]option{withConfig(cfg), modern}, opts...))
 	f.autoTS = true
 	// RFC 7323 §2.2: "A TCP MAY send the Window Scale option in a <SYN>
 	// segment"; §3.2 likewise for TSopt, with TSecr zero; RFC 2018 §2 for
@@ -296,32 +296,40 @@ func TestSACKRecoveryPipe(t *testing.T) {
 // is seen and with fewer than DupThresh segments SACKed, reo_wnd is
 // min_RTT/4 = 25 ms.
 func TestRACKReorderingWindow(t *testing.T) {
-	setup := func(t *testing.T) (*fixture, []byte) {
-		f := newModern(t, modernCfg(), true)
-		d := data('k', 3*mss)
-		f.write(t, sec(1), d)
-		f.output(t)
-		f.send(t, ms(1100), seg{Flags: wire.ACK, Seq: 1, Ack: 1, SACK: []uint32{1 + mss, 1 + 2*mss}})
-		f.wantNothing(t)
-		f.wantDeadline(t, ms(1125))
-		return f, d
+	// The ISNs in the upper half of the sequence space catch marks that
+	// start at zero instead of the ISS (RACK.fack at zero made every
+	// delivery look reordered there).
+	for _, isn := range []isnPair{plainISNs, {"ISS=2^31+1000,IRS=2^31+5000", 1<<31 + 1000, 1<<31 + 5000}} {
+		setup := func(t *testing.T) (*fixture, []byte) {
+			f := newModern(t, modernCfg(), true, withISNs(isn))
+			d := data('k', 3*mss)
+			f.write(t, sec(1), d)
+			f.output(t)
+			f.send(t, ms(1100), seg{Flags: wire.ACK, Seq: 1, Ack: 1, SACK: []uint32{1 + mss, 1 + 2*mss}})
+			f.wantNothing(t)
+			f.wantDeadline(t, ms(1125))
+			if f.c.reorderingSeen {
+				t.Fatal("RACK.reordering_seen set by an in-order SACK")
+			}
+			return f, d
+		}
+		t.Run(isn.name+"/reordered", func(t *testing.T) {
+			f, _ := setup(t)
+			f.send(t, ms(1110), seg{Flags: wire.ACK, Seq: 1, Ack: 1 + 2*mss})
+			f.wantNothing(t)
+			if s := f.c.Stats(); s.Retransmits != 0 || s.FastRecoveries != 0 {
+				t.Fatalf("reordering taken for loss: %+v", s)
+			}
+			if !f.c.reorderingSeen {
+				t.Fatal("RACK.reordering_seen not set")
+			}
+		})
+		t.Run(isn.name+"/lost", func(t *testing.T) {
+			f, d := setup(t)
+			f.advance(t, ms(1125))
+			f.want(t, "lost once the window passed", seg{Flags: wire.ACK, Seq: 1, Ack: 1, Win: 32768, Data: d[:mss], Rtx: true})
+		})
 	}
-	t.Run("reordered", func(t *testing.T) {
-		f, _ := setup(t)
-		f.send(t, ms(1110), seg{Flags: wire.ACK, Seq: 1, Ack: 1 + 2*mss})
-		f.wantNothing(t)
-		if s := f.c.Stats(); s.Retransmits != 0 || s.FastRecoveries != 0 {
-			t.Fatalf("reordering taken for loss: %+v", s)
-		}
-		if !f.c.reorderingSeen {
-			t.Fatal("RACK.reordering_seen not set")
-		}
-	})
-	t.Run("lost", func(t *testing.T) {
-		f, d := setup(t)
-		f.advance(t, ms(1125))
-		f.want(t, "lost once the window passed", seg{Flags: wire.ACK, Seq: 1, Ack: 1, Win: 32768, Data: d[:mss], Rtx: true})
-	})
 }
 
 // RFC 8985 §7.2: "If SRTT is available: PTO = 2 * SRTT"; at the PTO, with
