@@ -2,7 +2,7 @@ package sim
 
 import (
 	"flag"
-	"fmt"
+	"github.com/gosynack/synack/internal/golden"
 	"math"
 	"os"
 	"path/filepath"
@@ -53,23 +53,7 @@ func TestEfficiencySnapshot(t *testing.T) {
 	}
 }
 
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n  want: %s\n  got:  %s\n", i+1, wl, gl)
-		}
-	}
-	return b.String()
-}
+func lineDiff(want, got string) string { return golden.Diff(want, got) }
 
 func TestMathis(t *testing.T) {
 	// 1448 bytes every 100 ms at 1% loss: 115840 bit/s · 1.2247 / 0.1.

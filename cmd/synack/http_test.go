@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,20 +23,7 @@ func TestHTTPScenarioGolden(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			golden := filepath.Join("testdata", c.golden)
-			if *update {
-				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run 'go test ./cmd/synack -update' to create it)", err)
-			}
-			if out != string(want) {
-				t.Errorf("output differs from %s (rerun with -update if the change is intended):\n%s", golden, diff(string(want), out))
-			}
+			checkGolden(t, filepath.Join("testdata", c.golden), out)
 			again, _, _ := runCLI(t, append([]string{"scenario", "run", "http"}, c.args...)...)
 			if again != out {
 				t.Error("a second run printed something else")

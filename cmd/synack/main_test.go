@@ -3,8 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
-	"fmt"
-	"os"
+	"github.com/gosynack/synack/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,41 +29,19 @@ func TestScenarioGolden(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			golden := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run 'go test ./cmd/synack -update' to create it)", err)
-			}
-			if out != string(want) {
-				t.Errorf("output differs from %s (rerun with -update if the change is intended):\n%s", golden, diff(string(want), out))
-			}
+			checkGolden(t, filepath.Join("testdata", name+".golden"), out)
 		})
 	}
 }
 
-func diff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n  want: %s\n  got:  %s\n", i+1, wl, gl)
-		}
-	}
-	return b.String()
+// checkGolden compares got with a golden file (-update rewrites it).
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	golden.Check(t, path, got, *update, "./cmd/synack")
 }
+
+// diff lists the lines where two outputs differ.
+func diff(want, got string) string { return golden.Diff(want, got) }
 
 // The same seed gives byte-identical output, with impairments on; another
 // seed gives another run.

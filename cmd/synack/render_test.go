@@ -35,20 +35,7 @@ func TestSVGGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			wellFormed(t, string(got))
-			if *update {
-				if err := os.WriteFile(g.file, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(g.file)
-			if err != nil {
-				t.Fatalf("%v (run 'go test ./cmd/synack -update' to create it)", err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("synack %s --svg differs from %s (rerun with -update if the change is intended):\n%s",
-					strings.Join(g.args, " "), g.file, diff(string(want), string(got)))
-			}
+			checkGolden(t, g.file, string(got))
 		})
 	}
 }

@@ -1,29 +1,10 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	golden := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run 'go test ./cmd/synack -update' to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (rerun with -update if the change is intended):\n%s", golden, diff(string(want), got))
-	}
-}
 
 // A small soak is deterministic (without the wall-clock column): its table
 // is a golden file.
@@ -35,7 +16,7 @@ func TestSoakGolden(t *testing.T) {
 	if errOut != "" {
 		t.Errorf("stderr is not a terminal, yet got %q", errOut)
 	}
-	checkGolden(t, "soak-small.golden", out)
+	checkGolden(t, filepath.Join("testdata", "soak-small.golden"), out)
 }
 
 // One run alone, with its ladder.
@@ -44,7 +25,7 @@ func TestSoakOneSeedGolden(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	checkGolden(t, "soak-one.golden", out)
+	checkGolden(t, filepath.Join("testdata", "soak-one.golden"), out)
 }
 
 // The parallel workers do not change the results.

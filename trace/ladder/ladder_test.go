@@ -2,8 +2,8 @@ package ladder
 
 import (
 	"flag"
+	goldenpkg "github.com/gosynack/synack/internal/golden"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,24 +20,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 // golden compares got with testdata/name.golden, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	file := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test ./trace/ladder -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s (go test ./trace/ladder -update rewrites it)\n--- got:\n%s\n--- want:\n%s",
-			name, file, got, want)
-	}
+	goldenpkg.Check(t, filepath.Join("testdata", name+".golden"), got, *update, "./trace/ladder")
 }
 
 func render(t *testing.T, events []trace.Event, opt Options) string {
