@@ -100,22 +100,18 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 			}
 		}()
 	}
+	sentNew := false
 	for {
-		cwnd := c.cc.Window()
-		pipe := c.pipe()
 		// RFC 6675 §5 (C): "If cwnd - pipe >= 1 SMSS, the sender SHOULD
 		// transmit one or more segments". A tail loss probe is sent
 		// whatever the congestion window says (RFC 8985 §7.3).
-		room := cwnd - pipe
-		if room < min(mss, c.queuedUnsent()) && !tlp && c.nextLost() == nil {
-			break
-		}
+		room := c.cc.Window() - c.pipe()
 		if t := c.nextLost(); t != nil {
 			// RFC 6675 §5 (4.3): on entering recovery "retransmit the first
 			// data segment presumed dropped" whatever pipe says; later
-			// retransmissions wait for room (C).
-			// The FIN takes a sequence number but no room in the network:
-			// a full segment with the FIN must fit a one-segment window.
+			// retransmissions wait for room (C). The FIN takes a sequence
+			// number but no room in the network: a full segment with the
+			// FIN must fit a one-segment window.
 			need := t.len()
 			if t.fin {
 				need--
@@ -131,8 +127,11 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 			}
 			continue
 		}
-		sent, blocked := c.sendNew(now, mss, room, tlp, emit)
-		if sent {
+		if room < min(mss, c.queuedUnsent()) && !tlp {
+			break
+		}
+		if c.sendNew(now, mss, room, tlp, emit) {
+			sentNew = true
 			if tlp {
 				c.tlpSent(false)
 				tlp = false
@@ -140,7 +139,6 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 			continue
 		}
 		if tlp {
-			_ = blocked
 			// No new data may go: probe with the last segment again.
 			if q := c.txq(); len(q) > 0 {
 				c.retransmit(now, &q[len(q)-1], "TLP", emit)
@@ -156,7 +154,12 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 		// retransmission timer must run, or nothing would ever resend it.
 		c.startTimer(now, &c.rtoAt, c.rtoDelay(now), "retransmit")
 	}
-	c.armTLP(now)
+	if sentNew {
+		// RFC 8985 §7.2: the PTO is (re)started "after transmitting new
+		// data" (and on an ACK of new data, see afterAck), not whenever
+		// Output runs.
+		c.armTLP(now)
+	}
 }
 
 func (c *Conn) tlpSent(retrans bool) {
@@ -172,9 +175,9 @@ func (c *Conn) queuedUnsent() int {
 	return int(end.Size(c.sndMax))
 }
 
-// sendNew sends one new segment at SND.NXT if the windows and Nagle allow.
-// blocked reports that there was data or a FIN to send that could not go.
-func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *wire.Segment, retransmit bool)) (sent, blocked bool) {
+// sendNew sends one new segment at SND.NXT if the windows and Nagle allow,
+// and reports whether it did.
+func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *wire.Segment, retransmit bool)) bool {
 	dataEnd := c.sndBufSeq.Add(seq.Size(len(c.snd)))
 	// The peer's window: we may send up to SND.UNA + SND.WND.
 	wndRight := c.sndUna.Add(c.sndWnd)
@@ -194,7 +197,7 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 		n := min(queued, mss, limit)
 		if n <= 0 {
 			c.maybePersist(now, inFlight)
-			return false, true
+			return false
 		}
 		if n < mss && n < queued {
 			// Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a segment smaller
@@ -203,7 +206,7 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 			// nothing is in flight (so the ACK that opens the window will
 			// never come: the RFC's override timeout, taken at once).
 			if n < int(c.maxSndWnd)/2 && inFlight && !tlp {
-				return false, true
+				return false
 			}
 		}
 		if n < mss && n == queued && !c.cfg.NoDelay && !c.finQueued && !tlp &&
@@ -212,7 +215,7 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 			// uses it: a short segment waits while an earlier short segment
 			// is unacknowledged.
 			c.stats.NagleDelays++
-			return false, true
+			return false
 		}
 		off := int(c.sndMax.Size(c.sndBufSeq))
 		s.Payload = c.snd[off : off+n]
@@ -231,11 +234,11 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 			// receiver with a zero window drops it (RFC 9293 §3.10.7.4,
 			// "not acceptable"). It waits, probed like data (MUST-37).
 			c.maybePersist(now, inFlight)
-			return false, true
+			return false
 		}
 		s.Flags |= wire.FIN
 	default:
-		return false, false
+		return false
 	}
 	if !inFlight && c.lastSendAt > 0 && now.Sub(c.lastSendAt) > c.rto && c.cc != nil {
 		// RFC 5681 §4.1: "if the TCP has not sent data in an interval
@@ -245,7 +248,7 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 		c.metrics(now, "idle restart")
 	}
 	c.transmit(now, &s, "", emit)
-	return true, false
+	return true
 }
 
 // maybePersist arms the persist timer when the peer's window is closed and

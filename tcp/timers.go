@@ -339,7 +339,9 @@ func (c *Conn) afterAck(now clock.Time, s *wire.Segment, r *ackResult, flightBef
 			c.metrics(now, "ack")
 		}
 	}
-	c.armTLP(now)
+	if r.acked > 0 {
+		c.armTLP(now)
+	}
 }
 
 // appLimited reports that the sender did not fill the congestion window:
