@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/gosynack/synack/clock"
@@ -608,7 +609,7 @@ func (c *Conn) autotune(now clock.Time) {
 	got := int(c.rcvNxt.Size(c.rcvSpaceSeq)) - len(c.rcv)
 	if 2*got >= c.cfg.RecvBuffer {
 		grown := min(c.cfg.RecvBufferMax, 2*c.cfg.RecvBuffer)
-		c.note(now, "receive buffer autotuned "+itoa(c.cfg.RecvBuffer)+" -> "+itoa(grown))
+		c.note(now, "receive buffer autotuned "+strconv.Itoa(c.cfg.RecvBuffer)+" -> "+strconv.Itoa(grown))
 		c.cfg.RecvBuffer = grown
 	}
 	c.rcvSpaceAt, c.rcvSpaceSeq = now, c.rcvNxt.Add(-seq.Size(len(c.rcv)))

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/gosynack/synack/clock"
@@ -63,7 +64,7 @@ func (c *Conn) takeSynOptions(now clock.Time, s *wire.Segment) {
 	if c.wsOK {
 		c.sndShift = min(o.WScale, maxWScale)
 		if o.WScale > maxWScale {
-			c.note(now, "peer's window scale "+itoa(int(o.WScale))+" above 14; using 14 (RFC 7323 §2.3)")
+			c.note(now, "peer's window scale "+strconv.Itoa(int(o.WScale))+" above 14; using 14 (RFC 7323 §2.3)")
 		}
 	} else {
 		// RFC 7323 §2.2: without the option on both SYNs, "the window
@@ -122,7 +123,7 @@ func (c *Conn) paws(now clock.Time, s *wire.Segment) bool {
 	if s.Flags&wire.RST == 0 && int32(o.TSVal-c.tsRecent) < 0 && now.Sub(c.tsRecentAt) < pawsAgeLimit {
 		c.stats.PAWSDrops++
 		c.ackNow = true
-		c.drop(now, "PAWS: timestamp "+utoa(o.TSVal)+" older than TS.Recent "+utoa(c.tsRecent))
+		c.drop(now, "PAWS: timestamp "+strconv.FormatUint(uint64(o.TSVal), 10)+" older than TS.Recent "+strconv.FormatUint(uint64(c.tsRecent), 10))
 		return false
 	}
 	return true
@@ -167,5 +168,3 @@ func (c *Conn) scaledWindow(s *wire.Segment) seq.Size {
 	}
 	return seq.Size(s.Window) << c.sndShift
 }
-
-func utoa(n uint32) string { return itoa(int(n)) }

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/gosynack/synack/clock"
@@ -286,7 +287,7 @@ func (c *Conn) metrics(now clock.Time, why string) {
 }
 
 // relSnd shows a send sequence number relative to the ISS, for notes.
-func (c *Conn) relSnd(v seq.Value) string { return utoa(uint32(v.Sub(c.iss))) }
+func (c *Conn) relSnd(v seq.Value) string { return strconv.FormatUint(uint64(v.Size(c.iss)), 10) }
 
 // newController builds the configured congestion controller.
 func (c *Conn) newController() cc.Controller {

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/gosynack/synack/clock"
@@ -110,7 +111,7 @@ func (c *Conn) onRTO(now clock.Time) {
 		limit = int(^uint(0) >> 1)
 	}
 	if c.retries > limit {
-		c.note(now, "gave up after "+itoa(limit)+" retransmissions")
+		c.note(now, "gave up after "+strconv.Itoa(limit)+" retransmissions")
 		if c.state == SynReceived && c.passive {
 			// A half-open connection that never completed is freed
 			// silently; the user never saw it.
@@ -187,7 +188,7 @@ func (c *Conn) onKeepAlive(now clock.Time) {
 		return
 	}
 	if c.keepProbes >= c.cfg.KeepAliveCount {
-		c.note(now, "keepalive: "+itoa(c.keepProbes)+" probes unanswered")
+		c.note(now, "keepalive: "+strconv.Itoa(c.keepProbes)+" probes unanswered")
 		c.close(now, ErrTimeout, "keepalive timeout")
 		return
 	}
@@ -348,26 +349,4 @@ func (c *Conn) afterAck(now clock.Time, s *wire.Segment, r *ackResult, flightBef
 // less than a segment short of it and nothing more queued.
 func (c *Conn) appLimited(flight int) bool {
 	return flight+c.effMSS() < c.cc.Window() && c.queuedUnsent() == 0
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
