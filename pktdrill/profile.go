@@ -32,6 +32,10 @@ var Profiles = []string{"synack", "linux"}
 //
 //   - quick-ACK mode at connection start: QuickACKs 16.
 //
+//   - Linux's tcp_fin resets the SACK state, so a duplicate that arrives
+//     with the peer's FIN is not reported in a D-SACK block:
+//     FINClearsSACK.
+//
 // Linux settings it cannot express: pingpong (interactive) mode, which
 // ends quick ACKs once the application answers; limited transmit (RFC
 // 3042), SYN cookies; and net.ipv4.tcp_challenge_ack_limit, whose limit
@@ -47,6 +51,7 @@ func ProfileConfig(name string) (tcp.Config, error) {
 			RecvBuffer:    65535,                  // the initial window Linux offers
 			RecvBufferMax: 15 << 20,               // tcp_rmem max: window scale 8
 			QuickACKs:     16,                     // TCP_MAX_QUICKACKS
+			FINClearsSACK: true,                   // tcp_fin: tcp_sack_reset
 			MSL:           30 * time.Second,       // TCP_TIMEWAIT_LEN is 60 s = 2·MSL
 			SynRetries:    6,                      // net.ipv4.tcp_syn_retries
 			SynAckRetries: 5,                      // net.ipv4.tcp_synack_retries

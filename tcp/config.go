@@ -68,6 +68,13 @@ type Config struct {
 	// scale and timestamps options and RFC 2018 SACK off; each is on by
 	// default and used when the peer offers it too.
 	NoWindowScale, NoTimestamps, NoSACK bool
+	// FINClearsSACK drops a pending D-SACK block when the segment that
+	// reported the duplicate also carries the peer's FIN, as Linux does
+	// (its tcp_fin resets the SACK state). Off by default: synack reports
+	// the duplicate as RFC 2883 §4 describes. The RFC leaves the choice
+	// open: D-SACK is an extension ("when D-SACK is used"), and an ACK
+	// that covers everything received needs no SACK block (RFC 2018 §4).
+	FINClearsSACK bool
 	// RecvBufferMax is how far receive-buffer autotuning may grow the
 	// receive buffer (and so the offered window), from RecvBuffer up.
 	// Default 4 MiB (Linux's tcp_rmem maximum is 6 MiB); set it equal to

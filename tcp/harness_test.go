@@ -267,7 +267,11 @@ func (f *fixture) send(t testing.TB, at clock.Time, s seg) {
 	t.Helper()
 	f.setTime(t, at)
 	w := f.in(s)
-	fresh := w.Seq.Add(seq.Size(len(w.Payload))).GreaterThan(f.lastAckOut) || len(w.Payload) == 0 && w.Seq == f.lastAckOut
+	segLen := len(w.Payload)
+	if w.Flags&(wire.SYN|wire.FIN) != 0 {
+		segLen++ // SYN and FIN occupy sequence space
+	}
+	fresh := w.Seq.Add(seq.Size(segLen)).GreaterThan(f.lastAckOut) || segLen == 0 && w.Seq == f.lastAckOut
 	if f.autoTS && w.Options.HasTimestamps && fresh && !w.Seq.GreaterThan(f.lastAckOut) && int32(w.Options.TSVal-f.peerRecent) >= 0 {
 		// RFC 7323 §4.3 (2): "If SEG.TSval >= TS.Recent and SEG.SEQ =<
 		// Last.ACK.sent, then SEG.TSval is copied to TS.Recent", for a

@@ -571,6 +571,9 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 	// acknowledgment for the FIN."
 	c.finRcvd = true
 	c.ooo, c.oooBytes = nil, 0
+	if c.cfg.FINClearsSACK {
+		c.dsackPending = false
+	}
 	c.rcvNxt = c.rcvNxt.Add(1)
 	c.ackNow = true
 	switch c.state {

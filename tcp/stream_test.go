@@ -166,6 +166,31 @@ func TestDSACKForDuplicate(t *testing.T) {
 	}
 }
 
+// A retransmission of data we already have that also carries the peer's
+// FIN: RFC 9293 §3.10.7.4 "advance RCV.NXT over the FIN, and send an
+// acknowledgment for the FIN"; RFC 2883 §4 "the first block of the next
+// SACK option should specify the duplicate" "when D-SACK is used". By
+// default the ACK carries the D-SACK; with FINClearsSACK (Linux's tcp_fin
+// resets its SACK state) it carries none.
+func TestDSACKWithFIN(t *testing.T) {
+	for _, clear := range []bool{false, true} {
+		cfg := modernCfg()
+		cfg.FINClearsSACK = clear
+		f := newModern(t, cfg, true)
+		d := data('x', 100)
+		f.send(t, sec(1), seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: d})
+		f.advance(t, ms(1040))
+		f.want(t, "delayed ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 101, Win: (65536 - 100) / 2})
+		f.send(t, ms(1300), seg{Flags: wire.FIN | wire.ACK, Seq: 1, Ack: 1, Data: d})
+		want := seg{Flags: wire.ACK, Seq: 1, Ack: 102, Win: (65536 - 100) / 2}
+		if !clear {
+			want.SACK = []uint32{1, 101}
+		}
+		f.want(t, "ACK of the FIN", want)
+		f.wantState(t, CloseWait)
+	}
+}
+
 // Nagle (RFC 9293 §3.7.4: "a TCP SHOULD implement the Nagle algorithm ...
 // to coalesce short segments"), in Minshall's form: a short segment waits
 // while an earlier short segment is unacknowledged. NoDelay sends at once.
