@@ -74,6 +74,9 @@ type Config struct {
 	// Seed, when non-zero, makes ISNs and ephemeral ports deterministic
 	// (for tests); zero draws them from crypto/rand.
 	Seed uint64
+	// AnyDestination accepts connections to every address and port, not
+	// only Addr's (what a tun2socks-style proxy needs): see ListenAny.
+	AnyDestination bool
 }
 
 // Stack is one host running synack's TCP on a link in real time.
@@ -136,6 +139,8 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 		ISNKey:   key,
 		Rand:     rand.New(rand.NewPCG(seed, 0x5ac4)),
 		Recorder: cfg.Recorder,
+
+		AnyDestination: cfg.AnyDestination,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("synack: %w", err)

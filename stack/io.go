@@ -27,7 +27,7 @@ func (s *Stack) Input(now clock.Time, pkt []byte) {
 		Local:  netip.AddrPortFrom(p.IP.Dst, seg.DstPort),
 		Remote: netip.AddrPortFrom(p.IP.Src, seg.SrcPort),
 	}
-	if p.IP.Dst != s.cfg.Addr {
+	if p.IP.Dst != s.cfg.Addr && !s.cfg.AnyDestination {
 		s.recordSeg(now, trace.Drop, t, seg, "not addressed to this host")
 		return
 	}
@@ -37,7 +37,11 @@ func (s *Stack) Input(now clock.Time, pkt []byte) {
 		s.step(now, e, func() { e.conn.Input(now, seg) })
 		return
 	}
-	if l := s.listeners[t.Local.Port()]; l != nil && seg.Flags&(wire.SYN|wire.ACK|wire.RST) == wire.SYN {
+	l := s.listeners[t.Local.Port()]
+	if l == nil {
+		l = s.anyL
+	}
+	if l != nil && seg.Flags&(wire.SYN|wire.ACK|wire.RST) == wire.SYN {
 		if l.pending >= l.backlog {
 			s.ctr.ListenOverflows++
 			s.recordSeg(now, trace.Drop, t, seg, "listen backlog full")
@@ -54,7 +58,7 @@ func (s *Stack) Input(now clock.Time, pkt []byte) {
 	// a listening port the LISTEN rules of §3.10.7.2, which answer an ACK
 	// the same way and ignore an RST.
 	if rst, ok := tcp.ResetFor(seg); ok {
-		if _, listening := s.listeners[t.Local.Port()]; listening && seg.Flags&wire.ACK == 0 {
+		if l != nil && seg.Flags&wire.ACK == 0 {
 			s.recordSeg(now, trace.Drop, t, seg, "no ACK or SYN for a listener")
 			return
 		}

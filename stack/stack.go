@@ -44,6 +44,11 @@ type Config struct {
 	DefaultBacklog int
 	// Recorder receives trace events; nil records nothing.
 	Recorder trace.Recorder
+	// AnyDestination accepts packets for every IPv4 address, not only
+	// Addr (what a tun2socks-style proxy needs): a connection's local
+	// address is the destination its peer chose, and a SYN no port's
+	// listener takes goes to the ListenAny listener.
+	AnyDestination bool
 }
 
 // Counters are named after Linux's TCP MIB (/proc/net/snmp, `netstat -s`)
@@ -85,6 +90,7 @@ type Stack struct {
 	conns     map[tcp.Tuple]*entry
 	order     []*entry // creation order: output and timers run in it, deterministically
 	listeners map[uint16]*Listener
+	anyL      *Listener // ListenAny's, or nil
 	ctr       Counters
 	ipID      uint16
 	buf       []byte
@@ -229,6 +235,7 @@ type Listener struct {
 	pending int         // connections not yet accepted (half-open or queued)
 	queue   []*tcp.Conn // established, waiting for Accept
 	closed  bool
+	any     bool // ListenAny's: every address and port
 }
 
 // Listen opens a listener on port. backlog bounds the connections that are
@@ -249,7 +256,24 @@ func (s *Stack) Listen(port uint16, backlog int) (*Listener, error) {
 	return l, nil
 }
 
-// Port returns the listening port.
+// ListenAny opens the listener that takes the SYNs for any address and
+// port which no port's listener takes; it needs Config.AnyDestination. Each
+// connection's local address is the destination of its SYN.
+func (s *Stack) ListenAny(backlog int) (*Listener, error) {
+	if !s.cfg.AnyDestination {
+		return nil, fmt.Errorf("listen on any destination: stack %q does not have Config.AnyDestination", s.cfg.Name)
+	}
+	if s.anyL != nil {
+		return nil, fmt.Errorf("listen on any destination: %w", ErrAddrInUse)
+	}
+	if backlog <= 0 {
+		backlog = s.cfg.DefaultBacklog
+	}
+	s.anyL = &Listener{s: s, backlog: backlog, any: true}
+	return s.anyL, nil
+}
+
+// Port returns the listening port (0 for ListenAny's).
 func (l *Listener) Port() uint16 { return l.port }
 
 // Accept returns the next established connection, or nil.
@@ -275,7 +299,11 @@ func (l *Listener) Close(now clock.Time) {
 		return
 	}
 	l.closed = true
-	delete(l.s.listeners, l.port)
+	if l.any {
+		l.s.anyL = nil
+	} else {
+		delete(l.s.listeners, l.port)
+	}
 	for _, e := range l.s.order {
 		if e.listener == l && !e.removed {
 			l.s.step(now, e, func() { e.conn.Abort(now) })

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gosynack/synack/internal/netns"
+)
+
+// defaultNetns is the namespace `synack netns up` makes.
+const defaultNetns = "synack"
+
+func newNetns() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "netns",
+		Short: "Make or remove a network namespace where synack talks to the kernel",
+		Long: `synack netns up makes a network namespace (like 'ip netns add') holding a TUN
+device: the kernel's side is ` + netns.KernelPrefix.String() + `, synack's is ` + netns.StackAddr.String() + `, and
+` + netns.RoutedPrefix.String() + ` is routed to the device. Nothing outside the namespace changes.
+synack netns down removes it. Both need root.`,
+	}
+	var name, tunName string
+	var mtu int
+	up := &cobra.Command{
+		Use:   "up",
+		Short: "Make the namespace and its TUN device",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if mtu < 68 || mtu > 65535 {
+				return usageError{fmt.Errorf("--mtu %d: want 68 to 65535", mtu)}
+			}
+			if err := netns.Available(); err != nil {
+				return failure{err}
+			}
+			ns, err := netns.New(netns.Options{Name: name, TUN: tunName, MTU: mtu, Persist: true})
+			if err != nil {
+				return failure{err}
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "namespace %s: device %s, kernel %v, synack %v\n", ns.Name(), ns.TUNName(), netns.KernelPrefix, netns.StackAddr)
+			fmt.Fprintf(w, "next:   synack serve --tun %s --netns %s --http .\n", ns.TUNName(), ns.Name())
+			fmt.Fprintf(w, "then:   ip netns exec %s curl http://%v/\n", ns.Name(), netns.StackAddr)
+			fmt.Fprintf(w, "finally: synack netns down --name %s\n", ns.Name())
+			return nil
+		},
+	}
+	down := &cobra.Command{
+		Use:   "down",
+		Short: "Remove the namespace and its TUN device",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := netns.RemoveNamed(name); err != nil {
+				return failure{err}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "namespace %s removed\n", name)
+			return nil
+		},
+	}
+	for _, c := range []*cobra.Command{up, down} {
+		c.Flags().StringVar(&name, "name", defaultNetns, "namespace name")
+	}
+	up.Flags().StringVar(&tunName, "tun", netns.DefaultTUN, "TUN device name")
+	up.Flags().IntVar(&mtu, "mtu", 1500, "MTU of the TUN device")
+	cmd.AddCommand(up, down)
+	return cmd
+}

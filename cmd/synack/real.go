@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	synack "github.com/gosynack/synack"
+	"github.com/gosynack/synack/internal/netns"
+	"github.com/gosynack/synack/trace"
+)
+
+// realFlags are the flags of the commands that run synack on a TUN device
+// in a namespace made by `synack netns up`.
+type realFlags struct {
+	tun     string
+	ns      string
+	addr    string
+	verbose bool
+}
+
+func (f *realFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.tun, "tun", "", "TUN device synack runs on (`synack netns up` makes "+netns.DefaultTUN+")")
+	fs.StringVar(&f.ns, "netns", defaultNetns, "network namespace the TUN device is in")
+	fs.StringVar(&f.addr, "addr", netns.StackAddr.String(), "synack's IPv4 address on the TUN")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print every connection state change as it happens")
+}
+
+// check validates the flags without touching the system.
+func (f *realFlags) check() (netip.Addr, error) {
+	if f.tun == "" {
+		return netip.Addr{}, usageError{fmt.Errorf("--tun is required: the TUN device to run on (`synack netns up` makes %q in namespace %q)", netns.DefaultTUN, defaultNetns)}
+	}
+	if len(f.tun) > 15 {
+		return netip.Addr{}, usageError{fmt.Errorf("--tun %q: an interface name has at most 15 bytes", f.tun)}
+	}
+	if f.ns == "" {
+		return netip.Addr{}, usageError{fmt.Errorf("--netns is empty: name the namespace holding --tun %s (default %q)", f.tun, defaultNetns)}
+	}
+	a, err := netip.ParseAddr(f.addr)
+	if err != nil || !a.Is4() {
+		return netip.Addr{}, usageError{fmt.Errorf("--addr %q: not an IPv4 address (synack's side of the TUN, e.g. %v)", f.addr, netns.StackAddr)}
+	}
+	return a, nil
+}
+
+// open starts a Stack on the TUN device. The returned func closes it.
+func (f *realFlags) open(addr netip.Addr, stdout io.Writer, anyDst bool) (*synack.Stack, error) {
+	ns, err := netns.Open(f.ns)
+	if err != nil {
+		return nil, failure{err}
+	}
+	dev, err := ns.OpenTUN(f.tun)
+	if err != nil {
+		return nil, failure{err}
+	}
+	cfg := synack.Config{Addr: addr, AnyDestination: anyDst}
+	if f.verbose {
+		cfg.Recorder = stateLogger(stdout)
+	}
+	st, err := synack.New(dev, cfg)
+	if err != nil {
+		dev.Close()
+		return nil, failure{err}
+	}
+	return st, nil
+}
+
+// stateLogger prints connection state changes with the wall-clock time:
+// "15:04:05.000 198.18.0.2:80 198.18.0.1:41234 SYN-RECEIVED -> ESTABLISHED".
+func stateLogger(w io.Writer) trace.Recorder {
+	var mu sync.Mutex
+	return trace.Func(func(e *trace.Event) {
+		if e.Kind != trace.State {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		line := fmt.Sprintf("%s %v %v %s -> %s", time.Now().Format("15:04:05.000"), e.Local, e.Remote, e.From, e.To)
+		if e.Reason != "" {
+			line += " (" + e.Reason + ")"
+		}
+		fmt.Fprintln(w, line)
+	})
+}

@@ -1,0 +1,330 @@
+//go:build linux
+
+package netns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/vishvananda/netlink"
+	vnetns "github.com/vishvananda/netns"
+
+	"github.com/gosynack/synack/link/tun"
+)
+
+func available() error {
+	if !isRoot() {
+		return fmt.Errorf("netns: needs root to create network namespaces and TUN devices (euid is %d)", os.Geteuid())
+	}
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		return fmt.Errorf("netns: no TUN support: %w", err)
+	}
+	return nil
+}
+
+var counter atomic.Int64
+
+// NS is a network namespace holding a TUN device.
+type NS struct {
+	name    string
+	tunName string
+	mtu     int
+	persist bool
+	h       vnetns.NsHandle
+
+	mu      sync.Mutex
+	dev     *tun.Device // synack's side of the TUN, when this process holds it
+	removed bool
+}
+
+// New makes a namespace with a TUN device configured as the package doc
+// says; TUN returns synack's side of it (nil with Persist, where the device
+// is left for another process to open with OpenTUN). On error nothing is
+// left behind.
+func New(opts Options) (*NS, error) {
+	if err := available(); err != nil {
+		return nil, err
+	}
+	if opts.Name == "" {
+		opts.Name = fmt.Sprintf("synack-%d-%d", os.Getpid(), counter.Add(1))
+	}
+	if !validName(opts.Name) {
+		return nil, fmt.Errorf("netns: bad namespace name %q", opts.Name)
+	}
+	if opts.TUN == "" {
+		opts.TUN = DefaultTUN
+	}
+	if opts.MTU == 0 {
+		opts.MTU = 1500
+	}
+	n := &NS{name: opts.Name, tunName: opts.TUN, mtu: opts.MTU, persist: opts.Persist, h: vnetns.None()}
+	err := onThread(func() error {
+		var h vnetns.NsHandle
+		var err error
+		if opts.Persist {
+			h, err = vnetns.NewNamed(opts.Name)
+		} else {
+			h, err = vnetns.New()
+		}
+		if err != nil {
+			return fmt.Errorf("netns: create namespace %q: %w", opts.Name, err)
+		}
+		n.h = h
+		// The thread is now in the new namespace.
+		return n.setup()
+	})
+	if err != nil {
+		n.Remove()
+		return nil, err
+	}
+	if opts.Persist {
+		n.mu.Lock()
+		n.dev.Close()
+		n.dev = nil
+		n.mu.Unlock()
+	}
+	return n, nil
+}
+
+// setup runs inside the namespace.
+func (n *NS) setup() error {
+	// IPv6 off in this namespace only: synack speaks IPv4, and the kernel
+	// would otherwise send router solicitations through the TUN. (The
+	// thread's /proc/sys/net is its namespace's.)
+	for _, conf := range []string{"all", "default"} {
+		p := "/proc/sys/net/ipv6/conf/" + conf + "/disable_ipv6"
+		if err := os.WriteFile(p, []byte("1"), 0o644); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("netns %s: disable IPv6: %w", n.name, err)
+		}
+	}
+	lo, err := netlink.LinkByName("lo")
+	if err != nil {
+		return fmt.Errorf("netns %s: loopback: %w", n.name, err)
+	}
+	if err := netlink.LinkSetUp(lo); err != nil {
+		return fmt.Errorf("netns %s: bring lo up: %w", n.name, err)
+	}
+	dev, err := tun.Open(n.tunName, n.mtu)
+	if err != nil {
+		return fmt.Errorf("netns %s: %w", n.name, err)
+	}
+	n.dev = dev
+	if n.persist {
+		if err := dev.SetPersist(true); err != nil {
+			return fmt.Errorf("netns %s: %w", n.name, err)
+		}
+	}
+	if err := tun.Configure(n.tunName, KernelPrefix); err != nil {
+		return fmt.Errorf("netns %s: %w", n.name, err)
+	}
+	l, err := netlink.LinkByName(n.tunName)
+	if err != nil {
+		return fmt.Errorf("netns %s: %w", n.name, err)
+	}
+	r := &netlink.Route{
+		LinkIndex: l.Attrs().Index,
+		Scope:     netlink.SCOPE_LINK,
+		Dst:       &net.IPNet{IP: RoutedPrefix.Addr().AsSlice(), Mask: net.CIDRMask(RoutedPrefix.Bits(), 32)},
+	}
+	if err := netlink.RouteAdd(r); err != nil {
+		return fmt.Errorf("netns %s: route %v to %s: %w", n.name, RoutedPrefix, n.tunName, err)
+	}
+	return nil
+}
+
+// Open finds the named namespace that New with Persist (or `synack netns
+// up`) made.
+func Open(name string) (*NS, error) {
+	if err := available(); err != nil {
+		return nil, err
+	}
+	if !validName(name) {
+		return nil, fmt.Errorf("netns: bad namespace name %q", name)
+	}
+	h, err := vnetns.GetFromName(name)
+	if err != nil {
+		return nil, fmt.Errorf("netns: open namespace %q (made by `synack netns up`?): %w", name, err)
+	}
+	return &NS{name: name, tunName: DefaultTUN, persist: true, h: h}, nil
+}
+
+// OpenTUN attaches to the TUN device name in the namespace (a persistent
+// one, as New with Persist leaves) and returns synack's side of it.
+func (n *NS) OpenTUN(name string) (*tun.Device, error) {
+	var dev *tun.Device
+	err := n.Do(func() error {
+		if _, err := netlink.LinkByName(name); err != nil {
+			return fmt.Errorf("netns %s: no device %q: %w", n.name, name, err)
+		}
+		var err error
+		dev, err = tun.Open(name, 0)
+		return err
+	})
+	return dev, err
+}
+
+// RemoveNamed deletes the named namespace and the TUN devices in it.
+func RemoveNamed(name string) error {
+	n, err := Open(name)
+	if err != nil {
+		return err
+	}
+	return n.Remove()
+}
+
+// Name returns the namespace's name.
+func (n *NS) Name() string { return n.name }
+
+// TUNName returns the name of the namespace's TUN device.
+func (n *NS) TUNName() string { return n.tunName }
+
+// TUN returns synack's side of the TUN device, or nil. Remove closes it.
+func (n *NS) TUN() *tun.Device {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.dev
+}
+
+// Do runs f on an OS thread inside the namespace. The thread goes back to
+// its namespace afterwards; if it cannot, it is discarded, never reused.
+// Sockets f creates stay in the namespace; goroutines f starts do not run
+// in it.
+func (n *NS) Do(f func() error) error {
+	return onThread(func() error {
+		if err := vnetns.Set(n.h); err != nil {
+			return fmt.Errorf("netns: enter %s: %w", n.name, err)
+		}
+		return f()
+	})
+}
+
+// Start starts cmd inside the namespace (the child inherits the namespace
+// of the thread that forks it). Wait for it as usual.
+func (n *NS) Start(cmd *exec.Cmd) error {
+	return n.Do(cmd.Start)
+}
+
+// Listen opens a kernel socket listening inside the namespace.
+func (n *NS) Listen(network, address string) (net.Listener, error) {
+	var ln net.Listener
+	err := n.Do(func() error {
+		var err error
+		ln, err = net.Listen(network, address)
+		return err
+	})
+	return ln, err
+}
+
+// DialContext connects a kernel socket from inside the namespace.
+func (n *NS) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	var c net.Conn
+	err := n.Do(func() error {
+		var err error
+		var d net.Dialer
+		c, err = d.DialContext(ctx, network, address)
+		return err
+	})
+	return c, err
+}
+
+// Remove closes synack's side of the TUN, deletes the TUN devices in the
+// namespace and, for a named one, the namespace's name; the namespace dies
+// with its last user. Removing twice is not an error.
+func (n *NS) Remove() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.removed {
+		return nil
+	}
+	n.removed = true
+	var errs []error
+	if n.dev != nil {
+		errs = append(errs, n.dev.Close())
+		n.dev = nil
+	}
+	if n.h.IsOpen() {
+		if n.persist {
+			errs = append(errs, deleteTUNs(n.h, n.name))
+		}
+		errs = append(errs, n.h.Close())
+	}
+	if n.persist {
+		if err := vnetns.DeleteNamed(n.name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("netns: delete %s: %w", n.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func deleteTUNs(h vnetns.NsHandle, name string) error {
+	nh, err := netlink.NewHandleAt(h)
+	if err != nil {
+		return fmt.Errorf("netns %s: netlink: %w", name, err)
+	}
+	defer nh.Close()
+	links, err := nh.LinkList()
+	if err != nil {
+		return fmt.Errorf("netns %s: list links: %w", name, err)
+	}
+	var errs []error
+	for _, l := range links {
+		if l.Type() == "tuntap" {
+			if err := nh.LinkDel(l); err != nil {
+				errs = append(errs, fmt.Errorf("netns %s: delete %s: %w", name, l.Attrs().Name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// onThread runs f on a fresh goroutine locked to its OS thread, then
+// returns the thread to the namespace it started in. If that fails the
+// goroutine exits still locked, and the runtime ends the thread.
+func onThread(f func() error) error {
+	ch := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := vnetns.Get()
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- fmt.Errorf("netns: current namespace: %w", err)
+			return
+		}
+		defer orig.Close()
+		ferr := f()
+		if err := vnetns.Set(orig); err != nil {
+			ch <- errors.Join(ferr, fmt.Errorf("netns: return to the original namespace: %w", err))
+			return
+		}
+		runtime.UnlockOSThread()
+		ch <- ferr
+	}()
+	return <-ch
+}
+
+// ForTest makes a namespace for t, removed when t ends (whether it passed or
+// not), or skips t saying why namespaces are not available.
+func ForTest(t testing.TB, opts Options) *NS {
+	t.Helper()
+	if err := Available(); err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	n, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := n.Remove(); err != nil {
+			t.Errorf("removing namespace: %v", err)
+		}
+	})
+	return n
+}

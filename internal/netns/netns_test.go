@@ -1,0 +1,79 @@
+package netns_test
+
+import (
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/gosynack/synack/internal/netns"
+)
+
+// A persistent namespace is visible by name (as `ip netns` sees it), holds
+// the configured TUN device, and RemoveNamed leaves nothing behind.
+func TestPersistRemove(t *testing.T) {
+	if err := netns.Available(); err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	ns, err := netns.New(netns.Options{Persist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/var/run/netns/" + ns.Name()
+	t.Cleanup(func() { netns.RemoveNamed(ns.Name()) })
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("named namespace: %v", err)
+	}
+	if ns.TUN() != nil {
+		t.Fatal("a persistent namespace kept synack's side of the device open")
+	}
+	again, err := netns.Open(ns.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = again.Do(func() error {
+		l, err := netlink.LinkByName(netns.DefaultTUN)
+		if err != nil {
+			return err
+		}
+		addrs, err := netlink.AddrList(l, netlink.FAMILY_V4)
+		if err != nil {
+			return err
+		}
+		if len(addrs) != 1 || addrs[0].IPNet.String() != netns.KernelPrefix.String() {
+			t.Errorf("addresses %v, want %v", addrs, netns.KernelPrefix)
+		}
+		if l.Attrs().MTU != 1500 {
+			t.Errorf("MTU %d", l.Attrs().MTU)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := again.OpenTUN(netns.DefaultTUN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev.Close()
+	if _, err := again.OpenTUN("nosuch0"); err == nil {
+		t.Fatal("OpenTUN of a missing device succeeded")
+	}
+	again.Remove()
+	if err := netns.RemoveNamed(ns.Name()); err == nil {
+		t.Fatal("RemoveNamed of a removed namespace succeeded")
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("after RemoveNamed: %v", err)
+	}
+}
+
+func TestBadName(t *testing.T) {
+	if err := netns.Available(); err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	if _, err := netns.New(netns.Options{Name: "../etc"}); err == nil {
+		t.Fatal("New accepted a name with a slash")
+	}
+}
