@@ -136,9 +136,9 @@ func synackClosesFirst(t *testing.T, e *env, f *faults, port uint16) {
 	f.holdAcks.Store(true)
 	kc.Close()
 	waitFor(t, "the kernel in LAST-ACK", func() bool { return e.kernelState(t, synackEnd) == "LAST-ACK" })
-	// Wait for a retransmitted FIN to reach synack in TIME-WAIT (its ACK
-	// is dropped too), then let the ACKs through.
-	waitFor(t, "a retransmitted FIN", func() bool { return finsInTimeWait(e, synackEnd, kernelEnd) >= 1 })
+	// Wait for two retransmitted FINs to reach synack in TIME-WAIT (their
+	// ACKs are dropped too), then let the ACKs through.
+	waitFor(t, "two retransmitted FINs", func() bool { return finsInTimeWait(e, synackEnd, kernelEnd) >= 2 })
 	f.holdAcks.Store(false)
 	waitFor(t, "the kernel's socket to close", func() bool { return e.kernelState(t, synackEnd) == "" })
 	wantStates(t, e, synackEnd, kernelEnd, "CLOSED", "SYN-SENT", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT")
