@@ -1,0 +1,418 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	idlePairs  = flag.Int("idle.pairs", 1000, "established connection pairs held open by BenchmarkIdleHeap (BENCHMARKS.md: 10000)")
+	manyPairs  = flag.Int("many.pairs", 5000, "established connection pairs held open by BenchmarkIdleMany (BENCHMARKS.md: 100000)")
+	idleBudget = flag.Duration("idle.budget", 2*time.Minute, "longest the idle benchmarks spend opening connections; past it they measure the pairs opened so far")
+	opTimeout  = flag.Duration("op.timeout", 30*time.Second, "longest any single dial, accept, read or write may block")
+)
+
+// forEachStack runs fn as a sub-benchmark "stack=NAME" for every stack,
+// each on a fresh client and server joined by a link of the given MTU.
+func forEachStack(b *testing.B, mtu int, fn func(b *testing.B, st Stack, env *Env)) {
+	for _, st := range Stacks {
+		b.Run("stack="+st.Name, func(b *testing.B) {
+			env, err := st.New(mtu)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer env.Close()
+			fn(b, st, env)
+		})
+	}
+}
+
+// memStats is runtime.ReadMemStats after a collection.
+func memStats(gc bool) runtime.MemStats {
+	if gc {
+		runtime.GC()
+		runtime.GC()
+	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m
+}
+
+// connPair opens a connection from the client to ln and accepts it.
+func connPair(env *Env, ln net.Listener) (client, server net.Conn, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), *opTimeout)
+	defer cancel()
+	type accepted struct {
+		c   net.Conn
+		err error
+	}
+	ch := make(chan accepted, 1)
+	go func() {
+		c, err := ln.Accept()
+		ch <- accepted{c, err}
+	}()
+	client, err = env.Dial(ctx, ln)
+	if err != nil {
+		ln.Close() // unblocks the Accept
+		<-ch
+		return nil, nil, fmt.Errorf("dial: %w", err)
+	}
+	select {
+	case a := <-ch:
+		if a.err != nil {
+			client.Close()
+			return nil, nil, fmt.Errorf("accept: %w", a.err)
+		}
+		return client, a.c, nil
+	case <-time.After(*opTimeout):
+		client.Close()
+		ln.Close()
+		<-ch
+		return nil, nil, errors.New("accept: timed out")
+	}
+}
+
+// BenchmarkBulk measures the throughput of one connection: each operation
+// writes 1 MiB from the client, and the clock stops once the server has
+// read every byte (run with -benchtime 256x for 256 MiB). allocs/segment
+// counts every segment both hosts sent, ACKs included.
+func BenchmarkBulk(b *testing.B) {
+	for _, mtu := range []int{1500, 65535} {
+		b.Run(fmt.Sprintf("mtu=%d", mtu), func(b *testing.B) {
+			forEachStack(b, mtu, benchBulk)
+		})
+	}
+}
+
+func benchBulk(b *testing.B, _ Stack, env *Env) {
+	const chunk = 1 << 20
+	ln, err := env.Listen(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	c, s, err := connPair(env, ln)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	defer s.Close()
+	type result struct {
+		n   int64
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		buf := make([]byte, 256<<10)
+		var n int64
+		for {
+			m, err := s.Read(buf)
+			n += int64(m)
+			if err == io.EOF {
+				done <- result{n, nil}
+				return
+			}
+			if err != nil {
+				done <- result{n, err}
+				return
+			}
+		}
+	}()
+	buf := make([]byte, chunk)
+	deadline := time.Now().Add(*opTimeout + time.Duration(b.N)*time.Second)
+	c.SetDeadline(deadline)
+	s.SetDeadline(deadline)
+	b.SetBytes(chunk)
+	b.ReportAllocs()
+	var seg0 uint64
+	if env.Segments != nil {
+		seg0 = env.Segments()
+	}
+	m0 := memStats(false)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Write(buf); err != nil {
+			b.Fatalf("write: %v", err)
+		}
+	}
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		err = cw.CloseWrite()
+	} else {
+		err = c.Close()
+	}
+	if err != nil {
+		b.Fatalf("close: %v", err)
+	}
+	r := <-done
+	b.StopTimer()
+	m1 := memStats(false)
+	if r.err != nil {
+		b.Fatalf("read: %v", r.err)
+	}
+	if want := int64(b.N) * chunk; r.n != want {
+		b.Fatalf("server read %d bytes, client wrote %d", r.n, want)
+	}
+	if env.Segments != nil {
+		if segs := env.Segments() - seg0; segs > 0 {
+			b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(segs), "allocs/segment")
+			b.ReportMetric(float64(segs)/float64(b.N), "segments/op")
+		}
+	}
+}
+
+// BenchmarkConnRate measures connections opened and closed: in each
+// operation a worker dials, accepts a connection (not necessarily its own,
+// when several work at once), closes its client side, reads the accepted
+// connection to EOF and closes it. workers=1 is sequential; workers=16 runs
+// sixteen such loops at once.
+func BenchmarkConnRate(b *testing.B) {
+	for _, w := range []int{1, 16} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			forEachStack(b, 1500, func(b *testing.B, _ Stack, env *Env) { benchConnRate(b, env, w) })
+		})
+	}
+}
+
+func benchConnRate(b *testing.B, env *Env, workers int) {
+	ln, err := env.Listen(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	fail := func(err error) {
+		errOnce.Do(func() {
+			firstErr = err
+			ln.Close() // unblocks every Accept; later Dials fail
+		})
+	}
+	one := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), *opTimeout)
+		defer cancel()
+		c, err := env.Dial(ctx, ln)
+		if err != nil {
+			return fmt.Errorf("dial: %w", err)
+		}
+		defer c.Close()
+		s, err := ln.Accept()
+		if err != nil {
+			return fmt.Errorf("accept: %w", err)
+		}
+		defer s.Close()
+		if err := c.Close(); err != nil {
+			return fmt.Errorf("close client: %w", err)
+		}
+		s.SetReadDeadline(time.Now().Add(*opTimeout))
+		var one [1]byte
+		if n, err := s.Read(one[:]); err != io.EOF {
+			return fmt.Errorf("server read %d bytes, %v; want EOF", n, err)
+		}
+		if err := s.Close(); err != nil {
+			return fmt.Errorf("close server: %w", err)
+		}
+		return nil
+	}
+	b.ReportAllocs()
+	m0 := memStats(false)
+	b.ResetTimer()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				if err := one(); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	m1 := memStats(false)
+	if firstErr != nil {
+		b.Fatal(firstErr)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conn/s")
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(b.N), "allocs/conn")
+}
+
+// BenchmarkPingPong measures one-byte round trips on one connection: the
+// client writes a byte, the server echoes it, the client reads it.
+func BenchmarkPingPong(b *testing.B) {
+	forEachStack(b, 1500, benchPingPong)
+}
+
+func benchPingPong(b *testing.B, _ Stack, env *Env) {
+	ln, err := env.Listen(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	c, s, err := connPair(env, ln)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	defer s.Close()
+	deadline := time.Now().Add(*opTimeout + time.Duration(b.N)*time.Millisecond)
+	c.SetDeadline(deadline)
+	s.SetDeadline(deadline)
+	echoed := make(chan error, 1)
+	go func() {
+		var buf [1]byte
+		for {
+			if _, err := io.ReadFull(s, buf[:]); err != nil {
+				if err == io.EOF {
+					err = nil
+				}
+				echoed <- err
+				return
+			}
+			if _, err := s.Write(buf[:]); err != nil {
+				echoed <- err
+				return
+			}
+		}
+	}()
+	var seg0 uint64
+	if env.Segments != nil {
+		seg0 = env.Segments()
+	}
+	b.ReportAllocs()
+	m0 := memStats(false)
+	buf := []byte{'x'}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Write(buf); err != nil {
+			b.Fatalf("write: %v", err)
+		}
+		if _, err := io.ReadFull(c, buf); err != nil {
+			b.Fatalf("read: %v", err)
+		}
+	}
+	b.StopTimer()
+	m1 := memStats(false)
+	c.Close()
+	if err := <-echoed; err != nil {
+		b.Fatalf("echo: %v", err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rt/s")
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(b.N), "allocs/rt")
+	if env.Segments != nil {
+		if segs := env.Segments() - seg0; segs > 0 {
+			b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(segs), "allocs/segment")
+		}
+	}
+}
+
+// BenchmarkIdleHeap holds -idle.pairs established connection pairs open
+// and reports the Go heap each pair takes (both ends: both hosts are in
+// this process). For the kernel only the Go side (net.Conn, poller) is
+// counted, not the kernel's socket memory.
+func BenchmarkIdleHeap(b *testing.B) {
+	b.Run(fmt.Sprintf("pairs=%d", *idlePairs), func(b *testing.B) {
+		for _, st := range Stacks {
+			b.Run("stack="+st.Name, func(b *testing.B) { benchIdle(b, st, *idlePairs, 1) })
+		}
+	})
+}
+
+// BenchmarkIdleMany is BenchmarkIdleHeap with -many.pairs pairs, spread
+// over several server ports since one client address has only 28,232
+// ephemeral ports (32768-60999) per server port. It reports the total
+// heap in MiB as well. The kernel is skipped where the process's file
+// descriptor limit cannot hold two descriptors per pair.
+func BenchmarkIdleMany(b *testing.B) {
+	n := *manyPairs
+	b.Run(fmt.Sprintf("pairs=%d", n), func(b *testing.B) {
+		for _, st := range Stacks {
+			b.Run("stack="+st.Name, func(b *testing.B) { benchIdle(b, st, n, (n+19999)/20000) })
+		}
+	})
+}
+
+func benchIdle(b *testing.B, st Stack, pairs, listeners int) {
+	if st.Name == "kernel" {
+		var lim syscall.Rlimit
+		if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && uint64(2*pairs+100) > lim.Cur {
+			b.Skipf("%d pairs need %d file descriptors; RLIMIT_NOFILE is %d (hard %d)", pairs, 2*pairs+100, lim.Cur, lim.Max)
+		}
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		idleOnce(b, st, pairs, listeners)
+	}
+}
+
+// idleOnce opens the pairs on fresh hosts, measures, and tears the hosts
+// down with the clock stopped: the hosts first (a synack or gVisor stack
+// aborts all its connections at once), then each Conn (the kernel's
+// sockets, whose Close is all there is).
+func idleOnce(b *testing.B, st Stack, pairs, listeners int) {
+	b.StopTimer()
+	env, err := st.New(1500)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var conns []net.Conn
+	defer func() {
+		b.StopTimer()
+		env.Close()
+		for _, c := range conns {
+			c.Close()
+		}
+		b.StartTimer()
+	}()
+	lns := make([]net.Listener, listeners)
+	for i := range lns {
+		ln, err := env.Listen(i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ln.Close()
+		lns[i] = ln
+	}
+	conns = make([]net.Conn, 0, 2*pairs)
+	m0 := memStats(true)
+	b.StartTimer()
+	stop := time.Now().Add(*idleBudget)
+	opened := 0
+	for opened < pairs && time.Now().Before(stop) {
+		c, s, err := connPair(env, lns[opened%listeners])
+		if err != nil {
+			b.Fatalf("pair %d: %v", opened, err)
+		}
+		conns = append(conns, c, s)
+		opened++
+	}
+	b.StopTimer()
+	if opened < pairs {
+		b.Logf("opened %d of %d pairs within -idle.budget %v; figures are over the pairs opened", opened, pairs, *idleBudget)
+	}
+	time.Sleep(100 * time.Millisecond) // let the last ACKs land
+	m1 := memStats(true)
+	runtime.KeepAlive(conns)
+	n := float64(opened)
+	b.ReportMetric(n, "pairs")
+	b.ReportMetric((float64(m1.HeapAlloc)-float64(m0.HeapAlloc))/n, "B/pair")
+	b.ReportMetric((float64(m1.HeapInuse)-float64(m0.HeapInuse))/n, "inuse-B/pair")
+	b.ReportMetric((float64(m1.StackInuse)-float64(m0.StackInuse))/n, "stack-B/pair")
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/n, "allocs/pair")
+	b.ReportMetric((float64(m1.HeapInuse)-float64(m0.HeapInuse))/(1<<20), "heap-MiB")
+}

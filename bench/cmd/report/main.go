@@ -1,0 +1,340 @@
+// Command report turns the raw output of the bench module's benchmarks
+// (go test -bench, any -count) into the Markdown tables of BENCHMARKS.md:
+// the median of every metric for each stack, synack's ratio to gVisor and
+// to the kernel, and whether each target of the performance issue is met.
+//
+//	go run ./cmd/report results/2026-11-21.txt            # print the tables
+//	go run ./cmd/report -w ../BENCHMARKS.md results/x.txt  # replace them in place
+//
+// With -w the tables replace whatever stands between the lines
+// "<!-- report:begin -->" and "<!-- report:end -->" of the file.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+)
+
+const (
+	beginMark = "<!-- report:begin -->"
+	endMark   = "<!-- report:end -->"
+)
+
+func main() {
+	write := flag.String("w", "", "rewrite the tables between the report markers of this Markdown `file` instead of printing them")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: report [-w file.md] results.txt...\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() == 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := run(*write, flag.Args(), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+}
+
+func run(write string, files []string, stdout io.Writer) error {
+	var tab Table
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		err = tab.Read(name, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if len(tab.rows) == 0 {
+		return fmt.Errorf("%s: no benchmark results", strings.Join(files, ", "))
+	}
+	var out bytes.Buffer
+	tab.Markdown(&out)
+	if write == "" {
+		_, err := stdout.Write(out.Bytes())
+		return err
+	}
+	doc, err := os.ReadFile(write)
+	if err != nil {
+		return err
+	}
+	doc, err = splice(write, doc, out.Bytes())
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(write, doc, 0o644)
+}
+
+// splice puts body between the report markers of doc.
+func splice(name string, doc, body []byte) ([]byte, error) {
+	b := bytes.Index(doc, []byte(beginMark))
+	e := bytes.Index(doc, []byte(endMark))
+	if b < 0 || e < 0 || e < b {
+		return nil, fmt.Errorf("%s: no %q line followed by a %q line", name, beginMark, endMark)
+	}
+	var out bytes.Buffer
+	out.Write(doc[:b+len(beginMark)])
+	out.WriteString("\n")
+	out.Write(body)
+	out.Write(doc[e:])
+	return out.Bytes(), nil
+}
+
+// Stacks in column order; the first is the one compared to the others.
+var Stacks = []string{"synack", "gvisor", "kernel"}
+
+// key is one benchmark configuration less its stack, and one unit.
+type key struct {
+	config string // e.g. "Bulk/mtu=1500"
+	unit   string
+}
+
+// Table holds every value read, by configuration, unit and stack.
+type Table struct {
+	rows    map[key]map[string][]float64
+	configs []string            // in order of first appearance
+	units   map[string][]string // config -> units in order of first appearance
+}
+
+var procSuffix = regexp.MustCompile(`-[0-9]+$`)
+
+// Read adds the results of one file of go test -bench output.
+func (t *Table) Read(name string, r io.Reader) error {
+	if t.rows == nil {
+		t.rows = make(map[key]map[string][]float64)
+		t.units = make(map[string][]string)
+	}
+	br := benchfmt.NewReader(r, name)
+	for br.Scan() {
+		switch rec := br.Result(); rec := rec.(type) {
+		case *benchfmt.SyntaxError:
+			return rec
+		case *benchfmt.Result:
+			full := procSuffix.ReplaceAllString(string(rec.Name), "")
+			var parts []string
+			stack := ""
+			for _, p := range strings.Split(full, "/") {
+				if s, ok := strings.CutPrefix(p, "stack="); ok {
+					stack = s
+					continue
+				}
+				parts = append(parts, p)
+			}
+			if stack == "" {
+				continue // not one of ours
+			}
+			config := strings.Join(parts, "/")
+			if _, ok := t.units[config]; !ok {
+				t.configs = append(t.configs, config)
+				t.units[config] = nil
+			}
+			for _, v := range rec.Values {
+				unit, val := v.Unit, v.Value
+				if v.OrigUnit != "" { // as written, not tidied (MB/s, not B/s)
+					unit, val = v.OrigUnit, v.OrigValue
+				}
+				if unit == "ns/op" || unit == "B/op" {
+					continue
+				}
+				k := key{config, unit}
+				if t.rows[k] == nil {
+					t.rows[k] = make(map[string][]float64)
+					t.units[config] = append(t.units[config], unit)
+				}
+				t.rows[k][stack] = append(t.rows[k][stack], val)
+			}
+		}
+	}
+	return br.Err()
+}
+
+// Median returns the median of the values of config, unit and stack, and
+// how many there were.
+func (t *Table) Median(config, unit, stack string) (float64, int) {
+	vs := slices.Clone(t.rows[key{config, unit}][stack])
+	if len(vs) == 0 {
+		return math.NaN(), 0
+	}
+	sort.Float64s(vs)
+	m := len(vs) / 2
+	if len(vs)%2 == 1 {
+		return vs[m], len(vs)
+	}
+	return (vs[m-1] + vs[m]) / 2, len(vs)
+}
+
+func num(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "–"
+	case v == 0:
+		return "0"
+	case math.Abs(v) >= 100:
+		return commas(fmt.Sprintf("%.0f", v))
+	case math.Abs(v) >= 10:
+		return fmt.Sprintf("%.1f", v)
+	case math.Abs(v) >= 0.01:
+		return fmt.Sprintf("%.2f", v)
+	default:
+		return fmt.Sprintf("%.2g", v)
+	}
+}
+
+func commas(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func ratio(a, b float64) string {
+	if math.IsNaN(a) || math.IsNaN(b) || math.Abs(b) < 0.01 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+// Markdown writes one table per benchmark configuration, then the targets.
+func (t *Table) Markdown(w io.Writer) {
+	fmt.Fprintln(w, "Medians; n is the number of runs per stack. Ratios are synack ÷ gVisor and synack ÷ kernel: above 1 is better for MB/s, conn/s and rt/s, below 1 is better for bytes and allocations.")
+	for _, config := range t.configs {
+		fmt.Fprintf(w, "\n**%s**\n\n", config)
+		fmt.Fprintf(w, "| metric | %s | n | synack ÷ gvisor | synack ÷ kernel |\n", strings.Join(Stacks, " | "))
+		fmt.Fprintf(w, "|---|%s---|---|---|\n", strings.Repeat("---:|", len(Stacks)))
+		for _, unit := range t.units[config] {
+			var cells []string
+			n := 0
+			med := map[string]float64{}
+			for _, st := range Stacks {
+				m, c := t.Median(config, unit, st)
+				med[st] = m
+				cells = append(cells, num(m))
+				n = max(n, c)
+			}
+			fmt.Fprintf(w, "| %s | %s | %d | %s | %s |\n", unit, strings.Join(cells, " | "), n,
+				ratio(med["synack"], med["gvisor"]), ratio(med["synack"], med["kernel"]))
+		}
+	}
+	fmt.Fprintln(w)
+	t.targets(w)
+}
+
+// A target of the performance issue.
+type target struct {
+	what  string
+	check func(t *Table) (verdict, detail string)
+}
+
+func ratioAtLeast(config, unit string, min float64) func(t *Table) (string, string) {
+	return func(t *Table) (string, string) {
+		s, _ := t.Median(config, unit, "synack")
+		g, _ := t.Median(config, unit, "gvisor")
+		if math.IsNaN(s) || math.IsNaN(g) || g == 0 {
+			return "not measured", ""
+		}
+		return verdict(s/g >= min), fmt.Sprintf("%.2f× (%s vs %s %s)", s/g, num(s), num(g), unit)
+	}
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "**met**"
+	}
+	return "not met"
+}
+
+// configWith returns the first configuration with the given prefix.
+func (t *Table) configWith(prefix string) string {
+	for _, c := range t.configs {
+		if strings.HasPrefix(c, prefix) {
+			return c
+		}
+	}
+	return ""
+}
+
+var targets = []target{
+	{"bulk throughput ≥ 3× gVisor at MTU 1500", ratioAtLeast("Bulk/mtu=1500", "MB/s", 3)},
+	{"bulk throughput ≥ 1.3× gVisor at MTU 65535", ratioAtLeast("Bulk/mtu=65535", "MB/s", 1.3)},
+	{"connection rate ≥ 2× gVisor, sequential", ratioAtLeast("ConnRate/workers=1", "conn/s", 2)},
+	{"connection rate ≥ 2× gVisor, 16 concurrent", ratioAtLeast("ConnRate/workers=16", "conn/s", 2)},
+	{"round trips per second ≥ 2× gVisor", ratioAtLeast("PingPong", "rt/s", 2)},
+	{"heap per idle connection pair ≤ 4 KB (4,096 B)", func(t *Table) (string, string) {
+		c := t.configWith("IdleHeap")
+		s, _ := t.Median(c, "B/pair", "synack")
+		if math.IsNaN(s) {
+			return "not measured", ""
+		}
+		g, _ := t.Median(c, "B/pair", "gvisor")
+		return verdict(s <= 4096), fmt.Sprintf("%s B/pair (gVisor %s) in %s", num(s), num(g), c)
+	}},
+	{"100,000 idle connection pairs in under 1 GiB of heap", func(t *Table) (string, string) {
+		c := t.configWith("IdleMany")
+		s, _ := t.Median(c, "B/pair", "synack")
+		pairs, _ := t.Median(c, "pairs", "synack")
+		if math.IsNaN(s) {
+			return "not measured", ""
+		}
+		total := s * 100000
+		detail := fmt.Sprintf("%s MiB for 100,000 pairs", num(total/(1<<20)))
+		v := verdict(total < 1<<30)
+		if pairs < 100000 {
+			detail += fmt.Sprintf(" (extrapolated from the %s pairs opened in %s)", num(pairs), c)
+			v = "not measured in full; " + strings.Trim(v, "*") + " if linear"
+		}
+		return v, detail
+	}},
+	{"zero allocations per segment in steady state (bulk and ping-pong)", func(t *Table) (string, string) {
+		var parts []string
+		ok, seen := true, false
+		for _, c := range t.configs {
+			if !strings.HasPrefix(c, "Bulk") && !strings.HasPrefix(c, "PingPong") {
+				continue
+			}
+			s, _ := t.Median(c, "allocs/segment", "synack")
+			if math.IsNaN(s) {
+				continue
+			}
+			seen = true
+			ok = ok && s == 0
+			parts = append(parts, fmt.Sprintf("%s: %s", c, num(s)))
+		}
+		if !seen {
+			return "not measured", ""
+		}
+		return verdict(ok), strings.Join(parts, "; ") + " allocs/segment"
+	}},
+}
+
+func (t *Table) targets(w io.Writer) {
+	fmt.Fprintln(w, "| target | verdict | measured |")
+	fmt.Fprintln(w, "|---|---|---|")
+	for _, tg := range targets {
+		v, d := tg.check(t)
+		fmt.Fprintf(w, "| %s | %s | %s |\n", tg.what, v, d)
+	}
+}
