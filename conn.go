@@ -14,15 +14,16 @@ import (
 // SetKeepAlive and friends, SetReadBuffer and SetWriteBuffer. Info shows
 // its TCB like `ss -ti`.
 type Conn struct {
-	s            *Stack
-	tc           *tcp.Conn
-	laddr, raddr *net.TCPAddr
-	rd, wd       *deadline
-	closedCh     chan struct{}
-	wsem         chan struct{} // one Write at a time, so each is atomic
+	s        *Stack
+	tc       *tcp.Conn
+	rd, wd   deadline
+	closedCh chan struct{}
+	rw, ww   waiter        // blocked Read (or Dial), blocked Write; guarded by s.mu
+	wsem     chan struct{} // one Write at a time, so each is atomic
 
 	// Guarded by s.mu.
 	closed, readShut, writeShut bool
+	dialing                     bool
 	linger                      int
 	keepAlive                   bool
 	kaIdle, kaIntvl             time.Duration
@@ -34,28 +35,33 @@ var _ net.Conn = (*Conn)(nil)
 // newConnLocked wraps tc. Like the net package, it turns Nagle's algorithm
 // off (SetNoDelay(true)).
 func (s *Stack) newConnLocked(tc *tcp.Conn) *Conn {
-	t := tc.Tuple()
 	tc.SetNoDelay(true)
-	return &Conn{
+	c := &Conn{
 		s: s, tc: tc,
-		laddr: tcpAddr(t.Local), raddr: tcpAddr(t.Remote),
-		rd: makeDeadline(), wd: makeDeadline(),
 		closedCh: make(chan struct{}),
 		wsem:     make(chan struct{}, 1),
 		linger:   -1,
 		kaIdle:   15 * time.Second, kaIntvl: 15 * time.Second, kaCount: 9,
 	}
+	c.rw = waiter{kind: waitRead, c: c}
+	c.ww = waiter{kind: waitWrite, c: c}
+	return c
 }
 
 func (c *Conn) opErr(op string, err error) error {
-	return &net.OpError{Op: op, Net: "tcp", Source: c.laddr, Addr: c.raddr, Err: err}
+	return &net.OpError{Op: op, Net: "tcp", Source: c.laddr(), Addr: c.raddr(), Err: err}
 }
 
 // LocalAddr returns the local address (a *net.TCPAddr).
-func (c *Conn) LocalAddr() net.Addr { return c.laddr }
+func (c *Conn) LocalAddr() net.Addr { return c.laddr() }
 
 // RemoteAddr returns the remote address (a *net.TCPAddr).
-func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
+func (c *Conn) RemoteAddr() net.Addr { return c.raddr() }
+
+// laddr and raddr make the addresses when asked (the tuple never changes)
+// rather than holding two *net.TCPAddr in every idle connection.
+func (c *Conn) laddr() *net.TCPAddr { return tcpAddr(c.tc.Tuple().Local) }
+func (c *Conn) raddr() *net.TCPAddr { return tcpAddr(c.tc.Tuple().Remote) }
 
 // Read reads received data. It blocks until data is there, the peer has
 // closed its side (io.EOF), the connection fails (ECONNRESET, ETIMEDOUT),
@@ -86,7 +92,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 			}
 			return 0, io.EOF
 		}
-		s.block(func() bool { return c.tc.Readable() > 0 || c.tc.ReadClosed() }, c.rd.wait(), c.closedCh)
+		s.blockConn(c, &c.rw, c.rd.wait(), c.closedCh)
 	}
 }
 
@@ -131,7 +137,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 			s.stepLocked(now)
 			continue
 		}
-		s.block(func() bool { return c.tc.SendSpace() > 0 || c.tc.State() == tcp.Closed }, c.wd.wait(), c.closedCh)
+		s.blockConn(c, &c.ww, c.wd.wait(), c.closedCh)
 	}
 }
 
@@ -159,7 +165,9 @@ func (c *Conn) Close() error {
 	} else if !c.writeShut {
 		s.st.Close(now, c.tc) // an error means it is already closing or gone
 	}
-	s.discard[c.tc] = struct{}{}
+	if !c.tc.Done() {
+		s.discard[c.tc] = struct{}{}
+	}
 	s.stepLocked(now)
 	return nil
 }
@@ -194,7 +202,10 @@ func (c *Conn) CloseRead() error {
 		return c.opErr("close", net.ErrClosed)
 	}
 	c.readShut = true
-	s.discard[c.tc] = struct{}{}
+	if !c.tc.Done() {
+		s.discard[c.tc] = struct{}{}
+		s.st.Update(c.tc) // data already there is dropped at the step
+	}
 	s.stepLocked(s.clk.Now())
 	return nil
 }
@@ -243,6 +254,7 @@ func (c *Conn) setopt(f func()) error {
 		return c.opErr("set", net.ErrClosed)
 	}
 	f()
+	s.st.Update(c.tc)
 	s.stepLocked(s.clk.Now())
 	return nil
 }

@@ -7,19 +7,27 @@ import (
 
 // deadline is a read or write deadline: a channel closed when it passes,
 // replaced when the deadline moves back to the future. It is the net
-// package's pipeDeadline (net/pipe.go).
+// package's pipeDeadline (net/pipe.go), except that the channel is made
+// only when a deadline is first set or a call first waits on it, so that an
+// idle connection holds no channel.
 type deadline struct {
 	mu     sync.Mutex
 	timer  *time.Timer
 	cancel chan struct{}
 }
 
-func makeDeadline() *deadline { return &deadline{cancel: make(chan struct{})} }
+func makeDeadline() *deadline { return &deadline{} }
 
 // set sets the deadline; the zero time means none.
 func (d *deadline) set(t time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.cancel == nil {
+		if t.IsZero() {
+			return
+		}
+		d.cancel = make(chan struct{})
+	}
 	if d.timer != nil && !d.timer.Stop() {
 		<-d.cancel // the timer's function is closing it
 	}
@@ -44,14 +52,22 @@ func (d *deadline) set(t time.Time) {
 	}
 }
 
-// wait returns a channel closed when the deadline passes.
+// wait returns a channel closed when the deadline passes (made now if no
+// deadline was ever set, since one may be set while the caller waits).
 func (d *deadline) wait() chan struct{} {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.cancel == nil {
+		d.cancel = make(chan struct{})
+	}
 	return d.cancel
 }
 
-func (d *deadline) expired() bool { return isClosed(d.wait()) }
+func (d *deadline) expired() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cancel != nil && isClosed(d.cancel)
+}
 
 func isClosed(c chan struct{}) bool {
 	select {

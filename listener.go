@@ -14,7 +14,8 @@ type Listener struct {
 	addr     *net.TCPAddr
 	closedCh chan struct{}
 	deadline *deadline
-	closed   bool // guarded by s.mu
+	aw       waiter // a blocked Accept; guarded by s.mu
+	closed   bool   // guarded by s.mu
 }
 
 var _ net.Listener = (*Listener)(nil)
@@ -49,7 +50,7 @@ func (l *Listener) AcceptTCP() (*Conn, error) {
 			s.stepLocked(s.clk.Now())
 			return c, nil
 		}
-		s.block(func() bool { return l.l.Pending() > 0 }, l.closedCh, l.deadline.wait())
+		s.blockListener(&l.aw, l.closedCh, l.deadline.wait())
 	}
 }
 

@@ -88,8 +88,9 @@ type Stack struct {
 
 	mu       sync.Mutex
 	closed   bool
-	armed    clock.Time // the deadline the loop sleeps until
-	waiters  map[*waiter]struct{}
+	armed    clock.Time             // the deadline the loop sleeps until
+	blocked  map[*tcp.Conn]*Conn    // connections with a blocked call (Read, Write, Dial)
+	lwaiters map[*waiter]struct{}   // blocked Accepts
 	discard  map[*tcp.Conn]struct{} // read side shut: arriving data is read and dropped
 	sendErrs uint64
 	scratch  []byte
@@ -100,9 +101,51 @@ type Stack struct {
 	wg       sync.WaitGroup
 }
 
+// waiter is one blocked call. It is made once per Conn (or Listener) and
+// reused: ch holds at most one wake-up, and a stale one is drained before
+// the next wait.
 type waiter struct {
-	ready func() bool
-	ch    chan struct{}
+	kind  waitKind
+	ch    chan struct{} // made at the first wait
+	armed bool
+	c     *Conn     // for waitRead, waitWrite
+	l     *Listener // for waitAccept
+}
+
+// waitKind is what a waiter waits for.
+type waitKind uint8
+
+const (
+	waitRead   waitKind = iota // data, the end of the stream, or (dialing) the handshake's end
+	waitWrite                  // room in the send buffer, or the connection's end
+	waitAccept                 // an established connection in the backlog
+)
+
+func (w *waiter) ready() bool {
+	switch w.kind {
+	case waitRead:
+		tc := w.c.tc
+		st := tc.State()
+		return tc.Readable() > 0 || tc.ReadClosed() || w.c.dialing && st >= tcp.Established
+	case waitWrite:
+		tc := w.c.tc
+		return tc.SendSpace() > 0 || tc.State() == tcp.Closed
+	default:
+		return w.l.l.Pending() > 0
+	}
+}
+
+// check wakes w if its condition holds, and reports whether it did.
+func (w *waiter) check() bool {
+	if !w.armed || !w.ready() {
+		return false
+	}
+	w.armed = false
+	select {
+	case w.ch <- struct{}{}:
+	default:
+	}
+	return true
 }
 
 // New starts a stack on l. The Stack owns l from now on: Close closes it.
@@ -151,7 +194,8 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 		st:       st,
 		clk:      clock.NewReal(),
 		armed:    clock.Never,
-		waiters:  make(map[*waiter]struct{}),
+		blocked:  make(map[*tcp.Conn]*Conn),
+		lwaiters: make(map[*waiter]struct{}),
 		discard:  make(map[*tcp.Conn]struct{}),
 		scratch:  make([]byte, 16<<10),
 		closedCh: make(chan struct{}),
@@ -239,16 +283,46 @@ func (s *Stack) loop() {
 	}
 }
 
+// tryReceiver is a link that can also hand over a packet it already has
+// without blocking (mem.Port can). The reader then takes a whole burst and
+// handles it under one acquisition of the lock, with one step: one round
+// of output (an ACK for several segments) and one round of wake-ups.
+type tryReceiver interface {
+	TryReceive(buf []byte) (int, bool)
+}
+
+// maxBatch bounds a burst, in packets (each with a 64 KiB buffer).
+const maxBatch = 16
+
 // reader hands the link's packets to the stack.
 func (s *Stack) reader() {
 	defer s.wg.Done()
-	buf := make([]byte, max(s.link.MTU(), 65535))
+	size := max(s.link.MTU(), 65535)
+	tr, _ := s.link.(tryReceiver)
+	nbuf := 1
+	if tr != nil {
+		nbuf = maxBatch
+	}
+	bufs := make([][]byte, nbuf)
+	for i := range bufs {
+		bufs[i] = make([]byte, size)
+	}
+	lens := make([]int, nbuf)
 	for {
-		n, err := s.link.Receive(buf)
+		n, err := s.link.Receive(bufs[0])
 		if err != nil {
 			// The link was closed (by Stack.Close, or under us): nothing
 			// more will arrive.
 			return
+		}
+		lens[0] = n
+		k := 1
+		for ; k < nbuf; k++ {
+			n, ok := tr.TryReceive(bufs[k])
+			if !ok {
+				break
+			}
+			lens[k] = n
 		}
 		s.mu.Lock()
 		if s.closed {
@@ -256,25 +330,45 @@ func (s *Stack) reader() {
 			return
 		}
 		now := s.clk.Now()
-		s.st.Input(now, buf[:n])
+		for i := range k {
+			s.st.Input(now, bufs[i][:lens[i]])
+		}
 		s.stepLocked(now)
 		s.mu.Unlock()
 	}
 }
 
-// stepLocked follows every change to the stack: it drops data arriving on
-// read-shut connections, sends what is due, re-arms the timer loop and
-// wakes the calls whose condition now holds. s.mu is held.
+// stepLocked follows every change to the stack: it sends what is due,
+// drops data arriving on read-shut connections, re-arms the timer loop and
+// wakes the calls whose condition now holds. Only the connections the
+// stack reports as changed are looked at, so a step costs nothing per idle
+// connection. s.mu is held.
 func (s *Stack) stepLocked(now clock.Time) {
-	for c := range s.discard {
-		for c.Readable() > 0 {
-			s.st.Read(now, c, s.scratch)
+	for {
+		s.st.Output(now, s.emit)
+		again := false
+		for _, tc := range s.st.Changed() {
+			if _, ok := s.discard[tc]; ok {
+				for tc.Readable() > 0 {
+					s.st.Read(now, tc, s.scratch)
+					again = true // the window update goes out next
+				}
+				if tc.Done() {
+					delete(s.discard, tc)
+				}
+			}
+			if c := s.blocked[tc]; c != nil {
+				c.rw.check()
+				c.ww.check()
+				if !c.rw.armed && !c.ww.armed {
+					delete(s.blocked, tc)
+				}
+			}
 		}
-		if c.Done() {
-			delete(s.discard, c)
+		if !again {
+			break
 		}
 	}
-	s.st.Output(now, s.emit)
 	if next := s.st.NextDeadline(); next < s.armed {
 		s.armed = next
 		select {
@@ -282,20 +376,41 @@ func (s *Stack) stepLocked(now clock.Time) {
 		default:
 		}
 	}
-	for w := range s.waiters {
-		if w.ready() {
-			close(w.ch)
-			delete(s.waiters, w)
+	for w := range s.lwaiters {
+		if w.check() {
+			delete(s.lwaiters, w)
 		}
 	}
 }
 
-// block waits, with s.mu held on entry and on return, until ready() holds
-// after some step, one of the cancel channels is closed, or the stack
-// closes. The caller checks again why it woke.
-func (s *Stack) block(ready func() bool, cancel ...<-chan struct{}) {
-	w := &waiter{ready: ready, ch: make(chan struct{})}
-	s.waiters[w] = struct{}{}
+// blockConn waits on w, one of c's waiters, as block does.
+func (s *Stack) blockConn(c *Conn, w *waiter, cancel ...<-chan struct{}) {
+	s.blocked[c.tc] = c
+	s.wait(w, cancel...)
+	if !c.rw.armed && !c.ww.armed {
+		delete(s.blocked, c.tc)
+	}
+}
+
+// blockListener waits on w, a Listener's waiter, as block does.
+func (s *Stack) blockListener(w *waiter, cancel ...<-chan struct{}) {
+	s.lwaiters[w] = struct{}{}
+	s.wait(w, cancel...)
+	delete(s.lwaiters, w)
+}
+
+// wait waits, with s.mu held on entry and on return, until w's condition
+// holds after some step, one of the cancel channels is closed, or the
+// stack closes. The caller checks again why it woke.
+func (s *Stack) wait(w *waiter, cancel ...<-chan struct{}) {
+	if w.ch == nil {
+		w.ch = make(chan struct{}, 1)
+	}
+	select {
+	case <-w.ch: // a stale wake-up
+	default:
+	}
+	w.armed = true
 	s.mu.Unlock()
 	var c0, c1, c2 <-chan struct{}
 	switch len(cancel) {
@@ -316,7 +431,7 @@ func (s *Stack) block(ready func() bool, cancel ...<-chan struct{}) {
 	case <-s.closedCh:
 	}
 	s.mu.Lock()
-	delete(s.waiters, w)
+	w.armed = false
 }
 
 // Listen opens a listener. network is "tcp" or "tcp4"; address is
@@ -370,8 +485,10 @@ func (s *Stack) ListenTCP(network, address string) (*Listener, error) {
 		e.(*net.OpError).Addr = tcpAddr(netip.AddrPortFrom(s.cfg.Addr, port))
 		return nil, e
 	}
-	return &Listener{s: s, l: sl, addr: tcpAddr(netip.AddrPortFrom(s.cfg.Addr, sl.Port())),
-		closedCh: make(chan struct{}), deadline: makeDeadline()}, nil
+	l := &Listener{s: s, l: sl, addr: tcpAddr(netip.AddrPortFrom(s.cfg.Addr, sl.Port())),
+		closedCh: make(chan struct{}), deadline: makeDeadline()}
+	l.aw = waiter{kind: waitAccept, l: l}
+	return l, nil
 }
 
 func parsePort(s string) (uint16, error) {
@@ -455,6 +572,8 @@ func (s *Stack) DialAddr(ctx context.Context, remote netip.AddrPort) (*Conn, err
 		return nil, opErr(mapErr("connect", err))
 	}
 	c := s.newConnLocked(tc)
+	c.dialing = true
+	defer func() { c.dialing = false }()
 	s.stepLocked(now)
 	for {
 		switch st := tc.State(); {
@@ -465,7 +584,7 @@ func (s *Stack) DialAddr(ctx context.Context, remote netip.AddrPort) (*Conn, err
 			if err == nil {
 				err = tcp.ErrConnRefused
 			}
-			return nil, &net.OpError{Op: "dial", Net: "tcp", Source: c.laddr, Addr: raddr, Err: mapErr("connect", err)}
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Source: c.laddr(), Addr: raddr, Err: mapErr("connect", err)}
 		case st >= tcp.Established:
 			return c, nil
 		}
@@ -475,6 +594,6 @@ func (s *Stack) DialAddr(ctx context.Context, remote netip.AddrPort) (*Conn, err
 			s.stepLocked(now)
 			return nil, opErr(err)
 		}
-		s.block(func() bool { return tc.State() >= tcp.Established || tc.State() == tcp.Closed }, ctx.Done())
+		s.blockConn(c, &c.rw, ctx.Done())
 	}
 }

@@ -72,6 +72,7 @@ func (r *runner) keepaliveOpt(ev *Event, s *sock) (attemptFn, *Failure, bool) {
 }
 
 func applyKeepalive(r *runner, c *tcp.Conn, k keepalive) {
+	defer r.st.Update(c) // the keepalive timer moved
 	if !k.on {
 		c.SetKeepAlive(r.now, 0, k.intvl, k.cnt)
 		return

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/tcp"
@@ -90,6 +91,7 @@ func (s *Stack) note(now clock.Time, t tcp.Tuple, what string) {
 func (s *Stack) step(now clock.Time, e *entry, f func()) {
 	f()
 	s.observe(e)
+	s.touch(e)
 }
 
 func (s *Stack) observe(e *entry) {
@@ -153,26 +155,6 @@ func (s *Stack) call(now clock.Time, c *tcp.Conn, f func()) {
 	f()
 }
 
-// HandleTimeout runs every connection timer due at or before now.
-func (s *Stack) HandleTimeout(now clock.Time) {
-	for _, e := range s.order {
-		if !e.removed && e.conn.NextDeadline() <= now {
-			s.step(now, e, func() { e.conn.HandleTimeout(now) })
-		}
-	}
-}
-
-// NextDeadline returns the earliest timer of any connection.
-func (s *Stack) NextDeadline() clock.Time {
-	d := clock.Never
-	for _, e := range s.order {
-		if !e.removed {
-			d = clock.Min(d, e.conn.NextDeadline())
-		}
-	}
-	return d
-}
-
 // Output builds and hands to emit every packet that is due, connection by
 // connection in creation order, and deletes TCBs that are done. pkt is only
 // valid during the call.
@@ -182,11 +164,18 @@ func (s *Stack) Output(now clock.Time, emit func(pkt []byte)) {
 		s.ship(e.t, &e.seg)
 	}
 	s.pendingRaw = s.pendingRaw[:0]
-	live := s.order[:0]
-	for _, e := range s.order {
+	// Only connections called into since the last Output can have
+	// something to send; they go in creation order.
+	slices.SortFunc(s.dirty, byID)
+	clear(s.changed)
+	s.changed = s.changed[:0]
+	for i, e := range s.dirty {
+		s.dirty[i] = nil
+		e.dirty = false
 		if e.removed {
 			continue
 		}
+		s.changed = append(s.changed, e.conn)
 		s.cur = e
 		e.conn.Output(now, s.segEmit)
 		s.observe(e)
@@ -194,17 +183,34 @@ func (s *Stack) Output(now clock.Time, emit func(pkt []byte)) {
 			s.remove(e)
 			continue
 		}
-		live = append(live, e)
+		s.rearm(e)
 	}
-	for i := len(live); i < len(s.order); i++ {
-		s.order[i] = nil
+	s.dirty = s.dirty[:0]
+	if s.nremoved > 32 && 2*s.nremoved > len(s.order) {
+		live := s.order[:0]
+		for _, e := range s.order {
+			if !e.removed {
+				live = append(live, e)
+			}
+		}
+		clear(s.order[len(live):])
+		s.order = live
+		s.nremoved = 0
 	}
-	s.order = live
 	s.cur, s.emitFn = nil, nil
 }
 
+// Changed returns the connections that were called into (by Input, a user
+// call, HandleTimeout or Update) between the previous Output and the last
+// one, in creation order, including those it deleted: a driver that waits
+// for a condition of a connection need only look at these. The slice is
+// valid until the next Output.
+func (s *Stack) Changed() []*tcp.Conn { return s.changed }
+
 func (s *Stack) remove(e *entry) {
 	e.removed = true
+	s.nremoved++
+	s.rearm(e)
 	t := e.conn.Tuple()
 	if s.conns[t] == e {
 		delete(s.conns, t)

@@ -78,17 +78,33 @@ var (
 
 type entry struct {
 	conn     *tcp.Conn
-	listener *Listener // the listener a passive connection belongs to until accepted
-	queued   bool      // in the listener's accept queue
-	state    tcp.State // last state the stack saw
+	listener *Listener  // the listener a passive connection belongs to until accepted
+	id       uint64     // creation order
+	deadline clock.Time // the connection's NextDeadline when last seen
+	heapIdx  int        // index in the timer heap, or -1
+	state    tcp.State  // last state the stack saw
+	queued   bool       // in the listener's accept queue
 	removed  bool
+	dirty    bool // in the dirty list: called since the last Output
 }
 
 // Stack is one host.
+//
+// Its cost per step does not grow with the number of connections: Output
+// visits only the connections called into since the last Output (the
+// dirty list), and NextDeadline and HandleTimeout use a heap of the
+// connections' deadlines. Both run in creation order, as a walk over every
+// connection would, so that simulations stay deterministic.
 type Stack struct {
 	cfg       Config
 	conns     map[tcp.Tuple]*entry
-	order     []*entry // creation order: output and timers run in it, deterministically
+	order     []*entry // creation order, with removed entries until compacted
+	nremoved  int      // removed entries still in order
+	nextID    uint64
+	dirty     []*entry // connections that may have output, in no order
+	timers    timerHeap
+	due       []*entry    // scratch for HandleTimeout
+	changed   []*tcp.Conn // the connections the last Output visited
 	listeners map[uint16]*Listener
 	anyL      *Listener // ListenAny's, or nil
 	ctr       Counters
@@ -100,6 +116,7 @@ type Stack struct {
 	segEmit   func(*wire.Segment, bool)
 	// pendingRaw holds segments the stack answers with itself.
 	pendingRaw []rawSeg
+	pool       bufferPool
 }
 
 // New creates a host.
@@ -130,6 +147,7 @@ func New(cfg Config) (*Stack, error) {
 		listeners: make(map[uint16]*Listener),
 	}
 	s.segEmit = s.emitSegment
+	s.cfg.TCP.Buffers = &s.pool
 	return s, nil
 }
 
@@ -178,8 +196,13 @@ func (s *Stack) record(e *trace.Event) {
 }
 
 func (s *Stack) add(e *entry) {
+	s.nextID++
+	e.id = s.nextID
+	e.heapIdx = -1
+	e.deadline = clock.Never
 	s.conns[e.conn.Tuple()] = e
 	s.order = append(s.order, e)
+	s.touch(e)
 }
 
 // Connect makes an active open to remote from an ephemeral port.

@@ -96,6 +96,9 @@ type Config struct {
 	// §3.8.3's USER TIMEOUT), instead of after DataRetries
 	// retransmissions.
 	UserTimeout time.Duration
+	// Buffers lends the send and receive buffers' backing arrays; nil
+	// allocates them and leaves empty ones to the garbage collector.
+	Buffers BufferPool
 	// Host names this side in trace events.
 	Host string
 	// Recorder receives trace events; nil records nothing.

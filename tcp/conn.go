@@ -76,7 +76,8 @@ type Conn struct {
 	sndWL1, sndWL2              seq.Value
 	sndMSS                      int
 	optLen                      int       // bytes of options on every segment (timestamps)
-	snd                         []byte    // written, not yet acknowledged
+	snd                         []byte    // written, not yet acknowledged (a view into sndMem)
+	sndMem                      []byte    // the send buffer's backing array (buffers.go)
 	sndBufSeq                   seq.Value // sequence number of snd[0]
 	finQueued                   bool      // the user called CLOSE
 	finSeq                      seq.Value // the FIN's sequence number, when finQueued
@@ -118,7 +119,8 @@ type Conn struct {
 
 	// Receive sequence space.
 	irs, rcvNxt  seq.Value
-	rcv          []byte    // received, not yet read
+	rcv          []byte    // received, not yet read (a view into rcvMem)
+	rcvMem       []byte    // the receive buffer's backing array (buffers.go)
 	rcvAdvRight  seq.Value // right edge of the window we last advertised
 	finRcvd      bool
 	ooo          []oooRange // out-of-order data held (reasm.go)
@@ -141,7 +143,10 @@ type Conn struct {
 	oooAcks    int  // duplicate ACKs owed, one per out-of-order segment
 	synSends   int  // SYNs (or SYN-ACKs) sent in the current state
 	rstPending bool
-	rstSeg     wire.Segment
+	rstSeq     seq.Value // the pending RST's fields (it has no options or data)
+	rstAck     seq.Value
+	rstFlags   wire.Flags
+	out        wire.Segment // the segment being sent (newSeg)
 
 	// Timers, as deadlines (clock.Never when stopped).
 	rtoAt, timeWaitAt, persistAt clock.Time
@@ -340,6 +345,7 @@ func (c *Conn) close(now clock.Time, err error, why string) {
 	c.stopTimer(now, &c.keepAt, "keepalive")
 	c.ackNow = false
 	c.snd = nil
+	c.release(&c.sndMem)
 	c.tx, c.txHead = nil, 0
 	c.ooo = nil
 }
@@ -368,7 +374,7 @@ func (c *Conn) Write(now clock.Time, p []byte) (int, error) {
 	if n <= 0 {
 		return 0, nil
 	}
-	c.snd = append(c.snd, p[:n]...)
+	c.appendSnd(p[:n])
 	return n, nil
 }
 
@@ -394,10 +400,7 @@ func (c *Conn) Read(now clock.Time, p []byte) int {
 	if n == 0 {
 		return 0
 	}
-	c.rcv = c.rcv[n:]
-	if len(c.rcv) == 0 {
-		c.rcv = c.rcv[:0:0]
-	}
+	c.consumeRcv(n)
 	// RFC 9293 §3.8.6.2.2: the window moves right only in steps of at
 	// least min(RCV.BUFF/2, MSS) (receiver's SWS avoidance). A pure window
 	// update is sent for such a step only when the window offered had
@@ -488,7 +491,7 @@ func (c *Conn) Abort(now clock.Time) {
 
 func (c *Conn) queueRST(s wire.Segment) {
 	c.rstPending = true
-	c.rstSeg = s
+	c.rstSeq, c.rstAck, c.rstFlags = s.Seq, s.Ack, s.Flags
 }
 
 // ---- windows and buffers ----

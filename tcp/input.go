@@ -532,7 +532,7 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 	}
 	if len(payload) > 0 {
 		gap := len(c.ooo) > 0
-		c.rcv = append(c.rcv, payload...)
+		c.appendRcv(payload)
 		c.rcvNxt = c.rcvNxt.Add(seq.Size(len(payload)))
 		n := len(payload) + c.pullInOrder()
 		c.stats.BytesIn += uint64(n)

@@ -14,9 +14,9 @@ import (
 func (c *Conn) Output(now clock.Time, emit func(seg *wire.Segment, retransmit bool)) {
 	if c.rstPending {
 		c.rstPending = false
-		s := c.rstSeg
-		c.fill(now, &s)
-		c.transmit(now, &s, "", emit)
+		s := c.newSeg(c.rstSeq, c.rstAck, c.rstFlags)
+		c.fill(now, s)
+		c.transmit(now, s, "", emit)
 	}
 	switch c.state {
 	case Closed, Listen:
@@ -38,8 +38,8 @@ func (c *Conn) Output(now clock.Time, emit func(seg *wire.Segment, retransmit bo
 			// (SND.NXT-1) that the peer must answer with an ACK (RFC 9293
 			// §3.8.4: "containing no data"; §3.8.6.1).
 			c.probeDue = false
-			s := wire.Segment{Seq: c.sndMax - 1, Ack: c.rcvNxt, Flags: wire.ACK}
-			c.transmit(now, &s, "", emit)
+			s := c.newSeg(c.sndMax-1, c.rcvNxt, wire.ACK)
+			c.transmit(now, s, "", emit)
 		}
 		c.sendData(now, emit)
 	}
@@ -54,13 +54,13 @@ func (c *Conn) Output(now clock.Time, emit func(seg *wire.Segment, retransmit bo
 	}
 	c.oooAcks = 0
 	for ; n > 0 && c.state != Closed; n-- {
-		s := wire.Segment{Seq: c.sndMax, Ack: c.rcvNxt, Flags: wire.ACK}
-		c.transmit(now, &s, "", emit)
+		s := c.newSeg(c.sndMax, c.rcvNxt, wire.ACK)
+		c.transmit(now, s, "", emit)
 	}
 }
 
 func (c *Conn) sendSYN(now clock.Time, flags wire.Flags, emit func(seg *wire.Segment, retransmit bool)) {
-	s := wire.Segment{Seq: c.iss, Flags: flags}
+	s := c.newSeg(c.iss, 0, flags)
 	if flags&wire.ACK != 0 {
 		s.Ack = c.rcvNxt
 	}
@@ -70,7 +70,7 @@ func (c *Conn) sendSYN(now clock.Time, flags wire.Flags, emit func(seg *wire.Seg
 	if c.synSends > 0 {
 		why = "RTO"
 	}
-	c.transmit(now, &s, why, emit)
+	c.transmit(now, s, why, emit)
 }
 
 // effMSS is the payload a segment may carry: the send MSS less the
@@ -186,7 +186,7 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 		usable = int(wndRight.Size(c.sndMax))
 	}
 	inFlight := c.sndMax != c.sndUna
-	s := wire.Segment{Seq: c.sndMax, Ack: c.rcvNxt, Flags: wire.ACK}
+	s := c.newSeg(c.sndMax, c.rcvNxt, wire.ACK)
 	switch {
 	case c.sndMax.LessThan(dataEnd):
 		queued := int(dataEnd.Size(c.sndMax))
@@ -247,7 +247,7 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 		c.cc.OnIdle(now)
 		c.metrics(now, "idle restart")
 	}
-	c.transmit(now, &s, "", emit)
+	c.transmit(now, s, "", emit)
 	return true
 }
 
@@ -261,7 +261,7 @@ func (c *Conn) maybePersist(now clock.Time, inFlight bool) {
 
 // retransmit sends segment t again.
 func (c *Conn) retransmit(now clock.Time, t *txSeg, why string, emit func(seg *wire.Segment, retransmit bool)) {
-	s := wire.Segment{Seq: t.start, Ack: c.rcvNxt, Flags: wire.ACK}
+	s := c.newSeg(t.start, c.rcvNxt, wire.ACK)
 	end := t.end
 	if t.fin {
 		end = end - 1
@@ -283,7 +283,16 @@ func (c *Conn) retransmit(now clock.Time, t *txSeg, why string, emit func(seg *w
 	if c.rtoRecovery {
 		why = "RTO"
 	}
-	c.transmit(now, &s, why, emit)
+	c.transmit(now, s, why, emit)
+}
+
+// newSeg returns the connection's outgoing segment, reset to the given
+// fields: one per Conn, reused for every segment, since emit copies what
+// it keeps (a segment built on the stack would escape through emit and be
+// allocated each time).
+func (c *Conn) newSeg(sq, ack seq.Value, flags wire.Flags) *wire.Segment {
+	c.out = wire.Segment{Seq: sq, Ack: ack, Flags: flags}
+	return &c.out
 }
 
 // fill completes an outgoing segment with ports, window and options.

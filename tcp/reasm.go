@@ -96,7 +96,7 @@ func (c *Conn) pullInOrder() int {
 		if r.end().GreaterThan(c.rcvNxt) {
 			skip := int(c.rcvNxt.Size(r.start))
 			n := len(r.data) - skip
-			c.rcv = append(c.rcv, r.data[skip:]...)
+			c.appendRcv(r.data[skip:])
 			c.rcvNxt = c.rcvNxt.Add(seq.Size(n))
 			moved += n
 		}

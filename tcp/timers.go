@@ -275,11 +275,8 @@ func (c *Conn) ackedUpTo(now clock.Time, ack seq.Value, r *ackResult) {
 		c.sndUna = ack
 		if ack.GreaterThan(c.sndBufSeq) {
 			n := min(int(ack.Size(c.sndBufSeq)), len(c.snd))
-			c.snd = c.snd[n:]
+			c.consumeSnd(n)
 			c.sndBufSeq = c.sndBufSeq.Add(seq.Size(n))
-			if len(c.snd) == 0 {
-				c.snd = c.snd[:0:0]
-			}
 		}
 	}
 	if c.sndNxt.LessThan(ack) {

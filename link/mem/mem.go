@@ -27,6 +27,7 @@ import (
 	"github.com/gosynack/synack/link"
 	linksim "github.com/gosynack/synack/link/sim"
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/wire"
 )
 
 // DefaultMTU is the MTU of every Port: Ethernet's 1500 bytes.
@@ -49,7 +50,16 @@ type Network struct {
 	net    *linksim.Network
 	clk    *clock.Real
 	ports  map[string]*Port
+	byAddr map[netip.Addr]*Port
+	rec    trace.Recorder
 	closed bool
+	// impaired lists the directed paths that are not perfect (an
+	// impairment or a rule): only those go through link/sim. A packet on a
+	// perfect path, with nothing scheduled ahead of it and no recorder,
+	// goes straight to its Port's queue (the fast path), which is what
+	// link/sim would do with it at once, without its bookkeeping.
+	impaired map[[2]*Port]bool
+	fast     map[[2]*Port]int // packets that took the fast path, by path
 
 	wake chan struct{}
 	done chan struct{}
@@ -65,8 +75,13 @@ func NewNetwork(seed uint64, rec trace.Recorder) *Network {
 		net:   linksim.NewNetwork(seed, rec),
 		clk:   clock.NewReal(),
 		ports: make(map[string]*Port),
+		rec:   rec,
 		wake:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
+
+		byAddr:   make(map[netip.Addr]*Port),
+		impaired: make(map[[2]*Port]bool),
+		fast:     make(map[[2]*Port]int),
+		done:     make(chan struct{}),
 	}
 	n.wg.Add(1)
 	go n.run()
@@ -104,8 +119,9 @@ func (n *Network) Attach(name string, addr netip.Addr) (*Port, error) {
 	if err := n.net.AddHost(name, addr); err != nil {
 		return nil, fmt.Errorf("mem: %w", err)
 	}
-	p := &Port{n: n, name: name, addr: addr, ch: make(chan []byte, QueueLen), done: make(chan struct{})}
+	p := &Port{n: n, name: name, addr: addr, ch: make(chan *pktBuf, QueueLen), done: make(chan struct{}), mtu: DefaultMTU}
 	n.ports[name] = p
+	n.byAddr[addr] = p
 	return p, nil
 }
 
@@ -113,21 +129,40 @@ func (n *Network) Attach(name string, addr netip.Addr) (*Port, error) {
 func (n *Network) SetPath(from, to string, imp linksim.Impairment) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.net.SetPath(from, to, imp)
+	if err := n.net.SetPath(from, to, imp); err != nil {
+		return err
+	}
+	k := [2]*Port{n.ports[from], n.ports[to]}
+	if imp == (linksim.Impairment{}) {
+		delete(n.impaired, k)
+	} else {
+		n.impaired[k] = true
+	}
+	return nil
 }
 
 // AddRule adds a scripted rule to the directed path from -> to.
 func (n *Network) AddRule(from, to string, r linksim.Rule) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.net.AddRule(from, to, r)
+	if err := n.net.AddRule(from, to, r); err != nil {
+		return err
+	}
+	// A rule counts packets and may act on any of them: the path is
+	// never fast again.
+	n.impaired[[2]*Port{n.ports[from], n.ports[to]}] = true
+	return nil
 }
 
 // Stats returns the counters of the directed path from -> to.
 func (n *Network) Stats(from, to string) linksim.PathStats {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.net.Stats(from, to)
+	st := n.net.Stats(from, to)
+	k := n.fast[[2]*Port{n.ports[from], n.ports[to]}]
+	st.Sent += k
+	st.Delivered += k
+	return st
 }
 
 // Close stops the network's goroutine and closes every Port. Packets in
@@ -175,15 +210,70 @@ func (n *Network) run() {
 
 // deliver hands a packet to its Port's queue; n.mu is held.
 func (n *Network) deliver(to string, pkt []byte) {
-	p := n.ports[to]
+	n.enqueue(n.ports[to], pkt)
+}
+
+func (n *Network) enqueue(p *Port, pkt []byte) {
 	if p == nil || p.closed {
 		return
 	}
+	b := getBuf(len(pkt))
+	b.b = append(b.b[:0], pkt...)
 	select {
-	case p.ch <- append([]byte(nil), pkt...):
+	case p.ch <- b:
 	default:
+		putBuf(b)
 		p.overflows++
 	}
+}
+
+// pktBuf is a packet in a Port's queue; the buffers are pooled, so that a
+// packet's trip through the network allocates nothing.
+type pktBuf struct{ b []byte }
+
+var (
+	smallBufs = sync.Pool{New: func() any { return &pktBuf{b: make([]byte, 0, 2048)} }}
+	largeBufs = sync.Pool{New: func() any { return &pktBuf{b: make([]byte, 0, 65536)} }}
+)
+
+func getBuf(n int) *pktBuf {
+	if n <= 2048 {
+		return smallBufs.Get().(*pktBuf)
+	}
+	return largeBufs.Get().(*pktBuf)
+}
+
+func putBuf(b *pktBuf) {
+	switch cap(b.b) {
+	case 2048:
+		smallBufs.Put(b)
+	case 65536:
+		largeBufs.Put(b)
+	}
+}
+
+// fastPath delivers pkt at once if its path is perfect and nothing waits
+// in link/sim, and reports whether it did. n.mu is held.
+func (n *Network) fastPath(p *Port, pkt []byte) bool {
+	if n.rec != nil || len(pkt) < 20 || n.net.NextDeadline() != clock.Never || n.net.Held() > 0 {
+		return false
+	}
+	// Only a sound IPv4 header is routed here; link/sim rejects and
+	// records the rest.
+	if _, _, err := wire.ParseIPv4(pkt); err != nil {
+		return false
+	}
+	to := n.byAddr[netip.AddrFrom4([4]byte(pkt[16:20]))]
+	if to == nil {
+		return false
+	}
+	k := [2]*Port{p, to}
+	if n.impaired[k] {
+		return false
+	}
+	n.fast[k]++
+	n.enqueue(to, pkt)
+	return true
 }
 
 func (n *Network) send(p *Port, pkt []byte) error {
@@ -191,6 +281,9 @@ func (n *Network) send(p *Port, pkt []byte) error {
 	defer n.mu.Unlock()
 	if p.closed {
 		return link.ErrClosed
+	}
+	if n.fastPath(p, pkt) {
+		return nil
 	}
 	before := n.net.NextDeadline()
 	now := n.clk.Now()
@@ -212,10 +305,11 @@ type Port struct {
 	n         *Network
 	name      string
 	addr      netip.Addr
-	ch        chan []byte
+	ch        chan *pktBuf
 	done      chan struct{}
 	closed    bool // guarded by n.mu
 	overflows int  // guarded by n.mu
+	mtu       int  // guarded by n.mu
 }
 
 var _ link.Link = (*Port)(nil)
@@ -233,14 +327,49 @@ func (p *Port) Send(pkt []byte) error { return p.n.send(p, pkt) }
 func (p *Port) Receive(buf []byte) (int, error) {
 	select {
 	case pkt := <-p.ch:
-		return copy(buf, pkt), nil
+		return p.take(buf, pkt), nil
 	case <-p.done:
 		return 0, link.ErrClosed
 	}
 }
 
-// MTU returns DefaultMTU.
-func (p *Port) MTU() int { return DefaultMTU }
+// TryReceive is Receive without blocking: it reports false when no packet
+// is queued (or the Port is closed). A driver that has just received a
+// packet takes the rest of a burst this way and handles them together.
+func (p *Port) TryReceive(buf []byte) (int, bool) {
+	select {
+	case pkt := <-p.ch:
+		return p.take(buf, pkt), true
+	default:
+		return 0, false
+	}
+}
+
+func (p *Port) take(buf []byte, pkt *pktBuf) int {
+	n := copy(buf, pkt.b)
+	putBuf(pkt)
+	return n
+}
+
+// MTU returns the Port's MTU: DefaultMTU unless SetMTU changed it.
+func (p *Port) MTU() int {
+	p.n.mu.Lock()
+	defer p.n.mu.Unlock()
+	return p.mtu
+}
+
+// SetMTU sets the MTU the Port reports, from 68 (RFC 791's minimum) to
+// 65535 (the largest IPv4 packet). A stack reads it when it starts, so set
+// it before handing the Port to one.
+func (p *Port) SetMTU(mtu int) error {
+	if mtu < 68 || mtu > 65535 {
+		return fmt.Errorf("mem: MTU %d of port %q out of range (68 to 65535)", mtu, p.name)
+	}
+	p.n.mu.Lock()
+	defer p.n.mu.Unlock()
+	p.mtu = mtu
+	return nil
+}
 
 // Overflows returns how many packets were dropped because the Port's queue
 // was full.

@@ -127,3 +127,56 @@ func TestAttachErrors(t *testing.T) {
 }
 
 func addrOf2() netip.Addr { return netip.MustParseAddr("198.18.0.9") }
+
+// A perfect path takes the fast path: packets arrive in order, are counted
+// in the path's Stats, and can be taken without blocking; a rule sends the
+// path back through link/sim.
+func TestFastPath(t *testing.T) {
+	n, c, s, err := Pair(1, linksim.Impairment{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	buf := make([]byte, 100)
+	if _, ok := s.TryReceive(buf); ok {
+		t.Fatal("TryReceive on an empty queue returned a packet")
+	}
+	for i := uint32(1); i <= 3; i++ {
+		if err := c.Send(packet("c", "s", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := uint32(1); i <= 3; i++ {
+		k, ok := s.TryReceive(buf)
+		if !ok || seqOf(buf[:k]) != i {
+			t.Fatalf("packet %d: ok %v seq %d", i, ok, seqOf(buf[:k]))
+		}
+	}
+	if st := n.Stats("client", "server"); st.Sent != 3 || st.Delivered != 3 {
+		t.Fatalf("stats %v, want 3 sent and delivered", st)
+	}
+	if err := n.AddRule("client", "server", linksim.Rule{Nth: 1, Action: linksim.Drop}); err != nil {
+		t.Fatal(err)
+	}
+	c.Send(packet("c", "s", 4))
+	if _, ok := s.TryReceive(buf); ok {
+		t.Fatal("a packet a rule drops was delivered")
+	}
+	if st := n.Stats("client", "server"); st.Sent != 4 || st.RuleDrops != 1 {
+		t.Fatalf("stats %v, want 4 sent and 1 dropped by the rule", st)
+	}
+}
+
+func TestSetMTU(t *testing.T) {
+	n, c, _, err := Pair(1, linksim.Impairment{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if err := c.SetMTU(65535); err != nil || c.MTU() != 65535 {
+		t.Fatalf("SetMTU(65535): %v, MTU %d", err, c.MTU())
+	}
+	if err := c.SetMTU(67); err == nil {
+		t.Fatal("SetMTU(67) succeeded")
+	}
+}

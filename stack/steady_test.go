@@ -1,0 +1,218 @@
+package stack
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/tcp"
+)
+
+// wirePair is two stacks joined by a perfect link in virtual time, for
+// measuring the stack's own cost: what one stack outputs is handed to the
+// other's Input, with no allocation in the harness itself.
+type wirePair struct {
+	a, b     *Stack
+	ca, cb   *tcp.Conn // client end (on a) and server end (on b)
+	now      clock.Time
+	step     time.Duration
+	bufs     [2][][]byte // packets in flight towards a (0) and b (1)
+	n        [2]int
+	emitA    func([]byte)
+	emitB    func([]byte)
+	segments int // packets carried
+	drop     func(toB bool, pkt []byte) bool
+}
+
+func newWirePair(tb testing.TB, cfg tcp.Config) *wirePair {
+	tb.Helper()
+	mk := func(addr netip.Addr, seed uint64) *Stack {
+		s, err := New(Config{Name: addr.String(), Addr: addr, TCP: cfg, Rand: rand.New(rand.NewPCG(seed, 2))})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return s
+	}
+	w := &wirePair{a: mk(peerAddr, 1), b: mk(hostAddr, 2), step: 50 * time.Microsecond}
+	for i := range w.bufs {
+		w.bufs[i] = make([][]byte, 1024)
+		for k := range w.bufs[i] {
+			w.bufs[i][k] = make([]byte, 0, 65536)
+		}
+	}
+	w.emitA = func(p []byte) { w.carry(1, p) }
+	w.emitB = func(p []byte) { w.carry(0, p) }
+	l, err := w.b.Listen(80, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w.ca, err = w.a.Connect(w.now, netip.AddrPortFrom(hostAddr, 80))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for range 10 {
+		w.round()
+	}
+	w.cb = l.Accept()
+	if w.cb == nil || w.ca.State() != tcp.Established {
+		tb.Fatalf("handshake did not complete: client %v", w.ca.State())
+	}
+	return w
+}
+
+func (w *wirePair) carry(to int, p []byte) {
+	if w.drop != nil && w.drop(to == 1, p) {
+		return
+	}
+	if w.n[to] == len(w.bufs[to]) {
+		panic("wirePair: too many packets in flight")
+	}
+	w.bufs[to][w.n[to]] = append(w.bufs[to][w.n[to]][:0], p...)
+	w.n[to]++
+	w.segments++
+}
+
+// round advances the clock by one step: timers, then each side's output
+// is delivered to the other. It reports whether anything was carried.
+func (w *wirePair) round() bool {
+	w.now = w.now.Add(w.step)
+	for _, s := range []*Stack{w.a, w.b} {
+		if s.NextDeadline() <= w.now {
+			s.HandleTimeout(w.now)
+		}
+	}
+	w.a.Output(w.now, w.emitA)
+	w.b.Output(w.now, w.emitB)
+	moved := w.n[0]+w.n[1] > 0
+	for i := range w.n[1] {
+		w.b.Input(w.now, w.bufs[1][i])
+	}
+	for i := range w.n[0] {
+		w.a.Input(w.now, w.bufs[0][i])
+	}
+	w.n = [2]int{}
+	return moved
+}
+
+// transfer sends len(data) bytes from a to b, reading them at b as they
+// arrive into sink, until all are read and nothing is in flight.
+func (w *wirePair) transfer(tb testing.TB, data, sink []byte) {
+	sent, got := 0, 0
+	for idle := 0; idle < 3; {
+		if sent < len(data) {
+			k, err := w.a.Write(w.now, w.ca, data[sent:])
+			if err != nil {
+				tb.Fatal(err)
+			}
+			sent += k
+		}
+		for {
+			k := w.b.Read(w.now, w.cb, sink)
+			if k == 0 {
+				break
+			}
+			got += k
+		}
+		if w.round() || sent < len(data) || got < len(data) {
+			idle = 0
+		} else {
+			idle++
+		}
+		if w.now > clock.Time(time.Hour) {
+			tb.Fatalf("transfer stuck: sent %d, read %d", sent, got)
+		}
+	}
+	if got != len(data) {
+		tb.Fatalf("read %d bytes, sent %d", got, len(data))
+	}
+}
+
+// TestSteadyStateZeroAllocs requires a steady bulk exchange between two
+// stacks (data one way, ACKs the other) to allocate nothing per segment
+// once the connection has warmed up (buffers grown, windows open).
+func TestSteadyStateZeroAllocs(t *testing.T) {
+	w := newWirePair(t, tcp.Config{})
+	data := make([]byte, 256<<10)
+	sink := make([]byte, 64<<10)
+	for range 8 {
+		w.transfer(t, data, sink)
+	}
+	w.segments = 0
+	allocs := testing.AllocsPerRun(10, func() { w.transfer(t, data, sink) })
+	segs := w.segments / 11
+	t.Logf("%d segments per transfer, %.1f allocations", segs, allocs)
+	if allocs != 0 {
+		t.Errorf("%.2f allocations per transfer of %d segments, want 0", allocs, segs)
+	}
+}
+
+// BenchmarkSteadyState is the exchange of TestSteadyStateZeroAllocs,
+// timed: the stack's and tcp's cost per segment without any I/O.
+func BenchmarkSteadyState(b *testing.B) {
+	w := newWirePair(b, tcp.Config{})
+	data := make([]byte, 256<<10)
+	sink := make([]byte, 64<<10)
+	w.transfer(b, data, sink)
+	w.segments = 0
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		w.transfer(b, data, sink)
+	}
+	b.ReportMetric(float64(w.segments)/float64(b.N), "segs/op")
+}
+
+// TestIdleConnsNotVisited checks that a step visits only the connections
+// called into: with many idle connections, an Output after nothing
+// happened visits none, and NextDeadline (kept in a heap) is the earliest
+// deadline of them all.
+func TestIdleConnsNotVisited(t *testing.T) {
+	w := newWirePair(t, tcp.Config{KeepAliveIdle: time.Minute})
+	l, err := w.b.Listen(81, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		if _, err := w.a.Connect(w.now, netip.AddrPortFrom(hostAddr, 81)); err != nil {
+			t.Fatal(err)
+		}
+		w.round()
+	}
+	for range 10 {
+		w.round()
+	}
+	for l.Accept() != nil {
+	}
+	for _, s := range []*Stack{w.a, w.b} {
+		if n := len(s.Conns()); n != 201 {
+			t.Fatalf("%s has %d connections, want 201", s.Name(), n)
+		}
+		s.Output(w.now, func([]byte) { t.Fatal("an idle stack sent a packet") })
+		if n := len(s.Changed()); n != 0 {
+			t.Errorf("%s: an Output with nothing new visited %d connections, want 0", s.Name(), n)
+		}
+		want := clock.Never
+		for _, c := range s.Conns() {
+			want = clock.Min(want, c.NextDeadline())
+		}
+		if got := s.NextDeadline(); got != want || want == clock.Never {
+			t.Errorf("%s: NextDeadline %v, earliest connection deadline %v", s.Name(), got, want)
+		}
+	}
+	// The keepalive timers fire: every connection is visited once, in
+	// creation order.
+	w.now = w.a.NextDeadline()
+	w.a.HandleTimeout(w.now)
+	w.a.Output(w.now, func([]byte) {})
+	ch := w.a.Changed()
+	if len(ch) == 0 {
+		t.Fatal("no connection visited after the keepalive timers fired")
+	}
+	for i := 1; i < len(ch); i++ {
+		if ch[i-1].Tuple().Local.Port() == ch[i].Tuple().Local.Port() && ch[i-1].Tuple().Remote == ch[i].Tuple().Remote {
+			t.Fatalf("connection %v visited twice", ch[i].Tuple())
+		}
+	}
+}
