@@ -21,5 +21,5 @@ func (s *Stack) ListenAny() (*Listener, error) {
 	if err != nil {
 		return nil, &net.OpError{Op: "listen", Net: "tcp", Addr: addr, Err: mapErr("listen", err)}
 	}
-	return &Listener{s: s, l: sl, addr: addr, closedCh: make(chan struct{}), deadline: makeDeadline()}, nil
+	return newListener(s, sl, addr), nil
 }

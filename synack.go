@@ -485,10 +485,14 @@ func (s *Stack) ListenTCP(network, address string) (*Listener, error) {
 		e.(*net.OpError).Addr = tcpAddr(netip.AddrPortFrom(s.cfg.Addr, port))
 		return nil, e
 	}
-	l := &Listener{s: s, l: sl, addr: tcpAddr(netip.AddrPortFrom(s.cfg.Addr, sl.Port())),
-		closedCh: make(chan struct{}), deadline: makeDeadline()}
+	return newListener(s, sl, tcpAddr(netip.AddrPortFrom(s.cfg.Addr, sl.Port()))), nil
+}
+
+// newListener wraps a stack listener.
+func newListener(s *Stack, sl *stack.Listener, addr *net.TCPAddr) *Listener {
+	l := &Listener{s: s, l: sl, addr: addr, closedCh: make(chan struct{}), deadline: makeDeadline()}
 	l.aw = waiter{kind: waitAccept, l: l}
-	return l, nil
+	return l
 }
 
 func parsePort(s string) (uint16, error) {
