@@ -101,15 +101,19 @@ type Stack struct {
 	wg       sync.WaitGroup
 }
 
-// waiter is one blocked call. It is made once per Conn (or Listener) and
-// reused: ch holds at most one wake-up, and a stale one is drained before
-// the next wait.
+// waiter is where the calls of one kind blocked on a Conn (Read, Write) or
+// a Listener (Accept) wait. It is made once and reused. Several goroutines
+// may wait on it at once (net.Conn and net.Listener allow that): ch holds at
+// most one wake-up, the goroutine it wakes passes the next one on while
+// others still wait and the condition holds, and a stale wake-up is drained
+// only when nobody waits. A woken caller checks its condition again, so a
+// spurious wake-up costs a loop, never a lost one.
 type waiter struct {
-	kind  waitKind
-	ch    chan struct{} // made at the first wait
-	armed bool
-	c     *Conn     // for waitRead, waitWrite
-	l     *Listener // for waitAccept
+	kind waitKind
+	ch   chan struct{} // made at the first wait
+	n    int           // goroutines waiting
+	c    *Conn         // for waitRead, waitWrite
+	l    *Listener     // for waitAccept
 }
 
 // waitKind is what a waiter waits for.
@@ -135,17 +139,15 @@ func (w *waiter) ready() bool {
 	}
 }
 
-// check wakes w if its condition holds, and reports whether it did.
-func (w *waiter) check() bool {
-	if !w.armed || !w.ready() {
-		return false
+// check wakes a goroutine waiting on w if its condition holds.
+func (w *waiter) check() {
+	if w.n == 0 || !w.ready() {
+		return
 	}
-	w.armed = false
 	select {
 	case w.ch <- struct{}{}:
-	default:
+	default: // a wake-up is already pending
 	}
-	return true
 }
 
 // New starts a stack on l. The Stack owns l from now on: Close closes it.
@@ -360,9 +362,6 @@ func (s *Stack) stepLocked(now clock.Time) {
 			if c := s.blocked[tc]; c != nil {
 				c.rw.check()
 				c.ww.check()
-				if !c.rw.armed && !c.ww.armed {
-					delete(s.blocked, tc)
-				}
 			}
 		}
 		if !again {
@@ -377,9 +376,7 @@ func (s *Stack) stepLocked(now clock.Time) {
 		}
 	}
 	for w := range s.lwaiters {
-		if w.check() {
-			delete(s.lwaiters, w)
-		}
+		w.check()
 	}
 }
 
@@ -387,7 +384,7 @@ func (s *Stack) stepLocked(now clock.Time) {
 func (s *Stack) blockConn(c *Conn, w *waiter, cancel ...<-chan struct{}) {
 	s.blocked[c.tc] = c
 	s.wait(w, cancel...)
-	if !c.rw.armed && !c.ww.armed {
+	if c.rw.n == 0 && c.ww.n == 0 {
 		delete(s.blocked, c.tc)
 	}
 }
@@ -396,7 +393,9 @@ func (s *Stack) blockConn(c *Conn, w *waiter, cancel ...<-chan struct{}) {
 func (s *Stack) blockListener(w *waiter, cancel ...<-chan struct{}) {
 	s.lwaiters[w] = struct{}{}
 	s.wait(w, cancel...)
-	delete(s.lwaiters, w)
+	if w.n == 0 {
+		delete(s.lwaiters, w)
+	}
 }
 
 // wait waits, with s.mu held on entry and on return, until w's condition
@@ -406,11 +405,13 @@ func (s *Stack) wait(w *waiter, cancel ...<-chan struct{}) {
 	if w.ch == nil {
 		w.ch = make(chan struct{}, 1)
 	}
-	select {
-	case <-w.ch: // a stale wake-up
-	default:
+	if w.n == 0 {
+		select {
+		case <-w.ch: // a stale wake-up
+		default:
+		}
 	}
-	w.armed = true
+	w.n++
 	s.mu.Unlock()
 	var c0, c1, c2 <-chan struct{}
 	switch len(cancel) {
@@ -431,7 +432,10 @@ func (s *Stack) wait(w *waiter, cancel ...<-chan struct{}) {
 	case <-s.closedCh:
 	}
 	s.mu.Lock()
-	w.armed = false
+	w.n--
+	// Pass a wake-up on to the next waiter: this one may take what made
+	// the condition true, or not (it may have left for a deadline).
+	w.check()
 }
 
 // Listen opens a listener. network is "tcp" or "tcp4"; address is
