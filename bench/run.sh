@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run.sh: measure synack, gVisor and the kernel side by side, keep the raw
-# output in results/<date>.txt, print benchstat's tables (-col /stack) and
+# output in results/<date>-<commit>.txt, print benchstat's tables (-col /stack) and
 # rewrite the tables of ../BENCHMARKS.md from the run.
 #
 #   bench/run.sh            # COUNT=5 runs of each benchmark, IDLE_COUNT=3 of the idle ones
@@ -15,7 +15,7 @@ COUNT=${COUNT:-5}
 IDLE_COUNT=${IDLE_COUNT:-3}
 IDLE_BUDGET=${IDLE_BUDGET:-60s}
 mkdir -p results
-out=results/$(date -u +%Y-%m-%d).txt
+out=results/$(date -u +%Y-%m-%d)-$(git -C .. rev-parse --short HEAD 2>/dev/null || echo unknown).txt
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go test -c -o "$tmp/bench.test" .
