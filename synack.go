@@ -95,6 +95,7 @@ type Stack struct {
 	sendErrs uint64
 	scratch  []byte
 	emit     func([]byte)
+	chans    []chan struct{} // free channels for waiters
 
 	closedCh chan struct{}
 	kick     chan struct{}
@@ -102,14 +103,15 @@ type Stack struct {
 }
 
 // waiter is one blocked call. It is made once per Conn (or Listener) and
-// reused: ch holds at most one wake-up, and a stale one is drained before
-// the next wait.
+// reused; while the call waits, ch is a channel borrowed from the Stack,
+// which holds at most one wake-up.
 type waiter struct {
+	ch    chan struct{} // while waiting
+	c     *Conn         // for waitRead, waitWrite
+	l     *Listener     // for waitAccept
+	n     int32         // calls waiting on ch
 	kind  waitKind
-	ch    chan struct{} // made at the first wait
 	armed bool
-	c     *Conn     // for waitRead, waitWrite
-	l     *Listener // for waitAccept
 }
 
 // waitKind is what a waiter waits for.
@@ -140,12 +142,32 @@ func (w *waiter) check() bool {
 	if !w.armed || !w.ready() {
 		return false
 	}
+	w.wake()
+	return true
+}
+
+// broadcast wakes every call waiting on w (Close, a new deadline): its
+// channel is closed and forgotten, and the next wait borrows another.
+// s.mu is held.
+func (w *waiter) broadcast() {
+	if w.ch != nil {
+		close(w.ch)
+		w.ch = nil
+		w.armed = false
+	}
+}
+
+// wake wakes a call waiting on w, if one is, to look at its conditions
+// again. s.mu is held.
+func (w *waiter) wake() {
+	if !w.armed {
+		return
+	}
 	w.armed = false
 	select {
 	case w.ch <- struct{}{}:
 	default:
 	}
-	return true
 }
 
 // New starts a stack on l. The Stack owns l from now on: Close closes it.
@@ -403,13 +425,23 @@ func (s *Stack) blockListener(w *waiter, cancel ...<-chan struct{}) {
 // holds after some step, one of the cancel channels is closed, or the
 // stack closes. The caller checks again why it woke.
 func (s *Stack) wait(w *waiter, cancel ...<-chan struct{}) {
-	if w.ch == nil {
-		w.ch = make(chan struct{}, 1)
+	switch {
+	case w.ch == nil:
+		if n := len(s.chans); n > 0 {
+			w.ch = s.chans[n-1]
+			s.chans[n-1] = nil
+			s.chans = s.chans[:n-1]
+		} else {
+			w.ch = make(chan struct{}, 1)
+		}
+	case w.n == 0:
+		select {
+		case <-w.ch: // a stale wake-up
+		default:
+		}
 	}
-	select {
-	case <-w.ch: // a stale wake-up
-	default:
-	}
+	ch := w.ch
+	w.n++
 	w.armed = true
 	s.mu.Unlock()
 	var c0, c1, c2 <-chan struct{}
@@ -424,14 +456,33 @@ func (s *Stack) wait(w *waiter, cancel ...<-chan struct{}) {
 		c0 = cancel[0]
 	}
 	select {
-	case <-w.ch:
+	case <-ch:
 	case <-c0:
 	case <-c1:
 	case <-c2:
 	case <-s.closedCh:
 	}
 	s.mu.Lock()
-	w.armed = false
+	w.n--
+	switch {
+	case w.n == 0:
+		// No wake-up can come any more (they are sent under s.mu while
+		// armed); one that came with a cancellation is drained before the
+		// channel goes back.
+		w.armed = false
+		if w.ch != nil {
+			select {
+			case <-w.ch:
+			default:
+			}
+			s.chans = append(s.chans, w.ch)
+			w.ch = nil
+		}
+	case w.ch == ch:
+		// Other calls wait on w still (concurrent Reads, say): the next
+		// wake-up is theirs.
+		w.armed = true
+	}
 }
 
 // Listen opens a listener. network is "tcp" or "tcp4"; address is
