@@ -2,7 +2,9 @@ package synack
 
 import (
 	"io"
+	"math"
 	"net"
+	"sync"
 	"syscall"
 	"time"
 
@@ -13,21 +15,24 @@ import (
 // what *net.TCPConn does: CloseRead, CloseWrite, SetLinger, SetNoDelay,
 // SetKeepAlive and friends, SetReadBuffer and SetWriteBuffer. Info shows
 // its TCB like `ss -ti`.
+//
+// An idle Conn holds no channel: a blocked call borrows one from the Stack
+// for as long as it waits, Close wakes blocked calls through their waiters,
+// and a deadline makes its channel only when it is set.
 type Conn struct {
-	s        *Stack
-	tc       *tcp.Conn
-	rd, wd   deadline
-	closedCh chan struct{}
-	rw, ww   waiter        // blocked Read (or Dial), blocked Write; guarded by s.mu
-	wsem     chan struct{} // one Write at a time, so each is atomic
+	s      *Stack
+	tc     *tcp.Conn
+	rd, wd deadline
+	rw, ww waiter     // blocked Read (or Dial), blocked Write; guarded by s.mu
+	wmu    sync.Mutex // one Write at a time, so each is atomic
 
 	// Guarded by s.mu.
+	kaIdle, kaIntvl             time.Duration
+	linger                      int32
+	kaCount                     int32
 	closed, readShut, writeShut bool
 	dialing                     bool
-	linger                      int
 	keepAlive                   bool
-	kaIdle, kaIntvl             time.Duration
-	kaCount                     int
 }
 
 var _ net.Conn = (*Conn)(nil)
@@ -38,10 +43,8 @@ func (s *Stack) newConnLocked(tc *tcp.Conn) *Conn {
 	tc.SetNoDelay(true)
 	c := &Conn{
 		s: s, tc: tc,
-		closedCh: make(chan struct{}),
-		wsem:     make(chan struct{}, 1),
-		linger:   -1,
-		kaIdle:   15 * time.Second, kaIntvl: 15 * time.Second, kaCount: 9,
+		linger: -1,
+		kaIdle: 15 * time.Second, kaIntvl: 15 * time.Second, kaCount: 9,
 	}
 	c.rw = waiter{kind: waitRead, c: c}
 	c.ww = waiter{kind: waitWrite, c: c}
@@ -92,7 +95,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 			}
 			return 0, io.EOF
 		}
-		s.blockConn(c, &c.rw, c.rd.wait(), c.closedCh)
+		s.blockConn(c, &c.rw, c.rd.peek())
 	}
 }
 
@@ -101,14 +104,10 @@ func (c *Conn) Read(b []byte) (int, error) {
 // and an error: the write deadline passed, the connection failed, Close or
 // CloseWrite was called (EPIPE after CloseWrite, as on Linux).
 func (c *Conn) Write(b []byte) (int, error) {
-	select {
-	case c.wsem <- struct{}{}:
-	case <-c.closedCh:
-		return 0, c.opErr("write", net.ErrClosed)
-	case <-c.wd.wait():
-		return 0, c.opErr("write", errDeadline)
-	}
-	defer func() { <-c.wsem }()
+	// A Write waiting here for another to finish is woken by whatever ends
+	// that one: Close, the write deadline, the stack's end, or room.
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -137,7 +136,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 			s.stepLocked(now)
 			continue
 		}
-		s.blockConn(c, &c.ww, c.wd.wait(), c.closedCh)
+		s.blockConn(c, &c.ww, c.wd.peek())
 	}
 }
 
@@ -153,7 +152,8 @@ func (c *Conn) Close() error {
 		return c.opErr("close", net.ErrClosed)
 	}
 	c.closed = true
-	close(c.closedCh)
+	c.rw.broadcast()
+	c.ww.broadcast()
 	c.rd.set(time.Time{})
 	c.wd.set(time.Time{})
 	if s.closed {
@@ -220,29 +220,30 @@ func (c *Conn) SetDeadline(t time.Time) error {
 
 // SetReadDeadline sets when a pending and future Reads time out.
 func (c *Conn) SetReadDeadline(t time.Time) error {
-	if c.isClosed() {
-		return c.opErr("set", net.ErrClosed)
-	}
-	c.rd.set(t)
-	return nil
+	return c.setDeadline(&c.rd, &c.rw, t)
 }
 
 // SetWriteDeadline sets when a pending and future Writes time out.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
-	if c.isClosed() {
-		return c.opErr("set", net.ErrClosed)
-	}
-	c.wd.set(t)
-	return nil
+	return c.setDeadline(&c.wd, &c.ww, t)
 }
 
-func (c *Conn) isClosed() bool {
-	select {
-	case <-c.closedCh:
-		return true
-	default:
-		return false
+// setDeadline sets d, and wakes a call blocked on w so that it waits again
+// on d's new channel (a call that blocked before any deadline was set
+// waits on none).
+func (c *Conn) setDeadline(d *deadline, w *waiter, t time.Time) error {
+	s := c.s
+	s.mu.Lock()
+	closed := c.closed
+	s.mu.Unlock()
+	if closed {
+		return c.opErr("set", net.ErrClosed)
 	}
+	d.set(t)
+	s.mu.Lock()
+	w.broadcast()
+	s.mu.Unlock()
+	return nil
 }
 
 // setopt runs f, a socket option change, under the stack's lock.
@@ -263,7 +264,7 @@ func (c *Conn) setopt(f func()) error {
 // and sec > 0 send it in the background; sec == 0 discards it and aborts
 // the connection with a RST.
 func (c *Conn) SetLinger(sec int) error {
-	return c.setopt(func() { c.linger = sec })
+	return c.setopt(func() { c.linger = int32(min(max(sec, math.MinInt32), math.MaxInt32)) })
 }
 
 // SetNoDelay turns Nagle's algorithm off (true, the default, as in the net
@@ -312,7 +313,7 @@ func (c *Conn) SetKeepAliveConfig(cfg net.KeepAliveConfig) error {
 		case cfg.Count == 0:
 			c.kaCount = 9
 		case cfg.Count > 0:
-			c.kaCount = cfg.Count
+			c.kaCount = int32(min(cfg.Count, math.MaxInt32))
 		}
 		c.applyKeepAlive()
 	})
@@ -321,7 +322,7 @@ func (c *Conn) SetKeepAliveConfig(cfg net.KeepAliveConfig) error {
 func (c *Conn) applyKeepAlive() {
 	now := c.s.clk.Now()
 	if c.keepAlive {
-		c.tc.SetKeepAlive(now, c.kaIdle, c.kaIntvl, c.kaCount)
+		c.tc.SetKeepAlive(now, c.kaIdle, c.kaIntvl, int(c.kaCount))
 	} else {
 		c.tc.SetKeepAlive(now, 0, 0, 0)
 	}
@@ -369,8 +370,8 @@ func (c *Conn) Options() Options {
 	defer s.mu.Unlock()
 	return Options{
 		NoDelay: c.tc.NoDelay(), KeepAlive: c.keepAlive,
-		KeepAliveIdle: c.kaIdle, KeepAliveInterval: c.kaIntvl, KeepAliveCount: c.kaCount,
-		SendBuffer: c.tc.SendBuffer(), RecvBuffer: c.tc.RecvBuffer(), Linger: c.linger,
+		KeepAliveIdle: c.kaIdle, KeepAliveInterval: c.kaIntvl, KeepAliveCount: int(c.kaCount),
+		SendBuffer: c.tc.SendBuffer(), RecvBuffer: c.tc.RecvBuffer(), Linger: int(c.linger),
 	}
 }
 

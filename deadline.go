@@ -63,6 +63,14 @@ func (d *deadline) wait() chan struct{} {
 	return d.cancel
 }
 
+// peek returns the deadline's channel, or nil if no deadline was ever set
+// (a caller that waits on nil must be woken when one is set).
+func (d *deadline) peek() chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cancel
+}
+
 func (d *deadline) expired() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()

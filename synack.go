@@ -95,6 +95,7 @@ type Stack struct {
 	sendErrs uint64
 	scratch  []byte
 	emit     func([]byte)
+	chans    []chan struct{} // free channels for waiters
 
 	closedCh chan struct{}
 	kick     chan struct{}
@@ -102,18 +103,18 @@ type Stack struct {
 }
 
 // waiter is where the calls of one kind blocked on a Conn (Read, Write) or
-// a Listener (Accept) wait. It is made once and reused. Several goroutines
-// may wait on it at once (net.Conn and net.Listener allow that): ch holds at
-// most one wake-up, the goroutine it wakes passes the next one on while
-// others still wait and the condition holds, and a stale wake-up is drained
-// only when nobody waits. A woken caller checks its condition again, so a
-// spurious wake-up costs a loop, never a lost one.
+// a Listener (Accept) wait. It is made once and reused; while calls wait,
+// ch is a channel borrowed from the Stack, which holds at most one wake-up.
+// Several goroutines may wait at once (net.Conn and net.Listener allow
+// that): the one a wake-up reaches passes the next one on while others
+// still wait and the condition holds, and a woken caller checks its
+// condition again, so a spurious wake-up costs a loop, never a lost one.
 type waiter struct {
-	kind waitKind
-	ch   chan struct{} // made at the first wait
-	n    int           // goroutines waiting
+	ch   chan struct{} // while calls wait
 	c    *Conn         // for waitRead, waitWrite
 	l    *Listener     // for waitAccept
+	n    int32         // calls waiting
+	kind waitKind
 }
 
 // waitKind is what a waiter waits for.
@@ -139,14 +140,24 @@ func (w *waiter) ready() bool {
 	}
 }
 
-// check wakes a goroutine waiting on w if its condition holds.
+// check wakes a call waiting on w if its condition holds. s.mu is held.
 func (w *waiter) check() {
-	if w.n == 0 || !w.ready() {
+	if w.n == 0 || w.ch == nil || !w.ready() {
 		return
 	}
 	select {
 	case w.ch <- struct{}{}:
-	default: // a wake-up is already pending
+	default: // a wake-up is pending already
+	}
+}
+
+// broadcast wakes every call waiting on w (Close, a new deadline): its
+// channel is closed and forgotten, and the next wait borrows another.
+// s.mu is held.
+func (w *waiter) broadcast() {
+	if w.ch != nil {
+		close(w.ch)
+		w.ch = nil
 	}
 }
 
@@ -402,15 +413,22 @@ func (s *Stack) blockListener(w *waiter, cancel ...<-chan struct{}) {
 // holds after some step, one of the cancel channels is closed, or the
 // stack closes. The caller checks again why it woke.
 func (s *Stack) wait(w *waiter, cancel ...<-chan struct{}) {
-	if w.ch == nil {
-		w.ch = make(chan struct{}, 1)
-	}
-	if w.n == 0 {
+	switch {
+	case w.ch == nil:
+		if n := len(s.chans); n > 0 {
+			w.ch = s.chans[n-1]
+			s.chans[n-1] = nil
+			s.chans = s.chans[:n-1]
+		} else {
+			w.ch = make(chan struct{}, 1)
+		}
+	case w.n == 0:
 		select {
 		case <-w.ch: // a stale wake-up
 		default:
 		}
 	}
+	ch := w.ch
 	w.n++
 	s.mu.Unlock()
 	var c0, c1, c2 <-chan struct{}
@@ -425,7 +443,7 @@ func (s *Stack) wait(w *waiter, cancel ...<-chan struct{}) {
 		c0 = cancel[0]
 	}
 	select {
-	case <-w.ch:
+	case <-ch:
 	case <-c0:
 	case <-c1:
 	case <-c2:
@@ -433,9 +451,25 @@ func (s *Stack) wait(w *waiter, cancel ...<-chan struct{}) {
 	}
 	s.mu.Lock()
 	w.n--
-	// Pass a wake-up on to the next waiter: this one may take what made
-	// the condition true, or not (it may have left for a deadline).
-	w.check()
+	switch {
+	case w.n == 0:
+		// No wake-up can come any more (they are sent under s.mu while
+		// calls wait); one that came with a cancellation is drained before
+		// the channel goes back.
+		if w.ch != nil {
+			select {
+			case <-w.ch:
+			default:
+			}
+			s.chans = append(s.chans, w.ch)
+			w.ch = nil
+		}
+	case w.ch == ch:
+		// Other calls wait on w still (concurrent Accepts, say): pass a
+		// wake-up on if the condition holds, since this call may not take
+		// what made it true (or may have left for a deadline).
+		w.check()
+	}
 }
 
 // Listen opens a listener. network is "tcp" or "tcp4"; address is

@@ -34,7 +34,7 @@ func (s *Stack) Input(now clock.Time, pkt []byte) {
 	}
 	s.ctr.InSegs++
 	s.recordSeg(now, trace.SegmentIn, t, seg, "")
-	if e := s.conns[t]; e != nil {
+	if e := s.conns[key(t)]; e != nil {
 		s.step(now, e, func() { e.conn.Input(now, seg) })
 		return
 	}
@@ -48,7 +48,7 @@ func (s *Stack) Input(now clock.Time, pkt []byte) {
 			s.recordSeg(now, trace.Drop, t, seg, "listen backlog full")
 			return
 		}
-		c := tcp.NewPassive(s.cfg.TCP, t, tcp.ISN(s.cfg.ISNKey, t, now))
+		c := s.pol.NewPassive(t, tcp.ISN(s.cfg.ISNKey, t, now))
 		e := &entry{conn: c, listener: l, state: tcp.Listen}
 		l.pending++
 		s.add(e)
@@ -148,7 +148,7 @@ func (s *Stack) Abort(now clock.Time, c *tcp.Conn) {
 }
 
 func (s *Stack) call(now clock.Time, c *tcp.Conn, f func()) {
-	if e := s.conns[c.Tuple()]; e != nil && e.conn == c {
+	if e := s.conns[c.Key()]; e != nil && e.conn == c {
 		s.step(now, e, f)
 		return
 	}
@@ -161,7 +161,7 @@ func (s *Stack) call(now clock.Time, c *tcp.Conn, f func()) {
 func (s *Stack) Output(now clock.Time, emit func(pkt []byte)) {
 	s.emitFn, s.curNow = emit, now
 	for _, e := range s.pendingRaw {
-		s.ship(e.t, &e.seg)
+		s.ship(e.t.Local.Addr(), e.t.Remote.Addr(), &e.seg)
 	}
 	s.pendingRaw = s.pendingRaw[:0]
 	// Only connections called into since the last Output can have
@@ -211,9 +211,9 @@ func (s *Stack) remove(e *entry) {
 	e.removed = true
 	s.nremoved++
 	s.rearm(e)
-	t := e.conn.Tuple()
-	if s.conns[t] == e {
-		delete(s.conns, t)
+	k := e.conn.Key()
+	if s.conns[k] == e {
+		delete(s.conns, k)
 	}
 	if l := e.listener; l != nil {
 		l.pending--
@@ -252,13 +252,14 @@ func (s *Stack) emitSegment(seg *wire.Segment, retransmit bool) {
 	if seg.Flags&wire.RST != 0 {
 		s.ctr.OutRsts++
 	}
-	s.ship(s.cur.conn.Tuple(), seg)
+	k := s.cur.conn.Key()
+	s.ship(netip.AddrFrom4(k.LocalAddr), netip.AddrFrom4(k.RemoteAddr), seg)
 }
 
-func (s *Stack) ship(t tcp.Tuple, seg *wire.Segment) {
+func (s *Stack) ship(src, dst netip.Addr, seg *wire.Segment) {
 	s.ipID++
 	p := wire.Packet{
-		IP:  wire.IPv4{ID: s.ipID, DontFragment: true, TTL: 64, Protocol: wire.ProtocolTCP, Src: t.Local.Addr(), Dst: t.Remote.Addr()},
+		IP:  wire.IPv4{ID: s.ipID, DontFragment: true, TTL: 64, Protocol: wire.ProtocolTCP, Src: src, Dst: dst},
 		TCP: *seg,
 	}
 	s.buf = p.Append(s.buf[:0])

@@ -97,9 +97,10 @@ type entry struct {
 // connection would, so that simulations stay deterministic.
 type Stack struct {
 	cfg       Config
-	conns     map[tcp.Tuple]*entry
-	order     []*entry // creation order, with removed entries until compacted
-	nremoved  int      // removed entries still in order
+	conns     map[tcp.Key]*entry // stack addresses are IPv4: a compact key
+	pol       *tcp.Policy        // cfg.TCP, shared by every connection
+	order     []*entry           // creation order, with removed entries until compacted
+	nremoved  int                // removed entries still in order
 	nextID    uint64
 	dirty     []*entry // connections that may have output, in no order
 	timers    timerHeap
@@ -143,11 +144,12 @@ func New(cfg Config) (*Stack, error) {
 	cfg.TCP.Recorder = cfg.Recorder
 	s := &Stack{
 		cfg:       cfg,
-		conns:     make(map[tcp.Tuple]*entry),
+		conns:     make(map[tcp.Key]*entry),
 		listeners: make(map[uint16]*Listener),
 	}
 	s.segEmit = s.emitSegment
 	s.cfg.TCP.Buffers = &s.pool
+	s.pol = tcp.NewPolicy(s.cfg.TCP)
 	return s, nil
 }
 
@@ -182,7 +184,11 @@ func (s *Stack) Conns() []*tcp.Conn {
 
 // Lookup returns the connection with the given tuple (our side first).
 func (s *Stack) Lookup(t tcp.Tuple) *tcp.Conn {
-	if e := s.conns[t]; e != nil {
+	k, ok := t.Key()
+	if !ok {
+		return nil
+	}
+	if e := s.conns[k]; e != nil {
 		return e.conn
 	}
 	return nil
@@ -200,7 +206,7 @@ func (s *Stack) add(e *entry) {
 	e.id = s.nextID
 	e.heapIdx = -1
 	e.deadline = clock.Never
-	s.conns[e.conn.Tuple()] = e
+	s.conns[e.conn.Key()] = e
 	s.order = append(s.order, e)
 	s.touch(e)
 }
@@ -218,7 +224,7 @@ func (s *Stack) Connect(now clock.Time, remote netip.AddrPort) (*tcp.Conn, error
 	for i := 0; i < span; i++ {
 		port := uint16(lo + (start+i)%span)
 		t := tcp.Tuple{Local: netip.AddrPortFrom(s.cfg.Addr, port), Remote: remote}
-		if _, used := s.conns[t]; used {
+		if _, used := s.conns[key(t)]; used {
 			continue
 		}
 		if _, listening := s.listeners[port]; listening {
@@ -236,14 +242,21 @@ func (s *Stack) ConnectFrom(now clock.Time, localPort uint16, remote netip.AddrP
 		return nil, fmt.Errorf("connect from port %d to %v: %w", localPort, remote, ErrInvalidTarget)
 	}
 	t := tcp.Tuple{Local: netip.AddrPortFrom(s.cfg.Addr, localPort), Remote: remote}
-	if _, used := s.conns[t]; used {
+	if _, used := s.conns[key(t)]; used {
 		return nil, fmt.Errorf("connect from %v to %v: %w", t.Local, remote, ErrAddrInUse)
 	}
 	return s.open(now, t), nil
 }
 
+// key is the map key of a tuple whose addresses are IPv4 (Connect and
+// Input see to it).
+func key(t tcp.Tuple) tcp.Key {
+	k, _ := t.Key()
+	return k
+}
+
 func (s *Stack) open(now clock.Time, t tcp.Tuple) *tcp.Conn {
-	c := tcp.NewActive(s.cfg.TCP, t, tcp.ISN(s.cfg.ISNKey, t, now), now)
+	c := s.pol.NewActive(t, tcp.ISN(s.cfg.ISNKey, t, now), now)
 	s.add(&entry{conn: c, state: c.State()})
 	s.ctr.ActiveOpens++
 	return c
@@ -306,7 +319,7 @@ func (l *Listener) Accept() *tcp.Conn {
 	}
 	c := l.queue[0]
 	l.queue = l.queue[1:]
-	if e := l.s.conns[c.Tuple()]; e != nil {
+	if e := l.s.conns[c.Key()]; e != nil {
 		e.listener, e.queued = nil, false
 	}
 	l.pending--

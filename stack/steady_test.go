@@ -148,6 +148,41 @@ func TestSteadyStateZeroAllocs(t *testing.T) {
 	}
 }
 
+// TestSteadyStateLossZeroAllocs is TestSteadyStateZeroAllocs with loss:
+// every 37th data segment is dropped, so the receiver holds data out of
+// order and reports it in SACK blocks, and the sender recovers with
+// RACK-TLP. Once warmed up (the reassembly ranges and the retransmission
+// queue grown), that too must allocate nothing.
+func TestSteadyStateLossZeroAllocs(t *testing.T) {
+	w := newWirePair(t, tcp.Config{})
+	dataSegs := 0
+	w.drop = func(toB bool, pkt []byte) bool {
+		if !toB || len(pkt) <= 100 {
+			return false
+		}
+		dataSegs++
+		return dataSegs%37 == 0
+	}
+	data := make([]byte, 256<<10)
+	sink := make([]byte, 64<<10)
+	for range 8 {
+		w.transfer(t, data, sink)
+	}
+	rs, ss := w.cb.Stats(), w.ca.Stats()
+	w.segments = 0
+	allocs := testing.AllocsPerRun(10, func() { w.transfer(t, data, sink) })
+	segs := w.segments / 11
+	rs2, ss2 := w.cb.Stats(), w.ca.Stats()
+	t.Logf("%d segments per transfer, %.1f allocations; %d out of order, %d recoveries, %d retransmissions, %d timeouts over %d transfers",
+		segs, allocs, rs2.OutOfOrderIn-rs.OutOfOrderIn, ss2.FastRecoveries-ss.FastRecoveries, ss2.Retransmits-ss.Retransmits, ss2.Timeouts-ss.Timeouts, 11)
+	if rs2.OutOfOrderIn == rs.OutOfOrderIn || ss2.FastRecoveries == ss.FastRecoveries {
+		t.Fatalf("no loss recovery was exercised: %d out-of-order segments, %d recoveries", rs2.OutOfOrderIn-rs.OutOfOrderIn, ss2.FastRecoveries-ss.FastRecoveries)
+	}
+	if allocs != 0 {
+		t.Errorf("%.2f allocations per transfer of %d segments, want 0", allocs, segs)
+	}
+}
+
 // BenchmarkSteadyState is the exchange of TestSteadyStateZeroAllocs,
 // timed: the stack's and tcp's cost per segment without any I/O.
 func BenchmarkSteadyState(b *testing.B) {

@@ -23,7 +23,8 @@ type BufferPool interface {
 const minBuffer = 4 << 10
 
 // reserve returns a view with the same length as v and a capacity of at
-// least need, whose first keep bytes (keep <= cap(v)) are v's. *mem is the
+// least need, whose first keep bytes (keep <= cap(v)) are v's: the live
+// data, and for the receive buffer the data held out of order after it. *mem is the
 // backing array v lies in, replaced if it must grow.
 func (c *Conn) reserve(mem *[]byte, v []byte, keep, need int) []byte {
 	if cap(v) >= need {
@@ -40,8 +41,8 @@ func (c *Conn) reserve(mem *[]byte, v []byte, keep, need int) []byte {
 		size *= 2
 	}
 	var n []byte
-	if c.cfg.Buffers != nil {
-		n = c.cfg.Buffers.Get(size)
+	if c.pol.cfg.Buffers != nil {
+		n = c.pol.cfg.Buffers.Get(size)
 	} else {
 		n = make([]byte, 0, size)
 	}
@@ -54,8 +55,8 @@ func (c *Conn) reserve(mem *[]byte, v []byte, keep, need int) []byte {
 
 // release hands the backing array *mem back to the pool.
 func (c *Conn) release(mem *[]byte) {
-	if *mem != nil && c.cfg.Buffers != nil {
-		c.cfg.Buffers.Put((*mem)[:0])
+	if *mem != nil && c.pol.cfg.Buffers != nil {
+		c.pol.cfg.Buffers.Put((*mem)[:0])
 	}
 	*mem = nil
 }
@@ -75,16 +76,18 @@ func (c *Conn) appendSnd(p []byte) {
 	c.snd = append(c.snd, p...)
 }
 
-// appendRcv appends in-order data to the receive buffer.
+// appendRcv appends in-order data to the receive buffer. Data held out of
+// order (reasm.go) lies after it in the backing array and moves with it.
 func (c *Conn) appendRcv(p []byte) {
-	c.rcv = c.reserve(&c.rcvMem, c.rcv, len(c.rcv), len(c.rcv)+len(p))
+	extent := c.oooExtent()
+	c.rcv = c.reserve(&c.rcvMem, c.rcv, len(c.rcv)+extent, len(c.rcv)+max(len(p), extent))
 	c.rcv = append(c.rcv, p...)
 }
 
 // consumeRcv drops n bytes from the front of the receive buffer.
 func (c *Conn) consumeRcv(n int) {
 	c.rcv = c.rcv[n:]
-	if len(c.rcv) == 0 {
+	if len(c.rcv) == 0 && len(c.ooo) == 0 {
 		c.rcv = nil
 		c.release(&c.rcvMem)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/wire"
 )
 
 // Config holds a connection's policy. The zero value of every field means
@@ -171,3 +172,49 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// Policy is a Config prepared (defaults applied) for the connections of one
+// driver to share, with the scratch space they use while they run: an
+// idle connection then holds a pointer to its policy rather than a copy.
+// Like a BufferPool, a Policy serves its connections one call at a time. A
+// socket option that changes a setting of the policy (keepalive, the user
+// timeout) gives that connection a copy of its own.
+type Policy struct {
+	cfg Config
+	out wire.Segment // the segment being sent (newSeg): valid during emit only
+	// txFree holds retransmission queues' arrays that connections gave
+	// back when everything they sent was acknowledged.
+	txFree    [][]txSeg
+	txFreeCap int // records in txFree's arrays
+}
+
+// maxFreeTx bounds the records a Policy keeps for reuse (3 MiB).
+const maxFreeTx = 64 << 10
+
+func (p *Policy) getTx() []txSeg {
+	if n := len(p.txFree); n > 0 {
+		t := p.txFree[n-1]
+		p.txFree[n-1] = nil
+		p.txFree = p.txFree[:n-1]
+		p.txFreeCap -= cap(t)
+		return t
+	}
+	return nil
+}
+
+func (p *Policy) putTx(t []txSeg) {
+	if cap(t) > 0 && p.txFreeCap+cap(t) <= maxFreeTx {
+		p.txFree = append(p.txFree, t)
+		p.txFreeCap += cap(t)
+	}
+}
+
+// NewPolicy returns the policy of cfg with its defaults applied. Drivers
+// check cfg with Validate first; a Conn made from an invalid Config falls
+// back to defaults where it can.
+func NewPolicy(cfg Config) *Policy {
+	return &Policy{cfg: cfg.WithDefaults()}
+}
+
+// Config returns the policy's settings, defaults applied.
+func (p *Policy) Config() Config { return p.cfg }

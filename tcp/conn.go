@@ -59,12 +59,48 @@ type Stats struct {
 // Input, user calls and HandleTimeout change state, Output emits what is due,
 // NextDeadline says when to call HandleTimeout.
 type Conn struct {
-	cfg     Config
-	tuple   Tuple
-	state   State
-	passive bool // opened from LISTEN (RFC 9293: "initiated with a passive OPEN")
-	done    bool // the TCB may be deleted
-	err     error
+	// The fields are grouped by size so that the struct has little
+	// padding: a connection's TCB is most of what an idle connection
+	// costs (TestConnSize bounds it).
+
+	// Policy and identity. pol is usually shared with every connection of
+	// the driver; a socket option that changes it gives the connection its
+	// own copy (ownPolicy).
+	pol *Policy
+	// tuple6 holds the addresses when they are not both IPv4; the compact
+	// laddr, raddr, lport and rport below hold them otherwise.
+	tuple6 *Tuple
+
+	snd    []byte // written, not yet acknowledged (a view into sndMem)
+	sndMem []byte // the send buffer's backing array (buffers.go)
+	// rcv is the data received and not yet read (a view into rcvMem); data
+	// held out of order lies in rcvMem after it, at its offset from RCV.NXT
+	// (reasm.go).
+	rcv    []byte
+	rcvMem []byte
+	cc     cc.Controller
+	tx     []txSeg    // the retransmission queue and SACK scoreboard (sndq.go)
+	ooo    []oooRange // out-of-order ranges held (reasm.go)
+
+	oooCount uint64 // arrival counter of out-of-order segments
+
+	// Times: timers as deadlines (clock.Never when stopped), and the marks
+	// of RTT, RACK, keepalive, autotuning and challenge-ACK accounting.
+	rtoAt, timeWaitAt, persistAt clock.Time
+	delackAt, reoAt, tlpAt       clock.Time
+	keepAt                       clock.Time
+	lastSendAt, lastRecvAt       clock.Time
+	tsRecentAt                   clock.Time
+	rackXmit                     clock.Time
+	rcvSpaceAt                   clock.Time // autotuning: start of the current measurement
+	rttStart                     clock.Time
+	chalStart                    clock.Time // RFC 5961 §7 challenge ACK limit
+
+	// RTT estimation, RFC 6298, and RACK's.
+	srtt, rttvar, rto time.Duration
+	rackRTT, minRTT   time.Duration
+
+	stats Stats
 
 	// Send sequence space (RFC 9293 §3.3.1). sndNxt is the next sequence
 	// number to send; after an RTO it moves back to sndUna (go-back-N) while
@@ -74,126 +110,128 @@ type Conn struct {
 	sndWnd                      seq.Size
 	maxSndWnd                   seq.Size // MAX.SND.WND, RFC 5961 §5.2
 	sndWL1, sndWL2              seq.Value
-	sndMSS                      int
-	optLen                      int       // bytes of options on every segment (timestamps)
-	snd                         []byte    // written, not yet acknowledged (a view into sndMem)
-	sndMem                      []byte    // the send buffer's backing array (buffers.go)
 	sndBufSeq                   seq.Value // sequence number of snd[0]
-	finQueued                   bool      // the user called CLOSE
 	finSeq                      seq.Value // the FIN's sequence number, when finQueued
-	synSent                     bool      // our SYN (or SYN-ACK) is out in the current state
-	cc                          cc.Controller
-	smallEndSet                 bool // Nagle (Minshall): a short segment ends at smallEnd
-	smallEnd                    seq.Value
-	lastSendAt                  clock.Time
-
-	// Negotiated options (RFC 7323, RFC 2018).
-	wsOK, tsOK, sackOK bool
-	sndShift, rcvShift uint8
-	tsRecent           uint32
-	tsRecentAt         clock.Time
-	lastAckSent        seq.Value
-
-	// Retransmission queue and SACK scoreboard (sndq.go).
-	tx                                  []txSeg
-	txHead                              int
-	sackedBytes, lostBytes, rexmitBytes int
-	pendingSegs, sackedSegs             int
-	highSACKed                          seq.Value
-
-	// Loss recovery (recovery.go).
-	inRecovery, rtoRecovery, fastRexmitDue bool
-	recoveryPoint, recover                 seq.Value
-	dupAcks                                int
-	undoPossible                           bool
-	undoRetrans, episodeRexmits            int
-	rackXmit                               clock.Time
-	rackEnd, rackFack                      seq.Value
-	rackRTT, minRTT                        time.Duration
-	reorderingSeen                         bool
-	reoWndMult, reoWndPersist              int
-	dsackRound                             seq.Value
-	dsackRoundSet                          bool
-	tlpDue, tlpEndSet, tlpRetrans          bool
-	tlpEnd                                 seq.Value
+	smallEnd                    seq.Value // Nagle (Minshall): a short segment ends here, when smallEndSet
+	tsRecent                    uint32
+	lastAckSent                 seq.Value
+	highSACKed                  seq.Value
+	recoveryPoint, recover      seq.Value
+	rackEnd, rackFack           seq.Value
+	dsackRound                  seq.Value
+	tlpEnd                      seq.Value
+	rttSeq                      seq.Value
 
 	// Receive sequence space.
-	irs, rcvNxt  seq.Value
-	rcv          []byte    // received, not yet read (a view into rcvMem)
-	rcvMem       []byte    // the receive buffer's backing array (buffers.go)
-	rcvAdvRight  seq.Value // right edge of the window we last advertised
-	finRcvd      bool
-	ooo          []oooRange // out-of-order data held (reasm.go)
-	oooCount     uint64
-	oooBytes     int
-	oooFin       bool // a FIN arrived out of order, at oooFinSeq
-	oooFinSeq    seq.Value
-	dsack        wire.SACKBlock
-	dsackPending bool
-	rcvUnacked   int        // bytes received since the last ACK we sent (delayed ACK)
-	quickAcks    int        // segments still to acknowledge at once
-	rcvMSS       int        // largest segment received: the peer's MSS as we see it
-	rcvSpaceAt   clock.Time // autotuning: start of the current measurement
-	rcvSpaceSeq  seq.Value  // RCV.NXT then
-	lastRecvAt   clock.Time
+	irs, rcvNxt seq.Value
+	rcvAdvRight seq.Value // right edge of the window we last advertised
+	oooFinSeq   seq.Value // a FIN arrived out of order here, when oooFin
+	rcvSpaceSeq seq.Value // RCV.NXT at rcvSpaceAt
+	dsack       wire.SACKBlock
+	rstSeq      seq.Value // the pending RST's fields (it has no options or data)
+	rstAck      seq.Value
 
-	// Pending output.
-	ackNow     bool
-	probeDue   bool // a zero-window probe is due
-	oooAcks    int  // duplicate ACKs owed, one per out-of-order segment
-	synSends   int  // SYNs (or SYN-ACKs) sent in the current state
-	rstPending bool
-	rstSeq     seq.Value // the pending RST's fields (it has no options or data)
-	rstAck     seq.Value
-	rstFlags   wire.Flags
-	out        wire.Segment // the segment being sent (newSeg)
+	// Addresses, compact (see tuple6).
+	laddr, raddr [4]byte
+	lport, rport uint16
 
-	// Timers, as deadlines (clock.Never when stopped).
-	rtoAt, timeWaitAt, persistAt clock.Time
-	delackAt, reoAt, tlpAt       clock.Time
-	keepAt                       clock.Time
-	retries                      int // consecutive RTO expirations
-	persistBackoff               int
-	keepProbes                   int
+	// Per-connection sizes and counts (int32: every one is bounded by a
+	// buffer size, at most MaxBuffer, or by a small count).
+	sndBuf, rcvBuf, rcvBufMax int32 // the buffer sizes (socket options, autotuning)
+	sndMSS                    int32
+	optLen                    int32 // bytes of options on every segment (timestamps)
+	txHead                    int32 // tx[:txHead] is acknowledged and cleared
+	tsHead, tsTail            int32 // the time-ordered list of tx (sndq.go)
+	sackedBytes, lostBytes    int32
+	rexmitBytes               int32
+	pendingSegs, sackedSegs   int32
+	dupAcks                   int32
+	undoRetrans               int32
+	episodeRexmits            int32
+	reoWndMult, reoWndPersist int32
+	oooBytes                  int32
+	rcvUnacked                int32 // bytes received since the last ACK we sent (delayed ACK)
+	quickAcks                 int32 // segments still to acknowledge at once
+	rcvMSS                    int32 // largest segment received: the peer's MSS as we see it
+	oooAcks                   int32 // duplicate ACKs owed, one per out-of-order segment
+	synSends                  int32 // SYNs (or SYN-ACKs) sent in the current state
+	retries                   int32 // consecutive RTO expirations
+	persistBackoff            int32
+	keepProbes                int32
+	chalCount                 int32
 
-	// RTT estimation, RFC 6298.
-	srtt, rttvar, rto time.Duration
-	hasRTT            bool
-	rttTiming         bool
-	rttSeq            seq.Value
-	rttStart          clock.Time
-	synRetransmitted  bool
+	state    State
+	errCode  uint8 // why the connection ended: an index into connErrors
+	rstFlags wire.Flags
+	sndShift uint8
+	rcvShift uint8
 
-	// RFC 5961 §7 challenge ACK limit.
-	chalStart clock.Time
-	chalCount int
-
-	stats Stats
+	ownPolicy        bool
+	passive          bool // opened from LISTEN (RFC 9293: "initiated with a passive OPEN")
+	done             bool // the TCB may be deleted
+	noDelay          bool // Nagle's algorithm is off
+	finQueued        bool // the user called CLOSE
+	synSent          bool // our SYN (or SYN-ACK) is out in the current state
+	smallEndSet      bool
+	wsOK, tsOK       bool // negotiated options (RFC 7323, RFC 2018)
+	sackOK           bool
+	inRecovery       bool // loss recovery (recovery.go)
+	rtoRecovery      bool
+	fastRexmitDue    bool
+	undoPossible     bool
+	reorderingSeen   bool
+	dsackRoundSet    bool
+	tlpDue           bool
+	tlpEndSet        bool
+	tlpRetrans       bool
+	finRcvd          bool
+	oooFin           bool
+	dsackPending     bool
+	ackNow           bool // pending output
+	probeDue         bool // a zero-window probe is due
+	rstPending       bool
+	hasRTT           bool
+	rttTiming        bool
+	synRetransmitted bool
 }
 
+// connErrors are the errors a connection ends with; Conn.errCode indexes
+// them (0: none).
+var connErrors = [...]error{nil, ErrConnRefused, ErrConnReset, ErrTimeout, ErrAborted}
+
 // NewActive creates a connection for an active OPEN (RFC 9293 §3.10.1): it is
-// in SYN-SENT and its SYN is due on the next Output.
+// in SYN-SENT and its SYN is due on the next Output. It has a Policy of its
+// own; a driver of many connections shares one (Policy.NewActive).
 func NewActive(cfg Config, t Tuple, iss seq.Value, now clock.Time) *Conn {
-	c := newConn(cfg, t, iss)
-	c.setState(now, SynSent, "active open")
-	return c
+	return NewPolicy(cfg).NewActive(t, iss, now)
 }
 
 // NewPassive creates a connection in LISTEN for one incoming SYN; the stack
 // hands that SYN to Input next. A listener that has no SYN yet is the
 // stack's, not a Conn.
 func NewPassive(cfg Config, t Tuple, iss seq.Value) *Conn {
-	c := newConn(cfg, t, iss)
+	return NewPolicy(cfg).NewPassive(t, iss)
+}
+
+// NewActive is the package's NewActive for a connection of p.
+func (p *Policy) NewActive(t Tuple, iss seq.Value, now clock.Time) *Conn {
+	c := p.newConn(t, iss)
+	c.setState(now, SynSent, "active open")
+	return c
+}
+
+// NewPassive is the package's NewPassive for a connection of p.
+func (p *Policy) NewPassive(t Tuple, iss seq.Value) *Conn {
+	c := p.newConn(t, iss)
 	c.state = Listen
 	c.passive = true
 	return c
 }
 
-func newConn(cfg Config, t Tuple, iss seq.Value) *Conn {
-	cfg = cfg.WithDefaults()
+func (p *Policy) newConn(t Tuple, iss seq.Value) *Conn {
+	cfg := &p.cfg
 	c := &Conn{
-		cfg:        cfg,
-		tuple:      t,
+		pol:        p,
 		iss:        iss,
 		sndUna:     iss,
 		sndNxt:     iss,
@@ -221,6 +259,17 @@ func newConn(cfg Config, t Tuple, iss seq.Value) *Conn {
 		smallEnd:      iss,
 		reoWndMult:    1,
 		rcvMSS:        536,
+		noDelay:       cfg.NoDelay,
+		sndBuf:        int32(cfg.SendBuffer),
+		rcvBuf:        int32(cfg.RecvBuffer),
+		rcvBufMax:     int32(cfg.RecvBufferMax),
+		lport:         t.Local.Port(),
+		rport:         t.Remote.Port(),
+	}
+	if k, ok := t.Key(); ok {
+		c.laddr, c.raddr = k.LocalAddr, k.RemoteAddr
+	} else {
+		c.tuple6 = &t
 	}
 	if !cfg.NoWindowScale {
 		c.rcvShift = c.wantShift()
@@ -232,7 +281,21 @@ func newConn(cfg Config, t Tuple, iss seq.Value) *Conn {
 func (c *Conn) State() State { return c.state }
 
 // Tuple returns the connection's addresses.
-func (c *Conn) Tuple() Tuple { return c.tuple }
+func (c *Conn) Tuple() Tuple {
+	if c.tuple6 != nil {
+		return *c.tuple6
+	}
+	return c.Key().Tuple()
+}
+
+// Key returns the connection's tuple in compact form (the zero Key if an
+// address is not IPv4).
+func (c *Conn) Key() Key {
+	if c.tuple6 != nil {
+		return Key{}
+	}
+	return Key{LocalAddr: c.laddr, RemoteAddr: c.raddr, LocalPort: c.lport, RemotePort: c.rport}
+}
 
 // Passive reports whether the connection was opened from LISTEN.
 func (c *Conn) Passive() bool { return c.passive }
@@ -244,7 +307,7 @@ func (c *Conn) Done() bool { return c.done }
 
 // Err returns why the connection ended, or nil while it lives or if it ended
 // normally.
-func (c *Conn) Err() error { return c.err }
+func (c *Conn) Err() error { return connErrors[c.errCode] }
 
 // Stats returns the connection's counters.
 func (c *Conn) Stats() Stats { return c.stats }
@@ -281,19 +344,19 @@ type Info struct {
 
 // Info returns a snapshot of the connection's variables.
 func (c *Conn) Info() Info {
-	cwnd, ssthresh, name := 0, 0, c.cfg.Congestion
+	cwnd, ssthresh, name := 0, 0, c.pol.cfg.Congestion
 	if c.cc != nil {
 		cwnd, ssthresh, name = c.cc.Window(), c.cc.Threshold(), c.cc.Name()
 	}
 	return Info{
 		State: c.state, ISS: c.iss, IRS: c.irs, SndUna: c.sndUna, SndNxt: c.sndNxt,
-		SndWnd: c.sndWnd, RcvNxt: c.rcvNxt, RcvWnd: c.rcvWnd(), MSS: c.sndMSS,
+		SndWnd: c.sndWnd, RcvNxt: c.rcvNxt, RcvWnd: c.rcvWnd(), MSS: int(c.sndMSS),
 		Cwnd: cwnd, Ssthresh: ssthresh, Congestion: name, InRecovery: c.inRecovery,
 		SRTT: c.srtt, RTTVar: c.rttvar, RTO: c.rto, MinRTT: c.minRTT,
 		RcvWScale: int(c.rcvShift), SndWScale: int(c.sndShift), WScale: c.wsOK, Timestamps: c.tsOK, SACK: c.sackOK,
-		SackedBytes: c.sackedBytes, LostBytes: c.lostBytes, Pipe: c.pipe(), OutOfOrder: c.oooBytes, RecvBuffer: c.cfg.RecvBuffer,
+		SackedBytes: int(c.sackedBytes), LostBytes: int(c.lostBytes), Pipe: c.pipe(), OutOfOrder: int(c.oooBytes), RecvBuffer: int(c.rcvBuf),
 		Unacked: c.unackedData(), Unsent: len(c.snd) - c.unackedData(), Unread: len(c.rcv),
-		Retries: c.retries, NextDeadline: c.NextDeadline(), Stats: c.stats,
+		Retries: int(c.retries), NextDeadline: c.NextDeadline(), Stats: c.stats,
 	}
 }
 
@@ -304,26 +367,31 @@ func (c *Conn) ISS() seq.Value { return c.iss }
 func (c *Conn) IRS() seq.Value { return c.irs }
 
 func (c *Conn) record(e *trace.Event) {
-	if c.cfg.Recorder == nil {
+	if c.pol.cfg.Recorder == nil {
 		return
 	}
-	e.Host = c.cfg.Host
-	e.Local, e.Remote = c.tuple.Local, c.tuple.Remote
-	c.cfg.Recorder.Record(e)
+	e.Host = c.pol.cfg.Host
+	t := c.Tuple()
+	e.Local, e.Remote = t.Local, t.Remote
+	c.pol.cfg.Recorder.Record(e)
 }
 
 func (c *Conn) setState(now clock.Time, s State, why string) {
 	if s == c.state {
 		return
 	}
-	if c.cfg.Recorder != nil {
+	if c.pol.cfg.Recorder != nil {
 		c.record(&trace.Event{At: now, Kind: trace.State, From: c.state.String(), To: s.String(), Reason: why})
 	}
 	c.state = s
 }
 
+// tracing reports whether events are recorded: a note whose text must be
+// built (and allocated) is built only then.
+func (c *Conn) tracing() bool { return c.pol.cfg.Recorder != nil }
+
 func (c *Conn) note(now clock.Time, what string) {
-	if c.cfg.Recorder != nil {
+	if c.pol.cfg.Recorder != nil {
 		c.record(&trace.Event{At: now, Kind: trace.Note, Reason: what})
 	}
 }
@@ -331,8 +399,12 @@ func (c *Conn) note(now clock.Time, what string) {
 // close ends the connection (RFC 9293: "enter the CLOSED state, delete the
 // TCB") with err (nil for a normal end).
 func (c *Conn) close(now clock.Time, err error, why string) {
-	if c.err == nil {
-		c.err = err
+	if c.errCode == 0 {
+		for i, e := range connErrors {
+			if e == err {
+				c.errCode = uint8(i)
+			}
+		}
 	}
 	c.setState(now, Closed, why)
 	c.done = true
@@ -346,8 +418,8 @@ func (c *Conn) close(now clock.Time, err error, why string) {
 	c.ackNow = false
 	c.snd = nil
 	c.release(&c.sndMem)
-	c.tx, c.txHead = nil, 0
-	c.ooo = nil
+	c.tx, c.txHead, c.tsHead, c.tsTail = nil, 0, 0, 0
+	c.dropOOO()
 }
 
 // ---- user calls (RFC 9293 §3.10) ----
@@ -358,8 +430,8 @@ func (c *Conn) close(now clock.Time, err error, why string) {
 func (c *Conn) Write(now clock.Time, p []byte) (int, error) {
 	switch c.state {
 	case Closed:
-		if c.err != nil {
-			return 0, c.err
+		if err := c.Err(); err != nil {
+			return 0, err
 		}
 		return 0, ErrClosed
 	case Listen:
@@ -370,7 +442,7 @@ func (c *Conn) Write(now clock.Time, p []byte) (int, error) {
 	if c.finQueued {
 		return 0, ErrClosing
 	}
-	n := min(len(p), c.cfg.SendBuffer-len(c.snd))
+	n := min(len(p), int(c.sndBuf)-len(c.snd))
 	if n <= 0 {
 		return 0, nil
 	}
@@ -386,7 +458,7 @@ func (c *Conn) SendSpace() int {
 	switch c.state {
 	case SynSent, SynReceived, Established, CloseWait:
 		if !c.finQueued {
-			return c.cfg.SendBuffer - len(c.snd)
+			return int(c.sndBuf) - len(c.snd)
 		}
 	}
 	return 0
@@ -412,7 +484,7 @@ func (c *Conn) Read(now clock.Time, p []byte) int {
 			cur = int(c.rcvAdvRight.Size(c.rcvNxt))
 		}
 		next := int(c.rcvWnd())
-		if 2*cur <= c.cfg.RecvBuffer && next >= 2*cur && next-cur >= c.swsThreshold() {
+		if 2*cur <= int(c.rcvBuf) && next >= 2*cur && next-cur >= c.swsThreshold() {
 			c.ackNow = true
 		}
 	}
@@ -497,7 +569,7 @@ func (c *Conn) queueRST(s wire.Segment) {
 // ---- windows and buffers ----
 
 func (c *Conn) rcvWnd() seq.Size {
-	free := c.cfg.RecvBuffer - len(c.rcv)
+	free := int(c.rcvBuf) - len(c.rcv)
 	if free < 0 {
 		free = 0
 	}
@@ -505,7 +577,7 @@ func (c *Conn) rcvWnd() seq.Size {
 }
 
 func (c *Conn) swsThreshold() int {
-	return min(c.cfg.RecvBuffer/2, int(c.cfg.MSS))
+	return min(int(c.rcvBuf)/2, int(c.pol.cfg.MSS))
 }
 
 // advertise returns the window field of an outgoing segment. It never moves

@@ -175,7 +175,7 @@ func TestSendMSS(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(true, []option{withConfig(tc.cfg)})
-			f.want(t, "SYN", seg{Flags: wire.SYN, MSS: f.c.cfg.MSS})
+			f.want(t, "SYN", seg{Flags: wire.SYN, MSS: f.c.pol.cfg.MSS})
 			f.send(t, ms(100), seg{Flags: wire.SYN | wire.ACK, Ack: 1, MSS: tc.peerMSS})
 			f.want(t, "ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 1})
 			d := data('m', tc.want+10)

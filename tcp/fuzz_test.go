@@ -337,7 +337,7 @@ func (d *fuzzDriver) check(what string, inRST bool) {
 			if s.Seq.LessThan(c.sndUna) || s.Seq.Add(l).GreaterThan(c.sndMax) {
 				d.fail("%s: segment [%v, %v) outside [SND.UNA %v, SND.MAX %v]", what, s.Seq, s.Seq.Add(l), c.sndUna, c.sndMax)
 			}
-			if len(s.Payload) > c.sndMSS {
+			if len(s.Payload) > int(c.sndMSS) {
 				d.fail("%s: %d bytes exceed the MSS %d", what, len(s.Payload), c.sndMSS)
 			}
 			pos := uint32(s.Seq - c.iss - 1)
@@ -369,15 +369,18 @@ func (d *fuzzDriver) check(what string, inRST bool) {
 		}
 	}
 	d.lastRcvNxt, d.lastSndUna, d.lastSync = c.rcvNxt, c.sndUna, sync
+	if err := c.checkTimeList(); err != nil {
+		d.fail("%s: %v", what, err)
+	}
 	in := c.Info()
 	if in.SndUna != c.sndUna || in.SndNxt != c.sndNxt {
 		d.fail("%s: Info disagrees with the TCB", what)
 	}
-	if in.Unread > c.cfg.RecvBuffer || in.Unread < 0 {
-		d.fail("%s: %d bytes unread, RecvBuffer %d", what, in.Unread, c.cfg.RecvBuffer)
+	if in.Unread > int(c.rcvBuf) || in.Unread < 0 {
+		d.fail("%s: %d bytes unread, RecvBuffer %d", what, in.Unread, int(c.rcvBuf))
 	}
-	if in.Unacked < 0 || in.Unsent < 0 || in.Unacked+in.Unsent > c.cfg.SendBuffer {
-		d.fail("%s: unacked %d + unsent %d, SendBuffer %d", what, in.Unacked, in.Unsent, c.cfg.SendBuffer)
+	if in.Unacked < 0 || in.Unsent < 0 || in.Unacked+in.Unsent > int(c.sndBuf) {
+		d.fail("%s: unacked %d + unsent %d, SendBuffer %d", what, in.Unacked, in.Unsent, int(c.sndBuf))
 	}
 	if dl := c.NextDeadline(); dl <= d.now {
 		d.fail("%s: next deadline %v is not after now", what, dl)

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"math"
 	"strconv"
 	"time"
 
@@ -176,12 +177,12 @@ func (c *Conn) establish(now clock.Time, why string) {
 	// initial RTO (Appendix A: 1 s instead of RFC 2988's 3 s); the backed-off
 	// RTO of the SYN is not kept (it may be 4 s or 64 s): it is reset to 3 s,
 	// as Linux does (TCP_TIMEOUT_FALLBACK). Karn's rule left no sample.
-	if c.synRetransmitted && !c.hasRTT && c.cfg.InitialRTO < 3*time.Second {
-		c.rto = min(max(3*time.Second, c.cfg.MinRTO), c.cfg.MaxRTO)
+	if c.synRetransmitted && !c.hasRTT && c.pol.cfg.InitialRTO < 3*time.Second {
+		c.rto = min(max(3*time.Second, c.pol.cfg.MinRTO), c.pol.cfg.MaxRTO)
 	}
 	// The congestion controller starts from RFC 6928's initial window,
 	// min(10*MSS, max(2*MSS, 14600)).
-	c.quickAcks = c.cfg.QuickACKs
+	c.quickAcks = int32(min(c.pol.cfg.QuickACKs, math.MaxInt32))
 	c.cc = c.newController()
 	c.cc.SetMSS(c.effMSS())
 	c.metrics(now, "established")
@@ -224,7 +225,7 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 	if c.state == TimeWait && s.Flags&wire.FIN != 0 && s.Flags&wire.RST == 0 &&
 		s.Seq.Add(s.SeqLen()) == c.rcvNxt {
 		c.ackNow = true
-		c.startTimer(now, &c.timeWaitAt, 2*c.cfg.MSL, "time-wait")
+		c.startTimer(now, &c.timeWaitAt, 2*c.pol.cfg.MSL, "time-wait")
 		c.note(now, "retransmitted FIN re-acknowledged; 2·MSL restarted")
 		return
 	}
@@ -459,8 +460,8 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 	}
 	payload := s.Payload
 	fin := s.Flags&wire.FIN != 0
-	if len(payload) > c.rcvMSS {
-		c.rcvMSS = min(len(payload), int(c.cfg.MSS))
+	if len(payload) > int(c.rcvMSS) {
+		c.rcvMSS = int32(min(len(payload), int(c.pol.cfg.MSS)))
 	}
 	// Trim what we already have: a duplicate (RFC 2883: report it in a
 	// D-SACK) that is acknowledged at once.
@@ -536,7 +537,7 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 		c.rcvNxt = c.rcvNxt.Add(seq.Size(len(payload)))
 		n := len(payload) + c.pullInOrder()
 		c.stats.BytesIn += uint64(n)
-		c.rcvUnacked += n
+		c.rcvUnacked += int32(n)
 		switch {
 		case gap:
 			// RFC 5681 §4.2: "a TCP receiver SHOULD send an immediate ACK
@@ -546,7 +547,7 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 		case c.quickAcks > 0:
 			c.quickAcks--
 			c.ackNow = true
-		case c.cfg.DelayedACK < 0 || c.rcvUnacked > c.rcvMSS:
+		case c.pol.cfg.DelayedACK < 0 || c.rcvUnacked > c.rcvMSS:
 			// RFC 9293 §3.8.6.3: "an ACK SHOULD be generated for at least
 			// every second full-sized segment"; more than one segment's
 			// worth unacknowledged means this is at least the second.
@@ -555,7 +556,7 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 			// "A TCP SHOULD implement a delayed ACK, but an ACK should not
 			// be excessively delayed; in particular, the delay MUST be less
 			// than 0.5 seconds" (RFC 9293 §3.8.6.3, MUST-40).
-			c.startTimer(now, &c.delackAt, c.cfg.DelayedACK, "delayed-ack")
+			c.startTimer(now, &c.delackAt, c.pol.cfg.DelayedACK, "delayed-ack")
 		}
 		c.autotune(now)
 		if c.oooFin && c.oooFinSeq == c.rcvNxt {
@@ -570,8 +571,8 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 	// Eighth, check the FIN bit: "advance RCV.NXT over the FIN, and send an
 	// acknowledgment for the FIN."
 	c.finRcvd = true
-	c.ooo, c.oooBytes = nil, 0
-	if c.cfg.FINClearsSACK {
+	c.dropOOO()
+	if c.pol.cfg.FINClearsSACK {
 		c.dsackPending = false
 	}
 	c.rcvNxt = c.rcvNxt.Add(1)
@@ -598,7 +599,7 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 // the transfer (Linux's dynamic right-sizing, simplified). The buffer at
 // most doubles per round trip, up to RecvBufferMax.
 func (c *Conn) autotune(now clock.Time) {
-	if c.cfg.RecvBuffer >= c.cfg.RecvBufferMax || !c.hasRTT {
+	if int(c.rcvBuf) >= int(c.rcvBufMax) || !c.hasRTT {
 		return
 	}
 	if c.rcvSpaceAt == 0 {
@@ -610,10 +611,12 @@ func (c *Conn) autotune(now clock.Time) {
 		return
 	}
 	got := int(c.rcvNxt.Size(c.rcvSpaceSeq)) - len(c.rcv)
-	if 2*got >= c.cfg.RecvBuffer {
-		grown := min(c.cfg.RecvBufferMax, 2*c.cfg.RecvBuffer)
-		c.note(now, "receive buffer autotuned "+strconv.Itoa(c.cfg.RecvBuffer)+" -> "+strconv.Itoa(grown))
-		c.cfg.RecvBuffer = grown
+	if 2*got >= int(c.rcvBuf) {
+		grown := min(int(c.rcvBufMax), 2*int(c.rcvBuf))
+		if c.tracing() {
+			c.note(now, "receive buffer autotuned "+strconv.Itoa(int(c.rcvBuf))+" -> "+strconv.Itoa(grown))
+		}
+		c.rcvBuf = int32(grown)
 	}
 	c.rcvSpaceAt, c.rcvSpaceSeq = now, c.rcvNxt.Add(-seq.Size(len(c.rcv)))
 }
@@ -622,27 +625,34 @@ func (c *Conn) enterTimeWait(now clock.Time, why string) {
 	c.setState(now, TimeWait, why)
 	c.stopTimer(now, &c.rtoAt, "retransmit")
 	c.stopTimer(now, &c.persistAt, "persist")
-	c.startTimer(now, &c.timeWaitAt, 2*c.cfg.MSL, "time-wait")
+	c.startTimer(now, &c.timeWaitAt, 2*c.pol.cfg.MSL, "time-wait")
 }
 
 // challengeACK sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> unless the RFC 5961
 // §7 limit has been reached in the current period.
 func (c *Conn) challengeACK(now clock.Time, why string) {
-	if c.chalCount == 0 || now.Sub(c.chalStart) >= c.cfg.ChallengeACKPeriod {
+	if c.chalCount == 0 || now.Sub(c.chalStart) >= c.pol.cfg.ChallengeACKPeriod {
 		c.chalStart, c.chalCount = now, 0
 	}
-	if c.chalCount >= c.cfg.ChallengeACKs {
+	if int(c.chalCount) >= c.pol.cfg.ChallengeACKs {
 		c.stats.ChallengeACKsLimited++
-		c.drop(now, why+"; challenge ACK rate-limited")
+		c.stats.Dropped++
+		if c.tracing() {
+			c.note(now, "dropped: "+why+"; challenge ACK rate-limited")
+		}
 		return
 	}
 	c.chalCount++
 	c.stats.ChallengeACKs++
 	c.ackNow = true
-	c.note(now, "challenge ACK: "+why)
+	if c.tracing() {
+		c.note(now, "challenge ACK: "+why)
+	}
 }
 
 func (c *Conn) drop(now clock.Time, why string) {
 	c.stats.Dropped++
-	c.note(now, "dropped: "+why)
+	if c.tracing() {
+		c.note(now, "dropped: "+why)
+	}
 }

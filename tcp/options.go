@@ -21,7 +21,7 @@ const maxWScale = 14
 // largest receive buffer autotuning may reach be advertised in 16 bits.
 func (c *Conn) wantShift() uint8 {
 	var s uint8
-	for s < maxWScale && c.cfg.RecvBufferMax>>s > 65535 {
+	for s < maxWScale && int(c.rcvBufMax)>>s > 65535 {
 		s++
 	}
 	return s
@@ -33,14 +33,14 @@ func (c *Conn) wantShift() uint8 {
 // Window Scale option in the initial <SYN>"; §3.2 likewise for timestamps;
 // RFC 2018 §2 for SACK-permitted).
 func (c *Conn) synOptions(now clock.Time, o *wire.Options, synAck bool) {
-	o.HasMSS, o.MSS = true, c.cfg.MSS
-	if !c.cfg.NoWindowScale && (!synAck || c.wsOK) {
+	o.HasMSS, o.MSS = true, c.pol.cfg.MSS
+	if !c.pol.cfg.NoWindowScale && (!synAck || c.wsOK) {
 		o.HasWScale, o.WScale = true, c.rcvShift
 	}
-	if !c.cfg.NoSACK && (!synAck || c.sackOK) {
+	if !c.pol.cfg.NoSACK && (!synAck || c.sackOK) {
 		o.SACKPermitted = true
 	}
-	if !c.cfg.NoTimestamps && (!synAck || c.tsOK) {
+	if !c.pol.cfg.NoTimestamps && (!synAck || c.tsOK) {
 		o.HasTimestamps, o.TSVal = true, c.tsNow(now)
 		if synAck {
 			o.TSEcr = c.tsRecent
@@ -58,9 +58,9 @@ func (c *Conn) takeSynOptions(now clock.Time, s *wire.Segment) {
 	if s.Options.HasMSS && s.Options.MSS > 0 {
 		mss = int(s.Options.MSS)
 	}
-	c.sndMSS = min(mss, int(c.cfg.MSS))
+	c.sndMSS = int32(min(mss, int(c.pol.cfg.MSS)))
 	o := &s.Options
-	c.wsOK = o.HasWScale && !c.cfg.NoWindowScale
+	c.wsOK = o.HasWScale && !c.pol.cfg.NoWindowScale
 	if c.wsOK {
 		c.sndShift = min(o.WScale, maxWScale)
 		if o.WScale > maxWScale {
@@ -72,8 +72,8 @@ func (c *Conn) takeSynOptions(now clock.Time, s *wire.Segment) {
 		// offer more than 65535 bytes.
 		c.sndShift, c.rcvShift = 0, 0
 	}
-	c.sackOK = o.SACKPermitted && !c.cfg.NoSACK
-	c.tsOK = o.HasTimestamps && !c.cfg.NoTimestamps
+	c.sackOK = o.SACKPermitted && !c.pol.cfg.NoSACK
+	c.tsOK = o.HasTimestamps && !c.pol.cfg.NoTimestamps
 	if c.tsOK {
 		c.tsRecent, c.tsRecentAt = o.TSVal, now
 	}
@@ -123,7 +123,11 @@ func (c *Conn) paws(now clock.Time, s *wire.Segment) bool {
 	if s.Flags&wire.RST == 0 && int32(o.TSVal-c.tsRecent) < 0 && now.Sub(c.tsRecentAt) < pawsAgeLimit {
 		c.stats.PAWSDrops++
 		c.ackNow = true
-		c.drop(now, "PAWS: timestamp "+strconv.FormatUint(uint64(o.TSVal), 10)+" older than TS.Recent "+strconv.FormatUint(uint64(c.tsRecent), 10))
+		why := "PAWS"
+		if c.tracing() {
+			why = "PAWS: timestamp " + strconv.FormatUint(uint64(o.TSVal), 10) + " older than TS.Recent " + strconv.FormatUint(uint64(c.tsRecent), 10)
+		}
+		c.drop(now, why)
 		return false
 	}
 	return true

@@ -76,7 +76,7 @@ func (c *Conn) sendSYN(now clock.Time, flags wire.Flags, emit func(seg *wire.Seg
 // effMSS is the payload a segment may carry: the send MSS less the
 // options every segment carries (RFC 9293 §3.7.1).
 func (c *Conn) effMSS() int {
-	return max(c.sndMSS-c.optLen, 1)
+	return int(max(c.sndMSS-c.optLen, 1))
 }
 
 // sendData sends retransmissions of segments deemed lost and new data, as
@@ -106,7 +106,8 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 		// transmit one or more segments". A tail loss probe is sent
 		// whatever the congestion window says (RFC 8985 §7.3).
 		room := c.cc.Window() - c.pipe()
-		if t := c.nextLost(); t != nil {
+		if i := c.nextLost(); i >= 0 {
+			t := &c.tx[i]
 			// RFC 6675 §5 (4.3): on entering recovery "retransmit the first
 			// data segment presumed dropped" whatever pipe says; later
 			// retransmissions wait for room (C). The FIN takes a sequence
@@ -120,7 +121,7 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 				break
 			}
 			c.fastRexmitDue = false
-			c.retransmit(now, t, "lost", emit)
+			c.retransmit(now, i, "lost", emit)
 			if tlp {
 				c.tlpSent(false)
 				tlp = false
@@ -140,8 +141,8 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 		}
 		if tlp {
 			// No new data may go: probe with the last segment again.
-			if q := c.txq(); len(q) > 0 {
-				c.retransmit(now, &q[len(q)-1], "TLP", emit)
+			if len(c.txq()) > 0 {
+				c.retransmit(now, len(c.tx)-1, "TLP", emit)
 				c.tlpSent(true)
 			}
 			tlp = false
@@ -209,7 +210,7 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 				return false
 			}
 		}
-		if n < mss && n == queued && !c.cfg.NoDelay && !c.finQueued && !tlp &&
+		if n < mss && n == queued && !c.noDelay && !c.finQueued && !tlp &&
 			c.smallEndSet && c.smallEnd.GreaterThan(c.sndUna) {
 			// Nagle (RFC 896; RFC 9293 §3.7.4), in Minshall's form as Linux
 			// uses it: a short segment waits while an earlier short segment
@@ -260,7 +261,8 @@ func (c *Conn) maybePersist(now clock.Time, inFlight bool) {
 }
 
 // retransmit sends segment t again.
-func (c *Conn) retransmit(now clock.Time, t *txSeg, why string, emit func(seg *wire.Segment, retransmit bool)) {
+func (c *Conn) retransmit(now clock.Time, i int, why string, emit func(seg *wire.Segment, retransmit bool)) {
+	t := &c.tx[i]
 	s := c.newSeg(t.start, c.rcvNxt, wire.ACK)
 	end := t.end
 	if t.fin {
@@ -278,6 +280,10 @@ func (c *Conn) retransmit(now clock.Time, t *txSeg, why string, emit func(seg *w
 	c.markRetransmitted(t)
 	t.xmits++
 	t.sentAt = now
+	c.tsUnlink(i)
+	if !t.sacked {
+		c.tsLink(i) // now the newest transmission
+	}
 	c.undoRetrans++
 	c.episodeRexmits++
 	if c.rtoRecovery {
@@ -291,14 +297,15 @@ func (c *Conn) retransmit(now clock.Time, t *txSeg, why string, emit func(seg *w
 // it keeps (a segment built on the stack would escape through emit and be
 // allocated each time).
 func (c *Conn) newSeg(sq, ack seq.Value, flags wire.Flags) *wire.Segment {
-	c.out = wire.Segment{Seq: sq, Ack: ack, Flags: flags}
-	return &c.out
+	out := &c.pol.out
+	*out = wire.Segment{Seq: sq, Ack: ack, Flags: flags}
+	return out
 }
 
 // fill completes an outgoing segment with ports, window and options.
 func (c *Conn) fill(now clock.Time, s *wire.Segment) {
-	s.SrcPort = c.tuple.Local.Port()
-	s.DstPort = c.tuple.Remote.Port()
+	s.SrcPort = c.lport
+	s.DstPort = c.rport
 	if s.Flags&wire.RST == 0 {
 		s.Window = c.advertise(s.Flags&wire.SYN != 0)
 		if s.Flags&wire.SYN == 0 {
@@ -328,8 +335,12 @@ func (c *Conn) transmit(now clock.Time, s *wire.Segment, why string, emit func(s
 				c.rttTiming, c.rttSeq, c.rttStart = true, end, now
 			}
 		} else if !retrans {
+			if c.tx == nil {
+				c.tx = c.pol.getTx()
+			}
 			c.tx = append(c.tx, txSeg{start: s.Seq, end: end, fin: s.Flags&wire.FIN != 0,
 				firstSent: now, sentAt: now, xmits: 1})
+			c.tsLink(len(c.tx) - 1)
 			c.stats.BytesOut += uint64(len(s.Payload))
 		}
 		if retrans {
@@ -353,7 +364,7 @@ func (c *Conn) transmit(now clock.Time, s *wire.Segment, why string, emit func(s
 		c.stopTimer(now, &c.delackAt, "delayed-ack")
 	}
 	c.stats.SegsOut++
-	if c.cfg.Recorder != nil {
+	if c.pol.cfg.Recorder != nil {
 		e := trace.Event{At: now, Kind: trace.SegmentOut, Retransmit: retrans, Reason: why}
 		e.SetSegment(s)
 		c.record(&e)

@@ -1,6 +1,8 @@
 package tcp
 
 import (
+	"slices"
+
 	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/wire"
 )
@@ -10,103 +12,133 @@ import (
 // RFC 2883 for D-SACK).
 //
 // Held data lies inside the window we advertised, so it is bounded by the
-// receive buffer: the window is what the buffer has room for. Ranges are
-// kept sorted, disjoint and coalesced; each remembers when data last landed
-// in it, which orders the SACK blocks (RFC 2018 §4).
+// receive buffer: the window is what the buffer has room for. It is kept in
+// the receive buffer's backing array itself, after the in-order data, each
+// byte at its distance from RCV.NXT: when the hole before it is filled,
+// RCV.NXT moves over it without a copy. Only the ranges are tracked, sorted,
+// disjoint and coalesced, in a slice the connection keeps; each remembers
+// when data last landed in it, which orders the SACK blocks (RFC 2018 §4).
 
 type oooRange struct {
-	start  seq.Value
-	data   []byte
-	recent uint64 // arrival counter of the latest segment in the range
+	start, end seq.Value
+	recent     uint64 // arrival counter of the latest segment in the range
 }
 
-func (r *oooRange) end() seq.Value { return r.start.Add(seq.Size(len(r.data))) }
+// oooExtent is how far past RCV.NXT held data reaches, in bytes.
+func (c *Conn) oooExtent() int {
+	if len(c.ooo) == 0 {
+		return 0
+	}
+	return int(c.ooo[len(c.ooo)-1].end.Size(c.rcvNxt))
+}
 
 // holdOutOfOrder keeps payload, which starts at start > RCV.NXT and has been
 // trimmed to the window. It reports whether any of it was new; the part
-// already held is remembered for a D-SACK.
+// already held is remembered for a D-SACK. Where it overlaps data already
+// held, the data held first is kept.
 func (c *Conn) holdOutOfOrder(start seq.Value, payload []byte) bool {
 	c.oooCount++
 	end := start.Add(seq.Size(len(payload)))
-	var out []oooRange
+	extent := c.oooExtent()
+	off := int(start.Size(c.rcvNxt))
+	c.rcv = c.reserve(&c.rcvMem, c.rcv, len(c.rcv)+extent, len(c.rcv)+max(extent, off+len(payload)))
+	room := c.rcv[len(c.rcv):cap(c.rcv)]
 	added := false
-	cur := start
-	dupStart, dupEnd := seq.Value(0), seq.Value(0)
 	hasDup := false
-	insertGap := func(from, to seq.Value) {
-		if !from.LessThan(to) {
-			return
+	var dupStart, dupEnd seq.Value
+	cur := start
+	for i := range c.ooo {
+		r := &c.ooo[i]
+		if !cur.LessThan(end) || !r.start.LessThan(end) {
+			break // the rest lies after the new data
 		}
-		off := int(from.Size(start))
-		n := int(to.Size(from))
-		out = append(out, oooRange{start: from, data: append([]byte(nil), payload[off:off+n]...), recent: c.oooCount})
+		if !r.end.GreaterThan(cur) {
+			continue // r lies before what is left of the new data
+		}
+		// r overlaps what is left of the new data: the part before r is
+		// new, the part inside r is a duplicate.
+		if cur.LessThan(r.start) {
+			c.placeOOO(room, start, payload, cur, r.start)
+			added = true
+		}
+		ds, de := seq.Max(cur, r.start), seq.Min(end, r.end)
+		if !hasDup {
+			dupStart, dupEnd, hasDup = ds, de, true
+		}
+		r.recent = c.oooCount
+		cur = de
+	}
+	if cur.LessThan(end) {
+		c.placeOOO(room, start, payload, cur, end)
 		added = true
 	}
-	for i := range c.ooo {
-		r := c.ooo[i]
-		if cur.LessThan(end) && r.start.LessThan(end) && r.end().GreaterThan(cur) {
-			// r overlaps what is left of the new data: the part before r is
-			// new, the part inside r is a duplicate.
-			insertGap(cur, r.start)
-			ds, de := seq.Max(cur, r.start), seq.Min(end, r.end())
-			if !hasDup {
-				dupStart, dupEnd, hasDup = ds, de, true
-			}
-			r.recent = c.oooCount
-			cur = de
-		} else if cur.LessThan(end) && !r.start.LessThan(end) {
-			// r lies wholly after the rest of the new data.
-			insertGap(cur, end)
-			cur = end
-		}
-		out = append(out, r)
+	// The new range absorbs every range it overlaps or touches.
+	i := 0
+	for i < len(c.ooo) && c.ooo[i].end.LessThan(start) {
+		i++
 	}
-	insertGap(cur, end)
-	// Coalesce neighbours.
-	merged := out[:0]
-	for _, r := range out {
-		if n := len(merged); n > 0 && merged[n-1].end() == r.start {
-			m := &merged[n-1]
-			m.data = append(m.data, r.data...)
-			m.recent = max(m.recent, r.recent)
-			continue
-		}
-		merged = append(merged, r)
+	j := i
+	for j < len(c.ooo) && !c.ooo[j].start.GreaterThan(end) {
+		j++
 	}
-	c.ooo = merged
+	if i == j {
+		c.ooo = slices.Insert(c.ooo, i, oooRange{start: start, end: end, recent: c.oooCount})
+	} else {
+		m := &c.ooo[i]
+		m.start, m.end = seq.Min(m.start, start), seq.Max(c.ooo[j-1].end, end)
+		m.recent = c.oooCount
+		c.ooo = slices.Delete(c.ooo, i+1, j)
+	}
 	if hasDup {
 		c.setDSACK(dupStart, dupEnd)
 	}
 	c.oooBytes = 0
-	for i := range c.ooo {
-		c.oooBytes += len(c.ooo[i].data)
+	for k := range c.ooo {
+		c.oooBytes += int32(c.ooo[k].end.Size(c.ooo[k].start))
 	}
 	return added
 }
 
-// pullInOrder moves held data that RCV.NXT has reached into the receive
-// queue, advancing RCV.NXT, and returns the number of bytes moved.
+// placeOOO copies the bytes [from, to) of payload, which starts at start,
+// to their place in room, the buffer from RCV.NXT on.
+func (c *Conn) placeOOO(room []byte, start seq.Value, payload []byte, from, to seq.Value) {
+	at := int(from.Size(c.rcvNxt))
+	off := int(from.Size(start))
+	n := int(to.Size(from))
+	copy(room[at:at+n], payload[off:off+n])
+}
+
+// pullInOrder moves RCV.NXT over held data it has reached, which is
+// already in place after the in-order data, and returns the number of
+// bytes it moved over.
 func (c *Conn) pullInOrder() int {
 	moved := 0
-	for len(c.ooo) > 0 {
-		r := &c.ooo[0]
+	k := 0
+	for ; k < len(c.ooo); k++ {
+		r := &c.ooo[k]
 		if r.start.GreaterThan(c.rcvNxt) {
 			break
 		}
-		if r.end().GreaterThan(c.rcvNxt) {
-			skip := int(c.rcvNxt.Size(r.start))
-			n := len(r.data) - skip
-			c.appendRcv(r.data[skip:])
-			c.rcvNxt = c.rcvNxt.Add(seq.Size(n))
+		if r.end.GreaterThan(c.rcvNxt) {
+			n := int(r.end.Size(c.rcvNxt))
+			c.rcv = c.rcv[:len(c.rcv)+n]
+			c.rcvNxt = r.end
 			moved += n
 		}
-		c.oooBytes -= len(r.data)
-		c.ooo = c.ooo[1:]
+		c.oooBytes -= int32(r.end.Size(r.start))
 	}
-	if len(c.ooo) == 0 {
-		c.ooo = nil
-	}
+	c.ooo = slices.Delete(c.ooo, 0, k)
 	return moved
+}
+
+// dropOOO forgets the data held out of order, and gives the receive
+// buffer back if nothing else is in it.
+func (c *Conn) dropOOO() {
+	c.ooo, c.oooBytes = nil, 0
+	if len(c.rcv) == 0 {
+		c.rcv = nil
+		c.release(&c.rcvMem)
+	}
 }
 
 // setDSACK remembers a duplicate range to report in the first SACK block
@@ -141,8 +173,8 @@ func (c *Conn) fillSACK(o *wire.Options) {
 		// containing the duplicate".
 		for i := range c.ooo {
 			r := &c.ooo[i]
-			if !c.dsack.Left.LessThan(r.start) && !c.dsack.Right.GreaterThan(r.end()) {
-				o.SACK[n] = wire.SACKBlock{Left: r.start, Right: r.end()}
+			if !c.dsack.Left.LessThan(r.start) && !c.dsack.Right.GreaterThan(r.end) {
+				o.SACK[n] = wire.SACKBlock{Left: r.start, Right: r.end}
 				n++
 				break
 			}
@@ -154,7 +186,7 @@ func (c *Conn) fillSACK(o *wire.Options) {
 		for i := range c.ooo {
 			r := &c.ooo[i]
 			for k := 0; k < n; k++ {
-				if o.SACK[k].Left == r.start && o.SACK[k].Right == r.end() {
+				if o.SACK[k].Left == r.start && o.SACK[k].Right == r.end {
 					continue ranges
 				}
 			}
@@ -165,7 +197,7 @@ func (c *Conn) fillSACK(o *wire.Options) {
 		if best < 0 {
 			break
 		}
-		o.SACK[n] = wire.SACKBlock{Left: c.ooo[best].start, Right: c.ooo[best].end()}
+		o.SACK[n] = wire.SACKBlock{Left: c.ooo[best].start, Right: c.ooo[best].end}
 		n++
 	}
 	o.NumSACK = uint8(n)

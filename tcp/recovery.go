@@ -95,20 +95,25 @@ func (c *Conn) rackDetectLoss(now clock.Time) (lost bool, wait time.Duration) {
 		return false, 0
 	}
 	reo := c.reoWnd()
-	q := c.txq()
-	for i := range q {
-		t := &q[i]
-		if t.sacked || t.pending() {
-			continue
+	// The segments neither SACKed nor already lost, oldest transmission
+	// first: those sent before RACK.xmit_ts come first, and the walk stops
+	// at the first sent after it. Among those sent at RACK.xmit_ts itself,
+	// RACK_sent_after() compares the end sequence numbers.
+	for p := c.tsHead; p != 0; {
+		i := int(p - 1)
+		t := &c.tx[i]
+		p = t.next
+		if t.sentAt > c.rackXmit {
+			break
 		}
 		// RACK_sent_after(RACK.xmit_ts, RACK.end_seq, Segment.xmit_ts,
 		// Segment.end_seq)
-		if !(c.rackXmit > t.sentAt || c.rackXmit == t.sentAt && c.rackEnd.GreaterThan(t.end)) {
+		if !(c.rackXmit > t.sentAt || c.rackEnd.GreaterThan(t.end)) {
 			continue
 		}
 		remaining := t.sentAt.Add(c.rackRTT + reo).Sub(now)
 		if remaining <= 0 {
-			c.markLost(t)
+			c.markLost(i) // which takes it out of the list
 			lost = true
 		} else {
 			wait = max(wait, remaining)
@@ -141,8 +146,8 @@ func (c *Conn) onAckRecovery(now clock.Time, s *wire.Segment, r *ackResult, flig
 		// of the highest sequence number transmitted by the TCP so far."
 		c.dupAcks++
 		if c.dupAcks == dupThresh && !c.inRecovery && s.Ack.GreaterThan(c.recover) {
-			if q := c.txq(); len(q) > 0 {
-				c.markLost(&q[0])
+			if len(c.txq()) > 0 {
+				c.markLost(int(c.txHead))
 			}
 			c.enterRecovery(now, flightBefore, "3 duplicate ACKs")
 		}
@@ -154,9 +159,9 @@ func (c *Conn) onAckRecovery(now clock.Time, s *wire.Segment, r *ackResult, flig
 			// RFC 6582 §3.2 (4) "Partial acknowledgments: ... retransmit the
 			// first unacknowledged segment". Duplicate ACKs already counted
 			// stand for segments now acknowledged.
-			c.dupAcks = max(0, c.dupAcks-r.ackedSegs)
-			if q := c.txq(); len(q) > 0 {
-				c.markLost(&q[0])
+			c.dupAcks = max(0, c.dupAcks-int32(r.ackedSegs))
+			if len(c.txq()) > 0 {
+				c.markLost(int(c.txHead))
 				c.fastRexmitDue = true
 			}
 		}
@@ -180,8 +185,10 @@ func (c *Conn) enterRecovery(now clock.Time, flight int, why string) {
 	c.fastRexmitDue = true
 	c.stopTimer(now, &c.tlpAt, "tlp")
 	c.cc.OnCongestion(now, flight)
-	c.note(now, "loss detected ("+why+"): fast recovery until "+c.relSnd(c.recoveryPoint))
-	c.metrics(now, "fast recovery: "+why)
+	if c.tracing() {
+		c.note(now, "loss detected ("+why+"): fast recovery until "+c.relSnd(c.recoveryPoint))
+		c.metrics(now, "fast recovery: "+why)
+	}
 }
 
 func (c *Conn) exitRecovery(now clock.Time) {
@@ -228,7 +235,7 @@ func (c *Conn) onRTOLoss(now clock.Time) {
 		c.note(now, "second timeout: SACK scoreboard cleared (RFC 2018 §8)")
 	}
 	for i := range q {
-		c.markLost(&q[i])
+		c.markLost(int(c.txHead) + i)
 	}
 	c.inRecovery, c.rtoRecovery = true, true
 	c.recoveryPoint = c.sndMax
@@ -279,7 +286,7 @@ func (c *Conn) onTLP(now clock.Time) {
 
 // metrics records the congestion state after a change.
 func (c *Conn) metrics(now clock.Time, why string) {
-	if c.cfg.Recorder == nil || c.cc == nil {
+	if c.pol.cfg.Recorder == nil || c.cc == nil {
 		return
 	}
 	c.record(&trace.Event{At: now, Kind: trace.Metrics, Cwnd: c.cc.Window(), Ssthresh: c.cc.Threshold(),
@@ -291,11 +298,11 @@ func (c *Conn) relSnd(v seq.Value) string { return strconv.FormatUint(uint64(v.S
 
 // newController builds the configured congestion controller.
 func (c *Conn) newController() cc.Controller {
-	ctl, err := cc.New(c.cfg.Congestion, cc.Config{MSS: c.sndMSS})
+	ctl, err := cc.New(c.pol.cfg.Congestion, cc.Config{MSS: int(c.sndMSS)})
 	if err != nil {
 		// Validate rejects unknown names; a Conn made without it falls
 		// back to the default rather than failing later.
-		ctl, _ = cc.New(cc.Default, cc.Config{MSS: c.sndMSS})
+		ctl, _ = cc.New(cc.Default, cc.Config{MSS: int(c.sndMSS)})
 	}
 	return ctl
 }

@@ -14,17 +14,70 @@ import (
 // retransmission resends the same range. Records carry what RFC 6675
 // (SACKed, lost, retransmitted), RFC 8985 (transmission time) and RFC 6298
 // (Karn's rule: sent once or more) need.
+//
+// The records that RACK may yet deem lost (neither SACKed nor already lost
+// and waiting for their retransmission) are also linked in the order of
+// their latest transmission, oldest first (RFC 8985 §6.2: "the sender can
+// keep the segments in time order and stop at the first one that was sent
+// after RACK.xmit_ts"), so that loss detection looks only at the segments
+// sent before the most recently delivered one.
 
 type txSeg struct {
-	start, end seq.Value // end includes the FIN's sequence number
-	fin        bool
+	start, end seq.Value  // end includes the FIN's sequence number
 	firstSent  clock.Time // first transmission
 	sentAt     clock.Time // latest transmission
-	xmits      int        // transmissions so far
-	sacked     bool       // covered by a SACK block
-	lost       bool       // deemed lost (RFC 6675 IsLost, or RACK)
-	rexmitted  bool       // retransmitted since it was last deemed lost
-	dsacked    bool       // a D-SACK reported a copy of it arrived twice
+	xmits      int32      // transmissions so far
+	// prev and next link the time-ordered list: an index into Conn.tx
+	// plus one, 0 for none.
+	prev, next int32
+	fin        bool
+	sacked     bool // covered by a SACK block
+	lost       bool // deemed lost (RFC 6675 IsLost, or RACK)
+	rexmitted  bool // retransmitted since it was last deemed lost
+	dsacked    bool // a D-SACK reported a copy of it arrived twice
+	linked     bool // in the time-ordered list
+}
+
+// tsLink puts c.tx[i] in the time-ordered list, after every record sent
+// at or before it (from the tail: it is usually the newest).
+func (c *Conn) tsLink(i int) {
+	t := &c.tx[i]
+	p := c.tsTail
+	for p != 0 && c.tx[p-1].sentAt > t.sentAt {
+		p = c.tx[p-1].prev
+	}
+	self := int32(i + 1)
+	t.prev = p
+	if p == 0 {
+		t.next, c.tsHead = c.tsHead, self
+	} else {
+		t.next, c.tx[p-1].next = c.tx[p-1].next, self
+	}
+	if t.next == 0 {
+		c.tsTail = self
+	} else {
+		c.tx[t.next-1].prev = self
+	}
+	t.linked = true
+}
+
+// tsUnlink takes c.tx[i] out of the time-ordered list, if it is in it.
+func (c *Conn) tsUnlink(i int) {
+	t := &c.tx[i]
+	if !t.linked {
+		return
+	}
+	if t.prev == 0 {
+		c.tsHead = t.next
+	} else {
+		c.tx[t.prev-1].next = t.next
+	}
+	if t.next == 0 {
+		c.tsTail = t.prev
+	} else {
+		c.tx[t.next-1].prev = t.prev
+	}
+	t.prev, t.next, t.linked = 0, 0, false
 }
 
 func (t *txSeg) len() int { return int(t.end.Size(t.start)) }
@@ -39,16 +92,16 @@ func (c *Conn) forget(t *txSeg, n int) {
 		n = t.len()
 	}
 	if t.sacked {
-		c.sackedBytes -= n
+		c.sackedBytes -= int32(n)
 		if n == t.len() {
 			c.sackedSegs--
 		}
 	}
 	if t.lost {
-		c.lostBytes -= n
+		c.lostBytes -= int32(n)
 	}
 	if t.rexmitted {
-		c.rexmitBytes -= n
+		c.rexmitBytes -= int32(n)
 	}
 	if t.pending() && n == t.len() {
 		c.pendingSegs--
@@ -59,10 +112,29 @@ func (c *Conn) forget(t *txSeg, n int) {
 func (c *Conn) txq() []txSeg { return c.tx[c.txHead:] }
 
 func (c *Conn) compactTx() {
-	if c.txHead > 0 && c.txHead*2 >= len(c.tx) {
+	if c.txHead > 0 && len(c.tx) == int(c.txHead) {
+		// Everything is acknowledged: the array goes back to the policy,
+		// so that an idle connection holds none.
+		clear(c.tx)
+		c.pol.putTx(c.tx[:0])
+		c.tx, c.txHead, c.tsHead, c.tsTail = nil, 0, 0, 0
+		return
+	}
+	if c.txHead > 0 && int(c.txHead)*2 >= len(c.tx) {
 		n := copy(c.tx, c.tx[c.txHead:])
 		clear(c.tx[n:])
 		c.tx = c.tx[:n]
+		// The links are indices: they move with the records.
+		shift := func(v int32) int32 {
+			if v == 0 {
+				return 0
+			}
+			return v - c.txHead
+		}
+		for i := range c.tx {
+			c.tx[i].prev, c.tx[i].next = shift(c.tx[i].prev), shift(c.tx[i].next)
+		}
+		c.tsHead, c.tsTail = shift(c.tsHead), shift(c.tsTail)
 		c.txHead = 0
 	}
 }
@@ -104,6 +176,7 @@ func (c *Conn) takeCumulative(now clock.Time, ack seq.Value, r *ackResult) {
 			newest = t.sentAt
 		}
 		c.forget(t, -1)
+		c.tsUnlink(int(c.txHead) + k)
 		k++
 	}
 	if k < len(q) && q[k].start.LessThan(ack) {
@@ -119,7 +192,7 @@ func (c *Conn) takeCumulative(now clock.Time, ack seq.Value, r *ackResult) {
 	}
 	r.ackedSegs = k
 	clear(q[:k])
-	c.txHead += k
+	c.txHead += int32(k)
 	c.compactTx()
 	if newest >= 0 && !rexmitAcked {
 		// RFC 6298 (Karn): samples come only from segments sent once; and
@@ -188,8 +261,9 @@ func (c *Conn) markSACKed(now clock.Time, b wire.SACKBlock, r *ackResult) {
 			continue
 		}
 		c.forget(t, -1)
+		c.tsUnlink(int(c.txHead) + i)
 		t.sacked, t.lost, t.rexmitted = true, false, false
-		c.sackedBytes += t.len()
+		c.sackedBytes += int32(t.len())
 		c.sackedSegs++
 		r.sacked += t.len()
 		r.delivered = true
@@ -205,18 +279,20 @@ func (c *Conn) markSACKed(now clock.Time, b wire.SACKBlock, r *ackResult) {
 	}
 }
 
-// markLost marks t lost, to be retransmitted (again, if it was).
-func (c *Conn) markLost(t *txSeg) {
+// markLost marks c.tx[i] lost, to be retransmitted (again, if it was).
+func (c *Conn) markLost(i int) {
+	t := &c.tx[i]
 	if t.sacked || t.pending() {
 		return
 	}
+	c.tsUnlink(i)
 	if !t.lost {
 		t.lost = true
-		c.lostBytes += t.len()
+		c.lostBytes += int32(t.len())
 	}
 	if t.rexmitted {
 		t.rexmitted = false
-		c.rexmitBytes -= t.len()
+		c.rexmitBytes -= int32(t.len())
 	}
 	c.pendingSegs++
 }
@@ -228,7 +304,7 @@ func (c *Conn) markRetransmitted(t *txSeg) {
 	}
 	if !t.rexmitted {
 		t.rexmitted = true
-		c.rexmitBytes += t.len()
+		c.rexmitBytes += int32(t.len())
 	}
 }
 
@@ -243,9 +319,9 @@ func (c *Conn) pipe() int {
 		// The FIN's sequence number is not a byte in the network.
 		flight--
 	}
-	p := flight - c.sackedBytes - c.lostBytes + c.rexmitBytes
+	p := flight - int(c.sackedBytes) - int(c.lostBytes) + int(c.rexmitBytes)
 	if !c.sackOK && c.dupAcks > 0 && c.inRecovery {
-		p -= min(c.dupAcks*c.sndMSS, max(flight-c.sndMSS, 0))
+		p -= min(int(c.dupAcks)*int(c.sndMSS), max(flight-int(c.sndMSS), 0))
 	}
 	return max(p, 0)
 }
@@ -255,17 +331,16 @@ func (c *Conn) finOutstanding() bool {
 	return len(q) > 0 && q[len(q)-1].fin
 }
 
-// nextLost returns the first segment deemed lost and not yet retransmitted,
-// or nil (RFC 6675 NextSeg() rule 1).
-func (c *Conn) nextLost() *txSeg {
+// nextLost returns the index in c.tx of the first segment deemed lost and
+// not yet retransmitted, or -1 (RFC 6675 NextSeg() rule 1).
+func (c *Conn) nextLost() int {
 	if c.pendingSegs <= 0 {
-		return nil
+		return -1
 	}
-	q := c.txq()
-	for i := range q {
-		if q[i].pending() {
-			return &q[i]
+	for i := int(c.txHead); i < len(c.tx); i++ {
+		if c.tx[i].pending() {
+			return i
 		}
 	}
-	return nil
+	return -1
 }

@@ -11,33 +11,34 @@ import (
 
 // SetNoDelay turns Nagle's algorithm off (true) or on (false), like
 // TCP_NODELAY.
-func (c *Conn) SetNoDelay(on bool) { c.cfg.NoDelay = on }
+func (c *Conn) SetNoDelay(on bool) { c.noDelay = on }
 
 // NoDelay reports whether Nagle's algorithm is off.
-func (c *Conn) NoDelay() bool { return c.cfg.NoDelay }
+func (c *Conn) NoDelay() bool { return c.noDelay }
 
 // SetKeepAlive turns keepalive on with the given idle time, probe interval
 // and probe count (zero interval or count keep their current values), or
 // off when idle is zero, like SO_KEEPALIVE with TCP_KEEPIDLE, TCP_KEEPINTVL
 // and TCP_KEEPCNT.
 func (c *Conn) SetKeepAlive(now clock.Time, idle, interval time.Duration, count int) {
-	c.cfg.KeepAliveIdle = max(idle, 0)
+	cfg := c.ownConfig()
+	cfg.KeepAliveIdle = max(idle, 0)
 	if interval > 0 {
-		c.cfg.KeepAliveInterval = interval
+		cfg.KeepAliveInterval = interval
 	}
 	if count > 0 {
-		c.cfg.KeepAliveCount = count
+		cfg.KeepAliveCount = count
 	}
 	c.armKeepAlive(now)
 }
 
 // SetUserTimeout sets the RFC 5482 user timeout (zero: none), like
 // TCP_USER_TIMEOUT.
-func (c *Conn) SetUserTimeout(d time.Duration) { c.cfg.UserTimeout = max(d, 0) }
+func (c *Conn) SetUserTimeout(d time.Duration) { c.ownConfig().UserTimeout = max(d, 0) }
 
 // SetSendBuffer sets the send buffer size in bytes, like SO_SNDBUF. It is
 // clamped to [1, MaxBuffer]; data already buffered is kept.
-func (c *Conn) SetSendBuffer(n int) { c.cfg.SendBuffer = min(max(n, 1), MaxBuffer) }
+func (c *Conn) SetSendBuffer(n int) { c.sndBuf = int32(min(max(n, 1), MaxBuffer)) }
 
 // SetRecvBuffer sets the receive buffer size in bytes, like SO_RCVBUF, and
 // turns autotuning off for this connection (as Linux does when SO_RCVBUF is
@@ -46,11 +47,21 @@ func (c *Conn) SetSendBuffer(n int) { c.cfg.SendBuffer = min(max(n, 1), MaxBuffe
 // also decides the window scale we offer.
 func (c *Conn) SetRecvBuffer(n int) {
 	n = min(max(n, 1), MaxBuffer)
-	c.cfg.RecvBuffer, c.cfg.RecvBufferMax = n, n
+	c.rcvBuf, c.rcvBufMax = int32(n), int32(n)
 }
 
 // SendBuffer and RecvBuffer return the current buffer sizes.
-func (c *Conn) SendBuffer() int { return c.cfg.SendBuffer }
+func (c *Conn) SendBuffer() int { return int(c.sndBuf) }
 
 // RecvBuffer returns the current receive buffer size (grown by autotuning).
-func (c *Conn) RecvBuffer() int { return c.cfg.RecvBuffer }
+func (c *Conn) RecvBuffer() int { return int(c.rcvBuf) }
+
+// ownConfig returns the connection's settings to change, copying the
+// shared policy first if the connection does not have its own.
+func (c *Conn) ownConfig() *Config {
+	if !c.ownPolicy {
+		p := &Policy{cfg: c.pol.cfg}
+		c.pol, c.ownPolicy = p, true
+	}
+	return &c.pol.cfg
+}

@@ -21,7 +21,7 @@ func (c *Conn) NextDeadline() clock.Time {
 
 func (c *Conn) startTimer(now clock.Time, t *clock.Time, d time.Duration, name string) {
 	*t = now.Add(d)
-	if c.cfg.Recorder != nil {
+	if c.pol.cfg.Recorder != nil {
 		c.record(&trace.Event{At: now, Kind: trace.TimerSet, Timer: name, Deadline: *t})
 	}
 }
@@ -31,7 +31,7 @@ func (c *Conn) stopTimer(now clock.Time, t *clock.Time, name string) {
 		return
 	}
 	*t = clock.Never
-	if c.cfg.Recorder != nil {
+	if c.pol.cfg.Recorder != nil {
 		c.record(&trace.Event{At: now, Kind: trace.TimerStop, Timer: name})
 	}
 }
@@ -41,7 +41,7 @@ func (c *Conn) fired(now clock.Time, t *clock.Time, name string) bool {
 		return false
 	}
 	*t = clock.Never
-	if c.cfg.Recorder != nil {
+	if c.pol.cfg.Recorder != nil {
 		c.record(&trace.Event{At: now, Kind: trace.TimerFired, Timer: name})
 	}
 	return true
@@ -91,26 +91,26 @@ func (c *Conn) onRTO(now clock.Time) {
 		return
 	}
 	c.retries++
-	limit := c.cfg.DataRetries
+	limit := c.pol.cfg.DataRetries
 	switch c.state {
 	case SynSent:
-		limit = c.cfg.SynRetries
+		limit = c.pol.cfg.SynRetries
 	case SynReceived:
-		limit = c.cfg.SynAckRetries
+		limit = c.pol.cfg.SynAckRetries
 	}
-	if c.cfg.UserTimeout > 0 && c.state.Synchronized() {
+	if c.pol.cfg.UserTimeout > 0 && c.state.Synchronized() {
 		// RFC 5482 / RFC 9293 §3.8.3: "if data is not successfully
 		// delivered to the destination within the timeout period, the TCP
 		// endpoint will abort the connection". The user timeout replaces
 		// the retry count.
-		if q := c.txq(); len(q) > 0 && now.Sub(q[0].firstSent) >= c.cfg.UserTimeout {
-			c.note(now, "user timeout: data unacknowledged for "+c.cfg.UserTimeout.String())
+		if q := c.txq(); len(q) > 0 && now.Sub(q[0].firstSent) >= c.pol.cfg.UserTimeout {
+			c.note(now, "user timeout: data unacknowledged for "+c.pol.cfg.UserTimeout.String())
 			c.close(now, ErrTimeout, "user timeout")
 			return
 		}
 		limit = int(^uint(0) >> 1)
 	}
-	if c.retries > limit {
+	if int(c.retries) > limit {
 		c.note(now, "gave up after "+strconv.Itoa(limit)+" retransmissions")
 		if c.state == SynReceived && c.passive {
 			// A half-open connection that never completed is freed
@@ -126,7 +126,7 @@ func (c *Conn) onRTO(now clock.Time) {
 	// RFC 6298 (5.5): "The host MUST set RTO <- RTO * 2 ("back off the
 	// timer")." (5.4): "Retransmit the earliest segment that has not been
 	// acknowledged".
-	c.rto = min(c.rto*2, c.cfg.MaxRTO)
+	c.rto = min(c.rto*2, c.pol.cfg.MaxRTO)
 	c.rttTiming = false
 	if c.state == SynSent || c.state == SynReceived {
 		c.synRetransmitted = true
@@ -142,9 +142,9 @@ func (c *Conn) onRTO(now clock.Time) {
 // that the timer fires when the user timeout expires (as Linux clamps it).
 func (c *Conn) rtoDelay(now clock.Time) time.Duration {
 	d := c.rto
-	if c.cfg.UserTimeout > 0 && c.state.Synchronized() {
+	if c.pol.cfg.UserTimeout > 0 && c.state.Synchronized() {
 		if q := c.txq(); len(q) > 0 {
-			left := q[0].firstSent.Add(c.cfg.UserTimeout).Sub(now)
+			left := q[0].firstSent.Add(c.pol.cfg.UserTimeout).Sub(now)
 			d = min(d, max(left, time.Millisecond))
 		}
 	}
@@ -156,13 +156,13 @@ func (c *Conn) rtoDelay(now clock.Time) time.Duration {
 // off. It fires KeepAliveIdle after the last segment received; activity in
 // between only moves the deadline when it fires.
 func (c *Conn) armKeepAlive(now clock.Time) {
-	if c.cfg.KeepAliveIdle <= 0 || !c.state.Synchronized() || c.state >= Closing {
+	if c.pol.cfg.KeepAliveIdle <= 0 || !c.state.Synchronized() || c.state >= Closing {
 		c.stopTimer(now, &c.keepAt, "keepalive")
 		return
 	}
-	at := c.lastRecvAt.Add(c.cfg.KeepAliveIdle)
+	at := c.lastRecvAt.Add(c.pol.cfg.KeepAliveIdle)
 	if c.keepProbes > 0 {
-		at = now.Add(c.cfg.KeepAliveInterval)
+		at = now.Add(c.pol.cfg.KeepAliveInterval)
 	}
 	c.startTimer(now, &c.keepAt, max(at.Sub(now), 0), "keepalive")
 }
@@ -173,10 +173,10 @@ func (c *Conn) armKeepAlive(now clock.Time) {
 // for the connection within an interval"), or gives up after
 // KeepAliveCount unanswered probes.
 func (c *Conn) onKeepAlive(now clock.Time) {
-	if c.cfg.KeepAliveIdle <= 0 || c.state == Closed {
+	if c.pol.cfg.KeepAliveIdle <= 0 || c.state == Closed {
 		return
 	}
-	idleUntil := c.lastRecvAt.Add(c.cfg.KeepAliveIdle)
+	idleUntil := c.lastRecvAt.Add(c.pol.cfg.KeepAliveIdle)
 	if c.keepProbes == 0 && now < idleUntil {
 		c.startTimer(now, &c.keepAt, idleUntil.Sub(now), "keepalive")
 		return
@@ -184,18 +184,18 @@ func (c *Conn) onKeepAlive(now clock.Time) {
 	if c.sndUna != c.sndMax || c.queuedUnsent() > 0 {
 		// Data outstanding: the retransmission timer watches the peer.
 		c.keepProbes = 0
-		c.startTimer(now, &c.keepAt, c.cfg.KeepAliveIdle, "keepalive")
+		c.startTimer(now, &c.keepAt, c.pol.cfg.KeepAliveIdle, "keepalive")
 		return
 	}
-	if c.keepProbes >= c.cfg.KeepAliveCount {
-		c.note(now, "keepalive: "+strconv.Itoa(c.keepProbes)+" probes unanswered")
+	if int(c.keepProbes) >= c.pol.cfg.KeepAliveCount {
+		c.note(now, "keepalive: "+strconv.Itoa(int(c.keepProbes))+" probes unanswered")
 		c.close(now, ErrTimeout, "keepalive timeout")
 		return
 	}
 	c.keepProbes++
 	c.stats.KeepAlives++
 	c.probeDue = true
-	c.startTimer(now, &c.keepAt, c.cfg.KeepAliveInterval, "keepalive")
+	c.startTimer(now, &c.keepAt, c.pol.cfg.KeepAliveInterval, "keepalive")
 }
 
 // onPersist sends a zero-window probe (RFC 9293 §3.8.6.1) and backs off.
@@ -214,10 +214,10 @@ func (c *Conn) onPersist(now clock.Time) {
 
 func (c *Conn) persistDelay() time.Duration {
 	d := c.rto
-	for i := 0; i < c.persistBackoff && d < c.cfg.MaxRTO; i++ {
+	for i := 0; i < int(c.persistBackoff) && d < c.pol.cfg.MaxRTO; i++ {
 		d *= 2
 	}
-	return min(d, c.cfg.MaxRTO)
+	return min(d, c.pol.cfg.MaxRTO)
 }
 
 // sampleRTT folds one measurement into SRTT and RTTVAR (RFC 6298 §2).
@@ -242,11 +242,11 @@ func (c *Conn) sampleRTT(now clock.Time, r time.Duration) {
 	// MinRTO. For RTTs below MinRTO this is still within RFC 6298's bounds
 	// (the RFC's own floor is 1 s, (2.4)); above it, it is more
 	// conservative than the RFC's formula.
-	c.rto = min(c.srtt+max(4*c.rttvar, c.cfg.MinRTO), c.cfg.MaxRTO)
+	c.rto = min(c.srtt+max(4*c.rttvar, c.pol.cfg.MinRTO), c.pol.cfg.MaxRTO)
 	if c.minRTT == 0 || r < c.minRTT {
 		c.minRTT = r
 	}
-	if c.cfg.Recorder != nil {
+	if c.pol.cfg.Recorder != nil {
 		c.note(now, "rtt "+r.String()+" srtt "+c.srtt.String()+" rto "+c.rto.String())
 	}
 }

@@ -46,12 +46,16 @@ type Cubic struct {
 	haveLast   bool
 	inRTO      bool
 	inRecovery bool
-	undo       struct {
-		valid    bool
-		cwnd     float64
-		ssthresh int
-		st       cubicState
-	}
+	undoValid  bool
+	// undo is saved by the last congestion event, made at the first one:
+	// a connection that never saw one does not carry it.
+	undo *cubicUndo
+}
+
+type cubicUndo struct {
+	cwnd     float64
+	ssthresh int
+	st       cubicState
 }
 
 // NewCubic returns a CUBIC controller with cwnd at the initial window and
@@ -80,7 +84,7 @@ func (c *Cubic) SetMSS(mss int) {
 		c.ssthresh = max(c.ssthresh, 2*c.mss)
 	}
 	c.st = cubicState{}
-	c.undo.valid, c.inRTO, c.inRecovery = false, false, false
+	c.undoValid, c.inRTO, c.inRecovery = false, false, false
 }
 
 // OnAck grows the window: Reno's slow start below ssthresh (RFC 9438 §4.10,
@@ -222,10 +226,10 @@ func (c *Cubic) OnRTO(now clock.Time, flight int) {
 // otherwise it keeps the current values ("CUBIC SHOULD continue to use the
 // current and the most recent values of these variables").
 func (c *Cubic) Undo(now clock.Time) {
-	if !c.undo.valid {
+	if !c.undoValid {
 		return
 	}
-	c.undo.valid, c.inRecovery, c.inRTO = false, false, false
+	c.undoValid, c.inRecovery, c.inRTO = false, false, false
 	if c.cwnd < c.st.cwndPrior {
 		c.cwnd, c.ssthresh, c.st = c.undo.cwnd, c.undo.ssthresh, c.undo.st
 	}
@@ -244,6 +248,9 @@ func (c *Cubic) OnIdle(now clock.Time) {
 }
 
 func (c *Cubic) save() {
-	c.undo.valid = true
+	if c.undo == nil {
+		c.undo = new(cubicUndo)
+	}
+	c.undoValid = true
 	c.undo.cwnd, c.undo.ssthresh, c.undo.st = c.cwnd, c.ssthresh, c.st
 }

@@ -1,0 +1,20 @@
+package cc
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// TestCubicSize bounds the controller every connection carries (issue 8):
+// the undo state is allocated only at the first congestion event.
+func TestCubicSize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the bounds are for 64-bit platforms")
+	}
+	if n := unsafe.Sizeof(Cubic{}); n > 112 {
+		t.Errorf("unsafe.Sizeof(Cubic{}) = %d, above 112", n)
+	}
+	if n := unsafe.Sizeof(NewReno{}); n > 80 {
+		t.Errorf("unsafe.Sizeof(NewReno{}) = %d, above 80", n)
+	}
+}
