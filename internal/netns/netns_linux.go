@@ -32,6 +32,9 @@ func available() error {
 
 var counter atomic.Int64
 
+// errRemoved is returned by calls on a namespace after Remove.
+var errRemoved = errors.New("namespace removed")
+
 // NS is a network namespace holding a TUN device.
 type NS struct {
 	name    string
@@ -199,7 +202,16 @@ func (n *NS) TUN() *tun.Device {
 // in it.
 func (n *NS) Do(f func() error) error {
 	return onThread(func() error {
-		if err := vnetns.Set(n.h); err != nil {
+		// The handle is read under n.mu: Remove closes it, and a thread
+		// entering the namespace must not use a closed (or reused) fd.
+		n.mu.Lock()
+		if n.removed {
+			n.mu.Unlock()
+			return fmt.Errorf("netns: enter %s: %w", n.name, errRemoved)
+		}
+		err := vnetns.Set(n.h)
+		n.mu.Unlock()
+		if err != nil {
 			return fmt.Errorf("netns: enter %s: %w", n.name, err)
 		}
 		return f()
