@@ -278,7 +278,7 @@ const timeWait = 60 * time.Second
 func SoakCases() []SoakCase {
 	ms := time.Millisecond
 	big := tcp.Config{RecvBuffer: 16 << 20, RecvBufferMax: 16 << 20, SendBuffer: 16 << 20}
-	tiny := tcp.Config{RecvBuffer: 2048, RecvBufferMax: 2048, SendBuffer: 2048}
+	tiny := tcp.Config{RecvBuffer: 2048, RecvBufferMax: 2048, SendBuffer: 2048, SendBufferMax: 2048}
 	const kb = 1000
 	return []SoakCase{
 		{Name: "clean", About: "a clean 10 ms path",

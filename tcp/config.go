@@ -20,7 +20,7 @@ type Config struct {
 	// scaling).
 	RecvBuffer int
 	// SendBuffer bounds the bytes written but not yet acknowledged.
-	// Default 65536.
+	// Default 65536. Autotuning grows it (SendBufferMax).
 	SendBuffer int
 	// MSL is the maximum segment lifetime; TIME-WAIT lasts 2·MSL (RFC 9293
 	// §3.4.2). Default 30 s.
@@ -81,6 +81,13 @@ type Config struct {
 	// Default 4 MiB (Linux's tcp_rmem maximum is 6 MiB); set it equal to
 	// RecvBuffer to turn autotuning off.
 	RecvBufferMax int
+	// SendBufferMax is how far send-buffer autotuning may grow the send
+	// buffer: to twice the congestion window, so that a writer keeps the
+	// window full (Linux's tcp_sndbuf_expand), from SendBuffer up.
+	// Default 4 MiB (Linux's tcp_wmem maximum); set it equal to SendBuffer
+	// to turn autotuning off. SetSendBuffer turns it off for one
+	// connection, as SO_SNDBUF does.
+	SendBufferMax int
 	// Congestion names the congestion controller (package tcp/cc):
 	// "cubic" (the default) or "newreno".
 	Congestion string
@@ -137,6 +144,7 @@ func (c Config) WithDefaults() Config {
 	defInt(&c.ChallengeACKs, 10)
 	def(&c.DelayedACK, 40*time.Millisecond)
 	defInt(&c.RecvBufferMax, max(4<<20, c.RecvBuffer))
+	defInt(&c.SendBufferMax, max(4<<20, c.SendBuffer))
 	def(&c.KeepAliveInterval, 75*time.Second)
 	defInt(&c.KeepAliveCount, 9)
 	if c.Congestion == "" {
@@ -153,10 +161,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("tcp: MSS %d is below the minimum of 64", c.MSS)
 	case c.RecvBuffer < 0 || c.SendBuffer < 0:
 		return fmt.Errorf("tcp: negative buffer size (recv %d, send %d)", c.RecvBuffer, c.SendBuffer)
-	case c.RecvBuffer > MaxBuffer || c.SendBuffer > MaxBuffer || c.RecvBufferMax > MaxBuffer:
+	case c.RecvBuffer > MaxBuffer || c.SendBuffer > MaxBuffer || c.RecvBufferMax > MaxBuffer || c.SendBufferMax > MaxBuffer:
 		return fmt.Errorf("tcp: buffer size above the maximum of %d (RFC 7323 §2.3: a window is at most 2^30 bytes)", MaxBuffer)
 	case c.RecvBufferMax < 0 || c.RecvBufferMax != 0 && c.RecvBufferMax < c.RecvBuffer:
 		return fmt.Errorf("tcp: RecvBufferMax %d is below RecvBuffer %d", c.RecvBufferMax, c.RecvBuffer)
+	case c.SendBufferMax < 0 || c.SendBufferMax != 0 && c.SendBufferMax < c.SendBuffer:
+		return fmt.Errorf("tcp: SendBufferMax %d is below SendBuffer %d", c.SendBufferMax, c.SendBuffer)
 	case c.NoWindowScale && c.RecvBuffer > 65535:
 		return fmt.Errorf("tcp: RecvBuffer %d needs window scaling, which NoWindowScale turns off (max 65535)", c.RecvBuffer)
 	case c.KeepAliveIdle < 0 || c.KeepAliveInterval < 0 || c.KeepAliveCount < 0 || c.UserTimeout < 0:

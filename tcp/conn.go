@@ -193,6 +193,7 @@ type Conn struct {
 	hasRTT           bool
 	rttTiming        bool
 	synRetransmitted bool
+	sndBufLocked     bool // SetSendBuffer: no send-buffer autotuning
 }
 
 // connErrors are the errors a connection ends with; Conn.errCode indexes
@@ -442,12 +443,23 @@ func (c *Conn) Write(now clock.Time, p []byte) (int, error) {
 	if c.finQueued {
 		return 0, ErrClosing
 	}
-	n := min(len(p), int(c.sndBuf)-len(c.snd))
+	n := min(len(p), c.sendBufSize()-len(c.snd))
 	if n <= 0 {
 		return 0, nil
 	}
 	c.appendSnd(p[:n])
 	return n, nil
+}
+
+// sendBufSize is the send buffer's size now: SendBuffer, or with
+// autotuning twice the congestion window up to SendBufferMax, so that the
+// writer can keep a growing window full.
+func (c *Conn) sendBufSize() int {
+	n := int(c.sndBuf)
+	if !c.sndBufLocked && c.cc != nil {
+		n = max(n, min(2*c.cc.Window(), c.pol.cfg.SendBufferMax))
+	}
+	return n
 }
 
 // SendSpace returns how many bytes Write would accept now: none once the
@@ -458,7 +470,7 @@ func (c *Conn) SendSpace() int {
 	switch c.state {
 	case SynSent, SynReceived, Established, CloseWait:
 		if !c.finQueued {
-			return int(c.sndBuf) - len(c.snd)
+			return max(c.sendBufSize()-len(c.snd), 0)
 		}
 	}
 	return 0

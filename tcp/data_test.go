@@ -72,7 +72,7 @@ func TestInOrderTransfer(t *testing.T) {
 // A send buffer holds at most SendBuffer bytes; the rest is refused until
 // acknowledgments free room.
 func TestSendBufferBound(t *testing.T) {
-	f := newEstablished(t, withConfig(Config{SendBuffer: 1000}))
+	f := newEstablished(t, withConfig(Config{SendBuffer: 1000, SendBufferMax: 1000}))
 	f.setTime(t, sec(1))
 	n, err := f.c.Write(f.now, data('b', 1500))
 	if n != 1000 || err != nil || f.c.SendSpace() != 0 {
@@ -82,6 +82,35 @@ func TestSendBufferBound(t *testing.T) {
 	f.send(t, ms(1100), seg{Flags: wire.ACK, Seq: 1, Ack: 401})
 	if got := f.c.SendSpace(); got != 400 {
 		t.Fatalf("SendSpace after 400 acked = %d", got)
+	}
+}
+
+// Send-buffer autotuning (Linux's tcp_sndbuf_expand; the RFCs leave buffer
+// sizes to the implementation): the buffer is twice the congestion window,
+// at least SendBuffer and at most SendBufferMax, so a writer can keep the
+// window full; SetSendBuffer fixes it, as SO_SNDBUF does.
+func TestSendBufferAutotune(t *testing.T) {
+	f := newEstablished(t, withConfig(Config{SendBuffer: 4000, SendBufferMax: 1 << 20}))
+	f.setTime(t, sec(1))
+	want := 2 * f.c.Info().Cwnd
+	if want <= 4000 {
+		t.Fatalf("initial window %d: the test needs twice it above SendBuffer", want/2)
+	}
+	if n, err := f.c.Write(f.now, data('a', 100000)); n != want || err != nil {
+		t.Fatalf("Write(100000) = %d, %v; want twice the congestion window, %d", n, err, want)
+	}
+	if s := f.c.SendBuffer(); s != want {
+		t.Fatalf("SendBuffer() = %d, want %d", s, want)
+	}
+	f.c.SetSendBuffer(4000)
+	if s, sp := f.c.SendBuffer(), f.c.SendSpace(); s != 4000 || sp != 0 {
+		t.Fatalf("after SetSendBuffer(4000): SendBuffer() = %d, SendSpace() = %d; want 4000, 0", s, sp)
+	}
+
+	g := newEstablished(t, withConfig(Config{SendBuffer: 4000, SendBufferMax: 4000}))
+	g.setTime(t, sec(1))
+	if n, err := g.c.Write(g.now, data('a', 100000)); n != 4000 || err != nil {
+		t.Fatalf("SendBufferMax = SendBuffer: Write(100000) = %d, %v; want 4000", n, err)
 	}
 }
 

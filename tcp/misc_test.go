@@ -74,7 +74,7 @@ func TestUserCallsByState(t *testing.T) {
 	if f.c.SendSpace() != 0 || !f.c.ReadClosed() {
 		t.Fatalf("SendSpace %d ReadClosed %v in CLOSED", f.c.SendSpace(), f.c.ReadClosed())
 	}
-	g := newEstablished(t, withConfig(Config{SendBuffer: 10}))
+	g := newEstablished(t, withConfig(Config{SendBuffer: 10, SendBufferMax: 10}))
 	g.write(t, sec(1), data('f', 10))
 	if n, err := g.c.Write(g.now, []byte("more")); n != 0 || err != nil {
 		t.Fatalf("Write to a full buffer: %d, %v", n, err)

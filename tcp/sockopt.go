@@ -36,9 +36,13 @@ func (c *Conn) SetKeepAlive(now clock.Time, idle, interval time.Duration, count 
 // TCP_USER_TIMEOUT.
 func (c *Conn) SetUserTimeout(d time.Duration) { c.ownConfig().UserTimeout = max(d, 0) }
 
-// SetSendBuffer sets the send buffer size in bytes, like SO_SNDBUF. It is
-// clamped to [1, MaxBuffer]; data already buffered is kept.
-func (c *Conn) SetSendBuffer(n int) { c.sndBuf = int32(min(max(n, 1), MaxBuffer)) }
+// SetSendBuffer sets the send buffer size in bytes, like SO_SNDBUF, and
+// turns send-buffer autotuning off. It is clamped to [1, MaxBuffer]; data
+// already buffered is kept.
+func (c *Conn) SetSendBuffer(n int) {
+	c.sndBuf = int32(min(max(n, 1), MaxBuffer))
+	c.sndBufLocked = true
+}
 
 // SetRecvBuffer sets the receive buffer size in bytes, like SO_RCVBUF, and
 // turns autotuning off for this connection (as Linux does when SO_RCVBUF is
@@ -51,7 +55,7 @@ func (c *Conn) SetRecvBuffer(n int) {
 }
 
 // SendBuffer and RecvBuffer return the current buffer sizes.
-func (c *Conn) SendBuffer() int { return int(c.sndBuf) }
+func (c *Conn) SendBuffer() int { return c.sendBufSize() }
 
 // RecvBuffer returns the current receive buffer size (grown by autotuning).
 func (c *Conn) RecvBuffer() int { return int(c.rcvBuf) }
