@@ -16,12 +16,21 @@ const QueueLen = 4096
 // Pipe returns two links joined back to back, at addresses a and b, that
 // carry packets of up to mtu bytes. Each direction is a buffered channel of
 // pooled buffers: Send copies the packet into a buffer and queues it,
-// Receive copies it out and returns the buffer to the pool. It is the
+// Receive (or TryReceive, which synack's driver uses to take bursts) copies
+// it out and returns the buffer to the pool. The pool is a free list, not a
+// sync.Pool, so that a garbage collection does not empty it, and it is
+// filled up front: the pipe allocates nothing per packet. It is the
 // synack counterpart of two gVisor channel endpoints and their pump
 // goroutines, without link/mem's impairment engine (and with a settable
 // MTU, which link/mem does not have).
 func Pipe(a, b netip.Addr, mtu int) (*PipeEnd, *PipeEnd) {
-	pool := &sync.Pool{New: func() any { s := make([]byte, mtu); return &s }}
+	pool := &bufPool{free: make(chan *[]byte, 2*QueueLen), mtu: mtu}
+	// Like a NIC's rings, the buffers are made up front: both queues' worth,
+	// up to 64 MiB (at MTU 65535 the windows never fill a queue).
+	for range min(2*QueueLen, 64<<20/mtu) {
+		b := make([]byte, mtu)
+		pool.free <- &b
+	}
 	ab := make(chan *[]byte, QueueLen)
 	ba := make(chan *[]byte, QueueLen)
 	ea := &PipeEnd{addr: a, mtu: mtu, pool: pool, in: ba, out: ab, done: make(chan struct{})}
@@ -34,7 +43,7 @@ func Pipe(a, b netip.Addr, mtu int) (*PipeEnd, *PipeEnd) {
 type PipeEnd struct {
 	addr  netip.Addr
 	mtu   int
-	pool  *sync.Pool
+	pool  *bufPool
 	in    chan *[]byte
 	out   chan *[]byte
 	peer  *PipeEnd
@@ -79,6 +88,42 @@ func (e *PipeEnd) Send(pkt []byte) error {
 		e.drops.Add(1)
 	}
 	return nil
+}
+
+// bufPool is a free list of packet buffers.
+type bufPool struct {
+	free chan *[]byte
+	mtu  int
+}
+
+func (p *bufPool) Get() any {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+		s := make([]byte, p.mtu)
+		return &s
+	}
+}
+
+func (p *bufPool) Put(b *[]byte) {
+	select {
+	case p.free <- b:
+	default:
+	}
+}
+
+// TryReceive copies a queued packet into buf without waiting; ok is false
+// when none is queued.
+func (e *PipeEnd) TryReceive(buf []byte) (n int, ok bool) {
+	select {
+	case bp := <-e.in:
+		n = copy(buf, *bp)
+		e.pool.Put(bp)
+		return n, true
+	default:
+		return 0, false
+	}
 }
 
 // Receive waits for a packet from the peer and copies it into buf.
