@@ -94,19 +94,24 @@ func BenchmarkBulk(b *testing.B) {
 	}
 }
 
-func benchBulk(b *testing.B, _ Stack, env *Env) {
-	const chunk = 1 << 20
+// establish opens one connection on env; done closes it and its listener.
+func establish(b *testing.B, env *Env) (c, s net.Conn, done func()) {
 	ln, err := env.Listen(0)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ln.Close()
-	c, s, err := connPair(env, ln)
+	c, s, err = connPair(env, ln)
 	if err != nil {
+		ln.Close()
 		b.Fatal(err)
 	}
-	defer c.Close()
-	defer s.Close()
+	return c, s, func() { c.Close(); s.Close(); ln.Close() }
+}
+
+func benchBulk(b *testing.B, _ Stack, env *Env) {
+	const chunk = 1 << 20
+	c, s, closeConn := establish(b, env)
+	defer closeConn()
 	type result struct {
 		n   int64
 		err error
@@ -162,6 +167,7 @@ func benchBulk(b *testing.B, _ Stack, env *Env) {
 			b.Fatalf("write: %v", err)
 		}
 	}
+	var err error
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {
 		err = cw.CloseWrite()
 	} else {
@@ -276,17 +282,8 @@ func BenchmarkPingPong(b *testing.B) {
 }
 
 func benchPingPong(b *testing.B, _ Stack, env *Env) {
-	ln, err := env.Listen(0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	c, s, err := connPair(env, ln)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	defer s.Close()
+	c, s, closeConn := establish(b, env)
+	defer closeConn()
 	deadline := time.Now().Add(*opTimeout + time.Duration(b.N)*time.Millisecond)
 	c.SetDeadline(deadline)
 	s.SetDeadline(deadline)
