@@ -1,6 +1,7 @@
 // Package impair wraps any link.Link in a real-time impaired path, in both
-// directions: delay, jitter, loss, reordering, duplication and corruption,
-// described by link/sim's Impairment and drawn from seeded streams. It is
+// directions: delay, jitter, loss, reordering, duplication, corruption and
+// a bandwidth bottleneck, described by link/sim's Impairment and decided by
+// link/sim's own model, driven in real time as link/mem drives it. It is
 // netem for links that have none: put it between a synack.Stack and a TUN
 // device and the kernel's TCP sees a lossy, reordering path.
 //
@@ -14,26 +15,22 @@
 //
 // Out is what happens to packets given to Send before they reach the inner
 // link; In is what happens to packets the inner link receives before
-// Receive returns them. Each packet's fate is decided when it enters, as in
-// link/sim (see its package doc), in this order: the Drop hook, loss,
-// propagation (Latency plus a uniform draw in [0, Jitter), never before the
-// previous packet of the same direction), reordering (held back by
-// ReorderDelay, default max(Latency/2, 1ms), so later packets overtake it),
-// duplication (a copy with its own jitter) and corruption (one bit flipped,
-// separately for the packet and its copy). Each direction draws from its own
-// stream, so the n-th packet of a direction always meets the same fate for
-// a given seed; which packets are sent when depends on real time. Bandwidth
-// limits are not modelled: a Config that sets one is refused.
+// Receive returns them. The Drop hook is asked first; then each packet's
+// fate is decided when it enters, as link/sim's package doc describes, and
+// each direction draws from its own seeded stream, so the n-th packet of a
+// direction always meets the same fate for a given seed (which packets are
+// sent when depends on real time). A packet link/sim cannot model (not TCP
+// over IPv4: an ICMP message, say) passes unimpaired.
 package impair
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/link"
 	"github.com/gosynack/synack/link/sim"
 )
@@ -76,12 +73,11 @@ const QueueLen = 4096
 type Link struct {
 	inner link.Link
 	cfg   Config
-	start time.Time
+	clk   *clock.Real
 
 	mu     sync.Mutex
-	dirs   [2]dirState
-	sched  schedHeap
-	nextID uint64
+	net    *sim.Network // the two directions: user->inner (Out), inner->user (In)
+	extra  [2]sim.PathStats
 	closed bool
 
 	inQ  chan []byte
@@ -90,28 +86,37 @@ type Link struct {
 	wg   sync.WaitGroup
 }
 
-type dirState struct {
-	imp   sim.Impairment
-	rng   *rand.Rand
-	floor time.Duration // latest arrival in FIFO order, since start
-	stats sim.PathStats
+// The Network's two hosts; their addresses only name them (SendOn does not
+// route by address).
+const (
+	userHost  = "user"
+	innerHost = "inner"
+)
+
+func (d Direction) path() (from, to string) {
+	if d == Out {
+		return userHost, innerHost
+	}
+	return innerHost, userHost
 }
 
 var _ link.Link = (*Link)(nil)
 
-// New wraps inner. The Link owns inner from now on: Close closes it. It
-// starts two goroutines (a reader of inner and a scheduler), ended by Close.
+// New starts the wrapper around inner. The wrapper owns inner: Close closes
+// it.
 func New(inner link.Link, cfg Config) (*Link, error) {
+	n := sim.NewNetwork(cfg.Seed, nil)
+	n.AddHost(userHost, netip.AddrFrom4([4]byte{0, 0, 0, 1}))
+	n.AddHost(innerHost, netip.AddrFrom4([4]byte{0, 0, 0, 2}))
 	var errs []error
-	for _, d := range []struct {
-		name string
-		imp  sim.Impairment
-	}{{"Out", cfg.Out}, {"In", cfg.In}} {
-		if err := d.imp.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("impair: Config.%s: %w", d.name, err))
+	for _, d := range []Direction{Out, In} {
+		imp, name := cfg.Out, "Out"
+		if d == In {
+			imp, name = cfg.In, "In"
 		}
-		if d.imp.Bandwidth != 0 || d.imp.QueueLimit != 0 {
-			errs = append(errs, fmt.Errorf("impair: Config.%s: Bandwidth and QueueLimit are not supported (a real-time bottleneck is not modelled); leave them 0", d.name))
+		from, to := d.path()
+		if err := n.SetPath(from, to, imp); err != nil {
+			errs = append(errs, fmt.Errorf("impair: Config.%s: %w", name, err))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -120,49 +125,46 @@ func New(inner link.Link, cfg Config) (*Link, error) {
 	l := &Link{
 		inner: inner,
 		cfg:   cfg,
-		start: time.Now(),
+		clk:   clock.NewReal(),
+		net:   n,
 		inQ:   make(chan []byte, QueueLen),
 		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 	}
-	l.dirs[Out] = dirState{imp: cfg.Out, rng: rand.New(rand.NewPCG(cfg.Seed, 0x6f7574))}
-	l.dirs[In] = dirState{imp: cfg.In, rng: rand.New(rand.NewPCG(cfg.Seed, 0x696e))}
 	l.wg.Add(2)
 	go l.reader()
 	go l.run()
 	return l, nil
 }
 
-// Stats returns the counters of direction d (Held is always 0).
+// Stats returns what happened to the packets of one direction so far.
 func (l *Link) Stats(d Direction) sim.PathStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.dirs[d].stats
+	from, to := d.path()
+	st, x := l.net.Stats(from, to), l.extra[d]
+	st.Sent += x.Sent
+	st.Delivered += x.Delivered
+	st.RuleDrops += x.RuleDrops
+	st.QueueDrops += x.QueueDrops
+	return st
 }
 
-// MTU returns the inner link's MTU.
+// MTU is the inner link's.
 func (l *Link) MTU() int { return l.inner.MTU() }
 
-// Send offers a packet to the Out direction; it copies pkt.
+// Send puts pkt on the Out path.
 func (l *Link) Send(pkt []byte) error {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.closed {
-		l.mu.Unlock()
 		return link.ErrClosed
 	}
-	now := time.Since(l.start)
-	due := l.admit(Out, pkt, now)
-	l.mu.Unlock()
-	// Packets due at once leave from the caller's goroutine.
-	for _, p := range due {
-		if err := l.inner.Send(p); err != nil {
-			return err
-		}
-	}
+	l.admit(Out, pkt)
 	return nil
 }
 
-// Receive returns the next packet of the In direction.
+// Receive returns the next packet of the In path.
 func (l *Link) Receive(buf []byte) (int, error) {
 	select {
 	case p := <-l.inQ:
@@ -188,6 +190,7 @@ func (l *Link) Close() error {
 	return err
 }
 
+// reader puts what the inner link receives on the In path.
 func (l *Link) reader() {
 	defer l.wg.Done()
 	buf := make([]byte, max(l.inner.MTU(), 65535))
@@ -201,90 +204,51 @@ func (l *Link) reader() {
 			l.mu.Unlock()
 			return
 		}
-		due := l.admit(In, buf[:n], time.Since(l.start))
-		l.mu.Unlock()
-		for _, p := range due {
-			l.deliverIn(p)
-		}
-	}
-}
-
-func (l *Link) deliverIn(p []byte) {
-	select {
-	case l.inQ <- p:
-	default:
-		l.mu.Lock()
-		l.dirs[In].stats.QueueDrops++
+		l.admit(In, buf[:n])
 		l.mu.Unlock()
 	}
 }
 
-// admit decides a packet's fate (l.mu held) and returns the copies due now;
-// later ones are scheduled.
-func (l *Link) admit(d Direction, pkt []byte, now time.Duration) [][]byte {
-	ds := &l.dirs[d]
-	ds.stats.Sent++
+// admit offers pkt to direction d's path and delivers what is due now; a
+// later arrival wakes the run goroutine. l.mu is held.
+func (l *Link) admit(d Direction, pkt []byte) {
 	if l.cfg.Drop != nil && l.cfg.Drop(d, pkt) {
-		ds.stats.RuleDrops++
-		return nil
+		l.extra[d].Sent++
+		l.extra[d].RuleDrops++
+		return
 	}
-	imp := &ds.imp
-	if imp.Loss > 0 && ds.rng.Float64() < imp.Loss {
-		ds.stats.Lost++
-		return nil
+	now := l.clk.Now()
+	before := l.net.NextDeadline()
+	from, to := d.path()
+	if l.net.SendOn(now, from, to, pkt) == 0 {
+		// Not TCP over IPv4: link/sim has no model for it; pass it on.
+		l.extra[d].Sent++
+		l.extra[d].Delivered++
+		l.deliver(to, pkt)
+		return
 	}
-	arrival := func() time.Duration {
-		a := now + imp.Latency
-		if imp.Jitter > 0 {
-			a += time.Duration(ds.rng.Int64N(int64(imp.Jitter)))
-		}
-		a = max(a, ds.floor)
-		ds.floor = a
-		return a
-	}
-	at := arrival()
-	if imp.Reorder > 0 && ds.rng.Float64() < imp.Reorder {
-		ds.stats.Reordered++
-		rd := imp.ReorderDelay
-		if rd <= 0 {
-			rd = max(imp.Latency/2, time.Millisecond)
-		}
-		at += rd
-	}
-	copies := []struct {
-		at   time.Duration
-		data []byte
-	}{{at, append([]byte(nil), pkt...)}}
-	if imp.Duplicate > 0 && ds.rng.Float64() < imp.Duplicate {
-		ds.stats.Duplicated++
-		copies = append(copies, struct {
-			at   time.Duration
-			data []byte
-		}{arrival(), append([]byte(nil), pkt...)})
-	}
-	var due [][]byte
-	for _, c := range copies {
-		if imp.Corrupt > 0 && ds.rng.Float64() < imp.Corrupt && len(c.data) > 0 {
-			ds.stats.Corrupted++
-			bit := ds.rng.IntN(len(c.data) * 8)
-			c.data[bit/8] ^= 0x80 >> (bit % 8)
-		}
-		ds.stats.Delivered++
-		if c.at <= now {
-			due = append(due, c.data)
-			continue
-		}
-		l.nextID++
-		first := len(l.sched) == 0 || c.at < l.sched[0].at
-		heap.Push(&l.sched, &scheduled{at: c.at, id: l.nextID, dir: d, data: c.data})
-		if first {
-			select {
-			case l.wake <- struct{}{}:
-			default:
-			}
+	l.net.Poll(now, l.deliver)
+	if next := l.net.NextDeadline(); next < before {
+		select {
+		case l.wake <- struct{}{}:
+		default:
 		}
 	}
-	return due
+}
+
+// deliver hands a packet at the end of its path to the inner link (Out) or
+// to Receive (In). l.mu is held; pkt is only valid during the call.
+func (l *Link) deliver(to string, pkt []byte) {
+	if to == innerHost {
+		l.inner.Send(pkt) // copies; a failed send is a lost packet
+		return
+	}
+	select {
+	case l.inQ <- append([]byte(nil), pkt...):
+	default:
+		l.extra[In].QueueDrops++
+		l.extra[In].Delivered-- // counted delivered by the path, dropped here
+	}
 }
 
 // run delivers scheduled packets when they are due.
@@ -292,30 +256,16 @@ func (l *Link) run() {
 	defer l.wg.Done()
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	var out, in [][]byte
 	for {
 		l.mu.Lock()
-		now := time.Since(l.start)
-		out, in = out[:0], in[:0]
-		for len(l.sched) > 0 && l.sched[0].at <= now {
-			p := heap.Pop(&l.sched).(*scheduled)
-			if p.dir == Out {
-				out = append(out, p.data)
-			} else {
-				in = append(in, p.data)
-			}
-		}
-		var tc <-chan time.Time
-		if len(l.sched) > 0 {
-			t.Reset(l.sched[0].at - now)
-			tc = t.C
-		}
+		now := l.clk.Now()
+		l.net.Poll(now, l.deliver)
+		next := l.net.NextDeadline()
 		l.mu.Unlock()
-		for _, p := range out {
-			l.inner.Send(p) // a failed send is a lost packet
-		}
-		for _, p := range in {
-			l.deliverIn(p)
+		var tc <-chan time.Time
+		if next != clock.Never {
+			t.Reset(next.Sub(now))
+			tc = t.C
 		}
 		select {
 		case <-l.done:
@@ -326,30 +276,4 @@ func (l *Link) run() {
 		case <-tc:
 		}
 	}
-}
-
-type scheduled struct {
-	at   time.Duration
-	id   uint64
-	dir  Direction
-	data []byte
-}
-
-type schedHeap []*scheduled
-
-func (h schedHeap) Len() int { return len(h) }
-func (h schedHeap) Less(i, j int) bool {
-	if h[i].at != h[j].at {
-		return h[i].at < h[j].at
-	}
-	return h[i].id < h[j].id
-}
-func (h schedHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *schedHeap) Push(x any)   { *h = append(*h, x.(*scheduled)) }
-func (h *schedHeap) Pop() any {
-	old := *h
-	p := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return p
 }

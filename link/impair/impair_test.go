@@ -3,6 +3,7 @@ package impair_test
 import (
 	"encoding/binary"
 	"errors"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +14,8 @@ import (
 	"github.com/gosynack/synack/link"
 	"github.com/gosynack/synack/link/impair"
 	"github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/wire"
 )
 
 // fake is an inner link: what the wrapper sends is recorded with the time it
@@ -35,7 +38,7 @@ func newFake() *fake { return &fake{in: make(chan []byte, 1024), done: make(chan
 func (f *fake) Send(p []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sent = append(f.sent, stamped{time.Now(), binary.BigEndian.Uint32(p)})
+	f.sent = append(f.sent, stamped{time.Now(), idOf(p)})
 	return nil
 }
 
@@ -60,19 +63,26 @@ func (f *fake) Close() error {
 	return nil
 }
 
+// pkt is a 40-byte TCP/IPv4 packet (no options, no payload) whose sequence
+// number is id.
 func pkt(id uint32) []byte {
-	b := make([]byte, 40)
-	binary.BigEndian.PutUint32(b, id)
-	return b
+	p := wire.Packet{
+		IP:  wire.IPv4{TTL: 64, Src: netip.MustParseAddr("198.18.0.2"), Dst: netip.MustParseAddr("198.18.0.1")},
+		TCP: wire.Segment{SrcPort: 40000, DstPort: 80, Seq: seq.Value(id), Flags: wire.ACK, Window: 65535},
+	}
+	return p.Append(nil)
 }
+
+// idOf reads pkt's id back: the TCP sequence number, at byte 24.
+func idOf(p []byte) uint32 { return binary.BigEndian.Uint32(p[24:28]) }
 
 func TestValidate(t *testing.T) {
 	_, err := impair.New(newFake(), impair.Config{
 		Out: sim.Impairment{Loss: 1.5},
-		In:  sim.Impairment{Bandwidth: 1e6},
+		In:  sim.Impairment{Bandwidth: -1},
 	})
 	if err == nil {
-		t.Fatal("New accepted Loss 1.5 and a Bandwidth")
+		t.Fatal("New accepted Loss 1.5 and Bandwidth -1")
 	}
 	for _, want := range []string{"Config.Out", "Loss", "Config.In", "Bandwidth"} {
 		if !strings.Contains(err.Error(), want) {
@@ -99,7 +109,7 @@ func TestLatencyOrder(t *testing.T) {
 		f.in <- pkt(100)
 		buf := make([]byte, 1500)
 		n, err := l.Receive(buf)
-		if err != nil || n != 40 || binary.BigEndian.Uint32(buf) != 100 {
+		if err != nil || n != 40 || idOf(buf) != 100 {
 			t.Fatalf("Receive = %d, %v, %x", n, err, buf[:n])
 		}
 		if got := time.Since(start); got != 3*time.Millisecond+5*time.Millisecond {
@@ -187,7 +197,7 @@ func TestDropHook(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake()
 		l, err := impair.New(f, impair.Config{Drop: func(d impair.Direction, p []byte) bool {
-			return d == impair.Out && binary.BigEndian.Uint32(p)%2 == 1
+			return d == impair.Out && idOf(p)%2 == 1
 		}})
 		if err != nil {
 			t.Fatal(err)
@@ -230,5 +240,30 @@ func TestCloseUnblocksReceive(t *testing.T) {
 		if err := l.Send(pkt(1)); !errors.Is(err, link.ErrClosed) {
 			t.Fatalf("Send after Close: %v", err)
 		}
+	})
+}
+
+// TestNotTCPPasses: link/sim models TCP over IPv4 only; anything else (here
+// 40 bytes that are not an IPv4 packet) crosses at once, unimpaired, and
+// is counted sent and delivered.
+func TestNotTCPPasses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		l, err := impair.New(f, impair.Config{Out: sim.Impairment{Latency: 20 * time.Millisecond, Loss: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		l.Send(make([]byte, 40))
+		f.mu.Lock()
+		sent := slices.Clone(f.sent)
+		f.mu.Unlock()
+		if len(sent) != 1 || !sent[0].at.Equal(start) {
+			t.Fatalf("inner link got %v, want one packet at once", sent)
+		}
+		if st := l.Stats(impair.Out); st.Sent != 1 || st.Delivered != 1 || st.Lost != 0 {
+			t.Fatalf("stats %v, want 1 sent and delivered", st)
+		}
+		l.Close()
 	})
 }

@@ -194,6 +194,23 @@ func (n *Network) NextDeadline() clock.Time {
 // package documentation describes. It returns the packet's PacketID, or 0 if
 // it was rejected before reaching a path.
 func (n *Network) Send(now clock.Time, from string, pkt []byte) uint64 {
+	return n.sendTo(now, from, "", pkt)
+}
+
+// SendOn is Send on the path from -> to, whatever the packet's destination
+// address: for a driver whose far side is not a host of the Network (a
+// wrapper around a real link, which may carry any address). The packet
+// must still be TCP over IPv4, since rules match its segment.
+func (n *Network) SendOn(now clock.Time, from, to string, pkt []byte) uint64 {
+	if _, ok := n.byName[to]; !ok {
+		n.reject(now, from, nil, fmt.Sprintf("unknown receiver %q", to))
+		return 0
+	}
+	return n.sendTo(now, from, to, pkt)
+}
+
+// sendTo is Send, routed to the host named to, or by address if to is "".
+func (n *Network) sendTo(now clock.Time, from, to string, pkt []byte) uint64 {
 	if _, ok := n.byName[from]; !ok {
 		n.reject(now, from, nil, fmt.Sprintf("unknown sender %q", from))
 		return 0
@@ -211,12 +228,15 @@ func (n *Network) Send(now clock.Time, from string, pkt []byte) uint64 {
 		payloadLen: len(seg.Payload),
 	}
 	info.seg.Payload = nil
-	to, ok := n.byAddr[ip.Dst]
-	if !ok {
-		n.reject(now, from, info, "no route to "+ip.Dst.String())
-		return 0
+	if to == "" {
+		i, ok := n.byAddr[ip.Dst]
+		if !ok {
+			n.reject(now, from, info, "no route to "+ip.Dst.String())
+			return 0
+		}
+		to = n.hosts[i].name
 	}
-	return n.send(now, n.path(from, n.hosts[to].name), data, &seg, info)
+	return n.send(now, n.path(from, to), data, &seg, info)
 }
 
 // parse reads what the link needs from a packet. Like a router (RFC 1812

@@ -387,3 +387,22 @@ func TestTiesInSendOrder(t *testing.T) {
 		"0.006000s server seq=4",
 	)
 }
+
+// SendOn takes the named path whatever the destination address: a packet
+// for an address no host has still crosses client->server with that path's
+// latency. An unknown receiver is rejected.
+func TestSendOn(t *testing.T) {
+	n := newNet(t, 1, nil)
+	setPath(t, n, "client", "server", Impairment{Latency: 20 * time.Millisecond})
+	far := netip.MustParseAddr("198.19.1.2")
+	if id := n.SendOn(ms(5), "client", "server", seg(clientAddr, far, wire.SYN, 100, 0)); id != 1 {
+		t.Fatalf("PacketID = %d, want 1", id)
+	}
+	wantDeliveries(t, drain(n, clock.Never), "0.025000s server seq=100")
+	if id := n.SendOn(ms(30), "client", "nobody", c2s(wire.ACK, 7, 0)); id != 0 || n.Rejected() != 1 {
+		t.Fatalf("to an unknown receiver: PacketID %d, %d rejected; want 0, 1", id, n.Rejected())
+	}
+	if id := n.Send(ms(30), "client", seg(clientAddr, far, wire.ACK, 8, 0)); id != 0 || n.Rejected() != 2 {
+		t.Fatalf("Send to %v: PacketID %d, %d rejected; want 0 (no route), 2", far, id, n.Rejected())
+	}
+}
