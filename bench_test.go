@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/link/mem"
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/tcp"
 )
 
@@ -18,7 +18,7 @@ import (
 // the TCP policy of both stacks.
 func newBenchNet(b *testing.B, mtu int, cfg tcp.Config) *testNet {
 	b.Helper()
-	n, cp, sp, err := mem.Pair(1, linksim.Impairment{})
+	n, cp, sp, err := mem.Pair(1, netsim.Impairment{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func newBenchNet(b *testing.B, mtu int, cfg tcp.Config) *testNet {
 // perfect in-memory link in real time (the cost of the Go API, the stack
 // and the link together).
 func BenchmarkTransfer(b *testing.B) {
-	tn := newTestNet(b, linksim.Impairment{})
+	tn := newTestNet(b, netsim.Impairment{})
 	c, s := tn.connPair(b)
 	bulk(b, c, s)
 }
@@ -94,7 +94,7 @@ func bulk(b *testing.B, c, s *Conn) {
 // BenchmarkPingPong measures one-byte round trips: the client writes a
 // byte, the server echoes it, the client reads it.
 func BenchmarkPingPong(b *testing.B) {
-	tn := newTestNet(b, linksim.Impairment{})
+	tn := newTestNet(b, netsim.Impairment{})
 	c, s := tn.connPair(b)
 	go func() {
 		buf := make([]byte, 1)

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/link/mem"
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 )
 
 // Sixteen goroutines open and close connections at once, each accepting
@@ -30,7 +30,7 @@ func TestConcurrentOpenClose(t *testing.T) {
 }
 
 func concurrentOpenClose(t *testing.T, workers int) {
-	tn := newTestNet(t, linksim.Impairment{})
+	tn := newTestNet(t, netsim.Impairment{})
 	ln, err := tn.server.ListenTCP("tcp", ":80")
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func openClose(tn *testNet, ln *Listener, raddr netip.AddrPort) error {
 // others slept through the FIN (synctest reports them blocked forever).
 func TestConcurrentReaders(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{})
+		tn := newTestNet(t, netsim.Impairment{})
 		c, s := tn.connPair(t)
 		const readers = 8
 		var total atomic.Int64

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/link/mem"
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/tcp"
 )
 
@@ -34,7 +34,7 @@ func wantOpErr(t *testing.T, err error, op string, target error) {
 
 func TestDialRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{Latency: 10 * time.Millisecond})
+		tn := newTestNet(t, netsim.Impairment{Latency: 10 * time.Millisecond})
 		start := time.Now()
 		_, err := tn.client.Dial("tcp", "198.18.0.1:81")
 		wantOpErr(t, err, "dial", syscall.ECONNREFUSED)
@@ -54,7 +54,7 @@ func TestDialRefused(t *testing.T) {
 // dial fails with ETIMEDOUT after 127 s of (fake) time.
 func TestDialTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{Loss: 1})
+		tn := newTestNet(t, netsim.Impairment{Loss: 1})
 		start := time.Now()
 		_, err := tn.client.Dial("tcp", "198.18.0.1:80")
 		wantOpErr(t, err, "dial", syscall.ETIMEDOUT)
@@ -70,7 +70,7 @@ func TestDialTimeout(t *testing.T) {
 
 func TestDialContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{Loss: 1})
+		tn := newTestNet(t, netsim.Impairment{Loss: 1})
 		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 		defer cancel()
 		start := time.Now()
@@ -92,7 +92,7 @@ func TestDialContext(t *testing.T) {
 
 func TestDialBadInput(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{})
+		tn := newTestNet(t, netsim.Impairment{})
 		for _, tc := range []struct{ network, addr, want string }{
 			{"udp", "198.18.0.1:80", "dial udp: unknown network udp"},
 			{"tcp", "198.18.0.1", "dial tcp: address 198.18.0.1: missing port in address"},
@@ -114,7 +114,7 @@ func TestDialBadInput(t *testing.T) {
 
 func TestResolve(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n, cp, sp, err := mem.Pair(1, linksim.Impairment{})
+		n, cp, sp, err := mem.Pair(1, netsim.Impairment{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +143,7 @@ func TestResolve(t *testing.T) {
 
 func TestListenInUse(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{})
+		tn := newTestNet(t, netsim.Impairment{})
 		ln, err := tn.server.Listen("tcp", ":80")
 		if err != nil {
 			t.Fatal(err)
@@ -169,7 +169,7 @@ func TestListenInUse(t *testing.T) {
 
 func TestEOFAndHalfClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{Latency: 5 * time.Millisecond})
+		tn := newTestNet(t, netsim.Impairment{Latency: 5 * time.Millisecond})
 		c, s := tn.connPair(t)
 		if _, err := c.Write([]byte("request")); err != nil {
 			t.Fatal(err)
@@ -201,7 +201,7 @@ func TestEOFAndHalfClose(t *testing.T) {
 
 func TestReset(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{Latency: 5 * time.Millisecond})
+		tn := newTestNet(t, netsim.Impairment{Latency: 5 * time.Millisecond})
 		c, s := tn.connPair(t)
 		done := make(chan error)
 		go func() {
@@ -229,9 +229,9 @@ func TestReset(t *testing.T) {
 // the data retransmissions run out.
 func TestDataTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{Latency: 5 * time.Millisecond})
+		tn := newTestNet(t, netsim.Impairment{Latency: 5 * time.Millisecond})
 		c, _ := tn.connPair(t)
-		tn.n.SetPath("client", "server", linksim.Impairment{Loss: 1})
+		tn.n.SetPath("client", "server", netsim.Impairment{Loss: 1})
 		if _, err := c.Write([]byte("into the void")); err != nil {
 			t.Fatal(err)
 		}
@@ -245,7 +245,7 @@ func TestDataTimeout(t *testing.T) {
 
 func TestClosed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{Latency: 5 * time.Millisecond})
+		tn := newTestNet(t, netsim.Impairment{Latency: 5 * time.Millisecond})
 		c, s := tn.connPair(t)
 		defer s.Close()
 		rd := make(chan error)
@@ -283,7 +283,7 @@ func TestClosed(t *testing.T) {
 
 func TestDeadlines(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{Latency: 5 * time.Millisecond})
+		tn := newTestNet(t, netsim.Impairment{Latency: 5 * time.Millisecond})
 		c, s := tn.connPair(t)
 		start := time.Now()
 		c.SetReadDeadline(start.Add(3 * time.Second))
@@ -323,7 +323,7 @@ func TestDeadlines(t *testing.T) {
 // dropped, so the peer's writes complete.
 func TestCloseRead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{Latency: 5 * time.Millisecond})
+		tn := newTestNet(t, netsim.Impairment{Latency: 5 * time.Millisecond})
 		c, s := tn.connPair(t)
 		if err := c.CloseRead(); err != nil {
 			t.Fatal(err)
@@ -352,7 +352,7 @@ func TestCloseRead(t *testing.T) {
 // The socket options land in the connection's TCB.
 func TestOptions(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{Latency: 5 * time.Millisecond})
+		tn := newTestNet(t, netsim.Impairment{Latency: 5 * time.Millisecond})
 		c, _ := tn.connPair(t)
 		if o := c.Options(); !o.NoDelay || o.KeepAlive || o.Linger != -1 {
 			t.Errorf("defaults %+v, want NoDelay (as the net package), no keepalive, linger -1", o)
@@ -385,7 +385,7 @@ func TestOptions(t *testing.T) {
 // RTT estimate is exact.
 func TestInfo(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{Latency: 10 * time.Millisecond})
+		tn := newTestNet(t, netsim.Impairment{Latency: 10 * time.Millisecond})
 		c, s := tn.connPair(t)
 		go io.Copy(io.Discard, s)
 		if _, err := c.Write(make([]byte, 100000)); err != nil {

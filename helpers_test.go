@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/gosynack/synack/link/mem"
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 )
 
 // testNet is two stacks on an in-memory network.
@@ -21,7 +21,7 @@ func (tn *testNet) close() {
 	tn.n.Close()
 }
 
-func newTestNet(tb testing.TB, imp linksim.Impairment) *testNet {
+func newTestNet(tb testing.TB, imp netsim.Impairment) *testNet {
 	tb.Helper()
 	n, cp, sp, err := mem.Pair(1, imp)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/link/mem"
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 )
 
 // pattern returns n deterministic pseudo-random bytes.
@@ -153,7 +153,7 @@ func TestHTTPRoundTrip(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				tn := newTestNet(t, linksim.Impairment{Latency: 10 * time.Millisecond})
+				tn := newTestNet(t, netsim.Impairment{Latency: 10 * time.Millisecond})
 				hc, base, stop := httpSetup(t, tn, m)
 				defer stop()
 				for range 3 {
@@ -181,7 +181,7 @@ func TestHTTPRoundTrip(t *testing.T) {
 // HTTP/1.0 style: a connection per request.
 func TestHTTPNoKeepAlive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := newTestNet(t, linksim.Impairment{Latency: 10 * time.Millisecond})
+		tn := newTestNet(t, netsim.Impairment{Latency: 10 * time.Millisecond})
 		hc, base, stop := httpSetup(t, tn, mode{})
 		defer stop()
 		hc.Transport.(*http.Transport).DisableKeepAlives = true
@@ -208,7 +208,7 @@ func TestHTTPLargeBodyLossy(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				tn := newTestNet(t, linksim.Impairment{Latency: 5 * time.Millisecond, Loss: 0.01})
+				tn := newTestNet(t, netsim.Impairment{Latency: 5 * time.Millisecond, Loss: 0.01})
 				hc, base, stop := httpSetup(t, tn, m)
 				defer stop()
 				resp, err := hc.Get(fmt.Sprintf("%s/bytes/%d", base, size))

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/link/mem"
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/wire"
 )
@@ -58,13 +58,13 @@ func TestCloseLeavesNothing(t *testing.T) {
 		for from := range ports {
 			for to := range ports {
 				if from != to {
-					n.SetPath(from, to, linksim.Impairment{Latency: 5 * time.Millisecond})
+					n.SetPath(from, to, netsim.Impairment{Latency: 5 * time.Millisecond})
 				}
 			}
 		}
 		// "other" never gets its handshake's final ACK through: the server
 		// stays in SYN-RECEIVED.
-		n.AddRule("other", "server", linksim.Rule{Match: linksim.Match{Flags: wire.ACK, NotFlags: wire.SYN}, Action: linksim.Drop})
+		n.AddRule("other", "server", netsim.Rule{Match: netsim.Match{Flags: wire.ACK, NotFlags: wire.SYN}, Action: netsim.Drop})
 		client, server := stacks["client"], stacks["server"]
 		tn := &testNet{n: n, client: client, server: server}
 

@@ -8,10 +8,10 @@ import (
 	"golang.org/x/net/nettest"
 
 	"github.com/gosynack/synack/link/mem"
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 )
 
-func makePipe(imp linksim.Impairment) nettest.MakePipe {
+func makePipe(imp netsim.Impairment) nettest.MakePipe {
 	return func() (c1, c2 net.Conn, stop func(), err error) {
 		n, cp, sp, err := mem.Pair(1, imp)
 		if err != nil {
@@ -59,8 +59,8 @@ func makePipe(imp linksim.Impairment) nettest.MakePipe {
 // concurrent methods) over a perfect in-memory link and over one with
 // latency. Run it with -race.
 func TestNetConn(t *testing.T) {
-	t.Run("perfect", func(t *testing.T) { nettest.TestConn(t, makePipe(linksim.Impairment{})) })
+	t.Run("perfect", func(t *testing.T) { nettest.TestConn(t, makePipe(netsim.Impairment{})) })
 	t.Run("latency", func(t *testing.T) {
-		nettest.TestConn(t, makePipe(linksim.Impairment{Latency: 2 * time.Millisecond}))
+		nettest.TestConn(t, makePipe(netsim.Impairment{Latency: 2 * time.Millisecond}))
 	})
 }

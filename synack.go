@@ -4,7 +4,7 @@
 // crypto/tls and anything else written against net.Conn run over it
 // unchanged.
 //
-//	n, cl, sv, _ := mem.Pair(1, sim.Impairment{Latency: 10 * time.Millisecond})
+//	n, cl, sv, _ := mem.Pair(1, netsim.Impairment{Latency: 10 * time.Millisecond})
 //	server, _ := synack.New(sv, synack.Config{})
 //	client, _ := synack.New(cl, synack.Config{})
 //	ln, _ := server.Listen("tcp", ":80")

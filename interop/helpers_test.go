@@ -22,7 +22,7 @@ import (
 	"github.com/gosynack/synack/internal/netns"
 	"github.com/gosynack/synack/link"
 	"github.com/gosynack/synack/link/impair"
-	"github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/trace"
 )
 
@@ -123,7 +123,7 @@ func (e *events) snapshot() []trace.Event {
 
 // impaired is the path of the issue: each way 20 ms, 2% loss, 5%
 // reordering, 1% duplication.
-var impaired = sim.Impairment{Latency: 20 * time.Millisecond, Loss: 0.02, Reorder: 0.05, Duplicate: 0.01}
+var impaired = netsim.Impairment{Latency: 20 * time.Millisecond, Loss: 0.02, Reorder: 0.05, Duplicate: 0.01}
 
 // env is a namespace with synack running on its TUN device.
 type env struct {

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 )
 
 // BenchmarkDemo runs the whole demo scenario (handshake, exchange, close,
@@ -29,7 +29,7 @@ func BenchmarkLossyTransfer(b *testing.B) {
 	t := &testing.T{}
 	var virtual time.Duration
 	for b.Loop() {
-		_, res := transfer(t, 1, 1_000_000, linksim.Impairment{Latency: 20 * time.Millisecond, Loss: 0.05})
+		_, res := transfer(t, 1, 1_000_000, netsim.Impairment{Latency: 20 * time.Millisecond, Loss: 0.05})
 		virtual += res.End.Duration()
 	}
 	b.ReportMetric(virtual.Seconds()/b.Elapsed().Seconds(), "virtual-s/s")

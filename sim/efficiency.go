@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/tcp"
 )
 
@@ -130,8 +130,8 @@ func RunEfficiency(cfg EfficiencyConfig, progress func(done, total int)) (*Effic
 	for _, cc := range cfg.Congestion {
 		for _, rtt := range cfg.RTTs {
 			for _, p := range cfg.Losses {
-				fwd := linksim.Impairment{Latency: rtt / 2, Loss: p, Bandwidth: cfg.Bandwidth, QueueLimit: cfg.QueueLimit}
-				rev := linksim.Impairment{Latency: rtt / 2}
+				fwd := netsim.Impairment{Latency: rtt / 2, Loss: p, Bandwidth: cfg.Bandwidth, QueueLimit: cfg.QueueLimit}
+				rev := netsim.Impairment{Latency: rtt / 2}
 				c := SoakCase{
 					Name: fmt.Sprintf("goodput-%s-%v-%g", cc, rtt, p), Link: fwd, Reverse: &rev,
 					Client: bulkConfig(cc, false), Server: bulkConfig(cc, false),
@@ -149,8 +149,8 @@ func RunEfficiency(cfg EfficiencyConfig, progress func(done, total int)) (*Effic
 	for _, sack := range []bool{true, false} {
 		for _, p := range cfg.Reorders {
 			for _, d := range cfg.Delays {
-				imp := linksim.Impairment{Latency: cfg.ReorderRTT / 2, Reorder: p, ReorderDelay: d, Bandwidth: cfg.Bandwidth, QueueLimit: cfg.QueueLimit}
-				rev := linksim.Impairment{Latency: cfg.ReorderRTT / 2}
+				imp := netsim.Impairment{Latency: cfg.ReorderRTT / 2, Reorder: p, ReorderDelay: d, Bandwidth: cfg.Bandwidth, QueueLimit: cfg.QueueLimit}
+				rev := netsim.Impairment{Latency: cfg.ReorderRTT / 2}
 				c := SoakCase{
 					Name: fmt.Sprintf("reorder-%g-%v-sack=%v", p, d, sack), Link: imp, Reverse: &rev,
 					Client: bulkConfig("cubic", !sack), Server: bulkConfig("cubic", !sack),
@@ -202,7 +202,7 @@ func (rep *EfficiencyReport) WriteMarkdown(w io.Writer, command string) error {
 		"in steady state with periodic loss, so CUBIC may beat it and slow start, timeouts and queueing may keep a transfer below it. "+
 		"\"loss seen\" is the data path's drops over packets sent (retransmissions included); "+
 		"\"spurious\" counts segments whose every byte had already reached the receiver (seen on the wire).\n\n",
-		cfg.Size, cfg.Seed, linksim.Impairment{Bandwidth: cfg.Bandwidth}.String(), cfg.QueueLimit, MathisMSS)
+		cfg.Size, cfg.Seed, netsim.Impairment{Bandwidth: cfg.Bandwidth}.String(), cfg.QueueLimit, MathisMSS)
 	for _, cc := range cfg.Congestion {
 		fmt.Fprintf(&b, "### %s\n\n", cc)
 		fmt.Fprintf(&b, "| RTT | p | loss seen | goodput (Mbit/s) | Mathis (Mbit/s) | goodput/Mathis | retransmits | spurious | timeouts | fast recoveries | TLPs |\n")
@@ -232,7 +232,7 @@ func (rep *EfficiencyReport) WriteMarkdown(w io.Writer, command string) error {
 		"\"spurious at receiver\" counts the segments whose every byte had already reached the receiver, seen on the wire; "+
 		"\"tcp DupBytesIn\" is what package tcp's receiver counted. SACK on means RACK-TLP loss detection (RFC 8985); "+
 		"SACK off leaves NewReno's three duplicate ACKs.\n\n",
-		cfg.ReorderSize, cfg.Seed, cfg.ReorderRTT, linksim.Impairment{Bandwidth: cfg.Bandwidth}.String())
+		cfg.ReorderSize, cfg.Seed, cfg.ReorderRTT, netsim.Impairment{Bandwidth: cfg.Bandwidth}.String())
 	fmt.Fprintf(&b, "| reordered | delay | SACK | segments sent | retransmits | spurious at receiver | spurious/sent | tcp DupBytesIn | D-SACKs in | undos | goodput (Mbit/s) |\n")
 	fmt.Fprintf(&b, "|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range rep.Reorder {

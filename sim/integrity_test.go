@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/tcp"
 )
 
 // transfer sends n bytes from client to server over an impaired link and
 // returns the world after the run.
-func transfer(t *testing.T, seed uint64, n int, imp linksim.Impairment) (*World, Result) {
+func transfer(t *testing.T, seed uint64, n int, imp netsim.Impairment) (*World, Result) {
 	t.Helper()
 	w := NewWorld(seed, nil)
 	c, err := w.AddHost("client", ClientAddr, tcp.Config{})
@@ -42,7 +42,7 @@ func TestTransferIntegrity(t *testing.T) {
 	if testing.Short() {
 		seeds = 10
 	}
-	for _, imp := range []linksim.Impairment{
+	for _, imp := range []netsim.Impairment{
 		{Latency: 10 * time.Millisecond},
 		{Latency: 20 * time.Millisecond, Loss: 0.05},
 		{Latency: 20 * time.Millisecond, Loss: 0.3},

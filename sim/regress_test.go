@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/tcp"
 )
 
@@ -28,11 +28,11 @@ func tailWorld(t *testing.T, n int, closeAfter time.Duration) (*World, *Host, *H
 		t.Fatal(err)
 	}
 	for _, d := range [][2]string{{clientName, serverName}, {serverName, clientName}} {
-		if err := w.Network().SetPath(d[0], d[1], linksim.Impairment{Latency: 10 * time.Millisecond}); err != nil {
+		if err := w.Network().SetPath(d[0], d[1], netsim.Impairment{Latency: 10 * time.Millisecond}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	drop := linksim.Rule{Match: linksim.Match{Payload: linksim.WithPayload}, Nth: n, Action: linksim.Drop}
+	drop := netsim.Rule{Match: netsim.Match{Payload: netsim.WithPayload}, Nth: n, Action: netsim.Drop}
 	if err := w.Network().AddRule(clientName, serverName, drop); err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +132,8 @@ func TestRegressFullDuplicateNotCountedNorDSACKed(t *testing.T) {
 // show about 2300 spurious retransmissions per 50 MB even at 0.1% loss.
 func TestRegressSpuriousRTOWhenRTTAboveMinRTO(t *testing.T) {
 	ms := time.Millisecond
-	fwd := linksim.Impairment{Latency: 100 * ms, Loss: 0.001, Bandwidth: 100_000_000, QueueLimit: 10_000}
-	rev := linksim.Impairment{Latency: 100 * ms}
+	fwd := netsim.Impairment{Latency: 100 * ms, Loss: 0.001, Bandwidth: 100_000_000, QueueLimit: 10_000}
+	rev := netsim.Impairment{Latency: 100 * ms}
 	c := SoakCase{Name: "long-path", Link: fwd, Reverse: &rev, Client: bulkConfig("cubic", false), Server: bulkConfig("cubic", false),
 		Size: 5_000_000, Budget: timeWait + time.Hour}
 	r, err := RunSoak(c, 1)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
@@ -29,7 +29,7 @@ type Scenario struct {
 	// Client and Server are the two hosts' programs.
 	Client, Server []Step
 	// Link is the impairment of both directions (default: 50 ms one way).
-	Link linksim.Impairment
+	Link netsim.Impairment
 	// Rules script the link: each applies to one direction.
 	Rules []DirectedRule
 	// MSL for both hosts (default: tcp's 30 s).
@@ -44,7 +44,7 @@ type Scenario struct {
 // DirectedRule is a link rule on one direction.
 type DirectedRule struct {
 	From, To string
-	Rule     linksim.Rule
+	Rule     netsim.Rule
 }
 
 // Overrides change a scenario's link from the command line.
@@ -79,7 +79,7 @@ const (
 // Execute runs the scenario with the given overrides and seed.
 func (s *Scenario) Execute(o Overrides) (*Run, error) {
 	link := s.Link
-	if link == (linksim.Impairment{}) {
+	if link == (netsim.Impairment{}) {
 		link.Latency = 50 * time.Millisecond
 	}
 	set := func(dst *time.Duration, v *time.Duration) {
@@ -190,8 +190,8 @@ const (
 )
 
 // match builds a link match: flags that must be set, flags that must not.
-func match(flags, not wire.Flags, payload linksim.PayloadMatch) linksim.Match {
-	return linksim.Match{Flags: flags, NotFlags: not, Payload: payload}
+func match(flags, not wire.Flags, payload netsim.PayloadMatch) netsim.Match {
+	return netsim.Match{Flags: flags, NotFlags: not, Payload: payload}
 }
 
 func expectState(h *Host, want tcp.State) error {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/wire"
 )
@@ -103,7 +103,7 @@ timeout (1 s, RFC 6298) the client sends the SYN again, and the handshake comple
 late. Had it been lost again the client would wait 2 s, then 4 s..., giving up after 6 retries.`,
 		Client: httpClient,
 		Server: httpServer,
-		Rules:  []DirectedRule{{clientName, serverName, linksim.Rule{Name: "lose-syn", Match: match(wire.SYN, wire.ACK, linksim.AnyPayload), Nth: 1, Action: linksim.Drop}}},
+		Rules:  []DirectedRule{{clientName, serverName, netsim.Rule{Name: "lose-syn", Match: match(wire.SYN, wire.ACK, netsim.AnyPayload), Nth: 1, Action: netsim.Drop}}},
 		Check: func(w *World) error {
 			return all(checkHTTP(w), wantCounter(w, clientName, "RetransSegs", retrans, 1), wantCounter(w, serverName, "RetransSegs", retrans, 0))
 		},
@@ -116,7 +116,7 @@ out: the client retransmits its SYN and the server its SYN-ACK. The server answe
 SYN with the SYN-ACK again, and the first to arrive completes the handshake.`,
 		Client: httpClient,
 		Server: httpServer,
-		Rules:  []DirectedRule{{serverName, clientName, linksim.Rule{Name: "lose-synack", Match: match(wire.SYN|wire.ACK, 0, linksim.AnyPayload), Nth: 1, Action: linksim.Drop}}},
+		Rules:  []DirectedRule{{serverName, clientName, netsim.Rule{Name: "lose-synack", Match: match(wire.SYN|wire.ACK, 0, netsim.AnyPayload), Nth: 1, Action: netsim.Drop}}},
 		Check: func(w *World) error {
 			return all(checkHTTP(w), wantCounter(w, clientName, "RetransSegs", retrans, 1), wantCounter(w, serverName, "RetransSegs", retrans, 1))
 		},
@@ -134,7 +134,7 @@ TIME-WAIT is over before the old SYN arrives.)`,
 		Client: httpClient,
 		Server: append(append([]Step{}, httpServer...), Sleep(15*time.Second)),
 		MSL:    time.Second,
-		Rules:  []DirectedRule{{clientName, serverName, linksim.Rule{Name: "stale-syn", Match: match(wire.SYN, wire.ACK, linksim.AnyPayload), Nth: 1, Action: linksim.Hold, HoldFor: 10 * time.Second}}},
+		Rules:  []DirectedRule{{clientName, serverName, netsim.Rule{Name: "stale-syn", Match: match(wire.SYN, wire.ACK, netsim.AnyPayload), Nth: 1, Action: netsim.Hold, HoldFor: 10 * time.Second}}},
 		Check: func(w *World) error {
 			return all(checkHTTP(w),
 				wantCounter(w, serverName, "AttemptFails", func(h *Host) uint64 { return h.Stack.Counters().AttemptFails }, 1),
@@ -150,8 +150,8 @@ can acknowledge the FIN again (and restarts its 2·MSL wait); the server then cl
 Without TIME-WAIT the client would have forgotten the connection and answered with RST.`,
 		Client: openClose,
 		Server: acceptEOF,
-		Rules: []DirectedRule{{clientName, serverName, linksim.Rule{Name: "lose-final-ack",
-			Match: match(wire.ACK, wire.SYN|wire.FIN|wire.RST|wire.PSH, linksim.NoPayload), Nth: 2, Action: linksim.Drop}}},
+		Rules: []DirectedRule{{clientName, serverName, netsim.Rule{Name: "lose-final-ack",
+			Match: match(wire.ACK, wire.SYN|wire.FIN|wire.RST|wire.PSH, netsim.NoPayload), Nth: 2, Action: netsim.Drop}}},
 		Check: func(w *World) error {
 			return all(checkClosed(w),
 				wantCounter(w, serverName, "RetransSegs", retrans, 1),

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
 )
@@ -24,8 +24,8 @@ type SoakCase struct {
 	About string // one line: what the case exercises
 	// Link impairs both directions, unless Reverse is set: then Link is the
 	// data path (client→server) and *Reverse the ACK path (server→client).
-	Link    linksim.Impairment
-	Reverse *linksim.Impairment
+	Link    netsim.Impairment
+	Reverse *netsim.Impairment
 	// Client and Server are the two ends' TCP policies.
 	Client, Server tcp.Config
 	// Size is how many bytes the client sends.
@@ -36,8 +36,8 @@ type SoakCase struct {
 }
 
 // forward and reverse are the impairments of the two directions.
-func (c *SoakCase) forward() linksim.Impairment { return c.Link }
-func (c *SoakCase) reverse() linksim.Impairment {
+func (c *SoakCase) forward() netsim.Impairment { return c.Link }
+func (c *SoakCase) reverse() netsim.Impairment {
 	if c.Reverse != nil {
 		return *c.Reverse
 	}
@@ -55,7 +55,7 @@ func (c *SoakCase) Validate() error {
 	if c.Budget <= 0 {
 		return fmt.Errorf("sim: soak case %s: Budget %v, want > 0", c.Name, c.Budget)
 	}
-	for _, i := range []linksim.Impairment{c.forward(), c.reverse()} {
+	for _, i := range []netsim.Impairment{c.forward(), c.reverse()} {
 		if err := i.Validate(); err != nil {
 			return fmt.Errorf("sim: soak case %s: %w", c.Name, err)
 		}
@@ -118,7 +118,7 @@ type SoakResult struct {
 	// Stats.OutOfOrderIn).
 	DupBytesIn, OutOfOrderIn uint64
 	// The link's view of the data path.
-	Link linksim.PathStats
+	Link netsim.PathStats
 }
 
 // OK reports whether the run kept every promise: every byte exactly once
@@ -282,59 +282,59 @@ func SoakCases() []SoakCase {
 	const kb = 1000
 	return []SoakCase{
 		{Name: "clean", About: "a clean 10 ms path",
-			Link: linksim.Impairment{Latency: 10 * ms}, Size: 300 * kb, Budget: timeWait + time.Minute},
+			Link: netsim.Impairment{Latency: 10 * ms}, Size: 300 * kb, Budget: timeWait + time.Minute},
 		{Name: "loss-1", About: "1% loss each way",
-			Link: linksim.Impairment{Latency: 20 * ms, Loss: 0.01}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+			Link: netsim.Impairment{Latency: 20 * ms, Loss: 0.01}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
 		{Name: "loss-5", About: "5% loss each way",
-			Link: linksim.Impairment{Latency: 20 * ms, Loss: 0.05}, Size: 200 * kb, Budget: timeWait + 10*time.Minute},
+			Link: netsim.Impairment{Latency: 20 * ms, Loss: 0.05}, Size: 200 * kb, Budget: timeWait + 10*time.Minute},
 		{Name: "loss-10", About: "10% loss each way",
-			Link: linksim.Impairment{Latency: 20 * ms, Loss: 0.10}, Size: 100 * kb, Budget: timeWait + 20*time.Minute},
+			Link: netsim.Impairment{Latency: 20 * ms, Loss: 0.10}, Size: 100 * kb, Budget: timeWait + 20*time.Minute},
 		{Name: "full-tail", About: "5% loss; the size is a whole number of full segments, so the FIN rides on a full one",
-			Link: linksim.Impairment{Latency: 20 * ms, Loss: 0.05}, Size: 100 * 1448, Budget: timeWait + 10*time.Minute},
+			Link: netsim.Impairment{Latency: 20 * ms, Loss: 0.05}, Size: 100 * 1448, Budget: timeWait + 10*time.Minute},
 		{Name: "loss-30", About: "30% loss each way: the handshake and close survive too",
-			Link: linksim.Impairment{Latency: 20 * ms, Loss: 0.30}, Size: 30 * kb, Budget: timeWait + time.Hour},
+			Link: netsim.Impairment{Latency: 20 * ms, Loss: 0.30}, Size: 30 * kb, Budget: timeWait + time.Hour},
 		{Name: "ack-loss", About: "20% loss of the ACK path only",
-			Link: linksim.Impairment{Latency: 20 * ms}, Reverse: &linksim.Impairment{Latency: 20 * ms, Loss: 0.2},
+			Link: netsim.Impairment{Latency: 20 * ms}, Reverse: &netsim.Impairment{Latency: 20 * ms, Loss: 0.2},
 			Size: 200 * kb, Budget: timeWait + 10*time.Minute},
 		{Name: "reorder-jitter", About: "20% of packets held back by 10 ms, under 5 ms of jitter",
-			Link: linksim.Impairment{Latency: 10 * ms, Jitter: 5 * ms, Reorder: 0.2, ReorderDelay: 10 * ms}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+			Link: netsim.Impairment{Latency: 10 * ms, Jitter: 5 * ms, Reorder: 0.2, ReorderDelay: 10 * ms}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
 		{Name: "reorder-delay", About: "5% of packets held back by 25 ms (more than the RTT)",
-			Link: linksim.Impairment{Latency: 10 * ms, Reorder: 0.05, ReorderDelay: 25 * ms}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+			Link: netsim.Impairment{Latency: 10 * ms, Reorder: 0.05, ReorderDelay: 25 * ms}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
 		{Name: "duplicate", About: "10% of packets delivered twice",
-			Link: linksim.Impairment{Latency: 10 * ms, Duplicate: 0.1}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+			Link: netsim.Impairment{Latency: 10 * ms, Duplicate: 0.1}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
 		{Name: "corrupt", About: "5% of packets with a flipped bit (dropped by the checksum)",
-			Link: linksim.Impairment{Latency: 10 * ms, Corrupt: 0.05}, Size: 200 * kb, Budget: timeWait + 10*time.Minute},
+			Link: netsim.Impairment{Latency: 10 * ms, Corrupt: 0.05}, Size: 200 * kb, Budget: timeWait + 10*time.Minute},
 		{Name: "jitter", About: "10 ms plus up to 30 ms of jitter (no reordering)",
-			Link: linksim.Impairment{Latency: 10 * ms, Jitter: 30 * ms}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+			Link: netsim.Impairment{Latency: 10 * ms, Jitter: 30 * ms}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
 		{Name: "bottleneck", About: "2 Mbit/s with a 5-packet queue: tail drops",
-			Link: linksim.Impairment{Latency: 10 * ms, Bandwidth: 2_000_000, QueueLimit: 5}, Size: 300 * kb, Budget: timeWait + 10*time.Minute},
+			Link: netsim.Impairment{Latency: 10 * ms, Bandwidth: 2_000_000, QueueLimit: 5}, Size: 300 * kb, Budget: timeWait + 10*time.Minute},
 		{Name: "storm", About: "loss, duplication, reordering, corruption and jitter at once",
-			Link: linksim.Impairment{Latency: 5 * ms, Jitter: 10 * ms, Loss: 0.05, Duplicate: 0.05, Reorder: 0.1, Corrupt: 0.02},
+			Link: netsim.Impairment{Latency: 5 * ms, Jitter: 10 * ms, Loss: 0.05, Duplicate: 0.05, Reorder: 0.1, Corrupt: 0.02},
 			Size: 200 * kb, Budget: timeWait + 10*time.Minute},
 		{Name: "tiny-windows", About: "2 KB receive and send buffers (no autotuning), 2% loss",
-			Link: linksim.Impairment{Latency: 5 * ms, Loss: 0.02}, Client: tiny, Server: tiny, Size: 100 * kb, Budget: timeWait + 10*time.Minute},
+			Link: netsim.Impairment{Latency: 5 * ms, Loss: 0.02}, Client: tiny, Server: tiny, Size: 100 * kb, Budget: timeWait + 10*time.Minute},
 		{Name: "huge-windows", About: "16 MiB buffers over a 100 ms, 100 Mbit/s long fat path, 0.01% loss",
-			Link: linksim.Impairment{Latency: 50 * ms, Loss: 0.0001, Bandwidth: 100_000_000, QueueLimit: 1000}, Client: big, Server: big,
+			Link: netsim.Impairment{Latency: 50 * ms, Loss: 0.0001, Bandwidth: 100_000_000, QueueLimit: 1000}, Client: big, Server: big,
 			Size: 4_000 * kb, Budget: timeWait + 5*time.Minute},
 		{Name: "no-sack", About: "SACK off at both ends (NewReno recovery), 3% loss and reordering",
-			Link:   linksim.Impairment{Latency: 10 * ms, Loss: 0.03, Reorder: 0.03},
+			Link:   netsim.Impairment{Latency: 10 * ms, Loss: 0.03, Reorder: 0.03},
 			Client: tcp.Config{NoSACK: true}, Server: tcp.Config{NoSACK: true}, Size: 200 * kb, Budget: timeWait + 10*time.Minute},
 		{Name: "no-timestamps", About: "timestamps off at both ends, 3% loss",
-			Link: linksim.Impairment{Latency: 10 * ms, Loss: 0.03}, Client: tcp.Config{NoTimestamps: true}, Server: tcp.Config{NoTimestamps: true},
+			Link: netsim.Impairment{Latency: 10 * ms, Loss: 0.03}, Client: tcp.Config{NoTimestamps: true}, Server: tcp.Config{NoTimestamps: true},
 			Size: 200 * kb, Budget: timeWait + 10*time.Minute},
 		{Name: "no-wscale", About: "window scaling off at both ends, 3% loss",
-			Link: linksim.Impairment{Latency: 10 * ms, Loss: 0.03}, Client: tcp.Config{NoWindowScale: true}, Server: tcp.Config{NoWindowScale: true},
+			Link: netsim.Impairment{Latency: 10 * ms, Loss: 0.03}, Client: tcp.Config{NoWindowScale: true}, Server: tcp.Config{NoWindowScale: true},
 			Size: 200 * kb, Budget: timeWait + 10*time.Minute},
 		{Name: "bare", About: "no SACK, timestamps or window scaling, no delayed ACK, no Nagle, 3% loss",
-			Link:   linksim.Impairment{Latency: 10 * ms, Loss: 0.03},
+			Link:   netsim.Impairment{Latency: 10 * ms, Loss: 0.03},
 			Client: tcp.Config{NoSACK: true, NoTimestamps: true, NoWindowScale: true, NoDelay: true, DelayedACK: -1},
 			Server: tcp.Config{NoSACK: true, NoTimestamps: true, NoWindowScale: true, NoDelay: true, DelayedACK: -1},
 			Size:   200 * kb, Budget: timeWait + 10*time.Minute},
 		{Name: "newreno", About: "NewReno congestion control, 2% loss, 10 Mbit/s with a 20-packet queue",
-			Link:   linksim.Impairment{Latency: 10 * ms, Loss: 0.02, Bandwidth: 10_000_000, QueueLimit: 20},
+			Link:   netsim.Impairment{Latency: 10 * ms, Loss: 0.02, Bandwidth: 10_000_000, QueueLimit: 20},
 			Client: tcp.Config{Congestion: "newreno"}, Server: tcp.Config{Congestion: "newreno"}, Size: 300 * kb, Budget: timeWait + 10*time.Minute},
 		{Name: "cubic", About: "CUBIC congestion control, 2% loss, 10 Mbit/s with a 20-packet queue",
-			Link:   linksim.Impairment{Latency: 10 * ms, Loss: 0.02, Bandwidth: 10_000_000, QueueLimit: 20},
+			Link:   netsim.Impairment{Latency: 10 * ms, Loss: 0.02, Bandwidth: 10_000_000, QueueLimit: 20},
 			Client: tcp.Config{Congestion: "cubic"}, Server: tcp.Config{Congestion: "cubic"}, Size: 300 * kb, Budget: timeWait + 10*time.Minute},
 	}
 }

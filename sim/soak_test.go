@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/tcp"
 )
 
@@ -73,7 +73,7 @@ func TestSoakDeterministic(t *testing.T) {
 // A run that cannot succeed is reported as failed, with its reasons: the
 // runner does not pass what it cannot check.
 func TestSoakDetectsFailure(t *testing.T) {
-	c := SoakCase{Name: "blackhole", Link: linksim.Impairment{Latency: 10 * time.Millisecond, Loss: 1}, Size: 1000, Budget: 10 * time.Second}
+	c := SoakCase{Name: "blackhole", Link: netsim.Impairment{Latency: 10 * time.Millisecond, Loss: 1}, Size: 1000, Budget: 10 * time.Second}
 	r, err := RunSoak(c, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func TestSoakCaseValidate(t *testing.T) {
 		{SoakCase{Size: 1, Budget: time.Second}, "without a name"},
 		{SoakCase{Name: "x", Size: -1, Budget: time.Second}, "Size -1"},
 		{SoakCase{Name: "x", Size: 1}, "Budget 0s"},
-		{SoakCase{Name: "x", Size: 1, Budget: time.Second, Link: linksim.Impairment{Loss: 2}}, "Impairment.Loss"},
+		{SoakCase{Name: "x", Size: 1, Budget: time.Second, Link: netsim.Impairment{Loss: 2}}, "Impairment.Loss"},
 		{SoakCase{Name: "x", Size: 1, Budget: time.Second, Client: tcp.Config{Congestion: "bbr"}}, "unknown congestion control"},
 	}
 	for _, b := range bad {

@@ -1,6 +1,6 @@
 // Package sim is synack's deterministic world: hosts running the real
 // protocol code (package stack) joined by a simulated, impaired network
-// (package link/sim), all on one virtual clock and one seed. A World runs an
+// (package link/netsim), all on one virtual clock and one seed. A World runs an
 // hour of traffic in milliseconds, and the same seed always gives the same
 // bytes, the same trace and the same output.
 //
@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/clock"
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/stack"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
@@ -28,7 +28,7 @@ import (
 type World struct {
 	seed  uint64
 	clk   clock.Virtual
-	net   *linksim.Network
+	net   *netsim.Network
 	hosts []*Host
 	rec   trace.Recorder
 	tap   Tap
@@ -53,14 +53,14 @@ type Host struct {
 // NewWorld creates an empty world. rec receives every event of every host
 // and of the network; it may be nil.
 func NewWorld(seed uint64, rec trace.Recorder) *World {
-	return &World{seed: seed, net: linksim.NewNetwork(seed, rec), rec: rec}
+	return &World{seed: seed, net: netsim.NewNetwork(seed, rec), rec: rec}
 }
 
 // Now returns the virtual time.
 func (w *World) Now() clock.Time { return w.clk.Now() }
 
 // Network returns the simulated network, to set impairments and rules.
-func (w *World) Network() *linksim.Network { return w.net }
+func (w *World) Network() *netsim.Network { return w.net }
 
 // Hosts returns the hosts in the order they were added.
 func (w *World) Hosts() []*Host { return w.hosts }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/gosynack/synack"
 	"github.com/gosynack/synack/link/mem"
-	"github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 )
 
 func main() {
@@ -24,7 +24,7 @@ func main() {
 }
 
 func run(w io.Writer) error {
-	network, clientPort, serverPort, err := mem.Pair(1, sim.Impairment{Latency: 10 * time.Millisecond, Loss: 0.02})
+	network, clientPort, serverPort, err := mem.Pair(1, netsim.Impairment{Latency: 10 * time.Millisecond, Loss: 0.02})
 	if err != nil {
 		return err
 	}

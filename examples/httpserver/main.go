@@ -15,7 +15,7 @@ import (
 
 	"github.com/gosynack/synack"
 	"github.com/gosynack/synack/link/mem"
-	"github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 )
 
 func main() {
@@ -25,7 +25,7 @@ func main() {
 }
 
 func run(w io.Writer) error {
-	network, clientPort, serverPort, err := mem.Pair(1, sim.Impairment{Latency: 20 * time.Millisecond})
+	network, clientPort, serverPort, err := mem.Pair(1, netsim.Impairment{Latency: 20 * time.Millisecond})
 	if err != nil {
 		return err
 	}

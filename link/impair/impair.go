@@ -1,14 +1,14 @@
 // Package impair wraps any link.Link in a real-time impaired path, in both
 // directions: delay, jitter, loss, reordering, duplication, corruption and
-// a bandwidth bottleneck, described by link/sim's Impairment and decided by
-// link/sim's own model, driven in real time as link/mem drives it. It is
+// a bandwidth bottleneck, described by link/netsim's Impairment and decided by
+// link/netsim's own model, driven in real time as link/mem drives it. It is
 // netem for links that have none: put it between a synack.Stack and a TUN
 // device and the kernel's TCP sees a lossy, reordering path.
 //
 //	dev, _ := tun.Open("synack0", 0)
 //	l, _ := impair.New(dev, impair.Config{
-//		Out:  sim.Impairment{Latency: 20 * time.Millisecond, Loss: 0.02, Reorder: 0.05, Duplicate: 0.01},
-//		In:   sim.Impairment{Latency: 20 * time.Millisecond, Loss: 0.02, Reorder: 0.05, Duplicate: 0.01},
+//		Out:  netsim.Impairment{Latency: 20 * time.Millisecond, Loss: 0.02, Reorder: 0.05, Duplicate: 0.01},
+//		In:   netsim.Impairment{Latency: 20 * time.Millisecond, Loss: 0.02, Reorder: 0.05, Duplicate: 0.01},
 //		Seed: 1,
 //	})
 //	st, _ := synack.New(l, synack.Config{Addr: addr})
@@ -16,10 +16,10 @@
 // Out is what happens to packets given to Send before they reach the inner
 // link; In is what happens to packets the inner link receives before
 // Receive returns them. The Drop hook is asked first; then each packet's
-// fate is decided when it enters, as link/sim's package doc describes, and
+// fate is decided when it enters, as link/netsim's package doc describes, and
 // each direction draws from its own seeded stream, so the n-th packet of a
 // direction always meets the same fate for a given seed (which packets are
-// sent when depends on real time). A packet link/sim cannot model (not TCP
+// sent when depends on real time). A packet link/netsim cannot model (not TCP
 // over IPv4: an ICMP message, say) passes unimpaired.
 package impair
 
@@ -32,7 +32,7 @@ import (
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/link"
-	"github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 )
 
 // Direction names one direction of the wrapper.
@@ -54,7 +54,7 @@ func (d Direction) String() string {
 
 // Config describes both directions.
 type Config struct {
-	Out, In sim.Impairment
+	Out, In netsim.Impairment
 	// Seed seeds the random streams (each direction has its own).
 	Seed uint64
 	// Drop, when set, is asked about every packet before the impairments
@@ -76,8 +76,8 @@ type Link struct {
 	clk   *clock.Real
 
 	mu     sync.Mutex
-	net    *sim.Network // the two directions: user->inner (Out), inner->user (In)
-	extra  [2]sim.PathStats
+	net    *netsim.Network // the two directions: user->inner (Out), inner->user (In)
+	extra  [2]netsim.PathStats
 	closed bool
 
 	inQ  chan []byte
@@ -105,7 +105,7 @@ var _ link.Link = (*Link)(nil)
 // New starts the wrapper around inner. The wrapper owns inner: Close closes
 // it.
 func New(inner link.Link, cfg Config) (*Link, error) {
-	n := sim.NewNetwork(cfg.Seed, nil)
+	n := netsim.NewNetwork(cfg.Seed, nil)
 	n.AddHost(userHost, netip.AddrFrom4([4]byte{0, 0, 0, 1}))
 	n.AddHost(innerHost, netip.AddrFrom4([4]byte{0, 0, 0, 2}))
 	var errs []error
@@ -138,7 +138,7 @@ func New(inner link.Link, cfg Config) (*Link, error) {
 }
 
 // Stats returns what happened to the packets of one direction so far.
-func (l *Link) Stats(d Direction) sim.PathStats {
+func (l *Link) Stats(d Direction) netsim.PathStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	from, to := d.path()
@@ -221,7 +221,7 @@ func (l *Link) admit(d Direction, pkt []byte) {
 	before := l.net.NextDeadline()
 	from, to := d.path()
 	if l.net.SendOn(now, from, to, pkt) == 0 {
-		// Not TCP over IPv4: link/sim has no model for it; pass it on.
+		// Not TCP over IPv4: link/netsim has no model for it; pass it on.
 		l.extra[d].Sent++
 		l.extra[d].Delivered++
 		l.deliver(to, pkt)

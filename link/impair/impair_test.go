@@ -13,7 +13,7 @@ import (
 
 	"github.com/gosynack/synack/link"
 	"github.com/gosynack/synack/link/impair"
-	"github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/wire"
 )
@@ -78,8 +78,8 @@ func idOf(p []byte) uint32 { return binary.BigEndian.Uint32(p[24:28]) }
 
 func TestValidate(t *testing.T) {
 	_, err := impair.New(newFake(), impair.Config{
-		Out: sim.Impairment{Loss: 1.5},
-		In:  sim.Impairment{Bandwidth: -1},
+		Out: netsim.Impairment{Loss: 1.5},
+		In:  netsim.Impairment{Bandwidth: -1},
 	})
 	if err == nil {
 		t.Fatal("New accepted Loss 1.5 and Bandwidth -1")
@@ -96,8 +96,8 @@ func TestValidate(t *testing.T) {
 func TestLatencyOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake()
-		imp := sim.Impairment{Latency: 20 * time.Millisecond}
-		l, err := impair.New(f, impair.Config{Out: imp, In: sim.Impairment{Latency: 5 * time.Millisecond}})
+		imp := netsim.Impairment{Latency: 20 * time.Millisecond}
+		l, err := impair.New(f, impair.Config{Out: imp, In: netsim.Impairment{Latency: 5 * time.Millisecond}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,9 +135,9 @@ func TestLatencyOrder(t *testing.T) {
 
 // run sends n packets out through a fresh wrapper and returns the ids in
 // the order the inner link got them, and the stats.
-func run(t *testing.T, cfg impair.Config, n int) ([]uint32, sim.PathStats) {
+func run(t *testing.T, cfg impair.Config, n int) ([]uint32, netsim.PathStats) {
 	var ids []uint32
-	var st sim.PathStats
+	var st netsim.PathStats
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake()
 		l, err := impair.New(f, cfg)
@@ -165,7 +165,7 @@ func run(t *testing.T, cfg impair.Config, n int) ([]uint32, sim.PathStats) {
 // seed gives the same deliveries, and the counters add up.
 func TestSeeded(t *testing.T) {
 	cfg := impair.Config{
-		Out:  sim.Impairment{Latency: 20 * time.Millisecond, Loss: 0.02, Reorder: 0.05, Duplicate: 0.01},
+		Out:  netsim.Impairment{Latency: 20 * time.Millisecond, Loss: 0.02, Reorder: 0.05, Duplicate: 0.01},
 		Seed: 7,
 	}
 	const n = 2000
@@ -243,13 +243,13 @@ func TestCloseUnblocksReceive(t *testing.T) {
 	})
 }
 
-// TestNotTCPPasses: link/sim models TCP over IPv4 only; anything else (here
+// TestNotTCPPasses: link/netsim models TCP over IPv4 only; anything else (here
 // 40 bytes that are not an IPv4 packet) crosses at once, unimpaired, and
 // is counted sent and delivered.
 func TestNotTCPPasses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake()
-		l, err := impair.New(f, impair.Config{Out: sim.Impairment{Latency: 20 * time.Millisecond, Loss: 1}})
+		l, err := impair.New(f, impair.Config{Out: netsim.Impairment{Latency: 20 * time.Millisecond, Loss: 1}})
 		if err != nil {
 			t.Fatal(err)
 		}

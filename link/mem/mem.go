@@ -1,5 +1,5 @@
 // Package mem is an in-memory network for running synack stacks in real
-// time inside one process: tests, examples, benchmarks. It is link/sim's
+// time inside one process: tests, examples, benchmarks. It is link/netsim's
 // deterministic impaired network (latency, jitter, loss, duplication,
 // reordering, corruption, bandwidth, scripted rules) driven by the real
 // clock and one goroutine, with each host attached through a Port that
@@ -11,7 +11,7 @@
 // the bubble's fake one, so a test of a 30-second timeout takes no real
 // time.
 //
-//	n, client, server, err := mem.Pair(1, sim.Impairment{Latency: 10 * time.Millisecond})
+//	n, client, server, err := mem.Pair(1, netsim.Impairment{Latency: 10 * time.Millisecond})
 //	defer n.Close()
 //	// synack.New(client, ...), synack.New(server, ...)
 package mem
@@ -25,7 +25,7 @@ import (
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/link"
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
@@ -43,21 +43,21 @@ var (
 	ServerAddr = netip.MustParseAddr("198.18.0.1")
 )
 
-// Network is a set of Ports joined by link/sim paths. It is safe for
+// Network is a set of Ports joined by link/netsim paths. It is safe for
 // concurrent use.
 type Network struct {
 	mu     sync.Mutex
-	net    *linksim.Network
+	net    *netsim.Network
 	clk    *clock.Real
 	ports  map[string]*Port
 	byAddr map[netip.Addr]*Port
 	rec    trace.Recorder
 	closed bool
 	// impaired lists the directed paths that are not perfect (an
-	// impairment or a rule): only those go through link/sim. A packet on a
+	// impairment or a rule): only those go through link/netsim. A packet on a
 	// perfect path, with nothing scheduled ahead of it and no recorder,
 	// goes straight to its Port's queue (the fast path), which is what
-	// link/sim would do with it at once, without its bookkeeping.
+	// link/netsim would do with it at once, without its bookkeeping.
 	impaired map[[2]*Port]bool
 	fast     map[[2]*Port]int // packets that took the fast path, by path
 
@@ -72,7 +72,7 @@ type Network struct {
 // one goroutine, ended by Close.
 func NewNetwork(seed uint64, rec trace.Recorder) *Network {
 	n := &Network{
-		net:   linksim.NewNetwork(seed, rec),
+		net:   netsim.NewNetwork(seed, rec),
 		clk:   clock.NewReal(),
 		ports: make(map[string]*Port),
 		rec:   rec,
@@ -90,7 +90,7 @@ func NewNetwork(seed uint64, rec trace.Recorder) *Network {
 
 // Pair returns a network of two hosts, "client" at ClientAddr and "server"
 // at ServerAddr, with imp on both directions.
-func Pair(seed uint64, imp linksim.Impairment) (n *Network, client, server *Port, err error) {
+func Pair(seed uint64, imp netsim.Impairment) (n *Network, client, server *Port, err error) {
 	n = NewNetwork(seed, nil)
 	client, err = n.Attach("client", ClientAddr)
 	if err == nil {
@@ -126,14 +126,14 @@ func (n *Network) Attach(name string, addr netip.Addr) (*Port, error) {
 }
 
 // SetPath sets the impairment of the directed path from -> to.
-func (n *Network) SetPath(from, to string, imp linksim.Impairment) error {
+func (n *Network) SetPath(from, to string, imp netsim.Impairment) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err := n.net.SetPath(from, to, imp); err != nil {
 		return err
 	}
 	k := [2]*Port{n.ports[from], n.ports[to]}
-	if imp == (linksim.Impairment{}) {
+	if imp == (netsim.Impairment{}) {
 		delete(n.impaired, k)
 	} else {
 		n.impaired[k] = true
@@ -142,7 +142,7 @@ func (n *Network) SetPath(from, to string, imp linksim.Impairment) error {
 }
 
 // AddRule adds a scripted rule to the directed path from -> to.
-func (n *Network) AddRule(from, to string, r linksim.Rule) error {
+func (n *Network) AddRule(from, to string, r netsim.Rule) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err := n.net.AddRule(from, to, r); err != nil {
@@ -155,7 +155,7 @@ func (n *Network) AddRule(from, to string, r linksim.Rule) error {
 }
 
 // Stats returns the counters of the directed path from -> to.
-func (n *Network) Stats(from, to string) linksim.PathStats {
+func (n *Network) Stats(from, to string) netsim.PathStats {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	st := n.net.Stats(from, to)
@@ -253,12 +253,12 @@ func putBuf(b *pktBuf) {
 }
 
 // fastPath delivers pkt at once if its path is perfect and nothing waits
-// in link/sim, and reports whether it did. n.mu is held.
+// in link/netsim, and reports whether it did. n.mu is held.
 func (n *Network) fastPath(p *Port, pkt []byte) bool {
 	if n.rec != nil || len(pkt) < 20 || n.net.NextDeadline() != clock.Never || n.net.Held() > 0 {
 		return false
 	}
-	// Only a sound IPv4 header is routed here; link/sim rejects and
+	// Only a sound IPv4 header is routed here; link/netsim rejects and
 	// records the rest.
 	if _, _, err := wire.ParseIPv4(pkt); err != nil {
 		return false

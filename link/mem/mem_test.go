@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/link"
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/wire"
 )
@@ -33,7 +33,7 @@ func seqOf(b []byte) uint32 {
 
 func TestDeliveryAndLatency(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n, c, s, err := Pair(1, linksim.Impairment{Latency: 30 * time.Millisecond})
+		n, c, s, err := Pair(1, netsim.Impairment{Latency: 30 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestLossIsSeeded(t *testing.T) {
 	got := func() []uint32 {
 		var out []uint32
 		synctest.Test(t, func(t *testing.T) {
-			n, c, s, _ := Pair(42, linksim.Impairment{Loss: 0.5})
+			n, c, s, _ := Pair(42, netsim.Impairment{Loss: 0.5})
 			defer n.Close()
 			for i := range uint32(20) {
 				c.Send(packet("c", "s", i))
@@ -90,7 +90,7 @@ func TestLossIsSeeded(t *testing.T) {
 
 func TestCloseUnblocksReceive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n, c, _, _ := Pair(1, linksim.Impairment{})
+		n, c, _, _ := Pair(1, netsim.Impairment{})
 		done := make(chan error)
 		go func() {
 			_, err := c.Receive(make([]byte, 1500))
@@ -112,7 +112,7 @@ func TestCloseUnblocksReceive(t *testing.T) {
 
 func TestAttachErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n, _, _, _ := Pair(1, linksim.Impairment{})
+		n, _, _, _ := Pair(1, netsim.Impairment{})
 		defer n.Close()
 		if _, err := n.Attach("client", addrOf2()); err == nil {
 			t.Error("a second host named client was attached")
@@ -120,7 +120,7 @@ func TestAttachErrors(t *testing.T) {
 		if _, err := n.Port("nobody"); err == nil {
 			t.Error("Port found a host that does not exist")
 		}
-		if err := n.SetPath("client", "server", linksim.Impairment{Loss: 3}); err == nil {
+		if err := n.SetPath("client", "server", netsim.Impairment{Loss: 3}); err == nil {
 			t.Error("a loss of 300% was accepted")
 		}
 	})
@@ -130,9 +130,9 @@ func addrOf2() netip.Addr { return netip.MustParseAddr("198.18.0.9") }
 
 // A perfect path takes the fast path: packets arrive in order, are counted
 // in the path's Stats, and can be taken without blocking; a rule sends the
-// path back through link/sim.
+// path back through link/netsim.
 func TestFastPath(t *testing.T) {
-	n, c, s, err := Pair(1, linksim.Impairment{})
+	n, c, s, err := Pair(1, netsim.Impairment{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestFastPath(t *testing.T) {
 	if st := n.Stats("client", "server"); st.Sent != 3 || st.Delivered != 3 {
 		t.Fatalf("stats %v, want 3 sent and delivered", st)
 	}
-	if err := n.AddRule("client", "server", linksim.Rule{Nth: 1, Action: linksim.Drop}); err != nil {
+	if err := n.AddRule("client", "server", netsim.Rule{Nth: 1, Action: netsim.Drop}); err != nil {
 		t.Fatal(err)
 	}
 	c.Send(packet("c", "s", 4))
@@ -168,7 +168,7 @@ func TestFastPath(t *testing.T) {
 }
 
 func TestSetMTU(t *testing.T) {
-	n, c, _, err := Pair(1, linksim.Impairment{})
+	n, c, _, err := Pair(1, netsim.Impairment{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/sim"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
@@ -51,7 +51,7 @@ type Config struct {
 	Seed uint64
 	// Link adds impairments (loss, jitter...); its Latency is replaced by
 	// RTT/2.
-	Link linksim.Impairment
+	Link netsim.Impairment
 	// MSL for both hosts (default tcp's 30 s); it only moves TIME-WAIT,
 	// which happens after the measured time.
 	MSL time.Duration

@@ -13,7 +13,7 @@ import (
 
 	"github.com/gosynack/synack"
 	"github.com/gosynack/synack/link/mem"
-	linksim "github.com/gosynack/synack/link/sim"
+	"github.com/gosynack/synack/link/netsim"
 )
 
 func TestHandshakes(t *testing.T) {
@@ -45,7 +45,7 @@ func TestHandshakes(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	cfg := Config{Seed: 5, Requests: 4, Link: linksim.Impairment{Loss: 0.1, Jitter: 5 * time.Millisecond}}
+	cfg := Config{Seed: 5, Requests: 4, Link: netsim.Impairment{Loss: 0.1, Jitter: 5 * time.Millisecond}}
 	a, err := Run(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestBadConfig(t *testing.T) {
-	for _, c := range []Config{{Requests: -1}, {RTT: -time.Second}, {BodySize: 2 << 20}, {Link: linksim.Impairment{Loss: 2}}} {
+	for _, c := range []Config{{Requests: -1}, {RTT: -time.Second}, {BodySize: 2 << 20}, {Link: netsim.Impairment{Loss: 2}}} {
 		if _, err := Run(c); err == nil {
 			t.Errorf("Run(%+v) accepted a bad config", c)
 		}
@@ -94,7 +94,7 @@ func TestMatchesNetHTTP(t *testing.T) {
 }
 
 func realHTTP(t *testing.T, mode string, n int) (opens int, took time.Duration) {
-	net, cp, sp, err := mem.Pair(1, linksim.Impairment{Latency: 50 * time.Millisecond})
+	net, cp, sp, err := mem.Pair(1, netsim.Impairment{Latency: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

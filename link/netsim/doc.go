@@ -1,4 +1,4 @@
-// Package sim is a deterministic, impaired network on virtual time. It has no
+// Package netsim is a deterministic, impaired network on virtual time. It has no
 // goroutines, no locks and no clock of its own: a driver (the simulator in the
 // root sim package) hands it the current time with every call and asks it
 // when it next needs to be called. The same seed and the same calls give
@@ -17,7 +17,7 @@
 //	n := sim.NewNetwork(seed, rec)
 //	n.AddHost("client", netip.MustParseAddr("198.18.0.2"))
 //	n.AddHost("server", netip.MustParseAddr("198.18.0.1"))
-//	n.SetPath("client", "server", sim.Impairment{Latency: 20 * time.Millisecond, Loss: 0.01})
+//	n.SetPath("client", "server", netsim.Impairment{Latency: 20 * time.Millisecond, Loss: 0.01})
 //	n.Send(now, "client", pkt)                        // copies pkt
 //	next := n.NextDeadline()                          // clock.Never when idle
 //	n.Poll(next, func(to string, pkt []byte) { ... }) // pkt valid during the call
@@ -88,4 +88,4 @@
 // Link* events Host is the path name, Local and Remote are the packet's
 // source and destination address:port, and Seg is its parsed segment (the
 // one that was sent, even for a corrupted delivery).
-package sim
+package netsim
