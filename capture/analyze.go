@@ -249,24 +249,65 @@ type Result struct {
 // inferred from the segments, and Wireshark's expert marks in the
 // SegmentOut's Retransmit and Reason.
 func (a *Analysis) Events(c *Conn) *Result {
-	r := &Result{SinglePoint: !a.Directional}
-	var sd [2]side
-	for i := range sd {
-		sd[i].wscale = -1
+	b := &eventBuilder{a: a, c: c, r: &Result{SinglePoint: !a.Directional}, notes: map[string]bool{}}
+	for i := range b.sd {
+		b.sd[i].wscale = -1
 	}
-	notes := map[string]bool{}
-	note := func(s string) {
-		if !notes[s] {
-			notes[s] = true
-			r.Notes = append(r.Notes, s)
-		}
-	}
-	// Initial states, from each side's first segment.
-	var seenFirst [2]bool
-	var rttStart, rtt clock.Time = -1, 3 * clock.Time(time.Millisecond)
-	var synSeen [2]bool
+	synSeen := b.firstSegments()
+	b.windowScales(synSeen)
+	b.startStates(synSeen)
+	b.pairArrivals()
 	for i := range c.sights {
-		s := &c.sights[i]
+		b.sighting(i)
+	}
+	b.drainPending()
+	b.endNotes()
+	return b.r
+}
+
+// eventBuilder is Events at work on one connection.
+type eventBuilder struct {
+	a     *Analysis
+	c     *Conn
+	r     *Result
+	sd    [2]side
+	notes map[string]bool // r.Notes, as a set
+	// rtt is the handshake's round trip as the capture shows it, 3 ms if
+	// it does not; expert calls a segment sent less than rtt after the
+	// highest one out of order rather than retransmitted.
+	rtt clock.Time
+	// In a directional capture (pairArrivals), pairOf[i] is the send that
+	// arrival i received, gotIt[i] whether send i was received, and
+	// laterReceived[i] whether a later send of the same side was.
+	pairOf        map[int]int
+	gotIt         []bool
+	laterReceived []bool
+	lost          int        // sends never received while later ones were
+	firstSet      [2]bool    // r.FirstSeq[i] is set
+	lastAt        clock.Time // time of the latest sighting so far
+	n             int        // diagram packet numbers of sends, for "duplicate ACK of #n"
+}
+
+// note adds s to the result's notes once.
+func (b *eventBuilder) note(s string) {
+	if !b.notes[s] {
+		b.notes[s] = true
+		b.r.Notes = append(b.r.Notes, s)
+	}
+}
+
+// firstSegments reads each side's state before the capture from its
+// first segment sent (CLOSED before a SYN, LISTEN before a SYN-ACK,
+// CLOSED before a RST sent after the peer's SYN), its SYN's options, and
+// the handshake's round trip: from the first SYN to the latest SYN-ACK
+// sent after it. It reports which sides' SYNs were seen.
+func (b *eventBuilder) firstSegments() (synSeen [2]bool) {
+	sd := &b.sd
+	var seenFirst [2]bool
+	var rttStart clock.Time = -1
+	b.rtt = 3 * clock.Time(time.Millisecond)
+	for i := range b.c.sights {
+		s := &b.c.sights[i]
 		f := s.seg.TCP.Flags
 		if f&wire.SYN != 0 && s.send {
 			if !synSeen[s.from] {
@@ -277,7 +318,7 @@ func (a *Analysis) Events(c *Conn) *Result {
 			if f&wire.ACK == 0 && rttStart < 0 {
 				rttStart = s.at
 			} else if f&wire.ACK != 0 && rttStart >= 0 && s.at > rttStart {
-				rtt = s.at - rttStart
+				b.rtt = s.at - rttStart
 			}
 		}
 		if !s.send || seenFirst[s.from] {
@@ -293,196 +334,258 @@ func (a *Analysis) Events(c *Conn) *Result {
 			sd[s.from].initial = "CLOSED"
 		}
 	}
-	if synSeen[0] && synSeen[1] {
-		for i := range sd {
-			o := sd[i].synOpt
-			p := sd[1-i].synOpt
-			if o.HasWScale && p.HasWScale {
-				sd[i].wscale = int(min(o.WScale, 14))
-			} else {
-				sd[i].wscale = 0
-			}
-		}
-	} else {
-		note("the handshake is not in the capture: window scaling is unknown, so \"window full\" is not checked")
+	return synSeen
+}
+
+// windowScales sets each side's window scale from the SYNs: the shift it
+// announced if both announced one, else 0. Without both SYNs it stays
+// unknown.
+func (b *eventBuilder) windowScales(synSeen [2]bool) {
+	sd := &b.sd
+	if !synSeen[0] || !synSeen[1] {
+		b.note("the handshake is not in the capture: window scaling is unknown, so \"window full\" is not checked")
+		return
 	}
 	for i := range sd {
-		sd[i].st = sd[i].initial
-		r.HasSYN[i] = synSeen[i]
-		if sd[i].initial == "" {
-			note(c.Name[i] + "'s state before the capture is unknown")
+		o := sd[i].synOpt
+		p := sd[1-i].synOpt
+		if o.HasWScale && p.HasWScale {
+			sd[i].wscale = int(min(o.WScale, 14))
+		} else {
+			sd[i].wscale = 0
 		}
 	}
-	// In a directional capture each arrival is paired with its send: the
-	// first packet sent with the same bytes and not yet received.
-	pairOf := map[int]int{}
-	gotIt := make([]bool, len(c.sights))
-	laterReceived := make([]bool, len(c.sights))
-	if a.Directional {
-		waiting := map[string][]int{}
-		for i := range c.sights {
-			s := &c.sights[i]
-			k := string(s.pkt.Data)
-			if s.send {
-				waiting[k] = append(waiting[k], i)
-			}
-			if s.rcv && !(s.send && s.pkt.Dir == DirUnknown) {
-				if q := waiting[k]; len(q) > 0 && q[0] != i {
-					pairOf[i], gotIt[q[0]] = q[0], true
-					waiting[k] = q[1:]
-				}
-			}
-		}
-		var seen [2]bool
-		for i := len(c.sights) - 1; i >= 0; i-- {
-			s := &c.sights[i]
-			laterReceived[i] = seen[s.from]
-			if s.send && gotIt[i] {
-				seen[s.from] = true
-			}
-		}
-	}
-	lost := 0
-	var firstSet [2]bool
-	lastAt := clock.Time(0)
-	n := 0 // diagram packet numbers of sends, for "duplicate ACK of #n"
+}
 
-	state := func(who int, to, why string, at clock.Time) {
-		h := &sd[who]
-		if to == h.st {
-			return
+// startStates puts each side in its state before the capture and notes
+// the sides whose state is unknown.
+func (b *eventBuilder) startStates(synSeen [2]bool) {
+	for i := range b.sd {
+		b.sd[i].st = b.sd[i].initial
+		b.r.HasSYN[i] = synSeen[i]
+		if b.sd[i].initial == "" {
+			b.note(b.c.Name[i] + "'s state before the capture is unknown")
 		}
-		r.Events = append(r.Events, trace.Event{
-			At: at, Kind: trace.State, Host: c.Name[who], Local: c.Addr[who], Remote: c.Addr[1-who],
-			From: h.st, To: to, Reason: why,
-		})
-		h.st = to
 	}
-	takeIn := func(s *sighting, at clock.Time) {
-		y := 1 - s.from
-		e := trace.Event{At: at, Kind: trace.SegmentIn, Host: c.Name[y], Local: c.Addr[y], Remote: c.Addr[s.from],
-			Seg: s.seg.TCP, PayloadLen: s.seg.PayloadLen}
-		r.Events = append(r.Events, e)
-		to, why := received(&sd[y], &s.seg)
-		if sd[y].st == "" && to != "" {
-			note(fmt.Sprintf("%s's state is inferred from %s's segments only after it changes", c.Name[y], c.Name[s.from]))
-		}
-		state(y, to, why, at)
+}
+
+// pairArrivals pairs, in a directional capture, each arrival with its
+// send: the first packet sent with the same bytes and not yet received.
+func (b *eventBuilder) pairArrivals() {
+	c := b.c
+	b.pairOf = map[int]int{}
+	b.gotIt = make([]bool, len(c.sights))
+	b.laterReceived = make([]bool, len(c.sights))
+	if !b.a.Directional {
+		return
 	}
-	// flush takes in the pending segments of side y that are not held
-	// back; upTo, if set, releases held ones that y's segment acknowledges.
-	flush := func(y int, at clock.Time, ack *seq.Value) {
-		h := &sd[y]
-		k := 0
-		for ; k < len(h.pending); k++ {
-			p := h.pending[k]
-			if p.deferred {
-				end := p.s.seg.TCP.Seq.Add(seqLen(&p.s.seg))
-				if ack == nil || !end.LessThanEq(*ack) {
-					break
-				}
-			}
-			takeIn(p.s, at)
-		}
-		h.pending = h.pending[k:]
-	}
+	waiting := map[string][]int{}
 	for i := range c.sights {
 		s := &c.sights[i]
-		x, y := s.from, 1-s.from
-		seg := &s.seg.TCP
-		lastAt = max(lastAt, s.at)
-		if !firstSet[x] && (s.send || a.Directional) {
-			firstSet[x] = true
-			r.FirstSeq[x] = seg.Seq
-		}
+		k := string(s.pkt.Data)
 		if s.send {
-			if seg.Flags&wire.ACK != 0 && seg.Flags&wire.RST == 0 {
-				ack := seg.Ack
-				flush(x, s.at, &ack)
-			}
-			n++
-			retrans, why := expert(&sd[x], &sd[y], s, n, s.at, rtt)
-			r.Events = append(r.Events, trace.Event{
-				At: s.at, Kind: trace.SegmentOut, Host: c.Name[x], Local: c.Addr[x], Remote: c.Addr[y],
-				Seg: *seg, PayloadLen: s.seg.PayloadLen, Retransmit: retrans, Reason: why,
-			})
-			if sd[x].st == "" && seg.Flags&(wire.ACK|wire.SYN|wire.RST) == wire.ACK {
-				note(c.Name[x] + " is assumed ESTABLISHED from its first segment (the capture starts mid-connection)")
-				state(x, "ESTABLISHED", "assumed", s.at)
-			}
-			to, why2 := sent(&sd[x], seg, s.seg.PayloadLen)
-			state(x, to, why2, s.at)
-			if a.Directional {
-				link := c.Name[x] + "->" + c.Name[y]
-				e := trace.Event{At: s.at, Kind: trace.LinkSend, Host: link, Local: c.Addr[x], Remote: c.Addr[y],
-					Seg: *seg, PayloadLen: s.seg.PayloadLen, PacketID: uint64(i + 1)}
-				r.Events = append(r.Events, e)
-				if !gotIt[i] && laterReceived[i] {
-					// A later packet of the same sender was received: this
-					// one never will be.
-					lost++
-					r.Events = append(r.Events, trace.Event{At: s.at, Kind: trace.LinkDrop, Host: link,
-						PacketID: uint64(i + 1), Reason: "never received"})
-				}
-			}
+			waiting[k] = append(waiting[k], i)
 		}
-		if !s.rcv {
-			continue
-		}
-		if a.Directional {
-			if j, ok := pairOf[i]; ok {
-				r.Events = append(r.Events, trace.Event{At: s.at, Kind: trace.LinkDeliver,
-					Host: c.Name[x] + "->" + c.Name[y], PacketID: uint64(j + 1)})
+		if s.rcv && !(s.send && s.pkt.Dir == DirUnknown) {
+			if q := waiting[k]; len(q) > 0 && q[0] != i {
+				b.pairOf[i], b.gotIt[q[0]] = q[0], true
+				waiting[k] = q[1:]
 			}
-			takeIn(s, s.at)
-			continue
-		}
-		// One capture point: the receiver takes the segment in now,
-		// unless it is a SYN or FIN and the receiver's next segment does
-		// not acknowledge it (it was sent before this one arrived, as in
-		// a simultaneous close), or earlier segments are held back.
-		hold := false
-		if seg.Flags&(wire.SYN|wire.FIN) != 0 && seg.Flags&wire.RST == 0 {
-			end := seg.Seq.Add(seqLen(&s.seg))
-			for j := i + 1; j < len(c.sights); j++ {
-				t := &c.sights[j]
-				if t.from == y && t.send && t.seg.TCP.Flags&wire.RST == 0 {
-					hold = t.seg.TCP.Flags&wire.ACK == 0 || t.seg.TCP.Ack.LessThan(end)
-					break
-				}
-			}
-		}
-		if hold || len(sd[y].pending) > 0 {
-			if hold {
-				note(fmt.Sprintf("%s took in some SYN or FIN segments after it sent segments that do not acknowledge them: those arrivals are drawn where its segments show them", c.Name[y]))
-			}
-			sd[y].pending = append(sd[y].pending, pend{s: s, deferred: hold})
-			flush(y, s.at, nil)
-			continue
-		}
-		takeIn(s, s.at)
-	}
-	for y := range sd {
-		if len(sd[y].pending) > 0 {
-			note(fmt.Sprintf("%d segments to %s were never acknowledged: drawn as arriving at the end", len(sd[y].pending), c.Name[y]))
-			for _, p := range sd[y].pending {
-				takeIn(p.s, lastAt)
-			}
-			sd[y].pending = nil
 		}
 	}
-	if lost > 0 {
-		note(fmt.Sprintf("%d packets were sent and never received while later ones were: the network lost them", lost))
+	var seen [2]bool
+	for i := len(c.sights) - 1; i >= 0; i-- {
+		s := &c.sights[i]
+		b.laterReceived[i] = seen[s.from]
+		if s.send && b.gotIt[i] {
+			seen[s.from] = true
+		}
 	}
-	for i := range sd {
-		switch sd[i].st {
+}
+
+// state moves side who to state to, with a State event, if it is not
+// there already.
+func (b *eventBuilder) state(who int, to, why string, at clock.Time) {
+	h := &b.sd[who]
+	if to == h.st {
+		return
+	}
+	b.r.Events = append(b.r.Events, trace.Event{
+		At: at, Kind: trace.State, Host: b.c.Name[who], Local: b.c.Addr[who], Remote: b.c.Addr[1-who],
+		From: h.st, To: to, Reason: why,
+	})
+	h.st = to
+}
+
+// takeIn has s's receiver take it in at time at: a SegmentIn and the
+// state it leads to.
+func (b *eventBuilder) takeIn(s *sighting, at clock.Time) {
+	c := b.c
+	y := 1 - s.from
+	e := trace.Event{At: at, Kind: trace.SegmentIn, Host: c.Name[y], Local: c.Addr[y], Remote: c.Addr[s.from],
+		Seg: s.seg.TCP, PayloadLen: s.seg.PayloadLen}
+	b.r.Events = append(b.r.Events, e)
+	to, why := received(&b.sd[y], &s.seg)
+	if b.sd[y].st == "" && to != "" {
+		b.note(fmt.Sprintf("%s's state is inferred from %s's segments only after it changes", c.Name[y], c.Name[s.from]))
+	}
+	b.state(y, to, why, at)
+}
+
+// flush takes in the pending segments of side y that are not held back;
+// ack, if set, releases the held ones that y's segment acknowledges.
+func (b *eventBuilder) flush(y int, at clock.Time, ack *seq.Value) {
+	h := &b.sd[y]
+	k := 0
+	for ; k < len(h.pending); k++ {
+		p := h.pending[k]
+		if p.deferred {
+			end := p.s.seg.TCP.Seq.Add(seqLen(&p.s.seg))
+			if ack == nil || !end.LessThanEq(*ack) {
+				break
+			}
+		}
+		b.takeIn(p.s, at)
+	}
+	h.pending = h.pending[k:]
+}
+
+// sighting turns sighting i into its events: the send, if the capture
+// saw it sent, then the arrival, if it saw it received.
+func (b *eventBuilder) sighting(i int) {
+	s := &b.c.sights[i]
+	x := s.from
+	b.lastAt = max(b.lastAt, s.at)
+	if !b.firstSet[x] && (s.send || b.a.Directional) {
+		b.firstSet[x] = true
+		b.r.FirstSeq[x] = s.seg.TCP.Seq
+	}
+	if s.send {
+		b.send(i)
+	}
+	if !s.rcv {
+		return
+	}
+	if b.a.Directional {
+		b.arrive(i)
+		return
+	}
+	b.arriveSinglePoint(i)
+}
+
+// send emits the SegmentOut of sighting i with its expert marks, after
+// the sender has taken in what the segment acknowledges, and the state
+// the segment shows; in a directional capture also its LinkSend, and a
+// LinkDrop if the network lost it.
+func (b *eventBuilder) send(i int) {
+	c := b.c
+	s := &c.sights[i]
+	x, y := s.from, 1-s.from
+	seg := &s.seg.TCP
+	if seg.Flags&wire.ACK != 0 && seg.Flags&wire.RST == 0 {
+		ack := seg.Ack
+		b.flush(x, s.at, &ack)
+	}
+	b.n++
+	retrans, why := expert(&b.sd[x], &b.sd[y], s, b.n, s.at, b.rtt)
+	b.r.Events = append(b.r.Events, trace.Event{
+		At: s.at, Kind: trace.SegmentOut, Host: c.Name[x], Local: c.Addr[x], Remote: c.Addr[y],
+		Seg: *seg, PayloadLen: s.seg.PayloadLen, Retransmit: retrans, Reason: why,
+	})
+	if b.sd[x].st == "" && seg.Flags&(wire.ACK|wire.SYN|wire.RST) == wire.ACK {
+		b.note(c.Name[x] + " is assumed ESTABLISHED from its first segment (the capture starts mid-connection)")
+		b.state(x, "ESTABLISHED", "assumed", s.at)
+	}
+	to, why2 := sent(&b.sd[x], seg, s.seg.PayloadLen)
+	b.state(x, to, why2, s.at)
+	if !b.a.Directional {
+		return
+	}
+	link := c.Name[x] + "->" + c.Name[y]
+	e := trace.Event{At: s.at, Kind: trace.LinkSend, Host: link, Local: c.Addr[x], Remote: c.Addr[y],
+		Seg: *seg, PayloadLen: s.seg.PayloadLen, PacketID: uint64(i + 1)}
+	b.r.Events = append(b.r.Events, e)
+	if !b.gotIt[i] && b.laterReceived[i] {
+		// A later packet of the same sender was received: this
+		// one never will be.
+		b.lost++
+		b.r.Events = append(b.r.Events, trace.Event{At: s.at, Kind: trace.LinkDrop, Host: link,
+			PacketID: uint64(i + 1), Reason: "never received"})
+	}
+}
+
+// arrive takes in arrival i of a directional capture when it was seen
+// received, with the LinkDeliver of the send it is paired with.
+func (b *eventBuilder) arrive(i int) {
+	c := b.c
+	s := &c.sights[i]
+	x, y := s.from, 1-s.from
+	if j, ok := b.pairOf[i]; ok {
+		b.r.Events = append(b.r.Events, trace.Event{At: s.at, Kind: trace.LinkDeliver,
+			Host: c.Name[x] + "->" + c.Name[y], PacketID: uint64(j + 1)})
+	}
+	b.takeIn(s, s.at)
+}
+
+// arriveSinglePoint takes in sighting i of a capture from one point: the
+// receiver takes the segment in now, unless it is a SYN or FIN and the
+// receiver's next segment does not acknowledge it (it was sent before
+// this one arrived, as in a simultaneous close), or earlier segments are
+// held back.
+func (b *eventBuilder) arriveSinglePoint(i int) {
+	c := b.c
+	s := &c.sights[i]
+	y := 1 - s.from
+	seg := &s.seg.TCP
+	hold := false
+	if seg.Flags&(wire.SYN|wire.FIN) != 0 && seg.Flags&wire.RST == 0 {
+		end := seg.Seq.Add(seqLen(&s.seg))
+		for j := i + 1; j < len(c.sights); j++ {
+			t := &c.sights[j]
+			if t.from == y && t.send && t.seg.TCP.Flags&wire.RST == 0 {
+				hold = t.seg.TCP.Flags&wire.ACK == 0 || t.seg.TCP.Ack.LessThan(end)
+				break
+			}
+		}
+	}
+	if hold || len(b.sd[y].pending) > 0 {
+		if hold {
+			b.note(fmt.Sprintf("%s took in some SYN or FIN segments after it sent segments that do not acknowledge them: those arrivals are drawn where its segments show them", c.Name[y]))
+		}
+		b.sd[y].pending = append(b.sd[y].pending, pend{s: s, deferred: hold})
+		b.flush(y, s.at, nil)
+		return
+	}
+	b.takeIn(s, s.at)
+}
+
+// drainPending takes in, at the time of the last sighting, the segments
+// still held back at the end of the capture.
+func (b *eventBuilder) drainPending() {
+	for y := range b.sd {
+		if len(b.sd[y].pending) > 0 {
+			b.note(fmt.Sprintf("%d segments to %s were never acknowledged: drawn as arriving at the end", len(b.sd[y].pending), b.c.Name[y]))
+			for _, p := range b.sd[y].pending {
+				b.takeIn(p.s, b.lastAt)
+			}
+			b.sd[y].pending = nil
+		}
+	}
+}
+
+// endNotes notes the packets the network lost and how the sides end.
+func (b *eventBuilder) endNotes() {
+	if b.lost > 0 {
+		b.note(fmt.Sprintf("%d packets were sent and never received while later ones were: the network lost them", b.lost))
+	}
+	for i := range b.sd {
+		switch b.sd[i].st {
 		case "TIME-WAIT":
-			note(c.Name[i] + " ends in TIME-WAIT: it lasts 2·MSL after the capture's last segment of the connection, and its end sends nothing")
+			b.note(b.c.Name[i] + " ends in TIME-WAIT: it lasts 2·MSL after the capture's last segment of the connection, and its end sends nothing")
 		case "":
-			note(c.Name[i] + "'s state could not be inferred from the segments")
+			b.note(b.c.Name[i] + "'s state could not be inferred from the segments")
 		}
 	}
-	return r
 }
 
 func seqLen(s *Segment) seq.Size {

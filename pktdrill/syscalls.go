@@ -200,379 +200,507 @@ func (r *runner) verify(ev *Event, res callResult, end clock.Time) *Failure {
 
 func done(res callResult) attemptFn { return func() (bool, callResult) { return true, res } }
 
+// fdCall is a call whose first argument is a file descriptor: the event,
+// its arguments, the descriptor and the socket it names.
+type fdCall struct {
+	ev   *Event
+	args []Expr
+	fd   int64
+	s    *sock
+}
+
 // prepare checks a call's arguments and returns the attempt that performs
-// it.
+// it. socket and poll name no descriptor first; any other call on a
+// descriptor the script has not opened is EBADF, before its name or its
+// other arguments are looked at.
 func (r *runner) prepare(ev *Event) (attemptFn, *Failure) {
-	sc := ev.Syscall
-	args := sc.Args
-	need := func(n int) *Failure {
-		if len(args) != n {
-			return r.fail(ev.Line, "%s takes %d arguments, the script gives %d", sc.Name, n, len(args))
-		}
-		return nil
-	}
-	if sc.Name == "socket" {
-		if f := need(3); f != nil {
-			return nil, f
-		}
-		typ, proto := args[1].String(), args[2].String()
-		if (typ != "SOCK_STREAM" && typ != "...") || (proto != "IPPROTO_TCP" && proto != "0" && proto != "...") {
-			return done(errno("EPROTONOSUPPORT")), nil
-		}
-		want, _ := r.intArg(sc.Result)
-		return func() (bool, callResult) {
-			fd := want
-			if fd < 0 {
-				fd = r.nextFD
-			}
-			r.socks[fd] = &sock{}
-			r.nextFD = max(r.nextFD, fd+1)
-			return true, ok(fd)
-		}, nil
-	}
-	if sc.Name == "poll" {
+	switch ev.Syscall.Name {
+	case "socket":
+		return r.sysSocket(ev)
+	case "poll":
 		return r.poll(ev)
 	}
-	if len(args) == 0 {
-		return nil, r.fail(ev.Line, "%s needs a file descriptor argument", sc.Name)
+	call, f := r.resolveFD(ev)
+	if f != nil {
+		return nil, f
 	}
-	fd, isInt := r.intArg(args[0])
-	if !isInt {
-		return nil, r.fail(ev.Line, "%s: expected a file descriptor as first argument, found %s", sc.Name, args[0])
-	}
-	s := r.socks[fd]
-	if s == nil {
+	if call.s == nil {
 		return done(errno("EBADF")), nil
 	}
-	now := func() clock.Time { return r.now }
-	size := func(i int) (int, *Failure) {
-		if len(args) <= i {
-			return 0, r.fail(ev.Line, "%s: missing a byte count argument", sc.Name)
-		}
-		n, okv := r.intArg(args[i])
-		if !okv || n < 0 || n > 1<<24 {
-			return 0, r.fail(ev.Line, "%s: expected a byte count (0 to 16777216), found %s", sc.Name, args[i])
-		}
-		return int(n), nil
-	}
-	iovSize := func() (int, *Failure) {
-		arr, okv := args[1].(Array)
-		if !okv {
-			return 0, r.fail(ev.Line, "%s: expected an iovec array [{..., n}, ...], found %s", sc.Name, args[1])
-		}
-		total := 0
-		for _, e := range arr.Elems {
-			st, okv := e.(Struct)
-			if !okv || len(st.Elems) != 2 {
-				return 0, r.fail(ev.Line, "%s: expected an iovec {..., n}, found %s", sc.Name, e)
-			}
-			n, okv := r.intArg(st.Elems[1])
-			if !okv || n < 0 || n > 1<<24 {
-				return 0, r.fail(ev.Line, "%s: expected an iovec length, found %s", sc.Name, st.Elems[1])
-			}
-			total += int(n)
-		}
-		return total, nil
-	}
-	switch sc.Name {
+	switch ev.Syscall.Name {
 	case "bind":
-		return func() (bool, callResult) { s.bound = true; return true, ok(0) }, nil
+		return r.sysBind(call)
 	case "listen":
-		backlog := int64(0)
-		if len(args) > 1 {
-			backlog, _ = r.intArg(args[1])
-		}
-		return func() (bool, callResult) {
-			l, err := r.st.Listen(ServerPort, int(backlog))
-			if err != nil {
-				return true, errno("EADDRINUSE")
-			}
-			s.l = l
-			return true, ok(0)
-		}, nil
+		return r.sysListen(call)
 	case "accept":
-		if s.l == nil {
-			return done(errno("EINVAL")), nil
-		}
-		want, _ := r.intArg(sc.Result)
-		return func() (bool, callResult) {
-			c := s.l.Accept()
-			if c == nil {
-				if s.nonblock {
-					return true, errno("EAGAIN")
-				}
-				return false, callResult{}
-			}
-			fd := want
-			if fd < 0 {
-				fd = r.nextFD
-			}
-			r.socks[fd] = &sock{c: c}
-			r.nextFD = max(r.nextFD, fd+1)
-			return true, ok(fd)
-		}, nil
+		return r.sysAccept(call)
 	case "connect":
-		if s.c != nil {
-			if s.c.State().Synchronized() {
-				return done(errno("EISCONN")), nil
-			}
-			return done(errno("EALREADY")), nil
-		}
-		remote := netip.AddrPortFrom(RemoteAddr, ServerPort)
-		var c *tcp.Conn
-		var err error
-		if s.bound {
-			c, err = r.st.ConnectFrom(r.now, ServerPort, remote)
-		} else {
-			c, err = r.st.Connect(r.now, remote)
-		}
-		if err != nil {
-			return done(errno("EADDRINUSE")), nil
-		}
-		s.c = c
-		r.activePort = c.Tuple().Local.Port()
-		if s.nonblock {
-			return done(errno("EINPROGRESS")), nil
-		}
-		return func() (bool, callResult) {
-			switch {
-			case c.State().Synchronized():
-				return true, ok(0)
-			case c.State() == tcp.Closed:
-				s.errTaken = true
-				return true, errno(errnoOf(c.Err()))
-			}
-			return false, callResult{}
-		}, nil
+		return r.sysConnect(call)
 	case "write", "send", "writev":
-		var n int
-		var f *Failure
-		if sc.Name == "writev" {
-			n, f = iovSize()
-		} else {
-			n, f = size(2)
+		return r.sysWrite(call)
+	case "read", "recv", "readv":
+		return r.sysRead(call)
+	case "close":
+		return r.sysClose(call)
+	case "shutdown":
+		return r.sysShutdown(call)
+	case "fcntl":
+		return r.sysFcntl(call)
+	case "setsockopt":
+		return r.sysSetsockopt(call)
+	case "getsockopt":
+		return r.sysGetsockopt(call)
+	case "ioctl":
+		return r.sysIoctl(call)
+	}
+	return nil, r.fail(ev.Line, "system call %s is not supported by the runner", ev.Syscall.Name)
+}
+
+// resolveFD reads a call's first argument as a file descriptor; the
+// returned call's socket is nil if the script has no such descriptor open.
+func (r *runner) resolveFD(ev *Event) (*fdCall, *Failure) {
+	sc := ev.Syscall
+	if len(sc.Args) == 0 {
+		return nil, r.fail(ev.Line, "%s needs a file descriptor argument", sc.Name)
+	}
+	fd, isInt := r.intArg(sc.Args[0])
+	if !isInt {
+		return nil, r.fail(ev.Line, "%s: expected a file descriptor as first argument, found %s", sc.Name, sc.Args[0])
+	}
+	return &fdCall{ev: ev, args: sc.Args, fd: fd, s: r.socks[fd]}, nil
+}
+
+// needArgs checks that a call has exactly n arguments.
+func (r *runner) needArgs(ev *Event, n int) *Failure {
+	sc := ev.Syscall
+	if len(sc.Args) != n {
+		return r.fail(ev.Line, "%s takes %d arguments, the script gives %d", sc.Name, n, len(sc.Args))
+	}
+	return nil
+}
+
+// byteCount reads argument i of a call as a byte count of at most 16 MiB.
+func (r *runner) byteCount(ev *Event, i int) (int, *Failure) {
+	sc := ev.Syscall
+	if len(sc.Args) <= i {
+		return 0, r.fail(ev.Line, "%s: missing a byte count argument", sc.Name)
+	}
+	n, okv := r.intArg(sc.Args[i])
+	if !okv || n < 0 || n > 1<<24 {
+		return 0, r.fail(ev.Line, "%s: expected a byte count (0 to 16777216), found %s", sc.Name, sc.Args[i])
+	}
+	return int(n), nil
+}
+
+// iovSize is the total length of the iovec array [{..., n}, ...] in
+// argument 1 of a call.
+func (r *runner) iovSize(ev *Event) (int, *Failure) {
+	sc := ev.Syscall
+	arr, okv := sc.Args[1].(Array)
+	if !okv {
+		return 0, r.fail(ev.Line, "%s: expected an iovec array [{..., n}, ...], found %s", sc.Name, sc.Args[1])
+	}
+	total := 0
+	for _, e := range arr.Elems {
+		st, okv := e.(Struct)
+		if !okv || len(st.Elems) != 2 {
+			return 0, r.fail(ev.Line, "%s: expected an iovec {..., n}, found %s", sc.Name, e)
 		}
-		if f != nil {
-			return nil, f
+		n, okv := r.intArg(st.Elems[1])
+		if !okv || n < 0 || n > 1<<24 {
+			return 0, r.fail(ev.Line, "%s: expected an iovec length, found %s", sc.Name, st.Elems[1])
 		}
-		if sc.Name == "send" && len(args) > 3 {
-			if fl, _ := r.intArg(args[3]); fl != 0 {
-				return nil, r.fail(ev.Line, "send: flags %s are not supported by the runner", args[3])
-			}
+		total += int(n)
+	}
+	return total, nil
+}
+
+// transferSize is the byte count of a write, send, writev, read, recv or
+// readv: the iovec total for writev and readv, the third argument for the
+// others. The runner supports no flags on send and recv.
+func (r *runner) transferSize(ev *Event) (int, *Failure) {
+	sc := ev.Syscall
+	var n int
+	var f *Failure
+	if sc.Name == "writev" || sc.Name == "readv" {
+		n, f = r.iovSize(ev)
+	} else {
+		n, f = r.byteCount(ev, 2)
+	}
+	if f != nil {
+		return 0, f
+	}
+	if (sc.Name == "send" || sc.Name == "recv") && len(sc.Args) > 3 {
+		if fl, _ := r.intArg(sc.Args[3]); fl != 0 {
+			return 0, r.fail(ev.Line, "%s: flags %s are not supported by the runner", sc.Name, sc.Args[3])
 		}
-		written := 0
-		buf := make([]byte, n)
-		for i := range buf {
-			buf[i] = 'x'
+	}
+	return n, nil
+}
+
+// newFD installs s at descriptor want or, if want is negative, at the
+// descriptor after the highest one given so far, and returns the
+// descriptor.
+func (r *runner) newFD(want int64, s *sock) int64 {
+	fd := want
+	if fd < 0 {
+		fd = r.nextFD
+	}
+	r.socks[fd] = s
+	r.nextFD = max(r.nextFD, fd+1)
+	return fd
+}
+
+// sysSocket performs socket(..., SOCK_STREAM, IPPROTO_TCP); any other
+// type or protocol is EPROTONOSUPPORT. The socket gets the descriptor
+// the script expects as the result (newFD).
+func (r *runner) sysSocket(ev *Event) (attemptFn, *Failure) {
+	sc := ev.Syscall
+	if f := r.needArgs(ev, 3); f != nil {
+		return nil, f
+	}
+	typ, proto := sc.Args[1].String(), sc.Args[2].String()
+	if (typ != "SOCK_STREAM" && typ != "...") || (proto != "IPPROTO_TCP" && proto != "0" && proto != "...") {
+		return done(errno("EPROTONOSUPPORT")), nil
+	}
+	want, _ := r.intArg(sc.Result)
+	return func() (bool, callResult) { return true, ok(r.newFD(want, &sock{})) }, nil
+}
+
+// sysBind performs bind: the socket's later connect is from ServerPort.
+func (r *runner) sysBind(call *fdCall) (attemptFn, *Failure) {
+	s := call.s
+	return func() (bool, callResult) { s.bound = true; return true, ok(0) }, nil
+}
+
+// sysListen performs listen(fd, backlog) on ServerPort.
+func (r *runner) sysListen(call *fdCall) (attemptFn, *Failure) {
+	s, args := call.s, call.args
+	backlog := int64(0)
+	if len(args) > 1 {
+		backlog, _ = r.intArg(args[1])
+	}
+	return func() (bool, callResult) {
+		l, err := r.st.Listen(ServerPort, int(backlog))
+		if err != nil {
+			return true, errno("EADDRINUSE")
 		}
-		return func() (bool, callResult) {
-			if s.c == nil {
-				return true, errno("EPIPE")
-			}
-			if s.shutWR {
-				return true, errno("EPIPE")
-			}
-			if s.c.State() == tcp.Closed {
-				if !s.errTaken && s.c.Err() != nil && !errors.Is(s.c.Err(), tcp.ErrAborted) {
-					s.errTaken = true
-					return true, errno(errnoOf(s.c.Err()))
-				}
-				return true, errno("EPIPE")
-			}
-			m, err := r.st.Write(now(), s.c, buf[written:])
-			written += m
-			if err != nil && written == 0 {
-				return true, errno("EPIPE")
-			}
-			if written == n || (s.nonblock && written > 0) {
-				return true, ok(int64(written))
-			}
+		s.l = l
+		return true, ok(0)
+	}, nil
+}
+
+// sysAccept performs accept: it takes an established connection off the
+// listener's queue, waiting for one unless the socket is non-blocking.
+// The connection gets the descriptor the script expects as the result
+// (newFD).
+func (r *runner) sysAccept(call *fdCall) (attemptFn, *Failure) {
+	s := call.s
+	if s.l == nil {
+		return done(errno("EINVAL")), nil
+	}
+	want, _ := r.intArg(call.ev.Syscall.Result)
+	return func() (bool, callResult) {
+		c := s.l.Accept()
+		if c == nil {
 			if s.nonblock {
 				return true, errno("EAGAIN")
 			}
 			return false, callResult{}
-		}, nil
-	case "read", "recv", "readv":
-		var n int
-		var f *Failure
-		if sc.Name == "readv" {
-			n, f = iovSize()
-		} else {
-			n, f = size(2)
 		}
-		if f != nil {
-			return nil, f
+		return true, ok(r.newFD(want, &sock{c: c}))
+	}, nil
+}
+
+// sysConnect performs connect to RemoteAddr:ServerPort, from ServerPort
+// if the socket is bound. A blocking connect returns when the connection
+// is synchronized or closed, a non-blocking one at once with EINPROGRESS.
+func (r *runner) sysConnect(call *fdCall) (attemptFn, *Failure) {
+	s := call.s
+	if s.c != nil {
+		if s.c.State().Synchronized() {
+			return done(errno("EISCONN")), nil
 		}
-		if sc.Name == "recv" && len(args) > 3 {
-			if fl, _ := r.intArg(args[3]); fl != 0 {
-				return nil, r.fail(ev.Line, "recv: flags %s are not supported by the runner", args[3])
-			}
+		return done(errno("EALREADY")), nil
+	}
+	remote := netip.AddrPortFrom(RemoteAddr, ServerPort)
+	var c *tcp.Conn
+	var err error
+	if s.bound {
+		c, err = r.st.ConnectFrom(r.now, ServerPort, remote)
+	} else {
+		c, err = r.st.Connect(r.now, remote)
+	}
+	if err != nil {
+		return done(errno("EADDRINUSE")), nil
+	}
+	s.c = c
+	r.activePort = c.Tuple().Local.Port()
+	if s.nonblock {
+		return done(errno("EINPROGRESS")), nil
+	}
+	return func() (bool, callResult) {
+		switch {
+		case c.State().Synchronized():
+			return true, ok(0)
+		case c.State() == tcp.Closed:
+			s.errTaken = true
+			return true, errno(errnoOf(c.Err()))
 		}
-		buf := make([]byte, n)
-		return func() (bool, callResult) {
-			if s.c == nil {
-				return true, errno("ENOTCONN")
-			}
-			if m := r.st.Read(now(), s.c, buf); m > 0 {
-				return true, ok(int64(m))
-			}
-			if n == 0 || s.shutRD {
-				return true, ok(0)
-			}
-			if s.c.State() == tcp.Closed && !s.errTaken && s.c.Err() != nil && !errors.Is(s.c.Err(), tcp.ErrAborted) {
+		return false, callResult{}
+	}, nil
+}
+
+// sysWrite performs write, send and writev of the call's byte count. A
+// blocking call returns when all of it is queued; a non-blocking one
+// returns what it queued, or EAGAIN if nothing. A connection closed by an
+// error other than its own abort reports that error once, then EPIPE.
+func (r *runner) sysWrite(call *fdCall) (attemptFn, *Failure) {
+	s := call.s
+	n, f := r.transferSize(call.ev)
+	if f != nil {
+		return nil, f
+	}
+	written := 0
+	buf := make([]byte, n)
+	for i := range buf {
+		buf[i] = 'x'
+	}
+	return func() (bool, callResult) {
+		if s.c == nil {
+			return true, errno("EPIPE")
+		}
+		if s.shutWR {
+			return true, errno("EPIPE")
+		}
+		if s.c.State() == tcp.Closed {
+			if !s.errTaken && s.c.Err() != nil && !errors.Is(s.c.Err(), tcp.ErrAborted) {
 				s.errTaken = true
 				return true, errno(errnoOf(s.c.Err()))
 			}
-			if s.c.ReadClosed() {
-				return true, ok(0)
+			return true, errno("EPIPE")
+		}
+		m, err := r.st.Write(r.now, s.c, buf[written:])
+		written += m
+		if err != nil && written == 0 {
+			return true, errno("EPIPE")
+		}
+		if written == n || (s.nonblock && written > 0) {
+			return true, ok(int64(written))
+		}
+		if s.nonblock {
+			return true, errno("EAGAIN")
+		}
+		return false, callResult{}
+	}, nil
+}
+
+// sysRead performs read, recv and readv of up to the call's byte count.
+// It returns 0 at end of stream or after shutdown(SHUT_RD), a failed
+// connection's error once, and otherwise waits for data unless the socket
+// is non-blocking.
+func (r *runner) sysRead(call *fdCall) (attemptFn, *Failure) {
+	s := call.s
+	n, f := r.transferSize(call.ev)
+	if f != nil {
+		return nil, f
+	}
+	buf := make([]byte, n)
+	return func() (bool, callResult) {
+		if s.c == nil {
+			return true, errno("ENOTCONN")
+		}
+		if m := r.st.Read(r.now, s.c, buf); m > 0 {
+			return true, ok(int64(m))
+		}
+		if n == 0 || s.shutRD {
+			return true, ok(0)
+		}
+		if s.c.State() == tcp.Closed && !s.errTaken && s.c.Err() != nil && !errors.Is(s.c.Err(), tcp.ErrAborted) {
+			s.errTaken = true
+			return true, errno(errnoOf(s.c.Err()))
+		}
+		if s.c.ReadClosed() {
+			return true, ok(0)
+		}
+		if s.nonblock {
+			return true, errno("EAGAIN")
+		}
+		return false, callResult{}
+	}, nil
+}
+
+// sysClose performs close: it frees the descriptor and closes the
+// listener or the connection.
+func (r *runner) sysClose(call *fdCall) (attemptFn, *Failure) {
+	s, fd := call.s, call.fd
+	return func() (bool, callResult) {
+		delete(r.socks, fd)
+		switch {
+		case s.l != nil:
+			s.l.Close(r.now)
+		case s.c != nil && s.c.State() != tcp.Closed:
+			if s.c.Readable() > 0 {
+				// RFC 2525 §2.17, RFC 1122 §4.2.2.13: closing with
+				// unread data resets the connection.
+				r.st.Abort(r.now, s.c)
+			} else if !s.shutWR {
+				_ = r.st.Close(r.now, s.c)
 			}
+		}
+		return true, ok(0)
+	}, nil
+}
+
+// sysShutdown performs shutdown(fd, SHUT_RD | SHUT_WR | SHUT_RDWR); the
+// write side's shutdown sends the FIN.
+func (r *runner) sysShutdown(call *fdCall) (attemptFn, *Failure) {
+	s, args, ev := call.s, call.args, call.ev
+	if len(args) != 2 {
+		return nil, r.fail(ev.Line, "shutdown takes 2 arguments, the script gives %d", len(args))
+	}
+	how, okv := r.intArg(args[1])
+	if !okv || how < 0 || how > 2 {
+		return nil, r.fail(ev.Line, "shutdown: expected SHUT_RD, SHUT_WR or SHUT_RDWR, found %s", args[1])
+	}
+	return func() (bool, callResult) {
+		if s.c == nil || (!s.c.State().Synchronized() && s.c.State() != tcp.SynSent && s.c.State() != tcp.SynReceived) {
+			return true, errno("ENOTCONN")
+		}
+		if how == 0 || how == 2 {
+			s.shutRD = true
+		}
+		if (how == 1 || how == 2) && !s.shutWR {
+			s.shutWR = true
+			_ = r.st.Close(r.now, s.c)
+		}
+		return true, ok(0)
+	}, nil
+}
+
+// sysFcntl performs fcntl(fd, F_GETFL) and fcntl(fd, F_SETFL, flags), of
+// which only O_NONBLOCK has an effect.
+func (r *runner) sysFcntl(call *fdCall) (attemptFn, *Failure) {
+	s, args, ev := call.s, call.args, call.ev
+	if len(args) < 2 {
+		return nil, r.fail(ev.Line, "fcntl needs a command")
+	}
+	switch args[1].String() {
+	case "F_GETFL":
+		return func() (bool, callResult) {
+			v := symbols["O_RDWR"]
 			if s.nonblock {
-				return true, errno("EAGAIN")
+				v |= symbols["O_NONBLOCK"]
 			}
-			return false, callResult{}
+			return true, ok(v)
 		}, nil
-	case "close":
-		return func() (bool, callResult) {
-			delete(r.socks, fd)
-			switch {
-			case s.l != nil:
-				s.l.Close(now())
-			case s.c != nil && s.c.State() != tcp.Closed:
-				if s.c.Readable() > 0 {
-					// RFC 2525 §2.17, RFC 1122 §4.2.2.13: closing with
-					// unread data resets the connection.
-					r.st.Abort(now(), s.c)
-				} else if !s.shutWR {
-					_ = r.st.Close(now(), s.c)
-				}
+	case "F_SETFL":
+		if len(args) != 3 {
+			return nil, r.fail(ev.Line, "fcntl(F_SETFL) takes 3 arguments")
+		}
+		v, okv := r.intArg(args[2])
+		if !okv {
+			return nil, r.fail(ev.Line, "fcntl: cannot evaluate flags %s", args[2])
+		}
+		return func() (bool, callResult) { s.nonblock = v&symbols["O_NONBLOCK"] != 0; return true, ok(0) }, nil
+	}
+	return nil, r.fail(ev.Line, "fcntl command %s is not supported by the runner", args[1])
+}
+
+// sysSetsockopt performs setsockopt(fd, level, name, [v], len):
+// SO_REUSEADDR and SO_REUSEPORT are accepted and have no effect, the
+// keepalive options are keepaliveOpt's.
+func (r *runner) sysSetsockopt(call *fdCall) (attemptFn, *Failure) {
+	s, args, ev := call.s, call.args, call.ev
+	if f := r.needArgs(ev, 5); f != nil {
+		return nil, f
+	}
+	switch args[2].String() {
+	case "SO_REUSEADDR", "SO_REUSEPORT":
+		return done(ok(0)), nil
+	}
+	if a, f, handled := r.keepaliveOpt(ev, s); handled {
+		return a, f
+	}
+	return nil, r.fail(ev.Line, "setsockopt %s is not supported by the runner (synack has no such option yet)", args[2])
+}
+
+// sysGetsockopt performs getsockopt(fd, level, SO_ERROR | TCP_MAXSEG,
+// [v], len) and checks the value against the script's [v]. SO_ERROR
+// reports a failed connection's error once.
+func (r *runner) sysGetsockopt(call *fdCall) (attemptFn, *Failure) {
+	s, args, ev := call.s, call.args, call.ev
+	if f := r.needArgs(ev, 5); f != nil {
+		return nil, f
+	}
+	var get func() int64
+	switch args[2].String() {
+	case "SO_ERROR":
+		get = func() int64 {
+			if s.c != nil && s.c.State() == tcp.Closed && !s.errTaken && s.c.Err() != nil {
+				s.errTaken = true
+				return int64(errnos[errnoOf(s.c.Err())].n)
 			}
-			return true, ok(0)
-		}, nil
-	case "shutdown":
-		if len(args) != 2 {
-			return nil, r.fail(ev.Line, "shutdown takes 2 arguments, the script gives %d", len(args))
+			return 0
 		}
-		how, okv := r.intArg(args[1])
-		if !okv || how < 0 || how > 2 {
-			return nil, r.fail(ev.Line, "shutdown: expected SHUT_RD, SHUT_WR or SHUT_RDWR, found %s", args[1])
-		}
-		return func() (bool, callResult) {
-			if s.c == nil || (!s.c.State().Synchronized() && s.c.State() != tcp.SynSent && s.c.State() != tcp.SynReceived) {
-				return true, errno("ENOTCONN")
+	case "TCP_MAXSEG":
+		get = func() int64 {
+			if s.c != nil && s.c.State().Synchronized() {
+				return int64(s.c.Info().MSS)
 			}
-			if how == 0 || how == 2 {
-				s.shutRD = true
+			return 536
+		}
+	default:
+		return nil, r.fail(ev.Line, "getsockopt %s is not supported by the runner", args[2])
+	}
+	return func() (bool, callResult) {
+		v := get()
+		if arr, okv := args[3].(Array); okv && len(arr.Elems) == 1 {
+			if want, okv := r.intArg(arr.Elems[0]); okv && want != v {
+				return true, argBad(fmt.Sprintf("%s: expected value [%d], got [%d]", args[2], want, v))
 			}
-			if (how == 1 || how == 2) && !s.shutWR {
-				s.shutWR = true
-				_ = r.st.Close(now(), s.c)
-			}
-			return true, ok(0)
-		}, nil
-	case "fcntl":
-		if len(args) < 2 {
-			return nil, r.fail(ev.Line, "fcntl needs a command")
 		}
-		switch args[1].String() {
-		case "F_GETFL":
-			return func() (bool, callResult) {
-				v := symbols["O_RDWR"]
-				if s.nonblock {
-					v |= symbols["O_NONBLOCK"]
-				}
-				return true, ok(v)
-			}, nil
-		case "F_SETFL":
-			if len(args) != 3 {
-				return nil, r.fail(ev.Line, "fcntl(F_SETFL) takes 3 arguments")
-			}
-			v, okv := r.intArg(args[2])
-			if !okv {
-				return nil, r.fail(ev.Line, "fcntl: cannot evaluate flags %s", args[2])
-			}
-			return func() (bool, callResult) { s.nonblock = v&symbols["O_NONBLOCK"] != 0; return true, ok(0) }, nil
-		}
-		return nil, r.fail(ev.Line, "fcntl command %s is not supported by the runner", args[1])
-	case "setsockopt":
-		if f := need(5); f != nil {
-			return nil, f
-		}
-		switch args[2].String() {
-		case "SO_REUSEADDR", "SO_REUSEPORT":
-			return done(ok(0)), nil
-		}
-		if a, f, handled := r.keepaliveOpt(ev, s); handled {
-			return a, f
-		}
-		return nil, r.fail(ev.Line, "setsockopt %s is not supported by the runner (synack has no such option yet)", args[2])
-	case "getsockopt":
-		if f := need(5); f != nil {
-			return nil, f
-		}
-		var get func() int64
-		switch args[2].String() {
-		case "SO_ERROR":
-			get = func() int64 {
-				if s.c != nil && s.c.State() == tcp.Closed && !s.errTaken && s.c.Err() != nil {
-					s.errTaken = true
-					return int64(errnos[errnoOf(s.c.Err())].n)
-				}
+		return true, ok(0)
+	}, nil
+}
+
+// sysIoctl performs ioctl(fd, SIOCINQ | FIONREAD | SIOCOUTQ | TIOCOUTQ,
+// [v]): the bytes waiting to be read, or the bytes sent but not
+// acknowledged plus those not sent yet, checked against the script's [v].
+func (r *runner) sysIoctl(call *fdCall) (attemptFn, *Failure) {
+	s, args, ev := call.s, call.args, call.ev
+	if f := r.needArgs(ev, 3); f != nil {
+		return nil, f
+	}
+	var get func() int64
+	switch args[1].String() {
+	case "SIOCINQ", "FIONREAD":
+		get = func() int64 {
+			if s.c == nil {
 				return 0
 			}
-		case "TCP_MAXSEG":
-			get = func() int64 {
-				if s.c != nil && s.c.State().Synchronized() {
-					return int64(s.c.Info().MSS)
-				}
-				return 536
-			}
-		default:
-			return nil, r.fail(ev.Line, "getsockopt %s is not supported by the runner", args[2])
+			return int64(s.c.Readable())
 		}
-		return func() (bool, callResult) {
-			v := get()
-			if arr, okv := args[3].(Array); okv && len(arr.Elems) == 1 {
-				if want, okv := r.intArg(arr.Elems[0]); okv && want != v {
-					return true, argBad(fmt.Sprintf("%s: expected value [%d], got [%d]", args[2], want, v))
-				}
+	case "SIOCOUTQ", "TIOCOUTQ":
+		get = func() int64 {
+			if s.c == nil {
+				return 0
 			}
-			return true, ok(0)
-		}, nil
-	case "ioctl":
-		if f := need(3); f != nil {
-			return nil, f
+			i := s.c.Info()
+			return int64(i.Unacked + i.Unsent)
 		}
-		var get func() int64
-		switch args[1].String() {
-		case "SIOCINQ", "FIONREAD":
-			get = func() int64 {
-				if s.c == nil {
-					return 0
-				}
-				return int64(s.c.Readable())
-			}
-		case "SIOCOUTQ", "TIOCOUTQ":
-			get = func() int64 {
-				if s.c == nil {
-					return 0
-				}
-				i := s.c.Info()
-				return int64(i.Unacked + i.Unsent)
-			}
-		default:
-			return nil, r.fail(ev.Line, "ioctl %s is not supported by the runner", args[1])
-		}
-		return func() (bool, callResult) {
-			v := get()
-			if arr, okv := args[2].(Array); okv && len(arr.Elems) == 1 {
-				if want, okv := r.intArg(arr.Elems[0]); okv && want != v {
-					return true, argBad(fmt.Sprintf("%s: expected [%d], got [%d]", args[1], want, v))
-				}
-			}
-			return true, ok(0)
-		}, nil
+	default:
+		return nil, r.fail(ev.Line, "ioctl %s is not supported by the runner", args[1])
 	}
-	return nil, r.fail(ev.Line, "system call %s is not supported by the runner", sc.Name)
+	return func() (bool, callResult) {
+		v := get()
+		if arr, okv := args[2].(Array); okv && len(arr.Elems) == 1 {
+			if want, okv := r.intArg(arr.Elems[0]); okv && want != v {
+				return true, argBad(fmt.Sprintf("%s: expected [%d], got [%d]", args[1], want, v))
+			}
+		}
+		return true, ok(0)
+	}, nil
 }
 
 // poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, timeout_ms).

@@ -217,63 +217,19 @@ func (p *program) read(now clock.Time) bool {
 
 // exec tries step s and reports whether it is complete.
 func (p *program) exec(now clock.Time, s *Step) (bool, error) {
-	st := p.h.Stack
 	switch s.op {
 	case opListen:
-		l, err := st.Listen(s.port, 0)
+		l, err := p.h.Stack.Listen(s.port, 0)
 		p.listener = l
 		return err == nil, err
 	case opAccept:
-		if p.listener == nil {
-			return false, fmt.Errorf("accept without listen")
-		}
-		c := p.listener.Accept()
-		if c == nil {
-			return false, nil
-		}
-		p.conn, p.received = c, nil
-		return true, nil
+		return p.accept()
 	case opConnect, opConnectFrom:
-		peer := p.w.Host(s.peer)
-		if peer == nil {
-			return false, fmt.Errorf("no host named %q", s.peer)
-		}
-		remote := netip.AddrPortFrom(peer.Stack.Addr(), s.rport)
-		var c *tcp.Conn
-		var err error
-		if s.op == opConnect {
-			c, err = st.Connect(now, remote)
-		} else {
-			c, err = st.ConnectFrom(now, s.port, remote)
-		}
-		if err != nil {
-			return false, err
-		}
-		p.conn, p.received = c, nil
-		return true, nil
+		return p.connect(now, s)
 	case opWaitEstablished:
-		if err := p.needConn(); err != nil {
-			return false, err
-		}
-		if p.conn.State() == tcp.Closed {
-			return false, p.connErr("connection closed before it was established")
-		}
-		return p.conn.State() >= tcp.Established, nil
+		return p.waitEstablished()
 	case opWrite:
-		if err := p.needConn(); err != nil {
-			return false, err
-		}
-		for p.written < len(s.data) {
-			n, err := st.Write(now, p.conn, s.data[p.written:])
-			if err != nil {
-				return false, err
-			}
-			if n == 0 {
-				return false, nil
-			}
-			p.written += n
-		}
-		return true, nil
+		return p.write(now, s.data)
 	case opReadN:
 		if len(p.received) >= s.n {
 			return true, nil
@@ -285,48 +241,22 @@ func (p *program) exec(now clock.Time, s *Step) (bool, error) {
 		}
 		return false, p.eofErr()
 	case opReadEOF:
-		if err := p.needConn(); err != nil {
-			return false, err
-		}
-		if p.conn.Readable() == 0 && p.conn.ReadClosed() {
-			if e := p.conn.Err(); e != nil {
-				return false, e
-			}
-			return true, nil
-		}
-		return false, nil
+		return p.readEOF()
 	case opClose:
 		if err := p.needConn(); err != nil {
 			return false, err
 		}
-		return true, st.Close(now, p.conn)
+		return true, p.h.Stack.Close(now, p.conn)
 	case opAbort:
 		if err := p.needConn(); err != nil {
 			return false, err
 		}
-		st.Abort(now, p.conn)
+		p.h.Stack.Abort(now, p.conn)
 		return true, nil
 	case opSleep:
-		if !p.sleeping {
-			p.sleeping, p.sleepEnd = true, now.Add(s.d)
-		}
-		if now >= p.sleepEnd {
-			p.sleeping = false
-			return true, nil
-		}
-		p.wakeAt = p.sleepEnd
-		return false, nil
+		return p.sleep(now, s.d), nil
 	case opWaitState:
-		if err := p.needConn(); err != nil {
-			return false, err
-		}
-		if p.conn.State() == s.state {
-			return true, nil
-		}
-		if p.conn.State() == tcp.Closed {
-			return false, p.connErr("connection closed while waiting for " + s.state.String())
-		}
-		return false, nil
+		return p.waitState(s.state)
 	case opAt:
 		if at := clock.Time(s.d); now < at {
 			p.wakeAt = at
@@ -346,6 +276,117 @@ func (p *program) exec(now clock.Time, s *Step) (bool, error) {
 		return true, nil
 	}
 	return false, fmt.Errorf("unknown step")
+}
+
+// accept takes a connection off the listener once one is established.
+func (p *program) accept() (bool, error) {
+	if p.listener == nil {
+		return false, fmt.Errorf("accept without listen")
+	}
+	c := p.listener.Accept()
+	if c == nil {
+		return false, nil
+	}
+	p.conn, p.received = c, nil
+	return true, nil
+}
+
+// connect opens the connection of a Connect or ConnectFrom step; it is
+// complete once the stack has opened it (WaitEstablished waits for the
+// handshake).
+func (p *program) connect(now clock.Time, s *Step) (bool, error) {
+	peer := p.w.Host(s.peer)
+	if peer == nil {
+		return false, fmt.Errorf("no host named %q", s.peer)
+	}
+	remote := netip.AddrPortFrom(peer.Stack.Addr(), s.rport)
+	var c *tcp.Conn
+	var err error
+	if s.op == opConnect {
+		c, err = p.h.Stack.Connect(now, remote)
+	} else {
+		c, err = p.h.Stack.ConnectFrom(now, s.port, remote)
+	}
+	if err != nil {
+		return false, err
+	}
+	p.conn, p.received = c, nil
+	return true, nil
+}
+
+// waitEstablished is complete when the connection is ESTABLISHED or
+// further, and fails if it closes first.
+func (p *program) waitEstablished() (bool, error) {
+	if err := p.needConn(); err != nil {
+		return false, err
+	}
+	if p.conn.State() == tcp.Closed {
+		return false, p.connErr("connection closed before it was established")
+	}
+	return p.conn.State() >= tcp.Established, nil
+}
+
+// waitState is complete when the connection is in state want, and fails
+// if it closes first.
+func (p *program) waitState(want tcp.State) (bool, error) {
+	if err := p.needConn(); err != nil {
+		return false, err
+	}
+	if p.conn.State() == want {
+		return true, nil
+	}
+	if p.conn.State() == tcp.Closed {
+		return false, p.connErr("connection closed while waiting for " + want.String())
+	}
+	return false, nil
+}
+
+// write queues what is left of data (p.written bytes are queued already)
+// as far as the send buffer takes it; it is complete when all is queued.
+func (p *program) write(now clock.Time, data []byte) (bool, error) {
+	if err := p.needConn(); err != nil {
+		return false, err
+	}
+	for p.written < len(data) {
+		n, err := p.h.Stack.Write(now, p.conn, data[p.written:])
+		if err != nil {
+			return false, err
+		}
+		if n == 0 {
+			return false, nil
+		}
+		p.written += n
+	}
+	return true, nil
+}
+
+// readEOF is complete when every byte has been read and the stream is
+// closed, unless the connection ended in error: then it fails.
+func (p *program) readEOF() (bool, error) {
+	if err := p.needConn(); err != nil {
+		return false, err
+	}
+	if p.conn.Readable() == 0 && p.conn.ReadClosed() {
+		if e := p.conn.Err(); e != nil {
+			return false, e
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// sleep is complete d after the step first ran; until then the program
+// wakes at the end.
+func (p *program) sleep(now clock.Time, d time.Duration) bool {
+	if !p.sleeping {
+		p.sleeping, p.sleepEnd = true, now.Add(d)
+	}
+	if now >= p.sleepEnd {
+		p.sleeping = false
+		return true
+	}
+	p.wakeAt = p.sleepEnd
+	return false
 }
 
 func (p *program) needConn() error {

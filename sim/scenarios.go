@@ -56,8 +56,10 @@ func wantCounter(w *World, host, name string, get func(h *Host) uint64, want uin
 	return nil
 }
 
-func init() {
-	register(&Scenario{
+// builtinScenarios are the situations the TCP literature explains, each
+// with the check that it ends the way it teaches.
+var builtinScenarios = []*Scenario{
+	{
 		Name:  "demo",
 		Title: "A whole connection: handshake, an HTTP request and response, the four-way close",
 		Caption: `The client opens with SYN, the server answers SYN-ACK, the client's ACK completes the
@@ -69,8 +71,8 @@ its connection disappears, so that a late duplicate cannot be taken for a new co
 		Client: httpClient,
 		Server: httpServer,
 		Check:  checkHTTP,
-	})
-	register(&Scenario{
+	},
+	{
 		Name:  "handshake",
 		Title: "The three-way handshake",
 		Caption: `SYN, SYN-ACK, ACK. Three messages because each side must choose an initial sequence
@@ -82,8 +84,8 @@ duplicate (see the stale-syn scenario).`,
 		Check: func(w *World) error {
 			return all(expectState(w.Host(clientName), tcp.Established), expectState(w.Host(serverName), tcp.Established))
 		},
-	})
-	register(&Scenario{
+	},
+	{
 		Name:  "close",
 		Title: "The four-way close and TIME-WAIT",
 		Caption: `The client closes: FIN-WAIT-1 until its FIN is acknowledged, then FIN-WAIT-2. The server
@@ -94,8 +96,8 @@ segments of this connection die out before the same address pair can be used aga
 		Client: openClose,
 		Server: acceptEOF,
 		Check:  checkClosed,
-	})
-	register(&Scenario{
+	},
+	{
 		Name:  "lost-syn",
 		Title: "The first SYN is lost",
 		Caption: `The client's SYN never arrives; nothing comes back. After the initial retransmission
@@ -107,8 +109,8 @@ late. Had it been lost again the client would wait 2 s, then 4 s..., giving up a
 		Check: func(w *World) error {
 			return all(checkHTTP(w), wantCounter(w, clientName, "RetransSegs", retrans, 1), wantCounter(w, serverName, "RetransSegs", retrans, 0))
 		},
-	})
-	register(&Scenario{
+	},
+	{
 		Name:  "lost-synack",
 		Title: "The SYN-ACK is lost",
 		Caption: `The server answered and waits in SYN-RECEIVED, but its SYN-ACK is lost. Both sides time
@@ -120,8 +122,8 @@ SYN with the SYN-ACK again, and the first to arrive completes the handshake.`,
 		Check: func(w *World) error {
 			return all(checkHTTP(w), wantCounter(w, clientName, "RetransSegs", retrans, 1), wantCounter(w, serverName, "RetransSegs", retrans, 1))
 		},
-	})
-	register(&Scenario{
+	},
+	{
 		Name:  "stale-syn",
 		Title: "A delayed duplicate SYN: why the handshake takes three messages",
 		Caption: `The client's first SYN is stuck in the network; the client retransmits it, the connection
@@ -140,8 +142,8 @@ TIME-WAIT is over before the old SYN arrives.)`,
 				wantCounter(w, serverName, "AttemptFails", func(h *Host) uint64 { return h.Stack.Counters().AttemptFails }, 1),
 				wantCounter(w, clientName, "OutRsts", func(h *Host) uint64 { return h.Stack.Counters().OutRsts }, 1))
 		},
-	})
-	register(&Scenario{
+	},
+	{
 		Name:  "lost-final-ack",
 		Title: "The last ACK is lost: what TIME-WAIT is for",
 		Caption: `The client acknowledges the server's FIN and enters TIME-WAIT, but that ACK is lost. The
@@ -157,8 +159,8 @@ Without TIME-WAIT the client would have forgotten the connection and answered wi
 				wantCounter(w, serverName, "RetransSegs", retrans, 1),
 				wantCounter(w, clientName, "OutSegs", func(h *Host) uint64 { return h.Stack.Counters().OutSegs }, 5))
 		},
-	})
-	register(&Scenario{
+	},
+	{
 		Name:  "half-close",
 		Title: "Half-close: the side in CLOSE-WAIT keeps sending",
 		Caption: `The client sends its request and closes its sending direction at once (like shutdown(SHUT_WR)).
@@ -176,8 +178,8 @@ segments.`,
 			}
 			return all(err, checkClosed(w))
 		},
-	})
-	register(&Scenario{
+	},
+	{
 		Name:  "simultaneous-open",
 		Title: "Simultaneous open: two SYNs cross",
 		Caption: `Both sides actively open to each other's port at the same moment. Each receives a SYN while
@@ -186,8 +188,8 @@ handshake (RFC 9293 Figure 7). Four segments, no listener, one connection.`,
 		Client: []Step{ConnectFrom(5000, serverName, 6000), WaitEstablished(), Close(), ReadEOF()},
 		Server: []Step{ConnectFrom(6000, clientName, 5000), WaitEstablished(), ReadEOF(), Sleep(20 * time.Millisecond), Close()},
 		Check:  checkClosed,
-	})
-	register(&Scenario{
+	},
+	{
 		Name:  "simultaneous-close",
 		Title: "Simultaneous close: both FINs cross, through CLOSING",
 		Caption: `Both sides close at the same moment. Each is in FIN-WAIT-1 when the other's FIN arrives,
@@ -196,8 +198,8 @@ ACKs arrive. Both sides wait 2·MSL.`,
 		Client: []Step{Connect(serverName, 80), WaitEstablished(), At(time.Second), Close(), ReadEOF()},
 		Server: []Step{Listen(80), Accept(), At(time.Second), Close(), ReadEOF()},
 		Check:  checkClosed,
-	})
-	register(&Scenario{
+	},
+	{
 		Name:  "refused",
 		Title: "Connection refused: a SYN to a closed port",
 		Caption: `Nothing listens on port 81. The server's TCP answers the SYN with RST (its ACK field
@@ -210,8 +212,8 @@ with "connection refused", rather than retrying for two minutes.`,
 				wantCounter(w, serverName, "OutRsts", func(h *Host) uint64 { return h.Stack.Counters().OutRsts }, 1),
 				wantCounter(w, clientName, "AttemptFails", func(h *Host) uint64 { return h.Stack.Counters().AttemptFails }, 1))
 		},
-	})
-	register(&Scenario{
+	},
+	{
 		Name:  "abort",
 		Title: "Abort: RST in the middle of a transfer",
 		Caption: `The client queues 30 kB and, 150 ms later, with part of it still unsent, aborts (like
@@ -225,5 +227,11 @@ peer". That is what an abort means: the end of the connection, not of the data.`
 			return all(expectErr(w.Host(clientName), tcp.ErrAborted), expectErr(w.Host(serverName), tcp.ErrConnReset),
 				wantCounter(w, serverName, "EstabResets", func(h *Host) uint64 { return h.Stack.Counters().EstabResets }, 1))
 		},
-	})
+	},
+}
+
+func init() {
+	for _, s := range builtinScenarios {
+		register(s)
+	}
 }

@@ -57,125 +57,28 @@ type ruleState struct {
 // send runs an admitted packet through the path, in the order documented in
 // doc.go, and returns its PacketID.
 func (n *Network) send(now clock.Time, pa *path, data []byte, seg *wire.Segment, info *packetInfo) uint64 {
+	// 1. Send.
 	n.lastID++
 	pk := &packet{id: n.lastID, path: pa, data: data, info: info}
 	pa.stats.Sent++
-	tracing := n.rec != nil
-	if tracing {
+	if n.rec != nil {
 		n.event(now, trace.LinkSend, pk, 0, "")
 	}
-
-	// 2. Rules.
-	var hold *ruleState
-	var dupRule, corruptRule *ruleState
-	for _, r := range pa.rules {
-		if !r.Match.Matches(seg) {
-			continue
-		}
-		r.matched++
-		if r.Nth != 0 && r.matched != r.Nth {
-			continue
-		}
-		switch r.Action {
-		case Drop:
-			pa.stats.RuleDrops++
-			if tracing {
-				n.event(now, trace.LinkDrop, pk, 0, "rule: "+r.String())
-			}
-			return pk.id
-		case Hold:
-			if hold == nil {
-				hold = r
-			}
-		case Duplicate:
-			if dupRule == nil {
-				dupRule = r
-			}
-		case Corrupt:
-			if corruptRule == nil {
-				corruptRule = r
-			}
-		}
-	}
-	imp := &pa.imp
-
-	// 3. Loss.
-	if imp.Loss > 0 && pa.rng.Float64() < imp.Loss {
-		pa.stats.Lost++
-		if tracing {
-			n.event(now, trace.LinkDrop, pk, 0, "loss")
-		}
+	fired, dropped := n.applyRules(now, pk, seg)
+	if dropped || n.lose(now, pk) {
 		return pk.id
 	}
-
-	// 4. Bottleneck.
-	depart := now
-	if imp.Bandwidth > 0 {
-		started := 0
-		for started < len(pa.waiting) && pa.waiting[started] <= now {
-			started++
-		}
-		pa.waiting = pa.waiting[started:]
-		if imp.QueueLimit > 0 && len(pa.waiting) >= imp.QueueLimit {
-			pa.stats.QueueDrops++
-			if tracing {
-				n.event(now, trace.LinkDrop, pk, 0, "queue full")
-			}
-			return pk.id
-		}
-		start := max(now, pa.busyUntil)
-		if start > now {
-			pa.waiting = append(pa.waiting, start)
-		}
-		depart = start.Add(serialization(len(data), imp.Bandwidth))
-		pa.busyUntil = depart
+	depart, dropped := n.bottleneck(now, pk)
+	if dropped {
+		return pk.id
 	}
-
 	// 5. Propagation.
 	pk.due = pa.arrival(depart)
-
-	// 6. Reordering, then a Hold rule.
-	if imp.Reorder > 0 && pa.rng.Float64() < imp.Reorder {
-		pa.stats.Reordered++
-		pk.due = pk.due.Add(imp.reorderDelay())
-		if tracing {
-			n.event(now, trace.LinkHold, pk, 0, "reorder: until "+pk.due.String())
-		}
-	}
-	if hold != nil {
-		pa.stats.Held++
-		if hold.HoldFor > 0 {
-			pk.due = pk.due.Add(hold.HoldFor)
-			if tracing {
-				n.event(now, trace.LinkHold, pk, 0, "rule: "+hold.String()+": until "+pk.due.String())
-			}
-		} else {
-			pk.heldBy = hold.Name
-			if tracing {
-				n.event(now, trace.LinkHold, pk, 0, "rule: "+hold.String())
-			}
-		}
-	}
-
-	// 7. Duplication.
-	var cp *packet
-	if hit := imp.Duplicate > 0 && pa.rng.Float64() < imp.Duplicate; hit || dupRule != nil {
-		pa.stats.Duplicated++
-		n.lastID++
-		cp = &packet{id: n.lastID, path: pa, data: append([]byte(nil), data...), info: info}
-		cp.due = pa.arrival(depart)
-		cp.deliverReason = fmt.Sprintf("dup of #%d", pk.id)
-		if tracing {
-			reason := ""
-			if !hit {
-				reason = "rule: " + dupRule.String()
-			}
-			n.event(now, trace.LinkDuplicate, pk, cp.id, reason)
-		}
-	}
+	n.delay(now, pk, fired.hold)
+	cp := n.duplicate(now, pk, depart, fired.dup)
 
 	// 8. Corruption, of the packet and of its copy.
-	n.corrupt(now, pk, corruptRule)
+	n.corrupt(now, pk, fired.corrupt)
 	if cp != nil {
 		n.corrupt(now, cp, nil)
 	}
@@ -189,6 +92,148 @@ func (n *Network) send(now clock.Time, pa *path, data []byte, seg *wire.Segment,
 		n.schedule(cp)
 	}
 	return pk.id
+}
+
+// firedRules are the rules that fired on a packet and act on it after the
+// rules step: the first Hold, Duplicate and Corrupt that fired, nil for
+// none.
+type firedRules struct {
+	hold, dup, corrupt *ruleState
+}
+
+// applyRules is step 2: it runs the path's rules over seg in the order
+// they were added and reports the ones that fired, or that a Drop rule
+// dropped pk.
+func (n *Network) applyRules(now clock.Time, pk *packet, seg *wire.Segment) (fired firedRules, dropped bool) {
+	pa := pk.path
+	for _, r := range pa.rules {
+		if !r.Match.Matches(seg) {
+			continue
+		}
+		r.matched++
+		if r.Nth != 0 && r.matched != r.Nth {
+			continue
+		}
+		switch r.Action {
+		case Drop:
+			pa.stats.RuleDrops++
+			if n.rec != nil {
+				n.event(now, trace.LinkDrop, pk, 0, "rule: "+r.String())
+			}
+			return fired, true
+		case Hold:
+			if fired.hold == nil {
+				fired.hold = r
+			}
+		case Duplicate:
+			if fired.dup == nil {
+				fired.dup = r
+			}
+		case Corrupt:
+			if fired.corrupt == nil {
+				fired.corrupt = r
+			}
+		}
+	}
+	return fired, false
+}
+
+// lose is step 3: it drops pk with probability Loss and reports whether
+// it did.
+func (n *Network) lose(now clock.Time, pk *packet) bool {
+	pa := pk.path
+	if pa.imp.Loss > 0 && pa.rng.Float64() < pa.imp.Loss {
+		pa.stats.Lost++
+		if n.rec != nil {
+			n.event(now, trace.LinkDrop, pk, 0, "loss")
+		}
+		return true
+	}
+	return false
+}
+
+// bottleneck is step 4: it returns when pk leaves, after waiting for the
+// link and its own serialization, or reports that the queue was full and
+// pk is tail-dropped. Without a bandwidth pk leaves now.
+func (n *Network) bottleneck(now clock.Time, pk *packet) (depart clock.Time, dropped bool) {
+	pa := pk.path
+	imp := &pa.imp
+	if imp.Bandwidth <= 0 {
+		return now, false
+	}
+	started := 0
+	for started < len(pa.waiting) && pa.waiting[started] <= now {
+		started++
+	}
+	pa.waiting = pa.waiting[started:]
+	if imp.QueueLimit > 0 && len(pa.waiting) >= imp.QueueLimit {
+		pa.stats.QueueDrops++
+		if n.rec != nil {
+			n.event(now, trace.LinkDrop, pk, 0, "queue full")
+		}
+		return 0, true
+	}
+	start := max(now, pa.busyUntil)
+	if start > now {
+		pa.waiting = append(pa.waiting, start)
+	}
+	depart = start.Add(serialization(len(pk.data), imp.Bandwidth))
+	pa.busyUntil = depart
+	return depart, false
+}
+
+// delay is step 6: reordering holds pk back by ReorderDelay with
+// probability Reorder; then hold, the Hold rule that fired if any, adds
+// its HoldFor or parks pk until Release.
+func (n *Network) delay(now clock.Time, pk *packet, hold *ruleState) {
+	pa := pk.path
+	imp := &pa.imp
+	if imp.Reorder > 0 && pa.rng.Float64() < imp.Reorder {
+		pa.stats.Reordered++
+		pk.due = pk.due.Add(imp.reorderDelay())
+		if n.rec != nil {
+			n.event(now, trace.LinkHold, pk, 0, "reorder: until "+pk.due.String())
+		}
+	}
+	if hold == nil {
+		return
+	}
+	pa.stats.Held++
+	if hold.HoldFor > 0 {
+		pk.due = pk.due.Add(hold.HoldFor)
+		if n.rec != nil {
+			n.event(now, trace.LinkHold, pk, 0, "rule: "+hold.String()+": until "+pk.due.String())
+		}
+	} else {
+		pk.heldBy = hold.Name
+		if n.rec != nil {
+			n.event(now, trace.LinkHold, pk, 0, "rule: "+hold.String())
+		}
+	}
+}
+
+// duplicate is step 7: with probability Duplicate, or when rule (the
+// Duplicate rule that fired, if any) is not nil, it returns a copy of pk
+// that leaves at depart too; otherwise nil.
+func (n *Network) duplicate(now clock.Time, pk *packet, depart clock.Time, rule *ruleState) *packet {
+	pa := pk.path
+	hit := pa.imp.Duplicate > 0 && pa.rng.Float64() < pa.imp.Duplicate
+	if !hit && rule == nil {
+		return nil
+	}
+	pa.stats.Duplicated++
+	n.lastID++
+	cp := &packet{id: n.lastID, path: pa, data: append([]byte(nil), pk.data...), info: pk.info}
+	cp.due = pa.arrival(depart)
+	cp.deliverReason = fmt.Sprintf("dup of #%d", pk.id)
+	if n.rec != nil {
+		reason := ""
+		if !hit {
+			reason = "rule: " + rule.String()
+		}
+		n.event(now, trace.LinkDuplicate, pk, cp.id, reason)
+	}
+	return cp
 }
 
 // arrival draws the jitter of a packet leaving at depart and keeps the
