@@ -10,6 +10,7 @@ import (
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/tcp/state"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
@@ -352,10 +353,9 @@ func (a *Analysis) Events(c *Conn) *Result {
 		if to == h.st {
 			return
 		}
-		r.Events = append(r.Events, trace.Event{
-			At: at, Kind: trace.State, Host: c.Name[who], Local: c.Addr[who], Remote: c.Addr[1-who],
-			From: h.st, To: to, Reason: why,
-		})
+		e := trace.Event{At: at, Kind: trace.State, Host: c.Name[who], Local: c.Addr[who], Remote: c.Addr[1-who], Reason: why}
+		setStates(&e, h.st, to)
+		r.Events = append(r.Events, e)
 		h.st = to
 	}
 	takeIn := func(s *sighting, at clock.Time) {
@@ -483,6 +483,15 @@ func (a *Analysis) Events(c *Conn) *Result {
 		}
 	}
 	return r
+}
+
+// setStates sets a State event's states from the RFC names the inference
+// uses, "" for a state not known.
+func setStates(e *trace.Event, from, to string) {
+	var ok bool
+	e.From, ok = state.Parse(from)
+	e.FromUnknown = !ok
+	e.To, _ = state.Parse(to) // never "": a change is always to a named state
 }
 
 func seqLen(s *Segment) seq.Size {

@@ -187,7 +187,7 @@ func (w *Writer) Record(e *trace.Event) {
 		// What follows is what this segment caused.
 		h.pending = h.pending[:0]
 	case trace.State:
-		s := "state " + e.From + " -> " + e.To
+		s := "state " + e.From.String() + " -> " + e.To.String()
 		if e.Reason != "" {
 			s += " (" + e.Reason + ")"
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
@@ -52,7 +53,7 @@ func (w *receiverWatch) Record(e *trace.Event) {
 	}
 	switch e.Kind {
 	case trace.State:
-		if e.To == "CLOSE-WAIT" && w.dataDone == 0 {
+		if e.To == tcp.CloseWait && w.dataDone == 0 {
 			w.dataDone = e.At
 		}
 	case trace.Note:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/tcp/state"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -91,8 +92,12 @@ type Event struct {
 	PayloadLen int
 	// PacketID identifies a packet on a link; Dup is a duplicate's id.
 	PacketID, Dup uint64
-	// From and To are TCP state names (RFC spelling) for State events.
-	From, To string
+	// From and To are the states before and after a State event.
+	// FromUnknown says the state before is not known (the first change of
+	// a side inferred from a capture that began mid-connection); From is
+	// then zero.
+	From, To    state.State
+	FromUnknown bool
 	// Timer names the timer ("retransmit", "time-wait", ...) and Deadline
 	// is when it fires.
 	Timer    string
@@ -136,7 +141,11 @@ func (e *Event) String() string {
 		}
 		return line
 	case State:
-		return fmt.Sprintf("%s %s>%s %s -> %s", head, e.Local, e.Remote, e.From, e.To)
+		from := e.From.String()
+		if e.FromUnknown {
+			from = ""
+		}
+		return fmt.Sprintf("%s %s>%s %s -> %s", head, e.Local, e.Remote, from, e.To)
 	case TimerSet:
 		return fmt.Sprintf("%s %s at %v", head, e.Timer, e.Deadline)
 	case TimerFired, TimerStop:

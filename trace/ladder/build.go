@@ -73,7 +73,7 @@ func Build(events []trace.Event, opt Options) (*Diagram, error) {
 		if isHostKind(e.Kind) {
 			h := &b.d.Hosts[sd]
 			if e.Kind == trace.State && !seenState[sd] {
-				h.Initial, seenState[sd] = e.From, true
+				h.Initial, seenState[sd] = fromName(e), true
 			}
 			h.Traced = true
 			if e.Kind == trace.SegmentOut {
@@ -518,10 +518,11 @@ func anchor(r *Row, sd Side) bool {
 // state records a state change: on the latest row of the same instant where
 // the side did something, or else on a row of its own.
 func (b *builder) state(e *trace.Event, sd Side) {
-	if e.To == b.cur[sd] {
+	to := e.To.String()
+	if to == b.cur[sd] {
 		return
 	}
-	b.cur[sd] = e.To
+	b.cur[sd] = to
 	rows := b.d.Rows
 	for i := len(rows) - 1; i >= 0 && rows[i].At == e.At; i-- {
 		r := &rows[i]
@@ -531,7 +532,7 @@ func (b *builder) state(e *trace.Event, sd Side) {
 		if anchor(r, sd) && !r.Changed[sd] {
 			r.Changed[sd] = true
 			for j := i; j < len(rows); j++ {
-				rows[j].State[sd] = e.To
+				rows[j].State[sd] = to
 			}
 			return
 		}
@@ -549,6 +550,15 @@ func (b *builder) state(e *trace.Event, sd Side) {
 	i := b.addRow(Row{At: e.At, Kind: RowState, Side: sd, Packet: -1})
 	b.d.Rows[i].Changed[sd] = true
 	b.ph[sd] = i
+}
+
+// fromName is the diagram's name for a State event's state before: the RFC
+// name, or "" when it is not known.
+func fromName(e *trace.Event) string {
+	if e.FromUnknown {
+		return ""
+	}
+	return e.From.String()
 }
 
 func (b *builder) addRow(r Row) int {
