@@ -154,6 +154,14 @@ func (b *builder) event(e *trace.Event, sd Side) {
 	case trace.SegmentIn:
 		b.segmentIn(e, sd)
 	case trace.Drop:
+		if e.Cause.Connection() {
+			// A connection's drop of a segment it was handed: the arrival
+			// is drawn; what the TCP made of it is a note.
+			if b.opt.Notes {
+				b.addRow(Row{At: e.At, Kind: RowNote, Side: sd, Packet: -1, Text: "dropped: " + e.Why()})
+			}
+			return
+		}
 		b.hostDrop(e, sd)
 	case trace.State:
 		b.state(e, sd)
@@ -319,7 +327,7 @@ func (b *builder) segmentOut(e *trace.Event, sd Side) {
 		p.PayloadLen = e.PayloadLen
 		b.label(p)
 	}
-	p.Retransmit, p.Reason = e.Retransmit, e.Reason
+	p.Retransmit, p.Reason = e.Retransmit, e.Why()
 	var ms []Marker
 	switch {
 	case p.Retransmit:
@@ -463,13 +471,14 @@ func (b *builder) hostDrop(e *trace.Event, sd Side) {
 			b.arrive(i, e.At)
 		}
 	}
-	reason := e.Reason
+	why := e.Why()
+	reason := why
 	if reason == "" {
 		reason = "no reason given"
 	}
 	if i >= 0 {
 		p := &b.d.Packets[i]
-		p.Dropped, p.DropReason = true, e.Reason
+		p.Dropped, p.DropReason = true, why
 		r := &b.d.Rows[b.arriveRow[i]]
 		r.Markers = append(r.Markers, Marker{MarkDropped,
 			fmt.Sprintf("%s drops it: %s", b.d.Hosts[sd].Name, reason)})
