@@ -10,6 +10,7 @@ import (
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/tcp/state"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
@@ -410,10 +411,9 @@ func (b *eventBuilder) state(who int, to, why string, at clock.Time) {
 	if to == h.st {
 		return
 	}
-	b.r.Events = append(b.r.Events, trace.Event{
-		At: at, Kind: trace.State, Host: b.c.Name[who], Local: b.c.Addr[who], Remote: b.c.Addr[1-who],
-		From: h.st, To: to, Reason: why,
-	})
+	e := trace.Event{At: at, Kind: trace.State, Host: b.c.Name[who], Local: b.c.Addr[who], Remote: b.c.Addr[1-who], Reason: why}
+	setStates(&e, h.st, to)
+	b.r.Events = append(b.r.Events, e)
 	h.st = to
 }
 
@@ -586,6 +586,15 @@ func (b *eventBuilder) endNotes() {
 			b.note(b.c.Name[i] + "'s state could not be inferred from the segments")
 		}
 	}
+}
+
+// setStates sets a State event's states from the RFC names the inference
+// uses, "" for a state not known.
+func setStates(e *trace.Event, from, to string) {
+	var ok bool
+	e.From, ok = state.Parse(from)
+	e.FromUnknown = !ok
+	e.To, _ = state.Parse(to) // never "": a change is always to a named state
 }
 
 func seqLen(s *Segment) seq.Size {

@@ -187,7 +187,7 @@ func (w *Writer) Record(e *trace.Event) {
 		// What follows is what this segment caused.
 		h.pending = h.pending[:0]
 	case trace.State:
-		s := "state " + e.From + " -> " + e.To
+		s := "state " + e.From.String() + " -> " + e.To.String()
 		if e.Reason != "" {
 			s += " (" + e.Reason + ")"
 		}
@@ -197,7 +197,7 @@ func (w *Writer) Record(e *trace.Event) {
 	case trace.Note:
 		h.pending = append(h.pending, e.Reason)
 	case trace.Drop:
-		h.pending = append(h.pending, "dropped: "+e.Reason)
+		h.pending = append(h.pending, "dropped: "+e.Why())
 	case trace.Metrics:
 		w.metrics[connID{e.Host, e.Local, e.Remote}] = *e
 	}
@@ -228,14 +228,15 @@ func (w *Writer) Tap(now clock.Time, host string, out bool, pkt []byte) {
 			o := &h.outs[i]
 			if o.Seg.Seq == seg.Seq && o.Seg.Ack == seg.Ack && o.Seg.Flags == seg.Flags &&
 				o.Seg.SrcPort == seg.SrcPort && o.Seg.DstPort == seg.DstPort {
+				why := o.Why()
 				if o.Retransmit {
 					r := "retransmission"
-					if o.Reason != "" {
-						r += " (" + o.Reason + ")"
+					if why != "" {
+						r += " (" + why + ")"
 					}
 					parts = append(parts, r)
-				} else if o.Reason != "" {
-					parts = append(parts, o.Reason)
+				} else if why != "" {
+					parts = append(parts, why)
 				}
 				h.outs = append(h.outs[:i], h.outs[i+1:]...)
 				break

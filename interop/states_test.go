@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gosynack/synack/internal/netns"
 	"github.com/gosynack/synack/link/impair"
+	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
@@ -99,8 +101,8 @@ func kernelClosesFirst(t *testing.T, e *env, f *faults, port uint16) {
 	sc.Close()
 	waitFor(t, "the kernel in TIME-WAIT", func() bool { return e.kernelState(t, synackEnd) == "TIME-WAIT" })
 	kernelEnd := netip.MustParseAddrPort(kc.LocalAddr().String())
-	waitFor(t, "synack in CLOSED", func() bool { return lastState(e, synackEnd, kernelEnd) == "CLOSED" })
-	wantStates(t, e, synackEnd, kernelEnd, "LISTEN", "SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT", "LAST-ACK", "CLOSED")
+	waitFor(t, "synack in CLOSED", func() bool { st, ok := lastState(e, synackEnd, kernelEnd); return ok && st == tcp.Closed })
+	wantStates(t, e, synackEnd, kernelEnd, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
 }
 
 // synackClosesFirst: synack connects to a kernel server and closes first;
@@ -141,12 +143,12 @@ func synackClosesFirst(t *testing.T, e *env, f *faults, port uint16) {
 	waitFor(t, "two retransmitted FINs", func() bool { return finsInTimeWait(e, synackEnd, kernelEnd) >= 2 })
 	f.holdAcks.Store(false)
 	waitFor(t, "the kernel's socket to close", func() bool { return e.kernelState(t, synackEnd) == "" })
-	wantStates(t, e, synackEnd, kernelEnd, "CLOSED", "SYN-SENT", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT")
+	wantStates(t, e, synackEnd, kernelEnd, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait)
 	// The FIN that moved synack to TIME-WAIT is traced before the state
 	// change; every FIN after it is a retransmission. Each was
 	// acknowledged, and synack stayed in TIME-WAIT.
 	ins, acks := 0, 0
-	state := ""
+	var state tcp.State
 	for _, ev := range e.rec.snapshot() {
 		if ev.Local != synackEnd || ev.Remote != kernelEnd {
 			continue
@@ -154,13 +156,13 @@ func synackClosesFirst(t *testing.T, e *env, f *faults, port uint16) {
 		switch {
 		case ev.Kind == trace.State:
 			state = ev.To
-		case state == "TIME-WAIT" && ev.Kind == trace.SegmentIn && ev.Seg.Flags&wire.FIN != 0:
+		case state == tcp.TimeWait && ev.Kind == trace.SegmentIn && ev.Seg.Flags&wire.FIN != 0:
 			ins++
-		case state == "TIME-WAIT" && ev.Kind == trace.SegmentOut && ev.Seg.Flags == wire.ACK:
+		case state == tcp.TimeWait && ev.Kind == trace.SegmentOut && ev.Seg.Flags == wire.ACK:
 			acks++
 		}
 	}
-	if state != "TIME-WAIT" || ins < 2 || acks != ins+1 {
+	if state != tcp.TimeWait || ins < 2 || acks != ins+1 {
 		t.Fatalf("synack in %s received %d retransmitted FINs in TIME-WAIT and sent %d ACKs there; want TIME-WAIT, at least 2 retransmissions, an ACK for the first FIN and one for each retransmission", state, ins, acks)
 	}
 	t.Logf("synack's TIME-WAIT acknowledged the kernel's FIN and its %d retransmissions", ins)
@@ -175,7 +177,7 @@ func finsInTimeWait(e *env, local, remote netip.AddrPort) int {
 			continue
 		}
 		if ev.Kind == trace.State {
-			tw = ev.To == "TIME-WAIT"
+			tw = ev.To == tcp.TimeWait
 		}
 		if tw && ev.Kind == trace.SegmentIn && ev.Seg.Flags&wire.FIN != 0 {
 			n++
@@ -184,21 +186,23 @@ func finsInTimeWait(e *env, local, remote netip.AddrPort) int {
 	return n
 }
 
-// lastState is synack's latest state on a connection.
-func lastState(e *env, local, remote netip.AddrPort) string {
-	st := ""
+// lastState is synack's latest state on a connection; false if it recorded
+// none.
+func lastState(e *env, local, remote netip.AddrPort) (tcp.State, bool) {
+	var st tcp.State
+	ok := false
 	for _, ev := range e.rec.snapshot() {
 		if ev.Kind == trace.State && ev.Local == local && ev.Remote == remote {
-			st = ev.To
+			st, ok = ev.To, true
 		}
 	}
-	return st
+	return st, ok
 }
 
 // wantStates checks the sequence of synack's states on a connection.
-func wantStates(t *testing.T, e *env, local, remote netip.AddrPort, want ...string) {
+func wantStates(t *testing.T, e *env, local, remote netip.AddrPort, want ...tcp.State) {
 	t.Helper()
-	var got []string
+	var got []tcp.State
 	for _, ev := range e.rec.snapshot() {
 		if ev.Kind == trace.State && ev.Local == local && ev.Remote == remote {
 			if len(got) == 0 {
@@ -207,7 +211,7 @@ func wantStates(t *testing.T, e *env, local, remote netip.AddrPort, want ...stri
 			got = append(got, ev.To)
 		}
 	}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
+	if !slices.Equal(got, want) {
 		t.Fatalf("synack's states %v>%v: %v, want %v", local, remote, got, want)
 	}
 }

@@ -2,10 +2,10 @@ package sim
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
@@ -20,8 +20,9 @@ import (
 //     so that a segment whose bytes had all arrived before is counted as a
 //     duplicate: a spurious retransmission, or a link duplicate.
 //
-// A segment the server's TCP drops ("dropped: ..." note) without having
-// had its bytes before is not counted as received (it brought nothing).
+// A segment the server's TCP drops (a Drop event with a connection's cause)
+// without having had its bytes before is not counted as received (it
+// brought nothing).
 // Every event is passed on to next, if set.
 type receiverWatch struct {
 	host string
@@ -52,11 +53,11 @@ func (w *receiverWatch) Record(e *trace.Event) {
 	}
 	switch e.Kind {
 	case trace.State:
-		if e.To == "CLOSE-WAIT" && w.dataDone == 0 {
+		if e.To == tcp.CloseWait && w.dataDone == 0 {
 			w.dataDone = e.At
 		}
-	case trace.Note:
-		if w.pendingSet && strings.HasPrefix(e.Reason, "dropped:") {
+	case trace.Drop:
+		if w.pendingSet && e.Cause.Connection() {
 			w.pendingDropped = true
 		}
 	case trace.SegmentIn:

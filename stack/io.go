@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"errors"
 	"net/netip"
 	"slices"
 
@@ -20,7 +21,7 @@ func (s *Stack) Input(now clock.Time, pkt []byte) {
 		// TCP_MIB_INERRS counts checksum and header errors).
 		s.ctr.InSegs++
 		s.ctr.InErrs++
-		s.record(&trace.Event{At: now, Kind: trace.Drop, Reason: err.Error()})
+		s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: parseCause(err), Reason: err.Error()})
 		return
 	}
 	seg := &p.TCP
@@ -29,11 +30,11 @@ func (s *Stack) Input(now clock.Time, pkt []byte) {
 		Remote: netip.AddrPortFrom(p.IP.Src, seg.SrcPort),
 	}
 	if p.IP.Dst != s.cfg.Addr && !s.cfg.AnyDestination {
-		s.recordSeg(now, trace.Drop, t, seg, "not addressed to this host")
+		s.recordSeg(now, trace.Drop, t, seg, trace.DropNotAddressed)
 		return
 	}
 	s.ctr.InSegs++
-	s.recordSeg(now, trace.SegmentIn, t, seg, "")
+	s.recordSeg(now, trace.SegmentIn, t, seg, 0)
 	if e := s.conns[key(t)]; e != nil {
 		s.step(now, e, func() { e.conn.Input(now, seg) })
 		return
@@ -45,7 +46,7 @@ func (s *Stack) Input(now clock.Time, pkt []byte) {
 	if l != nil && seg.Flags&(wire.SYN|wire.ACK|wire.RST) == wire.SYN {
 		if l.pending >= l.backlog {
 			s.ctr.ListenOverflows++
-			s.recordSeg(now, trace.Drop, t, seg, "listen backlog full")
+			s.recordSeg(now, trace.Drop, t, seg, trace.DropBacklogFull)
 			return
 		}
 		c := s.pol.NewPassive(t, tcp.ISN(s.cfg.ISNKey, t, now))
@@ -60,23 +61,37 @@ func (s *Stack) Input(now clock.Time, pkt []byte) {
 	// the same way and ignore an RST.
 	if rst, ok := tcp.ResetFor(seg); ok {
 		if l != nil && seg.Flags&wire.ACK == 0 {
-			s.recordSeg(now, trace.Drop, t, seg, "no ACK or SYN for a listener")
+			s.recordSeg(now, trace.Drop, t, seg, trace.DropListenNoSYN)
 			return
 		}
 		s.note(now, t, "no connection: answered with RST")
 		s.sendRaw(now, t, &rst)
 		return
 	}
-	s.recordSeg(now, trace.Drop, t, seg, "RST for no connection")
+	s.recordSeg(now, trace.Drop, t, seg, trace.DropResetNoConn)
 }
 
-func (s *Stack) recordSeg(now clock.Time, k trace.Kind, t tcp.Tuple, seg *wire.Segment, why string) {
+// recordSeg records an event about seg; why is the cause of a Drop.
+func (s *Stack) recordSeg(now clock.Time, k trace.Kind, t tcp.Tuple, seg *wire.Segment, why trace.DropCause) {
 	if s.cfg.Recorder == nil {
 		return
 	}
-	e := trace.Event{At: now, Kind: k, Local: t.Local, Remote: t.Remote, Reason: why}
+	e := trace.Event{At: now, Kind: k, Local: t.Local, Remote: t.Remote, Cause: why}
 	e.SetSegment(seg)
 	s.record(&e)
+}
+
+// parseCause is the drop cause of a packet wire.ParsePacket rejected.
+func parseCause(err error) trace.DropCause {
+	switch {
+	case errors.Is(err, wire.ErrChecksum):
+		return trace.DropChecksum
+	case errors.Is(err, wire.ErrTruncated):
+		return trace.DropTruncated
+	case errors.Is(err, wire.ErrFragment):
+		return trace.DropFragment
+	}
+	return trace.DropMalformed
 }
 
 func (s *Stack) note(now clock.Time, t tcp.Tuple, what string) {
@@ -237,7 +252,7 @@ type rawSeg struct {
 // sendRaw queues a segment the stack itself answers with (a RST for no
 // connection); it leaves on the next Output.
 func (s *Stack) sendRaw(now clock.Time, t tcp.Tuple, seg *wire.Segment) {
-	s.recordSeg(now, trace.SegmentOut, t, seg, "")
+	s.recordSeg(now, trace.SegmentOut, t, seg, 0)
 	s.ctr.OutSegs++
 	s.ctr.OutRsts++
 	s.pendingRaw = append(s.pendingRaw, rawSeg{t: t, seg: *seg})

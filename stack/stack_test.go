@@ -246,7 +246,7 @@ func TestBadPacket(t *testing.T) {
 	if c := s.Counters(); c.InErrs != 2 || c.InSegs != 2 {
 		t.Fatalf("counters %+v", c)
 	}
-	if len(log.Events) != 2 || log.Events[0].Kind != trace.Drop || !strings.Contains(log.Events[0].Reason, "checksum") {
+	if len(log.Events) != 2 || log.Events[0].Kind != trace.Drop || log.Events[0].Cause != trace.DropChecksum || log.Events[1].Cause != trace.DropTruncated {
 		t.Fatalf("events %v", log.Events)
 	}
 	// Not addressed to us: dropped, not answered.

@@ -382,7 +382,7 @@ func (c *Conn) setState(now clock.Time, s State, why string) {
 		return
 	}
 	if c.pol.cfg.Recorder != nil {
-		c.record(&trace.Event{At: now, Kind: trace.State, From: c.state.String(), To: s.String(), Reason: why})
+		c.record(&trace.Event{At: now, Kind: trace.State, From: c.state, To: s, Reason: why})
 	}
 	c.state = s
 }

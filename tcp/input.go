@@ -7,6 +7,7 @@ import (
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -103,7 +104,7 @@ func (c *Conn) inputSynSent(now clock.Time, s *wire.Segment) {
 			if s.Flags&wire.RST == 0 {
 				c.queueRST(wire.Segment{Seq: s.Ack, Flags: wire.RST})
 			}
-			c.drop(now, "unacceptable ACK in SYN-SENT")
+			c.drop(now, trace.DropSynSentBadACK)
 			return
 		}
 		// "If SND.UNA < SEG.ACK =< SND.NXT, then the ACK is acceptable."
@@ -119,14 +120,14 @@ func (c *Conn) inputSynSent(now clock.Time, s *wire.Segment) {
 			c.close(now, ErrConnRefused, "RST received")
 			return
 		}
-		c.drop(now, "RST without acceptable ACK in SYN-SENT")
+		c.drop(now, trace.DropSynSentResetNoACK)
 		return
 	}
 	// Fourth, check the SYN bit.
 	if s.Flags&wire.SYN == 0 {
 		// "If neither of the SYN or RST bits is set, then drop the segment
 		// and return."
-		c.drop(now, "no SYN in SYN-SENT")
+		c.drop(now, trace.DropSynSentNoSYN)
 		return
 	}
 	// "RCV.NXT is set to SEG.SEQ+1, IRS is set to SEG.SEQ. SND.UNA should be
@@ -265,7 +266,7 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 		if s.Flags&wire.RST != 0 {
 			// RFC 5961 §3.2: "If the RST bit is set and the sequence number is
 			// outside the current receive window, silently drop the segment."
-			c.drop(now, "RST outside the window")
+			c.drop(now, trace.DropResetOutsideWindow)
 			return
 		}
 		// "If an incoming segment is not acceptable, an acknowledgment
@@ -280,7 +281,7 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 				c.setDSACK(s.Seq, s.Seq.Add(seq.Size(n)))
 			}
 			c.ackNow = true
-			c.drop(now, "unacceptable sequence number")
+			c.drop(now, trace.DropUnacceptableSeq)
 			return
 		}
 	}
@@ -299,7 +300,7 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 			// exactly match the next expected sequence value, yet is within
 			// the current receive window, TCP MUST send an acknowledgment
 			// (challenge ACK)".
-			c.challengeACK(now, "RST in window but not at RCV.NXT")
+			c.challengeACK(now, trace.ChallengeRST)
 			return
 		}
 		switch c.state {
@@ -344,14 +345,14 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 		// RFC 5961 §4.2: "If the SYN bit is set, irrespective of the
 		// sequence number, TCP MUST send an ACK (also referred to as
 		// challenge ACK) to the remote peer".
-		c.challengeACK(now, "SYN in a synchronized state")
+		c.challengeACK(now, trace.ChallengeSYN)
 		return
 	}
 
 	// Fifth, check the ACK field.
 	if s.Flags&wire.ACK == 0 {
 		// "if the ACK bit is off, drop the segment and return"
-		c.drop(now, "no ACK")
+		c.drop(now, trace.DropNoACK)
 		return
 	}
 	if c.state == SynReceived {
@@ -361,7 +362,7 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 		// it."
 		if !(s.Ack.GreaterThan(c.sndUna) && s.Ack.LessThanEq(c.sndMax)) {
 			c.queueRST(wire.Segment{Seq: s.Ack, Flags: wire.RST})
-			c.drop(now, "unacceptable ACK in SYN-RECEIVED")
+			c.drop(now, trace.DropSynReceivedBadACK)
 			return
 		}
 		c.sndWnd, c.sndWL1, c.sndWL2 = c.scaledWindow(s), s.Seq, s.Ack
@@ -376,7 +377,7 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 	// ACK is unacceptable: "send an ACK, drop the segment, and return".
 	if s.Ack.GreaterThan(c.sndMax) || s.Ack.LessThan(c.sndUna-seq.Value(c.maxSndWnd)) {
 		c.ackNow = true
-		c.drop(now, "unacceptable ACK")
+		c.drop(now, trace.DropBadACK)
 		return
 	}
 	flightBefore := int(c.sndMax.Size(c.sndUna))
@@ -630,29 +631,30 @@ func (c *Conn) enterTimeWait(now clock.Time, why string) {
 
 // challengeACK sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> unless the RFC 5961
 // §7 limit has been reached in the current period.
-func (c *Conn) challengeACK(now clock.Time, why string) {
+func (c *Conn) challengeACK(now clock.Time, why trace.Challenge) {
 	if c.chalCount == 0 || now.Sub(c.chalStart) >= c.pol.cfg.ChallengeACKPeriod {
 		c.chalStart, c.chalCount = now, 0
 	}
 	if int(c.chalCount) >= c.pol.cfg.ChallengeACKs {
 		c.stats.ChallengeACKsLimited++
-		c.stats.Dropped++
-		if c.tracing() {
-			c.note(now, "dropped: "+why+"; challenge ACK rate-limited")
-		}
+		c.drop(now, why.Limited())
 		return
 	}
 	c.chalCount++
 	c.stats.ChallengeACKs++
 	c.ackNow = true
 	if c.tracing() {
-		c.note(now, "challenge ACK: "+why)
+		c.note(now, "challenge ACK: "+why.String())
 	}
 }
 
-func (c *Conn) drop(now clock.Time, why string) {
+// drop counts a segment discarded as unacceptable and records why.
+func (c *Conn) drop(now clock.Time, why trace.DropCause) { c.dropDetail(now, why, "") }
+
+// dropDetail is drop with a value the cause is shown with.
+func (c *Conn) dropDetail(now clock.Time, why trace.DropCause, detail string) {
 	c.stats.Dropped++
 	if c.tracing() {
-		c.note(now, "dropped: "+why)
+		c.record(&trace.Event{At: now, Kind: trace.Drop, Cause: why, Reason: detail})
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -112,7 +113,7 @@ func (c *Conn) paws(now clock.Time, s *wire.Segment) bool {
 		if s.Flags&wire.RST != 0 {
 			return true
 		}
-		c.drop(now, "no timestamp on a connection that negotiated timestamps (RFC 7323 §3.2)")
+		c.drop(now, trace.DropNoTimestamp)
 		return false
 	}
 	// R1: "If there is a Timestamps option in the arriving segment,
@@ -123,11 +124,11 @@ func (c *Conn) paws(now clock.Time, s *wire.Segment) bool {
 	if s.Flags&wire.RST == 0 && int32(o.TSVal-c.tsRecent) < 0 && now.Sub(c.tsRecentAt) < pawsAgeLimit {
 		c.stats.PAWSDrops++
 		c.ackNow = true
-		why := "PAWS"
+		detail := ""
 		if c.tracing() {
-			why = "PAWS: timestamp " + strconv.FormatUint(uint64(o.TSVal), 10) + " older than TS.Recent " + strconv.FormatUint(uint64(c.tsRecent), 10)
+			detail = "timestamp " + strconv.FormatUint(uint64(o.TSVal), 10) + " older than TS.Recent " + strconv.FormatUint(uint64(c.tsRecent), 10)
 		}
-		c.drop(now, why)
+		c.dropDetail(now, trace.DropPAWS, detail)
 		return false
 	}
 	return true

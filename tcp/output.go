@@ -16,7 +16,7 @@ func (c *Conn) Output(now clock.Time, emit func(seg *wire.Segment, retransmit bo
 		c.rstPending = false
 		s := c.newSeg(c.rstSeq, c.rstAck, c.rstFlags)
 		c.fill(now, s)
-		c.transmit(now, s, "", emit)
+		c.transmit(now, s, 0, emit)
 	}
 	switch c.state {
 	case Closed, Listen:
@@ -39,7 +39,7 @@ func (c *Conn) Output(now clock.Time, emit func(seg *wire.Segment, retransmit bo
 			// §3.8.4: "containing no data"; §3.8.6.1).
 			c.probeDue = false
 			s := c.newSeg(c.sndMax-1, c.rcvNxt, wire.ACK)
-			c.transmit(now, s, "", emit)
+			c.transmit(now, s, 0, emit)
 		}
 		c.sendData(now, emit)
 	}
@@ -55,7 +55,7 @@ func (c *Conn) Output(now clock.Time, emit func(seg *wire.Segment, retransmit bo
 	c.oooAcks = 0
 	for ; n > 0 && c.state != Closed; n-- {
 		s := c.newSeg(c.sndMax, c.rcvNxt, wire.ACK)
-		c.transmit(now, s, "", emit)
+		c.transmit(now, s, 0, emit)
 	}
 }
 
@@ -66,9 +66,9 @@ func (c *Conn) sendSYN(now clock.Time, flags wire.Flags, emit func(seg *wire.Seg
 	}
 	c.synOptions(now, &s.Options, flags&wire.ACK != 0)
 	c.synSent = true
-	why := ""
+	var why trace.RetransmitReason
 	if c.synSends > 0 {
-		why = "RTO"
+		why = trace.RetransmitRTO
 	}
 	c.transmit(now, s, why, emit)
 }
@@ -121,7 +121,7 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 				break
 			}
 			c.fastRexmitDue = false
-			c.retransmit(now, i, "lost", emit)
+			c.retransmit(now, i, trace.RetransmitLost, emit)
 			if tlp {
 				c.tlpSent(false)
 				tlp = false
@@ -142,7 +142,7 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 		if tlp {
 			// No new data may go: probe with the last segment again.
 			if len(c.txq()) > 0 {
-				c.retransmit(now, len(c.tx)-1, "TLP", emit)
+				c.retransmit(now, len(c.tx)-1, trace.RetransmitTLP, emit)
 				c.tlpSent(true)
 			}
 			tlp = false
@@ -248,7 +248,7 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 		c.cc.OnIdle(now)
 		c.metrics(now, "idle restart")
 	}
-	c.transmit(now, s, "", emit)
+	c.transmit(now, s, 0, emit)
 	return true
 }
 
@@ -261,7 +261,7 @@ func (c *Conn) maybePersist(now clock.Time, inFlight bool) {
 }
 
 // retransmit sends segment t again.
-func (c *Conn) retransmit(now clock.Time, i int, why string, emit func(seg *wire.Segment, retransmit bool)) {
+func (c *Conn) retransmit(now clock.Time, i int, why trace.RetransmitReason, emit func(seg *wire.Segment, retransmit bool)) {
 	t := &c.tx[i]
 	s := c.newSeg(t.start, c.rcvNxt, wire.ACK)
 	end := t.end
@@ -287,7 +287,7 @@ func (c *Conn) retransmit(now clock.Time, i int, why string, emit func(seg *wire
 	c.undoRetrans++
 	c.episodeRexmits++
 	if c.rtoRecovery {
-		why = "RTO"
+		why = trace.RetransmitRTO
 	}
 	c.transmit(now, s, why, emit)
 }
@@ -316,12 +316,12 @@ func (c *Conn) fill(now clock.Time, s *wire.Segment) {
 
 // transmit stamps s, records new data in the retransmission queue, arms the
 // retransmission timer, records the event and hands s to emit. why is set
-// for retransmissions.
-func (c *Conn) transmit(now clock.Time, s *wire.Segment, why string, emit func(seg *wire.Segment, retransmit bool)) {
+// for retransmissions, zero for a first transmission.
+func (c *Conn) transmit(now clock.Time, s *wire.Segment, why trace.RetransmitReason, emit func(seg *wire.Segment, retransmit bool)) {
 	if s.Flags&wire.RST == 0 {
 		c.fill(now, s)
 	}
-	retrans := why != ""
+	retrans := why != 0
 	if l := s.SeqLen(); l > 0 {
 		end := s.Seq.Add(l)
 		if s.Flags&wire.SYN != 0 {
@@ -365,7 +365,7 @@ func (c *Conn) transmit(now clock.Time, s *wire.Segment, why string, emit func(s
 	}
 	c.stats.SegsOut++
 	if c.pol.cfg.Recorder != nil {
-		e := trace.Event{At: now, Kind: trace.SegmentOut, Retransmit: retrans, Reason: why}
+		e := trace.Event{At: now, Kind: trace.SegmentOut, Retransmit: retrans, RetransmitReason: why}
 		e.SetSegment(s)
 		c.record(&e)
 	}

@@ -4,54 +4,25 @@
 // starts a goroutine, takes a lock or touches a device.
 package tcp
 
-// State is a connection state, named and printed as in RFC 9293 §3.3.2.
-type State uint8
+import "github.com/gosynack/synack/tcp/state"
+
+// State is a connection state, named and printed as in RFC 9293 §3.3.2. It
+// lives in package state, which package trace can import too.
+type State = state.State
 
 const (
-	Closed State = iota
-	Listen
-	SynSent
-	SynReceived
-	Established
-	FinWait1
-	FinWait2
-	CloseWait
-	Closing
-	LastAck
-	TimeWait
+	Closed      = state.Closed
+	Listen      = state.Listen
+	SynSent     = state.SynSent
+	SynReceived = state.SynReceived
+	Established = state.Established
+	FinWait1    = state.FinWait1
+	FinWait2    = state.FinWait2
+	CloseWait   = state.CloseWait
+	Closing     = state.Closing
+	LastAck     = state.LastAck
+	TimeWait    = state.TimeWait
 )
 
-var stateNames = [...]string{
-	Closed:      "CLOSED",
-	Listen:      "LISTEN",
-	SynSent:     "SYN-SENT",
-	SynReceived: "SYN-RECEIVED",
-	Established: "ESTABLISHED",
-	FinWait1:    "FIN-WAIT-1",
-	FinWait2:    "FIN-WAIT-2",
-	CloseWait:   "CLOSE-WAIT",
-	Closing:     "CLOSING",
-	LastAck:     "LAST-ACK",
-	TimeWait:    "TIME-WAIT",
-}
-
-func (s State) String() string {
-	if int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return "STATE(" + string(rune('0'+s)) + ")"
-}
-
 // ParseState reads an RFC state name ("SYN-RECEIVED").
-func ParseState(name string) (State, bool) {
-	for s, n := range stateNames {
-		if n == name {
-			return State(s), true
-		}
-	}
-	return 0, false
-}
-
-// Synchronized reports whether the state is one of RFC 9293's synchronized
-// states (ESTABLISHED and every state after it).
-func (s State) Synchronized() bool { return s >= Established }
+func ParseState(name string) (State, bool) { return state.Parse(name) }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/tcp/state"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -19,7 +20,7 @@ type Kind uint8
 
 const (
 	// SegmentOut: Host sent Seg on the connection Local<->Remote.
-	// Retransmit marks a segment sent again; Reason says why (e.g. "RTO").
+	// Retransmit marks a segment sent again; RetransmitReason says why.
 	SegmentOut Kind = iota + 1
 	// SegmentIn: Host received Seg and handed it to TCP.
 	SegmentIn
@@ -46,7 +47,7 @@ const (
 	LinkCorrupt
 	// LinkHold: the link holds PacketID back (Reason says until when).
 	LinkHold
-	// Drop: Host discarded a received packet or segment; Reason says why
+	// Drop: Host discarded a received packet or segment; Cause says why
 	// (a bad checksum, an unacceptable segment, no listener...).
 	Drop
 	// Note: anything else worth telling, in Reason (a challenge ACK sent,
@@ -54,8 +55,8 @@ const (
 	Note
 	// Metrics: Host's connection changed its congestion window, slow-start
 	// threshold, smoothed RTT or RTO; Cwnd, Ssthresh, SRTT and RTO hold
-	// the new values and Reason says what changed them ("ack", "rtt
-	// sample", "RTO", "fast retransmit", "recovery end", "undo").
+	// the new values and Reason says what changed them ("ack", "RTO",
+	// "recovery end", "fast recovery: RACK", ...).
 	Metrics
 )
 
@@ -85,21 +86,36 @@ type Event struct {
 	// Local and Remote name the connection from Host's side; for Link*
 	// events, the sending and receiving endpoints of the packet.
 	Local, Remote netip.AddrPort
-	// Seg is the segment for SegmentOut, SegmentIn, Drop and Link* events.
-	// Its Payload is nil: PayloadLen keeps the length.
+	// Seg is the segment for SegmentOut, SegmentIn and Link* events, and
+	// for a Drop by the stack of a packet it parsed (a connection's drop
+	// carries none). Its Payload is nil: PayloadLen keeps the length.
 	Seg        wire.Segment
 	PayloadLen int
 	// PacketID identifies a packet on a link; Dup is a duplicate's id.
 	PacketID, Dup uint64
-	// From and To are TCP state names (RFC spelling) for State events.
-	From, To string
+	// From and To are the states before and after a State event.
+	// FromUnknown says the state before is not known (the first change of
+	// a side inferred from a capture that began mid-connection); From is
+	// then zero.
+	From, To    state.State
+	FromUnknown bool
 	// Timer names the timer ("retransmit", "time-wait", ...) and Deadline
 	// is when it fires.
 	Timer    string
 	Deadline clock.Time
-	// Retransmit marks a SegmentOut that sends sequence space again.
-	Retransmit bool
-	Reason     string
+	// Retransmit marks a SegmentOut that sends sequence space again;
+	// RetransmitReason says why, when the sender said (a segment read
+	// from a capture has none).
+	Retransmit       bool
+	RetransmitReason RetransmitReason
+	// Cause is why a Drop event's packet or segment was discarded.
+	Cause DropCause
+	// Reason is free text: why a State change happened, what a Note or
+	// Metrics event says, what a Link* event did; on a SegmentOut read
+	// from a capture, the Wireshark-style marks; on a Drop, a detail its
+	// Cause is shown with (PAWS's timestamps; for a packet that did not
+	// parse, the parser's error). Why gives the words to print.
+	Reason string
 	// Cwnd and Ssthresh (bytes; Ssthresh is math.MaxInt32 until the first
 	// loss), SRTT and RTO for Metrics events.
 	Cwnd, Ssthresh int
@@ -116,9 +132,35 @@ func (e *Event) SetSegment(seg *wire.Segment) {
 // Delay returns Deadline - At for timer events.
 func (e *Event) Delay() time.Duration { return e.Deadline.Sub(e.At) }
 
+// Why returns the words that say why the event happened, as renderers
+// print them: for a Drop, its Cause's words with Reason's detail (or the
+// parser's error alone); for a retransmission, its RetransmitReason's
+// words, with Reason after them if it has one; otherwise Reason.
+func (e *Event) Why() string {
+	switch {
+	case e.Kind == Drop:
+		return e.Cause.text(e.Reason)
+	case e.Kind == SegmentOut && e.RetransmitReason != 0:
+		if e.Reason == "" {
+			return e.RetransmitReason.String()
+		}
+		return e.RetransmitReason.String() + ": " + e.Reason
+	}
+	return e.Reason
+}
+
+// hasSeg reports whether e carries a segment header.
+func (e *Event) hasSeg() bool {
+	s := &e.Seg
+	return s.Flags != 0 || s.Seq != 0 || s.Ack != 0 || s.SrcPort != 0 || s.DstPort != 0
+}
+
 // String prints the event on one line, for logs and test failures.
 func (e *Event) String() string {
 	head := fmt.Sprintf("%v %s %s", e.At, e.Host, e.Kind)
+	if e.Kind == Drop && e.Cause.Connection() && !e.hasSeg() {
+		return fmt.Sprintf("%s %s>%s %s", head, e.Local, e.Remote, e.Why())
+	}
 	switch e.Kind {
 	case SegmentOut, SegmentIn, Drop, LinkSend, LinkDeliver, LinkDrop, LinkDuplicate, LinkCorrupt, LinkHold:
 		s := e.Seg
@@ -131,12 +173,16 @@ func (e *Event) String() string {
 		if e.Retransmit {
 			line += " [retransmit]"
 		}
-		if e.Reason != "" {
-			line += " (" + e.Reason + ")"
+		if w := e.Why(); w != "" {
+			line += " (" + w + ")"
 		}
 		return line
 	case State:
-		return fmt.Sprintf("%s %s>%s %s -> %s", head, e.Local, e.Remote, e.From, e.To)
+		from := e.From.String()
+		if e.FromUnknown {
+			from = ""
+		}
+		return fmt.Sprintf("%s %s>%s %s -> %s", head, e.Local, e.Remote, from, e.To)
 	case TimerSet:
 		return fmt.Sprintf("%s %s at %v", head, e.Timer, e.Deadline)
 	case TimerFired, TimerStop:

@@ -73,7 +73,7 @@ func Build(events []trace.Event, opt Options) (*Diagram, error) {
 		if isHostKind(e.Kind) {
 			h := &b.d.Hosts[sd]
 			if e.Kind == trace.State && !seenState[sd] {
-				h.Initial, seenState[sd] = e.From, true
+				h.Initial, seenState[sd] = fromName(e), true
 			}
 			h.Traced = true
 			if e.Kind == trace.SegmentOut {
@@ -154,6 +154,14 @@ func (b *builder) event(e *trace.Event, sd Side) {
 	case trace.SegmentIn:
 		b.segmentIn(e, sd)
 	case trace.Drop:
+		if e.Cause.Connection() {
+			// A connection's drop of a segment it was handed: the arrival
+			// is drawn; what the TCP made of it is a note.
+			if b.opt.Notes {
+				b.addRow(Row{At: e.At, Kind: RowNote, Side: sd, Packet: -1, Text: "dropped: " + e.Why()})
+			}
+			return
+		}
 		b.hostDrop(e, sd)
 	case trace.State:
 		b.state(e, sd)
@@ -319,7 +327,7 @@ func (b *builder) segmentOut(e *trace.Event, sd Side) {
 		p.PayloadLen = e.PayloadLen
 		b.label(p)
 	}
-	p.Retransmit, p.Reason = e.Retransmit, e.Reason
+	p.Retransmit, p.Reason = e.Retransmit, e.Why()
 	var ms []Marker
 	switch {
 	case p.Retransmit:
@@ -463,13 +471,14 @@ func (b *builder) hostDrop(e *trace.Event, sd Side) {
 			b.arrive(i, e.At)
 		}
 	}
-	reason := e.Reason
+	why := e.Why()
+	reason := why
 	if reason == "" {
 		reason = "no reason given"
 	}
 	if i >= 0 {
 		p := &b.d.Packets[i]
-		p.Dropped, p.DropReason = true, e.Reason
+		p.Dropped, p.DropReason = true, why
 		r := &b.d.Rows[b.arriveRow[i]]
 		r.Markers = append(r.Markers, Marker{MarkDropped,
 			fmt.Sprintf("%s drops it: %s", b.d.Hosts[sd].Name, reason)})
@@ -518,10 +527,11 @@ func anchor(r *Row, sd Side) bool {
 // state records a state change: on the latest row of the same instant where
 // the side did something, or else on a row of its own.
 func (b *builder) state(e *trace.Event, sd Side) {
-	if e.To == b.cur[sd] {
+	to := e.To.String()
+	if to == b.cur[sd] {
 		return
 	}
-	b.cur[sd] = e.To
+	b.cur[sd] = to
 	rows := b.d.Rows
 	for i := len(rows) - 1; i >= 0 && rows[i].At == e.At; i-- {
 		r := &rows[i]
@@ -531,7 +541,7 @@ func (b *builder) state(e *trace.Event, sd Side) {
 		if anchor(r, sd) && !r.Changed[sd] {
 			r.Changed[sd] = true
 			for j := i; j < len(rows); j++ {
-				rows[j].State[sd] = e.To
+				rows[j].State[sd] = to
 			}
 			return
 		}
@@ -549,6 +559,15 @@ func (b *builder) state(e *trace.Event, sd Side) {
 	i := b.addRow(Row{At: e.At, Kind: RowState, Side: sd, Packet: -1})
 	b.d.Rows[i].Changed[sd] = true
 	b.ph[sd] = i
+}
+
+// fromName is the diagram's name for a State event's state before: the RFC
+// name, or "" when it is not known.
+func fromName(e *trace.Event) string {
+	if e.FromUnknown {
+		return ""
+	}
+	return e.From.String()
 }
 
 func (b *builder) addRow(r Row) int {

@@ -41,7 +41,7 @@ type Options struct {
 	// Timers adds rows for timers set, fired and stopped.
 	Timers bool
 	// Notes adds rows for the hosts' notes (challenge ACKs, refusals, RTO
-	// changes...).
+	// changes...) and for the segments their connections drop.
 	Notes bool
 	// ASCII draws with plain characters (-->, <--, X) instead of Unicode
 	// box drawing.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/tcp/state"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
@@ -76,34 +77,34 @@ func fullExchange() []trace.Event {
 	s.deliver(resp)
 	s.timer(client, server, trace.TimerStop, "retransmit", 0)
 	// The client has its response and closes: FIN-WAIT-1.
-	s.state(client, server, "ESTABLISHED", "FIN-WAIT-1")
+	s.state(client, server, state.Established, state.FinWait1)
 	fin := s.send(client, server, "FA", 79, 513, 0)
 	s.timer(client, server, trace.TimerSet, "retransmit", 1200*ms)
 	s.at(250 * ms)
 	s.deliver(fin)
 	s.timer(server, client, trace.TimerStop, "retransmit", 0)
-	s.state(server, client, "ESTABLISHED", "CLOSE-WAIT")
+	s.state(server, client, state.Established, state.CloseWait)
 	ackFin := s.send(server, client, "A", 513, 80, 0)
 	s.at(300 * ms)
 	s.deliver(ackFin)
 	s.timer(client, server, trace.TimerStop, "retransmit", 0)
-	s.state(client, server, "FIN-WAIT-1", "FIN-WAIT-2")
+	s.state(client, server, state.FinWait1, state.FinWait2)
 	// The server's application closes too: LAST-ACK.
-	s.state(server, client, "CLOSE-WAIT", "LAST-ACK")
+	s.state(server, client, state.CloseWait, state.LastAck)
 	fin2 := s.send(server, client, "FA", 513, 80, 0)
 	s.timer(server, client, trace.TimerSet, "retransmit", 1300*ms)
 	s.at(350 * ms)
 	s.deliver(fin2)
-	s.state(client, server, "FIN-WAIT-2", "TIME-WAIT")
+	s.state(client, server, state.FinWait2, state.TimeWait)
 	last := s.send(client, server, "A", 80, 514, 0)
 	s.timer(client, server, trace.TimerSet, "time-wait", 60350*ms)
 	s.at(400 * ms)
 	s.deliver(last)
 	s.timer(server, client, trace.TimerStop, "retransmit", 0)
-	s.state(server, client, "LAST-ACK", "CLOSED")
+	s.state(server, client, state.LastAck, state.Closed)
 	s.at(60350 * ms)
 	s.timer(client, server, trace.TimerFired, "time-wait", 0)
-	s.state(client, server, "TIME-WAIT", "CLOSED")
+	s.state(client, server, state.TimeWait, state.Closed)
 	return s.ev
 }
 
@@ -123,8 +124,8 @@ func TestHandshakeAbsoluteServerLeft(t *testing.T) {
 // it sends the SYN again (RFC 9293 §3.8.1, RFC 6298 §5).
 func TestLostSYN(t *testing.T) {
 	s := newScript()
-	s.state(server, nil, "CLOSED", "LISTEN")
-	s.state(client, server, "CLOSED", "SYN-SENT")
+	s.state(server, nil, state.Closed, state.Listen)
+	s.state(client, server, state.Closed, state.SynSent)
 	syn := s.send(client, server, "S", 0, 0, 0)
 	s.lose(syn, "rule: drop 1st S !A")
 	s.timer(client, server, trace.TimerSet, "retransmit", time.Second)
@@ -134,16 +135,16 @@ func TestLostSYN(t *testing.T) {
 	s.timer(client, server, trace.TimerSet, "retransmit", 3*time.Second)
 	s.at(1050 * ms)
 	s.deliver(syn2)
-	s.state(server, client, "LISTEN", "SYN-RECEIVED")
+	s.state(server, client, state.Listen, state.SynReceived)
 	synack := s.send(server, client, "SA", 0, 1, 0)
 	s.at(1100 * ms)
 	s.deliver(synack)
 	s.timer(client, server, trace.TimerStop, "retransmit", 0)
-	s.state(client, server, "SYN-SENT", "ESTABLISHED")
+	s.state(client, server, state.SynSent, state.Established)
 	ack := s.send(client, server, "A", 1, 1, 0)
 	s.at(1150 * ms)
 	s.deliver(ack)
-	s.state(server, client, "SYN-RECEIVED", "ESTABLISHED")
+	s.state(server, client, state.SynReceived, state.Established)
 	golden(t, "lost_syn", render(t, s.ev, Options{Timers: true}))
 }
 
@@ -174,23 +175,23 @@ func TestDuplicate(t *testing.T) {
 // in ESTABLISHED with a challenge ACK (RFC 5961 §4.2).
 func TestHeldSYN(t *testing.T) {
 	s := newScript()
-	s.state(server, nil, "CLOSED", "LISTEN")
-	s.state(client, server, "CLOSED", "SYN-SENT")
+	s.state(server, nil, state.Closed, state.Listen)
+	s.state(client, server, state.Closed, state.SynSent)
 	syn := s.send(client, server, "S", 0, 0, 0)
 	s.hold(syn, "until 1.500000s")
 	s.at(time.Second)
 	syn2 := s.resend(client, server, "S", 0, 0, 0, "RTO")
 	s.at(1050 * ms)
 	s.deliver(syn2)
-	s.state(server, client, "LISTEN", "SYN-RECEIVED")
+	s.state(server, client, state.Listen, state.SynReceived)
 	synack := s.send(server, client, "SA", 0, 1, 0)
 	s.at(1100 * ms)
 	s.deliver(synack)
-	s.state(client, server, "SYN-SENT", "ESTABLISHED")
+	s.state(client, server, state.SynSent, state.Established)
 	ack := s.send(client, server, "A", 1, 1, 0)
 	s.at(1150 * ms)
 	s.deliver(ack)
-	s.state(server, client, "SYN-RECEIVED", "ESTABLISHED")
+	s.state(server, client, state.SynReceived, state.Established)
 	s.at(1500 * ms)
 	s.deliver(syn)
 	chal := s.out(server, client, seg(server, client, "A", 1, 1), 0, false, "challenge ACK")
@@ -224,7 +225,7 @@ func TestCorrupt(t *testing.T) {
 // never sent a SYN, so its sequence number is absolute.
 func TestRefused(t *testing.T) {
 	s := newScript()
-	s.state(client, server, "CLOSED", "SYN-SENT")
+	s.state(client, server, state.Closed, state.SynSent)
 	syn := s.send(client, server, "S", 0, 0, 0)
 	s.at(50 * ms)
 	s.deliver(syn)
@@ -233,7 +234,7 @@ func TestRefused(t *testing.T) {
 	r := s.out(server, client, rst, 0, false, "no listener")
 	s.at(100 * ms)
 	s.deliver(r)
-	s.state(client, server, "SYN-SENT", "CLOSED")
+	s.state(client, server, state.SynSent, state.Closed)
 	s.note(client, server, "connection refused")
 	golden(t, "refused", render(t, s.ev, Options{Notes: true}))
 }
@@ -242,22 +243,22 @@ func TestRefused(t *testing.T) {
 // SYN-ACK from SYN-RECEIVED (RFC 9293 §3.5, Figure 7).
 func TestSimultaneousOpen(t *testing.T) {
 	s := newScript()
-	s.state(client, server, "CLOSED", "SYN-SENT")
+	s.state(client, server, state.Closed, state.SynSent)
 	a := s.send(client, server, "S", 0, 0, 0)
-	s.state(server, client, "CLOSED", "SYN-SENT")
+	s.state(server, client, state.Closed, state.SynSent)
 	b := s.send(server, client, "S", 0, 0, 0)
 	s.at(50 * ms)
 	s.deliver(a)
-	s.state(server, client, "SYN-SENT", "SYN-RECEIVED")
+	s.state(server, client, state.SynSent, state.SynReceived)
 	sa1 := s.send(server, client, "SA", 0, 1, 0)
 	s.deliver(b)
-	s.state(client, server, "SYN-SENT", "SYN-RECEIVED")
+	s.state(client, server, state.SynSent, state.SynReceived)
 	sa2 := s.send(client, server, "SA", 0, 1, 0)
 	s.at(100 * ms)
 	s.deliver(sa1)
-	s.state(client, server, "SYN-RECEIVED", "ESTABLISHED")
+	s.state(client, server, state.SynReceived, state.Established)
 	s.deliver(sa2)
-	s.state(server, client, "SYN-RECEIVED", "ESTABLISHED")
+	s.state(server, client, state.SynReceived, state.Established)
 	golden(t, "simultaneous_open", render(t, s.ev, Options{}))
 }
 
@@ -267,13 +268,13 @@ func TestSimultaneousOpen(t *testing.T) {
 func TestNoLinkOneSide(t *testing.T) {
 	s := newScript()
 	s.links = false
-	s.state(client, server, "CLOSED", "SYN-SENT")
+	s.state(client, server, state.Closed, state.SynSent)
 	s.send(client, server, "S", 0, 0, 0)
 	s.at(21 * ms)
 	s.id++
 	s.sent[s.id] = sent{server, client, seg(server, client, "SA", 0, 1), 0}
 	s.deliver(s.id)
-	s.state(client, server, "SYN-SENT", "ESTABLISHED")
+	s.state(client, server, state.SynSent, state.Established)
 	s.send(client, server, "A", 1, 1, 0)
 	s.send(client, server, "PA", 1, 1, 78)
 	s.at(43 * ms)
@@ -284,7 +285,7 @@ func TestNoLinkOneSide(t *testing.T) {
 	rst := seg(server, client, "R", 1, 0)
 	s.sent[s.id] = sent{server, client, rst, 0}
 	s.deliver(s.id)
-	s.state(client, server, "ESTABLISHED", "CLOSED")
+	s.state(client, server, state.Established, state.Closed)
 	var ev []trace.Event
 	for _, e := range s.ev {
 		if e.Host == "client" {
@@ -320,18 +321,18 @@ func TestWidth(t *testing.T) {
 func TestThreeHosts(t *testing.T) {
 	other := &host{"other", netip.MustParseAddrPort("198.18.0.3:50000"), 9000}
 	s := newScript()
-	s.state(server, nil, "CLOSED", "LISTEN")
-	s.state(client, server, "CLOSED", "SYN-SENT")
+	s.state(server, nil, state.Closed, state.Listen)
+	s.state(client, server, state.Closed, state.SynSent)
 	a := s.send(client, server, "S", 0, 0, 0)
 	s.at(10 * ms)
-	s.state(other, server, "CLOSED", "SYN-SENT")
+	s.state(other, server, state.Closed, state.SynSent)
 	b := s.send(other, server, "S", 0, 0, 0)
 	s.at(50 * ms)
 	s.deliver(a)
-	s.state(server, client, "LISTEN", "SYN-RECEIVED")
+	s.state(server, client, state.Listen, state.SynReceived)
 	s.at(60 * ms)
 	s.deliver(b)
-	s.state(server, other, "LISTEN", "SYN-RECEIVED")
+	s.state(server, other, state.Listen, state.SynReceived)
 	s.send(server, other, "SA", 0, 1, 0)
 	golden(t, "three_hosts", render(t, s.ev, Options{}))
 
@@ -351,7 +352,7 @@ func TestTwoConnections(t *testing.T) {
 	s.handshake(0, 0)
 	c2 := &host{"client", netip.MustParseAddrPort("198.18.0.2:40001"), 7000}
 	s.at(time.Second)
-	s.state(c2, server, "CLOSED", "SYN-SENT")
+	s.state(c2, server, state.Closed, state.SynSent)
 	s.send(c2, server, "S", 0, 0, 0)
 	d, err := Build(s.ev, Options{Conn: 2})
 	if err != nil {
@@ -517,7 +518,8 @@ func fuzzOne(t *testing.T, data []byte) {
 	{
 		hosts := []string{"client", "server", "client->server", "server->client", "x"}
 		aps := []netip.AddrPort{{}, client.ap, server.ap, netip.MustParseAddrPort("198.18.0.3:1")}
-		states := []string{"", "CLOSED", "SYN-SENT", "ESTABLISHED"}
+		// State 200 is no state at all; a From of index 0 is unknown.
+		states := []state.State{200, state.Closed, state.SynSent, state.Established}
 		var ev []trace.Event
 		at := clock.Time(0)
 		for len(data) >= 6 {
@@ -528,7 +530,7 @@ func fuzzOne(t *testing.T, data []byte) {
 				At: at, Kind: trace.Kind(b[0] % 16), Host: hosts[int(b[2])%len(hosts)],
 				Local: aps[int(b[3]&3)], Remote: aps[int(b[3]>>2&3)],
 				PacketID: uint64(b[4] & 7), Dup: uint64(b[4] >> 3 & 7),
-				From: states[int(b[5]&3)], To: states[int(b[5]>>2&3)],
+				From: states[int(b[5]&3)], FromUnknown: b[5]&3 == 0, To: states[int(b[5]>>2&3)],
 				Retransmit: b[5]&16 != 0, PayloadLen: int(int8(b[5])),
 			}
 			e.Seg.Flags = wire.Flags(b[4])

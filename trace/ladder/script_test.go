@@ -6,6 +6,7 @@ import (
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/tcp/state"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
@@ -139,7 +140,7 @@ func (s *script) dup(id uint64) uint64 {
 
 // state records h (connected to peer, or listening if peer is nil) moving
 // from one state to another.
-func (s *script) state(h, peer *host, from, to string) {
+func (s *script) state(h, peer *host, from, to state.State) {
 	e := trace.Event{Kind: trace.State, Host: h.name, Local: h.ap, From: from, To: to}
 	if peer != nil {
 		e.Remote = peer.ap
@@ -161,19 +162,19 @@ func (s *script) note(h, peer *host, reason string) {
 // req bytes with its ACK; handshake returns the request's packet id.
 func (s *script) handshake(t0 time.Duration, req int) (request uint64) {
 	s.at(t0)
-	s.state(server, nil, "CLOSED", "LISTEN")
-	s.state(client, server, "CLOSED", "SYN-SENT")
+	s.state(server, nil, state.Closed, state.Listen)
+	s.state(client, server, state.Closed, state.SynSent)
 	syn := s.send(client, server, "S", 0, 0, 0)
 	s.timer(client, server, trace.TimerSet, "retransmit", t0+time.Second)
 	s.at(t0 + 50*ms)
 	s.deliver(syn)
-	s.state(server, client, "LISTEN", "SYN-RECEIVED")
+	s.state(server, client, state.Listen, state.SynReceived)
 	synack := s.send(server, client, "SA", 0, 1, 0)
 	s.timer(server, client, trace.TimerSet, "retransmit", t0+50*ms+time.Second)
 	s.at(t0 + 100*ms)
 	s.deliver(synack)
 	s.timer(client, server, trace.TimerStop, "retransmit", 0)
-	s.state(client, server, "SYN-SENT", "ESTABLISHED")
+	s.state(client, server, state.SynSent, state.Established)
 	ack := s.send(client, server, "A", 1, 1, 0)
 	if req > 0 {
 		request = s.send(client, server, "PA", 1, 1, req)
@@ -182,6 +183,6 @@ func (s *script) handshake(t0 time.Duration, req int) (request uint64) {
 	s.at(t0 + 150*ms)
 	s.deliver(ack)
 	s.timer(server, client, trace.TimerStop, "retransmit", 0)
-	s.state(server, client, "SYN-RECEIVED", "ESTABLISHED")
+	s.state(server, client, state.SynReceived, state.Established)
 	return request
 }

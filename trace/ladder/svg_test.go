@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosynack/synack/tcp/state"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
@@ -186,15 +187,15 @@ func TestSVGHandshake(t *testing.T) {
 // coloured apart.
 func TestSVGLostSYN(t *testing.T) {
 	s := newScript()
-	s.state(server, nil, "CLOSED", "LISTEN")
-	s.state(client, server, "CLOSED", "SYN-SENT")
+	s.state(server, nil, state.Closed, state.Listen)
+	s.state(client, server, state.Closed, state.SynSent)
 	syn := s.send(client, server, "S", 0, 0, 0)
 	s.lose(syn, "loss")
 	s.at(time.Second)
 	syn2 := s.resend(client, server, "S", 0, 0, 0, "RTO")
 	s.at(1050 * ms)
 	s.deliver(syn2)
-	s.state(server, client, "LISTEN", "SYN-RECEIVED")
+	s.state(server, client, state.Listen, state.SynReceived)
 	d := build(t, s.ev, Options{})
 	got := svgOf(t, d, SVGOptions{})
 	golden(t, "lost_syn_svg", got)
@@ -236,7 +237,7 @@ func TestSVGSlope(t *testing.T) {
 // its model; RSTs are drawn in their own colour.
 func TestSVGScenarios(t *testing.T) {
 	s := newScript()
-	s.state(client, server, "CLOSED", "SYN-SENT")
+	s.state(client, server, state.Closed, state.SynSent)
 	syn := s.send(client, server, "S", 0, 0, 0)
 	s.at(50 * ms)
 	s.deliver(syn)
@@ -245,7 +246,7 @@ func TestSVGScenarios(t *testing.T) {
 	r := s.out(server, client, rst, 0, false, "no listener")
 	s.at(100 * ms)
 	s.deliver(r)
-	s.state(client, server, "SYN-SENT", "CLOSED")
+	s.state(client, server, state.SynSent, state.Closed)
 	d := build(t, s.ev, Options{Notes: true})
 	got := svgOf(t, d, SVGOptions{})
 	if !regexp.MustCompile(`<g class="pkt rst"[^>]*>\s*<line class="shaft"[^>]*stroke="` + colReset + `"`).MatchString(got) {

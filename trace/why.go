@@ -1,0 +1,160 @@
+package trace
+
+import "strconv"
+
+// DropCause is why a host discarded a packet or segment it received: the
+// Cause of a Drop event.
+type DropCause uint8
+
+const (
+	// A packet the stack could not parse; the event's Reason is the
+	// parser's error, which names the fault and the field.
+	DropChecksum  DropCause = iota + 1 // a checksum did not verify
+	DropTruncated                      // shorter than its length fields say
+	DropFragment                       // an IP fragment (synack does not reassemble)
+	DropMalformed                      // any other parse error
+
+	// The stack's drops of a parsed segment.
+	DropNotAddressed // not for this host's address
+	DropBacklogFull  // a SYN for a listener whose backlog is full
+	// RFC 9293 §3.10.7.2 fourth: a segment for a listener with neither
+	// SYN, ACK (answered with a RST) nor RST.
+	DropListenNoSYN
+	// §3.10.7.1 and §3.10.7.2 first: a RST for no connection is discarded.
+	DropResetNoConn
+
+	// A connection's drops of a segment it was handed (RFC 9293 §3.10.7).
+	DropSynSentBadACK      // §3.10.7.3 first: SEG.ACK =< ISS or SEG.ACK > SND.NXT
+	DropSynSentResetNoACK  // §3.10.7.3 second: a RST without an acceptable ACK
+	DropSynSentNoSYN       // §3.10.7.3 fifth: neither SYN nor RST
+	DropResetOutsideWindow // §3.10.7.4 first, RFC 5961 §3.2: a RST outside the window
+	DropUnacceptableSeq    // §3.10.7.4 first: the segment is not in the window
+	DropNoACK              // §3.10.7.4 fifth: "if the ACK bit is off, drop the segment"
+	DropSynReceivedBadACK  // §3.10.7.4 fifth, SYN-RECEIVED: the ACK is not acceptable
+	DropBadACK             // RFC 5961 §5.2: SEG.ACK outside (SND.UNA - MAX.SND.WND) .. SND.NXT
+	DropNoTimestamp        // RFC 7323 §3.2: no TSopt on a connection that negotiated it
+	DropPAWS               // RFC 7323 §5.3 R1: an old timestamp; Reason gives the values
+	// RFC 5961 §7: the challenge ACK for a RST (or a SYN) was not sent
+	// because the connection reached its limit, and the segment is dropped.
+	DropChallengeRSTLimited
+	DropChallengeSYNLimited
+)
+
+const (
+	rstChallenged = "RST in window but not at RCV.NXT"
+	synChallenged = "SYN in a synchronized state"
+	limited       = "; challenge ACK rate-limited"
+)
+
+var dropWords = [...]string{
+	DropChecksum:            "bad checksum",
+	DropTruncated:           "truncated",
+	DropFragment:            "IP fragment",
+	DropMalformed:           "malformed packet",
+	DropNotAddressed:        "not addressed to this host",
+	DropBacklogFull:         "listen backlog full",
+	DropListenNoSYN:         "no ACK or SYN for a listener",
+	DropResetNoConn:         "RST for no connection",
+	DropSynSentBadACK:       "unacceptable ACK in SYN-SENT",
+	DropSynSentResetNoACK:   "RST without acceptable ACK in SYN-SENT",
+	DropSynSentNoSYN:        "no SYN in SYN-SENT",
+	DropResetOutsideWindow:  "RST outside the window",
+	DropUnacceptableSeq:     "unacceptable sequence number",
+	DropNoACK:               "no ACK",
+	DropSynReceivedBadACK:   "unacceptable ACK in SYN-RECEIVED",
+	DropBadACK:              "unacceptable ACK",
+	DropNoTimestamp:         "no timestamp on a connection that negotiated timestamps (RFC 7323 §3.2)",
+	DropPAWS:                "PAWS",
+	DropChallengeRSTLimited: rstChallenged + limited,
+	DropChallengeSYNLimited: synChallenged + limited,
+}
+
+// String returns the words a trace prints for the cause ("unacceptable
+// ACK").
+func (c DropCause) String() string {
+	if int(c) < len(dropWords) && dropWords[c] != "" {
+		return dropWords[c]
+	}
+	return "DropCause(" + strconv.Itoa(int(c)) + ")"
+}
+
+// ParseError reports a cause for a packet the stack could not parse.
+func (c DropCause) ParseError() bool { return c >= DropChecksum && c <= DropMalformed }
+
+// Connection reports a drop by a connection (package tcp) of a segment it
+// was handed, rather than by the stack of a packet it could not parse or
+// deliver to one.
+func (c DropCause) Connection() bool {
+	return c >= DropSynSentBadACK && int(c) < len(dropWords)
+}
+
+// text is what a Drop event with this cause and detail prints.
+func (c DropCause) text(detail string) string {
+	switch {
+	case c == 0:
+		return detail
+	case detail == "":
+		return c.String()
+	case c.ParseError():
+		return detail
+	}
+	return c.String() + ": " + detail
+}
+
+// Challenge is what a challenge ACK answers (RFC 5961).
+type Challenge uint8
+
+const (
+	ChallengeRST Challenge = iota + 1 // §3.2: a RST in the window but not at RCV.NXT
+	ChallengeSYN                      // §4.2: a SYN in a synchronized state
+)
+
+// String returns the words a trace prints for what was challenged.
+func (c Challenge) String() string {
+	switch c {
+	case ChallengeRST:
+		return rstChallenged
+	case ChallengeSYN:
+		return synChallenged
+	}
+	return "Challenge(" + strconv.Itoa(int(c)) + ")"
+}
+
+// Limited is the cause of the drop when the challenge ACK is not sent
+// because of RFC 5961 §7's limit.
+func (c Challenge) Limited() DropCause {
+	if c == ChallengeSYN {
+		return DropChallengeSYNLimited
+	}
+	return DropChallengeRSTLimited
+}
+
+// RetransmitReason is why a connection sent sequence space again: the
+// RetransmitReason of a SegmentOut event with Retransmit set.
+type RetransmitReason uint8
+
+const (
+	// RetransmitRTO: the retransmission timer expired (RFC 6298 §5), or a
+	// SYN or SYN-ACK is sent again (RFC 9293 §3.8.1).
+	RetransmitRTO RetransmitReason = iota + 1
+	// RetransmitLost: loss detection marked the segment lost (RFC 6675 §5,
+	// RFC 8985 §6).
+	RetransmitLost
+	// RetransmitTLP: a tail loss probe that sends the last segment again
+	// (RFC 8985 §7.3).
+	RetransmitTLP
+)
+
+var retransmitWords = [...]string{
+	RetransmitRTO:  "RTO",
+	RetransmitLost: "lost",
+	RetransmitTLP:  "TLP",
+}
+
+// String returns the words a trace prints for the reason ("RTO").
+func (r RetransmitReason) String() string {
+	if int(r) < len(retransmitWords) && retransmitWords[r] != "" {
+		return retransmitWords[r]
+	}
+	return "RetransmitReason(" + strconv.Itoa(int(r)) + ")"
+}
