@@ -102,25 +102,22 @@ type Conn struct {
 
 	stats Stats
 
-	// Send sequence space (RFC 9293 §3.3.1). sndNxt is the next sequence
-	// number to send; after an RTO it moves back to sndUna (go-back-N) while
-	// sndMax keeps the highest sequence number sent, which is what the RFC's
-	// SND.NXT means in acceptability checks.
-	iss, sndUna, sndNxt, sndMax seq.Value
-	sndWnd                      seq.Size
-	maxSndWnd                   seq.Size // MAX.SND.WND, RFC 5961 §5.2
-	sndWL1, sndWL2              seq.Value
-	sndBufSeq                   seq.Value // sequence number of snd[0]
-	finSeq                      seq.Value // the FIN's sequence number, when finQueued
-	smallEnd                    seq.Value // Nagle (Minshall): a short segment ends here, when smallEndSet
-	tsRecent                    uint32
-	lastAckSent                 seq.Value
-	highSACKed                  seq.Value
-	recoveryPoint, recover      seq.Value
-	rackEnd, rackFack           seq.Value
-	dsackRound                  seq.Value
-	tlpEnd                      seq.Value
-	rttSeq                      seq.Value
+	// Send sequence space (RFC 9293 §3.3.1).
+	iss, sndUna, sndNxt    seq.Value
+	sndWnd                 seq.Size
+	maxSndWnd              seq.Size // MAX.SND.WND, RFC 5961 §5.2
+	sndWL1, sndWL2         seq.Value
+	sndBufSeq              seq.Value // sequence number of snd[0]
+	finSeq                 seq.Value // the FIN's sequence number, when finQueued
+	smallEnd               seq.Value // Nagle (Minshall): a short segment ends here, when smallEndSet
+	tsRecent               uint32
+	lastAckSent            seq.Value
+	highSACKed             seq.Value
+	recoveryPoint, recover seq.Value
+	rackEnd, rackFack      seq.Value
+	dsackRound             seq.Value
+	tlpEnd                 seq.Value
+	rttSeq                 seq.Value
 
 	// Receive sequence space.
 	irs, rcvNxt seq.Value
@@ -236,7 +233,6 @@ func (p *Policy) newConn(t Tuple, iss seq.Value) *Conn {
 		iss:        iss,
 		sndUna:     iss,
 		sndNxt:     iss,
-		sndMax:     iss,
 		sndBufSeq:  iss.Add(1),
 		sndMSS:     536,
 		rto:        cfg.InitialRTO,
@@ -566,7 +562,7 @@ func (c *Conn) Abort(now clock.Time) {
 		// The RST also carries <ACK=RCV.NXT>, as Linux and the BSDs send
 		// it: the receiver checks only its sequence number (RFC 5961
 		// §3.2), and the ACK tells a capture's reader how far we got.
-		c.queueRST(wire.Segment{Seq: c.sndMax, Ack: c.rcvNxt, Flags: wire.RST | wire.ACK})
+		c.queueRST(wire.Segment{Seq: c.sndNxt, Ack: c.rcvNxt, Flags: wire.RST | wire.ACK})
 	}
 	if c.state != Closed {
 		c.close(now, ErrAborted, "abort")
@@ -639,8 +635,8 @@ func (c *Conn) advertise(syn bool) uint16 {
 
 // unackedData is how many buffered bytes have been sent and not acked.
 func (c *Conn) unackedData() int {
-	if c.sndMax.LessThanEq(c.sndBufSeq) {
+	if c.sndNxt.LessThanEq(c.sndBufSeq) {
 		return 0
 	}
-	return min(int(c.sndMax.Size(c.sndBufSeq)), len(c.snd))
+	return min(int(c.sndNxt.Size(c.sndBufSeq)), len(c.snd))
 }

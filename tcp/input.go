@@ -99,7 +99,7 @@ func (c *Conn) inputSynSent(now clock.Time, s *wire.Segment) {
 		// "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the
 		// RST bit is set, if so drop the segment and return)
 		// <SEQ=SEG.ACK><CTL=RST> and discard the segment."
-		if s.Ack.LessThanEq(c.iss) || s.Ack.GreaterThan(c.sndMax) {
+		if s.Ack.LessThanEq(c.iss) || s.Ack.GreaterThan(c.sndNxt) {
 			if s.Flags&wire.RST == 0 {
 				c.queueRST(wire.Segment{Seq: s.Ack, Flags: wire.RST})
 			}
@@ -243,7 +243,7 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 	// The sequence test alone would reject it as old, so it is taken here
 	// (Linux makes the same exception).
 	if c.state == SynReceived && !c.passive && s.Flags&(wire.SYN|wire.ACK|wire.RST) == wire.SYN|wire.ACK &&
-		s.Seq == c.irs && s.Ack.GreaterThan(c.sndUna) && s.Ack.LessThanEq(c.sndMax) {
+		s.Seq == c.irs && s.Ack.GreaterThan(c.sndUna) && s.Ack.LessThanEq(c.sndNxt) {
 		var r ackResult
 		c.ackedUpTo(now, s.Ack, &r)
 		c.sndWnd, c.sndWL1, c.sndWL2 = seq.Size(s.Window), s.Seq, s.Ack
@@ -359,7 +359,7 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 		// continue processing ... If the segment acknowledgment is not
 		// acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST> and send
 		// it."
-		if !(s.Ack.GreaterThan(c.sndUna) && s.Ack.LessThanEq(c.sndMax)) {
+		if !(s.Ack.GreaterThan(c.sndUna) && s.Ack.LessThanEq(c.sndNxt)) {
 			c.queueRST(wire.Segment{Seq: s.Ack, Flags: wire.RST})
 			c.drop(now, "unacceptable ACK in SYN-RECEIVED")
 			return
@@ -374,12 +374,12 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 	}
 	// RFC 5961 §5.2: "(SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT" or the
 	// ACK is unacceptable: "send an ACK, drop the segment, and return".
-	if s.Ack.GreaterThan(c.sndMax) || s.Ack.LessThan(c.sndUna-seq.Value(c.maxSndWnd)) {
+	if s.Ack.GreaterThan(c.sndNxt) || s.Ack.LessThan(c.sndUna-seq.Value(c.maxSndWnd)) {
 		c.ackNow = true
 		c.drop(now, "unacceptable ACK")
 		return
 	}
-	flightBefore := int(c.sndMax.Size(c.sndUna))
+	flightBefore := int(c.sndNxt.Size(c.sndUna))
 	dup := c.isDupAck(s)
 	var r ackResult
 	if c.tsOK && s.Options.HasTimestamps && s.Options.TSEcr != 0 {

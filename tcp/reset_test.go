@@ -154,11 +154,11 @@ func TestAbort(t *testing.T) {
 			})
 		})
 	}
-	t.Run("SND.NXT after a go-back", func(t *testing.T) {
+	t.Run("SND.NXT after an RTO", func(t *testing.T) {
 		f := newEstablished(t)
 		f.write(t, sec(1), data('a', 100))
 		f.want(t, "data", seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: data('a', 100)})
-		f.advance(t, ms(1300)) // the RTO rewinds the send pointer to SND.UNA
+		f.advance(t, ms(1300)) // the RTO deems the segment lost; its retransmission waits for Output
 		f.c.Abort(f.now)
 		f.want(t, "RST at the highest sequence number sent", seg{Flags: wire.RST | wire.ACK, Seq: 101, Ack: 1})
 		f.wantEnded(t, ErrAborted)

@@ -68,7 +68,7 @@ func (c *Conn) HandleTimeout(now clock.Time) {
 			c.startTimer(now, &c.reoAt, wait, "reorder")
 		}
 		if lost {
-			c.enterRecovery(now, int(c.sndMax.Size(c.sndUna)), "RACK reordering timer")
+			c.enterRecovery(now, int(c.sndNxt.Size(c.sndUna)), "RACK reordering timer")
 		}
 	}
 	if c.fired(now, &c.tlpAt, "tlp") {
@@ -87,7 +87,7 @@ func (c *Conn) HandleTimeout(now clock.Time) {
 
 // onRTO handles the expiry of the retransmission timer (RFC 6298 §5).
 func (c *Conn) onRTO(now clock.Time) {
-	if c.state == Closed || c.sndUna == c.sndMax {
+	if c.state == Closed || c.sndUna == c.sndNxt {
 		return
 	}
 	c.retries++
@@ -181,7 +181,7 @@ func (c *Conn) onKeepAlive(now clock.Time) {
 		c.startTimer(now, &c.keepAt, idleUntil.Sub(now), "keepalive")
 		return
 	}
-	if c.sndUna != c.sndMax || c.queuedUnsent() > 0 {
+	if c.sndUna != c.sndNxt || c.queuedUnsent() > 0 {
 		// Data outstanding: the retransmission timer watches the peer.
 		c.keepProbes = 0
 		c.startTimer(now, &c.keepAt, c.pol.cfg.KeepAliveIdle, "keepalive")
@@ -279,14 +279,11 @@ func (c *Conn) ackedUpTo(now clock.Time, ack seq.Value, r *ackResult) {
 			c.sndBufSeq = c.sndBufSeq.Add(seq.Size(n))
 		}
 	}
-	if c.sndNxt.LessThan(ack) {
-		c.sndNxt = ack
-	}
 	c.retries = 0
 	// RFC 6298 (5.2) "When all outstanding data has been acknowledged, turn
 	// off the retransmission timer." (5.3) "When an ACK is received that
 	// acknowledges new data, restart the retransmission timer".
-	if c.sndUna == c.sndMax {
+	if c.sndUna == c.sndNxt {
 		c.stopTimer(now, &c.rtoAt, "retransmit")
 	} else {
 		c.startTimer(now, &c.rtoAt, c.rtoDelay(now), "retransmit")
@@ -301,7 +298,7 @@ func (c *Conn) ackedUpTo(now clock.Time, ack seq.Value, r *ackResult) {
 // incoming acknowledgment equals the advertised window in the last
 // incoming acknowledgment."
 func (c *Conn) isDupAck(s *wire.Segment) bool {
-	return c.sndUna != c.sndMax && len(s.Payload) == 0 && s.Flags&(wire.SYN|wire.FIN) == 0 &&
+	return c.sndUna != c.sndNxt && len(s.Payload) == 0 && s.Flags&(wire.SYN|wire.FIN) == 0 &&
 		s.Ack == c.sndUna && c.scaledWindow(s) == c.sndWnd
 }
 
