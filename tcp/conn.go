@@ -11,25 +11,40 @@ import (
 	"github.com/gosynack/synack/wire"
 )
 
-// Errors a connection ends with, or user calls return. The Go API maps them
-// onto the net package's errors.
+// Errors a connection ends with, or user calls return. The Go API (package
+// synack) reports them as a kernel socket would: the matching syscall error
+// (ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...) in a *net.OpError.
 var (
-	// ErrConnRefused: an active open was answered with RST (RFC 9293
-	// §3.10.7.3: "error: connection refused").
+	// ErrConnRefused: an active open was answered with a RST. RFC 9293
+	// §3.10.7.3 has the user told "error: connection reset" when the RST
+	// arrives in SYN-SENT, and §3.10.7.4 "connection refused" when it
+	// arrives in SYN-RECEIVED reached from SYN-SENT; either way the peer
+	// refused the connection, and the words are those of the socket API's
+	// ECONNREFUSED, which the Go API maps this error onto.
 	ErrConnRefused = errors.New("connection refused")
-	// ErrConnReset: the peer reset a synchronized connection.
+	// ErrConnReset: the peer reset the connection in ESTABLISHED,
+	// FIN-WAIT-1, FIN-WAIT-2 or CLOSE-WAIT (RFC 9293 §3.10.7.4: "Users
+	// should also receive an unsolicited general "connection reset"
+	// signal"). A RST in CLOSING, LAST-ACK or TIME-WAIT ends the
+	// connection without an error.
 	ErrConnReset = errors.New("connection reset by peer")
-	// ErrTimeout: a SYN, SYN-ACK, data or FIN went unacknowledged through
-	// every retransmission.
+	// ErrTimeout: a SYN (or the SYN-ACK of a simultaneous open), data or a
+	// FIN went unacknowledged through every retransmission, the user
+	// timeout expired (Config.UserTimeout), or keepalive probes went
+	// unanswered (Config.KeepAliveCount). A passive connection whose
+	// SYN-ACK is never acknowledged is freed without one (Done).
 	ErrTimeout = errors.New("connection timed out")
 	// ErrAborted: the local user aborted the connection.
 	ErrAborted = errors.New("connection aborted")
-	// ErrClosing: a SEND or CLOSE after CLOSE (RFC 9293 §3.10.2: "error:
-	// connection closing").
+	// ErrClosing: a SEND or CLOSE after CLOSE (RFC 9293 §3.10.2 and
+	// §3.10.4: "error: connection closing").
 	ErrClosing = errors.New("connection closing")
-	// ErrClosed: the connection does not exist any more.
+	// ErrClosed: the connection does not exist any more (RFC 9293
+	// §3.10.2, §3.10.4: "error: connection does not exist").
 	ErrClosed = errors.New("connection does not exist")
-	// ErrNotConnected: a call that needs a synchronized connection.
+	// ErrNotConnected: a SEND on a connection in LISTEN, which has no peer
+	// to send to (RFC 9293 §3.10.2 turns it into an active open when the
+	// remote socket is given; a Conn in LISTEN exists only for one SYN).
 	ErrNotConnected = errors.New("connection not established")
 )
 
@@ -472,9 +487,10 @@ func (c *Conn) SendSpace() int {
 	return 0
 }
 
-// Read moves received data into p (RFC 9293 §3.10.3 RECEIVE). It returns
-// 0, nil when nothing is there yet, and 0 with io.EOF semantics reported by
-// ReadClosed once the peer's FIN has been read past.
+// Read moves received data into p (RFC 9293 §3.10.3 RECEIVE) and returns
+// how many bytes it moved: 0 when nothing is there yet, and from then on
+// once the peer's FIN has been read past, which ReadClosed reports (a
+// reader's io.EOF).
 func (c *Conn) Read(now clock.Time, p []byte) int {
 	n := copy(p, c.rcv)
 	if n == 0 {

@@ -553,9 +553,10 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 			// worth unacknowledged means this is at least the second.
 			c.ackNow = true
 		case c.delackAt == clock.Never:
-			// "A TCP SHOULD implement a delayed ACK, but an ACK should not
-			// be excessively delayed; in particular, the delay MUST be less
-			// than 0.5 seconds" (RFC 9293 §3.8.6.3, MUST-40).
+			// "A TCP endpoint SHOULD implement a delayed ACK (SHLD-18), but
+			// an ACK should not be excessively delayed; in particular, the
+			// delay MUST be less than 0.5 seconds (MUST-40)" (RFC 9293
+			// §3.8.6.3).
 			c.startTimer(now, &c.delackAt, c.pol.cfg.DelayedACK, "delayed-ack")
 		}
 		c.autotune(now)

@@ -86,9 +86,9 @@ func TestPassiveAnswersOnlyWhatWasOffered(t *testing.T) {
 	}
 }
 
-// RFC 9293 §3.8.6.3: "A TCP SHOULD implement a delayed ACK, but an ACK
-// should not be excessively delayed; in particular, the delay MUST be less
-// than 0.5 seconds." synack waits DelayedACK (40 ms by default) for data
+// RFC 9293 §3.8.6.3: "A TCP endpoint SHOULD implement a delayed ACK
+// (SHLD-18), but an ACK should not be excessively delayed; in particular,
+// the delay MUST be less than 0.5 seconds (MUST-40)." synack waits DelayedACK (40 ms by default) for data
 // to carry the ACK.
 func TestDelayedACK(t *testing.T) {
 	f := newModern(t, modernCfg(), true)
