@@ -119,8 +119,8 @@ type Config struct {
 // RFC 7323 §2.3 allows (2^30 bytes, a window scale of 14).
 const MaxBuffer = 1 << 30
 
-// WithDefaults returns c with every zero field set to its default.
-func (c Config) WithDefaults() Config {
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
 	def := func(v *time.Duration, d time.Duration) {
 		if *v == 0 {
 			*v = d
@@ -225,8 +225,5 @@ func (p *Policy) putTx(t []txSeg) {
 // check cfg with Validate first; a Conn made from an invalid Config falls
 // back to defaults where it can.
 func NewPolicy(cfg Config) *Policy {
-	return &Policy{cfg: cfg.WithDefaults()}
+	return &Policy{cfg: cfg.withDefaults()}
 }
-
-// Config returns the policy's settings, defaults applied.
-func (p *Policy) Config() Config { return p.cfg }

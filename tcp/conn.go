@@ -297,7 +297,7 @@ func (c *Conn) Tuple() Tuple {
 	if c.tuple6 != nil {
 		return *c.tuple6
 	}
-	return c.Key().Tuple()
+	return c.Key().tuple()
 }
 
 // Key returns the connection's tuple in compact form (the zero Key if an
@@ -308,9 +308,6 @@ func (c *Conn) Key() Key {
 	}
 	return Key{LocalAddr: c.laddr, RemoteAddr: c.raddr, LocalPort: c.lport, RemotePort: c.rport}
 }
-
-// Passive reports whether the connection was opened from LISTEN.
-func (c *Conn) Passive() bool { return c.passive }
 
 // Done reports whether the TCB can be deleted: the connection reached
 // CLOSED, or a half-open passive connection went back to LISTEN. Output may
@@ -374,9 +371,6 @@ func (c *Conn) Info() Info {
 
 // ISS returns our initial sequence number.
 func (c *Conn) ISS() seq.Value { return c.iss }
-
-// IRS returns the peer's initial sequence number (zero before its SYN).
-func (c *Conn) IRS() seq.Value { return c.irs }
 
 func (c *Conn) record(e *trace.Event) {
 	if c.pol.cfg.Recorder == nil {

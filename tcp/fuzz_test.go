@@ -239,7 +239,7 @@ func (d *fuzzDriver) step(r *byteReader) {
 		if got != min(n, before) {
 			d.fail("Read(%d) = %d with %d readable", n, got, before)
 		}
-		if d.c.IRS() == d.f.isn.remote {
+		if d.c.irs == d.f.isn.remote {
 			for i, b := range p[:got] {
 				if want := peerByte(d.readPos + uint32(i)); b != want {
 					d.fail("Read: byte %d of the stream is %#x, the peer sent %#x", d.readPos+uint32(i), b, want)

@@ -212,7 +212,7 @@ func TestISN(t *testing.T) {
 		t.Fatalf("same inputs: %v then %v", isn, again)
 	}
 	others := []Tuple{
-		base.Reverse(),
+		reversed(base),
 		{Local: base.Local, Remote: netip.MustParseAddrPort("198.18.0.2:40001")},
 		{Local: netip.MustParseAddrPort("198.18.0.1:81"), Remote: base.Remote},
 		{Local: base.Local, Remote: netip.MustParseAddrPort("198.18.0.3:40000")},
