@@ -272,9 +272,6 @@ func (c *Conn) markSACKed(now clock.Time, b wire.SACKBlock, r *ackResult) {
 			// from SACKed segments).
 			r.rtt, r.rttFrom = now.Sub(t.sentAt), t.sentAt
 		}
-		if t.end.GreaterThan(c.highSACKed) {
-			c.highSACKed = t.end
-		}
 		c.rackDelivered(now, t)
 	}
 }
