@@ -13,10 +13,13 @@ import (
 
 // NextDeadline returns when HandleTimeout must next be called, or
 // clock.Never.
-func (c *Conn) NextDeadline() clock.Time {
-	d := clock.Min(c.rtoAt, clock.Min(c.timeWaitAt, c.persistAt))
-	d = clock.Min(d, clock.Min(c.delackAt, c.reoAt))
-	return clock.Min(d, clock.Min(c.tlpAt, c.keepAt))
+func (c *Conn) NextDeadline() clock.Time { return c.timers.earliest() }
+
+// earliest is the first deadline of the running timers, or clock.Never.
+func (t *timers) earliest() clock.Time {
+	d := clock.Min(t.rtoAt, clock.Min(t.timeWaitAt, t.persistAt))
+	d = clock.Min(d, clock.Min(t.delackAt, t.reoAt))
+	return clock.Min(d, clock.Min(t.tlpAt, t.keepAt))
 }
 
 func (c *Conn) startTimer(now clock.Time, t *clock.Time, d time.Duration, name string) {
