@@ -309,9 +309,14 @@ func (c *Conn) isDupAck(s *wire.Segment) bool {
 // an acceptable ACK.
 func (c *Conn) afterAck(now clock.Time, s *wire.Segment, r *ackResult, flightBefore int, dup bool) {
 	if c.tlpEndSet && s.Ack.GreaterThanEq(c.tlpEnd) {
-		// RFC 8985 §7.4: a probe that retransmitted the last segment and
+		// RFC 8985 §7.4.2: a probe that retransmitted the last segment and
 		// was acknowledged without a D-SACK repaired a real loss: the
-		// congestion controller must hear of it.
+		// congestion controller must hear of it. This deviates from the
+		// RFC's TLP_process_ack(), which waits for an ACK beyond
+		// TLP.end_seq ("Else If ACK's ack. number > TLP.end_seq"), by
+		// which time the D-SACK of a spurious probe would have come: here
+		// an ACK of TLP.end_seq itself ends the episode, with the response
+		// unless it carries a D-SACK.
 		if c.tlpRetrans && !r.dsack && !c.inRecovery {
 			c.cc.OnCongestion(now, flightBefore)
 			c.cc.OnRecoveryEnd(now, c.pipe())
