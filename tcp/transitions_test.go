@@ -48,7 +48,7 @@ func TestListenSynToSynReceived(t *testing.T) {
 		}
 		f.wantDeadline(t, ms(1005))
 		if !f.c.passive || f.c.Done() {
-			t.Fatalf("Passive()=%v Done()=%v", f.c.passive, f.c.Done())
+			t.Fatalf("passive=%v Done()=%v", f.c.passive, f.c.Done())
 		}
 	})
 }
