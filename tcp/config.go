@@ -17,7 +17,7 @@ type Config struct {
 	MSS uint16
 	// RecvBuffer bounds the bytes received but not yet read; it is the
 	// window we offer. Default 65535 (the largest window without window
-	// scaling).
+	// scaling). Autotuning grows it (RecvBufferMax).
 	RecvBuffer int
 	// SendBuffer bounds the bytes written but not yet acknowledged.
 	// Default 65536. Autotuning grows it (SendBufferMax).
@@ -38,10 +38,12 @@ type Config struct {
 	DataRetries int
 	// InitialRTO is the RTO before any RTT sample (RFC 6298 §2.1: 1 s).
 	InitialRTO time.Duration
-	// MinRTO is the floor of the computed RTO. RFC 6298 (2.4) says the RTO
-	// "SHOULD be rounded up to 1 second"; like Linux, we default to 200 ms,
-	// which recovers from loss faster on short paths and is what peers of
-	// a user-space stack expect.
+	// MinRTO floors the variance term of the computed RTO, RTO = SRTT +
+	// max(4·RTTVAR, MinRTO), as Linux floors its mdev at rto_min; so the
+	// RTO is at least MinRTO, and MinRTO above SRTT. RFC 6298 (2.4) says
+	// the RTO "SHOULD be rounded up to 1 second"; like Linux, we default
+	// to 200 ms, which recovers from loss faster on short paths and is
+	// what peers of a user-space stack expect.
 	MinRTO time.Duration
 	// MaxRTO caps the RTO after backoff (RFC 6298 (2.5) allows a cap of at
 	// least 60 s). Default 120 s (as Linux).
@@ -55,8 +57,8 @@ type Config struct {
 	// small segments are sent at once even while data is unacknowledged.
 	NoDelay bool
 	// DelayedACK is the longest an ACK is held back hoping to ride on data
-	// or to cover a second segment (RFC 9293 §3.8.6.3: "in no case, the
-	// delay must be less than 0.5 seconds"; RFC 1122 §4.2.3.2). Default
+	// or to cover a second segment (RFC 9293 §3.8.6.3: "the delay MUST be
+	// less than 0.5 seconds"; RFC 1122 §4.2.3.2). Default
 	// 40 ms (Linux's minimum delayed-ACK timeout). A negative value turns
 	// delayed ACKs off: every segment is acknowledged at once.
 	DelayedACK time.Duration
@@ -117,8 +119,8 @@ type Config struct {
 // RFC 7323 §2.3 allows (2^30 bytes, a window scale of 14).
 const MaxBuffer = 1 << 30
 
-// WithDefaults returns c with every zero field set to its default.
-func (c Config) WithDefaults() Config {
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
 	def := func(v *time.Duration, d time.Duration) {
 		if *v == 0 {
 			*v = d
@@ -223,8 +225,5 @@ func (p *Policy) putTx(t []txSeg) {
 // check cfg with Validate first; a Conn made from an invalid Config falls
 // back to defaults where it can.
 func NewPolicy(cfg Config) *Policy {
-	return &Policy{cfg: cfg.WithDefaults()}
+	return &Policy{cfg: cfg.withDefaults()}
 }
-
-// Config returns the policy's settings, defaults applied.
-func (p *Policy) Config() Config { return p.cfg }

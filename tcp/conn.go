@@ -11,25 +11,40 @@ import (
 	"github.com/gosynack/synack/wire"
 )
 
-// Errors a connection ends with, or user calls return. The Go API maps them
-// onto the net package's errors.
+// Errors a connection ends with, or user calls return. The Go API (package
+// synack) reports them as a kernel socket would: the matching syscall error
+// (ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...) in a *net.OpError.
 var (
-	// ErrConnRefused: an active open was answered with RST (RFC 9293
-	// §3.10.7.3: "error: connection refused").
+	// ErrConnRefused: an active open was answered with a RST. RFC 9293
+	// §3.10.7.3 has the user told "error: connection reset" when the RST
+	// arrives in SYN-SENT, and §3.10.7.4 "connection refused" when it
+	// arrives in SYN-RECEIVED reached from SYN-SENT; either way the peer
+	// refused the connection, and the words are those of the socket API's
+	// ECONNREFUSED, which the Go API maps this error onto.
 	ErrConnRefused = errors.New("connection refused")
-	// ErrConnReset: the peer reset a synchronized connection.
+	// ErrConnReset: the peer reset the connection in ESTABLISHED,
+	// FIN-WAIT-1, FIN-WAIT-2 or CLOSE-WAIT (RFC 9293 §3.10.7.4: "Users
+	// should also receive an unsolicited general "connection reset"
+	// signal"). A RST in CLOSING, LAST-ACK or TIME-WAIT ends the
+	// connection without an error.
 	ErrConnReset = errors.New("connection reset by peer")
-	// ErrTimeout: a SYN, SYN-ACK, data or FIN went unacknowledged through
-	// every retransmission.
+	// ErrTimeout: a SYN (or the SYN-ACK of a simultaneous open), data or a
+	// FIN went unacknowledged through every retransmission, the user
+	// timeout expired (Config.UserTimeout), or keepalive probes went
+	// unanswered (Config.KeepAliveCount). A passive connection whose
+	// SYN-ACK is never acknowledged is freed without one (Done).
 	ErrTimeout = errors.New("connection timed out")
 	// ErrAborted: the local user aborted the connection.
 	ErrAborted = errors.New("connection aborted")
-	// ErrClosing: a SEND or CLOSE after CLOSE (RFC 9293 §3.10.2: "error:
-	// connection closing").
+	// ErrClosing: a SEND or CLOSE after CLOSE (RFC 9293 §3.10.2 and
+	// §3.10.4: "error: connection closing").
 	ErrClosing = errors.New("connection closing")
-	// ErrClosed: the connection does not exist any more.
+	// ErrClosed: the connection does not exist any more (RFC 9293
+	// §3.10.2, §3.10.4: "error: connection does not exist").
 	ErrClosed = errors.New("connection does not exist")
-	// ErrNotConnected: a call that needs a synchronized connection.
+	// ErrNotConnected: a SEND on a connection in LISTEN, which has no peer
+	// to send to (RFC 9293 §3.10.2 turns it into an active open when the
+	// remote socket is given; a Conn in LISTEN exists only for one SYN).
 	ErrNotConnected = errors.New("connection not established")
 )
 
@@ -59,9 +74,14 @@ type Stats struct {
 // Input, user calls and HandleTimeout change state, Output emits what is due,
 // NextDeadline says when to call HandleTimeout.
 type Conn struct {
-	// The fields are grouped by size so that the struct has little
-	// padding: a connection's TCB is most of what an idle connection
-	// costs (TestConnSize bounds it).
+	// The TCB's variables are grouped by concern in the structs embedded
+	// below: each group's doc names the RFC sections that define its
+	// variables, and each field's comment the RFC's name for it. Embedded,
+	// a group's fields are the Conn's own, so that c.sndUna is SND.UNA
+	// wherever it is used. The TCB is most of what an idle connection
+	// costs (TestConnSize bounds it): each group orders its fields by size,
+	// and Conn orders the groups by alignment, so that padding is only
+	// what a group's booleans leave at its end.
 
 	// Policy and identity. pol is usually shared with every connection of
 	// the driver; a socket option that changes it gives the connection its
@@ -70,130 +90,205 @@ type Conn struct {
 	// tuple6 holds the addresses when they are not both IPv4; the compact
 	// laddr, raddr, lport and rport below hold them otherwise.
 	tuple6 *Tuple
-
-	snd    []byte // written, not yet acknowledged (a view into sndMem)
-	sndMem []byte // the send buffer's backing array (buffers.go)
-	// rcv is the data received and not yet read (a view into rcvMem); data
-	// held out of order lies in rcvMem after it, at its offset from RCV.NXT
-	// (reasm.go).
-	rcv    []byte
-	rcvMem []byte
 	cc     cc.Controller
-	tx     []txSeg    // the retransmission queue and SACK scoreboard (sndq.go)
-	ooo    []oooRange // out-of-order ranges held (reasm.go)
+	stats  Stats
 
-	oooCount uint64 // arrival counter of out-of-order segments
+	sendVars
+	recvVars
+	rttVars
+	rackVars
+	retransQueue
+	timers
+	optionVars
+	tlpVars
+	recoveryVars
+	probeVars
 
-	// Times: timers as deadlines (clock.Never when stopped), and the marks
-	// of RTT, RACK, keepalive, autotuning and challenge-ACK accounting.
-	rtoAt, timeWaitAt, persistAt clock.Time
-	delackAt, reoAt, tlpAt       clock.Time
-	keepAt                       clock.Time
-	lastSendAt, lastRecvAt       clock.Time
-	tsRecentAt                   clock.Time
-	rackXmit                     clock.Time
-	rcvSpaceAt                   clock.Time // autotuning: start of the current measurement
-	rttStart                     clock.Time
-	chalStart                    clock.Time // RFC 5961 §7 challenge ACK limit
+	// The handshake (RFC 9293 §3.5) and the retransmission count (§3.8.3).
+	synSends int32 // SYNs (or SYN-ACKs) sent in the current state
+	retries  int32 // consecutive RTO expirations, against the limits of §3.8.3 (R2)
 
-	// RTT estimation, RFC 6298, and RACK's.
-	srtt, rttvar, rto time.Duration
-	rackRTT, minRTT   time.Duration
-
-	stats Stats
-
-	// Send sequence space (RFC 9293 §3.3.1). sndNxt is the next sequence
-	// number to send; after an RTO it moves back to sndUna (go-back-N) while
-	// sndMax keeps the highest sequence number sent, which is what the RFC's
-	// SND.NXT means in acceptability checks.
-	iss, sndUna, sndNxt, sndMax seq.Value
-	sndWnd                      seq.Size
-	maxSndWnd                   seq.Size // MAX.SND.WND, RFC 5961 §5.2
-	sndWL1, sndWL2              seq.Value
-	sndBufSeq                   seq.Value // sequence number of snd[0]
-	finSeq                      seq.Value // the FIN's sequence number, when finQueued
-	smallEnd                    seq.Value // Nagle (Minshall): a short segment ends here, when smallEndSet
-	tsRecent                    uint32
-	lastAckSent                 seq.Value
-	highSACKed                  seq.Value
-	recoveryPoint, recover      seq.Value
-	rackEnd, rackFack           seq.Value
-	dsackRound                  seq.Value
-	tlpEnd                      seq.Value
-	rttSeq                      seq.Value
-
-	// Receive sequence space.
-	irs, rcvNxt seq.Value
-	rcvAdvRight seq.Value // right edge of the window we last advertised
-	oooFinSeq   seq.Value // a FIN arrived out of order here, when oooFin
-	rcvSpaceSeq seq.Value // RCV.NXT at rcvSpaceAt
-	dsack       wire.SACKBlock
-	rstSeq      seq.Value // the pending RST's fields (it has no options or data)
-	rstAck      seq.Value
+	// The pending RST's fields (it has no options or data).
+	rstSeq, rstAck seq.Value
 
 	// Addresses, compact (see tuple6).
 	laddr, raddr [4]byte
 	lport, rport uint16
 
-	// Per-connection sizes and counts (int32: every one is bounded by a
-	// buffer size, at most MaxBuffer, or by a small count).
-	sndBuf, rcvBuf, rcvBufMax int32 // the buffer sizes (socket options, autotuning)
-	sndMSS                    int32
-	optLen                    int32 // bytes of options on every segment (timestamps)
-	txHead                    int32 // tx[:txHead] is acknowledged and cleared
-	tsHead, tsTail            int32 // the time-ordered list of tx (sndq.go)
-	sackedBytes, lostBytes    int32
-	rexmitBytes               int32
-	pendingSegs, sackedSegs   int32
-	dupAcks                   int32
-	undoRetrans               int32
-	episodeRexmits            int32
-	reoWndMult, reoWndPersist int32
-	oooBytes                  int32
-	rcvUnacked                int32 // bytes received since the last ACK we sent (delayed ACK)
-	quickAcks                 int32 // segments still to acknowledge at once
-	rcvMSS                    int32 // largest segment received: the peer's MSS as we see it
-	oooAcks                   int32 // duplicate ACKs owed, one per out-of-order segment
-	synSends                  int32 // SYNs (or SYN-ACKs) sent in the current state
-	retries                   int32 // consecutive RTO expirations
-	persistBackoff            int32
-	keepProbes                int32
-	chalCount                 int32
+	state      State
+	errCode    uint8 // why the connection ended: an index into connErrors
+	rstFlags   wire.Flags
+	ownPolicy  bool
+	passive    bool // opened from LISTEN (RFC 9293: "initiated with a passive OPEN")
+	done       bool // the TCB may be deleted
+	synSent    bool // our SYN (or SYN-ACK) is out in the current state
+	rstPending bool
+}
 
-	state    State
-	errCode  uint8 // why the connection ended: an index into connErrors
-	rstFlags wire.Flags
-	sndShift uint8
-	rcvShift uint8
+// sendVars are the send sequence variables of RFC 9293 §3.3.1 and the send
+// buffer they number: the bytes from SND.UNA on that the user wrote, then
+// the FIN of the user's CLOSE.
+type sendVars struct {
+	snd        []byte     // written, not yet acknowledged (a view into sndMem)
+	sndMem     []byte     // the send buffer's backing array (buffers.go)
+	lastSendAt clock.Time // when data was last sent (RFC 5681 §4.1: restart after idle)
+	iss        seq.Value  // ISS
+	sndUna     seq.Value  // SND.UNA
+	sndNxt     seq.Value  // SND.NXT
+	sndWnd     seq.Size   // SND.WND
+	sndWL1     seq.Value  // SND.WL1
+	sndWL2     seq.Value  // SND.WL2
+	maxSndWnd  seq.Size   // MAX.SND.WND (RFC 5961 §5.2)
+	sndBufSeq  seq.Value  // sequence number of snd[0]
+	finSeq     seq.Value  // the FIN's sequence number, when finQueued
+	// smallEnd is where the last short segment ends, when smallEndSet:
+	// Nagle's algorithm (RFC 9293 §3.7.4) in Minshall's form.
+	smallEnd     seq.Value
+	sndBuf       int32 // the send buffer's size (SO_SNDBUF; autotuning may exceed it)
+	finQueued    bool  // the user called CLOSE
+	smallEndSet  bool
+	sndBufLocked bool // SetSendBuffer: no send-buffer autotuning
+	noDelay      bool // Nagle's algorithm is off
+}
 
-	ownPolicy        bool
-	passive          bool // opened from LISTEN (RFC 9293: "initiated with a passive OPEN")
-	done             bool // the TCB may be deleted
-	noDelay          bool // Nagle's algorithm is off
-	finQueued        bool // the user called CLOSE
-	synSent          bool // our SYN (or SYN-ACK) is out in the current state
-	smallEndSet      bool
-	wsOK, tsOK       bool // negotiated options (RFC 7323, RFC 2018)
-	sackOK           bool
-	inRecovery       bool // loss recovery (recovery.go)
-	rtoRecovery      bool
-	fastRexmitDue    bool
-	undoPossible     bool
-	reorderingSeen   bool
-	dsackRoundSet    bool
-	tlpDue           bool
-	tlpEndSet        bool
-	tlpRetrans       bool
-	finRcvd          bool
-	oooFin           bool
-	dsackPending     bool
-	ackNow           bool // pending output
-	probeDue         bool // a zero-window probe is due
-	rstPending       bool
-	hasRTT           bool
+// recvVars are the receive sequence variables of RFC 9293 §3.3.1, the
+// receive buffer (RCV.BUFF, §3.8.6.2.2) and its autotuning, the data held
+// out of order for reassembly (§3.10.7.4, reasm.go), and the ACKs owed for
+// what arrived: delayed and immediate ACKs (§3.8.6.3, RFC 5681 §4.2),
+// D-SACKs (RFC 2883) and challenge ACKs (RFC 5961 §7).
+type recvVars struct {
+	// rcv is the data received and not yet read (a view into rcvMem); data
+	// held out of order lies in rcvMem after it, at its offset from RCV.NXT
+	// (reasm.go).
+	rcv        []byte
+	rcvMem     []byte
+	ooo        []oooRange // out-of-order ranges held (reasm.go)
+	oooCount   uint64     // arrival counter of out-of-order segments
+	lastRecvAt clock.Time // when an acceptable segment last arrived (keepalive idles from it)
+	rcvSpaceAt clock.Time // autotuning: start of the current measurement
+	chalStart  clock.Time // start of the challenge-ACK period (RFC 5961 §7)
+	irs        seq.Value  // IRS
+	rcvNxt     seq.Value  // RCV.NXT
+	// rcvAdvRight is RCV.NXT + RCV.WND as last advertised: the right edge
+	// of the window we offered.
+	rcvAdvRight  seq.Value
+	oooFinSeq    seq.Value      // a FIN arrived out of order here, when oooFin
+	rcvSpaceSeq  seq.Value      // RCV.NXT at rcvSpaceAt
+	dsack        wire.SACKBlock // the duplicate to report, when dsackPending
+	rcvBuf       int32          // RCV.BUFF: the receive buffer's size (SO_RCVBUF, autotuning)
+	rcvBufMax    int32          // how far autotuning may grow rcvBuf
+	oooBytes     int32          // bytes held out of order
+	rcvMSS       int32          // largest segment received: the peer's MSS as we see it
+	rcvUnacked   int32          // bytes received since the last ACK we sent (delayed ACK)
+	quickAcks    int32          // segments still to acknowledge at once
+	oooAcks      int32          // duplicate ACKs owed, one per out-of-order segment
+	chalCount    int32          // challenge ACKs sent in the period (RFC 5961 §7)
+	finRcvd      bool           // the peer's FIN has been taken in order
+	oooFin       bool
+	ackNow       bool // an ACK is owed and goes at the next Output
+	dsackPending bool
+}
+
+// rttVars are the RTT estimator of RFC 6298 §2, and the timing of one
+// segment at a time that feeds it (§3, Karn's rule), with RACK.min_RTT (RFC
+// 8985 §5.3), which autotuning and the congestion controller use too.
+type rttVars struct {
+	srtt             time.Duration // SRTT
+	rttvar           time.Duration // RTTVAR
+	rto              time.Duration // RTO
+	minRTT           time.Duration // RACK.min_RTT
+	rttStart         clock.Time    // when the timed segment (or SYN) was sent, when rttTiming
+	rttSeq           seq.Value     // its acknowledgment ends the timing
+	hasRTT           bool          // SRTT and RTTVAR hold a sample (2.2)
 	rttTiming        bool
-	synRetransmitted bool
-	sndBufLocked     bool // SetSendBuffer: no send-buffer autotuning
+	synRetransmitted bool // the SYN timed out: RTO falls back to 3 s (5.7)
+}
+
+// rackVars are RACK's per-connection variables (RFC 8985 §5.3, §6).
+type rackVars struct {
+	rackXmit       clock.Time    // RACK.xmit_ts (-1: no segment delivered yet)
+	rackRTT        time.Duration // RACK.rtt
+	rackEnd        seq.Value     // RACK.end_seq
+	rackFack       seq.Value     // RACK.fack
+	dsackRound     seq.Value     // RACK.dsack_round, when dsackRoundSet
+	reoWndMult     int32         // RACK.reo_wnd_mult
+	reoWndPersist  int32         // RACK.reo_wnd_persist
+	reorderingSeen bool          // RACK.reordering_seen
+	dsackRoundSet  bool
+}
+
+// tlpVars are the tail loss probe's variables (RFC 8985 §5.3, §7).
+type tlpVars struct {
+	tlpEnd     seq.Value // TLP.end_seq, when tlpEndSet
+	tlpDue     bool      // the PTO fired: Output sends the probe
+	tlpEndSet  bool
+	tlpRetrans bool // TLP.is_retrans
+}
+
+// recoveryVars are the state of loss recovery: fast recovery by RFC 6675
+// §5 (with SACK) or RFC 6582 §3.2 (NewReno, without), recovery after an
+// RTO, and the undo of an episode that D-SACK shows was spurious (as Linux
+// does, after RFC 3708).
+type recoveryVars struct {
+	recoveryPoint  seq.Value // RecoveryPoint (RFC 6675 §5)
+	recover        seq.Value // recover (RFC 6582 §3.2)
+	dupAcks        int32     // DupAcks (RFC 6675 §2)
+	undoRetrans    int32     // the episode's retransmissions not reported by D-SACK as arrived twice
+	episodeRexmits int32     // retransmissions in the episode
+	inRecovery     bool
+	rtoRecovery    bool // the episode began with an RTO
+	fastRexmitDue  bool // the first retransmission goes whatever pipe says (RFC 6675 §5 (4.3))
+	undoPossible   bool
+}
+
+// retransQueue is the retransmission queue (RFC 9293 §3.4) and SACK
+// scoreboard (RFC 6675 §3) of sndq.go: a record per segment sent and not
+// yet cumulatively acknowledged, and counts over them.
+type retransQueue struct {
+	tx             []txSeg
+	txHead         int32 // tx[:txHead] is acknowledged and cleared
+	tsHead, tsTail int32 // the time-ordered list of tx (sndq.go)
+	sackedBytes    int32
+	lostBytes      int32
+	rexmitBytes    int32
+	pendingSegs    int32 // deemed lost, not yet retransmitted
+	sackedSegs     int32 // RACK.segs_sacked (RFC 8985 §5.3)
+}
+
+// timers are the connection's timers as deadlines (clock.Never when
+// stopped): NextDeadline is the earliest, HandleTimeout runs those due.
+type timers struct {
+	rtoAt      clock.Time // retransmission timer (RFC 6298 §5)
+	timeWaitAt clock.Time // TIME-WAIT's 2·MSL (RFC 9293 §3.10.8)
+	persistAt  clock.Time // zero-window probe (RFC 9293 §3.8.6.1)
+	delackAt   clock.Time // delayed ACK (RFC 9293 §3.8.6.3)
+	reoAt      clock.Time // RACK reordering timer (RFC 8985 §5.4)
+	tlpAt      clock.Time // TLP PTO (RFC 8985 §5.4)
+	keepAt     clock.Time // keepalive (RFC 9293 §3.8.4)
+}
+
+// probeVars are the probes that ask an idle or closed-window peer for an
+// ACK: keepalives (RFC 9293 §3.8.4) and zero-window probes (§3.8.6.1).
+type probeVars struct {
+	keepProbes     int32 // keepalive probes unanswered
+	persistBackoff int32 // zero-window probes unanswered (the persist timer's backoff)
+	probeDue       bool  // Output sends a probe
+}
+
+// optionVars are what the handshake negotiated and what the options carry
+// from then on: the send MSS (RFC 9293 §3.7.1), window scaling and
+// timestamps (RFC 7323) and SACK (RFC 2018).
+type optionVars struct {
+	tsRecentAt  clock.Time // when TS.Recent was set (RFC 7323 §5.5)
+	tsRecent    uint32     // TS.Recent (RFC 7323 §4.3)
+	lastAckSent seq.Value  // Last.ACK.sent (RFC 7323 §4.3)
+	sndMSS      int32      // SendMSS (RFC 9293 §3.7.1), at most our own MSS
+	optLen      int32      // bytes of options on every segment (timestamps)
+	sndShift    uint8      // Snd.Wind.Shift (RFC 7323 §2.3)
+	rcvShift    uint8      // Rcv.Wind.Shift (RFC 7323 §2.3)
+	wsOK        bool       // both SYNs carried Window Scale (RFC 7323 §2.2)
+	tsOK        bool       // both SYNs carried Timestamps (RFC 7323 §3.2)
+	sackOK      bool       // both SYNs carried SACK-permitted (RFC 2018 §2)
 }
 
 // connErrors are the errors a connection ends with; Conn.errCode indexes
@@ -231,41 +326,40 @@ func (p *Policy) NewPassive(t Tuple, iss seq.Value) *Conn {
 
 func (p *Policy) newConn(t Tuple, iss seq.Value) *Conn {
 	cfg := &p.cfg
+	// Sequence-space marks start at the ISS: a zero would compare as
+	// "after" or "before" it depending on the half of the space the ISS
+	// lies in.
 	c := &Conn{
-		pol:        p,
-		iss:        iss,
-		sndUna:     iss,
-		sndNxt:     iss,
-		sndMax:     iss,
-		sndBufSeq:  iss.Add(1),
-		sndMSS:     536,
-		rto:        cfg.InitialRTO,
-		rtoAt:      clock.Never,
-		timeWaitAt: clock.Never,
-		persistAt:  clock.Never,
-		delackAt:   clock.Never,
-		reoAt:      clock.Never,
-		tlpAt:      clock.Never,
-		keepAt:     clock.Never,
-		rackXmit:   -1,
-		// Sequence-space marks start at the ISS: a zero would compare as
-		// "after" or "before" it depending on the half of the space the
-		// ISS lies in.
-		rackEnd:       iss,
-		rackFack:      iss,
-		highSACKed:    iss,
-		recover:       iss,
-		recoveryPoint: iss,
-		dsackRound:    iss,
-		smallEnd:      iss,
-		reoWndMult:    1,
-		rcvMSS:        536,
-		noDelay:       cfg.NoDelay,
-		sndBuf:        int32(cfg.SendBuffer),
-		rcvBuf:        int32(cfg.RecvBuffer),
-		rcvBufMax:     int32(cfg.RecvBufferMax),
-		lport:         t.Local.Port(),
-		rport:         t.Remote.Port(),
+		pol: p,
+		sendVars: sendVars{
+			iss:       iss,
+			sndUna:    iss,
+			sndNxt:    iss,
+			sndBufSeq: iss.Add(1),
+			smallEnd:  iss,
+			sndBuf:    int32(cfg.SendBuffer),
+			noDelay:   cfg.NoDelay,
+		},
+		recvVars: recvVars{
+			rcvBuf:    int32(cfg.RecvBuffer),
+			rcvBufMax: int32(cfg.RecvBufferMax),
+			rcvMSS:    536,
+		},
+		rttVars:      rttVars{rto: cfg.InitialRTO},
+		rackVars:     rackVars{rackXmit: -1, rackEnd: iss, rackFack: iss, dsackRound: iss, reoWndMult: 1},
+		recoveryVars: recoveryVars{recoveryPoint: iss, recover: iss},
+		timers: timers{
+			rtoAt:      clock.Never,
+			timeWaitAt: clock.Never,
+			persistAt:  clock.Never,
+			delackAt:   clock.Never,
+			reoAt:      clock.Never,
+			tlpAt:      clock.Never,
+			keepAt:     clock.Never,
+		},
+		optionVars: optionVars{sndMSS: 536},
+		lport:      t.Local.Port(),
+		rport:      t.Remote.Port(),
 	}
 	if k, ok := t.Key(); ok {
 		c.laddr, c.raddr = k.LocalAddr, k.RemoteAddr
@@ -286,7 +380,7 @@ func (c *Conn) Tuple() Tuple {
 	if c.tuple6 != nil {
 		return *c.tuple6
 	}
-	return c.Key().Tuple()
+	return c.Key().tuple()
 }
 
 // Key returns the connection's tuple in compact form (the zero Key if an
@@ -297,9 +391,6 @@ func (c *Conn) Key() Key {
 	}
 	return Key{LocalAddr: c.laddr, RemoteAddr: c.raddr, LocalPort: c.lport, RemotePort: c.rport}
 }
-
-// Passive reports whether the connection was opened from LISTEN.
-func (c *Conn) Passive() bool { return c.passive }
 
 // Done reports whether the TCB can be deleted: the connection reached
 // CLOSED, or a half-open passive connection went back to LISTEN. Output may
@@ -363,9 +454,6 @@ func (c *Conn) Info() Info {
 
 // ISS returns our initial sequence number.
 func (c *Conn) ISS() seq.Value { return c.iss }
-
-// IRS returns the peer's initial sequence number (zero before its SYN).
-func (c *Conn) IRS() seq.Value { return c.irs }
 
 func (c *Conn) record(e *trace.Event) {
 	if c.pol.cfg.Recorder == nil {
@@ -476,9 +564,10 @@ func (c *Conn) SendSpace() int {
 	return 0
 }
 
-// Read moves received data into p (RFC 9293 §3.10.3 RECEIVE). It returns
-// 0, nil when nothing is there yet, and 0 with io.EOF semantics reported by
-// ReadClosed once the peer's FIN has been read past.
+// Read moves received data into p (RFC 9293 §3.10.3 RECEIVE) and returns
+// how many bytes it moved: 0 when nothing is there yet, and from then on
+// once the peer's FIN has been read past, which ReadClosed reports (a
+// reader's io.EOF).
 func (c *Conn) Read(now clock.Time, p []byte) int {
 	n := copy(p, c.rcv)
 	if n == 0 {
@@ -566,7 +655,7 @@ func (c *Conn) Abort(now clock.Time) {
 		// The RST also carries <ACK=RCV.NXT>, as Linux and the BSDs send
 		// it: the receiver checks only its sequence number (RFC 5961
 		// §3.2), and the ACK tells a capture's reader how far we got.
-		c.queueRST(wire.Segment{Seq: c.sndMax, Ack: c.rcvNxt, Flags: wire.RST | wire.ACK})
+		c.queueRST(wire.Segment{Seq: c.sndNxt, Ack: c.rcvNxt, Flags: wire.RST | wire.ACK})
 	}
 	if c.state != Closed {
 		c.close(now, ErrAborted, "abort")
@@ -639,8 +728,8 @@ func (c *Conn) advertise(syn bool) uint16 {
 
 // unackedData is how many buffered bytes have been sent and not acked.
 func (c *Conn) unackedData() int {
-	if c.sndMax.LessThanEq(c.sndBufSeq) {
+	if c.sndNxt.LessThanEq(c.sndBufSeq) {
 		return 0
 	}
-	return min(int(c.sndMax.Size(c.sndBufSeq)), len(c.snd))
+	return min(int(c.sndNxt.Size(c.sndBufSeq)), len(c.snd))
 }

@@ -62,6 +62,9 @@ var (
 	serverAddr = netip.MustParseAddrPort("192.0.2.2:80")
 )
 
+// reversed returns t as the other side sees it.
+func reversed(t Tuple) Tuple { return Tuple{Local: t.Remote, Remote: t.Local} }
+
 // defWin is the window a seg carries when it names none: the default
 // RecvBuffer.
 const defWin = 65535

@@ -100,7 +100,7 @@ func (c *Conn) inputSynSent(now clock.Time, s *wire.Segment) {
 		// "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the
 		// RST bit is set, if so drop the segment and return)
 		// <SEQ=SEG.ACK><CTL=RST> and discard the segment."
-		if s.Ack.LessThanEq(c.iss) || s.Ack.GreaterThan(c.sndMax) {
+		if s.Ack.LessThanEq(c.iss) || s.Ack.GreaterThan(c.sndNxt) {
 			if s.Flags&wire.RST == 0 {
 				c.queueRST(wire.Segment{Seq: s.Ack, Flags: wire.RST})
 			}
@@ -218,8 +218,46 @@ func (c *Conn) rcvWndForCheck() seq.Size {
 	return w
 }
 
-// inputSynchronized is §3.10.7.4: SYN-RECEIVED and every later state.
+// inputSynchronized is §3.10.7.4: SYN-RECEIVED and every later state, in
+// the RFC's steps.
 func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
+	if c.takenBeforeSequenceCheck(now, s) {
+		return
+	}
+	// RFC 7323 §5.3 R1, before the sequence test: PAWS.
+	if !c.paws(now, s) {
+		return
+	}
+	if !c.checkSequenceNumber(now, s) {
+		return
+	}
+	// RFC 7323 §5.3 R3: "An arriving segment that passes R1 and R2 is
+	// processed normally: If SEG.TSval >= TS.Recent and SEG.SEQ =<
+	// Last.ACK.sent, then record its timestamp in TS.Recent".
+	c.takeTimestamp(now, s)
+	c.lastRecvAt = now
+	c.keepProbes = 0
+	if !c.checkRST(now, s) {
+		return
+	}
+	// "Third, check security": the TCB keeps no security/compartment to
+	// match (RFC 9293 Appendix A.1: IP security options "have become
+	// outdated", and a reset on a mismatch "has been recognized as a
+	// possible attack vector").
+	if !c.checkSYN(now, s) {
+		return
+	}
+	if !c.checkACK(now, s) {
+		return
+	}
+	// "Sixth, check the URG bit" is not supported: the urgent pointer is
+	// ignored, as RFC 6093 recommends for new applications.
+	c.processText(now, s)
+}
+
+// takenBeforeSequenceCheck takes the segments that the sequence test would
+// reject although the state expects them, and reports whether it did.
+func (c *Conn) takenBeforeSequenceCheck(now clock.Time, s *wire.Segment) bool {
 	// TIME-WAIT: "The only thing that can arrive in this state is a
 	// retransmission of the remote FIN. Acknowledge it, and restart the 2
 	// MSL timeout." The retransmitted FIN lies just left of RCV.NXT.
@@ -228,23 +266,22 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 		c.ackNow = true
 		c.startTimer(now, &c.timeWaitAt, 2*c.pol.cfg.MSL, "time-wait")
 		c.note(now, "retransmitted FIN re-acknowledged; 2·MSL restarted")
-		return
+		return true
 	}
 	// SYN-RECEIVED: a retransmission of the SYN that opened us means our
 	// SYN-ACK was lost; answer it with the SYN-ACK again rather than with
 	// the bare ACK the sequence test would send.
 	if c.state == SynReceived && s.Flags&(wire.SYN|wire.RST|wire.ACK) == wire.SYN && s.Seq == c.irs {
 		c.synSent = false
-		return
+		return true
 	}
-
 	// Simultaneous open, RFC 9293 Figure 7, line 6: in SYN-RECEIVED reached
 	// from SYN-SENT, the peer's SYN-ACK repeats the SYN we already have and
 	// acknowledges ours: "ESTABLISHED <-- <SEQ=300><ACK=101><CTL=SYN,ACK>".
 	// The sequence test alone would reject it as old, so it is taken here
 	// (Linux makes the same exception).
 	if c.state == SynReceived && !c.passive && s.Flags&(wire.SYN|wire.ACK|wire.RST) == wire.SYN|wire.ACK &&
-		s.Seq == c.irs && s.Ack.GreaterThan(c.sndUna) && s.Ack.LessThanEq(c.sndMax) {
+		s.Seq == c.irs && s.Ack.GreaterThan(c.sndUna) && s.Ack.LessThanEq(c.sndNxt) {
 		var r ackResult
 		c.ackedUpTo(now, s.Ack, &r)
 		c.sndWnd, c.sndWL1, c.sndWL2 = seq.Size(s.Window), s.Seq, s.Ack
@@ -253,117 +290,126 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 		if c.finQueued {
 			c.setState(now, FinWait1, "close pending")
 		}
-		return
+		return true
 	}
+	return false
+}
 
-	// RFC 7323 §5.3 R1, before the sequence test: PAWS.
-	if !c.paws(now, s) {
-		return
+// checkSequenceNumber is §3.10.7.4's "First, check sequence number"; it
+// reports whether the segment is acceptable.
+func (c *Conn) checkSequenceNumber(now clock.Time, s *wire.Segment) bool {
+	if c.acceptable(s) {
+		return true
 	}
-
-	// First, check the sequence number.
-	if !c.acceptable(s) {
-		if s.Flags&wire.RST != 0 {
-			// RFC 5961 §3.2: "If the RST bit is set and the sequence number is
-			// outside the current receive window, silently drop the segment."
-			c.drop(now, trace.DropResetOutsideWindow)
-			return
-		}
-		// "If an incoming segment is not acceptable, an acknowledgment
-		// should be sent in reply ... <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
-		// After sending the acknowledgment, drop the unacceptable segment
-		// and return." RCV.WND zero still lets ACKs through below.
-		if !(c.rcvWndForCheck() == 0 && s.Seq == c.rcvNxt) {
-			if n := len(s.Payload); n > 0 && s.Seq.Add(seq.Size(n)).LessThanEq(c.rcvNxt) {
-				// Data we already have: RFC 2883 §4, report the duplicate
-				// in a D-SACK.
-				c.stats.DupBytesIn += uint64(n)
-				c.setDSACK(s.Seq, s.Seq.Add(seq.Size(n)))
-			}
-			c.ackNow = true
-			c.drop(now, trace.DropUnacceptableSeq)
-			return
-		}
-	}
-
-	// RFC 7323 §5.3 R3: "An arriving segment that passes R1 and R2 is
-	// processed normally: If SEG.TSval >= TS.Recent and SEG.SEQ =<
-	// Last.ACK.sent, then record its timestamp in TS.Recent".
-	c.takeTimestamp(now, s)
-	c.lastRecvAt = now
-	c.keepProbes = 0
-
-	// Second, check the RST bit (RFC 5961 §3.2).
 	if s.Flags&wire.RST != 0 {
-		if s.Seq != c.rcvNxt {
-			// "If the RST bit is set and the sequence number does not
-			// exactly match the next expected sequence value, yet is within
-			// the current receive window, TCP MUST send an acknowledgment
-			// (challenge ACK)".
-			c.challengeACK(now, trace.ChallengeRST)
-			return
-		}
-		switch c.state {
-		case SynReceived:
-			if c.passive {
-				// "If this connection was initiated with a passive OPEN
-				// (i.e., came from the LISTEN state), then return this
-				// connection to LISTEN state and return. The user need not
-				// be informed."
-				c.setState(now, Listen, "RST received")
-				c.done = true
-				c.stopTimer(now, &c.rtoAt, "retransmit")
-				return
-			}
-			// "If this connection was initiated with an active OPEN (i.e.,
-			// came from SYN-SENT state), then the connection was refused;
-			// signal the user 'connection refused'."
-			c.close(now, ErrConnRefused, "RST received")
-		case Established, FinWait1, FinWait2, CloseWait:
-			// "any outstanding RECEIVEs and SEND should receive 'reset'
-			// responses ... Enter the CLOSED state, delete the TCB".
-			c.close(now, ErrConnReset, "RST received")
-		default:
-			// CLOSING, LAST-ACK, TIME-WAIT: "enter the CLOSED state, delete
-			// the TCB, and return."
-			c.close(now, nil, "RST received")
-		}
-		return
+		// RFC 5961 §3.2: "If the RST bit is set and the sequence number is
+		// outside the current receive window, silently drop the segment."
+		c.drop(now, trace.DropResetOutsideWindow)
+		return false
 	}
+	// "If the RCV.WND is zero, no segments will be acceptable, but special
+	// allowance should be made to accept valid ACKs, URGs, and RSTs": a
+	// segment at RCV.NXT goes on, for its ACK (its text is trimmed to the
+	// window in the seventh step).
+	if c.rcvWndForCheck() == 0 && s.Seq == c.rcvNxt {
+		return true
+	}
+	// "If an incoming segment is not acceptable, an acknowledgment
+	// should be sent in reply ... <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+	// After sending the acknowledgment, drop the unacceptable segment
+	// and return."
+	if n := len(s.Payload); n > 0 && s.Seq.Add(seq.Size(n)).LessThanEq(c.rcvNxt) {
+		// Data we already have: RFC 2883 §4, report the duplicate
+		// in a D-SACK.
+		c.stats.DupBytesIn += uint64(n)
+		c.setDSACK(s.Seq, s.Seq.Add(seq.Size(n)))
+	}
+	c.ackNow = true
+	c.drop(now, trace.DropUnacceptableSeq)
+	return false
+}
 
-	// Fourth, check the SYN bit.
-	if s.Flags&wire.SYN != 0 {
-		if c.state == SynReceived && c.passive {
-			// "In SYN-RECEIVED state, if the connection was initiated with a
-			// passive OPEN, then return this connection to the LISTEN state
-			// and return."
-			c.setState(now, Listen, "SYN in window")
+// checkRST is §3.10.7.4's "Second, check the RST bit", with RFC 5961 §3.2;
+// it reports whether processing goes on (the RST bit is off).
+func (c *Conn) checkRST(now clock.Time, s *wire.Segment) bool {
+	if s.Flags&wire.RST == 0 {
+		return true
+	}
+	if s.Seq != c.rcvNxt {
+		// "If the RST bit is set and the sequence number does not
+		// exactly match the next expected sequence value, yet is within
+		// the current receive window, TCP MUST send an acknowledgment
+		// (challenge ACK)".
+		c.challengeACK(now, trace.ChallengeRST)
+		return false
+	}
+	switch c.state {
+	case SynReceived:
+		if c.passive {
+			// "If this connection was initiated with a passive OPEN
+			// (i.e., came from the LISTEN state), then return this
+			// connection to LISTEN state and return. The user need not
+			// be informed."
+			c.setState(now, Listen, "RST received")
 			c.done = true
 			c.stopTimer(now, &c.rtoAt, "retransmit")
-			return
+			return false
 		}
-		// RFC 5961 §4.2: "If the SYN bit is set, irrespective of the
-		// sequence number, TCP MUST send an ACK (also referred to as
-		// challenge ACK) to the remote peer".
-		c.challengeACK(now, trace.ChallengeSYN)
-		return
+		// "If this connection was initiated with an active OPEN (i.e.,
+		// came from SYN-SENT state), then the connection was refused;
+		// signal the user 'connection refused'."
+		c.close(now, ErrConnRefused, "RST received")
+	case Established, FinWait1, FinWait2, CloseWait:
+		// "any outstanding RECEIVEs and SEND should receive 'reset'
+		// responses ... Enter the CLOSED state, delete the TCB".
+		c.close(now, ErrConnReset, "RST received")
+	default:
+		// CLOSING, LAST-ACK, TIME-WAIT: "enter the CLOSED state, delete
+		// the TCB, and return."
+		c.close(now, nil, "RST received")
 	}
+	return false
+}
 
-	// Fifth, check the ACK field.
+// checkSYN is §3.10.7.4's "Fourth, check the SYN bit", with RFC 5961 §4.2;
+// it reports whether processing goes on (the SYN bit is off).
+func (c *Conn) checkSYN(now clock.Time, s *wire.Segment) bool {
+	if s.Flags&wire.SYN == 0 {
+		return true
+	}
+	if c.state == SynReceived && c.passive {
+		// "In SYN-RECEIVED state, if the connection was initiated with a
+		// passive OPEN, then return this connection to the LISTEN state
+		// and return."
+		c.setState(now, Listen, "SYN in window")
+		c.done = true
+		c.stopTimer(now, &c.rtoAt, "retransmit")
+		return false
+	}
+	// RFC 5961 §4.2: "If the SYN bit is set, irrespective of the
+	// sequence number, TCP MUST send an ACK (also referred to as
+	// challenge ACK) to the remote peer".
+	c.challengeACK(now, trace.ChallengeSYN)
+	return false
+}
+
+// checkACK is §3.10.7.4's "Fifth, check the ACK field", with RFC 5961
+// §5.2; it reports whether processing goes on to the segment text.
+func (c *Conn) checkACK(now clock.Time, s *wire.Segment) bool {
 	if s.Flags&wire.ACK == 0 {
 		// "if the ACK bit is off, drop the segment and return"
 		c.drop(now, trace.DropNoACK)
-		return
+		return false
 	}
 	if c.state == SynReceived {
 		// "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state and
 		// continue processing ... If the segment acknowledgment is not
 		// acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST> and send
 		// it."
-		if !(s.Ack.GreaterThan(c.sndUna) && s.Ack.LessThanEq(c.sndMax)) {
+		if !(s.Ack.GreaterThan(c.sndUna) && s.Ack.LessThanEq(c.sndNxt)) {
 			c.queueRST(wire.Segment{Seq: s.Ack, Flags: wire.RST})
 			c.drop(now, trace.DropSynReceivedBadACK)
-			return
+			return false
 		}
 		c.sndWnd, c.sndWL1, c.sndWL2 = c.scaledWindow(s), s.Seq, s.Ack
 		c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
@@ -375,12 +421,21 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 	}
 	// RFC 5961 §5.2: "(SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT" or the
 	// ACK is unacceptable: "send an ACK, drop the segment, and return".
-	if s.Ack.GreaterThan(c.sndMax) || s.Ack.LessThan(c.sndUna-seq.Value(c.maxSndWnd)) {
+	if s.Ack.GreaterThan(c.sndNxt) || s.Ack.LessThan(c.sndUna-seq.Value(c.maxSndWnd)) {
 		c.ackNow = true
 		c.drop(now, trace.DropBadACK)
-		return
+		return false
 	}
-	flightBefore := int(c.sndMax.Size(c.sndUna))
+	c.processACK(now, s)
+	return c.ackOfOurFIN(now)
+}
+
+// processACK is the fifth step in ESTABLISHED, which every later state
+// shares: the acknowledgment moves SND.UNA and updates the send window,
+// and feeds RTT estimation, SACK, loss recovery and the congestion
+// controller.
+func (c *Conn) processACK(now clock.Time, s *wire.Segment) {
+	flightBefore := int(c.sndNxt.Size(c.sndUna))
 	dup := c.isDupAck(s)
 	var r ackResult
 	if c.tsOK && s.Options.HasTimestamps && s.Options.TSEcr != 0 {
@@ -419,6 +474,12 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 	if c.cc != nil {
 		c.afterAck(now, s, &r, flightBefore, dup)
 	}
+}
+
+// ackOfOurFIN is the rest of the fifth step in the states after our CLOSE:
+// what an acknowledgment of our FIN does. It reports whether processing
+// goes on to the segment text.
+func (c *Conn) ackOfOurFIN(now clock.Time) bool {
 	finAcked := c.finQueued && c.sndUna.GreaterThan(c.finSeq)
 	switch c.state {
 	case FinWait1:
@@ -433,7 +494,7 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 		if finAcked {
 			c.enterTimeWait(now, "ACK of FIN received")
 		}
-		return
+		return false
 	case LastAck:
 		// "The only thing that can arrive in this state is an
 		// acknowledgment of our FIN. If our FIN is now acknowledged, delete
@@ -441,26 +502,47 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 		if finAcked {
 			c.close(now, nil, "ACK of FIN received")
 		}
-		return
+		return false
 	case TimeWait:
-		return
+		return false
 	}
-	// Sixth (URG) is not supported: the urgent pointer is ignored, as RFC
-	// 6093 recommends for new applications. Seventh and eighth: text, FIN.
-	c.processText(now, s)
+	return true
 }
 
-// processText is the seventh and eighth steps of §3.10.7.4: take the text
-// that continues the byte stream, hold text beyond RCV.NXT for reassembly,
+// processText is §3.10.7.4's "Seventh, process the segment text" and,
+// through checkFIN, "Eighth, check the FIN bit": take the text that
+// continues the byte stream, hold text beyond RCV.NXT for reassembly,
 // decide when to acknowledge, and process a FIN once everything before it
 // has arrived.
 func (c *Conn) processText(now clock.Time, s *wire.Segment) {
-	start := s.Seq
+	start, payload, fin, ok := c.newText(s)
+	if !ok {
+		return
+	}
+	if start != c.rcvNxt {
+		c.holdText(start, payload, fin)
+		return
+	}
+	if len(payload) > 0 {
+		fin = c.takeText(now, payload) || fin
+	} else if fin && c.oooFin {
+		c.oooFin = false
+	}
+	if fin {
+		c.checkFIN(now)
+	}
+}
+
+// newText returns what the segment brings that we do not have yet and that
+// fits the window: the text from start, and whether it ends with the FIN.
+// ok is false when nothing more is to be done with the segment.
+func (c *Conn) newText(s *wire.Segment) (start seq.Value, payload []byte, fin, ok bool) {
+	start = s.Seq
 	if s.Flags&wire.SYN != 0 {
 		start = start.Add(1)
 	}
-	payload := s.Payload
-	fin := s.Flags&wire.FIN != 0
+	payload = s.Payload
+	fin = s.Flags&wire.FIN != 0
 	if len(payload) > int(c.rcvMSS) {
 		c.rcvMSS = int32(min(len(payload), int(c.pol.cfg.MSS)))
 	}
@@ -475,7 +557,7 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 			}
 			// Also a retransmitted FIN already processed.
 			c.ackNow = true
-			return
+			return start, nil, false, false
 		}
 		c.stats.DupBytesIn += uint64(skip)
 		c.setDSACK(start, c.rcvNxt)
@@ -496,7 +578,7 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 		}
 	}
 	if c.finRcvd {
-		return
+		return start, nil, false, false
 	}
 	// Text beyond the window's right edge is not taken (§3.10.7.4: "Segments
 	// with higher beginning sequence numbers may be held ... trimmed to
@@ -513,64 +595,71 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 		// acknowledgment should be sent in reply".
 		c.ackNow = true
 	}
-	if start != c.rcvNxt {
-		// Out of order: held for reassembly. RFC 5681 §4.2: "A TCP receiver
-		// SHOULD send an immediate duplicate ACK when an out-of-order
-		// segment arrives."
-		if len(payload) > 0 {
-			c.stats.OutOfOrderIn++
-			if !c.holdOutOfOrder(start, payload) {
-				c.stats.DupBytesIn += uint64(len(payload))
-			}
-		}
-		if fin {
-			c.oooFin, c.oooFinSeq = true, start.Add(seq.Size(len(payload)))
-		}
-		if len(payload) > 0 || fin {
-			c.ackNow = true
-			c.oooAcks++
-		}
-		return
-	}
+	return start, payload, fin, true
+}
+
+// holdText keeps text that starts beyond RCV.NXT for reassembly (reasm.go),
+// and a FIN that follows it. RFC 5681 §4.2: "A TCP receiver SHOULD send an
+// immediate duplicate ACK when an out-of-order segment arrives."
+func (c *Conn) holdText(start seq.Value, payload []byte, fin bool) {
 	if len(payload) > 0 {
-		gap := len(c.ooo) > 0
-		c.appendRcv(payload)
-		c.rcvNxt = c.rcvNxt.Add(seq.Size(len(payload)))
-		n := len(payload) + c.pullInOrder()
-		c.stats.BytesIn += uint64(n)
-		c.rcvUnacked += int32(n)
-		switch {
-		case gap:
-			// RFC 5681 §4.2: "a TCP receiver SHOULD send an immediate ACK
-			// when the incoming segment fills in all or part of a gap in
-			// the sequence space."
-			c.ackNow = true
-		case c.quickAcks > 0:
-			c.quickAcks--
-			c.ackNow = true
-		case c.pol.cfg.DelayedACK < 0 || c.rcvUnacked > c.rcvMSS:
-			// RFC 9293 §3.8.6.3: "an ACK SHOULD be generated for at least
-			// every second full-sized segment"; more than one segment's
-			// worth unacknowledged means this is at least the second.
-			c.ackNow = true
-		case c.delackAt == clock.Never:
-			// "A TCP SHOULD implement a delayed ACK, but an ACK should not
-			// be excessively delayed; in particular, the delay MUST be less
-			// than 0.5 seconds" (RFC 9293 §3.8.6.3, MUST-40).
-			c.startTimer(now, &c.delackAt, c.pol.cfg.DelayedACK, "delayed-ack")
+		c.stats.OutOfOrderIn++
+		if !c.holdOutOfOrder(start, payload) {
+			c.stats.DupBytesIn += uint64(len(payload))
 		}
-		c.autotune(now)
-		if c.oooFin && c.oooFinSeq == c.rcvNxt {
-			fin, c.oooFin = true, false
-		}
-	} else if fin && c.oooFin {
+	}
+	if fin {
+		c.oooFin, c.oooFinSeq = true, start.Add(seq.Size(len(payload)))
+	}
+	if len(payload) > 0 || fin {
+		c.ackNow = true
+		c.oooAcks++
+	}
+}
+
+// takeText appends text at RCV.NXT to the receive buffer, with the data
+// held out of order it reaches, and decides when to acknowledge it. It
+// reports whether RCV.NXT reached a FIN that had arrived out of order.
+func (c *Conn) takeText(now clock.Time, payload []byte) bool {
+	gap := len(c.ooo) > 0
+	c.appendRcv(payload)
+	c.rcvNxt = c.rcvNxt.Add(seq.Size(len(payload)))
+	n := len(payload) + c.pullInOrder()
+	c.stats.BytesIn += uint64(n)
+	c.rcvUnacked += int32(n)
+	switch {
+	case gap:
+		// RFC 5681 §4.2: "a TCP receiver SHOULD send an immediate ACK
+		// when the incoming segment fills in all or part of a gap in
+		// the sequence space."
+		c.ackNow = true
+	case c.quickAcks > 0:
+		c.quickAcks--
+		c.ackNow = true
+	case c.pol.cfg.DelayedACK < 0 || c.rcvUnacked > c.rcvMSS:
+		// RFC 9293 §3.8.6.3: "an ACK SHOULD be generated for at least
+		// every second full-sized segment"; more than one segment's
+		// worth unacknowledged means this is at least the second.
+		c.ackNow = true
+	case c.delackAt == clock.Never:
+		// "A TCP endpoint SHOULD implement a delayed ACK (SHLD-18), but
+		// an ACK should not be excessively delayed; in particular, the
+		// delay MUST be less than 0.5 seconds (MUST-40)" (RFC 9293
+		// §3.8.6.3).
+		c.startTimer(now, &c.delackAt, c.pol.cfg.DelayedACK, "delayed-ack")
+	}
+	c.autotune(now)
+	if c.oooFin && c.oooFinSeq == c.rcvNxt {
 		c.oooFin = false
+		return true
 	}
-	if !fin {
-		return
-	}
-	// Eighth, check the FIN bit: "advance RCV.NXT over the FIN, and send an
-	// acknowledgment for the FIN."
+	return false
+}
+
+// checkFIN is §3.10.7.4's "Eighth, check the FIN bit", for a FIN that
+// RCV.NXT has reached: "advance RCV.NXT over the FIN, and send an
+// acknowledgment for the FIN."
+func (c *Conn) checkFIN(now clock.Time) {
 	c.finRcvd = true
 	c.dropOOO()
 	if c.pol.cfg.FINClearsSACK {

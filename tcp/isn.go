@@ -14,9 +14,6 @@ type Tuple struct {
 	Local, Remote netip.AddrPort
 }
 
-// Reverse returns the tuple as the other side sees it.
-func (t Tuple) Reverse() Tuple { return Tuple{Local: t.Remote, Remote: t.Local} }
-
 func (t Tuple) String() string { return t.Local.String() + "<->" + t.Remote.String() }
 
 // Key is an IPv4 tuple in 12 bytes: a map key that costs a fifth of a
@@ -35,8 +32,8 @@ func (t Tuple) Key() (Key, bool) {
 	return Key{LocalAddr: la.As4(), RemoteAddr: ra.As4(), LocalPort: t.Local.Port(), RemotePort: t.Remote.Port()}, true
 }
 
-// Tuple returns the tuple k stands for.
-func (k Key) Tuple() Tuple {
+// tuple returns the tuple k stands for.
+func (k Key) tuple() Tuple {
 	return Tuple{
 		Local:  netip.AddrPortFrom(netip.AddrFrom4(k.LocalAddr), k.LocalPort),
 		Remote: netip.AddrPortFrom(netip.AddrFrom4(k.RemoteAddr), k.RemotePort),

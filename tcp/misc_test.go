@@ -162,7 +162,7 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("Validate(%+v) = nil", bad)
 		}
 	}
-	d := Config{}.WithDefaults()
+	d := Config{}.withDefaults()
 	if d.MSS != 1460 || d.RecvBuffer != 65535 || d.SendBuffer != 65536 || d.MSL != 30*time.Second ||
 		d.SynRetries != 6 || d.SynAckRetries != 5 || d.DataRetries != 15 || d.InitialRTO != time.Second ||
 		d.MinRTO != 200*time.Millisecond || d.MaxRTO != 120*time.Second || d.ChallengeACKs != 10 ||

@@ -38,7 +38,7 @@ func (c *Conn) Output(now clock.Time, emit func(seg *wire.Segment, retransmit bo
 			// (SND.NXT-1) that the peer must answer with an ACK (RFC 9293
 			// §3.8.4: "containing no data"; §3.8.6.1).
 			c.probeDue = false
-			s := c.newSeg(c.sndMax-1, c.rcvNxt, wire.ACK)
+			s := c.newSeg(c.sndNxt-1, c.rcvNxt, wire.ACK)
 			c.transmit(now, s, 0, emit)
 		}
 		c.sendData(now, emit)
@@ -54,7 +54,7 @@ func (c *Conn) Output(now clock.Time, emit func(seg *wire.Segment, retransmit bo
 	}
 	c.oooAcks = 0
 	for ; n > 0 && c.state != Closed; n-- {
-		s := c.newSeg(c.sndMax, c.rcvNxt, wire.ACK)
+		s := c.newSeg(c.sndNxt, c.rcvNxt, wire.ACK)
 		c.transmit(now, s, 0, emit)
 	}
 }
@@ -95,7 +95,7 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 		// of whether a loss probe was sent, the sender MUST re-arm the RTO
 		// timer, not the PTO timer, if the FlightSize is not zero."
 		defer func() {
-			if c.sndUna != c.sndMax {
+			if c.sndUna != c.sndNxt {
 				c.startTimer(now, &c.rtoAt, c.rtoDelay(now), "retransmit")
 			}
 		}()
@@ -150,7 +150,7 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 		}
 		break
 	}
-	if c.sndUna != c.sndMax && c.rtoAt == clock.Never && c.state.Synchronized() {
+	if c.sndUna != c.sndNxt && c.rtoAt == clock.Never && c.state.Synchronized() {
 		// Data is outstanding: whatever held the sending back, the
 		// retransmission timer must run, or nothing would ever resend it.
 		c.startTimer(now, &c.rtoAt, c.rtoDelay(now), "retransmit")
@@ -164,16 +164,16 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 }
 
 func (c *Conn) tlpSent(retrans bool) {
-	c.tlpEndSet, c.tlpEnd, c.tlpRetrans = true, c.sndMax, retrans
+	c.tlpEndSet, c.tlpEnd, c.tlpRetrans = true, c.sndNxt, retrans
 }
 
 // queuedUnsent is how much written data has not been sent yet.
 func (c *Conn) queuedUnsent() int {
 	end := c.sndBufSeq.Add(seq.Size(len(c.snd)))
-	if c.sndMax.GreaterThanEq(end) {
+	if c.sndNxt.GreaterThanEq(end) {
 		return 0
 	}
-	return int(end.Size(c.sndMax))
+	return int(end.Size(c.sndNxt))
 }
 
 // sendNew sends one new segment at SND.NXT if the windows and Nagle allow,
@@ -183,14 +183,14 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 	// The peer's window: we may send up to SND.UNA + SND.WND.
 	wndRight := c.sndUna.Add(c.sndWnd)
 	usable := 0
-	if wndRight.GreaterThan(c.sndMax) {
-		usable = int(wndRight.Size(c.sndMax))
+	if wndRight.GreaterThan(c.sndNxt) {
+		usable = int(wndRight.Size(c.sndNxt))
 	}
-	inFlight := c.sndMax != c.sndUna
-	s := c.newSeg(c.sndMax, c.rcvNxt, wire.ACK)
+	inFlight := c.sndNxt != c.sndUna
+	s := c.newSeg(c.sndNxt, c.rcvNxt, wire.ACK)
 	switch {
-	case c.sndMax.LessThan(dataEnd):
-		queued := int(dataEnd.Size(c.sndMax))
+	case c.sndNxt.LessThan(dataEnd):
+		queued := int(dataEnd.Size(c.sndNxt))
 		limit := usable
 		if !tlp {
 			limit = min(limit, room)
@@ -218,18 +218,18 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 			c.stats.NagleDelays++
 			return false
 		}
-		off := int(c.sndMax.Size(c.sndBufSeq))
+		off := int(c.sndNxt.Size(c.sndBufSeq))
 		s.Payload = c.snd[off : off+n]
-		if c.sndMax.Add(seq.Size(n)) == dataEnd {
+		if c.sndNxt.Add(seq.Size(n)) == dataEnd {
 			s.Flags |= wire.PSH
 			if c.finQueued && dataEnd == c.finSeq && usable > n {
 				s.Flags |= wire.FIN
 			}
 		}
 		if n < mss {
-			c.smallEndSet, c.smallEnd = true, c.sndMax.Add(seq.Size(n))
+			c.smallEndSet, c.smallEnd = true, c.sndNxt.Add(seq.Size(n))
 		}
-	case c.finQueued && c.sndMax == c.finSeq:
+	case c.finQueued && c.sndNxt == c.finSeq:
 		if usable <= 0 {
 			// The FIN takes a unit of window like a byte of data: a
 			// receiver with a zero window drops it (RFC 9293 §3.10.7.4,
@@ -346,10 +346,9 @@ func (c *Conn) transmit(now clock.Time, s *wire.Segment, why trace.RetransmitRea
 		if retrans {
 			c.stats.Retransmits++
 		}
-		if end.GreaterThan(c.sndMax) {
-			c.sndMax = end
+		if end.GreaterThan(c.sndNxt) {
+			c.sndNxt = end
 		}
-		c.sndNxt = c.sndMax
 		if c.rtoAt == clock.Never {
 			// RFC 6298 (5.1): "Every time a packet containing data is sent
 			// (including a retransmission), if the timer is not running,

@@ -80,7 +80,7 @@ func (c *Conn) rackUpdateReoWnd(r *ackResult) {
 		c.dsackRoundSet = false
 	}
 	if !c.dsackRoundSet && r.dsack {
-		c.dsackRoundSet, c.dsackRound = true, c.sndMax
+		c.dsackRoundSet, c.dsackRound = true, c.sndNxt
 		c.reoWndMult++
 		c.reoWndPersist = 16
 	}
@@ -178,8 +178,8 @@ func (c *Conn) enterRecovery(now clock.Time, flight int, why string) {
 		return
 	}
 	c.inRecovery, c.rtoRecovery = true, false
-	c.recoveryPoint = c.sndMax
-	c.recover = c.sndMax
+	c.recoveryPoint = c.sndNxt
+	c.recover = c.sndNxt
 	c.stats.FastRecoveries++
 	c.undoPossible, c.undoRetrans, c.episodeRexmits = true, 0, 0
 	c.fastRexmitDue = true
@@ -220,7 +220,7 @@ func (c *Conn) undo(now clock.Time) {
 // segment is lost (RFC 8985 §6.3: "mark all the unacknowledged segments
 // lost"), and the window collapses (RFC 5681 equations (4) and (5)).
 func (c *Conn) onRTOLoss(now clock.Time) {
-	flight := int(c.sndMax.Size(c.sndUna))
+	flight := int(c.sndNxt.Size(c.sndUna))
 	q := c.txq()
 	if c.retries > 1 && c.sackedBytes > 0 {
 		// RFC 2018 §8: "after a retransmit timeout the data sender SHOULD
@@ -238,8 +238,8 @@ func (c *Conn) onRTOLoss(now clock.Time) {
 		c.markLost(int(c.txHead) + i)
 	}
 	c.inRecovery, c.rtoRecovery = true, true
-	c.recoveryPoint = c.sndMax
-	c.recover = c.sndMax
+	c.recoveryPoint = c.sndNxt
+	c.recover = c.sndNxt
 	c.dupAcks = 0
 	c.undoPossible, c.undoRetrans, c.episodeRexmits = c.retries == 1, 0, 0
 	c.fastRexmitDue = false
@@ -252,7 +252,7 @@ func (c *Conn) onRTOLoss(now clock.Time) {
 // armTLP schedules a tail loss probe (RFC 8985 §7.2) when one may be sent:
 // SACK in use, not in recovery, data outstanding, no probe outstanding.
 func (c *Conn) armTLP(now clock.Time) {
-	if !c.sackOK || c.inRecovery || c.tlpEndSet || c.sndUna == c.sndMax || !c.state.Synchronized() {
+	if !c.sackOK || c.inRecovery || c.tlpEndSet || c.sndUna == c.sndNxt || !c.state.Synchronized() {
 		c.stopTimer(now, &c.tlpAt, "tlp")
 		return
 	}
@@ -277,7 +277,7 @@ func (c *Conn) armTLP(now clock.Time) {
 // onTLP fires the probe (RFC 8985 §7.3): new data if the receive window
 // allows, else the last segment sent again.
 func (c *Conn) onTLP(now clock.Time) {
-	if c.sndUna == c.sndMax || c.inRecovery {
+	if c.sndUna == c.sndNxt || c.inRecovery {
 		return
 	}
 	c.tlpDue = true

@@ -154,11 +154,11 @@ func TestAbort(t *testing.T) {
 			})
 		})
 	}
-	t.Run("SND.NXT after a go-back", func(t *testing.T) {
+	t.Run("SND.NXT after an RTO", func(t *testing.T) {
 		f := newEstablished(t)
 		f.write(t, sec(1), data('a', 100))
 		f.want(t, "data", seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: data('a', 100)})
-		f.advance(t, ms(1300)) // the RTO rewinds the send pointer to SND.UNA
+		f.advance(t, ms(1300)) // the RTO deems the segment lost; its retransmission waits for Output
 		f.c.Abort(f.now)
 		f.want(t, "RST at the highest sequence number sent", seg{Flags: wire.RST | wire.ACK, Seq: 101, Ack: 1})
 		f.wantEnded(t, ErrAborted)
@@ -212,7 +212,7 @@ func TestISN(t *testing.T) {
 		t.Fatalf("same inputs: %v then %v", isn, again)
 	}
 	others := []Tuple{
-		base.Reverse(),
+		reversed(base),
 		{Local: base.Local, Remote: netip.MustParseAddrPort("198.18.0.2:40001")},
 		{Local: netip.MustParseAddrPort("198.18.0.1:81"), Remote: base.Remote},
 		{Local: base.Local, Remote: netip.MustParseAddrPort("198.18.0.3:40000")},

@@ -97,9 +97,11 @@ func TestDataRetransmitBackoffKarn(t *testing.T) {
 	})
 }
 
-// Go-back-N after an RTO: one segment (cwnd = 1 MSS, RFC 5681 §3.1), then
-// the rest as the window reopens; all of it marked as retransmission.
-func TestDataRetransmitGoBack(t *testing.T) {
+// After an RTO every unacknowledged segment is lost (RFC 8985 §6.3: "mark
+// all the unacknowledged segments lost") and is sent again as the window
+// allows: one segment (cwnd = 1 MSS, RFC 5681 §3.1), then the rest as the
+// window reopens; all of it marked as retransmission.
+func TestDataRetransmitAfterRTO(t *testing.T) {
 	f := newEstablished(t)
 	d := data('g', 3000)
 	f.write(t, sec(1), d)
@@ -124,12 +126,13 @@ func TestDataRetransmitGoBack(t *testing.T) {
 	}
 }
 
-// While a go-back retransmission is held by the congestion window, a bare
-// ACK still carries SND.NXT, the highest sequence number sent (§3.10.7.4:
-// "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"), not the rewound send pointer: a
-// receiver that got everything has RCV.NXT there and would find a lower
-// number unacceptable ("RCV.NXT =< SEG.SEQ") and drop the ACK.
-func TestAckDuringGoBackCarriesSndNxt(t *testing.T) {
+// While the retransmissions after an RTO are held by the congestion window,
+// a bare ACK carries SND.NXT, the next new sequence number (§3.10.7.4:
+// "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"), not the sequence number of the
+// retransmission due: a receiver that got everything has RCV.NXT there and
+// would find a lower number unacceptable ("RCV.NXT =< SEG.SEQ") and drop
+// the ACK.
+func TestAckAfterRTOCarriesSndNxt(t *testing.T) {
 	f := newEstablished(t)
 	d := data('g', 3000)
 	f.write(t, sec(1), d)

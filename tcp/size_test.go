@@ -103,7 +103,7 @@ func (c *Conn) checkTimeList() error {
 func TestTimeListUnderLoss(t *testing.T) {
 	tuple := Tuple{Local: clientAddr, Remote: serverAddr}
 	a := NewActive(Config{}, tuple, 1<<31-5000, 0)
-	b := NewPassive(Config{}, tuple.Reverse(), 77)
+	b := NewPassive(Config{}, reversed(tuple), 77)
 	type pkt struct {
 		at  clock.Time
 		toB bool

@@ -210,7 +210,7 @@ func (c *Conn) takeCumulative(now clock.Time, ack seq.Value, r *ackResult) {
 func (c *Conn) takeSACK(now clock.Time, s *wire.Segment, r *ackResult) {
 	blocks := s.Options.SACKBlocks()
 	for i, b := range blocks {
-		if !b.Left.LessThan(b.Right) || b.Right.GreaterThan(c.sndMax) {
+		if !b.Left.LessThan(b.Right) || b.Right.GreaterThan(c.sndNxt) {
 			continue // malformed or beyond what we sent: ignore
 		}
 		if i == 0 && (b.Right.LessThanEq(s.Ack) ||
@@ -272,9 +272,6 @@ func (c *Conn) markSACKed(now clock.Time, b wire.SACKBlock, r *ackResult) {
 			// from SACKed segments).
 			r.rtt, r.rttFrom = now.Sub(t.sentAt), t.sentAt
 		}
-		if t.end.GreaterThan(c.highSACKed) {
-			c.highSACKed = t.end
-		}
 		c.rackDelivered(now, t)
 	}
 }
@@ -314,7 +311,7 @@ func (c *Conn) markRetransmitted(t *txSeg) {
 // Without SACK, duplicate ACKs stand for segments that left the network
 // (as Linux emulates SACK for Reno peers).
 func (c *Conn) pipe() int {
-	flight := int(c.sndMax.Size(c.sndUna))
+	flight := int(c.sndNxt.Size(c.sndUna))
 	if c.finOutstanding() {
 		// The FIN's sequence number is not a byte in the network.
 		flight--

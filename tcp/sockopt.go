@@ -47,14 +47,17 @@ func (c *Conn) SetSendBuffer(n int) {
 // SetRecvBuffer sets the receive buffer size in bytes, like SO_RCVBUF, and
 // turns autotuning off for this connection (as Linux does when SO_RCVBUF is
 // set). It is clamped to [1, MaxBuffer]; the window already offered is
-// never withdrawn (RFC 9293 §3.8.6.2.2). Set before the SYN is sent, it
-// also decides the window scale we offer.
+// never withdrawn (RFC 9293 §3.8.6.2.2). The window scale is the one chosen
+// when the connection was made, from Config.RecvBufferMax (RFC 7323 §2.2:
+// it is fixed by the SYN): a larger buffer is offered only up to 65535
+// shifted by that scale.
 func (c *Conn) SetRecvBuffer(n int) {
 	n = min(max(n, 1), MaxBuffer)
 	c.rcvBuf, c.rcvBufMax = int32(n), int32(n)
 }
 
-// SendBuffer and RecvBuffer return the current buffer sizes.
+// SendBuffer returns the current send buffer size (grown by autotuning
+// unless SetSendBuffer fixed it).
 func (c *Conn) SendBuffer() int { return c.sendBufSize() }
 
 // RecvBuffer returns the current receive buffer size (grown by autotuning).

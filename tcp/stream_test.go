@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/tcp/cc"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -86,9 +87,9 @@ func TestPassiveAnswersOnlyWhatWasOffered(t *testing.T) {
 	}
 }
 
-// RFC 9293 §3.8.6.3: "A TCP SHOULD implement a delayed ACK, but an ACK
-// should not be excessively delayed; in particular, the delay MUST be less
-// than 0.5 seconds." synack waits DelayedACK (40 ms by default) for data
+// RFC 9293 §3.8.6.3: "A TCP endpoint SHOULD implement a delayed ACK
+// (SHLD-18), but an ACK should not be excessively delayed; in particular,
+// the delay MUST be less than 0.5 seconds (MUST-40)." synack waits DelayedACK (40 ms by default) for data
 // to carry the ACK.
 func TestDelayedACK(t *testing.T) {
 	f := newModern(t, modernCfg(), true)
@@ -357,25 +358,88 @@ func TestRACKReorderingWindow(t *testing.T) {
 	}
 }
 
-// RFC 8985 §7.2: "If SRTT is available: PTO = 2 * SRTT"; at the PTO, with
-// no new data to send, "retransmit the highest-sequence segment sent so
-// far"; §7.3 re-arms the RTO; §7.4: a probe that repaired a loss (its ACK
-// carries no D-SACK) is a congestion event.
+// The tail loss probe, RFC 8985 §7: two segments go unacknowledged, the PTO
+// fires, the last segment is sent again as the probe, and the ACK that
+// covers it tells whether the probe repaired a loss (a congestion event) or
+// was spurious (a D-SACK: none).
 func TestTailLossProbe(t *testing.T) {
-	f := newModern(t, modernCfg(), true)
-	d := data('t', 2*mss)
-	f.write(t, sec(1), d)
-	f.output(t)
-	f.wantDeadline(t, ms(1200))
-	f.advance(t, ms(1200))
-	f.want(t, "the probe", seg{Flags: wire.PSH | wire.ACK, Seq: 1 + mss, Ack: 1, Win: 32768, Data: d[mss:], Rtx: true})
-	f.wantDeadline(t, ms(1200).Add(f.c.Info().RTO))
-	f.send(t, ms(1300), seg{Flags: wire.ACK, Seq: 1, Ack: 1 + 2*mss})
-	i := f.c.Info()
-	// flight 2896 * 0.7 is below 2*SMSS, the floor.
-	if s := f.c.Stats(); s.TLPs != 1 || i.Ssthresh != 2*mss {
-		t.Fatalf("after the probe's ACK: TLPs %d, %+v", s.TLPs, i)
+	setup := func(t *testing.T) (*fixture, []byte) {
+		f := newModern(t, modernCfg(), true)
+		// The handshake's sample: SRTT 100 ms, RTTVAR 50 ms, and RTO =
+		// SRTT + max(4·RTTVAR, MinRTO) = 300 ms (sampleRTT).
+		f.wantRTT(t, 100*time.Millisecond, 50*time.Millisecond, 300*time.Millisecond)
+		d := data('t', 2*mss)
+		f.write(t, sec(1), d)
+		f.want(t, "two segments",
+			seg{Flags: wire.ACK, Seq: 1, Ack: 1, Win: 32768, Data: d[:mss]},
+			seg{Flags: wire.PSH | wire.ACK, Seq: 1 + mss, Ack: 1, Win: 32768, Data: d[mss:]})
+		// §7.2: "If SRTT is available: PTO = 2 * SRTT" (FlightSize is two
+		// segments, so no TLP.max_ack_delay is added), before the RTO at
+		// 1.3 s.
+		f.wantDeadline(t, ms(1200))
+		f.advance(t, ms(1200))
+		// §7.3: "If such an unsent segment is not available, then the sender
+		// SHOULD retransmit the highest-sequence segment sent so far and set
+		// TLP.is_retrans to true."
+		f.want(t, "the probe", seg{Flags: wire.PSH | wire.ACK, Seq: 1 + mss, Ack: 1, Win: 32768, Data: d[mss:], Rtx: true})
+		if s := f.c.Stats(); s.TLPs != 1 || s.Retransmits != 1 {
+			t.Fatalf("after the probe: TLPs %d, Retransmits %d", s.TLPs, s.Retransmits)
+		}
+		// §7.3: "After attempting to send a loss probe, regardless of
+		// whether a loss probe was sent, the sender MUST re-arm the RTO
+		// timer, not the PTO timer, if the FlightSize is not zero": "Rearm
+		// RTO timer to fire at timeout = now + RTO", 1.2 s + 300 ms.
+		f.wantDeadline(t, ms(1500))
+		return f, d
 	}
+	t.Run("repaired", func(t *testing.T) {
+		f, _ := setup(t)
+		more := data('u', mss)
+		f.write(t, ms(1250), more)
+		f.want(t, "new data after the probe", seg{Flags: wire.PSH | wire.ACK, Seq: 1 + 2*mss, Ack: 1, Win: 32768, Data: more})
+		if i := f.c.Info(); i.Ssthresh != cc.NoThreshold {
+			t.Fatalf("ssthresh %d before the probe's ACK", i.Ssthresh)
+		}
+		// §7.4.2: "Upon receiving an ACK that covers some sequence number
+		// after TLP.end_seq ... if the TLP.end_seq is still set and thus
+		// indicates that the TLP probe retransmission remains
+		// unacknowledged, then the sender should presume that at least
+		// one of its data segments was lost. The sender then SHOULD invoke
+		// a congestion control response equivalent to a fast recovery."
+		f.send(t, ms(1300), seg{Flags: wire.ACK, Seq: 1, Ack: 1 + 3*mss})
+		f.wantNothing(t)
+		// CUBIC's multiplicative decrease (RFC 9438 §4.6) of the three
+		// segments in flight: ssthresh = 3*SMSS * 0.7, and the window cut
+		// below the initial ten segments (the ACK, with nothing left in
+		// flight, ends that recovery at once and slow-starts from there).
+		if i := f.c.Info(); i.Ssthresh != 3*mss*7/10 || i.Cwnd >= 10*mss || i.InRecovery {
+			t.Fatalf("after the ACK beyond TLP.end_seq: ssthresh %d (want %d), cwnd %d (want below %d), in recovery %v",
+				i.Ssthresh, 3*mss*7/10, i.Cwnd, 10*mss, i.InRecovery)
+		}
+		f.wantDeadline(t, clock.Never)
+	})
+	t.Run("spurious", func(t *testing.T) {
+		f, _ := setup(t)
+		// §7.4.2: "If the TLP retransmission is spurious, a receiver that
+		// uses DSACK would return an ACK that covers TLP.end_seq with a
+		// DSACK option (Case 1). ... The sender considers the TLP episode
+		// to be done": no congestion response.
+		f.send(t, ms(1300), seg{Flags: wire.ACK, Seq: 1, Ack: 1 + 2*mss, SACK: []uint32{1 + mss, 1 + 2*mss}})
+		f.wantNothing(t)
+		if s, i := f.c.Stats(), f.c.Info(); s.DSACKsIn != 1 || i.Ssthresh != cc.NoThreshold || i.Cwnd < 10*mss || s.FastRecoveries != 0 {
+			t.Fatalf("after the D-SACK of the probe: DSACKsIn %d, ssthresh %d, cwnd %d, FastRecoveries %d; want 1, no threshold, at least the initial window, 0",
+				s.DSACKsIn, i.Ssthresh, i.Cwnd, s.FastRecoveries)
+		}
+		// The episode is done (TLP.end_seq is None again), so new data arms
+		// a PTO (§7.2): 2*SRTT, SRTT still 100 ms (the ACK echoed the
+		// probe's timestamp, a sample of 100 ms), before the RTO at 1.61 s.
+		more := data('u', 2*mss)
+		f.write(t, ms(1310), more)
+		f.want(t, "new data",
+			seg{Flags: wire.ACK, Seq: 1 + 2*mss, Ack: 1, Win: 32768, Data: more[:mss]},
+			seg{Flags: wire.PSH | wire.ACK, Seq: 1 + 3*mss, Ack: 1, Win: 32768, Data: more[mss:]})
+		f.wantDeadline(t, ms(1510))
+	})
 }
 
 // RFC 7323 §5.3 R1: "If there is a Timestamps option in the arriving

@@ -13,10 +13,13 @@ import (
 
 // NextDeadline returns when HandleTimeout must next be called, or
 // clock.Never.
-func (c *Conn) NextDeadline() clock.Time {
-	d := clock.Min(c.rtoAt, clock.Min(c.timeWaitAt, c.persistAt))
-	d = clock.Min(d, clock.Min(c.delackAt, c.reoAt))
-	return clock.Min(d, clock.Min(c.tlpAt, c.keepAt))
+func (c *Conn) NextDeadline() clock.Time { return c.timers.earliest() }
+
+// earliest is the first deadline of the running timers, or clock.Never.
+func (t *timers) earliest() clock.Time {
+	d := clock.Min(t.rtoAt, clock.Min(t.timeWaitAt, t.persistAt))
+	d = clock.Min(d, clock.Min(t.delackAt, t.reoAt))
+	return clock.Min(d, clock.Min(t.tlpAt, t.keepAt))
 }
 
 func (c *Conn) startTimer(now clock.Time, t *clock.Time, d time.Duration, name string) {
@@ -68,7 +71,7 @@ func (c *Conn) HandleTimeout(now clock.Time) {
 			c.startTimer(now, &c.reoAt, wait, "reorder")
 		}
 		if lost {
-			c.enterRecovery(now, int(c.sndMax.Size(c.sndUna)), "RACK reordering timer")
+			c.enterRecovery(now, int(c.sndNxt.Size(c.sndUna)), "RACK reordering timer")
 		}
 	}
 	if c.fired(now, &c.tlpAt, "tlp") {
@@ -87,7 +90,7 @@ func (c *Conn) HandleTimeout(now clock.Time) {
 
 // onRTO handles the expiry of the retransmission timer (RFC 6298 §5).
 func (c *Conn) onRTO(now clock.Time) {
-	if c.state == Closed || c.sndUna == c.sndMax {
+	if c.state == Closed || c.sndUna == c.sndNxt {
 		return
 	}
 	c.retries++
@@ -181,7 +184,7 @@ func (c *Conn) onKeepAlive(now clock.Time) {
 		c.startTimer(now, &c.keepAt, idleUntil.Sub(now), "keepalive")
 		return
 	}
-	if c.sndUna != c.sndMax || c.queuedUnsent() > 0 {
+	if c.sndUna != c.sndNxt || c.queuedUnsent() > 0 {
 		// Data outstanding: the retransmission timer watches the peer.
 		c.keepProbes = 0
 		c.startTimer(now, &c.keepAt, c.pol.cfg.KeepAliveIdle, "keepalive")
@@ -279,14 +282,11 @@ func (c *Conn) ackedUpTo(now clock.Time, ack seq.Value, r *ackResult) {
 			c.sndBufSeq = c.sndBufSeq.Add(seq.Size(n))
 		}
 	}
-	if c.sndNxt.LessThan(ack) {
-		c.sndNxt = ack
-	}
 	c.retries = 0
 	// RFC 6298 (5.2) "When all outstanding data has been acknowledged, turn
 	// off the retransmission timer." (5.3) "When an ACK is received that
 	// acknowledges new data, restart the retransmission timer".
-	if c.sndUna == c.sndMax {
+	if c.sndUna == c.sndNxt {
 		c.stopTimer(now, &c.rtoAt, "retransmit")
 	} else {
 		c.startTimer(now, &c.rtoAt, c.rtoDelay(now), "retransmit")
@@ -301,7 +301,7 @@ func (c *Conn) ackedUpTo(now clock.Time, ack seq.Value, r *ackResult) {
 // incoming acknowledgment equals the advertised window in the last
 // incoming acknowledgment."
 func (c *Conn) isDupAck(s *wire.Segment) bool {
-	return c.sndUna != c.sndMax && len(s.Payload) == 0 && s.Flags&(wire.SYN|wire.FIN) == 0 &&
+	return c.sndUna != c.sndNxt && len(s.Payload) == 0 && s.Flags&(wire.SYN|wire.FIN) == 0 &&
 		s.Ack == c.sndUna && c.scaledWindow(s) == c.sndWnd
 }
 
@@ -309,9 +309,14 @@ func (c *Conn) isDupAck(s *wire.Segment) bool {
 // an acceptable ACK.
 func (c *Conn) afterAck(now clock.Time, s *wire.Segment, r *ackResult, flightBefore int, dup bool) {
 	if c.tlpEndSet && s.Ack.GreaterThanEq(c.tlpEnd) {
-		// RFC 8985 §7.4: a probe that retransmitted the last segment and
+		// RFC 8985 §7.4.2: a probe that retransmitted the last segment and
 		// was acknowledged without a D-SACK repaired a real loss: the
-		// congestion controller must hear of it.
+		// congestion controller must hear of it. This deviates from the
+		// RFC's TLP_process_ack(), which waits for an ACK beyond
+		// TLP.end_seq ("Else If ACK's ack. number > TLP.end_seq"), by
+		// which time the D-SACK of a spurious probe would have come: here
+		// an ACK of TLP.end_seq itself ends the episode, with the response
+		// unless it carries a D-SACK.
 		if c.tlpRetrans && !r.dsack && !c.inRecovery {
 			c.cc.OnCongestion(now, flightBefore)
 			c.cc.OnRecoveryEnd(now, c.pipe())

@@ -47,8 +47,8 @@ func TestListenSynToSynReceived(t *testing.T) {
 			t.Fatalf("TCB after SYN: %+v", in)
 		}
 		f.wantDeadline(t, ms(1005))
-		if !f.c.Passive() || f.c.Done() {
-			t.Fatalf("Passive()=%v Done()=%v", f.c.Passive(), f.c.Done())
+		if !f.c.passive || f.c.Done() {
+			t.Fatalf("passive=%v Done()=%v", f.c.passive, f.c.Done())
 		}
 	})
 }
@@ -78,7 +78,7 @@ func TestSimultaneousOpen(t *testing.T) {
 				f.wantState(t, Established)
 				f.wantNothing(t)
 				f.wantDeadline(t, clock.Never)
-				if f.c.Passive() {
+				if f.c.passive {
 					t.Fatal("a simultaneous open is not passive")
 				}
 				// The connection works: data flows.
