@@ -46,9 +46,9 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"time"
 
 	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/internal/rt"
 	"github.com/gosynack/synack/link"
 	"github.com/gosynack/synack/stack"
 	"github.com/gosynack/synack/tcp"
@@ -87,8 +87,8 @@ type Stack struct {
 	clk  *clock.Real
 
 	mu       sync.Mutex
+	loop     *rt.Loop // the timer goroutine and the reader; stopped with closed
 	closed   bool
-	armed    clock.Time             // the deadline the loop sleeps until
 	blocked  map[*tcp.Conn]*Conn    // connections with a blocked call (Read, Write, Dial)
 	lwaiters map[*waiter]struct{}   // blocked Accepts
 	discard  map[*tcp.Conn]struct{} // read side shut: arriving data is read and dropped
@@ -96,10 +96,6 @@ type Stack struct {
 	scratch  []byte
 	emit     func([]byte)
 	chans    []chan struct{} // free channels for waiters
-
-	closedCh chan struct{}
-	kick     chan struct{}
-	wg       sync.WaitGroup
 }
 
 // waiter is where the calls of one kind blocked on a Conn (Read, Write) or
@@ -206,22 +202,19 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 		link:     l,
 		st:       st,
 		clk:      clock.NewReal(),
-		armed:    clock.Never,
 		blocked:  make(map[*tcp.Conn]*Conn),
 		lwaiters: make(map[*waiter]struct{}),
 		discard:  make(map[*tcp.Conn]struct{}),
 		scratch:  make([]byte, 16<<10),
-		closedCh: make(chan struct{}),
-		kick:     make(chan struct{}, 1),
 	}
 	s.emit = func(pkt []byte) {
 		if s.link.Send(pkt) != nil {
 			s.sendErrs++
 		}
 	}
-	s.wg.Add(2)
-	go s.loop()
-	go s.reader()
+	s.loop = rt.New(&s.mu, s.clk, s.timers)
+	s.loop.Start()
+	s.loop.Pump(l, maxBatch, s.input)
 	return s, nil
 }
 
@@ -246,7 +239,7 @@ func (s *Stack) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		s.wg.Wait()
+		s.loop.Wait()
 		return nil
 	}
 	now := s.clk.Now()
@@ -255,100 +248,36 @@ func (s *Stack) Close() error {
 	}
 	s.st.Output(now, s.emit)
 	s.closed = true
-	close(s.closedCh)
+	s.loop.Stop()
 	s.mu.Unlock()
 	err := s.link.Close()
-	s.wg.Wait()
+	s.loop.Wait()
 	return err
 }
 
-// loop runs the TCP timers.
-func (s *Stack) loop() {
-	defer s.wg.Done()
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	for {
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			return
-		}
-		now := s.clk.Now()
-		if s.st.NextDeadline() <= now {
-			s.st.HandleTimeout(now)
-			s.stepLocked(now)
-		}
-		next := s.st.NextDeadline()
-		s.armed = next
-		s.mu.Unlock()
-		var tc <-chan time.Time
-		if next != clock.Never {
-			t.Reset(max(next.Sub(now), 0))
-			tc = t.C
-		}
-		select {
-		case <-s.closedCh:
-			t.Stop()
-			return
-		case <-s.kick:
-		case <-tc:
-		}
+// timers is the loop's step: it runs the TCP timers that are due and
+// returns when the next one is. s.mu is held.
+func (s *Stack) timers(now clock.Time) clock.Time {
+	if s.st.NextDeadline() <= now {
+		s.st.HandleTimeout(now)
+		s.stepLocked(now)
 	}
+	return s.st.NextDeadline()
 }
 
-// tryReceiver is a link that can also hand over a packet it already has
-// without blocking (mem.Port can). The reader then takes a whole burst and
-// handles it under one acquisition of the lock, with one step: one round
-// of output (an ACK for several segments) and one round of wake-ups.
-type tryReceiver interface {
-	TryReceive(buf []byte) (int, bool)
-}
-
-// maxBatch bounds a burst, in packets (each with a 64 KiB buffer).
+// maxBatch bounds a burst the reader takes from a link that offers
+// TryReceive (mem.Port does), in packets (each with a 64 KiB buffer): the
+// burst is handled under one acquisition of the lock, with one step: one
+// round of output (an ACK for several segments) and one round of
+// wake-ups.
 const maxBatch = 16
 
-// reader hands the link's packets to the stack.
-func (s *Stack) reader() {
-	defer s.wg.Done()
-	size := max(s.link.MTU(), 65535)
-	tr, _ := s.link.(tryReceiver)
-	nbuf := 1
-	if tr != nil {
-		nbuf = maxBatch
+// input hands a burst of the link's packets to the stack. s.mu is held.
+func (s *Stack) input(now clock.Time, pkts [][]byte) {
+	for _, p := range pkts {
+		s.st.Input(now, p)
 	}
-	bufs := make([][]byte, nbuf)
-	for i := range bufs {
-		bufs[i] = make([]byte, size)
-	}
-	lens := make([]int, nbuf)
-	for {
-		n, err := s.link.Receive(bufs[0])
-		if err != nil {
-			// The link was closed (by Stack.Close, or under us): nothing
-			// more will arrive.
-			return
-		}
-		lens[0] = n
-		k := 1
-		for ; k < nbuf; k++ {
-			n, ok := tr.TryReceive(bufs[k])
-			if !ok {
-				break
-			}
-			lens[k] = n
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			return
-		}
-		now := s.clk.Now()
-		for i := range k {
-			s.st.Input(now, bufs[i][:lens[i]])
-		}
-		s.stepLocked(now)
-		s.mu.Unlock()
-	}
+	s.stepLocked(now)
 }
 
 // stepLocked follows every change to the stack: it sends what is due,
@@ -379,13 +308,7 @@ func (s *Stack) stepLocked(now clock.Time) {
 			break
 		}
 	}
-	if next := s.st.NextDeadline(); next < s.armed {
-		s.armed = next
-		select {
-		case s.kick <- struct{}{}:
-		default:
-		}
-	}
+	s.loop.Rearm(s.st.NextDeadline())
 	for w := range s.lwaiters {
 		w.check()
 	}
@@ -447,7 +370,7 @@ func (s *Stack) wait(w *waiter, cancel ...<-chan struct{}) {
 	case <-c0:
 	case <-c1:
 	case <-c2:
-	case <-s.closedCh:
+	case <-s.loop.Done():
 	}
 	s.mu.Lock()
 	w.n--
