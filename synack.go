@@ -482,15 +482,17 @@ func (s *Stack) Dial(network, address string) (net.Conn, error) {
 // http.Transport.DialContext. The context bounds the handshake: when it
 // ends first, the attempt is aborted.
 func (s *Stack) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
-	c, err := s.DialTCP(ctx, network, address)
+	c, err := s.DialContextTCP(ctx, network, address)
 	if err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// DialTCP is DialContext returning the concrete type.
-func (s *Stack) DialTCP(ctx context.Context, network, address string) (*Conn, error) {
+// DialContextTCP is DialContext returning the concrete type. (It is not
+// named DialTCP: net.DialTCP takes *net.TCPAddr arguments and no context;
+// DialAddr is the call that takes an address value.)
+func (s *Stack) DialContextTCP(ctx context.Context, network, address string) (*Conn, error) {
 	opErr := func(addr net.Addr, err error) error {
 		return &net.OpError{Op: "dial", Net: network, Addr: addr, Err: err}
 	}
