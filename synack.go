@@ -4,24 +4,50 @@
 // crypto/tls and anything else written against net.Conn run over it
 // unchanged.
 //
-//	n, cl, sv, _ := mem.Pair(1, netsim.Impairment{Latency: 10 * time.Millisecond})
-//	server, _ := synack.New(sv, synack.Config{})
-//	client, _ := synack.New(cl, synack.Config{})
-//	ln, _ := server.Listen("tcp", ":80")
-//	go http.Serve(ln, handler)
-//	hc := &http.Client{Transport: &http.Transport{DialContext: client.DialContext}}
-//	resp, err := hc.Get("http://198.18.0.1/")
+// New starts a Stack on a link: link/mem joins stacks inside one process
+// (tests, examples), link/tun attaches one to a Linux TUN device (see the
+// link package for which to use when). The Examples show an echo over
+// link/mem, net/http over it, and a TUN proxy taking every destination
+// with ListenAny.
 //
 // # Concurrency
 //
-// A Stack owns two goroutines: the loop, which sleeps until the earliest
-// TCP timer and runs it, and the reader, which takes packets from the link.
-// Both, and every user call, take the Stack's one lock and call into the
-// sans-I/O stack with the time of the real clock (time.Now, which
-// testing/synctest fakes: under synctest a 2-minute retransmission timeout
-// takes no real time). A blocked call (Read, Write, Accept, Dial) waits on a
-// channel that the next step which makes it ready closes; there is no
-// goroutine per connection or per segment.
+// A Stack has one mutex. A user call (Read, Write, Dial, Accept, Close, a
+// socket option) takes it and runs the sans-I/O stack itself, in the
+// caller's goroutine, with the time of the real clock; packets it produces
+// go to the link's Send before the lock is released. Besides its callers,
+// a Stack has two goroutines that take the same lock: the timer goroutine,
+// which sleeps until the earliest TCP timer and runs it (a call that makes
+// a timer earlier wakes it), and the reader, which takes packets from the
+// link, a burst at a time when the link has a TryReceive method (a
+// mem.Port has), and hands them
+// to the stack. A blocked call (Read, Write, Accept, Dial) waits, without
+// the lock, on a channel that the next step which makes it ready wakes;
+// there is no goroutine per connection or per segment. Close ends both
+// goroutines.
+//
+// The clock is time.Now and the timer a time.Timer, which testing/synctest
+// fakes: under synctest a 2-minute retransmission timeout takes no real
+// time.
+//
+// This is not the shape of the design documents, in two ways, on purpose.
+// STYLE.md's driver "owns one loop; socket calls reach it by message": a
+// message and its reply cost two goroutine switches per call, more than
+// the TCP work of a small Read or Write, so a call takes the lock instead
+// (as ARCHITECTURE.md's runtime does), and the driver is two goroutines,
+// since Link.Receive blocks and cannot wait in one select with the timer.
+// ARCHITECTURE.md's runtime has N shards, each a stack with its own lock,
+// with link I/O outside the lock: today there is one shard, and Send runs
+// under its lock (Send copies and must not block for long). The loop
+// itself is written once (package internal/rt) and shared with link/mem
+// and link/impair.
+//
+// The seam for the sharded Stack is the lock and the loop: each shard
+// would be a stack.Stack with its own lock and its own rt.Loop, chosen by a
+// hash of the 4-tuple as a NIC's RSS chooses a queue; a call would take
+// its connection's shard lock, and the reader would hash each packet of a
+// burst to its shard. Until then every field of Stack is guarded by its one
+// mutex.
 //
 // A Conn is safe for use by several goroutines at once, like *net.TCPConn:
 // one reader and one writer is the usual pattern, and Close (or Stack.Close)
@@ -31,8 +57,8 @@
 //
 // Errors have the net package's shapes: *net.OpError wrapping
 // os.ErrDeadlineExceeded (Timeout() is true), net.ErrClosed after Close, and
-// *os.SyscallError wrapping syscall.ECONNREFUSED, ECONNRESET, ETIMEDOUT,
-// EPIPE or EADDRINUSE where a kernel socket would report them, so
+// *os.SyscallError wrapping the errno a kernel socket would report
+// (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE, EADDRINUSE and the like), so
 // errors.Is(err, syscall.ECONNREFUSED) works as with net. Read returns
 // io.EOF after the peer's FIN.
 package synack
@@ -231,10 +257,11 @@ func (s *Stack) Counters() stack.Counters {
 	return s.st.Counters()
 }
 
-// Close aborts every connection (each synchronized one sends a RST) and
-// listener, closes the link, unblocks every pending call with net.ErrClosed
-// and waits for the Stack's goroutines to end. Closing twice is not an
-// error.
+// Close aborts every connection (a RST goes out from SYN-RECEIVED,
+// ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2 and CLOSE-WAIT, as RFC 9293's ABORT
+// sends one), closes the link, makes every pending and later call fail
+// with net.ErrClosed and waits for the Stack's goroutines to end. It
+// returns the link's Close error. Closing twice is not an error.
 func (s *Stack) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -396,8 +423,8 @@ func (s *Stack) wait(w *waiter, cancel ...<-chan struct{}) {
 }
 
 // Listen opens a listener. network is "tcp" or "tcp4"; address is
-// ":port" or "ADDR:port" with this host's address. Port 0 picks a free
-// ephemeral port.
+// ":port", "0.0.0.0:port" or "ADDR:port" with this host's address. Port 0
+// picks the lowest free port from 32768 to 60999.
 func (s *Stack) Listen(network, address string) (net.Listener, error) {
 	l, err := s.ListenTCP(network, address)
 	if err != nil {
@@ -473,14 +500,15 @@ func parsePort(s string) (uint16, error) {
 	return uint16(p), nil
 }
 
-// Dial connects to address ("198.18.0.1:80") over TCP.
+// Dial connects to address ("198.18.0.1:80") over TCP; network is "tcp"
+// or "tcp4".
 func (s *Stack) Dial(network, address string) (net.Conn, error) {
 	return s.DialContext(context.Background(), network, address)
 }
 
 // DialContext connects to address; its signature fits
-// http.Transport.DialContext. The context bounds the handshake: when it
-// ends first, the attempt is aborted.
+// http.Transport.DialContext. The context bounds Config.Resolve and the
+// handshake: when it ends first, the attempt is aborted.
 func (s *Stack) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	c, err := s.DialContextTCP(ctx, network, address)
 	if err != nil {
@@ -519,7 +547,8 @@ func (s *Stack) DialContextTCP(ctx context.Context, network, address string) (*C
 	return s.DialAddr(ctx, netip.AddrPortFrom(ip.Unmap(), port))
 }
 
-// DialAddr connects to remote.
+// DialAddr connects to remote. The context bounds the handshake, as in
+// DialContext.
 func (s *Stack) DialAddr(ctx context.Context, remote netip.AddrPort) (*Conn, error) {
 	raddr := tcpAddr(remote)
 	opErr := func(err error) error {
