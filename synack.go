@@ -32,9 +32,9 @@
 //
 // This is not the shape of the design documents, in two ways, on purpose.
 // STYLE.md's driver "owns one loop; socket calls reach it by message": a
-// message and its reply cost two goroutine switches per call, more than
-// the TCP work of a small Read or Write, so a call takes the lock instead
-// (as ARCHITECTURE.md's runtime does), and the driver is two goroutines,
+// message and its reply would add two goroutine switches to every Read and
+// Write, so a call takes the lock instead (as ARCHITECTURE.md's runtime
+// does), and the driver is two goroutines,
 // since Link.Receive blocks and cannot wait in one select with the timer.
 // ARCHITECTURE.md's runtime has N shards, each a stack with its own lock,
 // with link I/O outside the lock: today there is one shard, and Send runs
@@ -46,7 +46,7 @@
 // would be a stack.Stack with its own lock and its own rt.Loop, chosen by a
 // hash of the 4-tuple as a NIC's RSS chooses a queue; a call would take
 // its connection's shard lock, and the reader would hash each packet of a
-// burst to its shard. Until then every field of Stack is guarded by its one
+// burst to its shard. Until then a Stack does everything under its one
 // mutex.
 //
 // A Conn is safe for use by several goroutines at once, like *net.TCPConn:
