@@ -34,8 +34,8 @@
 // STYLE.md's driver "owns one loop; socket calls reach it by message": a
 // message and its reply would add two goroutine switches to every Read and
 // Write, so a call takes the lock instead (as ARCHITECTURE.md's runtime
-// does), and the driver is two goroutines,
-// since Link.Receive blocks and cannot wait in one select with the timer.
+// does), and the driver is two goroutines, since Link.Receive blocks and
+// cannot wait in one select with the timer.
 // ARCHITECTURE.md's runtime has N shards, each a stack with its own lock,
 // with link I/O outside the lock: today there is one shard, and Send runs
 // under its lock (Send copies and must not block for long). The loop
