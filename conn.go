@@ -11,10 +11,11 @@ import (
 	"github.com/gosynack/synack/tcp"
 )
 
-// Conn is a TCP connection of a Stack. It implements net.Conn and offers
-// what *net.TCPConn does: CloseRead, CloseWrite, SetLinger, SetNoDelay,
-// SetKeepAlive and friends, SetReadBuffer and SetWriteBuffer. Info shows
-// its TCB like `ss -ti`.
+// Conn is a TCP connection of a Stack. It implements net.Conn and has
+// these methods of *net.TCPConn: CloseRead, CloseWrite, SetLinger,
+// SetNoDelay, SetKeepAlive and friends, SetReadBuffer and SetWriteBuffer
+// (not ReadFrom, WriteTo, File or SyscallConn: there is no file
+// descriptor). Info shows its TCB like `ss -ti`.
 //
 // An idle Conn holds no channel: a blocked call borrows one from the Stack
 // for as long as it waits, Close wakes blocked calls through their waiters,
@@ -66,10 +67,15 @@ func (c *Conn) RemoteAddr() net.Addr { return c.raddr() }
 func (c *Conn) laddr() *net.TCPAddr { return tcpAddr(c.tc.Tuple().Local) }
 func (c *Conn) raddr() *net.TCPAddr { return tcpAddr(c.tc.Tuple().Remote) }
 
-// Read reads received data. It blocks until data is there, the peer has
-// closed its side (io.EOF), the connection fails (ECONNRESET, ETIMEDOUT),
+// Read reads received data. If data is there it returns it (n > 0 and a
+// nil error); otherwise it blocks until data arrives, the peer has closed
+// its side (0, io.EOF), the connection fails (ECONNRESET or ETIMEDOUT),
 // the read deadline passes (os.ErrDeadlineExceeded) or Close is called
-// (net.ErrClosed).
+// (net.ErrClosed). Data that arrived before a FIN or a failure is read
+// first. Three cases come before data: net.ErrClosed after Close, io.EOF
+// after CloseRead, os.ErrDeadlineExceeded once the read deadline has
+// passed. Short of those, a zero-length b returns 0, nil at once, even
+// after the peer's FIN.
 func (c *Conn) Read(b []byte) (int, error) {
 	s := c.s
 	s.mu.Lock()
@@ -142,8 +148,9 @@ func (c *Conn) Write(b []byte) (int, error) {
 
 // Close closes the connection. Unsent data is still sent, followed by a
 // FIN, unless SetLinger(0) was called: then the connection is aborted with
-// a RST. Data arriving afterwards is acknowledged and dropped. Blocked
-// Reads and Writes return net.ErrClosed.
+// a RST. Data not yet read and data arriving afterwards are acknowledged
+// and dropped. Blocked Reads and Writes return net.ErrClosed, and so does
+// a second Close.
 func (c *Conn) Close() error {
 	s := c.s
 	s.mu.Lock()
@@ -193,7 +200,7 @@ func (c *Conn) CloseWrite() error {
 }
 
 // CloseRead shuts down the receiving side: Read returns io.EOF from now on,
-// and data that arrives is acknowledged and dropped.
+// and data not yet read or arriving later is acknowledged and dropped.
 func (c *Conn) CloseRead() error {
 	s := c.s
 	s.mu.Lock()
@@ -210,7 +217,8 @@ func (c *Conn) CloseRead() error {
 	return nil
 }
 
-// SetDeadline sets the read and write deadlines.
+// SetDeadline sets the read and write deadlines; the zero time means
+// none.
 func (c *Conn) SetDeadline(t time.Time) error {
 	if err := c.SetReadDeadline(t); err != nil {
 		return err
@@ -218,12 +226,14 @@ func (c *Conn) SetDeadline(t time.Time) error {
 	return c.SetWriteDeadline(t)
 }
 
-// SetReadDeadline sets when a pending and future Reads time out.
+// SetReadDeadline sets when pending and future Reads time out; the zero
+// time means never.
 func (c *Conn) SetReadDeadline(t time.Time) error {
 	return c.setDeadline(&c.rd, &c.rw, t)
 }
 
-// SetWriteDeadline sets when a pending and future Writes time out.
+// SetWriteDeadline sets when pending and future Writes time out; the zero
+// time means never.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	return c.setDeadline(&c.wd, &c.ww, t)
 }
@@ -283,7 +293,7 @@ func (c *Conn) SetKeepAlive(on bool) error {
 }
 
 // SetKeepAlivePeriod sets the idle time before the first probe and the
-// interval between probes.
+// interval between probes; d <= 0 keeps them.
 func (c *Conn) SetKeepAlivePeriod(d time.Duration) error {
 	return c.setopt(func() {
 		if d > 0 {

@@ -408,3 +408,46 @@ func TestInfo(t *testing.T) {
 		t.Log(line)
 	})
 }
+
+// Read's cases in the order its doc gives them: data that came before the
+// FIN, then io.EOF; a zero-length read is 0, nil even after the FIN; past
+// the read deadline, os.ErrDeadlineExceeded comes before data waiting;
+// CloseRead's io.EOF before the deadline's error; Close's net.ErrClosed
+// before everything.
+func TestReadCases(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tn := newTestNet(t, netsim.Impairment{Latency: 5 * time.Millisecond})
+		c, s := tn.connPair(t)
+		if _, err := s.Write([]byte("data")); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n, err := c.Read(nil); n != 0 || err != nil {
+			t.Errorf("zero-length read with data and FIN waiting = %d, %v; want 0, nil", n, err)
+		}
+		c.SetReadDeadline(time.Now().Add(-time.Second))
+		_, err := c.Read(make([]byte, 10))
+		wantOpErr(t, err, "read", os.ErrDeadlineExceeded)
+		c.SetReadDeadline(time.Time{})
+		buf := make([]byte, 10)
+		if n, err := c.Read(buf); n != 4 || err != nil || string(buf[:n]) != "data" {
+			t.Errorf("read = %d %q, %v; want the data before the FIN", n, buf[:n], err)
+		}
+		if n, err := c.Read(buf); n != 0 || err != io.EOF {
+			t.Errorf("read after the data = %d, %v; want 0, io.EOF", n, err)
+		}
+		if n, err := c.Read(nil); n != 0 || err != nil {
+			t.Errorf("zero-length read after the FIN = %d, %v; want 0, nil", n, err)
+		}
+		c.SetReadDeadline(time.Now().Add(-time.Second))
+		c.CloseRead()
+		if n, err := c.Read(nil); n != 0 || err != io.EOF {
+			t.Errorf("zero-length read after CloseRead, past the deadline = %d, %v; want 0, io.EOF", n, err)
+		}
+		c.Close()
+		_, err = c.Read(nil)
+		wantOpErr(t, err, "read", net.ErrClosed)
+	})
+}

@@ -8,14 +8,14 @@ import (
 	"github.com/gosynack/synack/tcp"
 )
 
-// Socket is one connection or listener of a Stack, as `ss -tian` lists it.
+// Socket is one connection of a Stack, as `ss -tin` lists it.
 type Socket struct {
-	Local, Remote netip.AddrPort // Remote is invalid for a listener
-	Info          tcp.Info       // State is LISTEN for a listener
+	Local, Remote netip.AddrPort
+	Info          tcp.Info
 }
 
-// Sockets returns the stack's connections (in creation order); listeners
-// are not tracked by the sans-I/O stack and are not listed.
+// Sockets returns every connection the stack holds (TIME-WAIT included),
+// in creation order; listeners are not listed.
 func (s *Stack) Sockets() []Socket {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -27,9 +27,10 @@ func (s *Stack) Sockets() []Socket {
 	return out
 }
 
-// String prints the socket on one line in the manner of `ss -ti`:
+// String prints the socket on one line in the manner of `ss -ti`
+// (ssthresh only once it is set):
 //
-//	ESTABLISHED 198.18.0.2:40000 198.18.0.1:80 mss:1460 cwnd:14600 rtt:20ms/10ms rto:220ms retrans:0 unacked:0 unread:0
+//	ESTABLISHED 198.18.0.2:39330 198.18.0.1:80 mss:1460 cwnd:14480 rtt:20ms/10ms rto:220ms snd_wnd:65536 rcv_wnd:65535 segs_out:3 segs_in:2 bytes_sent:0 bytes_received:0 retrans:0 unacked:0 unsent:0 unread:0
 func (k Socket) String() string {
 	i := k.Info
 	var b strings.Builder

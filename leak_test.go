@@ -17,16 +17,16 @@ import (
 	"github.com/gosynack/synack/wire"
 )
 
-// ourGoroutines lists the goroutines in methods of Stack, Conn, Listener
-// and the mem network: the stacks' loops and readers, the network's driver,
-// and user calls blocked in them.
+// ourGoroutines lists the goroutines in methods of Stack, Conn, Listener,
+// the mem network and the real-time loop: the stacks' and the network's
+// timer goroutines, the stacks' readers, and user calls blocked in them.
 func ourGoroutines() []string {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	var out []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		for _, f := range []string{"synack.(*Stack)", "synack.(*Conn)", "synack.(*Listener)", "mem.(*Network)", "mem.(*Port)"} {
-			if strings.Contains(g, "github.com/gosynack/"+f) || strings.Contains(g, "github.com/gosynack/synack/link/"+f) {
+		for _, f := range []string{"synack.(*Stack)", "synack.(*Conn)", "synack.(*Listener)", "synack/link/mem.(*Network)", "synack/link/mem.(*Port)", "synack/internal/rt.(*Loop)"} {
+			if strings.Contains(g, "github.com/gosynack/"+f) {
 				out = append(out, g)
 				break
 			}

@@ -7,7 +7,8 @@ import (
 	"github.com/gosynack/synack/stack"
 )
 
-// Listener is a listening port of a Stack; it implements net.Listener.
+// Listener is a listening port of a Stack (or, from ListenAny, every
+// destination no port takes); it implements net.Listener.
 type Listener struct {
 	s        *Stack
 	l        *stack.Listener
@@ -54,14 +55,15 @@ func (l *Listener) AcceptTCP() (*Conn, error) {
 	}
 }
 
-// SetDeadline sets when a pending and future Accepts time out.
+// SetDeadline sets when pending and future Accepts time out; the zero time
+// means never.
 func (l *Listener) SetDeadline(t time.Time) error {
 	l.deadline.set(t)
 	return nil
 }
 
 // Close stops listening; connections not yet accepted are reset, and a
-// blocked Accept returns net.ErrClosed.
+// blocked Accept returns net.ErrClosed, as does a second Close.
 func (l *Listener) Close() error {
 	s := l.s
 	s.mu.Lock()

@@ -1,13 +1,32 @@
 // Package link is the boundary between a running synack stack and whatever
-// carries its IPv4 packets: an in-memory network (package link/mem), a Linux
-// TUN device, a capture wrapper. A Link moves whole packets; it knows
-// nothing of TCP.
+// carries its IPv4 packets. A Link moves whole packets; it knows nothing of
+// TCP.
+//
+// Which link to use:
+//
+//   - link/mem: an in-process network of Ports in real time, with
+//     link/netsim's seeded impairments; for tests (under testing/synctest
+//     too) and examples.
+//   - link/impair: wraps any Link with delay, jitter, loss, reordering,
+//     duplication, corruption and a bottleneck, both ways (netem for a TUN
+//     device, say).
+//   - link/tun: a Linux TUN device, to talk to the kernel's TCP and real
+//     tools.
+//   - link/netsim is not a Link: it is the virtual-time network model that
+//     the sim package drives, and that link/mem and link/impair drive in
+//     real time.
+//   - The benchmark module's pipe (bench/pipe.go) is two Links back to back
+//     with preallocated buffers and no impairment engine, so that the
+//     benchmarks against gVisor's channel endpoints measure the stacks, not
+//     the link.
 //
 // The interface is small on purpose: Send copies a packet out, Receive
 // blocks until a packet comes in, and Close unblocks Receive. A driver (the
 // synack.Stack) owns one goroutine that calls Receive in a loop and calls
-// Send from wherever the stack produces output. A wrapper (a pcapng capture,
-// a fault injector) implements Link by delegating to another Link.
+// Send from wherever the stack produces output; a link that also has a
+// TryReceive(buf []byte) (int, bool) method that does not block (mem.Port
+// has) is read a burst at a time. A wrapper (link/impair) implements Link by
+// delegating to another Link.
 package link
 
 import "errors"

@@ -28,9 +28,9 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
-	"time"
 
 	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/internal/rt"
 	"github.com/gosynack/synack/link"
 	"github.com/gosynack/synack/link/netsim"
 )
@@ -81,9 +81,7 @@ type Link struct {
 	closed bool
 
 	inQ  chan []byte
-	wake chan struct{}
-	done chan struct{}
-	wg   sync.WaitGroup
+	loop *rt.Loop // delivers scheduled packets when due; its Pump reads inner
 }
 
 // The Network's two hosts; their addresses only name them (SendOn does not
@@ -128,12 +126,10 @@ func New(inner link.Link, cfg Config) (*Link, error) {
 		clk:   clock.NewReal(),
 		net:   n,
 		inQ:   make(chan []byte, QueueLen),
-		wake:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
 	}
-	l.wg.Add(2)
-	go l.reader()
-	go l.run()
+	l.loop = rt.New(&l.mu, l.clk, l.poll)
+	l.loop.Pump(inner, 1, l.input)
+	l.loop.Start()
 	return l, nil
 }
 
@@ -160,7 +156,7 @@ func (l *Link) Send(pkt []byte) error {
 	if l.closed {
 		return link.ErrClosed
 	}
-	l.admit(Out, pkt)
+	l.admit(Out, l.clk.Now(), pkt)
 	return nil
 }
 
@@ -169,7 +165,7 @@ func (l *Link) Receive(buf []byte) (int, error) {
 	select {
 	case p := <-l.inQ:
 		return copy(buf, p), nil
-	case <-l.done:
+	case <-l.loop.Done():
 		return 0, link.ErrClosed
 	}
 }
@@ -183,42 +179,29 @@ func (l *Link) Close() error {
 		return nil
 	}
 	l.closed = true
-	close(l.done)
+	l.loop.Stop()
 	l.mu.Unlock()
 	err := l.inner.Close()
-	l.wg.Wait()
+	l.loop.Wait()
 	return err
 }
 
-// reader puts what the inner link receives on the In path.
-func (l *Link) reader() {
-	defer l.wg.Done()
-	buf := make([]byte, max(l.inner.MTU(), 65535))
-	for {
-		n, err := l.inner.Receive(buf)
-		if err != nil {
-			return
-		}
-		l.mu.Lock()
-		if l.closed {
-			l.mu.Unlock()
-			return
-		}
-		l.admit(In, buf[:n])
-		l.mu.Unlock()
+// input puts what the inner link receives on the In path (the loop's
+// Pump calls it, one packet at a time). l.mu is held.
+func (l *Link) input(now clock.Time, pkts [][]byte) {
+	for _, p := range pkts {
+		l.admit(In, now, p)
 	}
 }
 
 // admit offers pkt to direction d's path and delivers what is due now; a
-// later arrival wakes the run goroutine. l.mu is held.
-func (l *Link) admit(d Direction, pkt []byte) {
+// later arrival wakes the loop. l.mu is held.
+func (l *Link) admit(d Direction, now clock.Time, pkt []byte) {
 	if l.cfg.Drop != nil && l.cfg.Drop(d, pkt) {
 		l.extra[d].Sent++
 		l.extra[d].RuleDrops++
 		return
 	}
-	now := l.clk.Now()
-	before := l.net.NextDeadline()
 	from, to := d.path()
 	if l.net.SendOn(now, from, to, pkt) == 0 {
 		// Not TCP over IPv4: link/netsim has no model for it; pass it on.
@@ -227,13 +210,7 @@ func (l *Link) admit(d Direction, pkt []byte) {
 		l.deliver(to, pkt)
 		return
 	}
-	l.net.Poll(now, l.deliver)
-	if next := l.net.NextDeadline(); next < before {
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
-	}
+	l.loop.Rearm(l.poll(now))
 }
 
 // deliver hands a packet at the end of its path to the inner link (Out) or
@@ -251,29 +228,9 @@ func (l *Link) deliver(to string, pkt []byte) {
 	}
 }
 
-// run delivers scheduled packets when they are due.
-func (l *Link) run() {
-	defer l.wg.Done()
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	for {
-		l.mu.Lock()
-		now := l.clk.Now()
-		l.net.Poll(now, l.deliver)
-		next := l.net.NextDeadline()
-		l.mu.Unlock()
-		var tc <-chan time.Time
-		if next != clock.Never {
-			t.Reset(next.Sub(now))
-			tc = t.C
-		}
-		select {
-		case <-l.done:
-			t.Stop()
-			return
-		case <-l.wake:
-			t.Stop()
-		case <-tc:
-		}
-	}
+// poll is the loop's step: it delivers the packets due at now and returns
+// when the next one is. l.mu is held.
+func (l *Link) poll(now clock.Time) clock.Time {
+	l.net.Poll(now, l.deliver)
+	return l.net.NextDeadline()
 }

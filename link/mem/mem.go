@@ -21,9 +21,9 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
-	"time"
 
 	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/internal/rt"
 	"github.com/gosynack/synack/link"
 	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/trace"
@@ -61,9 +61,7 @@ type Network struct {
 	impaired map[[2]*Port]bool
 	fast     map[[2]*Port]int // packets that took the fast path, by path
 
-	wake chan struct{}
-	done chan struct{}
-	wg   sync.WaitGroup
+	loop *rt.Loop // delivers link/netsim's scheduled packets when due
 }
 
 // NewNetwork returns an empty network whose impairments draw from seed and
@@ -76,15 +74,13 @@ func NewNetwork(seed uint64, rec trace.Recorder) *Network {
 		clk:   clock.NewReal(),
 		ports: make(map[string]*Port),
 		rec:   rec,
-		wake:  make(chan struct{}, 1),
 
 		byAddr:   make(map[netip.Addr]*Port),
 		impaired: make(map[[2]*Port]bool),
 		fast:     make(map[[2]*Port]int),
-		done:     make(chan struct{}),
 	}
-	n.wg.Add(1)
-	go n.run()
+	n.loop = rt.New(&n.mu, n.clk, n.poll)
+	n.loop.Start()
 	return n
 }
 
@@ -174,38 +170,20 @@ func (n *Network) Close() error {
 		return nil
 	}
 	n.closed = true
-	close(n.done)
+	n.loop.Stop()
 	for _, p := range n.ports {
 		p.closeLocked()
 	}
 	n.mu.Unlock()
-	n.wg.Wait()
+	n.loop.Wait()
 	return nil
 }
 
-func (n *Network) run() {
-	defer n.wg.Done()
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	for {
-		n.mu.Lock()
-		now := n.clk.Now()
-		n.net.Poll(now, n.deliver)
-		next := n.net.NextDeadline()
-		n.mu.Unlock()
-		var tc <-chan time.Time
-		if next != clock.Never {
-			t.Reset(next.Sub(now))
-			tc = t.C
-		}
-		select {
-		case <-n.done:
-			t.Stop()
-			return
-		case <-n.wake:
-		case <-tc:
-		}
-	}
+// poll is the loop's step: it delivers the packets due at now and returns
+// when the next one is. n.mu is held.
+func (n *Network) poll(now clock.Time) clock.Time {
+	n.net.Poll(now, n.deliver)
+	return n.net.NextDeadline()
 }
 
 // deliver hands a packet to its Port's queue; n.mu is held.
@@ -285,18 +263,11 @@ func (n *Network) send(p *Port, pkt []byte) error {
 	if n.fastPath(p, pkt) {
 		return nil
 	}
-	before := n.net.NextDeadline()
 	now := n.clk.Now()
 	n.net.Send(now, p.name, pkt)
 	// A packet due now (no latency) is delivered at once; a later one
-	// wakes the driver if it is due before what the driver waits for.
-	n.net.Poll(now, n.deliver)
-	if next := n.net.NextDeadline(); next != clock.Never && next < before {
-		select {
-		case n.wake <- struct{}{}:
-		default:
-		}
-	}
+	// wakes the loop if it is due before what the loop waits for.
+	n.loop.Rearm(n.poll(now))
 	return nil
 }
 

@@ -1,0 +1,203 @@
+// Package rt is the real-time driver loop, written once for the drivers
+// that run a sans-I/O model on the real clock: the root package's Stack
+// (package stack's timers), link/mem's Network and link/impair's Link
+// (link/netsim's scheduled packets).
+//
+// A Loop runs one goroutine, the timer goroutine. It takes its owner's
+// lock, calls the owner's step function with the time of the owner's
+// clock.Real, releases the lock and sleeps until the deadline step
+// returned. Everything else the owner does (a user call, a packet sent or
+// received) runs in the caller's goroutine under the same lock; when that
+// brings a deadline earlier than the one the loop sleeps until, the owner
+// calls Rearm, still holding the lock, and the loop wakes and steps again.
+// Pump adds a second goroutine, the reader, that takes packets from a
+// link.Link and hands them to the owner under the lock, a burst at a time.
+// Stop, under the lock, ends both; Wait waits for them.
+//
+// clock.Real reads time.Now, and the timer is a time.Timer, which
+// testing/synctest fakes: in a synctest bubble the loop sleeps in fake
+// time, and a goroutine blocked in it is durably blocked.
+//
+// # One Loop per lock
+//
+// A Loop drives what one lock guards, and nothing in it is shared with
+// another Loop. That is the seam for a sharded runtime (ARCHITECTURE.md:
+// N shards chosen by 4-tuple hash, as a NIC's RSS chooses a queue): each
+// shard, a stack.Stack with its own lock, gets its own Loop over that lock
+// and its own step, and calls its own Loop's Rearm. Pump is the one-shard
+// case: it holds the Loop's lock for a whole burst; a sharded reader would
+// instead hash each packet of the burst to its shard and take that shard's
+// lock.
+package rt
+
+import (
+	"sync"
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/link"
+)
+
+// Loop is a timer goroutine driving one owner's step function in real
+// time. Rearm, Stop and Stopped are called with the owner's lock held.
+type Loop struct {
+	mu   sync.Locker
+	clk  *clock.Real
+	step func(now clock.Time) clock.Time
+
+	// Guarded by mu.
+	armed   clock.Time // the deadline the loop sleeps until
+	stopped bool
+
+	kick chan struct{}
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+// New returns a Loop that calls step with mu held and the time of clk;
+// step does what is due at now and returns the next deadline (clock.Never
+// for none). Start starts it, once the owner is ready for step to be
+// called.
+func New(mu sync.Locker, clk *clock.Real, step func(now clock.Time) clock.Time) *Loop {
+	return &Loop{
+		mu:    mu,
+		clk:   clk,
+		step:  step,
+		armed: clock.Never,
+		kick:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+	}
+}
+
+// Start starts the timer goroutine: it steps at once, then whenever the
+// deadline step returned passes or Rearm asks for an earlier one.
+func (l *Loop) Start() {
+	l.wg.Add(1)
+	go l.run()
+}
+
+func (l *Loop) run() {
+	defer l.wg.Done()
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	for {
+		l.mu.Lock()
+		if l.stopped {
+			l.mu.Unlock()
+			return
+		}
+		now := l.clk.Now()
+		next := l.step(now)
+		l.armed = next
+		l.mu.Unlock()
+		var tc <-chan time.Time
+		if next != clock.Never {
+			t.Reset(max(next.Sub(now), 0))
+			tc = t.C
+		} else {
+			t.Stop()
+		}
+		select {
+		case <-l.done:
+			t.Stop()
+			return
+		case <-l.kick:
+		case <-tc:
+		}
+	}
+}
+
+// Rearm tells the loop that next is now the owner's next deadline. If it
+// is earlier than the one the loop sleeps until, the loop wakes and steps
+// again (a wake-up is at most one pending kick, so calling Rearm on every
+// change costs nothing when the deadline did not move earlier). The
+// owner's lock is held.
+func (l *Loop) Rearm(next clock.Time) {
+	if next < l.armed {
+		l.armed = next
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Stop ends the loop: step is not called again, Done's channel is closed
+// and the timer goroutine returns; a Pump returns once its link's Receive
+// fails (the owner closes the link after Stop). Stopping twice is not an
+// error. The owner's lock is held.
+func (l *Loop) Stop() {
+	if !l.stopped {
+		l.stopped = true
+		close(l.done)
+	}
+}
+
+// Stopped reports whether Stop was called. The owner's lock is held.
+func (l *Loop) Stopped() bool { return l.stopped }
+
+// Done returns a channel closed by Stop, for the owner's blocked calls to
+// wait on.
+func (l *Loop) Done() <-chan struct{} { return l.done }
+
+// Wait waits until the timer goroutine and every Pump have returned. The
+// owner's lock is not held.
+func (l *Loop) Wait() { l.wg.Wait() }
+
+// TryReceiver is a link that can also hand over a packet it already has
+// without blocking (mem.Port can). A Pump on it takes a whole burst and
+// hands it over under one acquisition of the lock.
+type TryReceiver interface {
+	TryReceive(buf []byte) (n int, ok bool)
+}
+
+// Pump starts the reader goroutine: it receives packets from src and
+// calls handle with the owner's lock held, the time, and the packets
+// received, until src's Receive fails (the owner closes src after Stop);
+// what it receives after Stop is dropped. If src is a TryReceiver, a packet that Receive returns is
+// followed by up to batch-1 more that are already there, in one call;
+// otherwise each call has one packet. The packets are in buffers the Pump
+// reuses (of max(src.MTU(), 65535) bytes, made once): they are valid only
+// during the call.
+func (l *Loop) Pump(src link.Link, batch int, handle func(now clock.Time, pkts [][]byte)) {
+	tr, _ := src.(TryReceiver)
+	if tr == nil || batch < 1 {
+		batch = 1
+	}
+	size := max(src.MTU(), 65535)
+	bufs := make([][]byte, batch)
+	for i := range bufs {
+		bufs[i] = make([]byte, size)
+	}
+	l.wg.Add(1)
+	go l.pump(src, tr, bufs, handle)
+}
+
+func (l *Loop) pump(src link.Link, tr TryReceiver, bufs [][]byte, handle func(clock.Time, [][]byte)) {
+	defer l.wg.Done()
+	pkts := make([][]byte, len(bufs))
+	for {
+		n, err := src.Receive(bufs[0])
+		if err != nil {
+			// The link was closed (by the owner, or under it): nothing
+			// more will arrive.
+			return
+		}
+		pkts[0] = bufs[0][:n]
+		k := 1
+		for ; k < len(bufs); k++ {
+			n, ok := tr.TryReceive(bufs[k])
+			if !ok {
+				break
+			}
+			pkts[k] = bufs[k][:n]
+		}
+		l.mu.Lock()
+		if l.stopped {
+			l.mu.Unlock()
+			return
+		}
+		handle(l.clk.Now(), pkts[:k])
+		l.mu.Unlock()
+	}
+}

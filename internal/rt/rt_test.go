@@ -1,0 +1,213 @@
+package rt
+
+import (
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/link"
+)
+
+// owner is a driver with a list of deadlines: each step records its time
+// and drops the deadlines it has reached.
+type owner struct {
+	mu        sync.Mutex
+	deadlines []clock.Time // sorted
+	steps     []clock.Time
+	loop      *Loop
+}
+
+func newOwner(deadlines ...clock.Time) *owner {
+	o := &owner{deadlines: deadlines}
+	o.loop = New(&o.mu, clock.NewReal(), o.step)
+	return o
+}
+
+func (o *owner) step(now clock.Time) clock.Time {
+	o.steps = append(o.steps, now)
+	for len(o.deadlines) > 0 && o.deadlines[0] <= now {
+		o.deadlines = o.deadlines[1:]
+	}
+	if len(o.deadlines) == 0 {
+		return clock.Never
+	}
+	return o.deadlines[0]
+}
+
+// add adds a deadline, as a user call would, and rearms the loop.
+func (o *owner) add(d clock.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.deadlines = append(o.deadlines, d)
+	slices.Sort(o.deadlines)
+	o.loop.Rearm(o.deadlines[0])
+}
+
+func (o *owner) stop() {
+	o.mu.Lock()
+	o.loop.Stop()
+	o.mu.Unlock()
+	o.loop.Wait()
+}
+
+const ms = clock.Time(time.Millisecond)
+
+// The loop steps at once, then at each deadline step returns; a deadline
+// added later than the one it sleeps until wakes it at that deadline, not
+// before; an earlier one wakes it at once to sleep until it.
+func TestStepsAtDeadlines(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := newOwner(10*ms, 30*ms)
+		o.loop.Start()
+		time.Sleep(40 * time.Millisecond)
+		o.add(100 * ms) // earlier than Never: wakes the loop
+		o.add(200 * ms) // later than 100 ms: no wake-up
+		time.Sleep(20 * time.Millisecond)
+		o.add(70 * ms) // earlier than 100 ms
+		time.Sleep(300 * time.Millisecond)
+		synctest.Wait()
+		o.stop()
+		want := []clock.Time{0, 10 * ms, 30 * ms, 40 * ms, 60 * ms, 70 * ms, 100 * ms, 200 * ms}
+		if !slices.Equal(o.steps, want) {
+			t.Errorf("steps at %v, want %v", o.steps, want)
+		}
+	})
+}
+
+// After Stop, step is not called again, Done's channel is closed and Wait
+// returns with the timer goroutine gone (synctest reports a goroutine left
+// in the bubble).
+func TestStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := newOwner(10 * ms)
+		o.loop.Start()
+		synctest.Wait()
+		o.stop()
+		select {
+		case <-o.loop.Done():
+		default:
+			t.Error("Done's channel is open after Stop")
+		}
+		o.add(5 * ms)
+		time.Sleep(time.Second)
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if !o.loop.Stopped() || len(o.steps) != 1 {
+			t.Errorf("stopped %v, steps at %v, want one at 0", o.loop.Stopped(), o.steps)
+		}
+		o.loop.Stop() // twice is not an error
+	})
+}
+
+// chanLink is a link.Link whose received packets come from a channel.
+type chanLink struct {
+	ch     chan []byte
+	closed chan struct{}
+}
+
+func newChanLink(pkts ...string) *chanLink {
+	l := &chanLink{ch: make(chan []byte, 16), closed: make(chan struct{})}
+	for _, p := range pkts {
+		l.ch <- []byte(p)
+	}
+	return l
+}
+
+func (l *chanLink) Send([]byte) error { return nil }
+func (l *chanLink) MTU() int          { return 1500 }
+func (l *chanLink) Close() error      { close(l.closed); return nil }
+
+func (l *chanLink) Receive(buf []byte) (int, error) {
+	select {
+	case p := <-l.ch:
+		return copy(buf, p), nil
+	case <-l.closed:
+		return 0, link.ErrClosed
+	}
+}
+
+// tryLink is a chanLink that offers TryReceive.
+type tryLink struct{ *chanLink }
+
+func (l tryLink) TryReceive(buf []byte) (int, bool) {
+	select {
+	case p := <-l.ch:
+		return copy(buf, p), true
+	default:
+		return 0, false
+	}
+}
+
+// pumped runs a Pump over the link newSrc makes (in the bubble, so that
+// its channels belong to it) until every packet queued in it is handed
+// over and returns the bursts, one string per packet.
+func pumped(t *testing.T, newSrc func() link.Link, batch int) [][]string {
+	var bursts [][]string
+	synctest.Test(t, func(t *testing.T) {
+		o := newOwner()
+		src := newSrc()
+		o.loop.Pump(src, batch, func(now clock.Time, pkts [][]byte) {
+			var b []string
+			for _, p := range pkts {
+				b = append(b, string(p))
+			}
+			bursts = append(bursts, b)
+		})
+		synctest.Wait()
+		o.mu.Lock()
+		o.loop.Stop()
+		o.mu.Unlock()
+		src.Close() // the Pump's Receive fails: Wait returns
+		o.loop.Wait()
+	})
+	return bursts
+}
+
+// A Pump hands over what a TryReceiver already holds in one burst of up to
+// batch packets, and what a plain link.Link receives one packet at a time.
+func TestPumpBursts(t *testing.T) {
+	pkts := []string{"a", "b", "c", "d", "e"}
+	try := func() link.Link { return tryLink{newChanLink(pkts...)} }
+	plain := func() link.Link { return newChanLink(pkts...) }
+	for _, tc := range []struct {
+		name  string
+		src   func() link.Link
+		batch int
+		want  [][]string
+	}{
+		{"TryReceive", try, 16, [][]string{{"a", "b", "c", "d", "e"}}},
+		{"TryReceive/batch=2", try, 2, [][]string{{"a", "b"}, {"c", "d"}, {"e"}}},
+		{"Receive", plain, 16, [][]string{{"a"}, {"b"}, {"c"}, {"d"}, {"e"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := pumped(t, tc.src, tc.batch)
+			if !slices.EqualFunc(got, tc.want, slices.Equal) {
+				t.Errorf("bursts %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// Stop ends the Pump once the owner closes the link, and a packet that
+// arrives after Stop is not handed over.
+func TestPumpStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := newOwner()
+		src := newChanLink()
+		n := 0
+		o.loop.Pump(src, 1, func(clock.Time, [][]byte) { n++ })
+		o.mu.Lock()
+		o.loop.Stop()
+		o.mu.Unlock()
+		src.ch <- []byte("late")
+		synctest.Wait()
+		src.Close()
+		o.loop.Wait()
+		if n != 0 {
+			t.Errorf("%d bursts handed over after Stop", n)
+		}
+	})
+}
