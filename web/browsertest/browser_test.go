@@ -1,4 +1,4 @@
-package web
+package browsertest
 
 import (
 	"context"
@@ -16,12 +16,13 @@ import (
 
 	"github.com/gosynack/synack/sim"
 	"github.com/gosynack/synack/trace/ladder"
+	"github.com/gosynack/synack/web"
 )
 
 // The browser tests drive Debian's chromium (apt-get install chromium)
 // headless; $SYNACK_CHROMIUM names another binary. They save screenshots
 // into $SYNACK_ARTIFACTS, or else web/testdata/screenshot-*.png (ignored
-// by git).
+// by git), the folder of package web beside this module's.
 
 func chromium(t *testing.T) string {
 	t.Helper()
@@ -57,7 +58,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 	dir := os.Getenv("SYNACK_ARTIFACTS")
 	if dir == "" {
-		dir = "testdata"
+		dir = filepath.Join("..", "testdata")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -221,7 +222,7 @@ func check(t *testing.T, ctx context.Context, d *ladder.Diagram, step int, origi
 // back and forth.
 func TestBrowser(t *testing.T) {
 	ctx := browser(t)
-	srv := httptest.NewServer(Handler()) // listens on 127.0.0.1:0
+	srv := httptest.NewServer(web.Handler()) // listens on 127.0.0.1:0
 	defer srv.Close()
 
 	if err := chromedp.Do(ctx,
