@@ -23,6 +23,3 @@ const (
 	LastAck     = state.LastAck
 	TimeWait    = state.TimeWait
 )
-
-// ParseState reads an RFC state name ("SYN-RECEIVED").
-func ParseState(name string) (State, bool) { return state.Parse(name) }

@@ -129,9 +129,6 @@ func (e *Event) SetSegment(seg *wire.Segment) {
 	e.Seg.Payload = nil
 }
 
-// Delay returns Deadline - At for timer events.
-func (e *Event) Delay() time.Duration { return e.Deadline.Sub(e.At) }
-
 // Why returns the words that say why the event happened, as renderers
 // print them: for a Drop, its Cause's words with Reason's detail (or the
 // parser's error alone); for a retransmission, its RetransmitReason's
