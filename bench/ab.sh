@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# ab.sh: is a change within noise? Builds the bench binary at two commits
+# of synack, runs synack's benchmarks in alternating rounds (old, new, old,
+# new, ...) and prints, per benchmark, the median and range of the
+# per-round ratios new speed / old speed. The machine is shared and noisy:
+# only the ratio within a round means anything.
+#
+#   bench/ab.sh OLD [NEW]        # NEW defaults to the work tree
+#   ROUNDS=7 bench/ab.sh 3cf287a
+#
+# Bounded: fixed operation counts, a timeout per run. In-process only.
+set -euo pipefail
+cd "$(dirname "$0")"
+old=${1:?usage: bench/ab.sh OLD-COMMIT [NEW-COMMIT]}
+new=${2:-}
+ROUNDS=${ROUNDS:-5}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+build() { # commit -> binary
+	mkdir -p "$tmp/src-$2"
+	git -C .. archive "$1" | tar -x -C "$tmp/src-$2"
+	(cd "$tmp/src-$2/bench" && go test -c -o "$tmp/$2.test" .)
+}
+build "$old" old
+if [ -n "$new" ]; then build "$new" new; else go test -c -o "$tmp/new.test" .; fi
+benches=(
+	'BenchmarkBulk/mtu=1500/stack=synack$:64x'
+	'BenchmarkBulk/mtu=65535/stack=synack$:64x'
+	'BenchmarkConnRate/workers=1/stack=synack$:2000x'
+	'BenchmarkConnRate/workers=16/stack=synack$:2000x'
+	'BenchmarkPingPong/stack=synack$:20000x'
+)
+out="$tmp/ab.txt"
+for r in $(seq "$ROUNDS"); do
+	for v in old new; do
+		for b in "${benches[@]}"; do
+			timeout 300 "$tmp/$v.test" -test.run '^$' -test.bench "^${b%:*}" -test.benchtime "${b##*:}" |
+				awk -v r="$r" -v v="$v" '/^Benchmark/ {print r, v, $1, $3}' >>"$out"
+		done
+	done
+done
+awk '
+	{ t[$3 SUBSEP $1 SUBSEP $2] = $4; names[$3] = 1; rounds[$1] = 1 }
+	END {
+		for (n in names) {
+			k = 0
+			for (r in rounds) if ((n SUBSEP r SUBSEP "old") in t && (n SUBSEP r SUBSEP "new") in t)
+				x[++k] = t[n SUBSEP r SUBSEP "old"] / t[n SUBSEP r SUBSEP "new"]
+			for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (x[j] < x[i]) { s = x[i]; x[i] = x[j]; x[j] = s }
+			med = (k % 2) ? x[(k + 1) / 2] : (x[k / 2] + x[k / 2 + 1]) / 2
+			printf "%-52s new/old speed: median %.2f, range %.2f-%.2f, %d rounds\n", n, med, x[1], x[k], k
+		}
+	}' "$out" | sort
