@@ -7,8 +7,10 @@ import (
 
 // Sentinel errors that a *ParseError wraps, for errors.Is.
 var (
-	// ErrFragment: synack does not reassemble IP datagrams (RFC 791 §3.2);
-	// a packet with MF set or a nonzero fragment offset is rejected.
+	// ErrFragment: synack does not reassemble IP datagrams (RFC 791 §3.2,
+	// RFC 8200 §4.5); an IPv4 packet with MF set or a nonzero fragment
+	// offset is rejected, and so is an IPv6 packet whose Fragment header
+	// has M set or a nonzero offset.
 	ErrFragment = errors.New("IP fragments are not supported")
 
 	// ErrChecksum: an IPv4 header checksum or a TCP checksum did not verify.
@@ -21,9 +23,11 @@ var (
 
 // ParseError says what was wrong with a packet and where. Offset is the
 // byte offset of the offending field from the start of the Layer's header
-// (for "tcp", the first byte of the TCP header, also within ParsePacket).
+// (for "tcp", the first byte of the TCP header, also within ParsePacket;
+// for "ipv6", the first byte of the fixed header, also for a fault in an
+// extension header).
 type ParseError struct {
-	Layer  string // "ipv4" or "tcp"
+	Layer  string // "ip", "ipv4", "ipv6" or "tcp"
 	Field  string // the field or option at fault, e.g. "option 3 (wscale)"
 	Offset int
 	Msg    string // what is wrong with it

@@ -1,7 +1,9 @@
-// Package wire holds IPv4 and TCP headers as plain values, their parsers and
-// encoders, and checksums. A parser returns a value or an error and never
-// panics; an encoder appends to a slice. A parsed Segment's Payload aliases the
-// input buffer and is valid only as long as that buffer is.
+// Package wire holds the headers synack speaks as plain values, their parsers
+// and encoders, and checksums: IPv4 and IPv6 (with its extension headers
+// walked to the upper-layer header), either behind IP, and TCP with its
+// options. A parser returns a value or an error and never panics; an encoder
+// appends to a slice. A parsed payload (an IP packet's, a Segment's) aliases
+// the input buffer and is valid only as long as that buffer is.
 package wire
 
 import (
