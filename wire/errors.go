@@ -13,7 +13,8 @@ var (
 	// has M set or a nonzero offset.
 	ErrFragment = errors.New("IP fragments are not supported")
 
-	// ErrChecksum: an IPv4 header checksum or a TCP checksum did not verify.
+	// ErrChecksum: an IPv4 header checksum or a TCP or UDP checksum did
+	// not verify, or a UDP datagram over IPv6 had none.
 	ErrChecksum = errors.New("bad checksum")
 
 	// ErrTruncated: the input ends before a length field says it should,
@@ -27,7 +28,7 @@ var (
 // for "ipv6", the first byte of the fixed header, also for a fault in an
 // extension header).
 type ParseError struct {
-	Layer  string // "ip", "ipv4", "ipv6" or "tcp"
+	Layer  string // "ip", "ipv4", "ipv6", "tcp" or "udp"
 	Field  string // the field or option at fault, e.g. "option 3 (wscale)"
 	Offset int
 	Msg    string // what is wrong with it

@@ -1,9 +1,10 @@
 // Package wire holds the headers synack speaks as plain values, their parsers
 // and encoders, and checksums: IPv4 and IPv6 (with its extension headers
-// walked to the upper-layer header), either behind IP, and TCP with its
-// options. A parser returns a value or an error and never panics; an encoder
-// appends to a slice. A parsed payload (an IP packet's, a Segment's) aliases
-// the input buffer and is valid only as long as that buffer is.
+// walked to the upper-layer header), either behind IP, TCP with its options,
+// and UDP. A parser returns a value or an error and never panics; an encoder
+// appends to a slice. A parsed payload (an IP packet's, a Segment's, a UDP
+// datagram's) aliases the input buffer and is valid only as long as that
+// buffer is.
 package wire
 
 import (
