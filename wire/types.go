@@ -1,9 +1,10 @@
 // Package wire holds the headers synack speaks as plain values, their parsers
 // and encoders, and checksums: IPv4 and IPv6 (with its extension headers
 // walked to the upper-layer header), either behind IP, TCP with its options,
-// and UDP. A parser returns a value or an error and never panics; an encoder
-// appends to a slice. A parsed payload (an IP packet's, a Segment's, a UDP
-// datagram's) aliases the input buffer and is valid only as long as that
+// UDP, ICMP and ICMPv6 (echo and the error messages, with the packet they
+// quote). A parser returns a value or an error and never panics; an encoder
+// appends to a slice. A parsed payload (a Segment's, a UDP datagram's, an ICMP
+// message's Body) aliases the input buffer and is valid only as long as that
 // buffer is.
 package wire
 
