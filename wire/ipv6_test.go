@@ -184,7 +184,7 @@ func TestIPv6Append(t *testing.T) {
 
 // ipv6With returns the first golden's fixed header followed by ext, with
 // Next Header nh and Payload Length fixed to fit.
-func ipv6With(t *testing.T, nh byte, ext string) []byte {
+func ipv6With(t testing.TB, nh byte, ext string) []byte {
 	t.Helper()
 	b := append(mustHex(t, ipv6Goldens[0].hex)[:40], mustHex(t, ext)...)
 	b[6] = nh
