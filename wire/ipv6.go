@@ -53,8 +53,9 @@ const defaultHopLimit = 64
 // extension headers up to the upper-layer header, whose protocol it
 // returns in NextHeader with its bytes as the payload. The payload aliases
 // b (capacity limited to it) and is nil when empty. Offsets in an "ipv6"
-// ParseError count from the first byte of the IPv6 header, so they are the
-// Pointer of an ICMPv6 Parameter Problem about the packet (RFC 4443 §3.4).
+// ParseError count from the first byte of the IPv6 header, so for a field
+// at fault (a Next Header value, an option type, a routing type) they are
+// the Pointer of an ICMPv6 Parameter Problem about it (RFC 4443 §3.4).
 //
 // It is strict about length, as ParseIPv4 is: Payload Length must equal
 // len(b)-40. Bytes after the packet are an error, so a link layer must
