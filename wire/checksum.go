@@ -62,13 +62,15 @@ func fold(acc uint64) uint16 {
 }
 
 // PseudoHeaderSum returns the partial sum of the pseudo-header that the TCP
-// and UDP checksums cover: for IPv4 (RFC 9293 §3.1, Figure 2) the source and
+// and UDP checksums cover, and over IPv6 the ICMPv6 checksum (RFC 4443
+// §2.3): for IPv4 (RFC 9293 §3.1, Figure 2) the source and
 // destination addresses, the protocol and the 16-bit length; for IPv6
 // (RFC 8200 §8.1) the 128-bit addresses, the 32-bit upper-layer length and
 // the next header. The IPv4 form is used when both addresses are IPv4
 // (Is4); anything else, including IPv4-mapped IPv6 addresses, uses the IPv6
-// form, and an invalid (zero) Addr counts as all zeros. length is the TCP
-// header plus data in bytes. Pass the result as Checksum's initial value.
+// form, and an invalid (zero) Addr counts as all zeros. length is the
+// upper-layer header plus data in bytes (for TCP, the TCP header plus
+// data). Pass the result as Checksum's initial value.
 func PseudoHeaderSum(src, dst netip.Addr, proto uint8, length int) uint32 {
 	var s uint32
 	if src.Is4() && dst.Is4() {

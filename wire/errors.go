@@ -7,11 +7,15 @@ import (
 
 // Sentinel errors that a *ParseError wraps, for errors.Is.
 var (
-	// ErrFragment: synack does not reassemble IP datagrams (RFC 791 §3.2);
-	// a packet with MF set or a nonzero fragment offset is rejected.
+	// ErrFragment: synack does not reassemble IP datagrams (RFC 791 §3.2,
+	// RFC 8200 §4.5); an IPv4 packet with MF set or a nonzero fragment
+	// offset is rejected, and so is an IPv6 packet whose Fragment header
+	// has M set or a nonzero offset. An ICMP quote of a fragment other
+	// than the first says so with it too.
 	ErrFragment = errors.New("IP fragments are not supported")
 
-	// ErrChecksum: an IPv4 header checksum or a TCP checksum did not verify.
+	// ErrChecksum: an IPv4 header checksum or a TCP, UDP, ICMP or ICMPv6
+	// checksum did not verify, or a UDP datagram over IPv6 had none.
 	ErrChecksum = errors.New("bad checksum")
 
 	// ErrTruncated: the input ends before a length field says it should,
@@ -21,9 +25,12 @@ var (
 
 // ParseError says what was wrong with a packet and where. Offset is the
 // byte offset of the offending field from the start of the Layer's header
-// (for "tcp", the first byte of the TCP header, also within ParsePacket).
+// (for "tcp", the first byte of the TCP header, also within ParsePacket;
+// for "ipv6", the first byte of the fixed header, also for a fault in an
+// extension header; for "icmp" and "icmpv6", the first byte of the
+// message, also for a fault in the packet it quotes).
 type ParseError struct {
-	Layer  string // "ipv4" or "tcp"
+	Layer  string // "ip", "ipv4", "ipv6", "tcp", "udp", "icmp" or "icmpv6"
 	Field  string // the field or option at fault, e.g. "option 3 (wscale)"
 	Offset int
 	Msg    string // what is wrong with it

@@ -1,7 +1,11 @@
-// Package wire holds IPv4 and TCP headers as plain values, their parsers and
-// encoders, and checksums. A parser returns a value or an error and never
-// panics; an encoder appends to a slice. A parsed Segment's Payload aliases the
-// input buffer and is valid only as long as that buffer is.
+// Package wire holds the headers synack speaks as plain values, their parsers
+// and encoders, and checksums: IPv4 and IPv6 (with its extension headers
+// walked to the upper-layer header), either behind IP, TCP with its options,
+// UDP, ICMP and ICMPv6 (echo and the error messages, with the packet they
+// quote). A parser returns a value or an error and never panics; an encoder
+// appends to a slice. A parsed payload (a Segment's, a UDP datagram's, an ICMP
+// message's Body) aliases the input buffer and is valid only as long as that
+// buffer is.
 package wire
 
 import (
