@@ -510,7 +510,7 @@ func (b *eventBuilder) send(i int) {
 		// one never will be.
 		b.lost++
 		b.r.Events = append(b.r.Events, trace.Event{At: s.at, Kind: trace.LinkDrop, Host: link,
-			PacketID: uint64(i + 1), Reason: "never received"})
+			PacketID: uint64(i + 1), LinkCause: trace.LinkNeverReceived})
 	}
 }
 

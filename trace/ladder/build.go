@@ -395,7 +395,7 @@ func (b *builder) link(e *trace.Event, i int) {
 			return
 		}
 		if e.Kind == trace.LinkDrop {
-			p.Fate, p.LostReason = Lost, e.Reason
+			p.Fate, p.LostCause, p.LostReason = Lost, e.LinkCause, e.Why()
 			if e.At == p.Sent && b.sendRow[i] >= 0 {
 				r := &b.d.Rows[b.sendRow[i]]
 				r.Markers = append(r.Markers, Marker{MarkLost, lostText(p)})
@@ -439,10 +439,16 @@ func (b *builder) link(e *trace.Event, i int) {
 }
 
 func lostText(p *Packet) string {
-	if p.LostReason == "" || p.LostReason == "loss" {
+	if p.plainLoss() {
 		return "lost"
 	}
 	return "lost: " + p.LostReason
+}
+
+// plainLoss reports a packet the link lost at random or for no reason
+// given: "lost" says it all.
+func (p *Packet) plainLoss() bool {
+	return p.LostCause == trace.LinkLoss || p.LostReason == ""
 }
 
 func (b *builder) segmentIn(e *trace.Event, sd Side) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -103,7 +104,7 @@ const (
 	InFlight Fate = iota
 	// Delivered: the packet reached the receiver at Arrived.
 	Delivered
-	// Lost: the link dropped it; LostReason says why.
+	// Lost: the link dropped it; LostCause says why.
 	Lost
 )
 
@@ -127,7 +128,10 @@ type Packet struct {
 	SendSeen bool
 	Fate     Fate
 	// Arrived is when the packet reached the receiver (Fate Delivered).
-	Arrived    clock.Time
+	Arrived clock.Time
+	// LostCause is why the link dropped the packet (Fate Lost), and
+	// LostReason the words for it with their detail ("rule: drop 1st S").
+	LostCause  trace.LinkDropCause
 	LostReason string
 	// Retransmit marks a segment sent again; Reason says why ("RTO") or,
 	// for other segments, anything the sender said about it ("challenge
