@@ -344,7 +344,7 @@ func (b *eventBuilder) firstSegments() (synSeen [2]bool) {
 func (b *eventBuilder) windowScales(synSeen [2]bool) {
 	sd := &b.sd
 	if !synSeen[0] || !synSeen[1] {
-		b.note("the handshake is not in the capture: window scaling is unknown, so \"window full\" is not checked")
+		b.note("the handshake is not in the capture, so \"window full\" is not checked: it needs the window scale the SYNs announce")
 		return
 	}
 	for i := range sd {

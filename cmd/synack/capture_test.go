@@ -171,3 +171,18 @@ func TestPcapOnePointLadder(t *testing.T) {
 		}
 	}
 }
+
+// synack ladder --help says how to read what it prints.
+func TestLadderHelp(t *testing.T) {
+	out, _, code := runCLI(t, "ladder", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{
+		"win=N×?", "tcp.window_size", "the window field unscaled",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -25,6 +25,12 @@ inferred from the segments, seq and ack relative to each ISN, and the marks of
 Wireshark's expert analysis (retransmissions, duplicate ACKs, out-of-order,
 zero window, window full, keep-alives, RSTs).
 
+win= is the window a segment advertises, in bytes: the header's field scaled
+by the window scale its sender announced in its SYN (Wireshark's calculated
+window size, tcp.window_size). win=N×? is the field of a connection whose
+handshake the capture missed: its scale is unknown. --absolute shows the
+numbers as they are on the wire: absolute seq and ack, the window unscaled.
+
 Link types: Ethernet, raw IPv4, Linux cooked (SLL, SLL2), BSD loopback.
 IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 		Args: exactArgs(1, "a capture file"),
@@ -73,7 +79,7 @@ IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 	fs := cmd.Flags()
 	fs.StringVar(&conn, "conn", "", "draw only this connection, written ADDR:PORT-ADDR:PORT (either order)")
 	fs.IntVar(&port, "port", 0, "draw only the connections with an end on this port")
-	fs.BoolVar(&absolute, "absolute", false, "show absolute sequence numbers instead of numbers relative to each ISN")
+	fs.BoolVar(&absolute, "absolute", false, "show the numbers as on the wire: absolute seq and ack instead of relative to each ISN, the window field unscaled")
 	fs.BoolVar(&ascii, "ascii", false, "draw the ladder with ASCII characters only")
 	return cmd
 }
