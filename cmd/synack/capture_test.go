@@ -180,6 +180,7 @@ func TestLadderHelp(t *testing.T) {
 	}
 	for _, want := range []string{
 		"win=N×?", "tcp.window_size", "the window field unscaled",
+		"#n is the packet's frame number", "frame.number",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help lacks %q:\n%s", want, out)

@@ -27,12 +27,21 @@ func Build(events []trace.Event, opt Options) (*Diagram, error) {
 		return nil, errors.New("ladder: no events")
 	}
 	var notes []string
+	var orig []int // orig[i] is the index in the caller's events of events[i], if sorted
 	if !sort.SliceIsSorted(events, func(i, j int) bool { return events[i].At < events[j].At }) {
 		// A stable sort keeps the recorded order of events at one instant,
 		// which carries their causality (a segment arrives, then the state
 		// changes).
-		events = append([]trace.Event(nil), events...)
-		sort.SliceStable(events, func(i, j int) bool { return events[i].At < events[j].At })
+		orig = make([]int, len(events))
+		for i := range orig {
+			orig[i] = i
+		}
+		sort.SliceStable(orig, func(i, j int) bool { return events[orig[i]].At < events[orig[j]].At })
+		sorted := make([]trace.Event, len(events))
+		for i, k := range orig {
+			sorted[i] = events[k]
+		}
+		events = sorted
 		notes = append(notes, "events were not in time order; sorted by time")
 	}
 	vs, conns := views(events, learnNames(events))
@@ -53,6 +62,7 @@ func Build(events []trace.Event, opt Options) (*Diagram, error) {
 	type item struct {
 		e    *trace.Event
 		side Side
+		i    int // index in the caller's events
 	}
 	var mine []item
 	var seenState [2]bool
@@ -71,7 +81,11 @@ func Build(events []trace.Event, opt Options) (*Diagram, error) {
 			}
 			continue
 		}
-		mine = append(mine, item{e, sd})
+		k := i
+		if orig != nil {
+			k = orig[i]
+		}
+		mine = append(mine, item{e, sd, k})
 		if isHostKind(e.Kind) {
 			h := &b.d.Hosts[sd]
 			if e.Kind == trace.State && !seenState[sd] {
@@ -100,6 +114,7 @@ func Build(events []trace.Event, opt Options) (*Diagram, error) {
 		b.cur[sd] = h.Initial
 	}
 	for _, it := range mine {
+		b.at = it.i
 		b.event(it.e, it.side)
 	}
 	b.finish()
@@ -120,6 +135,7 @@ type builder struct {
 	opt Options
 	d   *Diagram
 	cur [2]string // each side's state now
+	at  int       // index in the caller's events of the event being drawn
 
 	linkPkt map[linkKey]int // link packet id -> index in Packets
 	// pendOut are packets a host sent, waiting for the link's record of
@@ -199,7 +215,7 @@ func (b *builder) event(e *trace.Event, sd Side) {
 // newPacket adds a packet sent from sd and labels it with the ISNs known now.
 func (b *builder) newPacket(sd Side, e *trace.Event, sendSeen bool) int {
 	p := Packet{
-		N: len(b.d.Packets) + 1, From: sd, Seg: e.Seg, PayloadLen: e.PayloadLen,
+		N: b.number(), From: sd, Seg: e.Seg, PayloadLen: e.PayloadLen,
 		Sent: e.At, SendSeen: sendSeen,
 	}
 	p.Seg.Payload = nil
@@ -237,6 +253,16 @@ func (b *builder) window(p *Packet) {
 
 // unknownScaleNote explains "×?".
 const unknownScaleNote = "win=N×?: N is the window field as sent, to be multiplied by the sender's window scale (RFC 7323 §2.2), which is unknown: the SYNs that announce it were not both seen"
+
+// number is the number of a packet the event being drawn shows first.
+func (b *builder) number() int {
+	if b.opt.Number != nil {
+		if n := b.opt.Number(b.at); n > 0 {
+			return n
+		}
+	}
+	return len(b.d.Packets) + 1
+}
 
 func (b *builder) appendPacket(p Packet) int {
 	b.d.Packets = append(b.d.Packets, p)
@@ -465,7 +491,7 @@ func (b *builder) link(e *trace.Event, i int) {
 			return
 		}
 		c := b.appendPacket(Packet{
-			N: len(b.d.Packets) + 1, From: p.From, Seg: p.Seg, PayloadLen: p.PayloadLen,
+			N: b.number(), From: p.From, Seg: p.Seg, PayloadLen: p.PayloadLen,
 			Label: p.Label, AbsSeq: p.AbsSeq, AbsAck: p.AbsAck, Sent: e.At, SendSeen: true,
 			Window: p.Window, WindowUnknown: p.WindowUnknown, CopyOf: p.N,
 		})

@@ -38,6 +38,12 @@ type Options struct {
 	// first appearance. Zero picks the first connection that opens with a
 	// SYN, or else the first one.
 	Conn int
+	// Number, if set, numbers the packet that events[i] (of the events
+	// given to Build) is the first to show, instead of counting packets in
+	// order of sending: a capture's frame numbers. A number of 0 or less
+	// falls back to the count. The numbers must differ from packet to
+	// packet.
+	Number func(i int) int
 	// Absolute prints sequence numbers and the window as they are on the
 	// wire: the window field, unscaled.
 	Absolute bool
@@ -112,7 +118,8 @@ const (
 
 // Packet is one arrow.
 type Packet struct {
-	// N numbers the packet in the diagram (#1, #2...), in order of sending.
+	// N numbers the packet in the diagram (#1, #2...): in order of
+	// sending, or as Options.Number says.
 	N    int
 	From Side
 	// Seg is the header; Payload is nil and PayloadLen keeps the length.
