@@ -58,6 +58,9 @@ func (a *Analysis) WriteText(w io.Writer, name string, conns []*Conn, opt ladder
 			fmt.Fprintf(w, "  connection %d: %s (%d packets)\n", c.N, c, c.Packets)
 		}
 	}
+	if f.Cut != "" {
+		fmt.Fprintln(w, "note: "+f.Cut)
+	}
 	for _, s := range a.skipped() {
 		fmt.Fprintln(w, "note: "+s)
 	}
@@ -98,6 +101,9 @@ func (a *Analysis) skipped() []string {
 // Summary says in one line what was left out, for errors.
 func (a *Analysis) Summary() string {
 	s := a.skipped()
+	if a.File.Cut != "" {
+		s = append([]string{a.File.Cut}, s...)
+	}
 	if a.NBad > 0 {
 		s = append(s, fmt.Sprintf("%d packets could not be decoded (first: %s)", a.NBad, a.Bad[0]))
 	}

@@ -181,9 +181,34 @@ func TestLadderHelp(t *testing.T) {
 	for _, want := range []string{
 		"win=N×?", "tcp.window_size", "the window field unscaled",
 		"#n is the packet's frame number", "frame.number",
+		"cut short", "gzip",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// A capture cut short (tcpdump killed while it writes) is drawn up to the
+// cut, with a note saying where; a file cut inside its header is an error.
+func TestLadderCutShort(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "demo.pcapng")
+	if _, errOut, code := runCLI(t, "demo", "--pcap", file); code != 0 {
+		t.Fatalf("demo --pcap: exit %d: %s", code, errOut)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(dir, "cut.pcapng")
+	os.WriteFile(cut, data[:len(data)-30], 0o644)
+	out, errOut, code := runCLI(t, "ladder", cut)
+	if code != 0 || !strings.Contains(out, "note: the capture is cut short in the middle of frame 9") || !strings.Contains(out, "#8 FA") {
+		t.Errorf("exit %d %s\n%s", code, errOut, out)
+	}
+	os.WriteFile(cut, data[:40], 0o644)
+	if _, errOut, code := runCLI(t, "ladder", cut); code != 2 || !strings.Contains(errOut, "cut.pcapng: bad pcapng section or interface header") {
+		t.Errorf("cut in the header: exit %d %s", code, errOut)
 	}
 }

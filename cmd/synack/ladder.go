@@ -35,6 +35,10 @@ window size, tcp.window_size). win=N×? is the field of a connection whose
 handshake the capture missed: its scale is unknown. --absolute shows the
 numbers as they are on the wire: absolute seq and ack, the window unscaled.
 
+A capture cut short (tcpdump killed while it wrote, a file copied while being
+written) is drawn up to the cut, with a note saying where it ends, as tshark
+does. gzip-compressed captures (FILE.pcap.gz) are read as they are.
+
 Link types: Ethernet, raw IPv4, Linux cooked (SLL, SLL2), BSD loopback.
 IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 		Args: exactArgs(1, "a capture file"),
