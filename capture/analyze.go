@@ -24,7 +24,7 @@ type Analysis struct {
 	Start time.Time
 	// Skipped counts packets that are not TCP/IPv4, by reason.
 	Skipped map[string]int
-	// Bad lists packets that could not be decoded ("packet 7: ..."), at
+	// Bad lists packets that could not be decoded ("frame 7: ..."), at
 	// most maxBad of them; NBad counts them all.
 	Bad  []string
 	NBad int
@@ -93,7 +93,7 @@ func Analyze(f *File) *Analysis {
 		if err != nil {
 			a.NBad++
 			if len(a.Bad) < maxBad {
-				a.Bad = append(a.Bad, fmt.Sprintf("packet %d: %v", p.N, err))
+				a.Bad = append(a.Bad, fmt.Sprintf("frame %d: %v", p.N, err))
 			}
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -134,7 +135,7 @@ func read(data []byte) (*File, error) {
 		pkt = true
 		f, err = readPcap(bytes.NewReader(data[:cutOr(cut, len(data))]))
 	default:
-		return nil, fmt.Errorf("offset 0: magic number 0x%08x is neither pcap (0xa1b2c3d4, 0xa1b23c4d, either byte order) nor pcapng (0x0a0d0d0a): not a capture file", m)
+		return nil, fmt.Errorf("offset 0: magic number 0x%08x is neither pcap (0xa1b2c3d4, 0xa1b23c4d, either byte order) nor pcapng (0x0a0d0d0a): not a capture file%s", m, otherFormat(data))
 	}
 	var bad *badFrame
 	switch {
@@ -160,6 +161,29 @@ func cutOr(cut, n int) int {
 		return cut
 	}
 	return n
+}
+
+// otherFormat names a file format that is not a capture, when its start
+// tells.
+func otherFormat(data []byte) string {
+	switch {
+	case bytes.HasPrefix(data, []byte("\x7fELF")):
+		return "; it is an ELF executable"
+	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
+		return "; it is a zip archive: unzip it first"
+	case bytes.HasPrefix(data, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return "; it is zstd-compressed: zstd -d it first"
+	case bytes.HasPrefix(data, []byte{0xfd, '7', 'z', 'X', 'Z'}):
+		return "; it is xz-compressed: xz -d it first"
+	case bytes.HasPrefix(data, []byte("BZh")):
+		return "; it is bzip2-compressed: bunzip2 it first"
+	case bytes.HasPrefix(data, []byte("snoop\x00\x00\x00")):
+		return "; it is a snoop capture: convert it with editcap -F pcap"
+	}
+	if n := min(len(data), 512); utf8.Valid(data[:n]) && !bytes.ContainsAny(data[:n], "\x00") {
+		return "; it looks like text (tcpdump's printed output? write a capture with tcpdump -w FILE)"
+	}
+	return ""
 }
 
 // maxRecord is the longest record taken as cut short rather than damaged:
@@ -319,7 +343,7 @@ func readNg(r io.Reader) (*File, error) {
 func (f *File) add(p Packet, ci gopacket.CaptureInfo) error {
 	p.N = len(f.Packets) + 1
 	if len(f.Packets) >= MaxPackets {
-		return fmt.Errorf("packet %d: more than %d packets; cut the capture first (editcap -r FILE OUT 1-%d)", p.N, MaxPackets, MaxPackets)
+		return fmt.Errorf("frame %d: more than %d frames; cut the capture first (editcap -r FILE OUT 1-%d)", p.N, MaxPackets, MaxPackets)
 	}
 	if ci.Length < ci.CaptureLength {
 		// A writer that records a wire length shorter than what it

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -49,14 +51,9 @@ IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 			if port < 0 || port > 65535 {
 				return usageError{fmt.Errorf("--port %d: want a port number 1..65535", port)}
 			}
-			f, err := os.Open(args[0])
+			file, err := readCapture(args[0])
 			if err != nil {
 				return usageError{err}
-			}
-			defer f.Close()
-			file, err := capture.Read(f)
-			if err != nil {
-				return usageError{fmt.Errorf("%s: %w", args[0], err)}
 			}
 			a := capture.Analyze(file)
 			if len(a.Conns) == 0 {
@@ -90,4 +87,43 @@ IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 	fs.BoolVar(&absolute, "absolute", false, "show the numbers as on the wire: absolute seq and ack instead of relative to each ISN, the window field unscaled")
 	fs.BoolVar(&ascii, "ascii", false, "draw the ladder with ASCII characters only")
 	return cmd
+}
+
+// needCapture ends the errors about a file that is not a capture.
+const needCapture = "synack ladder needs a capture file (pcap or pcapng, as tcpdump -w FILE or Wireshark writes)"
+
+// readCapture reads the capture file name; its errors name the file and
+// say what was wrong with it.
+func readCapture(name string) (*capture.File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, openError(name, err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory: %s", name, needCapture)
+	}
+	file, err := capture.Read(f)
+	if err == nil {
+		err = file.LinkTypesSupported()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return file, nil
+}
+
+// openError says why file name could not be opened.
+func openError(name string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s: no such file or directory: %s", name, needCapture)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%s: permission denied: this user may not read it (a capture tcpdump wrote as root may need sudo, or chmod +r)", name)
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
