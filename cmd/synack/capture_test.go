@@ -211,6 +211,7 @@ func TestLadderHelp(t *testing.T) {
 		"win=N×?", "tcp.window_size", "the window field unscaled",
 		"#n is the packet's frame number", "frame.number",
 		"cut short", "gzip",
+		"tcpdump -w - | synack ladder -", "--svg string", "--html string", "--color when",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help lacks %q:\n%s", want, out)
