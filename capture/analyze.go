@@ -265,8 +265,41 @@ func (a *Analysis) Events(c *Conn) *Result {
 		b.sighting(i)
 	}
 	b.drainPending()
+	b.offloadNotes()
 	b.endNotes()
 	return b.r
+}
+
+// defaultMSS is the MSS of a peer whose SYN has no MSS option (RFC 9293
+// §3.7.1, for IPv4).
+const defaultMSS = 536
+
+// offloadNotes notes the segments a side sent with more payload than the
+// MSS its peer's SYN announced: no TCP sends those (RFC 9293 §3.7.1), so
+// the capturing host's segmentation offload made them.
+func (b *eventBuilder) offloadNotes() {
+	for x := range b.sd {
+		peer := b.sd[1-x].synOpt
+		if peer == nil {
+			continue // the MSS is not known
+		}
+		mss := defaultMSS
+		if peer.HasMSS {
+			mss = int(peer.MSS)
+		}
+		n, largest := 0, 0
+		for i := range b.c.sights {
+			s := &b.c.sights[i]
+			if s.from == x && s.send && s.seg.PayloadLen > mss {
+				n, largest = n+1, max(largest, s.seg.PayloadLen)
+			}
+		}
+		if n > 0 {
+			b.note(fmt.Sprintf("%d segments from %s carry more than the %d-byte MSS %s announced (the largest %d bytes): "+
+				"the capturing host's NIC or kernel offload (TSO/GSO when sending, GRO/LRO when receiving) had yet to cut them or had merged them, "+
+				"so the capture shows them as the host handed them over, not as they crossed the wire", n, b.c.Name[x], mss, b.c.Name[1-x], largest))
+		}
+	}
 }
 
 // eventBuilder is Events at work on one connection.
