@@ -24,7 +24,7 @@ type Analysis struct {
 	Start time.Time
 	// Skipped counts packets that are not TCP/IPv4, by reason.
 	Skipped map[string]int
-	// Bad lists packets that could not be decoded ("packet 7: ..."), at
+	// Bad lists packets that could not be decoded ("frame 7: ..."), at
 	// most maxBad of them; NBad counts them all.
 	Bad  []string
 	NBad int
@@ -93,7 +93,7 @@ func Analyze(f *File) *Analysis {
 		if err != nil {
 			a.NBad++
 			if len(a.Bad) < maxBad {
-				a.Bad = append(a.Bad, fmt.Sprintf("packet %d: %v", p.N, err))
+				a.Bad = append(a.Bad, fmt.Sprintf("frame %d: %v", p.N, err))
 			}
 			continue
 		}
@@ -217,7 +217,7 @@ type side struct {
 	lastAck  seq.Value
 	lastWin  uint16
 	dupCount int
-	dupOf    int // packet number (in the diagram) of the ACK being duplicated
+	dupOf    int // frame number of the ACK being duplicated
 	wscale   int // -1 unknown
 	synOpt   *wire.Options
 	pending  []pend // received segments not yet taken in (single capture point)
@@ -232,6 +232,9 @@ type pend struct {
 // had to guess or could not tell.
 type Result struct {
 	Events []trace.Event
+	// Frames[i] is the frame number (Packet.N) of the packet Events[i] is
+	// about, 0 for a State event.
+	Frames []int
 	Notes  []string
 	// FirstSeq is each side's first sequence number seen, and HasSYN
 	// whether its SYN was seen: without it, sequence numbers count from
@@ -262,8 +265,41 @@ func (a *Analysis) Events(c *Conn) *Result {
 		b.sighting(i)
 	}
 	b.drainPending()
+	b.offloadNotes()
 	b.endNotes()
 	return b.r
+}
+
+// defaultMSS is the MSS of a peer whose SYN has no MSS option (RFC 9293
+// §3.7.1, for IPv4).
+const defaultMSS = 536
+
+// offloadNotes notes the segments a side sent with more payload than the
+// MSS its peer's SYN announced: no TCP sends those (RFC 9293 §3.7.1), so
+// the capturing host's segmentation offload made them.
+func (b *eventBuilder) offloadNotes() {
+	for x := range b.sd {
+		peer := b.sd[1-x].synOpt
+		if peer == nil {
+			continue // the MSS is not known
+		}
+		mss := defaultMSS
+		if peer.HasMSS {
+			mss = int(peer.MSS)
+		}
+		n, largest := 0, 0
+		for i := range b.c.sights {
+			s := &b.c.sights[i]
+			if s.from == x && s.send && s.seg.PayloadLen > mss {
+				n, largest = n+1, max(largest, s.seg.PayloadLen)
+			}
+		}
+		if n > 0 {
+			b.note(fmt.Sprintf("%d segments from %s carry more than the %d-byte MSS %s announced (the largest %d bytes): "+
+				"the capturing host's NIC or kernel offload (TSO/GSO when sending, GRO/LRO when receiving) had yet to cut them or had merged them, "+
+				"so the capture shows them as the host handed them over, not as they crossed the wire", n, b.c.Name[x], mss, b.c.Name[1-x], largest))
+		}
+	}
 }
 
 // eventBuilder is Events at work on one connection.
@@ -286,7 +322,13 @@ type eventBuilder struct {
 	lost          int        // sends never received while later ones were
 	firstSet      [2]bool    // r.FirstSeq[i] is set
 	lastAt        clock.Time // time of the latest sighting so far
-	n             int        // diagram packet numbers of sends, for "duplicate ACK of #n"
+}
+
+// add appends e to the result's events, about the packet of frame number
+// frame (0: none).
+func (b *eventBuilder) add(e trace.Event, frame int) {
+	b.r.Events = append(b.r.Events, e)
+	b.r.Frames = append(b.r.Frames, frame)
 }
 
 // note adds s to the result's notes once.
@@ -344,7 +386,7 @@ func (b *eventBuilder) firstSegments() (synSeen [2]bool) {
 func (b *eventBuilder) windowScales(synSeen [2]bool) {
 	sd := &b.sd
 	if !synSeen[0] || !synSeen[1] {
-		b.note("the handshake is not in the capture: window scaling is unknown, so \"window full\" is not checked")
+		b.note("the handshake is not in the capture, so \"window full\" is not checked: it needs the window scale the SYNs announce")
 		return
 	}
 	for i := range sd {
@@ -413,7 +455,7 @@ func (b *eventBuilder) state(who int, to, why string, at clock.Time) {
 	}
 	e := trace.Event{At: at, Kind: trace.State, Host: b.c.Name[who], Local: b.c.Addr[who], Remote: b.c.Addr[1-who], Reason: why}
 	setStates(&e, h.st, to)
-	b.r.Events = append(b.r.Events, e)
+	b.add(e, 0)
 	h.st = to
 }
 
@@ -424,7 +466,7 @@ func (b *eventBuilder) takeIn(s *sighting, at clock.Time) {
 	y := 1 - s.from
 	e := trace.Event{At: at, Kind: trace.SegmentIn, Host: c.Name[y], Local: c.Addr[y], Remote: c.Addr[s.from],
 		Seg: s.seg.TCP, PayloadLen: s.seg.PayloadLen}
-	b.r.Events = append(b.r.Events, e)
+	b.add(e, s.pkt.N)
 	to, why := received(&b.sd[y], &s.seg)
 	if b.sd[y].st == "" && to != "" {
 		b.note(fmt.Sprintf("%s's state is inferred from %s's segments only after it changes", c.Name[y], c.Name[s.from]))
@@ -486,12 +528,11 @@ func (b *eventBuilder) send(i int) {
 		ack := seg.Ack
 		b.flush(x, s.at, &ack)
 	}
-	b.n++
-	retrans, why := expert(&b.sd[x], &b.sd[y], s, b.n, s.at, b.rtt)
-	b.r.Events = append(b.r.Events, trace.Event{
+	retrans, why := expert(&b.sd[x], &b.sd[y], s, s.at, b.rtt)
+	b.add(trace.Event{
 		At: s.at, Kind: trace.SegmentOut, Host: c.Name[x], Local: c.Addr[x], Remote: c.Addr[y],
 		Seg: *seg, PayloadLen: s.seg.PayloadLen, Retransmit: retrans, Reason: why,
-	})
+	}, s.pkt.N)
 	if b.sd[x].st == "" && seg.Flags&(wire.ACK|wire.SYN|wire.RST) == wire.ACK {
 		b.note(c.Name[x] + " is assumed ESTABLISHED from its first segment (the capture starts mid-connection)")
 		b.state(x, "ESTABLISHED", "assumed", s.at)
@@ -504,13 +545,13 @@ func (b *eventBuilder) send(i int) {
 	link := c.Name[x] + "->" + c.Name[y]
 	e := trace.Event{At: s.at, Kind: trace.LinkSend, Host: link, Local: c.Addr[x], Remote: c.Addr[y],
 		Seg: *seg, PayloadLen: s.seg.PayloadLen, PacketID: uint64(i + 1)}
-	b.r.Events = append(b.r.Events, e)
+	b.add(e, s.pkt.N)
 	if !b.gotIt[i] && b.laterReceived[i] {
 		// A later packet of the same sender was received: this
 		// one never will be.
 		b.lost++
-		b.r.Events = append(b.r.Events, trace.Event{At: s.at, Kind: trace.LinkDrop, Host: link,
-			PacketID: uint64(i + 1), Reason: "never received"})
+		b.add(trace.Event{At: s.at, Kind: trace.LinkDrop, Host: link,
+			PacketID: uint64(i + 1), LinkCause: trace.LinkNeverReceived}, s.pkt.N)
 	}
 }
 
@@ -521,8 +562,8 @@ func (b *eventBuilder) arrive(i int) {
 	s := &c.sights[i]
 	x, y := s.from, 1-s.from
 	if j, ok := b.pairOf[i]; ok {
-		b.r.Events = append(b.r.Events, trace.Event{At: s.at, Kind: trace.LinkDeliver,
-			Host: c.Name[x] + "->" + c.Name[y], PacketID: uint64(j + 1)})
+		b.add(trace.Event{At: s.at, Kind: trace.LinkDeliver,
+			Host: c.Name[x] + "->" + c.Name[y], PacketID: uint64(j + 1)}, c.sights[j].pkt.N)
 	}
 	b.takeIn(s, s.at)
 }
@@ -713,7 +754,7 @@ func received(h *side, s *Segment) (string, string) {
 // expert marks a segment that x sent as Wireshark's TCP expert analysis
 // does (tcp.analysis.*), from the segments seen so far: it returns whether
 // the segment is a retransmission and the words for the rest.
-func expert(x, y *side, s *sighting, n int, at, rtt clock.Time) (bool, string) {
+func expert(x, y *side, s *sighting, at, rtt clock.Time) (bool, string) {
 	seg := &s.seg.TCP
 	f := seg.Flags
 	sl := seqLen(&s.seg)
@@ -768,7 +809,7 @@ func expert(x, y *side, s *sighting, n int, at, rtt clock.Time) (bool, string) {
 		case x.hasAck && pure && seg.Ack == x.lastAck && seg.Window != x.lastWin:
 			marks = append(marks, "window update")
 		case !x.hasAck || seg.Ack != x.lastAck:
-			x.dupCount, x.dupOf = 0, n
+			x.dupCount, x.dupOf = 0, s.pkt.N
 		}
 		if y.hasNext && y.nextSeq.LessThan(seg.Ack) && f&wire.RST == 0 {
 			marks = append(marks, "acknowledges a segment that was not captured")

@@ -355,7 +355,7 @@ func TestSnaplen(t *testing.T) {
 	}
 	// Cut inside the TCP header: the packet is reported, not drawn.
 	got = ladderText(t, "cut", pcapOf(t, layers.LinkTypeRaw, 30, pkts[0][:30], pkts[1]), ladder.Options{})
-	if want := fmt.Sprintf("packet 1: cut by the snaplen inside the headers: 30 of %d bytes captured", len(pkts[0])); !strings.Contains(got, want) {
+	if want := fmt.Sprintf("frame 1: cut by the snaplen inside the headers: 30 of %d bytes captured", len(pkts[0])); !strings.Contains(got, want) {
 		t.Errorf("no report of the cut header:\n%s", got)
 	}
 }
@@ -399,9 +399,16 @@ func TestBadFiles(t *testing.T) {
 		{"empty", nil, "empty file"},
 		{"short", []byte{0xd4, 0xc3}, "2-byte file"},
 		{"text", []byte("hello world\n"), "offset 0: magic number 0x68656c6c is neither pcap"},
+		{"tcpdump's printed output", []byte("12:00:01.000 IP 192.0.2.1.80 > 192.0.2.2.5000: Flags [S]\n"), "it looks like text (tcpdump's printed output? write a capture with tcpdump -w FILE)"},
+		{"zip", []byte("PK\x03\x04\x14\x00\x00\x00"), "it is a zip archive: unzip it first"},
+		{"xz", []byte{0xfd, '7', 'z', 'X', 'Z', 0, 0, 4}, "it is xz-compressed: xz -d it first"},
+		{"zstd", []byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0}, "it is zstd-compressed: zstd -d it first"},
+		{"bzip2", []byte("BZh91AY&SY"), "it is bzip2-compressed: bunzip2 it first"},
+		{"snoop", []byte("snoop\x00\x00\x00\x00\x00\x00\x02"), "it is a snoop capture: convert it with editcap -F pcap"},
+		{"binary", []byte{0, 1, 2, 3, 0, 0, 0, 0}, "not a capture file"},
 		{"pcap header cut", good[:10], "offset 0: bad pcap file header"},
-		{"pcap packet cut", good[:len(good)-5], "packet 3: the file ends in the middle of a block (truncated)"},
-		{"pcapng cut", ng[:len(ng)-7], "the file ends in the middle of a block (truncated)"},
+		{"pcapng header cut", ng[:20], "bad pcapng section or interface header"},
+		// A file cut after its headers is read up to the cut (TestCutShort).
 	} {
 		_, err := Read(bytes.NewReader(c.data))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -413,8 +420,17 @@ func TestBadFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := Analyze(f)
-	if a.NBad != 1 || !strings.Contains(a.Bad[0], "packet 1: link type 10 (FDDI) is not supported") {
+	if a.NBad != 1 || !strings.Contains(a.Bad[0], "frame 1: link type 10 (FDDI) is not supported") {
 		t.Errorf("bad %v", a.Bad)
+	}
+	// A file whose frames are all of link types synack does not read is
+	// refused as a whole; one frame it reads is enough to go on.
+	if err := f.LinkTypesSupported(); err == nil || !strings.Contains(err.Error(), "link type 10 (FDDI) is not supported: synack reads Ethernet") {
+		t.Errorf("FDDI file: %v", err)
+	}
+	f.Packets = append(f.Packets, Packet{N: 2, LinkType: layers.LinkTypeEthernet})
+	if err := f.LinkTypesSupported(); err != nil {
+		t.Errorf("FDDI and Ethernet: %v", err)
 	}
 }
 

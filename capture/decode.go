@@ -41,6 +41,9 @@ const (
 // skip reason, or an error for a frame too short or a link type synack
 // does not read.
 func linkIPv4(lt layers.LinkType, data []byte) ([]byte, skip, error) {
+	if !supported(lt) {
+		return nil, "", unsupported(lt)
+	}
 	var proto uint16 // an EtherType
 	var rest []byte
 	switch lt {
@@ -97,7 +100,7 @@ func linkIPv4(lt layers.LinkType, data []byte) ([]byte, skip, error) {
 		}
 		return nil, skipNotIP, nil
 	default:
-		return nil, "", fmt.Errorf("link type %d (%v) is not supported (synack reads Ethernet, raw IP, Linux cooked SLL/SLL2 and BSD loopback)", uint16(lt), lt)
+		return nil, "", unsupported(lt)
 	}
 	switch proto {
 	case 0x0800:
@@ -106,6 +109,35 @@ func linkIPv4(lt layers.LinkType, data []byte) ([]byte, skip, error) {
 		return nil, skipIPv6, nil
 	}
 	return nil, skipNotIP, nil
+}
+
+func unsupported(lt layers.LinkType) error {
+	return fmt.Errorf("link type %d (%v) is not supported (synack reads Ethernet, raw IP, Linux cooked SLL/SLL2 and BSD loopback)", uint16(lt), lt)
+}
+
+// supported reports whether linkIPv4 reads frames of link type lt.
+func supported(lt layers.LinkType) bool {
+	switch lt {
+	case layers.LinkTypeEthernet, layers.LinkTypeRaw, layers.LinkTypeIPv4, 12, 14, layers.LinkTypeIPv6,
+		layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2, layers.LinkTypeNull, layers.LinkTypeLoop:
+		return true
+	}
+	return false
+}
+
+// LinkTypesSupported returns an error when the file holds frames and
+// none of them is of a link type synack reads.
+func (f *File) LinkTypesSupported() error {
+	if len(f.Packets) == 0 {
+		return nil
+	}
+	for i := range f.Packets {
+		if supported(f.Packets[i].LinkType) {
+			return nil
+		}
+	}
+	lt := f.Packets[0].LinkType
+	return fmt.Errorf("link type %d (%v) is not supported: synack reads Ethernet, raw IP, Linux cooked (SLL, SLL2) and BSD loopback captures", uint16(lt), lt)
 }
 
 // decode reads the TCP/IPv4 segment of a captured packet. The IP header's

@@ -10,14 +10,17 @@ import (
 	"github.com/gosynack/synack/trace/ladder"
 )
 
-// Diagram builds the ladder of connection c: the opener on the left. The
-// diagram's notes say what the analysis inferred or could not tell.
+// Diagram builds the ladder of connection c: the opener on the left, each
+// packet numbered by its frame number (Packet.N; for a packet seen both
+// sent and received, the frame of its send). The diagram's notes say what
+// the analysis inferred or could not tell.
 func (a *Analysis) Diagram(c *Conn, opt ladder.Options) (*ladder.Diagram, error) {
 	r := a.Events(c)
 	if len(r.Events) == 0 {
 		return nil, fmt.Errorf("connection %s: no segments", c)
 	}
 	opt.Left, opt.Right, opt.Conn = c.Name[0], c.Name[1], 0
+	opt.Number = func(i int) int { return r.Frames[i] }
 	d, err := ladder.Build(r.Events, opt)
 	if err != nil {
 		return nil, fmt.Errorf("connection %s: %w", c, err)
@@ -37,6 +40,7 @@ func (a *Analysis) Diagram(c *Conn, opt ladder.Options) (*ladder.Diagram, error)
 		}
 	}
 	d.Notes = append(d.Notes, r.Notes...)
+	d.Notes = append(d.Notes, "#n is the frame number: the packet's place in the file, as Wireshark numbers it")
 	return d, nil
 }
 
@@ -53,6 +57,9 @@ func (a *Analysis) WriteText(w io.Writer, name string, conns []*Conn, opt ladder
 		for _, c := range a.Conns {
 			fmt.Fprintf(w, "  connection %d: %s (%d packets)\n", c.N, c, c.Packets)
 		}
+	}
+	if f.Cut != "" {
+		fmt.Fprintln(w, "note: "+f.Cut)
 	}
 	for _, s := range a.skipped() {
 		fmt.Fprintln(w, "note: "+s)
@@ -94,6 +101,9 @@ func (a *Analysis) skipped() []string {
 // Summary says in one line what was left out, for errors.
 func (a *Analysis) Summary() string {
 	s := a.skipped()
+	if a.File.Cut != "" {
+		s = append([]string{a.File.Cut}, s...)
+	}
 	if a.NBad > 0 {
 		s = append(s, fmt.Sprintf("%d packets could not be decoded (first: %s)", a.NBad, a.Bad[0]))
 	}

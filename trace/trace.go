@@ -37,8 +37,8 @@ const (
 	LinkSend
 	// LinkDeliver: the link delivered packet PacketID to Remote.
 	LinkDeliver
-	// LinkDrop: the link dropped packet PacketID; Reason says why ("loss",
-	// "rule: drop 1st S", "queue full").
+	// LinkDrop: the link dropped packet PacketID; LinkCause says why
+	// (loss, a full queue, a rule) and Reason adds the detail (the rule).
 	LinkDrop
 	// LinkDuplicate: the link made a copy of PacketID; the copy is
 	// packet Dup.
@@ -110,11 +110,14 @@ type Event struct {
 	RetransmitReason RetransmitReason
 	// Cause is why a Drop event's packet or segment was discarded.
 	Cause DropCause
+	// LinkCause is why a LinkDrop event's packet was dropped.
+	LinkCause LinkDropCause
 	// Reason is free text: why a State change happened, what a Note or
 	// Metrics event says, what a Link* event did; on a SegmentOut read
 	// from a capture, the Wireshark-style marks; on a Drop, a detail its
 	// Cause is shown with (PAWS's timestamps; for a packet that did not
-	// parse, the parser's error). Why gives the words to print.
+	// parse, the parser's error); on a LinkDrop, a detail its LinkCause
+	// is shown with (the rule). Why gives the words to print.
 	Reason string
 	// Cwnd and Ssthresh (bytes; Ssthresh is math.MaxInt32 until the first
 	// loss), SRTT and RTO for Metrics events.
@@ -131,12 +134,15 @@ func (e *Event) SetSegment(seg *wire.Segment) {
 
 // Why returns the words that say why the event happened, as renderers
 // print them: for a Drop, its Cause's words with Reason's detail (or the
-// parser's error alone); for a retransmission, its RetransmitReason's
-// words, with Reason after them if it has one; otherwise Reason.
+// parser's error alone); for a LinkDrop, its LinkCause's words with
+// Reason's detail; for a retransmission, its RetransmitReason's words,
+// with Reason after them if it has one; otherwise Reason.
 func (e *Event) Why() string {
 	switch {
 	case e.Kind == Drop:
 		return e.Cause.text(e.Reason)
+	case e.Kind == LinkDrop:
+		return e.LinkCause.text(e.Reason)
 	case e.Kind == SegmentOut && e.RetransmitReason != 0:
 		if e.Reason == "" {
 			return e.RetransmitReason.String()

@@ -84,10 +84,23 @@ func TestWhy(t *testing.T) {
 		{Event{Kind: SegmentOut, Retransmit: true, Reason: "spurious: already acknowledged"}, "spurious: already acknowledged"},
 		{Event{Kind: SegmentOut}, ""},
 		{Event{Kind: Note, Cause: DropPAWS, Reason: "hello"}, "hello"},
+		// A link's drop: its cause's words, with the detail after them.
+		{Event{Kind: LinkDrop, LinkCause: LinkLoss}, "loss"},
+		{Event{Kind: LinkDrop, LinkCause: LinkQueueFull}, "queue full"},
+		{Event{Kind: LinkDrop, LinkCause: LinkRule, Reason: "drop 1st S"}, "rule: drop 1st S"},
+		{Event{Kind: LinkDrop, LinkCause: LinkMalformed, Reason: "ipv4: version at offset 0: 6, want 4"}, "malformed: ipv4: version at offset 0: 6, want 4"},
+		{Event{Kind: LinkDrop, LinkCause: LinkNoRoute, Reason: "198.18.0.9"}, "no route to 198.18.0.9"},
+		{Event{Kind: LinkDrop, LinkCause: LinkUnknownSender, Reason: `"mallory"`}, `unknown sender "mallory"`},
+		{Event{Kind: LinkDrop, LinkCause: LinkUnknownReceiver, Reason: `"mallory"`}, `unknown receiver "mallory"`},
+		{Event{Kind: LinkDrop, LinkCause: LinkNeverReceived}, "never received"},
+		{Event{Kind: LinkDrop, Reason: "a driver's own words"}, "a driver's own words"},
 	} {
 		if got := c.e.Why(); got != c.want {
 			t.Errorf("%+v: Why() = %q, want %q", c.e, got, c.want)
 		}
+	}
+	if got := LinkDropCause(200).String(); got != "LinkDropCause(200)" {
+		t.Errorf("LinkDropCause(200) prints %q", got)
 	}
 	for r, want := range map[RetransmitReason]string{RetransmitRTO: "RTO", RetransmitLost: "lost", RetransmitTLP: "TLP", 9: "RetransmitReason(9)"} {
 		if r.String() != want {

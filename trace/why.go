@@ -158,3 +158,65 @@ func (r RetransmitReason) String() string {
 	}
 	return "RetransmitReason(" + strconv.Itoa(int(r)) + ")"
 }
+
+// LinkDropCause is why a link dropped a packet: the LinkCause of a
+// LinkDrop event.
+type LinkDropCause uint8
+
+const (
+	// LinkLoss: the link's random loss.
+	LinkLoss LinkDropCause = iota + 1
+	// LinkQueueFull: a tail drop at a bottleneck whose queue is full.
+	LinkQueueFull
+	// LinkRule: a Drop rule fired; Reason names the rule ("drop 1st S").
+	LinkRule
+	// LinkMalformed: the packet did not parse as TCP over IPv4; Reason is
+	// the parser's error.
+	LinkMalformed
+	// LinkNoRoute: no host owns the destination address, which Reason
+	// gives.
+	LinkNoRoute
+	// LinkUnknownSender and LinkUnknownReceiver: the link has no host of
+	// the name Reason gives (quoted).
+	LinkUnknownSender
+	LinkUnknownReceiver
+	// LinkNeverReceived: a capture shows the packet sent and never
+	// received, while later packets of the same sender were.
+	LinkNeverReceived
+)
+
+// linkDropWords are each cause's words and what separates them from the
+// event's detail.
+var linkDropWords = [...]struct{ words, sep string }{
+	LinkLoss:            {"loss", ": "},
+	LinkQueueFull:       {"queue full", ": "},
+	LinkRule:            {"rule", ": "},
+	LinkMalformed:       {"malformed", ": "},
+	LinkNoRoute:         {"no route to", " "},
+	LinkUnknownSender:   {"unknown sender", " "},
+	LinkUnknownReceiver: {"unknown receiver", " "},
+	LinkNeverReceived:   {"never received", ": "},
+}
+
+// String returns the words a trace prints for the cause ("queue full").
+func (c LinkDropCause) String() string {
+	if int(c) < len(linkDropWords) && linkDropWords[c].words != "" {
+		return linkDropWords[c].words
+	}
+	return "LinkDropCause(" + strconv.Itoa(int(c)) + ")"
+}
+
+// text is what a LinkDrop event with this cause and detail prints.
+func (c LinkDropCause) text(detail string) string {
+	switch {
+	case c == 0:
+		return detail
+	case detail == "":
+		return c.String()
+	}
+	sep := ": "
+	if int(c) < len(linkDropWords) {
+		sep = linkDropWords[c].sep
+	}
+	return c.String() + sep + detail
+}

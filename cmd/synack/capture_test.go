@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
@@ -131,8 +134,10 @@ func TestLadderErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"ladder"}, 2, "takes 1 argument(s)"},
-		{[]string{"ladder", filepath.Join(dir, "missing.pcap")}, 2, "no such file"},
-		{[]string{"ladder", text}, 2, "offset 0: magic number"},
+		{[]string{"ladder", filepath.Join(dir, "missing.pcap")}, 2, filepath.Join(dir, "missing.pcap") + ": no such file or directory: synack ladder needs a capture file"},
+		{[]string{"ladder", dir}, 2, dir + " is a directory: synack ladder needs a capture file (pcap or pcapng, as tcpdump -w FILE or Wireshark writes)"},
+		{[]string{"ladder", text}, 2, text + ": offset 0: magic number"},
+		{[]string{"ladder", text}, 2, "it looks like text"},
 		{[]string{"ladder", fixture, "--port", "9"}, 2, "--port 9 matches none of the 2 connections"},
 		{[]string{"ladder", fixture, "--conn", "x"}, 2, "ADDR:PORT-ADDR:PORT"},
 		{[]string{"ladder", fixture, "--conn", "1.2.3.4:5-6.7.8.9:10", "--port", "80"}, 2, "give one"},
@@ -145,6 +150,30 @@ func TestLadderErrors(t *testing.T) {
 	out, errOut, code := runCLI(t, "ladder", fixture, "--port", "8081", "--ascii")
 	if code != 0 || !strings.Contains(out, "Connection 1:") || strings.Contains(out, "Connection 2:") || strings.Contains(out, "│") {
 		t.Errorf("--port 8081 --ascii: exit %d %s\n%s", code, errOut, out)
+	}
+}
+
+// A file that cannot be opened is named with what was wrong; permission
+// denied is told as such (it cannot be made to happen for root, so the
+// error is built here).
+func TestOpenCaptureError(t *testing.T) {
+	err := openError("cap.pcap", &fs.PathError{Op: "open", Path: "cap.pcap", Err: fs.ErrPermission})
+	if want := "cap.pcap: permission denied: this user may not read it"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}
+
+// A capture of a link type synack does not read is refused as a whole.
+func TestLadderUnsupportedLinkType(t *testing.T) {
+	var b bytes.Buffer
+	w := pcapgo.NewWriter(&b)
+	w.WriteFileHeader(65535, layers.LinkTypeIEEE802_11)
+	w.WritePacket(gopacket.CaptureInfo{CaptureLength: 24, Length: 24}, make([]byte, 24))
+	file := filepath.Join(t.TempDir(), "wifi.pcap")
+	os.WriteFile(file, b.Bytes(), 0o644)
+	_, errOut, code := runCLI(t, "ladder", file)
+	if want := file + ": link type 105 (802.11) is not supported: synack reads Ethernet"; code != 2 || !strings.Contains(errOut, want) {
+		t.Errorf("exit %d %q, want 2 and %q", code, errOut, want)
 	}
 }
 
@@ -169,5 +198,47 @@ func TestPcapOnePointLadder(t *testing.T) {
 		if strings.Contains(lad, bad) {
 			t.Errorf("ladder says %q:\n%s", bad, lad)
 		}
+	}
+}
+
+// synack ladder --help says how to read what it prints.
+func TestLadderHelp(t *testing.T) {
+	out, _, code := runCLI(t, "ladder", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{
+		"win=N×?", "tcp.window_size", "the window field unscaled",
+		"#n is the packet's frame number", "frame.number",
+		"cut short", "gzip",
+		"tcpdump -w - | synack ladder -", "--svg string", "--html string", "--color when",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// A capture cut short (tcpdump killed while it writes) is drawn up to the
+// cut, with a note saying where; a file cut inside its header is an error.
+func TestLadderCutShort(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "demo.pcapng")
+	if _, errOut, code := runCLI(t, "demo", "--pcap", file); code != 0 {
+		t.Fatalf("demo --pcap: exit %d: %s", code, errOut)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(dir, "cut.pcapng")
+	os.WriteFile(cut, data[:len(data)-30], 0o644)
+	out, errOut, code := runCLI(t, "ladder", cut)
+	if code != 0 || !strings.Contains(out, "note: the capture is cut short in the middle of frame 9") || !strings.Contains(out, "#8 FA") {
+		t.Errorf("exit %d %s\n%s", code, errOut, out)
+	}
+	os.WriteFile(cut, data[:40], 0o644)
+	if _, errOut, code := runCLI(t, "ladder", cut); code != 2 || !strings.Contains(errOut, "cut.pcapng: bad pcapng section or interface header") {
+		t.Errorf("cut in the header: exit %d %s", code, errOut)
 	}
 }

@@ -126,7 +126,7 @@ func (f *linkFlags) register(fs *pflag.FlagSet) {
 	fs.Var(&probability{name: "corrupt"}, "corrupt", "probability a bit of a packet is flipped")
 	fs.Var(bandwidth{&f.o.Bandwidth}, "bandwidth", "bottleneck rate (e.g. 10Mbit); unlimited if unset")
 	fs.Var(optDuration{&f.o.MSL}, "msl", "maximum segment lifetime; TIME-WAIT lasts 2·MSL (default 30s)")
-	fs.BoolVar(&f.absolute, "absolute", false, "show absolute sequence numbers instead of numbers relative to each ISN")
+	fs.BoolVar(&f.absolute, "absolute", false, "show the numbers as on the wire: absolute seq and ack instead of relative to each ISN, the window field unscaled")
 	fs.BoolVar(&f.ascii, "ascii", false, "draw the ladder with ASCII characters only")
 	fs.BoolVar(&f.timers, "timers", false, "show timers being set, fired and stopped")
 	fs.BoolVar(&f.events, "events", false, "print every trace event, one per line, after the ladder")

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/gosynack/synack/capture"
 	"github.com/gosynack/synack/trace/ladder"
@@ -15,19 +20,39 @@ func newLadder() *cobra.Command {
 		conn            string
 		port            int
 		absolute, ascii bool
+		render          renderFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "ladder FILE",
+		Use:   "ladder FILE|-",
 		Short: "Draw the ladder diagram of the TCP connections in a pcap or pcapng capture",
 		Long: `Draw the ladder diagram of the TCP connections in a pcap or pcapng capture
-(tcpdump's, Wireshark's, the kernel's, synack's --pcap): both endpoints' states
+(tcpdump's, Wireshark's, the kernel's, synack's --pcap; - reads it from
+standard input: tcpdump -w - | synack ladder -): both endpoints' states
 inferred from the segments, seq and ack relative to each ISN, and the marks of
 Wireshark's expert analysis (retransmissions, duplicate ACKs, out-of-order,
 zero window, window full, keep-alives, RSTs).
 
+#n is the packet's frame number: its place in the file, counted from 1 as
+Wireshark's frame.number counts, so that a packet is found by the same number
+in both (packets of other connections, ARP or IPv6 leave gaps).
+
+win= is the window a segment advertises, in bytes: the header's field scaled
+by the window scale its sender announced in its SYN (Wireshark's calculated
+window size, tcp.window_size). win=N×? is the field of a connection whose
+handshake the capture missed: its scale is unknown. --absolute shows the
+numbers as they are on the wire: absolute seq and ack, the window unscaled.
+
+A capture cut short (tcpdump killed while it wrote, a file copied while being
+written) is drawn up to the cut, with a note saying where it ends, as tshark
+does. gzip-compressed captures (FILE.pcap.gz) are read as they are.
+
+--svg and --html draw the same ladder as a picture and as a page that steps
+through the exchange, of one connection: pick it with --conn or --port when the
+capture holds several.
+
 Link types: Ethernet, raw IPv4, Linux cooked (SLL, SLL2), BSD loopback.
 IPv6 is not supported yet: IPv6 packets are counted and left out.`,
-		Args: exactArgs(1, "a capture file"),
+		Args: exactArgs(1, "a capture file, or - for standard input"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if conn != "" && cmd.Flags().Changed("port") {
 				return usageError{fmt.Errorf("--conn and --port both choose connections: give one")}
@@ -35,18 +60,25 @@ IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 			if port < 0 || port > 65535 {
 				return usageError{fmt.Errorf("--port %d: want a port number 1..65535", port)}
 			}
-			f, err := os.Open(args[0])
+			name := args[0]
+			var file *capture.File
+			var err error
+			if name == "-" {
+				name = "standard input"
+				in := cmd.InOrStdin()
+				if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+					return usageError{errors.New("- reads the capture from standard input, which is a terminal: pipe one in (tcpdump -w - | synack ladder -)")}
+				}
+				file, err = readCaptureFrom(name, in)
+			} else {
+				file, err = readCapture(name)
+			}
 			if err != nil {
 				return usageError{err}
 			}
-			defer f.Close()
-			file, err := capture.Read(f)
-			if err != nil {
-				return usageError{fmt.Errorf("%s: %w", args[0], err)}
-			}
 			a := capture.Analyze(file)
 			if len(a.Conns) == 0 {
-				msg := fmt.Sprintf("%s: no TCP/IPv4 segments in %d packets", args[0], len(file.Packets))
+				msg := fmt.Sprintf("%s: no TCP/IPv4 segments in %d packets", name, len(file.Packets))
 				if s := a.Summary(); s != "" {
 					msg += " (" + s + ")"
 				}
@@ -61,19 +93,91 @@ IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 				if port > 0 {
 					what = fmt.Sprintf("--port %d", port)
 				}
-				var list string
-				for _, c := range a.Conns {
-					list += "\n  " + c.String()
-				}
-				return usageError{fmt.Errorf("%s matches none of the %d connections in %s:%s", what, len(a.Conns), args[0], list)}
+				return usageError{fmt.Errorf("%s matches none of the %d connections in %s:%s", what, len(a.Conns), name, connList(a.Conns))}
 			}
-			return a.WriteText(cmd.OutOrStdout(), args[0], conns, ladder.Options{Absolute: absolute, ASCII: ascii})
+			if render.files() && len(conns) > 1 {
+				flag := "--svg"
+				if render.svg == "" {
+					flag = "--html"
+				}
+				return usageError{fmt.Errorf("%s draws one connection and %d are chosen: pick one with --conn or --port:%s", flag, len(conns), connList(conns))}
+			}
+			out := cmd.OutOrStdout()
+			opt := ladder.Options{Absolute: absolute, ASCII: ascii, Color: render.colored(out)}
+			if err := a.WriteText(out, name, conns, opt); err != nil {
+				return err
+			}
+			if !render.files() {
+				return nil
+			}
+			c := conns[0]
+			opt.Color = false
+			d, err := a.Diagram(c, opt)
+			if err != nil {
+				return err
+			}
+			caption := fmt.Sprintf("From the capture %s (%s, %d frames): the states are inferred from the segments.", name, file.Format, len(file.Packets))
+			return render.write(d, fmt.Sprintf("%s, connection %d: %s", filepath.Base(name), c.N, c), caption)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&conn, "conn", "", "draw only this connection, written ADDR:PORT-ADDR:PORT (either order)")
 	fs.IntVar(&port, "port", 0, "draw only the connections with an end on this port")
-	fs.BoolVar(&absolute, "absolute", false, "show absolute sequence numbers instead of numbers relative to each ISN")
+	fs.BoolVar(&absolute, "absolute", false, "show the numbers as on the wire: absolute seq and ack instead of relative to each ISN, the window field unscaled")
 	fs.BoolVar(&ascii, "ascii", false, "draw the ladder with ASCII characters only")
+	render.register(fs)
 	return cmd
+}
+
+// connList lists connections, one an indented line.
+func connList(conns []*capture.Conn) string {
+	var s string
+	for _, c := range conns {
+		s += "\n  " + c.String()
+	}
+	return s
+}
+
+// needCapture ends the errors about a file that is not a capture.
+const needCapture = "synack ladder needs a capture file (pcap or pcapng, as tcpdump -w FILE or Wireshark writes)"
+
+// readCapture reads the capture file name; its errors name the file and
+// say what was wrong with it.
+func readCapture(name string) (*capture.File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, openError(name, err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory: %s", name, needCapture)
+	}
+	return readCaptureFrom(name, f)
+}
+
+// readCaptureFrom reads the capture called name from r.
+func readCaptureFrom(name string, r io.Reader) (*capture.File, error) {
+	file, err := capture.Read(r)
+	if err == nil {
+		err = file.LinkTypesSupported()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return file, nil
+}
+
+// openError says why file name could not be opened.
+func openError(name string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s: no such file or directory: %s", name, needCapture)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%s: permission denied: this user may not read it (a capture tcpdump wrote as root may need sudo, or chmod +r)", name)
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }

@@ -57,9 +57,17 @@ func (f *renderFlags) colored(w io.Writer) bool {
 	return ok && term.IsTerminal(int(file.Fd()))
 }
 
-// writeFiles writes the SVG and HTML files asked for.
+// writeFiles writes the SVG and HTML files asked for of scenario s's run.
 func (f *renderFlags) writeFiles(d *ladder.Diagram, s *sim.Scenario, seed uint64) error {
-	title := fmt.Sprintf("%s (scenario %s, seed %d)", s.Title, s.Name, seed)
+	return f.write(d, fmt.Sprintf("%s (scenario %s, seed %d)", s.Title, s.Name, seed), s.Caption)
+}
+
+// files reports whether an SVG or HTML file is asked for.
+func (f *renderFlags) files() bool { return f.svg != "" || f.html != "" }
+
+// write writes the SVG and HTML files asked for of d, titled title; the
+// page has caption under its title.
+func (f *renderFlags) write(d *ladder.Diagram, title, caption string) error {
 	if f.svg != "" {
 		if err := writeFile("--svg", f.svg, func(w io.Writer) error {
 			return ladder.WriteSVG(w, d, ladder.SVGOptions{Title: title})
@@ -69,7 +77,7 @@ func (f *renderFlags) writeFiles(d *ladder.Diagram, s *sim.Scenario, seed uint64
 	}
 	if f.html != "" {
 		if err := writeFile("--html", f.html, func(w io.Writer) error {
-			return ladder.WriteHTML(w, d, ladder.HTMLOptions{Title: title, Caption: s.Caption})
+			return ladder.WriteHTML(w, d, ladder.HTMLOptions{Title: title, Caption: caption})
 		}); err != nil {
 			return err
 		}

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/xml"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -117,5 +120,91 @@ func TestWebRefusesOtherAddresses(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, "--addr") {
 			t.Errorf("web --addr %s: exit %d, %q", addr, code, errOut)
 		}
+	}
+}
+
+// runCLIStdin is runCLI with standard input.
+func runCLIStdin(t *testing.T, stdin io.Reader, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	root := newRoot(&o, &e)
+	root.SetIn(stdin)
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(&e, "synack:", err)
+		code = 2
+		var f failure
+		if errors.As(err, &f) {
+			code = 1
+		}
+	}
+	return o.String(), e.String(), code
+}
+
+// synack ladder draws a capture as demo draws a run: --svg, --html and
+// --color, with the same renderers; - reads the capture from standard input.
+func TestLadderPictures(t *testing.T) {
+	dir := t.TempDir()
+	fixture := filepath.Join("..", "..", "capture", "testdata", "normal.pcap")
+	svg, page := filepath.Join(dir, "normal.svg"), filepath.Join(dir, "normal.html")
+	plain, _, _ := runCLI(t, "ladder", fixture)
+	out, errOut, code := runCLI(t, "ladder", fixture, "--svg", svg, "--html", page, "--color", "always")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "\x1b[") {
+		t.Error("no colours with --color always")
+	}
+	if got := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(out, ""); got != plain {
+		t.Errorf("the flags changed the text:\n%s", diff(plain, got))
+	}
+	b, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wellFormed(t, string(b))
+	title := "normal.pcap, connection 1: 198.18.0.2:45170-198.18.0.1:8080"
+	for _, want := range []string{">" + title + "</text>", ">#3 A seq=1 ack=1 win=64512 len=0</text>"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("no %q in the SVG", want)
+		}
+	}
+	b, err = os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<title>" + title + "</title>", `class="synack-viewer"`, "one capture point"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("no %q in the page", want)
+		}
+	}
+
+	data, err := os.ReadFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, errOut, code := runCLIStdin(t, bytes.NewReader(data), "ladder", "-")
+	if code != 0 {
+		t.Fatalf("ladder -: exit %d: %s", code, errOut)
+	}
+	if want := strings.Replace(plain, fixture+":", "standard input:", 1); in != want {
+		t.Errorf("ladder - differs from ladder FILE:\n%s", diff(want, in))
+	}
+}
+
+// A picture is of one connection: with several, the error lists them.
+func TestLadderPictureOneConnection(t *testing.T) {
+	fixture := filepath.Join("..", "..", "capture", "testdata", "rst.pcap")
+	svg := filepath.Join(t.TempDir(), "rst.svg")
+	_, errOut, code := runCLI(t, "ladder", fixture, "--svg", svg)
+	if code != 2 || !strings.Contains(errOut, "--svg draws one connection and 2 are chosen: pick one with --conn or --port") ||
+		!strings.Contains(errOut, "198.18.0.2:59660-198.18.0.1:8080") {
+		t.Errorf("exit %d %q", code, errOut)
+	}
+	if _, err := os.Stat(svg); err == nil {
+		t.Error("a file was written")
+	}
+	if _, errOut, code := runCLI(t, "ladder", fixture, "--svg", svg, "--port", "8080"); code != 0 {
+		t.Errorf("--port 8080: exit %d %s", code, errOut)
 	}
 }

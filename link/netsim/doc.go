@@ -33,8 +33,9 @@
 //     TCP, wire.ParseTCPNoChecksum) and routed by their IPv4 destination
 //     address. Like a router, the link requires a sound IPv4 header with a
 //     good header checksum but leaves the TCP checksum to the receiver. An
-//     unknown sender, a packet that does not parse ("malformed: ...") or a
-//     destination no host owns ("no route to 198.18.0.9") is dropped with a
+//     unknown sender (trace.LinkUnknownSender), a packet that does not parse
+//     (trace.LinkMalformed, "malformed: ...") or a destination no host owns
+//     (trace.LinkNoRoute, "no route to 198.18.0.9") is dropped with a
 //     LinkDrop event whose Host is the sender's name and whose PacketID is 0,
 //     and counted by Rejected. The source address is not checked: a host may
 //     spoof.
@@ -42,16 +43,17 @@
 //     LinkSend event.
 //  2. Rules, in the order they were added. Each rule whose Match fits the
 //     segment counts it; the rule fires on its Nth match (every match when
-//     Nth is 0). A firing Drop drops the packet (reason "rule: drop 2nd SA")
-//     and later rules do not see it. A firing Hold, Duplicate or Corrupt
-//     marks the packet for step 6, 7 or 8; only the first firing Hold counts.
-//  3. Loss: dropped with probability Loss (reason "loss").
+//     Nth is 0). A firing Drop drops the packet (trace.LinkRule, "rule: drop
+//     2nd SA") and later rules do not see it. A firing Hold, Duplicate or
+//     Corrupt marks the packet for step 6, 7 or 8; only the first firing Hold
+//     counts.
+//  3. Loss: dropped with probability Loss (trace.LinkLoss, "loss").
 //  4. Bottleneck, when Bandwidth > 0. Packets are serialized one at a time,
 //     each taking ceil(bytes*8/Bandwidth) and starting when the link is free;
 //     the packet leaves when its last bit is sent (store and forward). A packet
 //     is waiting from Send until its serialization starts; if QueueLimit
-//     packets are already waiting, it is tail-dropped ("queue full"). Without
-//     a bottleneck a packet leaves at once.
+//     packets are already waiting, it is tail-dropped (trace.LinkQueueFull,
+//     "queue full"). Without a bottleneck a packet leaves at once.
 //  5. Propagation: arrival = departure + Latency + a uniform draw in
 //     [0, Jitter), but never earlier than the previous packet's arrival on
 //     this path. Jitter therefore never reorders a path: it only spreads the

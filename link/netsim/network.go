@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/gosynack/synack/clock"
@@ -203,7 +204,7 @@ func (n *Network) Send(now clock.Time, from string, pkt []byte) uint64 {
 // must still be TCP over IPv4, since rules match its segment.
 func (n *Network) SendOn(now clock.Time, from, to string, pkt []byte) uint64 {
 	if _, ok := n.byName[to]; !ok {
-		n.reject(now, from, nil, fmt.Sprintf("unknown receiver %q", to))
+		n.reject(now, from, nil, trace.LinkUnknownReceiver, strconv.Quote(to))
 		return 0
 	}
 	return n.sendTo(now, from, to, pkt)
@@ -212,13 +213,13 @@ func (n *Network) SendOn(now clock.Time, from, to string, pkt []byte) uint64 {
 // sendTo is Send, routed to the host named to, or by address if to is "".
 func (n *Network) sendTo(now clock.Time, from, to string, pkt []byte) uint64 {
 	if _, ok := n.byName[from]; !ok {
-		n.reject(now, from, nil, fmt.Sprintf("unknown sender %q", from))
+		n.reject(now, from, nil, trace.LinkUnknownSender, strconv.Quote(from))
 		return 0
 	}
 	data := append([]byte(nil), pkt...)
 	ip, seg, err := parse(data)
 	if err != nil {
-		n.reject(now, from, nil, "malformed: "+err.Error())
+		n.reject(now, from, nil, trace.LinkMalformed, err.Error())
 		return 0
 	}
 	info := &packetInfo{
@@ -231,7 +232,7 @@ func (n *Network) sendTo(now clock.Time, from, to string, pkt []byte) uint64 {
 	if to == "" {
 		i, ok := n.byAddr[ip.Dst]
 		if !ok {
-			n.reject(now, from, info, "no route to "+ip.Dst.String())
+			n.reject(now, from, info, trace.LinkNoRoute, ip.Dst.String())
 			return 0
 		}
 		to = n.hosts[i].name
@@ -255,12 +256,12 @@ func parse(b []byte) (wire.IPv4, wire.Segment, error) {
 	return ip, seg, err
 }
 
-func (n *Network) reject(now clock.Time, from string, info *packetInfo, reason string) {
+func (n *Network) reject(now clock.Time, from string, info *packetInfo, cause trace.LinkDropCause, detail string) {
 	n.rejected++
 	if n.rec == nil {
 		return
 	}
-	e := trace.Event{At: now, Kind: trace.LinkDrop, Host: from, Reason: reason}
+	e := trace.Event{At: now, Kind: trace.LinkDrop, Host: from, LinkCause: cause, Reason: detail}
 	if info != nil {
 		info.fill(&e)
 	}
@@ -318,6 +319,13 @@ func (n *Network) schedule(pk *packet) {
 // event records one Link* event about pk.
 func (n *Network) event(at clock.Time, kind trace.Kind, pk *packet, dup uint64, reason string) {
 	e := trace.Event{At: at, Kind: kind, Host: pk.path.name, PacketID: pk.id, Dup: dup, Reason: reason}
+	pk.info.fill(&e)
+	n.rec.Record(&e)
+}
+
+// drop records the LinkDrop of pk, for cause with detail.
+func (n *Network) drop(at clock.Time, pk *packet, cause trace.LinkDropCause, detail string) {
+	e := trace.Event{At: at, Kind: trace.LinkDrop, Host: pk.path.name, PacketID: pk.id, LinkCause: cause, Reason: detail}
 	pk.info.fill(&e)
 	n.rec.Record(&e)
 }

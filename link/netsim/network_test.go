@@ -118,7 +118,10 @@ func TestQueueLimitTailDrops(t *testing.T) {
 	var dropped []string
 	for _, e := range log.Events {
 		if e.Kind == trace.LinkDrop {
-			dropped = append(dropped, e.At.String()+" #"+strconv.FormatUint(e.PacketID, 10)+" "+e.Reason)
+			if e.LinkCause != trace.LinkQueueFull || e.Reason != "" {
+				t.Errorf("drop %s: cause %v, detail %q, want queue full and none", e.String(), e.LinkCause, e.Reason)
+			}
+			dropped = append(dropped, e.At.String()+" #"+strconv.FormatUint(e.PacketID, 10)+" "+e.Why())
 		}
 	}
 	wantLines(t, "drops", dropped,
@@ -168,15 +171,16 @@ func TestAdmission(t *testing.T) {
 		name   string
 		from   string
 		pkt    []byte
+		cause  trace.LinkDropCause
 		reason string
 	}{
-		{"nil", "client", nil, "malformed: ipv4: header at offset 0: truncated: 0 bytes, need at least 20"},
-		{"garbage", "client", []byte("example: not an IP packet"), "malformed: ipv4: version at offset 0: 6, want 4"},
-		{"truncated", "client", good[:30], "malformed: ipv4: total length at offset 2: 40 but packet has only 30 bytes"},
-		{"ip checksum", "client", badIPSum, "malformed: ipv4: header checksum at offset 10:"},
-		{"not tcp", "client", udp, "malformed: ipv4: protocol 17, want 6 (TCP)"},
-		{"no route", "client", seg(clientAddr, netip.MustParseAddr("198.18.0.9"), wire.SYN, 1, 0), "no route to 198.18.0.9"},
-		{"unknown sender", "mallory", good, `unknown sender "mallory"`},
+		{"nil", "client", nil, trace.LinkMalformed, "malformed: ipv4: header at offset 0: truncated: 0 bytes, need at least 20"},
+		{"garbage", "client", []byte("example: not an IP packet"), trace.LinkMalformed, "malformed: ipv4: version at offset 0: 6, want 4"},
+		{"truncated", "client", good[:30], trace.LinkMalformed, "malformed: ipv4: total length at offset 2: 40 but packet has only 30 bytes"},
+		{"ip checksum", "client", badIPSum, trace.LinkMalformed, "malformed: ipv4: header checksum at offset 10:"},
+		{"not tcp", "client", udp, trace.LinkMalformed, "malformed: ipv4: protocol 17, want 6 (TCP)"},
+		{"no route", "client", seg(clientAddr, netip.MustParseAddr("198.18.0.9"), wire.SYN, 1, 0), trace.LinkNoRoute, "no route to 198.18.0.9"},
+		{"unknown sender", "mallory", good, trace.LinkUnknownSender, `unknown sender "mallory"`},
 	} {
 		log.Events = nil
 		if id := n.Send(ms(1), c.from, c.pkt); id != 0 {
@@ -187,7 +191,7 @@ func TestAdmission(t *testing.T) {
 			continue
 		}
 		e := log.Events[0]
-		if e.Host != c.from || e.PacketID != 0 || !strings.HasPrefix(e.Reason, c.reason) {
+		if e.Host != c.from || e.PacketID != 0 || e.LinkCause != c.cause || !strings.HasPrefix(e.Why(), c.reason) {
 			t.Errorf("%s: got %s, want host %s, reason %q", c.name, e.String(), c.from, c.reason)
 		}
 	}

@@ -118,7 +118,7 @@ func (n *Network) applyRules(now clock.Time, pk *packet, seg *wire.Segment) (fir
 		case Drop:
 			pa.stats.RuleDrops++
 			if n.rec != nil {
-				n.event(now, trace.LinkDrop, pk, 0, "rule: "+r.String())
+				n.drop(now, pk, trace.LinkRule, r.String())
 			}
 			return fired, true
 		case Hold:
@@ -145,7 +145,7 @@ func (n *Network) lose(now clock.Time, pk *packet) bool {
 	if pa.imp.Loss > 0 && pa.rng.Float64() < pa.imp.Loss {
 		pa.stats.Lost++
 		if n.rec != nil {
-			n.event(now, trace.LinkDrop, pk, 0, "loss")
+			n.drop(now, pk, trace.LinkLoss, "")
 		}
 		return true
 	}
@@ -169,7 +169,7 @@ func (n *Network) bottleneck(now clock.Time, pk *packet) (depart clock.Time, dro
 	if imp.QueueLimit > 0 && len(pa.waiting) >= imp.QueueLimit {
 		pa.stats.QueueDrops++
 		if n.rec != nil {
-			n.event(now, trace.LinkDrop, pk, 0, "queue full")
+			n.drop(now, pk, trace.LinkQueueFull, "")
 		}
 		return 0, true
 	}

@@ -53,6 +53,11 @@ func TestLossRate(t *testing.T) {
 	if drops := eventStrings(log, trace.LinkDrop); len(drops) != s.Lost {
 		t.Errorf("%d link-drop events, %d lost", len(drops), s.Lost)
 	}
+	for _, e := range log.Events {
+		if e.Kind == trace.LinkDrop && (e.LinkCause != trace.LinkLoss || e.Why() != "loss") {
+			t.Fatalf("drop %s: cause %v, want loss", e.String(), e.LinkCause)
+		}
+	}
 }
 
 func TestDuplicateRate(t *testing.T) {

@@ -33,6 +33,11 @@ func TestRuleDropsNthMatch(t *testing.T) {
 	)
 	wantLines(t, "drops", eventStrings(log, trace.LinkDrop),
 		"0.001000s server->client link-drop #3 198.18.0.1:80>198.18.0.2:40000 SA seq=2 ack=1 win=65535 len=0 (rule: drop 2nd SA)")
+	for _, e := range log.Events {
+		if e.Kind == trace.LinkDrop && (e.LinkCause != trace.LinkRule || e.Reason != "drop 2nd SA") {
+			t.Errorf("drop %s: cause %v, detail %q, want a rule, the rule", e.String(), e.LinkCause, e.Reason)
+		}
+	}
 	if s := n.Stats("server", "client"); s != (PathStats{Sent: 4, Delivered: 3, RuleDrops: 1}) {
 		t.Errorf("stats %v", s)
 	}

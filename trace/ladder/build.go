@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
@@ -25,12 +27,21 @@ func Build(events []trace.Event, opt Options) (*Diagram, error) {
 		return nil, errors.New("ladder: no events")
 	}
 	var notes []string
+	var orig []int // orig[i] is the index in the caller's events of events[i], if sorted
 	if !sort.SliceIsSorted(events, func(i, j int) bool { return events[i].At < events[j].At }) {
 		// A stable sort keeps the recorded order of events at one instant,
 		// which carries their causality (a segment arrives, then the state
 		// changes).
-		events = append([]trace.Event(nil), events...)
-		sort.SliceStable(events, func(i, j int) bool { return events[i].At < events[j].At })
+		orig = make([]int, len(events))
+		for i := range orig {
+			orig[i] = i
+		}
+		sort.SliceStable(orig, func(i, j int) bool { return events[orig[i]].At < events[orig[j]].At })
+		sorted := make([]trace.Event, len(events))
+		for i, k := range orig {
+			sorted[i] = events[k]
+		}
+		events = sorted
 		notes = append(notes, "events were not in time order; sorted by time")
 	}
 	vs, conns := views(events, learnNames(events))
@@ -51,6 +62,7 @@ func Build(events []trace.Event, opt Options) (*Diagram, error) {
 	type item struct {
 		e    *trace.Event
 		side Side
+		i    int // index in the caller's events
 	}
 	var mine []item
 	var seenState [2]bool
@@ -69,7 +81,11 @@ func Build(events []trace.Event, opt Options) (*Diagram, error) {
 			}
 			continue
 		}
-		mine = append(mine, item{e, sd})
+		k := i
+		if orig != nil {
+			k = orig[i]
+		}
+		mine = append(mine, item{e, sd, k})
 		if isHostKind(e.Kind) {
 			h := &b.d.Hosts[sd]
 			if e.Kind == trace.State && !seenState[sd] {
@@ -98,6 +114,7 @@ func Build(events []trace.Event, opt Options) (*Diagram, error) {
 		b.cur[sd] = h.Initial
 	}
 	for _, it := range mine {
+		b.at = it.i
 		b.event(it.e, it.side)
 	}
 	b.finish()
@@ -118,6 +135,7 @@ type builder struct {
 	opt Options
 	d   *Diagram
 	cur [2]string // each side's state now
+	at  int       // index in the caller's events of the event being drawn
 
 	linkPkt map[linkKey]int // link packet id -> index in Packets
 	// pendOut are packets a host sent, waiting for the link's record of
@@ -140,6 +158,10 @@ type builder struct {
 
 	// fired is the latest timer a side saw fire, when timers are not drawn.
 	fired [2]*trace.Event
+
+	// syn is the options of the first SYN each side sent, nil until seen:
+	// they give the window scales.
+	syn [2]*wire.Options
 
 	zeros  []byte
 	counts map[string]int // notes about odd input, counted
@@ -193,7 +215,7 @@ func (b *builder) event(e *trace.Event, sd Side) {
 // newPacket adds a packet sent from sd and labels it with the ISNs known now.
 func (b *builder) newPacket(sd Side, e *trace.Event, sendSeen bool) int {
 	p := Packet{
-		N: len(b.d.Packets) + 1, From: sd, Seg: e.Seg, PayloadLen: e.PayloadLen,
+		N: b.number(), From: sd, Seg: e.Seg, PayloadLen: e.PayloadLen,
 		Sent: e.At, SendSeen: sendSeen,
 	}
 	p.Seg.Payload = nil
@@ -204,8 +226,42 @@ func (b *builder) newPacket(sd Side, e *trace.Event, sendSeen bool) int {
 	if h := &b.d.Hosts[sd]; p.Seg.Flags&wire.SYN != 0 && !h.HasISN {
 		h.ISN, h.HasISN = p.Seg.Seq, true
 	}
+	if p.Seg.Flags&wire.SYN != 0 && b.syn[sd] == nil {
+		o := p.Seg.Options
+		b.syn[sd] = &o
+	}
+	b.window(&p)
 	b.label(&p)
 	return b.appendPacket(p)
+}
+
+// window sets the window p advertises from its sender's scale.
+func (b *builder) window(p *Packet) {
+	p.Window, p.WindowUnknown = int(p.Seg.Window), false
+	if p.Seg.Flags&wire.SYN != 0 {
+		return // RFC 7323 §2.2: the window of a SYN is never scaled
+	}
+	mine, peer := b.syn[p.From], b.syn[p.From.Other()]
+	switch {
+	case mine == nil || peer == nil:
+		p.WindowUnknown = p.Seg.Window != 0
+	case mine.HasWScale && peer.HasWScale:
+		// RFC 7323 §2.3: a shift above 14 is used as 14.
+		p.Window <<= min(mine.WScale, 14)
+	}
+}
+
+// unknownScaleNote explains "×?".
+const unknownScaleNote = "win=N×?: N is the window field as sent, to be multiplied by the sender's window scale (RFC 7323 §2.2), which is unknown: the SYNs that announce it were not both seen"
+
+// number is the number of a packet the event being drawn shows first.
+func (b *builder) number() int {
+	if b.opt.Number != nil {
+		if n := b.opt.Number(b.at); n > 0 {
+			return n
+		}
+	}
+	return len(b.d.Packets) + 1
 }
 
 func (b *builder) appendPacket(p Packet) int {
@@ -217,34 +273,55 @@ func (b *builder) appendPacket(p Packet) int {
 
 // label prints the canonical line of p's segment.
 func (b *builder) label(p *Packet) {
-	seg := p.Seg
-	n := p.PayloadLen
-	if n > maxPayload {
+	if p.PayloadLen > maxPayload {
 		b.count(fmt.Sprintf("payload lengths over %d were shown as %d", maxPayload, maxPayload))
-		n = maxPayload
 	}
-	if len(b.zeros) < n {
-		b.zeros = make([]byte, n)
+	p.label(&b.d.Hosts, b.opt.Absolute, &b.zeros)
+}
+
+// label prints p's canonical line: seq and ack relative to the ISNs hosts
+// know (AbsSeq and AbsAck flag those it does not), or absolute, and the
+// window it advertises. zeros is a buffer for the payload the line's
+// length is printed from.
+func (p *Packet) label(hosts *[2]Host, absolute bool, zeros *[]byte) {
+	seg := p.Seg
+	n := min(max(p.PayloadLen, 0), maxPayload)
+	if len(*zeros) < n {
+		*zeros = make([]byte, n)
 	}
-	seg.Payload = b.zeros[:n]
-	if b.opt.Absolute {
+	seg.Payload = (*zeros)[:n]
+	p.AbsSeq, p.AbsAck = false, false
+	if absolute {
 		p.Label = seg.String()
 		return
 	}
 	var seqBase, ackBase seq.Value
-	if h := b.d.Hosts[p.From]; h.HasISN {
+	if h := hosts[p.From]; h.HasISN {
 		seqBase = h.ISN
 	} else {
 		p.AbsSeq = true
 	}
 	if seg.Flags&wire.ACK != 0 {
-		if h := b.d.Hosts[p.From.Other()]; h.HasISN {
+		if h := hosts[p.From.Other()]; h.HasISN {
 			ackBase = h.ISN
 		} else {
 			p.AbsAck = true
 		}
 	}
 	p.Label = seg.Compact(seqBase, ackBase)
+	if p.Window == int(seg.Window) && !p.WindowUnknown {
+		return
+	}
+	// The canonical line prints the field: put the advertised window in
+	// its place.
+	field := " win=" + strconv.Itoa(int(seg.Window)) + " "
+	win := strconv.Itoa(p.Window)
+	if p.WindowUnknown {
+		win += "×?"
+	}
+	if i := strings.Index(p.Label, field); i >= 0 {
+		p.Label = p.Label[:i] + " win=" + win + " " + p.Label[i+len(field):]
+	}
 }
 
 func sameHeader(a, b *wire.Segment) bool {
@@ -395,7 +472,7 @@ func (b *builder) link(e *trace.Event, i int) {
 			return
 		}
 		if e.Kind == trace.LinkDrop {
-			p.Fate, p.LostReason = Lost, e.Reason
+			p.Fate, p.LostCause, p.LostReason = Lost, e.LinkCause, e.Why()
 			if e.At == p.Sent && b.sendRow[i] >= 0 {
 				r := &b.d.Rows[b.sendRow[i]]
 				r.Markers = append(r.Markers, Marker{MarkLost, lostText(p)})
@@ -414,9 +491,9 @@ func (b *builder) link(e *trace.Event, i int) {
 			return
 		}
 		c := b.appendPacket(Packet{
-			N: len(b.d.Packets) + 1, From: p.From, Seg: p.Seg, PayloadLen: p.PayloadLen,
+			N: b.number(), From: p.From, Seg: p.Seg, PayloadLen: p.PayloadLen,
 			Label: p.Label, AbsSeq: p.AbsSeq, AbsAck: p.AbsAck, Sent: e.At, SendSeen: true,
-			CopyOf: p.N,
+			Window: p.Window, WindowUnknown: p.WindowUnknown, CopyOf: p.N,
 		})
 		p = &b.d.Packets[i] // appendPacket may have moved the slice
 		q := &b.d.Packets[c]
@@ -439,10 +516,16 @@ func (b *builder) link(e *trace.Event, i int) {
 }
 
 func lostText(p *Packet) string {
-	if p.LostReason == "" || p.LostReason == "loss" {
+	if p.plainLoss() {
 		return "lost"
 	}
 	return "lost: " + p.LostReason
+}
+
+// plainLoss reports a packet the link lost at random or for no reason
+// given: "lost" says it all.
+func (p *Packet) plainLoss() bool {
+	return p.LostCause == trace.LinkLoss || p.LostReason == ""
 }
 
 func (b *builder) segmentIn(e *trace.Event, sd Side) {
@@ -487,6 +570,7 @@ func (b *builder) hostDrop(e *trace.Event, sd Side) {
 	t := "drops a packet: " + reason
 	if s := e.Seg; s.Flags != 0 || s.Seq != 0 || s.Ack != 0 || s.SrcPort != 0 {
 		p := Packet{From: sd.Other(), Seg: s, PayloadLen: max(e.PayloadLen, 0)}
+		b.window(&p)
 		b.label(&p)
 		t = "drops " + p.Label + ": " + reason
 	}
@@ -607,6 +691,14 @@ func (b *builder) finish() {
 		rows = append(rows, r)
 	}
 	b.d.Rows = rows
+	if !b.opt.Absolute {
+		for i := range b.d.Packets {
+			if b.d.Packets[i].WindowUnknown {
+				b.d.Notes = append(b.d.Notes, unknownScaleNote)
+				break
+			}
+		}
+	}
 	var odd []string
 	for note, n := range b.counts {
 		odd = append(odd, fmt.Sprintf("%d %s", n, note))

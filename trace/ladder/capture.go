@@ -2,7 +2,6 @@ package ladder
 
 import (
 	"github.com/gosynack/synack/seq"
-	"github.com/gosynack/synack/wire"
 )
 
 // This file adapts a diagram to events read from a packet capture, where
@@ -45,27 +44,6 @@ func (d *Diagram) SetBase(sd Side, base seq.Value) {
 	h.ISN, h.HasISN, h.FirstSeen = base, true, true
 	var zeros []byte
 	for i := range d.Packets {
-		p := &d.Packets[i]
-		seg := p.Seg
-		n := min(max(p.PayloadLen, 0), maxPayload)
-		if len(zeros) < n {
-			zeros = make([]byte, n)
-		}
-		seg.Payload = zeros[:n]
-		var seqBase, ackBase seq.Value
-		p.AbsSeq, p.AbsAck = false, false
-		if f := d.Hosts[p.From]; f.HasISN {
-			seqBase = f.ISN
-		} else {
-			p.AbsSeq = true
-		}
-		if seg.Flags&wire.ACK != 0 {
-			if o := d.Hosts[p.From.Other()]; o.HasISN {
-				ackBase = o.ISN
-			} else {
-				p.AbsAck = true
-			}
-		}
-		p.Label = seg.Compact(seqBase, ackBase)
+		d.Packets[i].label(&d.Hosts, false, &zeros)
 	}
 }

@@ -1,6 +1,7 @@
 package ladder
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/gosynack/synack/trace"
@@ -44,6 +45,35 @@ func TestConnectionDrop(t *testing.T) {
 		}
 		if p := d.Packets[1]; !p.Dropped || p.DropReason != "RST for no connection" {
 			t.Errorf("Notes %v: the RST the stack dropped: dropped %v (%q)", notes, p.Dropped, p.DropReason)
+		}
+	}
+}
+
+// A link's drop is drawn from its typed cause: plain loss is "lost" on the
+// arrow; any other cause is said beneath it, or on the row of a later drop.
+func TestLinkDropCause(t *testing.T) {
+	for _, c := range []struct {
+		cause  trace.LinkDropCause
+		detail string
+		later  bool
+		want   string // a line of the text, trimmed
+		absent string
+	}{
+		{trace.LinkLoss, "", false, "lost", "the link dropped it"},
+		{trace.LinkQueueFull, "", false, "the link dropped it: queue full", ""},
+		{trace.LinkRule, "drop 1st S", false, "the link dropped it: rule: drop 1st S", ""},
+		{trace.LinkLoss, "", true, "#1 S lost", "lost:"},
+		{trace.LinkQueueFull, "", true, "#1 S lost: queue full", ""},
+	} {
+		s := newScript()
+		syn := s.send(client, server, "S", 0, 0, 0)
+		if c.later {
+			s.at(10 * ms)
+		}
+		s.lose(syn, c.cause, c.detail)
+		got := text(t, build(t, s.ev, Options{NoLegend: true}))
+		if !strings.Contains(got, c.want) || c.absent != "" && strings.Contains(got, c.absent) {
+			t.Errorf("%v %q (later %v): want %q and not %q in\n%s", c.cause, c.detail, c.later, c.want, c.absent, got)
 		}
 	}
 }

@@ -11,7 +11,8 @@
 // Sequence numbers are shown as Wireshark shows them: seq relative to the
 // sender's ISN and ack relative to the receiver's, where a side's ISN is the
 // sequence number of the first SYN it sent. A number whose ISN has not been
-// seen yet is printed absolute and flagged.
+// seen yet is printed absolute and flagged. The window is shown scaled, as
+// Wireshark's calculated window size, with "×?" when the scale is unknown.
 package ladder
 
 import (
@@ -19,6 +20,7 @@ import (
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -36,7 +38,14 @@ type Options struct {
 	// first appearance. Zero picks the first connection that opens with a
 	// SYN, or else the first one.
 	Conn int
-	// Absolute prints sequence numbers as they are on the wire.
+	// Number, if set, numbers the packet that events[i] (of the events
+	// given to Build) is the first to show, instead of counting packets in
+	// order of sending: a capture's frame numbers. A number of 0 or less
+	// falls back to the count. The numbers must differ from packet to
+	// packet.
+	Number func(i int) int
+	// Absolute prints sequence numbers and the window as they are on the
+	// wire: the window field, unscaled.
 	Absolute bool
 	// Timers adds rows for timers set, fired and stopped.
 	Timers bool
@@ -103,21 +112,32 @@ const (
 	InFlight Fate = iota
 	// Delivered: the packet reached the receiver at Arrived.
 	Delivered
-	// Lost: the link dropped it; LostReason says why.
+	// Lost: the link dropped it; LostCause says why.
 	Lost
 )
 
 // Packet is one arrow.
 type Packet struct {
-	// N numbers the packet in the diagram (#1, #2...), in order of sending.
+	// N numbers the packet in the diagram (#1, #2...): in order of
+	// sending, or as Options.Number says.
 	N    int
 	From Side
 	// Seg is the header; Payload is nil and PayloadLen keeps the length.
 	Seg        wire.Segment
 	PayloadLen int
-	// Label is the canonical segment line (wire.Segment.Relative, or
-	// String with Options.Absolute).
+	// Label is the canonical segment line (wire.Segment.Compact, or
+	// String with Options.Absolute), its win= the advertised Window (the
+	// field itself with Options.Absolute, "N×?" when WindowUnknown).
 	Label string
+	// Window is the window the segment advertises, in bytes: the header's
+	// field shifted by its sender's window scale (RFC 7323 §2.2), as
+	// Wireshark's tcp.window_size. The scale is the shift the sender's SYN
+	// announced if both SYNs announced one, else 0 (§2.2: both or
+	// neither); a SYN's own window is never scaled (§2.2). WindowUnknown:
+	// the SYNs were not both seen, so the scale is not known and Window is
+	// the field.
+	Window        int
+	WindowUnknown bool
 	// AbsSeq and AbsAck report a field printed absolute in a relative
 	// diagram because the ISN it is relative to was not known yet.
 	AbsSeq, AbsAck bool
@@ -127,7 +147,10 @@ type Packet struct {
 	SendSeen bool
 	Fate     Fate
 	// Arrived is when the packet reached the receiver (Fate Delivered).
-	Arrived    clock.Time
+	Arrived clock.Time
+	// LostCause is why the link dropped the packet (Fate Lost), and
+	// LostReason the words for it with their detail ("rule: drop 1st S").
+	LostCause  trace.LinkDropCause
 	LostReason string
 	// Retransmit marks a segment sent again; Reason says why ("RTO") or,
 	// for other segments, anything the sender said about it ("challenge

@@ -127,7 +127,7 @@ func TestLostSYN(t *testing.T) {
 	s.state(server, nil, state.Closed, state.Listen)
 	s.state(client, server, state.Closed, state.SynSent)
 	syn := s.send(client, server, "S", 0, 0, 0)
-	s.lose(syn, "rule: drop 1st S !A")
+	s.lose(syn, trace.LinkRule, "drop 1st S !A")
 	s.timer(client, server, trace.TimerSet, "retransmit", time.Second)
 	s.at(time.Second)
 	s.timer(client, server, trace.TimerFired, "retransmit", 0)

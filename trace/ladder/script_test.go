@@ -125,7 +125,12 @@ func (s *script) reject(id uint64, reason string) {
 		Seg: p.seg, PayloadLen: p.n, Reason: reason})
 }
 
-func (s *script) lose(id uint64, reason string) { s.linkEvent(trace.LinkDrop, id, reason) }
+// lose records the link dropping packet id for cause, with detail.
+func (s *script) lose(id uint64, cause trace.LinkDropCause, detail string) {
+	p := s.sent[id]
+	s.add(trace.Event{Kind: trace.LinkDrop, Host: path(p.from, p.to), PacketID: id, LinkCause: cause, Reason: detail})
+}
+
 func (s *script) hold(id uint64, reason string) { s.linkEvent(trace.LinkHold, id, reason) }
 func (s *script) corrupt(id uint64)             { s.linkEvent(trace.LinkCorrupt, id, "") }
 

@@ -193,6 +193,10 @@ func (pl *svgPlan) planArrows() {
 		}
 	}
 	pl.arrows = make([]svgArrow, n)
+	index := make(map[int]int, n) // packet number -> index in d.Packets
+	for i := range d.Packets {
+		index[d.Packets[i].N] = i
+	}
 	for i := range d.Packets {
 		p := &d.Packets[i]
 		a := svgArrow{startRow: send[i], endRow: -1, colour: packetColour(p), dashed: p.CopyOf > 0}
@@ -201,10 +205,9 @@ func (pl *svgPlan) planArrows() {
 			x1, x2 = x2, x1
 		}
 		a.x1 = x1
-		if a.startRow < 0 && p.CopyOf > 0 && p.CopyOf <= n {
+		if orig, ok := index[p.CopyOf]; a.startRow < 0 && p.CopyOf > 0 && ok {
 			// A copy starts where the link made it: on a row of its own,
 			// or on the original's send row.
-			orig := p.CopyOf - 1
 			a.startRow = send[orig]
 			for _, r := range link[orig] {
 				if d.Rows[r].At == p.Sent {

@@ -190,7 +190,7 @@ func TestSVGLostSYN(t *testing.T) {
 	s.state(server, nil, state.Closed, state.Listen)
 	s.state(client, server, state.Closed, state.SynSent)
 	syn := s.send(client, server, "S", 0, 0, 0)
-	s.lose(syn, "loss")
+	s.lose(syn, trace.LinkLoss, "")
 	s.at(time.Second)
 	syn2 := s.resend(client, server, "S", 0, 0, 0, "RTO")
 	s.at(1050 * ms)

@@ -299,7 +299,7 @@ func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
 			// Drawn on the arrow; a reason other than plain loss (a rule,
 			// a full queue) goes beneath.
 			lost = "lost"
-			if p != nil && p.LostReason != "" && p.LostReason != "loss" {
+			if p != nil && !p.plainLoss() {
 				details = append(details, "the link dropped it: "+p.LostReason)
 				sgrs = append(sgrs, sgrRed)
 			}
