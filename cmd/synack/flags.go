@@ -15,11 +15,15 @@ import (
 type probability struct {
 	name string
 	v    *float64
+	raw  string // as the user wrote it
 }
 
 func (p *probability) String() string {
 	if p.v == nil {
 		return "0"
+	}
+	if p.raw != "" {
+		return p.raw
 	}
 	return strconv.FormatFloat(*p.v, 'g', -1, 64)
 }
@@ -40,7 +44,7 @@ func (p *probability) Set(s string) error {
 		}
 		return fmt.Errorf("%q is outside 0..1 (0%%..100%%)", s)
 	}
-	p.v = &f
+	p.v, p.raw = &f, t
 	return nil
 }
 
@@ -71,16 +75,22 @@ func (d optDuration) Set(s string) error {
 func (d optDuration) Type() string { return "duration" }
 
 // bandwidth is a rate in bits per second: 1000000, 10Mbit, 512kbit, 1Gbit.
-type bandwidth struct{ v **int64 }
+type bandwidth struct {
+	v   **int64
+	raw string // as the user wrote it
+}
 
-func (b bandwidth) String() string {
+func (b *bandwidth) String() string {
 	if *b.v == nil {
 		return ""
+	}
+	if b.raw != "" {
+		return b.raw
 	}
 	return strconv.FormatInt(**b.v, 10)
 }
 
-func (b bandwidth) Set(s string) error {
+func (b *bandwidth) Set(s string) error {
 	t := strings.ToLower(strings.TrimSpace(s))
 	t = strings.TrimSuffix(strings.TrimSuffix(t, "/s"), "bit")
 	t = strings.TrimSuffix(t, "bps")
@@ -98,11 +108,11 @@ func (b bandwidth) Set(s string) error {
 		return fmt.Errorf("%q is not a positive rate in bits per second (write e.g. 10Mbit, 512kbit, 1000000)", s)
 	}
 	v := int64(f * float64(mult))
-	*b.v = &v
+	*b.v, b.raw = &v, strings.TrimSpace(s)
 	return nil
 }
 
-func (b bandwidth) Type() string { return "rate" }
+func (b *bandwidth) Type() string { return "rate" }
 
 // linkFlags are the flags that change a scenario's link and output.
 type linkFlags struct {
@@ -114,7 +124,14 @@ type linkFlags struct {
 	pcap     string
 	pcapAt   string
 	render   renderFlags // --svg, --html, --color (render.go)
+	// changed is the link and MSL flags given, as written ("--loss 10%"):
+	// what made the run impaired (sim.Overrides.Impaired).
+	changed string
 }
+
+// storyFlags are the flags that change a scenario's link or MSL, in the
+// order their notes name them.
+var storyFlags = []string{"latency", "jitter", "loss", "dup", "reorder", "corrupt", "bandwidth", "msl"}
 
 func (f *linkFlags) register(fs *pflag.FlagSet) {
 	fs.Uint64Var(&f.o.Seed, "seed", 1, "seed of the run's randomness (the same seed gives the same run)")
@@ -124,7 +141,7 @@ func (f *linkFlags) register(fs *pflag.FlagSet) {
 	fs.Var(&probability{name: "dup"}, "dup", "probability a packet is duplicated")
 	fs.Var(&probability{name: "reorder"}, "reorder", "probability a packet is delayed so later ones overtake it")
 	fs.Var(&probability{name: "corrupt"}, "corrupt", "probability a bit of a packet is flipped")
-	fs.Var(bandwidth{&f.o.Bandwidth}, "bandwidth", "bottleneck rate (e.g. 10Mbit); unlimited if unset")
+	fs.Var(&bandwidth{v: &f.o.Bandwidth}, "bandwidth", "bottleneck rate (e.g. 10Mbit); unlimited if unset")
 	fs.Var(optDuration{&f.o.MSL}, "msl", "maximum segment lifetime; TIME-WAIT lasts 2·MSL (default 30s)")
 	fs.BoolVar(&f.absolute, "absolute", false, "show absolute sequence numbers instead of numbers relative to each ISN")
 	fs.BoolVar(&f.ascii, "ascii", false, "draw the ladder with ASCII characters only")
@@ -146,4 +163,11 @@ func (f *linkFlags) resolve(fs *pflag.FlagSet) {
 		return fl.Value.(*probability).v
 	}
 	f.o.Loss, f.o.Duplicate, f.o.Reorder, f.o.Corrupt = get("loss"), get("dup"), get("reorder"), get("corrupt")
+	var changed []string
+	for _, name := range storyFlags {
+		if fl := fs.Lookup(name); fl != nil && fl.Changed {
+			changed = append(changed, "--"+name+" "+fl.Value.String())
+		}
+	}
+	f.changed = strings.Join(changed, " ")
 }
