@@ -61,7 +61,8 @@ type Overrides struct {
 	Latency, Jitter                   *time.Duration
 	Loss, Duplicate, Reorder, Corrupt *float64
 	Bandwidth                         *int64
-	MSL                               *time.Duration
+	// MSL, if set, is positive: TIME-WAIT lasts 2·MSL.
+	MSL *time.Duration
 	// Recorder, if set, also receives every event of the run, and Tap
 	// every packet (see World.SetTap): a capture writer needs both.
 	Recorder trace.Recorder
@@ -149,6 +150,11 @@ func (s *Scenario) Execute(o Overrides) (*Run, error) {
 		return nil, err
 	}
 	msl := s.MSL
+	if o.MSL != nil && *o.MSL <= 0 {
+		// tcp.Config takes 0 for its default: an override of 0 would
+		// silently be 30 s.
+		return nil, fmt.Errorf("MSL %v: the maximum segment lifetime must be positive (RFC 9293 §3.4.2)", *o.MSL)
+	}
 	set(&msl, o.MSL)
 	log := &trace.Log{}
 	w := NewWorld(o.Seed, trace.Tee(log, o.Recorder))

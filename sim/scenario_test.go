@@ -163,3 +163,14 @@ func TestEssentialNotes(t *testing.T) {
 		}
 	}
 }
+
+// An MSL override is positive: 0 would otherwise be taken for tcp's
+// default of 30 s.
+func TestMSLOverride(t *testing.T) {
+	s, _ := Lookup("close")
+	for _, v := range []time.Duration{0, -time.Second} {
+		if _, err := s.Execute(Overrides{Seed: 1, MSL: &v}); err == nil || !strings.Contains(err.Error(), "MSL") {
+			t.Errorf("MSL %v: error %v", v, err)
+		}
+	}
+}

@@ -51,7 +51,11 @@ func (p *probability) Set(s string) error {
 func (p *probability) Type() string { return "prob" }
 
 // optDuration is a duration flag that remembers whether it was set.
-type optDuration struct{ v **time.Duration }
+// zero, if set, is why 0 is refused.
+type optDuration struct {
+	v    **time.Duration
+	zero string
+}
 
 func (d optDuration) String() string {
 	if *d.v == nil {
@@ -67,6 +71,9 @@ func (d optDuration) Set(s string) error {
 	}
 	if v < 0 {
 		return fmt.Errorf("%q is negative", s)
+	}
+	if v == 0 && d.zero != "" {
+		return fmt.Errorf("%q: %s", s, d.zero)
 	}
 	*d.v = &v
 	return nil
@@ -114,6 +121,12 @@ func (b *bandwidth) Set(s string) error {
 
 func (b *bandwidth) Type() string { return "rate" }
 
+// mslZero is why --msl 0 is refused. RFC 9293 §3.4.2 makes MSL how long a
+// segment may live in the network, and TIME-WAIT 2·MSL so that the
+// connection's old segments die out first; no segment lives 0 s on a link
+// with a delay, and tcp.Config takes an MSL of 0 for its default.
+const mslZero = "the maximum segment lifetime must be positive (RFC 9293 §3.4.2: TIME-WAIT lasts 2·MSL, for the connection's old segments to die out); for a TIME-WAIT that is over at once, give a small one, e.g. --msl 1ms"
+
 // linkFlags are the flags that change a scenario's link and output.
 type linkFlags struct {
 	o        sim.Overrides
@@ -135,14 +148,14 @@ var storyFlags = []string{"latency", "jitter", "loss", "dup", "reorder", "corrup
 
 func (f *linkFlags) register(fs *pflag.FlagSet) {
 	fs.Uint64Var(&f.o.Seed, "seed", 1, "seed of the run's randomness (the same seed gives the same run)")
-	fs.Var(optDuration{&f.o.Latency}, "latency", "one-way delay of each direction (default 50ms)")
-	fs.Var(optDuration{&f.o.Jitter}, "jitter", "extra random one-way delay, up to this much")
+	fs.Var(optDuration{v: &f.o.Latency}, "latency", "one-way delay of each direction (default 50ms)")
+	fs.Var(optDuration{v: &f.o.Jitter}, "jitter", "extra random one-way delay, up to this much")
 	fs.Var(&probability{name: "loss", v: nil}, "loss", "probability a packet is lost (0.05 or 5%)")
 	fs.Var(&probability{name: "dup"}, "dup", "probability a packet is duplicated")
 	fs.Var(&probability{name: "reorder"}, "reorder", "probability a packet is delayed so later ones overtake it")
 	fs.Var(&probability{name: "corrupt"}, "corrupt", "probability a bit of a packet is flipped")
 	fs.Var(&bandwidth{v: &f.o.Bandwidth}, "bandwidth", "bottleneck rate (e.g. 10Mbit); unlimited if unset")
-	fs.Var(optDuration{&f.o.MSL}, "msl", "maximum segment lifetime; TIME-WAIT lasts 2·MSL (default 30s)")
+	fs.Var(optDuration{v: &f.o.MSL, zero: mslZero}, "msl", "maximum segment lifetime, positive; TIME-WAIT lasts 2·MSL (default 30s)")
 	fs.BoolVar(&f.absolute, "absolute", false, "show absolute sequence numbers instead of numbers relative to each ISN")
 	fs.BoolVar(&f.ascii, "ascii", false, "draw the ladder with ASCII characters only")
 	fs.BoolVar(&f.timers, "timers", false, "show timers being set, fired and stopped")

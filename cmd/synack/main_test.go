@@ -151,3 +151,29 @@ func TestImpairedScenario(t *testing.T) {
 		t.Errorf("a run the same as the story: exit %d, and a note:\n%s", code, out)
 	}
 }
+
+// --msl is a positive duration: TIME-WAIT lasts 2·MSL of it. 0 and negative
+// values are refused (0 once silently meant the default, 30 s).
+func TestMSLFlag(t *testing.T) {
+	for _, args := range [][]string{
+		{"demo", "--msl", "0"},
+		{"demo", "--msl", "0s"},
+		{"demo", "--msl=-1s"},
+		{"scenario", "run", "close", "--msl", "0"},
+		{"scenario", "run", "http", "--msl", "0"},
+	} {
+		out, errOut, code := runCLI(t, args...)
+		if code != 2 || !strings.Contains(errOut, "--msl") {
+			t.Errorf("%q: exit %d, stderr %q (stdout %.100q)", args, code, errOut, out)
+		}
+	}
+	_, errOut, _ := runCLI(t, "demo", "--msl", "0")
+	if !strings.Contains(errOut, "e.g. --msl 1ms") {
+		t.Errorf("--msl 0: the error does not say what to write instead: %q", errOut)
+	}
+	out, errOut, code := runCLI(t, "scenario", "run", "close", "--msl", "2s")
+	// The client's TIME-WAIT begins at 0.22 s and lasts 2·MSL = 4 s.
+	if code != 0 || !strings.Contains(out, "\n4.220000s  CLOSED ") {
+		t.Errorf("--msl 2s: exit %d %s\n%s", code, errOut, out)
+	}
+}
