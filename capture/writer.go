@@ -58,7 +58,8 @@ type Writer struct {
 	ng     *pcapgo.NgWriter
 	ifaces map[string]int
 	hosts  map[string]*hostState
-	// metrics is the latest Metrics event of each connection.
+	// metrics is the latest Metrics event of each connection, with the
+	// SRTT and RTO of any RTT sample recorded after it.
 	metrics map[connID]trace.Event
 	packets int
 	err     error
@@ -196,6 +197,18 @@ func (w *Writer) Record(e *trace.Event) {
 		h.pending = append(h.pending, e.Timer+" timer fired")
 	case trace.Note:
 		h.pending = append(h.pending, e.Reason)
+		// tcp reports an RTT sample (RFC 6298 §2) as a note, with no
+		// Metrics event, and a sample may follow the Metrics event of the
+		// same segment (the server's "established" comes before the
+		// sample of the ACK that completes the handshake): the figures
+		// in force are the sample's.
+		id := connID{e.Host, e.Local, e.Remote}
+		if m, ok := w.metrics[id]; ok {
+			if srtt, rto, ok := rttSample(e.Reason); ok {
+				m.SRTT, m.RTO = srtt, rto
+				w.metrics[id] = m
+			}
+		}
 	case trace.Drop:
 		h.pending = append(h.pending, "dropped: "+e.Why())
 	case trace.Metrics:
@@ -289,6 +302,18 @@ func metricsText(m *trace.Event) string {
 		ss = fmt.Sprint(m.Ssthresh)
 	}
 	return fmt.Sprintf("cwnd %d ssthresh %s srtt %v rto %v", m.Cwnd, ss, m.SRTT, m.RTO)
+}
+
+// rttSample reads the SRTT and RTO of tcp's note of an RTT sample, "rtt R
+// srtt S rto O".
+func rttSample(note string) (srtt, rto time.Duration, ok bool) {
+	f := strings.Fields(note)
+	if len(f) != 6 || f[0] != "rtt" || f[2] != "srtt" || f[4] != "rto" {
+		return 0, 0, false
+	}
+	srtt, err1 := time.ParseDuration(f[3])
+	rto, err2 := time.ParseDuration(f[5])
+	return srtt, rto, err1 == nil && err2 == nil
 }
 
 // parseLoose reads the IPv4 and TCP headers without verifying the TCP

@@ -191,3 +191,38 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Every backquoted shell line is reported as not run, at its line, with
+// the command, whether it is an init line outside the events or an event
+// of its own; and the result names the profile the script ran with.
+func TestSkippedCommandsAreNoted(t *testing.T) {
+	src := "`../common/defaults.sh`\n" +
+		"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n" +
+		"+0 `sysctl -q net.ipv4.tcp_syn_retries=1`\n" +
+		"+0 close(3) = 0\n" +
+		"`echo done`\n"
+	s, err := Parse("cmds.pkt", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Run(s, Options{})
+	if !r.Pass {
+		t.Fatalf("%s", r.Summary())
+	}
+	notes := strings.Join(r.Notes, "\n")
+	for _, want := range []string{
+		"cmds.pkt:1: command not run: `../common/defaults.sh`",
+		"cmds.pkt:3: command not run: `sysctl -q net.ipv4.tcp_syn_retries=1`",
+		"cmds.pkt:5: command not run: `echo done`",
+	} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	if r.Profile != "synack" || r.SkippedCommands != 3 {
+		t.Errorf("profile %q, %d commands skipped; want synack, 3", r.Profile, r.SkippedCommands)
+	}
+	if r := Run(s, Options{Profile: "linux"}); r.Profile != "linux" {
+		t.Errorf("profile %q, want linux", r.Profile)
+	}
+}

@@ -89,8 +89,14 @@ type Result struct {
 	// Failure is the first mismatch (also set for an expected failure).
 	Failure *Failure
 	// Notes are things the runner skipped or interpreted (code blocks,
-	// commands, options).
+	// commands, options), each "file:line: what".
 	Notes []string
+	// Profile is the profile the script ran with ("synack" or "linux").
+	Profile string
+	// SkippedCommands counts the backquoted shell lines, which are never
+	// run (each has a note); the corpus's set Linux sysctls, which the
+	// linux profile stands for.
+	SkippedCommands int
 }
 
 // Summary is one line: "PASS file", "FAIL file: reason".
@@ -135,13 +141,21 @@ func RunFile(path string, opts Options) *Result {
 // Run executes a parsed script against a fresh synack stack on a virtual
 // clock.
 func Run(s *Script, opts Options) *Result {
-	res := &Result{File: s.Name, ExpectedFailure: len(s.ExpectFailure) > 0}
+	res := &Result{File: s.Name, ExpectedFailure: len(s.ExpectFailure) > 0, Profile: opts.Profile}
+	if res.Profile == "" {
+		res.Profile = "synack"
+	}
 	r, err := newRunner(s, opts, res)
 	if err != nil {
 		res.Failure = &Failure{File: s.Name, At: -1, Msg: err.Error()}
 		return res
 	}
 	res.Failure = r.run()
+	for i := range s.Commands {
+		if c := &s.Commands[i]; len(s.Events) > 0 && c.Line > s.Events[0].Line {
+			r.skipCommand(c) // a cleanup command
+		}
+	}
 	if res.ExpectedFailure {
 		want := s.ExpectFailure[0].EventLine
 		res.Pass = res.Failure != nil && res.Failure.Line == want
@@ -214,6 +228,11 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 			r.note(o.Line, "option --%s ignored", o.Name)
 		}
 	}
+	for i := range s.Commands {
+		if c := &s.Commands[i]; len(s.Events) == 0 || c.Line < s.Events[0].Line {
+			r.skipCommand(c) // an init command
+		}
+	}
 	applySysctls(s, &cfg, r)
 	st, err := stack.New(stack.Config{
 		Name: "synack",
@@ -263,6 +282,12 @@ func applySysctls(s *Script, cfg *tcp.Config, r *runner) {
 			r.note(c.Line, "sysctl %s=%s applied", m[1], m[2])
 		}
 	}
+}
+
+// skipCommand notes a backquoted shell line, which is never run.
+func (r *runner) skipCommand(c *Command) {
+	r.res.SkippedCommands++
+	r.note(c.Line, "command not run: `%s`", strings.TrimSpace(firstLine(c.Text)))
 }
 
 func (r *runner) note(line int, format string, args ...any) {
@@ -353,7 +378,7 @@ func (r *runner) run() (fail *Failure) {
 		case ev.Command != nil:
 			f = r.waitFor(ev, t, "command")
 			if f == nil {
-				r.note(ev.Line, "command not run: `%s`", strings.TrimSpace(firstLine(ev.Command.Text)))
+				r.skipCommand(ev.Command)
 			}
 		case ev.Code != nil:
 			f = r.waitFor(ev, t, "code block")

@@ -46,6 +46,21 @@ func checkHTTP(w *World) error {
 	return all(err, checkClosed(w))
 }
 
+// checkEstablished wants both connections ESTABLISHED.
+func checkEstablished(w *World) error {
+	return all(expectState(w.Host(clientName), tcp.Established), expectState(w.Host(serverName), tcp.Established))
+}
+
+// checkHalfClose wants the server's three parts delivered after the
+// client's FIN, and both ends closed.
+func checkHalfClose(w *World) error {
+	var err error
+	if got := string(w.Host(clientName).Received()); got != "part 1;part 2;part 3." {
+		err = fmt.Errorf("client received %q", got)
+	}
+	return all(err, checkClosed(w))
+}
+
 func retrans(h *Host) uint64 { return h.Stack.Counters().RetransSegs }
 
 // wantCounter checks one of a host's counters, read by get.
@@ -68,9 +83,10 @@ The request and response flow as data, each acknowledged. The client closes firs
 server acknowledges it, finishes, and sends its own FIN: four segments, because each direction
 is closed on its own. The client, which closed first, waits in TIME-WAIT for 2·MSL before
 its connection disappears, so that a late duplicate cannot be taken for a new connection's data.`,
-		Client: httpClient,
-		Server: httpServer,
-		Check:  checkHTTP,
+		Client:    httpClient,
+		Server:    httpServer,
+		Check:     checkHTTP,
+		Essential: essentialClose(checkHTTP),
 	},
 	{
 		Name:  "handshake",
@@ -79,11 +95,10 @@ its connection disappears, so that a late duplicate cannot be taken for a new co
 number and see it acknowledged: the client's SYN is acknowledged by the SYN-ACK, the server's
 SYN by the final ACK. With only two, the server could not tell a fresh SYN from an old
 duplicate (see the stale-syn scenario).`,
-		Client: []Step{Connect(serverName, 80), WaitEstablished()},
-		Server: []Step{Listen(80), Accept()},
-		Check: func(w *World) error {
-			return all(expectState(w.Host(clientName), tcp.Established), expectState(w.Host(serverName), tcp.Established))
-		},
+		Client:    []Step{Connect(serverName, 80), WaitEstablished()},
+		Server:    []Step{Listen(80), Accept()},
+		Check:     checkEstablished,
+		Essential: func(r *Run) error { return checkEstablished(r.World) },
 	},
 	{
 		Name:  "close",
@@ -93,9 +108,10 @@ is in CLOSE-WAIT: it has been told there is no more data but may still send. Whe
 goes to LAST-ACK, and the client's ACK of that FIN ends it. The client waits in TIME-WAIT for
 2·MSL, both to re-acknowledge the server's FIN should the last ACK be lost, and so that old
 segments of this connection die out before the same address pair can be used again.`,
-		Client: openClose,
-		Server: acceptEOF,
-		Check:  checkClosed,
+		Client:    openClose,
+		Server:    acceptEOF,
+		Check:     checkClosed,
+		Essential: essentialClose(checkClosed),
 	},
 	{
 		Name:  "lost-syn",
@@ -109,6 +125,7 @@ late. Had it been lost again the client would wait 2 s, then 4 s..., giving up a
 		Check: func(w *World) error {
 			return all(checkHTTP(w), wantCounter(w, clientName, "RetransSegs", retrans, 1), wantCounter(w, serverName, "RetransSegs", retrans, 0))
 		},
+		Essential: essentialLostSYN,
 	},
 	{
 		Name:  "lost-synack",
@@ -122,6 +139,7 @@ SYN with the SYN-ACK again, and the first to arrive completes the handshake.`,
 		Check: func(w *World) error {
 			return all(checkHTTP(w), wantCounter(w, clientName, "RetransSegs", retrans, 1), wantCounter(w, serverName, "RetransSegs", retrans, 1))
 		},
+		Essential: essentialLostSYNACK,
 	},
 	{
 		Name:  "stale-syn",
@@ -142,6 +160,7 @@ TIME-WAIT is over before the old SYN arrives.)`,
 				wantCounter(w, serverName, "AttemptFails", func(h *Host) uint64 { return h.Stack.Counters().AttemptFails }, 1),
 				wantCounter(w, clientName, "OutRsts", func(h *Host) uint64 { return h.Stack.Counters().OutRsts }, 1))
 		},
+		Essential: essentialStaleSYN,
 	},
 	{
 		Name:  "lost-final-ack",
@@ -159,6 +178,7 @@ Without TIME-WAIT the client would have forgotten the connection and answered wi
 				wantCounter(w, serverName, "RetransSegs", retrans, 1),
 				wantCounter(w, clientName, "OutSegs", func(h *Host) uint64 { return h.Stack.Counters().OutSegs }, 5))
 		},
+		Essential: essentialLostFinalACK,
 	},
 	{
 		Name:  "half-close",
@@ -171,13 +191,8 @@ segments.`,
 		Client: []Step{Connect(serverName, 80), WaitEstablished(), Write(Request), Close(), ReadEOF()},
 		Server: []Step{Listen(80), Accept(), ReadEOF(), Write("part 1;"), Sleep(200 * time.Millisecond),
 			Write("part 2;"), Sleep(200 * time.Millisecond), Write("part 3."), Close()},
-		Check: func(w *World) error {
-			var err error
-			if got := string(w.Host(clientName).Received()); got != "part 1;part 2;part 3." {
-				err = fmt.Errorf("client received %q", got)
-			}
-			return all(err, checkClosed(w))
-		},
+		Check:     checkHalfClose,
+		Essential: essentialHalfClose(checkHalfClose),
 	},
 	{
 		Name:  "simultaneous-open",
@@ -185,9 +200,10 @@ segments.`,
 		Caption: `Both sides actively open to each other's port at the same moment. Each receives a SYN while
 in SYN-SENT, moves to SYN-RECEIVED and answers with SYN-ACK; each SYN-ACK completes the other's
 handshake (RFC 9293 Figure 7). Four segments, no listener, one connection.`,
-		Client: []Step{ConnectFrom(5000, serverName, 6000), WaitEstablished(), Close(), ReadEOF()},
-		Server: []Step{ConnectFrom(6000, clientName, 5000), WaitEstablished(), ReadEOF(), Sleep(20 * time.Millisecond), Close()},
-		Check:  checkClosed,
+		Client:    []Step{ConnectFrom(5000, serverName, 6000), WaitEstablished(), Close(), ReadEOF()},
+		Server:    []Step{ConnectFrom(6000, clientName, 5000), WaitEstablished(), ReadEOF(), Sleep(20 * time.Millisecond), Close()},
+		Check:     checkClosed,
+		Essential: essentialSimultaneousOpen,
 	},
 	{
 		Name:  "simultaneous-close",
@@ -195,9 +211,10 @@ handshake (RFC 9293 Figure 7). Four segments, no listener, one connection.`,
 		Caption: `Both sides close at the same moment. Each is in FIN-WAIT-1 when the other's FIN arrives,
 so neither has had its own FIN acknowledged: both go to CLOSING, and then to TIME-WAIT when the
 ACKs arrive. Both sides wait 2·MSL.`,
-		Client: []Step{Connect(serverName, 80), WaitEstablished(), At(time.Second), Close(), ReadEOF()},
-		Server: []Step{Listen(80), Accept(), At(time.Second), Close(), ReadEOF()},
-		Check:  checkClosed,
+		Client:    []Step{Connect(serverName, 80), WaitEstablished(), At(time.Second), Close(), ReadEOF()},
+		Server:    []Step{Listen(80), Accept(), At(time.Second), Close(), ReadEOF()},
+		Check:     checkClosed,
+		Essential: essentialSimultaneousClose,
 	},
 	{
 		Name:  "refused",
@@ -212,6 +229,7 @@ with "connection refused", rather than retrying for two minutes.`,
 				wantCounter(w, serverName, "OutRsts", func(h *Host) uint64 { return h.Stack.Counters().OutRsts }, 1),
 				wantCounter(w, clientName, "AttemptFails", func(h *Host) uint64 { return h.Stack.Counters().AttemptFails }, 1))
 		},
+		Essential: essentialRefused,
 	},
 	{
 		Name:  "abort",
@@ -227,6 +245,7 @@ peer". That is what an abort means: the end of the connection, not of the data.`
 			return all(expectErr(w.Host(clientName), tcp.ErrAborted), expectErr(w.Host(serverName), tcp.ErrConnReset),
 				wantCounter(w, serverName, "EstabResets", func(h *Host) uint64 { return h.Stack.Counters().EstabResets }, 1))
 		},
+		Essential: essentialAbort,
 	},
 }
 

@@ -11,7 +11,7 @@
 //	GET /api/scenarios     the scenarios, as JSON [{name, title, caption}]
 //	GET /api/run?scenario=NAME&seed=N&loss=P&latency=D&jitter=D&dup=P&reorder=P&corrupt=P
 //	                       runs a scenario; JSON {title, caption, seed,
-//	                       packets, rows, problems, text, viewer}, where
+//	                       packets, rows, problems, notes, text, viewer}, where
 //	                       viewer is the HTML of the animated diagram. A bad
 //	                       parameter is a 400 with JSON {error, field}.
 package web
@@ -188,6 +188,9 @@ type RunResult struct {
 	Packets  int      `json:"packets"`
 	Rows     int      `json:"rows"`
 	Problems []string `json:"problems"`
+	// Notes say where a run with impairments went otherwise than the
+	// caption tells (sim.Run.Notes).
+	Notes []string `json:"notes"`
 	// Text is the ladder as the terminal shows it; Viewer is the HTML of
 	// the animated diagram (ladder.WriteHTML's fragment).
 	Text   string `json:"text"`
@@ -364,6 +367,6 @@ func Run(req *RunRequest) (*RunResult, error) {
 	return &RunResult{
 		Scenario: s.Name, Title: s.Title, Caption: s.Caption, Seed: req.Overrides.Seed,
 		Packets: len(d.Packets), Rows: len(d.Rows), Problems: append([]string{}, r.Problems...),
-		Text: text.String(), Viewer: view.String(),
+		Notes: append([]string{}, r.Notes...), Text: text.String(), Viewer: view.String(),
 	}, nil
 }

@@ -215,3 +215,23 @@ func FuzzParseRun(f *testing.F) {
 		}
 	})
 }
+
+// An impaired run that goes otherwise than the caption tells is not a
+// problem; the answer's notes say where it left the story.
+func TestRunNotes(t *testing.T) {
+	code, _, body := get(t, Handler(), "/api/run?scenario=lost-syn&seed=1&loss=10%25")
+	if code != 200 {
+		t.Fatalf("%d: %s", code, body)
+	}
+	var res RunResult
+	if err := json.Unmarshal([]byte(body), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 0 || len(res.Notes) == 0 || !strings.Contains(strings.Join(res.Notes, "\n"), "the link also lost 1 packet") {
+		t.Errorf("problems %q, notes %q", res.Problems, res.Notes)
+	}
+	_, _, body = get(t, Handler(), "/api/run?scenario=lost-syn&seed=1")
+	if !strings.Contains(body, `"notes":[]`) {
+		t.Errorf("a run without impairments: want empty notes, got %s", body)
+	}
+}

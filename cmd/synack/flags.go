@@ -15,11 +15,15 @@ import (
 type probability struct {
 	name string
 	v    *float64
+	raw  string // as the user wrote it
 }
 
 func (p *probability) String() string {
 	if p.v == nil {
 		return "0"
+	}
+	if p.raw != "" {
+		return p.raw
 	}
 	return strconv.FormatFloat(*p.v, 'g', -1, 64)
 }
@@ -40,14 +44,18 @@ func (p *probability) Set(s string) error {
 		}
 		return fmt.Errorf("%q is outside 0..1 (0%%..100%%)", s)
 	}
-	p.v = &f
+	p.v, p.raw = &f, t
 	return nil
 }
 
 func (p *probability) Type() string { return "prob" }
 
 // optDuration is a duration flag that remembers whether it was set.
-type optDuration struct{ v **time.Duration }
+// zero, if set, is why 0 is refused.
+type optDuration struct {
+	v    **time.Duration
+	zero string
+}
 
 func (d optDuration) String() string {
 	if *d.v == nil {
@@ -64,6 +72,9 @@ func (d optDuration) Set(s string) error {
 	if v < 0 {
 		return fmt.Errorf("%q is negative", s)
 	}
+	if v == 0 && d.zero != "" {
+		return fmt.Errorf("%q: %s", s, d.zero)
+	}
 	*d.v = &v
 	return nil
 }
@@ -71,16 +82,22 @@ func (d optDuration) Set(s string) error {
 func (d optDuration) Type() string { return "duration" }
 
 // bandwidth is a rate in bits per second: 1000000, 10Mbit, 512kbit, 1Gbit.
-type bandwidth struct{ v **int64 }
+type bandwidth struct {
+	v   **int64
+	raw string // as the user wrote it
+}
 
-func (b bandwidth) String() string {
+func (b *bandwidth) String() string {
 	if *b.v == nil {
 		return ""
+	}
+	if b.raw != "" {
+		return b.raw
 	}
 	return strconv.FormatInt(**b.v, 10)
 }
 
-func (b bandwidth) Set(s string) error {
+func (b *bandwidth) Set(s string) error {
 	t := strings.ToLower(strings.TrimSpace(s))
 	t = strings.TrimSuffix(strings.TrimSuffix(t, "/s"), "bit")
 	t = strings.TrimSuffix(t, "bps")
@@ -98,11 +115,17 @@ func (b bandwidth) Set(s string) error {
 		return fmt.Errorf("%q is not a positive rate in bits per second (write e.g. 10Mbit, 512kbit, 1000000)", s)
 	}
 	v := int64(f * float64(mult))
-	*b.v = &v
+	*b.v, b.raw = &v, strings.TrimSpace(s)
 	return nil
 }
 
-func (b bandwidth) Type() string { return "rate" }
+func (b *bandwidth) Type() string { return "rate" }
+
+// mslZero is why --msl 0 is refused. RFC 9293 §3.4.2 makes MSL how long a
+// segment may live in the network, and TIME-WAIT 2·MSL so that the
+// connection's old segments die out first; no segment lives 0 s on a link
+// with a delay, and tcp.Config takes an MSL of 0 for its default.
+const mslZero = "the maximum segment lifetime must be positive (RFC 9293 §3.4.2: TIME-WAIT lasts 2·MSL, for the connection's old segments to die out); for a TIME-WAIT that is over at once, give a small one, e.g. --msl 1ms"
 
 // linkFlags are the flags that change a scenario's link and output.
 type linkFlags struct {
@@ -114,18 +137,25 @@ type linkFlags struct {
 	pcap     string
 	pcapAt   string
 	render   renderFlags // --svg, --html, --color (render.go)
+	// changed is the link and MSL flags given, as written ("--loss 10%"):
+	// what made the run impaired (sim.Overrides.Impaired).
+	changed string
 }
+
+// storyFlags are the flags that change a scenario's link or MSL, in the
+// order their notes name them.
+var storyFlags = []string{"latency", "jitter", "loss", "dup", "reorder", "corrupt", "bandwidth", "msl"}
 
 func (f *linkFlags) register(fs *pflag.FlagSet) {
 	fs.Uint64Var(&f.o.Seed, "seed", 1, "seed of the run's randomness (the same seed gives the same run)")
-	fs.Var(optDuration{&f.o.Latency}, "latency", "one-way delay of each direction (default 50ms)")
-	fs.Var(optDuration{&f.o.Jitter}, "jitter", "extra random one-way delay, up to this much")
+	fs.Var(optDuration{v: &f.o.Latency}, "latency", "one-way delay of each direction (default 50ms)")
+	fs.Var(optDuration{v: &f.o.Jitter}, "jitter", "extra random one-way delay, up to this much")
 	fs.Var(&probability{name: "loss", v: nil}, "loss", "probability a packet is lost (0.05 or 5%)")
 	fs.Var(&probability{name: "dup"}, "dup", "probability a packet is duplicated")
 	fs.Var(&probability{name: "reorder"}, "reorder", "probability a packet is delayed so later ones overtake it")
 	fs.Var(&probability{name: "corrupt"}, "corrupt", "probability a bit of a packet is flipped")
-	fs.Var(bandwidth{&f.o.Bandwidth}, "bandwidth", "bottleneck rate (e.g. 10Mbit); unlimited if unset")
-	fs.Var(optDuration{&f.o.MSL}, "msl", "maximum segment lifetime; TIME-WAIT lasts 2·MSL (default 30s)")
+	fs.Var(&bandwidth{v: &f.o.Bandwidth}, "bandwidth", "bottleneck rate (e.g. 10Mbit); unlimited if unset")
+	fs.Var(optDuration{v: &f.o.MSL, zero: mslZero}, "msl", "maximum segment lifetime, positive; TIME-WAIT lasts 2·MSL (default 30s)")
 	fs.BoolVar(&f.absolute, "absolute", false, "show the numbers as on the wire: absolute seq and ack instead of relative to each ISN, the window field unscaled")
 	fs.BoolVar(&f.ascii, "ascii", false, "draw the ladder with ASCII characters only")
 	fs.BoolVar(&f.timers, "timers", false, "show timers being set, fired and stopped")
@@ -146,4 +176,11 @@ func (f *linkFlags) resolve(fs *pflag.FlagSet) {
 		return fl.Value.(*probability).v
 	}
 	f.o.Loss, f.o.Duplicate, f.o.Reorder, f.o.Corrupt = get("loss"), get("dup"), get("reorder"), get("corrupt")
+	var changed []string
+	for _, name := range storyFlags {
+		if fl := fs.Lookup(name); fl != nil && fl.Changed {
+			changed = append(changed, "--"+name+" "+fl.Value.String())
+		}
+	}
+	f.changed = strings.Join(changed, " ")
 }

@@ -52,9 +52,39 @@ func (f *httpFlags) checkUnused(fs *pflag.FlagSet, name string) error {
 	return nil
 }
 
-func runHTTP(w io.Writer, lf *linkFlags, hf *httpFlags, fs *pflag.FlagSet) error {
+// httpRefused are the output flags of the other scenarios that the http
+// scenario cannot honour, and why.
+var httpRefused = []struct{ flag, why string }{
+	{"svg", "it runs three modes, HTTP/1.0 with a connection per request, and a picture holds one ladder; use --ladder to see every connection's"},
+	{"html", "it runs three modes, HTTP/1.0 with a connection per request, and a page steps through one ladder; use --ladder to see every connection's"},
+	{"pcap", "its three modes are three separate runs, each starting at time 0 between the same addresses and ports, which one capture could not keep apart; use --events for every mode's packets and what the stacks did"},
+	{"pcap-at", "it writes no capture (see --pcap)"},
+}
+
+// checkHTTPFlags refuses the flags the http scenario cannot honour, and
+// the ladder flags without --ladder.
+func checkHTTPFlags(fs *pflag.FlagSet, hf *httpFlags) error {
 	if fs.Changed("latency") {
 		return usageError{fmt.Errorf("the http scenario takes --rtt (each direction gets half), not --latency")}
+	}
+	for _, r := range httpRefused {
+		if fs.Changed(r.flag) {
+			return usageError{fmt.Errorf("--%s is not supported by the http scenario: %s", r.flag, r.why)}
+		}
+	}
+	if !hf.ladder {
+		for _, n := range []string{"timers", "absolute", "ascii"} {
+			if fs.Changed(n) {
+				return usageError{fmt.Errorf("--%s changes the ladders, which the http scenario draws only with --ladder: add --ladder", n)}
+			}
+		}
+	}
+	return nil
+}
+
+func runHTTP(w io.Writer, lf *linkFlags, hf *httpFlags, fs *pflag.FlagSet) error {
+	if err := checkHTTPFlags(fs, hf); err != nil {
+		return err
 	}
 	if hf.requests < 1 {
 		return usageError{fmt.Errorf("--requests %d: want at least 1", hf.requests)}
@@ -107,11 +137,20 @@ func runHTTP(w io.Writer, lf *linkFlags, hf *httpFlags, fs *pflag.FlagSet) error
 			text, err := ladder.Text(r.Events, ladder.Options{
 				Left: "client", Right: "server", Conn: i,
 				Absolute: lf.absolute, ASCII: lf.ascii, Timers: lf.timers,
+				Color: lf.render.colored(w),
 			})
 			if err != nil {
 				return fmt.Errorf("drawing the ladder of %s, connection %d: %w", r.Mode, i, err)
 			}
 			fmt.Fprintf(w, "\n%s, connection %d of %d\n\n%s", r.Mode, i, r.Handshakes, text)
+		}
+	}
+	if lf.events {
+		for _, r := range rs {
+			fmt.Fprintf(w, "\nEvents of %s:\n", r.Mode)
+			for i := range r.Events {
+				fmt.Fprintln(w, r.Events[i].String())
+			}
 		}
 	}
 	if len(problems) > 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,5 +56,50 @@ func TestHTTPScenarioBadInput(t *testing.T) {
 	out, _, _ := runCLI(t, "scenario", "list")
 	if !strings.Contains(out, "http ") {
 		t.Errorf("scenario list lacks http:\n%s", out)
+	}
+}
+
+// The output flags of the other scenarios either work on the http scenario
+// or are refused with the reason; none is silently ignored.
+func TestHTTPScenarioOutputFlags(t *testing.T) {
+	http := func(args ...string) (string, string, int) {
+		return runCLI(t, append([]string{"scenario", "run", "http", "--requests", "2"}, args...)...)
+	}
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--svg", filepath.Join(dir, "x.svg")}, "--svg is not supported by the http scenario"},
+		{[]string{"--html", filepath.Join(dir, "x.html")}, "--html is not supported by the http scenario"},
+		{[]string{"--pcap", filepath.Join(dir, "x.pcapng")}, "--pcap is not supported by the http scenario"},
+		{[]string{"--pcap-at", "server"}, "--pcap-at is not supported by the http scenario"},
+		{[]string{"--timers"}, "--timers changes the ladders, which the http scenario draws only with --ladder"},
+		{[]string{"--absolute"}, "--absolute changes the ladders, which the http scenario draws only with --ladder"},
+		{[]string{"--ascii"}, "--ascii changes the ladders, which the http scenario draws only with --ladder"},
+	} {
+		out, errOut, code := http(c.args...)
+		if code != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%q: exit %d, stderr %q, want 2 and %q (stdout %.100q)", c.args, code, errOut, c.want, out)
+		}
+	}
+	for _, f := range []string{"x.svg", "x.html", "x.pcapng"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("%s was written", f)
+		}
+	}
+	plain, _, _ := http("--ladder")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--ladder", "--timers"}, "retransmit timer set"},
+		{[]string{"--ladder", "--absolute"}, "absolute sequence numbers"},
+		{[]string{"--events"}, "\nEvents of HTTP/2 (h2c):\n"},
+	} {
+		out, errOut, code := http(c.args...)
+		if code != 0 || out == plain || !strings.Contains(out, c.want) {
+			t.Errorf("%q: exit %d %s; output lacks %q:\n%s", c.args, code, errOut, c.want, out)
+		}
 	}
 }

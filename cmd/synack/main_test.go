@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"github.com/gosynack/synack/internal/golden"
 	"path/filepath"
 	"strings"
@@ -122,5 +123,57 @@ func TestList(t *testing.T) {
 		if !strings.Contains(out, n) {
 			t.Errorf("list lacks %s", n)
 		}
+	}
+}
+
+// Under impairments a scenario is judged on what it teaches, and says
+// where this run left the story; without them, on its exact counts.
+func TestImpairedScenario(t *testing.T) {
+	for seed := 1; seed <= 10; seed++ {
+		out, errOut, code := runCLI(t, "scenario", "run", "lost-syn", "--loss", "10%", "--seed", fmt.Sprint(seed))
+		if code != 0 {
+			t.Errorf("seed %d: exit %d: %s", seed, code, errOut)
+		}
+		if seed == 1 {
+			for _, want := range []string{
+				"note: with --loss 10% this run differs from the explanation above, which describes the run without impairments:\n",
+				"\n  the link also lost 1 packet (#",
+				"\n  the client retransmitted 2 segments and the server 0, where the run without impairments retransmits 1 and 0.\n",
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("seed 1: the output lacks %q:\n%s", want, out)
+				}
+			}
+		}
+	}
+	out, _, code := runCLI(t, "scenario", "run", "lost-syn", "--latency", "50ms", "--msl", "30s")
+	if code != 0 || strings.Contains(out, "note:") {
+		t.Errorf("a run the same as the story: exit %d, and a note:\n%s", code, out)
+	}
+}
+
+// --msl is a positive duration: TIME-WAIT lasts 2·MSL of it. 0 and negative
+// values are refused (0 once silently meant the default, 30 s).
+func TestMSLFlag(t *testing.T) {
+	for _, args := range [][]string{
+		{"demo", "--msl", "0"},
+		{"demo", "--msl", "0s"},
+		{"demo", "--msl=-1s"},
+		{"scenario", "run", "close", "--msl", "0"},
+		{"scenario", "run", "http", "--msl", "0"},
+	} {
+		out, errOut, code := runCLI(t, args...)
+		if code != 2 || !strings.Contains(errOut, "--msl") {
+			t.Errorf("%q: exit %d, stderr %q (stdout %.100q)", args, code, errOut, out)
+		}
+	}
+	_, errOut, _ := runCLI(t, "demo", "--msl", "0")
+	if !strings.Contains(errOut, "e.g. --msl 1ms") {
+		t.Errorf("--msl 0: the error does not say what to write instead: %q", errOut)
+	}
+	out, errOut, code := runCLI(t, "scenario", "run", "close", "--msl", "2s")
+	// The client's TIME-WAIT begins at 0.22 s and lasts 2·MSL = 4 s.
+	if code != 0 || !strings.Contains(out, "\n4.220000s  CLOSED ") {
+		t.Errorf("--msl 2s: exit %d %s\n%s", code, errOut, out)
 	}
 }

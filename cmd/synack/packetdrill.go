@@ -9,6 +9,19 @@ import (
 	"github.com/gosynack/synack/pktdrill"
 )
 
+// profileWords say what each profile is, for the summary.
+var profileWords = map[string]string{
+	"synack": "synack's own defaults",
+	"linux":  "the Linux sysctls of the corpus's defaults.sh, where tcp.Config can express them",
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 func newPacketdrill() *cobra.Command {
 	var strict, verbose bool
 	var profile string
@@ -25,7 +38,11 @@ and the actual segment or return value, and the time.
 Tolerant mode (the default) is the matching the public corpus README defines
 for a stack that is not Linux; --strict is packetdrill's own. --profile linux
 sets the stack's policy the way the scripts' Linux sysctls do, where
-tcp.Config can express it.`,
+tcp.Config can express it.
+
+Backquoted shell lines are never run; a note names each (file:line and the
+command), and so every option, sysctl and %{ }% block the runner ignored or
+interpreted. The summary names the profile and the matching.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{fmt.Errorf("packetdrill needs at least one script file: see 'synack packetdrill --help'")}
@@ -38,25 +55,35 @@ tcp.Config can express it.`,
 			if verbose {
 				opts.Log = out
 			}
-			passed, failed := 0, 0
+			passed, failed, skipped := 0, 0, 0
 			for _, f := range args {
 				if verbose {
 					fmt.Fprintf(out, "== %s\n", f)
 				}
 				r := pktdrill.RunFile(f, opts)
-				if verbose {
-					for _, n := range r.Notes {
-						fmt.Fprintf(out, "note: %s\n", n)
-					}
+				// What the runner skipped or interpreted is said whatever
+				// the verbosity: a script whose commands were not run
+				// passes on other terms than it was written for.
+				for _, n := range r.Notes {
+					fmt.Fprintf(out, "note: %s\n", n)
 				}
 				fmt.Fprintln(out, r.Summary())
+				skipped += r.SkippedCommands
 				if r.Pass {
 					passed++
 				} else {
 					failed++
 				}
 			}
-			fmt.Fprintf(out, "%d passed, %d failed\n", passed, failed)
+			matching := "tolerant"
+			if strict {
+				matching = "strict"
+			}
+			fmt.Fprintf(out, "%d passed, %d failed (profile %s: %s; %s matching)\n", passed, failed, profile, profileWords[profile], matching)
+			if skipped > 0 && profile != "linux" {
+				fmt.Fprintf(out, "note: %s not run (in the public corpus they set Linux sysctls): --profile linux sets the stack as the corpus's defaults.sh sets Linux, where tcp.Config can express it\n",
+					plural(skipped, "backquoted shell command was", "backquoted shell commands were"))
+			}
 			if failed > 0 {
 				return failure{fmt.Errorf("%d of %d scripts failed", failed, passed+failed)}
 			}
@@ -65,6 +92,6 @@ tcp.Config can express it.`,
 	}
 	cmd.Flags().BoolVar(&strict, "strict", false, "packetdrill's own matching instead of the tolerant mode")
 	cmd.Flags().StringVar(&profile, "profile", "synack", "stack policy: synack (its defaults) or linux")
-	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every event, packet and note")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "also print every event and packet as each script runs")
 	return cmd
 }

@@ -118,6 +118,7 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 		return err
 	}
 	fmt.Fprintf(w, "\n%s\n\n", s.Caption)
+	writeNotes(w, r.Notes, lf.changed)
 	writeSummary(w, r)
 	if lf.events {
 		fmt.Fprintln(w, "\nEvents:")
@@ -129,6 +130,15 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 		return failure{fmt.Errorf("scenario %s did not behave as it should:\n  %s", s.Name, strings.Join(r.Problems, "\n  "))}
 	}
 	return nil
+}
+
+// writeNotes says where an impaired run left the story the caption tells.
+func writeNotes(w io.Writer, notes []string, changed string) {
+	if len(notes) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "note: with %s this run differs from the explanation above, which describes the run without impairments:\n", changed)
+	fmt.Fprintf(w, "  %s.\n\n", strings.Join(notes, ";\n  "))
 }
 
 func writeSummary(w io.Writer, r *sim.Run) {

@@ -51,6 +51,14 @@
       document.getElementById("about").hidden = false;
       document.getElementById("title").textContent = res.title + " (seed " + res.seed + ")";
       document.getElementById("caption").textContent = res.caption;
+      var notes = document.getElementById("notelist");
+      notes.textContent = "";
+      (res.notes || []).forEach(function (n) {
+        var li = document.createElement("li");
+        li.textContent = n;
+        notes.appendChild(li);
+      });
+      document.getElementById("notes").hidden = !(res.notes && res.notes.length);
       var probs = document.getElementById("problems");
       probs.textContent = "";
       (res.problems || []).forEach(function (p) {
