@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/spf13/cobra"
 
@@ -34,6 +36,9 @@ synack netns down removes it. Both need root.`,
 				return failure{err}
 			}
 			ns, err := netns.New(netns.Options{Name: name, TUN: tunName, MTU: mtu, Persist: true})
+			if errors.Is(err, fs.ErrExist) {
+				return failure{fmt.Errorf("namespace %s exists already: remove it first with 'synack netns down --name %s', or choose another --name", shq(name), shq(name))}
+			}
 			if err != nil {
 				return failure{err}
 			}

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/gosynack/synack/internal/netns"
 )
 
 // Bad flags of serve, get and netns are refused before anything touches
@@ -39,5 +43,48 @@ func TestRealFlagErrors(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want exit 2 and %q", code, stderr, tc.want)
 			}
 		})
+	}
+}
+
+// testNetnsName is a namespace name of this test process's own, removed
+// (whatever made it) when t ends.
+func testNetnsName(t *testing.T, what string) string {
+	t.Helper()
+	if err := netns.Available(); err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	name := fmt.Sprintf("synack-%d-%s", os.Getpid(), what)
+	t.Cleanup(func() {
+		netns.RemoveNamed(name)
+		if _, err := os.Stat("/var/run/netns/" + name); err == nil {
+			t.Errorf("namespace %s still exists", name)
+		}
+	})
+	return name
+}
+
+// `synack netns up` of a name that exists fails saying so and what to do,
+// and leaves the namespace that was there (and its device) alone.
+func TestNetnsUpTwice(t *testing.T) {
+	name := testNetnsName(t, "twice")
+	if _, stderr, code := runCLI(t, "netns", "up", "--name", name); code != 0 {
+		t.Fatalf("first netns up: exit %d: %s", code, stderr)
+	}
+	_, stderr, code := runCLI(t, "netns", "up", "--name", name)
+	want := "synack netns down --name " + name
+	if code != 1 || !strings.Contains(stderr, "exists") || !strings.Contains(stderr, want) {
+		t.Fatalf("second netns up: exit %d, stderr %q; want exit 1 saying the namespace exists and %q", code, stderr, want)
+	}
+	ns, err := netns.Open(name)
+	if err != nil {
+		t.Fatalf("the first namespace is gone: %v", err)
+	}
+	dev, err := ns.OpenTUN(netns.DefaultTUN)
+	if err != nil {
+		t.Fatalf("the first namespace lost its device: %v", err)
+	}
+	dev.Close()
+	if _, stderr, code := runCLI(t, "netns", "down", "--name", name); code != 0 {
+		t.Fatalf("netns down: exit %d: %s", code, stderr)
 	}
 }

@@ -77,3 +77,31 @@ func TestBadName(t *testing.T) {
 		t.Fatal("New accepted a name with a slash")
 	}
 }
+
+// A second New of a name that exists fails, saying so (errors.Is
+// os.ErrExist), and leaves the first namespace as it was: a failed New
+// removes only what it made.
+func TestNewExisting(t *testing.T) {
+	if err := netns.Available(); err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	first, err := netns.New(netns.Options{Persist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { netns.RemoveNamed(first.Name()) })
+	_, err = netns.New(netns.Options{Name: first.Name(), Persist: true})
+	if !errors.Is(err, os.ErrExist) {
+		t.Fatalf("second New of %s: %v, want an error that is os.ErrExist", first.Name(), err)
+	}
+	again, err := netns.Open(first.Name())
+	if err != nil {
+		t.Fatalf("the first namespace is gone after the failed New: %v", err)
+	}
+	dev, err := again.OpenTUN(netns.DefaultTUN)
+	if err != nil {
+		t.Fatalf("the first namespace lost its device after the failed New: %v", err)
+	}
+	dev.Close()
+	again.Remove()
+}
