@@ -32,6 +32,12 @@ synack netns down removes it. Both need root.`,
 			if mtu < 68 || mtu > 65535 {
 				return usageError{fmt.Errorf("--mtu %d: want 68 to 65535", mtu)}
 			}
+			if err := netns.CheckName(name); err != nil {
+				return usageError{fmt.Errorf("--name %q: %v", name, err)}
+			}
+			if err := netns.CheckDeviceName(tunName); err != nil {
+				return usageError{fmt.Errorf("--tun %q: %v", tunName, err)}
+			}
 			if err := netns.Available(); err != nil {
 				return failure{err}
 			}
@@ -43,10 +49,11 @@ synack netns down removes it. Both need root.`,
 				return failure{err}
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "namespace %s: device %s, kernel %v, synack %v\n", ns.Name(), ns.TUNName(), netns.KernelPrefix, netns.StackAddr)
-			fmt.Fprintf(w, "next:   synack serve --tun %s --netns %s --http .\n", ns.TUNName(), ns.Name())
-			fmt.Fprintf(w, "then:   ip netns exec %s curl http://%v/\n", ns.Name(), netns.StackAddr)
-			fmt.Fprintf(w, "finally: synack netns down --name %s\n", ns.Name())
+			n, dev := shq(ns.Name()), shq(ns.TUNName())
+			fmt.Fprintf(w, "namespace %s: device %s, kernel %v, synack %v\n", n, dev, netns.KernelPrefix, netns.StackAddr)
+			fmt.Fprintf(w, "next:   synack serve --tun %s --netns %s --http .\n", dev, n)
+			fmt.Fprintf(w, "then:   ip netns exec %s curl http://%v/\n", n, netns.StackAddr)
+			fmt.Fprintf(w, "finally: synack netns down --name %s\n", n)
 			return nil
 		},
 	}
@@ -55,10 +62,13 @@ synack netns down removes it. Both need root.`,
 		Short: "Remove the namespace and its TUN device",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := netns.CheckExistingName(name); err != nil {
+				return usageError{fmt.Errorf("--name %q: %v", name, err)}
+			}
 			if err := netns.RemoveNamed(name); err != nil {
 				return failure{err}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "namespace %s removed\n", name)
+			fmt.Fprintf(cmd.OutOrStdout(), "namespace %s removed\n", shq(name))
 			return nil
 		},
 	}

@@ -25,7 +25,7 @@ func TestRealFlagErrors(t *testing.T) {
 		{[]string{"serve", "--tun", "synack0", "--echo", "--addr", "10.0.0.300"}, `--addr "10.0.0.300": not an IPv4 address`},
 		{[]string{"serve", "--tun", "synack0", "--echo", "--addr", "::1"}, `--addr "::1": not an IPv4 address`},
 		{[]string{"serve", "--tun", "synack0", "--echo", "--port", "70000"}, "--port 70000"},
-		{[]string{"serve", "--tun", "a-name-longer-than-15", "--echo"}, "at most 15 bytes"},
+		{[]string{"serve", "--tun", "a-name-longer-than-15", "--echo"}, "1 to 15 bytes"},
 		{[]string{"serve", "--tun", "synack0", "--echo", "--netns", ""}, "--netns is empty"},
 		{[]string{"serve", "--tun", "synack0", "--echo", "extra"}, "takes no arguments"},
 		{[]string{"get", "--tun", "synack0"}, "takes 1 argument(s) (URL)"},
@@ -34,6 +34,10 @@ func TestRealFlagErrors(t *testing.T) {
 		{[]string{"get", "http://example.com/", "--tun", "synack0"}, `host "example.com" is not an IPv4 address`},
 		{[]string{"get", "http://198.18.0.1/", "--tun", "synack0", "-o", dir + "/no/such/dir/f"}, "-o"},
 		{[]string{"netns", "up", "--mtu", "10"}, "--mtu 10"},
+		{[]string{"netns", "up", "--name", "bad name!"}, `--name "bad name!": a namespace name is letters, digits`},
+		{[]string{"netns", "up", "--tun", "bad:tun"}, `--tun "bad:tun": an interface name is 1 to 15 bytes`},
+		{[]string{"netns", "down", "--name", "a/b"}, `--name "a/b": not a namespace name`},
+		{[]string{"serve", "--tun", "a:b", "--echo"}, `--tun "a:b": not an interface name`},
 		{[]string{"netns", "up", "extra"}, "takes no arguments"},
 		{[]string{"serve", "--bogus"}, "unknown flag: --bogus"},
 	} {
@@ -86,5 +90,40 @@ func TestNetnsUpTwice(t *testing.T) {
 	dev.Close()
 	if _, stderr, code := runCLI(t, "netns", "down", "--name", name); code != 0 {
 		t.Fatalf("netns down: exit %d: %s", code, stderr)
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"synack":     "synack",
+		"synack-1.2": "synack-1.2",
+		"/tmp/a_b":   "/tmp/a_b",
+		"":           "''",
+		"bad name!":  "'bad name!'",
+		"it's":       `'it'\''s'`,
+		"$x":         "'$x'",
+	} {
+		if got := shq(in); got != want {
+			t.Errorf("shq(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// The commands `netns up` prints work pasted as they are: names and paths
+// quoted for the shell where they need it.
+func TestNetnsUpHints(t *testing.T) {
+	name := testNetnsName(t, "hints")
+	out, stderr, code := runCLI(t, "netns", "up", "--name", name, "--tun", "syn.1")
+	if code != 0 {
+		t.Fatalf("netns up: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"synack serve --tun syn.1 --netns " + name + " --http .\n",
+		"ip netns exec " + name + " curl http://198.18.0.2/\n",
+		"synack netns down --name " + name + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("netns up printed\n%s\nwithout %q", out, want)
+		}
 	}
 }

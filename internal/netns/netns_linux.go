@@ -64,11 +64,14 @@ func New(opts Options) (*NS, error) {
 	if opts.Name == "" {
 		opts.Name = fmt.Sprintf("synack-%d-%d", os.Getpid(), counter.Add(1))
 	}
-	if !validName(opts.Name) {
-		return nil, fmt.Errorf("netns: bad namespace name %q", opts.Name)
+	if err := CheckName(opts.Name); err != nil {
+		return nil, fmt.Errorf("netns: namespace name %q: %w", opts.Name, err)
 	}
 	if opts.TUN == "" {
 		opts.TUN = DefaultTUN
+	}
+	if err := CheckDeviceName(opts.TUN); err != nil {
+		return nil, fmt.Errorf("netns: device name %q: %w", opts.TUN, err)
 	}
 	if opts.MTU == 0 {
 		opts.MTU = 1500
@@ -189,8 +192,8 @@ func Open(name string) (*NS, error) {
 	if err := available(); err != nil {
 		return nil, err
 	}
-	if !validName(name) {
-		return nil, fmt.Errorf("netns: bad namespace name %q", name)
+	if err := CheckExistingName(name); err != nil {
+		return nil, fmt.Errorf("netns: %q: %w", name, err)
 	}
 	h, err := vnetns.GetFromName(name)
 	if err != nil {
