@@ -4,11 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gosynack/synack/internal/netns"
 )
+
+// euid is the effective user id (a variable for tests).
+var euid = os.Geteuid
 
 // defaultNetns is the namespace `synack netns up` makes.
 const defaultNetns = "synack"
@@ -38,6 +42,9 @@ synack netns down removes it. Both need root.`,
 			if err := netns.CheckDeviceName(tunName); err != nil {
 				return usageError{fmt.Errorf("--tun %q: %v", tunName, err)}
 			}
+			if err := needRoot("netns up", "to create a network namespace and its TUN device"); err != nil {
+				return err
+			}
 			if err := netns.Available(); err != nil {
 				return failure{err}
 			}
@@ -65,6 +72,9 @@ synack netns down removes it. Both need root.`,
 			if err := netns.CheckExistingName(name); err != nil {
 				return usageError{fmt.Errorf("--name %q: %v", name, err)}
 			}
+			if err := needRoot("netns down", "to remove the namespace and its TUN device"); err != nil {
+				return err
+			}
 			if err := netns.RemoveNamed(name); err != nil {
 				return failure{err}
 			}
@@ -79,4 +89,12 @@ synack netns down removes it. Both need root.`,
 	up.Flags().IntVar(&mtu, "mtu", 1500, "MTU of the TUN device")
 	cmd.AddCommand(up, down)
 	return cmd
+}
+
+// needRoot says, when not root, that cmd needs root and what for.
+func needRoot(cmd, what string) error {
+	if euid() == 0 {
+		return nil
+	}
+	return failure{fmt.Errorf("%s needs root (%s): run it with sudo", cmd, what)}
 }

@@ -127,3 +127,26 @@ func TestNetnsUpHints(t *testing.T) {
 		}
 	}
 }
+
+// Without root, netns up and down say which command needs root, for what,
+// and what to do; nothing is tried. (The user id is faked: the test does
+// not need to run unprivileged.)
+func TestNetnsNeedsRoot(t *testing.T) {
+	// A name of the test's own, removed at the end should up run after all.
+	name := fmt.Sprintf("synack-%d-noroot", os.Getpid())
+	t.Cleanup(func() { netns.RemoveNamed(name) })
+	defer func(f func() int) { euid = f }(euid)
+	euid = func() int { return 1000 }
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"netns", "up", "--name", name}, "netns up needs root (to create a network namespace and its TUN device): run it with sudo"},
+		{[]string{"netns", "down", "--name", name}, "netns down needs root (to remove the namespace and its TUN device): run it with sudo"},
+	} {
+		_, stderr, code := runCLI(t, tc.args...)
+		if code != 1 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s as uid 1000: exit %d, stderr %q; want exit 1 and %q", strings.Join(tc.args, " "), code, stderr, tc.want)
+		}
+	}
+}

@@ -24,7 +24,7 @@ import (
 
 func available() error {
 	if !isRoot() {
-		return fmt.Errorf("netns: needs root to create network namespaces and TUN devices (euid is %d)", os.Geteuid())
+		return fmt.Errorf("netns: making a network namespace and a TUN device needs root (euid is %d)", os.Geteuid())
 	}
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
 		return fmt.Errorf("netns: no TUN support: %w", err)
