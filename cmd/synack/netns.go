@@ -1,12 +1,18 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gosynack/synack/internal/netns"
 )
+
+// euid is the effective user id (a variable for tests).
+var euid = os.Geteuid
 
 // defaultNetns is the namespace `synack netns up` makes.
 const defaultNetns = "synack"
@@ -30,18 +36,31 @@ synack netns down removes it. Both need root.`,
 			if mtu < 68 || mtu > 65535 {
 				return usageError{fmt.Errorf("--mtu %d: want 68 to 65535", mtu)}
 			}
+			if err := netns.CheckName(name); err != nil {
+				return usageError{fmt.Errorf("--name %q: %v", name, err)}
+			}
+			if err := netns.CheckDeviceName(tunName); err != nil {
+				return usageError{fmt.Errorf("--tun %q: %v", tunName, err)}
+			}
+			if err := needRoot("netns up", "to create a network namespace and its TUN device"); err != nil {
+				return err
+			}
 			if err := netns.Available(); err != nil {
 				return failure{err}
 			}
 			ns, err := netns.New(netns.Options{Name: name, TUN: tunName, MTU: mtu, Persist: true})
+			if errors.Is(err, fs.ErrExist) {
+				return failure{fmt.Errorf("namespace %s exists already: remove it first with 'synack netns down --name %s', or choose another --name", shq(name), shq(name))}
+			}
 			if err != nil {
 				return failure{err}
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "namespace %s: device %s, kernel %v, synack %v\n", ns.Name(), ns.TUNName(), netns.KernelPrefix, netns.StackAddr)
-			fmt.Fprintf(w, "next:   synack serve --tun %s --netns %s --http .\n", ns.TUNName(), ns.Name())
-			fmt.Fprintf(w, "then:   ip netns exec %s curl http://%v/\n", ns.Name(), netns.StackAddr)
-			fmt.Fprintf(w, "finally: synack netns down --name %s\n", ns.Name())
+			n, dev := shq(ns.Name()), shq(ns.TUNName())
+			fmt.Fprintf(w, "namespace %s: device %s, kernel %v, synack %v\n", n, dev, netns.KernelPrefix, netns.StackAddr)
+			fmt.Fprintf(w, "next:   synack serve --tun %s --netns %s --http .\n", dev, n)
+			fmt.Fprintf(w, "then:   ip netns exec %s curl http://%v/\n", n, netns.StackAddr)
+			fmt.Fprintf(w, "finally: synack netns down --name %s\n", n)
 			return nil
 		},
 	}
@@ -50,10 +69,16 @@ synack netns down removes it. Both need root.`,
 		Short: "Remove the namespace and its TUN device",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := netns.CheckExistingName(name); err != nil {
+				return usageError{fmt.Errorf("--name %q: %v", name, err)}
+			}
+			if err := needRoot("netns down", "to remove the namespace and its TUN device"); err != nil {
+				return err
+			}
 			if err := netns.RemoveNamed(name); err != nil {
 				return failure{err}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "namespace %s removed\n", name)
+			fmt.Fprintf(cmd.OutOrStdout(), "namespace %s removed\n", shq(name))
 			return nil
 		},
 	}
@@ -64,4 +89,12 @@ synack netns down removes it. Both need root.`,
 	up.Flags().IntVar(&mtu, "mtu", 1500, "MTU of the TUN device")
 	cmd.AddCommand(up, down)
 	return cmd
+}
+
+// needRoot says, when not root, that cmd needs root and what for.
+func needRoot(cmd, what string) error {
+	if euid() == 0 {
+		return nil
+	}
+	return failure{fmt.Errorf("%s needs root (%s): run it with sudo", cmd, what)}
 }

@@ -35,8 +35,8 @@ func (f *realFlags) check() (netip.Addr, error) {
 	if f.tun == "" {
 		return netip.Addr{}, usageError{fmt.Errorf("--tun is required: the TUN device to run on (`synack netns up` makes %q in namespace %q)", netns.DefaultTUN, defaultNetns)}
 	}
-	if len(f.tun) > 15 {
-		return netip.Addr{}, usageError{fmt.Errorf("--tun %q: an interface name has at most 15 bytes", f.tun)}
+	if err := checkDeviceFlags(f.tun, f.ns); err != nil {
+		return netip.Addr{}, err
 	}
 	if f.ns == "" {
 		return netip.Addr{}, usageError{fmt.Errorf("--netns is empty: name the namespace holding --tun %s (default %q)", f.tun, defaultNetns)}

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/gosynack/synack/internal/netns"
 )
 
 // Bad flags of serve, get and netns are refused before anything touches
@@ -21,7 +25,7 @@ func TestRealFlagErrors(t *testing.T) {
 		{[]string{"serve", "--tun", "synack0", "--echo", "--addr", "10.0.0.300"}, `--addr "10.0.0.300": not an IPv4 address`},
 		{[]string{"serve", "--tun", "synack0", "--echo", "--addr", "::1"}, `--addr "::1": not an IPv4 address`},
 		{[]string{"serve", "--tun", "synack0", "--echo", "--port", "70000"}, "--port 70000"},
-		{[]string{"serve", "--tun", "a-name-longer-than-15", "--echo"}, "at most 15 bytes"},
+		{[]string{"serve", "--tun", "a-name-longer-than-15", "--echo"}, "1 to 15 bytes"},
 		{[]string{"serve", "--tun", "synack0", "--echo", "--netns", ""}, "--netns is empty"},
 		{[]string{"serve", "--tun", "synack0", "--echo", "extra"}, "takes no arguments"},
 		{[]string{"get", "--tun", "synack0"}, "takes 1 argument(s) (URL)"},
@@ -30,6 +34,10 @@ func TestRealFlagErrors(t *testing.T) {
 		{[]string{"get", "http://example.com/", "--tun", "synack0"}, `host "example.com" is not an IPv4 address`},
 		{[]string{"get", "http://198.18.0.1/", "--tun", "synack0", "-o", dir + "/no/such/dir/f"}, "-o"},
 		{[]string{"netns", "up", "--mtu", "10"}, "--mtu 10"},
+		{[]string{"netns", "up", "--name", "bad name!"}, `--name "bad name!": a namespace name is letters, digits`},
+		{[]string{"netns", "up", "--tun", "bad:tun"}, `--tun "bad:tun": an interface name is 1 to 15 bytes`},
+		{[]string{"netns", "down", "--name", "a/b"}, `--name "a/b": not a namespace name`},
+		{[]string{"serve", "--tun", "a:b", "--echo"}, `--tun "a:b": not an interface name`},
 		{[]string{"netns", "up", "extra"}, "takes no arguments"},
 		{[]string{"serve", "--bogus"}, "unknown flag: --bogus"},
 	} {
@@ -39,5 +47,106 @@ func TestRealFlagErrors(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want exit 2 and %q", code, stderr, tc.want)
 			}
 		})
+	}
+}
+
+// testNetnsName is a namespace name of this test process's own, removed
+// (whatever made it) when t ends.
+func testNetnsName(t *testing.T, what string) string {
+	t.Helper()
+	if err := netns.Available(); err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	name := fmt.Sprintf("synack-%d-%s", os.Getpid(), what)
+	t.Cleanup(func() {
+		netns.RemoveNamed(name)
+		if _, err := os.Stat("/var/run/netns/" + name); err == nil {
+			t.Errorf("namespace %s still exists", name)
+		}
+	})
+	return name
+}
+
+// `synack netns up` of a name that exists fails saying so and what to do,
+// and leaves the namespace that was there (and its device) alone.
+func TestNetnsUpTwice(t *testing.T) {
+	name := testNetnsName(t, "twice")
+	if _, stderr, code := runCLI(t, "netns", "up", "--name", name); code != 0 {
+		t.Fatalf("first netns up: exit %d: %s", code, stderr)
+	}
+	_, stderr, code := runCLI(t, "netns", "up", "--name", name)
+	want := "synack netns down --name " + name
+	if code != 1 || !strings.Contains(stderr, "exists") || !strings.Contains(stderr, want) {
+		t.Fatalf("second netns up: exit %d, stderr %q; want exit 1 saying the namespace exists and %q", code, stderr, want)
+	}
+	ns, err := netns.Open(name)
+	if err != nil {
+		t.Fatalf("the first namespace is gone: %v", err)
+	}
+	dev, err := ns.OpenTUN(netns.DefaultTUN)
+	if err != nil {
+		t.Fatalf("the first namespace lost its device: %v", err)
+	}
+	dev.Close()
+	if _, stderr, code := runCLI(t, "netns", "down", "--name", name); code != 0 {
+		t.Fatalf("netns down: exit %d: %s", code, stderr)
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"synack":     "synack",
+		"synack-1.2": "synack-1.2",
+		"/tmp/a_b":   "/tmp/a_b",
+		"":           "''",
+		"bad name!":  "'bad name!'",
+		"it's":       `'it'\''s'`,
+		"$x":         "'$x'",
+	} {
+		if got := shq(in); got != want {
+			t.Errorf("shq(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// The commands `netns up` prints work pasted as they are: names and paths
+// quoted for the shell where they need it.
+func TestNetnsUpHints(t *testing.T) {
+	name := testNetnsName(t, "hints")
+	out, stderr, code := runCLI(t, "netns", "up", "--name", name, "--tun", "syn.1")
+	if code != 0 {
+		t.Fatalf("netns up: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"synack serve --tun syn.1 --netns " + name + " --http .\n",
+		"ip netns exec " + name + " curl http://198.18.0.2/\n",
+		"synack netns down --name " + name + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("netns up printed\n%s\nwithout %q", out, want)
+		}
+	}
+}
+
+// Without root, netns up and down say which command needs root, for what,
+// and what to do; nothing is tried. (The user id is faked: the test does
+// not need to run unprivileged.)
+func TestNetnsNeedsRoot(t *testing.T) {
+	// A name of the test's own, removed at the end should up run after all.
+	name := fmt.Sprintf("synack-%d-noroot", os.Getpid())
+	t.Cleanup(func() { netns.RemoveNamed(name) })
+	defer func(f func() int) { euid = f }(euid)
+	euid = func() int { return 1000 }
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"netns", "up", "--name", name}, "netns up needs root (to create a network namespace and its TUN device): run it with sudo"},
+		{[]string{"netns", "down", "--name", name}, "netns down needs root (to remove the namespace and its TUN device): run it with sudo"},
+	} {
+		_, stderr, code := runCLI(t, tc.args...)
+		if code != 1 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s as uid 1000: exit %d, stderr %q; want exit 1 and %q", strings.Join(tc.args, " "), code, stderr, tc.want)
+		}
 	}
 }

@@ -16,6 +16,7 @@
 package netns
 
 import (
+	"errors"
 	"net/netip"
 	"os"
 	"strings"
@@ -57,6 +58,46 @@ func Available() error { return available() }
 
 func isRoot() bool { return os.Geteuid() == 0 }
 
-func validName(s string) bool {
-	return s != "" && len(s) < 200 && !strings.ContainsAny(s, "/\x00") && s != "." && s != ".."
+// CheckName says why New refuses to give a namespace the name s, or
+// returns nil. The names are a subset of what `ip netns` takes that needs no
+// quoting in a shell and cannot be taken for an option.
+func CheckName(s string) error {
+	if !safeName(s, 255) {
+		return errors.New("a namespace name is letters, digits, '.', '_' and '-', starting with a letter or digit, at most 255 bytes")
+	}
+	return nil
+}
+
+// CheckDeviceName says why New refuses to give a TUN device the name s, or
+// returns nil: the kernel's interface names, less those that need quoting.
+func CheckDeviceName(s string) error {
+	if !safeName(s, 15) {
+		return errors.New("an interface name is 1 to 15 bytes: letters, digits, '.', '_' and '-', starting with a letter or digit")
+	}
+	return nil
+}
+
+// CheckExistingName says why s cannot name a namespace that exists, or
+// returns nil: `ip netns add` takes any name of 1 to 255 bytes (NAME_MAX)
+// that is a file name, not '.' or '..'.
+func CheckExistingName(s string) error {
+	if s == "" || len(s) > 255 || strings.ContainsAny(s, "/\x00") || s == "." || s == ".." {
+		return errors.New("not a namespace name (one has 1 to 255 bytes, no '/', and is not '.' or '..')")
+	}
+	return nil
+}
+
+func safeName(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i, c := range []byte(s) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case (c == '.' || c == '_' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -16,13 +17,14 @@ import (
 
 	"github.com/vishvananda/netlink"
 	vnetns "github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/gosynack/synack/link/tun"
 )
 
 func available() error {
 	if !isRoot() {
-		return fmt.Errorf("netns: needs root to create network namespaces and TUN devices (euid is %d)", os.Geteuid())
+		return fmt.Errorf("netns: making a network namespace and a TUN device needs root (euid is %d)", os.Geteuid())
 	}
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
 		return fmt.Errorf("netns: no TUN support: %w", err)
@@ -41,7 +43,9 @@ type NS struct {
 	tunName string
 	mtu     int
 	persist bool
-	h       vnetns.NsHandle
+	// named: Remove deletes the name, which New made or Open found.
+	named bool
+	h     vnetns.NsHandle
 
 	mu      sync.Mutex
 	dev     *tun.Device // synack's side of the TUN, when this process holds it
@@ -50,8 +54,9 @@ type NS struct {
 
 // New makes a namespace with a TUN device configured as the package doc
 // says; TUN returns synack's side of it (nil with Persist, where the device
-// is left for another process to open with OpenTUN). On error nothing is
-// left behind.
+// is left for another process to open with OpenTUN). On error nothing it
+// made is left behind, and nothing it did not make is touched: a name that
+// is taken is an error that is os.ErrExist.
 func New(opts Options) (*NS, error) {
 	if err := available(); err != nil {
 		return nil, err
@@ -59,11 +64,14 @@ func New(opts Options) (*NS, error) {
 	if opts.Name == "" {
 		opts.Name = fmt.Sprintf("synack-%d-%d", os.Getpid(), counter.Add(1))
 	}
-	if !validName(opts.Name) {
-		return nil, fmt.Errorf("netns: bad namespace name %q", opts.Name)
+	if err := CheckName(opts.Name); err != nil {
+		return nil, fmt.Errorf("netns: namespace name %q: %w", opts.Name, err)
 	}
 	if opts.TUN == "" {
 		opts.TUN = DefaultTUN
+	}
+	if err := CheckDeviceName(opts.TUN); err != nil {
+		return nil, fmt.Errorf("netns: device name %q: %w", opts.TUN, err)
 	}
 	if opts.MTU == 0 {
 		opts.MTU = 1500
@@ -73,12 +81,13 @@ func New(opts Options) (*NS, error) {
 		var h vnetns.NsHandle
 		var err error
 		if opts.Persist {
-			h, err = vnetns.NewNamed(opts.Name)
+			h, err = newNamed(opts.Name)
+			n.named = err == nil
 		} else {
 			h, err = vnetns.New()
 		}
 		if err != nil {
-			return fmt.Errorf("netns: create namespace %q: %w", opts.Name, err)
+			return err
 		}
 		n.h = h
 		// The thread is now in the new namespace.
@@ -95,6 +104,40 @@ func New(opts Options) (*NS, error) {
 		n.mu.Unlock()
 	}
 	return n, nil
+}
+
+// runDir holds the names of namespaces, as `ip netns` keeps them.
+const runDir = "/run/netns"
+
+// newNamed makes a namespace, enters it on the calling thread and names it
+// as `ip netns add` does: a bind mount of it on runDir/name. The name file
+// is made exclusively, so a name that exists is an error (os.ErrExist) and
+// is left alone; on any other error the file this call made is removed.
+func newNamed(name string) (vnetns.NsHandle, error) {
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return vnetns.None(), fmt.Errorf("netns: %w", err)
+	}
+	path := filepath.Join(runDir, name)
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o444)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return vnetns.None(), fmt.Errorf("netns: namespace %q exists already: %w", name, err)
+		}
+		return vnetns.None(), fmt.Errorf("netns: create namespace %q: %w", name, err)
+	}
+	f.Close()
+	h, err := vnetns.New()
+	if err != nil {
+		os.Remove(path)
+		return vnetns.None(), fmt.Errorf("netns: create namespace %q: %w", name, err)
+	}
+	self := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
+	if err := unix.Mount(self, path, "bind", unix.MS_BIND, ""); err != nil {
+		h.Close()
+		os.Remove(path)
+		return vnetns.None(), fmt.Errorf("netns: name namespace %q (bind mount on %s): %w", name, path, err)
+	}
+	return h, nil
 }
 
 // setup runs inside the namespace.
@@ -149,14 +192,14 @@ func Open(name string) (*NS, error) {
 	if err := available(); err != nil {
 		return nil, err
 	}
-	if !validName(name) {
-		return nil, fmt.Errorf("netns: bad namespace name %q", name)
+	if err := CheckExistingName(name); err != nil {
+		return nil, fmt.Errorf("netns: %q: %w", name, err)
 	}
 	h, err := vnetns.GetFromName(name)
 	if err != nil {
 		return nil, fmt.Errorf("netns: open namespace %q (made by `synack netns up`?): %w", name, err)
 	}
-	return &NS{name: name, tunName: DefaultTUN, persist: true, h: h}, nil
+	return &NS{name: name, tunName: DefaultTUN, persist: true, named: true, h: h}, nil
 }
 
 // OpenTUN attaches to the TUN device name in the namespace (a persistent
@@ -249,7 +292,9 @@ func (n *NS) DialContext(ctx context.Context, network, address string) (net.Conn
 
 // Remove closes synack's side of the TUN, deletes the TUN devices in the
 // namespace and, for a named one, the namespace's name; the namespace dies
-// with its last user. Removing twice is not an error.
+// with its last user. Removing twice is not an error. A namespace whose
+// New failed before it had its name does not delete the name: it may be
+// another's.
 func (n *NS) Remove() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -268,7 +313,7 @@ func (n *NS) Remove() error {
 		}
 		errs = append(errs, n.h.Close())
 	}
-	if n.persist {
+	if n.named {
 		if err := vnetns.DeleteNamed(n.name); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("netns: delete %s: %w", n.name, err))
 		}

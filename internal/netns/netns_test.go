@@ -3,6 +3,7 @@ package netns_test
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/vishvananda/netlink"
@@ -69,11 +70,78 @@ func TestPersistRemove(t *testing.T) {
 	}
 }
 
+// Names New gives are ones that need no quoting in a shell and that both
+// `ip netns` and the kernel's interface names take; the error says the
+// rule.
+func TestCheckName(t *testing.T) {
+	for _, ok := range []string{"synack", "synack-1234-5", "a.b_c", "0"} {
+		if err := netns.CheckName(ok); err != nil {
+			t.Errorf("CheckName(%q): %v", ok, err)
+		}
+		if err := netns.CheckDeviceName(ok); err != nil {
+			t.Errorf("CheckDeviceName(%q): %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "bad name!", "../etc", "a/b", ".", "..", "-x", ".hidden", "tab\there", "x$y", strings.Repeat("n", 256)} {
+		err := netns.CheckName(bad)
+		if err == nil || !strings.Contains(err.Error(), "letters, digits") {
+			t.Errorf("CheckName(%q): %v, want an error stating the rule", bad, err)
+		}
+	}
+	for _, bad := range []string{"", "bad name!", "a:b", "a-name-longer-than-15", "-x"} {
+		err := netns.CheckDeviceName(bad)
+		if err == nil || !strings.Contains(err.Error(), "15 bytes") {
+			t.Errorf("CheckDeviceName(%q): %v, want an error stating the rule", bad, err)
+		}
+	}
+}
+
+// New refuses a bad name before it makes anything.
 func TestBadName(t *testing.T) {
 	if err := netns.Available(); err != nil {
 		t.Skipf("skipped: %v", err)
 	}
-	if _, err := netns.New(netns.Options{Name: "../etc"}); err == nil {
-		t.Fatal("New accepted a name with a slash")
+	for _, opts := range []netns.Options{
+		{Name: "../etc"},
+		{Name: "bad name!", Persist: true},
+		{TUN: "bad tun!", Persist: true},
+	} {
+		n, err := netns.New(opts)
+		if err == nil {
+			n.Remove()
+			t.Errorf("New accepted %+v", opts)
+		}
 	}
+	if _, err := os.Stat("/var/run/netns/bad name!"); !errors.Is(err, os.ErrNotExist) {
+		netns.RemoveNamed("bad name!")
+		t.Fatalf("a namespace named %q was made", "bad name!")
+	}
+}
+
+// A second New of a name that exists fails, saying so (errors.Is
+// os.ErrExist), and leaves the first namespace as it was: a failed New
+// removes only what it made.
+func TestNewExisting(t *testing.T) {
+	if err := netns.Available(); err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	first, err := netns.New(netns.Options{Persist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { netns.RemoveNamed(first.Name()) })
+	_, err = netns.New(netns.Options{Name: first.Name(), Persist: true})
+	if !errors.Is(err, os.ErrExist) {
+		t.Fatalf("second New of %s: %v, want an error that is os.ErrExist", first.Name(), err)
+	}
+	again, err := netns.Open(first.Name())
+	if err != nil {
+		t.Fatalf("the first namespace is gone after the failed New: %v", err)
+	}
+	dev, err := again.OpenTUN(netns.DefaultTUN)
+	if err != nil {
+		t.Fatalf("the first namespace lost its device after the failed New: %v", err)
+	}
+	dev.Close()
+	again.Remove()
 }

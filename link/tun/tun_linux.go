@@ -37,8 +37,10 @@ var _ link.Link = (*Device)(nil)
 // locked to an OS thread that has entered that namespace; the device stays
 // there, and its Device works from any goroutine.
 func Open(name string, mtu int) (*Device, error) {
-	if len(name) >= unix.IFNAMSIZ {
-		return nil, fmt.Errorf("tun: interface name %q is longer than %d bytes", name, unix.IFNAMSIZ-1)
+	if name != "" {
+		if err := CheckName(name); err != nil {
+			return nil, fmt.Errorf("tun: %q: %w", name, err)
+		}
 	}
 	if mtu < 0 || (mtu > 0 && mtu < 68) || mtu > 65535 {
 		return nil, fmt.Errorf("tun: MTU %d out of range (68 to 65535, or 0 to keep the device's)", mtu)
