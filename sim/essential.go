@@ -45,8 +45,8 @@ func linkNotes(r *Run) []string {
 		what string
 		f    func(e *trace.Event) bool
 	}{
-		{"the link also lost", func(e *trace.Event) bool { return e.Kind == trace.LinkDrop && e.Reason == "loss" }},
-		{"the bottleneck's full queue dropped", func(e *trace.Event) bool { return e.Kind == trace.LinkDrop && e.Reason == "queue full" }},
+		{"the link also lost", func(e *trace.Event) bool { return e.Kind == trace.LinkDrop && e.LinkCause == trace.LinkLoss }},
+		{"the bottleneck's full queue dropped", func(e *trace.Event) bool { return e.Kind == trace.LinkDrop && e.LinkCause == trace.LinkQueueFull }},
 		{"the link duplicated", func(e *trace.Event) bool { return e.Kind == trace.LinkDuplicate && !byRule(e) }},
 		{"the link corrupted", func(e *trace.Event) bool { return e.Kind == trace.LinkCorrupt && !byRule(e) }},
 		{"the link held back, so that later ones overtook them,", func(e *trace.Event) bool {
