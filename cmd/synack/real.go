@@ -50,13 +50,9 @@ func (f *realFlags) check() (netip.Addr, error) {
 
 // open starts a Stack on the TUN device. The returned func closes it.
 func (f *realFlags) open(addr netip.Addr, stdout io.Writer, anyDst bool) (*synack.Stack, error) {
-	ns, err := netns.Open(f.ns)
+	dev, err := openDevice(f.tun, f.ns)
 	if err != nil {
-		return nil, failure{err}
-	}
-	dev, err := ns.OpenTUN(f.tun)
-	if err != nil {
-		return nil, failure{err}
+		return nil, err
 	}
 	cfg := synack.Config{Addr: addr, AnyDestination: anyDst}
 	if f.verbose {

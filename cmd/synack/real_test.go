@@ -150,3 +150,43 @@ func TestNetnsNeedsRoot(t *testing.T) {
 		}
 	}
 }
+
+// testNetns makes a namespace as `synack netns up` does, removed when t
+// ends.
+func testNetns(t *testing.T, what string) *netns.NS {
+	t.Helper()
+	name := testNetnsName(t, what)
+	ns, err := netns.New(netns.Options{Name: name, Persist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}
+
+// serve and get on what is not a TUN device they can have say what it is
+// and how to make one, with the commands quoted for the shell.
+func TestDeviceErrors(t *testing.T) {
+	ns := testNetns(t, "dev")
+	n := ns.Name()
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"serve", "--tun", "lo", "--netns", n, "--echo"}, []string{
+			`"lo" exists and is a loopback device, not a TUN device`,
+			"synack netns up", "ip netns exec " + n + " ip tuntap add NAME mode tun"}},
+		{[]string{"get", "http://198.18.0.1/", "--tun", "lo", "--netns", n}, []string{`"lo" exists and is a loopback device, not a TUN device`}},
+		{[]string{"serve", "--tun", "x$y", "--netns", n, "--echo"}, []string{
+			`no device "x$y" in this network namespace`,
+			"ip netns exec " + n + " ip tuntap add 'x$y' mode tun"}},
+		{[]string{"serve", "--tun", "synack0", "--netns", n + "-nosuch", "--echo"}, []string{
+			`no namespace ` + n + `-nosuch`, "synack netns up --name " + n + "-nosuch"}},
+	} {
+		_, stderr, code := runCLI(t, tc.args...)
+		for _, want := range tc.want {
+			if code != 1 || !strings.Contains(stderr, want) {
+				t.Errorf("%s: exit %d, stderr %q; want exit 1 and %q", strings.Join(tc.args, " "), code, stderr, want)
+			}
+		}
+	}
+}
