@@ -24,8 +24,8 @@ type realFlags struct {
 }
 
 func (f *realFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.tun, "tun", "", "TUN device synack runs on (`synack netns up` makes "+netns.DefaultTUN+")")
-	fs.StringVar(&f.ns, "netns", defaultNetns, "network namespace the TUN device is in")
+	fs.StringVar(&f.tun, "tun", "", "TUN device `NAME` synack runs on ('synack netns up' makes "+netns.DefaultTUN+")")
+	fs.StringVar(&f.ns, "netns", defaultNetns, "network namespace `NAME` the TUN device is in")
 	fs.StringVar(&f.addr, "addr", netns.StackAddr.String(), "synack's IPv4 address on the TUN")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print every connection state change as it happens")
 }

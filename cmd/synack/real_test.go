@@ -190,3 +190,25 @@ func TestDeviceErrors(t *testing.T) {
 		}
 	}
 }
+
+// The flags of serve and get read right in --help: pflag takes a
+// `quoted` word of a usage string for the value's placeholder.
+func TestRealHelp(t *testing.T) {
+	for _, c := range []string{"serve", "get"} {
+		out, _, code := runCLI(t, c, "--help")
+		if code != 0 {
+			t.Fatalf("%s --help: exit %d", c, code)
+		}
+		for _, want := range []string{
+			"--tun NAME ", "TUN device NAME synack runs on ('synack netns up' makes synack0)",
+			"--netns NAME ",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s --help lacks %q:\n%s", c, want, out)
+			}
+		}
+		if strings.Contains(out, "--tun synack") || strings.Contains(out, "`") {
+			t.Errorf("%s --help shows a usage string's quote as a placeholder:\n%s", c, out)
+		}
+	}
+}
