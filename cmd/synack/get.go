@@ -25,7 +25,11 @@ func newGet() *cobra.Command {
 		Long: `synack get fetches URL with Go's net/http client over synack on a TUN device
 (see 'synack netns up'), writes the body to standard output or -o FILE, and
 prints the status, size, time and SHA-256 of the body to standard error. The
-URL's host must be an IPv4 address: there is no DNS.`,
+URL's host must be an IPv4 address: there is no DNS.
+
+Entering the namespace (--netns, default synack) needs root. With --netns ''
+it runs in the namespace it is started in, and needs no root on a TUN device
+of the user's own (ip tuntap add NAME mode tun user USER).`,
 		Args: exactArgs(1, "URL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)

@@ -25,7 +25,7 @@ type realFlags struct {
 
 func (f *realFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.tun, "tun", "", "TUN device `NAME` synack runs on ('synack netns up' makes "+netns.DefaultTUN+")")
-	fs.StringVar(&f.ns, "netns", defaultNetns, "network namespace `NAME` the TUN device is in")
+	fs.StringVar(&f.ns, "netns", defaultNetns, "network namespace `NAME` the TUN device is in (\"\" for the one synack is started in)")
 	fs.StringVar(&f.addr, "addr", netns.StackAddr.String(), "synack's IPv4 address on the TUN")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print every connection state change as it happens")
 }
@@ -37,9 +37,6 @@ func (f *realFlags) check() (netip.Addr, error) {
 	}
 	if err := checkDeviceFlags(f.tun, f.ns); err != nil {
 		return netip.Addr{}, err
-	}
-	if f.ns == "" {
-		return netip.Addr{}, usageError{fmt.Errorf("--netns is empty: name the namespace holding --tun %s (default %q)", f.tun, defaultNetns)}
 	}
 	a, err := netip.ParseAddr(f.addr)
 	if err != nil || !a.Is4() {

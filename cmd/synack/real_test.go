@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gosynack/synack/internal/netns"
@@ -26,7 +30,6 @@ func TestRealFlagErrors(t *testing.T) {
 		{[]string{"serve", "--tun", "synack0", "--echo", "--addr", "::1"}, `--addr "::1": not an IPv4 address`},
 		{[]string{"serve", "--tun", "synack0", "--echo", "--port", "70000"}, "--port 70000"},
 		{[]string{"serve", "--tun", "a-name-longer-than-15", "--echo"}, "1 to 15 bytes"},
-		{[]string{"serve", "--tun", "synack0", "--echo", "--netns", ""}, "--netns is empty"},
 		{[]string{"serve", "--tun", "synack0", "--echo", "extra"}, "takes no arguments"},
 		{[]string{"get", "--tun", "synack0"}, "takes 1 argument(s) (URL)"},
 		{[]string{"get", "http://198.18.0.1/"}, "--tun is required"},
@@ -210,5 +213,126 @@ func TestRealHelp(t *testing.T) {
 		if strings.Contains(out, "--tun synack") || strings.Contains(out, "`") {
 			t.Errorf("%s --help shows a usage string's quote as a placeholder:\n%s", c, out)
 		}
+	}
+}
+
+// lines is a Writer safe for concurrent use whose text can be waited for.
+type lines struct {
+	mu      sync.Mutex
+	b       strings.Builder
+	changed chan struct{}
+}
+
+func newLines() *lines { return &lines{changed: make(chan struct{}, 1)} }
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.Write(p)
+	select {
+	case l.changed <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+func (l *lines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// background is a command running in this process.
+type background struct {
+	out, err *lines
+	cancel   context.CancelFunc
+	code     chan int
+}
+
+// startCLI runs the command line args until stop, on a thread of its own
+// in the namespace ns (nil: this process's), as if it had been started
+// there.
+func startCLI(t *testing.T, ns *netns.NS, args ...string) *background {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &background{out: newLines(), err: newLines(), cancel: cancel, code: make(chan int, 1)}
+	run := func() error {
+		root := newRoot(b.out, b.err)
+		root.SetArgs(args)
+		code := 0
+		if err := root.ExecuteContext(ctx); err != nil {
+			fmt.Fprintln(b.err, "synack:", err)
+			code = 1
+		}
+		b.code <- code
+		return nil
+	}
+	go func() {
+		if ns == nil {
+			run()
+			return
+		}
+		if err := ns.Do(run); err != nil {
+			fmt.Fprintln(b.err, "entering the namespace:", err)
+			b.code <- 1
+		}
+	}()
+	t.Cleanup(func() { b.stop() })
+	return b
+}
+
+// waitFor waits until the standard output holds s, or the command ends
+// (which fails t).
+func (b *background) waitFor(t *testing.T, s string) {
+	t.Helper()
+	for !strings.Contains(b.out.String(), s) {
+		select {
+		case <-b.out.changed:
+		case code := <-b.code:
+			b.code <- code
+			t.Fatalf("the command ended (exit %d) before printing %q:\n%s%s", code, s, b.out, b.err)
+		}
+	}
+}
+
+// stop interrupts the command and returns its exit status.
+func (b *background) stop() int {
+	b.cancel()
+	code := <-b.code
+	b.code <- code
+	return code
+}
+
+// echoOnce sends a line to addr from the kernel's side of ns and checks
+// that it comes back.
+func echoOnce(t *testing.T, ns *netns.NS, addr string) {
+	t.Helper()
+	c, err := ns.DialContext(context.Background(), "tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const msg = "hello, synack\n"
+	if _, err := io.WriteString(c, msg); err != nil {
+		t.Fatal(err)
+	}
+	got, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || got != msg {
+		t.Fatalf("echo of %q: %q, %v", msg, got, err)
+	}
+}
+
+// With --netns "" serve runs in the namespace it was started in, and
+// checks nothing about root before it opens the device (the user id is
+// faked: the interop test TestCLIUnprivileged runs it as nobody).
+func TestServeCurrentNamespace(t *testing.T) {
+	ns := testNetns(t, "cur")
+	defer func(f func() int) { euid = f }(euid)
+	euid = func() int { return 1000 }
+	b := startCLI(t, ns, "serve", "--tun", netns.DefaultTUN, "--netns", "", "--echo")
+	b.waitFor(t, "listening on 198.18.0.2:7")
+	echoOnce(t, ns, "198.18.0.2:7")
+	if code := b.stop(); code != 0 {
+		t.Fatalf("serve ended with exit %d:\n%s", code, b.err)
 	}
 }

@@ -38,7 +38,11 @@ is read and answered with its size and SHA-256, nothing is stored), an echo serv
 (--echo, port 7) or a discard service that prints each connection's byte count
 and SHA-256 (--discard, port 9). With --any it accepts connections to every
 address and port routed to the device, as a transparent proxy would, and prints
-each one's original destination. It runs until interrupted (Ctrl-C).`,
+each one's original destination. It runs until interrupted (Ctrl-C).
+
+Entering the namespace (--netns, default synack) needs root. With --netns ''
+it runs in the namespace it is started in, and needs no root on a TUN device
+of the user's own (ip tuntap add NAME mode tun user USER).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)

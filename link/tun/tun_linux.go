@@ -170,16 +170,17 @@ func setIffError(name string, err error) error {
 	return fmt.Errorf("tun: TUNSETIFF %q: %w", name, err)
 }
 
-// owner says who, besides root, may attach to the device. The kernel
-// reports an owner and a group only when the device has them, which
-// netlink leaves as 0.
+// owner says who, besides root, may attach to the device: its owner or
+// the members of its group (a device with neither is anyone's, and
+// attaching to it is not refused). The kernel reports an owner and a group
+// only when the device has them, which netlink leaves as 0: root's.
 func owner(l netlink.Link) string {
 	t, ok := l.(*netlink.Tuntap)
-	if !ok || t.Owner == 0 && t.Group == 0 {
-		return "its owner, and it has none (make one you own with: ip tuntap add NAME mode tun user USER)"
+	if !ok {
+		return "its owner"
 	}
 	var who []string
-	if t.Owner != 0 {
+	if t.Owner != 0 || t.Group == 0 {
 		who = append(who, fmt.Sprintf("its owner, uid %d", t.Owner))
 	}
 	if t.Group != 0 {
