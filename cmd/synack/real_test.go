@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -334,5 +335,46 @@ func TestServeCurrentNamespace(t *testing.T) {
 	echoOnce(t, ns, "198.18.0.2:7")
 	if code := b.stop(); code != 0 {
 		t.Fatalf("serve ended with exit %d:\n%s", code, b.err)
+	}
+}
+
+// nft loads rules into the namespace, or skips t without nft.
+func nft(t *testing.T, ns *netns.NS, rules string) {
+	t.Helper()
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("skipped: nft not found in PATH (Debian package nftables)")
+	}
+	cmd := exec.Command("nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(rules)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := ns.Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("nft: %v: %s", err, stderr.String())
+	}
+}
+
+// get --timeout gives up connecting to an address that never answers
+// (the kernel in the test's namespace drops the SYNs), saying it timed out
+// connecting to that address.
+func TestGetTimeout(t *testing.T) {
+	ns := testNetns(t, "timeout")
+	nft(t, ns, `table inet synack_test {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		tcp dport 9 drop
+	}
+}
+`)
+	_, stderr, code := runCLI(t, "get", "http://198.18.0.1:9/", "--tun", netns.DefaultTUN, "--netns", ns.Name(), "--timeout", "1s")
+	want := "timed out after 1s connecting to 198.18.0.1:9"
+	if code != 1 || !strings.Contains(stderr, want) {
+		t.Fatalf("get of a dropping address: exit %d, stderr %q; want exit 1 and %q", code, stderr, want)
+	}
+	out, _, _ := runCLI(t, "get", "--help")
+	if !strings.Contains(out, "--timeout duration") || !strings.Contains(out, `(default 30s)`) {
+		t.Errorf("get --help does not show --timeout and its default:\n%s", out)
 	}
 }
