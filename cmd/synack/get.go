@@ -108,6 +108,10 @@ func runGet(ctx context.Context, stdout, stderr io.Writer, raw, output string, t
 		return err
 	}
 	defer st.Close()
+	if warn := routeWarning(rf.tun, rf.ns, addr); warn != "" {
+		// The answers to synack's address would not come back.
+		fmt.Fprintf(stderr, "synack get: warning: %s\n", warn)
+	}
 	dial := func(ctx context.Context, network, address string) (net.Conn, error) {
 		if timeout == 0 {
 			return st.DialContext(ctx, network, address)
