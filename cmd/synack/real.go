@@ -21,6 +21,7 @@ type realFlags struct {
 	ns      string
 	addr    string
 	verbose bool
+	pcap    string
 }
 
 func (f *realFlags) register(fs *pflag.FlagSet) {
@@ -28,6 +29,7 @@ func (f *realFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.ns, "netns", defaultNetns, "network namespace `NAME` the TUN device is in (\"\" for the one synack is started in)")
 	fs.StringVar(&f.addr, "addr", netns.StackAddr.String(), "synack's IPv4 address on the TUN")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print every connection state change as it happens")
+	fs.StringVar(&f.pcap, "pcap", "", "also write what crosses the TUN device to this pcapng `FILE`, each packet commented with what synack decided")
 }
 
 // check validates the flags without touching the system.
@@ -55,9 +57,15 @@ func (f *realFlags) open(addr netip.Addr, stdout io.Writer, anyDst bool) (*synac
 	if f.verbose {
 		cfg.Recorder = stateLogger(stdout)
 	}
-	st, err := synack.New(dev, cfg)
+	l, rec, err := withCapture(f.pcap, dev, addr, cfg.Recorder)
 	if err != nil {
 		dev.Close()
+		return nil, err
+	}
+	cfg.Recorder = rec
+	st, err := synack.New(l, cfg)
+	if err != nil {
+		l.Close()
 		return nil, failure{err}
 	}
 	return st, nil
