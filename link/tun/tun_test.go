@@ -3,15 +3,11 @@ package tun_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netlink"
-
 	"github.com/gosynack/synack/internal/netns"
 	"github.com/gosynack/synack/link"
-	"github.com/gosynack/synack/link/tun"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -83,49 +79,3 @@ func TestKernelSYN(t *testing.T) {
 	ns.Remove()
 	<-errc
 }
-
-// Opening what is not a free TUN device fails with an error that says what
-// the name is instead, in a namespace of the test's own: an interface of
-// another kind (lo, a TAP device), a TUN device another descriptor holds,
-// a name the kernel would refuse, a device that does not exist (Attach).
-func TestOpenErrors(t *testing.T) {
-	ns := netns.ForTest(t, netns.Options{})
-	err := ns.Do(func() error {
-		tap := &netlink.Tuntap{LinkAttrs: netlink.LinkAttrs{Name: "tap9"}, Mode: netlink.TUNTAP_MODE_TAP}
-		return netlink.LinkAdd(tap)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name   string
-		open   func(string, int) (*tun.Device, error)
-		is     error
-		substr string
-	}{
-		{"lo", tun.Open, tun.ErrNotTUN, `"lo" exists and is a loopback device, not a TUN device`},
-		{"tap9", tun.Open, tun.ErrNotTUN, `"tap9" exists and is a TAP device (Ethernet frames), not a TUN device`},
-		{"lo", attach, tun.ErrNotTUN, `"lo" exists and is a loopback device, not a TUN device`},
-		{netns.DefaultTUN, tun.Open, tun.ErrBusy, `"synack0" is in use: another descriptor has it open`},
-		{"nosuch0", attach, tun.ErrNoDevice, `no device "nosuch0"`},
-		{"a-name-longer-than-15", tun.Open, nil, `"a-name-longer-than-15": not an interface name (one has 1 to 15 bytes`},
-		{"a:b", attach, nil, `"a:b": not an interface name`},
-	} {
-		var dev *tun.Device
-		err := ns.Do(func() error {
-			var err error
-			dev, err = tc.open(tc.name, 0)
-			return err
-		})
-		if err == nil {
-			dev.Close()
-			t.Errorf("opening %q succeeded", tc.name)
-			continue
-		}
-		if tc.is != nil && !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.substr) {
-			t.Errorf("opening %q: %v; want %v and %q", tc.name, err, tc.is, tc.substr)
-		}
-	}
-}
-
-func attach(name string, _ int) (*tun.Device, error) { return tun.Attach(name) }
