@@ -27,7 +27,7 @@ func available() error {
 		return fmt.Errorf("netns: making a network namespace and a TUN device needs root (euid is %d)", os.Geteuid())
 	}
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		return fmt.Errorf("netns: no TUN support: %w", err)
+		return fmt.Errorf("netns: no TUN support (load the driver with modprobe tun, or in a container pass /dev/net/tun in): %w", err)
 	}
 	return nil
 }
