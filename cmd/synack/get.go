@@ -147,6 +147,12 @@ func runGet(ctx context.Context, stdout, stderr io.Writer, raw, output string, t
 		return failure{fmt.Errorf("GET %s: after %d bytes: %w", u, n, err)}
 	}
 	fmt.Fprintf(stderr, "GET %s: %s, %d bytes in %v (%.1f MB/s), sha256 %x\n", u, resp.Status, n, el.Round(time.Millisecond), float64(n)/el.Seconds()/1e6, h.Sum(nil))
+	// Closing finishes --pcap's file, which may fail: the connection is
+	// closed first, so its FINs are in the file.
+	resp.Body.Close()
+	if err := st.Close(); err != nil {
+		return failure{err}
+	}
 	if resp.StatusCode/100 != 2 {
 		return failure{fmt.Errorf("GET %s: %s", u, resp.Status)}
 	}

@@ -47,7 +47,8 @@ func (f *realFlags) check() (netip.Addr, error) {
 	return a, nil
 }
 
-// open starts a Stack on the TUN device. The returned func closes it.
+// open starts a Stack on the TUN device; closing the Stack finishes
+// --pcap's file, and its error says whether that failed.
 func (f *realFlags) open(addr netip.Addr, stdout io.Writer, anyDst bool) (*synack.Stack, error) {
 	dev, err := openDevice(f.tun, f.ns)
 	if err != nil {

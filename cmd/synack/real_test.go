@@ -492,3 +492,18 @@ func TestLivePcap(t *testing.T) {
 	}
 	checkLiveCapture(t, getPcap, "/f.txt", "state SYN-SENT -> ESTABLISHED")
 }
+
+// A --pcap file that cannot be written is an error when the run ends, not
+// a capture silently lost.
+func TestLivePcapWriteError(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skipf("skipped: no /dev/full to fail writes: %v", err)
+	}
+	ns := testNetns(t, "pcapfull")
+	b := startCLI(t, nil, "serve", "--tun", netns.DefaultTUN, "--netns", ns.Name(), "--echo", "--pcap", "/dev/full")
+	b.waitFor(t, "listening on")
+	echoOnce(t, ns, "198.18.0.2:7")
+	if code := b.stop(); code != 1 || !strings.Contains(b.err.String(), "--pcap /dev/full") {
+		t.Fatalf("serve --pcap /dev/full: exit %d, stderr %q; want exit 1 and the --pcap error", code, b.err)
+	}
+}

@@ -183,6 +183,10 @@ func runServe(ctx context.Context, w, stderr io.Writer, f *serveFlags) error {
 	select {
 	case <-ctx.Done():
 		ln.Close()
+		// Closing finishes --pcap's file, which may fail.
+		if err := st.Close(); err != nil {
+			return failure{err}
+		}
 		return nil
 	case err := <-errc:
 		return failure{err}
