@@ -66,6 +66,8 @@ type Writer struct {
 	// point, when set, is the only host whose packets and events are
 	// written.
 	point string
+	// epoch is the wall-clock instant time 0 is written as.
+	epoch time.Time
 }
 
 type connID struct {
@@ -85,13 +87,17 @@ type hostState struct {
 // order. Packets of hosts not named here get an interface when they first
 // appear.
 func NewWriter(w io.Writer, hosts ...string) (*Writer, error) {
+	return newWriter(w, Epoch, "synack simulated network: virtual time, time 0 written as "+Epoch.Format(time.RFC3339), hosts...)
+}
+
+func newWriter(w io.Writer, epoch time.Time, comment string, hosts ...string) (*Writer, error) {
 	if len(hosts) == 0 {
 		return nil, fmt.Errorf("capture: no hosts: a pcapng file needs at least one interface")
 	}
-	cw := &Writer{ifaces: map[string]int{}, hosts: map[string]*hostState{}, metrics: map[connID]trace.Event{}}
+	cw := &Writer{ifaces: map[string]int{}, hosts: map[string]*hostState{}, metrics: map[connID]trace.Event{}, epoch: epoch}
 	opts := pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{
 		Application: "synack",
-		Comment:     "synack simulated network: virtual time, time 0 written as " + Epoch.Format(time.RFC3339),
+		Comment:     comment,
 	}}
 	ng, err := pcapgo.NewNgWriterInterface(w, iface(hosts[0]), opts)
 	if err != nil {
@@ -280,7 +286,7 @@ func (w *Writer) Tap(now clock.Time, host string, out bool, pkt []byte) {
 		dir = pcapgo.NgEpbFlagDirectionOutbound
 	}
 	ci := gopacket.CaptureInfo{
-		Timestamp:      Epoch.Add(time.Duration(now)),
+		Timestamp:      w.epoch.Add(time.Duration(now)),
 		CaptureLength:  len(pkt),
 		Length:         len(pkt),
 		InterfaceIndex: w.ifaces[host],

@@ -21,13 +21,15 @@ type realFlags struct {
 	ns      string
 	addr    string
 	verbose bool
+	pcap    string
 }
 
 func (f *realFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.tun, "tun", "", "TUN device synack runs on (`synack netns up` makes "+netns.DefaultTUN+")")
-	fs.StringVar(&f.ns, "netns", defaultNetns, "network namespace the TUN device is in")
+	fs.StringVar(&f.tun, "tun", "", "TUN device `NAME` synack runs on ('synack netns up' makes "+netns.DefaultTUN+")")
+	fs.StringVar(&f.ns, "netns", defaultNetns, "network namespace `NAME` the TUN device is in (\"\" for the one synack is started in)")
 	fs.StringVar(&f.addr, "addr", netns.StackAddr.String(), "synack's IPv4 address on the TUN")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print every connection state change as it happens")
+	fs.StringVar(&f.pcap, "pcap", "", "also write what crosses the TUN device to this pcapng `FILE`, each packet commented with what synack decided")
 }
 
 // check validates the flags without touching the system.
@@ -38,9 +40,6 @@ func (f *realFlags) check() (netip.Addr, error) {
 	if err := checkDeviceFlags(f.tun, f.ns); err != nil {
 		return netip.Addr{}, err
 	}
-	if f.ns == "" {
-		return netip.Addr{}, usageError{fmt.Errorf("--netns is empty: name the namespace holding --tun %s (default %q)", f.tun, defaultNetns)}
-	}
 	a, err := netip.ParseAddr(f.addr)
 	if err != nil || !a.Is4() {
 		return netip.Addr{}, usageError{fmt.Errorf("--addr %q: not an IPv4 address (synack's side of the TUN, e.g. %v)", f.addr, netns.StackAddr)}
@@ -48,23 +47,26 @@ func (f *realFlags) check() (netip.Addr, error) {
 	return a, nil
 }
 
-// open starts a Stack on the TUN device. The returned func closes it.
+// open starts a Stack on the TUN device; closing the Stack finishes
+// --pcap's file, and its error says whether that failed.
 func (f *realFlags) open(addr netip.Addr, stdout io.Writer, anyDst bool) (*synack.Stack, error) {
-	ns, err := netns.Open(f.ns)
+	dev, err := openDevice(f.tun, f.ns)
 	if err != nil {
-		return nil, failure{err}
-	}
-	dev, err := ns.OpenTUN(f.tun)
-	if err != nil {
-		return nil, failure{err}
+		return nil, err
 	}
 	cfg := synack.Config{Addr: addr, AnyDestination: anyDst}
 	if f.verbose {
 		cfg.Recorder = stateLogger(stdout)
 	}
-	st, err := synack.New(dev, cfg)
+	l, rec, err := withCapture(f.pcap, dev, addr, cfg.Recorder)
 	if err != nil {
 		dev.Close()
+		return nil, err
+	}
+	cfg.Recorder = rec
+	st, err := synack.New(l, cfg)
+	if err != nil {
+		l.Close()
 		return nil, failure{err}
 	}
 	return st, nil

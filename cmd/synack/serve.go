@@ -8,9 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -38,12 +40,16 @@ is read and answered with its size and SHA-256, nothing is stored), an echo serv
 (--echo, port 7) or a discard service that prints each connection's byte count
 and SHA-256 (--discard, port 9). With --any it accepts connections to every
 address and port routed to the device, as a transparent proxy would, and prints
-each one's original destination. It runs until interrupted (Ctrl-C).`,
+each one's original destination. It runs until interrupted (Ctrl-C).
+
+Entering the namespace (--netns, default synack) needs root. With --netns ''
+it runs in the namespace it is started in, and needs no root on a TUN device
+of the user's own (ip tuntap add NAME mode tun user USER).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runServe(ctx, cmd.OutOrStdout(), &f)
+			return runServe(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), &f)
 		},
 	}
 	fs := cmd.Flags()
@@ -92,7 +98,7 @@ func (f *serveFlags) check() error {
 }
 
 // runServe serves until ctx ends.
-func runServe(ctx context.Context, w io.Writer, f *serveFlags) error {
+func runServe(ctx context.Context, w, stderr io.Writer, f *serveFlags) error {
 	addr, err := f.real.check()
 	if err != nil {
 		return err
@@ -122,7 +128,16 @@ func runServe(ctx context.Context, w io.Writer, f *serveFlags) error {
 	}
 	what := "listening on " + ln.Addr().String()
 	if f.anyDst {
-		what = "accepting connections to any address"
+		ps, err := routedTo(f.real.tun, f.real.ns)
+		switch {
+		case err != nil:
+			fmt.Fprintf(stderr, "synack serve: warning: could not read the routes to %s: %v\n", f.real.tun, err)
+		case len(ps) == 0:
+			fmt.Fprintf(stderr, "synack serve: warning: nothing is routed to %s, so no connection can reach synack\n", f.real.tun)
+		}
+		what = fmt.Sprintf("accepting connections to any address routed to %s (%s)", f.real.tun, joinPrefixes(ps))
+	} else if warn := routeWarning(f.real.tun, f.real.ns, addr); warn != "" {
+		fmt.Fprintf(stderr, "synack serve: warning: %s\n", warn)
 	}
 	switch {
 	case f.httpDir != "":
@@ -168,6 +183,10 @@ func runServe(ctx context.Context, w io.Writer, f *serveFlags) error {
 	select {
 	case <-ctx.Done():
 		ln.Close()
+		// Closing finishes --pcap's file, which may fail.
+		if err := st.Close(); err != nil {
+			return failure{err}
+		}
 		return nil
 	case err := <-errc:
 		return failure{err}
@@ -191,4 +210,12 @@ func fileServer(dir string) http.Handler {
 		}
 		fmt.Fprintf(w, "%d bytes, sha256 %x\n", n, h.Sum(nil))
 	})
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ", ")
 }

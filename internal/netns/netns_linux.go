@@ -27,7 +27,7 @@ func available() error {
 		return fmt.Errorf("netns: making a network namespace and a TUN device needs root (euid is %d)", os.Geteuid())
 	}
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		return fmt.Errorf("netns: no TUN support: %w", err)
+		return fmt.Errorf("netns: no TUN support (load the driver with modprobe tun, or in a container pass /dev/net/tun in): %w", err)
 	}
 	return nil
 }
@@ -187,32 +187,35 @@ func (n *NS) setup() error {
 }
 
 // Open finds the named namespace that New with Persist (or `synack netns
-// up`) made.
+// up`, or `ip netns add`) made. It needs no privilege; entering the
+// namespace (Do, OpenTUN) needs CAP_SYS_ADMIN, and fails with an error
+// that is os.ErrPermission without it.
 func Open(name string) (*NS, error) {
-	if err := available(); err != nil {
-		return nil, err
-	}
 	if err := CheckExistingName(name); err != nil {
 		return nil, fmt.Errorf("netns: %q: %w", name, err)
 	}
 	h, err := vnetns.GetFromName(name)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("netns: no namespace %q: %w", name, err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("netns: open namespace %q (made by `synack netns up`?): %w", name, err)
+		return nil, fmt.Errorf("netns: open namespace %q: %w", name, err)
 	}
 	return &NS{name: name, tunName: DefaultTUN, persist: true, named: true, h: h}, nil
 }
 
 // OpenTUN attaches to the TUN device name in the namespace (a persistent
-// one, as New with Persist leaves) and returns synack's side of it.
+// one, as New with Persist leaves) and returns synack's side of it; the
+// errors are tun.Attach's.
 func (n *NS) OpenTUN(name string) (*tun.Device, error) {
 	var dev *tun.Device
 	err := n.Do(func() error {
-		if _, err := netlink.LinkByName(name); err != nil {
-			return fmt.Errorf("netns %s: no device %q: %w", n.name, name, err)
-		}
 		var err error
-		dev, err = tun.Open(name, 0)
-		return err
+		dev, err = tun.Attach(name)
+		if err != nil {
+			return fmt.Errorf("netns %s: %w", n.name, err)
+		}
+		return nil
 	})
 	return dev, err
 }

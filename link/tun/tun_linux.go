@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"strings"
 	"sync/atomic"
 
 	"github.com/vishvananda/netlink"
@@ -27,6 +28,9 @@ type Device struct {
 
 var _ link.Link = (*Device)(nil)
 
+// devPath is the TUN driver's control device.
+var devPath = "/dev/net/tun"
+
 // Open creates the TUN device name (or attaches to it, if a persistent one
 // of that name exists) in the network namespace of the calling OS thread,
 // and sets its MTU to mtu (0 keeps the device's MTU, 1500 for a new one).
@@ -36,8 +40,26 @@ var _ link.Link = (*Device)(nil)
 // To open a device in another network namespace, call Open from a goroutine
 // locked to an OS thread that has entered that namespace; the device stays
 // there, and its Device works from any goroutine.
+//
+// The errors say what was wrong: no /dev/net/tun; not allowed (creating a
+// device needs CAP_NET_ADMIN, attaching to one needs it or to be the
+// device's owner); a name that is another kind of interface (ErrNotTUN) or
+// a device another descriptor holds (ErrBusy).
 func Open(name string, mtu int) (*Device, error) {
-	if name != "" {
+	return open(name, mtu, false)
+}
+
+// Attach attaches to the TUN device name that exists in the network
+// namespace of the calling OS thread (a persistent one, as `ip tuntap add`
+// or `synack netns up` leave), keeping its MTU; unlike Open, it never
+// creates one (ErrNoDevice). Attaching needs CAP_NET_ADMIN or to be the
+// device's owner (`ip tuntap add NAME mode tun user USER`).
+func Attach(name string) (*Device, error) {
+	return open(name, 0, true)
+}
+
+func open(name string, mtu int, existing bool) (*Device, error) {
+	if name != "" || existing {
 		if err := CheckName(name); err != nil {
 			return nil, fmt.Errorf("tun: %q: %w", name, err)
 		}
@@ -49,9 +71,18 @@ func Open(name string, mtu int) (*Device, error) {
 	// thread.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if existing {
+		if _, err := netlink.LinkByName(name); err != nil {
+			var nf netlink.LinkNotFoundError
+			if errors.As(err, &nf) {
+				return nil, &openError{fmt.Sprintf("tun: no device %q in this network namespace", name), []error{ErrNoDevice, err}}
+			}
+			return nil, fmt.Errorf("tun: look up %q: %w", name, err)
+		}
+	}
+	fd, err := unix.Open(devPath, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("tun: open /dev/net/tun: %w", err)
+		return nil, controlError(err)
 	}
 	ifr, err := unix.NewIfreq(name)
 	if err != nil {
@@ -61,12 +92,12 @@ func Open(name string, mtu int) (*Device, error) {
 	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
 	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("tun: TUNSETIFF %q: %w", name, err)
+		return nil, setIffError(name, err)
 	}
 	d := &Device{name: ifr.Name()}
 	// A non-blocking descriptor is registered with the runtime poller, so
 	// Close unblocks a pending Read.
-	d.f = os.NewFile(uintptr(fd), "/dev/net/tun:"+d.name)
+	d.f = os.NewFile(uintptr(fd), devPath+":"+d.name)
 	l, err := netlink.LinkByName(d.name)
 	if err != nil {
 		d.f.Close()
@@ -81,6 +112,81 @@ func Open(name string, mtu int) (*Device, error) {
 		d.mtu = mtu
 	}
 	return d, nil
+}
+
+// controlError explains why the control device did not open.
+func controlError(err error) error {
+	var msg string
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		msg = fmt.Sprintf("tun: %s does not exist: load the TUN driver (modprobe tun), or in a container pass the device in (docker run --device /dev/net/tun)", devPath)
+	case errors.Is(err, unix.ENODEV), errors.Is(err, unix.ENXIO):
+		msg = fmt.Sprintf("tun: %s: the kernel has no TUN driver (modprobe tun)", devPath)
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
+		msg = fmt.Sprintf("tun: opening %s: permission denied (it is normally crw-rw-rw-, open to all)", devPath)
+	default:
+		return fmt.Errorf("tun: open %s: %w", devPath, err)
+	}
+	return &openError{msg, []error{err}}
+}
+
+// setIffError explains why TUNSETIFF refused name (tun_set_iff in Linux's
+// drivers/net/tun.c): EINVAL for an interface of another kind, EPERM for
+// a caller without CAP_NET_ADMIN who is not the device's owner, EBUSY for
+// a device attached to another descriptor. It runs on the thread that
+// tried, in the same namespace.
+func setIffError(name string, err error) error {
+	l, lerr := netlink.LinkByName(name)
+	switch {
+	case errors.Is(err, unix.EINVAL) && lerr == nil:
+		if t, ok := l.(*netlink.Tuntap); ok {
+			switch {
+			case t.Mode == netlink.TUNTAP_MODE_TAP:
+				return &openError{fmt.Sprintf("tun: %q exists and is a TAP device (Ethernet frames), not a TUN device", name), []error{ErrNotTUN, err}}
+			case t.Flags&netlink.TUNTAP_MULTI_QUEUE != 0:
+				return &openError{fmt.Sprintf("tun: %q is a multi-queue TUN device; synack opens single-queue ones (ip tuntap add NAME mode tun, without multi_queue)", name), []error{ErrNotTUN, err}}
+			}
+			break
+		}
+		kind := l.Type()
+		if kind == "device" {
+			kind = l.Attrs().EncapType // loopback, ether...
+		}
+		if kind == "ether" {
+			kind = "Ethernet"
+		}
+		article := "a"
+		if kind != "" && strings.ContainsRune("aeiouAEIOU", rune(kind[0])) {
+			article = "an"
+		}
+		return &openError{fmt.Sprintf("tun: %q exists and is %s %s device, not a TUN device", name, article, kind), []error{ErrNotTUN, err}}
+	case errors.Is(err, unix.EBUSY):
+		return &openError{fmt.Sprintf("tun: %q is in use: another descriptor has it open (one program at a time per device)", name), []error{ErrBusy, err}}
+	case errors.Is(err, unix.EPERM) && lerr != nil:
+		return &openError{fmt.Sprintf("tun: creating TUN device %q needs root (CAP_NET_ADMIN)", name), []error{err}}
+	case errors.Is(err, unix.EPERM):
+		return &openError{fmt.Sprintf("tun: attaching to %q needs root (CAP_NET_ADMIN) or to be %s; this process is uid %d", name, owner(l), os.Geteuid()), []error{err}}
+	}
+	return fmt.Errorf("tun: TUNSETIFF %q: %w", name, err)
+}
+
+// owner says who, besides root, may attach to the device: its owner or
+// the members of its group (a device with neither is anyone's, and
+// attaching to it is not refused). The kernel reports an owner and a group
+// only when the device has them, which netlink leaves as 0: root's.
+func owner(l netlink.Link) string {
+	t, ok := l.(*netlink.Tuntap)
+	if !ok {
+		return "its owner"
+	}
+	var who []string
+	if t.Owner != 0 || t.Group == 0 {
+		who = append(who, fmt.Sprintf("its owner, uid %d", t.Owner))
+	}
+	if t.Group != 0 {
+		who = append(who, fmt.Sprintf("in its group, gid %d", t.Group))
+	}
+	return strings.Join(who, " or ")
 }
 
 // Configure gives the interface name, in the network namespace of the

@@ -21,6 +21,9 @@ var _ link.Link = (*Device)(nil)
 // Open returns ErrUnsupported.
 func Open(name string, mtu int) (*Device, error) { return nil, ErrUnsupported }
 
+// Attach returns ErrUnsupported.
+func Attach(name string) (*Device, error) { return nil, ErrUnsupported }
+
 // Name returns "".
 func (d *Device) Name() string { return "" }
 
