@@ -271,12 +271,12 @@ func applySysctls(s *Script, cfg *tcp.Config, r *runner) {
 			case "tcp_retries2":
 				cfg.DataRetries = n
 			default:
-				r.note(c.Line, "sysctl %s=%s not expressible in tcp.Config, ignored", m[1], m[2])
+				r.note(c.Line, "sysctl %s=%s ignored: synack has no setting for it", m[1], m[2])
 				continue
 			}
 			if n == 0 {
 				// tcp.Config reads zero as "default".
-				r.note(c.Line, "sysctl %s=0 cannot be expressed (zero means default in tcp.Config)", m[1])
+				r.note(c.Line, "sysctl %s=0 ignored: synack's setting for it takes 0 for its default", m[1])
 				continue
 			}
 			r.note(c.Line, "sysctl %s=%s applied", m[1], m[2])

@@ -235,3 +235,24 @@ func TestRunNotes(t *testing.T) {
 		t.Errorf("a run without impairments: want empty notes, got %s", body)
 	}
 }
+
+// The form has a field for every link parameter /api/run takes, and the
+// page's script sends each of them.
+func TestFormHasEveryParameter(t *testing.T) {
+	_, _, page := get(t, Handler(), "/")
+	_, _, app := get(t, Handler(), "/app.js")
+	for _, p := range params {
+		if p == "scenario" {
+			continue
+		}
+		if !regexp.MustCompile(`<input name="` + p + `" id="` + p + `"`).MatchString(page) {
+			t.Errorf("the form has no field %q", p)
+		}
+		if !strings.Contains(app, `"`+p+`"`) {
+			t.Errorf("app.js does not send %q", p)
+		}
+	}
+	if !strings.Contains(page, `<select name="scenario"`) {
+		t.Error("the form has no scenario choice")
+	}
+}

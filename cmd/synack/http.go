@@ -86,8 +86,11 @@ func runHTTP(w io.Writer, lf *linkFlags, hf *httpFlags, fs *pflag.FlagSet) error
 	if err := checkHTTPFlags(fs, hf); err != nil {
 		return err
 	}
-	if hf.requests < 1 {
-		return usageError{fmt.Errorf("--requests %d: want at least 1", hf.requests)}
+	if hf.requests < 1 || hf.requests > 1000 {
+		return usageError{fmt.Errorf("--requests %d: want 1 to 1000", hf.requests)}
+	}
+	if hf.size < 0 || hf.size > 1<<20 {
+		return usageError{fmt.Errorf("--size %d: want 0 to %d bytes (1 MiB)", hf.size, 1<<20)}
 	}
 	if hf.rtt <= 0 {
 		return usageError{fmt.Errorf("--rtt %v: want a positive duration", hf.rtt)}
@@ -134,7 +137,7 @@ func runHTTP(w io.Writer, lf *linkFlags, hf *httpFlags, fs *pflag.FlagSet) error
 			continue
 		}
 		for i := 1; i <= r.Handshakes; i++ {
-			text, err := ladder.Text(r.Events, ladder.Options{
+			d, err := ladder.Build(r.Events, ladder.Options{
 				Left: "client", Right: "server", Conn: i,
 				Absolute: lf.absolute, ASCII: lf.ascii, Timers: lf.timers,
 				Color: lf.render.colored(w),
@@ -142,7 +145,11 @@ func runHTTP(w io.Writer, lf *linkFlags, hf *httpFlags, fs *pflag.FlagSet) error
 			if err != nil {
 				return fmt.Errorf("drawing the ladder of %s, connection %d: %w", r.Mode, i, err)
 			}
-			fmt.Fprintf(w, "\n%s, connection %d of %d\n\n%s", r.Mode, i, r.Handshakes, text)
+			cliNotes(d)
+			fmt.Fprintf(w, "\n%s, connection %d of %d\n\n", r.Mode, i, r.Handshakes)
+			if err := d.WriteText(w); err != nil {
+				return err
+			}
 		}
 	}
 	if lf.events {

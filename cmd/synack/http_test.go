@@ -38,10 +38,10 @@ func TestHTTPScenarioBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"scenario", "run", "http", "--requests", "0"}, "--requests 0: want at least 1"},
+		{[]string{"scenario", "run", "http", "--requests", "0"}, "--requests 0: want 1 to 1000"},
 		{[]string{"scenario", "run", "http", "--requests", "many"}, `invalid argument "many" for "--requests"`},
 		{[]string{"scenario", "run", "http", "--rtt", "0s"}, "--rtt 0s: want a positive duration"},
-		{[]string{"scenario", "run", "http", "--size", "-1"}, "size: -1 bytes is out of range"},
+		{[]string{"scenario", "run", "http", "--size", "-1"}, "--size -1: want 0 to 1048576 bytes (1 MiB)"},
 		{[]string{"scenario", "run", "http", "--latency", "10ms"}, "takes --rtt"},
 		{[]string{"scenario", "run", "handshake", "--requests", "3"}, "--requests is a flag of the http scenario, not of handshake"},
 	} {

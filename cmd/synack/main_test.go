@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"github.com/gosynack/synack/internal/golden"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -175,5 +177,36 @@ func TestMSLFlag(t *testing.T) {
 	// The client's TIME-WAIT begins at 0.22 s and lasts 2·MSL = 4 s.
 	if code != 0 || !strings.Contains(out, "\n4.220000s  CLOSED ") {
 		t.Errorf("--msl 2s: exit %d %s\n%s", code, errOut, out)
+	}
+}
+
+// goIdent is a Go identifier in a message: a field of an options struct
+// (Options.Conn) or a package's exported name (tcp.Config).
+var goIdent = regexp.MustCompile(`\b(Options|Config|Overrides|Impairment|Scenario|Result)\.[A-Z]\w*|\b(tcp|sim|netsim|httpcost|ladder|pktdrill|capture)\.[A-Z]\w*`)
+
+// What the command line prints names flags, not the Go identifiers behind
+// them.
+func TestMessagesNameFlags(t *testing.T) {
+	sysctls := filepath.Join(t.TempDir(), "sysctls.pkt")
+	os.WriteFile(sysctls, []byte("`sysctl /proc/sys/net/ipv4/tcp_fack=1 /proc/sys/net/ipv4/tcp_syn_retries=0`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string // in the output or the error
+	}{
+		{[]string{"scenario", "run", "http", "--ladder", "--requests", "2"}, "showing connection 2 of 2"},
+		{[]string{"scenario", "run", "http", "--size", "-1"}, "--size -1:"},
+		{[]string{"scenario", "run", "http", "--size", "2000000"}, "--size 2000000:"},
+		{[]string{"scenario", "run", "http", "--requests", "1001"}, "--requests 1001:"},
+		{[]string{"scenario", "run", "stale-syn", "--loss", "30%", "--seed", "3"}, ""},
+		{[]string{"demo", "--msl", "0"}, "--msl"},
+		{[]string{"packetdrill", sysctls}, "sysctl tcp_fack=1 ignored"},
+	} {
+		out, errOut, _ := runCLI(t, c.args...)
+		if m := goIdent.FindString(out + errOut); m != "" {
+			t.Errorf("%q names %s:\n%s%s", c.args, m, out, errOut)
+		}
+		if !strings.Contains(out+errOut, c.want) {
+			t.Errorf("%q: the output lacks %q:\n%s%s", c.args, c.want, out, errOut)
+		}
 	}
 }

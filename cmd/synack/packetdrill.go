@@ -12,7 +12,7 @@ import (
 // profileWords say what each profile is, for the summary.
 var profileWords = map[string]string{
 	"synack": "synack's own defaults",
-	"linux":  "the Linux sysctls of the corpus's defaults.sh, where tcp.Config can express them",
+	"linux":  "the Linux sysctls of the corpus's defaults.sh, where synack has a setting for them",
 }
 
 func plural(n int, one, many string) string {
@@ -38,7 +38,7 @@ and the actual segment or return value, and the time.
 Tolerant mode (the default) is the matching the public corpus README defines
 for a stack that is not Linux; --strict is packetdrill's own. --profile linux
 sets the stack's policy the way the scripts' Linux sysctls do, where
-tcp.Config can express it.
+synack has a setting for it.
 
 Backquoted shell lines are never run; a note names each (file:line and the
 command), and so every option, sysctl and %{ }% block the runner ignored or
@@ -81,7 +81,7 @@ interpreted. The summary names the profile and the matching.`,
 			}
 			fmt.Fprintf(out, "%d passed, %d failed (profile %s: %s; %s matching)\n", passed, failed, profile, profileWords[profile], matching)
 			if skipped > 0 && profile != "linux" {
-				fmt.Fprintf(out, "note: %s not run (in the public corpus they set Linux sysctls): --profile linux sets the stack as the corpus's defaults.sh sets Linux, where tcp.Config can express it\n",
+				fmt.Fprintf(out, "note: %s not run (in the public corpus they set Linux sysctls): --profile linux sets the stack as the corpus's defaults.sh sets Linux, where synack has a setting for it\n",
 					plural(skipped, "backquoted shell command was", "backquoted shell commands were"))
 			}
 			if failed > 0 {

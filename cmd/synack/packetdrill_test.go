@@ -14,7 +14,7 @@ func TestPacketdrillCommand(t *testing.T) {
 		t.Fatal("no own scripts")
 	}
 	out, errOut, code := runCLI(t, append([]string{"packetdrill", "--strict", "--profile", "linux"}, own...)...)
-	if code != 0 || !strings.HasSuffix(out, fmt.Sprintf("%d passed, 0 failed (profile linux: the Linux sysctls of the corpus's defaults.sh, where tcp.Config can express them; strict matching)\n", len(own))) {
+	if code != 0 || !strings.HasSuffix(out, fmt.Sprintf("%d passed, 0 failed (profile linux: the Linux sysctls of the corpus's defaults.sh, where synack has a setting for them; strict matching)\n", len(own))) {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 
@@ -51,12 +51,12 @@ func TestPacketdrillSkippedCommands(t *testing.T) {
 	want := "note: " + script + ":1: command not run: `../common/defaults.sh`\n" +
 		"PASS " + script + "\n" +
 		"1 passed, 0 failed (profile synack: synack's own defaults; tolerant matching)\n" +
-		"note: 1 backquoted shell command was not run (in the public corpus they set Linux sysctls): --profile linux sets the stack as the corpus's defaults.sh sets Linux, where tcp.Config can express it\n"
+		"note: 1 backquoted shell command was not run (in the public corpus they set Linux sysctls): --profile linux sets the stack as the corpus's defaults.sh sets Linux, where synack has a setting for it\n"
 	if code != 0 || out != want {
 		t.Errorf("exit %d %s\n%s\nwant\n%s", code, errOut, out, want)
 	}
 	out, _, _ = runCLI(t, "packetdrill", "--strict", "--profile", "linux", script)
-	if !strings.HasSuffix(out, "1 passed, 0 failed (profile linux: the Linux sysctls of the corpus's defaults.sh, where tcp.Config can express them; strict matching)\n") {
+	if !strings.HasSuffix(out, "1 passed, 0 failed (profile linux: the Linux sysctls of the corpus's defaults.sh, where synack has a setting for them; strict matching)\n") {
 		t.Errorf("--strict --profile linux:\n%s", out)
 	}
 }

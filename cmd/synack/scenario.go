@@ -110,6 +110,7 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 	if err != nil {
 		return fmt.Errorf("drawing the ladder: %w", err)
 	}
+	cliNotes(d)
 	if err := lf.render.writeFiles(d, s, lf.o.Seed); err != nil {
 		return err
 	}
@@ -130,6 +131,16 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 		return failure{fmt.Errorf("scenario %s did not behave as it should:\n  %s", s.Name, strings.Join(r.Problems, "\n  "))}
 	}
 	return nil
+}
+
+// cliNotes rewrites the ladder's notes for the command line: package
+// ladder tells its Go callers that Options.Conn picks among several
+// connections, but a scenario's ladder has no flag for it (and the http
+// scenario draws every connection, each under its own title).
+func cliNotes(d *ladder.Diagram) {
+	for i, n := range d.Notes {
+		d.Notes[i] = strings.TrimSuffix(n, "; Options.Conn chooses")
+	}
 }
 
 // writeNotes says where an impaired run left the story the caption tells.

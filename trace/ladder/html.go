@@ -177,7 +177,8 @@ func describeRow(d *Diagram, r *Row, prev [2]string) string {
 }
 
 // The state machine's boxes, laid out as in RFC 9293 Figure 5; CLOSED is
-// drawn twice, where connections begin and where they end.
+// drawn twice, where connections begin and where they end. TIME-WAIT sits
+// left of its column so that its 2·MSL arrow to CLOSED has room.
 type fsmBox struct {
 	state string
 	x, y  float64 // centre
@@ -195,44 +196,116 @@ var fsmBoxes = []fsmBox{
 	{"FIN-WAIT-2", 56, 206, false},
 	{"CLOSING", 150, 206, false},
 	{"LAST-ACK", 244, 206, false},
-	{"TIME-WAIT", 150, 244, false},
+	{"TIME-WAIT", 128, 244, false},
 	{"CLOSED", 244, 244, true},
 }
 
-// fsmEdges are Figure 5's transitions, as indexes into fsmBoxes.
-var fsmEdges = [][2]int{
-	{0, 1}, {0, 3}, {1, 2}, {1, 3}, {3, 2}, {2, 4}, {3, 4}, {2, 5}, {4, 5}, {4, 6},
-	{5, 7}, {5, 8}, {7, 10}, {8, 10}, {6, 9}, {9, 11}, {10, 11},
+// fsmEdge is one of Figure 5's transitions, between two fsmBoxes. An edge
+// with a reverse twin is drawn beside it (shift, px to its right); one
+// that would cross a box goes round it through via.
+type fsmEdge struct {
+	from, to int
+	shift    float64
+	via      []fsmPt
 }
 
-const fsmW, fsmH = 96.0, 22.0
+type fsmPt struct{ x, y float64 }
+
+// fsmEdges are every transition of RFC 9293 Figure 5 (note 1's RST from
+// SYN-RECEIVED back to LISTEN included). Like the figure they leave out
+// the RSTs of note 3 and the FIN-WAIT-1 to TIME-WAIT shortcut of note 2.
+var fsmEdges = []fsmEdge{
+	{from: 0, to: 1, shift: 4},                // passive OPEN
+	{from: 1, to: 0, shift: 4},                // CLOSE
+	{from: 0, to: 3, via: []fsmPt{{252, 10}}}, // active OPEN, snd SYN
+	{from: 3, to: 0, via: []fsmPt{{236, 22}}}, // CLOSE
+	{from: 1, to: 2, shift: 3},                // rcv SYN, snd SYN,ACK
+	{from: 2, to: 1, shift: 3},                // rcv RST (note 1)
+	{from: 1, to: 3},                          // SEND, snd SYN
+	{from: 3, to: 2},                          // rcv SYN, snd SYN,ACK
+	{from: 2, to: 4},                          // rcv ACK of SYN
+	{from: 3, to: 4},                          // rcv SYN,ACK, snd ACK
+	{from: 2, to: 5},                          // CLOSE, snd FIN
+	{from: 4, to: 5},                          // CLOSE, snd FIN
+	{from: 4, to: 6},                          // rcv FIN, snd ACK
+	{from: 5, to: 7},                          // rcv ACK of FIN
+	{from: 5, to: 8},                          // rcv FIN, snd ACK
+	{from: 6, to: 9},                          // CLOSE, snd FIN
+	{from: 7, to: 10},                         // rcv FIN, snd ACK
+	{from: 8, to: 10},                         // rcv ACK of FIN
+	{from: 9, to: 11},                         // rcv ACK of FIN
+	{from: 10, to: 11},                        // Timeout=2MSL, delete TCB
+}
+
+const fsmW, fsmH = 90.0, 22.0
+
+// fsmClip returns where the line from p towards q leaves box b, whose centre
+// p is near (as a shifted line's start is), 2 px out.
+func fsmClip(b fsmBox, p, q fsmPt) fsmPt {
+	dx, dy := q.x-p.x, q.y-p.y
+	t := math.Inf(1)
+	if dx != 0 {
+		t = min(t, (fsmW/2+2-(p.x-b.x)*math.Copysign(1, dx))/math.Abs(dx))
+	}
+	if dy != 0 {
+		t = min(t, (fsmH/2+2-(p.y-b.y)*math.Copysign(1, dy))/math.Abs(dy))
+	}
+	return fsmPt{p.x + dx*t, p.y + dy*t}
+}
+
+// points returns the polyline of e, from border to border.
+func (e fsmEdge) points() []fsmPt {
+	a, b := fsmBoxes[e.from], fsmBoxes[e.to]
+	pa, pb := fsmPt{a.x, a.y}, fsmPt{b.x, b.y}
+	if len(e.via) == 0 {
+		if e.shift != 0 {
+			l := math.Hypot(pb.x-pa.x, pb.y-pa.y)
+			// To the right of the direction of travel: twins part.
+			nx, ny := -(pb.y-pa.y)/l*e.shift, (pb.x-pa.x)/l*e.shift
+			pa, pb = fsmPt{pa.x + nx, pa.y + ny}, fsmPt{pb.x + nx, pb.y + ny}
+		}
+		return []fsmPt{fsmClip(a, pa, pb), fsmClip(b, pb, pa)}
+	}
+	// Through the corners: out of a level with the first, into b level
+	// with the last.
+	first, last := e.via[0], e.via[len(e.via)-1]
+	start := fsmPt{a.x, a.y}
+	if math.Abs(first.x-a.x) > fsmW/2 {
+		start.y = first.y
+	} else {
+		start.x = first.x
+	}
+	end := fsmPt{b.x, b.y}
+	if math.Abs(last.x-b.x) > fsmW/2 {
+		end.y = last.y
+	} else {
+		end.x = last.x
+	}
+	pts := []fsmPt{fsmClip(a, start, first)}
+	pts = append(pts, e.via...)
+	return append(pts, fsmClip(b, end, last))
+}
 
 // writeStateMachine draws the state machine; the viewer lights its boxes.
 func writeStateMachine(w *bufio.Writer) {
 	fmt.Fprintln(w, `<svg xmlns="http://www.w3.org/2000/svg" class="fsm" width="300" height="262" viewBox="0 0 300 262" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="11">`)
-	// clip returns where the line from a's centre towards b leaves a's box.
-	clip := func(a, b fsmBox) (float64, float64) {
-		dx, dy := b.x-a.x, b.y-a.y
-		t := math.Inf(1)
-		if dx != 0 {
-			t = min(t, (fsmW/2+2)/math.Abs(dx))
-		}
-		if dy != 0 {
-			t = min(t, (fsmH/2+2)/math.Abs(dy))
-		}
-		return a.x + dx*t, a.y + dy*t
-	}
 	for _, e := range fsmEdges {
-		a, b := fsmBoxes[e[0]], fsmBoxes[e[1]]
-		x1, y1 := clip(a, b)
-		x2, y2 := clip(b, a)
-		l := math.Hypot(x2-x1, y2-y1)
-		ux, uy := (x2-x1)/l, (y2-y1)/l
-		bx, by := x2-7*ux, y2-7*uy
-		fmt.Fprintf(w, `<g class="edge" data-from="%d" data-to="%d"><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#9ca3af"/>`+
-			`<polygon points="%s,%s %s,%s %s,%s" fill="#9ca3af"/></g>`+"\n",
-			e[0], e[1], num(x1), num(y1), num(bx), num(by),
-			num(x2), num(y2), num(bx-3*uy), num(by+3*ux), num(bx+3*uy), num(by-3*ux))
+		pts := e.points()
+		n := len(pts)
+		p, q := pts[n-2], pts[n-1]
+		l := math.Hypot(q.x-p.x, q.y-p.y)
+		ux, uy := (q.x-p.x)/l, (q.y-p.y)/l
+		bx, by := q.x-7*ux, q.y-7*uy
+		fmt.Fprintf(w, `<g class="edge" data-from="%d" data-to="%d">`, e.from, e.to)
+		for i := 0; i+1 < n; i++ {
+			x2, y2 := pts[i+1].x, pts[i+1].y
+			if i+1 == n-1 {
+				x2, y2 = bx, by // the head covers the rest
+			}
+			fmt.Fprintf(w, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#9ca3af"/>`, num(pts[i].x), num(pts[i].y), num(x2), num(y2))
+		}
+		fmt.Fprintf(w, `<polygon points="%s,%s %s,%s %s,%s" fill="#9ca3af"/></g>`+"\n",
+			num(q.x), num(q.y), num(bx-3*uy), num(by+3*ux), num(bx+3*uy), num(by-3*ux))
 	}
 	for i, b := range fsmBoxes {
 		fmt.Fprintf(w, `<g class="box" data-i="%d" data-state="%s" data-end="%t"><rect x="%s" y="%s" width="%s" height="%s" rx="5" fill="#f3f4f6" stroke="#9ca3af"/>`+

@@ -33,7 +33,7 @@
       var v = document.getElementById(k).value.trim();
       if (v !== "") q.set(k, v + "ms");
     });
-    ["loss", "dup", "reorder"].forEach(function (k) {
+    ["loss", "dup", "reorder", "corrupt"].forEach(function (k) {
       var v = document.getElementById(k).value.trim();
       if (v !== "") q.set(k, v + "%");
     });
