@@ -653,15 +653,7 @@ func (r *runner) sysGetsockopt(call *fdCall) (attemptFn, *Failure) {
 	default:
 		return nil, r.fail(ev.Line, "getsockopt %s is not supported by the runner", args[2])
 	}
-	return func() (bool, callResult) {
-		v := get()
-		if arr, okv := args[3].(Array); okv && len(arr.Elems) == 1 {
-			if want, okv := r.intArg(arr.Elems[0]); okv && want != v {
-				return true, argBad(fmt.Sprintf("%s: expected value [%d], got [%d]", args[2], want, v))
-			}
-		}
-		return true, ok(0)
-	}, nil
+	return r.checkValue(args[3], args[2].String()+": expected value", get), nil
 }
 
 // sysIoctl performs ioctl(fd, SIOCINQ | FIONREAD | SIOCOUTQ | TIOCOUTQ,
@@ -692,15 +684,23 @@ func (r *runner) sysIoctl(call *fdCall) (attemptFn, *Failure) {
 	default:
 		return nil, r.fail(ev.Line, "ioctl %s is not supported by the runner", args[1])
 	}
+	return r.checkValue(args[2], args[1].String()+": expected", get), nil
+}
+
+// checkValue is the attempt of a call that reads one value into the
+// script's one-element array ([v]): it succeeds when the array is absent
+// or holds what get returns, and fails with what (e.g. "TCP_MAXSEG:
+// expected value") and both values otherwise.
+func (r *runner) checkValue(arg Expr, what string, get func() int64) attemptFn {
 	return func() (bool, callResult) {
 		v := get()
-		if arr, okv := args[2].(Array); okv && len(arr.Elems) == 1 {
+		if arr, okv := arg.(Array); okv && len(arr.Elems) == 1 {
 			if want, okv := r.intArg(arr.Elems[0]); okv && want != v {
-				return true, argBad(fmt.Sprintf("%s: expected [%d], got [%d]", args[1], want, v))
+				return true, argBad(fmt.Sprintf("%s [%d], got [%d]", what, want, v))
 			}
 		}
 		return true, ok(0)
-	}, nil
+	}
 }
 
 // poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, timeout_ms).
