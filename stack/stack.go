@@ -66,7 +66,8 @@ type Config struct {
 	// MTU is the link's MTU, the largest IP packet it carries (default
 	// TCP.MSS+40, or 1500 without a TCP.MSS). A connection's MSS is at most
 	// MTU less 40 bytes of IPv4 and TCP headers, or 60 of IPv6 and TCP
-	// headers (RFC 9293 §3.7.1), and at most TCP.MSS. With an IPv6 address
+	// headers (RFC 9293 §3.7.1), and at most TCP.MSS (whose default here is
+	// MTU less 40). With an IPv6 address
 	// it must be at least 1280 (RFC 8200 §5).
 	MTU int
 	// EchoRate and EchoBurst limit the echo replies (ICMP and ICMPv6
@@ -242,6 +243,9 @@ func New(cfg Config) (*Stack, error) {
 		return nil, fmt.Errorf("stack %q: MTU %d out of range (68 to 65535, RFC 791)", cfg.Name, mtu)
 	case cfg.Addr6.IsValid() && mtu < minMTU6:
 		return nil, fmt.Errorf("stack %q: MTU %d below IPv6's minimum of 1280 (RFC 8200 §5)", cfg.Name, mtu)
+	}
+	if cfg.TCP.MSS == 0 {
+		cfg.TCP.MSS = uint16(min(mtu-40, 65535))
 	}
 	if cfg.EchoRate == 0 {
 		cfg.EchoRate = 1000
