@@ -53,12 +53,25 @@
 // one reader and one writer is the usual pattern, and Close (or Stack.Close)
 // unblocks both.
 //
+// # Networks and addresses
+//
+// A Stack has an IPv4 address, an IPv6 address or both (Config.Addr,
+// Config.Addr6). Dial and Listen take the net package's "tcp", "tcp4" and
+// "tcp6" networks and its address forms ("198.18.0.1:80",
+// "[2001:2::1]:80"); an IPv4-mapped address ("[::ffff:198.18.0.1]:80")
+// is the IPv4 address it maps. Listen("tcp", ":80") or "[::]:80" takes
+// both families and reports "[::]:80" as its Addr on a dual-stack host;
+// "tcp4" and "tcp6", or one of the host's addresses, take one family's,
+// leaving the port free for the other's.
+//
 // # Errors
 //
 // Errors have the net package's shapes: *net.OpError wrapping
 // os.ErrDeadlineExceeded (Timeout() is true), net.ErrClosed after Close, and
 // *os.SyscallError wrapping the errno a kernel socket would report
-// (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE, EADDRINUSE and the like), so
+// (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, EPIPE,
+// EADDRINUSE and the like; a connection that times out after an ICMP soft
+// error reports that error, as Linux does), so
 // errors.Is(err, syscall.ECONNREFUSED) works as with net. Read returns
 // io.EOF after the peer's FIN.
 package synack
