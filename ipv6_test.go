@@ -16,6 +16,8 @@ import (
 
 	"github.com/gosynack/synack/link/mem"
 	"github.com/gosynack/synack/link/netsim"
+	"github.com/gosynack/synack/tcp"
+	"github.com/gosynack/synack/wire"
 )
 
 var (
@@ -227,4 +229,28 @@ func TestIPv6OnlyStack(t *testing.T) {
 			t.Errorf("dial IPv4 from an IPv6-only host: %v", err)
 		}
 	})
+}
+
+// A connection attempt that times out after an ICMP soft error reports the
+// soft error, as Linux reports sk_err_soft instead of ETIMEDOUT; a hard one
+// in SYN-SENT is ECONNREFUSED at once.
+func TestICMPErrorsMapToErrno(t *testing.T) {
+	tuple := tcp.Tuple{Local: netip.MustParseAddrPort("[2001:2::2]:40000"), Remote: netip.MustParseAddrPort("[2001:2::1]:80")}
+	c := tcp.NewActive(tcp.Config{SynRetries: 1}, tuple, 1000, 0)
+	c.Output(0, func(*wire.Segment, bool) {})
+	c.HandleICMP(0, &tcp.ICMPError{Err: tcp.ErrHostUnreachable, Seq: 1000, What: "ICMPv6 dest-unreachable address-unreachable"})
+	for i := 0; !c.Done() && i < 10; i++ {
+		now := c.NextDeadline()
+		c.HandleTimeout(now)
+		c.Output(now, func(*wire.Segment, bool) {})
+	}
+	if err := mapErr("connect", c.Err()); !errors.Is(err, syscall.EHOSTUNREACH) {
+		t.Errorf("timeout after a soft error: %v (Err %v)", err, c.Err())
+	}
+	h := tcp.NewActive(tcp.Config{}, tuple, 1000, 0)
+	h.Output(0, func(*wire.Segment, bool) {})
+	h.HandleICMP(0, &tcp.ICMPError{Err: tcp.ErrConnRefused, Hard: true, Seq: 1000, What: "ICMPv6 dest-unreachable port-unreachable"})
+	if err := mapErr("connect", h.Err()); !h.Done() || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("hard error: done %v, %v", h.Done(), err)
+	}
 }
