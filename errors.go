@@ -21,6 +21,12 @@ func mapErr(call string, err error) error {
 		errno = syscall.ECONNREFUSED
 	case errors.Is(err, tcp.ErrConnReset):
 		errno = syscall.ECONNRESET
+	case errors.Is(err, tcp.ErrHostUnreachable):
+		// Before ErrTimeout: a timeout after an ICMP soft error reports the
+		// soft error, as Linux reports sk_err_soft.
+		errno = syscall.EHOSTUNREACH
+	case errors.Is(err, tcp.ErrNetUnreachable), errors.Is(err, stack.ErrNoAddress):
+		errno = syscall.ENETUNREACH
 	case errors.Is(err, tcp.ErrTimeout):
 		errno = syscall.ETIMEDOUT
 	case errors.Is(err, tcp.ErrAborted):

@@ -98,8 +98,13 @@ func TestDialBadInput(t *testing.T) {
 			{"tcp", "198.18.0.1", "dial tcp: address 198.18.0.1: missing port in address"},
 			{"tcp", "198.18.0.1:http", "dial tcp: address http: invalid port (a number from 0 to 65535)"},
 			{"tcp", "198.18.0.1:70000", "dial tcp: address 70000: invalid port (a number from 0 to 65535)"},
-			{"tcp", "example.com:80", "dial tcp: lookup example.com: no resolver (Config.Resolve) and not an IPv4 literal"},
-			{"tcp", "[::1]:80", "dial tcp [::1]:80: connect: invalid argument"},
+			{"tcp", "example.com:80", "dial tcp: lookup example.com: no resolver (Config.Resolve) and not an IP literal"},
+			// An IPv4-only host has no route to an IPv6 address (Linux:
+			// ENETUNREACH).
+			{"tcp", "[2001:2::1]:80", "dial tcp [2001:2::1]:80: connect: network is unreachable"},
+			{"tcp", "[::]:80", "dial tcp [::]:80: connect: invalid argument"},
+			{"tcp4", "[2001:2::1]:80", "dial tcp4 [2001:2::1]:80: address 2001:2::1: address of the wrong family for tcp4"},
+			{"tcp6", "198.18.0.1:80", "dial tcp6 198.18.0.1:80: address 198.18.0.1: address of the wrong family for tcp6"},
 		} {
 			_, err := tn.client.Dial(tc.network, tc.addr)
 			if err == nil || err.Error() != tc.want {

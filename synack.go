@@ -53,12 +53,25 @@
 // one reader and one writer is the usual pattern, and Close (or Stack.Close)
 // unblocks both.
 //
+// # Networks and addresses
+//
+// A Stack has an IPv4 address, an IPv6 address or both (Config.Addr,
+// Config.Addr6). Dial and Listen take the net package's "tcp", "tcp4" and
+// "tcp6" networks and its address forms ("198.18.0.1:80",
+// "[2001:2::1]:80"); an IPv4-mapped address ("[::ffff:198.18.0.1]:80")
+// is the IPv4 address it maps. Listen("tcp", ":80") or "[::]:80" takes
+// both families and reports "[::]:80" as its Addr on a dual-stack host;
+// "tcp4" and "tcp6", or one of the host's addresses, take one family's,
+// leaving the port free for the other's.
+//
 // # Errors
 //
 // Errors have the net package's shapes: *net.OpError wrapping
 // os.ErrDeadlineExceeded (Timeout() is true), net.ErrClosed after Close, and
 // *os.SyscallError wrapping the errno a kernel socket would report
-// (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE, EADDRINUSE and the like), so
+// (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, EPIPE,
+// EADDRINUSE and the like; a connection that times out after an ICMP soft
+// error reports that error, as Linux does), so
 // errors.Is(err, syscall.ECONNREFUSED) works as with net. Read returns
 // io.EOF after the peer's FIN.
 package synack
@@ -83,19 +96,24 @@ import (
 
 // Config describes a Stack.
 type Config struct {
-	// Addr is the host's IPv4 address. If it is not set and the link has
-	// an Addr() netip.Addr method (a mem.Port has), that address is used.
-	Addr netip.Addr
+	// Addr is the host's IPv4 address and Addr6 its IPv6 address; one of
+	// them, or both (a dual-stack host). An IPv6 address given as Addr is
+	// taken as Addr6. If neither is set and the link has an Addr()
+	// netip.Addr method (a mem.Port has), that address is used, and so is
+	// an Addr6() netip.Addr method's.
+	Addr  netip.Addr
+	Addr6 netip.Addr
 	// Name identifies the host in trace events (default: the address).
 	Name string
 	// TCP is the policy of every connection. MSS defaults to the link's
-	// MTU less 40 bytes of IPv4 and TCP headers.
+	// MTU less 40 bytes of IPv4 and TCP headers; an IPv6 connection's is
+	// 20 bytes less (its header is 40 bytes).
 	TCP tcp.Config
 	// Recorder receives trace events. It is called with the Stack's lock
 	// held; share one between Stacks only if it is safe for concurrent use.
 	Recorder trace.Recorder
-	// Resolve turns a host name in Dial's address into an IPv4 address;
-	// nil accepts IPv4 literals only.
+	// Resolve turns a host name in Dial's address into an IPv4 or IPv6
+	// address; nil accepts IP literals only.
 	Resolve func(ctx context.Context, host string) (netip.Addr, error)
 	// Seed, when non-zero, makes ISNs and ephemeral ports deterministic
 	// (for tests); zero draws them from crypto/rand.
@@ -185,16 +203,29 @@ func (w *waiter) broadcast() {
 
 // New starts a stack on l. The Stack owns l from now on: Close closes it.
 func New(l link.Link, cfg Config) (*Stack, error) {
-	if !cfg.Addr.IsValid() {
+	if !cfg.Addr.IsValid() && !cfg.Addr6.IsValid() {
 		if a, ok := l.(interface{ Addr() netip.Addr }); ok {
 			cfg.Addr = a.Addr()
 		}
+		if a, ok := l.(interface{ Addr6() netip.Addr }); ok {
+			cfg.Addr6 = a.Addr6()
+		}
 	}
-	if !cfg.Addr.Is4() {
-		return nil, fmt.Errorf("synack: Config.Addr %v is not an IPv4 address", cfg.Addr)
+	cfg.Addr = cfg.Addr.Unmap()
+	if cfg.Addr.Is6() && !cfg.Addr6.IsValid() {
+		cfg.Addr, cfg.Addr6 = netip.Addr{}, cfg.Addr
+	}
+	if cfg.Addr.Is6() {
+		return nil, fmt.Errorf("synack: Config.Addr %v is not an IPv4 address (Addr6 is %v)", cfg.Addr, cfg.Addr6)
+	}
+	if !cfg.Addr.IsValid() && !cfg.Addr6.IsValid() {
+		return nil, fmt.Errorf("synack: no address: set Config.Addr (IPv4) or Config.Addr6 (IPv6)")
 	}
 	if cfg.Name == "" {
 		cfg.Name = cfg.Addr.String()
+		if !cfg.Addr.IsValid() {
+			cfg.Name = cfg.Addr6.String()
+		}
 	}
 	if cfg.TCP.MSS == 0 && l.MTU() > 40 {
 		cfg.TCP.MSS = uint16(min(l.MTU()-40, 65535))
@@ -213,6 +244,8 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 	st, err := stack.New(stack.Config{
 		Name:     cfg.Name,
 		Addr:     cfg.Addr,
+		Addr6:    cfg.Addr6,
+		MTU:      max(l.MTU(), 0),
 		TCP:      cfg.TCP,
 		ISNKey:   key,
 		Rand:     rand.New(rand.NewPCG(seed, 0x5ac4)),
@@ -244,8 +277,11 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 	return s, nil
 }
 
-// Addr returns the host's address.
+// Addr returns the host's IPv4 address (the zero Addr if it has none).
 func (s *Stack) Addr() netip.Addr { return s.cfg.Addr }
+
+// Addr6 returns the host's IPv6 address (the zero Addr if it has none).
+func (s *Stack) Addr6() netip.Addr { return s.cfg.Addr6 }
 
 // Name returns the host's name.
 func (s *Stack) Name() string { return s.cfg.Name }
@@ -422,9 +458,13 @@ func (s *Stack) wait(w *waiter, cancel ...<-chan struct{}) {
 	}
 }
 
-// Listen opens a listener. network is "tcp" or "tcp4"; address is
-// ":port", "0.0.0.0:port" or "ADDR:port" with this host's address. Port 0
-// picks the lowest free port from 32768 to 60999.
+// Listen opens a listener. network is "tcp", "tcp4" or "tcp6"; address
+// is ":port", an unspecified address ("0.0.0.0:port", "[::]:port") or one
+// of this host's addresses with the port. As with the net package, "tcp"
+// with no address or an unspecified one takes both IPv4 and IPv6
+// connections; "tcp4" and "tcp6" take their family's only, and an address
+// of the host's takes its own family's. Port 0 picks the lowest free port
+// from 32768 to 60999.
 func (s *Stack) Listen(network, address string) (net.Listener, error) {
 	l, err := s.ListenTCP(network, address)
 	if err != nil {
@@ -433,12 +473,26 @@ func (s *Stack) Listen(network, address string) (net.Listener, error) {
 	return l, nil
 }
 
+// netFamily is the family a network name allows.
+func netFamily(network string) (stack.Family, bool) {
+	switch network {
+	case "tcp":
+		return stack.AnyFamily, true
+	case "tcp4":
+		return stack.IPv4, true
+	case "tcp6":
+		return stack.IPv6, true
+	}
+	return 0, false
+}
+
 // ListenTCP is Listen returning the concrete type.
 func (s *Stack) ListenTCP(network, address string) (*Listener, error) {
 	opErr := func(err error) error {
 		return &net.OpError{Op: "listen", Net: network, Err: err}
 	}
-	if network != "tcp" && network != "tcp4" {
+	fam, ok := netFamily(network)
+	if !ok {
 		return nil, opErr(net.UnknownNetworkError(network))
 	}
 	host, portStr, err := net.SplitHostPort(address)
@@ -451,8 +505,16 @@ func (s *Stack) ListenTCP(network, address string) (*Listener, error) {
 	}
 	if host != "" {
 		a, err := netip.ParseAddr(host)
-		if err != nil || (a != s.cfg.Addr && !a.IsUnspecified()) {
-			return nil, &net.OpError{Op: "listen", Net: network, Err: &net.AddrError{Err: "address is not this stack's (" + s.cfg.Addr.String() + ")", Addr: host}}
+		a = a.Unmap()
+		switch {
+		case err != nil || (!s.ours(a) && !a.IsUnspecified()):
+			return nil, opErr(&net.AddrError{Err: "address is not this stack's (" + s.addrs() + ")", Addr: host})
+		case fam == stack.IPv4 && a.Is6() && !a.IsUnspecified(), fam == stack.IPv6 && a.Is4():
+			return nil, opErr(&net.AddrError{Err: "address of the wrong family for " + network, Addr: host})
+		case !a.IsUnspecified() && a.Is4():
+			fam = stack.IPv4
+		case !a.IsUnspecified():
+			fam = stack.IPv6
 		}
 	}
 	s.mu.Lock()
@@ -463,17 +525,46 @@ func (s *Stack) ListenTCP(network, address string) (*Listener, error) {
 	var sl *stack.Listener
 	if port == 0 {
 		for p := 32768; p <= 60999 && sl == nil; p++ {
-			sl, err = s.st.Listen(uint16(p), 0)
+			sl, err = s.st.ListenFamily(fam, uint16(p), 0)
 		}
 	} else {
-		sl, err = s.st.Listen(port, 0)
+		sl, err = s.st.ListenFamily(fam, port, 0)
 	}
 	if err != nil {
 		e := opErr(mapErr("listen", err))
-		e.(*net.OpError).Addr = tcpAddr(netip.AddrPortFrom(s.cfg.Addr, port))
+		e.(*net.OpError).Addr = tcpAddr(netip.AddrPortFrom(s.listenAddr(fam), port))
 		return nil, e
 	}
-	return newListener(s, sl, tcpAddr(netip.AddrPortFrom(s.cfg.Addr, sl.Port()))), nil
+	return newListener(s, sl, tcpAddr(netip.AddrPortFrom(s.listenAddr(fam), sl.Port()))), nil
+}
+
+// ours reports whether a is one of the host's addresses.
+func (s *Stack) ours(a netip.Addr) bool {
+	return a.IsValid() && (a == s.cfg.Addr || a == s.cfg.Addr6)
+}
+
+// addrs lists the host's addresses for messages.
+func (s *Stack) addrs() string {
+	switch {
+	case !s.cfg.Addr6.IsValid():
+		return s.cfg.Addr.String()
+	case !s.cfg.Addr.IsValid():
+		return s.cfg.Addr6.String()
+	}
+	return s.cfg.Addr.String() + ", " + s.cfg.Addr6.String()
+}
+
+// listenAddr is the address a listener of fam reports: the host's address
+// of that family, or "::" for both families on a dual-stack host (as the
+// net package reports "[::]:port").
+func (s *Stack) listenAddr(fam stack.Family) netip.Addr {
+	switch {
+	case fam == stack.IPv4 || fam == stack.AnyFamily && !s.cfg.Addr6.IsValid():
+		return s.cfg.Addr
+	case fam == stack.IPv6 || !s.cfg.Addr.IsValid():
+		return s.cfg.Addr6
+	}
+	return netip.IPv6Unspecified()
 }
 
 // newListener wraps a stack listener.
@@ -500,8 +591,9 @@ func parsePort(s string) (uint16, error) {
 	return uint16(p), nil
 }
 
-// Dial connects to address ("198.18.0.1:80") over TCP; network is "tcp"
-// or "tcp4".
+// Dial connects to address ("198.18.0.1:80", "[2001:2::1]:80") over TCP;
+// network is "tcp", "tcp4" or "tcp6", and the last two require an address
+// of their family.
 func (s *Stack) Dial(network, address string) (net.Conn, error) {
 	return s.DialContext(context.Background(), network, address)
 }
@@ -524,7 +616,8 @@ func (s *Stack) DialContextTCP(ctx context.Context, network, address string) (*C
 	opErr := func(addr net.Addr, err error) error {
 		return &net.OpError{Op: "dial", Net: network, Addr: addr, Err: err}
 	}
-	if network != "tcp" && network != "tcp4" {
+	fam, ok := netFamily(network)
+	if !ok {
 		return nil, opErr(nil, net.UnknownNetworkError(network))
 	}
 	host, portStr, err := net.SplitHostPort(address)
@@ -538,13 +631,17 @@ func (s *Stack) DialContextTCP(ctx context.Context, network, address string) (*C
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
 		if s.cfg.Resolve == nil {
-			return nil, opErr(nil, &net.DNSError{Err: "no resolver (Config.Resolve) and not an IPv4 literal", Name: host, IsNotFound: true})
+			return nil, opErr(nil, &net.DNSError{Err: "no resolver (Config.Resolve) and not an IP literal", Name: host, IsNotFound: true})
 		}
 		if ip, err = s.cfg.Resolve(ctx, host); err != nil {
 			return nil, opErr(nil, err)
 		}
 	}
-	return s.DialAddr(ctx, netip.AddrPortFrom(ip.Unmap(), port))
+	ip = ip.Unmap().WithZone("")
+	if fam == stack.IPv4 && !ip.Is4() || fam == stack.IPv6 && !ip.Is6() {
+		return nil, opErr(tcpAddr(netip.AddrPortFrom(ip, port)), &net.AddrError{Err: "address of the wrong family for " + network, Addr: host})
+	}
+	return s.DialAddr(ctx, netip.AddrPortFrom(ip, port))
 }
 
 // DialAddr connects to remote. The context bounds the handshake, as in

@@ -103,3 +103,25 @@ func TestAnyDestinationPrecedenceAndClose(t *testing.T) {
 		t.Fatalf("ListenAny after Close: %v", err)
 	}
 }
+
+// AnyDestination over IPv6: a SYN to any IPv6 address is taken by
+// ListenAny's listener, answered from that address, and the connection's
+// local address is it; a host with an IPv4 address only still takes them.
+func TestAnyDestinationIPv6(t *testing.T) {
+	s := newAnyHost(t)
+	l, _ := s.ListenAny(0)
+	other6 := netip.MustParseAddr("2001:2:0:7::5")
+	seg := wire.Segment{SrcPort: 40000, DstPort: 443, Seq: 7000, Flags: wire.SYN, Window: 65535}
+	ip := wire.IPv6{NextHeader: wire.ProtocolTCP, Src: peer6, Dst: other6}
+	s.Input(0, seg.Append(ip.Append(nil, seg.Len()), peer6, other6))
+	got := outAny(t, s, 0, nil)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "[2001:2:0:7::5]:443 > [2001:2::2]:40000 SA ") || !strings.Contains(got[0], "ack=7001") {
+		t.Fatalf("answer %v, want a SYN-ACK from [2001:2:0:7::5]:443", got)
+	}
+	c := s.Conns()[0]
+	ack := wire.Segment{SrcPort: 40000, DstPort: 443, Seq: 7001, Ack: c.ISS().Add(1), Flags: wire.ACK, Window: 65535}
+	s.Input(0, ack.Append(ip.Append(nil, ack.Len()), peer6, other6))
+	if a := l.Accept(); a != c || a.Tuple().Local != netip.AddrPortFrom(other6, 443) {
+		t.Fatalf("accepted %v", a)
+	}
+}

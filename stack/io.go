@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"strconv"
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/tcp"
@@ -11,35 +12,92 @@ import (
 	"github.com/gosynack/synack/wire"
 )
 
-// Input hands the stack one IPv4 packet from its link. The packet is only
-// read during the call.
+// Input hands the stack one IPv4 or IPv6 packet from its link. The packet
+// is only read during the call.
 func (s *Stack) Input(now clock.Time, pkt []byte) {
-	p, err := wire.ParsePacket(pkt)
+	ip, payload, err := wire.ParseIP(pkt)
 	if err != nil {
-		// A packet that is not a well-formed TCP/IPv4 packet for us is
-		// counted in InErrs when it got as far as TCP (as Linux's
-		// TCP_MIB_INERRS counts checksum and header errors).
-		s.ctr.InSegs++
-		s.ctr.InErrs++
-		s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: parseCause(err), Reason: err.Error()})
+		// A packet that is not well-formed IP is counted in InErrs, as a
+		// malformed TCP segment is (Linux counts it in the IP MIB, which
+		// the stack does not keep).
+		s.badPacket(now, err)
 		return
 	}
-	seg := &p.TCP
-	t := tcp.Tuple{
-		Local:  netip.AddrPortFrom(p.IP.Dst, seg.DstPort),
-		Remote: netip.AddrPortFrom(p.IP.Src, seg.SrcPort),
+	src, dst := ip.Src(), ip.Dst()
+	if ip.Version == 6 && (src.Is4In6() || dst.Is4In6()) {
+		// An IPv4-mapped address is an API's way of naming an IPv4 peer,
+		// never a packet's: Linux drops such packets too.
+		s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropMalformed,
+			Reason: "IPv4-mapped address in an IPv6 header: " + src.String() + " > " + dst.String()})
+		s.ctr.InSegs++
+		s.ctr.InErrs++
+		return
 	}
-	if p.IP.Dst != s.cfg.Addr && !s.cfg.AnyDestination {
+	switch ip.Protocol() {
+	case wire.ProtocolTCP:
+		seg, err := wire.ParseTCP(payload, src, dst)
+		if err != nil {
+			s.badPacket(now, err)
+			return
+		}
+		s.inputTCP(now, src, dst, &seg)
+	case wire.ProtocolICMP:
+		if ip.Version == 4 {
+			s.inputICMPv4(now, &ip, payload)
+			return
+		}
+		s.unknownProto(now, &ip)
+	case wire.ProtocolICMPv6:
+		if ip.Version == 6 {
+			s.inputICMPv6(now, &ip, payload)
+			return
+		}
+		s.unknownProto(now, &ip)
+	default:
+		s.unknownProto(now, &ip)
+	}
+}
+
+// badPacket counts and records a packet a parser rejected: in InErrs when
+// it got as far as TCP (as Linux's TCP_MIB_INERRS counts checksum and
+// header errors), and IP errors there too.
+func (s *Stack) badPacket(now clock.Time, err error) {
+	s.ctr.InSegs++
+	s.ctr.InErrs++
+	s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: parseCause(err), Reason: err.Error()})
+}
+
+// unknownProto drops a packet of a protocol the host does not speak. RFC
+// 1122 §3.2.2.1 has a host send a Protocol Unreachable then (a SHOULD); synack
+// sends no ICMP errors of its own.
+func (s *Stack) unknownProto(now clock.Time, ip *wire.IP) {
+	if !s.ours(ip.Dst()) && !s.cfg.AnyDestination {
+		s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropNotAddressed, Reason: ip.String()})
+		return
+	}
+	s.ctr.InUnknownProtos++
+	if s.cfg.Recorder != nil {
+		s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropMalformed,
+			Reason: "protocol " + strconv.Itoa(int(ip.Protocol())) + " not supported: " + ip.String()})
+	}
+}
+
+func (s *Stack) inputTCP(now clock.Time, src, dst netip.Addr, seg *wire.Segment) {
+	t := tcp.Tuple{
+		Local:  netip.AddrPortFrom(dst, seg.DstPort),
+		Remote: netip.AddrPortFrom(src, seg.SrcPort),
+	}
+	if !s.ours(dst) && !s.cfg.AnyDestination {
 		s.recordSeg(now, trace.Drop, t, seg, trace.DropNotAddressed)
 		return
 	}
 	s.ctr.InSegs++
 	s.recordSeg(now, trace.SegmentIn, t, seg, 0)
-	if e := s.conns[key(t)]; e != nil {
+	if e := s.lookup(t); e != nil {
 		s.step(now, e, func() { e.conn.Input(now, seg) })
 		return
 	}
-	l := s.listeners[t.Local.Port()]
+	l := s.listeners[famIndex(dst)][t.Local.Port()]
 	if l == nil {
 		l = s.anyL
 	}
@@ -50,6 +108,7 @@ func (s *Stack) Input(now clock.Time, pkt []byte) {
 			return
 		}
 		c := s.pol.NewPassive(t, tcp.ISN(s.cfg.ISNKey, t, now))
+		c.SetMSSCap(s.mssFor(now, src))
 		e := &entry{conn: c, listener: l, state: tcp.Listen}
 		l.pending++
 		s.add(e)
@@ -58,7 +117,7 @@ func (s *Stack) Input(now clock.Time, pkt []byte) {
 	}
 	// No connection: RFC 9293 §3.10.7.1 (CLOSED) for a closed port, and for
 	// a listening port the LISTEN rules of §3.10.7.2, which answer an ACK
-	// the same way and ignore an RST.
+	// the same way and ignore an RST. Both families alike.
 	if rst, ok := tcp.ResetFor(seg); ok {
 		if l != nil && seg.Flags&wire.ACK == 0 {
 			s.recordSeg(now, trace.Drop, t, seg, trace.DropListenNoSYN)
@@ -163,7 +222,7 @@ func (s *Stack) Abort(now clock.Time, c *tcp.Conn) {
 }
 
 func (s *Stack) call(now clock.Time, c *tcp.Conn, f func()) {
-	if e := s.conns[c.Key()]; e != nil && e.conn == c {
+	if e := s.entryOf(c); e != nil && e.conn == c {
 		s.step(now, e, f)
 		return
 	}
@@ -178,7 +237,13 @@ func (s *Stack) Output(now clock.Time, emit func(pkt []byte)) {
 	for _, e := range s.pendingRaw {
 		s.ship(e.t.Local.Addr(), e.t.Remote.Addr(), &e.seg)
 	}
+	clear(s.pendingRaw)
 	s.pendingRaw = s.pendingRaw[:0]
+	for _, p := range s.pendingPkts {
+		emit(p)
+	}
+	clear(s.pendingPkts)
+	s.pendingPkts = s.pendingPkts[:0]
 	// Only connections called into since the last Output can have
 	// something to send; they go in creation order.
 	slices.SortFunc(s.dirty, byID)
@@ -226,9 +291,12 @@ func (s *Stack) remove(e *entry) {
 	e.removed = true
 	s.nremoved++
 	s.rearm(e)
-	k := e.conn.Key()
-	if s.conns[k] == e {
-		delete(s.conns, k)
+	if k := e.conn.Key(); k != (tcp.Key{}) {
+		if s.conns[k] == e {
+			delete(s.conns, k)
+		}
+	} else if t := e.conn.Tuple(); s.conns6[t] == e {
+		delete(s.conns6, t)
 	}
 	if l := e.listener; l != nil {
 		l.pending--
@@ -267,16 +335,30 @@ func (s *Stack) emitSegment(seg *wire.Segment, retransmit bool) {
 	if seg.Flags&wire.RST != 0 {
 		s.ctr.OutRsts++
 	}
-	k := s.cur.conn.Key()
-	s.ship(netip.AddrFrom4(k.LocalAddr), netip.AddrFrom4(k.RemoteAddr), seg)
+	c := s.cur.conn
+	if k := c.Key(); k != (tcp.Key{}) {
+		s.ship(netip.AddrFrom4(k.LocalAddr), netip.AddrFrom4(k.RemoteAddr), seg)
+		return
+	}
+	t := c.Tuple()
+	s.ship(t.Local.Addr(), t.Remote.Addr(), seg)
 }
 
+// ship builds the IP packet of seg and emits it. IPv4 packets have DF set
+// (RFC 1191 §3: path MTU discovery "uses the Don't Fragment (DF) bit");
+// IPv6 has no fragmentation on the path at all (RFC 8200 §5).
 func (s *Stack) ship(src, dst netip.Addr, seg *wire.Segment) {
-	s.ipID++
-	p := wire.Packet{
-		IP:  wire.IPv4{ID: s.ipID, DontFragment: true, TTL: 64, Protocol: wire.ProtocolTCP, Src: src, Dst: dst},
-		TCP: *seg,
+	if src.Is4() {
+		s.ipID++
+		p := wire.Packet{
+			IP:  wire.IPv4{ID: s.ipID, DontFragment: true, TTL: 64, Protocol: wire.ProtocolTCP, Src: src, Dst: dst},
+			TCP: *seg,
+		}
+		s.buf = p.Append(s.buf[:0])
+	} else {
+		ip := wire.IPv6{HopLimit: 64, NextHeader: wire.ProtocolTCP, Src: src, Dst: dst}
+		s.buf = ip.Append(s.buf[:0], seg.Len())
+		s.buf = seg.Append(s.buf, src, dst)
 	}
-	s.buf = p.Append(s.buf[:0])
 	s.emitFn(s.buf)
 }

@@ -4,6 +4,38 @@
 // IP packets its connections send, and keeps counters named like Linux's
 // netstat MIB. Like tcp, it never reads a clock, starts a goroutine or takes
 // a lock: its driver hands it packets, the time, and randomness.
+//
+// A host is dual stack: it has an IPv4 address, an IPv6 address or both
+// (Config.Addr, Config.Addr6), and speaks TCP over either (RFC 9293 over
+// RFC 791 and RFC 8200). An IPv4-mapped IPv6 address (::ffff:a.b.c.d) given
+// to Connect is the IPv4 address it maps; on the wire such an address in an
+// IPv6 header is dropped, as Linux drops it. IPv6 extension headers are
+// walked to the upper-layer header; a packet with a Fragment header that is
+// not an atomic fragment is counted and dropped like an IPv4 fragment
+// (synack does not reassemble).
+//
+// The stack's links are layer 3 (a TUN device, an in-memory or simulated
+// network that carries IP packets): there are no link-layer addresses to
+// resolve, so neither ARP nor IPv6 Neighbour Discovery (RFC 4861) is
+// needed or spoken, and neither are router or prefix discovery; ICMPv6
+// types 133 to 137 are ignored.
+//
+// ICMP (RFC 792) and ICMPv6 (RFC 4443): the host answers echo requests to
+// its own addresses, at most Config.EchoRate a second with bursts of
+// Config.EchoBurst (a token bucket on the virtual clock). An error message
+// (Destination Unreachable, Time Exceeded, Fragmentation Needed, Packet
+// Too Big, and ICMPv6's Parameter Problem for an unrecognized Next Header)
+// goes to the connection its quote names (tcp.Conn.HandleICMP), which
+// checks the quoted sequence number before it acts (RFC 5927 §4.1). The
+// host sends no ICMP error of its own: a closed TCP port is answered with
+// a RST, and other protocols are dropped and counted (InUnknownProtos).
+//
+// Path MTU discovery (RFC 1191 for IPv4, RFC 8201 for IPv6): every IPv4
+// packet has DF set; a valid Fragmentation Needed or Packet Too Big lowers
+// the path MTU of its destination, kept in a cache of at most
+// PathMTUCacheSize destinations for PathMTUExpiry (see pmtu.go), and the
+// connection's send MSS with it. New connections to that destination
+// start from the smaller MSS.
 package stack
 
 import (
@@ -27,8 +59,23 @@ type Rand interface {
 type Config struct {
 	// Name identifies the host in trace events ("client").
 	Name string
-	// Addr is the host's IPv4 address.
-	Addr netip.Addr
+	// Addr is the host's IPv4 address, and Addr6 its IPv6 address; either
+	// may be left zero, not both. An IPv4-mapped Addr6 is refused.
+	Addr  netip.Addr
+	Addr6 netip.Addr
+	// MTU is the link's MTU, the largest IP packet it carries (default
+	// TCP.MSS+40, or 1500 without a TCP.MSS). A connection's MSS is at most
+	// MTU less 40 bytes of IPv4 and TCP headers, or 60 of IPv6 and TCP
+	// headers (RFC 9293 §3.7.1), and at most TCP.MSS (whose default here is
+	// MTU less 40). With an IPv6 address
+	// it must be at least 1280 (RFC 8200 §5).
+	MTU int
+	// EchoRate and EchoBurst limit the echo replies (ICMP and ICMPv6
+	// together): a token bucket of EchoBurst tokens refilled at EchoRate a
+	// second of the virtual clock, one token per reply (defaults 1000 and
+	// 50, Linux's icmp_msgs_per_sec and icmp_msgs_burst). A negative
+	// EchoRate answers no echo request.
+	EchoRate, EchoBurst int
 	// TCP is the policy of every connection; its Host and Recorder are set
 	// from Name and Recorder.
 	TCP tcp.Config
@@ -44,8 +91,8 @@ type Config struct {
 	DefaultBacklog int
 	// Recorder receives trace events; nil records nothing.
 	Recorder trace.Recorder
-	// AnyDestination accepts packets for every IPv4 address, not only
-	// Addr (what a tun2socks-style proxy needs): a connection's local
+	// AnyDestination accepts packets for every IPv4 and IPv6 address, not
+	// only Addr and Addr6 (what a tun2socks-style proxy needs): a connection's local
 	// address is the destination its peer chose, and a SYN no port's
 	// listener takes goes to the ListenAny listener.
 	AnyDestination bool
@@ -67,6 +114,46 @@ type Counters struct {
 	// ListenOverflows counts SYNs dropped because a listener's backlog was
 	// full (Linux's TcpExtListenOverflows).
 	ListenOverflows uint64
+
+	// ICMP and ICMPv6 together, named after Linux's Icmp MIB.
+	IcmpInMsgs      uint64 // messages received, including those in error
+	IcmpInErrors    uint64 // malformed, or an error quoting no connection of ours (as Linux counts it)
+	IcmpInEchos     uint64 // echo requests to our addresses
+	IcmpOutEchoReps uint64 // echo replies sent
+	// IcmpEchoLimited counts echo requests not answered because of the
+	// rate limit (Config.EchoRate).
+	IcmpEchoLimited uint64
+	// OutOfWindowIcmps counts ICMP errors dropped because the sequence
+	// number they quote is not in SND.UNA..SND.NXT (Linux's
+	// TcpExtOutOfWindowIcmps; RFC 5927 §4.1).
+	OutOfWindowIcmps uint64
+	// PathMTUChanges counts valid Fragmentation Needed and Packet Too Big
+	// messages that lowered a path MTU.
+	PathMTUChanges uint64
+	// InUnknownProtos counts packets for us of a protocol other than TCP,
+	// ICMP and ICMPv6 (Linux's IpInUnknownProtos).
+	InUnknownProtos uint64
+}
+
+// Family chooses the address families of a listener.
+type Family uint8
+
+const (
+	// AnyFamily listens on IPv4 and IPv6 (Go's "tcp" on ":port" or
+	// "[::]:port").
+	AnyFamily Family = iota
+	IPv4             // IPv4 only ("tcp4")
+	IPv6             // IPv6 only ("tcp6")
+)
+
+func (f Family) String() string {
+	switch f {
+	case IPv4:
+		return "IPv4"
+	case IPv6:
+		return "IPv6"
+	}
+	return "IPv4 and IPv6"
 }
 
 // Errors of the stack's calls.
@@ -74,6 +161,8 @@ var (
 	ErrAddrInUse     = errors.New("address already in use")
 	ErrNoPorts       = errors.New("no ephemeral port available")
 	ErrInvalidTarget = errors.New("invalid remote address")
+	// ErrNoAddress: a connection to a family the host has no address of.
+	ErrNoAddress = errors.New("no local address of the remote address's family")
 )
 
 type entry struct {
@@ -97,17 +186,18 @@ type entry struct {
 // connection would, so that simulations stay deterministic.
 type Stack struct {
 	cfg       Config
-	conns     map[tcp.Key]*entry // stack addresses are IPv4: a compact key
-	pol       *tcp.Policy        // cfg.TCP, shared by every connection
-	order     []*entry           // creation order, with removed entries until compacted
-	nremoved  int                // removed entries still in order
+	conns     map[tcp.Key]*entry   // IPv4 connections: a compact key
+	conns6    map[tcp.Tuple]*entry // IPv6 connections
+	pol       *tcp.Policy          // cfg.TCP, shared by every connection
+	order     []*entry             // creation order, with removed entries until compacted
+	nremoved  int                  // removed entries still in order
 	nextID    uint64
 	dirty     []*entry // connections that may have output, in no order
 	timers    timerHeap
-	due       []*entry    // scratch for HandleTimeout
-	changed   []*tcp.Conn // the connections the last Output visited
-	listeners map[uint16]*Listener
-	anyL      *Listener // ListenAny's, or nil
+	due       []*entry                // scratch for HandleTimeout
+	changed   []*tcp.Conn             // the connections the last Output visited
+	listeners [2]map[uint16]*Listener // by family: IPv4, IPv6
+	anyL      *Listener               // ListenAny's, or nil
 	ctr       Counters
 	ipID      uint16
 	buf       []byte
@@ -117,13 +207,51 @@ type Stack struct {
 	segEmit   func(*wire.Segment, bool)
 	// pendingRaw holds segments the stack answers with itself.
 	pendingRaw []rawSeg
-	pool       bufferPool
+	// pendingPkts are ICMP packets (echo replies) waiting for Output.
+	pendingPkts [][]byte
+	pool        bufferPool
+	pmtu        pmtuCache
+	mtu         int
+	echoTokens  int
+	echoAt      clock.Time // when the bucket was last refilled
 }
 
 // New creates a host.
 func New(cfg Config) (*Stack, error) {
-	if !cfg.Addr.Is4() {
-		return nil, fmt.Errorf("stack %q: address %v is not IPv4 (only IPv4 is supported)", cfg.Name, cfg.Addr)
+	switch {
+	case cfg.Addr.IsValid() && cfg.Addr.Is4In6():
+		cfg.Addr = cfg.Addr.Unmap()
+	case cfg.Addr.Is6():
+		return nil, fmt.Errorf("stack %q: Addr %v is IPv6: give it as Addr6", cfg.Name, cfg.Addr)
+	}
+	switch {
+	case cfg.Addr6.Is4() || cfg.Addr6.Is4In6():
+		return nil, fmt.Errorf("stack %q: Addr6 %v is IPv4: give it as Addr", cfg.Name, cfg.Addr6)
+	case !cfg.Addr.IsValid() && !cfg.Addr6.IsValid():
+		return nil, fmt.Errorf("stack %q: no address (Config.Addr for IPv4, Config.Addr6 for IPv6)", cfg.Name)
+	}
+	cfg.Addr6 = cfg.Addr6.WithZone("")
+	mtu := cfg.MTU
+	if mtu == 0 {
+		mtu = 1500
+		if cfg.TCP.MSS != 0 {
+			mtu = int(cfg.TCP.MSS) + 40
+		}
+	}
+	switch {
+	case mtu < 68 || mtu > 65535:
+		return nil, fmt.Errorf("stack %q: MTU %d out of range (68 to 65535, RFC 791)", cfg.Name, mtu)
+	case cfg.Addr6.IsValid() && mtu < minMTU6:
+		return nil, fmt.Errorf("stack %q: MTU %d below IPv6's minimum of 1280 (RFC 8200 §5)", cfg.Name, mtu)
+	}
+	if cfg.TCP.MSS == 0 {
+		cfg.TCP.MSS = uint16(min(mtu-40, 65535))
+	}
+	if cfg.EchoRate == 0 {
+		cfg.EchoRate = 1000
+	}
+	if cfg.EchoBurst <= 0 {
+		cfg.EchoBurst = 50
 	}
 	if cfg.Rand == nil {
 		return nil, fmt.Errorf("stack %q: no randomness source (Config.Rand)", cfg.Name)
@@ -143,9 +271,12 @@ func New(cfg Config) (*Stack, error) {
 	cfg.TCP.Host = cfg.Name
 	cfg.TCP.Recorder = cfg.Recorder
 	s := &Stack{
-		cfg:       cfg,
-		conns:     make(map[tcp.Key]*entry),
-		listeners: make(map[uint16]*Listener),
+		cfg:        cfg,
+		conns:      make(map[tcp.Key]*entry),
+		conns6:     make(map[tcp.Tuple]*entry),
+		listeners:  [2]map[uint16]*Listener{make(map[uint16]*Listener), make(map[uint16]*Listener)},
+		mtu:        mtu,
+		echoTokens: cfg.EchoBurst,
 	}
 	s.segEmit = s.emitSegment
 	s.cfg.TCP.Buffers = &s.pool
@@ -156,8 +287,52 @@ func New(cfg Config) (*Stack, error) {
 // Name returns the host's name.
 func (s *Stack) Name() string { return s.cfg.Name }
 
-// Addr returns the host's address.
+// Addr returns the host's IPv4 address (the zero Addr if it has none).
 func (s *Stack) Addr() netip.Addr { return s.cfg.Addr }
+
+// Addr6 returns the host's IPv6 address (the zero Addr if it has none).
+func (s *Stack) Addr6() netip.Addr { return s.cfg.Addr6 }
+
+// MTU returns the link MTU the stack assumes (Config.MTU).
+func (s *Stack) MTU() int { return s.mtu }
+
+// localAddr returns the host's address of a's family, if it has one.
+func (s *Stack) localAddr(a netip.Addr) (netip.Addr, bool) {
+	if a.Is4() {
+		return s.cfg.Addr, s.cfg.Addr.IsValid()
+	}
+	return s.cfg.Addr6, s.cfg.Addr6.IsValid()
+}
+
+// ours reports whether a is one of the host's addresses.
+func (s *Stack) ours(a netip.Addr) bool {
+	return a.IsValid() && (a == s.cfg.Addr || a == s.cfg.Addr6)
+}
+
+// lookup returns the entry of tuple t: IPv4 tuples by their compact key,
+// without allocating.
+func (s *Stack) lookup(t tcp.Tuple) *entry {
+	if k, ok := t.Key(); ok {
+		return s.conns[k]
+	}
+	return s.conns6[t]
+}
+
+// entryOf returns c's entry (or one that replaced it under its tuple).
+func (s *Stack) entryOf(c *tcp.Conn) *entry {
+	if k := c.Key(); k != (tcp.Key{}) {
+		return s.conns[k]
+	}
+	return s.conns6[c.Tuple()]
+}
+
+// famIndex is the index of a's family in per-family tables.
+func famIndex(a netip.Addr) int {
+	if a.Is4() {
+		return 0
+	}
+	return 1
+}
 
 // Counters returns a snapshot of the counters.
 func (s *Stack) Counters() Counters {
@@ -184,14 +359,20 @@ func (s *Stack) Conns() []*tcp.Conn {
 
 // Lookup returns the connection with the given tuple (our side first).
 func (s *Stack) Lookup(t tcp.Tuple) *tcp.Conn {
-	k, ok := t.Key()
-	if !ok {
-		return nil
-	}
-	if e := s.conns[k]; e != nil {
+	t = canonical(t)
+	if e := s.lookup(t); e != nil {
 		return e.conn
 	}
 	return nil
+}
+
+// canonical returns t with IPv4-mapped addresses unmapped and zones
+// dropped, as the stack keys connections.
+func canonical(t tcp.Tuple) tcp.Tuple {
+	return tcp.Tuple{
+		Local:  netip.AddrPortFrom(t.Local.Addr().Unmap().WithZone(""), t.Local.Port()),
+		Remote: netip.AddrPortFrom(t.Remote.Addr().Unmap().WithZone(""), t.Remote.Port()),
+	}
 }
 
 func (s *Stack) record(e *trace.Event) {
@@ -206,28 +387,53 @@ func (s *Stack) add(e *entry) {
 	e.id = s.nextID
 	e.heapIdx = -1
 	e.deadline = clock.Never
-	s.conns[e.conn.Key()] = e
+	if k := e.conn.Key(); k != (tcp.Key{}) {
+		s.conns[k] = e
+	} else {
+		s.conns6[e.conn.Tuple()] = e
+	}
 	s.order = append(s.order, e)
 	s.touch(e)
 }
 
-// Connect makes an active open to remote from an ephemeral port.
+// target checks the remote address of an active open and returns it in
+// canonical form (an IPv4-mapped address is the IPv4 address it maps) with
+// our address of its family.
+func (s *Stack) target(remote netip.AddrPort) (netip.AddrPort, netip.Addr, error) {
+	ra := remote.Addr().Unmap().WithZone("")
+	remote = netip.AddrPortFrom(ra, remote.Port())
+	if !ra.IsValid() || ra.IsUnspecified() || ra.IsMulticast() || remote.Port() == 0 {
+		return remote, netip.Addr{}, ErrInvalidTarget
+	}
+	la, ok := s.localAddr(ra)
+	if !ok {
+		return remote, netip.Addr{}, ErrNoAddress
+	}
+	return remote, la, nil
+}
+
+// Connect makes an active open to remote from an ephemeral port. remote
+// may be IPv4 or IPv6 (an IPv4-mapped IPv6 address connects over IPv4);
+// the host needs an address of that family.
 func (s *Stack) Connect(now clock.Time, remote netip.AddrPort) (*tcp.Conn, error) {
-	if !remote.Addr().Is4() || remote.Port() == 0 {
-		return nil, fmt.Errorf("connect to %v: %w", remote, ErrInvalidTarget)
+	remote, la, err := s.target(remote)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %v: %w", remote, err)
 	}
 	// RFC 6056 §3.3.1 (Algorithm 1): a random starting point, then the next
-	// free port.
+	// free port. Ports are per family: an IPv4 connection and an IPv6 one
+	// may use the same.
 	lo, hi := int(s.cfg.EphemeralLow), int(s.cfg.EphemeralHigh)
 	span := hi - lo + 1
 	start := int(s.cfg.Rand.Uint64() % uint64(span))
+	fam := famIndex(la)
 	for i := 0; i < span; i++ {
 		port := uint16(lo + (start+i)%span)
-		t := tcp.Tuple{Local: netip.AddrPortFrom(s.cfg.Addr, port), Remote: remote}
-		if _, used := s.conns[key(t)]; used {
+		t := tcp.Tuple{Local: netip.AddrPortFrom(la, port), Remote: remote}
+		if s.lookup(t) != nil {
 			continue
 		}
-		if _, listening := s.listeners[port]; listening {
+		if _, listening := s.listeners[fam][port]; listening {
 			continue
 		}
 		return s.open(now, t), nil
@@ -238,25 +444,23 @@ func (s *Stack) Connect(now clock.Time, remote netip.AddrPort) (*tcp.Conn, error
 // ConnectFrom makes an active open from a chosen local port (used by
 // simultaneous open, where both sides name each other's port).
 func (s *Stack) ConnectFrom(now clock.Time, localPort uint16, remote netip.AddrPort) (*tcp.Conn, error) {
-	if !remote.Addr().Is4() || remote.Port() == 0 || localPort == 0 {
-		return nil, fmt.Errorf("connect from port %d to %v: %w", localPort, remote, ErrInvalidTarget)
+	remote, la, err := s.target(remote)
+	if err == nil && localPort == 0 {
+		err = ErrInvalidTarget
 	}
-	t := tcp.Tuple{Local: netip.AddrPortFrom(s.cfg.Addr, localPort), Remote: remote}
-	if _, used := s.conns[key(t)]; used {
+	if err != nil {
+		return nil, fmt.Errorf("connect from port %d to %v: %w", localPort, remote, err)
+	}
+	t := tcp.Tuple{Local: netip.AddrPortFrom(la, localPort), Remote: remote}
+	if s.lookup(t) != nil {
 		return nil, fmt.Errorf("connect from %v to %v: %w", t.Local, remote, ErrAddrInUse)
 	}
 	return s.open(now, t), nil
 }
 
-// key is the map key of a tuple whose addresses are IPv4 (Connect and
-// Input see to it).
-func key(t tcp.Tuple) tcp.Key {
-	k, _ := t.Key()
-	return k
-}
-
 func (s *Stack) open(now clock.Time, t tcp.Tuple) *tcp.Conn {
 	c := s.pol.NewActive(t, tcp.ISN(s.cfg.ISNKey, t, now), now)
+	c.SetMSSCap(s.mssFor(now, t.Remote.Addr()))
 	s.add(&entry{conn: c, state: c.State()})
 	s.ctr.ActiveOpens++
 	return c
@@ -267,6 +471,7 @@ func (s *Stack) open(now clock.Time, t tcp.Tuple) *tcp.Conn {
 type Listener struct {
 	s       *Stack
 	port    uint16
+	fam     Family
 	backlog int
 	pending int         // connections not yet accepted (half-open or queued)
 	queue   []*tcp.Conn // established, waiting for Accept
@@ -274,22 +479,43 @@ type Listener struct {
 	any     bool // ListenAny's: every address and port
 }
 
-// Listen opens a listener on port. backlog bounds the connections that are
-// half-open or established but not yet accepted; a SYN beyond it is dropped
-// (as Linux does), and the peer retries.
+// Listen opens a listener on port for both families (ListenFamily with
+// AnyFamily). backlog bounds the connections that are half-open or
+// established but not yet accepted; a SYN beyond it is dropped (as Linux
+// does), and the peer retries.
 func (s *Stack) Listen(port uint16, backlog int) (*Listener, error) {
+	return s.ListenFamily(AnyFamily, port, backlog)
+}
+
+// ListenFamily opens a listener on port for IPv4, IPv6 or both, as Go's
+// net.Listen does for "tcp4", "tcp6" and "tcp": one family's listener
+// leaves the port free for the other's.
+func (s *Stack) ListenFamily(fam Family, port uint16, backlog int) (*Listener, error) {
 	if port == 0 {
 		return nil, fmt.Errorf("listen on port 0: %w", ErrInvalidTarget)
 	}
-	if _, ok := s.listeners[port]; ok {
-		return nil, fmt.Errorf("listen on %v: %w", netip.AddrPortFrom(s.cfg.Addr, port), ErrAddrInUse)
+	for i := range s.listeners {
+		if fam.has(i) {
+			if _, ok := s.listeners[i][port]; ok {
+				return nil, fmt.Errorf("listen on port %d (%v): %w", port, fam, ErrAddrInUse)
+			}
+		}
 	}
 	if backlog <= 0 {
 		backlog = s.cfg.DefaultBacklog
 	}
-	l := &Listener{s: s, port: port, backlog: backlog}
-	s.listeners[port] = l
+	l := &Listener{s: s, port: port, fam: fam, backlog: backlog}
+	for i := range s.listeners {
+		if fam.has(i) {
+			s.listeners[i][port] = l
+		}
+	}
 	return l, nil
+}
+
+// has reports whether f includes the family of index i (famIndex).
+func (f Family) has(i int) bool {
+	return f == AnyFamily || f == IPv4 && i == 0 || f == IPv6 && i == 1
 }
 
 // ListenAny opens the listener that takes the SYNs for any address and
@@ -312,6 +538,9 @@ func (s *Stack) ListenAny(backlog int) (*Listener, error) {
 // Port returns the listening port (0 for ListenAny's).
 func (l *Listener) Port() uint16 { return l.port }
 
+// Family returns the families the listener takes SYNs of.
+func (l *Listener) Family() Family { return l.fam }
+
 // Accept returns the next established connection, or nil.
 func (l *Listener) Accept() *tcp.Conn {
 	if len(l.queue) == 0 {
@@ -319,7 +548,7 @@ func (l *Listener) Accept() *tcp.Conn {
 	}
 	c := l.queue[0]
 	l.queue = l.queue[1:]
-	if e := l.s.conns[c.Key()]; e != nil {
+	if e := l.s.entryOf(c); e != nil {
 		e.listener, e.queued = nil, false
 	}
 	l.pending--
@@ -338,7 +567,11 @@ func (l *Listener) Close(now clock.Time) {
 	if l.any {
 		l.s.anyL = nil
 	} else {
-		delete(l.s.listeners, l.port)
+		for i := range l.s.listeners {
+			if l.s.listeners[i][l.port] == l {
+				delete(l.s.listeners[i], l.port)
+			}
+		}
 	}
 	for _, e := range l.s.order {
 		if e.listener == l && !e.removed {

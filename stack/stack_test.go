@@ -220,13 +220,26 @@ func TestAddressErrors(t *testing.T) {
 	if _, err := s.ConnectFrom(0, 5000, dst); !errors.Is(err, ErrAddrInUse) {
 		t.Fatalf("second connect from the same port: %v", err)
 	}
-	for _, bad := range []netip.AddrPort{{}, netip.AddrPortFrom(peerAddr, 0), netip.MustParseAddrPort("[::1]:80")} {
+	for _, bad := range []netip.AddrPort{{}, netip.AddrPortFrom(peerAddr, 0), netip.MustParseAddrPort("[::]:80"), netip.MustParseAddrPort("224.0.0.1:80")} {
 		if _, err := s.Connect(0, bad); !errors.Is(err, ErrInvalidTarget) {
 			t.Errorf("connect to %v: %v", bad, err)
 		}
 	}
+	// The host has no IPv6 address: it cannot open an IPv6 connection.
+	if _, err := s.Connect(0, netip.MustParseAddrPort("[2001:2::2]:80")); !errors.Is(err, ErrNoAddress) {
+		t.Errorf("connect over IPv6 from an IPv4-only host: %v", err)
+	}
 	if _, err := New(Config{Addr: netip.MustParseAddr("::1"), Rand: rand.New(rand.NewPCG(1, 2))}); err == nil {
-		t.Error("an IPv6 host address was accepted")
+		t.Error("an IPv6 address as Addr was accepted")
+	}
+	if _, err := New(Config{Addr6: hostAddr, Rand: rand.New(rand.NewPCG(1, 2))}); err == nil {
+		t.Error("an IPv4 address as Addr6 was accepted")
+	}
+	if _, err := New(Config{Rand: rand.New(rand.NewPCG(1, 2))}); err == nil {
+		t.Error("a stack without an address was accepted")
+	}
+	if _, err := New(Config{Addr6: host6, MTU: 1000, Rand: rand.New(rand.NewPCG(1, 2))}); err == nil {
+		t.Error("an IPv6 host with an MTU below 1280 was accepted")
 	}
 	if _, err := New(Config{Addr: hostAddr}); err == nil {
 		t.Error("a stack without randomness was accepted")

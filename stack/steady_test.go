@@ -28,14 +28,25 @@ type wirePair struct {
 
 func newWirePair(tb testing.TB, cfg tcp.Config) *wirePair {
 	tb.Helper()
+	return newWirePairOn(tb, cfg, peerAddr, hostAddr)
+}
+
+// newWirePairOn is newWirePair with client a and server b at the given
+// addresses (both IPv4 or both IPv6).
+func newWirePairOn(tb testing.TB, cfg tcp.Config, aAddr, bAddr netip.Addr) *wirePair {
+	tb.Helper()
 	mk := func(addr netip.Addr, seed uint64) *Stack {
-		s, err := New(Config{Name: addr.String(), Addr: addr, TCP: cfg, Rand: rand.New(rand.NewPCG(seed, 2))})
+		c := Config{Name: addr.String(), Addr: addr, TCP: cfg, Rand: rand.New(rand.NewPCG(seed, 2))}
+		if addr.Is6() {
+			c.Addr, c.Addr6 = netip.Addr{}, addr
+		}
+		s, err := New(c)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		return s
 	}
-	w := &wirePair{a: mk(peerAddr, 1), b: mk(hostAddr, 2), step: 50 * time.Microsecond}
+	w := &wirePair{a: mk(aAddr, 1), b: mk(bAddr, 2), step: 50 * time.Microsecond}
 	for i := range w.bufs {
 		w.bufs[i] = make([][]byte, 1024)
 		for k := range w.bufs[i] {
@@ -48,7 +59,7 @@ func newWirePair(tb testing.TB, cfg tcp.Config) *wirePair {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	w.ca, err = w.a.Connect(w.now, netip.AddrPortFrom(hostAddr, 80))
+	w.ca, err = w.a.Connect(w.now, netip.AddrPortFrom(bAddr, 80))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -145,6 +156,26 @@ func TestSteadyStateZeroAllocs(t *testing.T) {
 	t.Logf("%d segments per transfer, %.1f allocations", segs, allocs)
 	if allocs != 0 {
 		t.Errorf("%.2f allocations per transfer of %d segments, want 0", allocs, segs)
+	}
+}
+
+// TestSteadyStateIPv6ZeroAllocs is TestSteadyStateZeroAllocs over IPv6:
+// the connections map keyed by the whole tuple and the IPv6 header cost
+// no allocation either.
+func TestSteadyStateIPv6ZeroAllocs(t *testing.T) {
+	w := newWirePairOn(t, tcp.Config{}, peer6, host6)
+	data := make([]byte, 256<<10)
+	sink := make([]byte, 64<<10)
+	for range 8 {
+		w.transfer(t, data, sink)
+	}
+	allocs := testing.AllocsPerRun(10, func() { w.transfer(t, data, sink) })
+	if allocs != 0 {
+		t.Errorf("%.2f allocations per transfer over IPv6, want 0", allocs)
+	}
+	// RFC 9293 §3.7.1: the MSS is the MTU less the IPv6 and TCP headers.
+	if mss := w.ca.Info().MSS; mss != 1440 {
+		t.Errorf("IPv6 MSS %d, want 1440", mss)
 	}
 }
 

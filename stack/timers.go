@@ -72,7 +72,7 @@ func (s *Stack) rearm(e *entry) {
 // through the stack (a socket option such as (*tcp.Conn).SetKeepAlive): its
 // timers and output are looked at again.
 func (s *Stack) Update(c *tcp.Conn) {
-	if e := s.conns[c.Key()]; e != nil && e.conn == c {
+	if e := s.entryOf(c); e != nil && e.conn == c {
 		s.touch(e)
 	}
 }

@@ -273,6 +273,10 @@ type probeVars struct {
 	keepProbes     int32 // keepalive probes unanswered
 	persistBackoff int32 // zero-window probes unanswered (the persist timer's backoff)
 	probeDue       bool  // Output sends a probe
+	// softErr is the last ICMP soft error (an index into connErrors),
+	// reported if the connection times out (icmp.go). It lives here, in
+	// padding, since it is rare.
+	softErr uint8
 }
 
 // optionVars are what the handshake negotiated and what the options carry
@@ -284,16 +288,19 @@ type optionVars struct {
 	lastAckSent seq.Value  // Last.ACK.sent (RFC 7323 §4.3)
 	sndMSS      int32      // SendMSS (RFC 9293 §3.7.1), at most our own MSS
 	optLen      int32      // bytes of options on every segment (timestamps)
-	sndShift    uint8      // Snd.Wind.Shift (RFC 7323 §2.3)
-	rcvShift    uint8      // Rcv.Wind.Shift (RFC 7323 §2.3)
-	wsOK        bool       // both SYNs carried Window Scale (RFC 7323 §2.2)
-	tsOK        bool       // both SYNs carried Timestamps (RFC 7323 §3.2)
-	sackOK      bool       // both SYNs carried SACK-permitted (RFC 2018 §2)
+	// mssCap, when not 0, bounds our MSS and SendMSS below the policy's:
+	// the link's MTU for the connection's family, or the path MTU (icmp.go).
+	mssCap   uint16
+	sndShift uint8 // Snd.Wind.Shift (RFC 7323 §2.3)
+	rcvShift uint8 // Rcv.Wind.Shift (RFC 7323 §2.3)
+	wsOK     bool  // both SYNs carried Window Scale (RFC 7323 §2.2)
+	tsOK     bool  // both SYNs carried Timestamps (RFC 7323 §3.2)
+	sackOK   bool  // both SYNs carried SACK-permitted (RFC 2018 §2)
 }
 
 // connErrors are the errors a connection ends with; Conn.errCode indexes
 // them (0: none).
-var connErrors = [...]error{nil, ErrConnRefused, ErrConnReset, ErrTimeout, ErrAborted}
+var connErrors = [...]error{nil, ErrConnRefused, ErrConnReset, ErrTimeout, ErrAborted, ErrHostUnreachable, ErrNetUnreachable}
 
 // NewActive creates a connection for an active OPEN (RFC 9293 §3.10.1): it is
 // in SYN-SENT and its SYN is due on the next Output. It has a Policy of its
@@ -399,7 +406,12 @@ func (c *Conn) Done() bool { return c.done }
 
 // Err returns why the connection ended, or nil while it lives or if it ended
 // normally.
-func (c *Conn) Err() error { return connErrors[c.errCode] }
+func (c *Conn) Err() error {
+	if c.softErr != 0 && connErrors[c.errCode] == ErrTimeout {
+		return softTimeouts[c.softErr]
+	}
+	return connErrors[c.errCode]
+}
 
 // Stats returns the connection's counters.
 func (c *Conn) Stats() Stats { return c.stats }

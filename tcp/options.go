@@ -34,7 +34,7 @@ func (c *Conn) wantShift() uint8 {
 // Window Scale option in the initial <SYN>"; §3.2 likewise for timestamps;
 // RFC 2018 §2 for SACK-permitted).
 func (c *Conn) synOptions(now clock.Time, o *wire.Options, synAck bool) {
-	o.HasMSS, o.MSS = true, c.pol.cfg.MSS
+	o.HasMSS, o.MSS = true, uint16(c.ourMSS())
 	if !c.pol.cfg.NoWindowScale && (!synAck || c.wsOK) {
 		o.HasWScale, o.WScale = true, c.rcvShift
 	}
@@ -59,7 +59,7 @@ func (c *Conn) takeSynOptions(now clock.Time, s *wire.Segment) {
 	if s.Options.HasMSS && s.Options.MSS > 0 {
 		mss = int(s.Options.MSS)
 	}
-	c.sndMSS = int32(min(mss, int(c.pol.cfg.MSS)))
+	c.sndMSS = int32(min(mss, c.ourMSS()))
 	o := &s.Options
 	c.wsOK = o.HasWScale && !c.pol.cfg.NoWindowScale
 	if c.wsOK {

@@ -32,6 +32,7 @@ func TestDropCauseWords(t *testing.T) {
 		DropPAWS:                "PAWS",
 		DropChallengeRSTLimited: "RST in window but not at RCV.NXT; challenge ACK rate-limited",
 		DropChallengeSYNLimited: "SYN in a synchronized state; challenge ACK rate-limited",
+		DropICMPBadQuote:        "ICMP error quoting a sequence number outside SND.UNA..SND.NXT",
 	}
 	for c := DropCause(1); int(c) < len(dropWords); c++ {
 		w, ok := words[c]

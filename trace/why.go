@@ -38,6 +38,9 @@ const (
 	// because the connection reached its limit, and the segment is dropped.
 	DropChallengeRSTLimited
 	DropChallengeSYNLimited
+	// RFC 5927 §4.1: an ICMP or ICMPv6 error quoting a sequence number
+	// outside SND.UNA..SND.NXT; Reason gives the message and the values.
+	DropICMPBadQuote
 )
 
 const (
@@ -67,6 +70,7 @@ var dropWords = [...]string{
 	DropPAWS:                "PAWS",
 	DropChallengeRSTLimited: rstChallenged + limited,
 	DropChallengeSYNLimited: synChallenged + limited,
+	DropICMPBadQuote:        "ICMP error quoting a sequence number outside SND.UNA..SND.NXT",
 }
 
 // String returns the words a trace prints for the cause ("unacceptable

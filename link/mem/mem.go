@@ -121,6 +121,30 @@ func (n *Network) Attach(name string, addr netip.Addr) (*Port, error) {
 	return p, nil
 }
 
+// AddAddr6 gives the host name an IPv6 address too (Port.Addr6), making
+// it a dual-stack host. IPv6 packets travel only on the fast path: an
+// unimpaired path of a Network without a Recorder. link/netsim does not
+// route IPv6 yet, so on an impaired or recorded path they are dropped
+// there.
+func (n *Network) AddAddr6(name string, addr netip.Addr) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	p := n.ports[name]
+	switch {
+	case p == nil:
+		return fmt.Errorf("mem: no host %q", name)
+	case !addr.Is6() || addr.Is4In6():
+		return fmt.Errorf("mem: host %q: address %v is not IPv6", name, addr)
+	case n.byAddr[addr] != nil:
+		return fmt.Errorf("mem: host %q: address %v is already %q's", name, addr, n.byAddr[addr].name)
+	case p.addr6.IsValid():
+		return fmt.Errorf("mem: host %q already has the IPv6 address %v", name, p.addr6)
+	}
+	p.addr6 = addr
+	n.byAddr[addr] = p
+	return nil
+}
+
 // SetPath sets the impairment of the directed path from -> to.
 func (n *Network) SetPath(from, to string, imp netsim.Impairment) error {
 	n.mu.Lock()
@@ -236,12 +260,21 @@ func (n *Network) fastPath(p *Port, pkt []byte) bool {
 	if n.rec != nil || len(pkt) < 20 || n.net.NextDeadline() != clock.Never || n.net.Held() > 0 {
 		return false
 	}
-	// Only a sound IPv4 header is routed here; link/netsim rejects and
-	// records the rest.
-	if _, _, err := wire.ParseIPv4(pkt); err != nil {
-		return false
+	// Only a sound IPv4 or IPv6 header is routed here; link/netsim rejects
+	// and records the rest.
+	var to *Port
+	if pkt[0]>>4 == 6 {
+		ip, _, err := wire.ParseIPv6(pkt)
+		if err != nil {
+			return false
+		}
+		to = n.byAddr[ip.Dst]
+	} else {
+		if _, _, err := wire.ParseIPv4(pkt); err != nil {
+			return false
+		}
+		to = n.byAddr[netip.AddrFrom4([4]byte(pkt[16:20]))]
 	}
-	to := n.byAddr[netip.AddrFrom4([4]byte(pkt[16:20]))]
 	if to == nil {
 		return false
 	}
@@ -276,6 +309,7 @@ type Port struct {
 	n         *Network
 	name      string
 	addr      netip.Addr
+	addr6     netip.Addr
 	ch        chan *pktBuf
 	done      chan struct{}
 	closed    bool // guarded by n.mu
@@ -290,6 +324,9 @@ func (p *Port) Name() string { return p.name }
 
 // Addr returns the host's address.
 func (p *Port) Addr() netip.Addr { return p.addr }
+
+// Addr6 returns the host's IPv6 address (AddAddr6), or the zero Addr.
+func (p *Port) Addr6() netip.Addr { return p.addr6 }
 
 // Send offers a packet to the network, which copies it.
 func (p *Port) Send(pkt []byte) error { return p.n.send(p, pkt) }
