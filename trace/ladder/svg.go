@@ -231,6 +231,11 @@ func (pl *svgPlan) planArrows() {
 		case p.Fate == Delivered && arrive[i] >= 0:
 			a.endRow, a.x2, a.y2, a.head = arrive[i], x2, pl.y[arrive[i]], true
 			a.dropped = p.Dropped
+		case p.Fate == Delivered && send[i] >= 0 && p.Arrived == p.Sent:
+			// Seen once, at one capture point: MergeArrivals drew the
+			// arrival on the send's row, and so does the arrow.
+			a.endRow, a.x2, a.y2, a.head = send[i], x2, a.y1, true
+			a.dropped = p.Dropped
 		case p.Fate == Lost && lost[i] >= 0:
 			a.endRow, a.x2, a.y2, a.cross = lost[i], (x1+x2)/2, pl.y[lost[i]], true
 		case p.Fate == Lost:
