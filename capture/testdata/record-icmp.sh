@@ -21,8 +21,10 @@
 #   R 198.18.2.1 2001:2:0:2::1 (MTU 1280) --veth-- B (server) 198.18.2.2 2001:2:0:2::2
 # (ipv6.pcapng uses A and B over one veth: 2001:2::2 and 2001:2::1.)
 # Then: go test ./capture -update
+# OUT=DIR writes the captures there instead (TestRecordICMP does).
 set -eu
 cd "$(dirname "$0")"
+OUT=${OUT:-.}
 A=synack-icmp-a
 R=synack-icmp-r
 B=synack-icmp-b
@@ -36,7 +38,7 @@ trap cleanup EXIT HUP INT PIPE TERM
 
 # capture NS IFACE FILE: start dumpcap in NS; stop with stop.
 capture() {
-	ip netns exec "$1" dumpcap -q -i "$2" -w "$3.tmp" 2>/dev/null &
+	ip netns exec "$1" dumpcap -q -i "$2" -w "$OUT/$3.tmp" 2>/dev/null &
 	DC=$!
 	sleep 1.5
 }
@@ -45,7 +47,8 @@ stop() {
 	kill -INT "$DC"
 	wait "$DC" || true
 	DC=
-	mv "$1.tmp" "$1"
+	mv "$OUT/$1.tmp" "$OUT/$1"
+	chmod 644 "$OUT/$1"
 	echo "recorded $1"
 }
 server() {
@@ -131,4 +134,4 @@ for dst in 198.18.2.2 2001:2:0:2::2; do
 done
 stop icmp-errors.pcapng
 endserver
-ls -l ipv6.pcapng pmtu.pcapng icmp-errors.pcapng
+cd "$OUT" && ls -l ipv6.pcapng pmtu.pcapng icmp-errors.pcapng
