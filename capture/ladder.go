@@ -69,8 +69,12 @@ func (a *Analysis) addICMP(d *ladder.Diagram, c *Conn) {
 		if quoting > 1 {
 			what = fmt.Sprintf("%d ICMP messages quote", quoting)
 		}
+		router := "◇"
+		if d.Options().ASCII {
+			router = "*"
+		}
 		d.Notes = append(d.Notes, what+" this connection's segments: drawn when captured, "+
-			"to the host that sent the quoted segment, from the host or the router (◇) that sent it; "+
+			"to the host that sent the quoted segment, from the host or the router ("+router+") that sent it; "+
 			"a host heeds one only if the quoted seq is one it sent and is unacknowledged (RFC 5927 §4.1), "+
 			"and whether it then gives up is its own choice (RFC 1122 §4.2.3.9, RFC 5461): the states are not inferred from ICMP")
 		a.offloadAfterPMTU(d, c)

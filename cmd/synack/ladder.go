@@ -35,7 +35,7 @@ zero window, window full, keep-alives, RSTs).
 
 #n is the packet's frame number: its place in the file, counted from 1 as
 Wireshark's frame.number counts, so that a packet is found by the same number
-in both (packets of other connections, ARP or IPv6 leave gaps).
+in both (packets of other connections, ARP or neighbour discovery leave gaps).
 
 win= is the window a segment advertises, in bytes: the header's field scaled
 by the window scale its sender announced in its SYN (Wireshark's calculated
