@@ -167,7 +167,7 @@ func Analyze(f *File) *Analysis {
 					// The same message seen on a second interface (a
 					// capture of both hosts) is drawn once.
 					for _, o := range c.ICMP {
-						if o.Msg.Src == msg.Src && o.Msg.Dst == msg.Dst && string(f.Packets[o.N-1].Data) == string(p.Data) {
+						if a.Directional && f.Packets[o.N-1].Iface != p.Iface && o.Msg.Src == msg.Src && o.Msg.Dst == msg.Dst && string(f.Packets[o.N-1].Data) == string(p.Data) {
 							m.dup = true
 						}
 					}

@@ -6,9 +6,11 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/trace/ladder"
 	"github.com/gosynack/synack/wire"
@@ -226,6 +228,62 @@ func TestICMPv6PacketTooBig(t *testing.T) {
 	}
 }
 
+// An error quoting a segment already acknowledged is drawn with a note
+// that a host discards it: RFC 5927 §4.1 has TCP check the quoted
+// sequence number against SND.UNA..SND.NXT. The Packet Too Big of
+// pmtuConn comes again after the client acknowledged the data it quotes.
+func TestICMPQuoteAcknowledged(t *testing.T) {
+	pkts := pmtuConn(t, nil)
+	late := append([][]byte{}, pkts[:9]...) // through the client's FIN, which acknowledges the response
+	late = append(late, pkts[5])            // the Packet Too Big again
+	late = append(late, pkts[9:]...)
+	a := analyzeFrames(t, layers.LinkTypeRaw, late...)
+	out := textOf(t, a)
+	if n := strings.Count(out, "└ its quoted seq is already acknowledged (below SND.UNA): a host discards it (RFC 5927 §4.1)"); n != 1 {
+		t.Errorf("%d notes on a stale quote, want 1 (#10's):\n%s", n, out)
+	}
+	if !strings.Contains(out, "#10 ICMPv6 Packet Too Big") {
+		t.Errorf("no #10:\n%s", out)
+	}
+}
+
+// In a capture of both hosts (synack's pcapng with --pcap-at both) an
+// ICMP message is seen twice, sent and received: it is drawn once.
+func TestICMPDirectionalOnce(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, "client", "server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := linuxConn(10, 10, 1448)
+	pu := wire.ICMPv4{Type: wire.ICMPv4DestUnreachable, Code: wire.ICMPv4PortUnreachable, Body: conn[0][14 : 14+28]}
+	msg := icmp4Packet(genServer.Addr(), genClient.Addr(), pu)
+	at := clock.Time(0)
+	tap := func(from, to string, p []byte) {
+		w.Tap(at, from, true, p)
+		at += clock.Time(time.Millisecond)
+		w.Tap(at, to, false, p)
+		at += clock.Time(time.Millisecond)
+	}
+	tap("client", "server", conn[0][14:])
+	tap("server", "client", msg)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Read(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Analyze(f)
+	if !a.Directional || len(a.Conns) != 1 || len(a.Conns[0].ICMP) != 1 || len(a.ICMP) != 2 {
+		t.Fatalf("directional %v, %d connections, ICMP %v", a.Directional, len(a.Conns), a.ICMP)
+	}
+	out := textOf(t, a)
+	if n := strings.Count(out, "ICMP Destination Unreachable (port unreachable)"); n != 1 {
+		t.Errorf("drawn %d times:\n%s", n, out)
+	}
+}
+
 // A malformed ICMP message in a capture is drawn with what is wrong with
 // it, never a refusal of the file: a bad checksum (the receiver discards
 // it: "The checksum is the 16-bit one's complement of the one's
@@ -301,6 +359,7 @@ func TestICMPv4OnLadder(t *testing.T) {
 		"└ quotes #1 (seq=0)",
 		"#8 ICMP Destination Unreachable (host unreachable) from 198.18.9.1",
 		"└ quotes the segment with seq=7345, not in the capture",
+		"└ its quoted seq was never sent (above SND.NXT): a host discards it (RFC 5927 §4.1)",
 		"2 ICMP messages quote no TCP segment",
 	} {
 		if !strings.Contains(out, want) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/trace/ladder"
 	"github.com/gosynack/synack/wire"
 )
@@ -85,12 +86,70 @@ func (a *Analysis) addICMP(d *ladder.Diagram, c *Conn) {
 			l.To = ladder.Side(m.From)
 			q := m.Msg.Quote()
 			l.HasSeq, l.Seq = q.HasSeq, q.Seq
+			if w := outsideWindow(c, m); w != "" {
+				if l.Problem != "" {
+					l.Problem += "; "
+				}
+				l.Problem += w
+			}
 		} else if m.Msg.Dst == c.Addr[1].Addr() {
 			l.To = ladder.Right
 		}
 		l.FromPeer = m.Msg.Src == c.Addr[l.To.Other()].Addr()
 		d.AddICMP(l)
 	}
+}
+
+// outsideWindow says, for an error quoting c's segment, when its quoted
+// sequence number is not one the segment's sender has sent and not yet
+// had acknowledged, as far as the frames before it show: RFC 5927 §4.1
+// has TCP check that it lies in SND.UNA..SND.NXT (SND.UNA included,
+// SND.NXT not) and discard the message if not, so that a blind attacker
+// cannot reset or shrink a connection. A seq of SND.NXT itself passes, as
+// Linux lets it (tcp_v4_err's between() includes both ends): a segment
+// with no sequence space, a pure ACK, carries it. SND.UNA is taken as the highest
+// ACK the peer sent, SND.NXT as the end of the highest segment the
+// sender sent.
+func outsideWindow(c *Conn, m *ICMP) string {
+	q := m.Msg.Quote()
+	if !q.HasSeq {
+		return ""
+	}
+	x := m.From
+	var una, nxt seq.Value
+	var sent, acked bool
+	for i := range c.sights {
+		s := &c.sights[i]
+		if s.pkt.N > m.N {
+			break
+		}
+		tcp := &s.seg.TCP
+		switch {
+		case s.from == x && s.send:
+			end := tcp.Seq.Add(seqLen(&s.seg))
+			if !sent || nxt.LessThan(end) {
+				nxt = end
+			}
+			if !sent && !acked {
+				una = tcp.Seq
+			}
+			sent = true
+		case s.from != x && tcp.Flags&wire.ACK != 0 && tcp.Flags&wire.RST == 0:
+			if !acked || una.LessThan(tcp.Ack) {
+				una = tcp.Ack
+			}
+			acked = true
+		}
+	}
+	switch {
+	case !sent:
+		return ""
+	case q.Seq.LessThan(una):
+		return "its quoted seq is already acknowledged (below SND.UNA): a host discards it (RFC 5927 §4.1)"
+	case nxt.LessThan(q.Seq):
+		return "its quoted seq was never sent (above SND.NXT): a host discards it (RFC 5927 §4.1)"
+	}
+	return ""
 }
 
 // sentAny reports whether side sd sent a packet of d.

@@ -376,17 +376,14 @@ func tsharkICMP(t *testing.T, name string, data []byte) {
 			t.Errorf("%s: frame %d (%s) is no ICMP frame of tshark's", name, m.N, m)
 			continue
 		}
-		typ, code, mtu := fmt.Sprint(m.Msg.V4.Type), fmt.Sprint(m.Msg.V4.Code), ""
+		typ, code, mtu := fmt.Sprint(uint8(m.Msg.V4.Type)), fmt.Sprint(m.Msg.V4.Code), ""
 		if m.Msg.IsV6 {
 			typ, code = fmt.Sprint(uint8(m.Msg.V6.Type)), fmt.Sprint(m.Msg.V6.Code)
 			if m.Msg.V6.Type == 2 {
 				mtu = fmt.Sprint(m.Msg.V6.MTU)
 			}
-		} else {
-			typ = fmt.Sprint(uint8(m.Msg.V4.Type))
-			if m.Msg.V4.Type == 3 && m.Msg.V4.Code == 4 {
-				mtu = fmt.Sprint(m.Msg.V4.MTU)
-			}
+		} else if m.Msg.V4.Type == 3 && m.Msg.V4.Code == 4 {
+			mtu = fmt.Sprint(m.Msg.V4.MTU)
 		}
 		seq := ""
 		if q := m.Msg.Quote(); m.Msg.IsError() && q.HasSeq {
