@@ -64,6 +64,10 @@ func TestAddICMP(t *testing.T) {
 			t.Errorf("no %q in the SVG", w)
 		}
 	}
+	page := htmlOf(t, d, HTMLOptions{Title: "ICMP"})
+	if !strings.Contains(page, "#9 ICMP Fragmentation Needed mtu=1280 from 198.18.9.1 reaches client; quotes #3 (seq=1)") {
+		t.Errorf("the viewer's row does not describe the message")
+	}
 	if got := describeRow(d, &d.Rows[3], d.Rows[2].State); !strings.Contains(got, "#9 ICMP Fragmentation Needed mtu=1280 from 198.18.9.1 reaches client") {
 		t.Errorf("describeRow: %q", got)
 	}
