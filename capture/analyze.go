@@ -352,7 +352,7 @@ func (a *Analysis) Events(c *Conn) *Result {
 }
 
 // defaultMSS is the MSS of a peer whose SYN has no MSS option (RFC 9293
-// §3.7.1): 536 for IPv4, 1220 for IPv6 ("1280 - 60", RFC 8200 §5).
+// §3.7.1): "536 for IPv4 or 1220 (1280 - 60) for IPv6 (MUST-15)".
 const (
 	defaultMSS  = 536
 	defaultMSS6 = 1220

@@ -45,7 +45,7 @@ func words4(v *wire.ICMPv4) string {
 		return echo(p+"Echo Reply", v.ID, v.Seq, len(v.Body))
 	case wire.ICMPv4DestUnreachable:
 		if v.Code == wire.ICMPv4FragmentationNeeded {
-			// RFC 1191 §4: "Fragmentation needed and DF set", with the
+			// RFC 1191 §4: "fragmentation needed and DF set", with the
 			// next-hop MTU; 0 from a router older than RFC 1191.
 			if v.MTU == 0 {
 				return p + "Fragmentation Needed (next-hop mtu not given)"
