@@ -22,8 +22,17 @@ type Analysis struct {
 	// Start is the time of the file's first packet: event times count
 	// from it.
 	Start time.Time
-	// Skipped counts packets that are not TCP/IPv4, by reason.
+	// Skipped counts packets that are neither TCP nor ICMP, by reason.
 	Skipped map[string]int
+	// ICMP are the ICMP and ICMPv6 messages of the capture, in frame
+	// order; those about a connection are also in its Conn.ICMP.
+	ICMP []*ICMP
+	// AllICMP draws on each connection's ladder, besides the ICMP errors
+	// that quote its segments (always drawn), the other ICMP messages
+	// between its two hosts' addresses: echo requests and replies, errors
+	// about other packets. WriteText then also lists every ICMP message
+	// of the capture.
+	AllICMP bool
 	// Bad lists packets that could not be decoded ("frame 7: ..."), at
 	// most maxBad of them; NBad counts them all.
 	Bad  []string
@@ -38,6 +47,10 @@ type Analysis struct {
 
 const maxBad = 20
 
+// skipLinkLocal counts the ICMPv6 messages every IPv6 link carries, which
+// are about no connection.
+const skipLinkLocal = "ICMPv6 neighbour discovery and multicast listener messages (the link's own)"
+
 // Conn is one TCP connection of a capture.
 type Conn struct {
 	// N numbers the connection in order of first appearance, from 1.
@@ -51,6 +64,35 @@ type Conn struct {
 	Name    [2]string
 	sights  []sighting
 	Packets int
+	// ICMP are the ICMP and ICMPv6 errors that quote the connection's
+	// segments, in frame order.
+	ICMP []*ICMP
+}
+
+// ICMP is an ICMP or ICMPv6 message of a capture.
+type ICMP struct {
+	Msg Message
+	// N is its frame number, At its time from the capture's start.
+	N  int
+	At clock.Time
+	// Conn is the connection whose segment the message quotes, nil if
+	// none; From is the end of it that sent the quoted segment (and got
+	// the message).
+	Conn *Conn
+	From int
+	dup  bool // a copy of an earlier message, seen on another interface
+}
+
+// String prints the message on one line: frame, time, addresses, words.
+func (m *ICMP) String() string {
+	s := fmt.Sprintf("#%d %v %v>%v %s", m.N, m.At, m.Msg.Src, m.Msg.Dst, m.Msg.Words())
+	if q := m.Msg.Quote(); m.Msg.IsError() && q.IP.Version != 0 {
+		s += " quoting " + q.String()
+	}
+	if m.Msg.Problem != "" {
+		s += " (" + m.Msg.Problem + ")"
+	}
+	return s
 }
 
 // sighting is a packet of the connection as one interface saw it.
@@ -65,9 +107,12 @@ type sighting struct {
 // String names the connection as --conn takes it: A:P-B:P.
 func (c *Conn) String() string { return c.Addr[0].String() + "-" + c.Addr[1].String() }
 
-// Analyze decodes the packets of f and groups the TCP/IPv4 segments into
-// connections by their addresses and ports (a new SYN after a connection
-// has closed with both FINs or a RST starts a new connection).
+// Analyze decodes the packets of f, IPv4 and IPv6, groups the TCP segments
+// into connections by their addresses and ports (a new SYN after a
+// connection has closed with both FINs or a RST starts a new connection),
+// and attaches each ICMP or ICMPv6 error to the connection whose segment
+// it quotes (its addresses, ports and sequence number: RFC 792, RFC 4443
+// §2.4, RFC 5927 §4.1).
 func Analyze(f *File) *Analysis {
 	a := &Analysis{File: f, Skipped: map[string]int{}}
 	if len(f.Packets) > 0 {
@@ -89,7 +134,7 @@ func Analyze(f *File) *Analysis {
 	ifaceBad := map[netip.Addr]bool{}
 	for i := range f.Packets {
 		p := &f.Packets[i]
-		s, sk, err := decode(p)
+		s, msg, sk, err := decode(p)
 		if err != nil {
 			a.NBad++
 			if len(a.Bad) < maxBad {
@@ -99,6 +144,39 @@ func Analyze(f *File) *Analysis {
 		}
 		if sk != "" {
 			a.Skipped[string(sk)]++
+			continue
+		}
+		if msg != nil && msg.linkLocal() {
+			a.Skipped[skipLinkLocal]++
+			continue
+		}
+		if msg != nil {
+			m := &ICMP{Msg: *msg, N: p.N, At: clock.Time(p.Time.Sub(a.Start))}
+			q := msg.Quote()
+			if msg.IsError() && q.HasPorts && q.IP.Protocol() == wire.ProtocolTCP {
+				qs, qd := netip.AddrPortFrom(q.IP.Src(), q.SrcPort), netip.AddrPortFrom(q.IP.Dst(), q.DstPort)
+				k := key{qs, qd}
+				if k.b.Compare(k.a) < 0 {
+					k.a, k.b = k.b, k.a
+				}
+				if c := byKey[k]; c != nil {
+					m.Conn = c
+					if qs != c.Addr[0] {
+						m.From = 1
+					}
+					// The same message seen on a second interface (a
+					// capture of both hosts) is drawn once.
+					for _, o := range c.ICMP {
+						if a.Directional && f.Packets[o.N-1].Iface != p.Iface && o.Msg.Src == msg.Src && o.Msg.Dst == msg.Dst && string(f.Packets[o.N-1].Data) == string(p.Data) {
+							m.dup = true
+						}
+					}
+					if !m.dup {
+						c.ICMP = append(c.ICMP, m)
+					}
+				}
+			}
+			a.ICMP = append(a.ICMP, m)
 			continue
 		}
 		if s.Truncated {
@@ -121,7 +199,7 @@ func Analyze(f *File) *Analysis {
 		if s.Src != c.Addr[0] {
 			from = 1
 		}
-		sg := sighting{pkt: p, seg: s, from: from, send: p.Dir != DirIn || !a.Directional, rcv: p.Dir != DirOut || !a.Directional,
+		sg := sighting{pkt: p, seg: *s, from: from, send: p.Dir != DirIn || !a.Directional, rcv: p.Dir != DirOut || !a.Directional,
 			at: clock.Time(p.Time.Sub(a.Start))}
 		c.sights = append(c.sights, sg)
 		c.Packets++
@@ -147,6 +225,9 @@ func Analyze(f *File) *Analysis {
 					c.Addr[0], c.Addr[1] = c.Addr[1], c.Addr[0]
 					for i := range c.sights {
 						c.sights[i].from = 1 - c.sights[i].from
+					}
+					for _, m := range c.ICMP {
+						m.From = 1 - m.From
 					}
 				}
 				break
@@ -271,8 +352,11 @@ func (a *Analysis) Events(c *Conn) *Result {
 }
 
 // defaultMSS is the MSS of a peer whose SYN has no MSS option (RFC 9293
-// §3.7.1, for IPv4).
-const defaultMSS = 536
+// §3.7.1): "536 for IPv4 or 1220 (1280 - 60) for IPv6 (MUST-15)".
+const (
+	defaultMSS  = 536
+	defaultMSS6 = 1220
+)
 
 // offloadNotes notes the segments a side sent with more payload than the
 // MSS its peer's SYN announced: no TCP sends those (RFC 9293 §3.7.1), so
@@ -284,6 +368,9 @@ func (b *eventBuilder) offloadNotes() {
 			continue // the MSS is not known
 		}
 		mss := defaultMSS
+		if b.c.Addr[0].Addr().Is6() {
+			mss = defaultMSS6
+		}
 		if peer.HasMSS {
 			mss = int(peer.MSS)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/gosynack/synack/sim"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/trace/ladder"
+	"github.com/gosynack/synack/wire"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -362,8 +363,8 @@ func TestSnaplen(t *testing.T) {
 
 func TestSkipped(t *testing.T) {
 	pkts := demoPackets(t)
-	v6 := make([]byte, 60)
-	v6[0] = 0x60
+	v6 := make([]byte, 60) // No Next Header, and padding
+	v6[0], v6[6] = 0x60, wire.ProtocolNoNextHeader
 	udp := append([]byte(nil), pkts[0][:20]...)
 	udp[9] = 17
 	arp := append(make([]byte, 12), 0x08, 0x06, 1, 2, 3)
@@ -374,16 +375,16 @@ func TestSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := Analyze(f)
-	if a.Skipped[string(skipIPv6)] != 1 || a.Skipped[string(skipNotTCP)] != 1 || len(a.Conns) != 1 || a.Conns[0].Packets != 3 {
+	if a.Skipped[string(skipNoNextHdr6)] != 1 || a.Skipped[string(skipNotTCP)] != 1 || len(a.Conns) != 1 || a.Conns[0].Packets != 3 {
 		t.Errorf("skipped %v, %d connections", a.Skipped, len(a.Conns))
 	}
 	f, _ = Read(bytes.NewReader(pcapOf(t, layers.LinkTypeEthernet, 65535, arp, append(append(make([]byte, 12), 0x86, 0xdd), v6...))))
 	a = Analyze(f)
-	if a.Skipped[string(skipNotIP)] != 1 || a.Skipped[string(skipIPv6)] != 1 || len(a.Conns) != 0 {
+	if a.Skipped[string(skipNotIP)] != 1 || a.Skipped[string(skipNoNextHdr6)] != 1 || len(a.Conns) != 0 {
 		t.Errorf("skipped %v, %d connections", a.Skipped, len(a.Conns))
 	}
-	if s := a.Summary(); !strings.Contains(s, "IPv6 not supported yet") {
-		t.Errorf("summary %q does not say IPv6 is not supported", s)
+	if s := a.Summary(); !strings.Contains(s, "No Next Header") {
+		t.Errorf("summary %q does not say why the IPv6 packet was left out", s)
 	}
 }
 
@@ -482,6 +483,9 @@ func FuzzRead(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	if data, err := os.ReadFile(filepath.Join("testdata", "icmp-errors.pcapng")); err == nil {
+		f.Add(data)
+	}
 	var buf bytes.Buffer
 	w, _ := NewWriter(&buf, "client", "server")
 	w.Tap(0, "client", true, []byte{0x45, 0, 0, 20})
@@ -499,6 +503,7 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 		a := Analyze(file)
+		a.AllICMP = true
 		for _, c := range a.Conns {
 			d, err := a.Diagram(c, ladder.Options{})
 			if err != nil {

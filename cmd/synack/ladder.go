@@ -20,6 +20,7 @@ func newLadder() *cobra.Command {
 		conn            string
 		port            int
 		absolute, ascii bool
+		icmp            bool
 		render          renderFlags
 	)
 	cmd := &cobra.Command{
@@ -34,7 +35,7 @@ zero window, window full, keep-alives, RSTs).
 
 #n is the packet's frame number: its place in the file, counted from 1 as
 Wireshark's frame.number counts, so that a packet is found by the same number
-in both (packets of other connections, ARP or IPv6 leave gaps).
+in both (packets of other connections, ARP or neighbour discovery leave gaps).
 
 win= is the window a segment advertises, in bytes: the header's field scaled
 by the window scale its sender announced in its SYN (Wireshark's calculated
@@ -50,8 +51,17 @@ does. gzip-compressed captures (FILE.pcap.gz) are read as they are.
 through the exchange, of one connection: pick it with --conn or --port when the
 capture holds several.
 
-Link types: Ethernet, raw IPv4, Linux cooked (SLL, SLL2), BSD loopback.
-IPv6 is not supported yet: IPv6 packets are counted and left out.`,
+IPv4 and IPv6 (its extension headers walked to the TCP header); addresses
+are written [v6]:port. ICMP and ICMPv6 errors that quote a connection's
+segment (Destination Unreachable, Fragmentation Needed and Packet Too Big
+with their MTU, Time Exceeded, Parameter Problem) are drawn on its ladder as
+~~▶ arrows, when they were captured, from the router (◇) or host that sent
+them, with the segment they quote beneath; a malformed one (a bad checksum) is
+drawn with what is wrong with it. --icmp also draws the other ICMP messages
+between a connection's two hosts (echo requests and replies) and lists every
+ICMP message of the capture. Neighbour discovery is left out.
+
+Link types: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback.`,
 		Args: exactArgs(1, "a capture file, or - for standard input"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if conn != "" && cmd.Flags().Changed("port") {
@@ -77,8 +87,9 @@ IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 				return usageError{err}
 			}
 			a := capture.Analyze(file)
+			a.AllICMP = icmp
 			if len(a.Conns) == 0 {
-				msg := fmt.Sprintf("%s: no TCP/IPv4 segments in %d packets", name, len(file.Packets))
+				msg := fmt.Sprintf("%s: no TCP segments in %d packets", name, len(file.Packets))
 				if s := a.Summary(); s != "" {
 					msg += " (" + s + ")"
 				}
@@ -125,6 +136,7 @@ IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 	fs.IntVar(&port, "port", 0, "draw only the connections with an end on this port")
 	fs.BoolVar(&absolute, "absolute", false, "show the numbers as on the wire: absolute seq and ack instead of relative to each ISN, the window field unscaled")
 	fs.BoolVar(&ascii, "ascii", false, "draw the ladder with ASCII characters only")
+	fs.BoolVar(&icmp, "icmp", false, "also draw the ICMP messages between a connection's hosts that quote none of its segments (echo requests and replies), and list every ICMP message")
 	render.register(fs)
 	return cmd
 }

@@ -155,6 +155,10 @@ func describeRow(d *Diagram, r *Row, prev [2]string) string {
 		}
 	case RowLink:
 		parts = append(parts, r.Text)
+	case RowICMP:
+		if m := d.icmpOf(r); m != nil {
+			parts = append(parts, icmpTitle(m)+" reaches "+name(r.Side))
+		}
 	case RowState:
 	default:
 		parts = append(parts, name(r.Side)+": "+r.Text)

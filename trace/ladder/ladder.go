@@ -197,6 +197,10 @@ const (
 	RowNote
 	// RowState: only a state change of Side.
 	RowState
+	// RowICMP: the ICMP or ICMPv6 message Diagram.ICMP[Row.ICMP] reached
+	// Side, sent by a router on the path or by the other host (AddICMP);
+	// Text says what it is.
+	RowICMP
 )
 
 // MarkerKind says what a marker flags.
@@ -219,6 +223,10 @@ const (
 	MarkCorrupted
 	// MarkDropped: the receiver discarded the packet on arrival.
 	MarkDropped
+	// MarkQuote: the segment an ICMP message quotes.
+	MarkQuote
+	// MarkMalformed: what is wrong with an ICMP message.
+	MarkMalformed
 )
 
 // Marker flags something about a row, in words a student can read.
@@ -235,7 +243,9 @@ type Row struct {
 	// RowLost and RowLink, the receiver for RowArrive, otherwise the host.
 	Side Side
 	// Packet indexes Diagram.Packets, or is -1.
-	Packet  int
+	Packet int
+	// ICMP indexes Diagram.ICMP on a RowICMP.
+	ICMP    int
 	Text    string
 	Markers []Marker
 	// State is each side's state after the row ("" if unknown); Changed
@@ -249,6 +259,9 @@ type Diagram struct {
 	Hosts   [2]Host
 	Packets []Packet
 	Rows    []Row
+	// ICMP are the ICMP and ICMPv6 messages about the connection, in the
+	// order AddICMP was given them.
+	ICMP []ICMP
 	// Notes tell the reader what the diagram leaves out or had to guess:
 	// other hosts and connections, odd input.
 	Notes []string

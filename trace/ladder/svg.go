@@ -44,6 +44,7 @@ const (
 	colMuted      = "#6b7280"
 	colState      = "#1e3a5f"
 	colStateFill  = "#e8f0fb"
+	colICMP       = "#a21caf" // an ICMP message
 )
 
 // svgPlan is a diagram laid out: where each row and arrow goes. WriteSVG
@@ -133,6 +134,9 @@ func planSVG(d *Diagram, opt SVGOptions) *svgPlan {
 		}
 		if t := d.Rows[i].Text; t != "" {
 			area = max(area, float64(len(t))*svgCharW+60)
+		}
+		if m := d.icmpOf(&d.Rows[i]); m != nil {
+			area = max(area, float64(utf8.RuneCountInString(icmpTitle(m)))*svgCharW+60)
 		}
 	}
 	pl.rightX = pl.leftX + math.Round(area)
@@ -230,6 +234,11 @@ func (pl *svgPlan) planArrows() {
 		switch {
 		case p.Fate == Delivered && arrive[i] >= 0:
 			a.endRow, a.x2, a.y2, a.head = arrive[i], x2, pl.y[arrive[i]], true
+			a.dropped = p.Dropped
+		case p.Fate == Delivered && send[i] >= 0 && p.Arrived == p.Sent:
+			// Seen once, at one capture point: MergeArrivals drew the
+			// arrival on the send's row, and so does the arrow.
+			a.endRow, a.x2, a.y2, a.head = send[i], x2, a.y1, true
 			a.dropped = p.Dropped
 		case p.Fate == Lost && lost[i] >= 0:
 			a.endRow, a.x2, a.y2, a.cross = lost[i], (x1+x2)/2, pl.y[lost[i]], true
@@ -495,6 +504,17 @@ func (pl *svgPlan) row(w *bufio.Writer, i int) {
 		text("drop", colLost, "", r.Text, 0)
 	case RowState:
 		return
+	case RowICMP:
+		pl.icmp(w, i)
+		colour := colICMP
+		for k, mk := range r.Markers {
+			if mk.Kind == MarkMalformed {
+				colour = colLost
+			}
+			text("detail", colour, ` font-size="11" font-style="italic"`, mk.Text, k+1)
+			colour = colICMP
+		}
+		return
 	default: // timers, notes
 		fmt.Fprintf(w, `<circle class="tick" data-row="%d" cx="%s" cy="%s" r="3" fill="%s"/>`+"\n",
 			i, num(pl.lifeX(r.Side)), num(y), colMuted)
@@ -529,9 +549,50 @@ func (pl *svgPlan) legend(w *bufio.Writer) {
 	item(colRetransmit, "", "retransmission")
 	item(colReset, "", "RST")
 	item(colCopy, ` stroke-dasharray="7 4"`, "copy made by the link")
+	if len(d.ICMP) > 0 {
+		item(colICMP, ` stroke-dasharray="3 3"`, "ICMP message (◇: from a router)")
+	}
 	y += 18
 	x = 12
 	pl.cross(w, x+13, y-4, "legend-cross")
 	fmt.Fprintf(w, `<text x="%s" y="%s" fill="#111827">lost on the way; #n numbers packets in sending order; a state is shown where it changes</text>`+"\n", num(x+32), num(y))
+	fmt.Fprintln(w, "</g>")
+}
+
+// icmp draws the ICMP message of row i: a dashed arrow to its receiver's
+// lifeline from the other one, or from a router mark in the middle, with
+// its words above the shaft.
+func (pl *svgPlan) icmp(w *bufio.Writer, i int) {
+	d := pl.d
+	r := &d.Rows[i]
+	m := d.icmpOf(r)
+	if m == nil {
+		return
+	}
+	y := pl.y[i]
+	x2 := pl.lifeX(r.Side)
+	x1 := (pl.leftX + pl.rightX) / 2
+	if m.FromPeer {
+		x1 = pl.lifeX(r.Side.Other())
+	}
+	dir := 1.0
+	if x2 < x1 {
+		dir = -1
+	}
+	fmt.Fprintf(w, `<g class="icmp" data-n="%d" data-row="%d">`+"\n", m.N, i)
+	fmt.Fprintf(w, `<line class="shaft" x1="%[1]s" y1="%[2]s" x2="%[3]s" y2="%[2]s" stroke="%[4]s" stroke-width="1.6" stroke-dasharray="3 3"/>`+"\n",
+		num(x1), num(y), num(x2), colICMP)
+	fmt.Fprintf(w, `<polygon class="end head" points="%s,%s %s,%s %s,%s" fill="%s"/>`+"\n",
+		num(x2), num(y), num(x2-10*dir), num(y-4), num(x2-10*dir), num(y+4), colICMP)
+	if !m.FromPeer {
+		fmt.Fprintf(w, `<polygon class="router" points="%s,%s %s,%s %s,%s %s,%s" fill="#ffffff" stroke="%s" stroke-width="1.6"/>`+"\n",
+			num(x1), num(y-6), num(x1+6), num(y), num(x1), num(y+6), num(x1-6), num(y), colICMP)
+	}
+	x, anchor := x2+12*(-dir), "end"
+	if dir < 0 {
+		anchor = "start"
+	}
+	fmt.Fprintf(w, `<text class="label" x="%s" y="%s" text-anchor="%s" fill="%s">%s</text>`+"\n",
+		num(x), num(y-8), anchor, colICMP, esc(icmpTitle(m)))
 	fmt.Fprintln(w, "</g>")
 }

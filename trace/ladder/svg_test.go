@@ -101,6 +101,8 @@ func checkSVG(t *testing.T, d *Diagram, s string) {
 		if e.name == "g" && hasClass(e, "pkt") {
 			pkts = append(pkts, e)
 			cur = e
+		} else if e.name == "g" && cur != nil && e.depth <= cur.depth {
+			cur = nil // the heads of what follows are not the packet's
 		}
 		if e.name == "g" && hasClass(e, "rst") {
 			rsts = append(rsts, e)

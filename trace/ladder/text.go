@@ -34,6 +34,7 @@ type glyphs struct {
 	tickL, tickR        string // a host's own line (timer, note, drop)
 	sub                 string // before a detail of the row above
 	pair                string // between the two hosts in the title
+	icmp, router        string // an ICMP message's shaft, and the router it comes from
 }
 
 var unicodeGlyphs = glyphs{
@@ -41,6 +42,7 @@ var unicodeGlyphs = glyphs{
 	rail: "│", teeL: "├", teeR: "┤",
 	sendR: "▷", sendL: "◁", arriveR: "▶", arriveL: "◀",
 	lost: "✗", tickL: "╴", tickR: "╶", sub: "└", pair: "⇄",
+	icmp: "~", router: "◇",
 }
 
 var asciiGlyphs = glyphs{
@@ -48,6 +50,7 @@ var asciiGlyphs = glyphs{
 	rail: "|", teeL: "|", teeR: "|",
 	sendR: ">", sendL: "<", arriveR: ">", arriveL: "<",
 	lost: "X", tickL: "-", tickR: "-", sub: "`-", pair: "<->",
+	icmp: "~", router: "*",
 }
 
 // Legend explains the marks of a text diagram in two lines.
@@ -119,8 +122,10 @@ func markerSGR(k MarkerKind) string {
 		return sgrYellow
 	case MarkReset, MarkLost, MarkDropped, MarkCorrupted:
 		return sgrRed
-	case MarkDuplicated, MarkHeld:
+	case MarkDuplicated, MarkHeld, MarkQuote:
 		return sgrMagenta
+	case MarkMalformed:
+		return sgrRed
 	}
 	return sgrDim
 }
@@ -204,6 +209,9 @@ func (d *Diagram) WriteText(w io.Writer) error {
 	if !d.opt.NoLegend {
 		fmt.Fprintln(bw)
 		fmt.Fprint(bw, Legend(d.opt.ASCII))
+		if len(d.ICMP) > 0 {
+			fmt.Fprintf(bw, "        %[1]s%[1]s%[2]s ICMP message  %[3]s%[1]s%[1]s%[2]s from a router on the path\n", g.icmp, g.arriveR, g.router)
+		}
 	}
 	return bw.Flush()
 }
@@ -359,6 +367,8 @@ func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
 		} else {
 			m = part{right: r.Text + " " + g.lost + " " + g.tickR, railR: g.teeR}
 		}
+	case r.Kind == RowICMP:
+		m = d.icmpPart(r, g)
 	case r.Kind == RowState:
 	default: // timers, notes
 		if left {
@@ -379,6 +389,8 @@ func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
 		m.sgr = packetSGR(p)
 	case r.Kind == RowDrop:
 		m.sgr = sgrRed
+	case r.Kind == RowICMP:
+		m.sgr = sgrMagenta
 	default:
 		m.sgr = sgrDim
 	}
@@ -391,4 +403,24 @@ func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
 		}
 	}
 	return m, ds
+}
+
+// icmpPart draws an ICMP row: an arrow to the side it reached, from the
+// other lifeline when the other host sent it, else from a router mark
+// clear of the far lifeline.
+func (d *Diagram) icmpPart(r *Row, g glyphs) part {
+	m := d.icmpOf(r)
+	if m == nil {
+		return part{}
+	}
+	t, two := icmpTitle(m), g.icmp+g.icmp
+	switch {
+	case r.Side == Left && m.FromPeer:
+		return part{left: g.arriveL, fill: g.icmp, min: 2, right: " " + t + " " + two, railL: g.teeL, railR: g.teeR}
+	case r.Side == Left:
+		return part{left: g.arriveL + two + " " + t + " " + two + g.router, railL: g.teeL}
+	case m.FromPeer:
+		return part{left: two + " " + t + " ", fill: g.icmp, min: 2, right: g.arriveR, railL: g.teeL, railR: g.teeR}
+	}
+	return part{right: g.router + two + " " + t + " " + two + g.arriveR, railR: g.teeR}
 }
