@@ -16,7 +16,8 @@ type piece struct {
 // timeAxis maps time to x. It is one piece, or two with a break between
 // them where the connection was silent for more than half its time (a SYN
 // retransmitted after a second, then a transfer of a millisecond): drawn to
-// scale, the transfer would be a line.
+// scale, the transfer would be a line. Each of two pieces is drawn to a
+// scale of its own, its width in proportion to the instants it holds.
 type timeAxis struct {
 	pieces []piece
 	width  float64
@@ -48,9 +49,14 @@ func newAxis(from, to int64, times []int64, width float64) timeAxis {
 	}
 	p0 := piece{t0: from, t1: times[gapAt-1]}
 	p1 := piece{t0: times[gapAt], t1: to}
-	d0, d1 := float64(p0.t1-p0.t0), float64(p1.t1-p1.t0)
 	avail := width - breakW
-	w0 := avail * d0 / (d0 + d1)
+	w0 := avail * float64(gapAt) / float64(len(times))
+	if p0.t1 == p0.t0 {
+		w0 = minPieceW // one instant needs no room
+	}
+	if p1.t1 == p1.t0 {
+		w0 = avail - minPieceW
+	}
 	w0 = min(max(w0, minPieceW), avail-minPieceW)
 	p0.x0, p0.x1 = 0, w0
 	p1.x0, p1.x1 = w0+breakW, width
@@ -86,30 +92,34 @@ type tick struct {
 	label string
 }
 
-// timeTicks are the time axis's ticks: one step for every piece, at least
-// minTickPx apart on the widest scale; a piece with no tick in it gets
-// one at its start.
+// timeTicks are the time axis's ticks: in each piece, multiples of a step
+// at least minTickPx apart on its scale, or its instant if it has no
+// duration; a tick whose label would touch the one before is left out.
 func (a *timeAxis) timeTicks() []tick {
-	scale := 0.0 // pixels per nanosecond
-	for _, p := range a.pieces {
-		if p.t1 > p.t0 {
-			scale = max(scale, (p.x1-p.x0)/float64(p.t1-p.t0))
-		}
-	}
-	if scale == 0 {
-		scale = 1
-	}
-	step := niceStep(minTickPx / scale)
-	dec := decimals(float64(step) / 1e9)
 	var out []tick
-	for _, p := range a.pieces {
-		n := 0
-		for t := ceilTo(p.t0, step); t <= p.t1; t += step {
-			out = append(out, tick{a.x(t), formatFixed(float64(t)/1e9, dec)})
-			n++
+	right := math.Inf(-1) // where the last label ends
+	add := func(t int64, label string) {
+		x := a.x(t)
+		half := float64(len(label)) * charW / 2
+		if x-half < right+6 {
+			return
 		}
-		if n == 0 {
-			out = append(out, tick{a.x(p.t0), formatFixed(float64(p.t0)/1e9, dec+1)})
+		out = append(out, tick{x, label})
+		right = x + half
+	}
+	for _, p := range a.pieces {
+		if p.t1 == p.t0 {
+			s := formatFixed(float64(p.t0)/1e9, 6)
+			if strings.Contains(s, ".") {
+				s = strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+			}
+			add(p.t0, s)
+			continue
+		}
+		step := niceStep(minTickPx * float64(p.t1-p.t0) / (p.x1 - p.x0))
+		dec := decimals(float64(step) / 1e9)
+		for t := ceilTo(p.t0, step); t <= p.t1; t += step {
+			add(t, formatFixed(float64(t)/1e9, dec))
 		}
 	}
 	return out

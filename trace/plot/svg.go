@@ -281,7 +281,12 @@ func (sw *svgWriter) open(pn Panel, title string, legend []legendItem, va valueA
 		fmt.Fprintf(w, `<line x1="%[1]s" y1="%[2]s" x2="%[1]s" y2="%[3]s" stroke="%[4]s"/>`, px(x), px(f.y0+f.h), px(f.y0+f.h+4), colFrame)
 		fmt.Fprintf(w, `<text x="%s" y="%s" text-anchor="middle" fill="%s">%s</text>`+"\n", px(x), px(f.y0+f.h+16), colMuted, esc(t.label))
 	}
-	fmt.Fprintf(w, `<text class="axis-title" x="%s" y="%s" text-anchor="end" fill="%s">time (s)</text>`+"\n", px(f.x0+plotW), px(f.y0+f.h+30), colMuted)
+	// The axis's title, at the end away from the break's label.
+	tx, anchor := f.x0+plotW, "end"
+	if a.broken() && a.pieces[1].x0 > plotW/2 {
+		tx, anchor = f.x0, "start"
+	}
+	fmt.Fprintf(w, `<text class="axis-title" x="%s" y="%s" text-anchor="%s" fill="%s">time (s)</text>`+"\n", px(tx), px(f.y0+f.h+30), anchor, colMuted)
 	fmt.Fprintln(w, `</g>`)
 	fmt.Fprintf(w, `<rect class="frame" x="%s" y="%s" width="%s" height="%s" fill="none" stroke="%s"/>`+"\n", px(f.x0), px(f.y0), px(plotW), px(f.h), colFrame)
 	fmt.Fprintf(w, `<clipPath id="synack-plot-%s"><rect x="%s" y="%s" width="%s" height="%s"/></clipPath>`+"\n", name, px(f.x0-3), px(f.y0-3), px(plotW+6), px(f.h+6))
