@@ -21,6 +21,7 @@ func newLadder() *cobra.Command {
 		port            int
 		absolute, ascii bool
 		render          renderFlags
+		plotFile        string
 	)
 	cmd := &cobra.Command{
 		Use:   "ladder FILE|-",
@@ -48,7 +49,7 @@ does. gzip-compressed captures (FILE.pcap.gz) are read as they are.
 
 --svg and --html draw the same ladder as a picture and as a page that steps
 through the exchange, of one connection: pick it with --conn or --port when the
-capture holds several.
+capture holds several. --plot plots that connection (see synack plot).
 
 Link types: Ethernet, raw IPv4, Linux cooked (SLL, SLL2), BSD loopback.
 IPv6 is not supported yet: IPv6 packets are counted and left out.`,
@@ -95,9 +96,12 @@ IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 				}
 				return usageError{fmt.Errorf("%s matches none of the %d connections in %s:%s", what, len(a.Conns), name, connList(a.Conns))}
 			}
-			if render.files() && len(conns) > 1 {
+			if (render.files() || plotFile != "") && len(conns) > 1 {
 				flag := "--svg"
-				if render.svg == "" {
+				switch {
+				case plotFile != "":
+					flag = "--plot"
+				case render.svg == "":
 					flag = "--html"
 				}
 				return usageError{fmt.Errorf("%s draws one connection and %d are chosen: pick one with --conn or --port:%s", flag, len(conns), connList(conns))}
@@ -107,7 +111,7 @@ IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 			if err := a.WriteText(out, name, conns, opt); err != nil {
 				return err
 			}
-			if !render.files() {
+			if !render.files() && plotFile == "" {
 				return nil
 			}
 			c := conns[0]
@@ -116,8 +120,19 @@ IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 			if err != nil {
 				return err
 			}
+			title := fmt.Sprintf("%s, connection %d: %s", filepath.Base(name), c.N, c)
+			if plotFile != "" {
+				// The plot's windows are scaled whatever --absolute says.
+				pd, err := a.Diagram(c, ladder.Options{})
+				if err != nil {
+					return err
+				}
+				if err := writePlot(plotFile, pd, nil, title, true); err != nil {
+					return err
+				}
+			}
 			caption := fmt.Sprintf("From the capture %s (%s, %d frames): the states are inferred from the segments.", name, file.Format, len(file.Packets))
-			return render.write(d, fmt.Sprintf("%s, connection %d: %s", filepath.Base(name), c.N, c), caption)
+			return render.write(d, title, caption)
 		},
 	}
 	fs := cmd.Flags()
@@ -125,6 +140,7 @@ IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 	fs.IntVar(&port, "port", 0, "draw only the connections with an end on this port")
 	fs.BoolVar(&absolute, "absolute", false, "show the numbers as on the wire: absolute seq and ack instead of relative to each ISN, the window field unscaled")
 	fs.BoolVar(&ascii, "ascii", false, "draw the ladder with ASCII characters only")
+	fs.StringVar(&plotFile, "plot", "", "also plot the connection as SVG into this file: time–sequence graph, bytes in flight, RTT, goodput (see synack plot)")
 	render.register(fs)
 	return cmd
 }
