@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gosynack/synack/capture"
 	"github.com/gosynack/synack/sim"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
@@ -329,6 +330,53 @@ func TestPlotErrors(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%v: left %s behind", c.args, out)
 			os.Remove(out)
+		}
+	}
+}
+
+// Every scenario, in both directions, and every connection of the kernel
+// captures plots as well-formed SVG with finite numbers, each point naming
+// its packet.
+func TestPlotEverything(t *testing.T) {
+	var runs [][]string
+	for _, name := range sim.Names() {
+		for _, dir := range []string{"client", "server"} {
+			runs = append(runs, []string{"plot", name, "--dir", dir, "-o", "-"})
+		}
+	}
+	files, _ := filepath.Glob("../../capture/testdata/*.pcap")
+	if len(files) == 0 {
+		t.Fatal("no captures in capture/testdata")
+	}
+	for _, f := range files {
+		file, err := readCapture(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range capture.Analyze(file).Conns {
+			runs = append(runs, []string{"plot", f, "--conn", c.String(), "-o", "-"})
+		}
+	}
+	for _, args := range runs {
+		svg, errOut, code := runCLI(t, args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d: %s", args, code, errOut)
+			continue
+		}
+		if strings.Contains(svg, "NaN") || strings.Contains(svg, "Inf") {
+			t.Errorf("%v: NaN or Inf in the SVG", args)
+		}
+		points := 0
+		for _, e := range parseSVG(t, svg) {
+			if _, ok := e.attrs["data-t"]; ok {
+				points++
+				if n, err := strconv.Atoi(e.attrs["data-packet"]); err != nil || n < 1 {
+					t.Errorf("%v: <%s class=%q> data-packet=%q", args, e.name, e.attrs["class"], e.attrs["data-packet"])
+				}
+			}
+		}
+		if points == 0 && !strings.Contains(svg, "no segments in this direction") {
+			t.Errorf("%v: no points, and no word of why", args)
 		}
 	}
 }

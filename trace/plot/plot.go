@@ -499,10 +499,14 @@ func (b *builder) segments() {
 		}
 	}
 	if copies > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("%d copies the link made of %s's segments are not drawn (%[2]s did not send them)", copies, the(p.Sender.Name)))
+		verb := "are"
+		if copies == 1 {
+			verb = "is"
+		}
+		p.Notes = append(p.Notes, fmt.Sprintf("%s the link made of %s's segments %s not drawn (%[2]s did not send them)", count(copies, "copy", "copies"), the(p.Sender.Name), verb))
 	}
 	if lostAcks > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("%d of %s's segments were discarded by %s on arrival and are not drawn as ACKs", lostAcks, the(p.Receiver.Name), the(p.Sender.Name)))
+		p.Notes = append(p.Notes, fmt.Sprintf("%s of %s's were discarded by %s on arrival and are not drawn as ACKs", count(lostAcks, "segment", "segments"), the(p.Receiver.Name), the(p.Sender.Name)))
 	}
 	if unknownWin {
 		p.Notes = append(p.Notes, "the window scale is not known (the capture missed the SYNs): the receive-window line uses the window field unscaled")
@@ -547,7 +551,7 @@ func (b *builder) metrics(events []trace.Event) {
 	}
 	switch {
 	case p.Capture:
-		p.Notes = append(p.Notes, "from a capture: the sender's cwnd, ssthresh, SRTT and RTO are not on the wire; bytes in flight and RTT samples are inferred from the segments, as the capture point saw them")
+		p.Notes = append(p.Notes, "from a capture: the sender's cwnd, ssthresh, SRTT and RTO are not on the wire; bytes in flight and RTT samples are inferred from the segments, as the capture point saw them; a capture cannot tell which segments were lost, only which were sent again (Wireshark's marks)")
 	case len(p.Cwnd) == 0:
 		p.Notes = append(p.Notes, fmt.Sprintf("no Metrics events of %s: no cwnd, ssthresh, SRTT or RTO to draw", the(h.Name)))
 	}
@@ -616,6 +620,14 @@ func (b *builder) goodput() {
 			}
 		}
 	}
+}
+
+// count prints n with the singular or plural word.
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // the names a host in a sentence: "the client", or an address as it is.
