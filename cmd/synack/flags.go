@@ -136,6 +136,7 @@ type linkFlags struct {
 	events   bool
 	pcap     string
 	pcapAt   string
+	plot     string      // --plot (plot.go)
 	render   renderFlags // --svg, --html, --color (render.go)
 	// changed is the link and MSL flags given, as written ("--loss 10%"):
 	// what made the run impaired (sim.Overrides.Impaired).
@@ -162,6 +163,7 @@ func (f *linkFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.events, "events", false, "print every trace event, one per line, after the ladder")
 	fs.StringVar(&f.pcap, "pcap", "", "also write the packets to this pcapng file, each packet commented with what the stack decided (virtual time 0 is written as 2000-01-01T00:00:00Z)")
 	fs.StringVar(&f.pcapAt, "pcap-at", "client", "where --pcap captures: client or server (as tcpdump on that host would), or both (one interface per host; Wireshark then takes each received copy for a retransmission)")
+	fs.StringVar(&f.plot, "plot", "", "also plot the run as SVG into this file: time–sequence graph, cwnd, RTT, goodput (see synack plot)")
 	f.render.register(fs)
 }
 

@@ -59,6 +59,7 @@ var httpRefused = []struct{ flag, why string }{
 	{"html", "it runs three modes, HTTP/1.0 with a connection per request, and a page steps through one ladder; use --ladder to see every connection's"},
 	{"pcap", "its three modes are three separate runs, each starting at time 0 between the same addresses and ports, which one capture could not keep apart; use --events for every mode's packets and what the stacks did"},
 	{"pcap-at", "it writes no capture (see --pcap)"},
+	{"plot", "it runs three modes, HTTP/1.0 with a connection per request, and a plot is of one connection"},
 }
 
 // checkHTTPFlags refuses the flags the http scenario cannot honour, and

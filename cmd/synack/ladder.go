@@ -22,6 +22,7 @@ func newLadder() *cobra.Command {
 		absolute, ascii bool
 		icmp            bool
 		render          renderFlags
+		plotFile        string
 	)
 	cmd := &cobra.Command{
 		Use:   "ladder FILE|-",
@@ -49,7 +50,7 @@ does. gzip-compressed captures (FILE.pcap.gz) are read as they are.
 
 --svg and --html draw the same ladder as a picture and as a page that steps
 through the exchange, of one connection: pick it with --conn or --port when the
-capture holds several.
+capture holds several. --plot plots that connection (see synack plot).
 
 IPv4 and IPv6 (its extension headers walked to the TCP header); addresses
 are written [v6]:port. ICMP and ICMPv6 errors that quote a connection's
@@ -106,9 +107,12 @@ Link types: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback.`,
 				}
 				return usageError{fmt.Errorf("%s matches none of the %d connections in %s:%s", what, len(a.Conns), name, connList(a.Conns))}
 			}
-			if render.files() && len(conns) > 1 {
+			if (render.files() || plotFile != "") && len(conns) > 1 {
 				flag := "--svg"
-				if render.svg == "" {
+				switch {
+				case plotFile != "":
+					flag = "--plot"
+				case render.svg == "":
 					flag = "--html"
 				}
 				return usageError{fmt.Errorf("%s draws one connection and %d are chosen: pick one with --conn or --port:%s", flag, len(conns), connList(conns))}
@@ -118,7 +122,7 @@ Link types: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback.`,
 			if err := a.WriteText(out, name, conns, opt); err != nil {
 				return err
 			}
-			if !render.files() {
+			if !render.files() && plotFile == "" {
 				return nil
 			}
 			c := conns[0]
@@ -127,8 +131,19 @@ Link types: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback.`,
 			if err != nil {
 				return err
 			}
+			title := fmt.Sprintf("%s, connection %d: %s", filepath.Base(name), c.N, c)
+			if plotFile != "" {
+				// The plot's windows are scaled whatever --absolute says.
+				pd, err := a.Diagram(c, ladder.Options{})
+				if err != nil {
+					return err
+				}
+				if err := writePlot(plotFile, pd, nil, title, true); err != nil {
+					return err
+				}
+			}
 			caption := fmt.Sprintf("From the capture %s (%s, %d frames): the states are inferred from the segments.", name, file.Format, len(file.Packets))
-			return render.write(d, fmt.Sprintf("%s, connection %d: %s", filepath.Base(name), c.N, c), caption)
+			return render.write(d, title, caption)
 		},
 	}
 	fs := cmd.Flags()
@@ -137,6 +152,7 @@ Link types: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback.`,
 	fs.BoolVar(&absolute, "absolute", false, "show the numbers as on the wire: absolute seq and ack instead of relative to each ISN, the window field unscaled")
 	fs.BoolVar(&ascii, "ascii", false, "draw the ladder with ASCII characters only")
 	fs.BoolVar(&icmp, "icmp", false, "also draw the ICMP messages between a connection's hosts that quote none of its segments (echo requests and replies), and list every ICMP message")
+	fs.StringVar(&plotFile, "plot", "", "also plot the connection as SVG into this file: time–sequence graph, bytes in flight, RTT, goodput (see synack plot)")
 	render.register(fs)
 	return cmd
 }

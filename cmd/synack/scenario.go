@@ -114,6 +114,9 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 	if err := lf.render.writeFiles(d, s, lf.o.Seed); err != nil {
 		return err
 	}
+	if err := writePlot(lf.plot, d, r.Events, fmt.Sprintf("%s (scenario %s, seed %d)", s.Title, s.Name, lf.o.Seed), false); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "%s (scenario %s, seed %d)\n\n", s.Title, s.Name, lf.o.Seed)
 	if err := d.WriteText(w); err != nil {
 		return err

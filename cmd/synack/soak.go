@@ -24,6 +24,7 @@ type soakFlags struct {
 	seed       uint64
 	pcap       string
 	pcapAt     string
+	plot       string
 	size       int
 	parallel   int
 	ladder     bool
@@ -67,6 +68,7 @@ Cases: ` + strings.Join(sim.SoakCaseNames(), ", ") + ".",
 	fs.BoolVar(&f.events, "events", false, "with --seed: print every trace event, one per line")
 	fs.StringVar(&f.pcap, "pcap", "", "with --seed: also write the run's packets to this pcapng file (see demo --pcap)")
 	fs.StringVar(&f.pcapAt, "pcap-at", "client", "where --pcap captures: client, server, or both (one interface per host)")
+	fs.StringVar(&f.plot, "plot", "", "with --seed: also plot the run as SVG into this file (see synack plot)")
 	fs.BoolVar(&f.ascii, "ascii", false, "draw the ladder with ASCII characters only")
 	fs.BoolVar(&f.efficiency, "efficiency", false, "compute the efficiency tables (goodput vs Mathis, spurious retransmissions) as Markdown")
 	fs.BoolVar(&f.quick, "quick", false, "with --efficiency: the small tables of the snapshot test")
@@ -87,8 +89,8 @@ func runSoak(cmd *cobra.Command, f *soakFlags) error {
 	if f.size < 0 {
 		return usageError{fmt.Errorf("--size %d: want a positive number of bytes", f.size)}
 	}
-	if !fs.Changed("seed") && (f.ladder || f.events || f.pcap != "") {
-		return usageError{fmt.Errorf("--ladder, --events and --pcap need --seed N --case NAME (one run)")}
+	if !fs.Changed("seed") && (f.ladder || f.events || f.pcap != "" || f.plot != "") {
+		return usageError{fmt.Errorf("--ladder, --events, --pcap and --plot need --seed N --case NAME (one run)")}
 	}
 	if f.efficiency {
 		if fs.Changed("seed") || fs.Changed("case") || fs.Changed("runs") || fs.Changed("size") {
@@ -138,7 +140,7 @@ func selectCases(spec string) ([]sim.SoakCase, error) {
 func runOneSoak(w io.Writer, c sim.SoakCase, f *soakFlags) error {
 	var log trace.Log
 	var rec trace.Recorder
-	if f.ladder || f.events {
+	if f.ladder || f.events || f.plot != "" {
 		rec = &log
 	}
 	var tap sim.Tap
@@ -158,6 +160,16 @@ func runOneSoak(w io.Writer, c sim.SoakCase, f *soakFlags) error {
 	r, err := sim.RunSoakCaptured(c, f.seed, rec, tap)
 	if err != nil {
 		return usageError{err}
+	}
+	if f.plot != "" {
+		d, err := ladder.Build(log.Events, ladder.Options{Left: "client", Right: "server"})
+		if err != nil {
+			return fmt.Errorf("--plot: drawing the ladder: %w", err)
+		}
+		title := fmt.Sprintf("soak case %s, seed %d: %s over %s, %d bytes", c.Name, f.seed, c.About, c.LinkString(), c.Size)
+		if err := writePlot(f.plot, d, log.Events, title, false); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(w, "%s: %s over %s, %d bytes\n\n", c.Name, c.About, c.LinkString(), c.Size)
 	if f.ladder {

@@ -20,7 +20,9 @@ const module = "github.com/gosynack/synack"
 
 // table is ARCHITECTURE.md's "may import" column for the core, in module
 // paths relative to the module. trace/ladder sits in trace's row ("trace/ladder
-// renders text, SVG, HTML from events"), so it may import trace as well.
+// renders text, SVG, HTML from events"), so it may import trace as well;
+// trace/plot draws the same diagram's packets as plots, so it may import
+// trace/ladder too.
 var table = map[string][]string{
 	"seq":          nil,
 	"wire":         {"seq"},
@@ -29,6 +31,7 @@ var table = map[string][]string{
 	"stack":        {"tcp", "wire", "trace"},
 	"trace":        {"wire", "seq"},
 	"trace/ladder": {"trace", "wire", "seq"},
+	"trace/plot":   {"trace", "trace/ladder", "wire"},
 }
 
 // coreRoots are the directories whose packages, and every package below

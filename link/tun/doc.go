@@ -3,10 +3,35 @@
 // the TUN's addresses come back to synack. With it, synack talks to the
 // kernel's own TCP and to real tools (curl, a net/http server).
 //
-// The device is opened with IFF_TUN|IFF_NO_PI: each read or write is one
-// bare IPv4 packet, without the 4-byte packet-information header. Offloads
-// (IFF_VNET_HDR) are not enabled, so the kernel hands over whole packets
-// with complete checksums, never GSO bursts or partial checksums.
+// # Offloads
+//
+// Open asks for IFF_TUN|IFF_NO_PI|IFF_VNET_HDR and, with TUNSETOFFLOAD,
+// for TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6 (then fewer, then none), and falls
+// back to plain mode (bare packets, IFF_TUN|IFF_NO_PI) if the kernel
+// refuses IFF_VNET_HDR; Options.NoOffload asks for plain mode, and
+// Device.Offloads says what was granted. In vnet mode every packet read
+// and written starts with a struct virtio_net_hdr, and:
+//
+//   - the kernel may hand over a TCP packet of up to 64 KiB (TSO, its
+//     gso_size the MSS), which Receive hands to the stack whole, as one
+//     segment, so it is acknowledged as one;
+//   - a checksum the kernel left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM: the
+//     field holds the pseudo-header's sum) is completed by the device
+//     before the stack sees the packet, which then verifies it as any
+//     other;
+//   - consecutive TCP segments of one connection sent in one burst (see
+//     link.Burster) go to the kernel as one GSO packet
+//     (VIRTIO_NET_HDR_GSO_TCPV4, gso_size the first segment's payload,
+//     checksum partial), which the kernel takes as one skb: one write(2)
+//     for up to 64 KiB instead of one per segment.
+//
+// # Reads and writes
+//
+// Receive blocks; TryReceive takes a packet the kernel has queued
+// already, so the stack's reader (internal/rt's Pump) takes a burst per
+// acquisition of the Stack's lock. Send copies the packet into a queue
+// and returns; a writer goroutine of the device writes the queue in order,
+// outside the caller's lock.
 //
 // The file descriptor is non-blocking and registered with the Go runtime's
 // poller, so a Receive blocked in a read returns link.ErrClosed as soon as
