@@ -231,10 +231,6 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 	if !c.checkSequenceNumber(now, s) {
 		return
 	}
-	// RFC 7323 §5.3 R3: "An arriving segment that passes R1 and R2 is
-	// processed normally: If SEG.TSval >= TS.Recent and SEG.SEQ =<
-	// Last.ACK.sent, then record its timestamp in TS.Recent".
-	c.takeTimestamp(now, s)
 	c.lastRecvAt = now
 	c.keepProbes = 0
 	if !c.checkRST(now, s) {
@@ -426,6 +422,15 @@ func (c *Conn) checkACK(now clock.Time, s *wire.Segment) bool {
 		c.drop(now, trace.DropBadACK)
 		return false
 	}
+	// RFC 7323 §5.3 R3: "An arriving segment that passes R1 and R2 is
+	// processed normally: If SEG.TSval >= TS.Recent and SEG.SEQ =<
+	// Last.ACK.sent, then record its timestamp in TS.Recent". Only once the
+	// RST, SYN and ACK checks have passed too: a segment they discard (RFC
+	// 5961 §5.2: "MUST be discarded") must not move TS.Recent, or one
+	// spoofed segment with a TSval in the future would make PAWS drop every
+	// valid segment after it (RFC 7323 §7); an RST's timestamp "MUST NOT be
+	// used to update connection state information" (§5.2).
+	c.takeTimestamp(now, s)
 	c.processACK(now, s)
 	return c.ackOfOurFIN(now)
 }

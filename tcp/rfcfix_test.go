@@ -1,0 +1,67 @@
+package tcp
+
+// RFC behaviours found missing or wrong by running unseen packetdrill
+// scripts (issue 16) and by a hostile peer (issue 15): exact segments at
+// exact virtual times, each quoting the RFC sentence it checks.
+
+import (
+	"testing"
+
+	"github.com/gosynack/synack/wire"
+)
+
+// sendKeepRecent sends s, whose timestamp the connection must not take as
+// TS.Recent: the fixture's model of TS.Recent (which follows RFC 7323
+// §4.3's sequence test only) is restored after it.
+func (f *fixture) sendKeepRecent(t *testing.T, s seg) {
+	t.Helper()
+	recent := f.peerRecent
+	f.send(t, f.soon(), s)
+	f.peerRecent = recent
+}
+
+// RFC 5961 §5.2: "All incoming segments whose ACK value doesn't satisfy
+// the above condition MUST be discarded and an ACK sent back." A segment
+// discarded changes nothing, TS.Recent included: RFC 7323 §7 warns that
+// "a timestamp that is in the future would cause valid segments to be
+// dropped due to PAWS checks", and its Appendix D records SEG.TSval only
+// after the segment passed the checks. Here a FIN that acknowledges data
+// never sent carries a TSval far ahead; valid data after it is accepted.
+func TestUnacceptableACKDoesNotUpdateTSRecent(t *testing.T) {
+	f := newModern(t, modernCfg(), true)
+	bad := seg{Flags: wire.FIN | wire.ACK, Seq: 1, Ack: 9999, NoTS: true,
+		Opt: wire.Options{HasTimestamps: true, TSVal: f.peerTS(ms(110)) + 1<<30, TSEcr: f.lastOurTS}}
+	f.sendKeepRecent(t, bad)
+	f.want(t, "an ACK in reply, echoing the old TS.Recent", seg{Flags: wire.ACK, Seq: 1, Ack: 1, Win: 32768})
+	f.wantState(t, Established)
+	if s := f.c.Stats(); s.Dropped != 1 || s.PAWSDrops != 0 {
+		t.Fatalf("Dropped=%d PAWSDrops=%d, want 1, 0", s.Dropped, s.PAWSDrops)
+	}
+	// The peer's next segment, with its own clock's TSval, is valid data.
+	f.send(t, ms(200), seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: data('v', 100)})
+	f.wantNothing(t) // a delayed ACK
+	f.advance(t, ms(240))
+	f.want(t, "the data is acknowledged", seg{Flags: wire.ACK, Seq: 1, Ack: 101, Win: (65536 - 100) / 2})
+	f.wantRead(t, ms(250), data('v', 100))
+	if s := f.c.Stats(); s.PAWSDrops != 0 {
+		t.Fatalf("PAWSDrops=%d after valid data", s.PAWSDrops)
+	}
+}
+
+// RFC 7323 §5.2: "When an <RST> segment is received, it MUST NOT be
+// subjected to the PAWS check by verifying an acceptable value in
+// SEG.TSval, and information from the Timestamps option MUST NOT be used
+// to update connection state information." An in-window RST that is not
+// at RCV.NXT draws a challenge ACK (RFC 5961 §3.2) and leaves TS.Recent
+// alone; so does a SYN (RFC 5961 §4.2).
+func TestResetAndSYNDoNotUpdateTSRecent(t *testing.T) {
+	f := newModern(t, modernCfg(), true)
+	future := f.peerTS(ms(110)) + 1<<30
+	f.sendKeepRecent(t, seg{Flags: wire.RST, Seq: 5, NoTS: true, Opt: wire.Options{HasTimestamps: true, TSVal: future}})
+	f.want(t, "challenge ACK for the RST", seg{Flags: wire.ACK, Seq: 1, Ack: 1, Win: 32768})
+	f.sendKeepRecent(t, seg{Flags: wire.SYN, Seq: 1, NoTS: true, Opt: wire.Options{HasTimestamps: true, TSVal: future}})
+	f.want(t, "challenge ACK for the SYN", seg{Flags: wire.ACK, Seq: 1, Ack: 1, Win: 32768})
+	f.send(t, ms(200), seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: data('w', 10)})
+	f.advance(t, ms(240))
+	f.want(t, "the data is acknowledged", seg{Flags: wire.ACK, Seq: 1, Ack: 11, Win: (65536 - 10) / 2})
+}
