@@ -115,14 +115,13 @@ type Conn struct {
 	laddr, raddr [4]byte
 	lport, rport uint16
 
-	state      State
-	errCode    uint8 // why the connection ended: an index into connErrors
-	rstFlags   wire.Flags
-	ownPolicy  bool
-	passive    bool // opened from LISTEN (RFC 9293: "initiated with a passive OPEN")
-	done       bool // the TCB may be deleted
-	synSent    bool // our SYN (or SYN-ACK) is out in the current state
-	rstPending bool
+	state     State
+	errCode   uint8 // why the connection ended: an index into connErrors
+	rstFlags  wire.Flags
+	ownPolicy bool
+	passive   bool // opened from LISTEN (RFC 9293: "initiated with a passive OPEN")
+	done      bool // the TCB may be deleted
+	synSent   bool // our SYN (or SYN-ACK) is out in the current state
 }
 
 // sendVars are the send sequence variables of RFC 9293 §3.3.1 and the send
@@ -289,6 +288,11 @@ type optionVars struct {
 	wsOK        bool       // both SYNs carried Window Scale (RFC 7323 §2.2)
 	tsOK        bool       // both SYNs carried Timestamps (RFC 7323 §3.2)
 	sackOK      bool       // both SYNs carried SACK-permitted (RFC 2018 §2)
+	// rstPending: a RST (rstSeq, rstAck, rstFlags) goes at the next
+	// Output, with the Timestamps option if rstTS (RFC 7323 §5.2). Kept
+	// here, where the group's padding holds them (TestConnSize).
+	rstPending bool
+	rstTS      bool
 }
 
 // connErrors are the errors a connection ends with; Conn.errCode indexes
@@ -656,6 +660,10 @@ func (c *Conn) Abort(now clock.Time) {
 		// it: the receiver checks only its sequence number (RFC 5961
 		// §3.2), and the ACK tells a capture's reader how far we got.
 		c.queueRST(wire.Segment{Seq: c.sndNxt, Ack: c.rcvNxt, Flags: wire.RST | wire.ACK})
+		// RFC 7323 §5.2: "If an <RST> is being generated because of a user
+		// abort, and Snd.TS.OK is set, then a Timestamps option SHOULD be
+		// included in the <RST>."
+		c.rstTS = c.tsOK
 	}
 	if c.state != Closed {
 		c.close(now, ErrAborted, "abort")
@@ -663,7 +671,7 @@ func (c *Conn) Abort(now clock.Time) {
 }
 
 func (c *Conn) queueRST(s wire.Segment) {
-	c.rstPending = true
+	c.rstPending, c.rstTS = true, false
 	c.rstSeq, c.rstAck, c.rstFlags = s.Seq, s.Ack, s.Flags
 }
 

@@ -16,6 +16,10 @@ func (c *Conn) Output(now clock.Time, emit func(seg *wire.Segment, retransmit bo
 		c.rstPending = false
 		s := c.newSeg(c.rstSeq, c.rstAck, c.rstFlags)
 		c.fill(now, s)
+		if c.rstTS {
+			s.Options.HasTimestamps = true
+			s.Options.TSVal, s.Options.TSEcr = c.tsNow(now), c.tsRecent
+		}
 		c.transmit(now, s, 0, emit)
 	}
 	switch c.state {

@@ -65,3 +65,20 @@ func TestResetAndSYNDoNotUpdateTSRecent(t *testing.T) {
 	f.advance(t, ms(240))
 	f.want(t, "the data is acknowledged", seg{Flags: wire.ACK, Seq: 1, Ack: 11, Win: (65536 - 10) / 2})
 }
+
+// RFC 7323 §5.2: "If an <RST> is being generated because of a user abort,
+// and Snd.TS.OK is set, then a Timestamps option SHOULD be included in the
+// <RST>." It carries our clock and TS.Recent, as on any other segment.
+func TestAbortResetCarriesTimestamps(t *testing.T) {
+	f := newModern(t, modernCfg(), true)
+	f.setTime(t, sec(1))
+	f.c.Abort(f.now)
+	f.want(t, "RST with timestamps", seg{Flags: wire.RST | wire.ACK, Seq: 1, Ack: 1,
+		Opt: wire.Options{HasTimestamps: true, TSVal: f.ourTS(sec(1)), TSEcr: f.peerRecent}})
+	f.wantEnded(t, ErrAborted)
+	// Without timestamps negotiated, the RST has no options.
+	g := newEstablished(t)
+	g.setTime(t, sec(1))
+	g.c.Abort(g.now)
+	g.want(t, "RST without options", seg{Flags: wire.RST | wire.ACK, Seq: 1, Ack: 1})
+}
