@@ -164,7 +164,10 @@ func (c *Conn) inputSynSent(now clock.Time, s *wire.Segment) {
 	c.maxSndWnd = c.sndWnd
 	c.setState(now, SynReceived, "SYN received (simultaneous open)")
 	c.synSent = false // the SYN-ACK takes our SYN's sequence number again
-	c.synSends = 0
+	// The SYN-ACK is a new segment: its retransmissions are counted from
+	// zero against SynAckRetries (RFC 9293 §3.8.3 counts them "for the
+	// same segment"), not after those of our SYN.
+	c.synSends, c.retries = 0, 0
 	c.stopTimer(now, &c.rtoAt, "retransmit")
 }
 

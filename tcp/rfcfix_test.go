@@ -82,3 +82,29 @@ func TestAbortResetCarriesTimestamps(t *testing.T) {
 	g.c.Abort(g.now)
 	g.want(t, "RST without options", seg{Flags: wire.RST | wire.ACK, Seq: 1, Ack: 1})
 }
+
+// RFC 9293 §3.8.3 counts retransmissions "for the same segment" against
+// R2. In a simultaneous open the SYN-ACK is a new segment of a new state
+// (§3.10.7.3: "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment
+// <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> and send it"): it gets
+// SynAckRetries retransmissions of its own, whatever the SYN used up.
+func TestSimultaneousOpenRetriesAreTheSynAcks(t *testing.T) {
+	f := newSynSent(t, withConfig(Config{SynRetries: 3, SynAckRetries: 2}))
+	syn := seg{Flags: wire.SYN, MSS: 1460, Rtx: true}
+	for _, at := range []int64{1, 3, 7} { // RTO 1 s, backed off
+		f.advance(t, sec(at))
+		f.want(t, "the SYN again", syn)
+	}
+	f.send(t, sec(8), seg{Flags: wire.SYN, MSS: 1460})
+	f.want(t, "the SYN-ACK", seg{Flags: wire.SYN | wire.ACK, Ack: 1, MSS: 1460})
+	f.wantState(t, SynReceived)
+	synAck := seg{Flags: wire.SYN | wire.ACK, Ack: 1, MSS: 1460, Rtx: true}
+	f.advance(t, sec(16)) // the RTO, 8 s after the SYN's backoff
+	f.want(t, "the first retransmission of the SYN-ACK", synAck)
+	f.advance(t, sec(32))
+	f.want(t, "the second", synAck)
+	f.wantState(t, SynReceived)
+	f.advance(t, sec(64))
+	f.wantNothing(t)
+	f.wantEnded(t, ErrTimeout)
+}
