@@ -113,6 +113,8 @@ type Config struct {
 	Host string
 	// Recorder receives trace events; nil records nothing.
 	Recorder trace.Recorder
+
+	userMSS bool // SetMaxSegment lowered MSS for one connection
 }
 
 // MaxBuffer is the largest buffer a connection may have: the largest window

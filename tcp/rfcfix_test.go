@@ -108,3 +108,51 @@ func TestSimultaneousOpenRetriesAreTheSynAcks(t *testing.T) {
 	f.wantNothing(t)
 	f.wantEnded(t, ErrTimeout)
 }
+
+// TCP_MAXSEG reports the segment size the connection sends with: RFC 9293
+// §3.7.1's "effective send MSS", the send MSS less "the size of the IP
+// and TCP options", as Linux's getsockopt does (mss_cache): the peer's
+// MSS 1100 without timestamps, 1460 less 12 with them.
+func TestMaxSegmentIsTheEffectiveSendMSS(t *testing.T) {
+	f := newFixture(true, nil)
+	if got := f.c.MaxSegment(); got != 536 {
+		t.Fatalf("before the handshake: MaxSegment = %d, want 536", got)
+	}
+	f.want(t, "SYN", seg{Flags: wire.SYN, MSS: 1460})
+	f.send(t, ms(100), seg{Flags: wire.SYN | wire.ACK, Ack: 1, MSS: 1100})
+	f.want(t, "ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 1})
+	if got := f.c.MaxSegment(); got != 1100 {
+		t.Fatalf("peer MSS 1100, no timestamps: MaxSegment = %d, want 1100", got)
+	}
+	g := newModern(t, modernCfg(), true)
+	if got := g.c.MaxSegment(); got != mss {
+		t.Fatalf("MSS 1460 with timestamps: MaxSegment = %d, want %d", got, mss)
+	}
+}
+
+// setsockopt TCP_MAXSEG before connect lowers the MSS announced in the SYN
+// (RFC 9293 §3.7.1: the MSS option says what we "can receive") and the
+// segments sent; values below 88 or above 65535 are refused.
+func TestSetMaxSegment(t *testing.T) {
+	f := newFixture(true, nil)
+	for _, bad := range []int{87, 65536, -1} {
+		if err := f.c.SetMaxSegment(bad); err == nil {
+			t.Fatalf("SetMaxSegment(%d) accepted", bad)
+		}
+	}
+	if err := f.c.SetMaxSegment(1000); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.c.MaxSegment(); got != 1000 {
+		t.Fatalf("MaxSegment = %d after SetMaxSegment(1000)", got)
+	}
+	f.want(t, "SYN announcing 1000", seg{Flags: wire.SYN, MSS: 1000})
+	f.send(t, ms(100), seg{Flags: wire.SYN | wire.ACK, Ack: 1, MSS: 1460})
+	f.want(t, "ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 1})
+	f.write(t, ms(200), data('m', 1500))
+	f.want(t, "segments of 1000 bytes", seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: data('m', 1500)[:1000]},
+		seg{Flags: wire.PSH | wire.ACK, Seq: 1001, Ack: 1, Data: data('m', 1500)[1000:]})
+	if got := f.c.MaxSegment(); got != 1000 {
+		t.Fatalf("MaxSegment = %d, want 1000", got)
+	}
+}
