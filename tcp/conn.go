@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/gosynack/synack/clock"
@@ -119,6 +120,7 @@ type Conn struct {
 	errCode   uint8 // why the connection ended: an index into connErrors
 	rstFlags  wire.Flags
 	ownPolicy bool
+	rcvShut   bool // the user will read no more (CloseRead)
 	passive   bool // opened from LISTEN (RFC 9293: "initiated with a passive OPEN")
 	done      bool // the TCB may be deleted
 	synSent   bool // our SYN (or SYN-ACK) is out in the current state
@@ -605,8 +607,14 @@ func (c *Conn) Readable() int { return len(c.rcv) }
 func (c *Conn) ReadClosed() bool { return c.finRcvd || c.state == Closed }
 
 // Close is RFC 9293's CLOSE (§3.10.4): no more data will be sent; a FIN
-// follows the queued data. Receiving continues (half-close).
+// follows the queued data. Receiving continues (half-close), unless
+// CloseRead was called too: then Close is the full close of RFC 1122
+// §4.2.2.13, and unread data makes it reset the connection instead (see
+// CloseRead).
 func (c *Conn) Close(now clock.Time) error {
+	if c.rcvShut && c.resetUnread(now) {
+		return nil
+	}
 	switch c.state {
 	case Closed:
 		return ErrClosed
@@ -640,6 +648,48 @@ func (c *Conn) Close(now clock.Time) error {
 	default:
 		return ErrClosing
 	}
+}
+
+// CloseRead says that the user will read no more from the connection
+// (shutdown SHUT_RD). Data already received stays readable, as on Linux;
+// a driver that discards it reads it. With Close, it is the
+// "half-duplex" close of RFC 1122 §4.2.2.13, after which the application
+// "cannot continue to read data from the connection": "If such a host
+// issues a CLOSE call while received data is still pending in TCP, or if
+// new data is received after CLOSE is called, its TCP SHOULD send a RST
+// to show that data was lost" (RFC 9293 §3.6, SHLD-3). Both halves
+// closed, with data unread (whichever call came second), the connection
+// is reset as by Abort; new data arriving in FIN-WAIT-1 or FIN-WAIT-2 is
+// answered with a RST and the connection ends (as Linux does).
+func (c *Conn) CloseRead(now clock.Time) {
+	if c.rcvShut {
+		return
+	}
+	c.rcvShut = true
+	if c.finQueued {
+		c.resetUnread(now)
+	}
+}
+
+// resetUnread resets the connection, as ABORT does, when received data is
+// unread; it reports whether it did.
+func (c *Conn) resetUnread(now clock.Time) bool {
+	if len(c.rcv) == 0 {
+		return false
+	}
+	switch c.state {
+	case SynReceived, Established, FinWait1, FinWait2, CloseWait, Closing, LastAck:
+		if c.tracing() {
+			c.note(now, "closed with "+strconv.Itoa(len(c.rcv))+" bytes unread: reset (RFC 1122 §4.2.2.13)")
+		}
+		// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>, the form of Abort's
+		// reset, in every state where the peer may still be listening.
+		c.queueRST(wire.Segment{Seq: c.sndNxt, Ack: c.rcvNxt, Flags: wire.RST | wire.ACK})
+		c.rstTS = c.tsOK
+		c.close(now, ErrAborted, "close with unread data")
+		return true
+	}
+	return false
 }
 
 func (c *Conn) queueFIN() {

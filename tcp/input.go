@@ -523,6 +523,19 @@ func (c *Conn) ackOfOurFIN(now clock.Time) bool {
 // decide when to acknowledge, and process a FIN once everything before it
 // has arrived.
 func (c *Conn) processText(now clock.Time, s *wire.Segment) {
+	if c.rcvShut && c.finQueued && (c.state == FinWait1 || c.state == FinWait2) &&
+		len(s.Payload) > 0 && s.Seq.Add(seq.Size(len(s.Payload))).GreaterThan(c.rcvNxt) {
+		// RFC 1122 §4.2.2.13: "if new data is received after CLOSE is
+		// called, its TCP SHOULD send a RST to show that data was lost."
+		// The reset answers the segment, <SEQ=SEG.ACK><CTL=RST>, as
+		// Linux's does (its tcp_rcv_state_process, TCPAbortOnData).
+		c.queueRST(wire.Segment{Seq: s.Ack, Flags: wire.RST})
+		if c.tracing() {
+			c.note(now, "data after close: reset (RFC 1122 §4.2.2.13)")
+		}
+		c.close(now, ErrAborted, "data after close")
+		return
+	}
 	start, payload, fin, ok := c.newText(s)
 	if !ok {
 		return

@@ -156,3 +156,73 @@ func TestSetMaxSegment(t *testing.T) {
 		t.Fatalf("MaxSegment = %d, want 1000", got)
 	}
 }
+
+// RFC 1122 §4.2.2.13: "A host MAY implement a "half-duplex" TCP close
+// sequence, so that an application that has called CLOSE cannot continue
+// to read data from the connection. If such a host issues a CLOSE call
+// while received data is still pending in TCP, or if new data is received
+// after CLOSE is called, its TCP SHOULD send a RST to show that data was
+// lost." (RFC 9293 §3.6, SHLD-3.) CloseRead with Close is that close.
+func TestCloseWithUnreadDataResets(t *testing.T) {
+	forISNs(t, func(t *testing.T, isn option) {
+		// The peer's data and FIN, unread: CLOSE-WAIT.
+		f := newEstablished(t, isn)
+		f.send(t, sec(1), seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: data('u', 100)})
+		f.want(t, "ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 101, Win: defWin - 100})
+		f.send(t, ms(1100), seg{Flags: wire.FIN | wire.ACK, Seq: 101, Ack: 1})
+		f.want(t, "ACK of the FIN", seg{Flags: wire.ACK, Seq: 1, Ack: 102, Win: defWin - 101})
+		f.setTime(t, ms(1200))
+		f.c.CloseRead(f.now)
+		f.wantNothing(t) // shutdown(SHUT_RD) alone sends nothing
+		f.close(t, ms(1200))
+		f.want(t, "a RST instead of a FIN", seg{Flags: wire.RST | wire.ACK, Seq: 1, Ack: 102})
+		f.wantEnded(t, ErrAborted)
+
+		// Close first, then CloseRead: the same, from FIN-WAIT-1.
+		g := newEstablished(t, isn)
+		g.send(t, sec(1), seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: data('u', 10)})
+		g.want(t, "ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 11, Win: defWin - 10})
+		g.close(t, ms(1100))
+		g.want(t, "the FIN (a half-close)", seg{Flags: wire.FIN | wire.ACK, Seq: 1, Ack: 11, Win: defWin - 10})
+		g.setTime(t, ms(1150))
+		g.c.CloseRead(g.now)
+		g.want(t, "RST, SEQ=SND.NXT past the FIN", seg{Flags: wire.RST | wire.ACK, Seq: 2, Ack: 11})
+		g.wantEnded(t, ErrAborted)
+	})
+}
+
+// "... or if new data is received after CLOSE is called, its TCP SHOULD
+// send a RST": after the full close, in FIN-WAIT-1 and FIN-WAIT-2. The
+// RST answers the segment (<SEQ=SEG.ACK><CTL=RST>, RFC 9293 §3.10.7.1's
+// form), as Linux's does. A half-close (Close alone) still receives.
+func TestDataAfterFullCloseResets(t *testing.T) {
+	for _, st := range []State{FinWait1, FinWait2} {
+		t.Run(st.String(), func(t *testing.T) {
+			forISNs(t, func(t *testing.T, isn option) {
+				f := newFinWait1(t, isn)
+				ack := uint32(1)
+				if st == FinWait2 {
+					f.send(t, ms(1100), seg{Flags: wire.ACK, Seq: 1, Ack: 2})
+					f.wantNothing(t)
+					ack = 2
+				}
+				f.setTime(t, ms(1150))
+				f.c.CloseRead(f.now)
+				f.wantNothing(t)
+				// A bare ACK is no data: nothing happens.
+				f.send(t, ms(1160), seg{Flags: wire.ACK, Seq: 1, Ack: ack})
+				f.wantNothing(t)
+				f.wantState(t, st)
+				f.send(t, ms(1170), seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: ack, Data: []byte("late")})
+				f.want(t, "RST", seg{Flags: wire.RST, Seq: ack})
+				f.wantEnded(t, ErrAborted)
+			})
+		})
+	}
+	t.Run("half-close", func(t *testing.T) {
+		f := newFinWait2(t)
+		f.send(t, ms(1200), seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 2, Data: []byte("late")})
+		f.want(t, "data taken and acknowledged", seg{Flags: wire.ACK, Seq: 2, Ack: 5, Win: defWin - 4})
+		f.wantRead(t, ms(1210), []byte("late"))
+	})
+}
