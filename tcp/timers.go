@@ -250,7 +250,16 @@ func (c *Conn) sampleRTT(now clock.Time, r time.Duration) {
 		c.minRTT = r
 	}
 	if c.pol.cfg.Recorder != nil {
-		c.note(now, "rtt "+r.String()+" srtt "+c.srtt.String()+" rto "+c.rto.String())
+		// A Metrics event carries the new SRTT and RTO, as for every other
+		// change of them. The handshake's sample comes before the
+		// congestion controller exists: its values appear in the
+		// "established" event that follows at the same instant.
+		what := "rtt " + r.String() + " srtt " + c.srtt.String() + " rto " + c.rto.String()
+		if c.cc != nil {
+			c.metrics(now, what)
+		} else {
+			c.note(now, what)
+		}
 	}
 }
 
