@@ -226,3 +226,62 @@ func TestDataAfterFullCloseResets(t *testing.T) {
 		f.wantRead(t, ms(1210), []byte("late"))
 	})
 }
+
+// RFC 3042 §2 (RFC 5681 §3.2 step 1): "a TCP sender SHOULD send a new
+// data segment in response to each of the first two duplicate
+// acknowledgments that arrive at the sender" if "(a) the receiver's
+// advertised window allows the transmission of the segment, (b) the
+// amount of outstanding data would remain less than or equal to the
+// congestion window plus 2 segments", and "MUST NOT" change cwnd for
+// them. Without SACK: a full initial window of ten segments, two
+// duplicate ACKs, two new segments; the third starts fast retransmit.
+func TestLimitedTransmit(t *testing.T) {
+	const m = 1460
+	f := newEstablished(t)
+	in := data('l', 20*m)
+	part := func(k int) []byte { return in[k*m : (k+1)*m] }
+	f.write(t, sec(1), in)
+	var first []seg
+	for k := range 10 {
+		first = append(first, seg{Flags: wire.ACK, Seq: uint32(1 + k*m), Ack: 1, Data: part(k)})
+	}
+	f.want(t, "the initial window, ten segments (RFC 6928)", first...)
+	cwnd := f.c.Info().Cwnd
+	dup := seg{Flags: wire.ACK, Seq: 1, Ack: 1}
+	f.send(t, ms(1100), dup)
+	f.want(t, "the first duplicate ACK sends segment 11", seg{Flags: wire.ACK, Seq: 1 + 10*m, Ack: 1, Data: part(10)})
+	f.send(t, ms(1101), dup)
+	f.want(t, "the second sends segment 12", seg{Flags: wire.ACK, Seq: 1 + 11*m, Ack: 1, Data: part(11)})
+	if i := f.c.Info(); i.Cwnd != cwnd || i.InRecovery {
+		t.Fatalf("after two duplicate ACKs: cwnd %d (was %d), in recovery %v", i.Cwnd, cwnd, i.InRecovery)
+	}
+	f.send(t, ms(1102), dup)
+	f.want(t, "the third: fast retransmit", seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: part(0), Rtx: true})
+	if !f.c.Info().InRecovery {
+		t.Fatal("not in recovery after the third duplicate ACK")
+	}
+}
+
+// With SACK, the same: each of the first two duplicate ACKs, reporting a
+// segment received, lets one new segment go (RFC 3042 §2, and RFC 6675's
+// pipe, which the SACKed segment leaves), before loss recovery starts.
+func TestLimitedTransmitSACK(t *testing.T) {
+	f := newModern(t, Config{RecvBuffer: 1 << 20, RecvBufferMax: 1 << 20}, true)
+	in := data('s', 20*mss)
+	part := func(k int) []byte { return in[k*mss : (k+1)*mss] }
+	f.write(t, sec(1), in)
+	var first []seg
+	for k := range 10 {
+		first = append(first, seg{Flags: wire.ACK, Seq: uint32(1 + k*mss), Ack: 1, Data: part(k), Win: f.c.RecvBuffer() >> f.c.wantShift()})
+	}
+	f.want(t, "the initial window", first...)
+	cwnd := f.c.Info().Cwnd
+	win := f.c.RecvBuffer() >> f.c.wantShift()
+	f.send(t, ms(1100), seg{Flags: wire.ACK, Seq: 1, Ack: 1, SACK: []uint32{1 + mss, 1 + 2*mss}})
+	f.want(t, "the first duplicate ACK sends segment 11", seg{Flags: wire.ACK, Seq: 1 + 10*mss, Ack: 1, Data: part(10), Win: win})
+	f.send(t, ms(1101), seg{Flags: wire.ACK, Seq: 1, Ack: 1, SACK: []uint32{1 + mss, 1 + 3*mss}})
+	f.want(t, "the second sends segment 12", seg{Flags: wire.ACK, Seq: 1 + 11*mss, Ack: 1, Data: part(11), Win: win})
+	if i := f.c.Info(); i.Cwnd != cwnd || i.InRecovery {
+		t.Fatalf("after two duplicate ACKs: cwnd %d (was %d), in recovery %v", i.Cwnd, cwnd, i.InRecovery)
+	}
+}
