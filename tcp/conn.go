@@ -167,24 +167,29 @@ type recvVars struct {
 	oooCount   uint64     // arrival counter of out-of-order segments
 	lastRecvAt clock.Time // when an acceptable segment last arrived (keepalive idles from it)
 	rcvSpaceAt clock.Time // autotuning: start of the current measurement
-	chalStart  clock.Time // start of the challenge-ACK period (RFC 5961 §7)
 	irs        seq.Value  // IRS
 	rcvNxt     seq.Value  // RCV.NXT
 	// rcvAdvRight is RCV.NXT + RCV.WND as last advertised: the right edge
 	// of the window we offered.
-	rcvAdvRight  seq.Value
-	oooFinSeq    seq.Value      // a FIN arrived out of order here, when oooFin
-	rcvSpaceSeq  seq.Value      // RCV.NXT at rcvSpaceAt
-	dsack        wire.SACKBlock // the duplicate to report, when dsackPending
-	rcvBuf       int32          // RCV.BUFF: the receive buffer's size (SO_RCVBUF, autotuning)
-	rcvBufMax    int32          // how far autotuning may grow rcvBuf
-	oooBytes     int32          // bytes held out of order
-	rcvMSS       int32          // largest segment received: the peer's MSS as we see it
-	rcvUnacked   int32          // bytes received since the last ACK we sent (delayed ACK)
-	quickAcks    int32          // segments still to acknowledge at once
-	oooAcks      int32          // duplicate ACKs owed, one per out-of-order segment
-	chalCount    int32          // challenge ACKs sent in the period (RFC 5961 §7)
-	finRcvd      bool           // the peer's FIN has been taken in order
+	rcvAdvRight seq.Value
+	oooFinSeq   seq.Value      // a FIN arrived out of order here, when oooFin
+	rcvSpaceSeq seq.Value      // RCV.NXT at rcvSpaceAt
+	dsack       wire.SACKBlock // the duplicate to report, when dsackPending
+	rcvBuf      int32          // RCV.BUFF: the receive buffer's size (SO_RCVBUF, autotuning)
+	rcvBufMax   int32          // how far autotuning may grow rcvBuf
+	oooBytes    int32          // bytes held out of order
+	rcvMSS      int32          // largest segment received: the peer's MSS as we see it
+	rcvUnacked  int32          // bytes received since the last ACK we sent (delayed ACK)
+	quickAcks   int32          // segments still to acknowledge at once
+	oooAcks     int32          // duplicate ACKs owed, one per out-of-order segment
+	chalCount   int32          // challenge ACKs sent in the period (RFC 5961 §7)
+	// chalStart is when the challenge-ACK period began, and oowAt when the
+	// last ACK to an unacceptable segment without data went (0: none),
+	// both in milliseconds of the driver's clock modulo 2^32 (msStamp), as
+	// Linux keeps them in jiffies: a TCB holds no 8-byte time for them.
+	chalStart    uint32
+	oowAt        uint32
+	finRcvd      bool // the peer's FIN has been taken in order
 	oooFin       bool
 	ackNow       bool // an ACK is owed and goes at the next Output
 	dsackPending bool

@@ -285,3 +285,113 @@ func TestLimitedTransmitSACK(t *testing.T) {
 		t.Fatalf("after two duplicate ACKs: cwnd %d (was %d), in recovery %v", i.Cwnd, cwnd, i.InRecovery)
 	}
 }
+
+// Spoofed segments must not draw a stream of reflected ACKs (issue 15):
+// the ACKs answering unacceptable segments without data go at most once
+// per InvalidACKInterval (500 ms, Linux's tcp_invalid_ratelimit) when the
+// segment is out of the window (RFC 9293 §3.10.7.4: "an acknowledgment
+// should be sent in reply"). Segments with data are always answered: the
+// ACK may end a spurious retransmission. A segment in the window that
+// acknowledges what was never sent is answered too (RFC 5961 §5.2:
+// "discarded and an ACK sent back"): a blind attacker must guess the
+// window to send one.
+func TestInvalidACKInterval(t *testing.T) {
+	f := newEstablished(t)
+	reply := seg{Flags: wire.ACK, Seq: 1, Ack: 1}
+	f.send(t, sec(1), seg{Flags: wire.ACK, Seq: 100000, Ack: 1})
+	f.want(t, "the first ACK of an out-of-window segment", reply)
+	f.send(t, ms(1100), seg{Flags: wire.ACK, Seq: 0, Ack: 1})
+	f.wantNothing(t)
+	f.send(t, ms(1200), seg{Flags: wire.PSH | wire.ACK, Seq: 100000, Ack: 1, Data: []byte("data")})
+	f.want(t, "data beyond the window is answered", reply)
+	f.send(t, ms(1499), seg{Flags: wire.ACK, Seq: 100000, Ack: 1})
+	f.wantNothing(t)
+	f.send(t, ms(1500), seg{Flags: wire.ACK, Seq: 100000, Ack: 1})
+	f.want(t, "500 ms after the first", reply)
+	f.send(t, ms(1600), seg{Flags: wire.ACK, Seq: 1, Ack: 5000})
+	f.want(t, "an ACK of data never sent", reply)
+	f.send(t, ms(1700), seg{Flags: wire.ACK, Seq: 100000, Ack: 1})
+	f.wantNothing(t)
+	f.send(t, ms(2000), seg{Flags: wire.ACK, Seq: 100000, Ack: 1})
+	f.want(t, "500 ms after the last such ACK", reply)
+	if s := f.c.Stats(); s.Dropped != 8 || s.ChallengeACKs != 0 {
+		t.Fatalf("Dropped=%d ChallengeACKs=%d, want 8, 0", s.Dropped, s.ChallengeACKs)
+	}
+	// The window's own data is unaffected.
+	f.send(t, ms(2010), seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: []byte("ok")})
+	f.want(t, "data in order", seg{Flags: wire.ACK, Seq: 1, Ack: 3, Win: defWin - 2})
+}
+
+// RFC 5961 §4.2: "If the SYN bit is set, irrespective of the sequence
+// number, TCP MUST send an ACK (also referred to as challenge ACK)"; §7:
+// "An implementation SHOULD include an ACK throttling mechanism". A SYN
+// outside the window gets the challenge ACK, counted against its limit,
+// and SYNs also keep InvalidACKInterval between their ACKs.
+func TestSynOutsideWindowChallengeACK(t *testing.T) {
+	f := newEstablished(t)
+	challenge := seg{Flags: wire.ACK, Seq: 1, Ack: 1}
+	f.send(t, sec(1), seg{Flags: wire.SYN, Seq: 1 << 20})
+	f.want(t, "challenge ACK", challenge)
+	f.send(t, ms(1100), seg{Flags: wire.SYN, Seq: 1 << 30})
+	f.wantNothing(t)
+	f.send(t, ms(1500), seg{Flags: wire.SYN, Seq: 5}) // in the window
+	f.want(t, "challenge ACK 500 ms later", challenge)
+	f.wantState(t, Established)
+	if s := f.c.Stats(); s.ChallengeACKs != 2 || s.ChallengeACKsLimited != 1 {
+		t.Fatalf("ChallengeACKs=%d Limited=%d, want 2, 1", s.ChallengeACKs, s.ChallengeACKsLimited)
+	}
+}
+
+// constRand returns the same value every time.
+type constRand uint64
+
+func (r constRand) Uint64() uint64 { return uint64(r) }
+
+// The per-connection limit has a random part when the driver hands in
+// randomness: each period's budget lies between half RFC 5961 §7's limit
+// and the limit, so that an attacker cannot count it out (CVE-2016-5696).
+// Drawing 3 of 10 leaves 7.
+func TestChallengeACKRandomBudget(t *testing.T) {
+	f := newEstablished(t, withConfig(Config{Rand: constRand(3)}))
+	for i := range int64(7) {
+		f.send(t, ms(1000+10*i), seg{Flags: wire.RST, Seq: 5})
+		f.want(t, "challenge ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 1})
+	}
+	f.send(t, ms(1100), seg{Flags: wire.RST, Seq: 5})
+	f.wantNothing(t)
+	if s := f.c.Stats(); s.ChallengeACKs != 7 || s.ChallengeACKsLimited != 1 {
+		t.Fatalf("ChallengeACKs=%d Limited=%d, want 7, 1", s.ChallengeACKs, s.ChallengeACKsLimited)
+	}
+}
+
+// The connections of one Policy (one stack) share a budget of challenge
+// ACKs per second (StackChallengeACKs, Linux's tcp_challenge_ack_limit),
+// drawn as "half + get_random_u32_below(ack_limit)" with randomness.
+func TestStackChallengeACKLimit(t *testing.T) {
+	cfg := Config{StackChallengeACKs: 3}
+	a, b := newEstablished(t, withConfig(cfg)), newEstablished(t, withConfig(cfg))
+	b.c.pol = a.c.pol
+	challenge := seg{Flags: wire.ACK, Seq: 1, Ack: 1}
+	a.send(t, sec(1), seg{Flags: wire.RST, Seq: 5})
+	a.want(t, "a: 1st", challenge)
+	b.send(t, ms(1100), seg{Flags: wire.RST, Seq: 5})
+	b.want(t, "b: 2nd", challenge)
+	a.send(t, ms(1200), seg{Flags: wire.RST, Seq: 5})
+	a.want(t, "a: 3rd", challenge)
+	b.send(t, ms(1300), seg{Flags: wire.RST, Seq: 5})
+	b.wantNothing(t)
+	b.send(t, sec(2), seg{Flags: wire.RST, Seq: 5})
+	b.want(t, "the next second", challenge)
+	if s := b.c.Stats(); s.ChallengeACKsLimited != 1 {
+		t.Fatalf("b: ChallengeACKsLimited=%d, want 1", s.ChallengeACKsLimited)
+	}
+	// With randomness: 2 + 7%3 = 3 in a second.
+	p := NewPolicy(Config{StackChallengeACKs: 3, Rand: constRand(7)})
+	n := 0
+	for p.stackChallengeOK(sec(5)) {
+		n++
+	}
+	if n != 3 {
+		t.Fatalf("random stack budget %d, want 3", n)
+	}
+}
