@@ -229,6 +229,9 @@ type tlpVars struct {
 	tlpDue     bool      // the PTO fired: Output sends the probe
 	tlpEndSet  bool
 	tlpRetrans bool // TLP.is_retrans
+	// tlpNoSample: no RTT sample since the last probe, which keeps the
+	// next one back (RFC 8985 §7.3, the second condition).
+	tlpNoSample bool
 }
 
 // recoveryVars are the state of loss recovery: fast recovery by RFC 6675

@@ -185,6 +185,7 @@ func (c *Conn) limitedTransmit(mss int) int {
 
 func (c *Conn) tlpSent(retrans bool) {
 	c.tlpEndSet, c.tlpEnd, c.tlpRetrans = true, c.sndNxt, retrans
+	c.tlpNoSample = true
 }
 
 // queuedUnsent is how much written data has not been sent yet.

@@ -6,7 +6,9 @@ package tcp
 
 import (
 	"testing"
+	"time"
 
+	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -393,5 +395,80 @@ func TestStackChallengeACKLimit(t *testing.T) {
 	}
 	if n != 3 {
 		t.Fatalf("random stack budget %d, want 3", n)
+	}
+}
+
+// newSACKNoTS returns an ESTABLISHED client with SACK and window scaling
+// but no timestamps (so that Karn's rule leaves retransmissions without
+// an RTT sample), whose handshake's RTT sample is rtt.
+func newSACKNoTS(t *testing.T, cfg Config, rtt clock.Time) *fixture {
+	t.Helper()
+	cfg.NoTimestamps = true
+	cfg.RecvBuffer, cfg.RecvBufferMax = 65536, 65536
+	f := newFixture(true, []option{withConfig(cfg), modern})
+	f.want(t, "SYN", seg{Flags: wire.SYN, Win: 65535, MSS: 1460,
+		Opt: wire.Options{HasWScale: true, WScale: f.c.wantShift(), SACKPermitted: true}})
+	f.send(t, rtt, seg{Flags: wire.SYN | wire.ACK, Ack: 1, MSS: 1460, Opt: peerSynOpts(true)})
+	f.want(t, "ACK of the SYN-ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 1, Win: 32768})
+	return f
+}
+
+// RFC 8985 §7.2 lets an implementation choose the PTO beyond 2*SRTT
+// ("The actual value of TLP.max_ack_delay is implementation specific");
+// like Linux (tcp_schedule_loss_probe), synack never schedules a probe
+// sooner than 10 ms, so that on a path of a few hundred microseconds a
+// peer's ACK that is merely late (its ACK of a FIN) draws no probe.
+func TestTLPFloor(t *testing.T) {
+	f := newSACKNoTS(t, Config{}, ms(2)) // SRTT 2 ms: 2*SRTT is 4 ms
+	f.write(t, sec(1), data('f', 2*1460))
+	f.want(t, "two segments", seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: data('f', 2*1460)[:1460], Win: 32768},
+		seg{Flags: wire.PSH | wire.ACK, Seq: 1461, Ack: 1, Data: data('f', 2*1460)[1460:], Win: 32768})
+	f.wantDeadline(t, ms(1010))
+	f.advance(t, ms(1010))
+	f.want(t, "the probe: the last segment again", seg{Flags: wire.PSH | wire.ACK, Seq: 1461, Ack: 1,
+		Data: data('f', 2*1460)[1460:], Win: 32768, Rtx: true})
+}
+
+// RFC 8985 §7.3: "When the PTO timer expires, the sender MUST check
+// whether both of the following conditions are met before sending a loss
+// probe: ... Second, the sender has obtained an RTT measurement since the
+// last loss probe transmission ... If either one of these two conditions
+// is not met, then the sender MUST skip sending a loss probe and MUST
+// proceed to re-arm the RTO timer". A probe's ACK gives no sample without
+// timestamps (Karn's rule), so the next PTO sends nothing.
+func TestTLPNeedsAnRTTSampleSinceTheLastProbe(t *testing.T) {
+	f := newSACKNoTS(t, Config{MinRTO: time.Second}, ms(10)) // SRTT 10 ms, RTO 1.01 s
+	f.write(t, sec(1), data('a', 100))
+	f.want(t, "A", seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: data('a', 100), Win: 32768})
+	f.advance(t, ms(1220)) // PTO: 2*SRTT + 200 ms for a single segment
+	f.want(t, "the probe", seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: data('a', 100), Win: 32768, Rtx: true})
+	f.send(t, ms(1230), seg{Flags: wire.ACK, Seq: 1, Ack: 101})
+	f.wantNothing(t)
+	f.write(t, ms(1300), data('b', 100))
+	f.want(t, "B", seg{Flags: wire.PSH | wire.ACK, Seq: 101, Ack: 1, Data: data('b', 100), Win: 32768})
+	f.advance(t, ms(1520))
+	f.wantNothing(t)
+	f.wantDeadline(t, ms(2530)) // the RTO, re-armed
+	if s := f.c.Stats(); s.TLPs != 1 {
+		t.Fatalf("TLPs = %d, want 1", s.TLPs)
+	}
+}
+
+// RFC 8985 §7.2: the PTO is (re)started "unless it is already in fast
+// recovery, RTO recovery, or segments have been SACKed (i.e.,
+// RACK.segs_sacked is not zero)": once the peer SACKs a segment, the
+// reordering timer and the RTO take over.
+func TestNoTLPOnceSegmentsAreSACKed(t *testing.T) {
+	f := newSACKNoTS(t, Config{}, ms(10))
+	in := data('s', 3*1460)
+	f.write(t, sec(1), in)
+	f.output(t)
+	if f.c.tlpAt == clock.Never {
+		t.Fatal("no PTO after sending three segments")
+	}
+	f.send(t, ms(1005), seg{Flags: wire.ACK, Seq: 1, Ack: 1, SACK: []uint32{1 + 2*1460, 1 + 3*1460}})
+	f.output(t)
+	if f.c.tlpAt != clock.Never {
+		t.Fatalf("PTO still armed (at %v) with a segment SACKed", f.c.tlpAt)
 	}
 }

@@ -249,6 +249,7 @@ func (c *Conn) sampleRTT(now clock.Time, r time.Duration) {
 	if c.minRTT == 0 || r < c.minRTT {
 		c.minRTT = r
 	}
+	c.tlpNoSample = false
 	if c.pol.cfg.Recorder != nil {
 		// A Metrics event carries the new SRTT and RTO, as for every other
 		// change of them. The handshake's sample comes before the
@@ -351,7 +352,9 @@ func (c *Conn) afterAck(now clock.Time, s *wire.Segment, r *ackResult, flightBef
 			c.metrics(now, "ack")
 		}
 	}
-	if r.acked > 0 {
+	if r.acked > 0 || c.sackedSegs > 0 {
+		// Restarted on an ACK of new data (RFC 8985 §7.2); stopped once
+		// segments are SACKed.
 		c.armTLP(now)
 	}
 }
