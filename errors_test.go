@@ -237,8 +237,12 @@ func TestDataTimeout(t *testing.T) {
 		}
 		_, err := c.Read(make([]byte, 10))
 		wantOpErr(t, err, "read", syscall.ETIMEDOUT)
-		if got := c.Info().Stats.Retransmits; got != 15 {
-			t.Errorf("%d retransmissions, want 15 (DataRetries)", got)
+		// The first retransmission is the tail loss probe, sent at the
+		// RTO's expiry instead of the RTO (RFC 8985 §7.2: "If Now() + PTO >
+		// TCP_RTO_expiration(): PTO = TCP_RTO_expiration() - Now()"); then
+		// DataRetries RTO retransmissions.
+		if st := c.Info().Stats; st.Retransmits != 16 || st.TLPs != 1 {
+			t.Errorf("%d retransmissions, %d TLPs; want 16 (a probe and DataRetries 15), 1", st.Retransmits, st.TLPs)
 		}
 	})
 }
