@@ -148,9 +148,11 @@ func (c *Conn) Write(b []byte) (int, error) {
 
 // Close closes the connection. Unsent data is still sent, followed by a
 // FIN, unless SetLinger(0) was called: then the connection is aborted with
-// a RST. Data not yet read and data arriving afterwards are acknowledged
-// and dropped. Blocked Reads and Writes return net.ErrClosed, and so does
-// a second Close.
+// a RST. As on Linux, closing with received data not yet read resets the
+// connection (a RST instead of the FIN), and so does data arriving after
+// Close: RFC 1122 §4.2.2.13, "to show that data was lost" (data dropped by
+// CloseRead does not count). Blocked Reads and Writes return
+// net.ErrClosed, and so does a second Close.
 func (c *Conn) Close() error {
 	s := c.s
 	s.mu.Lock()
@@ -169,9 +171,18 @@ func (c *Conn) Close() error {
 	now := s.clk.Now()
 	if c.linger == 0 {
 		s.st.Abort(now, c.tc)
-	} else if !c.writeShut {
-		s.st.Close(now, c.tc) // an error means it is already closing or gone
+	} else {
+		// Both halves closed: the full close of RFC 1122 §4.2.2.13. After
+		// CloseWrite, CloseRead itself resets a connection with unread
+		// data.
+		c.tc.CloseRead(now)
+		if !c.writeShut {
+			s.st.Close(now, c.tc) // an error means it is already closing or gone
+		}
 	}
+	// The connection changed even when no stack call above reached it
+	// (CloseWrite came first): its RST must go out at this step.
+	s.st.Update(c.tc)
 	if !c.tc.Done() {
 		s.discard[c.tc] = struct{}{}
 	}
@@ -209,11 +220,21 @@ func (c *Conn) CloseRead() error {
 		return c.opErr("close", net.ErrClosed)
 	}
 	c.readShut = true
+	now := s.clk.Now()
 	if !c.tc.Done() {
+		// The data there is dropped now, and what arrives later at each
+		// step: dropped data is not "pending" when Close comes (RFC 1122
+		// §4.2.2.13), so Close after CloseRead sends a FIN, as
+		// shutdown(SHUT_RD) and close() do on Linux when nothing arrived
+		// in between.
+		for c.tc.Readable() > 0 {
+			s.st.Read(now, c.tc, s.scratch)
+		}
+		c.tc.CloseRead(now)
 		s.discard[c.tc] = struct{}{}
-		s.st.Update(c.tc) // data already there is dropped at the step
+		s.st.Update(c.tc)
 	}
-	s.stepLocked(s.clk.Now())
+	s.stepLocked(now)
 	return nil
 }
 

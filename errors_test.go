@@ -242,8 +242,12 @@ func TestDataTimeout(t *testing.T) {
 		}
 		_, err := c.Read(make([]byte, 10))
 		wantOpErr(t, err, "read", syscall.ETIMEDOUT)
-		if got := c.Info().Stats.Retransmits; got != 15 {
-			t.Errorf("%d retransmissions, want 15 (DataRetries)", got)
+		// The first retransmission is the tail loss probe, sent at the
+		// RTO's expiry instead of the RTO (RFC 8985 §7.2: "If Now() + PTO >
+		// TCP_RTO_expiration(): PTO = TCP_RTO_expiration() - Now()"); then
+		// DataRetries RTO retransmissions.
+		if st := c.Info().Stats; st.Retransmits != 16 || st.TLPs != 1 {
+			t.Errorf("%d retransmissions, %d TLPs; want 16 (a probe and DataRetries 15), 1", st.Retransmits, st.TLPs)
 		}
 	})
 }
@@ -454,5 +458,61 @@ func TestReadCases(t *testing.T) {
 		c.Close()
 		_, err = c.Read(nil)
 		wantOpErr(t, err, "read", net.ErrClosed)
+	})
+}
+
+// RFC 1122 §4.2.2.13: "If such a host issues a CLOSE call while received
+// data is still pending in TCP, or if new data is received after CLOSE is
+// called, its TCP SHOULD send a RST to show that data was lost." Close
+// with unread data resets the connection, as on Linux: the peer's next
+// call sees ECONNRESET. The same after CloseWrite.
+func TestCloseWithUnreadDataResets(t *testing.T) {
+	for _, halfFirst := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			tn := newTestNet(t, netsim.Impairment{Latency: 5 * time.Millisecond})
+			c, s := tn.connPair(t)
+			if _, err := s.Write([]byte("unread")); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			synctest.Wait()
+			if halfFirst {
+				if err := c.CloseWrite(); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(100 * time.Millisecond)
+				synctest.Wait()
+			}
+			c.Close()
+			time.Sleep(100 * time.Millisecond)
+			synctest.Wait()
+			if got := s.State(); got != tcp.Closed {
+				t.Fatalf("peer in %v after Close with unread data (CloseWrite first: %v), want CLOSED by a RST", got, halfFirst)
+			}
+			_, err := s.Read(make([]byte, 10))
+			wantOpErr(t, err, "read", syscall.ECONNRESET)
+		})
+	}
+}
+
+// "... or if new data is received after CLOSE is called": data the peer
+// sends after our Close draws a RST; the peer's Write then fails.
+func TestDataAfterCloseResets(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tn := newTestNet(t, netsim.Impairment{Latency: 5 * time.Millisecond})
+		c, s := tn.connPair(t)
+		c.Close()
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		if _, err := s.Write([]byte("late")); err != nil {
+			t.Fatalf("first write after the peer's FIN: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		if got := s.State(); got != tcp.Closed {
+			t.Fatalf("peer in %v after sending data to a closed connection, want CLOSED by a RST", got)
+		}
+		_, err := s.Write([]byte("more"))
+		wantOpErr(t, err, "write", syscall.ECONNRESET)
 	})
 }

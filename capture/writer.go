@@ -203,11 +203,9 @@ func (w *Writer) Record(e *trace.Event) {
 		h.pending = append(h.pending, e.Timer+" timer fired")
 	case trace.Note:
 		h.pending = append(h.pending, e.Reason)
-		// tcp reports an RTT sample (RFC 6298 §2) as a note, with no
-		// Metrics event, and a sample may follow the Metrics event of the
-		// same segment (the server's "established" comes before the
-		// sample of the ACK that completes the handshake): the figures
-		// in force are the sample's.
+		// tcp reports the handshake's RTT sample (RFC 6298 §2), taken
+		// before the connection has a congestion controller, as a note;
+		// the figures in force are the sample's.
 		id := connID{e.Host, e.Local, e.Remote}
 		if m, ok := w.metrics[id]; ok {
 			if srtt, rto, ok := rttSample(e.Reason); ok {
@@ -219,6 +217,11 @@ func (w *Writer) Record(e *trace.Event) {
 		h.pending = append(h.pending, "dropped: "+e.Why())
 	case trace.Metrics:
 		w.metrics[connID{e.Host, e.Local, e.Remote}] = *e
+		if _, _, ok := rttSample(e.Reason); ok {
+			// An RTT sample ("rtt R srtt S rto O") is told on the packet,
+			// as a note is.
+			h.pending = append(h.pending, e.Reason)
+		}
 	}
 }
 

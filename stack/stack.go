@@ -81,7 +81,8 @@ type Config struct {
 	TCP tcp.Config
 	// ISNKey keys the RFC 6528 ISN generator.
 	ISNKey tcp.ISNKey
-	// Rand chooses ephemeral ports. Required.
+	// Rand chooses ephemeral ports and, unless TCP.Rand is set, the
+	// random part of the challenge-ACK limits. Required.
 	Rand Rand
 	// EphemeralLow and EphemeralHigh bound the ports chosen for active
 	// opens (default 32768–60999, as Linux's ip_local_port_range).
@@ -270,6 +271,9 @@ func New(cfg Config) (*Stack, error) {
 	}
 	cfg.TCP.Host = cfg.Name
 	cfg.TCP.Recorder = cfg.Recorder
+	if cfg.TCP.Rand == nil {
+		cfg.TCP.Rand = cfg.Rand // the challenge-ACK limits' random part
+	}
 	s := &Stack{
 		cfg:        cfg,
 		conns:      make(map[tcp.Key]*entry),

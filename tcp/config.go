@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
@@ -48,11 +49,33 @@ type Config struct {
 	// MaxRTO caps the RTO after backoff (RFC 6298 (2.5) allows a cap of at
 	// least 60 s). Default 120 s (as Linux).
 	MaxRTO time.Duration
-	// ChallengeACKs and ChallengeACKPeriod limit the challenge ACKs sent
-	// (RFC 5961 §7: "in any 5 second window, no more than 10 challenge ACKs
-	// should be sent"). Defaults 10 and 5 s.
+	// ChallengeACKs and ChallengeACKPeriod limit the challenge ACKs a
+	// connection sends (RFC 5961 §7: "in any 5 second window, no more than
+	// 10 challenge ACKs should be sent"). Defaults 10 and 5 s. With Rand,
+	// each period's budget is drawn between half the limit and the limit,
+	// so that an attacker cannot count it exactly (the side channel of
+	// CVE-2016-5696).
 	ChallengeACKs      int
 	ChallengeACKPeriod time.Duration
+	// StackChallengeACKs limits the challenge ACKs of all the connections
+	// of a Policy (one stack) per second, as Linux's
+	// tcp_challenge_ack_limit (1000, the default here): with Rand, each
+	// second's budget is half the limit plus a random share of it, as
+	// Linux draws it since CVE-2016-5696. Negative: no such limit.
+	StackChallengeACKs int
+	// InvalidACKInterval is the shortest time between two ACKs a
+	// connection sends in reply to unacceptable segments that carry no
+	// data (out of the window, failing PAWS) and to SYNs (whose challenge
+	// ACKs it limits too), so that
+	// spoofed segments draw no stream of reflected ACKs: Linux's
+	// tcp_invalid_ratelimit, 500 ms by default. Segments with data or a
+	// FIN are always answered (their ACK may carry a D-SACK and end a
+	// retransmission). Negative: no limit.
+	InvalidACKInterval time.Duration
+	// Rand is the randomness of the challenge-ACK limits; nil draws none
+	// (the limits are then exact). Drivers hand in a seeded source in
+	// simulation and a cryptographic one in a real stack.
+	Rand Rand
 	// NoDelay turns Nagle's algorithm (RFC 896, RFC 9293 §3.7.4) off:
 	// small segments are sent at once even while data is unacknowledged.
 	NoDelay bool
@@ -113,6 +136,13 @@ type Config struct {
 	Host string
 	// Recorder receives trace events; nil records nothing.
 	Recorder trace.Recorder
+
+	userMSS bool // SetMaxSegment lowered MSS for one connection
+}
+
+// Rand is a source of randomness handed in by the driver.
+type Rand interface {
+	Uint64() uint64
 }
 
 // MaxBuffer is the largest buffer a connection may have: the largest window
@@ -153,6 +183,8 @@ func (c Config) withDefaults() Config {
 		c.Congestion = "cubic"
 	}
 	def(&c.ChallengeACKPeriod, 5*time.Second)
+	defInt(&c.StackChallengeACKs, 1000)
+	def(&c.InvalidACKInterval, 500*time.Millisecond)
 	return c
 }
 
@@ -194,6 +226,9 @@ func (c Config) Validate() error {
 type Policy struct {
 	cfg Config
 	out wire.Segment // the segment being sent (newSeg): valid during emit only
+	// chal is the stack-wide challenge-ACK budget (StackChallengeACKs),
+	// shared with the copies socket options make (ownConfig).
+	chal *chalBudget
 	// txFree holds retransmission queues' arrays that connections gave
 	// back when everything they sent was acknowledged.
 	txFree    [][]txSeg
@@ -225,5 +260,33 @@ func (p *Policy) putTx(t []txSeg) {
 // check cfg with Validate first; a Conn made from an invalid Config falls
 // back to defaults where it can.
 func NewPolicy(cfg Config) *Policy {
-	return &Policy{cfg: cfg.withDefaults()}
+	return &Policy{cfg: cfg.withDefaults(), chal: &chalBudget{sec: -1}}
+}
+
+// chalBudget is what is left of one second's challenge ACKs for all the
+// connections of a Policy.
+type chalBudget struct {
+	sec  int64 // the second (of the driver's clock) the budget is for
+	left int
+}
+
+// stackChallengeOK takes one challenge ACK from the stack-wide budget of
+// the current second and reports whether there was one. Linux's
+// tcp_send_challenge_ack: "half + get_random_u32_below(ack_limit)".
+func (p *Policy) stackChallengeOK(now clock.Time) bool {
+	limit := p.cfg.StackChallengeACKs
+	if limit < 0 || p.chal == nil {
+		return true
+	}
+	if sec := int64(now) / int64(time.Second); sec != p.chal.sec {
+		p.chal.sec, p.chal.left = sec, limit
+		if r := p.cfg.Rand; r != nil && limit > 0 {
+			p.chal.left = (limit+1)/2 + int(r.Uint64()%uint64(limit))
+		}
+	}
+	if p.chal.left <= 0 {
+		return false
+	}
+	p.chal.left--
+	return true
 }

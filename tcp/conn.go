@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/gosynack/synack/clock"
@@ -115,14 +116,14 @@ type Conn struct {
 	laddr, raddr [4]byte
 	lport, rport uint16
 
-	state      State
-	errCode    uint8 // why the connection ended: an index into connErrors
-	rstFlags   wire.Flags
-	ownPolicy  bool
-	passive    bool // opened from LISTEN (RFC 9293: "initiated with a passive OPEN")
-	done       bool // the TCB may be deleted
-	synSent    bool // our SYN (or SYN-ACK) is out in the current state
-	rstPending bool
+	state     State
+	errCode   uint8 // why the connection ended: an index into connErrors
+	rstFlags  wire.Flags
+	ownPolicy bool
+	rcvShut   bool // the user will read no more (CloseRead)
+	passive   bool // opened from LISTEN (RFC 9293: "initiated with a passive OPEN")
+	done      bool // the TCB may be deleted
+	synSent   bool // our SYN (or SYN-ACK) is out in the current state
 }
 
 // sendVars are the send sequence variables of RFC 9293 §3.3.1 and the send
@@ -166,24 +167,29 @@ type recvVars struct {
 	oooCount   uint64     // arrival counter of out-of-order segments
 	lastRecvAt clock.Time // when an acceptable segment last arrived (keepalive idles from it)
 	rcvSpaceAt clock.Time // autotuning: start of the current measurement
-	chalStart  clock.Time // start of the challenge-ACK period (RFC 5961 §7)
 	irs        seq.Value  // IRS
 	rcvNxt     seq.Value  // RCV.NXT
 	// rcvAdvRight is RCV.NXT + RCV.WND as last advertised: the right edge
 	// of the window we offered.
-	rcvAdvRight  seq.Value
-	oooFinSeq    seq.Value      // a FIN arrived out of order here, when oooFin
-	rcvSpaceSeq  seq.Value      // RCV.NXT at rcvSpaceAt
-	dsack        wire.SACKBlock // the duplicate to report, when dsackPending
-	rcvBuf       int32          // RCV.BUFF: the receive buffer's size (SO_RCVBUF, autotuning)
-	rcvBufMax    int32          // how far autotuning may grow rcvBuf
-	oooBytes     int32          // bytes held out of order
-	rcvMSS       int32          // largest segment received: the peer's MSS as we see it
-	rcvUnacked   int32          // bytes received since the last ACK we sent (delayed ACK)
-	quickAcks    int32          // segments still to acknowledge at once
-	oooAcks      int32          // duplicate ACKs owed, one per out-of-order segment
-	chalCount    int32          // challenge ACKs sent in the period (RFC 5961 §7)
-	finRcvd      bool           // the peer's FIN has been taken in order
+	rcvAdvRight seq.Value
+	oooFinSeq   seq.Value      // a FIN arrived out of order here, when oooFin
+	rcvSpaceSeq seq.Value      // RCV.NXT at rcvSpaceAt
+	dsack       wire.SACKBlock // the duplicate to report, when dsackPending
+	rcvBuf      int32          // RCV.BUFF: the receive buffer's size (SO_RCVBUF, autotuning)
+	rcvBufMax   int32          // how far autotuning may grow rcvBuf
+	oooBytes    int32          // bytes held out of order
+	rcvMSS      int32          // largest segment received: the peer's MSS as we see it
+	rcvUnacked  int32          // bytes received since the last ACK we sent (delayed ACK)
+	quickAcks   int32          // segments still to acknowledge at once
+	oooAcks     int32          // duplicate ACKs owed, one per out-of-order segment
+	chalCount   int32          // challenge ACKs sent in the period (RFC 5961 §7)
+	// chalStart is when the challenge-ACK period began, and oowAt when the
+	// last ACK to an unacceptable segment without data went (0: none),
+	// both in milliseconds of the driver's clock modulo 2^32 (msStamp), as
+	// Linux keeps them in jiffies: a TCB holds no 8-byte time for them.
+	chalStart    uint32
+	oowAt        uint32
+	finRcvd      bool // the peer's FIN has been taken in order
 	oooFin       bool
 	ackNow       bool // an ACK is owed and goes at the next Output
 	dsackPending bool
@@ -223,6 +229,9 @@ type tlpVars struct {
 	tlpDue     bool      // the PTO fired: Output sends the probe
 	tlpEndSet  bool
 	tlpRetrans bool // TLP.is_retrans
+	// tlpNoSample: no RTT sample since the last probe, which keeps the
+	// next one back (RFC 8985 §7.3, the second condition).
+	tlpNoSample bool
 }
 
 // recoveryVars are the state of loss recovery: fast recovery by RFC 6675
@@ -277,6 +286,11 @@ type probeVars struct {
 	// reported if the connection times out (icmp.go). It lives here, in
 	// padding, since it is rare.
 	softErr uint8
+	// rstPending: a RST (rstSeq, rstAck, rstFlags) goes at the next
+	// Output, with the Timestamps option if rstTS (RFC 7323 §5.2). Kept
+	// here, where the group's padding holds them (TestConnSize).
+	rstPending bool
+	rstTS      bool
 }
 
 // optionVars are what the handshake negotiated and what the options carry
@@ -613,8 +627,14 @@ func (c *Conn) Readable() int { return len(c.rcv) }
 func (c *Conn) ReadClosed() bool { return c.finRcvd || c.state == Closed }
 
 // Close is RFC 9293's CLOSE (§3.10.4): no more data will be sent; a FIN
-// follows the queued data. Receiving continues (half-close).
+// follows the queued data. Receiving continues (half-close), unless
+// CloseRead was called too: then Close is the full close of RFC 1122
+// §4.2.2.13, and unread data makes it reset the connection instead (see
+// CloseRead).
 func (c *Conn) Close(now clock.Time) error {
+	if c.rcvShut && c.resetUnread(now) {
+		return nil
+	}
 	switch c.state {
 	case Closed:
 		return ErrClosed
@@ -650,6 +670,48 @@ func (c *Conn) Close(now clock.Time) error {
 	}
 }
 
+// CloseRead says that the user will read no more from the connection
+// (shutdown SHUT_RD). Data already received stays readable, as on Linux;
+// a driver that discards it reads it. With Close, it is the
+// "half-duplex" close of RFC 1122 §4.2.2.13, after which the application
+// "cannot continue to read data from the connection": "If such a host
+// issues a CLOSE call while received data is still pending in TCP, or if
+// new data is received after CLOSE is called, its TCP SHOULD send a RST
+// to show that data was lost" (RFC 9293 §3.6, SHLD-3). Both halves
+// closed, with data unread (whichever call came second), the connection
+// is reset as by Abort; new data arriving in FIN-WAIT-1 or FIN-WAIT-2 is
+// answered with a RST and the connection ends (as Linux does).
+func (c *Conn) CloseRead(now clock.Time) {
+	if c.rcvShut {
+		return
+	}
+	c.rcvShut = true
+	if c.finQueued {
+		c.resetUnread(now)
+	}
+}
+
+// resetUnread resets the connection, as ABORT does, when received data is
+// unread; it reports whether it did.
+func (c *Conn) resetUnread(now clock.Time) bool {
+	if len(c.rcv) == 0 {
+		return false
+	}
+	switch c.state {
+	case SynReceived, Established, FinWait1, FinWait2, CloseWait, Closing, LastAck:
+		if c.tracing() {
+			c.note(now, "closed with "+strconv.Itoa(len(c.rcv))+" bytes unread: reset (RFC 1122 §4.2.2.13)")
+		}
+		// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>, the form of Abort's
+		// reset, in every state where the peer may still be listening.
+		c.queueRST(wire.Segment{Seq: c.sndNxt, Ack: c.rcvNxt, Flags: wire.RST | wire.ACK})
+		c.rstTS = c.tsOK
+		c.close(now, ErrAborted, "close with unread data")
+		return true
+	}
+	return false
+}
+
 func (c *Conn) queueFIN() {
 	if !c.finQueued {
 		c.finQueued = true
@@ -668,6 +730,10 @@ func (c *Conn) Abort(now clock.Time) {
 		// it: the receiver checks only its sequence number (RFC 5961
 		// §3.2), and the ACK tells a capture's reader how far we got.
 		c.queueRST(wire.Segment{Seq: c.sndNxt, Ack: c.rcvNxt, Flags: wire.RST | wire.ACK})
+		// RFC 7323 §5.2: "If an <RST> is being generated because of a user
+		// abort, and Snd.TS.OK is set, then a Timestamps option SHOULD be
+		// included in the <RST>."
+		c.rstTS = c.tsOK
 	}
 	if c.state != Closed {
 		c.close(now, ErrAborted, "abort")
@@ -675,7 +741,7 @@ func (c *Conn) Abort(now clock.Time) {
 }
 
 func (c *Conn) queueRST(s wire.Segment) {
-	c.rstPending = true
+	c.rstPending, c.rstTS = true, false
 	c.rstSeq, c.rstAck, c.rstFlags = s.Seq, s.Ack, s.Flags
 }
 

@@ -164,7 +164,10 @@ func (c *Conn) inputSynSent(now clock.Time, s *wire.Segment) {
 	c.maxSndWnd = c.sndWnd
 	c.setState(now, SynReceived, "SYN received (simultaneous open)")
 	c.synSent = false // the SYN-ACK takes our SYN's sequence number again
-	c.synSends = 0
+	// The SYN-ACK is a new segment: its retransmissions are counted from
+	// zero against SynAckRetries (RFC 9293 §3.8.3 counts them "for the
+	// same segment"), not after those of our SYN.
+	c.synSends, c.retries = 0, 0
 	c.stopTimer(now, &c.rtoAt, "retransmit")
 }
 
@@ -231,10 +234,6 @@ func (c *Conn) inputSynchronized(now clock.Time, s *wire.Segment) {
 	if !c.checkSequenceNumber(now, s) {
 		return
 	}
-	// RFC 7323 §5.3 R3: "An arriving segment that passes R1 and R2 is
-	// processed normally: If SEG.TSval >= TS.Recent and SEG.SEQ =<
-	// Last.ACK.sent, then record its timestamp in TS.Recent".
-	c.takeTimestamp(now, s)
 	c.lastRecvAt = now
 	c.keepProbes = 0
 	if !c.checkRST(now, s) {
@@ -318,13 +317,22 @@ func (c *Conn) checkSequenceNumber(now clock.Time, s *wire.Segment) bool {
 	// should be sent in reply ... <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
 	// After sending the acknowledgment, drop the unacceptable segment
 	// and return."
+	if s.Flags&wire.SYN != 0 {
+		// RFC 5961 §4.2: "If the SYN bit is set, irrespective of the
+		// sequence number, TCP MUST send an ACK (also referred to as
+		// challenge ACK)": outside the window too, a SYN gets the
+		// rate-limited challenge ACK (§7), not a plain one, so that
+		// spoofed SYNs do not draw an ACK each.
+		c.challengeACK(now, trace.ChallengeSYN, s)
+		return false
+	}
 	if n := len(s.Payload); n > 0 && s.Seq.Add(seq.Size(n)).LessThanEq(c.rcvNxt) {
 		// Data we already have: RFC 2883 §4, report the duplicate
 		// in a D-SACK.
 		c.stats.DupBytesIn += uint64(n)
 		c.setDSACK(s.Seq, s.Seq.Add(seq.Size(n)))
 	}
-	c.ackNow = true
+	c.ackInvalid(now, s)
 	c.drop(now, trace.DropUnacceptableSeq)
 	return false
 }
@@ -340,7 +348,7 @@ func (c *Conn) checkRST(now clock.Time, s *wire.Segment) bool {
 		// exactly match the next expected sequence value, yet is within
 		// the current receive window, TCP MUST send an acknowledgment
 		// (challenge ACK)".
-		c.challengeACK(now, trace.ChallengeRST)
+		c.challengeACK(now, trace.ChallengeRST, s)
 		return false
 	}
 	switch c.state {
@@ -389,7 +397,7 @@ func (c *Conn) checkSYN(now clock.Time, s *wire.Segment) bool {
 	// RFC 5961 §4.2: "If the SYN bit is set, irrespective of the
 	// sequence number, TCP MUST send an ACK (also referred to as
 	// challenge ACK) to the remote peer".
-	c.challengeACK(now, trace.ChallengeSYN)
+	c.challengeACK(now, trace.ChallengeSYN, s)
 	return false
 }
 
@@ -422,10 +430,21 @@ func (c *Conn) checkACK(now clock.Time, s *wire.Segment) bool {
 	// RFC 5961 §5.2: "(SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT" or the
 	// ACK is unacceptable: "send an ACK, drop the segment, and return".
 	if s.Ack.GreaterThan(c.sndNxt) || s.Ack.LessThan(c.sndUna-seq.Value(c.maxSndWnd)) {
+		// Not held back by InvalidACKInterval: a blind attacker must
+		// guess a sequence number in the window to get here.
 		c.ackNow = true
 		c.drop(now, trace.DropBadACK)
 		return false
 	}
+	// RFC 7323 §5.3 R3: "An arriving segment that passes R1 and R2 is
+	// processed normally: If SEG.TSval >= TS.Recent and SEG.SEQ =<
+	// Last.ACK.sent, then record its timestamp in TS.Recent". Only once the
+	// RST, SYN and ACK checks have passed too: a segment they discard (RFC
+	// 5961 §5.2: "MUST be discarded") must not move TS.Recent, or one
+	// spoofed segment with a TSval in the future would make PAWS drop every
+	// valid segment after it (RFC 7323 §7); an RST's timestamp "MUST NOT be
+	// used to update connection state information" (§5.2).
+	c.takeTimestamp(now, s)
 	c.processACK(now, s)
 	return c.ackOfOurFIN(now)
 }
@@ -515,6 +534,19 @@ func (c *Conn) ackOfOurFIN(now clock.Time) bool {
 // decide when to acknowledge, and process a FIN once everything before it
 // has arrived.
 func (c *Conn) processText(now clock.Time, s *wire.Segment) {
+	if c.rcvShut && c.finQueued && (c.state == FinWait1 || c.state == FinWait2) &&
+		len(s.Payload) > 0 && s.Seq.Add(seq.Size(len(s.Payload))).GreaterThan(c.rcvNxt) {
+		// RFC 1122 §4.2.2.13: "if new data is received after CLOSE is
+		// called, its TCP SHOULD send a RST to show that data was lost."
+		// The reset answers the segment, <SEQ=SEG.ACK><CTL=RST>, as
+		// Linux's does (its tcp_rcv_state_process, TCPAbortOnData).
+		c.queueRST(wire.Segment{Seq: s.Ack, Flags: wire.RST})
+		if c.tracing() {
+			c.note(now, "data after close: reset (RFC 1122 §4.2.2.13)")
+		}
+		c.close(now, ErrAborted, "data after close")
+		return
+	}
 	start, payload, fin, ok := c.newText(s)
 	if !ok {
 		return
@@ -718,13 +750,24 @@ func (c *Conn) enterTimeWait(now clock.Time, why string) {
 	c.startTimer(now, &c.timeWaitAt, 2*c.pol.cfg.MSL, "time-wait")
 }
 
-// challengeACK sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> unless the RFC 5961
-// §7 limit has been reached in the current period.
-func (c *Conn) challengeACK(now clock.Time, why trace.Challenge) {
-	if c.chalCount == 0 || now.Sub(c.chalStart) >= c.pol.cfg.ChallengeACKPeriod {
-		c.chalStart, c.chalCount = now, 0
+// challengeACK sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> unless a limit
+// holds it back: RFC 5961 §7's per connection in the current period
+// (with a random share of it used up at the period's start, when the
+// driver hands in randomness), the stack's per second (StackChallengeACKs),
+// and for a SYN the interval between ACKs to invalid segments
+// (InvalidACKInterval).
+func (c *Conn) challengeACK(now clock.Time, why trace.Challenge, s *wire.Segment) {
+	cfg := &c.pol.cfg
+	ms := msStamp(now)
+	if c.chalCount == 0 || time.Duration(ms-c.chalStart)*time.Millisecond >= cfg.ChallengeACKPeriod {
+		c.chalStart, c.chalCount = ms, 0
+		if cfg.Rand != nil && cfg.ChallengeACKs > 1 {
+			// A budget between half the limit and the limit.
+			c.chalCount = int32(cfg.Rand.Uint64() % uint64(cfg.ChallengeACKs/2+1))
+		}
 	}
-	if int(c.chalCount) >= c.pol.cfg.ChallengeACKs {
+	if int(c.chalCount) >= cfg.ChallengeACKs ||
+		s.Flags&wire.SYN != 0 && c.oowLimited(now, s) || !c.pol.stackChallengeOK(now) {
 		c.stats.ChallengeACKsLimited++
 		c.drop(now, why.Limited())
 		return
@@ -734,6 +777,48 @@ func (c *Conn) challengeACK(now clock.Time, why trace.Challenge) {
 	c.ackNow = true
 	if c.tracing() {
 		c.note(now, "challenge ACK: "+why.String())
+	}
+}
+
+// msStamp is now in milliseconds modulo 2^32, never 0 (which marks "not
+// set").
+func msStamp(now clock.Time) uint32 {
+	ms := uint32(int64(now) / int64(time.Millisecond))
+	if ms == 0 {
+		ms = 1
+	}
+	return ms
+}
+
+// oowLimited reports whether the ACK owed to s, an unacceptable segment,
+// must be held back: less than InvalidACKInterval after the previous such
+// ACK, for a segment without data or FIN, or with a SYN (Linux's
+// tcp_oow_rate_limited, tcp_invalid_ratelimit). An ACK it lets go starts
+// the interval again.
+func (c *Conn) oowLimited(now clock.Time, s *wire.Segment) bool {
+	iv := c.pol.cfg.InvalidACKInterval
+	if iv < 0 || s.Flags&wire.SYN == 0 && (len(s.Payload) > 0 || s.Flags&wire.FIN != 0) {
+		return false
+	}
+	ms := msStamp(now)
+	if c.oowAt != 0 {
+		if el := int32(ms - c.oowAt); el >= 0 && time.Duration(el)*time.Millisecond < iv {
+			if c.tracing() {
+				c.note(now, "ACK to an invalid segment held back (one per "+iv.String()+")")
+			}
+			return true
+		}
+	}
+	c.oowAt = ms
+	return false
+}
+
+// ackInvalid owes the ACK that an unacceptable segment s is answered with
+// (RFC 9293 §3.10.7.4, RFC 7323 §5.3 R1), unless oowLimited holds it
+// back.
+func (c *Conn) ackInvalid(now clock.Time, s *wire.Segment) {
+	if !c.oowLimited(now, s) {
+		c.ackNow = true
 	}
 }
 

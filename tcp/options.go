@@ -123,7 +123,7 @@ func (c *Conn) paws(now clock.Time, s *wire.Segment) bool {
 	// 3.10.7.4 of [RFC9293] and drop the segment."
 	if s.Flags&wire.RST == 0 && int32(o.TSVal-c.tsRecent) < 0 && now.Sub(c.tsRecentAt) < pawsAgeLimit {
 		c.stats.PAWSDrops++
-		c.ackNow = true
+		c.ackInvalid(now, s)
 		detail := ""
 		if c.tracing() {
 			detail = "timestamp " + strconv.FormatUint(uint64(o.TSVal), 10) + " older than TS.Recent " + strconv.FormatUint(uint64(c.tsRecent), 10)

@@ -16,6 +16,10 @@ func (c *Conn) Output(now clock.Time, emit func(seg *wire.Segment, retransmit bo
 		c.rstPending = false
 		s := c.newSeg(c.rstSeq, c.rstAck, c.rstFlags)
 		c.fill(now, s)
+		if c.rstTS {
+			s.Options.HasTimestamps = true
+			s.Options.TSVal, s.Options.TSEcr = c.tsNow(now), c.tsRecent
+		}
 		c.transmit(now, s, 0, emit)
 	}
 	switch c.state {
@@ -128,6 +132,7 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 			}
 			continue
 		}
+		room += c.limitedTransmit(mss)
 		if room < min(mss, c.queuedUnsent()) && !tlp {
 			break
 		}
@@ -163,8 +168,24 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 	}
 }
 
+// limitedTransmit is the room Limited Transmit adds for new data (RFC
+// 3042 §2; RFC 5681 §3.2 step 1): "On the first and second duplicate ACKs
+// received at a sender, a TCP SHOULD send a segment of previously unsent
+// data ... provided that the receiver's advertised window allows, the
+// total FlightSize would remain less than or equal to cwnd plus 2*SMSS".
+// One segment beyond the window per duplicate ACK, and cwnd unchanged.
+// With SACK, RFC 6675's pipe gives the same: each duplicate ACK SACKs a
+// segment, which leaves the pipe.
+func (c *Conn) limitedTransmit(mss int) int {
+	if c.sackOK || c.inRecovery || c.dupAcks <= 0 || c.dupAcks >= dupThresh {
+		return 0
+	}
+	return int(c.dupAcks) * mss
+}
+
 func (c *Conn) tlpSent(retrans bool) {
 	c.tlpEndSet, c.tlpEnd, c.tlpRetrans = true, c.sndNxt, retrans
+	c.tlpNoSample = true
 }
 
 // queuedUnsent is how much written data has not been sent yet.

@@ -34,6 +34,12 @@ const dupThresh = 3
 // of a single-segment flight.
 const wcDelAckT = 200 * time.Millisecond
 
+// minPTO floors the PTO, as Linux's tcp_schedule_loss_probe does (10 ms):
+// on a path of a few hundred microseconds, 2*SRTT would have a probe
+// follow every ACK that is merely late (RFC 8985 §7.2 leaves the PTO's
+// additions "implementation specific").
+const minPTO = 10 * time.Millisecond
+
 // rackDelivered is RACK_update() and the reordering detection of RFC 8985
 // §6.2 for one newly delivered segment (acknowledged or SACKed).
 func (c *Conn) rackDelivered(now clock.Time, t *txSeg) {
@@ -250,9 +256,11 @@ func (c *Conn) onRTOLoss(now clock.Time) {
 }
 
 // armTLP schedules a tail loss probe (RFC 8985 §7.2) when one may be sent:
-// SACK in use, not in recovery, data outstanding, no probe outstanding.
+// SACK in use, not in recovery, no segment SACKed ("unless it is already
+// in fast recovery, RTO recovery, or segments have been SACKed"), data
+// outstanding, no probe outstanding.
 func (c *Conn) armTLP(now clock.Time) {
-	if !c.sackOK || c.inRecovery || c.tlpEndSet || c.sndUna == c.sndNxt || !c.state.Synchronized() {
+	if !c.sackOK || c.inRecovery || c.sackedSegs > 0 || c.tlpEndSet || c.sndUna == c.sndNxt || !c.state.Synchronized() {
 		c.stopTimer(now, &c.tlpAt, "tlp")
 		return
 	}
@@ -262,14 +270,16 @@ func (c *Conn) armTLP(now clock.Time) {
 	// time".
 	pto := time.Second
 	if c.hasRTT {
-		pto = 2 * c.srtt
+		pto = max(2*c.srtt, minPTO)
 		if q := c.txq(); len(q) == 1 {
 			pto += wcDelAckT
 		}
 	}
-	at := now.Add(pto)
-	if c.rtoAt != clock.Never && c.rtoAt < at {
-		return // the RTO comes first; it will do
+	if at := now.Add(pto); c.rtoAt != clock.Never && c.rtoAt < at {
+		// "If Now() + PTO > TCP_RTO_expiration(): PTO =
+		// TCP_RTO_expiration() - Now()": the probe goes instead of the
+		// RTO (onTLP pushes the RTO back).
+		pto = max(c.rtoAt.Sub(now), 0)
 	}
 	c.startTimer(now, &c.tlpAt, pto, "tlp")
 }
@@ -280,8 +290,23 @@ func (c *Conn) onTLP(now clock.Time) {
 	if c.sndUna == c.sndNxt || c.inRecovery {
 		return
 	}
+	if c.tlpEndSet || c.tlpNoSample {
+		// "the sender MUST check whether both of the following conditions
+		// are met before sending a loss probe: 1. ... there is no other
+		// previous loss probe still in flight. 2. ... the sender has
+		// obtained an RTT measurement since the last loss probe
+		// transmission ... If either one of these two conditions is not
+		// met, then the sender MUST skip sending a loss probe and MUST
+		// proceed to re-arm the RTO timer".
+		c.note(now, "tail loss probe skipped: a probe in flight or no RTT sample since the last")
+		c.startTimer(now, &c.rtoAt, c.rtoDelay(now), "retransmit")
+		return
+	}
 	c.tlpDue = true
 	c.stats.TLPs++
+	// The probe is sent instead of an RTO due now (a PTO cut to the RTO's
+	// expiry, §7.2); §7.3 re-arms the RTO after it.
+	c.startTimer(now, &c.rtoAt, c.rtoDelay(now), "retransmit")
 }
 
 // metrics records the congestion state after a change.

@@ -125,11 +125,18 @@ func TestSynInSynchronizedStateChallengeACK(t *testing.T) {
 				}
 				// RFC 9293: "If the SYN is not in the window, this step would
 				// not be reached and an ACK would have been sent in the first
-				// step (sequence number check)." The peer's retransmitted
-				// SYN-ACK (our ACK was lost) is such a SYN.
-				f.send(t, f.soon(), seg{Flags: wire.SYN | wire.ACK, Seq: 0, Ack: 1, MSS: 1460})
-				f.want(t, "ACK", seg{Flags: wire.ACK, Seq: fx.sndNxt, Ack: fx.rcvNxt, Win: fx.win})
-				f.wantState(t, fx.state)
+				// step (sequence number check)"; RFC 5961 §4.2 sends the
+				// challenge ACK "irrespective of the sequence number", so the
+				// ACK is a challenge ACK, counted and limited (§7). The
+				// peer's retransmitted SYN-ACK (our ACK was lost) is such a
+				// SYN.
+				g := fx.build(t, isn)
+				g.send(t, g.soon(), seg{Flags: wire.SYN | wire.ACK, Seq: 0, Ack: 1, MSS: 1460})
+				g.want(t, "ACK", seg{Flags: wire.ACK, Seq: fx.sndNxt, Ack: fx.rcvNxt, Win: fx.win})
+				g.wantState(t, fx.state)
+				if s := g.c.Stats(); s.ChallengeACKs != 1 {
+					t.Fatalf("ChallengeACKs=%d for a SYN outside the window", s.ChallengeACKs)
+				}
 			})
 		})
 	}
@@ -137,8 +144,10 @@ func TestSynInSynchronizedStateChallengeACK(t *testing.T) {
 
 // RFC 5961 §7: "in any 5 second window, no more than 10 challenge ACKs
 // should be sent" (Config defaults ChallengeACKs 10, ChallengeACKPeriod 5 s).
+// The interval between ACKs to invalid segments, which SYNs also obey, is
+// off here (TestInvalidACKInterval).
 func TestChallengeACKRateLimit(t *testing.T) {
-	f := newEstablished(t)
+	f := newEstablished(t, withConfig(Config{InvalidACKInterval: -1}))
 	challenge := seg{Flags: wire.ACK, Seq: 1, Ack: 1}
 	// Ten at 1.0, 1.1, ... 1.9 s, alternating RSTs and SYNs: one budget.
 	for i := int64(0); i < 10; i++ {
@@ -162,7 +171,8 @@ func TestChallengeACKRateLimit(t *testing.T) {
 	if s := f.c.Stats(); s.ChallengeACKs != 11 || s.ChallengeACKsLimited != 2 {
 		t.Fatalf("ChallengeACKs=%d Limited=%d, want 11, 2", s.ChallengeACKs, s.ChallengeACKsLimited)
 	}
-	// Ordinary ACKs of unacceptable segments are not limited.
+	// Ordinary ACKs of unacceptable segments are not limited by the
+	// challenge-ACK budget.
 	for i := int64(0); i < 12; i++ {
 		f.send(t, sec(7)+clock.Time(i), seg{Flags: wire.ACK, Seq: 100000, Ack: 1})
 		f.want(t, "ACK of an unacceptable segment", challenge)
@@ -226,7 +236,9 @@ func TestAckAcceptability(t *testing.T) {
 // sending the acknowledgment, drop the unacceptable segment and return."
 func TestUnacceptableSegment(t *testing.T) {
 	forISNs(t, func(t *testing.T, isn option) {
-		f := newEstablished(t, isn)
+		// Every reply at once: no interval between ACKs to invalid
+		// segments (TestInvalidACKInterval).
+		f := newEstablished(t, isn, withConfig(Config{InvalidACKInterval: -1}))
 		f.write(t, sec(1), data('u', 50))
 		f.want(t, "data", seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: data('u', 50)})
 		reply := seg{Flags: wire.ACK, Seq: 51, Ack: 1}

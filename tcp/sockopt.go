@@ -1,6 +1,8 @@
 package tcp
 
 import (
+	"errors"
+	"strconv"
 	"time"
 
 	"github.com/gosynack/synack/clock"
@@ -67,8 +69,45 @@ func (c *Conn) RecvBuffer() int { return int(c.rcvBuf) }
 // shared policy first if the connection does not have its own.
 func (c *Conn) ownConfig() *Config {
 	if !c.ownPolicy {
-		p := &Policy{cfg: c.pol.cfg}
+		p := &Policy{cfg: c.pol.cfg, chal: c.pol.chal}
 		c.pol, c.ownPolicy = p, true
 	}
 	return &c.pol.cfg
+}
+
+// MaxSegment returns the largest payload a segment of the connection
+// carries, like getsockopt TCP_MAXSEG on Linux: the send MSS (RFC 9293
+// §3.7.1: the smaller of the peer's MSS option and our own) less the
+// options every segment carries (12 bytes with timestamps), once the
+// connection is synchronized; before that, the MSS an unknown peer is
+// assumed to accept (536, RFC 9293 §3.7.1), or the value SetMaxSegment
+// gave.
+func (c *Conn) MaxSegment() int {
+	if c.state.Synchronized() {
+		return c.effMSS()
+	}
+	if c.pol.cfg.userMSS {
+		return int(c.pol.cfg.MSS)
+	}
+	return 536
+}
+
+// MinMaxSegment is the smallest value SetMaxSegment accepts (Linux's
+// TCP_MIN_MSS).
+const MinMaxSegment = 88
+
+// SetMaxSegment lowers the MSS the connection announces in its SYN or
+// SYN-ACK and the largest segment it sends, like setsockopt TCP_MAXSEG: it
+// takes effect for a connection whose handshake has not reached the
+// peer's SYN yet, and never raises the MSS above the configured one. It
+// fails for a value below MinMaxSegment or above 65535, as Linux does
+// (EINVAL).
+func (c *Conn) SetMaxSegment(n int) error {
+	if n < MinMaxSegment || n > 65535 {
+		return errors.New("tcp: TCP_MAXSEG " + strconv.Itoa(n) + " is outside [88, 65535]")
+	}
+	cfg := c.ownConfig()
+	cfg.MSS = uint16(min(n, int(cfg.MSS)))
+	cfg.userMSS = true
+	return nil
 }

@@ -249,8 +249,18 @@ func (c *Conn) sampleRTT(now clock.Time, r time.Duration) {
 	if c.minRTT == 0 || r < c.minRTT {
 		c.minRTT = r
 	}
+	c.tlpNoSample = false
 	if c.pol.cfg.Recorder != nil {
-		c.note(now, "rtt "+r.String()+" srtt "+c.srtt.String()+" rto "+c.rto.String())
+		// A Metrics event carries the new SRTT and RTO, as for every other
+		// change of them. The handshake's sample comes before the
+		// congestion controller exists: its values appear in the
+		// "established" event that follows at the same instant.
+		what := "rtt " + r.String() + " srtt " + c.srtt.String() + " rto " + c.rto.String()
+		if c.cc != nil {
+			c.metrics(now, what)
+		} else {
+			c.note(now, what)
+		}
 	}
 }
 
@@ -342,7 +352,9 @@ func (c *Conn) afterAck(now clock.Time, s *wire.Segment, r *ackResult, flightBef
 			c.metrics(now, "ack")
 		}
 	}
-	if r.acked > 0 {
+	if r.acked > 0 || c.sackedSegs > 0 {
+		// Restarted on an ACK of new data (RFC 8985 §7.2); stopped once
+		// segments are SACKed.
 		c.armTLP(now)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
@@ -107,5 +108,34 @@ func TestTraceRetransmitReason(t *testing.T) {
 	}
 	if strings.Join(got, ",") != "RTO" {
 		t.Errorf("retransmissions say %q, want one RTO", got)
+	}
+}
+
+// Every change of SRTT and RTO is a Metrics event (README): an RTT sample
+// (RFC 6298 §2) of an ACK of data is one, with the sample in its Reason
+// and the new SRTT and RTO in its fields.
+func TestRTTSampleIsAMetricsEvent(t *testing.T) {
+	var log trace.Log
+	f := newEstablished(t, withConfig(Config{Recorder: &log}))
+	f.write(t, sec(1), []byte("hello"))
+	f.want(t, "data", seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 1, Data: []byte("hello")})
+	n := len(log.Events)
+	f.send(t, ms(1050), seg{Flags: wire.ACK, Seq: 1, Ack: 6})
+	var got []trace.Event
+	for _, e := range log.Events[n:] {
+		if e.Kind == trace.Metrics || e.Kind == trace.Note && strings.HasPrefix(e.Reason, "rtt ") {
+			got = append(got, e)
+		}
+	}
+	// RFC 6298 (2.3): SRTT 100 ms, RTTVAR 50 ms from the handshake; the
+	// 50 ms sample gives RTTVAR 3/4·50+1/4·50 = 50 ms, SRTT 7/8·100+1/8·50.
+	srtt := 93750 * time.Microsecond
+	rto := srtt + 200*time.Millisecond
+	if len(got) != 1 || got[0].Kind != trace.Metrics || got[0].SRTT != srtt || got[0].RTO != rto ||
+		got[0].Reason != "rtt 50ms srtt "+srtt.String()+" rto "+rto.String() {
+		t.Fatalf("events of the sample: %+v; want one Metrics event with srtt %v rto %v", got, srtt, rto)
+	}
+	if i := f.c.Info(); i.SRTT != srtt || i.RTO != rto {
+		t.Fatalf("Info: srtt %v rto %v", i.SRTT, i.RTO)
 	}
 }
