@@ -87,7 +87,7 @@ func (c *Conn) appendRcv(p []byte) {
 // consumeRcv drops n bytes from the front of the receive buffer.
 func (c *Conn) consumeRcv(n int) {
 	c.rcv = c.rcv[n:]
-	if len(c.rcv) == 0 && len(c.ooo) == 0 {
+	if len(c.rcv) == 0 && c.ooo.len() == 0 {
 		c.rcv = nil
 		c.release(&c.rcvMem)
 	}

@@ -58,6 +58,7 @@ type Stats struct {
 	Dropped              uint64 // segments discarded as unacceptable
 	PAWSDrops            uint64 // segments dropped by PAWS (RFC 7323 §5)
 	OutOfOrderIn         uint64 // data segments that arrived beyond RCV.NXT
+	OutOfOrderPruned     uint64 // ranges held out of order let go (PruneOutOfOrder, or to make room)
 	DupBytesIn           uint64 // payload bytes that had already arrived (spurious retransmissions, duplicates)
 	DSACKsIn             uint64 // D-SACK blocks received (RFC 2883)
 	FastRecoveries       uint64 // recovery episodes started by SACK/RACK or three duplicate ACKs
@@ -162,8 +163,7 @@ type recvVars struct {
 	// (reasm.go).
 	rcv        []byte
 	rcvMem     []byte
-	ooo        []oooRange // out-of-order ranges held (reasm.go)
-	oooCount   uint64     // arrival counter of out-of-order segments
+	ooo        *oooQueue  // out-of-order ranges held (reasm.go, ooo.go)
 	lastRecvAt clock.Time // when an acceptable segment last arrived (keepalive idles from it)
 	rcvSpaceAt clock.Time // autotuning: start of the current measurement
 	chalStart  clock.Time // start of the challenge-ACK period (RFC 5961 §7)
@@ -692,7 +692,7 @@ func (c *Conn) advertise(syn bool) uint16 {
 	cur := c.rcvAdvRight
 	sync := c.state.Synchronized()
 	if sync && cur.GreaterThanEq(c.rcvNxt) {
-		if right.GreaterThan(cur) && len(c.ooo) > 0 && !c.sackOK {
+		if right.GreaterThan(cur) && c.ooo.len() > 0 && !c.sackOK {
 			// While a hole waits to be filled the edge stays put, so that
 			// our duplicate ACKs carry the same window: RFC 5681 §2 (e)
 			// counts an ACK that changes the window as no duplicate, and a

@@ -32,6 +32,7 @@ func TestDropCauseWords(t *testing.T) {
 		DropPAWS:                "PAWS",
 		DropChallengeRSTLimited: "RST in window but not at RCV.NXT; challenge ACK rate-limited",
 		DropChallengeSYNLimited: "SYN in a synchronized state; challenge ACK rate-limited",
+		DropOutOfOrderRanges:    "out-of-order queue full",
 	}
 	for c := DropCause(1); int(c) < len(dropWords); c++ {
 		w, ok := words[c]

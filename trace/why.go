@@ -38,6 +38,9 @@ const (
 	// because the connection reached its limit, and the segment is dropped.
 	DropChallengeRSTLimited
 	DropChallengeSYNLimited
+	// A segment beyond RCV.NXT that would have made more ranges of data
+	// held out of order than the connection keeps (tcp's maxOOORanges).
+	DropOutOfOrderRanges
 )
 
 const (
@@ -67,6 +70,7 @@ var dropWords = [...]string{
 	DropPAWS:                "PAWS",
 	DropChallengeRSTLimited: rstChallenged + limited,
 	DropChallengeSYNLimited: synChallenged + limited,
+	DropOutOfOrderRanges:    "out-of-order queue full",
 }
 
 // String returns the words a trace prints for the cause ("unacceptable
