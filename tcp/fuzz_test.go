@@ -386,6 +386,9 @@ func (d *fuzzDriver) check(what string, inRST bool) {
 	if err := c.checkOOO(); err != nil {
 		d.fail("%s: out-of-order queue: %v", what, err)
 	}
+	if err := c.checkSkips(); err != nil {
+		d.fail("%s: retransmission queue: %v", what, err)
+	}
 	in := c.Info()
 	if in.SndUna != c.sndUna || in.SndNxt != c.sndNxt {
 		d.fail("%s: Info disagrees with the TCB", what)

@@ -93,3 +93,29 @@ func (c *Conn) checkOOO() error {
 	}
 	return nil
 }
+
+// checkSkips checks the retransmission queue's skip links: from a SACKed
+// record, every record before the one its skip names is SACKed, and the
+// link stays inside the queue.
+func (c *Conn) checkSkips() error {
+	q := c.txq()
+	// The first record from each index that is not SACKed, from the end.
+	nextUnsacked := make([]int, len(q)+1)
+	nextUnsacked[len(q)] = len(q)
+	for i := len(q) - 1; i >= 0; i-- {
+		nextUnsacked[i] = i
+		if q[i].sacked {
+			nextUnsacked[i] = nextUnsacked[i+1]
+		}
+	}
+	for i := range q {
+		if !q[i].sacked {
+			continue
+		}
+		to := i + int(max(q[i].skip, 1))
+		if to > len(q) || to > nextUnsacked[i] {
+			return fmt.Errorf("record %d of %d skips to %d past an unSACKed record (%d)", i, len(q), to, nextUnsacked[i])
+		}
+	}
+	return nil
+}

@@ -148,6 +148,12 @@ func TestTimeListUnderLoss(t *testing.T) {
 			if err := c.checkTimeList(); err != nil {
 				t.Fatalf("at %v: %v", now, err)
 			}
+			if err := c.checkSkips(); err != nil {
+				t.Fatalf("at %v: %v", now, err)
+			}
+			if err := c.checkOOO(); err != nil {
+				t.Fatalf("at %v: %v", now, err)
+			}
 		}
 		// The next event: the earliest packet or timer.
 		next := clock.Min(a.NextDeadline(), b.NextDeadline())

@@ -1,0 +1,28 @@
+package tcp
+
+import (
+	"testing"
+
+	"github.com/gosynack/synack/wire"
+)
+
+// RFC 9293 §3.7.1: "SendMSS is the MSS value received from the remote host,
+// or the default 536 for IPv4 or 1220 for IPv6, if no MSS Option is
+// received." The RFC sets no floor; like Linux since CVE-2019-11479
+// (TCP_MIN_SND_MSS) synack raises an announced MSS below 48 to 48, so that
+// a peer cannot make every byte a segment of its own.
+func TestPeerMSSFloor(t *testing.T) {
+	for _, tc := range []struct{ announced, want uint16 }{{1, 48}, {47, 48}, {48, 48}, {100, 100}} {
+		f := newSynSent(t)
+		f.send(t, ms(100), seg{Flags: wire.SYN | wire.ACK, Ack: 1, MSS: tc.announced})
+		f.want(t, "the SYN-ACK is acknowledged", seg{Flags: wire.ACK, Seq: 1, Ack: 1})
+		if got := f.c.Info().MSS; got != int(tc.want) {
+			t.Fatalf("MSS %d announced: send MSS %d, want %d", tc.announced, got, tc.want)
+		}
+		d := data('m', int(tc.want)+10)
+		f.write(t, ms(200), d)
+		f.want(t, "a full segment of the floored MSS, then the rest",
+			seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: d[:tc.want]},
+			seg{Flags: wire.PSH | wire.ACK, Seq: 1 + uint32(tc.want), Ack: 1, Data: d[tc.want:]})
+	}
+}
