@@ -7,6 +7,11 @@ package tcp
 //   - The peer's MSS is raised to minPeerMSS: with MSS 1 every byte written
 //     would be a segment of its own, 41 bytes on the wire and a 48-byte
 //     record in the retransmission queue per byte of data.
+//   - The retransmission queue holds at most one record per minPeerMSS
+//     bytes of send buffer (txFull), so that its records, 48 bytes each,
+//     cost at most about as much as the data they describe: with Nagle's
+//     algorithm the segments are full-sized but one, and the bound is not
+//     reached; with NoDelay and tiny writes, new data waits for ACKs.
 //   - The retransmission queue is never split at a SACK block's edge (a
 //     record only partly inside a block stays unSACKed, sndq.go), so its
 //     records are the segments sent: at least minPeerMSS bytes each, apart
@@ -22,3 +27,9 @@ const minPeerMSS = 48
 
 // peerMSS is the send MSS the peer's announced mss allows.
 func peerMSS(mss int) int { return max(mss, minPeerMSS) }
+
+// txFull reports that the retransmission queue holds as many records as it
+// may: new data waits until some are acknowledged.
+func (c *Conn) txFull() bool {
+	return len(c.txq()) >= max(c.sendBufSize()/minPeerMSS, 64)
+}

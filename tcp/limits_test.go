@@ -26,3 +26,37 @@ func TestPeerMSSFloor(t *testing.T) {
 			seg{Flags: wire.PSH | wire.ACK, Seq: 1 + uint32(tc.want), Ack: 1, Data: d[tc.want:]})
 	}
 }
+
+// With NoDelay and 1-byte writes every byte is a segment; the queue stops
+// at one record per 48 bytes of send buffer, and new data waits for an
+// ACK (limits.go).
+func TestTxRecordLimit(t *testing.T) {
+	cfg := Config{SendBuffer: 8192, SendBufferMax: 8192}
+	c := benchConn(cfg, 1460)
+	c.SetNoDelay(true)
+	c.cc = &fixedWindow{w: 1 << 20}
+	var s wire.Segment
+	peerSeg(&s, 0, 0, nil)
+	c.Input(ms(2), &s)
+	for range 1000 {
+		if n, err := c.Write(ms(3), []byte{'x'}); n != 1 || err != nil {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+		c.Output(ms(3), discard)
+	}
+	limit := 8192 / minPeerMSS
+	if n := len(c.txq()); n != limit {
+		t.Fatalf("%d records, want %d", n, limit)
+	}
+	if in := c.Info(); in.Unacked != limit || in.Unsent != 1000-limit {
+		t.Fatalf("unacked %d, unsent %d", in.Unacked, in.Unsent)
+	}
+	// An ACK of 10 records lets the unsent bytes go, in one segment now.
+	peerSeg(&s, 0, 10, nil)
+	c.Input(ms(4), &s)
+	var sent []int
+	c.Output(ms(4), func(s *wire.Segment, _ bool) { sent = append(sent, len(s.Payload)) })
+	if len(sent) != 1 || sent[0] != 1000-limit {
+		t.Fatalf("after the ACK sent %v, want one segment of %d", sent, 1000-limit)
+	}
+}

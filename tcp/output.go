@@ -196,7 +196,7 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 			limit = min(limit, room)
 		}
 		n := min(queued, mss, limit)
-		if n <= 0 {
+		if n <= 0 || c.txFull() { // txFull: limits.go
 			c.maybePersist(now, inFlight)
 			return false
 		}
