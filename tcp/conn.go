@@ -130,8 +130,7 @@ type Conn struct {
 // buffer they number: the bytes from SND.UNA on that the user wrote, then
 // the FIN of the user's CLOSE.
 type sendVars struct {
-	snd        []byte     // written, not yet acknowledged (a view into sndMem)
-	sndMem     []byte     // the send buffer's backing array (buffers.go)
+	snd        sendBuffer // written, not yet acknowledged (a ring: buffers.go)
 	lastSendAt clock.Time // when data was last sent (RFC 5681 §4.1: restart after idle)
 	iss        seq.Value  // ISS
 	sndUna     seq.Value  // SND.UNA
@@ -447,7 +446,7 @@ func (c *Conn) Info() Info {
 		SRTT: c.srtt, RTTVar: c.rttvar, RTO: c.rto, MinRTT: c.minRTT,
 		RcvWScale: int(c.rcvShift), SndWScale: int(c.sndShift), WScale: c.wsOK, Timestamps: c.tsOK, SACK: c.sackOK,
 		SackedBytes: int(c.sackedBytes), LostBytes: int(c.lostBytes), Pipe: c.pipe(), OutOfOrder: int(c.oooBytes), RecvBuffer: int(c.rcvBuf),
-		Unacked: c.unackedData(), Unsent: len(c.snd) - c.unackedData(), Unread: len(c.rcv),
+		Unacked: c.unackedData(), Unsent: c.sndLen() - c.unackedData(), Unread: len(c.rcv),
 		Retries: int(c.retries), NextDeadline: c.NextDeadline(), Stats: c.stats,
 	}
 }
@@ -505,8 +504,7 @@ func (c *Conn) close(now clock.Time, err error, why string) {
 	c.stopTimer(now, &c.tlpAt, "tlp")
 	c.stopTimer(now, &c.keepAt, "keepalive")
 	c.ackNow = false
-	c.snd = nil
-	c.release(&c.sndMem)
+	c.dropSnd()
 	c.tx, c.txHead, c.tsHead, c.tsTail = nil, 0, 0, 0
 	c.dropOOO()
 }
@@ -531,7 +529,7 @@ func (c *Conn) Write(now clock.Time, p []byte) (int, error) {
 	if c.finQueued {
 		return 0, ErrClosing
 	}
-	n := min(len(p), c.sendBufSize()-len(c.snd))
+	n := min(len(p), c.sendBufSize()-c.sndLen())
 	if n <= 0 {
 		return 0, nil
 	}
@@ -558,7 +556,7 @@ func (c *Conn) SendSpace() int {
 	switch c.state {
 	case SynSent, SynReceived, Established, CloseWait:
 		if !c.finQueued {
-			return max(c.sendBufSize()-len(c.snd), 0)
+			return max(c.sendBufSize()-c.sndLen(), 0)
 		}
 	}
 	return 0
@@ -641,7 +639,7 @@ func (c *Conn) Close(now clock.Time) error {
 func (c *Conn) queueFIN() {
 	if !c.finQueued {
 		c.finQueued = true
-		c.finSeq = c.sndBufSeq.Add(seq.Size(len(c.snd)))
+		c.finSeq = c.sndBufSeq.Add(seq.Size(c.sndLen()))
 	}
 }
 
@@ -731,5 +729,5 @@ func (c *Conn) unackedData() int {
 	if c.sndNxt.LessThanEq(c.sndBufSeq) {
 		return 0
 	}
-	return min(int(c.sndNxt.Size(c.sndBufSeq)), len(c.snd))
+	return min(int(c.sndNxt.Size(c.sndBufSeq)), c.sndLen())
 }
