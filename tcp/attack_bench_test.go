@@ -122,34 +122,43 @@ func oooConn(holes int) *Conn {
 	return c
 }
 
-// BenchmarkOutOfOrderFlood is the flood of issue 15: each op is a 1-byte
-// segment beyond the highest held, leaving a 1-byte hole before it, with
-// holes holes already held (the queue is rebuilt, untimed, every
-// holes/8 ops, so it stays within 12.5% of that size).
+// BenchmarkOutOfOrderFlood is the flood of issue 15, with holes holes
+// already held, in two shapes: each op a 1-byte segment beyond the highest
+// held, leaving a 1-byte hole before it (shape=append), or one that fills
+// a hole among them, joining two ranges (shape=fill, holes taken in a
+// scattered order). The queue is rebuilt, untimed, every holes/8 ops, so
+// that it stays within 12.5% of its size.
 func BenchmarkOutOfOrderFlood(b *testing.B) {
-	for _, holes := range []int{1 << 10, 32 << 10, 60 << 10} {
-		b.Run("holes="+strconv.Itoa(holes), func(b *testing.B) {
-			per := max(holes/8, 128)
-			var c *Conn
-			var s wire.Segment
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				k := i % per
-				if k == 0 {
-					b.StopTimer()
-					c = oooConn(holes)
-					b.StartTimer()
+	for _, shape := range []string{"append", "fill"} {
+		for _, holes := range []int{1 << 10, 32 << 10, 60 << 10} {
+			b.Run("shape="+shape+"/holes="+strconv.Itoa(holes), func(b *testing.B) {
+				per := max(holes/8, 128)
+				var c *Conn
+				var s wire.Segment
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					k := i % per
+					if k == 0 {
+						b.StopTimer()
+						c = oooConn(holes)
+						b.StartTimer()
+					}
+					at := uint32(2*(holes+k) + 1)
+					if shape == "fill" {
+						// Hole j (1 <= j < holes) is at offset 2j.
+						at = uint32(2 * (1 + k*7919%(holes-1)))
+					}
+					peerSeg(&s, at, 0, oneByte)
+					c.Input(ms(3), &s)
+					c.Output(ms(3), discard)
 				}
-				peerSeg(&s, uint32(2*(holes+k)+1), 0, oneByte)
-				c.Input(ms(3), &s)
-				c.Output(ms(3), discard)
-			}
-			b.StopTimer()
-			if held := c.Info().OutOfOrder; held < holes {
-				b.Fatalf("held %d bytes out of order, want at least %d", held, holes)
-			}
-		})
+				b.StopTimer()
+				if held := c.Info().OutOfOrder; held < holes {
+					b.Fatalf("held %d bytes out of order, want at least %d", held, holes)
+				}
+			})
+		}
 	}
 }
 
@@ -233,29 +242,38 @@ func BenchmarkSACKAbuse(b *testing.B) {
 // BenchmarkSendBufferHeap fills a send buffer that autotuned to 4 MiB
 // (the congestion window lets 2 MiB fly, SendBufferMax is Linux's 4 MiB)
 // to a peer that never acknowledges, and reports the heap it holds per
-// byte buffered.
+// byte buffered: without a pool, and with a pool that keeps every array
+// given back (the arrays the buffer outgrew count too).
 func BenchmarkSendBufferHeap(b *testing.B) {
-	var ms0, ms1 runtime.MemStats
-	for i := 0; i < b.N; i++ {
-		runtime.GC()
-		runtime.ReadMemStats(&ms0)
-		c := benchConn(Config{}, 1460)
-		c.cc = &fixedWindow{w: 2 << 20}
-		p := make([]byte, 64<<10)
-		buffered := 0
-		for k := 0; k < 1000; k++ {
-			n, _ := c.Write(ms(2), p)
-			buffered += n
-			c.Output(ms(2), discard)
-			if n == 0 {
-				break
+	for _, pooled := range []bool{false, true} {
+		b.Run("pool="+strconv.FormatBool(pooled), func(b *testing.B) {
+			var ms0, ms1 runtime.MemStats
+			for i := 0; i < b.N; i++ {
+				runtime.GC()
+				runtime.ReadMemStats(&ms0)
+				var cfg Config
+				if pooled {
+					cfg.Buffers = &benchPool{}
+				}
+				c := benchConn(cfg, 1460)
+				c.cc = &fixedWindow{w: 2 << 20}
+				p := make([]byte, 64<<10)
+				buffered := 0
+				for k := 0; k < 1000; k++ {
+					n, _ := c.Write(ms(2), p)
+					buffered += n
+					c.Output(ms(2), discard)
+					if n == 0 {
+						break
+					}
+				}
+				p = nil
+				runtime.GC()
+				runtime.ReadMemStats(&ms1)
+				b.ReportMetric(float64(ms1.HeapAlloc-ms0.HeapAlloc)/float64(buffered), "heap-bytes/buffered-byte")
+				b.ReportMetric(float64(buffered), "buffered-bytes")
+				runtime.KeepAlive(c)
 			}
-		}
-		p = nil
-		runtime.GC()
-		runtime.ReadMemStats(&ms1)
-		b.ReportMetric(float64(ms1.HeapAlloc-ms0.HeapAlloc)/float64(buffered), "heap-bytes/buffered-byte")
-		b.ReportMetric(float64(buffered), "buffered-bytes")
-		runtime.KeepAlive(c)
+		})
 	}
 }

@@ -35,7 +35,8 @@ type oooQueue struct {
 	nodes []oooNode
 	free  int32 // free nodes, linked through left
 	root  int32
-	n     int32 // ranges held
+	n     int32     // ranges held
+	hi    seq.Value // the end of the last range, when n > 0
 	// sacks are the ranges most recently reported, first first (RFC 2018
 	// §4); each is a range held.
 	sacks  [wire.MaxSACKBlocks]wire.SACKBlock
@@ -133,6 +134,9 @@ func (q *oooQueue) release(r int32) {
 // insert adds the range [start, end), which touches no range held.
 func (q *oooQueue) insert(start, end seq.Value) {
 	q.root = q.insertAt(q.root, q.alloc(start, end))
+	if q.n == 0 || end.GreaterThan(q.hi) {
+		q.hi = end
+	}
 	q.n++
 }
 
@@ -154,8 +158,12 @@ func (q *oooQueue) remove(start seq.Value) {
 	var gone int32
 	q.root = q.removeAt(q.root, start, &gone)
 	if gone != 0 {
+		end := q.node(gone).end
 		q.release(gone)
 		q.n--
+		if end == q.hi && q.n > 0 {
+			q.hi = q.node(q.last()).end
+		}
 	}
 }
 
@@ -222,19 +230,35 @@ func (q *oooQueue) last() int32 {
 // ceilEnd returns the first range whose end is at or after v (it contains
 // v, ends at v, or lies after v), or 0.
 func (q *oooQueue) ceilEnd(v seq.Value) int32 {
+	r, _ := q.ceilEndNext(v)
+	return r
+}
+
+// ceilEndNext is ceilEnd, and the range after it (or 0), found on the same
+// descent.
+func (q *oooQueue) ceilEndNext(v seq.Value) (best, next int32) {
 	if q == nil {
-		return 0
+		return 0, 0
 	}
-	var best int32
 	for r := q.root; r != 0; {
 		n := q.node(r)
 		if n.end.GreaterThanEq(v) {
-			best, r = r, n.left
+			// best's successor is the leftmost of its right subtree, or
+			// else the node we last went left at before it.
+			best, next, r = r, best, n.left
 		} else {
 			r = n.right
 		}
 	}
-	return best
+	if best != 0 {
+		if r := q.node(best).right; r != 0 {
+			for q.node(r).left != 0 {
+				r = q.node(r).left
+			}
+			next = r
+		}
+	}
+	return best, next
 }
 
 // after returns the first range that starts after v, or 0.

@@ -62,6 +62,9 @@ func (c *Conn) checkOOO() error {
 	if count != int(q.n) || bytes != int64(c.oooBytes) {
 		return fmt.Errorf("%d ranges of %d bytes, counted %d of %d", count, bytes, q.n, c.oooBytes)
 	}
+	if count > 0 && q.hi != prevEnd {
+		return fmt.Errorf("the last range ends at %d, the queue says %d", prevEnd, q.hi)
+	}
 	if count > c.maxOOORanges() {
 		return fmt.Errorf("%d ranges, above the bound %d", count, c.maxOOORanges())
 	}

@@ -21,11 +21,10 @@ import (
 
 // oooExtent is how far past RCV.NXT held data reaches, in bytes.
 func (c *Conn) oooExtent() int {
-	last := c.ooo.last()
-	if last == 0 {
+	if c.ooo.len() == 0 {
 		return 0
 	}
-	return int(c.ooo.node(last).end.Size(c.rcvNxt))
+	return int(c.ooo.hi.Size(c.rcvNxt))
 }
 
 // holdOutOfOrder keeps payload, which starts at start > RCV.NXT and has been
@@ -42,7 +41,7 @@ func (c *Conn) holdOutOfOrder(start seq.Value, payload []byte) bool {
 	}
 	q := c.ooo
 	end := start.Add(seq.Size(len(payload)))
-	first := q.ceilEnd(start)
+	first, next := q.ceilEndNext(start)
 	if first == 0 || q.node(first).start.GreaterThan(end) {
 		// Apart from every range held: a range of its own.
 		for q.len() >= c.maxOOORanges() {
@@ -69,8 +68,7 @@ func (c *Conn) holdOutOfOrder(start seq.Value, payload []byte) bool {
 	cur := start
 	f := q.node(first)
 	newStart := seq.Min(f.start, start)
-	r := first
-	for r != 0 {
+	for r := first; r != 0; {
 		n := q.node(r)
 		rs, re := n.start, n.end
 		if cur.LessThan(rs) {
@@ -81,8 +79,12 @@ func (c *Conn) holdOutOfOrder(start seq.Value, payload []byte) bool {
 			dupStart, dupEnd, hasDup = seq.Max(cur, rs), seq.Min(end, re), true
 		}
 		cur = seq.Max(cur, re)
-		next := q.after(rs)
 		if r != first {
+			if end.GreaterThan(re) {
+				next = q.after(rs) // the new data reaches past r
+			} else {
+				next = 0
+			}
 			c.oooBytes -= int32(re.Size(rs))
 			q.remove(rs)
 		}
@@ -98,6 +100,9 @@ func (c *Conn) holdOutOfOrder(start seq.Value, payload []byte) bool {
 	f = q.node(first)
 	c.oooBytes -= int32(f.end.Size(f.start))
 	f.start, f.end = newStart, seq.Max(cur, end)
+	if f.end.GreaterThan(q.hi) {
+		q.hi = f.end
+	}
 	c.oooBytes += int32(f.end.Size(f.start))
 	q.reported(f.start, f.end)
 	if hasDup {
