@@ -128,7 +128,8 @@ func (c *Conn) placeOOO(start seq.Value, payload []byte, from, to seq.Value) {
 	copy(room[at:at+n], payload[off:off+n])
 }
 
-// dropRange lets the held range r go (counted in Stats.OutOfOrderPruned).
+// dropRange lets the held range r, the last, go (counted in
+// Stats.OutOfOrderPruned).
 func (c *Conn) dropRange(r int32) {
 	q := c.ooo
 	n := q.node(r)
