@@ -1,13 +1,14 @@
 package tcp
 
-// Send and receive buffers. Each is a view (c.snd, c.rcv) into a backing
-// array borrowed from Config.Buffers: data is appended at the view's end
-// and consumed from its front, and when the view reaches the end of the
-// backing array the live bytes slide back to its start. The backing array
-// is at least twice the live data, so each byte is moved at most about
-// once. An empty buffer goes back to the pool, so an idle connection holds
-// no buffer at all, and a busy one takes the same arrays over and over
-// without allocating.
+// Send and receive buffers, in arrays borrowed from Config.Buffers. The
+// send buffer is a ring (sendBuffer, below). The receive buffer is a view
+// (c.rcv) into a backing array, which also holds the data held out of order
+// after it (reasm.go): data is appended at the view's end and consumed from
+// its front, and when the view reaches the end of the backing array the
+// live bytes slide back to its start. That backing array is at least twice
+// the live data, so each byte is moved at most about once. An empty buffer
+// goes back to the pool, so an idle connection holds no buffer at all, and
+// a busy one takes the same arrays over and over without allocating.
 
 // BufferPool lends byte slices to connections. Get returns a slice of
 // length 0 and capacity at least n; Put takes back a slice that Get
@@ -61,19 +62,104 @@ func (c *Conn) release(mem *[]byte) {
 	*mem = nil
 }
 
+// The send buffer is a ring (sendBuffer), not a view: a view needs room
+// after its live bytes to slide in, which is as much again (a send buffer
+// that autotuned to 4 MiB held an 8 MiB array), where a ring's array is
+// the data's size rounded up to a power of two (4 MiB for 4 MiB). A
+// segment is sent from the ring in place, unless it runs over the end of
+// the array: then it is copied, once, into a small scratch array borrowed
+// with the ring.
+type sendBuffer struct {
+	mem     []byte // the ring: len(mem) is its capacity
+	scratch []byte // a wrapping segment's bytes, while it is sent
+	head    int32  // where in mem the first byte (sndBufSeq) is
+	n       int32  // bytes held
+}
+
+// sndLen is the number of bytes in the send buffer: written and not yet
+// acknowledged.
+func (c *Conn) sndLen() int { return int(c.snd.n) }
+
+// sndBytes returns the n bytes that start off bytes into the send buffer,
+// valid until the buffer next changes.
+func (c *Conn) sndBytes(off, n int) []byte {
+	b := &c.snd
+	at := int(b.head) + off
+	if at >= len(b.mem) {
+		at -= len(b.mem)
+	}
+	if at+n <= len(b.mem) {
+		return b.mem[at : at+n]
+	}
+	if cap(b.scratch) < n {
+		c.release(&b.scratch)
+		b.scratch = c.borrow(n)
+	}
+	k := copy(b.scratch[:n], b.mem[at:])
+	copy(b.scratch[k:n], b.mem)
+	return b.scratch[:n]
+}
+
+// borrow returns an array of at least n bytes, from the pool if there is
+// one, with its length set to its capacity.
+func (c *Conn) borrow(n int) []byte {
+	var m []byte
+	if c.pol.cfg.Buffers != nil {
+		m = c.pol.cfg.Buffers.Get(n)
+	} else {
+		m = make([]byte, 0, n)
+	}
+	return m[:cap(m)]
+}
+
 // consumeSnd drops n bytes from the front of the send buffer.
 func (c *Conn) consumeSnd(n int) {
-	c.snd = c.snd[n:]
-	if len(c.snd) == 0 {
-		c.snd = nil
-		c.release(&c.sndMem)
+	b := &c.snd
+	b.n -= int32(n)
+	if b.n <= 0 {
+		c.dropSnd()
+		return
+	}
+	b.head += int32(n)
+	if int(b.head) >= len(b.mem) {
+		b.head -= int32(len(b.mem))
 	}
 }
 
-// appendSnd appends p to the send buffer.
+// dropSnd empties the send buffer and gives its arrays back.
+func (c *Conn) dropSnd() {
+	b := &c.snd
+	c.release(&b.mem)
+	c.release(&b.scratch)
+	b.head, b.n = 0, 0
+}
+
+// appendSnd appends p to the send buffer. The ring grows to the smallest
+// power of two (at least minBuffer) that holds the data: doubling, so that
+// each byte is copied by growth about once.
 func (c *Conn) appendSnd(p []byte) {
-	c.snd = c.reserve(&c.sndMem, c.snd, len(c.snd), len(c.snd)+len(p))
-	c.snd = append(c.snd, p...)
+	b := &c.snd
+	need := int(b.n) + len(p)
+	if need > len(b.mem) {
+		size := max(minBuffer, len(b.mem))
+		for size < need {
+			size *= 2
+		}
+		m := c.borrow(size)
+		// Unwrapped into the new ring, from its start.
+		k := copy(m, b.mem[b.head:min(len(b.mem), int(b.head+b.n))])
+		copy(m[k:b.n], b.mem)
+		n := b.n
+		c.release(&b.mem)
+		b.mem, b.head, b.n = m, 0, n
+	}
+	at := int(b.head + b.n)
+	if at >= len(b.mem) {
+		at -= len(b.mem)
+	}
+	k := copy(b.mem[at:], p)
+	copy(b.mem, p[k:])
+	b.n += int32(len(p))
 }
 
 // appendRcv appends in-order data to the receive buffer. Data held out of
@@ -87,7 +173,7 @@ func (c *Conn) appendRcv(p []byte) {
 // consumeRcv drops n bytes from the front of the receive buffer.
 func (c *Conn) consumeRcv(n int) {
 	c.rcv = c.rcv[n:]
-	if len(c.rcv) == 0 && len(c.ooo) == 0 {
+	if len(c.rcv) == 0 && c.ooo.len() == 0 {
 		c.rcv = nil
 		c.release(&c.rcvMem)
 	}

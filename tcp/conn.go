@@ -59,6 +59,7 @@ type Stats struct {
 	Dropped              uint64 // segments discarded as unacceptable
 	PAWSDrops            uint64 // segments dropped by PAWS (RFC 7323 §5)
 	OutOfOrderIn         uint64 // data segments that arrived beyond RCV.NXT
+	OutOfOrderPruned     uint64 // ranges held out of order let go (PruneOutOfOrder, or to make room)
 	DupBytesIn           uint64 // payload bytes that had already arrived (spurious retransmissions, duplicates)
 	DSACKsIn             uint64 // D-SACK blocks received (RFC 2883)
 	FastRecoveries       uint64 // recovery episodes started by SACK/RACK or three duplicate ACKs
@@ -130,8 +131,7 @@ type Conn struct {
 // buffer they number: the bytes from SND.UNA on that the user wrote, then
 // the FIN of the user's CLOSE.
 type sendVars struct {
-	snd        []byte     // written, not yet acknowledged (a view into sndMem)
-	sndMem     []byte     // the send buffer's backing array (buffers.go)
+	snd        sendBuffer // written, not yet acknowledged (a ring: buffers.go)
 	lastSendAt clock.Time // when data was last sent (RFC 5681 §4.1: restart after idle)
 	iss        seq.Value  // ISS
 	sndUna     seq.Value  // SND.UNA
@@ -163,8 +163,7 @@ type recvVars struct {
 	// (reasm.go).
 	rcv        []byte
 	rcvMem     []byte
-	ooo        []oooRange // out-of-order ranges held (reasm.go)
-	oooCount   uint64     // arrival counter of out-of-order segments
+	ooo        *oooQueue  // out-of-order ranges held (reasm.go, ooo.go)
 	lastRecvAt clock.Time // when an acceptable segment last arrived (keepalive idles from it)
 	rcvSpaceAt clock.Time // autotuning: start of the current measurement
 	irs        seq.Value  // IRS
@@ -473,7 +472,7 @@ func (c *Conn) Info() Info {
 		SRTT: c.srtt, RTTVar: c.rttvar, RTO: c.rto, MinRTT: c.minRTT,
 		RcvWScale: int(c.rcvShift), SndWScale: int(c.sndShift), WScale: c.wsOK, Timestamps: c.tsOK, SACK: c.sackOK,
 		SackedBytes: int(c.sackedBytes), LostBytes: int(c.lostBytes), Pipe: c.pipe(), OutOfOrder: int(c.oooBytes), RecvBuffer: int(c.rcvBuf),
-		Unacked: c.unackedData(), Unsent: len(c.snd) - c.unackedData(), Unread: len(c.rcv),
+		Unacked: c.unackedData(), Unsent: c.sndLen() - c.unackedData(), Unread: len(c.rcv),
 		Retries: int(c.retries), NextDeadline: c.NextDeadline(), Stats: c.stats,
 	}
 }
@@ -531,8 +530,7 @@ func (c *Conn) close(now clock.Time, err error, why string) {
 	c.stopTimer(now, &c.tlpAt, "tlp")
 	c.stopTimer(now, &c.keepAt, "keepalive")
 	c.ackNow = false
-	c.snd = nil
-	c.release(&c.sndMem)
+	c.dropSnd()
 	c.tx, c.txHead, c.tsHead, c.tsTail = nil, 0, 0, 0
 	c.dropOOO()
 }
@@ -557,7 +555,7 @@ func (c *Conn) Write(now clock.Time, p []byte) (int, error) {
 	if c.finQueued {
 		return 0, ErrClosing
 	}
-	n := min(len(p), c.sendBufSize()-len(c.snd))
+	n := min(len(p), c.sendBufSize()-c.sndLen())
 	if n <= 0 {
 		return 0, nil
 	}
@@ -584,7 +582,7 @@ func (c *Conn) SendSpace() int {
 	switch c.state {
 	case SynSent, SynReceived, Established, CloseWait:
 		if !c.finQueued {
-			return max(c.sendBufSize()-len(c.snd), 0)
+			return max(c.sendBufSize()-c.sndLen(), 0)
 		}
 	}
 	return 0
@@ -715,7 +713,7 @@ func (c *Conn) resetUnread(now clock.Time) bool {
 func (c *Conn) queueFIN() {
 	if !c.finQueued {
 		c.finQueued = true
-		c.finSeq = c.sndBufSeq.Add(seq.Size(len(c.snd)))
+		c.finSeq = c.sndBufSeq.Add(seq.Size(c.sndLen()))
 	}
 }
 
@@ -770,7 +768,7 @@ func (c *Conn) advertise(syn bool) uint16 {
 	cur := c.rcvAdvRight
 	sync := c.state.Synchronized()
 	if sync && cur.GreaterThanEq(c.rcvNxt) {
-		if right.GreaterThan(cur) && len(c.ooo) > 0 && !c.sackOK {
+		if right.GreaterThan(cur) && c.ooo.len() > 0 && !c.sackOK {
 			// While a hole waits to be filled the edge stays put, so that
 			// our duplicate ACKs carry the same window: RFC 5681 §2 (e)
 			// counts an ACK that changes the window as no duplicate, and a
@@ -809,5 +807,5 @@ func (c *Conn) unackedData() int {
 	if c.sndNxt.LessThanEq(c.sndBufSeq) {
 		return 0
 	}
-	return min(int(c.sndNxt.Size(c.sndBufSeq)), len(c.snd))
+	return min(int(c.sndNxt.Size(c.sndBufSeq)), c.sndLen())
 }

@@ -29,7 +29,7 @@ import (
 //	16-19  jump to the next deadline and run HandleTimeout
 //	20-21  let time pass: one byte, n² ms, running timers on the way
 //	22-25  Write: one byte, n·16 bytes
-//	26-28  Read: one byte, n·16 bytes
+//	26-28  Read: one byte, n·16 bytes (n = 0: PruneOutOfOrder(0))
 //	29-30  Close
 //	31     Abort
 func FuzzConnInput(f *testing.F) {
@@ -232,6 +232,17 @@ func (d *fuzzDriver) step(r *byteReader) {
 		d.check("Write", false)
 	case code < 29:
 		n := int(r.byte()) * 16
+		if n == 0 {
+			// Read(0) reads nothing: memory pressure instead, which lets
+			// go of the data held out of order.
+			freed := d.c.PruneOutOfOrder(0)
+			d.logf("PruneOutOfOrder(0) = %d", freed)
+			if d.c.Info().OutOfOrder != 0 {
+				d.fail("PruneOutOfOrder(0) left %d bytes held", d.c.Info().OutOfOrder)
+			}
+			d.check("PruneOutOfOrder", false)
+			break
+		}
 		before := d.c.Readable()
 		p := make([]byte, n)
 		got := d.c.Read(d.now, p)
@@ -371,6 +382,12 @@ func (d *fuzzDriver) check(what string, inRST bool) {
 	d.lastRcvNxt, d.lastSndUna, d.lastSync = c.rcvNxt, c.sndUna, sync
 	if err := c.checkTimeList(); err != nil {
 		d.fail("%s: %v", what, err)
+	}
+	if err := c.checkOOO(); err != nil {
+		d.fail("%s: out-of-order queue: %v", what, err)
+	}
+	if err := c.checkSkips(); err != nil {
+		d.fail("%s: retransmission queue: %v", what, err)
 	}
 	in := c.Info()
 	if in.SndUna != c.sndUna || in.SndNxt != c.sndNxt {

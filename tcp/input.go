@@ -653,7 +653,7 @@ func (c *Conn) holdText(start seq.Value, payload []byte, fin bool) {
 // held out of order it reaches, and decides when to acknowledge it. It
 // reports whether RCV.NXT reached a FIN that had arrived out of order.
 func (c *Conn) takeText(now clock.Time, payload []byte) bool {
-	gap := len(c.ooo) > 0
+	gap := c.ooo.len() > 0
 	c.appendRcv(payload)
 	c.rcvNxt = c.rcvNxt.Add(seq.Size(len(payload)))
 	n := len(payload) + c.pullInOrder()

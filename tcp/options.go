@@ -59,7 +59,7 @@ func (c *Conn) takeSynOptions(now clock.Time, s *wire.Segment) {
 	if s.Options.HasMSS && s.Options.MSS > 0 {
 		mss = int(s.Options.MSS)
 	}
-	c.sndMSS = int32(min(mss, c.ourMSS()))
+	c.sndMSS = int32(min(peerMSS(mss), c.ourMSS()))
 	o := &s.Options
 	c.wsOK = o.HasWScale && !c.pol.cfg.NoWindowScale
 	if c.wsOK {

@@ -190,7 +190,7 @@ func (c *Conn) tlpSent(retrans bool) {
 
 // queuedUnsent is how much written data has not been sent yet.
 func (c *Conn) queuedUnsent() int {
-	end := c.sndBufSeq.Add(seq.Size(len(c.snd)))
+	end := c.sndBufSeq.Add(seq.Size(c.sndLen()))
 	if c.sndNxt.GreaterThanEq(end) {
 		return 0
 	}
@@ -200,7 +200,7 @@ func (c *Conn) queuedUnsent() int {
 // sendNew sends one new segment at SND.NXT if the windows and Nagle allow,
 // and reports whether it did.
 func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *wire.Segment, retransmit bool)) bool {
-	dataEnd := c.sndBufSeq.Add(seq.Size(len(c.snd)))
+	dataEnd := c.sndBufSeq.Add(seq.Size(c.sndLen()))
 	// The peer's window: we may send up to SND.UNA + SND.WND.
 	wndRight := c.sndUna.Add(c.sndWnd)
 	usable := 0
@@ -217,7 +217,7 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 			limit = min(limit, room)
 		}
 		n := min(queued, mss, limit)
-		if n <= 0 {
+		if n <= 0 || c.txFull() { // txFull: limits.go
 			c.maybePersist(now, inFlight)
 			return false
 		}
@@ -240,7 +240,7 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 			return false
 		}
 		off := int(c.sndNxt.Size(c.sndBufSeq))
-		s.Payload = c.snd[off : off+n]
+		s.Payload = c.sndBytes(off, n)
 		if c.sndNxt.Add(seq.Size(n)) == dataEnd {
 			s.Flags |= wire.PSH
 			if c.finQueued && dataEnd == c.finSeq && usable > n {
@@ -293,8 +293,8 @@ func (c *Conn) retransmit(now clock.Time, i int, why trace.RetransmitReason, emi
 	if end.GreaterThan(t.start) {
 		off := int(t.start.Size(c.sndBufSeq))
 		n := int(end.Size(t.start))
-		s.Payload = c.snd[off : off+n]
-		if end == c.sndBufSeq.Add(seq.Size(len(c.snd))) {
+		s.Payload = c.sndBytes(off, n)
+		if end == c.sndBufSeq.Add(seq.Size(c.sndLen())) {
 			s.Flags |= wire.PSH
 		}
 	}

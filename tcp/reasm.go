@@ -1,9 +1,8 @@
 package tcp
 
 import (
-	"slices"
-
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -16,129 +15,198 @@ import (
 // the receive buffer's backing array itself, after the in-order data, each
 // byte at its distance from RCV.NXT: when the hole before it is filled,
 // RCV.NXT moves over it without a copy. Only the ranges are tracked, sorted,
-// disjoint and coalesced, in a slice the connection keeps; each remembers
-// when data last landed in it, which orders the SACK blocks (RFC 2018 §4).
-
-type oooRange struct {
-	start, end seq.Value
-	recent     uint64 // arrival counter of the latest segment in the range
-}
+// disjoint and coalesced, in a balanced tree (ooo.go) that also keeps the
+// order in which ranges were last reported, for the SACK blocks (RFC 2018
+// §4).
 
 // oooExtent is how far past RCV.NXT held data reaches, in bytes.
 func (c *Conn) oooExtent() int {
-	if len(c.ooo) == 0 {
+	if c.ooo.len() == 0 {
 		return 0
 	}
-	return int(c.ooo[len(c.ooo)-1].end.Size(c.rcvNxt))
+	return int(c.ooo.hi.Size(c.rcvNxt))
 }
 
 // holdOutOfOrder keeps payload, which starts at start > RCV.NXT and has been
-// trimmed to the window. It reports whether any of it was new; the part
-// already held is remembered for a D-SACK. Where it overlaps data already
-// held, the data held first is kept.
+// trimmed to the window. It reports whether any of it was new, or it was
+// dropped; the part already held is remembered for a D-SACK (the first
+// such part: RFC 2883 §4.2, "only the first such duplicate sub-segment is
+// reported"). Where it overlaps data already held, the data held first is
+// kept. A segment that would make more than maxOOORanges ranges is
+// dropped, unless ranges above it can make room (as Linux prunes its queue
+// from the highest sequence numbers: data nearer RCV.NXT is worth more).
 func (c *Conn) holdOutOfOrder(start seq.Value, payload []byte) bool {
-	c.oooCount++
+	if c.ooo == nil {
+		c.ooo = new(oooQueue)
+	}
+	q := c.ooo
 	end := start.Add(seq.Size(len(payload)))
-	extent := c.oooExtent()
-	off := int(start.Size(c.rcvNxt))
-	c.rcv = c.reserve(&c.rcvMem, c.rcv, len(c.rcv)+extent, len(c.rcv)+max(extent, off+len(payload)))
-	room := c.rcv[len(c.rcv):cap(c.rcv)]
+	first, next := q.ceilEndNext(start)
+	if first == 0 || q.node(first).start.GreaterThan(end) {
+		// Apart from every range held: a range of its own.
+		for q.len() >= c.maxOOORanges() {
+			last := q.last()
+			if !q.node(last).start.GreaterThan(start) {
+				c.drop(c.lastRecvAt, trace.DropOutOfOrderRanges)
+				return true
+			}
+			c.dropRange(last)
+		}
+		c.reserveOOO(end)
+		c.placeOOO(start, payload, start, end)
+		q.insert(start, end)
+		c.oooBytes += int32(len(payload))
+		q.reported(start, end)
+		return true
+	}
+	c.reserveOOO(end)
+	// The ranges from first on that the new data overlaps or touches
+	// merge into first; the gaps between them are new data.
 	added := false
 	hasDup := false
 	var dupStart, dupEnd seq.Value
 	cur := start
-	for i := range c.ooo {
-		r := &c.ooo[i]
-		if !cur.LessThan(end) || !r.start.LessThan(end) {
-			break // the rest lies after the new data
-		}
-		if !r.end.GreaterThan(cur) {
-			continue // r lies before what is left of the new data
-		}
-		// r overlaps what is left of the new data: the part before r is
-		// new, the part inside r is a duplicate.
-		if cur.LessThan(r.start) {
-			c.placeOOO(room, start, payload, cur, r.start)
+	f := q.node(first)
+	newStart := seq.Min(f.start, start)
+	for r := first; r != 0; {
+		n := q.node(r)
+		rs, re := n.start, n.end
+		if cur.LessThan(rs) {
+			c.placeOOO(start, payload, cur, seq.Min(rs, end))
 			added = true
 		}
-		ds, de := seq.Max(cur, r.start), seq.Min(end, r.end)
-		if !hasDup {
-			dupStart, dupEnd, hasDup = ds, de, true
+		if rs.LessThan(end) && re.GreaterThan(cur) && !hasDup {
+			dupStart, dupEnd, hasDup = seq.Max(cur, rs), seq.Min(end, re), true
 		}
-		r.recent = c.oooCount
-		cur = de
+		cur = seq.Max(cur, re)
+		if r != first {
+			if end.GreaterThan(re) {
+				next = q.after(rs) // the new data reaches past r
+			} else {
+				next = 0
+			}
+			c.oooBytes -= int32(re.Size(rs))
+			q.remove(rs)
+		}
+		if next == 0 || q.node(next).start.GreaterThan(end) {
+			break
+		}
+		r = next
 	}
 	if cur.LessThan(end) {
-		c.placeOOO(room, start, payload, cur, end)
+		c.placeOOO(start, payload, cur, end)
 		added = true
 	}
-	// The new range absorbs every range it overlaps or touches.
-	i := 0
-	for i < len(c.ooo) && c.ooo[i].end.LessThan(start) {
-		i++
+	f = q.node(first)
+	c.oooBytes -= int32(f.end.Size(f.start))
+	f.start, f.end = newStart, seq.Max(cur, end)
+	if f.end.GreaterThan(q.hi) {
+		q.hi = f.end
 	}
-	j := i
-	for j < len(c.ooo) && !c.ooo[j].start.GreaterThan(end) {
-		j++
-	}
-	if i == j {
-		c.ooo = slices.Insert(c.ooo, i, oooRange{start: start, end: end, recent: c.oooCount})
-	} else {
-		m := &c.ooo[i]
-		m.start, m.end = seq.Min(m.start, start), seq.Max(c.ooo[j-1].end, end)
-		m.recent = c.oooCount
-		c.ooo = slices.Delete(c.ooo, i+1, j)
-	}
+	c.oooBytes += int32(f.end.Size(f.start))
+	q.reported(f.start, f.end)
 	if hasDup {
 		c.setDSACK(dupStart, dupEnd)
-	}
-	c.oooBytes = 0
-	for k := range c.ooo {
-		c.oooBytes += int32(c.ooo[k].end.Size(c.ooo[k].start))
 	}
 	return added
 }
 
+// reserveOOO makes room in the receive buffer for data held up to end.
+func (c *Conn) reserveOOO(end seq.Value) {
+	extent := c.oooExtent()
+	off := int(end.Size(c.rcvNxt))
+	c.rcv = c.reserve(&c.rcvMem, c.rcv, len(c.rcv)+extent, len(c.rcv)+max(extent, off))
+}
+
 // placeOOO copies the bytes [from, to) of payload, which starts at start,
-// to their place in room, the buffer from RCV.NXT on.
-func (c *Conn) placeOOO(room []byte, start seq.Value, payload []byte, from, to seq.Value) {
+// to their place in the buffer after RCV.NXT.
+func (c *Conn) placeOOO(start seq.Value, payload []byte, from, to seq.Value) {
+	room := c.rcv[len(c.rcv):cap(c.rcv)]
 	at := int(from.Size(c.rcvNxt))
 	off := int(from.Size(start))
 	n := int(to.Size(from))
 	copy(room[at:at+n], payload[off:off+n])
 }
 
+// dropRange lets the held range r, the last, go (counted in
+// Stats.OutOfOrderPruned).
+func (c *Conn) dropRange(r int32) {
+	q := c.ooo
+	n := q.node(r)
+	start := n.start
+	c.oooBytes -= int32(n.end.Size(start))
+	q.unreport(start, true)
+	q.remove(start)
+	c.stats.OutOfOrderPruned++
+}
+
 // pullInOrder moves RCV.NXT over held data it has reached, which is
 // already in place after the in-order data, and returns the number of
-// bytes it moved over.
+// bytes it moved over. Held data that the segment just taken overlapped
+// arrived twice: the first such part is reported in a D-SACK (RFC 2883
+// §4.2.1, Example 4: a segment that fills a hole and repeats data held
+// beyond it).
 func (c *Conn) pullInOrder() int {
+	q := c.ooo
 	moved := 0
-	k := 0
-	for ; k < len(c.ooo); k++ {
-		r := &c.ooo[k]
-		if r.start.GreaterThan(c.rcvNxt) {
+	for r := q.first(); r != 0; r = q.first() {
+		n := q.node(r)
+		rs, re := n.start, n.end
+		if rs.GreaterThan(c.rcvNxt) {
 			break
 		}
-		if r.end.GreaterThan(c.rcvNxt) {
-			n := int(r.end.Size(c.rcvNxt))
-			c.rcv = c.rcv[:len(c.rcv)+n]
-			c.rcvNxt = r.end
-			moved += n
+		if rs.LessThan(c.rcvNxt) {
+			dupEnd := seq.Min(re, c.rcvNxt)
+			c.stats.DupBytesIn += uint64(dupEnd.Size(rs))
+			if !c.dsackPending {
+				c.setDSACK(rs, dupEnd)
+			}
 		}
-		c.oooBytes -= int32(r.end.Size(r.start))
+		if re.GreaterThan(c.rcvNxt) {
+			k := int(re.Size(c.rcvNxt))
+			c.rcv = c.rcv[:len(c.rcv)+k]
+			c.rcvNxt = re
+			moved += k
+		}
+		c.oooBytes -= int32(re.Size(rs))
+		q.remove(rs)
 	}
-	c.ooo = slices.Delete(c.ooo, 0, k)
+	q.unreport(c.rcvNxt, false)
+	if q.len() == 0 {
+		q.reset()
+	}
 	return moved
 }
 
 // dropOOO forgets the data held out of order, and gives the receive
 // buffer back if nothing else is in it.
 func (c *Conn) dropOOO() {
-	c.ooo, c.oooBytes = nil, 0
+	c.ooo.reset()
+	c.oooBytes = 0
 	if len(c.rcv) == 0 {
 		c.rcv = nil
 		c.release(&c.rcvMem)
 	}
+}
+
+// PruneOutOfOrder lets go of data held out of order, from the highest
+// sequence numbers down, until at most keep bytes are held; it returns the
+// bytes let go. A stack under memory pressure calls it first, as Linux
+// prunes its out-of-order queue before anything else: the data is only
+// SACKed, never acknowledged, so the peer still has it (RFC 2018 §8: "the
+// data receiver ... is permitted to discard data in its queue that has not
+// been acknowledged"). When nothing is left held and nothing is unread, the
+// receive buffer goes back to the pool.
+func (c *Conn) PruneOutOfOrder(keep int) int {
+	before := int(c.oooBytes)
+	for int(c.oooBytes) > max(keep, 0) {
+		c.dropRange(c.ooo.last())
+	}
+	if c.ooo.len() == 0 {
+		// A FIN held beyond stays: its sequence number is the peer's.
+		c.dropOOO()
+	}
+	return before - int(c.oooBytes)
 }
 
 // setDSACK remembers a duplicate range to report in the first SACK block
@@ -153,52 +221,55 @@ func (c *Conn) setDSACK(start, end seq.Value) {
 }
 
 // fillSACK puts SACK blocks on an outgoing ACK: a pending D-SACK first,
-// then the held ranges, most recently changed first (RFC 2018 §4: "The
+// then the range that holds the duplicate, then the ranges most recently
+// reported, then others, as many distinct blocks as fit (RFC 2018 §4: "The
 // first SACK block ... MUST specify the contiguous block of data containing
-// the segment which triggered this ACK"; the others "repeating the most
-// recently reported SACK blocks"). Three blocks fit beside timestamps,
-// four without.
+// the segment which triggered this ACK"; the others repeat "the most
+// recently reported SACK blocks ... that are not subsets of a SACK block
+// already included"; "the data receiver SHOULD include as many distinct
+// SACK blocks as possible"). Three blocks fit beside timestamps, four
+// without.
 func (c *Conn) fillSACK(o *wire.Options) {
+	q := c.ooo
 	limit := wire.MaxSACKBlocks
 	if o.HasTimestamps {
 		limit = 3
 	}
 	n := 0
+	add := func(b wire.SACKBlock) {
+		for k := 0; k < n; k++ {
+			if o.SACK[k] == b {
+				return
+			}
+		}
+		o.SACK[n] = b
+		n++
+	}
 	if c.dsackPending {
 		o.SACK[n] = c.dsack
 		n++
 		c.dsackPending = false
-		// RFC 2883 §4: if the duplicate lies inside a held range, "the
-		// second SACK block ... should specify the contiguous block
-		// containing the duplicate".
-		for i := range c.ooo {
-			r := &c.ooo[i]
-			if !c.dsack.Left.LessThan(r.start) && !c.dsack.Right.GreaterThan(r.end) {
-				o.SACK[n] = wire.SACKBlock{Left: r.start, Right: r.end}
-				n++
-				break
-			}
+		// RFC 2883 §4: "If the D-SACK block reports a duplicate contiguous
+		// sequence from a (possibly larger) block of data in the
+		// receiver's data queue above the cumulative acknowledgement, then
+		// the second SACK block in that SACK option should specify that
+		// (possibly larger) block of data."
+		if r := q.containing(c.dsack.Left, c.dsack.Right); r != 0 {
+			o.SACK[n] = wire.SACKBlock{Left: q.node(r).start, Right: q.node(r).end}
+			n++
 		}
 	}
-	for n < limit {
-		best := -1
-	ranges:
-		for i := range c.ooo {
-			r := &c.ooo[i]
-			for k := 0; k < n; k++ {
-				if o.SACK[k].Left == r.start && o.SACK[k].Right == r.end {
-					continue ranges
-				}
-			}
-			if best < 0 || r.recent > c.ooo[best].recent {
-				best = i
-			}
-		}
-		if best < 0 {
-			break
-		}
-		o.SACK[n] = wire.SACKBlock{Left: c.ooo[best].start, Right: c.ooo[best].end}
-		n++
+	if q == nil {
+		o.NumSACK = uint8(n)
+		return
+	}
+	for i := int32(0); i < q.nsacks && n < limit; i++ {
+		add(q.sacks[i])
+	}
+	// More ranges than blocks reported so far: the lowest ones, which the
+	// sender needs first.
+	for r := q.first(); r != 0 && n < limit; r = q.after(q.node(r).start) {
+		add(wire.SACKBlock{Left: q.node(r).start, Right: q.node(r).end})
 	}
 	o.NumSACK = uint8(n)
 }

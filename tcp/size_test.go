@@ -27,7 +27,7 @@ func TestConnSize(t *testing.T) {
 	}{
 		{"Conn", unsafe.Sizeof(Conn{}), 768}, // a size class of the Go allocator
 		{"txSeg", unsafe.Sizeof(txSeg{}), 48},
-		{"oooRange", unsafe.Sizeof(oooRange{}), 16},
+		{"oooNode", unsafe.Sizeof(oooNode{}), 20},
 		{"Key", unsafe.Sizeof(Key{}), 12},
 	} {
 		if tc.size > tc.max {
@@ -53,8 +53,8 @@ func TestIdleConnHoldsNoBuffers(t *testing.T) {
 	if got, want := f.read(t, ms(1030), 1100), append(data('y', 1000), data('x', 100)...); !bytes.Equal(got, want) {
 		t.Fatalf("read %d bytes, not the %d sent", len(got), len(want))
 	}
-	if f.c.sndMem != nil || f.c.rcvMem != nil || f.c.snd != nil || f.c.rcv != nil {
-		t.Errorf("idle connection holds buffers: snd %d/%d, rcv %d/%d", len(f.c.snd), cap(f.c.sndMem), len(f.c.rcv), cap(f.c.rcvMem))
+	if f.c.snd.mem != nil || f.c.snd.scratch != nil || f.c.rcvMem != nil || f.c.rcv != nil {
+		t.Errorf("idle connection holds buffers: snd %d/%d, rcv %d/%d", f.c.sndLen(), len(f.c.snd.mem), len(f.c.rcv), cap(f.c.rcvMem))
 	}
 }
 
@@ -146,6 +146,12 @@ func TestTimeListUnderLoss(t *testing.T) {
 		}
 		for _, c := range []*Conn{a, b} {
 			if err := c.checkTimeList(); err != nil {
+				t.Fatalf("at %v: %v", now, err)
+			}
+			if err := c.checkSkips(); err != nil {
+				t.Fatalf("at %v: %v", now, err)
+			}
+			if err := c.checkOOO(); err != nil {
 				t.Fatalf("at %v: %v", now, err)
 			}
 		}

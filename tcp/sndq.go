@@ -33,9 +33,13 @@ type txSeg struct {
 	fin        bool
 	sacked     bool // covered by a SACK block
 	lost       bool // deemed lost (RFC 6675 IsLost, or RACK)
-	rexmitted  bool // retransmitted since it was last deemed lost
-	dsacked    bool // a D-SACK reported a copy of it arrived twice
-	linked     bool // in the time-ordered list
+	// skip, in a SACKed record, is how many records on the next one that
+	// may not be SACKed lies (0 counts as 1): every record in between is
+	// SACKed. A block over a long queue skips the SACKed runs (sackSkip).
+	skip      int32
+	rexmitted bool // retransmitted since it was last deemed lost
+	dsacked   bool // a D-SACK reported a copy of it arrived twice
+	linked    bool // in the time-ordered list
 }
 
 // tsLink puts c.tx[i] in the time-ordered list, after every record sent
@@ -224,11 +228,17 @@ func (c *Conn) takeSACK(now clock.Time, s *wire.Segment, r *ackResult) {
 	}
 }
 
+// maxDSACKRecords bounds the records one D-SACK block is checked against.
+// A D-SACK reports the duplicate in "the most recent packet" (RFC 2883 §4
+// (1)), and a retransmission resends one record, so a true one covers one
+// or two; a block over the whole queue is not worth a walk over it.
+const maxDSACKRecords = 16
+
 func (c *Conn) noteDSACK(b wire.SACKBlock, r *ackResult) {
 	q := c.txq()
-	for i := range q {
+	for i, k := c.firstEndingAfter(b.Left), 0; i < len(q) && q[i].start.LessThan(b.Right) && k < maxDSACKRecords; i, k = i+1, k+1 {
 		t := &q[i]
-		if t.start.LessThan(b.Right) && t.end.GreaterThan(b.Left) && t.xmits > 1 && !t.dsacked {
+		if t.xmits > 1 && !t.dsacked {
 			t.dsacked = true
 			r.dsackRexmit = true
 			c.undoRetrans--
@@ -242,27 +252,60 @@ func (c *Conn) noteDSACK(b wire.SACKBlock, r *ackResult) {
 	}
 }
 
-func (c *Conn) markSACKed(now clock.Time, b wire.SACKBlock, r *ackResult) {
+// firstEndingAfter returns the index in txq() of the first record that
+// ends after v (len when none does).
+func (c *Conn) firstEndingAfter(v seq.Value) int {
 	q := c.txq()
-	// Segments wholly inside the block; the block may start mid-queue.
-	i := 0
 	lo, hi := 0, len(q)
 	for lo < hi {
 		m := (lo + hi) / 2
-		if q[m].end.LessThanEq(b.Left) {
+		if q[m].end.LessThanEq(v) {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	for i = lo; i < len(q) && q[i].start.LessThan(b.Right); i++ {
+	return lo
+}
+
+// sackSkip returns the index in q of the first record from i on that is not
+// SACKed (len(q) if none), and makes the SACKed records on the way point
+// at it (path compression, as in a union-find: over many ACKs a block
+// costs about its new records, not the queue's length).
+func sackSkip(q []txSeg, i int) int {
+	j := i
+	for j < len(q) && q[j].sacked {
+		j += int(max(q[j].skip, 1))
+	}
+	j = min(j, len(q))
+	for k := i; k < j && q[k].sacked; {
+		next := k + int(max(q[k].skip, 1))
+		q[k].skip = int32(j - k)
+		k = next
+	}
+	return j
+}
+
+func (c *Conn) markSACKed(now clock.Time, b wire.SACKBlock, r *ackResult) {
+	q := c.txq()
+	// Segments wholly inside the block; the block may start mid-queue. The
+	// runs already SACKed are skipped, so that a block repeated over the
+	// whole queue, or blocks that move a little each ACK, cost what they
+	// add. A segment only partly inside a block stays as it is: the queue
+	// is never split at a block's edges (CVE-2019-11478's excessive
+	// fragmentation has no analogue here).
+	for i := c.firstEndingAfter(b.Left); ; i++ {
+		i = sackSkip(q, i)
+		if i >= len(q) || !q[i].start.LessThan(b.Right) {
+			break
+		}
 		t := &q[i]
-		if t.sacked || t.start.LessThan(b.Left) || t.end.GreaterThan(b.Right) {
+		if t.start.LessThan(b.Left) || t.end.GreaterThan(b.Right) {
 			continue
 		}
 		c.forget(t, -1)
 		c.tsUnlink(int(c.txHead) + i)
-		t.sacked, t.lost, t.rexmitted = true, false, false
+		t.sacked, t.lost, t.rexmitted, t.skip = true, false, false, 1
 		c.sackedBytes += int32(t.len())
 		c.sackedSegs++
 		r.sacked += t.len()

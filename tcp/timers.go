@@ -287,7 +287,7 @@ func (c *Conn) ackedUpTo(now clock.Time, ack seq.Value, r *ackResult) {
 		}
 		c.sndUna = ack
 		if ack.GreaterThan(c.sndBufSeq) {
-			n := min(int(ack.Size(c.sndBufSeq)), len(c.snd))
+			n := min(int(ack.Size(c.sndBufSeq)), c.sndLen())
 			c.consumeSnd(n)
 			c.sndBufSeq = c.sndBufSeq.Add(seq.Size(n))
 		}

@@ -41,6 +41,9 @@ const (
 	// RFC 5927 §4.1: an ICMP or ICMPv6 error quoting a sequence number
 	// outside SND.UNA..SND.NXT; Reason gives the message and the values.
 	DropICMPBadQuote
+	// A segment beyond RCV.NXT that would have made more ranges of data
+	// held out of order than the connection keeps (tcp's maxOOORanges).
+	DropOutOfOrderRanges
 )
 
 const (
@@ -71,6 +74,7 @@ var dropWords = [...]string{
 	DropChallengeRSTLimited: rstChallenged + limited,
 	DropChallengeSYNLimited: synChallenged + limited,
 	DropICMPBadQuote:        "ICMP error quoting a sequence number outside SND.UNA..SND.NXT",
+	DropOutOfOrderRanges:    "out-of-order queue full",
 }
 
 // String returns the words a trace prints for the cause ("unacceptable

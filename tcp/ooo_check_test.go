@@ -1,0 +1,124 @@
+package tcp
+
+import (
+	"fmt"
+
+	"github.com/gosynack/synack/seq"
+)
+
+// checkOOO checks the out-of-order queue's invariants: an AVL tree in
+// sequence order of disjoint ranges that do not touch, all beyond
+// RCV.NXT and within 2^31 of it, whose sizes add up to oooBytes; a node
+// either in the tree or free; SACK blocks to report that are ranges held,
+// each once.
+func (c *Conn) checkOOO() error {
+	q := c.ooo
+	if q == nil {
+		if c.oooBytes != 0 {
+			return fmt.Errorf("no queue, yet %d bytes held", c.oooBytes)
+		}
+		return nil
+	}
+	seen := make([]bool, len(q.nodes)+1)
+	var bytes int64
+	count := 0
+	var prevEnd seq.Value
+	hasPrev := false
+	var walk func(r int32, depth int) (int32, error)
+	walk = func(r int32, depth int) (int32, error) {
+		if r == 0 {
+			return 0, nil
+		}
+		if r < 0 || int(r) > len(q.nodes) || seen[r] || depth > 64 {
+			return 0, fmt.Errorf("node %d: out of range, seen twice or too deep", r)
+		}
+		seen[r] = true
+		n := q.node(r)
+		hl, err := walk(n.left, depth+1)
+		if err != nil {
+			return 0, err
+		}
+		if !n.start.LessThan(n.end) || !n.start.GreaterThan(c.rcvNxt) || n.end.Size(c.rcvNxt) >= 1<<31 {
+			return 0, fmt.Errorf("range [%d, %d) with RCV.NXT %d", n.start, n.end, c.rcvNxt)
+		}
+		if hasPrev && !prevEnd.LessThan(n.start) {
+			return 0, fmt.Errorf("range [%d, %d) touches or overlaps the one ending at %d", n.start, n.end, prevEnd)
+		}
+		prevEnd, hasPrev = n.end, true
+		bytes += int64(n.end.Size(n.start))
+		count++
+		hr, err := walk(n.right, depth+1)
+		if err != nil {
+			return 0, err
+		}
+		if d := hl - hr; d > 1 || d < -1 || n.height != 1+max(hl, hr) {
+			return 0, fmt.Errorf("node %d: height %d, subtrees %d and %d", r, n.height, hl, hr)
+		}
+		return n.height, nil
+	}
+	if _, err := walk(q.root, 0); err != nil {
+		return err
+	}
+	if count != int(q.n) || bytes != int64(c.oooBytes) {
+		return fmt.Errorf("%d ranges of %d bytes, counted %d of %d", count, bytes, q.n, c.oooBytes)
+	}
+	if count > 0 && q.hi != prevEnd {
+		return fmt.Errorf("the last range ends at %d, the queue says %d", prevEnd, q.hi)
+	}
+	if count > c.maxOOORanges() {
+		return fmt.Errorf("%d ranges, above the bound %d", count, c.maxOOORanges())
+	}
+	free := 0
+	for r := q.free; r != 0; r = q.node(r).left {
+		if int(r) > len(q.nodes) || seen[r] {
+			return fmt.Errorf("free node %d in the tree or out of range", r)
+		}
+		seen[r] = true
+		free++
+	}
+	if free+count != len(q.nodes) {
+		return fmt.Errorf("%d nodes: %d in the tree, %d free", len(q.nodes), count, free)
+	}
+	if q.nsacks < 0 || int(q.nsacks) > len(q.sacks) {
+		return fmt.Errorf("%d blocks to report", q.nsacks)
+	}
+	for i := int32(0); i < q.nsacks; i++ {
+		b := q.sacks[i]
+		r := q.containing(b.Left, b.Right)
+		if r == 0 || q.node(r).start != b.Left || q.node(r).end != b.Right {
+			return fmt.Errorf("block %d [%d, %d) to report is not a range held", i, b.Left, b.Right)
+		}
+		for k := int32(0); k < i; k++ {
+			if q.sacks[k] == b {
+				return fmt.Errorf("block [%d, %d) to report twice", b.Left, b.Right)
+			}
+		}
+	}
+	return nil
+}
+
+// checkSkips checks the retransmission queue's skip links: from a SACKed
+// record, every record before the one its skip names is SACKed, and the
+// link stays inside the queue.
+func (c *Conn) checkSkips() error {
+	q := c.txq()
+	// The first record from each index that is not SACKed, from the end.
+	nextUnsacked := make([]int, len(q)+1)
+	nextUnsacked[len(q)] = len(q)
+	for i := len(q) - 1; i >= 0; i-- {
+		nextUnsacked[i] = i
+		if q[i].sacked {
+			nextUnsacked[i] = nextUnsacked[i+1]
+		}
+	}
+	for i := range q {
+		if !q[i].sacked {
+			continue
+		}
+		to := i + int(max(q[i].skip, 1))
+		if to > len(q) || to > nextUnsacked[i] {
+			return fmt.Errorf("record %d of %d skips to %d past an unSACKed record (%d)", i, len(q), to, nextUnsacked[i])
+		}
+	}
+	return nil
+}
