@@ -371,9 +371,9 @@ func SoakCases() []SoakCase {
 			Link: netsim.Impairment{Latency: 10 * ms, Jitter: 5 * ms, Loss: 0.03, Duplicate: 0.02, Reorder: 0.03, Corrupt: 0.01},
 			IPv6: true, Size: 150 * kb, Budget: timeWait + 10*time.Minute},
 		{Name: "mtu-drop", About: "the data path's MTU drops from 1500 to 1280 mid-transfer (ICMP Fragmentation Needed), 1% loss",
-			Link: netsim.Impairment{Latency: 10 * ms, Loss: 0.01}, MTUDrop: &MTUDrop{After: 300 * ms, MTU: 1280}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+			Link: netsim.Impairment{Latency: 10 * ms, Loss: 0.01}, MTUDrop: &MTUDrop{After: 60 * ms, MTU: 1280}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
 		{Name: "mtu-drop-v6", About: "IPv6; the data path's MTU drops from 1500 to 1280 mid-transfer (ICMPv6 Packet Too Big), 1% loss",
-			Link: netsim.Impairment{Latency: 10 * ms, Loss: 0.01}, IPv6: true, MTUDrop: &MTUDrop{After: 300 * ms, MTU: 1280}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+			Link: netsim.Impairment{Latency: 10 * ms, Loss: 0.01}, IPv6: true, MTUDrop: &MTUDrop{After: 60 * ms, MTU: 1280}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
 	}
 }
 
