@@ -299,7 +299,12 @@ func (p *program) connect(now clock.Time, s *Step) (bool, error) {
 	if peer == nil {
 		return false, fmt.Errorf("no host named %q", s.peer)
 	}
-	remote := netip.AddrPortFrom(peer.Stack.Addr(), s.rport)
+	// The peer's IPv4 address if both have one, else its IPv6 address.
+	addr := peer.Stack.Addr()
+	if !addr.IsValid() || !p.h.Stack.Addr().IsValid() {
+		addr = peer.Stack.Addr6()
+	}
+	remote := netip.AddrPortFrom(addr, s.rport)
 	var c *tcp.Conn
 	var err error
 	if s.op == opConnect {

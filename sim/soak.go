@@ -33,6 +33,17 @@ type SoakCase struct {
 	// Budget is the virtual time the whole run (transfer, close and
 	// TIME-WAIT) may take; a run still busy at the budget fails.
 	Budget time.Duration
+	// IPv6 runs the case between ClientAddr6 and ServerAddr6.
+	IPv6 bool
+	// MTUDrop, if set, lowers the data path's MTU in the middle of the
+	// run: its router then answers too-big packets with ICMP.
+	MTUDrop *MTUDrop
+}
+
+// MTUDrop is a path MTU that drops during a soak run.
+type MTUDrop struct {
+	After time.Duration // after the start of the run
+	MTU   int           // the new MTU of the client->server path
 }
 
 // forward and reverse are the impairments of the two directions.
@@ -58,6 +69,15 @@ func (c *SoakCase) Validate() error {
 	for _, i := range []netsim.Impairment{c.forward(), c.reverse()} {
 		if err := i.Validate(); err != nil {
 			return fmt.Errorf("sim: soak case %s: %w", c.Name, err)
+		}
+	}
+	if d := c.MTUDrop; d != nil {
+		floor := 68
+		if c.IPv6 {
+			floor = 1280
+		}
+		if d.After < 0 || d.MTU < floor {
+			return fmt.Errorf("sim: soak case %s: MTUDrop after %v to %d, want a time >= 0 and an MTU >= %d", c.Name, d.After, d.MTU, floor)
 		}
 	}
 	for _, cfg := range []tcp.Config{c.Client, c.Server} {
@@ -209,16 +229,25 @@ func RunSoakCaptured(c SoakCase, seed uint64, rec trace.Recorder, tap Tap) (Soak
 	}
 	cc, sc := c.Client, c.Server
 	cc.Recorder, sc.Recorder = nil, nil
-	client, err := w.AddHost(clientName, ClientAddr, cc)
+	caddr, saddr := ClientAddr, ServerAddr
+	if c.IPv6 {
+		caddr, saddr = ClientAddr6, ServerAddr6
+	}
+	client, err := w.AddHost(clientName, caddr, cc)
 	if err != nil {
 		return SoakResult{}, err
 	}
-	server, err := w.AddHost(serverName, ServerAddr, sc)
+	server, err := w.AddHost(serverName, saddr, sc)
 	if err != nil {
 		return SoakResult{}, err
 	}
 	if err := w.Network().SetPath(clientName, serverName, c.forward()); err != nil {
 		return SoakResult{}, err
+	}
+	if d := c.MTUDrop; d != nil {
+		lowered := c.forward()
+		lowered.MTU = d.MTU
+		w.At(w.Now().Add(d.After), func() { _ = w.Network().SetPath(clientName, serverName, lowered) })
 	}
 	if err := w.Network().SetPath(serverName, clientName, c.reverse()); err != nil {
 		return SoakResult{}, err
@@ -336,6 +365,15 @@ func SoakCases() []SoakCase {
 		{Name: "cubic", About: "CUBIC congestion control, 2% loss, 10 Mbit/s with a 20-packet queue",
 			Link:   netsim.Impairment{Latency: 10 * ms, Loss: 0.02, Bandwidth: 10_000_000, QueueLimit: 20},
 			Client: tcp.Config{Congestion: "cubic"}, Server: tcp.Config{Congestion: "cubic"}, Size: 300 * kb, Budget: timeWait + 10*time.Minute},
+		{Name: "ipv6", About: "IPv6 at both ends, 2% loss and reordering",
+			Link: netsim.Impairment{Latency: 10 * ms, Loss: 0.02, Reorder: 0.02}, IPv6: true, Size: 200 * kb, Budget: timeWait + 5*time.Minute},
+		{Name: "ipv6-storm", About: "IPv6, with loss, duplication, reordering, corruption and jitter at once",
+			Link: netsim.Impairment{Latency: 10 * ms, Jitter: 5 * ms, Loss: 0.03, Duplicate: 0.02, Reorder: 0.03, Corrupt: 0.01},
+			IPv6: true, Size: 150 * kb, Budget: timeWait + 10*time.Minute},
+		{Name: "mtu-drop", About: "the data path's MTU drops from 1500 to 1280 mid-transfer (ICMP Fragmentation Needed), 1% loss",
+			Link: netsim.Impairment{Latency: 10 * ms, Loss: 0.01}, MTUDrop: &MTUDrop{After: 60 * ms, MTU: 1280}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+		{Name: "mtu-drop-v6", About: "IPv6; the data path's MTU drops from 1500 to 1280 mid-transfer (ICMPv6 Packet Too Big), 1% loss",
+			Link: netsim.Impairment{Latency: 10 * ms, Loss: 0.01}, IPv6: true, MTUDrop: &MTUDrop{After: 60 * ms, MTU: 1280}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
 	}
 }
 

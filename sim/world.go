@@ -32,6 +32,43 @@ type World struct {
 	hosts []*Host
 	rec   trace.Recorder
 	tap   Tap
+	// actions are the changes At scheduled, in order of time and then of
+	// scheduling.
+	actions []action
+}
+
+type action struct {
+	at clock.Time
+	f  func()
+}
+
+// IPv6 addresses for hosts in the benchmarking range of RFC 5180
+// (2001:2::/48), beside ClientAddr and ServerAddr.
+var (
+	ClientAddr6 = netip.MustParseAddr("2001:2::2")
+	ServerAddr6 = netip.MustParseAddr("2001:2::1")
+)
+
+// At schedules f to run at the virtual time t, before the packets and
+// timers due then, to change the world in the middle of a run (a path's
+// MTU dropping, say). A t already past runs at the next step.
+func (w *World) At(t clock.Time, f func()) {
+	i := len(w.actions)
+	for i > 0 && w.actions[i-1].at > t {
+		i--
+	}
+	w.actions = append(w.actions, action{})
+	copy(w.actions[i+1:], w.actions[i:])
+	w.actions[i] = action{at: t, f: f}
+}
+
+// runActions runs the actions due at or before now.
+func (w *World) runActions(now clock.Time) {
+	for len(w.actions) > 0 && w.actions[0].at <= now {
+		f := w.actions[0].f
+		w.actions = w.actions[1:]
+		f()
+	}
 }
 
 // Tap sees every packet a host sends (out) as it leaves the host's stack,
@@ -86,7 +123,8 @@ func (w *World) streamSeed(name string) uint64 {
 	return h.Sum64()
 }
 
-// AddHost adds a host with the given address and TCP policy.
+// AddHost adds a host with the given address, IPv4 or IPv6, and TCP
+// policy.
 func (w *World) AddHost(name string, addr netip.Addr, cfg tcp.Config) (*Host, error) {
 	if w.Host(name) != nil {
 		return nil, fmt.Errorf("sim: host %q already exists", name)
@@ -95,14 +133,19 @@ func (w *World) AddHost(name string, addr netip.Addr, cfg tcp.Config) (*Host, er
 	var key tcp.ISNKey
 	binary.BigEndian.PutUint64(key[:8], s)
 	binary.BigEndian.PutUint64(key[8:], w.streamSeed("isn/"+name))
-	st, err := stack.New(stack.Config{
+	sc := stack.Config{
 		Name:     name,
-		Addr:     addr,
 		TCP:      cfg,
 		ISNKey:   key,
 		Rand:     rand.New(rand.NewPCG(s, 0x5eed)),
 		Recorder: w.rec,
-	})
+	}
+	if addr = addr.Unmap(); addr.Is4() {
+		sc.Addr = addr
+	} else {
+		sc.Addr6 = addr
+	}
+	st, err := stack.New(sc)
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +216,7 @@ func (w *World) RunFor(limit time.Duration) Result {
 		}
 		_ = w.clk.Set(next)
 		now := next
+		w.runActions(now)
 		w.net.Poll(now, func(to string, pkt []byte) {
 			if h := w.Host(to); h != nil {
 				h.Stack.Input(now, pkt)
@@ -220,6 +264,9 @@ func (w *World) settle() {
 
 func (w *World) nextDeadline() clock.Time {
 	d := w.net.NextDeadline()
+	if len(w.actions) > 0 {
+		d = clock.Min(d, w.actions[0].at)
+	}
 	for _, h := range w.hosts {
 		d = clock.Min(d, h.Stack.NextDeadline())
 		if h.prog != nil {

@@ -191,6 +191,9 @@ const (
 	// LinkNeverReceived: a capture shows the packet sent and never
 	// received, while later packets of the same sender were.
 	LinkNeverReceived
+	// LinkTooBig: the packet is larger than the path's MTU; Reason gives
+	// the sizes and whether the router answered with ICMP.
+	LinkTooBig
 )
 
 // linkDropWords are each cause's words and what separates them from the
@@ -204,6 +207,7 @@ var linkDropWords = [...]struct{ words, sep string }{
 	LinkUnknownSender:   {"unknown sender", " "},
 	LinkUnknownReceiver: {"unknown receiver", " "},
 	LinkNeverReceived:   {"never received", ": "},
+	LinkTooBig:          {"too big", ": "},
 }
 
 // String returns the words a trace prints for the cause ("queue full").

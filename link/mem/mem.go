@@ -122,10 +122,8 @@ func (n *Network) Attach(name string, addr netip.Addr) (*Port, error) {
 }
 
 // AddAddr6 gives the host name an IPv6 address too (Port.Addr6), making
-// it a dual-stack host. IPv6 packets travel only on the fast path: an
-// unimpaired path of a Network without a Recorder. link/netsim does not
-// route IPv6 yet, so on an impaired or recorded path they are dropped
-// there.
+// it a dual-stack host. IPv6 packets cross impaired and recorded paths as
+// IPv4 ones do.
 func (n *Network) AddAddr6(name string, addr netip.Addr) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -139,6 +137,9 @@ func (n *Network) AddAddr6(name string, addr netip.Addr) error {
 		return fmt.Errorf("mem: host %q: address %v is already %q's", name, addr, n.byAddr[addr].name)
 	case p.addr6.IsValid():
 		return fmt.Errorf("mem: host %q already has the IPv6 address %v", name, p.addr6)
+	}
+	if err := n.net.AddAddr(name, addr); err != nil {
+		return fmt.Errorf("mem: %w", err)
 	}
 	p.addr6 = addr
 	n.byAddr[addr] = p

@@ -4,7 +4,8 @@
 // when it next needs to be called. The same seed and the same calls give
 // byte-identical deliveries and trace events.
 //
-// A Network joins named hosts, each with one IPv4 address. Every ordered pair
+// A Network joins named hosts, each with an IPv4 address, an IPv6 address
+// or both (AddHost, AddAddr). Every ordered pair
 // of hosts is a directed path ("client->server"), unimpaired and with zero
 // latency until SetPath gives it an Impairment; AddRule attaches scripted
 // rules (drop the 2nd SYN-ACK, hold the 1st SYN for 3s). Each path draws its
@@ -29,16 +30,28 @@
 // only when its parameter is non-zero (a Corrupt rule still draws which bit
 // to flip), so a path's draws depend only on its own packets.
 //
-//  0. Admission. The bytes are copied, parsed (wire.ParseIPv4, protocol
-//     TCP, wire.ParseTCPNoChecksum) and routed by their IPv4 destination
-//     address. Like a router, the link requires a sound IPv4 header with a
-//     good header checksum but leaves the TCP checksum to the receiver. An
-//     unknown sender (trace.LinkUnknownSender), a packet that does not parse
-//     (trace.LinkMalformed, "malformed: ...") or a destination no host owns
-//     (trace.LinkNoRoute, "no route to 198.18.0.9") is dropped with a
-//     LinkDrop event whose Host is the sender's name and whose PacketID is 0,
-//     and counted by Rejected. The source address is not checked: a host may
-//     spoof.
+//  0. Admission. The bytes are copied, parsed (wire.ParseIP: IPv4 or IPv6;
+//     for TCP also wire.ParseTCPNoChecksum) and routed by their destination
+//     address. Like a router, the link requires a sound IP header, with a
+//     good IPv4 header checksum, but leaves the upper layer's checksum to
+//     the receiver. An unknown sender (trace.LinkUnknownSender), a packet
+//     that does not parse (trace.LinkMalformed, "malformed: ...") or a
+//     destination no host owns (trace.LinkNoRoute, "no route to
+//     198.18.0.9") is dropped with a LinkDrop event whose Host is the
+//     sender's name and whose PacketID is 0, and counted by Rejected. The
+//     source address is not checked: a host may spoof. Packets of other
+//     protocols than TCP (ICMP, ICMPv6, UDP) cross the network as bytes:
+//     impaired like any packet, but unseen by the rules (which match TCP
+//     segments) and unrecorded (trace has no event for them yet).
+//     Then the MTU, when the path has one (Impairment.MTU): a longer packet is
+//     dropped (trace.LinkTooBig, "too big: 1500 bytes, MTU 1280"), counted
+//     in TooBig, and the path's router sends its source an ICMP
+//     Destination Unreachable "fragmentation needed and DF set" with the
+//     MTU (RFC 1191 §4), or for IPv6 an ICMPv6 Packet Too Big (RFC 4443
+//     §3.2), from DefaultRouter4 or DefaultRouter6 (SetRouterAddrs), on the
+//     reverse path with its impairments; counted in ICMPSent. A black hole
+//     (ICMPBlackhole) sends nothing; nor does a packet without DF, which
+//     the network does not fragment.
 //  1. Send. The packet gets the next PacketID of the Network (from 1) and a
 //     LinkSend event.
 //  2. Rules, in the order they were added. Each rule whose Match fits the

@@ -39,6 +39,16 @@ type Impairment struct {
 	// counting the one being serialized); a packet beyond it is tail-dropped.
 	// 0 is unlimited. It has no effect when Bandwidth is 0.
 	QueueLimit int
+	// MTU is the largest packet, IP header included, the path carries: a
+	// router on it drops a larger one and sends the sender an ICMP
+	// Fragmentation Needed (IPv4) or Packet Too Big (IPv6) giving MTU. 0 is
+	// unlimited; otherwise at least 68 (RFC 791's minimum), and at least
+	// 1280 for the IPv6 packets on it to be legal (RFC 8200 §5).
+	MTU int
+	// ICMPBlackhole makes the router drop too-big packets without a word,
+	// as a path whose ICMP is filtered does (RFC 2923 §2.1): only
+	// packetization-layer discovery (RFC 4821) gets through it.
+	ICMPBlackhole bool
 }
 
 // Validate reports every field out of range, each error naming its field.
@@ -63,6 +73,9 @@ func (i Impairment) Validate() error {
 	prob("Corrupt", i.Corrupt)
 	if i.Bandwidth < 0 {
 		errs = append(errs, fmt.Errorf("sim: Impairment.Bandwidth is %d bit/s, want >= 0 (0 is unlimited)", i.Bandwidth))
+	}
+	if i.MTU != 0 && (i.MTU < 68 || i.MTU > 65535) {
+		errs = append(errs, fmt.Errorf("sim: Impairment.MTU is %d, want 0 (unlimited) or 68..65535", i.MTU))
 	}
 	if i.QueueLimit < 0 {
 		errs = append(errs, fmt.Errorf("sim: Impairment.QueueLimit is %d, want >= 0 (0 is unlimited)", i.QueueLimit))

@@ -21,6 +21,10 @@ type Network struct {
 	seed uint64
 	rec  trace.Recorder
 
+	// router4 and router6 are the addresses the routers on the paths send
+	// their ICMP errors from (SetRouterAddrs).
+	router4, router6 netip.Addr
+
 	hosts  []host // in the order added
 	byName map[string]int
 	byAddr map[netip.Addr]int
@@ -34,8 +38,8 @@ type Network struct {
 }
 
 type host struct {
-	name string
-	addr netip.Addr
+	name  string
+	addrs []netip.Addr // the first is Addr's; at most one per family
 }
 
 type pathKey struct{ from, to string }
@@ -44,36 +48,101 @@ type pathKey struct{ from, to string }
 // which records to rec (nil records nothing).
 func NewNetwork(seed uint64, rec trace.Recorder) *Network {
 	return &Network{
-		seed:   seed,
-		rec:    rec,
-		byName: make(map[string]int),
-		byAddr: make(map[netip.Addr]int),
-		paths:  make(map[pathKey]*path),
+		seed:    seed,
+		rec:     rec,
+		router4: DefaultRouter4,
+		router6: DefaultRouter6,
+		byName:  make(map[string]int),
+		byAddr:  make(map[netip.Addr]int),
+		paths:   make(map[pathKey]*path),
 	}
 }
 
-// AddHost adds a host. Names and addresses must be unique; a name may not be
-// empty or contain "->" (it would make path names ambiguous). Only IPv4 is
-// routed for now.
+// Default addresses of the routers on the paths, which send the ICMP
+// errors of a path with an MTU (Impairment.MTU): in the benchmarking
+// ranges, and owned by no host.
+var (
+	DefaultRouter4 = netip.MustParseAddr("198.19.255.254")
+	DefaultRouter6 = netip.MustParseAddr("2001:2:0:ffff::fe")
+)
+
+// SetRouterAddrs sets the source addresses of the ICMP errors the paths'
+// routers send (DefaultRouter4 and DefaultRouter6 until then). Each must
+// be of its family and owned by no host.
+func (n *Network) SetRouterAddrs(v4, v6 netip.Addr) error {
+	switch {
+	case !v4.Is4():
+		return fmt.Errorf("sim: router address %v is not IPv4", v4)
+	case !v6.Is6() || v6.Is4In6():
+		return fmt.Errorf("sim: router address %v is not IPv6", v6)
+	}
+	for _, a := range [...]netip.Addr{v4, v6} {
+		if i, ok := n.byAddr[a]; ok {
+			return fmt.Errorf("sim: router address %v belongs to host %q", a, n.hosts[i].name)
+		}
+	}
+	n.router4, n.router6 = v4, v6
+	return nil
+}
+
+// AddHost adds a host with one address, IPv4 or IPv6 (AddAddr gives it one
+// of the other family). Names and addresses must be unique; a name may not
+// be empty or contain "->" (it would make path names ambiguous). An
+// IPv4-mapped IPv6 address is taken as the IPv4 address.
 func (n *Network) AddHost(name string, addr netip.Addr) error {
 	switch {
 	case name == "":
 		return errors.New("sim: host name is empty")
 	case strings.Contains(name, "->"):
 		return fmt.Errorf("sim: host name %q contains \"->\"", name)
-	case !addr.Unmap().Is4():
-		return fmt.Errorf("sim: host %q: address %v is not IPv4", name, addr)
 	}
 	addr = addr.Unmap()
+	if err := n.checkAddr(name, addr); err != nil {
+		return err
+	}
 	if _, ok := n.byName[name]; ok {
 		return fmt.Errorf("sim: host %q already exists", name)
+	}
+	n.byName[name] = len(n.hosts)
+	n.byAddr[addr] = len(n.hosts)
+	n.hosts = append(n.hosts, host{name: name, addrs: []netip.Addr{addr}})
+	return nil
+}
+
+// AddAddr gives the named host a second address, of the family it has
+// none of, making it a dual-stack host.
+func (n *Network) AddAddr(name string, addr netip.Addr) error {
+	i, ok := n.byName[name]
+	if !ok {
+		return fmt.Errorf("sim: no host %q", name)
+	}
+	addr = addr.Unmap()
+	if err := n.checkAddr(name, addr); err != nil {
+		return err
+	}
+	for _, a := range n.hosts[i].addrs {
+		if a.Is4() == addr.Is4() {
+			return fmt.Errorf("sim: host %q already has the address %v of that family", name, a)
+		}
+	}
+	n.byAddr[addr] = i
+	n.hosts[i].addrs = append(n.hosts[i].addrs, addr)
+	return nil
+}
+
+// checkAddr checks that addr can be the named host's.
+func (n *Network) checkAddr(name string, addr netip.Addr) error {
+	switch {
+	case !addr.IsValid():
+		return fmt.Errorf("sim: host %q: no address", name)
+	case addr.Zone() != "":
+		return fmt.Errorf("sim: host %q: address %v has a zone", name, addr)
+	case addr == n.router4 || addr == n.router6:
+		return fmt.Errorf("sim: host %q: address %v is the routers' (SetRouterAddrs)", name, addr)
 	}
 	if i, ok := n.byAddr[addr]; ok {
 		return fmt.Errorf("sim: host %q: address %v already belongs to %q", name, addr, n.hosts[i].name)
 	}
-	n.byName[name] = len(n.hosts)
-	n.byAddr[addr] = len(n.hosts)
-	n.hosts = append(n.hosts, host{name, addr})
 	return nil
 }
 
@@ -86,13 +155,23 @@ func (n *Network) Hosts() []string {
 	return names
 }
 
-// Addr returns the address of the named host.
+// Addr returns the address the named host was added with.
 func (n *Network) Addr(name string) (netip.Addr, bool) {
 	i, ok := n.byName[name]
 	if !ok {
 		return netip.Addr{}, false
 	}
-	return n.hosts[i].addr, true
+	return n.hosts[i].addrs[0], true
+}
+
+// Addrs returns the named host's addresses: the one it was added with,
+// then the one AddAddr gave it.
+func (n *Network) Addrs(name string) []netip.Addr {
+	i, ok := n.byName[name]
+	if !ok {
+		return nil
+	}
+	return append([]netip.Addr(nil), n.hosts[i].addrs...)
 }
 
 // HostByAddr returns the name of the host that owns addr.
@@ -157,6 +236,7 @@ func (n *Network) path(from, to string) *path {
 	h.Write([]byte(name))
 	p := &path{
 		name: name,
+		from: from,
 		to:   to,
 		rng:  rand.New(rand.NewPCG(n.seed, h.Sum64())),
 	}
@@ -217,43 +297,52 @@ func (n *Network) sendTo(now clock.Time, from, to string, pkt []byte) uint64 {
 		return 0
 	}
 	data := append([]byte(nil), pkt...)
-	ip, seg, err := parse(data)
+	ip, seg, isTCP, err := parse(data)
 	if err != nil {
 		n.reject(now, from, nil, trace.LinkMalformed, err.Error())
 		return 0
 	}
-	info := &packetInfo{
-		local:      netip.AddrPortFrom(ip.Src, seg.SrcPort),
-		remote:     netip.AddrPortFrom(ip.Dst, seg.DstPort),
-		seg:        seg,
-		payloadLen: len(seg.Payload),
+	var info *packetInfo
+	if isTCP {
+		info = &packetInfo{
+			local:      netip.AddrPortFrom(ip.Src(), seg.SrcPort),
+			remote:     netip.AddrPortFrom(ip.Dst(), seg.DstPort),
+			seg:        seg,
+			payloadLen: len(seg.Payload),
+		}
+		info.seg.Payload = nil
 	}
-	info.seg.Payload = nil
 	if to == "" {
-		i, ok := n.byAddr[ip.Dst]
+		i, ok := n.byAddr[ip.Dst()]
 		if !ok {
-			n.reject(now, from, info, trace.LinkNoRoute, ip.Dst.String())
+			n.reject(now, from, info, trace.LinkNoRoute, ip.Dst().String())
 			return 0
 		}
 		to = n.hosts[i].name
 	}
-	return n.send(now, n.path(from, to), data, &seg, info)
+	var s *wire.Segment
+	if isTCP {
+		s = &seg
+	}
+	return n.send(now, n.path(from, to), data, s, info)
 }
 
 // parse reads what the link needs from a packet. Like a router (RFC 1812
-// §5.2.2) it insists on a sound IPv4 header, checksum included, but it does
-// not verify the TCP checksum: a segment with a bad one crosses the link and
-// is the receiver's to discard.
-func parse(b []byte) (wire.IPv4, wire.Segment, error) {
-	ip, payload, err := wire.ParseIPv4(b)
+// §5.2.2) it insists on a sound IPv4 or IPv6 header, the IPv4 header
+// checksum included, but it does not verify the upper layer's checksum: a
+// segment with a bad one crosses the link and is the receiver's to
+// discard. A TCP packet's segment is parsed (isTCP); any other protocol
+// (ICMP, ICMPv6, UDP) crosses as bytes.
+func parse(b []byte) (ip wire.IP, seg wire.Segment, isTCP bool, err error) {
+	ip, payload, err := wire.ParseIP(b)
 	if err != nil {
-		return ip, wire.Segment{}, err
+		return ip, seg, false, err
 	}
-	if ip.Protocol != wire.ProtocolTCP {
-		return ip, wire.Segment{}, fmt.Errorf("ipv4: protocol %d, want 6 (TCP)", ip.Protocol)
+	if ip.Protocol() != wire.ProtocolTCP {
+		return ip, seg, false, nil
 	}
-	seg, err := wire.ParseTCPNoChecksum(payload)
-	return ip, seg, err
+	seg, err = wire.ParseTCPNoChecksum(payload)
+	return ip, seg, err == nil, err
 }
 
 func (n *Network) reject(now clock.Time, from string, info *packetInfo, cause trace.LinkDropCause, detail string) {
@@ -318,6 +407,9 @@ func (n *Network) schedule(pk *packet) {
 
 // event records one Link* event about pk.
 func (n *Network) event(at clock.Time, kind trace.Kind, pk *packet, dup uint64, reason string) {
+	if pk.info == nil {
+		return // not TCP: trace has no event for it
+	}
 	e := trace.Event{At: at, Kind: kind, Host: pk.path.name, PacketID: pk.id, Dup: dup, Reason: reason}
 	pk.info.fill(&e)
 	n.rec.Record(&e)
@@ -325,6 +417,9 @@ func (n *Network) event(at clock.Time, kind trace.Kind, pk *packet, dup uint64, 
 
 // drop records the LinkDrop of pk, for cause with detail.
 func (n *Network) drop(at clock.Time, pk *packet, cause trace.LinkDropCause, detail string) {
+	if pk.info == nil {
+		return // not TCP: trace has no event for it
+	}
 	e := trace.Event{At: at, Kind: trace.LinkDrop, Host: pk.path.name, PacketID: pk.id, LinkCause: cause, Reason: detail}
 	pk.info.fill(&e)
 	n.rec.Record(&e)

@@ -161,11 +161,6 @@ func TestAdmission(t *testing.T) {
 
 	badIPSum := slices.Clone(good)
 	badIPSum[10] ^= 1
-	udp := slices.Clone(good)
-	udp[9] = 17
-	udp[10], udp[11] = 0, 0
-	ck := wire.Checksum(udp[:20], 0)
-	udp[10], udp[11] = byte(ck>>8), byte(ck)
 
 	for _, c := range []struct {
 		name   string
@@ -174,11 +169,11 @@ func TestAdmission(t *testing.T) {
 		cause  trace.LinkDropCause
 		reason string
 	}{
-		{"nil", "client", nil, trace.LinkMalformed, "malformed: ipv4: header at offset 0: truncated: 0 bytes, need at least 20"},
-		{"garbage", "client", []byte("example: not an IP packet"), trace.LinkMalformed, "malformed: ipv4: version at offset 0: 6, want 4"},
+		{"nil", "client", nil, trace.LinkMalformed, "malformed: ip: version at offset 0: truncated: 0 bytes"},
+		{"garbage", "client", []byte("example: not an IP packet"), trace.LinkMalformed, "malformed: ipv6: header at offset 0: truncated: 25 bytes, need at least 40"},
+		{"version 5", "client", []byte("P: not an IP packet"), trace.LinkMalformed, "malformed: ip: version at offset 0: 5, want 4 or 6"},
 		{"truncated", "client", good[:30], trace.LinkMalformed, "malformed: ipv4: total length at offset 2: 40 but packet has only 30 bytes"},
 		{"ip checksum", "client", badIPSum, trace.LinkMalformed, "malformed: ipv4: header checksum at offset 10:"},
-		{"not tcp", "client", udp, trace.LinkMalformed, "malformed: ipv4: protocol 17, want 6 (TCP)"},
 		{"no route", "client", seg(clientAddr, netip.MustParseAddr("198.18.0.9"), wire.SYN, 1, 0), trace.LinkNoRoute, "no route to 198.18.0.9"},
 		{"unknown sender", "mallory", good, trace.LinkUnknownSender, `unknown sender "mallory"`},
 	} {
@@ -260,7 +255,8 @@ func TestHosts(t *testing.T) {
 		{"dup", "198.18.0.1", `address 198.18.0.1 already belongs to "server"`},
 		{"", "198.18.0.50", "host name is empty"},
 		{"a->b", "198.18.0.50", `contains "->"`},
-		{"v6", "2001:db8::1", "is not IPv4"},
+		{"dup6", "198.18.0.1", `already belongs to "server"`},
+		{"router", "198.19.255.254", "is the routers'"},
 	} {
 		err := n.AddHost(c.name, netip.MustParseAddr(c.addr))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -23,20 +23,26 @@ type PathStats struct {
 	Corrupted  int // packets (or copies) with a flipped bit
 	Reordered  int // packets held back by ReorderDelay
 	Held       int // packets held by a Hold rule (for a time or until Release)
+	TooBig     int // dropped for being larger than the path's MTU
+	ICMPSent   int // ICMP errors the path's router sent back for those
 }
 
 func (s PathStats) String() string {
-	return fmt.Sprintf("sent=%d delivered=%d lost=%d queue-drops=%d rule-drops=%d duplicated=%d corrupted=%d reordered=%d held=%d",
+	str := fmt.Sprintf("sent=%d delivered=%d lost=%d queue-drops=%d rule-drops=%d duplicated=%d corrupted=%d reordered=%d held=%d",
 		s.Sent, s.Delivered, s.Lost, s.QueueDrops, s.RuleDrops, s.Duplicated, s.Corrupted, s.Reordered, s.Held)
+	if s.TooBig != 0 || s.ICMPSent != 0 {
+		str += fmt.Sprintf(" too-big=%d icmp-sent=%d", s.TooBig, s.ICMPSent)
+	}
+	return str
 }
 
 // path is one direction between two hosts.
 type path struct {
-	name  string // "from->to"
-	to    string
-	imp   Impairment
-	rng   *rand.Rand
-	rules []*ruleState
+	name     string // "from->to"
+	from, to string
+	imp      Impairment
+	rng      *rand.Rand
+	rules    []*ruleState
 
 	// The bottleneck: when it finishes the last accepted packet, and the
 	// serialization start times (ascending) of the packets still waiting.
@@ -63,6 +69,9 @@ func (n *Network) send(now clock.Time, pa *path, data []byte, seg *wire.Segment,
 	pa.stats.Sent++
 	if n.rec != nil {
 		n.event(now, trace.LinkSend, pk, 0, "")
+	}
+	if n.tooBig(now, pk) {
+		return pk.id
 	}
 	fired, dropped := n.applyRules(now, pk, seg)
 	if dropped || n.lose(now, pk) {
@@ -106,6 +115,9 @@ type firedRules struct {
 // dropped pk.
 func (n *Network) applyRules(now clock.Time, pk *packet, seg *wire.Segment) (fired firedRules, dropped bool) {
 	pa := pk.path
+	if seg == nil {
+		return fired, false // rules match TCP segments only
+	}
 	for _, r := range pa.rules {
 		if !r.Match.Matches(seg) {
 			continue
@@ -249,15 +261,22 @@ func (pa *path) arrival(depart clock.Time) clock.Time {
 }
 
 // corrupt flips one bit of pk with probability Corrupt, or always when rule
-// is not nil. Admission made sure the packet is exactly its IPv4 total length
-// long, so whichever bit flips, the IPv4 header or TCP checksum catches it.
+// is not nil. Admission made sure the packet is exactly its IP length long,
+// so whichever bit flips, the IPv4 header checksum or the upper layer's
+// checksum catches it. An IPv6 header has no checksum, and the upper
+// layer's covers only its addresses (the pseudo-header), so in an IPv6
+// packet the bit is drawn from the addresses onwards (byte 8 on).
 func (n *Network) corrupt(now clock.Time, pk *packet, rule *ruleState) {
 	pa := pk.path
 	hit := pa.imp.Corrupt > 0 && pa.rng.Float64() < pa.imp.Corrupt
 	if !hit && rule == nil {
 		return
 	}
-	bit := pa.rng.IntN(len(pk.data) * 8)
+	from := 0
+	if len(pk.data) > 8 && pk.data[0]>>4 == 6 {
+		from = 8 * 8
+	}
+	bit := from + pa.rng.IntN(len(pk.data)*8-from)
 	mask := byte(0x80) >> (bit % 8)
 	pk.data[bit/8] ^= mask
 	pa.stats.Corrupted++
@@ -273,4 +292,55 @@ func (n *Network) corrupt(now clock.Time, pk *packet, rule *ruleState) {
 		}
 		n.event(now, trace.LinkCorrupt, pk, 0, reason)
 	}
+}
+
+// tooBig is step 0b: a packet longer than the path's MTU does not cross it.
+// The path's router drops it and, unless the path is a black hole
+// (Impairment.ICMPBlackhole), tells the sender so on the reverse path: an
+// ICMP Destination Unreachable "fragmentation needed and DF set" with the
+// next-hop MTU for IPv4 (RFC 1191 §4, RFC 792), an ICMPv6 Packet Too Big
+// for IPv6 (RFC 4443 §3.2, RFC 8201 §4). The network does not fragment: an
+// IPv4 packet without DF is dropped as well, with no message.
+func (n *Network) tooBig(now clock.Time, pk *packet) bool {
+	pa := pk.path
+	mtu := pa.imp.MTU
+	if mtu == 0 || len(pk.data) <= mtu {
+		return false
+	}
+	pa.stats.TooBig++
+	ip, _, err := wire.ParseIP(pk.data)
+	df := err == nil && (ip.Version == 6 || ip.V4.DontFragment)
+	detail := fmt.Sprintf("%d bytes, MTU %d", len(pk.data), mtu)
+	switch {
+	case !df:
+		detail += ", DF not set (the network does not fragment)"
+	case pa.imp.ICMPBlackhole:
+		detail += ", no ICMP (a black hole)"
+	}
+	if n.rec != nil {
+		n.drop(now, pk, trace.LinkTooBig, detail)
+	}
+	if !df || pa.imp.ICMPBlackhole || ip.Src().IsUnspecified() {
+		return true
+	}
+	var msg []byte
+	if ip.Version == 4 {
+		// RFC 1812 §4.3.2.3: "the ICMP datagram SHOULD contain as much of
+		// the original datagram as possible without the length of the ICMP
+		// datagram exceeding 576 bytes".
+		quote := pk.data[:min(len(pk.data), 576-20-8)]
+		m := wire.ICMPv4{Type: wire.ICMPv4DestUnreachable, Code: 4, MTU: uint16(mtu), Body: quote}
+		h := wire.IPv4{TTL: 64, Protocol: wire.ProtocolICMP, Src: n.router4, Dst: ip.V4.Src}
+		msg = m.Append(h.Append(nil, m.Len()))
+	} else {
+		// RFC 4443 §3.2: "As much of invoking packet as possible without
+		// the ICMPv6 packet exceeding the minimum IPv6 MTU".
+		quote := pk.data[:min(len(pk.data), 1280-40-8)]
+		m := wire.ICMPv6{Type: wire.ICMPv6PacketTooBig, MTU: uint32(mtu), Body: quote}
+		h := wire.IPv6{HopLimit: 64, NextHeader: wire.ProtocolICMPv6, Src: n.router6, Dst: ip.V6.Src}
+		msg = m.Append(h.Append(nil, m.Len()), n.router6, ip.V6.Src)
+	}
+	pa.stats.ICMPSent++
+	n.send(now, n.path(pa.to, pa.from), msg, nil, nil)
+	return true
 }
