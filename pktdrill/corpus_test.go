@@ -26,14 +26,17 @@ func corpusDir() string {
 // tolerantBaseline is the number of public scripts that pass in tolerant
 // mode today; the test fails if fewer pass, so regressions show. Raise it
 // when more pass.
-const tolerantBaseline = 29
+// (28 since close() stopped standing in for the library: close with unread
+// data is the library's to answer with a RST, RFC 1122 §4.2.2.13.)
+const tolerantBaseline = 28
 
 // reasons explains every public script that fails in tolerant mode (the
 // first mismatch is what the table shows next to it).
 var reasons = map[string]string{
-	"options/google-packetdrill/gtests/net/tcp/ts_recent/invalid_ack.pkt":                       "deliberate deviation: a segment acknowledging data never sent (SEG.ACK > SND.NXT) gets an ACK in reply, as RFC 9293 §3.10.7.4 (\"send an ACK, drop the segment, and return\") and RFC 5961 §5.2 require; Linux drops it silently. synack also takes the segment's TSval as TS.Recent, which the script says Linux does not",
-	"options/shivansh-TCP-IP-Regression-TestSuite/tcp-mechanisms/paws/paws-old-timestamp.pkt":   "deliberate deviation: the script (written on FreeBSD) expects our SYN-ACK to announce MSS 1000, the peer's; RFC 9293 §3.7.1 says the MSS option announces what we can receive, 1460 on a 1500-byte MTU (Linux announces 1460 too)",
-	"window/shivansh-TCP-IP-Regression-TestSuite/tcp-mechanisms/slow_read_attack/slow-read.pkt": "deviation: the script (written on FreeBSD) expects 1-byte zero-window probes of new data, the form RFC 9293 §3.8.6.1 names first (\"transmit at least one octet of new data (if available)\"); synack probes with an ACK carrying SEQ=SND.UNA-1 and no data, as Linux does, the RFC's other form (\"or retransmit\"), at RTO-based backoff",
+	"close/google-packetdrill@24354fe/gtests/net/packetdrill/tests/linux/close/close-unread-data-rst.pkt": "not yet: a close with unread received data must reset the connection (RFC 1122 §4.2.2.13, RFC 9293 §3.6 SHLD-3); synack's Close sends a FIN. The runner used to abort in its own close(), standing in for the library; it no longer does (issue 16)",
+	"options/google-packetdrill/gtests/net/tcp/ts_recent/invalid_ack.pkt":                                 "deliberate deviation: a segment acknowledging data never sent (SEG.ACK > SND.NXT) gets an ACK in reply, as RFC 9293 §3.10.7.4 (\"send an ACK, drop the segment, and return\") and RFC 5961 §5.2 require; Linux drops it silently. synack also takes the segment's TSval as TS.Recent, which the script says Linux does not",
+	"options/shivansh-TCP-IP-Regression-TestSuite/tcp-mechanisms/paws/paws-old-timestamp.pkt":             "deliberate deviation: the script (written on FreeBSD) expects our SYN-ACK to announce MSS 1000, the peer's; RFC 9293 §3.7.1 says the MSS option announces what we can receive, 1460 on a 1500-byte MTU (Linux announces 1460 too)",
+	"window/shivansh-TCP-IP-Regression-TestSuite/tcp-mechanisms/slow_read_attack/slow-read.pkt":           "deviation: the script (written on FreeBSD) expects 1-byte zero-window probes of new data, the form RFC 9293 §3.8.6.1 names first (\"transmit at least one octet of new data (if available)\"); synack probes with an ACK carrying SEQ=SND.UNA-1 and no data, as Linux does, the RFC's other form (\"or retransmit\"), at RTO-based backoff",
 }
 
 type corpusRow struct {

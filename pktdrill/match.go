@@ -12,6 +12,10 @@ import (
 // waitOut advances virtual time, up to deadline, until the stack has sent
 // a packet not yet matched; it reports whether there is one.
 func (r *runner) waitOut(deadline clock.Time) bool {
+	if r.k != nil {
+		r.kwait(deadline, func() bool { return len(r.out) > 0 })
+		return len(r.out) > 0
+	}
 	for i := 0; len(r.out) == 0 && i < 1_000_000; i++ {
 		d := r.st.NextDeadline()
 		if d > deadline {
@@ -27,7 +31,7 @@ func (r *runner) waitOut(deadline clock.Time) bool {
 // events[idx] to happen at t: tolerant mode lets a timer-driven segment
 // come any time before it.
 func (r *runner) nextEventBound(idx int, t clock.Time) clock.Time {
-	limit := t.Add(maxWait)
+	limit := t.Add(r.maxWait())
 	if idx+1 >= len(r.s.Events) {
 		return limit
 	}
@@ -47,11 +51,11 @@ func (r *runner) nextEventBound(idx int, t clock.Time) clock.Time {
 func (r *runner) outbound(ev *Event, idx int, t, tend clock.Time) *Failure {
 	p := ev.Packet
 	if p.ICMP != nil {
-		return r.fail(ev.Line, "outbound ICMP (%s) is not supported: synack's stack sends no ICMP", p.ICMP.Type)
+		return r.unsupported(ev.Line, "outbound ICMP (%s) is not supported: synack's stack sends no ICMP", p.ICMP.Type)
 	}
 	deadline := tend.Add(r.tol)
 	if ev.Kind == AnyTime {
-		deadline = r.now.Add(maxWait)
+		deadline = r.now.Add(r.maxWait())
 	}
 	extended := deadline
 	if !r.opts.Strict {
@@ -107,6 +111,15 @@ func (r *runner) outbound(ev *Event, idx int, t, tend clock.Time) *Failure {
 	}
 	r.noteTS(p, segs[0])
 	return nil
+}
+
+// maxWait bounds a wait beyond the times the script gives: long on the
+// virtual clock, shorter on the real one.
+func (r *runner) maxWait() time.Duration {
+	if r.k != nil {
+		return kernelMaxWait
+	}
+	return maxWait
 }
 
 func (r *runner) base() seq.Value {

@@ -47,7 +47,22 @@ type Options struct {
 	Profile string
 	// Log, if set, receives a line per event and per packet.
 	Log io.Writer
+	// Kernel runs the script against this machine's own TCP instead of
+	// synack's, in a private network namespace on the real clock
+	// (kernel.go); it needs Linux and root, and implies Strict (the
+	// kernel is the TCP packetdrill's own matching was written for).
+	Kernel bool
 }
+
+// Kinds of failure, told apart in the summary.
+const (
+	// Failed: the stack did something else than the script says.
+	Failed = "failed"
+	// Unsupported: the runner cannot express what the script does.
+	Unsupported = "unsupported"
+	// Malformed: the script is wrong (a parse error, a bad argument).
+	Malformed = "malformed"
+)
 
 // Failure is the first mismatch of a run.
 type Failure struct {
@@ -59,6 +74,16 @@ type Failure struct {
 	// script's packet or value and what the stack did.
 	Msg              string
 	Expected, Actual string
+	// Kind is Failed, Unsupported or Malformed ("" is Failed).
+	Kind string
+}
+
+// KindOf is f's kind, Failed if unset.
+func (f *Failure) KindOf() string {
+	if f == nil || f.Kind == "" {
+		return Failed
+	}
+	return f.Kind
 }
 
 func (f *Failure) Error() string {
@@ -126,7 +151,7 @@ func firstLine(s string) string {
 func RunFile(path string, opts Options) *Result {
 	s, err := ParseFile(path)
 	if err != nil {
-		f := &Failure{File: path, At: -1, Msg: err.Error()}
+		f := &Failure{File: path, At: -1, Msg: err.Error(), Kind: Malformed}
 		var se *SyntaxError
 		if errors.As(err, &se) {
 			f.Line, f.Msg = se.Line, "parse error: "+se.Msg
@@ -145,10 +170,17 @@ func Run(s *Script, opts Options) *Result {
 	if res.Profile == "" {
 		res.Profile = "synack"
 	}
+	if opts.Kernel {
+		res.Profile = "kernel"
+		opts.Strict = true
+	}
 	r, err := newRunner(s, opts, res)
 	if err != nil {
-		res.Failure = &Failure{File: s.Name, At: -1, Msg: err.Error()}
+		res.Failure = &Failure{File: s.Name, At: -1, Msg: err.Error(), Kind: Unsupported}
 		return res
+	}
+	if r.k != nil {
+		defer r.k.release()
 	}
 	res.Failure = r.run()
 	for i := range s.Commands {
@@ -180,6 +212,11 @@ type runner struct {
 	res  *Result
 	tol  time.Duration
 	st   *stack.Stack
+	k    kernelBackend // set for a --kernel run, st nil
+
+	// localAddr and remoteAddr are the stack's and the peer's addresses
+	// on the wire (remapped for the kernel).
+	localAddr, remoteAddr netip.Addr
 
 	now clock.Time
 	out []outPkt
@@ -215,7 +252,8 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{s: s, opts: opts, res: res, tol: DefaultTolerance, socks: map[int64]*sock{}, nextFD: 3}
+	r := &runner{s: s, opts: opts, res: res, tol: DefaultTolerance, socks: map[int64]*sock{}, nextFD: 3,
+		localAddr: LocalAddr, remoteAddr: RemoteAddr}
 	for _, o := range s.Options {
 		switch o.Name {
 		case "tolerance_usecs":
@@ -224,6 +262,10 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 				return nil, fmt.Errorf("%s:%d: bad --tolerance_usecs %q: expected a positive number of microseconds", s.Name, o.Line, o.Value)
 			}
 			r.tol = time.Duration(n) * time.Microsecond
+		case "ip_version":
+			if o.Value != "ipv4" {
+				return nil, fmt.Errorf("%s:%d: --ip_version=%s is not supported: the runner speaks IPv4 only (synack's stack has no IPv6 yet)", s.Name, o.Line, o.Value)
+			}
 		default:
 			r.note(o.Line, "option --%s ignored", o.Name)
 		}
@@ -232,6 +274,15 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 		if c := &s.Commands[i]; len(s.Events) == 0 || c.Line < s.Events[0].Line {
 			r.skipCommand(c) // an init command
 		}
+	}
+	if opts.Kernel {
+		k, err := newKernel()
+		if err != nil {
+			return nil, fmt.Errorf("--kernel: %w", err)
+		}
+		r.k, r.localAddr, r.remoteAddr = k, KernelLocalAddr, KernelRemoteAddr
+		r.applyKernelSysctls()
+		return r, nil
 	}
 	applySysctls(s, &cfg, r)
 	st, err := stack.New(stack.Config{
@@ -310,9 +361,27 @@ func (r *runner) fail(line int, format string, args ...any) *Failure {
 	return &Failure{File: r.s.Name, Line: line, At: time.Duration(r.now), Msg: fmt.Sprintf(format, args...)}
 }
 
+// unsupported is a failure of the runner: it cannot express the line.
+func (r *runner) unsupported(line int, format string, args ...any) *Failure {
+	f := r.fail(line, format, args...)
+	f.Kind = Unsupported
+	return f
+}
+
+// malformed is a failure of the script: the line is wrong.
+func (r *runner) malformed(line int, format string, args ...any) *Failure {
+	f := r.fail(line, format, args...)
+	f.Kind = Malformed
+	return f
+}
+
 // ---- driving the stack ----
 
 func (r *runner) flush(timer bool) {
+	if r.k != nil {
+		r.kflush(0)
+		return
+	}
 	r.st.Output(r.now, func(b []byte) {
 		p, err := wire.ParsePacket(b)
 		if err != nil {
@@ -334,6 +403,10 @@ func (r *runner) flush(timer bool) {
 
 // advance moves virtual time to t, running the stack's timers on the way.
 func (r *runner) advance(t clock.Time) {
+	if r.k != nil {
+		r.kwait(t, nil)
+		return
+	}
 	for i := 0; i < 1_000_000; i++ {
 		d := r.st.NextDeadline()
 		if d > t {
@@ -452,7 +525,7 @@ func (r *runner) waitFor(ev *Event, t clock.Time, what string) *Failure {
 func (r *runner) inbound(ev *Event) *Failure {
 	p := ev.Packet
 	if p.ICMP != nil {
-		return r.fail(ev.Line, "inbound ICMP (%s) is not supported: synack's stack takes no ICMP input yet", p.ICMP.Type)
+		return r.unsupported(ev.Line, "inbound ICMP (%s) is not supported: synack's stack takes no ICMP input yet", p.ICMP.Type)
 	}
 	flags, _ := parseFlags(p.Flags)
 	seg := wire.Segment{
@@ -503,8 +576,16 @@ func (r *runner) inbound(ev *Event) *Failure {
 	} else {
 		seg.SrcPort, seg.DstPort = PeerPort, ServerPort
 	}
-	pkt := wire.Packet{IP: wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, Src: RemoteAddr, Dst: LocalAddr}, TCP: seg}
+	pkt := wire.Packet{IP: wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, Src: r.remoteAddr, Dst: r.localAddr}, TCP: seg}
 	r.logf("inject  %s (line %d)", p, ev.Line)
+	if r.k != nil {
+		if err := r.k.send(pkt.Append(nil)); err != nil {
+			return r.fail(ev.Line, "writing the packet to the TUN device: %v", err)
+		}
+		r.kflush(0)
+		r.checkPending()
+		return nil
+	}
 	r.st.Input(r.now, pkt.Append(nil))
 	r.flush(false)
 	r.checkPending()
