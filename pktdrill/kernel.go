@@ -31,8 +31,10 @@ const kernelMaxWait = 10 * time.Second
 // kernelBackend is the kernel's TCP in a private network namespace,
 // reached through a TUN device and real sockets (kernel_linux.go).
 type kernelBackend interface {
-	// elapsed is the real time since the run started.
+	// elapsed is the real time since begin.
 	elapsed() clock.Time
+	// begin starts the script's clock.
+	begin()
 	// recv returns a packet the kernel sent and when, waiting up to wait.
 	recv(wait time.Duration) ([]byte, clock.Time, bool)
 	// send writes a packet to the kernel.
@@ -63,7 +65,10 @@ var kernelDefaults = [][2]string{
 	{"tcp_wmem", "4096 16384 4194304"},
 	{"tcp_moderate_rcvbuf", "1"},
 	{"tcp_no_metrics_save", "1"},
-	{"tcp_congestion_control", "cubic"},
+	// TSO/GSO chunks of 10 segments, as packetdrill's defaults.sh has it:
+	// where PSH falls depends on them (the runner's TUN has no TSO, so the
+	// kernel's GSO cuts each chunk into segments, PSH on the last).
+	{"tcp_min_tso_segs", "10"},
 	{"tcp_fastopen", "1"},
 	{"tcp_syn_retries", "6"},
 	{"tcp_synack_retries", "5"},

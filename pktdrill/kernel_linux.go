@@ -5,9 +5,13 @@ package pktdrill
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -27,11 +31,15 @@ type kpkt struct {
 // process, even one that is killed) holding a TUN device whose far end is
 // the scripted peer.
 type kernel struct {
-	ns    *netns.NS
-	dev   *tun.Device
-	start time.Time
-	pkts  chan kpkt
-	socks map[int64]*ksock
+	ns      *netns.NS
+	dev     *tun.Device
+	start   time.Time
+	pkts    chan kpkt
+	socks   map[int64]*ksock
+	capFD   int         // the capture socket, or 0
+	calls   chan func() // run on a thread that stays in the namespace
+	startMu sync.Mutex
+	closed  atomic.Bool
 }
 
 type ksock struct {
@@ -45,13 +53,26 @@ func newKernel() (kernelBackend, error) {
 		return nil, err
 	}
 	k := &kernel{ns: ns, dev: ns.TUN(), start: time.Now(), pkts: make(chan kpkt, 4096), socks: map[int64]*ksock{}}
+	k.calls = make(chan func())
+	go k.ns.Do(func() error {
+		for f := range k.calls {
+			f()
+		}
+		return nil
+	})
+	capFD, capErr := k.openCapture()
 	go func() {
 		for {
 			buf := make([]byte, 65536)
 			n, err := k.dev.Receive(buf)
 			if err != nil {
-				close(k.pkts)
+				if capErr != nil {
+					close(k.pkts)
+				}
 				return
+			}
+			if capErr == nil {
+				continue // the capture socket reports it, with the kernel's time
 			}
 			select {
 			case k.pkts <- kpkt{b: buf[:n], at: k.elapsed()}:
@@ -59,10 +80,108 @@ func newKernel() (kernelBackend, error) {
 			}
 		}
 	}()
+	if capErr == nil {
+		k.capFD = capFD
+		go k.capture(capFD)
+	}
 	return k, nil
 }
 
-func (k *kernel) elapsed() clock.Time { return clock.Time(time.Since(k.start)) }
+// openCapture opens a packet socket on the TUN device that sees what the
+// kernel sends through it stamped with the kernel's own clock
+// (SO_TIMESTAMPNS), as packetdrill's pcap does: the time a packet was sent
+// does not depend on when this process is scheduled to read it.
+func (k *kernel) openCapture() (int, error) {
+	var fd int
+	err := k.ns.Do(func() error {
+		ifi, err := net.InterfaceByName(k.dev.Name())
+		if err != nil {
+			return err
+		}
+		proto := int(htons(unix.ETH_P_ALL))
+		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, proto)
+		if err != nil {
+			return err
+		}
+		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifi.Index}); err != nil {
+			unix.Close(fd)
+			return err
+		}
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+			unix.Close(fd)
+			return err
+		}
+		tv := unix.Timeval{Usec: 100_000}
+		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+			unix.Close(fd)
+			return err
+		}
+		return nil
+	})
+	return fd, err
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// capture reads the packets the kernel sends through the TUN device until
+// release closes the socket.
+func (k *kernel) capture(fd int) {
+	defer close(k.pkts)
+	buf := make([]byte, 65536)
+	oob := make([]byte, 256)
+	for !k.closed.Load() {
+		n, oobn, _, from, err := unix.Recvmsg(fd, buf, oob, 0)
+		if err != nil {
+			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return
+		}
+		if ll, ok := from.(*unix.SockaddrLinklayer); !ok || ll.Pkttype != unix.PACKET_OUTGOING {
+			continue // a packet the runner wrote
+		}
+		at := k.elapsed()
+		if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+			for _, m := range msgs {
+				if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
+					ts := *(*unix.Timespec)(unsafe.Pointer(&m.Data[0]))
+					at = k.since(time.Unix(ts.Unix()))
+				}
+			}
+		}
+		select {
+		case k.pkts <- kpkt{b: append([]byte(nil), buf[:n]...), at: at}:
+		default:
+		}
+	}
+}
+
+func (k *kernel) elapsed() clock.Time {
+	k.startMu.Lock()
+	defer k.startMu.Unlock()
+	return clock.Time(time.Since(k.start))
+}
+
+func (k *kernel) since(t time.Time) clock.Time {
+	k.startMu.Lock()
+	defer k.startMu.Unlock()
+	return clock.Time(t.Sub(k.start))
+}
+
+// begin starts the script's clock: time 0 is now.
+func (k *kernel) begin() {
+	k.startMu.Lock()
+	k.start = time.Now()
+	k.startMu.Unlock()
+}
+
+// inNS runs f on the thread that stays in the namespace (no thread is
+// made and switched for each socket).
+func (k *kernel) inNS(f func() error) error {
+	ch := make(chan error, 1)
+	k.calls <- func() { ch <- f() }
+	return <-ch
+}
 
 func (k *kernel) recv(wait time.Duration) ([]byte, clock.Time, bool) {
 	if wait <= 0 {
@@ -90,7 +209,12 @@ func (k *kernel) release() {
 		unix.Close(s.fd)
 	}
 	k.socks = nil
+	k.closed.Store(true)
+	close(k.calls)
 	k.ns.Remove()
+	if k.capFD > 0 {
+		unix.Close(k.capFD) // the capture goroutine sees closed within its read timeout
+	}
 }
 
 // sysctl writes /proc/sys/net/ipv4/NAME from a thread inside the
@@ -100,7 +224,7 @@ func (k *kernel) sysctl(name, value string) error {
 	if filepath.Base(name) != name {
 		return fmt.Errorf("bad sysctl name %q", name)
 	}
-	return k.ns.Do(func() error {
+	return k.inNS(func() error {
 		p := "/proc/sys/net/ipv4/" + name
 		if _, err := os.Stat(p); err != nil {
 			return fmt.Errorf("not a per-namespace sysctl on this kernel")
@@ -143,7 +267,7 @@ func (k *kernel) prepare(r *runner, ev *Event) (attemptFn, *Failure) {
 		want, _ := r.intArg(sc.Result)
 		return func() (bool, callResult) {
 			var fd int
-			err := k.ns.Do(func() error {
+			err := k.inNS(func() error {
 				var err error
 				fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 				return err

@@ -225,14 +225,27 @@ type runner struct {
 	haveISN    bool
 	activePort uint16 // our port of an active open, 0 if none
 
-	peerTSVal    uint32 // latest TSval injected
-	havePeerTS   bool
-	lastOutTSVal uint32
-	haveOutTS    bool
-	tsOffset     uint32      // live TSval - script TSval, from the first outbound TS
-	peerSYN      []TCPOption // options of the latest SYN injected
-	havePeerSYN  bool
-	haveTSOffset bool
+	// TS.Recent as RFC 7323 §4.3 defines it, kept from what the script
+	// injects and what the stack sends (tolerant matching).
+	tsRecent     uint32
+	haveTSRecent bool
+	lastAckSent  seq.Value // Last.ACK.sent, in the peer's space
+	haveLastAck  bool
+	sndNxtRel    uint32 // the end of what the stack sent, relative to its ISN
+	haveSndNxt   bool
+
+	// The previous matched outbound line, if its segment came from a
+	// timer: a backoff series is checked copy to copy (match.go).
+	prevTimerAt   clock.Time
+	prevTimerGap  time.Duration
+	prevTimer     bool
+	prevTimerLine *Packet
+	lastOutTSVal  uint32
+	haveOutTS     bool
+	tsOffset      uint32      // live TSval - script TSval, from the first outbound TS
+	peerSYN       []TCPOption // options of the latest SYN injected
+	havePeerSYN   bool
+	haveTSOffset  bool
 
 	socks  map[int64]*sock
 	nextFD int64
@@ -429,6 +442,9 @@ func (r *runner) advance(t clock.Time) {
 // ---- events ----
 
 func (r *runner) run() (fail *Failure) {
+	if r.k != nil {
+		r.k.begin()
+	}
 	r.flush(false)
 	for i, ev := range r.s.Events {
 		r.cur = ev
@@ -510,6 +526,9 @@ func (r *runner) resolve(ev *Event) (clock.Time, clock.Time) {
 // waitFor advances to an event's time; it fails if that time has passed by
 // more than the tolerance.
 func (r *runner) waitFor(ev *Event, t clock.Time, what string) *Failure {
+	if r.k != nil {
+		r.now = r.k.elapsed()
+	}
 	if t > r.now {
 		r.advance(t)
 	}
@@ -565,7 +584,7 @@ func (r *runner) inbound(ev *Event) *Failure {
 			if o.TSEcr != 0 && r.haveTSOffset {
 				seg.Options.TSEcr = o.TSEcr + r.tsOffset
 			}
-			r.peerTSVal, r.havePeerTS = o.TSVal, true
+			r.takeTSRecent(seg, o.TSVal)
 		}
 	}
 	if flags&(wire.SYN|wire.ACK) == wire.SYN {
