@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 
@@ -160,7 +161,15 @@ func (r *runner) kwait(until clock.Time, stop func() bool) {
 		if r.now >= until {
 			return
 		}
-		r.kflush(min(time.Duration(until-r.now), time.Millisecond))
+		left := time.Duration(until - r.now)
+		if left <= 2*time.Millisecond {
+			// The last stretch is spun, not slept: a timer may wake
+			// this process late by more than packetdrill's tolerance
+			// on a busy machine.
+			runtime.Gosched()
+			continue
+		}
+		r.kflush(min(left-2*time.Millisecond, time.Millisecond))
 	}
 }
 

@@ -45,6 +45,11 @@ func TestMismatchesAreCaught(t *testing.T) {
 		{"keepalive.pkt", "10.100 > .", "10.000 > .", true, 25, "timed out waiting for packet (expected at 10.000000s)"},
 		{"keepalive.pkt", "TCP_KEEPCNT, [3]", "TCP_KEEPCNT, [4]", false, 31, "blocking read did not return by 35.204000s"},
 		{"keepalive.pkt", "SO_KEEPALIVE, [1]", "SO_KEEPALIVE, [0]", false, 25, "timed out waiting for packet (expected at 10.100000s)"},
+		// A keepalive the script set is the application's timer: its
+		// time is checked in tolerant mode too.
+		{"keepalive.pkt", "10.100 > .", "10.300 > .", false, 25, "timing error: expected outbound packet at 10.300000s but it was sent at 10.100000s"},
+		{"linger-abort.pkt", "{onoff=1, linger=0}, 8", "{onoff=0, linger=0}, 8", false, 20, "SO_LINGER: expected {onoff=1, linger=0}, got {onoff=0, linger=0}"},
+		{"linger-abort.pkt", "TCP_NODELAY, [1], [4]", "TCP_NODELAY, [0], [4]", false, 17, "TCP_NODELAY: expected value [0], got [1]"},
 		{"zero-window.pkt", "0.400 > . 0:0(0) ack 1", "0.400 > . 1:1(0) ack 1", false, 18, "sequence number: expected 1, got 0"},
 	}
 	for _, c := range cases {
