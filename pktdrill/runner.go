@@ -52,6 +52,10 @@ type Options struct {
 	// (kernel.go); it needs Linux and root, and implies Strict (the
 	// kernel is the TCP packetdrill's own matching was written for).
 	Kernel bool
+	// Tolerance is the timing tolerance, as packetdrill's
+	// --tolerance_usecs (0: DefaultTolerance); a script's own
+	// --tolerance_usecs line wins.
+	Tolerance time.Duration
 }
 
 // Kinds of failure, told apart in the summary.
@@ -102,6 +106,15 @@ func (f *Failure) Error() string {
 	}
 	return b.String()
 }
+
+// lineError is a run that cannot start, at a line of the script.
+type lineError struct {
+	line int
+	msg  string
+	kind string
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
 
 // Result is the outcome of one script.
 type Result struct {
@@ -177,6 +190,10 @@ func Run(s *Script, opts Options) *Result {
 	r, err := newRunner(s, opts, res)
 	if err != nil {
 		res.Failure = &Failure{File: s.Name, At: -1, Msg: err.Error(), Kind: Unsupported}
+		var le *lineError
+		if errors.As(err, &le) {
+			res.Failure.Line, res.Failure.Msg, res.Failure.Kind = le.line, le.msg, le.kind
+		}
 		return res
 	}
 	if r.k != nil {
@@ -265,19 +282,23 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{s: s, opts: opts, res: res, tol: DefaultTolerance, socks: map[int64]*sock{}, nextFD: 3,
+	tol := DefaultTolerance
+	if opts.Tolerance > 0 {
+		tol = opts.Tolerance
+	}
+	r := &runner{s: s, opts: opts, res: res, tol: tol, socks: map[int64]*sock{}, nextFD: 3,
 		localAddr: LocalAddr, remoteAddr: RemoteAddr}
 	for _, o := range s.Options {
 		switch o.Name {
 		case "tolerance_usecs":
 			n, err := strconv.ParseInt(o.Value, 10, 64)
 			if err != nil || n <= 0 {
-				return nil, fmt.Errorf("%s:%d: bad --tolerance_usecs %q: expected a positive number of microseconds", s.Name, o.Line, o.Value)
+				return nil, &lineError{o.Line, fmt.Sprintf("bad --tolerance_usecs %q: expected a positive number of microseconds", o.Value), Malformed}
 			}
 			r.tol = time.Duration(n) * time.Microsecond
 		case "ip_version":
 			if o.Value != "ipv4" {
-				return nil, fmt.Errorf("%s:%d: --ip_version=%s is not supported: the runner speaks IPv4 only (synack's stack has no IPv6 yet)", s.Name, o.Line, o.Value)
+				return nil, &lineError{o.Line, fmt.Sprintf("--ip_version=%s is not supported: the runner speaks IPv4 only (synack's stack has no IPv6 yet)", o.Value), Unsupported}
 			}
 		default:
 			r.note(o.Line, "option --%s ignored", o.Name)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,6 +29,7 @@ func plural(n int, one, many string) string {
 func newPacketdrill() *cobra.Command {
 	var strict, verbose, kernel, diff bool
 	var profile string
+	var tolUsecs int64
 	cmd := &cobra.Command{
 		Use:   "packetdrill [--strict] [--profile linux] [--kernel | --diff] [-v] FILES...",
 		Short: "Run packetdrill scripts against synack's stack on a virtual clock, or the kernel's",
@@ -73,8 +75,11 @@ else), unsupported (the runner cannot express the script) and malformed
 					return fmt.Errorf("--kernel: %w", err)
 				}
 			}
+			if tolUsecs <= 0 {
+				return usageError{fmt.Errorf("--tolerance_usecs %d: expected a positive number of microseconds", tolUsecs)}
+			}
 			out := cmd.OutOrStdout()
-			opts := pktdrill.Options{Strict: strict, Profile: profile, Kernel: kernel}
+			opts := pktdrill.Options{Strict: strict, Profile: profile, Kernel: kernel, Tolerance: time.Duration(tolUsecs) * time.Microsecond}
 			if verbose {
 				opts.Log = out
 			}
@@ -133,6 +138,7 @@ else), unsupported (the runner cannot express the script) and malformed
 	cmd.Flags().StringVar(&profile, "profile", "synack", "stack policy: synack (its defaults) or linux")
 	cmd.Flags().BoolVar(&kernel, "kernel", false, "run against this machine's kernel TCP in a private network namespace (Linux, root)")
 	cmd.Flags().BoolVar(&diff, "diff", false, "run against synack and the kernel, and print where they differ")
+	cmd.Flags().Int64Var(&tolUsecs, "tolerance_usecs", pktdrill.DefaultTolerance.Microseconds(), "timing tolerance in microseconds, as packetdrill's (a script's own --tolerance_usecs wins)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "also print every event and packet as each script runs")
 	return cmd
 }
