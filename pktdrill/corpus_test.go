@@ -200,10 +200,17 @@ pass when the run fails at the line their "// Failure:" comment names.
   from the SYN on. Unsupported, each failing at its line with a message
   naming it: TCP_MAXSEG set, TCP_QUICKACK, TCP_CORK, any option on a
   listening socket (synack's listeners pass none on), getsockopt of the
-  TCP_KEEP* values, %{ }% blocks (skipped with a note: Python over Linux's
-  tcp_info), inbound and outbound ICMP, send/recv flags, --ip_version=ipv6
-  (synack's stack speaks IPv4 only). ioctl FIONREAD/SIOCINQ and
-  SIOCOUTQ/TIOCOUTQ and poll are supported.
+  TCP_KEEP* values, inbound and outbound ICMP, send/recv flags,
+  --ip_version=ipv6 (synack's stack speaks IPv4 only). ioctl
+  FIONREAD/SIOCINQ and SIOCOUTQ/TIOCOUTQ and poll are supported.
+- **%{ }% blocks** are evaluated where they are asserts over tcp_info
+  (` + "`assert tcpi_snd_cwnd == 10`" + `, comparisons joined by "and", TCP_* state
+  names) on the connection the latest call named: tcpi_state, tcpi_rto,
+  tcpi_rtt, tcpi_rttvar, tcpi_snd_cwnd and tcpi_snd_ssthresh (tcp.Info's
+  bytes over the MSS), tcpi_snd_mss, tcpi_retransmits, tcpi_total_retrans;
+  against the kernel from getsockopt(TCP_INFO), tcpi_unacked too. Other
+  Python, and tcpi_unacked under synack (tcp.Info counts bytes, not
+  segments), are unsupported. None of the 32 public scripts has one.
 - **The summary** counts passed, failed (the stack did something else),
   unsupported (the runner cannot express the line) and malformed (the
   script is wrong); each failure names the file and the line.

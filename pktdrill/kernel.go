@@ -1,7 +1,6 @@
 package pktdrill
 
 import (
-	"fmt"
 	"net/netip"
 	"regexp"
 	"runtime"
@@ -44,6 +43,8 @@ type kernelBackend interface {
 	prepare(r *runner, ev *Event) (attemptFn, *Failure)
 	// sysctl sets net.ipv4.NAME inside the namespace.
 	sysctl(name, value string) error
+	// tcpInfo reads a tcp_info field of the socket at script fd.
+	tcpInfo(fd int64, name string) (int64, error)
 	// release closes every socket and removes the namespace.
 	release()
 }
@@ -171,12 +172,4 @@ func (r *runner) kwait(until clock.Time, stop func() bool) {
 		}
 		r.kflush(min(left-2*time.Millisecond, time.Millisecond))
 	}
-}
-
-// errnoName is a kernel errno as packetdrill prints it.
-func errnoText(name string) string {
-	if e, ok := errnos[name]; ok {
-		return fmt.Sprintf("%d (%s)", e.n, e.text)
-	}
-	return "?"
 }

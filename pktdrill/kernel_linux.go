@@ -654,3 +654,38 @@ func (k *kernel) poll(r *runner, ev *Event) (attemptFn, *Failure) {
 		return true, checkRevents(fds, got, int64(n))
 	}, nil
 }
+
+// tcpInfo reads a field of the kernel's struct tcp_info.
+func (k *kernel) tcpInfo(fd int64, name string) (int64, error) {
+	s := k.socks[fd]
+	if s == nil {
+		return 0, fmt.Errorf("fd %d is not open", fd)
+	}
+	i, err := unix.GetsockoptTCPInfo(s.fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		return 0, fmt.Errorf("getsockopt TCP_INFO: %v", err)
+	}
+	switch name {
+	case "tcpi_state":
+		return int64(i.State), nil
+	case "tcpi_rto":
+		return int64(i.Rto), nil
+	case "tcpi_rtt":
+		return int64(i.Rtt), nil
+	case "tcpi_rttvar":
+		return int64(i.Rttvar), nil
+	case "tcpi_snd_cwnd":
+		return int64(i.Snd_cwnd), nil
+	case "tcpi_snd_ssthresh":
+		return int64(i.Snd_ssthresh), nil
+	case "tcpi_snd_mss":
+		return int64(i.Snd_mss), nil
+	case "tcpi_retransmits":
+		return int64(i.Retransmits), nil
+	case "tcpi_total_retrans":
+		return int64(i.Total_retrans), nil
+	case "tcpi_unacked":
+		return int64(i.Unacked), nil
+	}
+	return 0, fmt.Errorf("%s is not supported by the runner", name)
+}

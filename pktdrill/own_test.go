@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestOwnScripts runs synack's own scripts (testdata/*.pkt), which must
@@ -229,5 +230,46 @@ func TestSkippedCommandsAreNoted(t *testing.T) {
 	}
 	if r := Run(s, Options{Profile: "linux"}); r.Profile != "linux" {
 		t.Errorf("profile %q, want linux", r.Profile)
+	}
+}
+
+// tcpInfoScript checks a connection with %{ }% blocks over tcp_info.
+const tcpInfoScript = `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 65535 <mss 1460>
++0 > S. 0:0(0) ack 1 <...>
++.1 < . 1:1(0) ack 1 win 65535
++0 accept(3, ..., ...) = 4
++0 %{ assert tcpi_state == TCP_ESTABLISHED, tcpi_state }%
++0 %{ assert tcpi_snd_mss == 1460 and tcpi_retransmits == 0 }%
+`
+
+func TestTCPInfoBlocks(t *testing.T) {
+	run := func(src string, opts Options) *Result {
+		s, err := Parse("info.pkt", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Run(s, opts)
+	}
+	if r := run(tcpInfoScript, Options{}); !r.Pass {
+		t.Errorf("tcp_info blocks: %s", r.Summary())
+	}
+	cases := []struct{ from, to, kind, msg string }{
+		{"tcpi_snd_mss == 1460", "tcpi_snd_mss == 1000", Failed, "assertion failed: tcpi_snd_mss == 1000 (tcpi_snd_mss is 1460, 1000 is 1000)"},
+		{"tcpi_snd_mss == 1460", "tcpi_unacked == 0", Unsupported, "tcpi_unacked is not supported: tcp.Info reports unacknowledged bytes, not segments"},
+		{"assert tcpi_state", "print tcpi_state", Unsupported, "only assert statements over tcp_info are supported"},
+	}
+	for _, c := range cases {
+		r := run(strings.Replace(tcpInfoScript, c.from, c.to, 1), Options{})
+		if r.Pass || r.Failure.KindOf() != c.kind || !strings.Contains(r.Failure.Msg, c.msg) {
+			t.Errorf("%s: want %s %q, got %s", c.to, c.kind, c.msg, r.Summary())
+		}
+	}
+	if KernelAvailable() == nil {
+		if r := run(tcpInfoScript, Options{Kernel: true, Tolerance: 20 * time.Millisecond}); !r.Pass {
+			t.Errorf("tcp_info blocks against the kernel: %s", r.Summary())
+		}
 	}
 }

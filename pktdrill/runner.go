@@ -266,6 +266,7 @@ type runner struct {
 
 	socks  map[int64]*sock
 	nextFD int64
+	codeFD int64 // the descriptor the latest call named, for %{ }%
 
 	pending    *pendingCall
 	pendingErr *Failure
@@ -493,7 +494,7 @@ func (r *runner) run() (fail *Failure) {
 		case ev.Code != nil:
 			f = r.waitFor(ev, t, "code block")
 			if f == nil {
-				r.note(ev.Line, "%%{ }%% code block skipped (Python over Linux's tcp_info)")
+				f = r.runCode(ev)
 			}
 		}
 		if f != nil {

@@ -173,8 +173,11 @@ func (r *runner) verify(ev *Event, res callResult, end clock.Time) *Failure {
 	}
 	got := fmt.Sprintf("%d", res.ret)
 	if res.errno != "" {
-		e := errnos[res.errno]
-		got = fmt.Sprintf("-1 with errno %d (%s) [%s]", e.n, e.text, res.errno)
+		if e, known := errnos[res.errno]; known {
+			got = fmt.Sprintf("-1 with errno %d (%s) [%s]", e.n, e.text, res.errno)
+		} else {
+			got = fmt.Sprintf("-1 with errno %s", res.errno)
+		}
 	}
 	if _, any := sc.Result.(Ellipsis); !any {
 		want, okv := r.intArg(sc.Result)
@@ -275,6 +278,7 @@ func (r *runner) resolveFD(ev *Event) (*fdCall, *Failure) {
 	if !isInt {
 		return nil, r.fail(ev.Line, "%s: expected a file descriptor as first argument, found %s", sc.Name, sc.Args[0])
 	}
+	r.codeFD = fd
 	return &fdCall{ev: ev, args: sc.Args, fd: fd, s: r.socks[fd]}, nil
 }
 
@@ -355,6 +359,7 @@ func (r *runner) newFD(want int64, s *sock) int64 {
 		fd = r.nextFD
 	}
 	r.socks[fd] = s
+	r.codeFD = fd
 	r.nextFD = max(r.nextFD, fd+1)
 	return fd
 }
