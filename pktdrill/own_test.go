@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gosynack/synack/clock"
 )
 
 // TestOwnScripts runs synack's own scripts (testdata/*.pkt), which must
@@ -270,6 +272,46 @@ func TestTCPInfoBlocks(t *testing.T) {
 	if KernelAvailable() == nil {
 		if r := run(tcpInfoScript, Options{Kernel: true, Tolerance: 20 * time.Millisecond}); !r.Pass {
 			t.Errorf("tcp_info blocks against the kernel: %s", r.Summary())
+		}
+	}
+}
+
+// A retransmission series whose first interval the stack chose (RFC 6298
+// leaves the initial RTO to it, "1 second" being a SHOULD) passes in
+// tolerant mode when each next interval doubles (§5.5: "The host MUST set
+// RTO <- RTO * 2"), though the script's own intervals (Linux's 200 ms
+// SYN-ACK-like series here) are shorter: the stack's first copy comes
+// after the script's second, which a bound at the next line's time
+// rejected.
+func TestBackoffSeries(t *testing.T) {
+	src := "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n" +
+		"+0...127 connect(3, ..., ...) = -1 ETIMEDOUT (Connection timed out)\n" +
+		"+0 > S 0:0(0) win 65535 <...>\n+.2 > S 0:0(0) win 65535 <...>\n+.4 > S 0:0(0) win 65535 <...>\n" +
+		"+.8 > S 0:0(0) win 65535 <...>\n+1.6 > S 0:0(0) win 65535 <...>\n+3.2 > S 0:0(0) win 65535 <...>\n+6.4 > S 0:0(0) win 65535 <...>\n"
+	s, err := Parse("series.pkt", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := Run(s, Options{}); !r.Pass {
+		t.Errorf("tolerant: %s", r.Summary())
+	}
+	if r := Run(s, Options{Strict: true}); r.Pass {
+		t.Errorf("strict mode passed a series at other times than written")
+	}
+
+	// Copy to copy: at least the previous interval, at most double it.
+	p := &Packet{Dir: Outbound, Flags: "S"}
+	ev := &Event{Packet: p, Line: 9}
+	r := &runner{tol: DefaultTolerance, prevTimer: true, prevTimerLine: p,
+		prevTimerAt: clock.Time(3 * time.Second), prevTimerGap: 2 * time.Second}
+	far := clock.Time(100 * time.Second)
+	for _, c := range []struct {
+		gap  time.Duration
+		want bool
+	}{{4 * time.Second, true}, {2 * time.Second, true}, {5 * time.Second, false}, {time.Second, false}} {
+		sp := outPkt{at: r.prevTimerAt.Add(c.gap), timer: true}
+		if got := r.timeOK(ev, sp, far, far, far); got != c.want {
+			t.Errorf("interval %v after one of 2s: timeOK %v, want %v", c.gap, got, c.want)
 		}
 	}
 }
