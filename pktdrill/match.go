@@ -12,6 +12,10 @@ import (
 // waitOut advances virtual time, up to deadline, until the stack has sent
 // a packet not yet matched; it reports whether there is one.
 func (r *runner) waitOut(deadline clock.Time) bool {
+	if r.k != nil {
+		r.kwait(deadline, func() bool { return len(r.out) > 0 })
+		return len(r.out) > 0
+	}
 	for i := 0; len(r.out) == 0 && i < 1_000_000; i++ {
 		d := r.st.NextDeadline()
 		if d > deadline {
@@ -27,11 +31,18 @@ func (r *runner) waitOut(deadline clock.Time) bool {
 // events[idx] to happen at t: tolerant mode lets a timer-driven segment
 // come any time before it.
 func (r *runner) nextEventBound(idx int, t clock.Time) clock.Time {
-	limit := t.Add(maxWait)
+	limit := t.Add(r.maxWait())
 	if idx+1 >= len(r.s.Events) {
 		return limit
 	}
 	next := r.s.Events[idx+1]
+	if next.Packet != nil && next.Packet.Dir == Outbound && r.s.Events[idx].Packet != nil &&
+		next.Packet.Start == r.s.Events[idx].Packet.Start && next.Packet.Flags == r.s.Events[idx].Packet.Flags {
+		// A series of copies (retransmissions, probes): the stack's own
+		// timer may space them otherwise; each copy is checked against
+		// the one before (timeOK).
+		return limit
+	}
 	var b clock.Time
 	switch next.Kind {
 	case Absolute, AbsoluteRange:
@@ -47,11 +58,11 @@ func (r *runner) nextEventBound(idx int, t clock.Time) clock.Time {
 func (r *runner) outbound(ev *Event, idx int, t, tend clock.Time) *Failure {
 	p := ev.Packet
 	if p.ICMP != nil {
-		return r.fail(ev.Line, "outbound ICMP (%s) is not supported: synack's stack sends no ICMP", p.ICMP.Type)
+		return r.unsupported(ev.Line, "outbound ICMP (%s) is not supported: synack's stack sends no ICMP", p.ICMP.Type)
 	}
 	deadline := tend.Add(r.tol)
 	if ev.Kind == AnyTime {
-		deadline = r.now.Add(maxWait)
+		deadline = r.now.Add(r.maxWait())
 	}
 	extended := deadline
 	if !r.opts.Strict {
@@ -106,7 +117,35 @@ func (r *runner) outbound(ev *Event, idx int, t, tend clock.Time) *Failure {
 		}
 	}
 	r.noteTS(p, segs[0])
+	r.noteSent(segs)
+	r.prevTimer = false
+	if last := segs[len(segs)-1]; last.timer && !r.opts.Strict {
+		if r.prevTimerSeries(p) {
+			r.prevTimerGap = time.Duration(last.at - r.prevTimerAt)
+		} else {
+			r.prevTimerGap = 0
+		}
+		r.prevTimer, r.prevTimerAt = true, last.at
+		r.prevTimerLine = p
+	}
 	return nil
+}
+
+// prevTimerSeries reports whether p repeats the previous outbound line's
+// segment from a timer: the same flags, sequence number and length (a
+// retransmission or probe series).
+func (r *runner) prevTimerSeries(p *Packet) bool {
+	q := r.prevTimerLine
+	return r.prevTimer && q != nil && q.Flags == p.Flags && q.Start == p.Start && q.Len == p.Len
+}
+
+// maxWait bounds a wait beyond the times the script gives: long on the
+// virtual clock, shorter on the real one.
+func (r *runner) maxWait() time.Duration {
+	if r.k != nil {
+		return kernelMaxWait
+	}
+	return maxWait
 }
 
 func (r *runner) base() seq.Value {
@@ -153,6 +192,18 @@ func (r *runner) timeOK(ev *Event, sp outPkt, t, tend, extended clock.Time) bool
 		return false
 	}
 	lower := r.lastEventTime - clock.Time(r.tol)
+	if sp.timer && r.appTimer(sp) {
+		// Keepalive and user timeouts are the application's to set:
+		// checked, not left to the stack.
+		return false
+	}
+	if sp.timer && r.prevTimerSeries(ev.Packet) && r.prevTimerGap > 0 {
+		// A later copy of a backoff series: the stack chose the first
+		// interval; each next one is at least the previous and at most
+		// double it (RFC 6298 §5.5).
+		gap := time.Duration(sp.at - r.prevTimerAt)
+		return gap >= r.prevTimerGap-r.tol && gap <= 2*r.prevTimerGap+r.tol
+	}
 	if sp.timer && sp.at >= lower && sp.at <= extended {
 		return true
 	}
@@ -303,14 +354,55 @@ func (r *runner) compareOptionsTolerant(p *Packet, sp outPkt) string {
 			return fmt.Sprintf("TS val %d is below the previous %d", act.ts1.TSVal, r.lastOutTSVal)
 		}
 		want := uint32(0)
-		if r.havePeerTS {
-			want = r.peerTSVal
+		if r.haveTSRecent {
+			want = r.tsRecent
 		}
-		if sp.seg.Flags&wire.ACK != 0 && act.ts1.TSEcr != want {
-			return fmt.Sprintf("TS ecr: expected the peer's latest TS val %d, got %d", want, act.ts1.TSEcr)
+		scriptEcr := exp.ts && act.ts1.TSEcr == exp.ts1.TSEcr
+		if sp.seg.Flags&wire.ACK != 0 && act.ts1.TSEcr != want && !scriptEcr {
+			return fmt.Sprintf("TS ecr: expected TS.Recent %d (RFC 7323 §4.3) or the script's ecr %d, got %d", want, exp.ts1.TSEcr, act.ts1.TSEcr)
 		}
 	}
 	return ""
+}
+
+// takeTSRecent applies RFC 7323 §4.3 to an injected segment carrying
+// TSval: "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent, then
+// SEG.TSval is copied to TS.Recent" — so a segment PAWS drops (TSval below
+// TS.Recent) does not count; nor does one whose ACK acknowledges data never
+// sent (SEG.ACK > SND.NXT), which RFC 5961 §5.2 says MUST be discarded. A
+// SYN (no ACK) sets it outright (RFC 7323 §3.2).
+func (r *runner) takeTSRecent(seg wire.Segment, tsval uint32) {
+	if seg.Flags&(wire.SYN|wire.ACK) == wire.SYN {
+		r.tsRecent, r.haveTSRecent = tsval, true
+		return
+	}
+	if r.haveTSRecent && int32(tsval-r.tsRecent) < 0 {
+		return
+	}
+	if r.haveLastAck && seg.Seq.GreaterThan(r.lastAckSent) {
+		return
+	}
+	if seg.Flags&wire.ACK != 0 && r.haveISN && r.haveSndNxt && int32(uint32(seg.Ack-r.localISN)-r.sndNxtRel) > 0 {
+		return
+	}
+	r.tsRecent, r.haveTSRecent = tsval, true
+}
+
+// noteSent records Last.ACK.sent and SND.NXT from matched segments.
+func (r *runner) noteSent(segs []outPkt) {
+	for i := range segs {
+		s := &segs[i].seg
+		if s.Flags&wire.ACK != 0 {
+			r.lastAckSent, r.haveLastAck = s.Ack, true
+		}
+		end := uint32(s.Seq-r.base()) + uint32(len(s.Payload))
+		if s.Flags&(wire.SYN|wire.FIN) != 0 {
+			end++
+		}
+		if !r.haveSndNxt || int32(end-r.sndNxtRel) > 0 {
+			r.sndNxtRel, r.haveSndNxt = end, true
+		}
+	}
 }
 
 // noteTS records the timestamps of a matched packet.
@@ -323,4 +415,32 @@ func (r *runner) noteTS(p *Packet, sp outPkt) {
 	if e := setOf(p.Options); e.ts && !r.haveTSOffset {
 		r.tsOffset, r.haveTSOffset = a.ts1.TSVal-e.ts1.TSVal, true
 	}
+}
+
+// appTimer reports whether sp is a keepalive probe of a connection whose
+// keepalive the script set, or a segment a user timeout the script set
+// could have caused: its time is the application's, checked as written.
+func (r *runner) appTimer(sp outPkt) bool {
+	if r.st == nil {
+		return false
+	}
+	for _, s := range r.socks {
+		if s == nil || s.c == nil || s.c.Tuple().Local.Port() != sp.seg.SrcPort {
+			continue
+		}
+		for _, o := range s.opts {
+			switch o.name {
+			case "TCP_USER_TIMEOUT":
+				if sp.seg.Flags&wire.RST != 0 {
+					return true
+				}
+			case "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL":
+				i := s.c.Info()
+				if s.ka.on && sp.seg.Flags&(wire.SYN|wire.FIN|wire.RST) == 0 && len(sp.seg.Payload) <= 1 && sp.seg.Seq == i.SndUna-1 {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gosynack/synack/clock"
 )
 
 // TestOwnScripts runs synack's own scripts (testdata/*.pkt), which must
@@ -45,6 +48,11 @@ func TestMismatchesAreCaught(t *testing.T) {
 		{"keepalive.pkt", "10.100 > .", "10.000 > .", true, 25, "timed out waiting for packet (expected at 10.000000s)"},
 		{"keepalive.pkt", "TCP_KEEPCNT, [3]", "TCP_KEEPCNT, [4]", false, 31, "blocking read did not return by 35.204000s"},
 		{"keepalive.pkt", "SO_KEEPALIVE, [1]", "SO_KEEPALIVE, [0]", false, 25, "timed out waiting for packet (expected at 10.100000s)"},
+		// A keepalive the script set is the application's timer: its
+		// time is checked in tolerant mode too.
+		{"keepalive.pkt", "10.100 > .", "10.300 > .", false, 25, "timing error: expected outbound packet at 10.300000s but it was sent at 10.100000s"},
+		{"linger-abort.pkt", "{onoff=1, linger=0}, 8", "{onoff=0, linger=0}, 8", false, 20, "SO_LINGER: expected {onoff=1, linger=0}, got {onoff=0, linger=0}"},
+		{"linger-abort.pkt", "TCP_NODELAY, [1], [4]", "TCP_NODELAY, [0], [4]", false, 17, "TCP_NODELAY: expected value [0], got [1]"},
 		{"zero-window.pkt", "0.400 > . 0:0(0) ack 1", "0.400 > . 1:1(0) ack 1", false, 18, "sequence number: expected 1, got 0"},
 	}
 	for _, c := range cases {
@@ -224,5 +232,86 @@ func TestSkippedCommandsAreNoted(t *testing.T) {
 	}
 	if r := Run(s, Options{Profile: "linux"}); r.Profile != "linux" {
 		t.Errorf("profile %q, want linux", r.Profile)
+	}
+}
+
+// tcpInfoScript checks a connection with %{ }% blocks over tcp_info.
+const tcpInfoScript = `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 65535 <mss 1460>
++0 > S. 0:0(0) ack 1 <...>
++.1 < . 1:1(0) ack 1 win 65535
++0 accept(3, ..., ...) = 4
++0 %{ assert tcpi_state == TCP_ESTABLISHED, tcpi_state }%
++0 %{ assert tcpi_snd_mss == 1460 and tcpi_retransmits == 0 }%
+`
+
+func TestTCPInfoBlocks(t *testing.T) {
+	run := func(src string, opts Options) *Result {
+		s, err := Parse("info.pkt", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Run(s, opts)
+	}
+	if r := run(tcpInfoScript, Options{}); !r.Pass {
+		t.Errorf("tcp_info blocks: %s", r.Summary())
+	}
+	cases := []struct{ from, to, kind, msg string }{
+		{"tcpi_snd_mss == 1460", "tcpi_snd_mss == 1000", Failed, "assertion failed: tcpi_snd_mss == 1000 (tcpi_snd_mss is 1460, 1000 is 1000)"},
+		{"tcpi_snd_mss == 1460", "tcpi_unacked == 0", Unsupported, "tcpi_unacked is not supported: tcp.Info reports unacknowledged bytes, not segments"},
+		{"assert tcpi_state", "print tcpi_state", Unsupported, "only assert statements over tcp_info are supported"},
+	}
+	for _, c := range cases {
+		r := run(strings.Replace(tcpInfoScript, c.from, c.to, 1), Options{})
+		if r.Pass || r.Failure.KindOf() != c.kind || !strings.Contains(r.Failure.Msg, c.msg) {
+			t.Errorf("%s: want %s %q, got %s", c.to, c.kind, c.msg, r.Summary())
+		}
+	}
+	if KernelAvailable() == nil {
+		if r := run(tcpInfoScript, Options{Kernel: true, Tolerance: 20 * time.Millisecond}); !r.Pass {
+			t.Errorf("tcp_info blocks against the kernel: %s", r.Summary())
+		}
+	}
+}
+
+// A retransmission series whose first interval the stack chose (RFC 6298
+// leaves the initial RTO to it, "1 second" being a SHOULD) passes in
+// tolerant mode when each next interval doubles (§5.5: "The host MUST set
+// RTO <- RTO * 2"), though the script's own intervals (Linux's 200 ms
+// SYN-ACK-like series here) are shorter: the stack's first copy comes
+// after the script's second, which a bound at the next line's time
+// rejected.
+func TestBackoffSeries(t *testing.T) {
+	src := "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n" +
+		"+0...127 connect(3, ..., ...) = -1 ETIMEDOUT (Connection timed out)\n" +
+		"+0 > S 0:0(0) win 65535 <...>\n+.2 > S 0:0(0) win 65535 <...>\n+.4 > S 0:0(0) win 65535 <...>\n" +
+		"+.8 > S 0:0(0) win 65535 <...>\n+1.6 > S 0:0(0) win 65535 <...>\n+3.2 > S 0:0(0) win 65535 <...>\n+6.4 > S 0:0(0) win 65535 <...>\n"
+	s, err := Parse("series.pkt", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := Run(s, Options{}); !r.Pass {
+		t.Errorf("tolerant: %s", r.Summary())
+	}
+	if r := Run(s, Options{Strict: true}); r.Pass {
+		t.Errorf("strict mode passed a series at other times than written")
+	}
+
+	// Copy to copy: at least the previous interval, at most double it.
+	p := &Packet{Dir: Outbound, Flags: "S"}
+	ev := &Event{Packet: p, Line: 9}
+	r := &runner{tol: DefaultTolerance, prevTimer: true, prevTimerLine: p,
+		prevTimerAt: clock.Time(3 * time.Second), prevTimerGap: 2 * time.Second}
+	far := clock.Time(100 * time.Second)
+	for _, c := range []struct {
+		gap  time.Duration
+		want bool
+	}{{4 * time.Second, true}, {2 * time.Second, true}, {5 * time.Second, false}, {time.Second, false}} {
+		sp := outPkt{at: r.prevTimerAt.Add(c.gap), timer: true}
+		if got := r.timeOK(ev, sp, far, far, far); got != c.want {
+			t.Errorf("interval %v after one of 2s: timeOK %v, want %v", c.gap, got, c.want)
+		}
 	}
 }

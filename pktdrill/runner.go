@@ -47,7 +47,26 @@ type Options struct {
 	Profile string
 	// Log, if set, receives a line per event and per packet.
 	Log io.Writer
+	// Kernel runs the script against this machine's own TCP instead of
+	// synack's, in a private network namespace on the real clock
+	// (kernel.go); it needs Linux and root, and implies Strict (the
+	// kernel is the TCP packetdrill's own matching was written for).
+	Kernel bool
+	// Tolerance is the timing tolerance, as packetdrill's
+	// --tolerance_usecs (0: DefaultTolerance); a script's own
+	// --tolerance_usecs line wins.
+	Tolerance time.Duration
 }
+
+// Kinds of failure, told apart in the summary.
+const (
+	// Failed: the stack did something else than the script says.
+	Failed = "failed"
+	// Unsupported: the runner cannot express what the script does.
+	Unsupported = "unsupported"
+	// Malformed: the script is wrong (a parse error, a bad argument).
+	Malformed = "malformed"
+)
 
 // Failure is the first mismatch of a run.
 type Failure struct {
@@ -59,6 +78,16 @@ type Failure struct {
 	// script's packet or value and what the stack did.
 	Msg              string
 	Expected, Actual string
+	// Kind is Failed, Unsupported or Malformed ("" is Failed).
+	Kind string
+}
+
+// KindOf is f's kind, Failed if unset.
+func (f *Failure) KindOf() string {
+	if f == nil || f.Kind == "" {
+		return Failed
+	}
+	return f.Kind
 }
 
 func (f *Failure) Error() string {
@@ -77,6 +106,15 @@ func (f *Failure) Error() string {
 	}
 	return b.String()
 }
+
+// lineError is a run that cannot start, at a line of the script.
+type lineError struct {
+	line int
+	msg  string
+	kind string
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
 
 // Result is the outcome of one script.
 type Result struct {
@@ -126,7 +164,7 @@ func firstLine(s string) string {
 func RunFile(path string, opts Options) *Result {
 	s, err := ParseFile(path)
 	if err != nil {
-		f := &Failure{File: path, At: -1, Msg: err.Error()}
+		f := &Failure{File: path, At: -1, Msg: err.Error(), Kind: Malformed}
 		var se *SyntaxError
 		if errors.As(err, &se) {
 			f.Line, f.Msg = se.Line, "parse error: "+se.Msg
@@ -145,10 +183,21 @@ func Run(s *Script, opts Options) *Result {
 	if res.Profile == "" {
 		res.Profile = "synack"
 	}
+	if opts.Kernel {
+		res.Profile = "kernel"
+		opts.Strict = true
+	}
 	r, err := newRunner(s, opts, res)
 	if err != nil {
-		res.Failure = &Failure{File: s.Name, At: -1, Msg: err.Error()}
+		res.Failure = &Failure{File: s.Name, At: -1, Msg: err.Error(), Kind: Unsupported}
+		var le *lineError
+		if errors.As(err, &le) {
+			res.Failure.Line, res.Failure.Msg, res.Failure.Kind = le.line, le.msg, le.kind
+		}
 		return res
+	}
+	if r.k != nil {
+		defer r.k.release()
 	}
 	res.Failure = r.run()
 	for i := range s.Commands {
@@ -180,6 +229,11 @@ type runner struct {
 	res  *Result
 	tol  time.Duration
 	st   *stack.Stack
+	k    kernelBackend // set for a --kernel run, st nil
+
+	// localAddr and remoteAddr are the stack's and the peer's addresses
+	// on the wire (remapped for the kernel).
+	localAddr, remoteAddr netip.Addr
 
 	now clock.Time
 	out []outPkt
@@ -188,17 +242,31 @@ type runner struct {
 	haveISN    bool
 	activePort uint16 // our port of an active open, 0 if none
 
-	peerTSVal    uint32 // latest TSval injected
-	havePeerTS   bool
-	lastOutTSVal uint32
-	haveOutTS    bool
-	tsOffset     uint32      // live TSval - script TSval, from the first outbound TS
-	peerSYN      []TCPOption // options of the latest SYN injected
-	havePeerSYN  bool
-	haveTSOffset bool
+	// TS.Recent as RFC 7323 §4.3 defines it, kept from what the script
+	// injects and what the stack sends (tolerant matching).
+	tsRecent     uint32
+	haveTSRecent bool
+	lastAckSent  seq.Value // Last.ACK.sent, in the peer's space
+	haveLastAck  bool
+	sndNxtRel    uint32 // the end of what the stack sent, relative to its ISN
+	haveSndNxt   bool
+
+	// The previous matched outbound line, if its segment came from a
+	// timer: a backoff series is checked copy to copy (match.go).
+	prevTimerAt   clock.Time
+	prevTimerGap  time.Duration
+	prevTimer     bool
+	prevTimerLine *Packet
+	lastOutTSVal  uint32
+	haveOutTS     bool
+	tsOffset      uint32      // live TSval - script TSval, from the first outbound TS
+	peerSYN       []TCPOption // options of the latest SYN injected
+	havePeerSYN   bool
+	haveTSOffset  bool
 
 	socks  map[int64]*sock
 	nextFD int64
+	codeFD int64 // the descriptor the latest call named, for %{ }%
 
 	pending    *pendingCall
 	pendingErr *Failure
@@ -215,15 +283,24 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{s: s, opts: opts, res: res, tol: DefaultTolerance, socks: map[int64]*sock{}, nextFD: 3}
+	tol := DefaultTolerance
+	if opts.Tolerance > 0 {
+		tol = opts.Tolerance
+	}
+	r := &runner{s: s, opts: opts, res: res, tol: tol, socks: map[int64]*sock{}, nextFD: 3,
+		localAddr: LocalAddr, remoteAddr: RemoteAddr}
 	for _, o := range s.Options {
 		switch o.Name {
 		case "tolerance_usecs":
 			n, err := strconv.ParseInt(o.Value, 10, 64)
 			if err != nil || n <= 0 {
-				return nil, fmt.Errorf("%s:%d: bad --tolerance_usecs %q: expected a positive number of microseconds", s.Name, o.Line, o.Value)
+				return nil, &lineError{o.Line, fmt.Sprintf("bad --tolerance_usecs %q: expected a positive number of microseconds", o.Value), Malformed}
 			}
 			r.tol = time.Duration(n) * time.Microsecond
+		case "ip_version":
+			if o.Value != "ipv4" {
+				return nil, &lineError{o.Line, fmt.Sprintf("--ip_version=%s is not supported: the runner speaks IPv4 only (synack's stack has no IPv6 yet)", o.Value), Unsupported}
+			}
 		default:
 			r.note(o.Line, "option --%s ignored", o.Name)
 		}
@@ -232,6 +309,15 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 		if c := &s.Commands[i]; len(s.Events) == 0 || c.Line < s.Events[0].Line {
 			r.skipCommand(c) // an init command
 		}
+	}
+	if opts.Kernel {
+		k, err := newKernel()
+		if err != nil {
+			return nil, fmt.Errorf("--kernel: %w", err)
+		}
+		r.k, r.localAddr, r.remoteAddr = k, KernelLocalAddr, KernelRemoteAddr
+		r.applyKernelSysctls()
+		return r, nil
 	}
 	applySysctls(s, &cfg, r)
 	st, err := stack.New(stack.Config{
@@ -310,9 +396,27 @@ func (r *runner) fail(line int, format string, args ...any) *Failure {
 	return &Failure{File: r.s.Name, Line: line, At: time.Duration(r.now), Msg: fmt.Sprintf(format, args...)}
 }
 
+// unsupported is a failure of the runner: it cannot express the line.
+func (r *runner) unsupported(line int, format string, args ...any) *Failure {
+	f := r.fail(line, format, args...)
+	f.Kind = Unsupported
+	return f
+}
+
+// malformed is a failure of the script: the line is wrong.
+func (r *runner) malformed(line int, format string, args ...any) *Failure {
+	f := r.fail(line, format, args...)
+	f.Kind = Malformed
+	return f
+}
+
 // ---- driving the stack ----
 
 func (r *runner) flush(timer bool) {
+	if r.k != nil {
+		r.kflush(0)
+		return
+	}
 	r.st.Output(r.now, func(b []byte) {
 		p, err := wire.ParsePacket(b)
 		if err != nil {
@@ -334,6 +438,10 @@ func (r *runner) flush(timer bool) {
 
 // advance moves virtual time to t, running the stack's timers on the way.
 func (r *runner) advance(t clock.Time) {
+	if r.k != nil {
+		r.kwait(t, nil)
+		return
+	}
 	for i := 0; i < 1_000_000; i++ {
 		d := r.st.NextDeadline()
 		if d > t {
@@ -356,6 +464,9 @@ func (r *runner) advance(t clock.Time) {
 // ---- events ----
 
 func (r *runner) run() (fail *Failure) {
+	if r.k != nil {
+		r.k.begin()
+	}
 	r.flush(false)
 	for i, ev := range r.s.Events {
 		r.cur = ev
@@ -383,7 +494,7 @@ func (r *runner) run() (fail *Failure) {
 		case ev.Code != nil:
 			f = r.waitFor(ev, t, "code block")
 			if f == nil {
-				r.note(ev.Line, "%%{ }%% code block skipped (Python over Linux's tcp_info)")
+				f = r.runCode(ev)
 			}
 		}
 		if f != nil {
@@ -437,6 +548,9 @@ func (r *runner) resolve(ev *Event) (clock.Time, clock.Time) {
 // waitFor advances to an event's time; it fails if that time has passed by
 // more than the tolerance.
 func (r *runner) waitFor(ev *Event, t clock.Time, what string) *Failure {
+	if r.k != nil {
+		r.now = r.k.elapsed()
+	}
 	if t > r.now {
 		r.advance(t)
 	}
@@ -452,7 +566,7 @@ func (r *runner) waitFor(ev *Event, t clock.Time, what string) *Failure {
 func (r *runner) inbound(ev *Event) *Failure {
 	p := ev.Packet
 	if p.ICMP != nil {
-		return r.fail(ev.Line, "inbound ICMP (%s) is not supported: synack's stack takes no ICMP input yet", p.ICMP.Type)
+		return r.unsupported(ev.Line, "inbound ICMP (%s) is not supported: synack's stack takes no ICMP input yet", p.ICMP.Type)
 	}
 	flags, _ := parseFlags(p.Flags)
 	seg := wire.Segment{
@@ -492,7 +606,7 @@ func (r *runner) inbound(ev *Event) *Failure {
 			if o.TSEcr != 0 && r.haveTSOffset {
 				seg.Options.TSEcr = o.TSEcr + r.tsOffset
 			}
-			r.peerTSVal, r.havePeerTS = o.TSVal, true
+			r.takeTSRecent(seg, o.TSVal)
 		}
 	}
 	if flags&(wire.SYN|wire.ACK) == wire.SYN {
@@ -503,8 +617,16 @@ func (r *runner) inbound(ev *Event) *Failure {
 	} else {
 		seg.SrcPort, seg.DstPort = PeerPort, ServerPort
 	}
-	pkt := wire.Packet{IP: wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, Src: RemoteAddr, Dst: LocalAddr}, TCP: seg}
+	pkt := wire.Packet{IP: wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, Src: r.remoteAddr, Dst: r.localAddr}, TCP: seg}
 	r.logf("inject  %s (line %d)", p, ev.Line)
+	if r.k != nil {
+		if err := r.k.send(pkt.Append(nil)); err != nil {
+			return r.fail(ev.Line, "writing the packet to the TUN device: %v", err)
+		}
+		r.kflush(0)
+		r.checkPending()
+		return nil
+	}
 	r.st.Input(r.now, pkt.Append(nil))
 	r.flush(false)
 	r.checkPending()

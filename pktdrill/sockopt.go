@@ -1,6 +1,7 @@
 package pktdrill
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/gosynack/synack/tcp"
@@ -20,39 +21,156 @@ type keepalive struct {
 // time SO_KEEPALIVE uses when TCP_KEEPIDLE is not set.
 const linuxKeepIdle = 7200 * time.Second
 
-// keepaliveOpt maps setsockopt(fd, level, SO_KEEPALIVE | TCP_KEEPIDLE |
-// TCP_KEEPINTVL | TCP_KEEPCNT, [v], len) onto (*tcp.Conn).SetKeepAlive.
-// Times are in seconds, as in Linux. It reports false for other options.
-// The option applies to a connected socket (an accepted or connecting
-// one); on a listening socket it is refused, since synack's listeners do
-// not pass socket options on to the connections they accept.
-func (r *runner) keepaliveOpt(ev *Event, s *sock) (attemptFn, *Failure, bool) {
-	args := ev.Syscall.Args
+// intValueArg reads a setsockopt value: [n] or n.
+func (r *runner) intValueArg(ev *Event, name string, e Expr) (int64, *Failure) {
+	if arr, isArr := e.(Array); isArr && len(arr.Elems) == 1 {
+		e = arr.Elems[0]
+	}
+	v, okv := r.intArg(e)
+	if !okv {
+		return 0, r.malformed(ev.Line, "setsockopt %s: expected a value [n], found %s", name, e)
+	}
+	return v, nil
+}
+
+// lingerArg reads SO_LINGER's {onoff=1, linger=0}.
+func (r *runner) lingerArg(ev *Event, e Expr) (on, secs int64, f *Failure) {
+	st, okv := e.(Struct)
+	if !okv {
+		return 0, 0, r.malformed(ev.Line, "SO_LINGER: expected {onoff=N, linger=N}, found %s", e)
+	}
+	for _, el := range st.Elems {
+		a, okv := el.(Assign)
+		v, okv2 := int64(0), false
+		if okv {
+			v, okv2 = r.intArg(a.V)
+		}
+		if !okv || !okv2 {
+			return 0, 0, r.malformed(ev.Line, "SO_LINGER: expected {onoff=N, linger=N}, found %s", e)
+		}
+		switch a.Name {
+		case "onoff", "l_onoff":
+			on = v
+		case "linger", "l_linger":
+			secs = v
+		default:
+			return 0, 0, r.malformed(ev.Line, "SO_LINGER: unknown field %s (expected onoff and linger)", a.Name)
+		}
+	}
+	return on, secs, nil
+}
+
+// checkLinger compares a struct linger the call read with the script's.
+func (r *runner) checkLinger(e Expr, on, secs int64) callResult {
+	st, okv := e.(Struct)
+	if !okv {
+		return ok(0)
+	}
+	wantOn, wantSecs := on, secs
+	for _, el := range st.Elems {
+		if a, okv := el.(Assign); okv {
+			if v, okv := r.intArg(a.V); okv {
+				switch a.Name {
+				case "onoff", "l_onoff":
+					wantOn = v
+				case "linger", "l_linger":
+					wantSecs = v
+				}
+			}
+		}
+	}
+	if (wantOn != 0) != (on != 0) || wantSecs != secs {
+		return argBad(fmt.Sprintf("SO_LINGER: expected {onoff=%d, linger=%d}, got {onoff=%d, linger=%d}", wantOn, wantSecs, on, secs))
+	}
+	return ok(0)
+}
+
+// sysSetsockopt performs setsockopt(fd, level, name, [v], len) through
+// what tcp.Conn and the Go API offer:
+//
+//   - SO_REUSEADDR, SO_REUSEPORT: accepted, no effect (a fresh stack has
+//     no port in use).
+//   - SO_LINGER {onoff=1, linger=0}: close aborts with a RST, as the Go
+//     API's SetLinger(0) makes Close do; any other linger is the default.
+//   - TCP_NODELAY: SetNoDelay. TCP_USER_TIMEOUT (ms): SetUserTimeout.
+//   - SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL (s), TCP_KEEPCNT:
+//     SetKeepAlive.
+//   - SO_RCVBUF, SO_SNDBUF: SetRecvBuffer, SetSendBuffer.
+//   - TCP_CONGESTION: accepted if it names the algorithm in use; synack
+//     cannot change it on a live connection.
+//
+// TCP_MAXSEG set maps onto tcp.Conn.SetMaxSegment. TCP_QUICKACK, TCP_CORK
+// and others are unsupported:
+// synack's API has no such option. An option set before connect applies
+// to the connection from its start; one set on a listener would have to
+// be inherited by the connections it accepts, which synack's listeners do
+// not do, so it is unsupported.
+func (r *runner) sysSetsockopt(call *fdCall) (attemptFn, *Failure) {
+	s, args, ev := call.s, call.args, call.ev
+	if f := r.needArgs(ev, 5); f != nil {
+		return nil, f
+	}
 	name := args[2].String()
 	switch name {
-	case "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT":
+	case "SO_REUSEADDR", "SO_REUSEPORT":
+		return done(ok(0)), nil
+	case "SO_LINGER":
+		on, secs, f := r.lingerArg(ev, args[3])
+		if f != nil {
+			return nil, f
+		}
+		return func() (bool, callResult) { s.linger0 = on != 0 && secs == 0; return true, ok(0) }, nil
+	case "TCP_CONGESTION":
+		str, okv := args[3].(String)
+		if !okv {
+			return nil, r.malformed(ev.Line, "setsockopt TCP_CONGESTION: expected a string such as \"cubic\", found %s", args[3])
+		}
+		cur := ""
+		if s.c != nil {
+			cur = s.c.Info().Congestion
+		} else {
+			cfg, _ := ProfileConfig(r.opts.Profile)
+			cur = cfg.Congestion
+			if cur == "" {
+				cur = "cubic"
+			}
+		}
+		if str.S != cur {
+			return nil, r.unsupported(ev.Line, "setsockopt TCP_CONGESTION %q: synack cannot change the congestion control of a connection (it uses %q)", str.S, cur)
+		}
+		return done(ok(0)), nil
+	case "TCP_NODELAY", "TCP_USER_TIMEOUT", "SO_RCVBUF", "SO_SNDBUF",
+		"SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT", "TCP_MAXSEG":
 	default:
-		return nil, nil, false
+		return nil, r.unsupported(ev.Line, "setsockopt %s is not supported by the runner (synack has no such option)", name)
 	}
-	arr, isArr := args[3].(Array)
-	var v int64
-	okv := isArr && len(arr.Elems) == 1
-	if okv {
-		v, okv = r.intArg(arr.Elems[0])
+	v, f := r.intValueArg(ev, name, args[3])
+	if f != nil {
+		return nil, f
 	}
-	if !okv {
-		return nil, r.fail(ev.Line, "setsockopt %s: expected a value [n], found %s", name, args[3]), true
+	switch name {
+	case "TCP_KEEPIDLE", "TCP_KEEPINTVL":
+		// Linux's limits: MAX_TCP_KEEPIDLE and MAX_TCP_KEEPINTVL are
+		// 32767, MAX_TCP_KEEPCNT 127; 0 is EINVAL.
+		if v < 1 || v > 32767 {
+			return done(errno("EINVAL")), nil
+		}
+	case "TCP_KEEPCNT":
+		if v < 1 || v > 127 {
+			return done(errno("EINVAL")), nil
+		}
+	case "TCP_USER_TIMEOUT":
+		if v < 0 {
+			return done(errno("EINVAL")), nil
+		}
+	case "TCP_MAXSEG":
+		// tcp.Conn.SetMaxSegment's range, Linux's TCP_MIN_MSS up.
+		if v < tcp.MinMaxSegment || v > 65535 {
+			return done(errno("EINVAL")), nil
+		}
 	}
-	if name != "SO_KEEPALIVE" && (v < 1 || v > 32767) {
-		// Linux's limits: MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT
-		// are 32767, 32767 and 127; 0 is EINVAL.
-		return done(errno("EINVAL")), nil, true
-	}
-	if name == "TCP_KEEPCNT" && v > 127 {
-		return done(errno("EINVAL")), nil, true
-	}
-	if s.c == nil {
-		return nil, r.fail(ev.Line, "setsockopt %s: the runner applies keepalive options to a connected socket only (fd %s has no connection)", name, args[0]), true
+	if s.l != nil {
+		return nil, r.unsupported(ev.Line, "setsockopt %s on a listening socket: synack's listeners do not pass options on to the connections they accept", name)
 	}
 	return func() (bool, callResult) {
 		k := &s.ka
@@ -66,13 +184,45 @@ func (r *runner) keepaliveOpt(ev *Event, s *sock) (attemptFn, *Failure, bool) {
 		case "TCP_KEEPCNT":
 			k.cnt = int(v)
 		}
-		applyKeepalive(r, s.c, *k)
+		s.opts = append(s.opts, sockOpt{name, v})
+		if s.c != nil {
+			r.applyOpt(s, s.c, name, v)
+		}
 		return true, ok(0)
-	}, nil, true
+	}, nil
+}
+
+type sockOpt struct {
+	name string
+	v    int64
+}
+
+// applyOpts applies the options set before the socket had a connection.
+func (r *runner) applyOpts(s *sock) {
+	for _, o := range s.opts {
+		r.applyOpt(s, s.c, o.name, o.v)
+	}
+}
+
+func (r *runner) applyOpt(s *sock, c *tcp.Conn, name string, v int64) {
+	switch name {
+	case "TCP_NODELAY":
+		c.SetNoDelay(v != 0)
+	case "TCP_USER_TIMEOUT":
+		c.SetUserTimeout(time.Duration(v) * time.Millisecond)
+	case "SO_RCVBUF":
+		c.SetRecvBuffer(int(v))
+	case "SO_SNDBUF":
+		c.SetSendBuffer(int(v))
+	case "TCP_MAXSEG":
+		_ = c.SetMaxSegment(int(v)) // in range: checked when the call was read
+	default:
+		applyKeepalive(r, c, s.ka)
+	}
+	r.st.Update(c) // a timer may have moved
 }
 
 func applyKeepalive(r *runner, c *tcp.Conn, k keepalive) {
-	defer r.st.Update(c) // the keepalive timer moved
 	if !k.on {
 		c.SetKeepAlive(r.now, 0, k.intvl, k.cnt)
 		return
@@ -82,4 +232,88 @@ func applyKeepalive(r *runner, c *tcp.Conn, k keepalive) {
 		idle = linuxKeepIdle
 	}
 	c.SetKeepAlive(r.now, idle, k.intvl, k.cnt)
+}
+
+// sysGetsockopt performs getsockopt(fd, level, name, [v], len) and checks
+// the value against the script's [v]: SO_ERROR (a failed connection's
+// error, once), TCP_MAXSEG (the MSS; under the linux profile with Linux's
+// meaning, less the Timestamps option when it is in use), TCP_NODELAY,
+// SO_RCVBUF, SO_SNDBUF, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL,
+// TCP_KEEPCNT, SO_LINGER and TCP_CONGESTION.
+func (r *runner) sysGetsockopt(call *fdCall) (attemptFn, *Failure) {
+	s, args, ev := call.s, call.args, call.ev
+	if f := r.needArgs(ev, 5); f != nil {
+		return nil, f
+	}
+	name := args[2].String()
+	var get func() int64
+	switch name {
+	case "SO_ERROR":
+		get = func() int64 {
+			if s.c != nil && s.c.State() == tcp.Closed && !s.errTaken && s.c.Err() != nil {
+				s.errTaken = true
+				return int64(errnos[errnoOf(s.c.Err())].n)
+			}
+			return 0
+		}
+	case "TCP_MAXSEG":
+		get = func() int64 {
+			switch {
+			case s.c != nil && r.opts.Profile == "linux":
+				// Linux's meaning: the MSS segments are sent with,
+				// less the Timestamps option (tcp.Conn.MaxSegment).
+				return int64(s.c.MaxSegment())
+			case s.c != nil && s.c.State().Synchronized():
+				return int64(s.c.Info().MSS)
+			}
+			return 536
+		}
+	case "TCP_NODELAY":
+		get = func() int64 {
+			if s.c != nil && s.c.NoDelay() {
+				return 1
+			}
+			return 0
+		}
+	case "SO_RCVBUF", "SO_SNDBUF":
+		if s.c == nil {
+			return nil, r.unsupported(ev.Line, "getsockopt %s on fd %d: the runner reads buffer sizes of a connection only", name, call.fd)
+		}
+		get = func() int64 {
+			if name == "SO_RCVBUF" {
+				return int64(s.c.RecvBuffer())
+			}
+			return int64(s.c.SendBuffer())
+		}
+	case "SO_KEEPALIVE":
+		get = func() int64 {
+			if s.ka.on {
+				return 1
+			}
+			return 0
+		}
+	case "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT":
+		return nil, r.unsupported(ev.Line, "getsockopt %s: tcp.Conn does not report its keepalive settings", name)
+	case "SO_LINGER":
+		return func() (bool, callResult) {
+			if s.linger0 {
+				return true, r.checkLinger(args[3], 1, 0)
+			}
+			return true, r.checkLinger(args[3], 0, 0)
+		}, nil
+	case "TCP_CONGESTION":
+		return func() (bool, callResult) {
+			cur := "cubic"
+			if s.c != nil {
+				cur = s.c.Info().Congestion
+			}
+			if str, okv := args[3].(String); okv && str.S != cur {
+				return true, argBad(fmt.Sprintf("TCP_CONGESTION: expected %q, got %q", str.S, cur))
+			}
+			return true, ok(0)
+		}, nil
+	default:
+		return nil, r.unsupported(ev.Line, "getsockopt %s is not supported by the runner", name)
+	}
+	return r.checkValue(args[3], name+": expected value", get), nil
 }

@@ -50,6 +50,8 @@ type sock struct {
 	shutWR   bool
 	errTaken bool      // the connection's error was returned once
 	ka       keepalive // SO_KEEPALIVE and TCP_KEEP* (sockopt.go)
+	linger0  bool      // SO_LINGER {onoff=1, linger=0}: close aborts
+	opts     []sockOpt // options set, applied to a connection made later
 }
 
 type callResult struct {
@@ -144,7 +146,10 @@ func (r *runner) checkPending() {
 func (r *runner) finishPending(line int) *Failure {
 	if p := r.pending; p != nil {
 		deadline := p.end.Add(r.tol)
-		for i := 0; r.pending != nil && i < 1_000_000; i++ {
+		if r.k != nil {
+			r.kwait(deadline, func() bool { return r.pending == nil })
+		}
+		for i := 0; r.k == nil && r.pending != nil && i < 1_000_000; i++ {
 			d := r.st.NextDeadline()
 			if d > deadline {
 				r.advance(deadline)
@@ -168,8 +173,11 @@ func (r *runner) verify(ev *Event, res callResult, end clock.Time) *Failure {
 	}
 	got := fmt.Sprintf("%d", res.ret)
 	if res.errno != "" {
-		e := errnos[res.errno]
-		got = fmt.Sprintf("-1 with errno %d (%s) [%s]", e.n, e.text, res.errno)
+		if e, known := errnos[res.errno]; known {
+			got = fmt.Sprintf("-1 with errno %d (%s) [%s]", e.n, e.text, res.errno)
+		} else {
+			got = fmt.Sprintf("-1 with errno %s", res.errno)
+		}
 	}
 	if _, any := sc.Result.(Ellipsis); !any {
 		want, okv := r.intArg(sc.Result)
@@ -214,6 +222,9 @@ type fdCall struct {
 // descriptor the script has not opened is EBADF, before its name or its
 // other arguments are looked at.
 func (r *runner) prepare(ev *Event) (attemptFn, *Failure) {
+	if r.k != nil {
+		return r.k.prepare(r, ev)
+	}
 	switch ev.Syscall.Name {
 	case "socket":
 		return r.sysSocket(ev)
@@ -253,7 +264,7 @@ func (r *runner) prepare(ev *Event) (attemptFn, *Failure) {
 	case "ioctl":
 		return r.sysIoctl(call)
 	}
-	return nil, r.fail(ev.Line, "system call %s is not supported by the runner", ev.Syscall.Name)
+	return nil, r.unsupported(ev.Line, "system call %s is not supported by the runner", ev.Syscall.Name)
 }
 
 // resolveFD reads a call's first argument as a file descriptor; the
@@ -267,6 +278,7 @@ func (r *runner) resolveFD(ev *Event) (*fdCall, *Failure) {
 	if !isInt {
 		return nil, r.fail(ev.Line, "%s: expected a file descriptor as first argument, found %s", sc.Name, sc.Args[0])
 	}
+	r.codeFD = fd
 	return &fdCall{ev: ev, args: sc.Args, fd: fd, s: r.socks[fd]}, nil
 }
 
@@ -332,7 +344,7 @@ func (r *runner) transferSize(ev *Event) (int, *Failure) {
 	}
 	if (sc.Name == "send" || sc.Name == "recv") && len(sc.Args) > 3 {
 		if fl, _ := r.intArg(sc.Args[3]); fl != 0 {
-			return 0, r.fail(ev.Line, "%s: flags %s are not supported by the runner", sc.Name, sc.Args[3])
+			return 0, r.unsupported(ev.Line, "%s: flags %s are not supported by the runner", sc.Name, sc.Args[3])
 		}
 	}
 	return n, nil
@@ -347,6 +359,7 @@ func (r *runner) newFD(want int64, s *sock) int64 {
 		fd = r.nextFD
 	}
 	r.socks[fd] = s
+	r.codeFD = fd
 	r.nextFD = max(r.nextFD, fd+1)
 	return fd
 }
@@ -408,7 +421,8 @@ func (r *runner) sysAccept(call *fdCall) (attemptFn, *Failure) {
 			}
 			return false, callResult{}
 		}
-		return true, ok(r.newFD(want, &sock{c: c}))
+		ns := &sock{c: c, linger0: s.linger0}
+		return true, ok(r.newFD(want, ns))
 	}, nil
 }
 
@@ -435,6 +449,7 @@ func (r *runner) sysConnect(call *fdCall) (attemptFn, *Failure) {
 		return done(errno("EADDRINUSE")), nil
 	}
 	s.c = c
+	r.applyOpts(s)
 	r.activePort = c.Tuple().Local.Port()
 	if s.nonblock {
 		return done(errno("EINPROGRESS")), nil
@@ -530,8 +545,11 @@ func (r *runner) sysRead(call *fdCall) (attemptFn, *Failure) {
 	}, nil
 }
 
-// sysClose performs close: it frees the descriptor and closes the
-// listener or the connection.
+// sysClose performs close as the Go API's Conn.Close does: it frees the
+// descriptor and closes the listener; a connection with SO_LINGER
+// {onoff=1, linger=0} is aborted (SetLinger(0)), any other is closed
+// (the FIN), unless shutdown(SHUT_WR) closed it already. What happens to
+// data not yet read is the library's business, not the runner's.
 func (r *runner) sysClose(call *fdCall) (attemptFn, *Failure) {
 	s, fd := call.s, call.fd
 	return func() (bool, callResult) {
@@ -540,13 +558,18 @@ func (r *runner) sysClose(call *fdCall) (attemptFn, *Failure) {
 		case s.l != nil:
 			s.l.Close(r.now)
 		case s.c != nil && s.c.State() != tcp.Closed:
-			if s.c.Readable() > 0 {
-				// RFC 2525 §2.17, RFC 1122 §4.2.2.13: closing with
-				// unread data resets the connection.
+			if s.linger0 {
 				r.st.Abort(r.now, s.c)
-			} else if !s.shutWR {
+				break
+			}
+			// Both halves closed, as the Go API's Conn.Close does: the
+			// full close of RFC 1122 §4.2.2.13, which resets a
+			// connection with unread data.
+			s.c.CloseRead(r.now)
+			if !s.shutWR {
 				_ = r.st.Close(r.now, s.c)
 			}
+			r.st.Update(s.c)
 		}
 		return true, ok(0)
 	}, nil
@@ -604,56 +627,7 @@ func (r *runner) sysFcntl(call *fdCall) (attemptFn, *Failure) {
 		}
 		return func() (bool, callResult) { s.nonblock = v&symbols["O_NONBLOCK"] != 0; return true, ok(0) }, nil
 	}
-	return nil, r.fail(ev.Line, "fcntl command %s is not supported by the runner", args[1])
-}
-
-// sysSetsockopt performs setsockopt(fd, level, name, [v], len):
-// SO_REUSEADDR and SO_REUSEPORT are accepted and have no effect, the
-// keepalive options are keepaliveOpt's.
-func (r *runner) sysSetsockopt(call *fdCall) (attemptFn, *Failure) {
-	s, args, ev := call.s, call.args, call.ev
-	if f := r.needArgs(ev, 5); f != nil {
-		return nil, f
-	}
-	switch args[2].String() {
-	case "SO_REUSEADDR", "SO_REUSEPORT":
-		return done(ok(0)), nil
-	}
-	if a, f, handled := r.keepaliveOpt(ev, s); handled {
-		return a, f
-	}
-	return nil, r.fail(ev.Line, "setsockopt %s is not supported by the runner (synack has no such option yet)", args[2])
-}
-
-// sysGetsockopt performs getsockopt(fd, level, SO_ERROR | TCP_MAXSEG,
-// [v], len) and checks the value against the script's [v]. SO_ERROR
-// reports a failed connection's error once.
-func (r *runner) sysGetsockopt(call *fdCall) (attemptFn, *Failure) {
-	s, args, ev := call.s, call.args, call.ev
-	if f := r.needArgs(ev, 5); f != nil {
-		return nil, f
-	}
-	var get func() int64
-	switch args[2].String() {
-	case "SO_ERROR":
-		get = func() int64 {
-			if s.c != nil && s.c.State() == tcp.Closed && !s.errTaken && s.c.Err() != nil {
-				s.errTaken = true
-				return int64(errnos[errnoOf(s.c.Err())].n)
-			}
-			return 0
-		}
-	case "TCP_MAXSEG":
-		get = func() int64 {
-			if s.c != nil && s.c.State().Synchronized() {
-				return int64(s.c.Info().MSS)
-			}
-			return 536
-		}
-	default:
-		return nil, r.fail(ev.Line, "getsockopt %s is not supported by the runner", args[2])
-	}
-	return r.checkValue(args[3], args[2].String()+": expected value", get), nil
+	return nil, r.unsupported(ev.Line, "fcntl command %s is not supported by the runner", args[1])
 }
 
 // sysIoctl performs ioctl(fd, SIOCINQ | FIONREAD | SIOCOUTQ | TIOCOUTQ,
@@ -682,7 +656,7 @@ func (r *runner) sysIoctl(call *fdCall) (attemptFn, *Failure) {
 			return int64(i.Unacked + i.Unsent)
 		}
 	default:
-		return nil, r.fail(ev.Line, "ioctl %s is not supported by the runner", args[1])
+		return nil, r.unsupported(ev.Line, "ioctl %s is not supported by the runner", args[1])
 	}
 	return r.checkValue(args[2], args[1].String()+": expected", get), nil
 }
@@ -703,35 +677,38 @@ func (r *runner) checkValue(arg Expr, what string, get func() int64) attemptFn {
 	}
 }
 
-// poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, timeout_ms).
-func (r *runner) poll(ev *Event) (attemptFn, *Failure) {
+// pollFD is one {fd=N, events=..., revents=...} of a poll call.
+type pollFD struct {
+	fd, events, revents int64
+	checkRevents        bool
+}
+
+// pollArgs reads poll([{fd=4, events=POLLIN, revents=POLLIN}], 1,
+// timeout_ms).
+func (r *runner) pollArgs(ev *Event) ([]pollFD, int64, *Failure) {
 	args := ev.Syscall.Args
 	if len(args) != 3 {
-		return nil, r.fail(ev.Line, "poll takes 3 arguments, the script gives %d", len(args))
+		return nil, 0, r.malformed(ev.Line, "poll takes 3 arguments, the script gives %d", len(args))
 	}
 	arr, okv := args[0].(Array)
 	if !okv {
-		return nil, r.fail(ev.Line, "poll: expected an array of pollfd, found %s", args[0])
+		return nil, 0, r.malformed(ev.Line, "poll: expected an array of pollfd, found %s", args[0])
 	}
-	type pfd struct {
-		fd, events, revents int64
-		checkRevents        bool
-	}
-	var fds []pfd
+	var fds []pollFD
 	for _, e := range arr.Elems {
 		st, okv := e.(Struct)
 		if !okv {
-			return nil, r.fail(ev.Line, "poll: expected {fd=N, events=..., revents=...}, found %s", e)
+			return nil, 0, r.malformed(ev.Line, "poll: expected {fd=N, events=..., revents=...}, found %s", e)
 		}
-		var p pfd
+		var p pollFD
 		for _, f := range st.Elems {
 			a, okv := f.(Assign)
 			if !okv {
-				return nil, r.fail(ev.Line, "poll: expected name=value in %s", e)
+				return nil, 0, r.malformed(ev.Line, "poll: expected name=value in %s", e)
 			}
 			v, okv := r.intArg(a.V)
 			if !okv {
-				return nil, r.fail(ev.Line, "poll: cannot evaluate %s", a)
+				return nil, 0, r.malformed(ev.Line, "poll: cannot evaluate %s", a)
 			}
 			switch a.Name {
 			case "fd":
@@ -740,13 +717,37 @@ func (r *runner) poll(ev *Event) (attemptFn, *Failure) {
 				p.events = v
 			case "revents":
 				p.revents, p.checkRevents = v, true
+			default:
+				return nil, 0, r.malformed(ev.Line, "poll: unknown field %s (expected fd, events, revents)", a.Name)
 			}
 		}
 		fds = append(fds, p)
 	}
 	timeout, okv := r.intArg(args[2])
 	if !okv {
-		return nil, r.fail(ev.Line, "poll: expected a timeout in ms, found %s", args[2])
+		return nil, 0, r.malformed(ev.Line, "poll: expected a timeout in ms, found %s", args[2])
+	}
+	return fds, timeout, nil
+}
+
+// checkRevents compares the events poll found with the script's.
+func checkRevents(fds []pollFD, got []int64, n int64) callResult {
+	for i, p := range fds {
+		if p.checkRevents && got[i] != p.revents {
+			return argBad(fmt.Sprintf("fd %d: expected revents %#x, got %#x", p.fd, p.revents, got[i]))
+		}
+	}
+	return ok(n)
+}
+
+// poll performs poll on synack's sockets: POLLIN when data or the end of
+// the stream can be read (or a listener has a connection), POLLOUT when
+// there is send space, POLLHUP and POLLERR when the connection is closed
+// (with an error not yet taken).
+func (r *runner) poll(ev *Event) (attemptFn, *Failure) {
+	fds, timeout, f := r.pollArgs(ev)
+	if f != nil {
+		return nil, f
 	}
 	start := r.now
 	return func() (bool, callResult) {
@@ -789,11 +790,6 @@ func (r *runner) poll(ev *Event) (attemptFn, *Failure) {
 		if n == 0 && timeout != 0 && (timeout < 0 || r.now < start.Add(time.Duration(timeout)*time.Millisecond)) {
 			return false, callResult{}
 		}
-		for i, p := range fds {
-			if p.checkRevents && got[i] != p.revents {
-				return true, argBad(fmt.Sprintf("fd %d: expected revents %#x, got %#x", p.fd, p.revents, got[i]))
-			}
-		}
-		return true, ok(n)
+		return true, checkRevents(fds, got, n)
 	}, nil
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gosynack/synack/pktdrill"
 )
 
 func TestPacketdrillCommand(t *testing.T) {
@@ -58,5 +60,65 @@ func TestPacketdrillSkippedCommands(t *testing.T) {
 	out, _, _ = runCLI(t, "packetdrill", "--strict", "--profile", "linux", script)
 	if !strings.HasSuffix(out, "1 passed, 0 failed (profile linux: the Linux sysctls of the corpus's defaults.sh, where synack has a setting for them; strict matching)\n") {
 		t.Errorf("--strict --profile linux:\n%s", out)
+	}
+}
+
+// The summary tells apart what the stack did wrong (failed), what the
+// runner cannot express (unsupported) and what the script has wrong
+// (malformed), each with the file and line.
+func TestPacketdrillKinds(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(src), 0o644)
+		return p
+	}
+	unsup := write("quickack.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, IPPROTO_TCP, TCP_QUICKACK, [1], 4) = 0\n")
+	bad := write("bad.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 poll([{fd=3, events=POLLIN, bogus=1}], 1, 0) = 0\n")
+	v6 := write("v6.pkt", "--ip_version=ipv6\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n")
+	syntax := write("syntax.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP = 3\n")
+	out, _, code := runCLI(t, "packetdrill", unsup, bad, v6, syntax)
+	for _, want := range []string{
+		unsup + ":2: at 0.000000s: setsockopt TCP_QUICKACK is not supported by the runner (synack has no such option)",
+		bad + ":2: at 0.000000s: poll: unknown field bogus (expected fd, events, revents)",
+		"FAIL " + v6 + ":1: --ip_version=ipv6 is not supported: the runner speaks IPv4 only (synack's stack has no IPv6 yet)",
+		syntax + ":2: parse error",
+		"0 passed, 0 failed, 2 unsupported, 2 malformed (profile synack",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+}
+
+// --kernel runs scripts against the machine's TCP; it needs root and
+// /dev/net/tun, and says so when they are missing.
+func TestPacketdrillKernel(t *testing.T) {
+	own := "../../pktdrill/testdata/linger-abort.pkt"
+	if err := pktdrill.KernelAvailable(); err != nil {
+		_, errOut, code := runCLI(t, "packetdrill", "--kernel", own)
+		if code == 0 || !strings.Contains(errOut, "--kernel") {
+			t.Errorf("--kernel where it cannot run: exit %d, %s", code, errOut)
+		}
+		t.Skipf("skipped: --kernel cannot run here: %v", err)
+	}
+	// A loaded machine wakes this process late: the kernel tests allow
+	// 20 ms (packetdrill's --tolerance_usecs).
+	out, errOut, code := runCLI(t, "packetdrill", "--kernel", "--tolerance_usecs=20000", own)
+	if code != 0 || !strings.Contains(out, "PASS "+own) || !strings.Contains(out, "1 passed, 0 failed (the kernel's TCP (Linux ") {
+		t.Errorf("--kernel: exit %d\n%s%s", code, out, errOut)
+	}
+	// --diff: the same script against both. synack's RST carries window
+	// 0, Linux 6.18's its receive window.
+	b, _ := os.ReadFile(own)
+	script := filepath.Join(t.TempDir(), "rst-win.pkt")
+	os.WriteFile(script, []byte(strings.Replace(string(b), "> R. 1:1(0) ack 1\n", "> R. 1:1(0) ack 1 win 0\n", 1)), 0o644)
+	out, _, code = runCLI(t, "packetdrill", "--diff", "--strict", "--tolerance_usecs=20000", script, own)
+	if code != 1 || !strings.Contains(out, "DIFF "+script) || !strings.Contains(out, "SAME "+own+": both pass") ||
+		!strings.Contains(out, "  22  one stops here           +0 > R. 1:1(0) ack 1 win 0") || !strings.Contains(out, "1 the same, 1 different") {
+		t.Errorf("--diff: exit %d\n%s", code, out)
 	}
 }

@@ -1,0 +1,175 @@
+package pktdrill
+
+import (
+	"net/netip"
+	"regexp"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/wire"
+)
+
+// Addresses of a --kernel run. packetdrill's defaults (LocalAddr
+// 192.168.0.1 for the stack under test, RemoteAddr 192.0.2.1 for the
+// scripted peer) are remapped into 198.18.0.0/15 (RFC 2544's benchmarking
+// range), the only addresses the project's tools use inside a namespace:
+// the kernel is KernelLocalAddr and the scripted peer KernelRemoteAddr,
+// the two ends of the namespace's TUN device (internal/netns). Scripts
+// never name addresses in their packet lines, so the remapping does not
+// change what a script checks.
+var (
+	KernelLocalAddr  = netip.MustParseAddr("198.18.0.1")
+	KernelRemoteAddr = netip.MustParseAddr("198.18.0.2")
+)
+
+// kernelMaxWait bounds a wait on the real clock (a packet expected at any
+// time, a script's last line).
+const kernelMaxWait = 10 * time.Second
+
+// kernelBackend is the kernel's TCP in a private network namespace,
+// reached through a TUN device and real sockets (kernel_linux.go).
+type kernelBackend interface {
+	// elapsed is the real time since begin.
+	elapsed() clock.Time
+	// begin starts the script's clock.
+	begin()
+	// recv returns a packet the kernel sent and when, waiting up to wait.
+	recv(wait time.Duration) ([]byte, clock.Time, bool)
+	// send writes a packet to the kernel.
+	send(b []byte) error
+	// prepare is the kernel's version of runner.prepare.
+	prepare(r *runner, ev *Event) (attemptFn, *Failure)
+	// sysctl sets net.ipv4.NAME inside the namespace.
+	sysctl(name, value string) error
+	// tcpInfo reads a tcp_info field of the socket at script fd.
+	tcpInfo(fd int64, name string) (int64, error)
+	// release closes every socket and removes the namespace.
+	release()
+}
+
+// KernelAvailable says why --kernel cannot run here, or nil.
+func KernelAvailable() error { return kernelAvailable() }
+
+// kernelDefaults are the per-namespace sysctls the scripts' defaults.sh
+// sets that decide what they check (the corpus README lists their
+// effect): applied in every --kernel run, before the script's own.
+var kernelDefaults = [][2]string{
+	{"tcp_timestamps", "1"},
+	{"tcp_sack", "1"},
+	{"tcp_dsack", "1"},
+	{"tcp_ecn", "0"},
+	{"tcp_early_retrans", "3"},
+	{"tcp_recovery", "1"},
+	{"tcp_syncookies", "1"},
+	{"tcp_rmem", "4096 540000 15728640"}, // window scale 8
+	{"tcp_wmem", "4096 16384 4194304"},
+	{"tcp_moderate_rcvbuf", "1"},
+	{"tcp_no_metrics_save", "1"},
+	// TSO/GSO chunks of 10 segments, as packetdrill's defaults.sh has it:
+	// where PSH falls depends on them (the runner's TUN has no TSO, so the
+	// kernel's GSO cuts each chunk into segments, PSH on the last).
+	{"tcp_min_tso_segs", "10"},
+	{"tcp_fastopen", "1"},
+	{"tcp_syn_retries", "6"},
+	{"tcp_synack_retries", "5"},
+	{"tcp_retries2", "15"},
+}
+
+// kernelSysctlRE finds the sysctls a script's commands set: set_sysctls.py
+// /proc/sys/net/ipv4/tcp_x=1, sysctl -q net.ipv4.tcp_x=1 or
+// sysctl -w net.ipv4.tcp_x="a b".
+var kernelSysctlRE = regexp.MustCompile(`(?:/proc/sys/net/ipv4/|net\.ipv4\.)(tcp_\w+)=("[^"]*"|'[^']*'|\S+)`)
+
+// anySysctlRE finds sysctls of other families, which are never applied.
+var anySysctlRE = regexp.MustCompile(`(?:/proc/sys/|\b)(net[./](?:core|ipv6|ipv4)[./][\w./]+)=`)
+
+// applyKernelSysctls sets the defaults and the tcp_* sysctls a script's
+// commands name inside the namespace; any other sysctl is noted as
+// skipped. The commands themselves are never run.
+func (r *runner) applyKernelSysctls() error {
+	for _, d := range kernelDefaults {
+		if err := r.k.sysctl(d[0], d[1]); err != nil {
+			r.note(0, "default sysctl net.ipv4.%s=%s not set: %v", d[0], d[1], err)
+		}
+	}
+	var cmds []Command
+	cmds = append(cmds, r.s.Commands...)
+	for _, ev := range r.s.Events {
+		if ev.Command != nil {
+			cmds = append(cmds, *ev.Command)
+		}
+	}
+	for _, c := range cmds {
+		for _, m := range kernelSysctlRE.FindAllStringSubmatch(c.Text, -1) {
+			v := strings.Trim(m[2], `"'`)
+			if err := r.k.sysctl(m[1], v); err != nil {
+				r.note(c.Line, "sysctl net.ipv4.%s=%s skipped: %v", m[1], v, err)
+				continue
+			}
+			r.note(c.Line, "sysctl net.ipv4.%s=%s applied in the namespace", m[1], v)
+		}
+		for _, m := range anySysctlRE.FindAllStringSubmatch(c.Text, -1) {
+			name := strings.ReplaceAll(m[1], "/", ".")
+			if !strings.HasPrefix(name, "net.ipv4.tcp_") {
+				r.note(c.Line, "sysctl %s skipped: only the per-namespace net.ipv4.tcp_* sysctls are applied", name)
+			}
+		}
+	}
+	return nil
+}
+
+// kflush takes the packets the kernel sent, waiting up to wait for the
+// first.
+func (r *runner) kflush(wait time.Duration) {
+	for {
+		b, at, ok := r.k.recv(wait)
+		if !ok {
+			return
+		}
+		wait = 0
+		p, err := wire.ParsePacket(b)
+		if err != nil {
+			r.logf("kernel sent a packet that is not IPv4 TCP (%v): ignored", err)
+			continue
+		}
+		seg := p.TCP
+		seg.Payload = append([]byte(nil), seg.Payload...)
+		op := outPkt{at: at, seg: seg, opts: rawOptions(b), src: p.IP.Src, dst: p.IP.Dst}
+		if seg.Flags&wire.SYN != 0 {
+			r.localISN, r.haveISN = seg.Seq, true
+			if seg.Flags&wire.ACK == 0 {
+				r.activePort = seg.SrcPort
+			}
+		}
+		r.out = append(r.out, op)
+		r.logf("kernel sent %s", r.formatSeg(&op))
+	}
+}
+
+// kwait runs the real clock up to until, or until stop reports true,
+// collecting the kernel's packets and retrying a pending call every
+// millisecond.
+func (r *runner) kwait(until clock.Time, stop func() bool) {
+	for {
+		r.now = r.k.elapsed()
+		r.kflush(0)
+		r.checkPending()
+		if stop != nil && stop() {
+			return
+		}
+		if r.now >= until {
+			return
+		}
+		left := time.Duration(until - r.now)
+		if left <= 2*time.Millisecond {
+			// The last stretch is spun, not slept: a timer may wake
+			// this process late by more than packetdrill's tolerance
+			// on a busy machine.
+			runtime.Gosched()
+			continue
+		}
+		r.kflush(min(left-2*time.Millisecond, time.Millisecond))
+	}
+}

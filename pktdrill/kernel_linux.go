@@ -1,0 +1,691 @@
+//go:build linux
+
+package pktdrill
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/internal/netns"
+	"github.com/gosynack/synack/link/tun"
+)
+
+func kernelAvailable() error { return netns.Available() }
+
+type kpkt struct {
+	b  []byte
+	at clock.Time
+}
+
+// kernel is a private, anonymous network namespace (it dies with the
+// process, even one that is killed) holding a TUN device whose far end is
+// the scripted peer.
+type kernel struct {
+	ns      *netns.NS
+	dev     *tun.Device
+	start   time.Time
+	pkts    chan kpkt
+	socks   map[int64]*ksock
+	capFD   int         // the capture socket, or 0
+	calls   chan func() // run on a thread that stays in the namespace
+	startMu sync.Mutex
+	closed  atomic.Bool
+}
+
+type ksock struct {
+	fd       int
+	nonblock bool // as the script set it; the real socket is always non-blocking
+}
+
+func newKernel() (kernelBackend, error) {
+	ns, err := netns.New(netns.Options{})
+	if err != nil {
+		return nil, err
+	}
+	k := &kernel{ns: ns, dev: ns.TUN(), start: time.Now(), pkts: make(chan kpkt, 4096), socks: map[int64]*ksock{}}
+	k.calls = make(chan func())
+	go k.ns.Do(func() error {
+		for f := range k.calls {
+			f()
+		}
+		return nil
+	})
+	capFD, capErr := k.openCapture()
+	go func() {
+		for {
+			buf := make([]byte, 65536)
+			n, err := k.dev.Receive(buf)
+			if err != nil {
+				if capErr != nil {
+					close(k.pkts)
+				}
+				return
+			}
+			if capErr == nil {
+				continue // the capture socket reports it, with the kernel's time
+			}
+			select {
+			case k.pkts <- kpkt{b: buf[:n], at: k.elapsed()}:
+			default: // a runaway sender: the script will fail on what it missed
+			}
+		}
+	}()
+	if capErr == nil {
+		k.capFD = capFD
+		go k.capture(capFD)
+	}
+	return k, nil
+}
+
+// openCapture opens a packet socket on the TUN device that sees what the
+// kernel sends through it stamped with the kernel's own clock
+// (SO_TIMESTAMPNS), as packetdrill's pcap does: the time a packet was sent
+// does not depend on when this process is scheduled to read it.
+func (k *kernel) openCapture() (int, error) {
+	var fd int
+	err := k.ns.Do(func() error {
+		ifi, err := net.InterfaceByName(k.dev.Name())
+		if err != nil {
+			return err
+		}
+		proto := int(htons(unix.ETH_P_ALL))
+		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, proto)
+		if err != nil {
+			return err
+		}
+		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifi.Index}); err != nil {
+			unix.Close(fd)
+			return err
+		}
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+			unix.Close(fd)
+			return err
+		}
+		tv := unix.Timeval{Usec: 100_000}
+		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+			unix.Close(fd)
+			return err
+		}
+		return nil
+	})
+	return fd, err
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// capture reads the packets the kernel sends through the TUN device until
+// release closes the socket.
+func (k *kernel) capture(fd int) {
+	defer close(k.pkts)
+	buf := make([]byte, 65536)
+	oob := make([]byte, 256)
+	for !k.closed.Load() {
+		n, oobn, _, from, err := unix.Recvmsg(fd, buf, oob, 0)
+		if err != nil {
+			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return
+		}
+		if ll, ok := from.(*unix.SockaddrLinklayer); !ok || ll.Pkttype != unix.PACKET_OUTGOING {
+			continue // a packet the runner wrote
+		}
+		at := k.elapsed()
+		if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+			for _, m := range msgs {
+				if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
+					ts := *(*unix.Timespec)(unsafe.Pointer(&m.Data[0]))
+					at = k.since(time.Unix(ts.Unix()))
+				}
+			}
+		}
+		select {
+		case k.pkts <- kpkt{b: append([]byte(nil), buf[:n]...), at: at}:
+		default:
+		}
+	}
+}
+
+func (k *kernel) elapsed() clock.Time {
+	k.startMu.Lock()
+	defer k.startMu.Unlock()
+	return clock.Time(time.Since(k.start))
+}
+
+func (k *kernel) since(t time.Time) clock.Time {
+	k.startMu.Lock()
+	defer k.startMu.Unlock()
+	return clock.Time(t.Sub(k.start))
+}
+
+// begin starts the script's clock: time 0 is now.
+func (k *kernel) begin() {
+	k.startMu.Lock()
+	k.start = time.Now()
+	k.startMu.Unlock()
+}
+
+// inNS runs f on the thread that stays in the namespace (no thread is
+// made and switched for each socket).
+func (k *kernel) inNS(f func() error) error {
+	ch := make(chan error, 1)
+	k.calls <- func() { ch <- f() }
+	return <-ch
+}
+
+func (k *kernel) recv(wait time.Duration) ([]byte, clock.Time, bool) {
+	if wait <= 0 {
+		select {
+		case p, ok := <-k.pkts:
+			return p.b, p.at, ok
+		default:
+			return nil, 0, false
+		}
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case p, ok := <-k.pkts:
+		return p.b, p.at, ok
+	case <-t.C:
+		return nil, 0, false
+	}
+}
+
+func (k *kernel) send(b []byte) error { return k.dev.Send(b) }
+
+func (k *kernel) release() {
+	for _, s := range k.socks {
+		unix.Close(s.fd)
+	}
+	k.socks = nil
+	k.closed.Store(true)
+	close(k.calls)
+	k.ns.Remove()
+	if k.capFD > 0 {
+		unix.Close(k.capFD) // the capture goroutine sees closed within its read timeout
+	}
+}
+
+// sysctl writes /proc/sys/net/ipv4/NAME from a thread inside the
+// namespace, where only the per-namespace sysctls exist: a global one is
+// not there to write (and so never reaches the host).
+func (k *kernel) sysctl(name, value string) error {
+	if filepath.Base(name) != name {
+		return fmt.Errorf("bad sysctl name %q", name)
+	}
+	return k.inNS(func() error {
+		p := "/proc/sys/net/ipv4/" + name
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("not a per-namespace sysctl on this kernel")
+		}
+		if err := os.WriteFile(p, []byte(value), 0o644); err != nil {
+			return fmt.Errorf("the kernel refused it: %v", errors.Unwrap(err))
+		}
+		return nil
+	})
+}
+
+func kerr(err error) callResult {
+	var e unix.Errno
+	if errors.As(err, &e) {
+		name := unix.ErrnoName(e)
+		if name == "EWOULDBLOCK" {
+			name = "EAGAIN"
+		}
+		return errno(name)
+	}
+	return errno("EIO")
+}
+
+func isAgain(err error) bool { return errors.Is(err, unix.EAGAIN) }
+
+// prepare performs a script's call on real sockets in the namespace. A
+// blocking call is a non-blocking one retried until it completes (the
+// runner retries a pending call every millisecond of the real clock).
+func (k *kernel) prepare(r *runner, ev *Event) (attemptFn, *Failure) {
+	sc := ev.Syscall
+	switch sc.Name {
+	case "socket":
+		if f := r.needArgs(ev, 3); f != nil {
+			return nil, f
+		}
+		typ, proto := sc.Args[1].String(), sc.Args[2].String()
+		if (typ != "SOCK_STREAM" && typ != "...") || (proto != "IPPROTO_TCP" && proto != "0" && proto != "...") {
+			return done(errno("EPROTONOSUPPORT")), nil
+		}
+		want, _ := r.intArg(sc.Result)
+		return func() (bool, callResult) {
+			var fd int
+			err := k.inNS(func() error {
+				var err error
+				fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+				return err
+			})
+			if err != nil {
+				return true, kerr(err)
+			}
+			s := &ksock{fd: fd}
+			id := r.newFD(want, nil)
+			k.socks[id] = s
+			return true, ok(id)
+		}, nil
+	case "poll":
+		return k.poll(r, ev)
+	}
+	call, f := r.resolveFD(ev)
+	if f != nil {
+		return nil, f
+	}
+	s := k.socks[call.fd]
+	if s == nil {
+		return done(errno("EBADF")), nil
+	}
+	args := sc.Args
+	switch sc.Name {
+	case "bind":
+		return func() (bool, callResult) {
+			if err := unix.Bind(s.fd, &unix.SockaddrInet4{Port: ServerPort, Addr: KernelLocalAddr.As4()}); err != nil {
+				return true, kerr(err)
+			}
+			return true, ok(0)
+		}, nil
+	case "listen":
+		backlog := int64(0)
+		if len(args) > 1 {
+			backlog, _ = r.intArg(args[1])
+		}
+		return func() (bool, callResult) {
+			if err := unix.Listen(s.fd, int(backlog)); err != nil {
+				return true, kerr(err)
+			}
+			return true, ok(0)
+		}, nil
+	case "accept":
+		want, _ := r.intArg(sc.Result)
+		return func() (bool, callResult) {
+			nfd, _, err := unix.Accept4(s.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+			if isAgain(err) && !s.nonblock {
+				return false, callResult{}
+			}
+			if err != nil {
+				return true, kerr(err)
+			}
+			id := r.newFD(want, nil)
+			k.socks[id] = &ksock{fd: nfd}
+			return true, ok(id)
+		}, nil
+	case "connect":
+		started := false
+		return func() (bool, callResult) {
+			if !started {
+				started = true
+				err := unix.Connect(s.fd, &unix.SockaddrInet4{Port: ServerPort, Addr: KernelRemoteAddr.As4()})
+				if sa, e := unix.Getsockname(s.fd); e == nil {
+					if in, okv := sa.(*unix.SockaddrInet4); okv && in.Port != 0 {
+						r.activePort = uint16(in.Port)
+					}
+				}
+				if !errors.Is(err, unix.EINPROGRESS) || s.nonblock {
+					if err != nil {
+						return true, kerr(err)
+					}
+					return true, ok(0)
+				}
+			}
+			// A blocking connect: done when the socket is writable or
+			// has an error.
+			pfd := []unix.PollFd{{Fd: int32(s.fd), Events: unix.POLLOUT}}
+			if n, _ := unix.Poll(pfd, 0); n == 0 {
+				return false, callResult{}
+			}
+			v, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+			if err != nil {
+				return true, kerr(err)
+			}
+			if v != 0 {
+				return true, kerr(unix.Errno(v))
+			}
+			return true, ok(0)
+		}, nil
+	case "write", "send", "writev":
+		n, f := r.transferSize(ev)
+		if f != nil {
+			return nil, f
+		}
+		buf := make([]byte, n)
+		for i := range buf {
+			buf[i] = 'x'
+		}
+		written := 0
+		return func() (bool, callResult) {
+			for written < n {
+				m, err := unix.SendmsgN(s.fd, buf[written:], nil, nil, unix.MSG_NOSIGNAL)
+				if isAgain(err) {
+					break
+				}
+				if err != nil {
+					if written > 0 {
+						return true, ok(int64(written))
+					}
+					return true, kerr(err)
+				}
+				written += m
+			}
+			switch {
+			case written == n || (s.nonblock && written > 0):
+				return true, ok(int64(written))
+			case s.nonblock:
+				return true, errno("EAGAIN")
+			}
+			return false, callResult{}
+		}, nil
+	case "read", "recv", "readv":
+		n, f := r.transferSize(ev)
+		if f != nil {
+			return nil, f
+		}
+		buf := make([]byte, n)
+		return func() (bool, callResult) {
+			m, err := unix.Read(s.fd, buf)
+			if isAgain(err) && !s.nonblock {
+				return false, callResult{}
+			}
+			if err != nil {
+				return true, kerr(err)
+			}
+			return true, ok(int64(m))
+		}, nil
+	case "close":
+		return func() (bool, callResult) {
+			delete(k.socks, call.fd)
+			delete(r.socks, call.fd)
+			if err := unix.Close(s.fd); err != nil {
+				return true, kerr(err)
+			}
+			return true, ok(0)
+		}, nil
+	case "shutdown":
+		if len(args) != 2 {
+			return nil, r.fail(ev.Line, "shutdown takes 2 arguments, the script gives %d", len(args))
+		}
+		how, okv := r.intArg(args[1])
+		if !okv || how < 0 || how > 2 {
+			return nil, r.fail(ev.Line, "shutdown: expected SHUT_RD, SHUT_WR or SHUT_RDWR, found %s", args[1])
+		}
+		return func() (bool, callResult) {
+			if err := unix.Shutdown(s.fd, int(how)); err != nil {
+				return true, kerr(err)
+			}
+			return true, ok(0)
+		}, nil
+	case "fcntl":
+		if len(args) < 2 {
+			return nil, r.fail(ev.Line, "fcntl needs a command")
+		}
+		switch args[1].String() {
+		case "F_GETFL":
+			return func() (bool, callResult) {
+				v := symbols["O_RDWR"]
+				if s.nonblock {
+					v |= symbols["O_NONBLOCK"]
+				}
+				return true, ok(v)
+			}, nil
+		case "F_SETFL":
+			if len(args) != 3 {
+				return nil, r.fail(ev.Line, "fcntl(F_SETFL) takes 3 arguments")
+			}
+			v, okv := r.intArg(args[2])
+			if !okv {
+				return nil, r.fail(ev.Line, "fcntl: cannot evaluate flags %s", args[2])
+			}
+			return func() (bool, callResult) { s.nonblock = v&symbols["O_NONBLOCK"] != 0; return true, ok(0) }, nil
+		}
+		return nil, r.unsupported(ev.Line, "fcntl command %s is not supported by the runner", args[1])
+	case "setsockopt":
+		return k.setsockopt(r, ev, s)
+	case "getsockopt":
+		return k.getsockopt(r, ev, s)
+	case "ioctl":
+		if f := r.needArgs(ev, 3); f != nil {
+			return nil, f
+		}
+		var req uint
+		switch args[1].String() {
+		case "SIOCINQ", "FIONREAD":
+			req = unix.SIOCINQ
+		case "SIOCOUTQ", "TIOCOUTQ":
+			req = unix.SIOCOUTQ
+		default:
+			return nil, r.unsupported(ev.Line, "ioctl %s is not supported by the runner", args[1])
+		}
+		var ioErr error
+		a := r.checkValue(args[2], args[1].String()+": expected", func() int64 {
+			v, err := unix.IoctlGetInt(s.fd, req)
+			ioErr = err
+			return int64(v)
+		})
+		return func() (bool, callResult) {
+			d, res := a()
+			if ioErr != nil {
+				return true, kerr(ioErr)
+			}
+			return d, res
+		}, nil
+	}
+	return nil, r.unsupported(ev.Line, "system call %s is not supported by the runner", sc.Name)
+}
+
+// sockoptLevel maps an option name onto its level and number; the level
+// the script writes (SOL_SOCKET, SOL_TCP, IPPROTO_TCP) is checked against
+// it by the kernel only in that a wrong one is ENOPROTOOPT.
+func sockoptLevel(name string) (level, opt int, ok bool) {
+	switch name {
+	case "SO_REUSEADDR":
+		return unix.SOL_SOCKET, unix.SO_REUSEADDR, true
+	case "SO_REUSEPORT":
+		return unix.SOL_SOCKET, unix.SO_REUSEPORT, true
+	case "SO_KEEPALIVE":
+		return unix.SOL_SOCKET, unix.SO_KEEPALIVE, true
+	case "SO_RCVBUF":
+		return unix.SOL_SOCKET, unix.SO_RCVBUF, true
+	case "SO_SNDBUF":
+		return unix.SOL_SOCKET, unix.SO_SNDBUF, true
+	case "SO_ERROR":
+		return unix.SOL_SOCKET, unix.SO_ERROR, true
+	case "SO_LINGER":
+		return unix.SOL_SOCKET, unix.SO_LINGER, true
+	case "TCP_NODELAY":
+		return unix.IPPROTO_TCP, unix.TCP_NODELAY, true
+	case "TCP_MAXSEG":
+		return unix.IPPROTO_TCP, unix.TCP_MAXSEG, true
+	case "TCP_USER_TIMEOUT":
+		return unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, true
+	case "TCP_KEEPIDLE":
+		return unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, true
+	case "TCP_KEEPINTVL":
+		return unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, true
+	case "TCP_KEEPCNT":
+		return unix.IPPROTO_TCP, unix.TCP_KEEPCNT, true
+	case "TCP_QUICKACK":
+		return unix.IPPROTO_TCP, unix.TCP_QUICKACK, true
+	case "TCP_CONGESTION":
+		return unix.IPPROTO_TCP, unix.TCP_CONGESTION, true
+	case "TCP_CORK":
+		return unix.IPPROTO_TCP, unix.TCP_CORK, true
+	}
+	return 0, 0, false
+}
+
+func (k *kernel) setsockopt(r *runner, ev *Event, s *ksock) (attemptFn, *Failure) {
+	args := ev.Syscall.Args
+	if f := r.needArgs(ev, 5); f != nil {
+		return nil, f
+	}
+	name := args[2].String()
+	level, opt, known := sockoptLevel(name)
+	if !known {
+		return nil, r.unsupported(ev.Line, "setsockopt %s is not supported by the runner", name)
+	}
+	switch name {
+	case "SO_LINGER":
+		on, secs, f := r.lingerArg(ev, args[3])
+		if f != nil {
+			return nil, f
+		}
+		return func() (bool, callResult) {
+			if err := unix.SetsockoptLinger(s.fd, level, opt, &unix.Linger{Onoff: int32(on), Linger: int32(secs)}); err != nil {
+				return true, kerr(err)
+			}
+			return true, ok(0)
+		}, nil
+	case "TCP_CONGESTION":
+		str, okv := args[3].(String)
+		if !okv {
+			return nil, r.malformed(ev.Line, "setsockopt TCP_CONGESTION: expected a string such as \"cubic\", found %s", args[3])
+		}
+		return func() (bool, callResult) {
+			if err := unix.SetsockoptString(s.fd, level, opt, str.S); err != nil {
+				return true, kerr(err)
+			}
+			return true, ok(0)
+		}, nil
+	}
+	v, f := r.intValueArg(ev, name, args[3])
+	if f != nil {
+		return nil, f
+	}
+	return func() (bool, callResult) {
+		if err := unix.SetsockoptInt(s.fd, level, opt, int(v)); err != nil {
+			return true, kerr(err)
+		}
+		return true, ok(0)
+	}, nil
+}
+
+func (k *kernel) getsockopt(r *runner, ev *Event, s *ksock) (attemptFn, *Failure) {
+	args := ev.Syscall.Args
+	if f := r.needArgs(ev, 5); f != nil {
+		return nil, f
+	}
+	name := args[2].String()
+	level, opt, known := sockoptLevel(name)
+	if !known {
+		return nil, r.unsupported(ev.Line, "getsockopt %s is not supported by the runner", name)
+	}
+	switch name {
+	case "SO_LINGER":
+		return func() (bool, callResult) {
+			l, err := unix.GetsockoptLinger(s.fd, level, opt)
+			if err != nil {
+				return true, kerr(err)
+			}
+			return true, r.checkLinger(args[3], int64(l.Onoff), int64(l.Linger))
+		}, nil
+	case "TCP_CONGESTION":
+		return func() (bool, callResult) {
+			v, err := unix.GetsockoptString(s.fd, level, opt)
+			if err != nil {
+				return true, kerr(err)
+			}
+			if str, okv := args[3].(String); okv && str.S != v {
+				return true, argBad(fmt.Sprintf("TCP_CONGESTION: expected %q, got %q", str.S, v))
+			}
+			return true, ok(0)
+		}, nil
+	}
+	var gerr error
+	a := r.checkValue(args[3], name+": expected value", func() int64 {
+		v, err := unix.GetsockoptInt(s.fd, level, opt)
+		gerr = err
+		return int64(v)
+	})
+	return func() (bool, callResult) {
+		d, res := a()
+		if gerr != nil {
+			return true, kerr(gerr)
+		}
+		return d, res
+	}, nil
+}
+
+// poll performs poll() on the kernel's sockets, retried until an event or
+// the timeout.
+func (k *kernel) poll(r *runner, ev *Event) (attemptFn, *Failure) {
+	fds, timeout, f := r.pollArgs(ev)
+	if f != nil {
+		return nil, f
+	}
+	start := r.now
+	return func() (bool, callResult) {
+		pfds := make([]unix.PollFd, len(fds))
+		for i, p := range fds {
+			pfds[i] = unix.PollFd{Fd: -1, Events: int16(p.events)}
+			if s := k.socks[p.fd]; s != nil {
+				pfds[i].Fd = int32(s.fd)
+			}
+		}
+		n, err := unix.Poll(pfds, 0)
+		if err != nil {
+			return true, kerr(err)
+		}
+		got := make([]int64, len(fds))
+		for i, p := range fds {
+			got[i] = int64(uint16(pfds[i].Revents))
+			if k.socks[p.fd] == nil {
+				got[i] = symbols["POLLNVAL"]
+				n++
+			}
+		}
+		if n == 0 && timeout != 0 && (timeout < 0 || r.now < start.Add(time.Duration(timeout)*time.Millisecond)) {
+			return false, callResult{}
+		}
+		return true, checkRevents(fds, got, int64(n))
+	}, nil
+}
+
+// tcpInfo reads a field of the kernel's struct tcp_info.
+func (k *kernel) tcpInfo(fd int64, name string) (int64, error) {
+	s := k.socks[fd]
+	if s == nil {
+		return 0, fmt.Errorf("fd %d is not open", fd)
+	}
+	i, err := unix.GetsockoptTCPInfo(s.fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		return 0, fmt.Errorf("getsockopt TCP_INFO: %v", err)
+	}
+	switch name {
+	case "tcpi_state":
+		return int64(i.State), nil
+	case "tcpi_rto":
+		return int64(i.Rto), nil
+	case "tcpi_rtt":
+		return int64(i.Rtt), nil
+	case "tcpi_rttvar":
+		return int64(i.Rttvar), nil
+	case "tcpi_snd_cwnd":
+		return int64(i.Snd_cwnd), nil
+	case "tcpi_snd_ssthresh":
+		return int64(i.Snd_ssthresh), nil
+	case "tcpi_snd_mss":
+		return int64(i.Snd_mss), nil
+	case "tcpi_retransmits":
+		return int64(i.Retransmits), nil
+	case "tcpi_total_retrans":
+		return int64(i.Total_retrans), nil
+	case "tcpi_unacked":
+		return int64(i.Unacked), nil
+	}
+	return 0, fmt.Errorf("%s is not supported by the runner", name)
+}

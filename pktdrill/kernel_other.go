@@ -1,0 +1,11 @@
+//go:build !linux
+
+package pktdrill
+
+import "errors"
+
+func kernelAvailable() error {
+	return errors.New("--kernel needs Linux (a network namespace and a TUN device)")
+}
+
+func newKernel() (kernelBackend, error) { return nil, kernelAvailable() }
