@@ -121,6 +121,18 @@ type Config struct {
 	// AnyDestination accepts connections to every address and port, not
 	// only Addr's (what a tun2socks-style proxy needs): see ListenAny.
 	AnyDestination bool
+	// Backlog bounds each listener's accept queue, the connections
+	// established but not yet returned by Accept (default 128, as the
+	// backlog of listen(2) and Linux's somaxconn): while it is full, SYNs
+	// are dropped and the peer retries (Counters().ListenOverflows).
+	Backlog int
+	// SynBacklog bounds each listener's half-open connections (default
+	// 256, as Linux's tcp_max_syn_backlog); beyond it a SYN is answered
+	// with a SYN cookie (RFC 4987 §3.6) unless SynCookies says otherwise.
+	SynBacklog int
+	// SynCookies chooses when cookies are sent: stack.CookiesWhenFull (the
+	// default), stack.CookiesAlways or stack.CookiesOff.
+	SynCookies stack.SynCookieMode
 }
 
 // Stack is one host running synack's TCP on a link in real time.
@@ -252,6 +264,9 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 		Recorder: cfg.Recorder,
 
 		AnyDestination: cfg.AnyDestination,
+		DefaultBacklog: cfg.Backlog,
+		SynBacklog:     cfg.SynBacklog,
+		SynCookies:     cfg.SynCookies,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("synack: %w", err)

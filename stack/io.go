@@ -101,18 +101,7 @@ func (s *Stack) inputTCP(now clock.Time, src, dst netip.Addr, seg *wire.Segment)
 	if l == nil {
 		l = s.anyL
 	}
-	if l != nil && seg.Flags&(wire.SYN|wire.ACK|wire.RST) == wire.SYN {
-		if l.pending >= l.backlog {
-			s.ctr.ListenOverflows++
-			s.recordSeg(now, trace.Drop, t, seg, trace.DropBacklogFull)
-			return
-		}
-		c := s.pol.NewPassive(t, tcp.ISN(s.cfg.ISNKey, t, now))
-		c.SetMSSCap(s.mssFor(now, src))
-		e := &entry{conn: c, listener: l, state: tcp.Listen}
-		l.pending++
-		s.add(e)
-		s.step(now, e, func() { c.Input(now, seg) })
+	if l != nil && s.toListener(now, l, t, seg) {
 		return
 	}
 	// No connection: RFC 9293 §3.10.7.1 (CLOSED) for a closed port, and for
@@ -186,6 +175,7 @@ func (s *Stack) observe(e *entry) {
 		// Established (or further, if the peer already sent its FIN): ready
 		// for Accept.
 		e.queued = true
+		l.halfOpen--
 		l.queue = append(l.queue, c)
 	}
 }
@@ -299,7 +289,9 @@ func (s *Stack) remove(e *entry) {
 		delete(s.conns6, t)
 	}
 	if l := e.listener; l != nil {
-		l.pending--
+		if !e.queued {
+			l.halfOpen--
+		}
 		if e.queued {
 			for i, c := range l.queue {
 				if c == e.conn {
@@ -318,11 +310,13 @@ type rawSeg struct {
 }
 
 // sendRaw queues a segment the stack itself answers with (a RST for no
-// connection); it leaves on the next Output.
+// connection, a SYN cookie); it leaves on the next Output.
 func (s *Stack) sendRaw(now clock.Time, t tcp.Tuple, seg *wire.Segment) {
 	s.recordSeg(now, trace.SegmentOut, t, seg, 0)
 	s.ctr.OutSegs++
-	s.ctr.OutRsts++
+	if seg.Flags&wire.RST != 0 {
+		s.ctr.OutRsts++
+	}
 	s.pendingRaw = append(s.pendingRaw, rawSeg{t: t, seg: *seg})
 }
 

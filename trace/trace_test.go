@@ -34,6 +34,7 @@ func TestDropCauseWords(t *testing.T) {
 		DropChallengeSYNLimited: "SYN in a synchronized state; challenge ACK rate-limited",
 		DropICMPBadQuote:        "ICMP error quoting a sequence number outside SND.UNA..SND.NXT",
 		DropOutOfOrderRanges:    "out-of-order queue full",
+		DropSynQueueFull:        "SYN queue full",
 	}
 	for c := DropCause(1); int(c) < len(dropWords); c++ {
 		w, ok := words[c]

@@ -44,6 +44,9 @@ const (
 	// A segment beyond RCV.NXT that would have made more ranges of data
 	// held out of order than the connection keeps (tcp's maxOOORanges).
 	DropOutOfOrderRanges
+	// A SYN for a listener whose SYN queue (half-open connections) is full
+	// while SYN cookies are off (RFC 4987 §3.3).
+	DropSynQueueFull
 )
 
 const (
@@ -75,6 +78,7 @@ var dropWords = [...]string{
 	DropChallengeSYNLimited: synChallenged + limited,
 	DropICMPBadQuote:        "ICMP error quoting a sequence number outside SND.UNA..SND.NXT",
 	DropOutOfOrderRanges:    "out-of-order queue full",
+	DropSynQueueFull:        "SYN queue full",
 }
 
 // String returns the words a trace prints for the cause ("unacceptable
