@@ -92,6 +92,9 @@ func (s *Stack) inputTCP(now clock.Time, src, dst netip.Addr, seg *wire.Segment)
 		return
 	}
 	s.ctr.InSegs++
+	if s.martian(now, t, seg) {
+		return
+	}
 	s.recordSeg(now, trace.SegmentIn, t, seg, 0)
 	if e := s.lookup(t); e != nil {
 		s.step(now, e, func() { e.conn.Input(now, seg) })

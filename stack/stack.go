@@ -133,6 +133,13 @@ type Counters struct {
 	// that had sent cookies recently whose cookie did not validate (Linux's
 	// TcpExtSyncookiesSent, ...Recv, ...Failed).
 	SyncookiesSent, SyncookiesRecv, SyncookiesFailed uint64
+	// Segments dropped before any connection saw them (martian.go):
+	// InMartianSrcs from an impossible source (broadcast, multicast,
+	// unspecified, loopback on a non-loopback link), InMartianDsts to a
+	// multicast or broadcast destination, InLands from one of our own
+	// addresses or to their own source (LAND), InBadFlags with SYN+FIN or
+	// SYN+RST.
+	InMartianSrcs, InMartianDsts, InLands, InBadFlags uint64
 
 	// ICMP and ICMPv6 together, named after Linux's Icmp MIB.
 	IcmpInMsgs      uint64 // messages received, including those in error

@@ -35,6 +35,10 @@ func TestDropCauseWords(t *testing.T) {
 		DropICMPBadQuote:        "ICMP error quoting a sequence number outside SND.UNA..SND.NXT",
 		DropOutOfOrderRanges:    "out-of-order queue full",
 		DropSynQueueFull:        "SYN queue full",
+		DropMartianSource:       "martian source",
+		DropMartianDestination:  "broadcast or multicast destination",
+		DropLAND:                "source is our own address (LAND)",
+		DropBadFlags:            "SYN with FIN or RST",
 	}
 	for c := DropCause(1); int(c) < len(dropWords); c++ {
 		w, ok := words[c]
