@@ -158,11 +158,13 @@ func (s *Stack) step(now clock.Time, e *entry, f func()) {
 	f()
 	s.observe(e)
 	s.touch(e)
+	s.enforce(now)
 }
 
 func (s *Stack) observe(e *entry) {
 	c := e.conn
 	before, after := e.state, c.State()
+	defer s.track(e)
 	if before != after {
 		e.state = after
 		switch {
@@ -254,6 +256,7 @@ func (s *Stack) Output(now clock.Time, emit func(pkt []byte)) {
 		s.observe(e)
 		if e.conn.Done() {
 			s.remove(e)
+			s.track(e)
 			continue
 		}
 		s.rearm(e)

@@ -52,6 +52,12 @@ func (s *Stack) toListener(now clock.Time, l *Listener, t tcp.Tuple, seg *wire.S
 		s.recordSeg(now, trace.Drop, t, seg, trace.DropBacklogFull)
 		return true
 	}
+	if s.atConnLimit() {
+		s.ctr.ListenDrops++
+		s.ctr.ConnLimitDrops++
+		s.recordSeg(now, trace.Drop, t, seg, trace.DropConnLimit)
+		return true
+	}
 	if mode := s.cfg.SynCookies; mode == CookiesAlways || l.halfOpen >= s.cfg.SynBacklog {
 		if mode == CookiesOff {
 			s.ctr.ListenDrops++
@@ -91,6 +97,12 @@ func (s *Stack) cookieACK(now clock.Time, l *Listener, t tcp.Tuple, seg *wire.Se
 		return false
 	}
 	s.ctr.SyncookiesRecv++
+	if s.atConnLimit() {
+		s.ctr.ListenDrops++
+		s.ctr.ConnLimitDrops++
+		s.recordSeg(now, trace.Drop, t, seg, trace.DropConnLimit)
+		return true
+	}
 	if len(l.queue) >= l.backlog {
 		// Linux drops the ACK (tcp_v4_syn_recv_sock); the peer's
 		// retransmission, or its first data, carries the cookie again.

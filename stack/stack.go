@@ -99,6 +99,14 @@ type Config struct {
 	// instead of a half-open connection (RFC 4987 §3.6; Linux's
 	// tcp_syncookies): by default when the SYN queue is full.
 	SynCookies SynCookieMode
+	// MaxConns bounds the stack's connections (default 262144): Connect
+	// fails with ErrTooManyConns, and SYNs for listeners are dropped.
+	// MaxOrphans bounds the connections closed both ways and not yet in
+	// TIME-WAIT (default 65536, as Linux's tcp_max_orphans on a small
+	// host): the oldest is reset. MaxTimeWait bounds the connections in
+	// TIME-WAIT (default 262144, tcp_max_tw_buckets): the oldest is freed.
+	// See limits.go.
+	MaxConns, MaxOrphans, MaxTimeWait int
 	// Recorder receives trace events; nil records nothing.
 	Recorder trace.Recorder
 	// AnyDestination accepts packets for every IPv4 and IPv6 address, not
@@ -140,6 +148,11 @@ type Counters struct {
 	// addresses or to their own source (LAND), InBadFlags with SYN+FIN or
 	// SYN+RST.
 	InMartianSrcs, InMartianDsts, InLands, InBadFlags uint64
+	// OrphanOverflows counts orphans reset because there were more than
+	// Config.MaxOrphans, TimeWaitOverflows TIME-WAIT connections freed
+	// early beyond Config.MaxTimeWait, and ConnLimitDrops SYNs and cookie
+	// ACKs dropped at Config.MaxConns (limits.go).
+	OrphanOverflows, TimeWaitOverflows, ConnLimitDrops uint64
 
 	// ICMP and ICMPv6 together, named after Linux's Icmp MIB.
 	IcmpInMsgs      uint64 // messages received, including those in error
@@ -200,6 +213,8 @@ type entry struct {
 	state    tcp.State  // last state the stack saw
 	queued   bool       // in the listener's accept queue
 	removed  bool
+	orphan   bool // counted in nOrphans (limits.go)
+	timeWait bool // counted in nTimeWait
 	dirty    bool // in the dirty list: called since the last Output
 }
 
@@ -240,6 +255,10 @@ type Stack struct {
 	mtu         int
 	echoTokens  int
 	echoAt      clock.Time // when the bucket was last refilled
+	// Orphans and TIME-WAIT connections, counted, and in the order they
+	// became so (with stale entries until compacted): limits.go.
+	nOrphans, nTimeWait int
+	orphanQ, twQ        []*entry
 }
 
 // New creates a host.
@@ -296,6 +315,15 @@ func New(cfg Config) (*Stack, error) {
 	}
 	if cfg.SynBacklog <= 0 {
 		cfg.SynBacklog = 256
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 262144
+	}
+	if cfg.MaxOrphans <= 0 {
+		cfg.MaxOrphans = 65536
+	}
+	if cfg.MaxTimeWait <= 0 {
+		cfg.MaxTimeWait = 262144
 	}
 	if cfg.SynCookies > CookiesOff {
 		return nil, fmt.Errorf("stack %q: unknown SynCookies mode %d", cfg.Name, cfg.SynCookies)
@@ -471,7 +499,7 @@ func (s *Stack) Connect(now clock.Time, remote netip.AddrPort) (*tcp.Conn, error
 		if _, listening := s.listeners[fam][port]; listening {
 			continue
 		}
-		return s.open(now, t), nil
+		return s.open(now, t)
 	}
 	return nil, fmt.Errorf("connect to %v: %w", remote, ErrNoPorts)
 }
@@ -490,15 +518,18 @@ func (s *Stack) ConnectFrom(now clock.Time, localPort uint16, remote netip.AddrP
 	if s.lookup(t) != nil {
 		return nil, fmt.Errorf("connect from %v to %v: %w", t.Local, remote, ErrAddrInUse)
 	}
-	return s.open(now, t), nil
+	return s.open(now, t)
 }
 
-func (s *Stack) open(now clock.Time, t tcp.Tuple) *tcp.Conn {
+func (s *Stack) open(now clock.Time, t tcp.Tuple) (*tcp.Conn, error) {
+	if s.atConnLimit() {
+		return nil, fmt.Errorf("connect from %v to %v: %w", t.Local, t.Remote, ErrTooManyConns)
+	}
 	c := s.pol.NewActive(t, tcp.ISN(s.cfg.ISNKey, t, now), now)
 	c.SetMSSCap(s.mssFor(now, t.Remote.Addr()))
 	s.add(&entry{conn: c, state: c.State()})
 	s.ctr.ActiveOpens++
-	return c
+	return c, nil
 }
 
 // Listener is a passive OPEN on a port: it turns SYNs into connections and

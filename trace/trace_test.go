@@ -39,6 +39,7 @@ func TestDropCauseWords(t *testing.T) {
 		DropMartianDestination:  "broadcast or multicast destination",
 		DropLAND:                "source is our own address (LAND)",
 		DropBadFlags:            "SYN with FIN or RST",
+		DropConnLimit:           "connection limit reached",
 	}
 	for c := DropCause(1); int(c) < len(dropWords); c++ {
 		w, ok := words[c]

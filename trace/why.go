@@ -56,6 +56,9 @@ const (
 	DropLAND
 	// SYN together with FIN or RST.
 	DropBadFlags
+	// A SYN or cookie ACK for a listener while the stack holds as many
+	// connections as it may (stack.Config.MaxConns).
+	DropConnLimit
 )
 
 const (
@@ -92,6 +95,7 @@ var dropWords = [...]string{
 	DropMartianDestination:  "broadcast or multicast destination",
 	DropLAND:                "source is our own address (LAND)",
 	DropBadFlags:            "SYN with FIN or RST",
+	DropConnLimit:           "connection limit reached",
 }
 
 // String returns the words a trace prints for the cause ("unacceptable
