@@ -95,8 +95,12 @@ func (s *Stack) inputTCP(now clock.Time, src, dst netip.Addr, seg *wire.Segment)
 	if s.martian(now, t, seg) {
 		return
 	}
+	e := s.lookup(t)
+	if e != nil && s.reopen(now, e, t, seg) {
+		return
+	}
 	s.recordSeg(now, trace.SegmentIn, t, seg, 0)
-	if e := s.lookup(t); e != nil {
+	if e != nil {
 		s.step(now, e, func() { e.conn.Input(now, seg) })
 		return
 	}

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
@@ -37,6 +38,13 @@ func (l *Listener) cookiesRecent(now clock.Time) bool {
 // may complete a cookie's handshake. false leaves the segment to the
 // no-connection rules.
 func (s *Stack) toListener(now clock.Time, l *Listener, t tcp.Tuple, seg *wire.Segment) bool {
+	return s.toListenerFloor(now, l, t, seg, nil)
+}
+
+// toListenerFloor is toListener for a SYN whose connection's ISS must be
+// above *floor, if floor is not nil (timewait.go). A cookie's ISS is a MAC
+// and cannot be: the new incarnation's timestamps protect it then.
+func (s *Stack) toListenerFloor(now clock.Time, l *Listener, t tcp.Tuple, seg *wire.Segment, floor *seq.Value) bool {
 	switch seg.Flags & (wire.SYN | wire.ACK | wire.RST) {
 	case wire.SYN:
 	case wire.ACK:
@@ -72,7 +80,7 @@ func (s *Stack) toListener(now clock.Time, l *Listener, t tcp.Tuple, seg *wire.S
 		s.sendRaw(now, t, &out)
 		return true
 	}
-	c := s.pol.NewPassive(t, tcp.ISN(s.cfg.ISNKey, t, now))
+	c := s.pol.NewPassive(t, issAbove(tcp.ISN(s.cfg.ISNKey, t, now), floor))
 	c.SetMSSCap(s.mssFor(now, t.Remote.Addr()))
 	e := &entry{conn: c, listener: l, state: tcp.Listen}
 	l.halfOpen++
