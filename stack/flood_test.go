@@ -24,8 +24,12 @@ type floodResult struct {
 // time, each of which answers its SYN-ACK 10 ms later. sample, if not nil,
 // is called every 1024 attack SYNs.
 func synFlood(t testing.TB, any bool, rate int, d time.Duration, legit int, sample func()) floodResult {
+	return synFloodMode(t, CookiesWhenFull, any, rate, d, legit, sample)
+}
+
+func synFloodMode(t testing.TB, mode SynCookieMode, any bool, rate int, d time.Duration, legit int, sample func()) floodResult {
 	s, err := New(Config{Name: "server", Addr: hostAddr, Rand: rand.New(rand.NewPCG(1, 2)),
-		ISNKey: tcp.ISNKey{9, 9, 9}, AnyDestination: any})
+		ISNKey: tcp.ISNKey{9, 9, 9}, AnyDestination: any, SynCookies: mode})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +115,9 @@ func synFlood(t testing.TB, any bool, rate int, d time.Duration, legit int, samp
 			s.Abort(now, c)
 		}
 	}
+	if sample != nil {
+		sample()
+	}
 	res.ctr = s.Counters()
 	return res
 }
@@ -131,6 +138,37 @@ func TestSynFloodLegitimateClientsGetIn(t *testing.T) {
 		}
 		if tc.rate == 10000 && r.ctr.SyncookiesSent == 0 {
 			t.Errorf("rate %d: no cookies sent", tc.rate)
+		}
+	}
+}
+
+func newRand() *rand.Rand { return rand.New(rand.NewPCG(1, 2)) }
+
+// spoofedSYNs returns n SYNs to the host's port 80 from random sources.
+func spoofedSYNs(n int) [][]byte {
+	rng := rand.New(rand.NewPCG(5, 6))
+	out := make([][]byte, n)
+	for i := range out {
+		src := netip.AddrFrom4([4]byte{198, 19, byte(rng.Uint32()), byte(rng.Uint32())})
+		p := wire.Packet{IP: wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, Src: src, Dst: hostAddr},
+			TCP: wire.Segment{SrcPort: uint16(rng.Uint32()), DstPort: 80, Seq: seq.Value(rng.Uint32()), Flags: wire.SYN, Window: 65535,
+				Options: wire.Options{HasMSS: true, MSS: 1460}}}
+		out[i] = p.Append(nil)
+	}
+	return out
+}
+
+// BenchmarkSynCookie is the CPU per spoofed SYN answered with a cookie.
+func BenchmarkSynCookie(b *testing.B) {
+	s, _ := New(Config{Name: "server", Addr: hostAddr, Rand: newRand(), SynCookies: CookiesAlways})
+	s.Listen(80, 0)
+	pkts := spoofedSYNs(1024)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Input(0, pkts[i%len(pkts)])
+		if i%64 == 63 {
+			s.Output(0, func([]byte) {})
 		}
 	}
 }
