@@ -2,7 +2,6 @@ package stack
 
 import (
 	"github.com/gosynack/synack/clock"
-	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
@@ -41,10 +40,11 @@ func (s *Stack) toListener(now clock.Time, l *Listener, t tcp.Tuple, seg *wire.S
 	return s.toListenerFloor(now, l, t, seg, nil)
 }
 
-// toListenerFloor is toListener for a SYN whose connection's ISS must be
-// above *floor, if floor is not nil (timewait.go). A cookie's ISS is a MAC
-// and cannot be: the new incarnation's timestamps protect it then.
-func (s *Stack) toListenerFloor(now clock.Time, l *Listener, t tcp.Tuple, seg *wire.Segment, floor *seq.Value) bool {
+// toListenerFloor is toListener for a SYN that replaces old, a connection
+// in TIME-WAIT, if old is not nil: the new ISS is above old's SND.NXT
+// (timewait.go). A cookie's ISS is a MAC and cannot be: the new
+// incarnation's timestamps protect it then.
+func (s *Stack) toListenerFloor(now clock.Time, l *Listener, t tcp.Tuple, seg *wire.Segment, old *tcp.Conn) bool {
 	switch seg.Flags & (wire.SYN | wire.ACK | wire.RST) {
 	case wire.SYN:
 	case wire.ACK:
@@ -80,7 +80,11 @@ func (s *Stack) toListenerFloor(now clock.Time, l *Listener, t tcp.Tuple, seg *w
 		s.sendRaw(now, t, &out)
 		return true
 	}
-	c := s.pol.NewPassive(t, issAbove(tcp.ISN(s.cfg.ISNKey, t, now), floor))
+	iss := tcp.ISN(s.cfg.ISNKey, t, now)
+	if old != nil {
+		iss = old.ReopenISS(iss)
+	}
+	c := s.pol.NewPassive(t, iss)
 	c.SetMSSCap(s.mssFor(now, t.Remote.Addr()))
 	e := &entry{conn: c, listener: l, state: tcp.Listen}
 	l.halfOpen++

@@ -2,7 +2,6 @@ package stack
 
 import (
 	"github.com/gosynack/synack/clock"
-	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
@@ -26,19 +25,9 @@ func (s *Stack) reopen(now clock.Time, e *entry, t tcp.Tuple, seg *wire.Segment)
 	if l == nil || !e.conn.ReopenOK(seg) {
 		return false
 	}
-	floor := e.conn.SndNxt()
+	old := e.conn
 	s.note(now, t, "SYN in TIME-WAIT from a new incarnation: reopened (RFC 6191)")
 	s.step(now, e, func() { e.conn.Abort(now) })
 	s.recordSeg(now, trace.SegmentIn, t, seg, 0)
-	return s.toListenerFloor(now, l, t, seg, &floor)
-}
-
-// issAbove is the ISS of a connection that must start above floor: the
-// RFC 6528 ISN if it does, else floor plus 2^16+2 (as Linux's
-// tw_snd_nxt + 65535 + 2).
-func issAbove(iss seq.Value, floor *seq.Value) seq.Value {
-	if floor == nil || iss.GreaterThan(*floor) {
-		return iss
-	}
-	return floor.Add(65535 + 2)
+	return s.toListenerFloor(now, l, t, seg, old)
 }

@@ -34,3 +34,14 @@ func (c *Conn) ReopenOK(s *wire.Segment) bool {
 // SndNxt returns SND.NXT: after TIME-WAIT, the floor of the next
 // incarnation's ISS (RFC 1122 §4.2.2.13 (1)).
 func (c *Conn) SndNxt() seq.Value { return c.sndNxt }
+
+// ReopenISS is the ISS for the incarnation that replaces this one: iss if
+// it is above SND.NXT, else SND.NXT plus 2^16+2 (as Linux's tw_snd_nxt +
+// 65535 + 2), so that it is "larger than the largest sequence number it
+// used on the previous connection incarnation" (RFC 1122 §4.2.2.13).
+func (c *Conn) ReopenISS(iss seq.Value) seq.Value {
+	if iss.GreaterThan(c.sndNxt) {
+		return iss
+	}
+	return c.sndNxt.Add(65535 + 2)
+}
