@@ -2,12 +2,14 @@ package synack
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/gosynack/synack/link/mem"
 	"github.com/gosynack/synack/link/netsim"
+	"github.com/gosynack/synack/stack"
 )
 
 // Config.Backlog bounds the accept queue through the Go API: with a
@@ -69,4 +71,36 @@ func TestConfigBacklog(t *testing.T) {
 	a.Close()
 	cancel()
 	<-done
+}
+
+// Config.MaxConns: a dial beyond it fails at once with
+// stack.ErrTooManyConns.
+func TestConfigMaxConns(t *testing.T) {
+	n, cp, sp, err := mem.Pair(1, netsim.Impairment{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	client, err := New(cp, Config{Name: "client", Seed: 1, MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := New(sp, Config{Name: "server", Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	if _, err := server.ListenTCP("tcp", ":80"); err != nil {
+		t.Fatal(err)
+	}
+	to := netip.AddrPortFrom(mem.ServerAddr, 80)
+	c1, err := client.DialAddr(t.Context(), to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	if _, err := client.DialAddr(t.Context(), to); !errors.Is(err, stack.ErrTooManyConns) {
+		t.Fatalf("second dial: %v, want ErrTooManyConns", err)
+	}
 }

@@ -133,6 +133,13 @@ type Config struct {
 	// SynCookies chooses when cookies are sent: stack.CookiesWhenFull (the
 	// default), stack.CookiesAlways or stack.CookiesOff.
 	SynCookies stack.SynCookieMode
+	// MaxConns, MaxOrphans and MaxTimeWait bound the stack's connections
+	// (Dial fails with stack.ErrTooManyConns), the connections closed and
+	// not yet in TIME-WAIT (the oldest is reset) and those in TIME-WAIT
+	// (the oldest is freed); zero takes stack.Config's defaults (262144,
+	// 65536, 262144). TCP.FinTimeout and TCP.OrphanRetries bound a closed
+	// connection's FIN-WAIT-2 and its retries.
+	MaxConns, MaxOrphans, MaxTimeWait int
 }
 
 // Stack is one host running synack's TCP on a link in real time.
@@ -267,6 +274,9 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 		DefaultBacklog: cfg.Backlog,
 		SynBacklog:     cfg.SynBacklog,
 		SynCookies:     cfg.SynCookies,
+		MaxConns:       cfg.MaxConns,
+		MaxOrphans:     cfg.MaxOrphans,
+		MaxTimeWait:    cfg.MaxTimeWait,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("synack: %w", err)
