@@ -11,6 +11,7 @@ import (
 	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -48,6 +49,13 @@ type Scenario struct {
 	// link did, and says in notes (Run.note) where the run left the story.
 	Essential func(r *Run) error
 }
+
+// TitleIn is the scenario's title in language l (package i18n's
+// catalogue has every built-in scenario's title and caption).
+func (s *Scenario) TitleIn(l i18n.Lang) string { return l.Tr(s.Title) }
+
+// CaptionIn is the scenario's caption in language l.
+func (s *Scenario) CaptionIn(l i18n.Lang) string { return l.Tr(s.Caption) }
 
 // DirectedRule is a link rule on one direction.
 type DirectedRule struct {

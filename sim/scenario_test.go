@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/link/netsim"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -171,6 +172,21 @@ func TestMSLOverride(t *testing.T) {
 	for _, v := range []time.Duration{0, -time.Second} {
 		if _, err := s.Execute(Overrides{Seed: 1, MSL: &v}); err == nil || !strings.Contains(err.Error(), "MSL") {
 			t.Errorf("MSL %v: error %v", v, err)
+		}
+	}
+}
+
+// TestScenariosTranslated wants every scenario's title and caption in the
+// catalogue, so that --lang zh never prints one of them in English.
+func TestScenariosTranslated(t *testing.T) {
+	for _, s := range Scenarios() {
+		for _, text := range []string{s.Title, s.Caption} {
+			if !i18n.Has(text) {
+				t.Errorf("scenario %s: %q has no Chinese translation in package i18n's catalogue", s.Name, text)
+			}
+		}
+		if got := s.TitleIn(i18n.English); got != s.Title {
+			t.Errorf("scenario %s: English title %q, want %q", s.Name, got, s.Title)
 		}
 	}
 }

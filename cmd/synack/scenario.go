@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gosynack/synack/capture"
 	"github.com/gosynack/synack/sim"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/trace/ladder"
 )
 
@@ -45,10 +47,11 @@ func newScenario() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			l := langOf(cmd)
 			for _, s := range sim.Scenarios() {
-				fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.Title)
+				fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.TitleIn(l))
 			}
-			fmt.Fprintf(tw, "%s\t%s\n", httpScenario, httpTitle)
+			fmt.Fprintf(tw, "%s\t%s\n", httpScenario, l.Tr(httpTitle))
 			return tw.Flush()
 		},
 	}
@@ -105,22 +108,23 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 	d, err := ladder.Build(r.Events, ladder.Options{
 		Left: "client", Right: "server",
 		Absolute: lf.absolute, ASCII: lf.ascii, Timers: lf.timers,
-		Color: lf.render.colored(w),
+		Color: lf.render.colored(w), Lang: lf.lang,
 	})
 	if err != nil {
 		return fmt.Errorf("drawing the ladder: %w", err)
 	}
 	cliNotes(d)
-	if err := lf.render.writeFiles(d, s, lf.o.Seed); err != nil {
+	l := lf.lang
+	if err := lf.render.writeFiles(d, s, lf.o.Seed, l); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s (scenario %s, seed %d)\n\n", s.Title, s.Name, lf.o.Seed)
+	fmt.Fprintf(w, "%s\n\n", l.Trf("%s (scenario %s, seed %d)", s.TitleIn(l), s.Name, lf.o.Seed))
 	if err := d.WriteText(w); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s\n\n", s.Caption)
-	writeNotes(w, r.Notes, lf.changed)
-	writeSummary(w, r)
+	fmt.Fprintf(w, "\n%s\n\n", s.CaptionIn(l))
+	writeNotes(w, r.Notes, lf.changed, l)
+	writeSummary(w, r, l)
 	if lf.events {
 		fmt.Fprintln(w, "\nEvents:")
 		for i := range r.Events {
@@ -128,7 +132,7 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 		}
 	}
 	if len(r.Problems) > 0 {
-		return failure{fmt.Errorf("scenario %s did not behave as it should:\n  %s", s.Name, strings.Join(r.Problems, "\n  "))}
+		return failure{errors.New(l.Trf("scenario %s did not behave as it should:\n  %s", s.Name, strings.Join(r.Problems, "\n  ")))}
 	}
 	return nil
 }
@@ -144,16 +148,16 @@ func cliNotes(d *ladder.Diagram) {
 }
 
 // writeNotes says where an impaired run left the story the caption tells.
-func writeNotes(w io.Writer, notes []string, changed string) {
+func writeNotes(w io.Writer, notes []string, changed string, l i18n.Lang) {
 	if len(notes) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "note: with %s this run differs from the explanation above, which describes the run without impairments:\n", changed)
+	fmt.Fprintln(w, l.Trf("note: with %s this run differs from the explanation above, which describes the run without impairments:", changed))
 	fmt.Fprintf(w, "  %s.\n\n", strings.Join(notes, ";\n  "))
 }
 
-func writeSummary(w io.Writer, r *sim.Run) {
-	fmt.Fprintf(w, "Ended at %v of virtual time.\n", r.Result.End)
+func writeSummary(w io.Writer, r *sim.Run, l i18n.Lang) {
+	fmt.Fprintln(w, l.Trf("Ended at %v of virtual time.", r.Result.End))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "host\tActiveOpens\tPassiveOpens\tAttemptFails\tEstabResets\tInSegs\tOutSegs\tRetransSegs\tInErrs\tOutRsts\t")
 	for _, h := range r.World.Hosts() {

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The tests' output must not depend on the locale of whoever runs them:
+// --lang defaults from none.
+func init() { getenv = func(string) string { return "" } }
+
+// --lang's default comes from LC_ALL, then LC_MESSAGES, then LANG.
+func TestLangFromEnv(t *testing.T) {
+	defer func(old func(string) string) { getenv = old }(getenv)
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"LANG": "zh_CN.UTF-8"}, "三次握手"},
+		{map[string]string{"LANG": "zh_CN.UTF-8", "LC_MESSAGES": "en_US.UTF-8"}, "The three-way handshake"},
+		{map[string]string{"LANG": "C", "LC_ALL": "zh_CN.UTF-8"}, "三次握手"},
+		{map[string]string{}, "The three-way handshake"},
+	} {
+		getenv = func(k string) string { return c.env[k] }
+		out, errOut, code := runCLI(t, "scenario", "list")
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.env, code, errOut)
+		}
+		if !strings.Contains(out, c.want) {
+			t.Errorf("%v: scenario list lacks %q:\n%s", c.env, c.want, out)
+		}
+	}
+	getenv = func(string) string { return "zh_CN.UTF-8" }
+	if out, _, _ := runCLI(t, "scenario", "list", "--lang", "en"); !strings.Contains(out, "The three-way handshake") {
+		t.Errorf("--lang en does not override LANG=zh_CN:\n%s", out)
+	}
+}
+
+func TestLangFlag(t *testing.T) {
+	out, errOut, code := runCLI(t, "--lang", "zh", "scenario", "list")
+	if code != 0 || !regexp.MustCompile(`(?m)^handshake +三次握手$`).MatchString(out) || strings.Contains(out, "The three-way handshake") {
+		t.Errorf("exit %d, %s:\n%s", code, errOut, out)
+	}
+	out, _, code = runCLI(t, "demo", "--lang", "zh")
+	for _, w := range []string{"一条完整的连接", "（场景 demo，种子 1）", "图例：", "TIME-WAIT（时间等待）", "虚拟时间"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("demo --lang zh (exit %d) lacks %q:\n%s", code, w, out)
+		}
+	}
+	_, errOut, code = runCLI(t, "scenario", "list", "--lang", "fr")
+	if code != 2 || !strings.Contains(errOut, `--lang`) || !strings.Contains(errOut, `"fr"`) || !strings.Contains(errOut, "zh") {
+		t.Errorf("--lang fr: exit %d, %q; want a usage error naming the flag, the value and the choices", code, errOut)
+	}
+}

@@ -1,0 +1,216 @@
+package i18n
+
+// catalog is every English string with its Simplified Chinese translation.
+// Terms follow the Chinese textbooks: 报文段 (segment), 序号 Seq, 确认号
+// Ack, 标志位, 窗口, 重传, 超时, 三次握手, 四次挥手, 半关闭, 同时打开, 同时
+// 关闭; a state keeps its RFC 9293 name, glossed on its first use in a text.
+var catalog = []Message{
+	// Scenarios (package sim): titles and the explanations under the ladder.
+
+	// demo
+	{"A whole connection: handshake, an HTTP request and response, the four-way close",
+		"一条完整的连接：三次握手、一次 HTTP 请求与响应、四次挥手"},
+	{`The client opens with SYN, the server answers SYN-ACK, the client's ACK completes the
+three-way handshake: each side has now seen the other's initial sequence number acknowledged.
+The request and response flow as data, each acknowledged. The client closes first (FIN); the
+server acknowledges it, finishes, and sends its own FIN: four segments, because each direction
+is closed on its own. The client, which closed first, waits in TIME-WAIT for 2·MSL before
+its connection disappears, so that a late duplicate cannot be taken for a new connection's data.`,
+		`客户端发出 SYN，服务器以 SYN-ACK 应答，客户端再发出 ACK，三次握手完成：此时双方
+各自选定的初始序号（ISN）都已得到对方的确认。接着请求和响应作为数据传送，每个报文段
+都得到确认。客户端先关闭（发出 FIN）；服务器确认这个 FIN，处理完自己的工作后再发出
+自己的 FIN。一共四个报文段，因为两个方向要各自关闭。先关闭的客户端进入
+TIME-WAIT（时间等待）状态，等待 2MSL 之后连接才真正消失，这样网络中迟到的重复报文段
+就不会被当成新连接的数据。`},
+
+	// handshake
+	{"The three-way handshake", "三次握手"},
+	{`SYN, SYN-ACK, ACK. Three messages because each side must choose an initial sequence
+number and see it acknowledged: the client's SYN is acknowledged by the SYN-ACK, the server's
+SYN by the final ACK. With only two, the server could not tell a fresh SYN from an old
+duplicate (see the stale-syn scenario).`,
+		`SYN、SYN-ACK、ACK。之所以需要三个报文段，是因为双方都要选定一个初始序号，并看到它
+被对方确认：客户端的 SYN 由 SYN-ACK 确认，服务器的 SYN 由最后的 ACK 确认。如果只有
+两次，服务器就无法分辨一个新的 SYN 和一个早已失效的重复 SYN（见 stale-syn 场景）。`},
+
+	// close
+	{"The four-way close and TIME-WAIT", "四次挥手与 TIME-WAIT"},
+	{`The client closes: FIN-WAIT-1 until its FIN is acknowledged, then FIN-WAIT-2. The server
+is in CLOSE-WAIT: it has been told there is no more data but may still send. When it closes it
+goes to LAST-ACK, and the client's ACK of that FIN ends it. The client waits in TIME-WAIT for
+2·MSL, both to re-acknowledge the server's FIN should the last ACK be lost, and so that old
+segments of this connection die out before the same address pair can be used again.`,
+		`客户端主动关闭：在它的 FIN 被确认之前处于 FIN-WAIT-1（终止等待 1），之后进入
+FIN-WAIT-2（终止等待 2）。服务器处于 CLOSE-WAIT（关闭等待）：它已得知对方不会再发送
+数据，但自己仍然可以发送。服务器关闭时进入 LAST-ACK（最后确认），收到客户端对这个
+FIN 的 ACK 后连接结束。客户端在 TIME-WAIT（时间等待）状态等待 2MSL，原因有二：一是
+万一最后的 ACK 丢失，它还能再次确认服务器重传的 FIN；二是让这条连接的旧报文段在网络中
+消失，之后同样的地址和端口才能再次使用。`},
+
+	// lost-syn
+	{"The first SYN is lost", "第一个 SYN 丢失"},
+	{`The client's SYN never arrives; nothing comes back. After the initial retransmission
+timeout (1 s, RFC 6298) the client sends the SYN again, and the handshake completes one second
+late. Had it been lost again the client would wait 2 s, then 4 s..., giving up after 6 retries.`,
+		`客户端的 SYN 没有到达，所以也没有任何应答。等到初始的重传超时时间（RTO，1 秒，
+RFC 6298）过去，客户端重传 SYN，握手晚了一秒完成。如果它再次丢失，客户端会再等 2 秒、
+4 秒……重试 6 次之后放弃。`},
+
+	// lost-synack
+	{"The SYN-ACK is lost", "SYN-ACK 丢失"},
+	{`The server answered and waits in SYN-RECEIVED, but its SYN-ACK is lost. Both sides time
+out: the client retransmits its SYN and the server its SYN-ACK. The server answers the repeated
+SYN with the SYN-ACK again, and the first to arrive completes the handshake.`,
+		`服务器已经应答，在 SYN-RECEIVED（同步已接收）状态等待，但它的 SYN-ACK 丢失了。双方
+都会超时：客户端重传 SYN，服务器重传 SYN-ACK。服务器对重传的 SYN 再次以 SYN-ACK 应答，
+先到达客户端的那个 SYN-ACK 完成握手。`},
+
+	// stale-syn
+	{"A delayed duplicate SYN: why the handshake takes three messages",
+		"迟到的重复 SYN：握手为什么需要三次"},
+	{`The client's first SYN is stuck in the network; the client retransmits it, the connection
+is made, used and closed. Ten seconds later the old SYN finally arrives. The server cannot know
+it is old: it answers SYN-ACK and waits in SYN-RECEIVED. But the client has no such connection,
+so it answers with RST, and the server drops the half-open connection and goes back to LISTEN.
+A two-way handshake would have opened a connection nobody asked for: the third message lets
+the client, who knows which SYN is current, have the last word. (MSL is 1 s here so that
+TIME-WAIT is over before the old SYN arrives.)`,
+		`客户端的第一个 SYN 滞留在网络中；客户端超时后重传 SYN，连接随之建立、使用、关闭。
+十秒之后，那个旧的 SYN 才到达服务器。服务器无法知道它是旧的：照常以 SYN-ACK 应答，
+并在 SYN-RECEIVED（同步已接收）状态等待。但客户端并没有这样一条连接，于是以 RST（复位）
+回应，服务器便丢弃这条半开连接，回到 LISTEN（监听）状态。如果握手只有两次，这里就会
+建立一条谁也没有请求过的连接；有了第三次握手，最后由客户端来确认，而只有客户端知道
+哪个 SYN 才是它当前的连接请求。（这里 MSL 设为 1 秒，使 TIME-WAIT（时间等待）在旧 SYN
+到达之前就已结束。）`},
+
+	// lost-final-ack
+	{"The last ACK is lost: what TIME-WAIT is for", "最后的 ACK 丢失：TIME-WAIT 有什么用"},
+	{`The client acknowledges the server's FIN and enters TIME-WAIT, but that ACK is lost. The
+server, in LAST-ACK, times out and retransmits its FIN. The client is still in TIME-WAIT, so it
+can acknowledge the FIN again (and restarts its 2·MSL wait); the server then closes cleanly.
+Without TIME-WAIT the client would have forgotten the connection and answered with RST.`,
+		`客户端确认了服务器的 FIN，进入 TIME-WAIT（时间等待），但这个 ACK 丢失了。处于
+LAST-ACK（最后确认）的服务器超时后重传它的 FIN。客户端仍在 TIME-WAIT 状态，所以能够
+再次确认这个 FIN（并重新开始 2MSL 的等待）；服务器随后正常关闭。如果没有 TIME-WAIT，
+客户端早已忘掉这条连接，只会以 RST 回应。`},
+
+	// half-close
+	{"Half-close: the side in CLOSE-WAIT keeps sending", "半关闭：处于 CLOSE-WAIT 的一方继续发送"},
+	{`The client sends its request and closes its sending direction at once (like shutdown(SHUT_WR)).
+The server reads the request and the end of the stream and is in CLOSE-WAIT, yet it goes on
+sending its answer in three parts; the client in FIN-WAIT-2 keeps receiving. Only when the
+server closes is the connection over. Closing is per direction: that is why it takes four
+segments.`,
+		`客户端发出请求后立即关闭自己的发送方向（相当于 shutdown(SHUT_WR)）。服务器读到请求
+和数据流的结束，处于 CLOSE-WAIT（关闭等待），却仍分三部分发送它的应答；处于
+FIN-WAIT-2（终止等待 2）的客户端继续接收。直到服务器也关闭，连接才结束。关闭是按
+方向分别进行的：这就是挥手需要四个报文段的原因。`},
+
+	// simultaneous-open
+	{"Simultaneous open: two SYNs cross", "同时打开：两个 SYN 交错而过"},
+	{`Both sides actively open to each other's port at the same moment. Each receives a SYN while
+in SYN-SENT, moves to SYN-RECEIVED and answers with SYN-ACK; each SYN-ACK completes the other's
+handshake (RFC 9293 Figure 7). Four segments, no listener, one connection.`,
+		`双方在同一时刻主动连接对方的端口。每一方都在 SYN-SENT（同步已发送）状态收到对方的
+SYN，转入 SYN-RECEIVED（同步已接收）并以 SYN-ACK 应答；每个 SYN-ACK 都完成了对方的
+握手（RFC 9293 图 7）。四个报文段，没有监听的一方，建立起一条连接。`},
+
+	// simultaneous-close
+	{"Simultaneous close: both FINs cross, through CLOSING", "同时关闭：两个 FIN 交错而过，经过 CLOSING"},
+	{`Both sides close at the same moment. Each is in FIN-WAIT-1 when the other's FIN arrives,
+so neither has had its own FIN acknowledged: both go to CLOSING, and then to TIME-WAIT when the
+ACKs arrive. Both sides wait 2·MSL.`,
+		`双方在同一时刻关闭。对方的 FIN 到达时，每一方都处于 FIN-WAIT-1（终止等待 1），自己的
+FIN 都还没有被确认：于是双方都进入 CLOSING（同时关闭），收到 ACK 后再进入
+TIME-WAIT（时间等待）。双方都要等待 2MSL。`},
+
+	// refused
+	{"Connection refused: a SYN to a closed port", "连接被拒绝：SYN 发往一个没有监听的端口"},
+	{`Nothing listens on port 81. The server's TCP answers the SYN with RST (its ACK field
+acknowledging the SYN, so the client can trust it), and the client's connect fails at once
+with "connection refused", rather than retrying for two minutes.`,
+		`81 端口上没有程序监听。服务器的 TCP 以 RST 回应这个 SYN（它的确认号确认了这个 SYN，
+所以客户端可以相信它），客户端的 connect 立即以“connection refused”（连接被拒绝）失败，
+而不是重试两分钟。`},
+
+	// abort
+	{"Abort: RST in the middle of a transfer", "异常终止：传输途中的 RST"},
+	{`The client queues 30 kB and, 150 ms later, with part of it still unsent, aborts (like
+close() with SO_LINGER 0). It sends RST and forgets the connection at once: no FIN, no
+TIME-WAIT, and the unsent data is thrown away. The server's TCP accepts the RST because its
+sequence number is exactly the next one expected, and its reader gets "connection reset by
+peer". That is what an abort means: the end of the connection, not of the data.`,
+		`客户端交给 TCP 30 kB 数据，150 毫秒后，在一部分数据还没有发出时异常终止连接（相当于
+SO_LINGER 设为 0 时的 close()）。它发出 RST，并立即忘掉这条连接：没有 FIN，没有
+TIME-WAIT（时间等待），未发出的数据被丢弃。服务器的 TCP 接受这个 RST，因为它的序号恰好
+是期望的下一个序号；服务器读数据时得到“connection reset by peer”（连接被对方重置）。
+这就是异常终止的含义：结束的是连接，而不是把数据送完。`},
+
+	// http (package httpcost, listed by the command line)
+	{"HTTP/1.0, keep-alive and HTTP/2: what the handshake costs", "HTTP/1.0、keep-alive 与 HTTP/2：握手的代价"},
+
+	// The ladder (package trace/ladder): legend, header, numbering, notes.
+	{"legend: #n packet number  %[1]s%[1]s%[2]s sent  %[1]s%[1]s%[3]s arrives  %[4]s lost or dropped  " +
+		"%[5]s%[5]s RST  %[6]s%[6]s%[3]s send not recorded\n" +
+		"        %[7]s about the row above  a state is shown on the row where it changes\n",
+		"图例：#n 报文段编号  %[1]s%[1]s%[2]s 发出  %[1]s%[1]s%[3]s 到达  %[4]s 丢失或被丢弃  " +
+			"%[5]s%[5]s RST（复位）  %[6]s%[6]s%[3]s 发送未被记录\n" +
+			"      %[7]s 说明上一行  状态写在它发生变化的那一行\n"},
+	{"time", "时间"},
+	{"client", "客户端"},
+	{"server", "服务器"},
+	{"note: ", "注："},
+	{"no link events: an arrival is shown only where the receiver recorded it",
+		"没有链路事件：只有接收方记录了的到达才会画出"},
+	{"%s not seen, counted from its first seq %s", "%s 的 SYN 未见到，从它的第一个 seq %s 起算"},
+	{"%s unknown", "%s 未知"},
+	{"ISNs: %s, %s", "初始序号 ISN：%s，%s"},
+	{"absolute sequence numbers (no SYN seen, ISNs unknown)", "绝对序号（未见到 SYN，初始序号 ISN 未知）"},
+	{"absolute sequence numbers (%s)", "绝对序号（%s）"},
+	{"seq and ack relative to each side's ISN (%s)", "seq 和 ack 是相对序号，从各方的初始序号算起（%s）"},
+	{"; [abs]: absolute, ISN not yet seen", "；[abs]：绝对序号，尚未见到初始序号"},
+	{" (copy of #%d)", "（#%d 的副本）"},
+	{"%s arrives", "%s 到达"},
+	{"%s arrives (was held back)", "%s 到达（曾被链路扣留）"},
+	{"lost", "丢失"},
+	{"lost: %s", "丢失：%s"},
+	{"the link dropped it: %s", "链路丢弃了它：%s"},
+	{"retransmission", "重传"},
+	{"retransmission of #%d", "#%d 的重传"},
+	{"%s (%s)", "%s（%s）"},
+	{"RTO", "RTO 超时"},
+	{"the scenario's rule %s, until %s", "按场景规则“%s”，直到 %s"},
+	{"the scenario's rule %s", "按场景规则“%s”"},
+	{"reordering, until %s", "造成乱序，直到 %s"},
+	{"TLP", "尾部丢失探测 TLP"},
+	{"held back by the link", "被链路扣留"},
+	{"duplicated by the link: the copy is #%d", "被链路复制：副本是 #%d"},
+	{"corrupted by the link (bits flipped)", "被链路损坏（有比特翻转）"},
+	{"the link duplicates #%d: the copy is #%d", "链路复制了 #%d：副本是 #%d"},
+	{"the link corrupts #%d (bits flipped)", "链路损坏了 #%d（有比特翻转）"},
+	{"%s drops it: %s", "%s 丢弃了它：%s"},
+	{"RST: reset", "RST：复位"},
+	{"drops a packet: %s", "丢弃一个报文段：%s"},
+	{"drops %s: %s", "丢弃 %s：%s"},
+	{"dropped: %s", "已丢弃：%s"},
+	{"no reason given", "未说明原因"},
+	// Timers: the name (as package tcp records it) reads "... 定时器".
+	{"%s timer set, fires at %v", "%s启动，%v 到期"},
+	{"%s timer fired", "%s到期"},
+	{"%s timer stopped", "%s停止"},
+	{"a", "某个定时器"},
+	{"time-wait", "TIME-WAIT 定时器"},
+	{"retransmit", "重传定时器"},
+	{"delayed-ack", "延迟确认定时器"},
+	{"persist", "持续定时器"},
+	{"keepalive", "保活定时器"},
+	{"reorder", "乱序等待定时器"},
+	{"tlp", "尾部丢失探测定时器"},
+
+	// The command line (cmd/synack): summaries.
+	{"%s (scenario %s, seed %d)", "%s（场景 %s，种子 %d）"},
+	{"Ended at %v of virtual time.", "虚拟时间 %v 时结束。"},
+	{"note: with %s this run differs from the explanation above, which describes the run without impairments:",
+		"注：使用 %s 时，这次运行与上面的解释不同（上面描述的是没有链路损伤的运行）："},
+	{"scenario %s did not behave as it should:\n  %s", "场景 %s 的表现与应有的不符：\n  %s"},
+}
