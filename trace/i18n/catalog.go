@@ -19,7 +19,7 @@ its connection disappears, so that a late duplicate cannot be taken for a new co
 		`客户端发出 SYN，服务器以 SYN-ACK 应答，客户端再发出 ACK，三次握手完成：此时双方
 各自选定的初始序号（ISN）都已得到对方的确认。接着请求和响应作为数据传送，每个报文段
 都得到确认。客户端先关闭（发出 FIN）；服务器确认这个 FIN，处理完自己的工作后再发出
-自己的 FIN。一共四个报文段，因为两个方向要各自关闭。先关闭的客户端进入
+自己的 FIN。关闭一共用了四个报文段，因为两个方向要分别关闭。先关闭的客户端进入
 TIME-WAIT（时间等待）状态，等待 2MSL 之后连接才真正消失，这样网络中迟到的重复报文段
 就不会被当成新连接的数据。`},
 
@@ -45,7 +45,7 @@ FIN-WAIT-2（终止等待 2）。服务器处于 CLOSE-WAIT（关闭等待）：
 数据，但自己仍然可以发送。服务器关闭时进入 LAST-ACK（最后确认），收到客户端对这个
 FIN 的 ACK 后连接结束。客户端在 TIME-WAIT（时间等待）状态等待 2MSL，原因有二：一是
 万一最后的 ACK 丢失，它还能再次确认服务器重传的 FIN；二是让这条连接的旧报文段在网络中
-消失，之后同样的地址和端口才能再次使用。`},
+消失，此后同一对地址和端口才能再被新的连接使用。`},
 
 	// lost-syn
 	{"The first SYN is lost", "第一个 SYN 丢失"},
@@ -53,8 +53,8 @@ FIN 的 ACK 后连接结束。客户端在 TIME-WAIT（时间等待）状态等�
 timeout (1 s, RFC 6298) the client sends the SYN again, and the handshake completes one second
 late. Had it been lost again the client would wait 2 s, then 4 s..., giving up after 6 retries.`,
 		`客户端的 SYN 没有到达，所以也没有任何应答。等到初始的重传超时时间（RTO，1 秒，
-RFC 6298）过去，客户端重传 SYN，握手晚了一秒完成。如果它再次丢失，客户端会再等 2 秒、
-4 秒……重试 6 次之后放弃。`},
+RFC 6298）过去，客户端重传 SYN，握手晚了一秒完成。如果重传的 SYN 再次丢失，客户端会
+依次等待 2 秒、4 秒……重试 6 次之后放弃。`},
 
 	// lost-synack
 	{"The SYN-ACK is lost", "SYN-ACK 丢失"},
@@ -75,13 +75,13 @@ so it answers with RST, and the server drops the half-open connection and goes b
 A two-way handshake would have opened a connection nobody asked for: the third message lets
 the client, who knows which SYN is current, have the last word. (MSL is 1 s here so that
 TIME-WAIT is over before the old SYN arrives.)`,
-		`客户端的第一个 SYN 滞留在网络中；客户端超时后重传 SYN，连接随之建立、使用、关闭。
+		`客户端的第一个 SYN 滞留在网络中；客户端超时后重传 SYN，随后连接建立、传送数据、关闭。
 十秒之后，那个旧的 SYN 才到达服务器。服务器无法知道它是旧的：照常以 SYN-ACK 应答，
 并在 SYN-RECEIVED（同步已接收）状态等待。但客户端并没有这样一条连接，于是以 RST（复位）
-回应，服务器便丢弃这条半开连接，回到 LISTEN（监听）状态。如果握手只有两次，这里就会
-建立一条谁也没有请求过的连接；有了第三次握手，最后由客户端来确认，而只有客户端知道
-哪个 SYN 才是它当前的连接请求。（这里 MSL 设为 1 秒，使 TIME-WAIT（时间等待）在旧 SYN
-到达之前就已结束。）`},
+回应，服务器便丢弃这条半开连接，回到 LISTEN（监听）状态。如果握手只有两次，服务器发出
+SYN-ACK 时连接就已建立，这就成了一条谁也没有请求过的连接；有了第三次握手，由客户端作
+最后的决定，而只有客户端知道哪个 SYN 才是它当前的连接请求。本场景把 MSL 设为 1 秒，
+这样在旧 SYN 到达之前，客户端的 TIME-WAIT（时间等待）就已经结束。`},
 
 	// lost-final-ack
 	{"The last ACK is lost: what TIME-WAIT is for", "最后的 ACK 丢失：TIME-WAIT 有什么用"},
@@ -101,10 +101,10 @@ The server reads the request and the end of the stream and is in CLOSE-WAIT, yet
 sending its answer in three parts; the client in FIN-WAIT-2 keeps receiving. Only when the
 server closes is the connection over. Closing is per direction: that is why it takes four
 segments.`,
-		`客户端发出请求后立即关闭自己的发送方向（相当于 shutdown(SHUT_WR)）。服务器读到请求
-和数据流的结束，处于 CLOSE-WAIT（关闭等待），却仍分三部分发送它的应答；处于
-FIN-WAIT-2（终止等待 2）的客户端继续接收。直到服务器也关闭，连接才结束。关闭是按
-方向分别进行的：这就是挥手需要四个报文段的原因。`},
+		`客户端发出请求后立即关闭自己的发送方向，即半关闭（相当于 shutdown(SHUT_WR)）。服务器
+读到请求，又读到数据流的结束（客户端的 FIN），进入 CLOSE-WAIT（关闭等待），却仍分
+三部分发送它的应答；处于 FIN-WAIT-2（终止等待 2）的客户端继续接收。直到服务器也关闭，
+连接才结束。关闭是按方向分别进行的：这就是挥手需要四个报文段的原因。`},
 
 	// simultaneous-open
 	{"Simultaneous open: two SYNs cross", "同时打开：两个 SYN 交错而过"},
@@ -113,7 +113,7 @@ in SYN-SENT, moves to SYN-RECEIVED and answers with SYN-ACK; each SYN-ACK comple
 handshake (RFC 9293 Figure 7). Four segments, no listener, one connection.`,
 		`双方在同一时刻主动连接对方的端口。每一方都在 SYN-SENT（同步已发送）状态收到对方的
 SYN，转入 SYN-RECEIVED（同步已接收）并以 SYN-ACK 应答；每个 SYN-ACK 都完成了对方的
-握手（RFC 9293 图 7）。四个报文段，没有监听的一方，建立起一条连接。`},
+握手（RFC 9293 图 7）。一共四个报文段，双方都没有监听，却建立起一条连接。`},
 
 	// simultaneous-close
 	{"Simultaneous close: both FINs cross, through CLOSING", "同时关闭：两个 FIN 交错而过，经过 CLOSING"},
@@ -144,7 +144,7 @@ peer". That is what an abort means: the end of the connection, not of the data.`
 SO_LINGER 设为 0 时的 close()）。它发出 RST，并立即忘掉这条连接：没有 FIN，没有
 TIME-WAIT（时间等待），未发出的数据被丢弃。服务器的 TCP 接受这个 RST，因为它的序号恰好
 是期望的下一个序号；服务器读数据时得到“connection reset by peer”（连接被对方重置）。
-这就是异常终止的含义：结束的是连接，而不是把数据送完。`},
+这就是异常终止的含义：它结束的是连接本身，而不是正常地结束数据的发送。`},
 
 	// http (package httpcost, listed by the command line)
 	{"HTTP/1.0, keep-alive and HTTP/2: what the handshake costs", "HTTP/1.0、keep-alive 与 HTTP/2：握手的代价"},
