@@ -1,9 +1,12 @@
 package main
 
 import (
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gosynack/synack/sim"
 )
 
 // The tests' output must not depend on the locale of whoever runs them:
@@ -51,5 +54,19 @@ func TestLangFlag(t *testing.T) {
 	_, errOut, code = runCLI(t, "scenario", "list", "--lang", "fr")
 	if code != 2 || !strings.Contains(errOut, `--lang`) || !strings.Contains(errOut, `"fr"`) || !strings.Contains(errOut, "zh") {
 		t.Errorf("--lang fr: exit %d, %q; want a usage error naming the flag, the value and the choices", code, errOut)
+	}
+}
+
+// Every scenario's full output in Chinese is a golden file too
+// (testdata/NAME.zh.golden), read by a learner's eyes when it changes.
+func TestScenarioGoldenZH(t *testing.T) {
+	for _, name := range sim.Names() {
+		t.Run(name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, "scenario", "run", name, "--lang", "zh", "--seed", "1")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			checkGolden(t, filepath.Join("testdata", name+".zh.golden"), out)
+		})
 	}
 }
