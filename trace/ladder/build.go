@@ -516,13 +516,6 @@ func (b *builder) link(e *trace.Event, i int) {
 	}
 }
 
-func lostText(p *Packet) string {
-	if p.plainLoss() {
-		return "lost"
-	}
-	return "lost: " + p.LostReason
-}
-
 // plainLoss reports a packet the link lost at random or for no reason
 // given: "lost" says it all.
 func (p *Packet) plainLoss() bool {

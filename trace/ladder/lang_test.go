@@ -96,3 +96,35 @@ func diffLines(a, b string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// The SVG picture and the HTML stepper speak the diagram's language too.
+func TestChineseSVGAndHTML(t *testing.T) {
+	d, err := Build(fullExchange(), Options{Lang: i18n.Chinese})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var svg, html strings.Builder
+	if err := WriteSVG(&svg, d, SVGOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&html, d, HTMLOptions{Title: "三次握手"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{">客户端<", ">时间<", "客户端 发出", "途中丢失", "seq 和 ack 是相对序号"} {
+		if !strings.Contains(svg.String(), w) {
+			t.Errorf("SVG lacks %q", w)
+		}
+	}
+	for _, w := range []string{`<html lang="zh-CN">`, "▶ 播放", "TCP 连接状态", `"words":{"before":"第一个报文段之前：客户端 处于 CLOSED`, "第 %d 行，共 %d 行", "到达服务器"} {
+		if !strings.Contains(html.String(), w) {
+			t.Errorf("HTML lacks %q", w)
+		}
+	}
+	// The viewer's script keeps its English words for English pages.
+	page, _, _ := strings.Cut(html.String(), "<script>\n")
+	for _, en := range []string{"sent by", ">time<", "▶ play", "arrives at"} {
+		if strings.Contains(svg.String()+page, en) {
+			t.Errorf("English %q in the Chinese SVG or HTML", en)
+		}
+	}
+}

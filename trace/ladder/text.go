@@ -414,7 +414,8 @@ func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
 	return m, ds
 }
 
-// lostTextIn is lostText in language l.
+// lostTextIn says how a packet was lost, in language l: "lost", or "lost:"
+// and the reason other than plain loss.
 func lostTextIn(p *Packet, l i18n.Lang) string {
 	if p.plainLoss() {
 		return l.Tr("lost")
