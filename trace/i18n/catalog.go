@@ -194,18 +194,19 @@ TIME-WAIT（时间等待），未发出的数据被丢弃。服务器的 TCP 接
 	{"drops %s: %s", "丢弃 %s：%s"},
 	{"dropped: %s", "已丢弃：%s"},
 	{"no reason given", "未说明原因"},
-	// Timers: the name (as package tcp records it) reads "... 定时器".
+	// Timers: package tcp's name and " timer" is the key of the timer's
+	// Chinese name, which the formats put in place of "%s timer".
 	{"%s timer set, fires at %v", "%s启动，%v 到期"},
 	{"%s timer fired", "%s到期"},
 	{"%s timer stopped", "%s停止"},
-	{"a", "某个定时器"},
-	{"time-wait", "TIME-WAIT 定时器"},
-	{"retransmit", "重传定时器"},
-	{"delayed-ack", "延迟确认定时器"},
-	{"persist", "持续定时器"},
-	{"keepalive", "保活定时器"},
-	{"reorder", "乱序等待定时器"},
-	{"tlp", "尾部丢失探测定时器"},
+	{"a timer", "某个定时器"},
+	{"time-wait timer", "TIME-WAIT 定时器"},
+	{"retransmit timer", "重传定时器"},
+	{"delayed-ack timer", "延迟确认定时器"},
+	{"persist timer", "持续定时器"},
+	{"keepalive timer", "保活定时器"},
+	{"reorder timer", "乱序等待定时器"},
+	{"tlp timer", "尾部丢失探测定时器"},
 
 	// The HTML stepper (trace/ladder's WriteHTML and its script).
 	{"start (Home)", "开头（Home）"},
@@ -242,6 +243,25 @@ TIME-WAIT（时间等待），未发出的数据被丢弃。服务器的 TCP 接
 	{"#%d copy of #%d", "#%d 是 #%d 的副本"},
 	{"lost on the way; #n numbers packets in sending order; a state is shown where it changes",
 		"途中丢失；#n 按发送顺序给报文段编号；状态写在它发生变化的地方"},
+
+	// The browser view (package web): the page's own words.
+	{"a TCP you can watch", "看得见的 TCP"},
+	{"scenario", "场景"},
+	{"seed", "种子"},
+	{"latency", "单向时延"},
+	{"jitter", "抖动"},
+	{"loss", "丢包"},
+	{"duplicate", "重复"},
+	{"reorder", "乱序"},
+	{"corrupt", "损坏"},
+	{"Run", "运行"},
+	{"language", "语言"},
+	{"With these impairments this run differs from the explanation above, which describes the run without them:",
+		"在这些链路损伤下，这次运行与上面的解释不同（上面描述的是没有损伤的运行）："},
+	{"This page needs JavaScript to run scenarios.", "这个页面需要 JavaScript 才能运行场景。"},
+	{"Did not behave as the scenario teaches: ", "运行结果与场景所讲的不符："},
+	{"Could not list the scenarios: ", "无法列出场景："},
+	{"%s (seed %s)", "%s（种子 %s）"},
 
 	// The command line (cmd/synack): summaries.
 	{"%s (scenario %s, seed %d)", "%s（场景 %s，种子 %d）"},

@@ -155,3 +155,37 @@ func wide(r rune) bool {
 	}
 	return false
 }
+
+// Unwrap joins the lines of a text for a page that flows it: a line break
+// between two wide characters (Chinese text) goes, as a Chinese reader
+// expects no space there; any other line break becomes a space, as a
+// browser would show it.
+func Unwrap(s string) string {
+	lines := strings.Split(s, "\n")
+	var b strings.Builder
+	for i, line := range lines {
+		if i > 0 {
+			prev, next := lastRune(lines[i-1]), firstRune(line)
+			if !(wide(prev) && wide(next)) {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+func lastRune(s string) rune {
+	r := []rune(s)
+	if len(r) == 0 {
+		return ' '
+	}
+	return r[len(r)-1]
+}
+
+func firstRune(s string) rune {
+	for _, r := range s {
+		return r
+	}
+	return ' '
+}

@@ -190,3 +190,17 @@ func TestWidth(t *testing.T) {
 		}
 	}
 }
+
+func TestUnwrap(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"one\ntwo", "one two"},
+		{"三次\n握手", "三次握手"},
+		{"进入\nTIME-WAIT（时间等待）", "进入 TIME-WAIT（时间等待）"},
+		{"FIN\n都还没有", "FIN 都还没有"},
+		{"确认，\n然后", "确认，然后"},
+	} {
+		if got := Unwrap(c.in); got != c.want {
+			t.Errorf("Unwrap(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

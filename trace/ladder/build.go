@@ -10,6 +10,7 @@ import (
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -578,14 +579,17 @@ func (b *builder) timer(e *trace.Event, sd Side) {
 	}
 	r := Row{At: e.At, Side: sd, Packet: -1}
 	l := b.opt.Lang
+	if l != i18n.English {
+		name = l.Tr(name + " timer") // "TIME-WAIT 定时器"
+	}
 	switch e.Kind {
 	case trace.TimerSet:
 		r.Kind = RowTimerSet
-		r.Text = l.Trf("%s timer set, fires at %v", l.Tr(name), e.Deadline)
+		r.Text = l.Trf("%s timer set, fires at %v", name, e.Deadline)
 	case trace.TimerFired:
-		r.Kind, r.Text = RowTimerFired, l.Trf("%s timer fired", l.Tr(name))
+		r.Kind, r.Text = RowTimerFired, l.Trf("%s timer fired", name)
 	default:
-		r.Kind, r.Text = RowTimerStop, l.Trf("%s timer stopped", l.Tr(name))
+		r.Kind, r.Text = RowTimerStop, l.Trf("%s timer stopped", name)
 	}
 	b.addRow(r)
 }

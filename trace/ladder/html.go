@@ -82,7 +82,11 @@ func WriteHTML(w io.Writer, d *Diagram, opt HTMLOptions) error {
 			lang, esc(title), ViewerCSS)
 		fmt.Fprintf(bw, "<h1>%s</h1>\n", esc(title))
 		if opt.Caption != "" {
-			fmt.Fprintf(bw, "<p class=\"caption\">%s</p>\n", esc(opt.Caption))
+			c := opt.Caption
+			if d.opt.Lang != i18n.English {
+				c = i18n.Unwrap(c) // no space where a line breaks between Chinese characters
+			}
+			fmt.Fprintf(bw, "<p class=\"caption\">%s</p>\n", esc(c))
 		}
 	}
 	writeViewer(bw, d, opt)
