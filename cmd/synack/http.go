@@ -140,7 +140,7 @@ func runHTTP(w io.Writer, lf *linkFlags, hf *httpFlags, fs *pflag.FlagSet) error
 			d, err := ladder.Build(r.Events, ladder.Options{
 				Left: "client", Right: "server", Conn: i,
 				Absolute: lf.absolute, ASCII: lf.ascii, Timers: lf.timers,
-				Color: lf.render.colored(w),
+				Color: lf.render.colored(w), Lang: lf.lang,
 			})
 			if err != nil {
 				return fmt.Errorf("drawing the ladder of %s, connection %d: %w", r.Mode, i, err)

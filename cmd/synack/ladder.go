@@ -103,7 +103,7 @@ IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 				return usageError{fmt.Errorf("%s draws one connection and %d are chosen: pick one with --conn or --port:%s", flag, len(conns), connList(conns))}
 			}
 			out := cmd.OutOrStdout()
-			opt := ladder.Options{Absolute: absolute, ASCII: ascii, Color: render.colored(out)}
+			opt := ladder.Options{Absolute: absolute, ASCII: ascii, Color: render.colored(out), Lang: langOf(cmd)}
 			if err := a.WriteText(out, name, conns, opt); err != nil {
 				return err
 			}
