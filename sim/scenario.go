@@ -107,12 +107,25 @@ type Run struct {
 	// excused are the hosts whose program may stop short: the Essential
 	// check found that the link, not TCP, kept it from finishing.
 	excused map[string]bool
-	notes   []string
+	notes   []message // the Essential check's
+	// said are the Notes, to be said in any language (NotesIn).
+	said []message
 }
 
-// note adds an Essential check's note.
+// NotesIn are the Notes in language l.
+func (r *Run) NotesIn(l i18n.Lang) []string {
+	var out []string
+	for _, m := range r.said {
+		out = append(out, m.in(l))
+	}
+	return out
+}
+
+// note adds an Essential check's note: format is English, the key of its
+// Chinese in package i18n's catalogue; args that are sayers are said in
+// the note's language.
 func (r *Run) note(format string, args ...any) {
-	r.notes = append(r.notes, fmt.Sprintf(format, args...))
+	r.notes = append(r.notes, message{format, args})
 }
 
 // excuse lets host's program stop short, for the reason the note gives.
@@ -219,8 +232,9 @@ func (s *Scenario) Execute(o Overrides) (*Run, error) {
 		if err != nil {
 			return nil, err
 		}
-		run.Notes = append(linkNotes(run), retransNote(run, base)...)
-		run.Notes = append(run.Notes, run.notes...)
+		run.said = append(linkNotes(run), retransNote(run, base)...)
+		run.said = append(run.said, run.notes...)
+		run.Notes = run.NotesIn(i18n.English)
 	}
 	return run, nil
 }

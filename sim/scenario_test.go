@@ -190,3 +190,37 @@ func TestScenariosTranslated(t *testing.T) {
 		}
 	}
 }
+
+// An impaired run's notes are said in Chinese too: every note's format is
+// in the catalogue, and the Chinese notes are not the English ones.
+func TestNotesInChinese(t *testing.T) {
+	loss, dup := 0.2, 0.2
+	n := 0
+	for _, name := range []string{"lost-syn", "stale-syn", "lost-final-ack", "simultaneous-open", "simultaneous-close", "abort"} {
+		s, _ := Lookup(name)
+		for seed := uint64(1); seed <= 4; seed++ {
+			r, err := s.Execute(Overrides{Seed: seed, Loss: &loss, Duplicate: &dup})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range r.said {
+				if !i18n.Has(m.format) {
+					t.Errorf("%s seed %d: note %q has no Chinese in the catalogue", name, seed, m.format)
+				}
+			}
+			zh := r.NotesIn(i18n.Chinese)
+			if len(zh) != len(r.Notes) {
+				t.Fatalf("%s seed %d: %d Chinese notes, %d English", name, seed, len(zh), len(r.Notes))
+			}
+			for i := range zh {
+				n++
+				if zh[i] == r.Notes[i] || strings.Contains(zh[i], " from the ") {
+					t.Errorf("%s seed %d: note not in Chinese: %q", name, seed, zh[i])
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no run had notes: the test checks nothing")
+	}
+}

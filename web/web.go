@@ -432,6 +432,6 @@ func Run(req *RunRequest) (*RunResult, error) {
 	return &RunResult{
 		Scenario: s.Name, Title: s.TitleIn(req.Lang), Caption: caption(s, req.Lang), Seed: req.Overrides.Seed,
 		Packets: len(d.Packets), Rows: len(d.Rows), Problems: append([]string{}, r.Problems...),
-		Notes: append([]string{}, r.Notes...), Text: text.String(), Viewer: view.String(),
+		Notes: append([]string{}, r.NotesIn(req.Lang)...), Text: text.String(), Viewer: view.String(),
 	}, nil
 }

@@ -123,7 +123,7 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 		return err
 	}
 	fmt.Fprintf(w, "\n%s\n\n", s.CaptionIn(l))
-	writeNotes(w, r.Notes, lf.changed, l)
+	writeNotes(w, r.NotesIn(l), lf.changed, l)
 	writeSummary(w, r, l)
 	if lf.events {
 		fmt.Fprintln(w, "\nEvents:")
@@ -153,7 +153,7 @@ func writeNotes(w io.Writer, notes []string, changed string, l i18n.Lang) {
 		return
 	}
 	fmt.Fprintln(w, l.Trf("note: with %s this run differs from the explanation above, which describes the run without impairments:", changed))
-	fmt.Fprintf(w, "  %s.\n\n", strings.Join(notes, ";\n  "))
+	fmt.Fprintf(w, "  %s%s\n\n", strings.Join(notes, l.Tr(";\n  ")), l.Tr("."))
 }
 
 func writeSummary(w io.Writer, r *sim.Run, l i18n.Lang) {

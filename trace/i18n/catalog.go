@@ -149,6 +149,45 @@ TIME-WAIT（时间等待），未发出的数据被丢弃。服务器的 TCP 接
 	// http (package httpcost, listed by the command line)
 	{"HTTP/1.0, keep-alive and HTTP/2: what the handshake costs", "HTTP/1.0、keep-alive 与 HTTP/2：握手的代价"},
 
+	// Notes on an impaired run (package sim): where it left the story its
+	// explanation tells.
+	{"#%d %s from the %s", "%[3]s发出的 #%[1]d %[2]s"},
+	{", ", "、"},
+	{", ...", "……"},
+	{"1 packet", "1 个数据包"},
+	{"%d packets", "%d 个数据包"},
+	{"1 segment", "1 个报文段"},
+	{"%d segments", "%d 个报文段"},
+	{"the link also lost %s (%s)", "链路还丢失了 %s（%s）"},
+	{"the bottleneck's full queue dropped %s (%s)", "瓶颈处排满的队列丢弃了 %s（%s）"},
+	{"the link duplicated %s (%s)", "链路复制了 %s（%s）"},
+	{"the link corrupted %s (%s)", "链路损坏了 %s（%s）"},
+	{"the link held back, so that later ones overtook them, %s (%s)", "链路扣留了 %s，使后发的数据包超到了它们前面（%s）"},
+	{"the %s retransmitted %s and the %s %d, where the run without impairments retransmits %d and %d",
+		"%s重传了 %s，%s重传了 %d 个，而没有链路损伤的运行中二者分别重传 %d 个和 %d 个"},
+	{"%s, where the run without impairments retransmits %s", "%s，而没有链路损伤的运行中重传 %s"},
+	{"the link lost the delayed SYN (%s) as well, so it never reached the server: the rest of the story (the server's SYN-ACK, the client's RST) did not happen",
+		"链路把那个迟到的 SYN（%s）也丢失了，它始终没有到达服务器：后面的过程（服务器的 SYN-ACK、客户端的 RST）都没有发生"},
+	{"the link corrupted the delayed SYN (%s), so the server's TCP discarded it: the rest of the story (the server's SYN-ACK, the client's RST) did not happen",
+		"链路损坏了那个迟到的 SYN（%s），服务器的 TCP 丢弃了它：后面的过程（服务器的 SYN-ACK、客户端的 RST）都没有发生"},
+	{"the client sent no RST (no SYN-ACK of the old SYN reached it): the server dropped the half-open connection when its retransmissions of the SYN-ACK ran out",
+		"客户端没有发出 RST（回应旧 SYN 的 SYN-ACK 一个也没有到达它）：服务器在 SYN-ACK 的重传次数用完后丢弃了这条半开连接"},
+	{"the link did not lose the client's final ACK: the scenario's rule, which drops the client's second ACK without data, dropped %s instead, so the server had no FIN to retransmit",
+		"链路没有丢失客户端最后的 ACK：场景规则要丢弃的是客户端第二个不带数据的 ACK，这次丢弃的却是 %s，所以服务器没有需要重传的 FIN"},
+	{"an ACK", "一个 ACK"},
+	{"the server did not retransmit its FIN: the client acknowledged it again (%s), answering a late or duplicate segment, before the server's retransmission timer fired",
+		"服务器没有重传它的 FIN：在服务器的重传定时器到期之前，客户端在回应一个迟到或重复的报文段时已经再次确认了这个 FIN（%s）"},
+	{"the SYNs did not cross (a SYN was lost or late): the %s's SYN was answered before the other's reached it, so it went from SYN-SENT straight to ESTABLISHED",
+		"两个 SYN 没有交错（有一个 SYN 丢失或迟到）：%s的 SYN 在对方的 SYN 到达之前就得到了应答，所以它从 SYN-SENT 直接进入 ESTABLISHED"},
+	{"the FINs did not cross: the %s had the other's FIN before it closed, and went through CLOSE-WAIT, not CLOSING",
+		"两个 FIN 没有交错：%s在自己关闭之前就收到了对方的 FIN，因此经过的是 CLOSE-WAIT，而不是 CLOSING"},
+	{"the FINs did not cross (a FIN was lost or late): the %s's FIN was acknowledged before the other's arrived, so it went through FIN-WAIT-2, not CLOSING",
+		"两个 FIN 没有交错（有一个 FIN 丢失或迟到）：%s的 FIN 在对方的 FIN 到达之前就被确认了，因此经过的是 FIN-WAIT-2，而不是 CLOSING"},
+	{"the client's RST reached the server before the server's program accepted the connection, so the connection ended in the accept queue and the server's accept never returned it",
+		"客户端的 RST 在服务器程序接受（accept）这条连接之前就到达了服务器，所以连接在等待接受的队列里就结束了，服务器的 accept 始终没有返回它"},
+	{"the link lost or corrupted %s: an RST is neither acknowledged nor retransmitted, so the server's connection stays open, and the server learns of the abort only when it next sends",
+		"链路丢失或损坏了 %s：RST 既不被确认也不会被重传，所以服务器的连接仍然打开，服务器要到下次发送时才会得知连接已被异常终止"},
+
 	// The ladder (package trace/ladder): legend, header, numbering, notes.
 	{"legend: #n packet number  %[1]s%[1]s%[2]s sent  %[1]s%[1]s%[3]s arrives  %[4]s lost or dropped  " +
 		"%[5]s%[5]s RST  %[6]s%[6]s%[3]s send not recorded\n" +
@@ -266,6 +305,8 @@ TIME-WAIT（时间等待），未发出的数据被丢弃。服务器的 TCP 接
 	// The command line (cmd/synack): summaries.
 	{"%s (scenario %s, seed %d)", "%s（场景 %s，种子 %d）"},
 	{"Ended at %v of virtual time.", "虚拟时间 %v 时结束。"},
+	{";\n  ", "；\n  "},
+	{".", "。"},
 	{"note: with %s this run differs from the explanation above, which describes the run without impairments:",
 		"注：使用 %s 时，这次运行与上面的解释不同（上面描述的是没有链路损伤的运行）："},
 	{"scenario %s did not behave as it should:\n  %s", "场景 %s 的表现与应有的不符：\n  %s"},
