@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gosynack/synack/sim"
+	"github.com/gosynack/synack/trace/i18n"
 )
 
 // The tests' output must not depend on the locale of whoever runs them:
@@ -49,6 +50,19 @@ func TestLangFlag(t *testing.T) {
 	for _, w := range []string{"一条完整的连接", "（场景 demo，种子 1）", "图例：", "TIME-WAIT（时间等待）", "虚拟时间"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("demo --lang zh (exit %d) lacks %q:\n%s", code, w, out)
+		}
+	}
+	// The counters' table is aligned as a terminal shows it: each row
+	// as wide, a Chinese character counted as two columns.
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	table := lines[len(lines)-3:]
+	if !strings.HasPrefix(strings.TrimSpace(table[1]), "客户端") {
+		t.Errorf("the table's rows are not named in Chinese:\n%s", strings.Join(table, "\n"))
+	}
+	for _, row := range table[1:] {
+		if i18n.Width(row) != i18n.Width(table[0]) {
+			t.Errorf("the counters' table is not aligned:\n%s", strings.Join(table, "\n"))
+			break
 		}
 	}
 	_, errOut, code = runCLI(t, "scenario", "list", "--lang", "fr")

@@ -158,6 +158,10 @@ func writeNotes(w io.Writer, notes []string, changed string, l i18n.Lang) {
 
 func writeSummary(w io.Writer, r *sim.Run, l i18n.Lang) {
 	fmt.Fprintln(w, l.Trf("Ended at %v of virtual time.", r.Result.End))
+	if l != i18n.English {
+		writeSummaryIn(w, r, l)
+		return
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "host\tActiveOpens\tPassiveOpens\tAttemptFails\tEstabResets\tInSegs\tOutSegs\tRetransSegs\tInErrs\tOutRsts\t")
 	for _, h := range r.World.Hosts() {
@@ -166,6 +170,36 @@ func writeSummary(w io.Writer, r *sim.Run, l i18n.Lang) {
 			c.AttemptFails, c.EstabResets, c.InSegs, c.OutSegs, c.RetransSegs, c.InErrs, c.OutRsts)
 	}
 	tw.Flush()
+}
+
+// writeSummaryIn is the counters' table in language l: the host column in
+// l, the counters under their MIB names (RFC 4022), every column
+// right-aligned by display width, as tabwriter aligns the English one (it
+// counts a Chinese character as one column; a terminal shows two).
+func writeSummaryIn(w io.Writer, r *sim.Run, l i18n.Lang) {
+	rows := [][]string{{l.Tr("host"), "ActiveOpens", "PassiveOpens", "AttemptFails", "EstabResets", "InSegs", "OutSegs", "RetransSegs", "InErrs", "OutRsts"}}
+	for _, h := range r.World.Hosts() {
+		c := h.Stack.Counters()
+		row := []string{l.Tr(h.Name)}
+		for _, n := range []uint64{c.ActiveOpens, c.PassiveOpens, c.AttemptFails, c.EstabResets, c.InSegs, c.OutSegs, c.RetransSegs, c.InErrs, c.OutRsts} {
+			row = append(row, fmt.Sprint(n))
+		}
+		rows = append(rows, row)
+	}
+	cols := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, cell := range row {
+			cols[i] = max(cols[i], i18n.Width(cell))
+		}
+	}
+	for _, row := range rows {
+		var b strings.Builder
+		for i, cell := range row {
+			b.WriteString(strings.Repeat(" ", cols[i]-i18n.Width(cell)+2))
+			b.WriteString(cell)
+		}
+		fmt.Fprintln(w, b.String())
+	}
 }
 
 // pcapFile is a --pcap output: written in full, or removed.

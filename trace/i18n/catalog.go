@@ -148,6 +148,22 @@ TIME-WAIT（时间等待），未发出的数据被丢弃。服务器的 TCP 接
 
 	// http (package httpcost, listed by the command line)
 	{"HTTP/1.0, keep-alive and HTTP/2: what the handshake costs", "HTTP/1.0、keep-alive 与 HTTP/2：握手的代价"},
+	{`The same requests three ways. HTTP/1.0 opens a connection per request, so each request
+waits a round trip for the three-way handshake before it can be sent, and another for its
+answer. HTTP/1.1 keep-alive pays the handshake once, then a round trip per request. HTTP/2
+sends every request at once as streams on one connection: two round trips in all. Time runs
+from the first SYN to the last response byte; the closes come after. The bytes exchanged are
+those net/http and x/net/http2 produce (the tests check that real net/http over synack opens
+as many connections and takes as long).`,
+		`同样的请求，三种方式。HTTP/1.0 每个请求打开一条连接，所以每个请求都要先等三次握手的
+一个往返时间才能发出，再等一个往返才能收到应答。HTTP/1.1 的 keep-alive 只付出一次握手的
+代价，之后每个请求一个往返。HTTP/2 把所有请求作为同一条连接上的多个流一次发出：总共两个
+往返。时间从第一个 SYN 算到最后一个响应字节；连接的关闭在这之后。交换的字节就是 net/http
+和 x/net/http2 实际产生的字节（测试检查了真实的 net/http 在 synack 上运行时打开同样多的
+连接，用时也一样长）。`},
+	{"%d requests in each mode, %d-byte responses; link: %v each way (RTT %v)",
+		"每种方式 %d 个请求，每个响应 %d 字节；链路：单向 %v（RTT %v）"},
+	{"%s, connection %d of %d", "%s，第 %d 条连接，共 %d 条"},
 
 	// Notes on an impaired run (package sim): where it left the story its
 	// explanation tells.
@@ -305,6 +321,7 @@ TIME-WAIT（时间等待），未发出的数据被丢弃。服务器的 TCP 接
 	// The command line (cmd/synack): summaries.
 	{"%s (scenario %s, seed %d)", "%s（场景 %s，种子 %d）"},
 	{"Ended at %v of virtual time.", "虚拟时间 %v 时结束。"},
+	{"host", "主机"},
 	{";\n  ", "；\n  "},
 	{".", "。"},
 	{"note: with %s this run differs from the explanation above, which describes the run without impairments:",
