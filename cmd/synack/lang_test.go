@@ -84,3 +84,22 @@ func TestScenarioGoldenZH(t *testing.T) {
 		})
 	}
 }
+
+// An impaired run's notes, and the http scenario, in Chinese.
+func TestGoldenZHMore(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"lossy-lost-final-ack.zh", []string{"scenario", "run", "lost-final-ack", "--loss", "20%", "--dup", "10%", "--seed", "3", "--lang", "zh"}},
+		{"http.zh", []string{"scenario", "run", "http", "--lang", "zh"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, c.args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			checkGolden(t, filepath.Join("testdata", c.name+".golden"), out)
+		})
+	}
+}
