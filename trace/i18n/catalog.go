@@ -76,12 +76,13 @@ A two-way handshake would have opened a connection nobody asked for: the third m
 the client, who knows which SYN is current, have the last word. (MSL is 1 s here so that
 TIME-WAIT is over before the old SYN arrives.)`,
 		`客户端的第一个 SYN 滞留在网络中；客户端超时后重传 SYN，随后连接建立、传送数据、关闭。
-十秒之后，那个旧的 SYN 才到达服务器。服务器无法知道它是旧的：照常以 SYN-ACK 应答，
-并在 SYN-RECEIVED（同步已接收）状态等待。但客户端并没有这样一条连接，于是以 RST（复位）
-回应，服务器便丢弃这条半开连接，回到 LISTEN（监听）状态。如果握手只有两次，服务器发出
-SYN-ACK 时连接就已建立，这就成了一条谁也没有请求过的连接；有了第三次握手，由客户端作
-最后的决定，而只有客户端知道哪个 SYN 才是它当前的连接请求。本场景把 MSL 设为 1 秒，
-这样在旧 SYN 到达之前，客户端的 TIME-WAIT（时间等待）就已经结束。`},
+十秒之后，这个已经失效的连接请求（旧的 SYN）才到达服务器。服务器无法知道它是旧的：
+照常以 SYN-ACK 应答，并在 SYN-RECEIVED（同步已接收）状态等待。但客户端并没有这样
+一条连接，于是以 RST（复位）回应，服务器便丢弃这条半开连接，回到 LISTEN（监听）状态。
+如果握手只有两次，服务器发出 SYN-ACK 时连接就已建立，这就成了一条谁也没有请求过的
+连接；有了第三次握手，由客户端作最后的决定，而只有客户端知道哪个 SYN 才是它当前的
+连接请求。本场景把 MSL 设为 1 秒，这样在旧 SYN 到达之前，客户端的 TIME-WAIT（时间等待）
+就已经结束。`},
 
 	// lost-final-ack
 	{"The last ACK is lost: what TIME-WAIT is for", "最后的 ACK 丢失：TIME-WAIT 有什么用"},
@@ -222,7 +223,7 @@ as many connections and takes as long).`,
 	{"ISNs: %s, %s", "初始序号 ISN：%s，%s"},
 	{"absolute sequence numbers (no SYN seen, ISNs unknown)", "绝对序号（未见到 SYN，初始序号 ISN 未知）"},
 	{"absolute sequence numbers (%s)", "绝对序号（%s）"},
-	{"seq and ack relative to each side's ISN (%s)", "seq 和 ack 是相对序号，从各方的初始序号算起（%s）"},
+	{"seq and ack relative to each side's ISN (%s)", "seq（序号）与 ack（确认号）为相对值，从双方各自的初始序号算起（%s）"},
 	{"; [abs]: absolute, ISN not yet seen", "；[abs]：绝对序号，尚未见到初始序号"},
 	{" (copy of #%d)", "（#%d 的副本）"},
 	{"%s arrives", "%s 到达"},

@@ -41,7 +41,7 @@ func TestChinese(t *testing.T) {
 		want []string
 	}{
 		{"full exchange", Options{Lang: i18n.Chinese, Timers: true},
-			[]string{"时间", "客户端", "服务器", "到达", "图例：", "TIME-WAIT 定时器", "seq 和 ack 是相对序号"}},
+			[]string{"时间", "客户端", "服务器", "到达", "图例：", "TIME-WAIT 定时器", "seq（序号）与 ack（确认号）为相对值"}},
 		{"full exchange, ascii", Options{Lang: i18n.Chinese, ASCII: true, Absolute: true},
 			[]string{"时间", "绝对序号", "到达"}},
 	} {
@@ -110,7 +110,7 @@ func TestChineseSVGAndHTML(t *testing.T) {
 	if err := WriteHTML(&html, d, HTMLOptions{Title: "三次握手"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{">客户端<", ">时间<", "客户端 发出", "途中丢失", "seq 和 ack 是相对序号"} {
+	for _, w := range []string{">客户端<", ">时间<", "客户端 发出", "途中丢失", "seq（序号）与 ack（确认号）为相对值"} {
 		if !strings.Contains(svg.String(), w) {
 			t.Errorf("SVG lacks %q", w)
 		}
