@@ -323,6 +323,14 @@ as many connections and takes as long).`,
 	{"%s (scenario %s, seed %d)", "%s（场景 %s，种子 %d）"},
 	{"Ended at %v of virtual time.", "虚拟时间 %v 时结束。"},
 	{"host", "主机"},
+	{"Failed runs (repeat one alone with its command; add --ladder for its diagram):",
+		"失败的运行（用它的命令单独重跑一次；加上 --ladder 可以看它的梯形图）："},
+	{"\nretransmits: segments the senders sent again, all runs; spurious: segments whose every byte had already\n" +
+		"reached the receiver (spurious retransmissions and link duplicates), all runs; data time: first SYN until\n" +
+		"the receiver had every byte and the FIN; longest run: until both ends were CLOSED (TIME-WAIT included).\n",
+		"\nretransmits：所有运行中发送方重传的报文段；spurious：所有运行中每个字节都早已到达接收方的\n" +
+			"报文段（虚假重传和链路复制的副本）；data time：从第一个 SYN 到接收方收齐全部字节和 FIN；\n" +
+			"longest run：直到两端都回到 CLOSED（包括 TIME-WAIT）。\n"},
 	{";\n  ", "；\n  "},
 	{".", "。"},
 	{"note: with %s this run differs from the explanation above, which describes the run without impairments:",
