@@ -116,8 +116,9 @@ IPv6 is not supported yet: IPv6 packets are counted and left out.`,
 			if err != nil {
 				return err
 			}
-			caption := fmt.Sprintf("From the capture %s (%s, %d frames): the states are inferred from the segments.", name, file.Format, len(file.Packets))
-			return render.write(d, fmt.Sprintf("%s, connection %d: %s", filepath.Base(name), c.N, c), caption)
+			l := opt.Lang
+			caption := l.Trf("From the capture %s (%s, %d frames): the states are inferred from the segments.", name, file.Format, len(file.Packets))
+			return render.write(d, l.Trf("%s, connection %d: %s", filepath.Base(name), c.N, c), caption)
 		},
 	}
 	fs := cmd.Flags()
