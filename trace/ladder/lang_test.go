@@ -110,12 +110,12 @@ func TestChineseSVGAndHTML(t *testing.T) {
 	if err := WriteHTML(&html, d, HTMLOptions{Title: "三次握手"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{">客户端<", ">时间<", "客户端 发出", "途中丢失", "seq（序号）与 ack（确认号）为相对值"} {
+	for _, w := range []string{">客户端<", ">时间<", "客户端发出", "途中丢失", "seq（序号）与 ack（确认号）为相对值"} {
 		if !strings.Contains(svg.String(), w) {
 			t.Errorf("SVG lacks %q", w)
 		}
 	}
-	for _, w := range []string{`<html lang="zh-CN">`, "▶ 播放", "TCP 连接状态", `"words":{"before":"第一个报文段之前：客户端 处于 CLOSED`, "第 %d 行，共 %d 行", "到达服务器"} {
+	for _, w := range []string{`<html lang="zh-CN">`, "▶ 播放", "TCP 连接状态", `"words":{"before":"第一个报文段之前：客户端处于 CLOSED`, "第 %d 行，共 %d 行", "到达服务器"} {
 		if !strings.Contains(html.String(), w) {
 			t.Errorf("HTML lacks %q", w)
 		}
