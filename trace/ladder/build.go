@@ -119,6 +119,9 @@ func Build(events []trace.Event, opt Options) (*Diagram, error) {
 		b.event(it.e, it.side)
 	}
 	b.finish()
+	for _, m := range b.icmps {
+		b.d.AddICMP(m)
+	}
 	return b.d, nil
 }
 
@@ -166,6 +169,10 @@ type builder struct {
 
 	zeros  []byte
 	counts map[string]int // notes about odd input, counted
+
+	// icmps are the ICMP errors the hosts received (ICMPIn), drawn once
+	// the packets they quote are.
+	icmps []ICMP
 }
 
 func (b *builder) count(note string) { b.counts[note]++ }
@@ -197,6 +204,10 @@ func (b *builder) event(e *trace.Event, sd Side) {
 			// then the state change's row says why.
 			b.fired[sd] = e
 		}
+	case trace.ICMPIn:
+		other := b.d.Hosts[1-sd].Addr.Addr()
+		b.icmps = append(b.icmps, ICMP{At: e.At, To: sd, From: e.ICMPFrom, FromPeer: e.ICMPFrom == other,
+			Text: e.Reason, HasSeq: true, Seq: e.Seg.Seq})
 	case trace.Note:
 		if b.opt.Notes {
 			b.addRow(Row{At: e.At, Kind: RowNote, Side: sd, Packet: -1, Text: e.Reason})
