@@ -25,7 +25,9 @@
 // synack.Stack) owns one goroutine that calls Receive in a loop and calls
 // Send from wherever the stack produces output; a link that also has a
 // TryReceive(buf []byte) (int, bool) method that does not block (mem.Port
-// has) is read a burst at a time. A wrapper (link/impair) implements Link by
+// has, and link/tun's Device) is read a burst at a time; a link that is a
+// Burster (link/tun's Device) writes from a goroutine of its own, and the
+// driver marks the packets of one step as a burst. A wrapper (link/impair) implements Link by
 // delegating to another Link.
 package link
 
@@ -51,3 +53,14 @@ type Link interface {
 
 // ErrClosed is returned by Send and Receive on a closed link.
 var ErrClosed = errors.New("link: closed")
+
+// Burster is a Link whose Send queues packets for a writer of its own, so
+// that they are written outside the caller's lock, in the order sent. A
+// driver calls BeginBurst before it sends what one step produced and
+// EndBurst after: the writer waits for EndBurst, so the burst is written
+// together (link/tun merges the consecutive TCP segments in it into GSO
+// packets). Without BeginBurst, each Send wakes the writer. Calls nest.
+type Burster interface {
+	BeginBurst()
+	EndBurst()
+}
