@@ -41,7 +41,9 @@ type Link interface {
 	Send(pkt []byte) error
 	// Receive blocks until a packet arrives, copies it into buf and
 	// returns its length. A packet longer than buf is truncated (buf of
-	// MTU() bytes is always enough). After Close it returns ErrClosed.
+	// MTU() bytes is always enough, except on a link that hands over
+	// GSO packets, link/tun's Device with offloads, which needs 65535, as
+	// internal/rt's Pump gives). After Close it returns ErrClosed.
 	// Only one goroutine calls Receive at a time.
 	Receive(buf []byte) (int, error)
 	// MTU is the largest packet, IPv4 header included, the link carries.
