@@ -223,6 +223,8 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 		Recorder: cfg.Recorder,
 
 		AnyDestination: cfg.AnyDestination,
+
+		LinkVerifiesChecksums: verifiesChecksums(l),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("synack: %w", err)
@@ -356,6 +358,13 @@ func (s *Stack) output(now clock.Time) {
 	s.burster.BeginBurst()
 	s.st.Output(now, s.emit)
 	s.burster.EndBurst()
+}
+
+// verifiesChecksums reports whether l is a link.ChecksumVerifier that
+// verifies checksums.
+func verifiesChecksums(l link.Link) bool {
+	v, ok := l.(link.ChecksumVerifier)
+	return ok && v.VerifyChecksums()
 }
 
 // blockConn waits on w, one of c's waiters, as block does.

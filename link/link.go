@@ -66,3 +66,17 @@ type Burster interface {
 	BeginBurst()
 	EndBurst()
 }
+
+// ChecksumVerifier is a Link that can take over verifying the TCP
+// checksums of the packets it hands over (link/tun with virtio-net
+// offloads: the kernel says which it has verified, and leaves the
+// checksum of its own packets partial, which nothing between it and
+// synack can corrupt). A driver calls VerifyChecksums once, before the
+// first Receive; if it reports true, the link hands over only packets
+// whose checksum it verified or knows good, some with the checksum field
+// not filled in, and the driver's stack must not verify them again. A
+// link that is never asked (a wrapper in between does not pass the call
+// on) hands over packets with complete checksums, as any Link.
+type ChecksumVerifier interface {
+	VerifyChecksums() bool
+}

@@ -14,7 +14,7 @@ import (
 // Input hands the stack one IPv4 packet from its link. The packet is only
 // read during the call.
 func (s *Stack) Input(now clock.Time, pkt []byte) {
-	p, err := wire.ParsePacket(pkt)
+	p, err := s.parse(pkt)
 	if err != nil {
 		// A packet that is not a well-formed TCP/IPv4 packet for us is
 		// counted in InErrs when it got as far as TCP (as Linux's

@@ -3,10 +3,46 @@
 // the TUN's addresses come back to synack. With it, synack talks to the
 // kernel's own TCP and to real tools (curl, a net/http server).
 //
-// The device is opened with IFF_TUN|IFF_NO_PI: each read or write is one
-// bare IPv4 packet, without the 4-byte packet-information header. Offloads
-// (IFF_VNET_HDR) are not enabled, so the kernel hands over whole packets
-// with complete checksums, never GSO bursts or partial checksums.
+// # Offloads
+//
+// Open asks for IFF_TUN|IFF_NO_PI|IFF_VNET_HDR and, with TUNSETOFFLOAD,
+// for TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6 (then fewer, then none), and falls
+// back to plain mode (bare IPv4 packets, IFF_TUN|IFF_NO_PI) if the kernel
+// refuses IFF_VNET_HDR; Options.NoOffload asks for plain mode, and
+// Device.Offloads says what was granted. In vnet mode every packet read
+// and written starts with a struct virtio_net_hdr, and:
+//
+//   - the kernel may hand over a TCP packet of up to 64 KiB (TSO, its
+//     gso_size the MSS), which Receive hands to the stack whole, as one
+//     segment, so it is acknowledged as one;
+//   - each received TCP checksum is verified once. Once the driver has
+//     called VerifyChecksums (link.ChecksumVerifier; the root package's
+//     Stack does, and tells its stack not to verify,
+//     stack.Config.LinkVerifiesChecksums), a packet whose checksum the
+//     kernel left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM: the kernel's own,
+//     which nothing between it and synack can corrupt) or has verified
+//     (VIRTIO_NET_HDR_F_DATA_VALID) is handed over as is, and any other
+//     TCP/IPv4 packet is verified by the device. Without that call (a
+//     wrapper in between) the device completes partial checksums and the
+//     stack verifies every packet, as on any link;
+//   - consecutive TCP segments of one connection sent in one burst (see
+//     link.Burster) go to the kernel as one GSO packet
+//     (VIRTIO_NET_HDR_GSO_TCPV4, gso_size the first segment's payload,
+//     checksum partial), which the kernel takes as one skb: one write(2)
+//     for up to 64 KiB instead of one per segment. synack's stack builds
+//     its segments as on any link; the device merges them.
+//
+// A capture on the device (tcpdump, tshark) then shows the kernel's
+// packets with partial checksums and synack's merged ones as large
+// packets, as a capture on any NIC with offloads does.
+//
+// # Reads and writes
+//
+// Receive blocks; TryReceive takes a packet the kernel has queued
+// already, so the stack's reader (internal/rt's Pump) takes a burst per
+// acquisition of the Stack's lock. Send copies the packet into a queue
+// and returns; a writer goroutine of the device writes the queue in order,
+// outside the caller's lock.
 //
 // The file descriptor is non-blocking and registered with the Go runtime's
 // poller, so a Receive blocked in a read returns link.ErrClosed as soon as

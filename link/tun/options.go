@@ -35,10 +35,12 @@ type Stats struct {
 	// GSOOut: packets written as GSO (merged segments); GSOIn: GSO packets
 	// the kernel handed over whole (TSO, up to 64 KiB of TCP each).
 	GSOOut, GSOIn uint64
-	// ChecksumsCompleted: received packets whose checksum the kernel left
-	// partial, completed by the device.
-	ChecksumsCompleted uint64
-	// BadHeaders: packets read whose virtio_net_hdr did not fit them,
-	// dropped. WriteErrors: packets the kernel refused.
-	BadHeaders, WriteErrors uint64
+	// ChecksumsPartial: received packets whose checksum the kernel left
+	// partial (completed by the device unless VerifyChecksums was called).
+	ChecksumsPartial uint64
+	// BadHeaders: packets read whose virtio_net_hdr did not fit them;
+	// BadChecksums: TCP/IPv4 packets read with neither NEEDS_CSUM nor
+	// DATA_VALID whose checksum the device found bad; both dropped.
+	// WriteErrors: packets the kernel refused.
+	BadHeaders, BadChecksums, WriteErrors uint64
 }

@@ -29,6 +29,7 @@ type Device struct {
 	mtu    int
 	closed atomic.Bool
 	vnet   bool // IFF_VNET_HDR: a virtio_net_hdr before every packet
+	verify bool // VerifyChecksums was called in vnet mode: the device verifies, the stack does not
 	offl   int  // the TUN_F_* flags TUNSETOFFLOAD took
 
 	// The reader's (one goroutine at a time).
@@ -182,6 +183,15 @@ func negotiate(fd int, ifr *unix.Ifreq) (vnet bool, offl int) {
 func littleEndian() bool {
 	x := uint16(1)
 	return *(*byte)(unsafe.Pointer(&x)) == 1
+}
+
+// VerifyChecksums makes the device, in vnet mode, verify every TCP
+// checksum it hands over or know it good, and leave a checksum the kernel
+// left partial unfilled; it reports whether it will (false in plain mode).
+// See link.ChecksumVerifier. Call it before the first Receive.
+func (d *Device) VerifyChecksums() bool {
+	d.verify = d.vnet
+	return d.verify
 }
 
 // Offloads reports what the device does for synack: whether packets carry a
@@ -340,8 +350,8 @@ func (d *Device) Stats() Stats {
 	w := &d.w
 	return Stats{
 		PacketsOut: w.pktsOut.Load(), SegmentsOut: w.segsOut.Load(), PacketsIn: w.pktsIn.Load(),
-		GSOOut: w.gsoOut.Load(), GSOIn: w.gsoIn.Load(), ChecksumsCompleted: w.csumIn.Load(),
-		BadHeaders: w.badHdr.Load(), WriteErrors: w.errs.Load(),
+		GSOOut: w.gsoOut.Load(), GSOIn: w.gsoIn.Load(), ChecksumsPartial: w.csumIn.Load(),
+		BadHeaders: w.badHdr.Load(), BadChecksums: w.badCsum.Load(), WriteErrors: w.errs.Load(),
 	}
 }
 
@@ -444,9 +454,21 @@ func (d *Device) packet(buf []byte, n int) (int, bool) {
 		d.w.badHdr.Add(1)
 		return 0, false
 	}
-	if h.Flags&unix.VIRTIO_NET_HDR_F_NEEDS_CSUM != 0 {
-		h.completeChecksum(buf[:n])
+	switch {
+	case h.Flags&unix.VIRTIO_NET_HDR_F_NEEDS_CSUM != 0:
+		// The kernel's own packet, its checksum left to the "hardware":
+		// nothing between it and synack can corrupt it. Completed, unless
+		// the stack has left checksums to the device (VerifyChecksums).
 		d.w.csumIn.Add(1)
+		if !d.verify {
+			h.completeChecksum(buf[:n])
+		}
+	case h.Flags&unix.VIRTIO_NET_HDR_F_DATA_VALID != 0:
+		// Verified already (by the kernel, or the NIC it came from).
+	case d.verify && !tcpChecksumOK(buf[:n]):
+		// Neither, and the stack does not verify: verified here, once.
+		d.w.badCsum.Add(1)
+		return 0, false
 	}
 	if h.GSOType != unix.VIRTIO_NET_HDR_GSO_NONE {
 		d.w.gsoIn.Add(1)

@@ -65,3 +65,6 @@ func (d *Device) WriteErrors() (uint64, error) { return 0, nil }
 
 // Stats reports none.
 func (d *Device) Stats() Stats { return Stats{} }
+
+// VerifyChecksums reports false.
+func (d *Device) VerifyChecksums() bool { return false }

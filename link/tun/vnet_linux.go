@@ -91,8 +91,8 @@ func (h *vnetHdr) put(b []byte) {
 // (VIRTIO_NET_HDR_F_NEEDS_CSUM, Linux's CHECKSUM_PARTIAL): the field at
 // CsumStart+CsumOffset holds the folded sum of the pseudo-header, and the
 // Internet checksum of everything from CsumStart, that field included, is
-// the value to store there (what Linux's skb_checksum_help does). h has
-// passed check for pkt.
+// the value to store there (what Linux's skb_checksum_help does). h has passed
+// check for pkt.
 func (h *vnetHdr) completeChecksum(pkt []byte) {
 	at := int(h.CsumStart) + int(h.CsumOffset)
 	binary.BigEndian.PutUint16(pkt[at:], wire.Checksum(pkt[h.CsumStart:], 0))
@@ -207,4 +207,21 @@ func (s *slot) finish() {
 		}
 	}
 	h.put(s.buf)
+}
+
+// tcpChecksumOK reports whether pkt, if it is a TCP/IPv4 packet whose
+// header lengths fit, has a good TCP checksum (RFC 9293 §3.1); any other
+// packet is left to the stack's parser, which says what is wrong with it.
+func tcpChecksumOK(pkt []byte) bool {
+	if len(pkt) < 20 || pkt[0]>>4 != 4 || pkt[9] != 6 {
+		return true
+	}
+	ihl := int(pkt[0]&0x0f) * 4
+	tl := int(binary.BigEndian.Uint16(pkt[2:]))
+	if ihl < 20 || tl != len(pkt) || ihl+20 > tl || binary.BigEndian.Uint16(pkt[6:])&0x3fff != 0 {
+		return true
+	}
+	src := netip.AddrFrom4([4]byte(pkt[12:16]))
+	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
+	return wire.Checksum(pkt[ihl:], wire.PseudoHeaderSum(src, dst, wire.ProtocolTCP, tl-ihl)) == 0
 }

@@ -90,9 +90,19 @@ func TestCompleteChecksum(t *testing.T) {
 		t.Fatal("a partial checksum verified")
 	}
 	h := vnetHdr{Flags: unix.VIRTIO_NET_HDR_F_NEEDS_CSUM, CsumStart: 20, CsumOffset: 16}
+	if tcpChecksumOK(pkt) {
+		t.Fatal("tcpChecksumOK took a partial checksum")
+	}
 	h.completeChecksum(pkt)
 	if _, err := wire.ParsePacket(pkt); err != nil {
 		t.Fatal(err)
+	}
+	if !tcpChecksumOK(pkt) {
+		t.Fatal("tcpChecksumOK refused a good checksum")
+	}
+	// What is not TCP/IPv4 is left to the stack's parser.
+	if !tcpChecksumOK(pkt[:10]) || !tcpChecksumOK(append([]byte{0x60}, pkt[1:]...)) {
+		t.Fatal("tcpChecksumOK refused what is not TCP/IPv4")
 	}
 }
 

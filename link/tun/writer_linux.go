@@ -43,6 +43,7 @@ type writer struct {
 	errs    atomic.Uint64
 	lastErr atomic.Pointer[error]
 	badHdr  atomic.Uint64 // packets read with a virtio_net_hdr that did not fit
+	badCsum atomic.Uint64 // TCP/IPv4 packets read, neither partial nor valid, with a bad checksum
 
 	pktsOut, segsOut, gsoOut, pktsIn, gsoIn, csumIn atomic.Uint64
 
