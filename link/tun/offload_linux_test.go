@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/wire"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -150,4 +151,45 @@ func TestNoOffload(t *testing.T) {
 	if s.GSOIn != 0 || s.GSOOut != 0 || s.SegmentsOut != s.PacketsOut || s.ChecksumsPartial != 0 {
 		t.Errorf("plain mode used an offload: %+v", s)
 	}
+}
+
+// A burst longer than the writer's queue does not wait for its own end:
+// a full queue wakes the writer (in plain mode nothing merges, so every
+// packet takes a slot). Then, with every slot made, sending allocates
+// nothing.
+func TestLongBurst(t *testing.T) {
+	ns := netns.ForTest(t, netns.Options{NoOffload: true})
+	dev := ns.TUN()
+	// To an address routed to the device: the kernel takes each one
+	// in and drops it (no socket), and nothing comes back.
+	pkt := segment4(netip.MustParseAddr("198.18.0.9"), netns.KernelAddr)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		dev.BeginBurst()
+		for range 3 * tun.MaxQueue {
+			if err := dev.Send(pkt); err != nil {
+				t.Error(err)
+				break
+			}
+		}
+		dev.EndBurst()
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("a burst of 3 queues' worth of packets is stuck")
+	}
+	if a := testing.AllocsPerRun(1000, func() { dev.Send(pkt) }); a != 0 {
+		t.Errorf("Send allocates %v times per packet once warm", a)
+	}
+}
+
+// segment4 is a bare TCP ACK from src to dst.
+func segment4(src, dst netip.Addr) []byte {
+	p := wire.Packet{
+		IP:  wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, Src: src, Dst: dst},
+		TCP: wire.Segment{SrcPort: 1, DstPort: 9, Flags: wire.ACK, Window: 100},
+	}
+	return p.Append(nil)
 }

@@ -68,6 +68,9 @@ func (w *writer) send(pkt []byte) error {
 	}
 	w.mu.Lock()
 	for !w.stopped && len(w.pending)+w.taken >= maxQueue {
+		// Full: the writer must run even inside a burst, or it would
+		// wait for EndBurst while this waits for it.
+		w.kick()
 		w.cond.Wait()
 	}
 	if w.stopped {
