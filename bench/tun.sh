@@ -8,6 +8,9 @@
 #
 #   bench/tun.sh OLD [NEW]        # NEW defaults to the work tree
 #   ROUNDS=7 MIB=256 bench/tun.sh 086376b
+#   bench/tun.sh plain            # old = the work tree without offloads
+#                                 # (SYNACK_TUN_PLAIN=1), new = with them
+#   SYNACK_TUN_PLAIN=1 bench/tun.sh OLD   # new without offloads
 #
 # The old tree gets this tree's bench/tun_linux_test.go, go.mod and go.sum
 # (the benchmark uses only synack.New, the TUN device and internal/netns,
@@ -26,12 +29,14 @@ build() { # commit name
 	cp tun_linux_test.go go.mod go.sum "$tmp/src-$2/bench/"
 	(cd "$tmp/src-$2/bench" && go test -c -o "$tmp/$2.test" .)
 }
-build "$old" old
 if [ -n "$new" ]; then build "$new" new; else go test -c -o "$tmp/new.test" .; fi
+if [ "$old" = plain ]; then cp "$tmp/new.test" "$tmp/old.test"; else build "$old" old; fi
 out="$tmp/tun.txt"
 for r in $(seq "$ROUNDS"); do
 	for v in old new; do
-		timeout 300 "$tmp/$v.test" -test.run '^$' -test.bench '^BenchmarkTUN$' -test.benchtime "${MIB}x" |
+		plain=${SYNACK_TUN_PLAIN:-}
+		if [ "$old" = plain ] && [ "$v" = old ]; then plain=1; fi
+		SYNACK_TUN_PLAIN=$plain timeout 300 "$tmp/$v.test" -test.run '^$' -test.bench '^BenchmarkTUN$' -test.benchtime "${MIB}x" |
 			awk -v r="$r" -v v="$v" '/^BenchmarkTUN/ {
 				for (i = 1; i <= NF; i++) { if ($i == "MiB/s") m = $(i-1); if ($i == "cpu-s/GiB") c = $(i-1); if ($i == "tun-drops/op") d = $(i-1) }
 				print r, v, $1, m, c, d }' | tee -a "$out"
