@@ -79,7 +79,7 @@ func TestHyStartExitThroughCSS(t *testing.T) {
 	if c.hs.phase != hsSS {
 		t.Fatal("entered CSS with 7 RTT samples in the round, N_RTT_SAMPLE is 8")
 	}
-	f.una, f.next = f.una-1, f.next // keep the round open for one more ACK
+	f.una-- // keep the round open for one more ACK
 	f.now = f.now.Add(time.Millisecond)
 	c.OnAck(Ack{Now: f.now, Acked: 1000, RTT: 126 * time.Millisecond, SndUna: f.una, SndNxt: f.next})
 	if c.hs.phase != hsCSS || c.hs.cssBaselineMinRTT != 126*time.Millisecond || c.hs.cssRounds != 1 {
