@@ -84,7 +84,7 @@
 // begins; a round in CSS whose minimum falls below the RTT that started it
 // goes back to slow start. In both, an ACK adds min(N, L*SMSS), L = 8, or
 // unlimited when Config.Paced. A loss or timeout ends HyStart++ for the
-// connection (§4.2: "SHOULD use HyStart++ only for the initial slow
+// connection (RFC 9406: "SHOULD use HyStart++ only for the initial slow
 // start"). Without Config.HyStart slow start is RFC 5681's, min(N, SMSS).
 package cc
 

@@ -31,7 +31,7 @@ const infRTT = time.Duration(math.MaxInt64)
 // HyStart++ phases.
 const (
 	// hsOff: HyStart++ is not in use (disabled, or the first slow start
-	// has ended: RFC 9406 §4.2 "An implementation SHOULD use HyStart++
+	// has ended: RFC 9406, "An implementation SHOULD use HyStart++
 	// only for the initial slow start").
 	hsOff uint8 = iota
 	// hsSS: standard slow start with the delay-increase check.
