@@ -15,7 +15,9 @@
 // A Stack has one mutex. A user call (Read, Write, Dial, Accept, Close, a
 // socket option) takes it and runs the sans-I/O stack itself, in the
 // caller's goroutine, with the time of the real clock; packets it produces
-// go to the link's Send before the lock is released. Besides its callers,
+// go to the link's Send before the lock is released (a link.Burster, such
+// as link/tun's Device, queues them for its own writer goroutine, so the
+// write itself happens outside the lock). Besides its callers,
 // a Stack has two goroutines that take the same lock: the timer goroutine,
 // which sleeps until the earliest TCP timer and runs it (a call that makes
 // a timer earlier wakes it), and the reader, which takes packets from the
@@ -38,7 +40,8 @@
 // cannot wait in one select with the timer.
 // ARCHITECTURE.md's runtime has N shards, each a stack with its own lock,
 // with link I/O outside the lock: today there is one shard, and Send runs
-// under its lock (Send copies and must not block for long). The loop
+// under its lock (Send copies and must not block for long) unless the link
+// is a link.Burster. The loop
 // itself is written once (package internal/rt) and shared with link/mem
 // and link/impair.
 //
@@ -158,6 +161,7 @@ type Stack struct {
 	sendErrs uint64
 	scratch  []byte
 	emit     func([]byte)
+	burster  link.Burster    // the link, if it writes from a goroutine of its own
 	chans    []chan struct{} // free channels for waiters
 }
 
@@ -277,6 +281,8 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 		MaxConns:       cfg.MaxConns,
 		MaxOrphans:     cfg.MaxOrphans,
 		MaxTimeWait:    cfg.MaxTimeWait,
+
+		LinkVerifiesChecksums: verifiesChecksums(l),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("synack: %w", err)
@@ -296,6 +302,7 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 			s.sendErrs++
 		}
 	}
+	s.burster, _ = l.(link.Burster)
 	s.loop = rt.New(&s.mu, s.clk, s.timers)
 	s.loop.Start()
 	s.loop.Pump(l, maxBatch, s.input)
@@ -334,7 +341,7 @@ func (s *Stack) Close() error {
 	for _, c := range s.st.Conns() {
 		s.st.Abort(now, c)
 	}
-	s.st.Output(now, s.emit)
+	s.output(now)
 	s.closed = true
 	s.loop.Stop()
 	s.mu.Unlock()
@@ -375,7 +382,7 @@ func (s *Stack) input(now clock.Time, pkts [][]byte) {
 // connection. s.mu is held.
 func (s *Stack) stepLocked(now clock.Time) {
 	for {
-		s.st.Output(now, s.emit)
+		s.output(now)
 		again := false
 		for _, tc := range s.st.Changed() {
 			if _, ok := s.discard[tc]; ok {
@@ -400,6 +407,25 @@ func (s *Stack) stepLocked(now clock.Time) {
 	for w := range s.lwaiters {
 		w.check()
 	}
+}
+
+// output hands the stack's due packets to the link, as one burst if the
+// link is a link.Burster. s.mu is held.
+func (s *Stack) output(now clock.Time) {
+	if s.burster == nil {
+		s.st.Output(now, s.emit)
+		return
+	}
+	s.burster.BeginBurst()
+	s.st.Output(now, s.emit)
+	s.burster.EndBurst()
+}
+
+// verifiesChecksums reports whether l is a link.ChecksumVerifier that
+// verifies checksums.
+func verifiesChecksums(l link.Link) bool {
+	v, ok := l.(link.ChecksumVerifier)
+	return ok && v.VerifyChecksums()
 }
 
 // blockConn waits on w, one of c's waiters, as block does.

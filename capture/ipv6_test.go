@@ -217,7 +217,7 @@ func TestICMPv6PacketTooBig(t *testing.T) {
 		"│◇~~ #6 ICMPv6 Packet Too Big mtu=1280 from 2001:2:0:9::1 ~~▶┤",
 		"└ quotes #5 (seq=1)",
 		"1 ICMP message quotes this connection's segments",
-		", 1 ICMP messages;",
+		", 1 ICMP message;",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -208,9 +209,9 @@ func between(c *Conn, m *ICMP) bool {
 // conns.
 func (a *Analysis) WriteText(w io.Writer, name string, conns []*Conn, opt ladder.Options) error {
 	f := a.File
-	fmt.Fprintf(w, "%s: %s, %d packets, %d TCP connections", name, f.Format, len(f.Packets), len(a.Conns))
+	fmt.Fprintf(w, "%s: %s, %s, %s", name, f.Format, count(len(f.Packets), "packet"), count(len(a.Conns), "TCP connection"))
 	if n := a.nICMP(); n > 0 {
-		fmt.Fprintf(w, ", %d ICMP messages", n)
+		fmt.Fprintf(w, ", %s", count(n, "ICMP message"))
 	}
 	if len(f.Packets) > 0 {
 		fmt.Fprintf(w, "; time 0 is the first packet, %s", a.Start.UTC().Format(time.RFC3339Nano))
@@ -314,4 +315,12 @@ func (a *Analysis) Summary() string {
 		s = append(s, fmt.Sprintf("%d packets could not be decoded (first: %s)", a.NBad, a.Bad[0]))
 	}
 	return strings.Join(s, "; ")
+}
+
+// count is "1 packet" or "n packets".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

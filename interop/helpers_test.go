@@ -136,11 +136,14 @@ type env struct {
 type envOptions struct {
 	impair  *impair.Config
 	anyDest bool
+	// plain opens the TUN without offloads, so that a capture on it shows
+	// complete checksums on the kernel's packets too.
+	plain bool
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	ns := netns.ForTest(t, netns.Options{})
+	ns := netns.ForTest(t, netns.Options{NoOffload: o.plain})
 	var l link.Link = ns.TUN()
 	e := &env{ns: ns, rec: &events{}}
 	if o.impair != nil {

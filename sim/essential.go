@@ -6,6 +6,7 @@ import (
 
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -31,31 +32,100 @@ func isLinkEvent(e *trace.Event) bool {
 // scenario's rules (netsim writes their reasons "rule: ...").
 func byRule(e *trace.Event) bool { return strings.HasPrefix(e.Reason, "rule:") }
 
-// packetName names a packet as the ladder numbers it ("#4 A from the
+// message is a note that can be said in English or Chinese: its English
+// format (the key of package i18n's catalogue) and its arguments, each
+// said in the note's language if it can be (a sayer).
+type message struct {
+	format string
+	args   []any
+}
+
+// sayer is an argument of a note that has words of its own.
+type sayer interface{ say(l i18n.Lang) string }
+
+func (m message) in(l i18n.Lang) string {
+	args := make([]any, len(m.args))
+	for i, a := range m.args {
+		if s, ok := a.(sayer); ok {
+			a = s.say(l)
+		}
+		args[i] = a
+	}
+	return l.Trf(m.format, args...)
+}
+
+// hostName is a host's name in a note ("client" is 客户端 in Chinese).
+type hostName string
+
+func (h hostName) say(l i18n.Lang) string { return l.Tr(string(h)) }
+
+// packet names a packet as the ladder numbers it ("#4 A from the
 // client"): in a world, the link numbers packets in the order they are
 // sent and copied, as the ladder does.
-func packetName(e *trace.Event) string {
-	return fmt.Sprintf("#%d %s from the %s", e.PacketID, e.Seg.Flags, linkSender(e))
+type packet struct {
+	id    uint64
+	flags wire.Flags
+	from  hostName
+}
+
+func (p packet) say(l i18n.Lang) string {
+	return l.Trf("#%d %s from the %s", p.id, p.flags, p.from.say(l))
+}
+
+func packetName(e *trace.Event) packet {
+	return packet{uint64(e.PacketID), e.Seg.Flags, hostName(linkSender(e))}
+}
+
+// packets is a list of packets, cut short after most of them.
+type packets struct {
+	list []packet
+	more bool
+}
+
+func (ps packets) say(l i18n.Lang) string {
+	names := make([]string, len(ps.list))
+	for i, p := range ps.list {
+		names[i] = p.say(l)
+	}
+	s := strings.Join(names, l.Tr(", "))
+	if ps.more {
+		s += l.Tr(", ...")
+	}
+	return s
+}
+
+// count is n of what ("1 packet", "3 segments"); the catalogue has each
+// form ("1 packet", "%d packets").
+type count struct {
+	n    int
+	what string
+}
+
+func (c count) say(l i18n.Lang) string {
+	if c.n == 1 {
+		return l.Tr("1 " + c.what)
+	}
+	return l.Trf("%d "+c.what+"s", c.n)
 }
 
 // linkNotes lists what the link did to the run's packets besides what the
 // scenario's rules do.
-func linkNotes(r *Run) []string {
+func linkNotes(r *Run) []message {
 	kinds := []struct {
-		what string
+		what string // the format of the note: what, how many, which
 		f    func(e *trace.Event) bool
 	}{
-		{"the link also lost", func(e *trace.Event) bool { return e.Kind == trace.LinkDrop && e.LinkCause == trace.LinkLoss }},
-		{"the bottleneck's full queue dropped", func(e *trace.Event) bool { return e.Kind == trace.LinkDrop && e.LinkCause == trace.LinkQueueFull }},
-		{"the link duplicated", func(e *trace.Event) bool { return e.Kind == trace.LinkDuplicate && !byRule(e) }},
-		{"the link corrupted", func(e *trace.Event) bool { return e.Kind == trace.LinkCorrupt && !byRule(e) }},
-		{"the link held back, so that later ones overtook them,", func(e *trace.Event) bool {
+		{"the link also lost %s (%s)", func(e *trace.Event) bool { return e.Kind == trace.LinkDrop && e.LinkCause == trace.LinkLoss }},
+		{"the bottleneck's full queue dropped %s (%s)", func(e *trace.Event) bool { return e.Kind == trace.LinkDrop && e.LinkCause == trace.LinkQueueFull }},
+		{"the link duplicated %s (%s)", func(e *trace.Event) bool { return e.Kind == trace.LinkDuplicate && !byRule(e) }},
+		{"the link corrupted %s (%s)", func(e *trace.Event) bool { return e.Kind == trace.LinkCorrupt && !byRule(e) }},
+		{"the link held back, so that later ones overtook them, %s (%s)", func(e *trace.Event) bool {
 			return e.Kind == trace.LinkHold && strings.HasPrefix(e.Reason, "reorder")
 		}},
 	}
-	var notes []string
+	var notes []message
 	for _, k := range kinds {
-		var names []string
+		var names []packet
 		for i := range r.Events {
 			if e := &r.Events[i]; isLinkEvent(e) && k.f(e) {
 				names = append(names, packetName(e))
@@ -65,20 +135,28 @@ func linkNotes(r *Run) []string {
 			continue
 		}
 		const most = 6
-		list := strings.Join(names[:min(len(names), most)], ", ")
-		if len(names) > most {
-			list += ", ..."
-		}
-		notes = append(notes, fmt.Sprintf("%s %s (%s)", k.what, plural(len(names), "packet"), list))
+		list := packets{names[:min(len(names), most)], len(names) > most}
+		notes = append(notes, message{k.what, []any{count{len(names), "packet"}, list}})
 	}
 	return notes
 }
 
 // retransNote compares the retransmissions of r with those of base, the
 // run without impairments.
-func retransNote(r, base *Run) []string {
+func retransNote(r, base *Run) []message {
 	var got, want []string
 	differ := false
+	if hs := r.World.Hosts(); len(hs) == 2 {
+		var g, w [2]uint64
+		for i, h := range hs {
+			g[i], w[i] = retrans(h), retrans(base.World.Host(h.Name))
+		}
+		if g == w {
+			return nil
+		}
+		return []message{{"the %s retransmitted %s and the %s %d, where the run without impairments retransmits %d and %d",
+			[]any{hostName(hs[0].Name), count{int(g[0]), "segment"}, hostName(hs[1].Name), g[1], w[0], w[1]}}}
+	}
 	for i, h := range r.World.Hosts() {
 		g, w := retrans(h), retrans(base.World.Host(h.Name))
 		differ = differ || g != w
@@ -92,9 +170,14 @@ func retransNote(r, base *Run) []string {
 	if !differ {
 		return nil
 	}
-	return []string{fmt.Sprintf("%s, where the run without impairments retransmits %s",
-		strings.Join(got, " and "), strings.Join(want, " and "))}
+	return []message{{"%s, where the run without impairments retransmits %s",
+		[]any{strings.Join(got, " and "), strings.Join(want, " and ")}}}
 }
+
+// phrase is a few words in a note, said in the note's language.
+type phrase string
+
+func (p phrase) say(l i18n.Lang) string { return l.Tr(string(p)) }
 
 func plural(n int, what string) string {
 	if n == 1 {
@@ -306,7 +389,7 @@ func essentialLostFinalACK(r *Run) error {
 		return e.Seg.Flags&(wire.SYN|wire.FIN|wire.RST) == 0 && e.Seg.Flags&wire.ACK != 0 && e.Seg.Ack == finEnd
 	}
 	if len(r.linkPackets(clientName, trace.LinkDrop, finalACK)) == 0 {
-		what := "an ACK"
+		var what any = phrase("an ACK")
 		if d := r.linkPackets(clientName, trace.LinkDrop, byRule); len(d) > 0 {
 			what = packetName(d[0])
 		}
@@ -356,7 +439,7 @@ func essentialSimultaneousOpen(r *Run) error {
 		case crossed && !r.passed(h.Name, tcp.SynReceived):
 			errs = append(errs, fmt.Errorf("%s: got the other's SYN in SYN-SENT but never went to SYN-RECEIVED", h.Name))
 		case !crossed:
-			r.note("the SYNs did not cross (a SYN was lost or late): the %s's SYN was answered before the other's reached it, so it went from SYN-SENT straight to ESTABLISHED", h.Name)
+			r.note("the SYNs did not cross (a SYN was lost or late): the %s's SYN was answered before the other's reached it, so it went from SYN-SENT straight to ESTABLISHED", hostName(h.Name))
 		}
 		if c := h.Stack.Counters(); c.PassiveOpens != 0 {
 			errs = append(errs, fmt.Errorf("%s: %d passive opens, want none: there is no listener", h.Name, c.PassiveOpens))
@@ -372,9 +455,9 @@ func essentialSimultaneousClose(r *Run) error {
 		switch {
 		case r.passed(h.Name, tcp.Closing):
 		case r.passed(h.Name, tcp.CloseWait):
-			r.note("the FINs did not cross: the %s had the other's FIN before it closed, and went through CLOSE-WAIT, not CLOSING", h.Name)
+			r.note("the FINs did not cross: the %s had the other's FIN before it closed, and went through CLOSE-WAIT, not CLOSING", hostName(h.Name))
 		default:
-			r.note("the FINs did not cross (a FIN was lost or late): the %s's FIN was acknowledged before the other's arrived, so it went through FIN-WAIT-2, not CLOSING", h.Name)
+			r.note("the FINs did not cross (a FIN was lost or late): the %s's FIN was acknowledged before the other's arrived, so it went through FIN-WAIT-2, not CLOSING", hostName(h.Name))
 		}
 	}
 	return all(checkClosed(r.World), closersWaited(r))
@@ -413,7 +496,7 @@ func essentialAbort(r *Run) error {
 	case reset:
 		r.excuse(serverName, "the client's RST reached the server before the server's program accepted the connection, so the connection ended in the accept queue and the server's accept never returned it")
 	case abortAt != nil:
-		var lost []string
+		var lost []packet
 		for i := range r.Events {
 			e := &r.Events[i]
 			if (e.Kind != trace.LinkDrop && e.Kind != trace.LinkCorrupt) || e.At < abortAt.At {
@@ -427,7 +510,7 @@ func essentialAbort(r *Run) error {
 			errs = append(errs, fmt.Errorf("server: the client's RST reached it, but its connection was not reset"))
 			break
 		}
-		r.excuse(serverName, "the link lost or corrupted %s: an RST is neither acknowledged nor retransmitted, so the server's connection stays open, and the server learns of the abort only when it next sends", strings.Join(lost, ", "))
+		r.excuse(serverName, "the link lost or corrupted %s: an RST is neither acknowledged nor retransmitted, so the server's connection stays open, and the server learns of the abort only when it next sends", packets{list: lost})
 	}
 	return all(errs...)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -48,6 +49,13 @@ type Scenario struct {
 	// link did, and says in notes (Run.note) where the run left the story.
 	Essential func(r *Run) error
 }
+
+// TitleIn is the scenario's title in language l (package i18n's
+// catalogue has every built-in scenario's title and caption).
+func (s *Scenario) TitleIn(l i18n.Lang) string { return l.Tr(s.Title) }
+
+// CaptionIn is the scenario's caption in language l.
+func (s *Scenario) CaptionIn(l i18n.Lang) string { return l.Tr(s.Caption) }
 
 // DirectedRule is a link rule on one direction.
 type DirectedRule struct {
@@ -99,12 +107,25 @@ type Run struct {
 	// excused are the hosts whose program may stop short: the Essential
 	// check found that the link, not TCP, kept it from finishing.
 	excused map[string]bool
-	notes   []string
+	notes   []message // the Essential check's
+	// said are the Notes, to be said in any language (NotesIn).
+	said []message
 }
 
-// note adds an Essential check's note.
+// NotesIn are the Notes in language l.
+func (r *Run) NotesIn(l i18n.Lang) []string {
+	var out []string
+	for _, m := range r.said {
+		out = append(out, m.in(l))
+	}
+	return out
+}
+
+// note adds an Essential check's note: format is English, the key of its
+// Chinese in package i18n's catalogue; args that are sayers are said in
+// the note's language.
 func (r *Run) note(format string, args ...any) {
-	r.notes = append(r.notes, fmt.Sprintf(format, args...))
+	r.notes = append(r.notes, message{format, args})
 }
 
 // excuse lets host's program stop short, for the reason the note gives.
@@ -211,8 +232,9 @@ func (s *Scenario) Execute(o Overrides) (*Run, error) {
 		if err != nil {
 			return nil, err
 		}
-		run.Notes = append(linkNotes(run), retransNote(run, base)...)
-		run.Notes = append(run.Notes, run.notes...)
+		run.said = append(linkNotes(run), retransNote(run, base)...)
+		run.said = append(run.said, run.notes...)
+		run.Notes = run.NotesIn(i18n.English)
 	}
 	return run, nil
 }

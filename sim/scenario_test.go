@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/link/netsim"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -172,5 +173,54 @@ func TestMSLOverride(t *testing.T) {
 		if _, err := s.Execute(Overrides{Seed: 1, MSL: &v}); err == nil || !strings.Contains(err.Error(), "MSL") {
 			t.Errorf("MSL %v: error %v", v, err)
 		}
+	}
+}
+
+// TestScenariosTranslated wants every scenario's title and caption in the
+// catalogue, so that --lang zh never prints one of them in English.
+func TestScenariosTranslated(t *testing.T) {
+	for _, s := range Scenarios() {
+		for _, text := range []string{s.Title, s.Caption} {
+			if !i18n.Has(text) {
+				t.Errorf("scenario %s: %q has no Chinese translation in package i18n's catalogue", s.Name, text)
+			}
+		}
+		if got := s.TitleIn(i18n.English); got != s.Title {
+			t.Errorf("scenario %s: English title %q, want %q", s.Name, got, s.Title)
+		}
+	}
+}
+
+// An impaired run's notes are said in Chinese too: every note's format is
+// in the catalogue, and the Chinese notes are not the English ones.
+func TestNotesInChinese(t *testing.T) {
+	loss, dup := 0.2, 0.2
+	n := 0
+	for _, name := range []string{"lost-syn", "stale-syn", "lost-final-ack", "simultaneous-open", "simultaneous-close", "abort"} {
+		s, _ := Lookup(name)
+		for seed := uint64(1); seed <= 4; seed++ {
+			r, err := s.Execute(Overrides{Seed: seed, Loss: &loss, Duplicate: &dup})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range r.said {
+				if !i18n.Has(m.format) {
+					t.Errorf("%s seed %d: note %q has no Chinese in the catalogue", name, seed, m.format)
+				}
+			}
+			zh := r.NotesIn(i18n.Chinese)
+			if len(zh) != len(r.Notes) {
+				t.Fatalf("%s seed %d: %d Chinese notes, %d English", name, seed, len(zh), len(r.Notes))
+			}
+			for i := range zh {
+				n++
+				if zh[i] == r.Notes[i] || strings.Contains(zh[i], " from the ") {
+					t.Errorf("%s seed %d: note not in Chinese: %q", name, seed, zh[i])
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no run had notes: the test checks nothing")
 	}
 }

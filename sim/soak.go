@@ -374,6 +374,13 @@ func SoakCases() []SoakCase {
 			Link: netsim.Impairment{Latency: 10 * ms, Loss: 0.01}, MTUDrop: &MTUDrop{After: 60 * ms, MTU: 1280}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
 		{Name: "mtu-drop-v6", About: "IPv6; the data path's MTU drops from 1500 to 1280 mid-transfer (ICMPv6 Packet Too Big), 1% loss",
 			Link: netsim.Impairment{Latency: 10 * ms, Loss: 0.01}, IPv6: true, MTUDrop: &MTUDrop{After: 60 * ms, MTU: 1280}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+		{Name: "bdp-20", About: "CUBIC, 50 Mbit/s and 20 ms with a 20-packet queue (a quarter of the path's BDP): slow start's bursts overflow it",
+			Link: netsim.Impairment{Latency: 10 * ms, Bandwidth: 50_000_000, QueueLimit: 20}, Size: 3_000 * kb, Budget: timeWait + 5*time.Minute},
+		{Name: "bdp-20-paced", About: "bdp-20 with pacing at both ends (tcp.Config.Pacing)",
+			Link:   netsim.Impairment{Latency: 10 * ms, Bandwidth: 50_000_000, QueueLimit: 20},
+			Client: tcp.Config{Pacing: true}, Server: tcp.Config{Pacing: true}, Size: 3_000 * kb, Budget: timeWait + 5*time.Minute},
+		{Name: "bdp-20-jitter", About: "bdp-20 with up to 1 ms of jitter, which spreads the bursts before the queue",
+			Link: netsim.Impairment{Latency: 10 * ms, Jitter: ms, Bandwidth: 50_000_000, QueueLimit: 20}, Size: 3_000 * kb, Budget: timeWait + 5*time.Minute},
 	}
 }
 

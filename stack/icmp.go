@@ -3,6 +3,7 @@ package stack
 import (
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gosynack/synack/clock"
@@ -87,16 +88,16 @@ func (s *Stack) inputICMPv4(now clock.Time, ip *wire.IP, payload []byte) {
 		if m.Code == wire.ICMPv4FragmentationNeeded {
 			// RFC 1191 §5: a router that predates it sends an MTU of 0;
 			// synack then takes the floor rather than guess a plateau.
-			s.icmpError(now, 4, &m.Quote, icmpMeaning{}, max(int(m.MTU), 1), m.String())
+			s.icmpError(now, ip.Src(), 4, &m.Quote, icmpMeaning{}, max(int(m.MTU), 1), m.String())
 			return
 		}
 		if mn, ok := unreach4[m.Code]; ok {
-			s.icmpError(now, 4, &m.Quote, mn, 0, m.String())
+			s.icmpError(now, ip.Src(), 4, &m.Quote, mn, 0, m.String())
 		}
 	case wire.ICMPv4TimeExceeded:
 		// RFC 1122 §4.2.3.9: "Time Exceeded -- codes 0, 1: This should be
 		// handled the same way as Destination Unreachable codes 0, 1, 5".
-		s.icmpError(now, 4, &m.Quote, icmpMeaning{tcp.ErrHostUnreachable, false}, 0, m.String())
+		s.icmpError(now, ip.Src(), 4, &m.Quote, icmpMeaning{tcp.ErrHostUnreachable, false}, 0, m.String())
 	}
 	// Anything else is ignored: RFC 1122 §3.2.2, "If an ICMP message of
 	// unknown type is received, it MUST be silently discarded"; Source
@@ -135,17 +136,17 @@ func (s *Stack) inputICMPv6(now clock.Time, ip *wire.IP, payload []byte) {
 		b := h.Append(make([]byte, 0, 40+r.Len()), r.Len())
 		s.queueEcho(r.Append(b, src, dst))
 	case wire.ICMPv6PacketTooBig:
-		s.icmpError(now, 6, &m.Quote, icmpMeaning{}, int(min(m.MTU, 65535)), m.String())
+		s.icmpError(now, ip.Src(), 6, &m.Quote, icmpMeaning{}, int(min(m.MTU, 65535)), m.String())
 	case wire.ICMPv6DestUnreachable:
 		if mn, ok := unreach6[m.Code]; ok {
-			s.icmpError(now, 6, &m.Quote, mn, 0, m.String())
+			s.icmpError(now, ip.Src(), 6, &m.Quote, mn, 0, m.String())
 		}
 	case wire.ICMPv6TimeExceeded:
-		s.icmpError(now, 6, &m.Quote, icmpMeaning{tcp.ErrHostUnreachable, false}, 0, m.String())
+		s.icmpError(now, ip.Src(), 6, &m.Quote, icmpMeaning{tcp.ErrHostUnreachable, false}, 0, m.String())
 	case wire.ICMPv6ParamProblem:
 		if m.Code == wire.ICMPv6UnrecognizedNextHeader {
 			// IPv6's protocol unreachable: the peer does not speak TCP.
-			s.icmpError(now, 6, &m.Quote, icmpMeaning{tcp.ErrConnRefused, true}, 0, m.String())
+			s.icmpError(now, ip.Src(), 6, &m.Quote, icmpMeaning{tcp.ErrConnRefused, true}, 0, m.String())
 		}
 	}
 	// Anything else, Neighbour Discovery's types 133 to 137 included, is
@@ -188,7 +189,7 @@ func (s *Stack) queueEcho(pkt []byte) {
 // icmpError hands an error message to the connection its quote names. mtu
 // is the MTU of a Fragmentation Needed or Packet Too Big (0 otherwise);
 // what names the message.
-func (s *Stack) icmpError(now clock.Time, version uint8, q *wire.Quote, mn icmpMeaning, mtu int, what string) {
+func (s *Stack) icmpError(now clock.Time, src netip.Addr, version uint8, q *wire.Quote, mn icmpMeaning, mtu int, what string) {
 	if q.IP.Version != version || q.IP.Protocol() != wire.ProtocolTCP {
 		if q.IP.Version == 0 {
 			s.ctr.IcmpInErrors++
@@ -208,6 +209,12 @@ func (s *Stack) icmpError(now clock.Time, version uint8, q *wire.Quote, mn icmpM
 		s.ctr.IcmpInErrors++
 		s.note(now, t, what+": no connection")
 		return
+	}
+	if s.cfg.Recorder != nil {
+		title, _, _ := strings.Cut(what, " quoting ")
+		ev := trace.Event{At: now, Kind: trace.ICMPIn, Host: s.cfg.Name, Local: t.Local, Remote: t.Remote, Reason: title, ICMPFrom: src}
+		ev.Seg.Seq = q.Seq
+		s.record(&ev)
 	}
 	m := tcp.ICMPError{Err: mn.err, Hard: mn.hard, Seq: q.Seq, What: what}
 	dst := t.Remote.Addr()

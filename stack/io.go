@@ -35,7 +35,7 @@ func (s *Stack) Input(now clock.Time, pkt []byte) {
 	}
 	switch ip.Protocol() {
 	case wire.ProtocolTCP:
-		seg, err := wire.ParseTCP(payload, src, dst)
+		seg, err := s.parseTCP(payload, src, dst)
 		if err != nil {
 			s.badPacket(now, err)
 			return

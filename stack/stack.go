@@ -114,6 +114,12 @@ type Config struct {
 	// address is the destination its peer chose, and a SYN no port's
 	// listener takes goes to the ListenAny listener.
 	AnyDestination bool
+	// LinkVerifiesChecksums: the link has verified the TCP checksum of
+	// every packet it hands over, or knows it good (link/tun with
+	// virtio-net offloads: the kernel's own packets, whose checksum it
+	// leaves partial), so Input does not verify it again. The IPv4
+	// header's checksum is still verified.
+	LinkVerifiesChecksums bool
 }
 
 // Counters are named after Linux's TCP MIB (/proc/net/snmp, `netstat -s`)

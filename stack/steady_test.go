@@ -282,3 +282,22 @@ func TestIdleConnsNotVisited(t *testing.T) {
 		}
 	}
 }
+
+// TestSteadyStatePacedZeroAllocs is TestSteadyStateZeroAllocs with pacing
+// (tcp.Config.Pacing) and HyStart++ on at both ends: the pacing deadline is
+// a field among the timers, nothing is allocated for it.
+func TestSteadyStatePacedZeroAllocs(t *testing.T) {
+	w := newWirePair(t, tcp.Config{Pacing: true, HyStart: true})
+	data := make([]byte, 256<<10)
+	sink := make([]byte, 64<<10)
+	for range 8 {
+		w.transfer(t, data, sink)
+	}
+	w.segments = 0
+	allocs := testing.AllocsPerRun(10, func() { w.transfer(t, data, sink) })
+	segs := w.segments / 11
+	t.Logf("%d segments per transfer, %.1f allocations", segs, allocs)
+	if allocs != 0 {
+		t.Errorf("%.2f allocations per transfer of %d segments, want 0", allocs, segs)
+	}
+}

@@ -126,6 +126,14 @@ type Config struct {
 	// Congestion names the congestion controller (package tcp/cc):
 	// "cubic" (the default) or "newreno".
 	Congestion string
+	// HyStart turns on HyStart++ (RFC 9406) in the congestion
+	// controller's initial slow start: it leaves slow start when the RTT
+	// rises, before the queue overflows.
+	HyStart bool
+	// Pacing spreads each window's data segments over the SRTT at
+	// 2*cwnd/SRTT in slow start and 1.2*cwnd/SRTT after (Linux's rates),
+	// with a deadline among the connection's timers (see pacing.go).
+	Pacing bool
 	// KeepAliveIdle turns keepalive on (RFC 9293 §3.8.4, off by default):
 	// after this long without receiving anything, probes are sent every
 	// KeepAliveInterval (default 75 s, RFC 1122 and Linux), and the

@@ -273,6 +273,7 @@ type timers struct {
 	reoAt      clock.Time // RACK reordering timer (RFC 8985 §5.4)
 	tlpAt      clock.Time // TLP PTO (RFC 8985 §5.4)
 	keepAt     clock.Time // keepalive (RFC 9293 §3.8.4)
+	paceAt     clock.Time // pacing: when the next data segment may leave (pacing.go)
 }
 
 // probeVars are the probes that ask an idle or closed-window peer for an
@@ -376,6 +377,7 @@ func (p *Policy) newConn(t Tuple, iss seq.Value) *Conn {
 			reoAt:      clock.Never,
 			tlpAt:      clock.Never,
 			keepAt:     clock.Never,
+			paceAt:     clock.Never,
 		},
 		optionVars: optionVars{sndMSS: 536},
 		lport:      t.Local.Port(),

@@ -106,6 +106,9 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 	}
 	sentNew := false
 	for {
+		if !tlp && c.paceHeld(now) {
+			break // pacing.go: the next segment waits for timers.paceAt
+		}
 		// RFC 6675 §5 (C): "If cwnd - pipe >= 1 SMSS, the sender SHOULD
 		// transmit one or more segments". A tail loss probe is sent
 		// whatever the congestion window says (RFC 8985 §7.3).
@@ -343,6 +346,7 @@ func (c *Conn) transmit(now clock.Time, s *wire.Segment, why trace.RetransmitRea
 		c.fill(now, s)
 	}
 	retrans := why != 0
+	c.paceSent(now, len(s.Payload))
 	if l := s.SeqLen(); l > 0 {
 		end := s.Seq.Add(l)
 		if s.Flags&wire.SYN != 0 {

@@ -323,11 +323,12 @@ func (c *Conn) relSnd(v seq.Value) string { return strconv.FormatUint(uint64(v.S
 
 // newController builds the configured congestion controller.
 func (c *Conn) newController() cc.Controller {
-	ctl, err := cc.New(c.pol.cfg.Congestion, cc.Config{MSS: int(c.sndMSS)})
+	cfg := cc.Config{MSS: int(c.sndMSS), HyStart: c.pol.cfg.HyStart, Paced: c.pol.cfg.Pacing}
+	ctl, err := cc.New(c.pol.cfg.Congestion, cfg)
 	if err != nil {
 		// Validate rejects unknown names; a Conn made without it falls
 		// back to the default rather than failing later.
-		ctl, _ = cc.New(cc.Default, cc.Config{MSS: int(c.sndMSS)})
+		ctl, _ = cc.New(cc.Default, cfg)
 	}
 	return ctl
 }

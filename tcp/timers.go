@@ -19,7 +19,7 @@ func (c *Conn) NextDeadline() clock.Time { return c.timers.earliest() }
 func (t *timers) earliest() clock.Time {
 	d := clock.Min(t.rtoAt, clock.Min(t.timeWaitAt, t.persistAt))
 	d = clock.Min(d, clock.Min(t.delackAt, t.reoAt))
-	return clock.Min(d, clock.Min(t.tlpAt, t.keepAt))
+	return clock.Min(clock.Min(d, t.paceAt), clock.Min(t.tlpAt, t.keepAt))
 }
 
 func (c *Conn) startTimer(now clock.Time, t *clock.Time, d time.Duration, name string) {
@@ -52,6 +52,7 @@ func (c *Conn) fired(now clock.Time, t *clock.Time, name string) bool {
 
 // HandleTimeout runs every timer whose deadline is at or before now.
 func (c *Conn) HandleTimeout(now clock.Time) {
+	c.paceExpired(now)
 	if c.state == FinWait2 && c.fired(now, &c.timeWaitAt, "fin-wait-2") {
 		c.close(now, nil, "orphan in FIN-WAIT-2 for FinTimeout (orphan.go)")
 		return
@@ -355,7 +356,7 @@ func (c *Conn) afterAck(now clock.Time, s *wire.Segment, r *ackResult, flightBef
 	if acked := r.acked + r.sacked; r.acked > 0 && !wasFast && !(c.inRecovery && !c.rtoRecovery) {
 		before := c.cc.Window()
 		c.cc.OnAck(cc.Ack{Now: now, Acked: acked, Flight: flightBefore, RTT: r.rtt, SRTT: c.srtt,
-			MinRTT: c.minRTT, AppLimited: c.appLimited(flightBefore)})
+			MinRTT: c.minRTT, AppLimited: c.appLimited(flightBefore), SndUna: uint32(c.sndUna), SndNxt: uint32(c.sndNxt)})
 		if c.cc.Window() != before {
 			c.metrics(now, "ack")
 		}

@@ -58,6 +58,13 @@ const (
 	// the new values and Reason says what changed them ("ack", "RTO",
 	// "recovery end", "fast recovery: RACK", ...).
 	Metrics
+	// ICMPIn: Host received an ICMP or ICMPv6 error about the connection
+	// Local<->Remote from ICMPFrom (a router on the path, or the peer);
+	// Reason says what the message is ("ICMPv6 Packet Too Big mtu=1280")
+	// and Seg.Seq is the sequence number of the segment it quotes. What
+	// TCP made of it follows as a Drop (RFC 5927 validation failed), a
+	// Note or a State event.
+	ICMPIn
 )
 
 var kindNames = [...]string{
@@ -65,7 +72,7 @@ var kindNames = [...]string{
 	TimerFired: "timer-fired", TimerStop: "timer-stop", LinkSend: "link-send",
 	LinkDeliver: "link-deliver", LinkDrop: "link-drop", LinkDuplicate: "link-dup",
 	LinkCorrupt: "link-corrupt", LinkHold: "link-hold", Drop: "drop", Note: "note",
-	Metrics: "metrics",
+	Metrics: "metrics", ICMPIn: "icmp-in",
 }
 
 func (k Kind) String() string {
@@ -123,6 +130,8 @@ type Event struct {
 	// loss), SRTT and RTO for Metrics events.
 	Cwnd, Ssthresh int
 	SRTT, RTO      time.Duration
+	// ICMPFrom is the sender of an ICMPIn event's message.
+	ICMPFrom netip.Addr
 }
 
 // SetSegment stores a copy of seg's header in e without keeping its payload.
@@ -196,6 +205,8 @@ func (e *Event) String() string {
 			ss = fmt.Sprint(e.Ssthresh)
 		}
 		return fmt.Sprintf("%s %s>%s cwnd=%d ssthresh=%s srtt=%v rto=%v (%s)", head, e.Local, e.Remote, e.Cwnd, ss, e.SRTT, e.RTO, e.Reason)
+	case ICMPIn:
+		return fmt.Sprintf("%s %s>%s %s from %v, quoting seq=%d", head, e.Local, e.Remote, e.Reason, e.ICMPFrom, uint32(e.Seg.Seq))
 	default:
 		return head + " " + e.Reason
 	}

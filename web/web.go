@@ -25,11 +25,13 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gosynack/synack/sim"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/trace/ladder"
 )
 
@@ -53,6 +55,7 @@ func Handler() http.Handler {
 	mux.HandleFunc("GET /viewer.js", asset("text/javascript; charset=utf-8", ladder.ViewerJS))
 	mux.HandleFunc("GET /viewer.css", asset("text/css; charset=utf-8", ladder.ViewerCSS))
 	mux.HandleFunc("GET /api/scenarios", scenarios)
+	mux.HandleFunc("GET /api/words", words)
 	sem := make(chan struct{}, maxRuns)
 	mux.HandleFunc("GET /api/run", func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -171,10 +174,64 @@ type ScenarioInfo struct {
 	Caption string `json:"caption"`
 }
 
-func scenarios(w http.ResponseWriter, _ *http.Request) {
+func scenarios(w http.ResponseWriter, r *http.Request) {
+	l, err := langParam(r.URL.Query())
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error(), "field": "lang"})
+		return
+	}
 	var out []ScenarioInfo
 	for _, s := range sim.Scenarios() {
-		out = append(out, ScenarioInfo{s.Name, s.Title, s.Caption})
+		out = append(out, ScenarioInfo{s.Name, s.TitleIn(l), caption(s, l)})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// caption is s's caption in l; a Chinese one is unwrapped, as the page
+// flows it and a line break between Chinese characters must not become a
+// space.
+func caption(s *sim.Scenario, l i18n.Lang) string {
+	if l == i18n.English {
+		return s.Caption
+	}
+	return i18n.Unwrap(s.CaptionIn(l))
+}
+
+// langParam reads the lang parameter: en (the default) or zh.
+func langParam(q url.Values) (i18n.Lang, error) {
+	v := strings.TrimSpace(q.Get("lang"))
+	if v == "" {
+		return i18n.English, nil
+	}
+	l, err := i18n.Parse(v)
+	if err != nil {
+		return i18n.English, &FieldError{"lang", err.Error()}
+	}
+	return l, nil
+}
+
+// PageWords are the words of the page itself (index.html's elements with
+// a data-i18n attribute, and app.js's few sentences), which /api/words
+// gives in the language asked for: the page has them from the catalogue.
+var PageWords = []string{
+	"a TCP you can watch", "scenario", "seed", "latency", "jitter", "loss", "duplicate", "reorder", "corrupt", "Run",
+	"language",
+	"With these impairments this run differs from the explanation above, which describes the run without them:",
+	"This page needs JavaScript to run scenarios.",
+	"Did not behave as the scenario teaches: ", "Could not list the scenarios: ", "%s (seed %s)",
+}
+
+// words answers /api/words?lang=zh: each of PageWords with its
+// translation.
+func words(w http.ResponseWriter, r *http.Request) {
+	l, err := langParam(r.URL.Query())
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error(), "field": "lang"})
+		return
+	}
+	out := map[string]string{}
+	for _, p := range PageWords {
+		out[p] = l.Tr(p)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -229,6 +286,9 @@ func run(w http.ResponseWriter, r *http.Request) {
 type RunRequest struct {
 	Scenario  *sim.Scenario
 	Overrides sim.Overrides
+	// Lang is the language of the titles, caption and diagram (the lang
+	// parameter: en or zh).
+	Lang i18n.Lang
 }
 
 // Limits on the link a request may ask for.
@@ -243,7 +303,7 @@ var params = []string{"scenario", "seed", "loss", "latency", "jitter", "dup", "r
 // the parameter that is wrong.
 func ParseRun(q map[string][]string) (*RunRequest, error) {
 	for k, v := range q {
-		known := false
+		known := k == "lang"
 		for _, p := range params {
 			known = known || k == p
 		}
@@ -252,7 +312,7 @@ func ParseRun(q map[string][]string) (*RunRequest, error) {
 			if name == "" {
 				name = `""` // a parameter with no name: say so
 			}
-			return nil, &FieldError{name, fmt.Sprintf("unknown parameter (the parameters are %s)", strings.Join(params, ", "))}
+			return nil, &FieldError{name, fmt.Sprintf("unknown parameter (the parameters are %s, lang)", strings.Join(params, ", "))}
 		}
 		if len(v) > 1 {
 			return nil, &FieldError{k, "given more than once"}
@@ -274,6 +334,11 @@ func ParseRun(q map[string][]string) (*RunRequest, error) {
 		return nil, &FieldError{"scenario", fmt.Sprintf("unknown scenario %q; the scenarios are %s", name, strings.Join(sim.Names(), ", "))}
 	}
 	req := &RunRequest{Scenario: s, Overrides: sim.Overrides{Seed: 1}}
+	l, err := langParam(q)
+	if err != nil {
+		return nil, err
+	}
+	req.Lang = l
 	o := &req.Overrides
 	if v, ok := get("seed"); ok {
 		n, err := strconv.ParseUint(v, 10, 64)
@@ -353,7 +418,7 @@ func Run(req *RunRequest) (*RunResult, error) {
 		// The only input Execute rejects is the link's impairment.
 		return nil, &FieldError{"link", err.Error()}
 	}
-	d, err := ladder.Build(r.Events, ladder.Options{Left: "client", Right: "server"})
+	d, err := ladder.Build(r.Events, ladder.Options{Left: "client", Right: "server", Lang: req.Lang})
 	if err != nil {
 		return nil, fmt.Errorf("drawing the ladder: %w", err)
 	}
@@ -365,8 +430,8 @@ func Run(req *RunRequest) (*RunResult, error) {
 		return nil, err
 	}
 	return &RunResult{
-		Scenario: s.Name, Title: s.Title, Caption: s.Caption, Seed: req.Overrides.Seed,
+		Scenario: s.Name, Title: s.TitleIn(req.Lang), Caption: caption(s, req.Lang), Seed: req.Overrides.Seed,
 		Packets: len(d.Packets), Rows: len(d.Rows), Problems: append([]string{}, r.Problems...),
-		Notes: append([]string{}, r.Notes...), Text: text.String(), Viewer: view.String(),
+		Notes: append([]string{}, r.NotesIn(req.Lang)...), Text: text.String(), Viewer: view.String(),
 	}, nil
 }

@@ -2,13 +2,16 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/gosynack/synack/sim"
+	"github.com/gosynack/synack/trace/i18n"
 )
 
 // probability is a flag value in [0,1], written as 0.05 or 5%.
@@ -49,6 +52,46 @@ func (p *probability) Set(s string) error {
 }
 
 func (p *probability) Type() string { return "prob" }
+
+// getenv reads the locale variables that choose --lang's default (tests
+// replace it, so that the developer's locale does not change their output).
+var getenv = os.Getenv
+
+// langFlag is the global --lang: the language of what a learner reads.
+type langFlag struct{ l *i18n.Lang }
+
+func (f langFlag) String() string { return f.l.String() }
+
+func (f langFlag) Set(s string) error {
+	l, err := i18n.Parse(s)
+	if err != nil {
+		return err
+	}
+	*f.l = l
+	return nil
+}
+
+func (f langFlag) Type() string { return "zh|en" }
+
+// registerLang gives root the global --lang flag, its default chosen by
+// LC_ALL, LC_MESSAGES or LANG (zh... is Chinese, anything else English).
+func registerLang(root *cobra.Command) {
+	l := i18n.FromEnv(getenv)
+	root.PersistentFlags().Var(langFlag{&l}, "lang", "language of the titles, explanations, ladders and summaries: zh (简体中文) or en (default from LC_ALL, LC_MESSAGES, then LANG)")
+}
+
+// langOf is the --lang of cmd's command line.
+func langOf(cmd *cobra.Command) i18n.Lang { return langIn(cmd.Flags()) }
+
+// langIn is the --lang of a parsed flag set (English without one).
+func langIn(fs *pflag.FlagSet) i18n.Lang {
+	if fl := fs.Lookup("lang"); fl != nil {
+		if v, ok := fl.Value.(langFlag); ok {
+			return *v.l
+		}
+	}
+	return i18n.English
+}
 
 // optDuration is a duration flag that remembers whether it was set.
 // zero, if set, is why 0 is refused.
@@ -138,6 +181,7 @@ type linkFlags struct {
 	pcapAt   string
 	plot     string      // --plot (plot.go)
 	render   renderFlags // --svg, --html, --color (render.go)
+	lang     i18n.Lang   // the global --lang
 	// changed is the link and MSL flags given, as written ("--loss 10%"):
 	// what made the run impaired (sim.Overrides.Impaired).
 	changed string
@@ -178,6 +222,7 @@ func (f *linkFlags) resolve(fs *pflag.FlagSet) {
 		return fl.Value.(*probability).v
 	}
 	f.o.Loss, f.o.Duplicate, f.o.Reorder, f.o.Corrupt = get("loss"), get("dup"), get("reorder"), get("corrupt")
+	f.lang = langIn(fs)
 	var changed []string
 	for _, name := range storyFlags {
 		if fl := fs.Lookup(name); fl != nil && fl.Changed {

@@ -122,15 +122,16 @@ func runHTTP(w io.Writer, lf *linkFlags, hf *httpFlags, fs *pflag.FlagSet) error
 	}
 	link := cfg.Link
 	link.Latency = hf.rtt / 2
-	fmt.Fprintf(w, "%s (scenario http, seed %d)\n\n", httpTitle, lf.o.Seed)
-	fmt.Fprintf(w, "%d requests in each mode, %d-byte responses; link: %v each way (RTT %v)\n\n", hf.requests, hf.size, link, hf.rtt)
+	l := lf.lang
+	fmt.Fprintf(w, "%s\n\n", l.Trf("%s (scenario %s, seed %d)", l.Tr(httpTitle), httpScenario, lf.o.Seed))
+	fmt.Fprintf(w, "%s\n\n", l.Trf("%d requests in each mode, %d-byte responses; link: %v each way (RTT %v)", hf.requests, hf.size, link, hf.rtt))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "mode                 \thandshakes\tsegments\tretransmitted\tpayload bytes\twire bytes\ttime\t")
 	for _, r := range rs {
 		fmt.Fprintf(tw, "%-21s\t%d\t%d\t%d\t%d\t%d\t%v\t\n", r.Mode, r.Handshakes, r.Segments, r.Retransmits, r.PayloadBytes, r.WireBytes, r.Time)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n%s\n", httpCaption)
+	fmt.Fprintf(w, "\n%s\n", l.Tr(httpCaption))
 	var problems []string
 	for _, r := range rs {
 		problems = append(problems, r.Problems...)
@@ -141,13 +142,13 @@ func runHTTP(w io.Writer, lf *linkFlags, hf *httpFlags, fs *pflag.FlagSet) error
 			d, err := ladder.Build(r.Events, ladder.Options{
 				Left: "client", Right: "server", Conn: i,
 				Absolute: lf.absolute, ASCII: lf.ascii, Timers: lf.timers,
-				Color: lf.render.colored(w),
+				Color: lf.render.colored(w), Lang: lf.lang,
 			})
 			if err != nil {
 				return fmt.Errorf("drawing the ladder of %s, connection %d: %w", r.Mode, i, err)
 			}
 			cliNotes(d)
-			fmt.Fprintf(w, "\n%s, connection %d of %d\n\n", r.Mode, i, r.Handshakes)
+			fmt.Fprintf(w, "\n%s\n\n", l.Trf("%s, connection %d of %d", r.Mode, i, r.Handshakes))
 			if err := d.WriteText(w); err != nil {
 				return err
 			}

@@ -118,7 +118,7 @@ Link types: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback.`,
 				return usageError{fmt.Errorf("%s draws one connection and %d are chosen: pick one with --conn or --port:%s", flag, len(conns), connList(conns))}
 			}
 			out := cmd.OutOrStdout()
-			opt := ladder.Options{Absolute: absolute, ASCII: ascii, Color: render.colored(out)}
+			opt := ladder.Options{Absolute: absolute, ASCII: ascii, Color: render.colored(out), Lang: langOf(cmd)}
 			if err := a.WriteText(out, name, conns, opt); err != nil {
 				return err
 			}
@@ -131,7 +131,8 @@ Link types: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback.`,
 			if err != nil {
 				return err
 			}
-			title := fmt.Sprintf("%s, connection %d: %s", filepath.Base(name), c.N, c)
+			l := opt.Lang
+			title := l.Trf("%s, connection %d: %s", filepath.Base(name), c.N, c)
 			if plotFile != "" {
 				// The plot's windows are scaled whatever --absolute says.
 				pd, err := a.Diagram(c, ladder.Options{})
@@ -142,7 +143,7 @@ Link types: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback.`,
 					return err
 				}
 			}
-			caption := fmt.Sprintf("From the capture %s (%s, %d frames): the states are inferred from the segments.", name, file.Format, len(file.Packets))
+			caption := l.Trf("From the capture %s (%s, %d frames): the states are inferred from the segments.", name, file.Format, len(file.Packets))
 			return render.write(d, title, caption)
 		},
 	}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gosynack/synack/sim"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/trace/ladder"
 )
 
@@ -58,8 +59,8 @@ func (f *renderFlags) colored(w io.Writer) bool {
 }
 
 // writeFiles writes the SVG and HTML files asked for of scenario s's run.
-func (f *renderFlags) writeFiles(d *ladder.Diagram, s *sim.Scenario, seed uint64) error {
-	return f.write(d, fmt.Sprintf("%s (scenario %s, seed %d)", s.Title, s.Name, seed), s.Caption)
+func (f *renderFlags) writeFiles(d *ladder.Diagram, s *sim.Scenario, seed uint64, l i18n.Lang) error {
+	return f.write(d, l.Trf("%s (scenario %s, seed %d)", s.TitleIn(l), s.Name, seed), s.CaptionIn(l))
 }
 
 // files reports whether an SVG or HTML file is asked for.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gosynack/synack/capture"
 	"github.com/gosynack/synack/sim"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/trace/ladder"
 )
 
@@ -45,10 +47,11 @@ func newScenario() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			l := langOf(cmd)
 			for _, s := range sim.Scenarios() {
-				fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.Title)
+				fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.TitleIn(l))
 			}
-			fmt.Fprintf(tw, "%s\t%s\n", httpScenario, httpTitle)
+			fmt.Fprintf(tw, "%s\t%s\n", httpScenario, l.Tr(httpTitle))
 			return tw.Flush()
 		},
 	}
@@ -105,25 +108,27 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 	d, err := ladder.Build(r.Events, ladder.Options{
 		Left: "client", Right: "server",
 		Absolute: lf.absolute, ASCII: lf.ascii, Timers: lf.timers,
-		Color: lf.render.colored(w),
+		Color: lf.render.colored(w), Lang: lf.lang,
 	})
 	if err != nil {
 		return fmt.Errorf("drawing the ladder: %w", err)
 	}
 	cliNotes(d)
-	if err := lf.render.writeFiles(d, s, lf.o.Seed); err != nil {
+	l := lf.lang
+	if err := lf.render.writeFiles(d, s, lf.o.Seed, l); err != nil {
 		return err
 	}
-	if err := writePlot(lf.plot, d, r.Events, fmt.Sprintf("%s (scenario %s, seed %d)", s.Title, s.Name, lf.o.Seed), false); err != nil {
+	title := l.Trf("%s (scenario %s, seed %d)", s.TitleIn(l), s.Name, lf.o.Seed)
+	if err := writePlot(lf.plot, d, r.Events, title, false); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s (scenario %s, seed %d)\n\n", s.Title, s.Name, lf.o.Seed)
+	fmt.Fprintf(w, "%s\n\n", title)
 	if err := d.WriteText(w); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s\n\n", s.Caption)
-	writeNotes(w, r.Notes, lf.changed)
-	writeSummary(w, r)
+	fmt.Fprintf(w, "\n%s\n\n", s.CaptionIn(l))
+	writeNotes(w, r.NotesIn(l), lf.changed, l)
+	writeSummary(w, r, l)
 	if lf.events {
 		fmt.Fprintln(w, "\nEvents:")
 		for i := range r.Events {
@@ -131,7 +136,7 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 		}
 	}
 	if len(r.Problems) > 0 {
-		return failure{fmt.Errorf("scenario %s did not behave as it should:\n  %s", s.Name, strings.Join(r.Problems, "\n  "))}
+		return failure{errors.New(l.Trf("scenario %s did not behave as it should:\n  %s", s.Name, strings.Join(r.Problems, "\n  ")))}
 	}
 	return nil
 }
@@ -147,16 +152,20 @@ func cliNotes(d *ladder.Diagram) {
 }
 
 // writeNotes says where an impaired run left the story the caption tells.
-func writeNotes(w io.Writer, notes []string, changed string) {
+func writeNotes(w io.Writer, notes []string, changed string, l i18n.Lang) {
 	if len(notes) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "note: with %s this run differs from the explanation above, which describes the run without impairments:\n", changed)
-	fmt.Fprintf(w, "  %s.\n\n", strings.Join(notes, ";\n  "))
+	fmt.Fprintln(w, l.Trf("note: with %s this run differs from the explanation above, which describes the run without impairments:", changed))
+	fmt.Fprintf(w, "  %s%s\n\n", strings.Join(notes, l.Tr(";\n  ")), l.Tr("."))
 }
 
-func writeSummary(w io.Writer, r *sim.Run) {
-	fmt.Fprintf(w, "Ended at %v of virtual time.\n", r.Result.End)
+func writeSummary(w io.Writer, r *sim.Run, l i18n.Lang) {
+	fmt.Fprintln(w, l.Trf("Ended at %v of virtual time.", r.Result.End))
+	if l != i18n.English {
+		writeSummaryIn(w, r, l)
+		return
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "host\tActiveOpens\tPassiveOpens\tAttemptFails\tEstabResets\tInSegs\tOutSegs\tRetransSegs\tInErrs\tOutRsts\t")
 	for _, h := range r.World.Hosts() {
@@ -165,6 +174,36 @@ func writeSummary(w io.Writer, r *sim.Run) {
 			c.AttemptFails, c.EstabResets, c.InSegs, c.OutSegs, c.RetransSegs, c.InErrs, c.OutRsts)
 	}
 	tw.Flush()
+}
+
+// writeSummaryIn is the counters' table in language l: the host column in
+// l, the counters under their MIB names (RFC 4022), every column
+// right-aligned by display width, as tabwriter aligns the English one (it
+// counts a Chinese character as one column; a terminal shows two).
+func writeSummaryIn(w io.Writer, r *sim.Run, l i18n.Lang) {
+	rows := [][]string{{l.Tr("host"), "ActiveOpens", "PassiveOpens", "AttemptFails", "EstabResets", "InSegs", "OutSegs", "RetransSegs", "InErrs", "OutRsts"}}
+	for _, h := range r.World.Hosts() {
+		c := h.Stack.Counters()
+		row := []string{l.Tr(h.Name)}
+		for _, n := range []uint64{c.ActiveOpens, c.PassiveOpens, c.AttemptFails, c.EstabResets, c.InSegs, c.OutSegs, c.RetransSegs, c.InErrs, c.OutRsts} {
+			row = append(row, fmt.Sprint(n))
+		}
+		rows = append(rows, row)
+	}
+	cols := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, cell := range row {
+			cols[i] = max(cols[i], i18n.Width(cell))
+		}
+	}
+	for _, row := range rows {
+		var b strings.Builder
+		for i, cell := range row {
+			b.WriteString(strings.Repeat(" ", cols[i]-i18n.Width(cell)+2))
+			b.WriteString(cell)
+		}
+		fmt.Fprintln(w, b.String())
+	}
 }
 
 // pcapFile is a --pcap output: written in full, or removed.

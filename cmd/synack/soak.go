@@ -15,6 +15,7 @@ import (
 
 	"github.com/gosynack/synack/sim"
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/trace/ladder"
 )
 
@@ -34,6 +35,7 @@ type soakFlags struct {
 	quick      bool
 	out        string
 	wall       bool
+	lang       i18n.Lang // the global --lang
 }
 
 func newSoak() *cobra.Command {
@@ -80,6 +82,7 @@ Cases: ` + strings.Join(sim.SoakCaseNames(), ", ") + ".",
 func runSoak(cmd *cobra.Command, f *soakFlags) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	fs := cmd.Flags()
+	f.lang = langOf(cmd)
 	if f.runs < 1 {
 		return usageError{fmt.Errorf("--runs %d: want at least 1", f.runs)}
 	}
@@ -173,7 +176,7 @@ func runOneSoak(w io.Writer, c sim.SoakCase, f *soakFlags) error {
 	}
 	fmt.Fprintf(w, "%s: %s over %s, %d bytes\n\n", c.Name, c.About, c.LinkString(), c.Size)
 	if f.ladder {
-		text, err := ladder.Text(log.Events, ladder.Options{Left: "client", Right: "server", ASCII: f.ascii})
+		text, err := ladder.Text(log.Events, ladder.Options{Left: "client", Right: "server", ASCII: f.ascii, Lang: f.lang})
 		if err != nil {
 			return fmt.Errorf("drawing the ladder: %w", err)
 		}
@@ -244,13 +247,13 @@ func runSoakMatrix(stdout, stderr io.Writer, cases []sim.SoakCase, f *soakFlags)
 	for i, c := range cases {
 		sums = append(sums, sim.Summarize(c, results[i], walls[i]))
 	}
-	writeSoakTable(stdout, sums, f.wall)
+	writeSoakTable(stdout, sums, f.wall, f.lang)
 	failed := 0
 	for _, s := range sums {
 		failed += len(s.Failures)
 	}
 	if failed > 0 {
-		fmt.Fprintf(stdout, "\nFailed runs (repeat one alone with its command; add --ladder for its diagram):\n")
+		fmt.Fprintf(stdout, "\n%s\n", f.lang.Tr("Failed runs (repeat one alone with its command; add --ladder for its diagram):"))
 		for _, s := range sums {
 			for _, r := range s.Failures {
 				fmt.Fprintf(stdout, "  %s\n      %s\n", r.Command(), strings.Join(r.Problems(), "; "))
@@ -261,7 +264,7 @@ func runSoakMatrix(stdout, stderr io.Writer, cases []sim.SoakCase, f *soakFlags)
 	return nil
 }
 
-func writeSoakTable(w io.Writer, sums []sim.SoakSummary, wall bool) {
+func writeSoakTable(w io.Writer, sums []sim.SoakSummary, wall bool, l i18n.Lang) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "case\truns\tfailed\tgoodput median\tmin\tretransmits\tspurious\ttimeouts\tdata time median\tlongest run\t"
 	if wall {
@@ -278,9 +281,9 @@ func writeSoakTable(w io.Writer, sums []sim.SoakSummary, wall bool) {
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nretransmits: segments the senders sent again, all runs; spurious: segments whose every byte had already")
-	fmt.Fprintln(w, "reached the receiver (spurious retransmissions and link duplicates), all runs; data time: first SYN until")
-	fmt.Fprintln(w, "the receiver had every byte and the FIN; longest run: until both ends were CLOSED (TIME-WAIT included).")
+	fmt.Fprint(w, l.Tr("\nretransmits: segments the senders sent again, all runs; spurious: segments whose every byte had already\n"+
+		"reached the receiver (spurious retransmissions and link duplicates), all runs; data time: first SYN until\n"+
+		"the receiver had every byte and the FIN; longest run: until both ends were CLOSED (TIME-WAIT included).\n"))
 }
 
 func runEfficiency(stdout, stderr io.Writer, f *soakFlags) error {

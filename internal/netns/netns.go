@@ -45,6 +45,10 @@ type Options struct {
 	TUN string
 	// MTU of the device; default 1500.
 	MTU int
+	// NoOffload opens the device in plain mode (tun.Options.NoOffload):
+	// every packet a capture on the device shows then has complete
+	// checksums, where with offloads the kernel's own show partial ones.
+	NoOffload bool
 	// Persist makes a named namespace (/var/run/netns/NAME, what
 	// `ip netns add` makes) and a persistent device, both of which outlive
 	// this process until Remove or RemoveNamed. Without it, the namespace

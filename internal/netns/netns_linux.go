@@ -39,10 +39,11 @@ var errRemoved = errors.New("namespace removed")
 
 // NS is a network namespace holding a TUN device.
 type NS struct {
-	name    string
-	tunName string
-	mtu     int
-	persist bool
+	name      string
+	tunName   string
+	mtu       int
+	persist   bool
+	noOffload bool
 	// named: Remove deletes the name, which New made or Open found.
 	named bool
 	h     vnetns.NsHandle
@@ -76,7 +77,7 @@ func New(opts Options) (*NS, error) {
 	if opts.MTU == 0 {
 		opts.MTU = 1500
 	}
-	n := &NS{name: opts.Name, tunName: opts.TUN, mtu: opts.MTU, persist: opts.Persist, h: vnetns.None()}
+	n := &NS{name: opts.Name, tunName: opts.TUN, mtu: opts.MTU, persist: opts.Persist, noOffload: opts.NoOffload, h: vnetns.None()}
 	err := onThread(func() error {
 		var h vnetns.NsHandle
 		var err error
@@ -158,7 +159,7 @@ func (n *NS) setup() error {
 	if err := netlink.LinkSetUp(lo); err != nil {
 		return fmt.Errorf("netns %s: bring lo up: %w", n.name, err)
 	}
-	dev, err := tun.Open(n.tunName, n.mtu)
+	dev, err := tun.OpenOptions(n.tunName, tun.Options{MTU: n.mtu, NoOffload: n.noOffload})
 	if err != nil {
 		return fmt.Errorf("netns %s: %w", n.name, err)
 	}

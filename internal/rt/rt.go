@@ -145,7 +145,7 @@ func (l *Loop) Done() <-chan struct{} { return l.done }
 func (l *Loop) Wait() { l.wg.Wait() }
 
 // TryReceiver is a link that can also hand over a packet it already has
-// without blocking (mem.Port can). A Pump on it takes a whole burst and
+// without blocking (mem.Port and link/tun.Device can). A Pump on it takes a whole burst and
 // hands it over under one acquisition of the lock.
 type TryReceiver interface {
 	TryReceive(buf []byte) (n int, ok bool)

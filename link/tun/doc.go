@@ -15,15 +15,26 @@
 //   - the kernel may hand over a TCP packet of up to 64 KiB (TSO, its
 //     gso_size the MSS), which Receive hands to the stack whole, as one
 //     segment, so it is acknowledged as one;
-//   - a checksum the kernel left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM: the
-//     field holds the pseudo-header's sum) is completed by the device
-//     before the stack sees the packet, which then verifies it as any
-//     other;
+//   - each received TCP checksum is verified once. Once the driver has
+//     called VerifyChecksums (link.ChecksumVerifier; the root package's
+//     Stack does, and tells its stack not to verify,
+//     stack.Config.LinkVerifiesChecksums), a packet whose checksum the
+//     kernel left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM: the kernel's own,
+//     which nothing between it and synack can corrupt) or has verified
+//     (VIRTIO_NET_HDR_F_DATA_VALID) is handed over as is, and any other
+//     TCP packet (IPv4 or IPv6) is verified by the device; a partial checksum of any other protocol is completed. Without that call (a
+//     wrapper in between) the device completes partial checksums and the
+//     stack verifies every packet, as on any link;
 //   - consecutive TCP segments of one connection sent in one burst (see
 //     link.Burster) go to the kernel as one GSO packet
 //     (VIRTIO_NET_HDR_GSO_TCPV4, gso_size the first segment's payload,
 //     checksum partial), which the kernel takes as one skb: one write(2)
-//     for up to 64 KiB instead of one per segment.
+//     for up to 64 KiB instead of one per segment. synack's stack builds
+//     its segments as on any link; the device merges them.
+//
+// A capture on the device (tcpdump, tshark) then shows the kernel's
+// packets with partial checksums and synack's merged ones as large
+// packets, as a capture on any NIC with offloads does.
 //
 // # Reads and writes
 //

@@ -9,3 +9,6 @@ func SetDevPath(p string) func() {
 	devPath = p
 	return func() { devPath = old }
 }
+
+// MaxQueue is the writer's queue length.
+const MaxQueue = maxQueue

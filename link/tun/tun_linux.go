@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"syscall"
+	"unsafe"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -18,12 +20,27 @@ import (
 	"github.com/gosynack/synack/link"
 )
 
-// Device is an open TUN device; it implements link.Link.
+// Device is an open TUN device; it implements link.Link, link.Burster
+// and TryReceive.
 type Device struct {
 	f      *os.File
+	rc     syscall.RawConn
 	name   string
 	mtu    int
 	closed atomic.Bool
+	vnet   bool // IFF_VNET_HDR: a virtio_net_hdr before every packet
+	verify bool // VerifyChecksums was called in vnet mode: the device verifies, the stack does not
+	offl   int  // the TUN_F_* flags TUNSETOFFLOAD took
+
+	// The reader's (one goroutine at a time).
+	rhdr           [vnetHdrLen]byte
+	riov           [2]unix.Iovec
+	rbuf           []byte
+	rn             int
+	rerr           error
+	tryFn, blockFn func(fd uintptr) bool
+
+	w writer
 }
 
 var _ link.Link = (*Device)(nil)
@@ -46,7 +63,13 @@ var devPath = "/dev/net/tun"
 // device's owner); a name that is another kind of interface (ErrNotTUN) or
 // a device another descriptor holds (ErrBusy).
 func Open(name string, mtu int) (*Device, error) {
-	return open(name, mtu, false)
+	return OpenOptions(name, Options{MTU: mtu})
+}
+
+// OpenOptions is Open with options: the MTU, and whether to try the
+// virtio-net offloads.
+func OpenOptions(name string, o Options) (*Device, error) {
+	return open(name, o.MTU, false, !o.NoOffload)
 }
 
 // Attach attaches to the TUN device name that exists in the network
@@ -55,10 +78,10 @@ func Open(name string, mtu int) (*Device, error) {
 // creates one (ErrNoDevice). Attaching needs CAP_NET_ADMIN or to be the
 // device's owner (`ip tuntap add NAME mode tun user USER`).
 func Attach(name string) (*Device, error) {
-	return open(name, 0, true)
+	return open(name, 0, true, true)
 }
 
-func open(name string, mtu int, existing bool) (*Device, error) {
+func open(name string, mtu int, existing, offload bool) (*Device, error) {
 	if name != "" || existing {
 		if err := CheckName(name); err != nil {
 			return nil, fmt.Errorf("tun: %q: %w", name, err)
@@ -89,15 +112,27 @@ func open(name string, mtu int, existing bool) (*Device, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("tun: interface name %q: %w", name, err)
 	}
-	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
-	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
-		unix.Close(fd)
-		return nil, setIffError(name, err)
+	vnet, offl := false, 0
+	if offload {
+		vnet, offl = negotiate(fd, ifr)
 	}
-	d := &Device{name: ifr.Name()}
+	if !vnet {
+		ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+		if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+			unix.Close(fd)
+			return nil, setIffError(name, err)
+		}
+	}
+	d := &Device{name: ifr.Name(), vnet: vnet, offl: offl}
 	// A non-blocking descriptor is registered with the runtime poller, so
 	// Close unblocks a pending Read.
 	d.f = os.NewFile(uintptr(fd), devPath+":"+d.name)
+	if d.rc, err = d.f.SyscallConn(); err != nil {
+		d.f.Close()
+		return nil, fmt.Errorf("tun: %s: %w", d.name, err)
+	}
+	d.tryFn = func(fd uintptr) bool { d.read(fd); return true }
+	d.blockFn = func(fd uintptr) bool { return d.read(fd) }
 	l, err := netlink.LinkByName(d.name)
 	if err != nil {
 		d.f.Close()
@@ -111,7 +146,59 @@ func open(name string, mtu int, existing bool) (*Device, error) {
 		}
 		d.mtu = mtu
 	}
+	d.w.start(d)
 	return d, nil
+}
+
+// negotiate asks for IFF_VNET_HDR with the offloads synack takes
+// (checksum, TSO for IPv4 and IPv6), falling back to fewer offloads and
+// then to none, and reports what the kernel granted. It leaves the device
+// unattached only when IFF_VNET_HDR itself was refused (the caller then
+// attaches in plain mode, whose errors say what was wrong).
+func negotiate(fd int, ifr *unix.Ifreq) (vnet bool, offl int) {
+	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI | unix.IFF_VNET_HDR)
+	if unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr) != nil {
+		return false, 0
+	}
+	// The header's fields in little-endian order on every host (the
+	// default is the host's order, the same thing on little-endian ones).
+	if err := unix.IoctlSetPointerInt(fd, unix.TUNSETVNETLE, 1); err != nil && !littleEndian() {
+		// A big-endian host whose kernel cannot: the device must stay in
+		// plain mode, but IFF_VNET_HDR cannot be taken back on this
+		// descriptor: the caller's TUNSETIFF fails and says so.
+		return false, 0
+	}
+	for _, f := range []int{
+		unix.TUN_F_CSUM | unix.TUN_F_TSO4 | unix.TUN_F_TSO6,
+		unix.TUN_F_CSUM | unix.TUN_F_TSO4,
+		unix.TUN_F_CSUM,
+	} {
+		if unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, f) == nil {
+			return true, f
+		}
+	}
+	return true, 0
+}
+
+func littleEndian() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}
+
+// VerifyChecksums makes the device, in vnet mode, verify every TCP
+// checksum it hands over or know it good, and leave a checksum the kernel
+// left partial unfilled; it reports whether it will (false in plain mode).
+// See link.ChecksumVerifier. Call it before the first Receive.
+func (d *Device) VerifyChecksums() bool {
+	d.verify = d.vnet
+	return d.verify
+}
+
+// Offloads reports what the device does for synack: whether packets carry a
+// virtio_net_hdr (IFF_VNET_HDR), and which of TUNSETOFFLOAD's TUN_F_CSUM,
+// TUN_F_TSO4 and TUN_F_TSO6 the kernel took.
+func (d *Device) Offloads() Offloads {
+	return Offloads{VnetHdr: d.vnet, Csum: d.offl&unix.TUN_F_CSUM != 0, TSO4: d.offl&unix.TUN_F_TSO4 != 0, TSO6: d.offl&unix.TUN_F_TSO6 != 0}
 }
 
 // controlError explains why the control device did not open.
@@ -241,29 +328,55 @@ func (d *Device) Name() string { return d.name }
 // MTU returns the device's MTU.
 func (d *Device) MTU() int { return d.mtu }
 
-// Send writes one IPv4 packet to the kernel.
-func (d *Device) Send(pkt []byte) error {
-	if d.closed.Load() {
-		return link.ErrClosed
+// Send queues one IPv4 packet for the device's writer goroutine, which
+// writes it to the kernel outside the caller's locks, in the order Send
+// was called. Between BeginBurst and EndBurst the writer is not woken, so
+// that a burst is written together; in vnet mode, consecutive TCP
+// segments of one connection in it are merged into one GSO packet that
+// the kernel cuts again. Send blocks while the queue is full (maxQueue
+// packets), until the writer has written some. Write errors are counted
+// (WriteErrors), since the call that queued the packet has returned.
+func (d *Device) Send(pkt []byte) error { return d.w.send(pkt) }
+
+// BeginBurst holds the writer until EndBurst: the packets sent in between
+// are written together.
+func (d *Device) BeginBurst() { d.w.begin() }
+
+// EndBurst ends a burst and wakes the writer.
+func (d *Device) EndBurst() { d.w.end() }
+
+// Stats returns the device's counts.
+func (d *Device) Stats() Stats {
+	w := &d.w
+	return Stats{
+		PacketsOut: w.pktsOut.Load(), SegmentsOut: w.segsOut.Load(), PacketsIn: w.pktsIn.Load(),
+		GSOOut: w.gsoOut.Load(), GSOIn: w.gsoIn.Load(), ChecksumsPartial: w.csumIn.Load(),
+		BadHeaders: w.badHdr.Load(), BadChecksums: w.badCsum.Load(), WriteErrors: w.errs.Load(),
 	}
-	if _, err := d.f.Write(pkt); err != nil {
-		if errors.Is(err, os.ErrClosed) {
-			return link.ErrClosed
-		}
-		return fmt.Errorf("tun: write %d bytes to %s: %w", len(pkt), d.name, err)
-	}
-	return nil
 }
 
+// WriteErrors returns how many packets the kernel refused, and the last
+// error.
+func (d *Device) WriteErrors() (uint64, error) { return d.w.errors() }
+
 // Receive blocks until the kernel routes a packet to the device, or Close.
+// In vnet mode, a checksum the kernel left partial is completed, and a
+// GSO packet (up to 64 KiB of TCP) is handed over whole: buf of 65535
+// bytes holds any.
 func (d *Device) Receive(buf []byte) (int, error) {
 	for {
-		n, err := d.f.Read(buf)
-		if err == nil {
-			if n == 0 {
-				continue
+		d.rbuf = buf
+		err := d.rc.Read(d.blockFn)
+		n, rerr := d.rn, d.rerr
+		d.rbuf, d.rerr = nil, nil
+		if err == nil && rerr == nil {
+			if n, ok := d.packet(buf, n); ok {
+				return n, nil
 			}
-			return n, nil
+			continue
+		}
+		if err == nil {
+			err = rerr
 		}
 		if errors.Is(err, os.ErrClosed) || d.closed.Load() {
 			return 0, link.ErrClosed
@@ -272,11 +385,104 @@ func (d *Device) Receive(buf []byte) (int, error) {
 	}
 }
 
-// Close closes the device's descriptor, which unblocks a pending Receive.
-// A device that is not persistent disappears.
+// TryReceive is Receive for a packet the kernel has queued already: it
+// never blocks, and reports false when there is none (or on any error,
+// which the next Receive reports).
+func (d *Device) TryReceive(buf []byte) (int, bool) {
+	for {
+		d.rbuf = buf
+		err := d.rc.Read(d.tryFn)
+		n, rerr := d.rn, d.rerr
+		d.rbuf, d.rerr = nil, nil
+		if err != nil || rerr != nil {
+			return 0, false
+		}
+		if n, ok := d.packet(buf, n); ok {
+			return n, true
+		}
+	}
+}
+
+// read is one read(2) (readv(2) of the virtio_net_hdr and the packet in
+// vnet mode) on the non-blocking descriptor; it reports false when
+// nothing is there yet (EAGAIN), for RawConn.Read to wait.
+func (d *Device) read(fd uintptr) bool {
+	var n uintptr
+	var errno syscall.Errno
+	buf := d.rbuf
+	if len(buf) == 0 {
+		d.rn, d.rerr = 0, errors.New("empty buffer")
+		return true
+	}
+	if d.vnet {
+		d.riov[0].Base = &d.rhdr[0]
+		d.riov[0].SetLen(vnetHdrLen)
+		d.riov[1].Base = &buf[0]
+		d.riov[1].SetLen(len(buf))
+		n, _, errno = unix.Syscall(unix.SYS_READV, fd, uintptr(unsafe.Pointer(&d.riov[0])), 2)
+		d.riov[1].Base = nil
+	} else {
+		n, _, errno = unix.Syscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	}
+	switch errno {
+	case 0:
+		d.rn, d.rerr = int(n), nil
+		return true
+	case unix.EAGAIN:
+		d.rn, d.rerr = 0, unix.EAGAIN
+		return false
+	case unix.EINTR:
+		return d.read(fd)
+	}
+	d.rn, d.rerr = 0, errno
+	return true
+}
+
+// packet makes what read read into buf[:n] a packet for the stack; false
+// drops it (empty, or a header that does not fit the packet).
+func (d *Device) packet(buf []byte, n int) (int, bool) {
+	d.w.pktsIn.Add(1)
+	if !d.vnet {
+		return n, n > 0
+	}
+	if n < vnetHdrLen {
+		return 0, false
+	}
+	n -= vnetHdrLen
+	h := decodeVnetHdr(d.rhdr[:])
+	if h.check(n) != nil {
+		d.w.badHdr.Add(1)
+		return 0, false
+	}
+	switch {
+	case h.Flags&unix.VIRTIO_NET_HDR_F_NEEDS_CSUM != 0:
+		// The kernel's own packet, its checksum left to the "hardware":
+		// nothing between it and synack can corrupt it. Completed, unless
+		// the stack has left checksums to the device (VerifyChecksums).
+		d.w.csumIn.Add(1)
+		if !d.verify || !isTCP(buf[:n]) {
+			h.completeChecksum(buf[:n]) // the stack verifies only TCP's
+		}
+	case h.Flags&unix.VIRTIO_NET_HDR_F_DATA_VALID != 0:
+		// Verified already (by the kernel, or the NIC it came from).
+	case d.verify && !tcpChecksumOK(buf[:n]):
+		// Neither, and the stack does not verify: verified here, once.
+		d.w.badCsum.Add(1)
+		return 0, false
+	}
+	if h.GSOType != unix.VIRTIO_NET_HDR_GSO_NONE {
+		d.w.gsoIn.Add(1)
+	}
+	return n, n > 0
+}
+
+// Close writes what is queued, closes the device's descriptor, which
+// unblocks a pending Receive, and waits for the writer. A device that is
+// not persistent disappears.
 func (d *Device) Close() error {
 	if d.closed.Swap(true) {
 		return nil
 	}
+	d.w.stop()
 	return d.f.Close()
 }

@@ -21,6 +21,9 @@ var _ link.Link = (*Device)(nil)
 // Open returns ErrUnsupported.
 func Open(name string, mtu int) (*Device, error) { return nil, ErrUnsupported }
 
+// OpenOptions returns ErrUnsupported.
+func OpenOptions(name string, o Options) (*Device, error) { return nil, ErrUnsupported }
+
 // Attach returns ErrUnsupported.
 func Attach(name string) (*Device, error) { return nil, ErrUnsupported }
 
@@ -44,3 +47,24 @@ func (d *Device) SetPersist(on bool) error { return ErrUnsupported }
 
 // Configure returns ErrUnsupported.
 func Configure(name string, addr netip.Prefix) error { return ErrUnsupported }
+
+// TryReceive reports false.
+func (d *Device) TryReceive(buf []byte) (int, bool) { return 0, false }
+
+// BeginBurst does nothing.
+func (d *Device) BeginBurst() {}
+
+// EndBurst does nothing.
+func (d *Device) EndBurst() {}
+
+// Offloads reports none.
+func (d *Device) Offloads() Offloads { return Offloads{} }
+
+// WriteErrors reports none.
+func (d *Device) WriteErrors() (uint64, error) { return 0, nil }
+
+// Stats reports none.
+func (d *Device) Stats() Stats { return Stats{} }
+
+// VerifyChecksums reports false.
+func (d *Device) VerifyChecksums() bool { return false }

@@ -40,9 +40,17 @@ func TestCloseUnblocksReceive(t *testing.T) {
 
 // TestKernelSYN: a kernel socket in the namespace connecting to synack's
 // address sends a SYN through the device, a bare IPv4 packet (IFF_NO_PI)
-// whose checksums wire.ParsePacket verifies.
+// whose checksums wire.ParsePacket verifies: in plain mode the kernel's,
+// with offloads the one the device completed (nobody called
+// VerifyChecksums, as when a wrapper sits between the device and a Stack).
 func TestKernelSYN(t *testing.T) {
-	ns := netns.ForTest(t, netns.Options{})
+	for _, plain := range []bool{true, false} {
+		t.Run(map[bool]string{true: "plain", false: "offload"}[plain], func(t *testing.T) { kernelSYN(t, plain) })
+	}
+}
+
+func kernelSYN(t *testing.T, plain bool) {
+	ns := netns.ForTest(t, netns.Options{NoOffload: plain})
 	dev := ns.TUN()
 	if dev.MTU() != 1500 || dev.Name() != netns.DefaultTUN {
 		t.Fatalf("device %q MTU %d, want %q MTU 1500", dev.Name(), dev.MTU(), netns.DefaultTUN)
@@ -74,6 +82,9 @@ func TestKernelSYN(t *testing.T) {
 			t.Fatalf("SYN %v:%d -> %v:%d, want %v -> %v:7", p.IP.Src, p.TCP.SrcPort, p.IP.Dst, p.TCP.DstPort, netns.KernelAddr, netns.StackAddr)
 		}
 		break
+	}
+	if s := dev.Stats(); !plain && s.ChecksumsPartial == 0 {
+		t.Errorf("with offloads the kernel's SYN came with a complete checksum: %+v", s)
 	}
 	dev.Close()
 	ns.Remove()

@@ -43,8 +43,8 @@
 // computed in integers. Choices and deviations:
 //
 //   - Slow start is Reno's (RFC 5681), which §4.10 allows ("MAY use the
-//     Reno TCP slow start algorithm"); HyStart++ (RFC 9406, SHOULD) is not
-//     implemented.
+//     Reno TCP slow start algorithm"), or with Config.HyStart HyStart++
+//     (RFC 9406, see below).
 //   - Fast convergence (§4.7) is always on, as in Linux; the RFC says it
 //     SHOULD be off for a single flow alone on a path.
 //   - The congestion avoidance epoch (t_epoch, cwnd_epoch, K, W_est) starts
@@ -71,6 +71,21 @@
 //     and W_est if cwnd < cwnd_prior, and otherwise keeps the current ones.
 //   - There is no ECN-Echo response and no PRR (RFC 6937); tcp owns the
 //     sending rate during recovery.
+//
+// # HyStart++
+//
+// With Config.HyStart both controllers run RFC 9406 in the initial slow
+// start (ssthresh still NoThreshold): rounds end when SND.UNA reaches
+// windowEnd (Ack.SndUna, Ack.SndNxt); the minimum RTT of each round is
+// taken from Ack.RTT; once a round has N_RTT_SAMPLE (8) samples and its
+// minimum exceeds the last round's by max(4 ms, min(last/8, 16 ms)), the
+// window grows by a quarter (Conservative Slow Start) for at most
+// CSS_ROUNDS (5) rounds, then ssthresh = cwnd and congestion avoidance
+// begins; a round in CSS whose minimum falls below the RTT that started it
+// goes back to slow start. In both, an ACK adds min(N, L*SMSS), L = 8, or
+// unlimited when Config.Paced. A loss or timeout ends HyStart++ for the
+// connection (RFC 9406: "SHOULD use HyStart++ only for the initial slow
+// start"). Without Config.HyStart slow start is RFC 5681's, min(N, SMSS).
 package cc
 
 import (
@@ -147,6 +162,9 @@ type Ack struct {
 	// during the last RTT: the window must not grow (RFC 7661; RFC 9438
 	// §4.2's note on application-limited flows).
 	AppLimited bool
+	// SndUna and SndNxt are SND.UNA and SND.NXT after this ACK (modulo
+	// 2^32): HyStart++ counts its rounds with them (RFC 9406 windowEnd).
+	SndUna, SndNxt uint32
 }
 
 // Config configures a controller.
@@ -157,6 +175,11 @@ type Config struct {
 	// InitialWindow is the initial congestion window in bytes; 0 means
 	// RFC 6928's min(10*MSS, max(2*MSS, 14600)).
 	InitialWindow int
+	// HyStart turns on HyStart++ (RFC 9406) in the initial slow start.
+	HyStart bool
+	// Paced says the sender paces its segments: HyStart++'s L is then
+	// infinity, not 8 (RFC 9406 §4.3).
+	Paced bool
 }
 
 // Names of the controllers.

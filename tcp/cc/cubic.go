@@ -37,9 +37,11 @@ type cubicState struct {
 // use NewCubic.
 type Cubic struct {
 	mss, iwConfig int
-	cwnd          float64
-	ssthresh      int
-	st            cubicState
+	// hs is HyStart++'s state, nil unless Config.HyStart.
+	hs       *hystart
+	cwnd     float64
+	ssthresh int
+	st       cubicState
 	// lastAck is the time of the last OnAck or OnIdle (haveLast once set):
 	// the start of an application-limited or idle period.
 	lastAck    clock.Time
@@ -62,6 +64,9 @@ type cubicUndo struct {
 // ssthresh at NoThreshold.
 func NewCubic(cfg Config) *Cubic {
 	c := &Cubic{iwConfig: cfg.InitialWindow, ssthresh: NoThreshold}
+	if cfg.HyStart {
+		c.hs = &hystart{paced: cfg.Paced}
+	}
 	c.SetMSS(cfg.MSS)
 	return c
 }
@@ -85,6 +90,9 @@ func (c *Cubic) SetMSS(mss int) {
 	}
 	c.st = cubicState{}
 	c.undoValid, c.inRTO, c.inRecovery = false, false, false
+	if c.hs != nil {
+		c.hs.reset(c.ssthresh == NoThreshold)
+	}
 }
 
 // OnAck grows the window: Reno's slow start below ssthresh (RFC 9438 §4.10,
@@ -106,6 +114,16 @@ func (c *Cubic) OnAck(a Ack) {
 		return
 	}
 	if c.cwnd < float64(c.ssthresh) {
+		if c.hs != nil && c.hs.phase != hsOff && c.ssthresh == NoThreshold {
+			inc, exit := c.hs.onAck(a, acked, c.mss)
+			c.cwnd = math.Min(c.cwnd+inc, MaxWindow)
+			if exit {
+				// RFC 9406: "enter congestion avoidance by setting
+				// the ssthresh to the current cwnd".
+				c.ssthresh = max(int(c.cwnd), 2*c.mss)
+			}
+			return
+		}
 		c.cwnd = math.Min(c.cwnd+float64(min(acked, c.mss)), MaxWindow)
 		return
 	}
@@ -183,6 +201,9 @@ func (c *Cubic) OnCongestion(now clock.Time, flight int) {
 
 // reduce sets cwnd_prior, W_max (with fast convergence) and ssthresh.
 func (c *Cubic) reduce(flight int) {
+	if c.hs != nil {
+		c.hs.phase = hsOff
+	}
 	s := &c.st
 	s.cwndPrior = c.cwnd
 	if c.cwnd < s.wMax {

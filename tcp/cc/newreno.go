@@ -6,11 +6,16 @@ import "github.com/gosynack/synack/clock"
 // The window is kept in bytes. The zero value is not usable: use NewNewReno.
 type NewReno struct {
 	mss, iwConfig int
-	cwnd          int
-	ssthresh      int
+	// hs is HyStart++'s state, nil unless Config.HyStart.
+	hs       *hystart
+	cwnd     int
+	ssthresh int
 	// bytesAcked counts bytes acknowledged in congestion avoidance
 	// (RFC 5681 §3.1, RFC 3465).
 	bytesAcked int
+	// hsCarry is the fraction of a byte (in quarters) that CSS's
+	// increases have not yet added to cwnd.
+	hsCarry int
 	// inRTO is set by OnRTO and cleared by OnAck: another OnRTO before
 	// any ACK is a timeout of the same retransmission.
 	inRTO bool
@@ -26,6 +31,9 @@ type NewReno struct {
 // and ssthresh at NoThreshold.
 func NewNewReno(cfg Config) *NewReno {
 	r := &NewReno{iwConfig: cfg.InitialWindow, ssthresh: NoThreshold}
+	if cfg.HyStart {
+		r.hs = &hystart{paced: cfg.Paced}
+	}
 	r.SetMSS(cfg.MSS)
 	return r
 }
@@ -48,6 +56,10 @@ func (r *NewReno) SetMSS(mss int) {
 		r.ssthresh = max(r.ssthresh, 2*r.mss)
 	}
 	r.bytesAcked, r.inRTO, r.inRecovery, r.undoValid = 0, false, false, false
+	if r.hs != nil {
+		r.hs.reset(r.ssthresh == NoThreshold)
+	}
+	r.hsCarry = 0
 }
 
 // OnAck grows the window: RFC 5681 equation (2) in slow start, byte counting
@@ -56,6 +68,20 @@ func (r *NewReno) OnAck(a Ack) {
 	r.inRTO = false
 	acked := clampBytes(a.Acked)
 	if a.AppLimited || acked == 0 {
+		return
+	}
+	if r.cwnd < r.ssthresh && r.hs != nil && r.hs.phase != hsOff && r.ssthresh == NoThreshold {
+		inc, exit := r.hs.onAck(a, acked, r.mss)
+		// CSS's quarter increases are carried in bytes*4 so that none is
+		// lost to rounding.
+		r.hsCarry += int(inc * HyStartCSSGrowthDivisor)
+		r.cwnd = min(r.cwnd+r.hsCarry/HyStartCSSGrowthDivisor, MaxWindow)
+		r.hsCarry %= HyStartCSSGrowthDivisor
+		if exit {
+			// RFC 9406: "enter congestion avoidance by setting the
+			// ssthresh to the current cwnd".
+			r.ssthresh = max(r.cwnd, 2*r.mss)
+		}
 		return
 	}
 	if r.cwnd < r.ssthresh {
@@ -80,6 +106,9 @@ func (r *NewReno) OnAck(a Ack) {
 // (RFC 6675 §5 step (4.2); RFC 6582 §3.2 step 2 adds 3*SMSS of inflation,
 // which package tcp does not use).
 func (r *NewReno) OnCongestion(now clock.Time, flight int) {
+	if r.hs != nil {
+		r.hs.phase = hsOff
+	}
 	r.save()
 	r.ssthresh = max(clampBytes(flight)/2, 2*r.mss)
 	r.cwnd = r.ssthresh
@@ -104,6 +133,9 @@ func (r *NewReno) OnRecoveryEnd(now clock.Time, flight int) {
 // the same retransmitted segment: ssthresh is held constant (RFC 5681 §3.1)
 // and the undo state of the first one is kept.
 func (r *NewReno) OnRTO(now clock.Time, flight int) {
+	if r.hs != nil {
+		r.hs.phase = hsOff
+	}
 	if !r.inRTO {
 		r.save()
 		r.ssthresh = max(clampBytes(flight)/2, 2*r.mss)

@@ -10,6 +10,7 @@ import (
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -118,6 +119,9 @@ func Build(events []trace.Event, opt Options) (*Diagram, error) {
 		b.event(it.e, it.side)
 	}
 	b.finish()
+	for _, m := range b.icmps {
+		b.d.AddICMP(m)
+	}
 	return b.d, nil
 }
 
@@ -165,6 +169,10 @@ type builder struct {
 
 	zeros  []byte
 	counts map[string]int // notes about odd input, counted
+
+	// icmps are the ICMP errors the hosts received (ICMPIn), drawn once
+	// the packets they quote are.
+	icmps []ICMP
 }
 
 func (b *builder) count(note string) { b.counts[note]++ }
@@ -180,7 +188,7 @@ func (b *builder) event(e *trace.Event, sd Side) {
 			// A connection's drop of a segment it was handed: the arrival
 			// is drawn; what the TCP made of it is a note.
 			if b.opt.Notes {
-				b.addRow(Row{At: e.At, Kind: RowNote, Side: sd, Packet: -1, Text: "dropped: " + e.Why()})
+				b.addRow(Row{At: e.At, Kind: RowNote, Side: sd, Packet: -1, Text: b.opt.Lang.Trf("dropped: %s", e.Why())})
 			}
 			return
 		}
@@ -196,6 +204,10 @@ func (b *builder) event(e *trace.Event, sd Side) {
 			// then the state change's row says why.
 			b.fired[sd] = e
 		}
+	case trace.ICMPIn:
+		other := b.d.Hosts[1-sd].Addr.Addr()
+		b.icmps = append(b.icmps, ICMP{At: e.At, To: sd, From: e.ICMPFrom, FromPeer: e.ICMPFrom == other,
+			Text: e.Reason, HasSeq: true, Seq: e.Seg.Seq})
 	case trace.Note:
 		if b.opt.Notes {
 			b.addRow(Row{At: e.At, Kind: RowNote, Side: sd, Packet: -1, Text: e.Reason})
@@ -416,12 +428,13 @@ func (b *builder) segmentOut(e *trace.Event, sd Side) {
 				break
 			}
 		}
-		t := "retransmission"
+		l := b.opt.Lang
+		t := l.Tr("retransmission")
 		if p.RetransmitOf > 0 {
-			t += fmt.Sprintf(" of #%d", p.RetransmitOf)
+			t = l.Trf("retransmission of #%d", p.RetransmitOf)
 		}
 		if p.Reason != "" {
-			t += " (" + p.Reason + ")"
+			t = l.Trf("%s (%s)", t, l.Tr(p.Reason))
 		}
 		ms = append(ms, Marker{MarkRetransmit, t})
 	case p.Reason != "":
@@ -475,7 +488,7 @@ func (b *builder) link(e *trace.Event, i int) {
 			p.Fate, p.LostCause, p.LostReason = Lost, e.LinkCause, e.Why()
 			if e.At == p.Sent && b.sendRow[i] >= 0 {
 				r := &b.d.Rows[b.sendRow[i]]
-				r.Markers = append(r.Markers, Marker{MarkLost, lostText(p)})
+				r.Markers = append(r.Markers, Marker{MarkLost, lostTextIn(p, b.opt.Lang)})
 				return
 			}
 			b.addRow(Row{At: e.At, Kind: RowLost, Side: p.From, Packet: i})
@@ -499,27 +512,20 @@ func (b *builder) link(e *trace.Event, i int) {
 		q := &b.d.Packets[c]
 		b.linkPkt[k] = c
 		mark(MarkDuplicated,
-			fmt.Sprintf("duplicated by the link: the copy is #%d", q.N),
-			fmt.Sprintf("the link duplicates #%d: the copy is #%d", p.N, q.N))
+			b.opt.Lang.Trf("duplicated by the link: the copy is #%d", q.N),
+			b.opt.Lang.Trf("the link duplicates #%d: the copy is #%d", p.N, q.N))
 	case trace.LinkHold:
 		p.Held, p.HoldReason = true, e.Reason
-		t := "held back by the link"
+		t := b.opt.Lang.Tr("held back by the link")
 		if e.Reason != "" {
-			t += " (" + e.Reason + ")"
+			t = b.opt.Lang.Trf("%s (%s)", t, reasonIn(b.opt.Lang, e.Reason))
 		}
 		mark(MarkHeld, t, fmt.Sprintf("#%d %s", p.N, t))
 	case trace.LinkCorrupt:
 		p.Corrupted = true
-		mark(MarkCorrupted, "corrupted by the link (bits flipped)",
-			fmt.Sprintf("the link corrupts #%d (bits flipped)", p.N))
+		mark(MarkCorrupted, b.opt.Lang.Tr("corrupted by the link (bits flipped)"),
+			b.opt.Lang.Trf("the link corrupts #%d (bits flipped)", p.N))
 	}
-}
-
-func lostText(p *Packet) string {
-	if p.plainLoss() {
-		return "lost"
-	}
-	return "lost: " + p.LostReason
 }
 
 // plainLoss reports a packet the link lost at random or for no reason
@@ -557,22 +563,22 @@ func (b *builder) hostDrop(e *trace.Event, sd Side) {
 	why := e.Why()
 	reason := why
 	if reason == "" {
-		reason = "no reason given"
+		reason = b.opt.Lang.Tr("no reason given")
 	}
 	if i >= 0 {
 		p := &b.d.Packets[i]
 		p.Dropped, p.DropReason = true, why
 		r := &b.d.Rows[b.arriveRow[i]]
 		r.Markers = append(r.Markers, Marker{MarkDropped,
-			fmt.Sprintf("%s drops it: %s", b.d.Hosts[sd].Name, reason)})
+			b.opt.Lang.Trf("%s drops it: %s", b.opt.Lang.Tr(b.d.Hosts[sd].Name), reason)})
 		return
 	}
-	t := "drops a packet: " + reason
+	t := b.opt.Lang.Trf("drops a packet: %s", reason)
 	if s := e.Seg; s.Flags != 0 || s.Seq != 0 || s.Ack != 0 || s.SrcPort != 0 {
 		p := Packet{From: sd.Other(), Seg: s, PayloadLen: max(e.PayloadLen, 0)}
 		b.window(&p)
 		b.label(&p)
-		t = "drops " + p.Label + ": " + reason
+		t = b.opt.Lang.Trf("drops %s: %s", p.Label, reason)
 	}
 	b.addRow(Row{At: e.At, Kind: RowDrop, Side: sd, Packet: -1, Text: t})
 }
@@ -583,14 +589,18 @@ func (b *builder) timer(e *trace.Event, sd Side) {
 		name = "a"
 	}
 	r := Row{At: e.At, Side: sd, Packet: -1}
+	l := b.opt.Lang
+	if l != i18n.English {
+		name = l.Tr(name + " timer") // "TIME-WAIT 定时器"
+	}
 	switch e.Kind {
 	case trace.TimerSet:
 		r.Kind = RowTimerSet
-		r.Text = fmt.Sprintf("%s timer set, fires at %v", name, e.Deadline)
+		r.Text = l.Trf("%s timer set, fires at %v", name, e.Deadline)
 	case trace.TimerFired:
-		r.Kind, r.Text = RowTimerFired, name+" timer fired"
+		r.Kind, r.Text = RowTimerFired, l.Trf("%s timer fired", name)
 	default:
-		r.Kind, r.Text = RowTimerStop, name+" timer stopped"
+		r.Kind, r.Text = RowTimerStop, l.Trf("%s timer stopped", name)
 	}
 	b.addRow(r)
 }
@@ -685,7 +695,7 @@ func (b *builder) finish() {
 		}
 		if p := b.d.Packet(&r); p != nil && p.Seg.Flags&wire.RST != 0 &&
 			(r.Kind == RowSend || r.Kind == RowArrive && !p.SendSeen) {
-			r.Markers = append(r.Markers, Marker{MarkReset, "RST: reset"})
+			r.Markers = append(r.Markers, Marker{MarkReset, b.opt.Lang.Tr("RST: reset")})
 		}
 		sort.SliceStable(r.Markers, func(i, j int) bool { return r.Markers[i].Kind < r.Markers[j].Kind })
 		rows = append(rows, r)

@@ -9,6 +9,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -40,6 +41,16 @@ type viewerData struct {
 	Initial [2]string   `json:"initial"`
 	Top     float64     `json:"top"`
 	Rows    []viewerRow `json:"rows"`
+	// Words are the script's own sentences in the diagram's language;
+	// absent in English, where the script has them.
+	Words *viewerWords `json:"words,omitempty"`
+}
+
+type viewerWords struct {
+	Before string `json:"before"` // the text before the first row
+	Row    string `json:"row"`    // "row %d of %d"
+	Play   string `json:"play"`   // the play button, stopped
+	Pause  string `json:"pause"`  // and playing
 }
 
 type viewerRow struct {
@@ -60,14 +71,22 @@ func WriteHTML(w io.Writer, d *Diagram, opt HTMLOptions) error {
 	if !opt.Fragment {
 		title := opt.Title
 		if title == "" {
-			title = d.Hosts[Left].Name + " ⇄ " + d.Hosts[Right].Name
+			title = d.name(d.Hosts[Left]) + " ⇄ " + d.name(d.Hosts[Right])
 		}
-		fmt.Fprintf(bw, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"+
+		lang := "en"
+		if d.opt.Lang == i18n.Chinese {
+			lang = "zh-CN"
+		}
+		fmt.Fprintf(bw, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"+
 			"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>%s</title>\n<style>\n%s</style>\n</head>\n<body>\n",
-			esc(title), ViewerCSS)
+			lang, esc(title), ViewerCSS)
 		fmt.Fprintf(bw, "<h1>%s</h1>\n", esc(title))
 		if opt.Caption != "" {
-			fmt.Fprintf(bw, "<p class=\"caption\">%s</p>\n", esc(opt.Caption))
+			c := opt.Caption
+			if d.opt.Lang != i18n.English {
+				c = i18n.Unwrap(c) // no space where a line breaks between Chinese characters
+			}
+			fmt.Fprintf(bw, "<p class=\"caption\">%s</p>\n", esc(c))
 		}
 	}
 	writeViewer(bw, d, opt)
@@ -81,9 +100,23 @@ func WriteHTML(w io.Writer, d *Diagram, opt HTMLOptions) error {
 func writeViewer(w *bufio.Writer, d *Diagram, opt HTMLOptions) {
 	pl := planSVG(d, SVGOptions{})
 	data := viewerData{Top: pl.top}
+	l := d.opt.Lang
 	for sd := range d.Hosts {
-		data.Hosts[sd] = d.Hosts[sd].Name
+		data.Hosts[sd] = d.name(d.Hosts[sd])
 		data.Initial[sd] = d.Hosts[sd].Initial
+	}
+	if l != i18n.English {
+		initial := func(sd Side) string {
+			if s := d.Hosts[sd].Initial; s != "" {
+				return s
+			}
+			return l.Tr("in an unknown state")
+		}
+		data.Words = &viewerWords{
+			Before: l.Trf("Before the first packet: %s is %s, %s is %s. Press → or play.",
+				data.Hosts[Left], initial(Left), data.Hosts[Right], initial(Right)),
+			Row: l.Tr("row %d of %d"), Play: l.Tr("▶ play"), Pause: l.Tr("❚❚ pause"),
+		}
 	}
 	prev := data.Initial
 	for i := range d.Rows {
@@ -99,13 +132,16 @@ func writeViewer(w *bufio.Writer, d *Diagram, opt HTMLOptions) {
 		panic(err) // strings, numbers and bools only
 	}
 	fmt.Fprintf(w, "<div class=\"synack-viewer\" data-autoplay=\"%t\" data-rows=\"%d\" data-packets=\"%d\" tabindex=\"0\">\n", opt.Autoplay, len(d.Rows), len(d.Packets))
-	fmt.Fprint(w, `<div class="controls">`+
-		`<button type="button" data-act="first" title="start (Home)">⇤ start</button>`+
-		`<button type="button" data-act="prev" title="back one row (←)">◀ back</button>`+
-		`<button type="button" data-act="play" title="play or pause (space)">▶ play</button>`+
-		`<button type="button" data-act="next" title="forward one row (→)">forward ▶</button>`+
-		`<button type="button" data-act="last" title="end (End)">end ⇥</button>`+
-		`<span class="status"></span></div>`+"\n")
+	button := func(act, title, label string) {
+		fmt.Fprintf(w, `<button type="button" data-act="%s" title="%s">%s</button>`, act, esc(l.Tr(title)), esc(l.Tr(label)))
+	}
+	fmt.Fprint(w, `<div class="controls">`)
+	button("first", "start (Home)", "⇤ start")
+	button("prev", "back one row (←)", "◀ back")
+	button("play", "play or pause (space)", "▶ play")
+	button("next", "forward one row (→)", "forward ▶")
+	button("last", "end (End)", "end ⇥")
+	fmt.Fprint(w, `<span class="status"></span></div>`+"\n")
 	fmt.Fprintln(w, `<div class="now-text"><span class="at"></span> <span class="what"></span></div>`)
 	fmt.Fprintln(w, `<div class="panes"><div class="ladder">`)
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" class="synack-ladder" width="%s" height="%s" viewBox="0 0 %[1]s %[2]s" %s>`+"\n",
@@ -114,11 +150,11 @@ func writeViewer(w *bufio.Writer, d *Diagram, opt HTMLOptions) {
 	fmt.Fprintln(w, "</svg></div>")
 	fmt.Fprintln(w, `<div class="machines">`)
 	for sd := range d.Hosts {
-		fmt.Fprintf(w, "<div class=\"machine\" data-side=\"%s\"><div class=\"machine-title\">%s <span class=\"cur-state\"></span></div>\n", Side(sd), esc(d.Hosts[sd].Name))
+		fmt.Fprintf(w, "<div class=\"machine\" data-side=\"%s\"><div class=\"machine-title\">%s <span class=\"cur-state\"></span></div>\n", Side(sd), esc(d.name(d.Hosts[sd])))
 		writeStateMachine(w)
 		fmt.Fprintln(w, "</div>")
 	}
-	fmt.Fprintln(w, `<p class="fig">TCP connection states, after RFC 9293 Figure 5. Lit: the state now; tinted: states passed through.</p>`)
+	fmt.Fprintf(w, "<p class=\"fig\">%s</p>\n", esc(l.Tr("TCP connection states, after RFC 9293 Figure 5. Lit: the state now; tinted: states passed through.")))
 	fmt.Fprintln(w, "</div></div>")
 	fmt.Fprintf(w, "<script type=\"application/json\" class=\"synack-data\">%s</script>\n</div>\n", js)
 }
@@ -126,42 +162,43 @@ func writeViewer(w *bufio.Writer, d *Diagram, opt HTMLOptions) {
 // describeRow says in words what row r shows; prev is each side's state
 // before it.
 func describeRow(d *Diagram, r *Row, prev [2]string) string {
-	name := func(sd Side) string { return d.Hosts[sd].Name }
+	l := d.opt.Lang
+	name := func(sd Side) string { return d.name(d.Hosts[sd]) }
 	var parts []string
 	p := d.Packet(r)
 	switch r.Kind {
 	case RowSend:
 		if p != nil {
-			s := name(r.Side) + " sends " + d.body(p)
+			s := l.Trf("%s sends %s", name(r.Side), d.body(p))
 			if p.Seg.Flags&wire.RST != 0 {
-				s += " (a reset)"
+				s += l.Tr(" (a reset)")
 			}
 			parts = append(parts, s)
 		}
 	case RowArrive:
 		if p != nil {
-			s := fmt.Sprintf("#%d %s arrives at %s", p.N, p.Seg.Flags, name(r.Side))
+			s := l.Trf("#%d %s arrives at %s", p.N, p.Seg.Flags, name(r.Side))
 			if !p.SendSeen {
-				s = d.body(p) + " arrives at " + name(r.Side) + " (its sending was not recorded)"
+				s = l.Trf("%s arrives at %s (its sending was not recorded)", d.body(p), name(r.Side))
 			}
 			if p.Held {
-				s += " (it was held back)"
+				s += l.Tr(" (it was held back)")
 			}
 			parts = append(parts, s)
 		}
 	case RowLost:
 		if p != nil {
-			parts = append(parts, fmt.Sprintf("#%d %s is %s", p.N, p.Seg.Flags, lostText(p)))
+			parts = append(parts, l.Trf("#%d %s is %s", p.N, p.Seg.Flags, lostTextIn(p, l)))
 		}
 	case RowLink:
-		parts = append(parts, r.Text)
+		parts = append(parts, l.Tr(r.Text))
 	case RowICMP:
 		if m := d.icmpOf(r); m != nil {
 			parts = append(parts, icmpTitle(m)+" reaches "+name(r.Side))
 		}
 	case RowState:
 	default:
-		parts = append(parts, name(r.Side)+": "+r.Text)
+		parts = append(parts, name(r.Side)+l.Tr(": ")+l.Tr(r.Text))
 	}
 	for _, mk := range r.Markers {
 		if mk.Kind != MarkReset {
@@ -174,10 +211,10 @@ func describeRow(d *Diagram, r *Row, prev [2]string) string {
 			if from == "" {
 				from = "?"
 			}
-			parts = append(parts, fmt.Sprintf("%s: %s → %s", name(Side(sd)), from, r.State[sd]))
+			parts = append(parts, l.Trf("%s: %s → %s", name(Side(sd)), from, r.State[sd]))
 		}
 	}
-	return strings.Join(parts, "; ")
+	return strings.Join(parts, l.Tr("; "))
 }
 
 // The state machine's boxes, laid out as in RFC 9293 Figure 5; CLOSED is

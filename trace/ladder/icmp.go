@@ -51,11 +51,16 @@ func (d *Diagram) AddICMP(m ICMP) {
 	m.Quotes = 0
 	var quote string
 	if m.HasSeq {
-		for i := len(d.Packets) - 1; i >= 0; i-- {
-			p := &d.Packets[i]
-			if p.From == m.To && p.Seg.Seq == m.Seq && (p.Sent <= m.At || !p.SendSeen) && p.N != m.N {
-				m.Quotes = p.N
-				break
+		// The latest such packet sent before the message arrived; one sent
+		// at that very instant only if there is none (a resend the message
+		// itself caused comes at its instant too).
+		for _, strict := range [...]bool{true, false} {
+			for i := len(d.Packets) - 1; i >= 0 && m.Quotes == 0; i-- {
+				p := &d.Packets[i]
+				early := p.Sent < m.At || (!strict && p.Sent == m.At) || !p.SendSeen
+				if p.From == m.To && p.Seg.Seq == m.Seq && early && p.N != m.N {
+					m.Quotes = p.N
+				}
 			}
 		}
 		s := m.Seq.String()
@@ -99,7 +104,10 @@ func (d *Diagram) icmpOf(r *Row) *ICMP {
 // icmpTitle is the line of an ICMP row: its number, what it is, and its
 // sender when that is a router.
 func icmpTitle(m *ICMP) string {
-	s := fmt.Sprintf("#%d %s", m.N, m.Text)
+	s := m.Text
+	if m.N > 0 { // a simulated run's messages are not numbered
+		s = fmt.Sprintf("#%d %s", m.N, m.Text)
+	}
 	if !m.FromPeer && m.From.IsValid() {
 		s += " from " + m.From.String()
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -61,6 +62,11 @@ type Options struct {
 	// packets in its own colour, retransmissions yellow, RSTs and losses
 	// red, link-made copies magenta, states bold.
 	Color bool
+	// Lang is the language of the text the diagram adds to the events'
+	// own (legend, header, numbering, markers, timers, notes): English by
+	// default. States stay in RFC spelling and segments in their
+	// canonical line in every language.
+	Lang i18n.Lang
 }
 
 // Side is a column of the diagram.

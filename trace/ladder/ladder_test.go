@@ -13,6 +13,7 @@ import (
 	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/tcp/state"
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -35,7 +36,8 @@ func render(t *testing.T, events []trace.Event, opt Options) string {
 }
 
 // checkAligned checks that every line of the diagram has its lifelines in
-// the same two columns as the header.
+// the same two columns as the header, counting columns as a terminal does
+// (a Chinese character takes two).
 func checkAligned(t *testing.T, text string) {
 	t.Helper()
 	var cols []int
@@ -46,9 +48,10 @@ func checkAligned(t *testing.T, text string) {
 			if strings.ContainsRune("│├┤|", r) {
 				rails = append(rails, col)
 			}
-			col++
+			col += i18n.Width(string(r))
 		}
-		if len(rails) < 2 || strings.HasPrefix(line, "legend") || strings.HasPrefix(line, "note") {
+		if len(rails) < 2 || strings.HasPrefix(line, "legend") || strings.HasPrefix(line, "note") ||
+			strings.HasPrefix(line, "图例") || strings.HasPrefix(line, "注") {
 			continue
 		}
 		got := []int{rails[0], rails[len(rails)-1]}

@@ -17,7 +17,8 @@ import (
 func isHostKind(k trace.Kind) bool {
 	switch k {
 	case trace.SegmentOut, trace.SegmentIn, trace.State, trace.TimerSet,
-		trace.TimerFired, trace.TimerStop, trace.Drop, trace.Note, trace.Metrics:
+		trace.TimerFired, trace.TimerStop, trace.Drop, trace.Note, trace.Metrics,
+		trace.ICMPIn:
 		return true
 	}
 	return false

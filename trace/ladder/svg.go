@@ -109,11 +109,12 @@ func planSVG(d *Diagram, opt SVGOptions) *svgPlan {
 		pl.headLines = append(pl.headLines, opt.Title)
 	}
 	pl.headLines = append(pl.headLines, d.numbering())
+	l := d.opt.Lang
 	for _, n := range d.Notes {
-		pl.headLines = append(pl.headLines, "note: "+n)
+		pl.headLines = append(pl.headLines, l.Tr("note: ")+l.Tr(n))
 	}
 	if !d.Links && len(d.Packets) > 0 {
-		pl.headLines = append(pl.headLines, "note: no link events: an arrival is shown only where the receiver recorded it")
+		pl.headLines = append(pl.headLines, l.Tr("note: ")+l.Tr("no link events: an arrival is shown only where the receiver recorded it"))
 	}
 
 	// Columns: times, the left states, the area between the lifelines
@@ -301,13 +302,13 @@ func (pl *svgPlan) body(w *bufio.Writer) {
 	hy := pl.top - 56
 	for sd, x := range [2]float64{pl.leftX, pl.rightX} {
 		h := d.Hosts[sd]
-		fmt.Fprintf(w, `<text class="host" x="%s" y="%s" text-anchor="middle" font-weight="bold" font-size="14">%s</text>`+"\n", num(x), num(hy), esc(h.Name))
+		fmt.Fprintf(w, `<text class="host" x="%s" y="%s" text-anchor="middle" font-weight="bold" font-size="14">%s</text>`+"\n", num(x), num(hy), esc(d.opt.Lang.Tr(h.Name)))
 		if h.Addr.IsValid() && h.Addr.String() != h.Name {
 			fmt.Fprintf(w, `<text class="addr" x="%s" y="%s" text-anchor="middle" font-size="11" fill="%s">%s</text>`+"\n", num(x), num(hy+14), colMuted, esc(h.Addr.String()))
 		}
 		pl.state(w, Side(sd), pl.top-18, initial(h), -1)
 	}
-	fmt.Fprintf(w, `<text class="axis" x="%s" y="%s" text-anchor="end" fill="%s">time</text>`+"\n", num(pl.timeX), num(pl.top-18+4), colMuted)
+	fmt.Fprintf(w, `<text class="axis" x="%s" y="%s" text-anchor="end" fill="%s">%s</text>`+"\n", num(pl.timeX), num(pl.top-18+4), colMuted, esc(d.opt.Lang.Tr("time")))
 
 	// Lifelines.
 	for _, x := range [2]float64{pl.leftX, pl.rightX} {
@@ -320,8 +321,8 @@ func (pl *svgPlan) body(w *bufio.Writer) {
 			continue
 		}
 		if i > 0 && d.Rows[i].At-d.Rows[i-1].At >= svgGap {
-			fmt.Fprintf(w, `<text class="gap" data-row="%d" x="%s" y="%s" text-anchor="end" fill="%s" font-size="11" font-style="italic">%s later</text>`+"\n",
-				i, num(pl.timeX), num(pl.y[i]-svgRowH/2-4), colMuted, esc(time.Duration(d.Rows[i].At-d.Rows[i-1].At).String()))
+			fmt.Fprintf(w, `<text class="gap" data-row="%d" x="%s" y="%s" text-anchor="end" fill="%s" font-size="11" font-style="italic">%s</text>`+"\n",
+				i, num(pl.timeX), num(pl.y[i]-svgRowH/2-4), colMuted, esc(d.opt.Lang.Trf("%s later", time.Duration(d.Rows[i].At-d.Rows[i-1].At).String())))
 		}
 		fmt.Fprintf(w, `<text class="time" data-row="%d" x="%s" y="%s" text-anchor="end" fill="%s">%s</text>`+"\n",
 			i, num(pl.timeX), num(pl.y[i]+4), colMuted, esc(d.Rows[i].At.String()))
@@ -409,7 +410,7 @@ func (pl *svgPlan) arrow(w *bufio.Writer, i int) {
 			anchor, x = "end", a.x2-9
 		}
 		fmt.Fprintf(w, `<text class="end lost-text" x="%s" y="%s" text-anchor="%s" fill="%s" font-weight="bold">%s</text>`+"\n",
-			num(x), num(a.y2+4), anchor, colLost, esc(lostText(p)))
+			num(x), num(a.y2+4), anchor, colLost, esc(lostTextIn(p, pl.d.opt.Lang)))
 	case a.open:
 		fmt.Fprintf(w, `<text class="end open" x="%s" y="%s" text-anchor="middle" fill="%s">…?</text>`+"\n",
 			num(a.x2+12*ux), num(a.y2+12*uy+4), colMuted)
@@ -429,7 +430,7 @@ func (pl *svgPlan) arrow(w *bufio.Writer, i int) {
 	if p.CopyOf > 0 {
 		// A copy runs beside its original: a short label at its far end
 		// keeps the two apart.
-		label = fmt.Sprintf("#%d copy of #%d", p.N, p.CopyOf)
+		label = d.opt.Lang.Trf("#%d copy of #%d", p.N, p.CopyOf)
 		back := 22.0
 		if a.cross || a.open {
 			back = 10
@@ -544,18 +545,20 @@ func (pl *svgPlan) legend(w *bufio.Writer) {
 		fmt.Fprintf(w, `<text x="%s" y="%s" fill="#111827">%s</text>`+"\n", num(x+32), num(y), esc(label))
 		x += 32 + float64(len(label))*svgCharW + 18
 	}
-	item(colLeft, "", "sent by "+d.Hosts[Left].Name)
-	item(colRight, "", "sent by "+d.Hosts[Right].Name)
-	item(colRetransmit, "", "retransmission")
+	l := d.opt.Lang
+	item(colLeft, "", l.Trf("sent by %s", d.name(d.Hosts[Left])))
+	item(colRight, "", l.Trf("sent by %s", d.name(d.Hosts[Right])))
+	item(colRetransmit, "", l.Tr("retransmission"))
 	item(colReset, "", "RST")
-	item(colCopy, ` stroke-dasharray="7 4"`, "copy made by the link")
+	item(colCopy, ` stroke-dasharray="7 4"`, l.Tr("copy made by the link"))
 	if len(d.ICMP) > 0 {
 		item(colICMP, ` stroke-dasharray="3 3"`, "ICMP message (◇: from a router)")
 	}
 	y += 18
 	x = 12
 	pl.cross(w, x+13, y-4, "legend-cross")
-	fmt.Fprintf(w, `<text x="%s" y="%s" fill="#111827">lost on the way; #n numbers packets in sending order; a state is shown where it changes</text>`+"\n", num(x+32), num(y))
+	fmt.Fprintf(w, `<text x="%s" y="%s" fill="#111827">%s</text>`+"\n", num(x+32), num(y),
+		esc(l.Tr("lost on the way; #n numbers packets in sending order; a state is shown where it changes")))
 	fmt.Fprintln(w, "</g>")
 }
 

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -54,12 +54,15 @@ var asciiGlyphs = glyphs{
 }
 
 // Legend explains the marks of a text diagram in two lines.
-func Legend(ascii bool) string {
+func Legend(ascii bool) string { return LegendIn(ascii, i18n.English) }
+
+// LegendIn is Legend in language l.
+func LegendIn(ascii bool, l i18n.Lang) string {
 	g := unicodeGlyphs
 	if ascii {
 		g = asciiGlyphs
 	}
-	return fmt.Sprintf("legend: #n packet number  %[1]s%[1]s%[2]s sent  %[1]s%[1]s%[3]s arrives  %[4]s lost or dropped  "+
+	return l.Trf("legend: #n packet number  %[1]s%[1]s%[2]s sent  %[1]s%[1]s%[3]s arrives  %[4]s lost or dropped  "+
 		"%[5]s%[5]s RST  %[6]s%[6]s%[3]s send not recorded\n"+
 		"        %[7]s about the row above  a state is shown on the row where it changes\n",
 		g.line, g.sendR, g.arriveR, g.lost, g.reset, g.unsent, g.sub)
@@ -130,7 +133,9 @@ func markerSGR(k MarkerKind) string {
 	return sgrDim
 }
 
-func width(s string) int { return utf8.RuneCountInString(s) }
+// width is the number of terminal columns s takes: a Chinese character
+// takes two.
+func width(s string) int { return i18n.Width(s) }
 
 // textRow is a row laid out: its main line and the detail lines below it.
 type textRow struct {
@@ -149,21 +154,22 @@ func (d *Diagram) WriteText(w io.Writer) error {
 	}
 	bw := bufio.NewWriter(w)
 
+	l := d.opt.Lang
 	// Title: who, how the numbers read, what to know.
-	fmt.Fprintf(bw, "%s %s %s\n", hostTitle(d.Hosts[Left]), g.pair, hostTitle(d.Hosts[Right]))
+	fmt.Fprintf(bw, "%s %s %s\n", d.hostTitle(d.Hosts[Left]), g.pair, d.hostTitle(d.Hosts[Right]))
 	fmt.Fprintln(bw, d.numbering())
 	for _, n := range d.Notes {
-		fmt.Fprintln(bw, "note: "+n)
+		fmt.Fprintln(bw, l.Tr("note: ")+l.Tr(n))
 	}
 	if !d.Links && len(d.Packets) > 0 {
-		fmt.Fprintln(bw, "note: no link events: an arrival is shown only where the receiver recorded it")
+		fmt.Fprintln(bw, l.Tr("note: ")+l.Tr("no link events: an arrival is shown only where the receiver recorded it"))
 	}
 	fmt.Fprintln(bw)
 
 	rows := make([]textRow, len(d.Rows))
-	timeW, stateW, area := width("time"), 12, minArea
+	timeW, stateW, area := width(l.Tr("time")), 12, minArea
 	// Only the left column of states is padded.
-	stateW = max(stateW, width(d.Hosts[Left].Name), width(initial(d.Hosts[Left])))
+	stateW = max(stateW, width(d.name(d.Hosts[Left])), width(initial(d.Hosts[Left])))
 	for i := range d.Rows {
 		r := &d.Rows[i]
 		tr := &rows[i]
@@ -194,11 +200,11 @@ func (d *Diagram) WriteText(w io.Writer) error {
 			p.fill = " "
 		}
 		c := d.opt.Color
-		s := fmt.Sprintf("%s  %s %s%s%s %s", paint(c, sgrDim, fmt.Sprintf("%*s", timeW, time)), paint(c, sgrBold, pad(ls, stateW)),
+		s := fmt.Sprintf("%s  %s %s%s%s %s", paint(c, sgrDim, padLeft(time, timeW)), paint(c, sgrBold, pad(ls, stateW)),
 			railL, paint(c, p.sgr, p.left+strings.Repeat(p.fill, fill)+p.right), railR, paint(c, sgrBold, rs))
 		fmt.Fprintln(bw, strings.TrimRight(s, " "))
 	}
-	line("time", d.Hosts[Left].Name, part{}, d.Hosts[Right].Name)
+	line(l.Tr("time"), d.name(d.Hosts[Left]), part{}, d.name(d.Hosts[Right]))
 	line("", initial(d.Hosts[Left]), part{}, initial(d.Hosts[Right]))
 	for _, tr := range rows {
 		line(tr.time, tr.states[Left], tr.main, tr.states[Right])
@@ -208,7 +214,7 @@ func (d *Diagram) WriteText(w io.Writer) error {
 	}
 	if !d.opt.NoLegend {
 		fmt.Fprintln(bw)
-		fmt.Fprint(bw, Legend(d.opt.ASCII))
+		fmt.Fprint(bw, LegendIn(d.opt.ASCII, l))
 		if len(d.ICMP) > 0 {
 			fmt.Fprintf(bw, "        %[1]s%[1]s%[2]s ICMP message  %[3]s%[1]s%[1]s%[2]s from a router on the path\n", g.icmp, g.arriveR, g.router)
 		}
@@ -223,11 +229,23 @@ func pad(s string, n int) string {
 	return s
 }
 
-func hostTitle(h Host) string {
-	if h.Addr.IsValid() && h.Addr.String() != h.Name {
-		return h.Name + " " + h.Addr.String()
+// padLeft right-aligns s in n columns.
+func padLeft(s string, n int) string {
+	if w := width(s); w < n {
+		return strings.Repeat(" ", n-w) + s
 	}
-	return h.Name
+	return s
+}
+
+// name is how the diagram calls host h: its name, in the diagram's
+// language ("client" is 客户端 in Chinese).
+func (d *Diagram) name(h Host) string { return d.opt.Lang.Tr(h.Name) }
+
+func (d *Diagram) hostTitle(h Host) string {
+	if h.Addr.IsValid() && h.Addr.String() != h.Name {
+		return d.name(h) + " " + h.Addr.String()
+	}
+	return d.name(h)
 }
 
 func initial(h Host) string {
@@ -239,26 +257,27 @@ func initial(h Host) string {
 
 // numbering says how to read sequence numbers.
 func (d *Diagram) numbering() string {
+	l := d.opt.Lang
 	isn := func(h Host) string {
 		if h.FirstSeen {
-			return h.Name + " not seen, counted from its first seq " + h.ISN.String()
+			return l.Trf("%s not seen, counted from its first seq %s", d.name(h), h.ISN.String())
 		}
 		if h.HasISN {
-			return h.Name + " " + h.ISN.String()
+			return d.name(h) + " " + h.ISN.String()
 		}
-		return h.Name + " unknown"
+		return l.Trf("%s unknown", d.name(h))
 	}
-	isns := "ISNs: " + isn(d.Hosts[Left]) + ", " + isn(d.Hosts[Right])
+	isns := l.Trf("ISNs: %s, %s", isn(d.Hosts[Left]), isn(d.Hosts[Right]))
 	switch {
 	case !d.Relative() && !d.Hosts[Left].HasISN && !d.Hosts[Right].HasISN:
-		return "absolute sequence numbers (no SYN seen, ISNs unknown)"
+		return l.Tr("absolute sequence numbers (no SYN seen, ISNs unknown)")
 	case !d.Relative():
-		return "absolute sequence numbers (" + isns + ")"
+		return l.Trf("absolute sequence numbers (%s)", isns)
 	}
-	s := "seq and ack relative to each side's ISN (" + isns + ")"
+	s := l.Trf("seq and ack relative to each side's ISN (%s)", isns)
 	for i := range d.Packets {
 		if d.Packets[i].AbsSeq || d.Packets[i].AbsAck {
-			s += "; [abs]: absolute, ISN not yet seen"
+			s += l.Tr("; [abs]: absolute, ISN not yet seen")
 			break
 		}
 	}
@@ -281,11 +300,12 @@ func (d *Diagram) body(p *Packet) string {
 	return s
 }
 
-// short names a packet on rows other than the one with its label.
-func short(p *Packet) string {
+// short names a packet on rows other than the one with its label, in
+// language l.
+func short(p *Packet, l i18n.Lang) string {
 	s := fmt.Sprintf("#%d %s", p.N, p.Seg.Flags)
 	if p.CopyOf > 0 {
-		s += fmt.Sprintf(" (copy of #%d)", p.CopyOf)
+		s += l.Trf(" (copy of #%d)", p.CopyOf)
 	}
 	return s
 }
@@ -293,6 +313,7 @@ func short(p *Packet) string {
 // layout draws row r: its main line and the markers beneath it.
 func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
 	var m part
+	l := d.opt.Lang
 	p := d.Packet(r)
 	left := r.Side == Left
 	shaft := g.line
@@ -306,9 +327,9 @@ func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
 		if mk.Kind == MarkLost && r.Kind == RowSend {
 			// Drawn on the arrow; a reason other than plain loss (a rule,
 			// a full queue) goes beneath.
-			lost = "lost"
+			lost = l.Tr("lost")
 			if p != nil && !p.plainLoss() {
-				details = append(details, "the link dropped it: "+p.LostReason)
+				details = append(details, l.Trf("the link dropped it: %s", reasonIn(l, p.LostReason)))
 				sgrs = append(sgrs, sgrRed)
 			}
 			continue
@@ -339,9 +360,9 @@ func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
 			m = part{left: dot + " " + b + " ", fill: g.unsent, min: 2, right: g.arriveR, railR: g.teeR}
 		}
 	case r.Kind == RowArrive && p != nil:
-		t := short(p) + " arrives"
+		t := l.Trf("%s arrives", short(p, l))
 		if p.Held {
-			t += " (was held back)"
+			t = l.Trf("%s arrives (was held back)", short(p, l))
 		}
 		if left {
 			m = part{left: g.arriveL + two + " " + t, railL: g.teeL}
@@ -349,7 +370,7 @@ func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
 			m = part{right: t + " " + two + g.arriveR, railR: g.teeR}
 		}
 	case r.Kind == RowLost && p != nil:
-		t := short(p) + " " + lostText(p)
+		t := short(p, l) + " " + lostTextIn(p, l)
 		if left {
 			m = part{left: "   " + g.lost + " " + t}
 		} else {
@@ -357,24 +378,24 @@ func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
 		}
 	case r.Kind == RowLink:
 		if left {
-			m = part{left: "   " + r.Text}
+			m = part{left: "   " + l.Tr(r.Text)}
 		} else {
-			m = part{right: r.Text + "   "}
+			m = part{right: l.Tr(r.Text) + "   "}
 		}
 	case r.Kind == RowDrop:
 		if left {
-			m = part{left: g.tickL + " " + g.lost + " " + r.Text, railL: g.teeL}
+			m = part{left: g.tickL + " " + g.lost + " " + l.Tr(r.Text), railL: g.teeL}
 		} else {
-			m = part{right: r.Text + " " + g.lost + " " + g.tickR, railR: g.teeR}
+			m = part{right: l.Tr(r.Text) + " " + g.lost + " " + g.tickR, railR: g.teeR}
 		}
 	case r.Kind == RowICMP:
 		m = d.icmpPart(r, g)
 	case r.Kind == RowState:
 	default: // timers, notes
 		if left {
-			m = part{left: g.tickL + " " + r.Text, railL: g.teeL}
+			m = part{left: g.tickL + " " + l.Tr(r.Text), railL: g.teeL}
 		} else {
-			m = part{right: r.Text + " " + g.tickR, railR: g.teeR}
+			m = part{right: l.Tr(r.Text) + " " + g.tickR, railR: g.teeR}
 		}
 	}
 	// Details sit under the text they are about: an arrow's label is at its
@@ -423,4 +444,33 @@ func (d *Diagram) icmpPart(r *Row, g glyphs) part {
 		return part{left: two + " " + t + " ", fill: g.icmp, min: 2, right: g.arriveR, railL: g.teeL, railR: g.teeR}
 	}
 	return part{right: g.router + two + " " + t + " " + two + g.arriveR, railR: g.teeR}
+}
+
+// lostTextIn says how a packet was lost, in language l: "lost", or "lost:"
+// and the reason other than plain loss.
+func lostTextIn(p *Packet, l i18n.Lang) string {
+	if p.plainLoss() {
+		return l.Tr("lost")
+	}
+	return l.Trf("lost: %s", reasonIn(l, p.LostReason))
+}
+
+// reasonIn is a link's reason in language l. In English it is the reason
+// as the link gave it; in Chinese a scenario's rule ("rule: hold 1st S for
+// 3s: until 3.05s") is said in words around the rule's own text.
+func reasonIn(l i18n.Lang, r string) string {
+	if l == i18n.English {
+		return r
+	}
+	head, until, hasUntil := strings.Cut(r, ": until ")
+	rule, isRule := strings.CutPrefix(head, "rule: ")
+	switch {
+	case isRule && hasUntil:
+		return l.Trf("the scenario's rule %s, until %s", rule, until)
+	case isRule:
+		return l.Trf("the scenario's rule %s", rule)
+	case head == "reorder" && hasUntil:
+		return l.Trf("reordering, until %s", until)
+	}
+	return l.Tr(r)
 }

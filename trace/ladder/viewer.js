@@ -91,10 +91,13 @@
       }
       machines.forEach(function (m) { lightMachine(m, m.getAttribute("data-side") === "left" ? 0 : 1, step); });
       root.querySelector(".now-text .at").textContent = step >= 0 ? rows[step].at : "";
-      root.querySelector(".now-text .what").textContent = step >= 0 ? rows[step].text :
+      // data.words, when there, has these sentences in the page's language.
+      var words = data.words;
+      root.querySelector(".now-text .what").textContent = step >= 0 ? rows[step].text : words ? words.before :
         "Before the first packet: " + data.hosts[0] + " is " + (data.initial[0] || "in an unknown state") +
         ", " + data.hosts[1] + " is " + (data.initial[1] || "in an unknown state") + ". Press → or play.";
-      root.querySelector(".status").textContent = "row " + (step + 1) + " of " + n;
+      root.querySelector(".status").textContent = words ? words.row.replace("%d", String(step + 1)).replace("%d", String(n)) :
+        "row " + (step + 1) + " of " + n;
       root.setAttribute("data-step", String(step));
       // Keep the current row in view.
       var top = pane.scrollTop, h = pane.clientHeight;
@@ -104,7 +107,7 @@
     function stop() {
       if (timer !== null) cancelAnimationFrame(timer);
       timer = null;
-      playBtn.textContent = "▶ play";
+      playBtn.textContent = data.words ? data.words.play : "▶ play";
       root.setAttribute("data-playing", "false");
     }
 
@@ -113,7 +116,7 @@
     function play() {
       if (timer !== null) { stop(); return; }
       if (pos >= n - 1) pos = -1;
-      playBtn.textContent = "❚❚ pause";
+      playBtn.textContent = data.words ? data.words.pause : "❚❚ pause";
       root.setAttribute("data-playing", "true");
       var from = pos, t0 = null;
       function frame(t) {

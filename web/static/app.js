@@ -7,7 +7,25 @@
   var select = document.getElementById("scenario");
   var errorBox = document.getElementById("error");
   var view = document.getElementById("view");
+  var langSelect = document.getElementById("lang");
   var runs = 0;
+
+  // The page's language: ?lang=, else the browser's (zh... is Chinese).
+  // words are the page's own words in it, from /api/words (the server's
+  // catalogue); English needs none.
+  var lang = new URLSearchParams(location.search).get("lang") ||
+    ((navigator.language || "").toLowerCase().indexOf("zh") === 0 ? "zh" : "en");
+  if (lang !== "zh") lang = "en";
+  var words = {};
+  function tr(s) { return words[s] || s; }
+
+  function translatePage() {
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    langSelect.value = lang;
+    document.querySelectorAll("[data-i18n]").forEach(function (el) {
+      el.textContent = tr(el.getAttribute("data-i18n"));
+    });
+  }
 
   function showError(msg) {
     errorBox.textContent = msg;
@@ -27,6 +45,7 @@
   function query() {
     var q = new URLSearchParams();
     q.set("scenario", select.value);
+    q.set("lang", lang);
     var seed = document.getElementById("seed").value.trim();
     if (seed !== "") q.set("seed", seed);
     ["latency", "jitter"].forEach(function (k) {
@@ -49,7 +68,7 @@
     getJSON("/api/run?" + query().toString()).then(function (res) {
       if (id !== runs) return;
       document.getElementById("about").hidden = false;
-      document.getElementById("title").textContent = res.title + " (seed " + res.seed + ")";
+      document.getElementById("title").textContent = tr("%s (seed %s)").replace("%s", res.title).replace("%s", String(res.seed));
       document.getElementById("caption").textContent = res.caption;
       var notes = document.getElementById("notelist");
       notes.textContent = "";
@@ -63,7 +82,7 @@
       probs.textContent = "";
       (res.problems || []).forEach(function (p) {
         var li = document.createElement("li");
-        li.textContent = "Did not behave as the scenario teaches: " + p;
+        li.textContent = tr("Did not behave as the scenario teaches: ") + p;
         probs.appendChild(li);
       });
       probs.hidden = !(res.problems && res.problems.length);
@@ -81,17 +100,41 @@
   }
 
   form.addEventListener("submit", run);
-  getJSON("/api/scenarios").then(function (list) {
-    list.forEach(function (s) {
-      var o = document.createElement("option");
-      o.value = s.name;
-      o.textContent = s.name + " — " + s.title;
-      select.appendChild(o);
+
+  // load lists the scenarios and the page's words in the page's language.
+  function load() {
+    var before = select.value;
+    var wordsReady = lang === "en" ? Promise.resolve({}) : getJSON("/api/words?lang=" + lang);
+    return Promise.all([wordsReady, getJSON("/api/scenarios?lang=" + lang)]).then(function (got) {
+      words = got[0];
+      translatePage();
+      var list = got[1];
+      select.textContent = "";
+      list.forEach(function (s) {
+        var o = document.createElement("option");
+        o.value = s.name;
+        o.textContent = s.name + " — " + s.title;
+        select.appendChild(o);
+      });
+      var want = before || new URLSearchParams(location.search).get("scenario");
+      select.value = want && list.some(function (s) { return s.name === want; }) ? want : "demo";
     });
-    var want = new URLSearchParams(location.search).get("scenario");
-    select.value = want && list.some(function (s) { return s.name === want; }) ? want : "demo";
+  }
+  load().then(function () {
     document.body.setAttribute("data-ready", "true");
-  }).catch(function (e) { showError("Could not list the scenarios: " + e.message); });
+  }).catch(function (e) { showError(tr("Could not list the scenarios: ") + e.message); });
+
+  // The language switch: the page, the list and the diagram shown change
+  // language; the address keeps it (?lang=zh).
+  langSelect.addEventListener("change", function () {
+    lang = langSelect.value === "zh" ? "zh" : "en";
+    var q = new URLSearchParams(location.search);
+    q.set("lang", lang);
+    history.replaceState(null, "", "?" + q.toString());
+    load().then(function () {
+      if (document.getElementById("about").hidden === false) run();
+    }).catch(function (e) { showError(tr("Could not list the scenarios: ") + e.message); });
+  });
 
   // The arrow keys step the diagram unless a field has the focus.
   document.addEventListener("keydown", function (ev) {

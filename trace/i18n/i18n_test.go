@@ -1,0 +1,223 @@
+package i18n
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// verbs matches the fmt verbs of a format, with their argument index,
+// flags, width and precision ("%[2]s", "%-5d", "%%").
+var verbs = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*(\*|\d+)?(\.(\*|\d+))?[a-zA-Z%]`)
+
+var argIndex = regexp.MustCompile(`\[\d+\]`)
+
+// placeholders are the verbs of s without their argument indexes, sorted:
+// a translation may take the arguments in another order ("%[2]s").
+func placeholders(s string) []string {
+	p := verbs.FindAllString(s, -1)
+	for i := range p {
+		p[i] = argIndex.ReplaceAllString(p[i], "")
+	}
+	slices.Sort(p)
+	return p
+}
+
+// TestEveryEntryTranslated fails naming each English entry without its
+// Chinese, each entry whose Chinese has other fmt verbs than its English
+// (the same arguments must fit both), and each English string given twice.
+func TestEveryEntryTranslated(t *testing.T) {
+	seen := map[string]bool{}
+	for _, m := range catalog {
+		if seen[m.EN] {
+			t.Errorf("%q is in the catalogue twice", m.EN)
+		}
+		seen[m.EN] = true
+		if strings.TrimSpace(m.ZH) == "" {
+			t.Errorf("no Chinese translation of %q", m.EN)
+			continue
+		}
+		if en, zh := placeholders(m.EN), placeholders(m.ZH); !slices.Equal(en, zh) {
+			t.Errorf("%q has placeholders %v but its Chinese %q has %v", m.EN, en, m.ZH, zh)
+		}
+		if strings.HasSuffix(m.EN, "\n") != strings.HasSuffix(m.ZH, "\n") {
+			t.Errorf("%q and its Chinese %q do not both end a line", m.EN, m.ZH)
+		}
+	}
+}
+
+// TestCallsUseTheCatalogue finds every Tr and Trf call of the module whose
+// message is a string constant and fails for one the catalogue lacks: its
+// Chinese output would silently be English.
+func TestCallsUseTheCatalogue(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	calls := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) == 0 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			// Tr and Trf take the message first; package sim's notes
+			// (Run.note, Run.excuse) are said in a language later.
+			arg := map[string]int{"Tr": 0, "Trf": 0, "note": 0, "excuse": 1}
+			at, ok := arg[sel.Sel.Name]
+			if sel.Sel.Name == "note" || sel.Sel.Name == "excuse" {
+				ok = ok && filepath.Base(filepath.Dir(path)) == "sim"
+			}
+			if !ok || len(call.Args) <= at {
+				return true
+			}
+			msg, ok := constString(call.Args[at])
+			if !ok {
+				return true
+			}
+			calls++
+			if !Has(msg) {
+				t.Errorf("%s: %s(%q): not in the catalogue", fset.Position(call.Pos()), sel.Sel.Name, msg)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls == 0 {
+		t.Fatal("found no Tr or Trf call with a constant message: the search is broken")
+	}
+}
+
+// constString evaluates a string literal or a sum of them.
+func constString(e ast.Expr) (string, bool) {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		if e.Kind != token.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(e.Value)
+		return s, err == nil
+	case *ast.BinaryExpr:
+		if e.Op != token.ADD {
+			return "", false
+		}
+		x, ok1 := constString(e.X)
+		y, ok2 := constString(e.Y)
+		return x + y, ok1 && ok2
+	case *ast.ParenExpr:
+		return constString(e.X)
+	}
+	return "", false
+}
+
+func TestTr(t *testing.T) {
+	if got := English.Tr("The three-way handshake"); got != "The three-way handshake" {
+		t.Errorf("English: %q", got)
+	}
+	if got := Chinese.Tr("The three-way handshake"); got != "三次握手" {
+		t.Errorf("Chinese: %q", got)
+	}
+	if got := Chinese.Tr("not in the catalogue"); got != "not in the catalogue" {
+		t.Errorf("a message the catalogue lacks: %q, want it in English", got)
+	}
+	if got := Chinese.Trf("lost: %s", "rule"); got != "丢失：rule" {
+		t.Errorf("Trf: %q", got)
+	}
+}
+
+func TestParse(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Lang
+	}{{"en", English}, {"zh", Chinese}, {"ZH", Chinese}, {"zh_CN.UTF-8", Chinese}, {"zh-Hans", Chinese}, {"en_US", English}} {
+		got, err := Parse(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("Parse(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"", "fr", "chinese"} {
+		if _, err := Parse(bad); err == nil || !strings.Contains(err.Error(), strconv.Quote(bad)) {
+			t.Errorf("Parse(%q): error %v, want one naming the input", bad, err)
+		}
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want Lang
+	}{
+		{map[string]string{}, English},
+		{map[string]string{"LANG": "zh_CN.UTF-8"}, Chinese},
+		{map[string]string{"LANG": "en_US.UTF-8"}, English},
+		{map[string]string{"LANG": "zh_CN.UTF-8", "LC_MESSAGES": "C"}, English},
+		{map[string]string{"LANG": "en_US.UTF-8", "LC_MESSAGES": "zh_TW"}, Chinese},
+		{map[string]string{"LC_ALL": "en_GB", "LC_MESSAGES": "zh_CN"}, English},
+		{map[string]string{"LC_ALL": "zh_CN.UTF-8", "LANG": "C"}, Chinese},
+		{map[string]string{"LC_ALL": "", "LANG": "zh_CN"}, Chinese},
+	} {
+		if got := FromEnv(func(k string) string { return c.env[k] }); got != c.want {
+			t.Errorf("FromEnv(%v) = %v, want %v", c.env, got, c.want)
+		}
+	}
+}
+
+func TestWidth(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		want int
+	}{
+		{"", 0}, {"SYN-SENT", 8}, {"──▷", 3}, {"2·MSL", 5},
+		{"三次握手", 8}, {"注：", 4}, {"（时间等待）", 12}, {"#1 S 到达", 9}, {"𠀀", 2},
+	} {
+		if got := Width(c.s); got != c.want {
+			t.Errorf("Width(%q) = %d, want %d", c.s, got, c.want)
+		}
+	}
+}
+
+func TestUnwrap(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"one\ntwo", "one two"},
+		{"三次\n握手", "三次握手"},
+		{"进入\nTIME-WAIT（时间等待）", "进入 TIME-WAIT（时间等待）"},
+		{"FIN\n都还没有", "FIN 都还没有"},
+		{"确认，\n然后", "确认，然后"},
+	} {
+		if got := Unwrap(c.in); got != c.want {
+			t.Errorf("Unwrap(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
