@@ -59,12 +59,12 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	defer c.Close()
-	io.WriteString(c, "hello over "+a.Name()[:len("sequenced-packet socket")]+"\n")
+	io.WriteString(c, "hello over a socketpair\n")
 	buf := make([]byte, 64)
 	n, err := c.Read(buf)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("%s", buf[:n])
-	// Output: hello over sequenced-packet socket
+	// Output: hello over a socketpair
 }
