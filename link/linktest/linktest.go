@@ -234,14 +234,14 @@ func receiveAll(b link.Link, count, size int) error {
 	for range count {
 		n, err := b.Receive(buf)
 		if err != nil {
-			return fmt.Errorf("Receive after %d packets: %w", len(seen), err)
+			return fmt.Errorf("receive after %d packets: %w", len(seen), err)
 		}
 		if n < 8 {
 			return fmt.Errorf("received a packet of %d bytes, want %d", n, size)
 		}
 		id := binary.BigEndian.Uint32(buf[4:])
 		if want := Packet(id, size); !bytes.Equal(buf[:n], want) {
-			return fmt.Errorf("packet %d arrived as %d bytes %x..., want %d bytes %x...", id, n, head(buf[:n]), size, head(want))
+			return fmt.Errorf("packet %d arrived as %d bytes %x (first bytes), want %d bytes %x", id, n, head(buf[:n]), size, head(want))
 		}
 		if seen[id] {
 			return fmt.Errorf("packet %d arrived twice", id)

@@ -207,4 +207,3 @@ func TestCreateNetTUNErrors(t *testing.T) {
 		t.Fatal("New(nil) succeeded")
 	}
 }
-
