@@ -28,8 +28,10 @@ import (
 // than the virtio-net header a tun.Device with offloads writes there.
 const offset = 16
 
-// maxBatch bounds the buffers a Link reads into at once.
-const maxBatch = 32
+// maxBatch bounds the buffers a Link reads into at once: wireguard-go's
+// own batch (conn.IdealBatchSize), which a kernel TUN device with
+// offloads needs to split a coalesced burst of 64 KiB into.
+const maxBatch = 128
 
 // Link is a link.Link on a tun.Device.
 type Link struct {
@@ -52,11 +54,13 @@ var _ link.Link = (*Link)(nil)
 
 // New makes a Link on dev, which it takes over: the Link reads dev's
 // Events (following EventMTUUpdate) and its Close closes dev. Receive reads
-// a batch of up to dev.BatchSize() packets (at most 32) and hands them over
+// a batch of up to dev.BatchSize() packets (at most 128, each in a buffer
+// of 64 KiB, as wireguard-go reads them) and hands them over
 // one at a time, the rest through TryReceive, so the stack takes a batch
 // under one lock; Send writes one packet. A read that reports
 // tun.ErrTooManySegments (the device dropped part of a coalesced burst)
-// goes on with what it read.
+// goes on with what it read. tun.CreateTUN's device asks the kernel for
+// its MTU in the network namespace of the calling thread: call New there.
 func New(dev tun.Device) (*Link, error) {
 	if dev == nil {
 		return nil, errors.New("wgtun: New with a nil device")
