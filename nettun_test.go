@@ -119,8 +119,12 @@ func TestNetTUN(t *testing.T) {
 	}
 	defer client.Close()
 	wait := joinNetTUNs(st, ct)
-	defer wait()
-	defer st.Close()
+	defer func() {
+		// Each carrier returns once its side is closed.
+		st.Close()
+		ct.Close()
+		wait()
+	}()
 
 	dns, err := server.Listen("tcp", ":53")
 	if err != nil {
