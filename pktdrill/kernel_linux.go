@@ -48,7 +48,10 @@ type ksock struct {
 }
 
 func newKernel() (kernelBackend, error) {
-	ns, err := netns.New(netns.Options{})
+	// A plain device, as packetdrill uses: the script's packets and the
+	// kernel's are exchanged one by one, with whole checksums (no GSO, no
+	// partial checksums).
+	ns, err := netns.New(netns.Options{NoOffload: true})
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +205,15 @@ func (k *kernel) recv(wait time.Duration) ([]byte, clock.Time, bool) {
 	}
 }
 
-func (k *kernel) send(b []byte) error { return k.dev.Send(b) }
+// send writes b to the TUN device and returns once the kernel has it, so
+// that the script's next call sees its effect.
+func (k *kernel) send(b []byte) error {
+	if err := k.dev.Send(b); err != nil {
+		return err
+	}
+	k.dev.Flush()
+	return nil
+}
 
 func (k *kernel) release() {
 	for _, s := range k.socks {

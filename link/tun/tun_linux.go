@@ -345,6 +345,12 @@ func (d *Device) BeginBurst() { d.w.begin() }
 // EndBurst ends a burst and wakes the writer.
 func (d *Device) EndBurst() { d.w.end() }
 
+// Flush returns once every packet sent so far has been written to the
+// kernel: for a caller that must know the kernel has a packet before it
+// goes on (the packetdrill runner's --kernel mode, where the next line
+// may be a call the packet decides).
+func (d *Device) Flush() { d.w.flush() }
+
 // Stats returns the device's counts.
 func (d *Device) Stats() Stats {
 	w := &d.w

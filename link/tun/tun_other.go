@@ -57,6 +57,9 @@ func (d *Device) BeginBurst() {}
 // EndBurst does nothing.
 func (d *Device) EndBurst() {}
 
+// Flush does nothing.
+func (d *Device) Flush() {}
+
 // Offloads reports none.
 func (d *Device) Offloads() Offloads { return Offloads{} }
 

@@ -209,3 +209,14 @@ func (w *writer) errors() (uint64, error) {
 	}
 	return w.errs.Load(), err
 }
+
+// flush wakes the goroutine and waits until every packet queued so far
+// has been written (or the device is closed).
+func (w *writer) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for !w.stopped && (len(w.pending) > 0 || w.taken > 0) {
+		w.kick()
+		w.cond.Wait()
+	}
+}
