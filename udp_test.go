@@ -379,3 +379,48 @@ func TestUDPForwarder(t *testing.T) {
 		}
 	})
 }
+
+// At most maxPending flows wait for accept at once: a datagram that would
+// start one more is dropped and counted, and once accept returns new flows
+// are taken again.
+func TestUDPForwarderPendingBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := pipe()
+		proxy, _ := New(a, Config{Addr: netip.MustParseAddr("198.18.0.1"), AnyDestination: true, Seed: 1})
+		defer proxy.Close()
+		client, _ := New(b, Config{Addr: netip.MustParseAddr("198.18.0.2"), Seed: 2})
+		defer client.Close()
+		release := make(chan struct{})
+		fw, err := proxy.ForwardUDP(time.Second, func(src, dst netip.AddrPort) func(*UDPFlow) {
+			<-release
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy.mu.Lock()
+		fw.maxPending = 3
+		proxy.mu.Unlock()
+		var conns []net.Conn
+		for range 5 {
+			c, _ := client.Dial("udp", "198.19.7.7:53")
+			conns = append(conns, c)
+			c.Write([]byte("q"))
+		}
+		synctest.Wait()
+		if got, d := fw.Flows(), fw.Dropped(); got != 3 || d != 2 {
+			t.Errorf("%d flows, %d dropped; want 3 and 2", got, d)
+		}
+		close(release)
+		synctest.Wait()
+		conns[4].Write([]byte("q"))
+		synctest.Wait()
+		if got, d := fw.Flows(), fw.Dropped(); got != 4 || d != 2 {
+			t.Errorf("after accept returned: %d flows, %d dropped; want 4 and 2", got, d)
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+		fw.Close()
+	})
+}

@@ -20,6 +20,11 @@ type UDPForwarder struct {
 	accept func(src, dst netip.AddrPort) func(*UDPFlow)
 	flows  map[flowKey]*UDPFlow // under s.mu
 	closed bool
+	// pending counts the flows whose accept has not returned, at most
+	// maxPending; dropped counts the datagrams that would have started
+	// a flow beyond it.
+	pending, maxPending int
+	dropped             uint64
 }
 
 type flowKey struct{ src, dst netip.AddrPort }
@@ -27,6 +32,11 @@ type flowKey struct{ src, dst netip.AddrPort }
 // maxFlowQueue bounds the datagrams a flow holds for its handler; more are
 // dropped, as a full socket buffer drops them.
 const maxFlowQueue = 256
+
+// maxPendingFlows bounds the flows waiting for accept at once (each has a
+// goroutine): a datagram that would start another is dropped, so that a
+// flood of new sources cannot start goroutines without bound.
+const maxPendingFlows = 1024
 
 // ForwardUDP starts the UDP forwarder. For the first datagram of each new
 // flow (a source and an original destination), accept is called in a
@@ -36,6 +46,8 @@ const maxFlowQueue = 256
 // the destination. Datagrams that arrive meanwhile wait in the flow. A
 // flow with no datagram either way for idle (default 30 s) expires: its
 // reads return io.EOF and it leaves the table, as a refused flow does.
+// At most 1024 flows wait for accept at once; a datagram that would start
+// another is dropped (Dropped counts them).
 func (s *Stack) ForwardUDP(idle time.Duration, accept func(src, dst netip.AddrPort) func(*UDPFlow)) (*UDPForwarder, error) {
 	if idle <= 0 {
 		idle = 30 * time.Second
@@ -49,7 +61,7 @@ func (s *Stack) ForwardUDP(idle time.Duration, accept func(src, dst netip.AddrPo
 	if err != nil {
 		return nil, &net.OpError{Op: "listen", Net: "udp", Err: udpErr("bind", err)}
 	}
-	f := &UDPForwarder{s: s, ep: ep, idle: idle, accept: accept, flows: make(map[flowKey]*UDPFlow)}
+	f := &UDPForwarder{s: s, ep: ep, idle: idle, accept: accept, flows: make(map[flowKey]*UDPFlow), maxPending: maxPendingFlows}
 	ep.SetNotify(f.dispatch)
 	return f, nil
 }
@@ -60,6 +72,14 @@ func (f *UDPForwarder) Flows() int {
 	f.s.mu.Lock()
 	defer f.s.mu.Unlock()
 	return len(f.flows)
+}
+
+// Dropped returns how many datagrams were dropped because maxPendingFlows
+// flows were waiting for accept already.
+func (f *UDPForwarder) Dropped() uint64 {
+	f.s.mu.Lock()
+	defer f.s.mu.Unlock()
+	return f.dropped
 }
 
 // Close stops forwarding and closes every flow.
@@ -89,7 +109,12 @@ func (f *UDPForwarder) dispatch() {
 		}
 		k := flowKey{d.Src, d.Dst}
 		fl := f.flows[k]
+		if fl == nil && f.pending >= f.maxPending {
+			f.dropped++
+			continue
+		}
 		if fl == nil {
+			f.pending++
 			fl = &UDPFlow{f: f, src: d.Src, dst: d.Dst, ready: make(chan struct{}, 1), closedCh: make(chan struct{}),
 				rd: makeDeadline(), wd: makeDeadline(), last: time.Now()}
 			f.flows[k] = fl
@@ -132,6 +157,9 @@ type UDPFlow struct {
 func (fl *UDPFlow) start(first stack.Datagram) {
 	h := fl.f.accept(fl.src, fl.dst)
 	s := fl.f.s
+	s.mu.Lock()
+	fl.f.pending--
+	s.mu.Unlock()
 	if h == nil {
 		s.mu.Lock()
 		if !fl.closed && !s.closed {
