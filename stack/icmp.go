@@ -190,6 +190,10 @@ func (s *Stack) queueEcho(pkt []byte) {
 // is the MTU of a Fragmentation Needed or Packet Too Big (0 otherwise);
 // what names the message.
 func (s *Stack) icmpError(now clock.Time, src netip.Addr, version uint8, q *wire.Quote, mn icmpMeaning, mtu int, what string) {
+	if q.IP.Version == version && q.IP.Protocol() == wire.ProtocolUDP {
+		s.udpICMPError(now, q, mn, mtu, what)
+		return
+	}
 	if q.IP.Version != version || q.IP.Protocol() != wire.ProtocolTCP {
 		if q.IP.Version == 0 {
 			s.ctr.IcmpInErrors++
