@@ -246,9 +246,8 @@ func (t *NetTUN) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 // Write hands the packets bufs[i][offset:] to the stack (empty ones are
 // skipped), waiting while the stack has netTUNQueue packets it has not
 // taken yet. A packet that is neither IPv4 nor IPv6 fails with
-// EAFNOSUPPORT, as wireguard-go's netstack does; an IPv6 one is handed
-// over, and dropped by the stack until it speaks IPv6. After Close it
-// returns os.ErrClosed.
+// EAFNOSUPPORT, as wireguard-go's netstack does. After Close it returns
+// os.ErrClosed.
 func (t *NetTUN) Write(bufs [][]byte, offset int) (int, error) {
 	for i, b := range bufs {
 		if offset < 0 || offset > len(b) {
