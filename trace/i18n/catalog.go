@@ -134,6 +134,22 @@ with "connection refused", rather than retrying for two minutes.`,
 所以客户端可以相信它），客户端的 connect 立即以“connection refused”（连接被拒绝）失败，
 而不是重试两分钟。`},
 
+	// pmtu
+	{"Path MTU discovery: a router's Fragmentation Needed", "路径 MTU 发现：路由器的“需要分片”报文"},
+	{`Both hosts announced an MSS of 1460, but a router between them forwards at most 1280
+bytes, so the server's first full-sized segments (1500 bytes with their headers) do not fit.
+The router drops each one and tells the server why: an ICMP Destination Unreachable,
+"fragmentation needed and DF set", that gives the next hop's MTU (RFC 1191). The server checks
+that the segment it quotes is one it sent and that is not yet acknowledged (RFC 5927), lowers
+its MSS to fit 1280 bytes, and at once sends the dropped data again, cut to the new size,
+without waiting for a retransmission timeout. Every later segment fits.`,
+		`双方在握手时通告的 MSS 都是 1460，但它们之间的一台路由器最多只能转发 1280 字节的
+分组，所以服务器最先发出的几个满长度报文段（加上首部共 1500 字节）过不去。路由器把它们
+一一丢弃，并告诉服务器原因：一个 ICMP 目的不可达报文，“需要分片但设置了 DF 位”，其中
+给出下一跳的 MTU（RFC 1191）。服务器先核对报文里引用的那个报文段确实是自己发出、且尚未
+被确认的（RFC 5927），然后把 MSS 降到能装进 1280 字节的大小，并立即按新的大小重新切分、
+重传被丢弃的数据，不必等到重传超时。此后的每个报文段都能通过。`},
+
 	// abort
 	{"Abort: RST in the middle of a transfer", "异常终止：传输途中的 RST"},
 	{`The client queues 30 kB and, 150 ms later, with part of it still unsent, aborts (like
@@ -230,6 +246,13 @@ as many connections and takes as long).`,
 	{"%s arrives (was held back)", "%s 到达（曾被链路扣留）"},
 	{"lost", "丢失"},
 	{"lost: %s", "丢失：%s"},
+	{"ICMP message", "ICMP 报文"},
+	{"from a router on the path", "来自路径上的路由器"},
+	{"quotes #%d (seq=%s)", "引用 #%d（seq=%s）"},
+	{"quotes the segment with seq=%s", "引用 seq=%s 的报文段"},
+	{"quotes the segment with seq=%s, not in the capture", "引用 seq=%s 的报文段（不在抓包中）"},
+	{"too big: %d bytes, MTU %d", "分组过大：%d 字节，而 MTU 为 %d"},
+	{"too big: %d bytes, MTU %d, no ICMP (a black hole)", "分组过大：%d 字节，而 MTU 为 %d；没有 ICMP 报文（黑洞）"},
 	{"the link dropped it: %s", "链路丢弃了它：%s"},
 	{"retransmission", "重传"},
 	{"retransmission of #%d", "#%d 的重传"},
