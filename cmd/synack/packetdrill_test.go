@@ -75,13 +75,13 @@ func TestPacketdrillKinds(t *testing.T) {
 	}
 	unsup := write("quickack.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, IPPROTO_TCP, TCP_QUICKACK, [1], 4) = 0\n")
 	bad := write("bad.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 poll([{fd=3, events=POLLIN, bogus=1}], 1, 0) = 0\n")
-	v6 := write("v6.pkt", "--ip_version=ipv6\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n")
+	v6 := write("v6.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > icmp unreachable port_unreachable\n")
 	syntax := write("syntax.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP = 3\n")
 	out, _, code := runCLI(t, "packetdrill", unsup, bad, v6, syntax)
 	for _, want := range []string{
 		unsup + ":2: at 0.000000s: setsockopt TCP_QUICKACK is not supported by the runner (synack has no such option)",
 		bad + ":2: at 0.000000s: poll: unknown field bogus (expected fd, events, revents)",
-		"FAIL " + v6 + ":1: --ip_version=ipv6 is not supported: the runner speaks IPv4 only (synack's stack has no IPv6 yet)",
+		"FAIL " + v6 + ":2: at 0.000000s: outbound ICMP (unreachable) is not supported: the runner matches TCP segments only",
 		syntax + ":2: parse error",
 		"0 passed, 0 failed, 2 unsupported, 2 malformed (profile synack",
 	} {
