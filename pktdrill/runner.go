@@ -359,10 +359,11 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 	return r, nil
 }
 
-var sysctlRE = regexp.MustCompile(`/proc/sys/net/ipv4/(tcp_\w+)=(\d+)`)
+var sysctlRE = regexp.MustCompile(`(?:/proc/sys/net/ipv4/|net\.ipv4\.)(tcp_\w+)=(\d+)`)
 
 // applySysctls reads the sysctls a script's commands set explicitly
-// (set_sysctls.py /proc/sys/net/ipv4/tcp_syn_retries=1) and applies those
+// (set_sysctls.py /proc/sys/net/ipv4/tcp_syn_retries=1, or sysctl -q
+// net.ipv4.tcp_syn_retries=1, as --kernel reads them) and applies those
 // tcp.Config can express. The commands are never run.
 func applySysctls(s *Script, cfg *tcp.Config, r *runner) {
 	var cmds []Command
