@@ -122,3 +122,22 @@ func TestPacketdrillKernel(t *testing.T) {
 		t.Errorf("--diff: exit %d\n%s", code, out)
 	}
 }
+
+// --ip_version takes packetdrill's three values; the command line's
+// applies to a script that sets none.
+func TestPacketdrillIPVersion(t *testing.T) {
+	if _, errOut, code := runCLI(t, "packetdrill", "--ip_version=ipv5", "x.pkt"); code != 2 || !strings.Contains(errOut, `--ip_version "ipv5": expected ipv4, ipv6 or ipv4-mapped-ipv6`) {
+		t.Errorf("--ip_version=ipv5: exit %d, %s", code, errOut)
+	}
+	// An IPv6 handshake: the SYN-ACK announces 1440 (1500 - 40 - 20)
+	// only when the run is IPv6.
+	script := filepath.Join(t.TempDir(), "v6.pkt")
+	os.WriteFile(script, []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n"+
+		"+0 < S 0:0(0) win 65535 <mss 1460>\n+0 > S. 0:0(0) ack 1 <mss 1440>\n"), 0o644)
+	if out, _, code := runCLI(t, "packetdrill", "--strict", "--ip_version=ipv6", script); code != 0 || !strings.Contains(out, "PASS "+script) {
+		t.Errorf("--ip_version=ipv6: exit %d\n%s", code, out)
+	}
+	if out, _, code := runCLI(t, "packetdrill", "--strict", "--ip_version=ipv4-mapped-ipv6", script); code != 1 || !strings.Contains(out, "expected <mss 1440>, got <mss 1460>") {
+		t.Errorf("--ip_version=ipv4-mapped-ipv6: exit %d\n%s", code, out)
+	}
+}
