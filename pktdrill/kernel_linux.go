@@ -735,6 +735,31 @@ func (k *kernel) enableIPv6() error {
 			return err
 		}
 		addr := &netlink.Addr{IPNet: &net.IPNet{IP: KernelLocalAddr6.AsSlice(), Mask: net.CIDRMask(64, 128)}, Flags: unix.IFA_F_NODAD}
-		return netlink.AddrAdd(l, addr)
+		if err := netlink.AddrAdd(l, addr); err != nil {
+			return err
+		}
+		// Even without DAD the addresses are tentative until the
+		// kernel's address work runs, and until the link-local one is
+		// up the device drops what arrives: wait until both are usable
+		// (bounded).
+		for i := 0; i < 200; i++ {
+			addrs, err := netlink.AddrList(l, netlink.FAMILY_V6)
+			if err != nil {
+				return err
+			}
+			global, linkLocal := false, false
+			for _, a := range addrs {
+				if a.Flags&(unix.IFA_F_TENTATIVE|unix.IFA_F_DADFAILED) != 0 {
+					continue
+				}
+				global = global || a.IP.Equal(addr.IP)
+				linkLocal = linkLocal || a.IP.IsLinkLocalUnicast()
+			}
+			if global && linkLocal {
+				return nil
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		return fmt.Errorf("%v or the link-local address on %s still tentative after 1 s", KernelLocalAddr6, name)
 	})
 }
