@@ -15,8 +15,7 @@ import (
 // fixed), and a listed script that passes in any mode or profile fails
 // the test, so the list stays true.
 var ownKnownFailures = map[string]string{
-	"handshake-syn-data-queued.pkt":  "RFC 9293 §3.10.7.2 (LISTEN, the SYN bit): \"any other control or text should be queued for processing later\"; synack drops the text of a SYN (Linux does too, without TCP Fast Open), so the final ACK is not answered with ack 11 and the data waits for the peer's retransmission",
-	"icmp-pmtu-zero-mtu-plateau.pkt": "RFC 1191 §5: for a Datagram Too Big with Next-Hop MTU 0 (a router older than RFC 1191), \"use as the next PMTU estimate the greatest plateau value that is less than the returned Total Length field\" (1006 here, MSS 966); synack drops to its IPv4 floor of 552 (MSS 512), as Linux does (ip_rt_min_pmtu)",
+	"handshake-syn-data-queued.pkt": "RFC 9293 §3.10.7.2 (LISTEN, the SYN bit): \"any other control or text should be queued for processing later\"; synack drops the text of a SYN (Linux does too, without TCP Fast Open), so the final ACK is not answered with ack 11 and the data waits for the peer's retransmission",
 }
 
 // ownProfileOnly names the own scripts that check a choice the RFCs leave
