@@ -28,7 +28,7 @@ import (
 
 // debianPackage names where each tool comes from, for skip messages.
 var debianPackage = map[string]string{
-	"curl": "curl", "ss": "iproute2", "nft": "nftables", "tshark": "tshark", "ping": "iputils-ping",
+	"curl": "curl", "ss": "iproute2", "nft": "nftables", "tshark": "tshark", "ping": "iputils-ping", "ip": "iproute2",
 }
 
 // needTools skips t unless every tool is in PATH.
