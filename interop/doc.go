@@ -30,6 +30,8 @@
 //     namespace and a second one over a veth of MTU 1280; synack's
 //     1500-byte packets get its Fragmentation Needed and Packet Too Big,
 //     and a transfer completes with later packets fitting the hop.
+//   - TestBlackHoleKernelRouter: the same with the router's ICMP dropped
+//     by nftables: synack falls back to a 1024-byte MSS after timeouts.
 //
 // They need Linux, root (to make the namespace and the TUN device),
 // /dev/net/tun, and the kernel-side tools from these Debian packages:

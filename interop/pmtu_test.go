@@ -146,7 +146,16 @@ func snmp(t *testing.T, e *env, file, group, name string) int64 {
 // router counts how many of synack's packets were too big for the veth:
 // only the first flight's, against the ~80000 that a 100 MiB transfer
 // takes.
-func TestPathMTUKernelRouter(t *testing.T) {
+func TestPathMTUKernelRouter(t *testing.T) { pmtuThroughRouter(t, false) }
+
+// TestBlackHoleKernelRouter: the same, with nftables in the router
+// dropping its Fragmentation Needed and Packet Too Big (a black hole).
+// synack's full-sized segments time out until it falls back to tcp.BaseMSS
+// (tcp/plpmtud.go); the transfer completes with no path MTU change from
+// ICMP, and with only the packets sent before the fallback too big.
+func TestBlackHoleKernelRouter(t *testing.T) { pmtuThroughRouter(t, true) }
+
+func pmtuThroughRouter(t *testing.T, blackhole bool) {
 	needTools(t, "curl", "nft", "ip")
 	e := newEnv(t, envOptions{})
 	far := farNS(t, e, 1280)
@@ -164,6 +173,16 @@ func TestPathMTUKernelRouter(t *testing.T) {
 	}
 }
 `)
+	if blackhole {
+		nft(t, e, `table inet synack_blackhole {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		icmp type destination-unreachable icmp code frag-needed counter drop
+		icmpv6 type packet-too-big counter drop
+	}
+}
+`)
+	}
 	size := size(t, "SYNACK_INTEROP_SIZE", 100<<20)
 	ln, err := e.st.Listen("tcp", ":80")
 	if err != nil {
@@ -194,7 +213,13 @@ func TestPathMTUKernelRouter(t *testing.T) {
 		pm := e.st.Counters().PathMTUChanges - pm0
 		t.Logf("curl %s through a 1280-byte hop: %d bytes in %v; synack's TCP packets into the router %d, of them larger than 1280 bytes %d; the router's %s %d; synack's path MTU changes %d",
 			c.fam, size, el.Round(time.Millisecond), all, big, c.icmp, icmp, pm)
-		if big == 0 || icmp == 0 || pm == 0 {
+		if blackhole {
+			dropped := e.command(t, context.Background(), "nft", "list", "chain", "inet", "synack_blackhole", "out")
+			t.Logf("the router's ICMP dropped by nftables: %s", strings.Join(strings.Fields(dropped), " "))
+			if big == 0 || pm != 0 {
+				t.Errorf("curl %s: synack sent %d packets too big for the hop and changed its path MTU %d times: the black hole was not tested", c.fam, big, pm)
+			}
+		} else if big == 0 || icmp == 0 || pm == 0 {
 			t.Errorf("curl %s: synack sent %d packets too big for the hop and the router %d ICMP errors: the path MTU was never tested", c.fam, big, icmp)
 		}
 		// The first flight (initial window 10 segments, and whatever was
