@@ -45,6 +45,45 @@ without waiting for a retransmission timeout. Every later segment fits.`,
 	})
 }
 
+func init() {
+	register(&Scenario{
+		Name:  "pmtu-blackhole",
+		Title: "A path MTU black hole: the ICMP never comes",
+		Caption: `As in pmtu, a router between the hosts forwards at most 1280 bytes, but here its
+Fragmentation Needed messages are filtered out on the way back (a "black hole", RFC 2923), so
+the server never learns why its full-sized segments vanish. It can only see them time out.
+After the third timeout of a full-sized segment in a row, the server guesses that size is the
+problem (RFC 4821 §7.7; Linux's tcp_mtu_probing=1): it falls back to an MSS of 1024 bytes,
+re-cuts what is in flight, and the data gets through. It costs the three timeouts, with their
+backoff, where pmtu lost one round trip.`,
+		Client: []Step{Connect(serverName, 80), WaitEstablished(), Write(Request), ReadN(len(pmtuResponse)), Close(), ReadEOF()},
+		Server: []Step{Listen(80), Accept(), ReadUntil("\r\n\r\n"), Write(pmtuResponse), ReadEOF(), Close()},
+		Link:   netsim.Impairment{Latency: 50 * time.Millisecond, MTU: 1280, ICMPBlackhole: true},
+		Check: func(w *World) error {
+			c, s := w.Host(clientName), w.Host(serverName)
+			var errs []error
+			if string(c.Received()) != pmtuResponse {
+				errs = append(errs, fmt.Errorf("the client received %d bytes, want the %d of the answer", len(c.Received()), len(pmtuResponse)))
+			}
+			if st := w.Network().Stats(serverName, clientName); st.TooBig == 0 || st.ICMPSent != 0 {
+				errs = append(errs, fmt.Errorf("the router dropped %d too-big packets and answered %d, want some dropped and none answered", st.TooBig, st.ICMPSent))
+			}
+			if conn := s.Conn(); conn != nil && conn.Stats().Timeouts < 3 {
+				errs = append(errs, fmt.Errorf("the server had %d retransmission timeouts, want at least the 3 that detect the black hole", conn.Stats().Timeouts))
+			}
+			return errors.Join(append(errs, checkClosed(w))...)
+		},
+		Essential: func(r *Run) error {
+			w := r.World
+			var errs []error
+			if got := w.Host(clientName).Received(); string(got) != pmtuResponse {
+				errs = append(errs, fmt.Errorf("the client received %d bytes, want the %d of the answer", len(got), len(pmtuResponse)))
+			}
+			return errors.Join(append(errs, checkClosed(w))...)
+		},
+	})
+}
+
 // checkPMTU wants the answer delivered, the too-big segments each answered
 // by the router, resent at once (no timeout), and both ends closed.
 func checkPMTU(w *World) error {

@@ -150,6 +150,22 @@ without waiting for a retransmission timeout. Every later segment fits.`,
 被确认的（RFC 5927），然后把 MSS 降到能装进 1280 字节的大小，并立即按新的大小重新切分、
 重传被丢弃的数据，不必等到重传超时。此后的每个报文段都能通过。`},
 
+	// pmtu-blackhole
+	{"A path MTU black hole: the ICMP never comes", "路径 MTU 黑洞：ICMP 报文始终没有到来"},
+	{`As in pmtu, a router between the hosts forwards at most 1280 bytes, but here its
+Fragmentation Needed messages are filtered out on the way back (a "black hole", RFC 2923), so
+the server never learns why its full-sized segments vanish. It can only see them time out.
+After the third timeout of a full-sized segment in a row, the server guesses that size is the
+problem (RFC 4821 §7.7; Linux's tcp_mtu_probing=1): it falls back to an MSS of 1024 bytes,
+re-cuts what is in flight, and the data gets through. It costs the three timeouts, with their
+backoff, where pmtu lost one round trip.`,
+		`和 pmtu 场景一样，两台主机之间的路由器最多只能转发 1280 字节的分组；不同的是，它发回的
+“需要分片”报文在回程中被过滤掉了（即“黑洞”，RFC 2923），服务器永远不知道自己的满长度报文段
+为什么消失，只能看到它们超时。满长度的报文段连续第三次超时之后，服务器推断问题出在报文段的
+大小上（RFC 4821 §7.7；即 Linux 的 tcp_mtu_probing=1）：它把 MSS 退回到 1024 字节，重新切分
+尚未确认的数据，数据于是得以通过。代价是三次超时以及随之而来的退避，而在 pmtu 场景中只多花了
+一个往返时间。`},
+
 	// abort
 	{"Abort: RST in the middle of a transfer", "异常终止：传输途中的 RST"},
 	{`The client queues 30 kB and, 150 ms later, with part of it still unsent, aborts (like
