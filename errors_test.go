@@ -94,7 +94,7 @@ func TestDialBadInput(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tn := newTestNet(t, netsim.Impairment{})
 		for _, tc := range []struct{ network, addr, want string }{
-			{"udp", "198.18.0.1:80", "dial udp: unknown network udp"},
+			{"sctp", "198.18.0.1:80", "dial sctp: unknown network sctp"}, // "udp" is a UDPConn (udp.go)
 			{"tcp", "198.18.0.1", "dial tcp: address 198.18.0.1: missing port in address"},
 			{"tcp", "198.18.0.1:http", "dial tcp: address http: invalid port (a number from 0 to 65535)"},
 			{"tcp", "198.18.0.1:70000", "dial tcp: address 70000: invalid port (a number from 0 to 65535)"},

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -56,10 +57,8 @@ const netTUNBatch = 32
 //
 // This is netstack.CreateNetTUN's signature with its *netstack.Net
 // replaced by a *Stack: Dial, DialContext, Listen and ListenAny are the
-// Stack's. Not yet: synack's stack speaks TCP over IPv4, with one address,
-// so localAddresses must be one IPv4 address, and an IPv6 address (as an
-// address or a DNS server) is an error saying so; UDP sockets and ping are
-// not there either.
+// Stack's. localAddresses are one IPv4 address, one IPv6 address, or one
+// of each (a Stack has one address of each family).
 func CreateNetTUN(localAddresses, dnsServers []netip.Addr, mtu int) (*NetTUN, *Stack, error) {
 	return CreateNetTUNConfig(localAddresses, dnsServers, mtu, Config{})
 }
@@ -69,36 +68,37 @@ func CreateNetTUN(localAddresses, dnsServers []netip.Addr, mtu int) (*NetTUN, *S
 // cfg.Resolve is nil, Dial resolves a host name with Go's own resolver
 // (net.Resolver with PreferGo, so the host's /etc/hosts and the options
 // of its resolv.conf apply) sending its queries to dnsServers, in order,
-// over TCP to port 53 (RFC 7766; until synack has UDP) through the Stack.
+// over UDP to port 53 and over TCP after a truncated answer (RFC 7766),
+// through the Stack.
 func CreateNetTUNConfig(localAddresses, dnsServers []netip.Addr, mtu int, cfg Config) (*NetTUN, *Stack, error) {
 	if mtu < 68 || mtu > 65535 {
 		return nil, nil, fmt.Errorf("synack: CreateNetTUN: MTU %d out of range (68 to 65535)", mtu)
 	}
-	var v4 []netip.Addr
+	var v4, v6 []netip.Addr
 	for i, a := range localAddresses {
 		a = a.Unmap()
 		switch {
 		case !a.IsValid():
 			return nil, nil, fmt.Errorf("synack: CreateNetTUN: local address %d is not set", i)
-		case a.Is6():
-			return nil, nil, fmt.Errorf("synack: CreateNetTUN: local address %v is IPv6, which synack's stack does not speak yet (IPv4 only)", a)
+		case a.Is4():
+			v4 = append(v4, a)
+		default:
+			v6 = append(v6, a)
 		}
-		v4 = append(v4, a)
 	}
 	switch {
-	case len(v4) == 0:
+	case len(v4)+len(v6) == 0:
 		return nil, nil, errors.New("synack: CreateNetTUN: no local address")
 	case len(v4) > 1:
-		return nil, nil, fmt.Errorf("synack: CreateNetTUN: %d IPv4 addresses (%v); a Stack has one for now", len(v4), v4)
+		return nil, nil, fmt.Errorf("synack: CreateNetTUN: %d IPv4 addresses (%v); a Stack has one of each family", len(v4), v4)
+	case len(v6) > 1:
+		return nil, nil, fmt.Errorf("synack: CreateNetTUN: %d IPv6 addresses (%v); a Stack has one of each family", len(v6), v6)
 	}
 	var servers []netip.Addr
 	for i, a := range dnsServers {
 		a = a.Unmap()
-		switch {
-		case !a.IsValid():
+		if !a.IsValid() {
 			return nil, nil, fmt.Errorf("synack: CreateNetTUN: DNS server %d is not set", i)
-		case a.Is6():
-			return nil, nil, fmt.Errorf("synack: CreateNetTUN: DNS server %v is IPv6, which synack's stack does not speak yet (IPv4 only)", a)
 		}
 		servers = append(servers, a)
 	}
@@ -108,10 +108,18 @@ func CreateNetTUNConfig(localAddresses, dnsServers []netip.Addr, mtu int, cfg Co
 		in:   make(chan *tunPacket, netTUNQueue),
 		done: make(chan struct{}),
 	}
-	cfg.Addr = v4[0]
+	family := "ip"
+	switch {
+	case len(v6) == 0:
+		cfg.Addr, family = v4[0], "ip4"
+	case len(v4) == 0:
+		cfg.Addr6, family = v6[0], "ip6"
+	default:
+		cfg.Addr, cfg.Addr6 = v4[0], v6[0]
+	}
 	var s *Stack
 	if len(servers) > 0 && cfg.Resolve == nil {
-		cfg.Resolve = dnsOverTCP(&s, servers)
+		cfg.Resolve = dnsThrough(&s, servers, family)
 	}
 	s, err := New((*netTUNLink)(t), cfg)
 	if err != nil {
@@ -121,30 +129,48 @@ func CreateNetTUNConfig(localAddresses, dnsServers []netip.Addr, mtu int, cfg Co
 	return t, s, nil
 }
 
-// dnsOverTCP resolves names with Go's resolver, whose every connection is
-// a TCP connection through *s to one of servers.
-func dnsOverTCP(s **Stack, servers []netip.Addr) func(ctx context.Context, host string) (netip.Addr, error) {
+// dnsThrough resolves names with Go's resolver, whose every connection,
+// UDP or TCP as the resolver asks (TCP after a truncated answer), goes
+// through *s to one of servers; it looks up addresses of family ("ip4",
+// "ip6" or "ip": those the stack can reach).
+func dnsThrough(s **Stack, servers []netip.Addr, family string) func(ctx context.Context, host string) (netip.Addr, error) {
 	r := &net.Resolver{
 		PreferGo: true,
 		// The resolver asks for the servers of the host's resolv.conf;
-		// every one of them is servers here. A connection that is not a
-		// net.PacketConn gets DNS's TCP framing.
-		Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		// every one of them is servers here.
+		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			var errs []error
 			for _, srv := range servers {
-				c, err := (*s).DialAddr(ctx, netip.AddrPortFrom(srv, 53))
+				if !(*s).reaches(srv) {
+					continue
+				}
+				var c net.Conn
+				var err error
+				if strings.HasPrefix(network, "udp") {
+					c, err = (*s).DialContext(ctx, "udp", netip.AddrPortFrom(srv, 53).String())
+				} else {
+					c, err = (*s).DialAddr(ctx, netip.AddrPortFrom(srv, 53))
+				}
 				if err == nil {
 					return c, nil
 				}
 				errs = append(errs, err)
 			}
+			if len(errs) == 0 {
+				return nil, fmt.Errorf("synack: no DNS server of %v is of a family this stack has an address of", servers)
+			}
 			return nil, errors.Join(errs...)
 		},
 	}
 	return func(ctx context.Context, host string) (netip.Addr, error) {
-		ips, err := r.LookupNetIP(ctx, "ip4", host)
+		ips, err := r.LookupNetIP(ctx, family, host)
 		if err != nil {
 			return netip.Addr{}, err
+		}
+		for _, ip := range ips { // IPv4 first where both are there
+			if ip.Unmap().Is4() {
+				return ip.Unmap(), nil
+			}
 		}
 		return ips[0].Unmap(), nil
 	}
@@ -220,9 +246,8 @@ func (t *NetTUN) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 // Write hands the packets bufs[i][offset:] to the stack (empty ones are
 // skipped), waiting while the stack has netTUNQueue packets it has not
 // taken yet. A packet that is neither IPv4 nor IPv6 fails with
-// EAFNOSUPPORT, as wireguard-go's netstack does; an IPv6 one is handed
-// over, and dropped by the stack until it speaks IPv6. After Close it
-// returns os.ErrClosed.
+// EAFNOSUPPORT, as wireguard-go's netstack does. After Close it returns
+// os.ErrClosed.
 func (t *NetTUN) Write(bufs [][]byte, offset int) (int, error) {
 	for i, b := range bufs {
 		if offset < 0 || offset > len(b) {
@@ -326,4 +351,12 @@ func (l *netTUNLink) MTU() int { return l.mtu }
 func (l *netTUNLink) Close() error {
 	l.once.Do(func() { close(l.done) })
 	return nil
+}
+
+// reaches reports whether the stack has an address of dst's family.
+func (s *Stack) reaches(dst netip.Addr) bool {
+	if dst.Unmap().Is4() {
+		return s.cfg.Addr.IsValid()
+	}
+	return s.cfg.Addr6.IsValid()
 }

@@ -75,31 +75,53 @@ func serveDNS(ln net.Listener, names map[string]netip.Addr) {
 				if _, err := io.ReadFull(c, msg); err != nil {
 					return
 				}
-				var q dnsmessage.Message
-				if err := q.Unpack(msg); err != nil || len(q.Questions) != 1 {
-					return
-				}
-				r := dnsmessage.Message{
-					Header:    dnsmessage.Header{ID: q.ID, Response: true, Authoritative: true, RCode: dnsmessage.RCodeNameError},
-					Questions: q.Questions,
-				}
-				qn := q.Questions[0]
-				if a, ok := names[qn.Name.String()]; ok {
-					r.RCode = dnsmessage.RCodeSuccess
-					if qn.Type == dnsmessage.TypeA {
-						r.Answers = []dnsmessage.Resource{{
-							Header: dnsmessage.ResourceHeader{Name: qn.Name, Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET, TTL: 60},
-							Body:   &dnsmessage.AResource{A: a.As4()},
-						}}
-					}
-				}
-				b, err := r.Pack()
-				if err != nil {
+				b, ok := dnsAnswer(msg, names)
+				if !ok {
 					return
 				}
 				c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(b))), b...))
 			}
 		}()
+	}
+}
+
+// dnsAnswer answers the query msg from names: an A or AAAA record, NXDOMAIN
+// for a name not there.
+func dnsAnswer(msg []byte, names map[string]netip.Addr) ([]byte, bool) {
+	var q dnsmessage.Message
+	if err := q.Unpack(msg); err != nil || len(q.Questions) != 1 {
+		return nil, false
+	}
+	r := dnsmessage.Message{
+		Header:    dnsmessage.Header{ID: q.ID, Response: true, Authoritative: true, RCode: dnsmessage.RCodeNameError},
+		Questions: q.Questions,
+	}
+	qn := q.Questions[0]
+	if a, ok := names[qn.Name.String()]; ok {
+		r.RCode = dnsmessage.RCodeSuccess
+		h := dnsmessage.ResourceHeader{Name: qn.Name, Type: qn.Type, Class: dnsmessage.ClassINET, TTL: 60}
+		switch {
+		case qn.Type == dnsmessage.TypeA && a.Is4():
+			r.Answers = []dnsmessage.Resource{{Header: h, Body: &dnsmessage.AResource{A: a.As4()}}}
+		case qn.Type == dnsmessage.TypeAAAA && a.Is6():
+			r.Answers = []dnsmessage.Resource{{Header: h, Body: &dnsmessage.AAAAResource{AAAA: a.As16()}}}
+		}
+	}
+	b, err := r.Pack()
+	return b, err == nil
+}
+
+// serveDNSUDP answers queries over UDP from names.
+func serveDNSUDP(pc net.PacketConn, names map[string]netip.Addr) {
+	buf := make([]byte, 512)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		if b, ok := dnsAnswer(buf[:n], names); ok {
+			pc.WriteTo(b, from)
+		}
 	}
 }
 
@@ -131,6 +153,12 @@ func TestNetTUN(t *testing.T) {
 		t.Fatal(err)
 	}
 	go serveDNS(dns, map[string]netip.Addr{"web.synack.test.": serverAddr})
+	udns, err := server.ListenPacket("udp", ":53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udns.Close()
+	go serveDNSUDP(udns, map[string]netip.Addr{"web.synack.test.": serverAddr})
 
 	const size = 4 << 20
 	body := bytes.Repeat([]byte("synack on a NetTUN\n"), size/19+1)[:size]
@@ -182,10 +210,8 @@ func TestNetTUNErrors(t *testing.T) {
 	}{
 		{nil, nil, 1500, "no local address"},
 		{[]netip.Addr{{}}, nil, 1500, "local address 0 is not set"},
-		{[]netip.Addr{v6}, nil, 1500, "local address 2001:2::1 is IPv6, which synack's stack does not speak yet"},
-		{[]netip.Addr{v4, v6}, nil, 1500, "is IPv6"},
+		{[]netip.Addr{v6, netip.MustParseAddr("2001:2::9")}, nil, 1500, "2 IPv6 addresses"},
 		{[]netip.Addr{v4, netip.MustParseAddr("198.18.0.9")}, nil, 1500, "2 IPv4 addresses"},
-		{[]netip.Addr{v4}, []netip.Addr{v6}, 1500, "DNS server 2001:2::1 is IPv6"},
 		{[]netip.Addr{v4}, []netip.Addr{{}}, 1500, "DNS server 0 is not set"},
 		{[]netip.Addr{v4}, nil, 67, "MTU 67 out of range (68 to 65535)"},
 		{[]netip.Addr{v4}, nil, 65536, "MTU 65536 out of range"},
@@ -240,5 +266,57 @@ func TestNetTUNClose(t *testing.T) {
 	}
 	if _, err := s.Dial("tcp", "198.18.0.2:80"); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Dial on the Stack after NetTUN.Close: %v, want net.ErrClosed", err)
+	}
+}
+
+// CreateNetTUN with IPv6: an IPv6-only server, a dual-stack client that
+// resolves the server's AAAA record over UDP through its IPv6 DNS server,
+// and an HTTP exchange over IPv6.
+func TestNetTUNIPv6(t *testing.T) {
+	server6 := netip.MustParseAddr("2001:2::1")
+	st, server, err := synack.CreateNetTUN([]netip.Addr{server6}, nil, 1420)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	ct, client, err := synack.CreateNetTUN([]netip.Addr{netip.MustParseAddr("198.18.0.2"), netip.MustParseAddr("2001:2::2")}, []netip.Addr{server6}, 1420)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	wait := joinNetTUNs(st, ct)
+	defer func() {
+		st.Close()
+		ct.Close()
+		wait()
+	}()
+	if server.Addr6() != server6 || client.Addr().String() != "198.18.0.2" {
+		t.Fatalf("addresses: server %v, client %v and %v", server.Addr6(), client.Addr(), client.Addr6())
+	}
+	udns, err := server.ListenPacket("udp", ":53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udns.Close()
+	go serveDNSUDP(udns, map[string]netip.Addr{"v6.synack.test.": server6})
+	ln, err := server.Listen("tcp", ":80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello %s", r.RemoteAddr)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	hc := &http.Client{Transport: &http.Transport{DialContext: client.DialContext}}
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Get("http://v6.synack.test/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if !strings.HasPrefix(string(got), "hello [2001:2::2]:") {
+		t.Fatalf("got %q, want the client's IPv6 address", got)
 	}
 }

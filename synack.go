@@ -65,7 +65,9 @@
 // is the IPv4 address it maps. Listen("tcp", ":80") or "[::]:80" takes
 // both families and reports "[::]:80" as its Addr on a dual-stack host;
 // "tcp4" and "tcp6", or one of the host's addresses, take one family's,
-// leaving the port free for the other's.
+// leaving the port free for the other's. ListenUDP, ListenPacket, DialUDP
+// and Dial take "udp", "udp4" and "udp6" alike (see UDPConn), and
+// ForwardUDP hands an any-destination stack's UDP flows to the application.
 //
 // # Errors
 //
@@ -644,7 +646,7 @@ func parsePort(s string) (uint16, error) {
 
 // Dial connects to address ("198.18.0.1:80", "[2001:2::1]:80") over TCP;
 // network is "tcp", "tcp4" or "tcp6", and the last two require an address
-// of their family.
+// of their family. "udp", "udp4" and "udp6" give a connected *UDPConn.
 func (s *Stack) Dial(network, address string) (net.Conn, error) {
 	return s.DialContext(context.Background(), network, address)
 }
@@ -653,6 +655,9 @@ func (s *Stack) Dial(network, address string) (net.Conn, error) {
 // http.Transport.DialContext. The context bounds Config.Resolve and the
 // handshake: when it ends first, the attempt is aborted.
 func (s *Stack) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	if isUDP(network) {
+		return s.dialUDPConn(ctx, network, address) // udp.go
+	}
 	c, err := s.DialContextTCP(ctx, network, address)
 	if err != nil {
 		return nil, err

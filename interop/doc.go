@@ -20,14 +20,25 @@
 //   - TestCLI: synack netns up, serve, get and netns down, as a user runs
 //     them, with curl on the kernel's side.
 //   - TestAnyDestination: with Config.AnyDestination, synack accepts what
-//     curl dials to addresses and ports it does not own.
+//     curl dials to addresses and ports it does not own, IPv4 and IPv6.
+//   - TestIPv6CLI: curl -6 fetches from and posts to synack serve, and
+//     synack get fetches from a kernel server, over IPv6.
+//   - TestPing: ping and ping -6 are answered by synack.
+//   - TestIPv6KernelStates: ss shows the kernel's states of an IPv6
+//     connection.
+//   - TestPathMTUKernelRouter: the kernel routes between the TUN's
+//     namespace and a second one over a veth of MTU 1280; synack's
+//     1500-byte packets get its Fragmentation Needed and Packet Too Big,
+//     and a transfer completes with later packets fitting the hop.
+//   - TestBlackHoleKernelRouter: the same with the router's ICMP dropped
+//     by nftables: synack falls back to a 1024-byte MSS after timeouts.
 //
 // They need Linux, root (to make the namespace and the TUN device),
 // /dev/net/tun, and the kernel-side tools from these Debian packages:
 //
-//	apt-get install curl iproute2 nftables tshark
+//	apt-get install curl iproute2 nftables tshark iputils-ping
 //
-// (curl; ss from iproute2; nft from nftables; tshark). Anywhere else they
+// (curl; ss and ip from iproute2; nft from nftables; tshark; ping). Anywhere else they
 // skip, saying what is missing. Run them as root:
 //
 //	go test ./interop -v

@@ -28,7 +28,7 @@ import (
 
 // debianPackage names where each tool comes from, for skip messages.
 var debianPackage = map[string]string{
-	"curl": "curl", "ss": "iproute2", "nft": "nftables", "tshark": "tshark",
+	"curl": "curl", "ss": "iproute2", "nft": "nftables", "tshark": "tshark", "ping": "iputils-ping", "ip": "iproute2",
 }
 
 // needTools skips t unless every tool is in PATH.
@@ -153,7 +153,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 		e.imp, l = il, il
 	}
-	st, err := synack.New(l, synack.Config{Addr: netns.StackAddr, Recorder: e.rec, AnyDestination: o.anyDest})
+	st, err := synack.New(l, synack.Config{Addr: netns.StackAddr, Addr6: netns.StackAddr6, Recorder: e.rec, AnyDestination: o.anyDest})
 	if err != nil {
 		t.Fatal(err)
 	}

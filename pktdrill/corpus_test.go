@@ -199,9 +199,22 @@ pass when the run fails at the line their "// Failure:" comment names.
   from the SYN on. Unsupported, each failing at its line with a message
   naming it: TCP_MAXSEG set, TCP_QUICKACK, TCP_CORK, any option on a
   listening socket (synack's listeners pass none on), getsockopt of the
-  TCP_KEEP* values, inbound and outbound ICMP, send/recv flags,
-  --ip_version=ipv6 (synack's stack speaks IPv4 only). ioctl
+  TCP_KEEP* values, outbound ICMP (synack sends no ICMP error of its
+  own), send/recv flags. ioctl
   FIONREAD/SIOCINQ and SIOCOUTQ/TIOCOUTQ and poll are supported.
+- **--ip_version** ipv4, ipv6 and ipv4-mapped-ipv6 as packetdrill has
+  them: for ipv6 the stack is fd3d:fa7b:d17d::1 and the peer
+  fd3d:fa7b:d17d:8888::1 (2001:2::1 and 2001:2::2 under --kernel), and
+  packets are IPv6 with its pseudo-header; ipv4-mapped-ipv6 is AF_INET6
+  sockets with ::ffff: addresses over IPv4 packets.
+- **Inbound ICMP lines** (` + "`< icmp unreachable frag_needed mtu 1200 [1:1461(1460)]`" + `,
+  ` + "`< icmp unreachable port_unreachable`" + `, time_exceeded, source_quench,
+  packet_too_big, with packetdrill's type and code names or numbers) are
+  built from the connection as packetdrill builds them: from the peer's
+  address, quoting the stack's own IP header and the first 8 bytes of its
+  TCP header, with the connection's ports and the sequence number the
+  brackets give relative to the stack's ISN (the ISN if none). Under ipv6,
+  unreachable frag_needed is sent as a Packet Too Big.
 - **%{ }% blocks** are evaluated where they are asserts over tcp_info
   (` + "`assert tcpi_snd_cwnd == 10`" + `, comparisons joined by "and", TCP_* state
   names) on the connection the latest call named: tcpi_state, tcpi_rto,
@@ -227,7 +240,10 @@ from a packet socket on the TUN with the kernel's own timestamps
 --tolerance_usecs (default 4000, as packetdrill's). The network-safety rule
 allows only 198.18.0.0/15 inside namespaces, so packetdrill's 192.168.0.1
 (the stack under test) becomes 198.18.0.1 and 192.0.2.1 (the peer)
-198.18.0.2; scripts do not name addresses, so nothing they check changes.
+198.18.0.2, and under --ip_version=ipv6 the kernel is 2001:2::1 and the
+peer 2001:2::2 (2001:2::/48; IPv6 is turned on for the TUN only, with no
+router solicitations and no duplicate address detection); scripts do not
+name addresses, so nothing they check changes.
 packetdrill's defaults.sh sysctls (timestamps, SACK, D-SACK, ECN off,
 tcp_rmem 4096 540000 15728640 for window scale 8, tcp_min_tso_segs 10,
 no metrics saved, ...) and the net.ipv4.tcp_* sysctls the script's
@@ -275,5 +291,6 @@ other reasons once it is fixed.
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(r.path), verdict(r.tolerant), verdict(r.strict), cell(mismatch), cell(reasons[r.path]))
 	}
+	b.WriteString(ownScriptsSection())
 	return b.String()
 }

@@ -45,6 +45,9 @@ type kernelBackend interface {
 	sysctl(name, value string) error
 	// tcpInfo reads a tcp_info field of the socket at script fd.
 	tcpInfo(fd int64, name string) (int64, error)
+	// enableIPv6 gives the namespace's TUN KernelLocalAddr6 (the
+	// namespace is made with IPv6 off).
+	enableIPv6() error
 	// release closes every socket and removes the namespace.
 	release()
 }
@@ -129,14 +132,13 @@ func (r *runner) kflush(wait time.Duration) {
 			return
 		}
 		wait = 0
-		p, err := wire.ParsePacket(b)
+		op, err := parseOut(b)
 		if err != nil {
-			r.logf("kernel sent a packet that is not IPv4 TCP (%v): ignored", err)
+			r.logf("kernel sent a packet that is not a TCP segment (%v): ignored", err)
 			continue
 		}
-		seg := p.TCP
-		seg.Payload = append([]byte(nil), seg.Payload...)
-		op := outPkt{at: at, seg: seg, opts: rawOptions(b), src: p.IP.Src, dst: p.IP.Dst}
+		op.at = at
+		seg := op.seg
 		if seg.Flags&wire.SYN != 0 {
 			r.localISN, r.haveISN = seg.Seq, true
 			if seg.Flags&wire.ACK == 0 {

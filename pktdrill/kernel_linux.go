@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/gosynack/synack/clock"
@@ -280,7 +282,11 @@ func (k *kernel) prepare(r *runner, ev *Event) (attemptFn, *Failure) {
 			var fd int
 			err := k.inNS(func() error {
 				var err error
-				fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+				fam := unix.AF_INET
+				if r.ipv != IPv4 {
+					fam = unix.AF_INET6
+				}
+				fd, err = unix.Socket(fam, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 				return err
 			})
 			if err != nil {
@@ -306,7 +312,7 @@ func (k *kernel) prepare(r *runner, ev *Event) (attemptFn, *Failure) {
 	switch sc.Name {
 	case "bind":
 		return func() (bool, callResult) {
-			if err := unix.Bind(s.fd, &unix.SockaddrInet4{Port: ServerPort, Addr: KernelLocalAddr.As4()}); err != nil {
+			if err := unix.Bind(s.fd, r.ksockaddr(r.localAddr)); err != nil {
 				return true, kerr(err)
 			}
 			return true, ok(0)
@@ -341,10 +347,17 @@ func (k *kernel) prepare(r *runner, ev *Event) (attemptFn, *Failure) {
 		return func() (bool, callResult) {
 			if !started {
 				started = true
-				err := unix.Connect(s.fd, &unix.SockaddrInet4{Port: ServerPort, Addr: KernelRemoteAddr.As4()})
+				err := unix.Connect(s.fd, r.ksockaddr(r.remoteAddr))
 				if sa, e := unix.Getsockname(s.fd); e == nil {
-					if in, okv := sa.(*unix.SockaddrInet4); okv && in.Port != 0 {
-						r.activePort = uint16(in.Port)
+					switch in := sa.(type) {
+					case *unix.SockaddrInet4:
+						if in.Port != 0 {
+							r.activePort = uint16(in.Port)
+						}
+					case *unix.SockaddrInet6:
+						if in.Port != 0 {
+							r.activePort = uint16(in.Port)
+						}
 					}
 				}
 				if !errors.Is(err, unix.EINPROGRESS) || s.nonblock {
@@ -699,4 +712,65 @@ func (k *kernel) tcpInfo(fd int64, name string) (int64, error) {
 		return int64(i.Unacked), nil
 	}
 	return 0, fmt.Errorf("%s is not supported by the runner", name)
+}
+
+// ksockaddr is a's ServerPort as the script's socket names it: IPv4 for
+// ipv4, IPv6 for ipv6, IPv4-mapped IPv6 for ipv4-mapped-ipv6.
+func (r *runner) ksockaddr(a netip.Addr) unix.Sockaddr {
+	if r.ipv == IPv4 {
+		return &unix.SockaddrInet4{Port: ServerPort, Addr: a.As4()}
+	}
+	return &unix.SockaddrInet6{Port: ServerPort, Addr: r.sockAddr(a).As16()}
+}
+
+// enableIPv6 turns IPv6 on for the TUN only (internal/netns turns it off
+// in the namespace), quietly: no router solicitations, no DAD (the
+// address is usable at once), then gives the kernel KernelLocalAddr6/64
+// on the device. The peer, KernelRemoteAddr6, is on that link.
+func (k *kernel) enableIPv6() error {
+	name := k.dev.Name()
+	return k.inNS(func() error {
+		for _, kv := range [][2]string{
+			{"all/disable_ipv6", "0"},
+			{name + "/router_solicitations", "0"},
+			{name + "/accept_ra", "0"},
+			{name + "/accept_dad", "0"},
+			{name + "/disable_ipv6", "0"},
+		} {
+			if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+kv[0], []byte(kv[1]), 0o644); err != nil {
+				return err
+			}
+		}
+		l, err := netlink.LinkByName(name)
+		if err != nil {
+			return err
+		}
+		addr := &netlink.Addr{IPNet: &net.IPNet{IP: KernelLocalAddr6.AsSlice(), Mask: net.CIDRMask(64, 128)}, Flags: unix.IFA_F_NODAD}
+		if err := netlink.AddrAdd(l, addr); err != nil {
+			return err
+		}
+		// Even without DAD the addresses are tentative until the
+		// kernel's address work runs, and until the link-local one is
+		// up the device drops what arrives: wait until both are usable
+		// (bounded).
+		for i := 0; i < 200; i++ {
+			addrs, err := netlink.AddrList(l, netlink.FAMILY_V6)
+			if err != nil {
+				return err
+			}
+			global, linkLocal := false, false
+			for _, a := range addrs {
+				if a.Flags&(unix.IFA_F_TENTATIVE|unix.IFA_F_DADFAILED) != 0 {
+					continue
+				}
+				global = global || a.IP.Equal(addr.IP)
+				linkLocal = linkLocal || a.IP.IsLinkLocalUnicast()
+			}
+			if global && linkLocal {
+				return nil
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		return fmt.Errorf("%v or the link-local address on %s still tentative after 1 s", KernelLocalAddr6, name)
+	})
 }

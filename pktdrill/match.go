@@ -58,7 +58,7 @@ func (r *runner) nextEventBound(idx int, t clock.Time) clock.Time {
 func (r *runner) outbound(ev *Event, idx int, t, tend clock.Time) *Failure {
 	p := ev.Packet
 	if p.ICMP != nil {
-		return r.unsupported(ev.Line, "outbound ICMP (%s) is not supported: synack's stack sends no ICMP", p.ICMP.Type)
+		return r.unsupported(ev.Line, "outbound ICMP (%s) is not supported: the runner matches TCP segments only (synack's stack sends no ICMP error of its own)", p.ICMP.Type)
 	}
 	deadline := tend.Add(r.tol)
 	if ev.Kind == AnyTime {

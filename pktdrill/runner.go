@@ -56,6 +56,9 @@ type Options struct {
 	// --tolerance_usecs (0: DefaultTolerance); a script's own
 	// --tolerance_usecs line wins.
 	Tolerance time.Duration
+	// IPVersion is packetdrill's --ip_version: IPv4 (""), IPv6 or
+	// IPv4Mapped; a script's own --ip_version line wins.
+	IPVersion string
 }
 
 // Kinds of failure, told apart in the summary.
@@ -234,6 +237,8 @@ type runner struct {
 	// localAddr and remoteAddr are the stack's and the peer's addresses
 	// on the wire (remapped for the kernel).
 	localAddr, remoteAddr netip.Addr
+	// ipv is the run's --ip_version (ipver.go).
+	ipv string
 
 	now clock.Time
 	out []outPkt
@@ -288,7 +293,14 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 		tol = opts.Tolerance
 	}
 	r := &runner{s: s, opts: opts, res: res, tol: tol, socks: map[int64]*sock{}, nextFD: 3,
-		localAddr: LocalAddr, remoteAddr: RemoteAddr}
+		localAddr: LocalAddr, remoteAddr: RemoteAddr, ipv: IPv4}
+	if opts.IPVersion != "" {
+		v, err := ipVersion(opts.IPVersion)
+		if err != nil {
+			return nil, &lineError{0, err.Error(), Malformed}
+		}
+		r.ipv = v
+	}
 	for _, o := range s.Options {
 		switch o.Name {
 		case "tolerance_usecs":
@@ -298,9 +310,11 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 			}
 			r.tol = time.Duration(n) * time.Microsecond
 		case "ip_version":
-			if o.Value != "ipv4" {
-				return nil, &lineError{o.Line, fmt.Sprintf("--ip_version=%s is not supported: the runner speaks IPv4 only (synack's stack has no IPv6 yet)", o.Value), Unsupported}
+			v, err := ipVersion(o.Value)
+			if err != nil {
+				return nil, &lineError{o.Line, err.Error(), Malformed}
 			}
+			r.ipv = v
 		default:
 			r.note(o.Line, "option --%s ignored", o.Name)
 		}
@@ -316,16 +330,28 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 			return nil, fmt.Errorf("--kernel: %w", err)
 		}
 		r.k, r.localAddr, r.remoteAddr = k, KernelLocalAddr, KernelRemoteAddr
+		if r.wireV6() {
+			r.localAddr, r.remoteAddr = KernelLocalAddr6, KernelRemoteAddr6
+			if err := k.enableIPv6(); err != nil {
+				k.release()
+				return nil, fmt.Errorf("--kernel --ip_version=ipv6: %w", err)
+			}
+		}
 		r.applyKernelSysctls()
 		return r, nil
 	}
 	applySysctls(s, &cfg, r)
-	st, err := stack.New(stack.Config{
+	sc := stack.Config{
 		Name: "synack",
 		Addr: LocalAddr,
 		TCP:  cfg,
 		Rand: rand.New(rand.NewPCG(1, 2)),
-	})
+	}
+	if r.wireV6() {
+		sc.Addr, sc.Addr6 = netip.Addr{}, LocalAddr6
+		r.localAddr, r.remoteAddr = LocalAddr6, RemoteAddr6
+	}
+	st, err := stack.New(sc)
 	if err != nil {
 		return nil, err
 	}
@@ -333,10 +359,11 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 	return r, nil
 }
 
-var sysctlRE = regexp.MustCompile(`/proc/sys/net/ipv4/(tcp_\w+)=(\d+)`)
+var sysctlRE = regexp.MustCompile(`(?:/proc/sys/net/ipv4/|net\.ipv4\.)(tcp_\w+)=(\d+)`)
 
 // applySysctls reads the sysctls a script's commands set explicitly
-// (set_sysctls.py /proc/sys/net/ipv4/tcp_syn_retries=1) and applies those
+// (set_sysctls.py /proc/sys/net/ipv4/tcp_syn_retries=1, or sysctl -q
+// net.ipv4.tcp_syn_retries=1, as --kernel reads them) and applies those
 // tcp.Config can express. The commands are never run.
 func applySysctls(s *Script, cfg *tcp.Config, r *runner) {
 	var cmds []Command
@@ -418,16 +445,15 @@ func (r *runner) flush(timer bool) {
 		return
 	}
 	r.st.Output(r.now, func(b []byte) {
-		p, err := wire.ParsePacket(b)
+		op, err := parseOut(b)
 		if err != nil {
-			// The stack sent something that does not parse: keep it as a
-			// segment that matches nothing.
-			r.logf("stack sent an unparsable packet: %v", err)
+			// The stack sent something that is not TCP or does not
+			// parse: keep it as a packet that matches nothing.
+			r.logf("stack sent a packet that is not a TCP segment: %v", err)
 			return
 		}
-		seg := p.TCP
-		seg.Payload = append([]byte(nil), seg.Payload...)
-		op := outPkt{at: r.now, seg: seg, opts: rawOptions(b), timer: timer, src: p.IP.Src, dst: p.IP.Dst}
+		op.at, op.timer = r.now, timer
+		seg := op.seg
 		if seg.Flags&wire.SYN != 0 {
 			r.localISN, r.haveISN = seg.Seq, true
 		}
@@ -566,7 +592,7 @@ func (r *runner) waitFor(ev *Event, t clock.Time, what string) *Failure {
 func (r *runner) inbound(ev *Event) *Failure {
 	p := ev.Packet
 	if p.ICMP != nil {
-		return r.unsupported(ev.Line, "inbound ICMP (%s) is not supported: synack's stack takes no ICMP input yet", p.ICMP.Type)
+		return r.inboundICMP(ev)
 	}
 	flags, _ := parseFlags(p.Flags)
 	seg := wire.Segment{
@@ -617,17 +643,22 @@ func (r *runner) inbound(ev *Event) *Failure {
 	} else {
 		seg.SrcPort, seg.DstPort = PeerPort, ServerPort
 	}
-	pkt := wire.Packet{IP: wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, Src: r.remoteAddr, Dst: r.localAddr}, TCP: seg}
+	b := r.buildTCP(&seg)
 	r.logf("inject  %s (line %d)", p, ev.Line)
+	return r.inject(ev, b)
+}
+
+// inject hands a packet the script sends to the stack or the kernel.
+func (r *runner) inject(ev *Event, b []byte) *Failure {
 	if r.k != nil {
-		if err := r.k.send(pkt.Append(nil)); err != nil {
+		if err := r.k.send(b); err != nil {
 			return r.fail(ev.Line, "writing the packet to the TUN device: %v", err)
 		}
 		r.kflush(0)
 		r.checkPending()
 		return nil
 	}
-	r.st.Input(r.now, pkt.Append(nil))
+	r.st.Input(r.now, b)
 	r.flush(false)
 	r.checkPending()
 	return nil
@@ -677,17 +708,12 @@ func flagString(f wire.Flags) string {
 	return b.String()
 }
 
-// rawOptions lists the TCP options of an IPv4 packet as they are on the
+// rawOptions lists the TCP options of a TCP header as they are on the
 // wire, NOPs included.
-func rawOptions(b []byte) []TCPOption {
-	if len(b) < 20 {
+func rawOptions(tcpHdr []byte) []TCPOption {
+	if len(tcpHdr) < 20 {
 		return nil
 	}
-	ihl := int(b[0]&0x0f) * 4
-	if len(b) < ihl+20 {
-		return nil
-	}
-	tcpHdr := b[ihl:]
 	doff := int(tcpHdr[12]>>4) * 4
 	if doff < 20 || doff > len(tcpHdr) {
 		return nil

@@ -437,7 +437,7 @@ func (r *runner) sysConnect(call *fdCall) (attemptFn, *Failure) {
 		}
 		return done(errno("EALREADY")), nil
 	}
-	remote := netip.AddrPortFrom(RemoteAddr, ServerPort)
+	remote := netip.AddrPortFrom(r.sockAddr(r.remoteAddr), ServerPort)
 	var c *tcp.Conn
 	var err error
 	if s.bound {

@@ -86,9 +86,11 @@ func (s *Stack) inputICMPv4(now clock.Time, ip *wire.IP, payload []byte) {
 		s.queueEcho(r.Append(b))
 	case wire.ICMPv4DestUnreachable:
 		if m.Code == wire.ICMPv4FragmentationNeeded {
-			// RFC 1191 §5: a router that predates it sends an MTU of 0;
-			// synack then takes the floor rather than guess a plateau.
-			s.icmpError(now, ip.Src(), 4, &m.Quote, icmpMeaning{}, max(int(m.MTU), 1), m.String())
+			mtu := int(m.MTU)
+			if mtu == 0 {
+				mtu = s.plateauMTU(now, &m)
+			}
+			s.icmpError(now, ip.Src(), 4, &m.Quote, icmpMeaning{}, mtu, m.String())
 			return
 		}
 		if mn, ok := unreach4[m.Code]; ok {
@@ -190,6 +192,10 @@ func (s *Stack) queueEcho(pkt []byte) {
 // is the MTU of a Fragmentation Needed or Packet Too Big (0 otherwise);
 // what names the message.
 func (s *Stack) icmpError(now clock.Time, src netip.Addr, version uint8, q *wire.Quote, mn icmpMeaning, mtu int, what string) {
+	if q.IP.Version == version && q.IP.Protocol() == wire.ProtocolUDP {
+		s.udpICMPError(now, q, mn, mtu, what)
+		return
+	}
 	if q.IP.Version != version || q.IP.Protocol() != wire.ProtocolTCP {
 		if q.IP.Version == 0 {
 			s.ctr.IcmpInErrors++
@@ -238,4 +244,32 @@ func (s *Stack) icmpError(now clock.Time, src netip.Addr, version uint8, q *wire
 			s.note(now, t, "path MTU to "+dst.String()+" is "+strconv.Itoa(mtu))
 		}
 	}
+}
+
+// plateaus are RFC 1191 §7's Table 7-1 of MTU plateaus, largest first.
+var plateaus = [...]int{65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68}
+
+// plateauMTU is the next path MTU estimate for a Fragmentation Needed
+// whose Next-Hop MTU is 0 (a router older than RFC 1191), by RFC 1191 §5:
+// "use as the next PMTU estimate the greatest plateau value that is less
+// than the returned Total Length field (corrected, if necessary, according
+// to the Note above)"; the Note: "If the Total Length field returned is not
+// less than the current PMTU estimate, it must be reduced by 4 times the
+// value of the returned Header Length field". A quote too short to hold a
+// Total Length gives 1: the floor.
+func (s *Stack) plateauMTU(now clock.Time, m *wire.ICMPv4) int {
+	b := m.Body
+	if len(b) < 20 || b[0]>>4 != 4 {
+		return 1
+	}
+	tl := int(b[2])<<8 | int(b[3])
+	if tl >= s.pathMTU(now, m.Quote.IP.Dst()) {
+		tl -= 4 * int(b[0]&0x0f)
+	}
+	for _, p := range plateaus {
+		if p < tl {
+			return p
+		}
+	}
+	return 1
 }

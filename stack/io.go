@@ -41,6 +41,8 @@ func (s *Stack) Input(now clock.Time, pkt []byte) {
 			return
 		}
 		s.inputTCP(now, src, dst, &seg)
+	case wire.ProtocolUDP:
+		s.inputUDP(now, &ip, pkt, payload)
 	case wire.ProtocolICMP:
 		if ip.Version == 4 {
 			s.inputICMPv4(now, &ip, payload)

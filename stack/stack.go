@@ -26,9 +26,12 @@
 // (Destination Unreachable, Time Exceeded, Fragmentation Needed, Packet
 // Too Big, and ICMPv6's Parameter Problem for an unrecognized Next Header)
 // goes to the connection its quote names (tcp.Conn.HandleICMP), which
-// checks the quoted sequence number before it acts (RFC 5927 §4.1). The
-// host sends no ICMP error of its own: a closed TCP port is answered with
-// a RST, and other protocols are dropped and counted (InUnknownProtos).
+// checks the quoted sequence number before it acts (RFC 5927 §4.1), or to
+// the UDP endpoint it names. The host's only ICMP error of its own is
+// UDP's Port Unreachable (udp.go): a closed TCP port is answered with a
+// RST, and other protocols are dropped and counted (InUnknownProtos).
+//
+// UDP (RFC 768): endpoints, ports and demultiplexing are in udp.go.
 //
 // Path MTU discovery (RFC 1191 for IPv4, RFC 8201 for IPv6): every IPv4
 // packet has DF set; a valid Fragmentation Needed or Packet Too Big lowers
@@ -261,6 +264,7 @@ type Stack struct {
 	mtu         int
 	echoTokens  int
 	echoAt      clock.Time // when the bucket was last refilled
+	udp         udpState   // UDP endpoints and counters (udp.go)
 	// Orphans and TIME-WAIT connections, counted, and in the order they
 	// became so (with stale entries until compacted): limits.go.
 	nOrphans, nTimeWait int

@@ -143,6 +143,7 @@ func (c *Conn) onRTO(now clock.Time) {
 		return
 	}
 	c.stats.Timeouts++
+	c.blackHole(now) // plpmtud.go
 	c.onRTOLoss(now)
 	// The timer restarts when the retransmission is sent (5.1).
 }

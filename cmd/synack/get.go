@@ -28,7 +28,8 @@ func newGet() *cobra.Command {
 		Long: `synack get fetches URL with Go's net/http client over synack on a TUN device
 (see 'synack netns up'), writes the body to standard output or -o FILE, and
 prints the status, size, time and SHA-256 of the body to standard error. The
-URL's host must be an IPv4 address: there is no DNS.
+URL's host must be an IPv4 or IPv6 address (http://[2001:2::1]:8080/): there
+is no DNS.
 
 Entering the namespace (--netns, default synack) needs root. With --netns ''
 it runs in the namespace it is started in, and needs no root on a TUN device
@@ -54,8 +55,8 @@ func checkURL(raw string) (*url.URL, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, usageError{fmt.Errorf("URL %q: scheme %q, want http or https", raw, u.Scheme)}
 	}
-	if a, err := netip.ParseAddr(u.Hostname()); err != nil || !a.Is4() {
-		return nil, usageError{fmt.Errorf("URL %q: host %q is not an IPv4 address (synack get has no DNS)", raw, u.Hostname())}
+	if _, err := netip.ParseAddr(u.Hostname()); err != nil {
+		return nil, usageError{fmt.Errorf("URL %q: host %q is not an IPv4 or IPv6 address (synack get has no DNS)", raw, u.Hostname())}
 	}
 	return u, nil
 }
@@ -103,12 +104,21 @@ func runGet(ctx context.Context, stdout, stderr io.Writer, raw, output string, t
 	if output == "" {
 		logTo = stderr
 	}
+	dst, _ := netip.ParseAddr(u.Hostname())
+	dst = dst.Unmap()
+	src := addr.v4
+	if dst.Is6() {
+		src = addr.v6
+	}
+	if !src.IsValid() {
+		return usageError{fmt.Errorf("URL %q: an IPv%d host, but synack has no IPv%[2]d address (--addr, --addr6)", raw, map[bool]int{true: 6, false: 4}[dst.Is6()])}
+	}
 	st, err := rf.open(addr, logTo, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if warn := routeWarning(rf.tun, rf.ns, addr); warn != "" {
+	if warn := routeWarning(rf.tun, rf.ns, src); warn != "" {
 		// The answers to synack's address would not come back.
 		fmt.Fprintf(stderr, "synack get: warning: %s\n", warn)
 	}

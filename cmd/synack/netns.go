@@ -22,8 +22,11 @@ func newNetns() *cobra.Command {
 		Use:   "netns",
 		Short: "Make or remove a network namespace where synack talks to the kernel",
 		Long: `synack netns up makes a network namespace (like 'ip netns add') holding a TUN
-device: the kernel's side is ` + netns.KernelPrefix.String() + `, synack's is ` + netns.StackAddr.String() + `, and
-` + netns.RoutedPrefix.String() + ` is routed to the device. Nothing outside the namespace changes.
+device: the kernel's side is ` + netns.KernelPrefix.String() + ` and ` + netns.KernelPrefix6.String() + `, synack's is
+` + netns.StackAddr.String() + ` and ` + netns.StackAddr6.String() + `, and ` + netns.RoutedPrefix.String() + ` and ` + netns.RoutedPrefix6.String() + ` are routed to the
+device. IPv6 on the device does no duplicate address detection (the address
+is usable at once), has no link-local address and sends no router
+solicitations. Nothing outside the namespace changes.
 synack netns down removes it. Both need root.`,
 	}
 	var name, tunName string
@@ -57,9 +60,10 @@ synack netns down removes it. Both need root.`,
 			}
 			w := cmd.OutOrStdout()
 			n, dev := shq(ns.Name()), shq(ns.TUNName())
-			fmt.Fprintf(w, "namespace %s: device %s, kernel %v, synack %v\n", n, dev, netns.KernelPrefix, netns.StackAddr)
+			fmt.Fprintf(w, "namespace %s: device %s, kernel %v and %v, synack %v and %v\n", n, dev, netns.KernelPrefix, netns.KernelPrefix6, netns.StackAddr, netns.StackAddr6)
 			fmt.Fprintf(w, "next:   synack serve --tun %s --netns %s --http .\n", dev, n)
 			fmt.Fprintf(w, "then:   ip netns exec %s curl http://%v/\n", n, netns.StackAddr)
+			fmt.Fprintf(w, "   or:  ip netns exec %s curl -6 'http://[%v]/'\n", n, netns.StackAddr6)
 			fmt.Fprintf(w, "finally: synack netns down --name %s\n", n)
 			return nil
 		},

@@ -28,15 +28,20 @@ func plural(n int, one, many string) string {
 
 func newPacketdrill() *cobra.Command {
 	var strict, verbose, kernel, diff bool
-	var profile string
+	var profile, ipVersion string
 	var tolUsecs int64
 	cmd := &cobra.Command{
-		Use:   "packetdrill [--strict] [--profile linux] [--kernel | --diff] [-v] FILES...",
+		Use:   "packetdrill [--strict] [--profile linux] [--ip_version V] [--kernel | --diff] [-v] FILES...",
 		Short: "Run packetdrill scripts against synack's stack on a virtual clock, or the kernel's",
 		Long: `Run packetdrill scripts against synack's stack on a virtual clock, or the kernel's.
 
 The stack is 192.168.0.1 and the scripted peer 192.0.2.1 (they exist only in
 this process); the stack binds and connects to port 8080; MTU 1500. Each
+--ip_version=ipv6 makes them fd3d:fa7b:d17d::1 and fd3d:fa7b:d17d:8888::1
+and the packets IPv6; ipv4-mapped-ipv6 keeps IPv4 packets under AF_INET6
+sockets with ::ffff: addresses (a script's own --ip_version wins). ICMP
+lines ("< icmp unreachable frag_needed mtu 1200 [1:1461(1460)]") quote the
+stack's own segment of that sequence number on the connection. Each
 script passes or fails with its first mismatch: the script line, the expected
 and the actual segment or return value, and the time.
 
@@ -49,7 +54,8 @@ synack has a setting for it.
 own TCP instead, as packetdrill does: in a private network namespace that
 dies with the process, through a TUN device, with real sockets, on the real
 clock, with packetdrill's strict matching. The addresses are remapped into
-198.18.0.0/15: the kernel is 198.18.0.1, the scripted peer 198.18.0.2.
+198.18.0.0/15: the kernel is 198.18.0.1, the scripted peer 198.18.0.2
+(for ipv6, into 2001:2::/48: 2001:2::1 and 2001:2::2).
 packetdrill's defaults.sh sysctls, and the net.ipv4.tcp_* sysctls the
 script's commands set, are applied inside the namespace (others are
 skipped, with a note). --diff runs each script against both and prints
@@ -75,11 +81,16 @@ else), unsupported (the runner cannot express the script) and malformed
 					return fmt.Errorf("--kernel: %w", err)
 				}
 			}
+			switch ipVersion {
+			case "", "ipv4", "ipv6", "ipv4-mapped-ipv6":
+			default:
+				return usageError{fmt.Errorf("--ip_version %q: expected ipv4, ipv6 or ipv4-mapped-ipv6", ipVersion)}
+			}
 			if tolUsecs <= 0 {
 				return usageError{fmt.Errorf("--tolerance_usecs %d: expected a positive number of microseconds", tolUsecs)}
 			}
 			out := cmd.OutOrStdout()
-			opts := pktdrill.Options{Strict: strict, Profile: profile, Kernel: kernel, Tolerance: time.Duration(tolUsecs) * time.Microsecond}
+			opts := pktdrill.Options{Strict: strict, Profile: profile, Kernel: kernel, Tolerance: time.Duration(tolUsecs) * time.Microsecond, IPVersion: ipVersion}
 			if verbose {
 				opts.Log = out
 			}
@@ -139,6 +150,7 @@ else), unsupported (the runner cannot express the script) and malformed
 	cmd.Flags().BoolVar(&kernel, "kernel", false, "run against this machine's kernel TCP in a private network namespace (Linux, root)")
 	cmd.Flags().BoolVar(&diff, "diff", false, "run against synack and the kernel, and print where they differ")
 	cmd.Flags().Int64Var(&tolUsecs, "tolerance_usecs", pktdrill.DefaultTolerance.Microseconds(), "timing tolerance in microseconds, as packetdrill's (a script's own --tolerance_usecs wins)")
+	cmd.Flags().StringVar(&ipVersion, "ip_version", "ipv4", "ipv4, ipv6 or ipv4-mapped-ipv6, as packetdrill's (a script's own --ip_version wins)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "also print every event and packet as each script runs")
 	return cmd
 }

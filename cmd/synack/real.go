@@ -20,6 +20,7 @@ type realFlags struct {
 	tun     string
 	ns      string
 	addr    string
+	addr6   string
 	verbose bool
 	pcap    string
 }
@@ -27,38 +28,64 @@ type realFlags struct {
 func (f *realFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.tun, "tun", "", "TUN device `NAME` synack runs on ('synack netns up' makes "+netns.DefaultTUN+")")
 	fs.StringVar(&f.ns, "netns", defaultNetns, "network namespace `NAME` the TUN device is in (\"\" for the one synack is started in)")
-	fs.StringVar(&f.addr, "addr", netns.StackAddr.String(), "synack's IPv4 address on the TUN")
+	fs.StringVar(&f.addr, "addr", netns.StackAddr.String(), "synack's IPv4 address on the TUN (\"\" for none)")
+	fs.StringVar(&f.addr6, "addr6", netns.StackAddr6.String(), "synack's IPv6 address on the TUN (\"\" for none)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print every connection state change as it happens")
 	fs.StringVar(&f.pcap, "pcap", "", "also write what crosses the TUN device to this pcapng `FILE`, each packet commented with what synack decided")
 }
 
+// addrs are synack's addresses on the TUN: IPv4, IPv6 or both.
+type addrs struct{ v4, v6 netip.Addr }
+
+// main is the address --pcap names the host by: IPv4 if there is one.
+func (a addrs) main() netip.Addr {
+	if a.v4.IsValid() {
+		return a.v4
+	}
+	return a.v6
+}
+
 // check validates the flags without touching the system.
-func (f *realFlags) check() (netip.Addr, error) {
+func (f *realFlags) check() (addrs, error) {
+	var a addrs
 	if f.tun == "" {
-		return netip.Addr{}, usageError{fmt.Errorf("--tun is required: the TUN device to run on (`synack netns up` makes %q in namespace %q)", netns.DefaultTUN, defaultNetns)}
+		return a, usageError{fmt.Errorf("--tun is required: the TUN device to run on (`synack netns up` makes %q in namespace %q)", netns.DefaultTUN, defaultNetns)}
 	}
 	if err := checkDeviceFlags(f.tun, f.ns); err != nil {
-		return netip.Addr{}, err
+		return a, err
 	}
-	a, err := netip.ParseAddr(f.addr)
-	if err != nil || !a.Is4() {
-		return netip.Addr{}, usageError{fmt.Errorf("--addr %q: not an IPv4 address (synack's side of the TUN, e.g. %v)", f.addr, netns.StackAddr)}
+	if f.addr != "" {
+		v, err := netip.ParseAddr(f.addr)
+		if err != nil || !v.Is4() {
+			return a, usageError{fmt.Errorf("--addr %q: not an IPv4 address (synack's side of the TUN, e.g. %v; \"\" for none)", f.addr, netns.StackAddr)}
+		}
+		a.v4 = v
+	}
+	if f.addr6 != "" {
+		v, err := netip.ParseAddr(f.addr6)
+		if err != nil || !v.Is6() || v.Is4In6() || v.Zone() != "" {
+			return a, usageError{fmt.Errorf("--addr6 %q: not an IPv6 address (synack's side of the TUN, e.g. %v; \"\" for none)", f.addr6, netns.StackAddr6)}
+		}
+		a.v6 = v
+	}
+	if !a.v4.IsValid() && !a.v6.IsValid() {
+		return a, usageError{fmt.Errorf("--addr and --addr6 are both empty: synack needs an address on the TUN")}
 	}
 	return a, nil
 }
 
 // open starts a Stack on the TUN device; closing the Stack finishes
 // --pcap's file, and its error says whether that failed.
-func (f *realFlags) open(addr netip.Addr, stdout io.Writer, anyDst bool) (*synack.Stack, error) {
+func (f *realFlags) open(a addrs, stdout io.Writer, anyDst bool) (*synack.Stack, error) {
 	dev, err := openDevice(f.tun, f.ns)
 	if err != nil {
 		return nil, err
 	}
-	cfg := synack.Config{Addr: addr, AnyDestination: anyDst}
+	cfg := synack.Config{Addr: a.v4, Addr6: a.v6, AnyDestination: anyDst}
 	if f.verbose {
 		cfg.Recorder = stateLogger(stdout)
 	}
-	l, rec, err := withCapture(f.pcap, dev, addr, cfg.Recorder)
+	l, rec, err := withCapture(f.pcap, dev, a.main(), cfg.Recorder)
 	if err != nil {
 		dev.Close()
 		return nil, err

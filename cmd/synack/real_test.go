@@ -39,7 +39,10 @@ func TestRealFlagErrors(t *testing.T) {
 		{[]string{"get", "--tun", "synack0"}, "takes 1 argument(s) (URL)"},
 		{[]string{"get", "http://198.18.0.1/"}, "--tun is required"},
 		{[]string{"get", "ftp://198.18.0.1/", "--tun", "synack0"}, `scheme "ftp", want http or https`},
-		{[]string{"get", "http://example.com/", "--tun", "synack0"}, `host "example.com" is not an IPv4 address`},
+		{[]string{"get", "http://example.com/", "--tun", "synack0"}, `host "example.com" is not an IPv4 or IPv6 address`},
+		{[]string{"serve", "--tun", "synack0", "--echo", "--addr6", "198.18.0.2"}, `--addr6 "198.18.0.2": not an IPv6 address`},
+		{[]string{"serve", "--tun", "synack0", "--echo", "--addr", "", "--addr6", ""}, `--addr and --addr6 are both empty`},
+		{[]string{"get", "http://[2001:2::1]/", "--tun", "synack0", "--addr6", ""}, `an IPv6 host, but synack has no IPv6 address`},
 		{[]string{"get", "http://198.18.0.1/", "--tun", "synack0", "-o", dir + "/no/such/dir/f"}, "-o"},
 		{[]string{"netns", "up", "--mtu", "10"}, "--mtu 10"},
 		{[]string{"netns", "up", "--name", "bad name!"}, `--name "bad name!": a namespace name is letters, digits`},
@@ -335,8 +338,9 @@ func TestServeCurrentNamespace(t *testing.T) {
 	defer func(f func() int) { euid = f }(euid)
 	euid = func() int { return 1000 }
 	b := startCLI(t, ns, "serve", "--tun", netns.DefaultTUN, "--netns", "", "--echo")
-	b.waitFor(t, "listening on 198.18.0.2:7")
+	b.waitFor(t, "listening on [::]:7")
 	echoOnce(t, ns, "198.18.0.2:7")
+	echoOnce(t, ns, "[2001:2::2]:7")
 	if code := b.stop(); code != 0 {
 		t.Fatalf("serve ended with exit %d:\n%s", code, b.err)
 	}

@@ -73,17 +73,22 @@ func routedTo(dev, ns string) ([]netip.Prefix, error) {
 		if err != nil {
 			return err
 		}
-		rs, err := netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{LinkIndex: l.Attrs().Index, Table: unix.RT_TABLE_MAIN},
+		rs, err := netlink.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{LinkIndex: l.Attrs().Index, Table: unix.RT_TABLE_MAIN},
 			netlink.RT_FILTER_OIF|netlink.RT_FILTER_TABLE)
 		if err != nil {
 			return err
 		}
 		for _, r := range rs {
 			if r.Dst == nil {
-				ps = append(ps, netip.PrefixFrom(netip.IPv4Unspecified(), 0))
+				if r.Family == netlink.FAMILY_V6 {
+					ps = append(ps, netip.PrefixFrom(netip.IPv6Unspecified(), 0))
+				} else {
+					ps = append(ps, netip.PrefixFrom(netip.IPv4Unspecified(), 0))
+				}
 				continue
 			}
-			a, _ := netip.AddrFromSlice(r.Dst.IP.To4())
+			a, _ := netip.AddrFromSlice(r.Dst.IP)
+			a = a.Unmap()
 			bits, _ := r.Dst.Mask.Size()
 			ps = append(ps, netip.PrefixFrom(a, bits))
 		}

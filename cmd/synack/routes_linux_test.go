@@ -35,9 +35,12 @@ func TestServeRoutes(t *testing.T) {
 			t.Errorf("serve %s: stderr %q, without %q", strings.Join(args, " "), b.err, "warning: "+warn)
 		}
 	}
-	serve("listening on 198.18.0.2:7", "")
-	serve("accepting connections to any address routed to synack0 (198.18.0.0/15, 198.18.0.0/24)", "", "--any")
-	serve("listening on 198.18.0.1:7", "the kernel routes 198.18.0.1 to lo, not synack0 (it is the kernel's own address)", "--addr", "198.18.0.1")
+	serve("listening on [::]:7", "")
+	serve("listening on 198.18.0.2:7", "", "--addr6", "")
+	serve("listening on [2001:2::2]:7", "", "--addr", "")
+	serve("accepting connections to any address routed to synack0 (198.18.0.0/15, 198.18.0.0/24, 2001:2::/48, 2001:2::/64)", "", "--any")
+	serve("listening on 198.18.0.1:7", "the kernel routes 198.18.0.1 to lo, not synack0 (it is the kernel's own address)", "--addr", "198.18.0.1", "--addr6", "")
+	serve("listening on [::]:7", "the kernel routes 2001:2::1 to lo, not synack0 (it is the kernel's own address)", "--addr6", "2001:2::1")
 	err := ns.Do(func() error {
 		l, err := netlink.LinkByName(netns.DefaultTUN)
 		if err != nil {
@@ -49,5 +52,5 @@ func TestServeRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serve("listening on 198.19.0.2:7", "nothing routes 198.19.0.2 in namespace "+n+": route it to the device with: sudo ip netns exec "+n+" ip route add 198.19.0.2 dev synack0", "--addr", "198.19.0.2")
+	serve("listening on 198.19.0.2:7", "nothing routes 198.19.0.2 in namespace "+n+": route it to the device with: sudo ip netns exec "+n+" ip route add 198.19.0.2 dev synack0", "--addr", "198.19.0.2", "--addr6", "")
 }

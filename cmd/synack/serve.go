@@ -32,7 +32,7 @@ type serveFlags struct {
 func newServe() *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
-		Use:   "serve --tun NAME [--addr 198.18.0.2] (--http DIR | --echo | --discard)",
+		Use:   "serve --tun NAME [--addr 198.18.0.2] [--addr6 2001:2::2] (--http DIR | --echo | --discard)",
 		Short: "Serve files, echo or discard over synack on a TUN device",
 		Long: `synack serve runs synack on a TUN device (see 'synack netns up') and serves one
 of: the files of a directory over HTTP (--http DIR, port 80; a POST or PUT
@@ -40,7 +40,8 @@ is read and answered with its size and SHA-256, nothing is stored), an echo serv
 (--echo, port 7) or a discard service that prints each connection's byte count
 and SHA-256 (--discard, port 9). With --any it accepts connections to every
 address and port routed to the device, as a transparent proxy would, and prints
-each one's original destination. It runs until interrupted (Ctrl-C).
+each one's original destination. It listens on IPv4 (--addr) and IPv6
+(--addr6) both; give either as "" to run on the other family only. It runs until interrupted (Ctrl-C).
 
 Entering the namespace (--netns, default synack) needs root. With --netns ''
 it runs in the namespace it is started in, and needs no root on a TUN device
@@ -115,7 +116,13 @@ func runServe(ctx context.Context, w, stderr io.Writer, f *serveFlags) error {
 	if f.anyDst {
 		ln, err = st.ListenAny()
 	} else {
-		ln, err = st.Listen("tcp", net.JoinHostPort(addr.String(), strconv.Itoa(f.port)))
+		// Both families when synack has both addresses, as Go's net
+		// package listens on ":port".
+		host := ""
+		if !addr.v4.IsValid() || !addr.v6.IsValid() {
+			host = addr.main().String()
+		}
+		ln, err = st.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(f.port)))
 	}
 	if err != nil {
 		return failure{err}
@@ -136,8 +143,15 @@ func runServe(ctx context.Context, w, stderr io.Writer, f *serveFlags) error {
 			fmt.Fprintf(stderr, "synack serve: warning: nothing is routed to %s, so no connection can reach synack\n", f.real.tun)
 		}
 		what = fmt.Sprintf("accepting connections to any address routed to %s (%s)", f.real.tun, joinPrefixes(ps))
-	} else if warn := routeWarning(f.real.tun, f.real.ns, addr); warn != "" {
-		fmt.Fprintf(stderr, "synack serve: warning: %s\n", warn)
+	} else {
+		for _, a := range []netip.Addr{addr.v4, addr.v6} {
+			if !a.IsValid() {
+				continue
+			}
+			if warn := routeWarning(f.real.tun, f.real.ns, a); warn != "" {
+				fmt.Fprintf(stderr, "synack serve: warning: %s\n", warn)
+			}
+		}
 	}
 	switch {
 	case f.httpDir != "":

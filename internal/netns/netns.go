@@ -1,8 +1,14 @@
 // Package netns makes a private Linux network namespace holding a TUN
 // device, for synack's interop tests and for the synack netns command: the
-// kernel's side of the device is 198.18.0.1/24 (with 198.18.0.0/15 routed
-// to the device, for any-destination tests), synack's side is 198.18.0.2,
-// and nothing in the caller's own namespace is touched.
+// kernel's side of the device is 198.18.0.1/24 and 2001:2::1/64 (with
+// 198.18.0.0/15 and 2001:2::/48 routed to the device, for any-destination
+// tests), synack's side is 198.18.0.2 and 2001:2::2, and nothing in the
+// caller's own namespace is touched.
+//
+// IPv6 in the namespace is on the TUN device and loopback only: the device
+// gets no link-local address, sends no router solicitations and does no
+// duplicate address detection (so 2001:2::1 is usable at once); a TUN is
+// layer 3, so there is no neighbour discovery on it either.
 //
 // A namespace made without Persist is anonymous: it lives as long as this
 // process holds it, so it and its device disappear even if the process is
@@ -32,6 +38,12 @@ var (
 	// it but KernelAddr is reached through synack (RFC 2544's
 	// benchmarking range).
 	RoutedPrefix = netip.MustParsePrefix("198.18.0.0/15")
+
+	// The same in IPv6, in RFC 5180's benchmarking range 2001:2::/48.
+	KernelAddr6   = netip.MustParseAddr("2001:2::1")
+	StackAddr6    = netip.MustParseAddr("2001:2::2")
+	KernelPrefix6 = netip.PrefixFrom(KernelAddr6, 64)
+	RoutedPrefix6 = netip.MustParsePrefix("2001:2::/48")
 )
 
 // DefaultTUN is the device name a namespace gets unless told otherwise.

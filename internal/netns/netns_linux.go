@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -143,13 +144,19 @@ func newNamed(name string) (vnetns.NsHandle, error) {
 
 // setup runs inside the namespace.
 func (n *NS) setup() error {
-	// IPv6 off in this namespace only: synack speaks IPv4, and the kernel
-	// would otherwise send router solicitations through the TUN. (The
-	// thread's /proc/sys/net is its namespace's.)
+	// IPv6 on, but quiet: no link-local addresses, router solicitations or
+	// duplicate address detection on devices made from now on (the TUN),
+	// so the kernel sends nothing through the TUN by itself and 2001:2::1
+	// is usable at once. (The thread's /proc/sys/net is its namespace's.)
 	for _, conf := range []string{"all", "default"} {
-		p := "/proc/sys/net/ipv6/conf/" + conf + "/disable_ipv6"
-		if err := os.WriteFile(p, []byte("1"), 0o644); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("netns %s: disable IPv6: %w", n.name, err)
+		for _, kv := range [][2]string{
+			{"disable_ipv6", "0"}, {"addr_gen_mode", "1"}, {"accept_dad", "0"},
+			{"router_solicitations", "0"}, {"accept_ra", "0"},
+		} {
+			p := "/proc/sys/net/ipv6/conf/" + conf + "/" + kv[0]
+			if err := os.WriteFile(p, []byte(kv[1]), 0o644); err != nil && !(conf == "all" && kv[0] == "addr_gen_mode") {
+				return fmt.Errorf("netns %s: IPv6 setting %s: %w", n.name, p, err)
+			}
 		}
 	}
 	lo, err := netlink.LinkByName("lo")
@@ -169,22 +176,35 @@ func (n *NS) setup() error {
 			return fmt.Errorf("netns %s: %w", n.name, err)
 		}
 	}
-	if err := tun.Configure(n.tunName, KernelPrefix); err != nil {
-		return fmt.Errorf("netns %s: %w", n.name, err)
-	}
 	l, err := netlink.LinkByName(n.tunName)
 	if err != nil {
 		return fmt.Errorf("netns %s: %w", n.name, err)
 	}
-	r := &netlink.Route{
-		LinkIndex: l.Attrs().Index,
-		Scope:     netlink.SCOPE_LINK,
-		Dst:       &net.IPNet{IP: RoutedPrefix.Addr().AsSlice(), Mask: net.CIDRMask(RoutedPrefix.Bits(), 32)},
+	a6 := &netlink.Addr{IPNet: prefixNet(KernelPrefix6, false), Flags: unix.IFA_F_NODAD}
+	if err := netlink.AddrAdd(l, a6); err != nil {
+		return fmt.Errorf("netns %s: add address %v to %s: %w", n.name, KernelPrefix6, n.tunName, err)
 	}
-	if err := netlink.RouteAdd(r); err != nil {
-		return fmt.Errorf("netns %s: route %v to %s: %w", n.name, RoutedPrefix, n.tunName, err)
+	if err := tun.Configure(n.tunName, KernelPrefix); err != nil {
+		return fmt.Errorf("netns %s: %w", n.name, err)
+	}
+	for _, p := range []netip.Prefix{RoutedPrefix, RoutedPrefix6} {
+		r := &netlink.Route{LinkIndex: l.Attrs().Index, Scope: netlink.SCOPE_LINK, Dst: prefixNet(p, true)}
+		if p.Addr().Is6() {
+			r.Scope = netlink.SCOPE_UNIVERSE
+		}
+		if err := netlink.RouteAdd(r); err != nil {
+			return fmt.Errorf("netns %s: route %v to %s: %w", n.name, p, n.tunName, err)
+		}
 	}
 	return nil
+}
+
+// prefixNet converts p to a net.IPNet, masked if masked.
+func prefixNet(p netip.Prefix, masked bool) *net.IPNet {
+	if masked {
+		p = p.Masked()
+	}
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
 
 // Open finds the named namespace that New with Persist (or `synack netns

@@ -2,11 +2,13 @@ package netns_test
 
 import (
 	"errors"
+	"net"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/gosynack/synack/internal/netns"
 )
@@ -144,4 +146,40 @@ func TestNewExisting(t *testing.T) {
 	}
 	dev.Close()
 	again.Remove()
+}
+
+// The TUN's IPv6 side: 2001:2::1/64, not tentative (no duplicate address
+// detection, so usable at once), no link-local address (the kernel sends
+// nothing through the device by itself), and 2001:2::/48 routed to it.
+func TestIPv6(t *testing.T) {
+	ns := netns.ForTest(t, netns.Options{})
+	err := ns.Do(func() error {
+		l, err := netlink.LinkByName(ns.TUNName())
+		if err != nil {
+			return err
+		}
+		addrs, err := netlink.AddrList(l, netlink.FAMILY_V6)
+		if err != nil {
+			return err
+		}
+		if len(addrs) != 1 || addrs[0].IPNet.String() != netns.KernelPrefix6.String() {
+			t.Errorf("IPv6 addresses of %s: %v, want only %v", ns.TUNName(), addrs, netns.KernelPrefix6)
+		}
+		for _, a := range addrs {
+			if a.Flags&unix.IFA_F_TENTATIVE != 0 {
+				t.Errorf("%v is tentative (duplicate address detection is on)", a.IPNet)
+			}
+		}
+		rs, err := netlink.RouteGet(net.ParseIP("2001:2:0:7::9"))
+		if err != nil {
+			return err
+		}
+		if len(rs) == 0 || rs[0].LinkIndex != l.Attrs().Index {
+			t.Errorf("2001:2:0:7::9 is routed by %v, want %s (%v routed to it)", rs, ns.TUNName(), netns.RoutedPrefix6)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -293,7 +293,9 @@ func httpRoundTrip(t *testing.T, server *synack.Stack, client interface {
 // would) becomes a Link whose MTU New asks the device for; the kernel's
 // net/http client in the namespace talks to a synack server on it.
 func TestTUNHandedOver(t *testing.T) {
-	ns := netns.ForTest(t, netns.Options{MTU: 1400, Persist: true})
+	// A plain device (no offloads), as the descriptor below attaches
+	// without IFF_VNET_HDR.
+	ns := netns.ForTest(t, netns.Options{MTU: 1400, Persist: true, NoOffload: true})
 	// The namespace's own descriptor is closed; the persistent device and
 	// its addresses stay, for another descriptor to attach.
 	if dev := ns.TUN(); dev != nil {

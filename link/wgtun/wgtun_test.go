@@ -200,8 +200,9 @@ func TestCreateNetTUN(t *testing.T) {
 }
 
 func TestCreateNetTUNErrors(t *testing.T) {
-	if _, _, err := wgtun.CreateNetTUN([]netip.Addr{netip.MustParseAddr("2001:2::1")}, nil, 1420); err == nil {
-		t.Fatal("CreateNetTUN with an IPv6 address succeeded; synack speaks IPv4 only yet")
+	two6 := []netip.Addr{netip.MustParseAddr("2001:2::1"), netip.MustParseAddr("2001:2::9")}
+	if _, _, err := wgtun.CreateNetTUN(two6, nil, 1420); err == nil {
+		t.Fatal("CreateNetTUN with two IPv6 addresses succeeded; a Stack has one of each family")
 	}
 	if _, err := wgtun.New(nil); err == nil {
 		t.Fatal("New(nil) succeeded")

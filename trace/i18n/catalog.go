@@ -134,6 +134,38 @@ with "connection refused", rather than retrying for two minutes.`,
 所以客户端可以相信它），客户端的 connect 立即以“connection refused”（连接被拒绝）失败，
 而不是重试两分钟。`},
 
+	// pmtu
+	{"Path MTU discovery: a router's Fragmentation Needed", "路径 MTU 发现：路由器的“需要分片”报文"},
+	{`Both hosts announced an MSS of 1460, but a router between them forwards at most 1280
+bytes, so the server's first full-sized segments (1500 bytes with their headers) do not fit.
+The router drops each one and tells the server why: an ICMP Destination Unreachable,
+"fragmentation needed and DF set", that gives the next hop's MTU (RFC 1191). The server checks
+that the segment it quotes is one it sent and that is not yet acknowledged (RFC 5927), lowers
+its MSS to fit 1280 bytes, and at once sends the dropped data again, cut to the new size,
+without waiting for a retransmission timeout. Every later segment fits.`,
+		`双方在握手时通告的 MSS 都是 1460，但它们之间的一台路由器最多只能转发 1280 字节的
+分组，所以服务器最先发出的几个满长度报文段（加上首部共 1500 字节）过不去。路由器把它们
+一一丢弃，并告诉服务器原因：一个 ICMP 目的不可达报文，“需要分片但设置了 DF 位”，其中
+给出下一跳的 MTU（RFC 1191）。服务器先核对报文里引用的那个报文段确实是自己发出、且尚未
+被确认的（RFC 5927），然后把 MSS 降到能装进 1280 字节的大小，并立即按新的大小重新切分、
+重传被丢弃的数据，不必等到重传超时。此后的每个报文段都能通过。`},
+
+	// pmtu-blackhole
+	{"A path MTU black hole: the ICMP never comes", "路径 MTU 黑洞：ICMP 报文始终没有到来"},
+	{`As in pmtu, a router between the hosts forwards at most 1280 bytes, but here its
+Fragmentation Needed messages are filtered out on the way back (a "black hole", RFC 2923), so
+the server never learns why its full-sized segments vanish. It can only see them time out.
+After the third timeout of a full-sized segment in a row, the server guesses that size is the
+problem (RFC 4821 §7.7; Linux's tcp_mtu_probing=1): it falls back to an MSS of 1024 bytes,
+re-cuts what is in flight, and the data gets through. It costs the three timeouts, with their
+backoff, where pmtu lost one round trip.`,
+		`和 pmtu 场景一样，两台主机之间的路由器最多只能转发 1280 字节的分组；不同的是，它发回的
+“需要分片”报文在回程中被过滤掉了（即“黑洞”，RFC 2923），服务器永远不知道自己的满长度报文段
+为什么消失，只能看到它们超时。满长度的报文段连续第三次超时之后，服务器推断问题出在报文段的
+大小上（RFC 4821 §7.7；即 Linux 的 tcp_mtu_probing=1）：它把 MSS 退回到 1024 字节，重新切分
+尚未确认的数据，数据于是得以通过。代价是三次超时以及随之而来的退避，而在 pmtu 场景中只多花了
+一个往返时间。`},
+
 	// abort
 	{"Abort: RST in the middle of a transfer", "异常终止：传输途中的 RST"},
 	{`The client queues 30 kB and, 150 ms later, with part of it still unsent, aborts (like
@@ -230,6 +262,13 @@ as many connections and takes as long).`,
 	{"%s arrives (was held back)", "%s 到达（曾被链路扣留）"},
 	{"lost", "丢失"},
 	{"lost: %s", "丢失：%s"},
+	{"ICMP message", "ICMP 报文"},
+	{"from a router on the path", "来自路径上的路由器"},
+	{"quotes #%d (seq=%s)", "引用 #%d（seq=%s）"},
+	{"quotes the segment with seq=%s", "引用 seq=%s 的报文段"},
+	{"quotes the segment with seq=%s, not in the capture", "引用 seq=%s 的报文段（不在抓包中）"},
+	{"too big: %d bytes, MTU %d", "分组过大：%d 字节，而 MTU 为 %d"},
+	{"too big: %d bytes, MTU %d, no ICMP (a black hole)", "分组过大：%d 字节，而 MTU 为 %d；没有 ICMP 报文（黑洞）"},
 	{"the link dropped it: %s", "链路丢弃了它：%s"},
 	{"retransmission", "重传"},
 	{"retransmission of #%d", "#%d 的重传"},

@@ -119,9 +119,6 @@ func Build(events []trace.Event, opt Options) (*Diagram, error) {
 		b.event(it.e, it.side)
 	}
 	b.finish()
-	for _, m := range b.icmps {
-		b.d.AddICMP(m)
-	}
 	return b.d, nil
 }
 
@@ -169,10 +166,6 @@ type builder struct {
 
 	zeros  []byte
 	counts map[string]int // notes about odd input, counted
-
-	// icmps are the ICMP errors the hosts received (ICMPIn), drawn once
-	// the packets they quote are.
-	icmps []ICMP
 }
 
 func (b *builder) count(note string) { b.counts[note]++ }
@@ -206,8 +199,10 @@ func (b *builder) event(e *trace.Event, sd Side) {
 		}
 	case trace.ICMPIn:
 		other := b.d.Hosts[1-sd].Addr.Addr()
-		b.icmps = append(b.icmps, ICMP{At: e.At, To: sd, From: e.ICMPFrom, FromPeer: e.ICMPFrom == other,
-			Text: e.Reason, HasSeq: true, Seq: e.Seg.Seq})
+		// Drawn where it happened: its row goes last, as rows are made in
+		// time order, and the packet it quotes is already drawn.
+		b.addRow(b.d.icmpRow(ICMP{At: e.At, To: sd, From: e.ICMPFrom, FromPeer: e.ICMPFrom == other,
+			Text: e.Reason, HasSeq: true, Seq: e.Seg.Seq}))
 	case trace.Note:
 		if b.opt.Notes {
 			b.addRow(Row{At: e.At, Kind: RowNote, Side: sd, Packet: -1, Text: e.Reason})

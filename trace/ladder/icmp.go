@@ -48,6 +48,20 @@ type ICMP struct {
 // number at or before m.At, by its number, and the sequence number as the
 // diagram shows numbers (relative to the ISN when it is relative).
 func (d *Diagram) AddICMP(m ICMP) {
+	r := d.icmpRow(m)
+	k := sort.Search(len(d.Rows), func(i int) bool { return d.Rows[i].At > m.At })
+	if k > 0 {
+		r.State = d.Rows[k-1].State
+	} else {
+		r.State = [2]string{d.Hosts[Left].Initial, d.Hosts[Right].Initial}
+	}
+	d.Rows = append(d.Rows, Row{})
+	copy(d.Rows[k+1:], d.Rows[k:])
+	d.Rows[k] = r
+}
+
+// icmpRow adds m to d.ICMP and returns its row, its State not yet set.
+func (d *Diagram) icmpRow(m ICMP) Row {
 	m.Quotes = 0
 	var quote string
 	if m.HasSeq {
@@ -67,11 +81,14 @@ func (d *Diagram) AddICMP(m ICMP) {
 		if h := d.Hosts[m.To]; d.Relative() && h.HasISN {
 			s = fmt.Sprint(uint32(m.Seq.Size(h.ISN)))
 		}
-		quote = "quotes the segment with seq=" + s
-		if m.Quotes > 0 {
-			quote = fmt.Sprintf("quotes #%d (seq=%s)", m.Quotes, s)
-		} else {
-			quote += ", not in the capture"
+		l := d.opt.Lang
+		switch {
+		case m.Quotes > 0:
+			quote = l.Trf("quotes #%d (seq=%s)", m.Quotes, s)
+		case m.N > 0: // a capture's message
+			quote = l.Trf("quotes the segment with seq=%s, not in the capture", s)
+		default:
+			quote = l.Trf("quotes the segment with seq=%s", s)
 		}
 	}
 	d.ICMP = append(d.ICMP, m)
@@ -82,15 +99,7 @@ func (d *Diagram) AddICMP(m ICMP) {
 	if m.Problem != "" {
 		r.Markers = append(r.Markers, Marker{MarkMalformed, m.Problem})
 	}
-	k := sort.Search(len(d.Rows), func(i int) bool { return d.Rows[i].At > m.At })
-	if k > 0 {
-		r.State = d.Rows[k-1].State
-	} else {
-		r.State = [2]string{d.Hosts[Left].Initial, d.Hosts[Right].Initial}
-	}
-	d.Rows = append(d.Rows, Row{})
-	copy(d.Rows[k+1:], d.Rows[k:])
-	d.Rows[k] = r
+	return r
 }
 
 // icmpOf returns the message of row r, or nil.

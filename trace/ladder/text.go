@@ -216,7 +216,7 @@ func (d *Diagram) WriteText(w io.Writer) error {
 		fmt.Fprintln(bw)
 		fmt.Fprint(bw, LegendIn(d.opt.ASCII, l))
 		if len(d.ICMP) > 0 {
-			fmt.Fprintf(bw, "        %[1]s%[1]s%[2]s ICMP message  %[3]s%[1]s%[1]s%[2]s from a router on the path\n", g.icmp, g.arriveR, g.router)
+			fmt.Fprintf(bw, "        %[1]s%[1]s%[2]s %[4]s  %[3]s%[1]s%[1]s%[2]s %[5]s\n", g.icmp, g.arriveR, g.router, l.Tr("ICMP message"), l.Tr("from a router on the path"))
 		}
 	}
 	return bw.Flush()
@@ -471,6 +471,15 @@ func reasonIn(l i18n.Lang, r string) string {
 		return l.Trf("the scenario's rule %s", rule)
 	case head == "reorder" && hasUntil:
 		return l.Trf("reordering, until %s", until)
+	}
+	var size, mtu int
+	if n, _ := fmt.Sscanf(r, "too big: %d bytes, MTU %d", &size, &mtu); n == 2 {
+		if strings.HasSuffix(r, ", no ICMP (a black hole)") {
+			return l.Trf("too big: %d bytes, MTU %d, no ICMP (a black hole)", size, mtu)
+		}
+		if !strings.Contains(r, "DF not set") {
+			return l.Trf("too big: %d bytes, MTU %d", size, mtu)
+		}
 	}
 	return l.Tr(r)
 }
