@@ -126,6 +126,25 @@ type Config struct {
 	// AnyDestination accepts connections to every address and port, not
 	// only Addr's (what a tun2socks-style proxy needs): see ListenAny.
 	AnyDestination bool
+	// Backlog bounds each listener's accept queue, the connections
+	// established but not yet returned by Accept (default 128, as the
+	// backlog of listen(2) and Linux's somaxconn): while it is full, SYNs
+	// are dropped and the peer retries (Counters().ListenOverflows).
+	Backlog int
+	// SynBacklog bounds each listener's half-open connections (default
+	// 256, as Linux's tcp_max_syn_backlog); beyond it a SYN is answered
+	// with a SYN cookie (RFC 4987 §3.6) unless SynCookies says otherwise.
+	SynBacklog int
+	// SynCookies chooses when cookies are sent: stack.CookiesWhenFull (the
+	// default), stack.CookiesAlways or stack.CookiesOff.
+	SynCookies stack.SynCookieMode
+	// MaxConns, MaxOrphans and MaxTimeWait bound the stack's connections
+	// (Dial fails with stack.ErrTooManyConns), the connections closed and
+	// not yet in TIME-WAIT (the oldest is reset) and those in TIME-WAIT
+	// (the oldest is freed); zero takes stack.Config's defaults (262144,
+	// 65536, 262144). TCP.FinTimeout and TCP.OrphanRetries bound a closed
+	// connection's FIN-WAIT-2 and its retries.
+	MaxConns, MaxOrphans, MaxTimeWait int
 }
 
 // Stack is one host running synack's TCP on a link in real time.
@@ -258,6 +277,12 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 		Recorder: cfg.Recorder,
 
 		AnyDestination: cfg.AnyDestination,
+		DefaultBacklog: cfg.Backlog,
+		SynBacklog:     cfg.SynBacklog,
+		SynCookies:     cfg.SynCookies,
+		MaxConns:       cfg.MaxConns,
+		MaxOrphans:     cfg.MaxOrphans,
+		MaxTimeWait:    cfg.MaxTimeWait,
 
 		LinkVerifiesChecksums: verifiesChecksums(l),
 	})

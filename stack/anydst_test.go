@@ -92,8 +92,8 @@ func TestAnyDestinationPrecedenceAndClose(t *testing.T) {
 	s.Input(0, packetTo(elsewhere, 40001, 80, wire.SYN, 100, 0))
 	s.Input(0, packetTo(hostAddr, 40002, 22, wire.SYN, 200, 0))
 	out(t, s, 0)
-	if port80.pending != 1 || any.pending != 1 {
-		t.Fatalf("pending: port 80 %d, any %d; want 1 and 1", port80.pending, any.pending)
+	if port80.pending() != 1 || any.pending() != 1 {
+		t.Fatalf("pending: port 80 %d, any %d; want 1 and 1", port80.pending(), any.pending())
 	}
 	any.Close(0)
 	out(t, s, 0)

@@ -94,8 +94,15 @@ func (s *Stack) inputTCP(now clock.Time, src, dst netip.Addr, seg *wire.Segment)
 		return
 	}
 	s.ctr.InSegs++
+	if s.martian(now, t, seg) {
+		return
+	}
+	e := s.lookup(t)
+	if e != nil && s.reopen(now, e, t, seg) {
+		return
+	}
 	s.recordSeg(now, trace.SegmentIn, t, seg, 0)
-	if e := s.lookup(t); e != nil {
+	if e != nil {
 		s.step(now, e, func() { e.conn.Input(now, seg) })
 		return
 	}
@@ -103,18 +110,7 @@ func (s *Stack) inputTCP(now clock.Time, src, dst netip.Addr, seg *wire.Segment)
 	if l == nil {
 		l = s.anyL
 	}
-	if l != nil && seg.Flags&(wire.SYN|wire.ACK|wire.RST) == wire.SYN {
-		if l.pending >= l.backlog {
-			s.ctr.ListenOverflows++
-			s.recordSeg(now, trace.Drop, t, seg, trace.DropBacklogFull)
-			return
-		}
-		c := s.pol.NewPassive(t, tcp.ISN(s.cfg.ISNKey, t, now))
-		c.SetMSSCap(s.mssFor(now, src))
-		e := &entry{conn: c, listener: l, state: tcp.Listen}
-		l.pending++
-		s.add(e)
-		s.step(now, e, func() { c.Input(now, seg) })
+	if l != nil && s.toListener(now, l, t, seg) {
 		return
 	}
 	// No connection: RFC 9293 §3.10.7.1 (CLOSED) for a closed port, and for
@@ -168,11 +164,13 @@ func (s *Stack) step(now clock.Time, e *entry, f func()) {
 	f()
 	s.observe(e)
 	s.touch(e)
+	s.enforce(now)
 }
 
 func (s *Stack) observe(e *entry) {
 	c := e.conn
 	before, after := e.state, c.State()
+	defer s.track(e)
 	if before != after {
 		e.state = after
 		switch {
@@ -188,6 +186,7 @@ func (s *Stack) observe(e *entry) {
 		// Established (or further, if the peer already sent its FIN): ready
 		// for Accept.
 		e.queued = true
+		l.halfOpen--
 		l.queue = append(l.queue, c)
 	}
 }
@@ -263,6 +262,7 @@ func (s *Stack) Output(now clock.Time, emit func(pkt []byte)) {
 		s.observe(e)
 		if e.conn.Done() {
 			s.remove(e)
+			s.track(e)
 			continue
 		}
 		s.rearm(e)
@@ -301,7 +301,9 @@ func (s *Stack) remove(e *entry) {
 		delete(s.conns6, t)
 	}
 	if l := e.listener; l != nil {
-		l.pending--
+		if !e.queued {
+			l.halfOpen--
+		}
 		if e.queued {
 			for i, c := range l.queue {
 				if c == e.conn {
@@ -320,11 +322,13 @@ type rawSeg struct {
 }
 
 // sendRaw queues a segment the stack itself answers with (a RST for no
-// connection); it leaves on the next Output.
+// connection, a SYN cookie); it leaves on the next Output.
 func (s *Stack) sendRaw(now clock.Time, t tcp.Tuple, seg *wire.Segment) {
 	s.recordSeg(now, trace.SegmentOut, t, seg, 0)
 	s.ctr.OutSegs++
-	s.ctr.OutRsts++
+	if seg.Flags&wire.RST != 0 {
+		s.ctr.OutRsts++
+	}
 	s.pendingRaw = append(s.pendingRaw, rawSeg{t: t, seg: *seg})
 }
 

@@ -203,8 +203,8 @@ func TestListenFamily(t *testing.T) {
 	s.Input(0, packet(40000, 80, wire.SYN, 7000, 0, ""))
 	s.Input(0, packet6(40000, 80, wire.SYN, 7000, 0, "", wire.Options{}))
 	outAny(t, s, 0, nil)
-	if l4.pending != 1 || l6.pending != 1 {
-		t.Fatalf("pending: IPv4 %d, IPv6 %d", l4.pending, l6.pending)
+	if l4.pending() != 1 || l6.pending() != 1 {
+		t.Fatalf("pending: IPv4 %d, IPv6 %d", l4.pending(), l6.pending())
 	}
 	l6.Close(0)
 	if _, err := s.ListenFamily(IPv6, 80, 0); err != nil {

@@ -91,8 +91,25 @@ type Config struct {
 	// opens (default 32768–60999, as Linux's ip_local_port_range).
 	EphemeralLow, EphemeralHigh uint16
 	// DefaultBacklog is used when Listen is given a backlog <= 0
-	// (default 128).
+	// (default 128): it bounds a listener's accept queue, the connections
+	// established and not yet accepted.
 	DefaultBacklog int
+	// SynBacklog bounds a listener's SYN queue, its half-open connections
+	// (SYN-RECEIVED), apart from the accept queue (RFC 4987 §3.3, as
+	// Linux's tcp_max_syn_backlog; default 256).
+	SynBacklog int
+	// SynCookies chooses when a listener answers a SYN with a SYN cookie
+	// instead of a half-open connection (RFC 4987 §3.6; Linux's
+	// tcp_syncookies): by default when the SYN queue is full.
+	SynCookies SynCookieMode
+	// MaxConns bounds the stack's connections (default 262144): Connect
+	// fails with ErrTooManyConns, and SYNs for listeners are dropped.
+	// MaxOrphans bounds the connections closed both ways and not yet in
+	// TIME-WAIT (default 65536, as Linux's tcp_max_orphans on a small
+	// host): the oldest is reset. MaxTimeWait bounds the connections in
+	// TIME-WAIT (default 262144, tcp_max_tw_buckets): the oldest is freed.
+	// See limits.go.
+	MaxConns, MaxOrphans, MaxTimeWait int
 	// Recorder receives trace events; nil records nothing.
 	Recorder trace.Recorder
 	// AnyDestination accepts packets for every IPv4 and IPv6 address, not
@@ -124,6 +141,27 @@ type Counters struct {
 	// ListenOverflows counts SYNs dropped because a listener's backlog was
 	// full (Linux's TcpExtListenOverflows).
 	ListenOverflows uint64
+	// ListenDrops counts SYNs and cookie ACKs a listener dropped for any
+	// reason: a full accept queue (also in ListenOverflows) or a full SYN
+	// queue with cookies off (Linux's TcpExtListenDrops).
+	ListenDrops uint64
+	// SyncookiesSent counts SYN-ACKs sent with a cookie, SyncookiesRecv
+	// ACKs whose cookie validated, and SyncookiesFailed ACKs to a listener
+	// that had sent cookies recently whose cookie did not validate (Linux's
+	// TcpExtSyncookiesSent, ...Recv, ...Failed).
+	SyncookiesSent, SyncookiesRecv, SyncookiesFailed uint64
+	// Segments dropped before any connection saw them (martian.go):
+	// InMartianSrcs from an impossible source (broadcast, multicast,
+	// unspecified, loopback on a non-loopback link), InMartianDsts to a
+	// multicast or broadcast destination, InLands from one of our own
+	// addresses or to their own source (LAND), InBadFlags with SYN+FIN or
+	// SYN+RST.
+	InMartianSrcs, InMartianDsts, InLands, InBadFlags uint64
+	// OrphanOverflows counts orphans reset because there were more than
+	// Config.MaxOrphans, TimeWaitOverflows TIME-WAIT connections freed
+	// early beyond Config.MaxTimeWait, and ConnLimitDrops SYNs and cookie
+	// ACKs dropped at Config.MaxConns (limits.go).
+	OrphanOverflows, TimeWaitOverflows, ConnLimitDrops uint64
 
 	// ICMP and ICMPv6 together, named after Linux's Icmp MIB.
 	IcmpInMsgs      uint64 // messages received, including those in error
@@ -184,6 +222,8 @@ type entry struct {
 	state    tcp.State  // last state the stack saw
 	queued   bool       // in the listener's accept queue
 	removed  bool
+	orphan   bool // counted in nOrphans (limits.go)
+	timeWait bool // counted in nTimeWait
 	dirty    bool // in the dirty list: called since the last Output
 }
 
@@ -225,6 +265,10 @@ type Stack struct {
 	echoTokens  int
 	echoAt      clock.Time // when the bucket was last refilled
 	udp         udpState   // UDP endpoints and counters (udp.go)
+	// Orphans and TIME-WAIT connections, counted, and in the order they
+	// became so (with stale entries until compacted): limits.go.
+	nOrphans, nTimeWait int
+	orphanQ, twQ        []*entry
 }
 
 // New creates a host.
@@ -278,6 +322,21 @@ func New(cfg Config) (*Stack, error) {
 	}
 	if cfg.DefaultBacklog <= 0 {
 		cfg.DefaultBacklog = 128
+	}
+	if cfg.SynBacklog <= 0 {
+		cfg.SynBacklog = 256
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 262144
+	}
+	if cfg.MaxOrphans <= 0 {
+		cfg.MaxOrphans = 65536
+	}
+	if cfg.MaxTimeWait <= 0 {
+		cfg.MaxTimeWait = 262144
+	}
+	if cfg.SynCookies > CookiesOff {
+		return nil, fmt.Errorf("stack %q: unknown SynCookies mode %d", cfg.Name, cfg.SynCookies)
 	}
 	cfg.TCP.Host = cfg.Name
 	cfg.TCP.Recorder = cfg.Recorder
@@ -450,7 +509,7 @@ func (s *Stack) Connect(now clock.Time, remote netip.AddrPort) (*tcp.Conn, error
 		if _, listening := s.listeners[fam][port]; listening {
 			continue
 		}
-		return s.open(now, t), nil
+		return s.open(now, t)
 	}
 	return nil, fmt.Errorf("connect to %v: %w", remote, ErrNoPorts)
 }
@@ -469,34 +528,42 @@ func (s *Stack) ConnectFrom(now clock.Time, localPort uint16, remote netip.AddrP
 	if s.lookup(t) != nil {
 		return nil, fmt.Errorf("connect from %v to %v: %w", t.Local, remote, ErrAddrInUse)
 	}
-	return s.open(now, t), nil
+	return s.open(now, t)
 }
 
-func (s *Stack) open(now clock.Time, t tcp.Tuple) *tcp.Conn {
+func (s *Stack) open(now clock.Time, t tcp.Tuple) (*tcp.Conn, error) {
+	if s.atConnLimit() {
+		return nil, fmt.Errorf("connect from %v to %v: %w", t.Local, t.Remote, ErrTooManyConns)
+	}
 	c := s.pol.NewActive(t, tcp.ISN(s.cfg.ISNKey, t, now), now)
 	c.SetMSSCap(s.mssFor(now, t.Remote.Addr()))
 	s.add(&entry{conn: c, state: c.State()})
 	s.ctr.ActiveOpens++
-	return c
+	return c, nil
 }
 
 // Listener is a passive OPEN on a port: it turns SYNs into connections and
 // queues them, once established, until accepted.
 type Listener struct {
-	s       *Stack
-	port    uint16
-	fam     Family
-	backlog int
-	pending int         // connections not yet accepted (half-open or queued)
-	queue   []*tcp.Conn // established, waiting for Accept
-	closed  bool
-	any     bool // ListenAny's: every address and port
+	s        *Stack
+	port     uint16
+	fam      Family
+	backlog  int         // bound of queue
+	halfOpen int         // connections in the SYN queue (SYN-RECEIVED)
+	queue    []*tcp.Conn // established, waiting for Accept
+	// cookieAt is when the listener last sent a SYN cookie (valid until
+	// two counter periods later); cookies reports that it ever did.
+	cookieAt clock.Time
+	cookies  bool
+	closed   bool
+	any      bool // ListenAny's: every address and port
 }
 
 // Listen opens a listener on port for both families (ListenFamily with
-// AnyFamily). backlog bounds the connections that are half-open or
-// established but not yet accepted; a SYN beyond it is dropped (as Linux
-// does), and the peer retries.
+// AnyFamily). backlog bounds the accept queue, the connections established
+// but not yet accepted: while it is full a SYN is dropped (as Linux does),
+// and the peer retries. Half-open connections are bounded apart, by
+// Config.SynBacklog; beyond that, SYN cookies (Config.SynCookies).
 func (s *Stack) Listen(port uint16, backlog int) (*Listener, error) {
 	return s.ListenFamily(AnyFamily, port, backlog)
 }
@@ -565,12 +632,14 @@ func (l *Listener) Accept() *tcp.Conn {
 	if e := l.s.entryOf(c); e != nil {
 		e.listener, e.queued = nil, false
 	}
-	l.pending--
 	return c
 }
 
 // Pending returns how many established connections wait for Accept.
 func (l *Listener) Pending() int { return len(l.queue) }
+
+// HalfOpen returns how many connections are in the SYN queue.
+func (l *Listener) HalfOpen() int { return l.halfOpen }
 
 // Close stops listening and aborts the connections never accepted.
 func (l *Listener) Close(now clock.Time) {

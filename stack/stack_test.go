@@ -131,23 +131,36 @@ func TestListenerSYNMakesConnection(t *testing.T) {
 	}
 }
 
-// The backlog bounds half-open plus unaccepted connections; beyond it SYNs
-// are dropped silently and counted (as Linux's ListenOverflows).
+// The SYN queue (Config.SynBacklog) and the accept queue (the backlog) are
+// bounded apart (RFC 4987 §3.3); with cookies off a SYN beyond the SYN
+// queue is dropped (ListenDrops), and while the accept queue is full every
+// SYN is (ListenOverflows, as Linux's).
 func TestBacklog(t *testing.T) {
-	s := newHost(t, hostAddr, nil)
-	l, _ := s.Listen(80, 2)
+	s, err := New(Config{Name: "h", Addr: hostAddr, Rand: rand.New(rand.NewPCG(1, 2)), SynBacklog: 2, SynCookies: CookiesOff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := s.Listen(80, 1)
 	for port := uint16(40000); port < 40003; port++ {
 		s.Input(0, packet(port, 80, wire.SYN, 7000, 0, ""))
 	}
 	if got := out(t, s, 0); len(got) != 2 {
 		t.Fatalf("want 2 SYN-ACKs, got %v", got)
 	}
-	if c := s.Counters(); c.ListenOverflows != 1 {
-		t.Fatalf("ListenOverflows = %d", c.ListenOverflows)
+	if c := s.Counters(); c.ListenDrops != 1 || c.ListenOverflows != 0 || l.HalfOpen() != 2 {
+		t.Fatalf("ListenDrops = %d, ListenOverflows = %d, half-open %d; want 1, 0, 2", c.ListenDrops, c.ListenOverflows, l.HalfOpen())
 	}
-	// Complete one handshake and accept it: room for one more.
+	// Complete one handshake: the accept queue (1) is full, so the next
+	// SYN is dropped although the SYN queue has room.
 	c := s.Lookup(tcp.Tuple{Local: netip.AddrPortFrom(hostAddr, 80), Remote: netip.AddrPortFrom(peerAddr, 40000)})
 	s.Input(0, packet(40000, 80, wire.ACK, 7001, c.ISS().Add(1), ""))
+	s.Input(0, packet(40002, 80, wire.SYN, 7000, 0, ""))
+	if got := out(t, s, 0); len(got) != 0 {
+		t.Fatalf("accept queue full: want nothing sent, got %v", got)
+	}
+	if ctr := s.Counters(); ctr.ListenOverflows != 1 || ctr.ListenDrops != 2 || l.HalfOpen() != 1 || l.Pending() != 1 {
+		t.Fatalf("counters %+v, half-open %d, pending %d", ctr, l.HalfOpen(), l.Pending())
+	}
 	if l.Accept() != c {
 		t.Fatal("accept")
 	}

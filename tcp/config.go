@@ -37,6 +37,16 @@ type Config struct {
 	// are made before the connection is given up with ErrTimeout. Default
 	// 15 (as Linux's tcp_retries2).
 	DataRetries int
+	// FinTimeout is how long an orphan (a connection the application has
+	// closed both ways: Close and CloseRead) stays in FIN-WAIT-2 waiting
+	// for the peer's FIN before it is freed silently. Default 60 s (Linux's
+	// tcp_fin_timeout).
+	FinTimeout time.Duration
+	// OrphanRetries bounds, for an orphan, the RTO retransmissions of its
+	// data or FIN and the zero-window probes the peer answers without
+	// opening its window; beyond it the orphan is freed (ErrTimeout).
+	// Default 8 (Linux's tcp_orphan_retries of 0 means 8).
+	OrphanRetries int
 	// InitialRTO is the RTO before any RTT sample (RFC 6298 §2.1: 1 s).
 	InitialRTO time.Duration
 	// MinRTO floors the variance term of the computed RTO, RTO = SRTT +
@@ -178,6 +188,8 @@ func (c Config) withDefaults() Config {
 	defInt(&c.SynRetries, 6)
 	defInt(&c.SynAckRetries, 5)
 	defInt(&c.DataRetries, 15)
+	def(&c.FinTimeout, 60*time.Second)
+	defInt(&c.OrphanRetries, 8)
 	def(&c.InitialRTO, time.Second)
 	def(&c.MinRTO, 200*time.Millisecond)
 	def(&c.MaxRTO, 120*time.Second)
@@ -215,9 +227,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("tcp: negative keepalive or user timeout setting")
 	case c.Congestion != "" && c.Congestion != "cubic" && c.Congestion != "newreno":
 		return fmt.Errorf("tcp: unknown congestion control %q (want cubic or newreno)", c.Congestion)
-	case c.MSL < 0 || c.InitialRTO < 0 || c.MinRTO < 0 || c.MaxRTO < 0 || c.ChallengeACKPeriod < 0:
+	case c.MSL < 0 || c.FinTimeout < 0 || c.InitialRTO < 0 || c.MinRTO < 0 || c.MaxRTO < 0 || c.ChallengeACKPeriod < 0:
 		return fmt.Errorf("tcp: negative duration in config")
-	case c.SynRetries < 0 || c.SynAckRetries < 0 || c.DataRetries < 0 || c.ChallengeACKs < 0:
+	case c.SynRetries < 0 || c.SynAckRetries < 0 || c.DataRetries < 0 || c.ChallengeACKs < 0 || c.OrphanRetries < 0:
 		return fmt.Errorf("tcp: negative retry count in config")
 	case c.MaxRTO != 0 && c.MinRTO > c.MaxRTO:
 		return fmt.Errorf("tcp: MinRTO %v exceeds MaxRTO %v", c.MinRTO, c.MaxRTO)

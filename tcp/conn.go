@@ -686,8 +686,8 @@ func (c *Conn) CloseRead(now clock.Time) {
 		return
 	}
 	c.rcvShut = true
-	if c.finQueued {
-		c.resetUnread(now)
+	if c.finQueued && !c.resetUnread(now) {
+		c.orphanFinWait2(now)
 	}
 }
 

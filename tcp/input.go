@@ -506,6 +506,7 @@ func (c *Conn) ackOfOurFIN(now clock.Time) bool {
 		// FIN segment is now acknowledged, then enter FIN-WAIT-2".
 		if finAcked {
 			c.setState(now, FinWait2, "ACK of FIN received")
+			c.orphanFinWait2(now)
 		}
 	case Closing:
 		// "if the ACK acknowledges our FIN, then enter the TIME-WAIT state;

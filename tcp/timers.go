@@ -53,6 +53,10 @@ func (c *Conn) fired(now clock.Time, t *clock.Time, name string) bool {
 // HandleTimeout runs every timer whose deadline is at or before now.
 func (c *Conn) HandleTimeout(now clock.Time) {
 	c.paceExpired(now)
+	if c.state == FinWait2 && c.fired(now, &c.timeWaitAt, "fin-wait-2") {
+		c.close(now, nil, "orphan in FIN-WAIT-2 for FinTimeout (orphan.go)")
+		return
+	}
 	if c.fired(now, &c.timeWaitAt, "time-wait") {
 		// RFC 9293 §3.10.8: "If the time-wait timeout expires on a
 		// connection, delete the TCB, enter the CLOSED state, and return."
@@ -102,6 +106,7 @@ func (c *Conn) onRTO(now clock.Time) {
 	case SynReceived:
 		limit = c.pol.cfg.SynAckRetries
 	}
+	limit = c.orphanRetryLimit(limit)
 	if c.pol.cfg.UserTimeout > 0 && c.state.Synchronized() {
 		// RFC 5482 / RFC 9293 §3.8.3: "if data is not successfully
 		// delivered to the destination within the timeout period, the TCP
@@ -210,6 +215,9 @@ func (c *Conn) onKeepAlive(now clock.Time) {
 func (c *Conn) onPersist(now clock.Time) {
 	if c.state == Closed || c.sndWnd != 0 {
 		c.persistBackoff = 0
+		return
+	}
+	if c.orphanProbesDone(now) {
 		return
 	}
 	c.probeDue = true

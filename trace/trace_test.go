@@ -34,6 +34,12 @@ func TestDropCauseWords(t *testing.T) {
 		DropChallengeSYNLimited: "SYN in a synchronized state; challenge ACK rate-limited",
 		DropICMPBadQuote:        "ICMP error quoting a sequence number outside SND.UNA..SND.NXT",
 		DropOutOfOrderRanges:    "out-of-order queue full",
+		DropSynQueueFull:        "SYN queue full",
+		DropMartianSource:       "martian source",
+		DropMartianDestination:  "broadcast or multicast destination",
+		DropLAND:                "source is our own address (LAND)",
+		DropBadFlags:            "SYN with FIN or RST",
+		DropConnLimit:           "connection limit reached",
 	}
 	for c := DropCause(1); int(c) < len(dropWords); c++ {
 		w, ok := words[c]

@@ -44,6 +44,21 @@ const (
 	// A segment beyond RCV.NXT that would have made more ranges of data
 	// held out of order than the connection keeps (tcp's maxOOORanges).
 	DropOutOfOrderRanges
+	// A SYN for a listener whose SYN queue (half-open connections) is full
+	// while SYN cookies are off (RFC 4987 §3.3).
+	DropSynQueueFull
+	// RFC 1812 §5.3.7 martians, RFC 1122 §4.2.3.10: a segment from a
+	// broadcast, multicast, unspecified or (off a loopback link) loopback
+	// source; to a multicast or broadcast destination; from one of the
+	// host's own addresses or to its own source (LAND).
+	DropMartianSource
+	DropMartianDestination
+	DropLAND
+	// SYN together with FIN or RST.
+	DropBadFlags
+	// A SYN or cookie ACK for a listener while the stack holds as many
+	// connections as it may (stack.Config.MaxConns).
+	DropConnLimit
 )
 
 const (
@@ -75,6 +90,12 @@ var dropWords = [...]string{
 	DropChallengeSYNLimited: synChallenged + limited,
 	DropICMPBadQuote:        "ICMP error quoting a sequence number outside SND.UNA..SND.NXT",
 	DropOutOfOrderRanges:    "out-of-order queue full",
+	DropSynQueueFull:        "SYN queue full",
+	DropMartianSource:       "martian source",
+	DropMartianDestination:  "broadcast or multicast destination",
+	DropLAND:                "source is our own address (LAND)",
+	DropBadFlags:            "SYN with FIN or RST",
+	DropConnLimit:           "connection limit reached",
 }
 
 // String returns the words a trace prints for the cause ("unacceptable
