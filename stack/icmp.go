@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/tcp"
@@ -159,22 +158,8 @@ func (s *Stack) inputICMPv6(now clock.Time, ip *wire.IP, payload []byte) {
 // echoToken takes a token from the echo replies' bucket, and reports
 // whether there was one.
 func (s *Stack) echoToken(now clock.Time, ip *wire.IP) bool {
-	if s.cfg.EchoRate > 0 {
-		per := time.Second / time.Duration(s.cfg.EchoRate)
-		if per <= 0 {
-			per = 1
-		}
-		if n := now.Sub(s.echoAt) / per; n > 0 {
-			s.echoTokens = int(min(int64(s.cfg.EchoBurst), int64(s.echoTokens)+int64(n)))
-			s.echoAt = s.echoAt.Add(n * per)
-			if s.echoTokens == s.cfg.EchoBurst {
-				s.echoAt = now
-			}
-		}
-		if s.echoTokens > 0 {
-			s.echoTokens--
-			return true
-		}
+	if s.echo.take(now, s.cfg.EchoRate, s.cfg.EchoBurst) {
+		return true
 	}
 	s.ctr.IcmpEchoLimited++
 	if s.cfg.Recorder != nil {

@@ -262,9 +262,8 @@ type Stack struct {
 	pool        bufferPool
 	pmtu        pmtuCache
 	mtu         int
-	echoTokens  int
-	echoAt      clock.Time // when the bucket was last refilled
-	udp         udpState   // UDP endpoints and counters (udp.go)
+	echo        bucket   // the echo replies' (icmp.go)
+	udp         udpState // UDP endpoints and counters (udp.go)
 	// Orphans and TIME-WAIT connections, counted, and in the order they
 	// became so (with stale entries until compacted): limits.go.
 	nOrphans, nTimeWait int
@@ -344,12 +343,12 @@ func New(cfg Config) (*Stack, error) {
 		cfg.TCP.Rand = cfg.Rand // the challenge-ACK limits' random part
 	}
 	s := &Stack{
-		cfg:        cfg,
-		conns:      make(map[tcp.Key]*entry),
-		conns6:     make(map[tcp.Tuple]*entry),
-		listeners:  [2]map[uint16]*Listener{make(map[uint16]*Listener), make(map[uint16]*Listener)},
-		mtu:        mtu,
-		echoTokens: cfg.EchoBurst,
+		cfg:       cfg,
+		conns:     make(map[tcp.Key]*entry),
+		conns6:    make(map[tcp.Tuple]*entry),
+		listeners: [2]map[uint16]*Listener{make(map[uint16]*Listener), make(map[uint16]*Listener)},
+		mtu:       mtu,
+		echo:      bucket{tokens: cfg.EchoBurst},
 	}
 	s.segEmit = s.emitSegment
 	s.cfg.TCP.Buffers = &s.pool

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"time"
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/tcp"
@@ -119,8 +118,7 @@ type udpState struct {
 	ports  map[uint16][]*UDPEndpoint
 	any    *UDPEndpoint
 	ctr    UDPCounters
-	tokens int
-	at     clock.Time
+	errors bucket // the ICMP errors' (Port Unreachable)
 	inited bool
 }
 
@@ -131,7 +129,7 @@ func (u *udpState) init(burst int) {
 	if !u.inited {
 		u.inited = true
 		u.ports = make(map[uint16][]*UDPEndpoint)
-		u.tokens = burst
+		u.errors.tokens = burst
 	}
 }
 
@@ -570,26 +568,7 @@ func (s *Stack) portUnreachable(now clock.Time, ip *wire.IP, pkt []byte) {
 // errorToken takes a token from the ICMP errors' bucket: EchoBurst tokens
 // refilled at EchoRate a second, as the echo replies' bucket.
 func (s *Stack) errorToken(now clock.Time) bool {
-	u := &s.udp
-	if s.cfg.EchoRate <= 0 {
-		return false
-	}
-	per := time.Second / time.Duration(s.cfg.EchoRate)
-	if per <= 0 {
-		per = 1
-	}
-	if n := now.Sub(u.at) / per; n > 0 {
-		u.tokens = int(min(int64(s.cfg.EchoBurst), int64(u.tokens)+int64(n)))
-		u.at = u.at.Add(n * per)
-		if u.tokens == s.cfg.EchoBurst {
-			u.at = now
-		}
-	}
-	if u.tokens > 0 {
-		u.tokens--
-		return true
-	}
-	return false
+	return s.udp.errors.take(now, s.cfg.EchoRate, s.cfg.EchoBurst)
 }
 
 // udpICMPError hands an ICMP error quoting a UDP datagram to its endpoint.
