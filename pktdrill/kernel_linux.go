@@ -454,29 +454,7 @@ func (k *kernel) prepare(r *runner, ev *Event) (attemptFn, *Failure) {
 			return true, ok(0)
 		}, nil
 	case "fcntl":
-		if len(args) < 2 {
-			return nil, r.fail(ev.Line, "fcntl needs a command")
-		}
-		switch args[1].String() {
-		case "F_GETFL":
-			return func() (bool, callResult) {
-				v := symbols["O_RDWR"]
-				if s.nonblock {
-					v |= symbols["O_NONBLOCK"]
-				}
-				return true, ok(v)
-			}, nil
-		case "F_SETFL":
-			if len(args) != 3 {
-				return nil, r.fail(ev.Line, "fcntl(F_SETFL) takes 3 arguments")
-			}
-			v, okv := r.intArg(args[2])
-			if !okv {
-				return nil, r.fail(ev.Line, "fcntl: cannot evaluate flags %s", args[2])
-			}
-			return func() (bool, callResult) { s.nonblock = v&symbols["O_NONBLOCK"] != 0; return true, ok(0) }, nil
-		}
-		return nil, r.unsupported(ev.Line, "fcntl command %s is not supported by the runner", args[1])
+		return r.fcntl(ev, args, &s.nonblock)
 	case "setsockopt":
 		return k.setsockopt(r, ev, s)
 	case "getsockopt":

@@ -604,7 +604,12 @@ func (r *runner) sysShutdown(call *fdCall) (attemptFn, *Failure) {
 // sysFcntl performs fcntl(fd, F_GETFL) and fcntl(fd, F_SETFL, flags), of
 // which only O_NONBLOCK has an effect.
 func (r *runner) sysFcntl(call *fdCall) (attemptFn, *Failure) {
-	s, args, ev := call.s, call.args, call.ev
+	return r.fcntl(call.ev, call.args, &call.s.nonblock)
+}
+
+// fcntl is fcntl(fd, F_GETFL) and fcntl(fd, F_SETFL, flags) on a socket
+// whose O_NONBLOCK is *nonblock, for synack's sockets and the kernel's.
+func (r *runner) fcntl(ev *Event, args []Expr, nonblock *bool) (attemptFn, *Failure) {
 	if len(args) < 2 {
 		return nil, r.fail(ev.Line, "fcntl needs a command")
 	}
@@ -612,7 +617,7 @@ func (r *runner) sysFcntl(call *fdCall) (attemptFn, *Failure) {
 	case "F_GETFL":
 		return func() (bool, callResult) {
 			v := symbols["O_RDWR"]
-			if s.nonblock {
+			if *nonblock {
 				v |= symbols["O_NONBLOCK"]
 			}
 			return true, ok(v)
@@ -625,7 +630,7 @@ func (r *runner) sysFcntl(call *fdCall) (attemptFn, *Failure) {
 		if !okv {
 			return nil, r.fail(ev.Line, "fcntl: cannot evaluate flags %s", args[2])
 		}
-		return func() (bool, callResult) { s.nonblock = v&symbols["O_NONBLOCK"] != 0; return true, ok(0) }, nil
+		return func() (bool, callResult) { *nonblock = v&symbols["O_NONBLOCK"] != 0; return true, ok(0) }, nil
 	}
 	return nil, r.unsupported(ev.Line, "fcntl command %s is not supported by the runner", args[1])
 }
