@@ -104,10 +104,12 @@ func liveLadder(t *testing.T, bin, clientNS, iface, url string) (string, string)
 	if !strings.Contains(got, "hello from the kernel's TCP") {
 		t.Fatalf("curl %s: %q", url, got)
 	}
-	// Both sides end, the last in CLOSED: the row of the close's last ACK.
-	closed := regexp.MustCompile(`(?m)^ *\d+\.\d+s +(CLOSED +[├│]|\S.*[┤│] CLOSED$)`)
+	// Both sides' ends are drawn: CLOSED or TIME-WAIT in each column (the
+	// row of the close's last ACK).
+	leftDone := regexp.MustCompile(`(?m)^ *\d+\.\d+s  (CLOSED|TIME-WAIT) `)
+	rightDone := regexp.MustCompile(`(?m)[│┤] (CLOSED|TIME-WAIT)$`)
 	deadline := time.Now().Add(15 * time.Second)
-	for !closed.MatchString(w.text()) && time.Now().Before(deadline) {
+	for !(leftDone.MatchString(w.text()) && rightDone.MatchString(w.text())) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// ip netns exec execs synack: its process is synack's.
@@ -188,6 +190,41 @@ func TestLiveLadderLoopback(t *testing.T) {
 		frames[m[1]] = true
 	}
 	checkTshark(t, out, file)
+
+	// --duration ends a capture that sees nothing, saying so.
+	quiet := inNS(t, ns, bin, "ladder", "-i", "lo", "--port", "80", "--duration", "300ms", "--lang", "en")
+	if !strings.Contains(quiet, "no TCP segments to or from port 80 were seen") || !strings.Contains(quiet, "--duration 300ms reached") {
+		t.Errorf("ladder -i lo --duration 300ms with no traffic:\n%s", quiet)
+	}
+	// --count ends it after that many packets: the handshake's three.
+	lad := exec.Command("ip", "netns", "exec", ns, bin, "ladder", "-i", "lo", "--port", "80", "--count", "3", "--duration", "30s", "--lang", "en")
+	w := &lineWatcher{want: "capturing on lo", seen: make(chan struct{})}
+	lad.Stdout, lad.Stderr = w, w
+	if err := lad.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- lad.Wait() }()
+	select {
+	case <-w.seen:
+	case <-time.After(20 * time.Second):
+		lad.Process.Kill()
+		t.Fatalf("ladder -i lo --count 3 did not start:\n%s", w.text())
+	}
+	inNS(t, ns, "curl", "-sS", "--max-time", "10", "-o", "/dev/null", "http://127.0.0.1/")
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("ladder -i lo --count 3: %v\n%s", err, w.text())
+		}
+	case <-time.After(20 * time.Second):
+		lad.Process.Kill()
+		t.Fatalf("ladder -i lo --count 3 did not end after curl:\n%s", w.text())
+	}
+	got := w.text()
+	if n := len(ladderRow.FindAllString(got, -1)); n != 3 || !strings.Contains(got, "3 packets captured on lo") || !strings.Contains(got, "--count 3 reached") {
+		t.Errorf("ladder -i lo --count 3 drew %d segments:\n%s", n, got)
+	}
 }
 
 // TestLiveLadderTUN: on a TUN device, whose packets are raw IP, curl's
@@ -274,32 +311,46 @@ func checkLiveHandshake(t *testing.T, out, clientNS string) liveConn {
 	return c
 }
 
-// checkLiveClose checks that the side that sent the first FIN ends in
-// TIME-WAIT, as the kernel's ss shows it (unless its namespace is "": not
-// the kernel's), and the other in CLOSED.
+// checkLiveClose checks how the connection closed. Usually one side
+// sends its FIN first and ends in TIME-WAIT, as the kernel's ss shows it
+// (unless its namespace is "": not the kernel's), and the other goes
+// through CLOSE-WAIT and LAST-ACK to CLOSED (RFC 9293 §3.6 Figure 12). When
+// both send their FINs before either has the other's (curl and python3
+// can close at the same instant), both go through CLOSING to TIME-WAIT
+// (Figure 13, "Simultaneous close sequence"), and ss shows both there.
 func checkLiveClose(t *testing.T, out, clientNS, serverNS string, c liveConn) {
 	t.Helper()
 	fin := regexp.MustCompile(`(?m)^ *\d+\.\d+s  (\S*) +([├│]).*#\d+ F`).FindStringSubmatch(out)
 	if fin == nil {
 		t.Fatalf("no FIN drawn")
 	}
-	first, firstNS, other := c.client, clientNS, "server"
+	type end struct{ addr, ns string }
+	first, other := end{c.client, clientNS}, end{c.server, serverNS}
 	if fin[2] == "│" { // the arrow comes from the right: the server closed first
-		first, firstNS, other = c.server, serverNS, "client"
+		first, other = other, first
 	}
-	if !strings.Contains(out, "note: "+first+" ends in TIME-WAIT") {
-		t.Errorf("the ladder does not say %s, which sent the first FIN, ends in TIME-WAIT", first)
+	timeWait := []end{first}
+	states := []string{"FIN-WAIT-1", "CLOSE-WAIT", "LAST-ACK", "TIME-WAIT"}
+	simultaneous := strings.Contains(out, " CLOSING ") || strings.Contains(out, " CLOSING\n")
+	if simultaneous {
+		t.Logf("a simultaneous close: both sides sent their FIN before the other's arrived")
+		timeWait = append(timeWait, other)
+		states = []string{"FIN-WAIT-1", "CLOSING", "TIME-WAIT"}
+	} else if !regexp.MustCompile(`(?m)(^ *\d+\.\d+s  CLOSED |[│┤] CLOSED$)`).MatchString(out) {
+		t.Errorf("%s, which closed second, never reaches CLOSED", other.addr)
 	}
-	if firstNS != "" {
-		tw := inNS(t, firstNS, "ss", "-Htan", "state", "time-wait")
-		if !strings.Contains(tw, first) {
-			t.Errorf("ss in %s shows no TIME-WAIT for %s:\n%s", firstNS, first, tw)
+	for _, e := range timeWait {
+		if !strings.Contains(out, "note: "+e.addr+" ends in TIME-WAIT") {
+			t.Errorf("the ladder does not say %s ends in TIME-WAIT", e.addr)
+		}
+		if e.ns != "" {
+			tw := inNS(t, e.ns, "ss", "-Htan", "state", "time-wait")
+			if !strings.Contains(tw, e.addr) {
+				t.Errorf("ss in %s shows no TIME-WAIT for %s:\n%s", e.ns, e.addr, tw)
+			}
 		}
 	}
-	if !regexp.MustCompile(`(?m)(^ *\d+\.\d+s  CLOSED |[│┤] CLOSED$)`).MatchString(out) {
-		t.Errorf("the %s never reaches CLOSED", other)
-	}
-	for _, st := range []string{"FIN-WAIT-1", "CLOSE-WAIT", "LAST-ACK", "TIME-WAIT"} {
+	for _, st := range states {
 		if !regexp.MustCompile(`(?m)(^ *\d+\.\d+s  ` + st + ` |[│┤] ` + st + `$)`).MatchString(out) {
 			t.Errorf("state %s is not drawn", st)
 		}
