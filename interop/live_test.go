@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,8 +66,9 @@ func kernelHTTP(t *testing.T, ns, addr string) {
 		srv.Process.Kill()
 		srv.Wait()
 	})
-	waitFor(t, "the HTTP server to listen on "+addr+":80", func() bool {
-		return strings.Contains(inNS(t, ns, "ss", "-Hltn", "sport", "=", ":80"), addr+":80")
+	listen := netip.AddrPortFrom(netip.MustParseAddr(addr), 80).String()
+	waitFor(t, "the HTTP server to listen on "+listen, func() bool {
+		return strings.Contains(inNS(t, ns, "ss", "-Hltn", "sport", "=", ":80"), listen)
 	})
 }
 
@@ -130,7 +132,7 @@ func liveLadder(t *testing.T, bin, clientNS, iface, url string) (string, string)
 
 // TestLiveLadder: synack ladder -i draws, live, the kernel's connection
 // from curl in one namespace to python3's HTTP server in another (a veth
-// pair, Ethernet), with every state right: the handshake as RFC 9293
+// pair, Ethernet), over IPv4 and over IPv6, with every state right: the handshake as RFC 9293
 // §3.5 Figure 6 has it ("TCP Peer A ... SYN-SENT ... ESTABLISHED", "TCP
 // Peer B LISTEN ... SYN-RECEIVED ... ESTABLISHED"), and the close ending
 // with the side that closed first in TIME-WAIT, as the kernel's own ss
@@ -152,18 +154,28 @@ func TestLiveLadder(t *testing.T) {
 	inNS(t, client, "ip", "link", "add", "lc0", "type", "veth", "peer", "name", "ls0", "netns", server)
 	inNS(t, client, "ip", "addr", "add", "198.18.0.2/24", "dev", "lc0")
 	inNS(t, server, "ip", "addr", "add", "198.18.0.1/24", "dev", "ls0")
+	inNS(t, client, "ip", "addr", "add", "2001:2::2/64", "dev", "lc0", "nodad")
+	inNS(t, server, "ip", "addr", "add", "2001:2::1/64", "dev", "ls0", "nodad")
 	inNS(t, client, "ip", "link", "set", "lc0", "up")
 	inNS(t, server, "ip", "link", "set", "ls0", "up")
 	kernelHTTP(t, server, "198.18.0.1")
+	kernelHTTP(t, server, "2001:2::1")
 
-	out, file := liveLadder(t, bin, client, "lc0", "http://198.18.0.1/")
-	t.Logf("synack ladder -i lc0:\n%s", out)
-	if !strings.Contains(out, "capturing on lc0 (Ethernet)") {
-		t.Errorf("the capture does not say it reads Ethernet frames")
+	for _, tc := range []struct{ name, url string }{
+		{"IPv4", "http://198.18.0.1/"},
+		{"IPv6", "http://[2001:2::1]/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, file := liveLadder(t, bin, client, "lc0", tc.url)
+			t.Logf("synack ladder -i lc0:\n%s", out)
+			if !strings.Contains(out, "capturing on lc0 (Ethernet)") {
+				t.Errorf("the capture does not say it reads Ethernet frames")
+			}
+			conn := checkLiveHandshake(t, out, client)
+			checkLiveClose(t, out, client, server, conn)
+			checkTshark(t, out, file)
+		})
 	}
-	conn := checkLiveHandshake(t, out, client)
-	checkLiveClose(t, out, client, server, conn)
-	checkTshark(t, out, file)
 }
 
 // TestLiveLadderLoopback: on a loopback device, whose packet socket shows
