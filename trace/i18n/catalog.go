@@ -166,6 +166,46 @@ backoff, where pmtu lost one round trip.`,
 尚未确认的数据，数据于是得以通过。代价是三次超时以及随之而来的退避，而在 pmtu 场景中只多花了
 一个往返时间。`},
 
+	// slow-start
+	{"Slow start: the congestion window doubles every round trip, until a loss sets ssthresh", "慢启动：拥塞窗口每个往返时间翻一番，直到一次丢包定下 ssthresh"},
+	{`A new connection does not know the path, so it starts with a small congestion window
+(cwnd): 10 segments (RFC 6928). In slow start every ACK of new data raises cwnd by one segment
+(RFC 5681 §3.1); the client here acknowledges every segment (no delayed ACK), so each round
+trip's flight is twice the last: 10, 20, 40 segments, a round trip apart. The slow-start
+threshold (ssthresh) starts infinite. The 45th segment is lost: the SACK blocks and RACK show it
+missing, the server retransmits it at once (fast recovery), and sets ssthresh to half the data
+in flight (RFC 5681 equation (4), NewReno here; Linux's default CUBIC takes 0.7 of it). From then
+on cwnd may grow only by about one segment per round trip (congestion avoidance). With delayed
+ACKs (one ACK per two segments) slow start grows by half each round trip instead of doubling.`,
+		`新建的连接不了解路径的情况，所以从一个较小的拥塞窗口（cwnd）开始：10 个报文段（RFC 6928）。
+在慢启动阶段，每收到一个确认了新数据的 ACK，cwnd 就增加一个报文段（RFC 5681 §3.1）；这里
+的客户端对每个报文段都立即确认（不使用延迟确认），所以每个往返时间发出的一批数据都是上一
+批的两倍：10、20、40 个报文段，前后相隔一个往返时间。慢启动阈值（ssthresh）起初为无穷大。
+第 45 个报文段丢失了：SACK 块和 RACK 表明它缺失，服务器立即重传它（快速恢复），并把
+ssthresh 设为在途数据量的一半（RFC 5681 公式 (4)，这里用的是 NewReno；Linux 默认的 CUBIC
+取 0.7）。此后 cwnd 每个往返时间只能增加大约一个报文段（拥塞避免）。如果使用延迟确认（每
+两个报文段一个 ACK），慢启动每个往返时间只增长一半，而不是翻一番。`},
+
+	// fast-recovery
+	{"Fast retransmit and fast recovery: three duplicate ACKs instead of a timeout", "快速重传与快速恢复：用三个重复 ACK 代替超时"},
+	{`The server sends 10 segments; the 3rd and the 6th are lost. Each segment that arrives
+after a hole makes the client repeat its last ACK (a duplicate ACK, RFC 5681 §4.2). SACK is off
+here, so duplicates are all the server learns. At the third duplicate ACK it takes the segment
+as lost rather than delayed by reordering and retransmits it at once (fast retransmit), long
+before its retransmission timeout would fire; it halves its window (ssthresh = half the data in
+flight) instead of falling back to slow start from one segment. The ACK for the retransmission
+is partial: it stops at the second hole. NewReno (RFC 6582) takes a partial ACK for proof that
+the next segment is lost too and retransmits it at once, staying in fast recovery, so both
+holes are filled with no timeout. Recovery ends with the ACK of everything sent before it began.`,
+		`服务器发出 10 个报文段，其中第 3 个和第 6 个丢失。在缺口之后到达的每个报文段都让客户端重
+复它上一个 ACK（重复 ACK，RFC 5681 §4.2）。这里关闭了 SACK，所以服务器能得到的只有这些重
+复 ACK。收到第三个重复 ACK 时，服务器断定那个报文段已经丢失（而不是因乱序而迟到），立即
+重传它（快速重传），远在重传超时之前；它把窗口减半（ssthresh = 在途数据量的一半），而不
+是退回到从一个报文段开始的慢启动。对这次重传的确认是一个部分确认（partial ACK）：确认号
+停在第二个缺口处。NewReno（RFC 6582）把部分确认当作下一个报文段也已丢失的证据，立即重传
+它，并留在快速恢复阶段，于是两个缺口都在没有超时的情况下补上了。进入恢复之前发出的数据全
+部得到确认时，快速恢复结束。`},
+
 	// abort
 	{"Abort: RST in the middle of a transfer", "异常终止：传输途中的 RST"},
 	{`The client queues 30 kB and, 150 ms later, with part of it still unsent, aborts (like
@@ -357,6 +397,13 @@ as many connections and takes as long).`,
 	{"Did not behave as the scenario teaches: ", "运行结果与场景所讲的不符："},
 	{"Could not list the scenarios: ", "无法列出场景："},
 	{"%s (seed %s)", "%s（种子 %s）"},
+
+	// The teaching scenarios' figures, printed under their explanations.
+	{"round trip %d: the server sent %d new segments", "第 %d 个往返时间：服务器发出 %d 个新报文段"},
+	{"at %v the loss was detected: ssthresh = %d bytes (%d segments), cwnd = %d bytes", "在 %v 检测到丢包：ssthresh = %d 字节（%d 个报文段），cwnd = %d 字节"},
+	{"the first retransmission left at %v, after %d duplicate ACKs", "第一次重传在 %v 发出，此前收到 %d 个重复 ACK"},
+	{"the second left at %v, at the partial ACK", "第二次重传在 %v 发出，紧接着部分确认"},
+	{"ssthresh = %d bytes (%d segments); retransmission timeouts: %d", "ssthresh = %d 字节（%d 个报文段）；重传超时：%d 次"},
 
 	// The command line (cmd/synack): summaries.
 	{"%s (scenario %s, seed %d)", "%s（场景 %s，种子 %d）"},
