@@ -96,4 +96,55 @@ func TestFastRecoveryThreeDupACKs(t *testing.T) {
 	wantProblem(t, broken(s), "retransmitted 0 segments, want 2")
 }
 
+// RFC 9293 §3.8.6.1: "The sending TCP peer must regularly transmit at
+// least one octet of new data (if available), or retransmit to the
+// receiving TCP peer even if the send window is zero, in order to
+// 'probe' the window." synack probes as Linux does, with an old sequence
+// number the receiver must answer.
+func TestZeroWindowProbes(t *testing.T) {
+	s := lookup(t, "zero-window")
+	r := run(t, s)
+	if len(r.Problems) > 0 {
+		t.Fatalf("problems: %q", r.Problems)
+	}
+	z := zeroWindowOf(r.Events)
+	if len(z.probes) != 3 || z.closedAt != clockAt(200*time.Millisecond) {
+		t.Errorf("zero window at %v, probes %v", time.Duration(z.closedAt), z.probes)
+	}
+	// A reader that keeps up never closes the window.
+	b := *s
+	b.configure = nil
+	wantProblem(t, &b, "never advertised a zero window")
+}
+
+// RFC 9293 §3.8.4: keep-alive "MUST default to off", and a probe is a
+// segment "containing no data" that elicits an ACK; after KeepAliveCount
+// unanswered probes the connection is given up.
+func TestKeepaliveDetectsDeadPeer(t *testing.T) {
+	s := lookup(t, "keepalive")
+	r := run(t, s)
+	if len(r.Problems) > 0 {
+		t.Fatalf("problems: %q", r.Problems)
+	}
+	probes, answered := probesOf(r.Events)
+	want := []time.Duration{10200 * time.Millisecond, 20300 * time.Millisecond, 25300 * time.Millisecond, 30300 * time.Millisecond}
+	if len(probes) != len(want) || answered != 1 {
+		t.Fatalf("probes %v, answered %d", probes, answered)
+	}
+	for i := range want {
+		if time.Duration(probes[i]) != want[i] {
+			t.Errorf("probe %d at %v, want %v", i+1, time.Duration(probes[i]), want[i])
+		}
+	}
+	if r.Result.End != clockAt(35300*time.Millisecond) {
+		t.Errorf("ended at %v, want 35.3s", r.Result.End)
+	}
+	// A peer that stays answers every probe: the connection lives on
+	// (until the run's limit), and the check says so.
+	b := *s
+	b.setup = nil
+	b.Limit = time.Minute
+	wantProblem(t, &b, "connection ended with <nil>, want connection timed out")
+}
+
 func clockAt(d time.Duration) clock.Time { return clock.Time(d) }

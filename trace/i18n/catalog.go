@@ -206,6 +206,44 @@ holes are filled with no timeout. Recovery ends with the ACK of everything sent 
 它，并留在快速恢复阶段，于是两个缺口都在没有超时的情况下补上了。进入恢复之前发出的数据全
 部得到确认时，快速恢复结束。`},
 
+	// zero-window
+	{"A zero window: the receiver is full, the sender probes until it opens", "零窗口：接收方已满，发送方不断探测，直到窗口重新打开"},
+	{`The client's receive buffer holds only 4 segments (5792 bytes), and its application stops
+reading for 3 s. The server's first 4 segments fill the buffer, and the client's ACK says
+win=0: nothing more may be sent. The server does not give up, and it does not simply wait
+either, since the ACK that will reopen the window carries no data and, if lost, would never be
+retransmitted (a deadlock). It arms the persist timer and sends zero-window probes, each
+an old sequence number that the receiver must answer with its current window (RFC 9293
+§3.8.6.1), backing off like the retransmission timer. When the application reads again, the
+client sends a window update (an ACK with the window open) and the transfer resumes at once.`,
+		`客户端的接收缓冲区只能容纳 4 个报文段（5792 字节），而它的应用程序有 3 秒不读数据。服务
+器的前 4 个报文段就把缓冲区填满了，客户端的 ACK 通告 win=0：不能再发送了。服务器既不放弃，
+也不只是干等：将来重新打开窗口的那个 ACK 不携带数据，一旦丢失就永远不会被重传（形成死锁）。
+所以它启动坚持定时器（persist timer），发送零窗口探测：每个探测用一个旧的序号，接收方必
+须用自己当前的窗口来应答（RFC 9293 §3.8.6.1）；探测的间隔像重传定时器一样退避。应用程序
+重新读数据时，客户端发出窗口更新（一个窗口已经打开的 ACK），传输立刻恢复。`},
+
+	// keepalive
+	{"Keepalive: an idle connection finds out that its peer is gone", "保活：空闲的连接发现对方已经不在了"},
+	{`After the answer, the connection is idle: nothing is sent, and TCP by itself would never
+notice if the other end vanished. The client has keepalive on (SO_KEEPALIVE; here 10 s idle,
+probes every 5 s, 3 of them, where Linux's defaults are 2 hours, 75 s and 9). After 10 s of
+silence it sends a keepalive probe: an ACK with the sequence number one below the next, which
+the peer must answer with an ACK (RFC 9293 §3.8.4); the server answers, and the client knows the
+connection is alive. At 15 s the server's host disappears (its packets, and those to it, are
+lost from then on). 10 s after the last answer the client probes again, then every 5 s; after
+3 unanswered probes it declares the peer dead and closes the connection with "connection timed
+out". Keepalives are optional and off by default: RFC 1122 §4.2.3.6 says they must not be sent
+more often than every 2 hours by default.`,
+		`应答之后连接进入空闲：没有任何数据发送，单靠 TCP 本身永远不会察觉另一端已经消失。客户端
+开启了保活（SO_KEEPALIVE；这里空闲 10 秒后开始探测，每 5 秒一次，共 3 次；Linux 的默认值
+是 2 小时、75 秒和 9 次）。静默 10 秒之后，它发出一个保活探测：一个序号比下一个序号小 1
+的 ACK，对方必须用 ACK 应答（RFC 9293 §3.8.4）；服务器应答了，客户端于是知道连接还活着。
+第 15 秒时，服务器所在的主机消失了（从此它发出的和发给它的分组都会丢失）。距最后一次应答
+10 秒后，客户端再次探测，之后每 5 秒一次；3 个探测都没有应答，它就判定对方已经失效，以“连
+接超时”关闭连接。保活是可选的，默认关闭：RFC 1122 §4.2.3.6 规定，保活的间隔默认不得少于
+2 小时。`},
+
 	// abort
 	{"Abort: RST in the middle of a transfer", "异常终止：传输途中的 RST"},
 	{`The client queues 30 kB and, 150 ms later, with part of it still unsent, aborts (like
@@ -404,6 +442,11 @@ as many connections and takes as long).`,
 	{"the first retransmission left at %v, after %d duplicate ACKs", "第一次重传在 %v 发出，此前收到 %d 个重复 ACK"},
 	{"the second left at %v, at the partial ACK", "第二次重传在 %v 发出，紧接着部分确认"},
 	{"ssthresh = %d bytes (%d segments); retransmission timeouts: %d", "ssthresh = %d 字节（%d 个报文段）；重传超时：%d 次"},
+	{"the client advertised a zero window at %v and reopened it at %v", "客户端在 %v 通告零窗口，在 %v 重新打开窗口"},
+	{"zero-window probes from the server: %d, at %s", "服务器发出的零窗口探测：%d 个，时间为 %s"},
+	{"keepalive probes from the client: %d, at %s; answered: %d", "客户端发出的保活探测：%d 个，时间为 %s；得到应答：%d 个"},
+	{"the client gave up at %v: %v; the server's side is still ESTABLISHED (it has no keepalive)", "客户端在 %v 放弃：%v；服务器一方仍处于 ESTABLISHED（它没有开启保活）"},
+	{"connection timed out", "连接超时"},
 
 	// The command line (cmd/synack): summaries.
 	{"%s (scenario %s, seed %d)", "%s（场景 %s，种子 %d）"},
