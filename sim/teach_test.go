@@ -147,4 +147,24 @@ func TestKeepaliveDetectsDeadPeer(t *testing.T) {
 	wantProblem(t, &b, "connection ended with <nil>, want connection timed out")
 }
 
+// Nagle (RFC 9293 §3.7.4): "if there is unacknowledged data ... the user
+// data is buffered"; delayed ACK (§3.8.6.3) holds the ACK up to 200 ms
+// here: the body waits for the held ACK. TCP_NODELAY removes the wait.
+func TestNagleDelayedACKStall(t *testing.T) {
+	s := lookup(t, "nagle-delayed-ack")
+	r := run(t, s)
+	if len(r.Problems) > 0 {
+		t.Fatalf("problems: %q", r.Problems)
+	}
+	xs := exchanges(r.Events)
+	if len(xs) != 2 || xs[0].answered.Sub(xs[0].asked) != 400*time.Millisecond || xs[1].answered.Sub(xs[1].asked) != 105*time.Millisecond {
+		t.Fatalf("exchanges %+v", xs)
+	}
+	// A server that acknowledges at once (no delayed ACK) has no stall:
+	// the body waits one round trip for the header's ACK, no more.
+	b := *s
+	b.configure = func(host string, c *stack.Config) { c.TCP.DelayedACK = -1 }
+	wantProblem(t, &b, "with Nagle the answer came 200ms")
+}
+
 func clockAt(d time.Duration) clock.Time { return clock.Time(d) }

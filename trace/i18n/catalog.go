@@ -244,6 +244,27 @@ more often than every 2 hours by default.`,
 接超时”关闭连接。保活是可选的，默认关闭：RFC 1122 §4.2.3.6 规定，保活的间隔默认不得少于
 2 小时。`},
 
+	// nagle-delayed-ack
+	{"Nagle's algorithm meets delayed ACK: a 200 ms stall, and TCP_NODELAY", "Nagle 算法遇上延迟确认：200 毫秒的停顿，以及 TCP_NODELAY"},
+	{`The client writes its request in two parts, the header and then the body. Nagle's
+algorithm (RFC 896, RFC 9293 §3.7.4) sends the header at once but holds the small body back
+while the header is unacknowledged, to save the network from many tiny segments. The server
+delays its ACK (RFC 9293 §3.8.6.3), hoping to send it with its answer, here for up to 200 ms
+(Windows and classic BSD; Linux waits 40 ms at least). But the server cannot answer before it
+has the body, and the client will not send the body before the ACK: each waits for the other
+until the delayed-ACK timer fires. The ladder shows that first connection: the body leaves
+only when the lone ACK arrives. The client then makes the same request again on a second
+connection with TCP_NODELAY (Nagle off): header and body leave together, and the answer comes
+one round trip after the request. (Writing the request with one write fixes it too.)`,
+		`客户端分两次写出它的请求：先写首部，再写正文。Nagle 算法（RFC 896，RFC 9293 §3.7.4）立即
+发出首部，但在首部得到确认之前扣住很小的正文不发，以免网络被大量小报文段占满。服务器使用
+延迟确认（RFC 9293 §3.8.6.3），希望把 ACK 捎带在应答里一起发出，这里最多等 200 毫秒（Windows
+和传统 BSD 的做法；Linux 至少等 40 毫秒）。可是服务器在收到正文之前无法应答，客户端在收
+到 ACK 之前又不发正文：双方互相等待，直到延迟确认定时器到期。梯形图显示的是第一条连接：
+正文直到那个单独的 ACK 到达后才发出。随后客户端在第二条连接上设置 TCP_NODELAY（关闭
+Nagle 算法）发出同样的请求：首部和正文一起发出，应答在请求发出一个往返时间之后就到了。（
+用一次写操作写出整个请求也能解决问题。）`},
+
 	// abort
 	{"Abort: RST in the middle of a transfer", "异常终止：传输途中的 RST"},
 	{`The client queues 30 kB and, 150 ms later, with part of it still unsent, aborts (like
@@ -447,6 +468,8 @@ as many connections and takes as long).`,
 	{"keepalive probes from the client: %d, at %s; answered: %d", "客户端发出的保活探测：%d 个，时间为 %s；得到应答：%d 个"},
 	{"the client gave up at %v: %v; the server's side is still ESTABLISHED (it has no keepalive)", "客户端在 %v 放弃：%v；服务器一方仍处于 ESTABLISHED（它没有开启保活）"},
 	{"connection timed out", "连接超时"},
+	{"with Nagle (connection %d): the answer arrived %v after the request's first byte was sent", "使用 Nagle 算法（第 %d 条连接）：请求的第一个字节发出 %v 之后，应答到达"},
+	{"with TCP_NODELAY (connection %d): the answer arrived %v after the request's first byte was sent", "使用 TCP_NODELAY（第 %d 条连接）：请求的第一个字节发出 %v 之后，应答到达"},
 
 	// The command line (cmd/synack): summaries.
 	{"%s (scenario %s, seed %d)", "%s（场景 %s，种子 %d）"},
