@@ -56,7 +56,7 @@ type Scenario struct {
 	// setup, if set, prepares the world once its hosts and link are
 	// made, before the programs start: actions at set times (World.At),
 	// such as a flood of spoofed SYNs or a peer that vanishes.
-	setup func(w *World)
+	setup func(w *World) error
 	// figures, if set, are the run's own numbers that the scenario
 	// teaches (counters, windows), read from the stacks after the run and
 	// printed under the caption.
@@ -234,7 +234,9 @@ func (s *Scenario) Execute(o Overrides) (*Run, error) {
 		}
 	}
 	if s.setup != nil {
-		s.setup(w)
+		if err := s.setup(w); err != nil {
+			return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
+		}
 	}
 	w.Run(server, s.Server...)
 	w.Run(client, s.Client...)

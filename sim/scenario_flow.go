@@ -71,12 +71,15 @@ more often than every 2 hours by default.`,
 				c.TCP.KeepAliveIdle, c.TCP.KeepAliveInterval, c.TCP.KeepAliveCount = kaIdle, kaInterval, kaCount
 			}
 		},
-		setup: func(w *World) {
+		setup: func(w *World) error {
 			w.At(clock.Time(kaGone), func() {
 				for _, d := range [][2]string{{clientName, serverName}, {serverName, clientName}} {
+					// Both hosts exist and the rule is valid: AddRule
+					// cannot fail here.
 					_ = w.Network().AddRule(d[0], d[1], netsim.Rule{Name: "server-gone", Action: netsim.Drop})
 				}
 			})
+			return nil
 		},
 		Check:   checkKeepalive,
 		figures: keepaliveFigures,
