@@ -167,4 +167,30 @@ func TestNagleDelayedACKStall(t *testing.T) {
 	wantProblem(t, &b, "with Nagle the answer came 200ms")
 }
 
+// RFC 4987 §3.6: with SYN cookies "the server ... does not need to
+// allocate any state" for a SYN, and the connection is made when the
+// returning ACK carries the cookie. Without them the full SYN queue drops
+// the real client's SYN (Linux's ListenDrops), and it must retransmit.
+func TestSynFloodCookies(t *testing.T) {
+	s := lookup(t, "syn-flood")
+	r := run(t, s)
+	if len(r.Problems) > 0 {
+		t.Fatalf("problems: %q", r.Problems)
+	}
+	c := r.World.Host(serverName).Stack.Counters()
+	if c.SyncookiesSent != floodSYNs-floodQueue+1 || c.SyncookiesRecv != 1 {
+		t.Errorf("counters %+v", c)
+	}
+	b := *s
+	b.configure = func(host string, c *stack.Config) {
+		if host == serverName {
+			c.SynBacklog, c.SynCookies = floodQueue, stack.CookiesOff
+		}
+	}
+	wantProblem(t, &b, "the client retransmitted")
+	if r := run(t, &b); r.World.Host(serverName).Stack.Counters().ListenDrops == 0 {
+		t.Error("without cookies the full SYN queue dropped nothing")
+	}
+}
+
 func clockAt(d time.Duration) clock.Time { return clock.Time(d) }

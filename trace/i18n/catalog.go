@@ -265,6 +265,34 @@ one round trip after the request. (Writing the request with one write fixes it t
 Nagle 算法）发出同样的请求：首部和正文一起发出，应答在请求发出一个往返时间之后就到了。（
 用一次写操作写出整个请求也能解决问题。）`},
 
+	// syn-flood
+	{"A SYN flood: spoofed SYNs fill the SYN queue, SYN cookies let a real client in", "SYN 洪泛：伪造的 SYN 占满 SYN 队列，SYN cookie 让真正的客户端进来"},
+	{`An attacker sends 64 SYNs in 64 ms, each from a forged source address where no host
+answers. For every SYN the server's listener keeps a half-open connection in SYN-RECEIVED and
+sends a SYN-ACK that nobody will acknowledge; its SYN queue (16 here; Linux's
+tcp_max_syn_backlog) is full after 16 of them, and each entry stays for about a minute while its
+SYN-ACK is retransmitted 5 times (RFC 4987 §2). Without defence every further SYN, the real
+client's too, would be dropped. With SYN cookies (RFC 4987 §3.6, on by default when the queue is
+full, as in Linux) the server keeps no state for the SYNs it cannot queue: it answers each with a
+SYN-ACK whose initial sequence number is a keyed MAC of the connection's addresses, ports, the
+time and the client's MSS (the cookie). Only a client that received it can return it in the
+third ACK of the three-way handshake (ack = cookie + 1); the server checks the MAC and only then
+creates the connection. The ladder shows the real client's handshake through the flood: the
+server stays in LISTEN when its SYN arrives, and goes through SYN-RECEIVED to ESTABLISHED only
+when the ACK brings the cookie back. The spoofed SYNs come from other addresses; they are
+counted below.`,
+		`攻击者在 64 毫秒内发出 64 个 SYN，每个都来自一个伪造的、没有主机应答的源地址。对每个 SYN，
+服务器的监听端都保存一个处于 SYN-RECEIVED（同步已收到）状态的半连接，并发出一个没有人会
+确认的 SYN-ACK；它的 SYN 队列（这里是 16；即 Linux 的 tcp_max_syn_backlog）收到 16 个之
+后就满了，而每个表项要等它的 SYN-ACK 重传 5 次、大约一分钟之后才被释放（RFC 4987 §2）。
+如果没有防御，此后的每个 SYN，包括真正的客户端的 SYN，都会被丢弃。有了 SYN cookie（RFC
+4987 §3.6；和 Linux 一样，默认在队列满时启用），服务器对无法入队的 SYN 不保存任何状态：
+它回一个 SYN-ACK，其初始序号是用密钥对连接的地址、端口、时间和客户端的 MSS 算出的 MAC（
+即 cookie）。只有真正收到它的客户端，才能在三次握手的第三个报文段 ACK 中把它带回来（确认
+号 = cookie+1）；服务器校验 MAC 之后才创建连接。梯形图显示的是真正的客户端穿过洪泛完成的
+握手：它的 SYN 到达时，服务器仍停留在 LISTEN（监听）状态，直到 ACK 带回 cookie，才经过
+SYN-RECEIVED 进入 ESTABLISHED。伪造的 SYN 来自其他地址，统计在下面。`},
+
 	// abort
 	{"Abort: RST in the middle of a transfer", "异常终止：传输途中的 RST"},
 	{`The client queues 30 kB and, 150 ms later, with part of it still unsent, aborts (like
@@ -470,6 +498,8 @@ as many connections and takes as long).`,
 	{"connection timed out", "连接超时"},
 	{"with Nagle (connection %d): the answer arrived %v after the request's first byte was sent", "使用 Nagle 算法（第 %d 条连接）：请求的第一个字节发出 %v 之后，应答到达"},
 	{"with TCP_NODELAY (connection %d): the answer arrived %v after the request's first byte was sent", "使用 TCP_NODELAY（第 %d 条连接）：请求的第一个字节发出 %v 之后，应答到达"},
+	{"spoofed SYNs: %d; the SYN queue held %d of %d when the real client's SYN arrived", "伪造的 SYN：%d 个；真正的客户端的 SYN 到达时，SYN 队列中有 %d 个（容量 %d）"},
+	{"server: SyncookiesSent %d, SyncookiesRecv %d, SyncookiesFailed %d; PassiveOpens %d (the queue's and the client's), AttemptFails %d (given up after their SYN-ACK retries)", "服务器：SyncookiesSent %d，SyncookiesRecv %d，SyncookiesFailed %d；PassiveOpens %d（队列中的半连接和客户端的连接），AttemptFails %d（SYN-ACK 重传用尽后放弃）"},
 
 	// The command line (cmd/synack): summaries.
 	{"%s (scenario %s, seed %d)", "%s（场景 %s，种子 %d）"},
