@@ -193,4 +193,25 @@ func TestSynFloodCookies(t *testing.T) {
 	}
 }
 
+// RFC 9293 §3.4.2: TIME-WAIT lasts 2·MSL, and the four numbers of the
+// connection stay taken; with one ephemeral port more, the 4th connect
+// finds a free one at once.
+func TestTimeWaitPortsRunOut(t *testing.T) {
+	s := lookup(t, "time-wait-ports")
+	r := run(t, s)
+	if len(r.Problems) > 0 {
+		t.Fatalf("problems: %q", r.Problems)
+	}
+	if n := len(r.World.Host(clientName).ConnectFailures()); n != 19 {
+		t.Errorf("%d failed connects, want 19 (every 500 ms from 0.9 s to 9.9 s)", n)
+	}
+	b := *s
+	b.configure = func(host string, c *stack.Config) {
+		if host == clientName {
+			c.EphemeralLow, c.EphemeralHigh = twLow, twLow+twPorts
+		}
+	}
+	wantProblem(t, &b, "connect found no port 0 times")
+}
+
 func clockAt(d time.Duration) clock.Time { return clock.Time(d) }

@@ -293,6 +293,34 @@ counted below.`,
 握手：它的 SYN 到达时，服务器仍停留在 LISTEN（监听）状态，直到 ACK 带回 cookie，才经过
 SYN-RECEIVED 进入 ESTABLISHED。伪造的 SYN 来自其他地址，统计在下面。`},
 
+	// time-wait-ports
+	{"TIME-WAIT piles up on the side that closes first, until the ports run out", "TIME-WAIT 堆积在先关闭的一方，直到端口耗尽"},
+	{`An HTTP/1.0-style client makes one connection per request and closes each first, so
+each of its connections ends in TIME-WAIT for 2·MSL (MSL is 5 s here, so 10 s; Linux holds
+TIME-WAIT 60 s). It keeps the connection's address and port pair: no new connection may use the
+same four numbers while old duplicates could still arrive (RFC 9293 §3.4.2). The client here
+has only 3 ephemeral ports (a busy client or proxy meets the same limit with its 28232), and
+the server a single address and port. After 3 requests all 3 ports are in TIME-WAIT, and the
+4th connect fails at once ("cannot assign requested address"): the application retries every
+500 ms and succeeds only when the first TIME-WAIT ends, 10 s after that connection closed. The
+ladder shows the first connection's port pair: its TIME-WAIT, then the 4th connection on the
+same four numbers, with an ISN 2.6 million higher (the ISN clock ticks every 4 µs, RFC 9293
+§3.4.1). The cure is not to skip TIME-WAIT but to reuse connections (keep-alive), or to let the
+server close first: then TIME-WAIT is kept by the server, which may reopen it for a new SYN
+that is clearly newer (RFC 6191, as Linux does).`,
+		`一个 HTTP/1.0 风格的客户端每个请求建立一条连接，并且每次都由它先关闭，所以它的每条连接都
+以 TIME-WAIT（时间等待）状态结束，持续 2MSL（这里 MSL 为 5 秒，即 10 秒；Linux 的
+TIME-WAIT 持续 60 秒）。在此期间它占着这条连接的地址和端口：只要旧的重复报文段还可能到达，
+新连接就不能使用同样的四元组（RFC 9293 §3.4.2）。这里的客户端只有 3 个临时端口（繁忙的客
+户端或代理用它的 28232 个端口也会碰到同样的限制），服务器只有一个地址和端口。3 个请求之
+后，3 个端口全都处于 TIME-WAIT，第 4 次 connect 立即失败（“无法分配请求的地址”）：应用程
+序每 500 毫秒重试一次，直到第一个 TIME-WAIT 结束、即那条连接关闭 10 秒之后才成功。梯形图
+显示的是第一条连接的端口对：先是它的 TIME-WAIT，然后是使用同一个四元组的第 4 条连接，其
+初始序号大了 260 万（ISN 时钟每 4 微秒走一格，RFC 9293 §3.4.1）。解决的办法不是跳过
+TIME-WAIT，而是复用连接（keep-alive），或者让服务器先关闭：这样 TIME-WAIT 留在服务器一方，
+而对一个明显更新的 SYN，服务器可以把处于 TIME-WAIT 的连接重新打开（RFC 6191，Linux 也是
+这样做的）。`},
+
 	// abort
 	{"Abort: RST in the middle of a transfer", "异常终止：传输途中的 RST"},
 	{`The client queues 30 kB and, 150 ms later, with part of it still unsent, aborts (like
@@ -500,6 +528,8 @@ as many connections and takes as long).`,
 	{"with TCP_NODELAY (connection %d): the answer arrived %v after the request's first byte was sent", "使用 TCP_NODELAY（第 %d 条连接）：请求的第一个字节发出 %v 之后，应答到达"},
 	{"spoofed SYNs: %d; the SYN queue held %d of %d when the real client's SYN arrived", "伪造的 SYN：%d 个；真正的客户端的 SYN 到达时，SYN 队列中有 %d 个（容量 %d）"},
 	{"server: SyncookiesSent %d, SyncookiesRecv %d, SyncookiesFailed %d; PassiveOpens %d (the queue's and the client's), AttemptFails %d (given up after their SYN-ACK retries)", "服务器：SyncookiesSent %d，SyncookiesRecv %d，SyncookiesFailed %d；PassiveOpens %d（队列中的半连接和客户端的连接），AttemptFails %d（SYN-ACK 重传用尽后放弃）"},
+	{"connection %d: port %d, opened at %v with %d of the client's connections in TIME-WAIT; in TIME-WAIT from %v to %v", "第 %d 条连接：端口 %d，在 %v 打开，当时客户端有 %d 条连接处于 TIME-WAIT；从 %v 到 %v 处于 TIME-WAIT"},
+	{"connect found no free port %d times, from %v to %v", "connect 有 %d 次找不到空闲端口，从 %v 到 %v"},
 
 	// The command line (cmd/synack): summaries.
 	{"%s (scenario %s, seed %d)", "%s（场景 %s，种子 %d）"},
