@@ -65,8 +65,8 @@ ACKs (one ACK per two segments) slow start grows by half each round trip instead
 	register(&Scenario{
 		Name:  "fast-recovery",
 		Title: "Fast retransmit and fast recovery: three duplicate ACKs instead of a timeout",
-		Caption: `The server sends 10 segments; the 3rd and the 6th are lost. Each segment that arrives
-after a hole makes the client repeat its last ACK (a duplicate ACK, RFC 5681 §4.2). SACK is off
+		Caption: `The server's first flight is 10 segments; the 3rd and the 6th are lost. Each segment that
+arrives after a hole makes the client repeat its last ACK (a duplicate ACK, RFC 5681 §4.2). SACK is off
 here, so duplicates are all the server learns. At the third duplicate ACK it takes the segment
 as lost rather than delayed by reordering and retransmits it at once (fast retransmit), long
 before its retransmission timeout would fire; it halves its window (ssthresh = half the data in

@@ -188,8 +188,8 @@ ssthresh 设为在途数据量的一半（RFC 5681 公式 (4)，这里用的是 
 
 	// fast-recovery
 	{"Fast retransmit and fast recovery: three duplicate ACKs instead of a timeout", "快速重传与快速恢复：用三个重复 ACK 代替超时"},
-	{`The server sends 10 segments; the 3rd and the 6th are lost. Each segment that arrives
-after a hole makes the client repeat its last ACK (a duplicate ACK, RFC 5681 §4.2). SACK is off
+	{`The server's first flight is 10 segments; the 3rd and the 6th are lost. Each segment that
+arrives after a hole makes the client repeat its last ACK (a duplicate ACK, RFC 5681 §4.2). SACK is off
 here, so duplicates are all the server learns. At the third duplicate ACK it takes the segment
 as lost rather than delayed by reordering and retransmits it at once (fast retransmit), long
 before its retransmission timeout would fire; it halves its window (ssthresh = half the data in
@@ -197,14 +197,14 @@ flight) instead of falling back to slow start from one segment. The ACK for the 
 is partial: it stops at the second hole. NewReno (RFC 6582) takes a partial ACK for proof that
 the next segment is lost too and retransmits it at once, staying in fast recovery, so both
 holes are filled with no timeout. Recovery ends with the ACK of everything sent before it began.`,
-		`服务器发出 10 个报文段，其中第 3 个和第 6 个丢失。在缺口之后到达的每个报文段都让客户端重
-复它上一个 ACK（重复 ACK，RFC 5681 §4.2）。这里关闭了 SACK，所以服务器能得到的只有这些重
-复 ACK。收到第三个重复 ACK 时，服务器断定那个报文段已经丢失（而不是因乱序而迟到），立即
-重传它（快速重传），远在重传超时之前；它把窗口减半（ssthresh = 在途数据量的一半），而不
-是退回到从一个报文段开始的慢启动。对这次重传的确认是一个部分确认（partial ACK）：确认号
-停在第二个缺口处。NewReno（RFC 6582）把部分确认当作下一个报文段也已丢失的证据，立即重传
-它，并留在快速恢复阶段，于是两个缺口都在没有超时的情况下补上了。进入恢复之前发出的数据全
-部得到确认时，快速恢复结束。`},
+		`服务器发出的第一批数据是 10 个报文段，其中第 3 个和第 6 个丢失。在缺口之后到达的每个报文
+段都让客户端重复它上一个 ACK（重复 ACK，RFC 5681 §4.2）。这里关闭了 SACK，所以服务器能得
+到的只有这些重复 ACK。收到第三个重复 ACK 时，服务器断定那个报文段已经丢失（而不是因乱序
+而迟到），立即重传它（快速重传），远在重传超时之前；它把窗口减半（ssthresh = 在途数据量
+的一半），而不是退回到从一个报文段开始的慢启动。对这次重传的确认是一个部分确认（partial
+ACK）：确认号停在第二个缺口处。NewReno（RFC 6582）把部分确认当作下一个报文段也已丢失的证
+据，立即重传它，并留在快速恢复阶段，于是两个缺口都在没有超时的情况下补上了。进入恢复之前
+发出的数据全部得到确认时，快速恢复结束。`},
 
 	// zero-window
 	{"A zero window: the receiver is full, the sender probes until it opens", "零窗口：接收方已满，发送方不断探测，直到窗口重新打开"},
