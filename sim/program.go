@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -46,6 +47,7 @@ const (
 	opStartReading
 	opAt
 	opWaitClosed
+	opNoDelay
 )
 
 // Listen opens a listener on port.
@@ -56,6 +58,13 @@ func Accept() Step { return Step{op: opAccept} }
 
 // Connect opens a connection to host peer's port, from an ephemeral port.
 func Connect(peer string, port uint16) Step { return Step{op: opConnect, peer: peer, rport: port} }
+
+// ConnectRetry is Connect by an application that, when every ephemeral
+// port is taken (EADDRNOTAVAIL: stack.ErrNoPorts), tries again every
+// retry; the failed attempts are counted (Host.ConnectFailures).
+func ConnectRetry(peer string, port uint16, retry time.Duration) Step {
+	return Step{op: opConnect, peer: peer, rport: port, d: retry}
+}
 
 // ConnectFrom opens a connection from a fixed local port (simultaneous
 // open).
@@ -98,6 +107,9 @@ func At(t time.Duration) Step { return Step{op: opAt, d: t} }
 // error it ended with (Conn().Err()) is for the scenario to judge.
 func WaitClosed() Step { return Step{op: opWaitClosed} }
 
+// NoDelay turns Nagle's algorithm off on the connection (TCP_NODELAY).
+func NoDelay() Step { return Step{op: opNoDelay} }
+
 // WaitState waits until the connection reaches s.
 func WaitState(s tcp.State) Step { return Step{op: opWaitState, state: s} }
 
@@ -123,6 +135,9 @@ func (s Step) String() string {
 	case opAccept:
 		return "accept"
 	case opConnect:
+		if s.d > 0 {
+			return fmt.Sprintf("connect %s:%d (retry every %v)", s.peer, s.rport, s.d)
+		}
 		return fmt.Sprintf("connect %s:%d", s.peer, s.rport)
 	case opConnectFrom:
 		return fmt.Sprintf("connect :%d -> %s:%d", s.port, s.peer, s.rport)
@@ -148,6 +163,8 @@ func (s Step) String() string {
 		return "at " + s.d.String()
 	case opWaitClosed:
 		return "wait CLOSED"
+	case opNoDelay:
+		return "set TCP_NODELAY"
 	case opStopReading:
 		return "stop reading"
 	case opStartReading:
@@ -170,6 +187,10 @@ type program struct {
 	sleeping bool
 	wakeAt   clock.Time
 	err      error
+	// retryAt is when a ConnectRetry that found no port tries again;
+	// noPorts are the times of the attempts that found none.
+	retryAt clock.Time
+	noPorts []clock.Time
 }
 
 // advance runs steps until one must wait; it reports whether anything
@@ -268,6 +289,12 @@ func (p *program) exec(now clock.Time, s *Step) (bool, error) {
 			return false, err
 		}
 		return p.conn.State() == tcp.Closed, nil
+	case opNoDelay:
+		if err := p.needConn(); err != nil {
+			return false, err
+		}
+		p.conn.SetNoDelay(true)
+		return true, nil
 	case opStopReading:
 		p.noRead = true
 		return true, nil
@@ -308,7 +335,17 @@ func (p *program) connect(now clock.Time, s *Step) (bool, error) {
 	var c *tcp.Conn
 	var err error
 	if s.op == opConnect {
+		if now < p.retryAt {
+			p.wakeAt = p.retryAt
+			return false, nil
+		}
 		c, err = p.h.Stack.Connect(now, remote)
+		if err != nil && s.d > 0 && errors.Is(err, stack.ErrNoPorts) {
+			p.noPorts = append(p.noPorts, now)
+			p.retryAt = now.Add(s.d)
+			p.wakeAt = p.retryAt
+			return false, nil
+		}
 	} else {
 		c, err = p.h.Stack.ConnectFrom(now, s.port, remote)
 	}

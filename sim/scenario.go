@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/link/netsim"
+	"github.com/gosynack/synack/stack"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/trace/i18n"
@@ -48,6 +49,18 @@ type Scenario struct {
 	// fault: Essential asks only what the scenario teaches, given what the
 	// link did, and says in notes (Run.note) where the run left the story.
 	Essential func(r *Run) error
+
+	// configure, if set, adjusts each host's stack configuration (its
+	// TCP policy, SYN queue, ports) before the host is made.
+	configure func(host string, c *stack.Config)
+	// setup, if set, prepares the world once its hosts and link are
+	// made, before the programs start: actions at set times (World.At),
+	// such as a flood of spoofed SYNs or a peer that vanishes.
+	setup func(w *World) error
+	// figures, if set, are the run's own numbers that the scenario
+	// teaches (counters, windows), read from the stacks after the run and
+	// printed under the caption.
+	figures func(r *Run) []message
 }
 
 // TitleIn is the scenario's title in language l (package i18n's
@@ -110,6 +123,20 @@ type Run struct {
 	notes   []message // the Essential check's
 	// said are the Notes, to be said in any language (NotesIn).
 	said []message
+}
+
+// FiguresIn are the scenario's own figures of this run (the counters and
+// windows it teaches), one line each, in language l; none for a scenario
+// without such figures.
+func (r *Run) FiguresIn(l i18n.Lang) []string {
+	if r.Scenario.figures == nil {
+		return nil
+	}
+	var out []string
+	for _, m := range r.Scenario.figures(r) {
+		out = append(out, m.in(l))
+	}
+	return out
 }
 
 // NotesIn are the Notes in language l.
@@ -180,12 +207,19 @@ func (s *Scenario) Execute(o Overrides) (*Run, error) {
 	log := &trace.Log{}
 	w := NewWorld(o.Seed, trace.Tee(log, o.Recorder))
 	w.SetTap(o.Tap)
+	w.log = log
 	cfg := tcp.Config{MSL: msl}
-	client, err := w.AddHost(clientName, ClientAddr, cfg)
+	tweak := func(name string) func(*stack.Config) {
+		if s.configure == nil {
+			return nil
+		}
+		return func(c *stack.Config) { s.configure(name, c) }
+	}
+	client, err := w.AddHostWith(clientName, ClientAddr, cfg, tweak(clientName))
 	if err != nil {
 		return nil, err
 	}
-	server, err := w.AddHost(serverName, ServerAddr, cfg)
+	server, err := w.AddHostWith(serverName, ServerAddr, cfg, tweak(serverName))
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +231,11 @@ func (s *Scenario) Execute(o Overrides) (*Run, error) {
 	for _, r := range s.Rules {
 		if err := w.Network().AddRule(r.From, r.To, r.Rule); err != nil {
 			return nil, err
+		}
+	}
+	if s.setup != nil {
+		if err := s.setup(w); err != nil {
+			return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
 		}
 	}
 	w.Run(server, s.Server...)

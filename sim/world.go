@@ -35,6 +35,29 @@ type World struct {
 	// actions are the changes At scheduled, in order of time and then of
 	// scheduling.
 	actions []action
+	// log, if set, is the run's record (a scenario's), which checks read.
+	log *trace.Log
+	// samples are numbers a scenario's actions read in the middle of the
+	// run (the SYN queue's length when a flood peaks), for its check and
+	// figures.
+	samples map[string]int
+}
+
+// sample records a number read during the run under name.
+func (w *World) sample(name string, v int) {
+	if w.samples == nil {
+		w.samples = map[string]int{}
+	}
+	w.samples[name] = v
+}
+
+// events returns what the world recorded, if a scenario keeps its record
+// (Scenario.Execute does), else nil.
+func (w *World) events() []trace.Event {
+	if w.log == nil {
+		return nil
+	}
+	return w.log.Events
 }
 
 type action struct {
@@ -126,6 +149,13 @@ func (w *World) streamSeed(name string) uint64 {
 // AddHost adds a host with the given address, IPv4 or IPv6, and TCP
 // policy.
 func (w *World) AddHost(name string, addr netip.Addr, cfg tcp.Config) (*Host, error) {
+	return w.AddHostWith(name, addr, cfg, nil)
+}
+
+// AddHostWith is AddHost with the host's stack configuration adjusted by
+// tweak (its SYN queue, SYN cookies, ephemeral ports...) before the stack
+// is made; tweak may be nil.
+func (w *World) AddHostWith(name string, addr netip.Addr, cfg tcp.Config, tweak func(*stack.Config)) (*Host, error) {
 	if w.Host(name) != nil {
 		return nil, fmt.Errorf("sim: host %q already exists", name)
 	}
@@ -144,6 +174,9 @@ func (w *World) AddHost(name string, addr netip.Addr, cfg tcp.Config) (*Host, er
 		sc.Addr = addr
 	} else {
 		sc.Addr6 = addr
+	}
+	if tweak != nil {
+		tweak(&sc)
 	}
 	st, err := stack.New(sc)
 	if err != nil {
@@ -189,6 +222,15 @@ func (h *Host) Conn() *tcp.Conn {
 		return nil
 	}
 	return h.prog.conn
+}
+
+// ConnectFailures returns the times at which the host's program tried to
+// connect (ConnectRetry) and found no ephemeral port free.
+func (h *Host) ConnectFailures() []clock.Time {
+	if h.prog == nil {
+		return nil
+	}
+	return h.prog.noPorts
 }
 
 // Received returns the bytes the host's program has read.

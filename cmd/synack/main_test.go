@@ -210,3 +210,15 @@ func TestMessagesNameFlags(t *testing.T) {
 		}
 	}
 }
+
+// The scenario list, in English and in Chinese, is a golden file: a new
+// scenario shows in it with its title.
+func TestListGolden(t *testing.T) {
+	for _, c := range []struct{ lang, file string }{{"en", "list.golden"}, {"zh", "list.zh.golden"}} {
+		out, errOut, code := runCLI(t, "scenario", "list", "--lang", c.lang)
+		if code != 0 {
+			t.Fatalf("--lang %s: exit %d: %s", c.lang, code, errOut)
+		}
+		checkGolden(t, filepath.Join("testdata", c.file), out)
+	}
+}

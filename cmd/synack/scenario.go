@@ -127,6 +127,9 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 		return err
 	}
 	fmt.Fprintf(w, "\n%s\n\n", s.CaptionIn(l))
+	if figs := r.FiguresIn(l); len(figs) > 0 {
+		fmt.Fprintf(w, "%s\n\n", strings.Join(figs, "\n"))
+	}
 	writeNotes(w, r.NotesIn(l), lf.changed, l)
 	writeSummary(w, r, l)
 	if lf.events {

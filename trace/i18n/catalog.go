@@ -166,6 +166,161 @@ backoff, where pmtu lost one round trip.`,
 尚未确认的数据，数据于是得以通过。代价是三次超时以及随之而来的退避，而在 pmtu 场景中只多花了
 一个往返时间。`},
 
+	// slow-start
+	{"Slow start: the congestion window doubles every round trip, until a loss sets ssthresh", "慢启动：拥塞窗口每个往返时间翻一番，直到一次丢包定下 ssthresh"},
+	{`A new connection does not know the path, so it starts with a small congestion window
+(cwnd): 10 segments (RFC 6928). In slow start every ACK of new data raises cwnd by one segment
+(RFC 5681 §3.1); the client here acknowledges every segment (no delayed ACK), so each round
+trip's flight is twice the last: 10, 20, 40 segments, a round trip apart. The slow-start
+threshold (ssthresh) starts infinite. The 45th segment is lost: the SACK blocks and RACK show it
+missing, the server retransmits it at once (fast recovery), and sets ssthresh to half the data
+in flight (RFC 5681 equation (4), NewReno here; Linux's default CUBIC takes 0.7 of it). From then
+on cwnd may grow only by about one segment per round trip (congestion avoidance). With delayed
+ACKs (one ACK per two segments) slow start grows by half each round trip instead of doubling.`,
+		`新建的连接不了解路径的情况，所以从一个较小的拥塞窗口（cwnd）开始：10 个报文段（RFC 6928）。
+在慢启动阶段，每收到一个确认了新数据的 ACK，cwnd 就增加一个报文段（RFC 5681 §3.1）；这里
+的客户端对每个报文段都立即确认（不使用延迟确认），所以每个往返时间发出的一批数据都是上一
+批的两倍：10、20、40 个报文段，前后相隔一个往返时间。慢启动阈值（ssthresh）起初为无穷大。
+第 45 个报文段丢失了：SACK 块和 RACK 表明它缺失，服务器立即重传它（快速恢复），并把
+ssthresh 设为在途数据量的一半（RFC 5681 公式 (4)，这里用的是 NewReno；Linux 默认的 CUBIC
+取 0.7）。此后 cwnd 每个往返时间只能增加大约一个报文段（拥塞避免）。如果使用延迟确认（每
+两个报文段一个 ACK），慢启动每个往返时间只增长一半，而不是翻一番。`},
+
+	// fast-recovery
+	{"Fast retransmit and fast recovery: three duplicate ACKs instead of a timeout", "快速重传与快速恢复：用三个重复 ACK 代替超时"},
+	{`The server's first flight is 10 segments; the 3rd and the 6th are lost. Each segment that
+arrives after a hole makes the client repeat its last ACK (a duplicate ACK, RFC 5681 §4.2). SACK is off
+here, so duplicates are all the server learns. At the third duplicate ACK it takes the segment
+as lost rather than delayed by reordering and retransmits it at once (fast retransmit), long
+before its retransmission timeout would fire; it halves its window (ssthresh = half the data in
+flight) instead of falling back to slow start from one segment. The ACK for the retransmission
+is partial: it stops at the second hole. NewReno (RFC 6582) takes a partial ACK for proof that
+the next segment is lost too and retransmits it at once, staying in fast recovery, so both
+holes are filled with no timeout. Recovery ends with the ACK of everything sent before it began.`,
+		`服务器发出的第一批数据是 10 个报文段，其中第 3 个和第 6 个丢失。在缺口之后到达的每个报文
+段都让客户端重复它上一个 ACK（重复 ACK，RFC 5681 §4.2）。这里关闭了 SACK，所以服务器能得
+到的只有这些重复 ACK。收到第三个重复 ACK 时，服务器断定那个报文段已经丢失（而不是因乱序
+而迟到），立即重传它（快速重传），远在重传超时之前；它把窗口减半（ssthresh = 在途数据量
+的一半），而不是退回到从一个报文段开始的慢启动。对这次重传的确认是一个部分确认（partial
+ACK）：确认号停在第二个缺口处。NewReno（RFC 6582）把部分确认当作下一个报文段也已丢失的证
+据，立即重传它，并留在快速恢复阶段，于是两个缺口都在没有超时的情况下补上了。进入恢复之前
+发出的数据全部得到确认时，快速恢复结束。`},
+
+	// zero-window
+	{"A zero window: the receiver is full, the sender probes until it opens", "零窗口：接收方已满，发送方不断探测，直到窗口重新打开"},
+	{`The client's receive buffer holds only 4 segments (5792 bytes), and its application stops
+reading for 3 s. The server's first 4 segments fill the buffer, and the client's ACK says
+win=0: nothing more may be sent. The server does not give up, and it does not simply wait
+either, since the ACK that will reopen the window carries no data and, if lost, would never be
+retransmitted (a deadlock). It arms the persist timer and sends zero-window probes, each
+an old sequence number that the receiver must answer with its current window (RFC 9293
+§3.8.6.1), backing off like the retransmission timer. When the application reads again, the
+client sends a window update (an ACK with the window open) and the transfer resumes at once.`,
+		`客户端的接收缓冲区只能容纳 4 个报文段（5792 字节），而它的应用程序有 3 秒不读数据。服务
+器的前 4 个报文段就把缓冲区填满了，客户端的 ACK 通告 win=0：不能再发送了。服务器既不放弃，
+也不只是干等：将来重新打开窗口的那个 ACK 不携带数据，一旦丢失就永远不会被重传（形成死锁）。
+所以它启动坚持定时器（persist timer），发送零窗口探测：每个探测用一个旧的序号，接收方必
+须用自己当前的窗口来应答（RFC 9293 §3.8.6.1）；探测的间隔像重传定时器一样退避。应用程序
+重新读数据时，客户端发出窗口更新（一个窗口已经打开的 ACK），传输立刻恢复。`},
+
+	// keepalive
+	{"Keepalive: an idle connection finds out that its peer is gone", "保活：空闲的连接发现对方已经不在了"},
+	{`After the answer, the connection is idle: nothing is sent, and TCP by itself would never
+notice if the other end vanished. The client has keepalive on (SO_KEEPALIVE; here 10 s idle,
+probes every 5 s, 3 of them, where Linux's defaults are 2 hours, 75 s and 9). After 10 s of
+silence it sends a keepalive probe: an ACK with the sequence number one below the next, which
+the peer must answer with an ACK (RFC 9293 §3.8.4); the server answers, and the client knows the
+connection is alive. At 15 s the server's host disappears (its packets, and those to it, are
+lost from then on). 10 s after the last answer the client probes again, then every 5 s; after
+3 unanswered probes it declares the peer dead and closes the connection with "connection timed
+out". Keepalives are optional and off by default: RFC 1122 §4.2.3.6 says they must not be sent
+more often than every 2 hours by default.`,
+		`应答之后连接进入空闲：没有任何数据发送，单靠 TCP 本身永远不会察觉另一端已经消失。客户端
+开启了保活（SO_KEEPALIVE；这里空闲 10 秒后开始探测，每 5 秒一次，共 3 次；Linux 的默认值
+是 2 小时、75 秒和 9 次）。静默 10 秒之后，它发出一个保活探测：一个序号比下一个序号小 1
+的 ACK，对方必须用 ACK 应答（RFC 9293 §3.8.4）；服务器应答了，客户端于是知道连接还活着。
+第 15 秒时，服务器所在的主机消失了（从此它发出的和发给它的分组都会丢失）。距最后一次应答
+10 秒后，客户端再次探测，之后每 5 秒一次；3 个探测都没有应答，它就判定对方已经失效，以“连
+接超时”关闭连接。保活是可选的，默认关闭：RFC 1122 §4.2.3.6 规定，保活的间隔默认不得少于
+2 小时。`},
+
+	// nagle-delayed-ack
+	{"Nagle's algorithm meets delayed ACK: a 200 ms stall, and TCP_NODELAY", "Nagle 算法遇上延迟确认：200 毫秒的停顿，以及 TCP_NODELAY"},
+	{`The client writes its request in two parts, the header and then the body. Nagle's
+algorithm (RFC 896, RFC 9293 §3.7.4) sends the header at once but holds the small body back
+while the header is unacknowledged, to save the network from many tiny segments. The server
+delays its ACK (RFC 9293 §3.8.6.3), hoping to send it with its answer, here for up to 200 ms
+(Windows and classic BSD; Linux waits 40 ms at least). But the server cannot answer before it
+has the body, and the client will not send the body before the ACK: each waits for the other
+until the delayed-ACK timer fires. The ladder shows that first connection: the body leaves
+only when the lone ACK arrives. The client then makes the same request again on a second
+connection with TCP_NODELAY (Nagle off): header and body leave together, and the answer comes
+one round trip after the request. (Writing the request with one write fixes it too.)`,
+		`客户端分两次写出它的请求：先写首部，再写正文。Nagle 算法（RFC 896，RFC 9293 §3.7.4）立即
+发出首部，但在首部得到确认之前扣住很小的正文不发，以免网络被大量小报文段占满。服务器使用
+延迟确认（RFC 9293 §3.8.6.3），希望把 ACK 捎带在应答里一起发出，这里最多等 200 毫秒（Windows
+和传统 BSD 的做法；Linux 至少等 40 毫秒）。可是服务器在收到正文之前无法应答，客户端在收
+到 ACK 之前又不发正文：双方互相等待，直到延迟确认定时器到期。梯形图显示的是第一条连接：
+正文直到那个单独的 ACK 到达后才发出。随后客户端在第二条连接上设置 TCP_NODELAY（关闭
+Nagle 算法）发出同样的请求：首部和正文一起发出，应答在请求发出一个往返时间之后就到了。（
+用一次写操作写出整个请求也能解决问题。）`},
+
+	// syn-flood
+	{"A SYN flood: spoofed SYNs fill the SYN queue, SYN cookies let a real client in", "SYN 洪泛：伪造的 SYN 占满 SYN 队列，SYN cookie 让真正的客户端进来"},
+	{`An attacker sends 64 SYNs in 64 ms, each from a forged source address where no host
+answers. For every SYN the server's listener keeps a half-open connection in SYN-RECEIVED and
+sends a SYN-ACK that nobody will acknowledge; its SYN queue (16 here; Linux's
+tcp_max_syn_backlog) is full after 16 of them, and each entry stays for about a minute while its
+SYN-ACK is retransmitted 5 times (RFC 4987 §2). Without defence every further SYN, the real
+client's too, would be dropped. With SYN cookies (RFC 4987 §3.6, on by default when the queue is
+full, as in Linux) the server keeps no state for the SYNs it cannot queue: it answers each with a
+SYN-ACK whose initial sequence number is a keyed MAC of the connection's addresses, ports, the
+time and the client's MSS (the cookie). Only a client that received it can return it in the
+third ACK of the three-way handshake (ack = cookie + 1); the server checks the MAC and only then
+creates the connection. The ladder shows the real client's handshake through the flood: the
+server stays in LISTEN when its SYN arrives, and goes through SYN-RECEIVED to ESTABLISHED only
+when the ACK brings the cookie back. The spoofed SYNs come from other addresses; they are
+counted below.`,
+		`攻击者在 64 毫秒内发出 64 个 SYN，每个都来自一个伪造的、没有主机应答的源地址。对每个 SYN，
+服务器的监听端都保存一个处于 SYN-RECEIVED（同步已收到）状态的半连接，并发出一个没有人会
+确认的 SYN-ACK；它的 SYN 队列（这里是 16；即 Linux 的 tcp_max_syn_backlog）收到 16 个之
+后就满了，而每个表项要等它的 SYN-ACK 重传 5 次、大约一分钟之后才被释放（RFC 4987 §2）。
+如果没有防御，此后的每个 SYN，包括真正的客户端的 SYN，都会被丢弃。有了 SYN cookie（RFC
+4987 §3.6；和 Linux 一样，默认在队列满时启用），服务器对无法入队的 SYN 不保存任何状态：
+它回一个 SYN-ACK，其初始序号是用密钥对连接的地址、端口、时间和客户端的 MSS 算出的 MAC（
+即 cookie）。只有真正收到它的客户端，才能在三次握手的第三个报文段 ACK 中把它带回来（确认
+号 = cookie+1）；服务器校验 MAC 之后才创建连接。梯形图显示的是真正的客户端穿过洪泛完成的
+握手：它的 SYN 到达时，服务器仍停留在 LISTEN（监听）状态，直到 ACK 带回 cookie，才经过
+SYN-RECEIVED 进入 ESTABLISHED。伪造的 SYN 来自其他地址，统计在下面。`},
+
+	// time-wait-ports
+	{"TIME-WAIT piles up on the side that closes first, until the ports run out", "TIME-WAIT 堆积在先关闭的一方，直到端口耗尽"},
+	{`An HTTP/1.0-style client makes one connection per request and closes each first, so
+each of its connections ends in TIME-WAIT for 2·MSL (MSL is 5 s here, so 10 s; Linux holds
+TIME-WAIT 60 s). It keeps the connection's address and port pair: no new connection may use the
+same four numbers while old duplicates could still arrive (RFC 9293 §3.4.2). The client here
+has only 3 ephemeral ports (a busy client or proxy meets the same limit with its 28232), and
+the server a single address and port. After 3 requests all 3 ports are in TIME-WAIT, and the
+4th connect fails at once ("cannot assign requested address"): the application retries every
+500 ms and succeeds only when the first TIME-WAIT ends, 10 s after that connection closed. The
+ladder shows the first connection's port pair: its TIME-WAIT, then the 4th connection on the
+same four numbers, with an ISN 2.6 million higher (the ISN clock ticks every 4 µs, RFC 9293
+§3.4.1). The cure is not to skip TIME-WAIT but to reuse connections (keep-alive), or to let the
+server close first: then TIME-WAIT is kept by the server, which may reopen it for a new SYN
+that is clearly newer (RFC 6191, as Linux does).`,
+		`一个 HTTP/1.0 风格的客户端每个请求建立一条连接，并且每次都由它先关闭，所以它的每条连接都
+以 TIME-WAIT（时间等待）状态结束，持续 2MSL（这里 MSL 为 5 秒，即 10 秒；Linux 的
+TIME-WAIT 持续 60 秒）。在此期间它占着这条连接的地址和端口：只要旧的重复报文段还可能到达，
+新连接就不能使用同样的四元组（RFC 9293 §3.4.2）。这里的客户端只有 3 个临时端口（繁忙的客
+户端或代理用它的 28232 个端口也会碰到同样的限制），服务器只有一个地址和端口。3 个请求之
+后，3 个端口全都处于 TIME-WAIT，第 4 次 connect 立即失败（“无法分配请求的地址”）：应用程
+序每 500 毫秒重试一次，直到第一个 TIME-WAIT 结束、即那条连接关闭 10 秒之后才成功。梯形图
+显示的是第一条连接的端口对：先是它的 TIME-WAIT，然后是使用同一个四元组的第 4 条连接，其
+初始序号大了 260 万（ISN 时钟每 4 微秒走一格，RFC 9293 §3.4.1）。解决的办法不是跳过
+TIME-WAIT，而是复用连接（keep-alive），或者让服务器先关闭：这样 TIME-WAIT 留在服务器一方，
+而对一个明显更新的 SYN，服务器可以把处于 TIME-WAIT 的连接重新打开（RFC 6191，Linux 也是
+这样做的）。`},
+
 	// abort
 	{"Abort: RST in the middle of a transfer", "异常终止：传输途中的 RST"},
 	{`The client queues 30 kB and, 150 ms later, with part of it still unsent, aborts (like
@@ -357,6 +512,24 @@ as many connections and takes as long).`,
 	{"Did not behave as the scenario teaches: ", "运行结果与场景所讲的不符："},
 	{"Could not list the scenarios: ", "无法列出场景："},
 	{"%s (seed %s)", "%s（种子 %s）"},
+
+	// The teaching scenarios' figures, printed under their explanations.
+	{"round trip %d: the server sent %d new segments", "第 %d 个往返时间：服务器发出 %d 个新报文段"},
+	{"at %v the loss was detected: ssthresh = %d bytes (%d segments), cwnd = %d bytes", "在 %v 检测到丢包：ssthresh = %d 字节（%d 个报文段），cwnd = %d 字节"},
+	{"the first retransmission left at %v, after %d duplicate ACKs", "第一次重传在 %v 发出，此前收到 %d 个重复 ACK"},
+	{"the second left at %v, at the partial ACK", "第二次重传在 %v 发出，紧接着部分确认"},
+	{"ssthresh = %d bytes (%d segments); retransmission timeouts: %d", "ssthresh = %d 字节（%d 个报文段）；重传超时：%d 次"},
+	{"the client advertised a zero window at %v and reopened it at %v", "客户端在 %v 通告零窗口，在 %v 重新打开窗口"},
+	{"zero-window probes from the server: %d, at %s", "服务器发出的零窗口探测：%d 个，时间为 %s"},
+	{"keepalive probes from the client: %d, at %s; answered: %d", "客户端发出的保活探测：%d 个，时间为 %s；得到应答：%d 个"},
+	{"the client gave up at %v: %v; the server's side is still ESTABLISHED (it has no keepalive)", "客户端在 %v 放弃：%v；服务器一方仍处于 ESTABLISHED（它没有开启保活）"},
+	{"connection timed out", "连接超时"},
+	{"with Nagle (connection %d): the answer arrived %v after the request's first byte was sent", "使用 Nagle 算法（第 %d 条连接）：请求的第一个字节发出 %v 之后，应答到达"},
+	{"with TCP_NODELAY (connection %d): the answer arrived %v after the request's first byte was sent", "使用 TCP_NODELAY（第 %d 条连接）：请求的第一个字节发出 %v 之后，应答到达"},
+	{"spoofed SYNs: %d; the SYN queue held %d of %d when the real client's SYN arrived", "伪造的 SYN：%d 个；真正的客户端的 SYN 到达时，SYN 队列中有 %d 个（容量 %d）"},
+	{"server: SyncookiesSent %d, SyncookiesRecv %d, SyncookiesFailed %d; PassiveOpens %d (the queue's and the client's), AttemptFails %d (given up after their SYN-ACK retries)", "服务器：SyncookiesSent %d，SyncookiesRecv %d，SyncookiesFailed %d；PassiveOpens %d（队列中的半连接和客户端的连接），AttemptFails %d（SYN-ACK 重传用尽后放弃）"},
+	{"connection %d: port %d, opened at %v with %d of the client's connections in TIME-WAIT; in TIME-WAIT from %v to %v", "第 %d 条连接：端口 %d，在 %v 打开，当时客户端有 %d 条连接处于 TIME-WAIT；从 %v 到 %v 处于 TIME-WAIT"},
+	{"connect found no free port %d times, from %v to %v", "connect 有 %d 次找不到空闲端口，从 %v 到 %v"},
 
 	// The command line (cmd/synack): summaries.
 	{"%s (scenario %s, seed %d)", "%s（场景 %s，种子 %d）"},
