@@ -220,12 +220,22 @@ type Ratio struct {
 // Ratio returns the per-round ratios of stack a to stack b.
 func (t *Table) Ratio(config, unit, a, b string) Ratio {
 	row := t.rows[key{config, unit}]
+	return ratioOf(row[a], row[b])
+}
+
+// ConfigRatio returns the per-round ratios of stack's values in config a
+// to those in config b (procs=2 over procs=1, say).
+func (t *Table) ConfigRatio(a, b, unit, stack string) Ratio {
+	return ratioOf(t.rows[key{a, unit}][stack], t.rows[key{b, unit}][stack])
+}
+
+func ratioOf(as, bs []sample) Ratio {
 	bv := map[string]float64{}
-	for _, s := range row[b] {
+	for _, s := range bs {
 		bv[s.round] = s.v
 	}
 	var rs []float64
-	for _, s := range row[a] {
+	for _, s := range as {
 		if d, ok := bv[s.round]; ok && math.Abs(d) >= 0.01 {
 			rs = append(rs, s.v/d)
 		}
@@ -355,6 +365,16 @@ var targets = []target{
 	{"connection rate ≥ 2× gVisor at its best, sequential", ratioAtLeast("ConnRate/workers=1", "conn/s", "gvisor-best", 2)},
 	{"connection rate ≥ 2× gVisor at its best, 16 concurrent", ratioAtLeast("ConnRate/workers=16", "conn/s", "gvisor-best", 2)},
 	{"round trips per second ≥ 2× gVisor at its best", ratioAtLeast("PingPong", "rt/s", "gvisor-best", 2)},
+	{"64 concurrent bulk connections: GOMAXPROCS=2 ≥ 1.7× GOMAXPROCS=1", func(t *Table) (string, string) {
+		one, two := "BulkConcurrent/conns=64/procs=1", "BulkConcurrent/conns=64/procs=2"
+		r := t.ConfigRatio(two, one, "MB/s", "synack")
+		if math.IsNaN(r.Med) {
+			return "not measured", ""
+		}
+		a, _ := t.Median(one, "MB/s", "synack")
+		b, _ := t.Median(two, "MB/s", "synack")
+		return verdict(r.Med >= 1.7), fmt.Sprintf("%s (medians %s vs %s MB/s)", r, num(b), num(a))
+	}},
 	{"heap per idle connection pair ≤ 4 KB (4,096 B)", func(t *Table) (string, string) {
 		c := t.configWith("IdleHeap")
 		s, _ := t.Median(c, "B/pair", "synack")
