@@ -132,8 +132,13 @@ func (e *PipeEnd) SendBuffer(b *link.Buffer) error {
 }
 
 // ReceiveBuffer waits for a packet from the peer and lends the buffer it
-// is in, until Release.
+// is in, until Release. After Close it fails, even with packets queued.
 func (e *PipeEnd) ReceiveBuffer() (*link.Buffer, error) {
+	select {
+	case <-e.done:
+		return nil, link.ErrClosed
+	default:
+	}
 	select {
 	case b := <-e.in:
 		return b, nil
