@@ -18,7 +18,8 @@
 //   - The benchmark module's pipe (bench/pipe.go) is two Links back to back
 //     with preallocated buffers and no impairment engine, so that the
 //     benchmarks against gVisor's channel endpoints measure the stacks, not
-//     the link.
+//     the link; it is a ZeroCopy and a ChecksumOffloader (below), the one
+//     link that is so far.
 //
 // The interface is small on purpose: Send copies a packet out, Receive
 // blocks until a packet comes in, and Close unblocks Receive. A driver (the
