@@ -163,8 +163,11 @@ type Stack struct {
 	sendErrs uint64
 	scratch  []byte
 	emit     func([]byte)
-	burster  link.Burster    // the link, if it writes from a goroutine of its own
-	chans    []chan struct{} // free channels for waiters
+	alloc    func(n int) []byte // a link.ZeroCopy's buffers for OutputTo, or nil
+	zc       link.ZeroCopy      // the link, if it lends its buffers
+	zcOut    *link.Buffer       // lent by zc, not yet sent
+	burster  link.Burster       // the link, if it writes from a goroutine of its own
+	chans    []chan struct{}    // free channels for waiters
 }
 
 // waiter is where the calls of one kind blocked on a Conn (Read, Write) or
@@ -285,6 +288,7 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 		MaxTimeWait:    cfg.MaxTimeWait,
 
 		LinkVerifiesChecksums: verifiesChecksums(l),
+		LinkOffloadsChecksums: offloadsChecksums(l),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("synack: %w", err)
@@ -303,6 +307,11 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 		if s.link.Send(pkt) != nil {
 			s.sendErrs++
 		}
+	}
+	if zc, ok := l.(link.ZeroCopy); ok {
+		s.zc = zc
+		s.alloc = s.zcAlloc
+		s.emit = s.zcEmit
 	}
 	s.burster, _ = l.(link.Burster)
 	s.loop = rt.New(&s.mu, s.clk, s.timers)
@@ -344,6 +353,10 @@ func (s *Stack) Close() error {
 		s.st.Abort(now, c)
 	}
 	s.output(now)
+	if s.zcOut != nil {
+		s.zc.Release(s.zcOut)
+		s.zcOut = nil
+	}
 	s.closed = true
 	s.loop.Stop()
 	s.mu.Unlock()
@@ -415,12 +428,49 @@ func (s *Stack) stepLocked(now clock.Time) {
 // link is a link.Burster. s.mu is held.
 func (s *Stack) output(now clock.Time) {
 	if s.burster == nil {
-		s.st.Output(now, s.emit)
+		s.st.OutputTo(now, s.alloc, s.emit)
 		return
 	}
 	s.burster.BeginBurst()
-	s.st.Output(now, s.emit)
+	s.st.OutputTo(now, s.alloc, s.emit)
 	s.burster.EndBurst()
+}
+
+// zcAlloc lends the stack a buffer of the ZeroCopy link to build a packet
+// of n bytes in, or nil (the link has none free, or none that large): the
+// stack then builds it in its own buffer and zcEmit copies it with Send.
+// s.mu is held.
+func (s *Stack) zcAlloc(n int) []byte {
+	if s.zcOut == nil {
+		s.zcOut = s.zc.NewBuffer()
+	}
+	if s.zcOut == nil || cap(s.zcOut.B) < n {
+		return nil
+	}
+	return s.zcOut.B[:0]
+}
+
+// zcEmit hands the link the buffer a packet was built in (no copy), or
+// sends a packet built elsewhere with Send (a copy). s.mu is held.
+func (s *Stack) zcEmit(pkt []byte) {
+	if b := s.zcOut; b != nil && len(pkt) > 0 && cap(b.B) > 0 && &pkt[0] == &b.B[:1][0] {
+		s.zcOut = nil
+		b.B = pkt
+		if s.zc.SendBuffer(b) != nil {
+			s.sendErrs++
+		}
+		return
+	}
+	if s.link.Send(pkt) != nil {
+		s.sendErrs++
+	}
+}
+
+// offloadsChecksums reports whether l is a link.ChecksumOffloader that
+// takes the TCP checksums over.
+func offloadsChecksums(l link.Link) bool {
+	o, ok := l.(link.ChecksumOffloader)
+	return ok && o.OffloadChecksums()
 }
 
 // verifiesChecksums reports whether l is a link.ChecksumVerifier that

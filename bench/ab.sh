@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # ab.sh: is a change within noise? Builds the bench binary at two commits
-# of synack, runs synack's benchmarks in alternating rounds (old, new, old,
-# new, ...) and prints, per benchmark, the median and range of the
-# per-round ratios new speed / old speed. The machine is shared and noisy:
-# only the ratio within a round means anything.
+# of synack (the old tree gets this tree's bench_test.go, so that both
+# report the same metrics), runs synack's benchmarks in alternating rounds
+# (old, new, old, new, ...) and prints, per benchmark, the median and
+# range of the per-round ratios new speed / old speed, and for bulk of new
+# CPU per GiB / old. The machine is shared and noisy: only the ratio within
+# a round means anything, and CPU time drifts less than speed does.
 #
 #   bench/ab.sh OLD [NEW]        # NEW defaults to the work tree
 #   ROUNDS=7 bench/ab.sh 3cf287a
@@ -19,6 +21,7 @@ trap 'rm -rf "$tmp"' EXIT
 build() { # commit -> binary
 	mkdir -p "$tmp/src-$2"
 	git -C .. archive "$1" | tar -x -C "$tmp/src-$2"
+	cp bench_test.go "$tmp/src-$2/bench/"
 	(cd "$tmp/src-$2/bench" && go test -c -o "$tmp/$2.test" .)
 }
 build "$old" old
@@ -35,7 +38,10 @@ for r in $(seq "$ROUNDS"); do
 	for v in old new; do
 		for b in "${benches[@]}"; do
 			timeout 300 "$tmp/$v.test" -test.run '^$' -test.bench "^${b%:*}" -test.benchtime "${b##*:}" |
-				awk -v r="$r" -v v="$v" '/^Benchmark/ {print r, v, $1, $3}' >>"$out"
+				awk -v r="$r" -v v="$v" '/^Benchmark/ {
+					print r, v, $1, $3
+					for (i = 4; i < NF; i++) if ($(i+1) == "cpu-s/GiB") print r, v, $1 "(cpu-s/GiB)", $i
+				}' >>"$out"
 		done
 	done
 done
@@ -48,6 +54,8 @@ awk '
 				x[++k] = t[n SUBSEP r SUBSEP "old"] / t[n SUBSEP r SUBSEP "new"]
 			for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (x[j] < x[i]) { s = x[i]; x[i] = x[j]; x[j] = s }
 			med = (k % 2) ? x[(k + 1) / 2] : (x[k / 2] + x[k / 2 + 1]) / 2
-			printf "%-52s new/old speed: median %.2f, range %.2f-%.2f, %d rounds\n", n, med, x[1], x[k], k
+			what = "new/old speed"
+			if (n ~ /cpu-s\/GiB/) { what = "new/old cpu-s/GiB"; for (i = 1; i <= k; i++) x[i] = 1 / x[i]; for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (x[j] < x[i]) { s = x[i]; x[i] = x[j]; x[j] = s }; med = (k % 2) ? x[(k + 1) / 2] : (x[k / 2] + x[k / 2 + 1]) / 2 }
+			printf "%-64s %s: median %.2f, range %.2f-%.2f, %d rounds\n", n, what, med, x[1], x[k], k
 		}
 	}' "$out" | sort

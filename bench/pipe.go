@@ -15,24 +15,30 @@ const QueueLen = 4096
 
 // Pipe returns two links joined back to back, at addresses a and b, that
 // carry packets of up to mtu bytes. Each direction is a buffered channel of
-// pooled buffers: Send copies the packet into a buffer and queues it,
-// Receive (or TryReceive, which synack's driver uses to take bursts) copies
-// it out and returns the buffer to the pool. The pool is a free list, not a
-// sync.Pool, so that a garbage collection does not empty it, and it is
-// filled up front: the pipe allocates nothing per packet. It is the
-// synack counterpart of two gVisor channel endpoints and their pump
-// goroutines, without link/mem's impairment engine (and with a settable
-// MTU, which link/mem does not have).
+// pooled buffers. The pipe is a link.ZeroCopy, and synack's driver uses it
+// so: the stack builds each packet in a buffer the pipe lends
+// (NewBuffer), SendBuffer queues that very buffer, the peer's driver takes
+// it (ReceiveBuffer, TryReceiveBuffer for bursts) and gives it back
+// (Release): no copy in the pipe at all. Send, Receive and TryReceive copy,
+// as any link.Link. The pool is a free list, not a sync.Pool, so that a
+// garbage collection does not empty it, and it is filled up front: the
+// pipe allocates nothing per packet. It is the synack counterpart of two
+// gVisor channel endpoints and their pump goroutines (which hand gVisor's
+// packets over by reference), without link/mem's impairment engine (and
+// with a settable MTU, which link/mem does not have).
+//
+// The pipe cannot corrupt, and both its ends are synack stacks: it is a
+// link.ChecksumOffloader, unless NoChecksumOffload is called on both ends
+// before the stacks start.
 func Pipe(a, b netip.Addr, mtu int) (*PipeEnd, *PipeEnd) {
-	pool := &bufPool{free: make(chan *[]byte, 2*QueueLen), mtu: mtu}
+	pool := &bufPool{free: make(chan *link.Buffer, 2*QueueLen), mtu: mtu}
 	// Like a NIC's rings, the buffers are made up front: both queues' worth,
 	// up to 64 MiB (at MTU 65535 the windows never fill a queue).
 	for range min(2*QueueLen, 64<<20/mtu) {
-		b := make([]byte, mtu)
-		pool.free <- &b
+		pool.free <- &link.Buffer{B: make([]byte, 0, mtu)}
 	}
-	ab := make(chan *[]byte, QueueLen)
-	ba := make(chan *[]byte, QueueLen)
+	ab := make(chan *link.Buffer, QueueLen)
+	ba := make(chan *link.Buffer, QueueLen)
 	ea := &PipeEnd{addr: a, mtu: mtu, pool: pool, in: ba, out: ab, done: make(chan struct{})}
 	eb := &PipeEnd{addr: b, mtu: mtu, pool: pool, in: ab, out: ba, done: make(chan struct{})}
 	ea.peer, eb.peer = eb, ea
@@ -44,15 +50,29 @@ type PipeEnd struct {
 	addr  netip.Addr
 	mtu   int
 	pool  *bufPool
-	in    chan *[]byte
-	out   chan *[]byte
+	in    chan *link.Buffer
+	out   chan *link.Buffer
 	peer  *PipeEnd
 	done  chan struct{}
 	once  sync.Once
 	drops atomic.Uint64
+	noOff bool
 }
 
-var _ link.Link = (*PipeEnd)(nil)
+var (
+	_ link.ZeroCopy          = (*PipeEnd)(nil)
+	_ link.ChecksumOffloader = (*PipeEnd)(nil)
+)
+
+// NoChecksumOffload makes the end report false to OffloadChecksums: its
+// stack computes and verifies TCP checksums (call it on both ends, before
+// synack.New).
+func (e *PipeEnd) NoChecksumOffload() { e.noOff = true }
+
+// OffloadChecksums reports true (unless NoChecksumOffload was called): the
+// pipe cannot corrupt, and its other end is a synack stack that does not
+// verify either.
+func (e *PipeEnd) OffloadChecksums() bool { return !e.noOff }
 
 // Addr returns the end's address (synack.New takes it from here).
 func (e *PipeEnd) Addr() netip.Addr { return e.addr }
@@ -68,45 +88,96 @@ func (e *PipeEnd) Drops() uint64 { return e.drops.Load() }
 // longer than the MTU, or one sent when the queue is full or either end is
 // closed, is dropped.
 func (e *PipeEnd) Send(pkt []byte) error {
+	b := e.pool.Get()
+	b.B = append(b.B[:0], pkt...)
+	return e.SendBuffer(b)
+}
+
+// NewBuffer lends an empty buffer of MTU bytes from the pool (nil if the
+// pool is empty).
+func (e *PipeEnd) NewBuffer() *link.Buffer {
+	select {
+	case b := <-e.pool.free:
+		return b
+	default:
+		return nil
+	}
+}
+
+// SendBuffer queues b for the peer, without a copy, and takes it back: a
+// packet longer than the MTU, or one sent when the queue is full or either
+// end is closed, is dropped (b goes back to the pool).
+func (e *PipeEnd) SendBuffer(b *link.Buffer) error {
 	select {
 	case <-e.done:
+		e.pool.Put(b)
 		return link.ErrClosed
 	case <-e.peer.done:
+		e.pool.Put(b)
 		return nil // the peer is gone: the packet is lost on the wire
 	default:
 	}
-	if len(pkt) > e.mtu {
+	if len(b.B) > e.mtu {
+		e.pool.Put(b)
 		e.drops.Add(1)
 		return nil
 	}
-	bp := e.pool.Get().(*[]byte)
-	*bp = append((*bp)[:0], pkt...)
 	select {
-	case e.out <- bp:
+	case e.out <- b:
 	default:
-		e.pool.Put(bp)
+		e.pool.Put(b)
 		e.drops.Add(1)
 	}
 	return nil
 }
 
+// ReceiveBuffer waits for a packet from the peer and lends the buffer it
+// is in, until Release. After Close it fails, even with packets queued.
+func (e *PipeEnd) ReceiveBuffer() (*link.Buffer, error) {
+	select {
+	case <-e.done:
+		return nil, link.ErrClosed
+	default:
+	}
+	select {
+	case b := <-e.in:
+		return b, nil
+	case <-e.done:
+		return nil, link.ErrClosed
+	}
+}
+
+// TryReceiveBuffer lends a queued packet's buffer without waiting.
+func (e *PipeEnd) TryReceiveBuffer() (*link.Buffer, bool) {
+	select {
+	case b := <-e.in:
+		return b, true
+	default:
+		return nil, false
+	}
+}
+
+// Release takes back a buffer lent by NewBuffer, ReceiveBuffer or
+// TryReceiveBuffer.
+func (e *PipeEnd) Release(b *link.Buffer) { e.pool.Put(b) }
+
 // bufPool is a free list of packet buffers.
 type bufPool struct {
-	free chan *[]byte
+	free chan *link.Buffer
 	mtu  int
 }
 
-func (p *bufPool) Get() any {
+func (p *bufPool) Get() *link.Buffer {
 	select {
 	case b := <-p.free:
 		return b
 	default:
-		s := make([]byte, p.mtu)
-		return &s
+		return &link.Buffer{B: make([]byte, 0, p.mtu)}
 	}
 }
 
-func (p *bufPool) Put(b *[]byte) {
+func (p *bufPool) Put(b *link.Buffer) {
+	b.B = b.B[:0]
 	select {
 	case p.free <- b:
 	default:
@@ -116,26 +187,24 @@ func (p *bufPool) Put(b *[]byte) {
 // TryReceive copies a queued packet into buf without waiting; ok is false
 // when none is queued.
 func (e *PipeEnd) TryReceive(buf []byte) (n int, ok bool) {
-	select {
-	case bp := <-e.in:
-		n = copy(buf, *bp)
-		e.pool.Put(bp)
-		return n, true
-	default:
+	b, ok := e.TryReceiveBuffer()
+	if !ok {
 		return 0, false
 	}
+	n = copy(buf, b.B)
+	e.Release(b)
+	return n, true
 }
 
 // Receive waits for a packet from the peer and copies it into buf.
 func (e *PipeEnd) Receive(buf []byte) (int, error) {
-	select {
-	case bp := <-e.in:
-		n := copy(buf, *bp)
-		e.pool.Put(bp)
-		return n, nil
-	case <-e.done:
-		return 0, link.ErrClosed
+	b, err := e.ReceiveBuffer()
+	if err != nil {
+		return 0, err
 	}
+	n := copy(buf, b.B)
+	e.Release(b)
+	return n, nil
 }
 
 // Close unblocks Receive; later Sends fail.

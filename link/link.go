@@ -18,7 +18,8 @@
 //   - The benchmark module's pipe (bench/pipe.go) is two Links back to back
 //     with preallocated buffers and no impairment engine, so that the
 //     benchmarks against gVisor's channel endpoints measure the stacks, not
-//     the link.
+//     the link; it is a ZeroCopy and a ChecksumOffloader (below), the one
+//     link that is so far.
 //
 // The interface is small on purpose: Send copies a packet out, Receive
 // blocks until a packet comes in, and Close unblocks Receive. A driver (the
@@ -29,6 +30,45 @@
 // Burster (link/tun's Device) writes from a goroutine of its own, and the
 // driver marks the packets of one step as a burst. A wrapper (link/impair) implements Link by
 // delegating to another Link.
+//
+// # Zero copy
+//
+// A link that is a ZeroCopy lends its packet buffers instead of copying
+// packets in and out: the driver builds each outgoing packet directly in
+// a buffer the link lent (NewBuffer) and hands it over (SendBuffer), and
+// takes incoming packets in the link's own buffers (ReceiveBuffer,
+// TryReceiveBuffer) and gives them back (Release). The ownership rules:
+//
+//   - A *Buffer has one owner at a time: the link, or the caller it lent
+//     the buffer to. NewBuffer, ReceiveBuffer and TryReceiveBuffer lend;
+//     SendBuffer and Release give back.
+//   - Only the owner reads or writes the buffer and its array, and the
+//     owner must give every buffer back, once (a buffer given back twice,
+//     or touched after, is a bug in the caller, as a use after free is).
+//   - SendBuffer takes the buffer back whatever it returns, even on an
+//     error or a drop: the caller never releases a buffer it sent.
+//   - b.B must stay within the array the link lent: the caller may set its
+//     length up to its capacity (the packet's length), never swap the
+//     array for another.
+//   - A link lends a bounded number of buffers (a NIC's ring): NewBuffer
+//     returns nil when it has none free, and the driver then falls back to
+//     Send, which copies. A received buffer held long keeps the link from
+//     receiving into it: the driver releases each once its stack has
+//     handled the packet (Input only reads it during the call).
+//
+// Send and Receive keep working on a ZeroCopy link (with a copy), so that
+// a wrapper or a test may use either.
+//
+// # Checksums
+//
+// A link that is a ChecksumOffloader and says so cannot corrupt a packet,
+// and delivers only to receivers that do not verify TCP checksums either
+// (both ends of bench.Pipe, two stacks of one process): the driver then
+// has its stack neither compute nor verify them, as gVisor's checksum
+// offload capabilities do. No link to a device or to another stack's code
+// says so (link/tun without offloads, link/mem with its corruption
+// impairment, link/impair, a capture): checksums stay on there, and a
+// corrupted packet is dropped as RFC 9293 §3.1 requires.
 package link
 
 import "errors"
@@ -79,4 +119,45 @@ type Burster interface {
 // on) hands over packets with complete checksums, as any Link.
 type ChecksumVerifier interface {
 	VerifyChecksums() bool
+}
+
+// ChecksumOffloader is a Link that can take over the TCP checksum both
+// ways: it cannot corrupt a packet, and its receivers do not verify. A
+// driver calls OffloadChecksums once, before the first Send and Receive;
+// if it reports true, the driver's stack leaves the checksum field of the
+// TCP segments it sends zero and does not verify those it receives
+// (stack.Config.LinkOffloadsChecksums). A link that is never asked (a
+// wrapper in between does not pass the call on) carries packets with
+// complete checksums, as any Link.
+type ChecksumOffloader interface {
+	OffloadChecksums() bool
+}
+
+// Buffer is a packet buffer a ZeroCopy link lends: B is the packet, in an
+// array the link owns (see the package doc for the ownership rules).
+type Buffer struct {
+	B []byte
+}
+
+// ZeroCopy is a Link that lends its packet buffers, so that a packet is
+// neither copied in on Send nor out on Receive (the package doc has the
+// ownership rules).
+type ZeroCopy interface {
+	Link
+	// NewBuffer lends an empty buffer (len(B) 0) with room for a packet
+	// of MTU() bytes, or returns nil when the link has none free.
+	NewBuffer() *Buffer
+	// SendBuffer transmits the packet b.B and takes b back, whatever it
+	// returns; it never blocks for long (a full queue drops, as Send
+	// does). Safe to call from several goroutines.
+	SendBuffer(b *Buffer) error
+	// ReceiveBuffer blocks until a packet arrives and lends the buffer it
+	// is in; after Close it returns ErrClosed. Only one goroutine calls
+	// ReceiveBuffer or TryReceiveBuffer at a time.
+	ReceiveBuffer() (*Buffer, error)
+	// TryReceiveBuffer is ReceiveBuffer without waiting: ok is false when
+	// no packet is queued.
+	TryReceiveBuffer() (b *Buffer, ok bool)
+	// Release takes back a buffer that was lent and not sent.
+	Release(b *Buffer)
 }

@@ -234,7 +234,18 @@ func (s *Stack) call(now clock.Time, c *tcp.Conn, f func()) {
 // connection in creation order, and deletes TCBs that are done. pkt is only
 // valid during the call.
 func (s *Stack) Output(now clock.Time, emit func(pkt []byte)) {
-	s.emitFn, s.curNow = emit, now
+	s.OutputTo(now, nil, emit)
+}
+
+// OutputTo is Output building each TCP packet directly in a buffer that
+// alloc returns (a link's own, link.ZeroCopy: the packet is then built
+// once and never copied): alloc(n) returns an empty slice with a capacity
+// of at least n bytes, or nil to have the packet built in the stack's own
+// buffer. emit is called with the packet, in alloc's array when alloc
+// gave one; other packets (ICMP, and those alloc declined) are in the
+// stack's buffers, valid only during the call. A nil alloc is Output.
+func (s *Stack) OutputTo(now clock.Time, alloc func(n int) []byte, emit func(pkt []byte)) {
+	s.emitFn, s.allocFn, s.curNow = emit, alloc, now
 	for _, e := range s.pendingRaw {
 		s.ship(e.t.Local.Addr(), e.t.Remote.Addr(), &e.seg)
 	}
@@ -279,7 +290,7 @@ func (s *Stack) Output(now clock.Time, emit func(pkt []byte)) {
 		s.order = live
 		s.nremoved = 0
 	}
-	s.cur, s.emitFn = nil, nil
+	s.cur, s.emitFn, s.allocFn = nil, nil, nil
 }
 
 // Changed returns the connections that were called into (by Input, a user
@@ -353,18 +364,45 @@ func (s *Stack) emitSegment(seg *wire.Segment, retransmit bool) {
 // ship builds the IP packet of seg and emits it. IPv4 packets have DF set
 // (RFC 1191 §3: path MTU discovery "uses the Don't Fragment (DF) bit");
 // IPv6 has no fragmentation on the path at all (RFC 8200 §5).
+//
+// The packet is built in the buffer OutputTo's alloc lends, if it lends
+// one, else in s.buf: either way the payload is copied once, from the
+// send buffer into the packet.
 func (s *Stack) ship(src, dst netip.Addr, seg *wire.Segment) {
+	n := seg.Len() + 20
+	if !src.Is4() {
+		n += 20
+	}
+	var b []byte
+	if s.allocFn != nil {
+		b = s.allocFn(n)
+	}
+	own := b == nil
+	if own {
+		b = s.buf[:0]
+	}
 	if src.Is4() {
 		s.ipID++
 		p := wire.Packet{
 			IP:  wire.IPv4{ID: s.ipID, DontFragment: true, TTL: 64, Protocol: wire.ProtocolTCP, Src: src, Dst: dst},
 			TCP: *seg,
 		}
-		s.buf = p.Append(s.buf[:0])
+		if s.cfg.LinkOffloadsChecksums {
+			b = p.AppendNoChecksum(b)
+		} else {
+			b = p.Append(b)
+		}
 	} else {
 		ip := wire.IPv6{HopLimit: 64, NextHeader: wire.ProtocolTCP, Src: src, Dst: dst}
-		s.buf = ip.Append(s.buf[:0], seg.Len())
-		s.buf = seg.Append(s.buf, src, dst)
+		b = ip.Append(b, seg.Len())
+		if s.cfg.LinkOffloadsChecksums {
+			b = seg.AppendNoChecksum(b)
+		} else {
+			b = seg.Append(b, src, dst)
+		}
 	}
-	s.emitFn(s.buf)
+	if own {
+		s.buf = b
+	}
+	s.emitFn(b)
 }

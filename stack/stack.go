@@ -123,6 +123,14 @@ type Config struct {
 	// leaves partial), so Input does not verify it again. The IPv4
 	// header's checksum is still verified.
 	LinkVerifiesChecksums bool
+	// LinkOffloadsChecksums: the link cannot corrupt a packet and what it
+	// carries reaches only receivers that do not verify TCP checksums
+	// either (link.ChecksumOffloader: two stacks of one process joined in
+	// memory), so Output leaves the TCP checksum of every segment zero
+	// instead of computing it, and Input does not verify it (as with
+	// LinkVerifiesChecksums). The IPv4 header's checksum is still computed
+	// and verified: 20 bytes.
+	LinkOffloadsChecksums bool
 }
 
 // Counters are named after Linux's TCP MIB (/proc/net/snmp, `netstat -s`)
@@ -252,6 +260,7 @@ type Stack struct {
 	ipID      uint16
 	buf       []byte
 	emitFn    func(pkt []byte)
+	allocFn   func(n int) []byte // OutputTo's alloc, or nil
 	cur       *entry
 	curNow    clock.Time
 	segEmit   func(*wire.Segment, bool)

@@ -1,14 +1,14 @@
 package tcp
 
-// Send and receive buffers, in arrays borrowed from Config.Buffers. The
-// send buffer is a ring (sendBuffer, below). The receive buffer is a view
-// (c.rcv) into a backing array, which also holds the data held out of order
-// after it (reasm.go): data is appended at the view's end and consumed from
-// its front, and when the view reaches the end of the backing array the
-// live bytes slide back to its start. That backing array is at least twice
-// the live data, so each byte is moved at most about once. An empty buffer
-// goes back to the pool, so an idle connection holds no buffer at all, and
-// a busy one takes the same arrays over and over without allocating.
+// Send and receive buffers, in arrays borrowed from Config.Buffers. Both
+// are rings: data is appended at the end and consumed from the front
+// without ever sliding the live bytes back (sendBuffer and recvBuffer,
+// below); an array is replaced only to grow, by doubling, so that growth
+// copies each byte about once. The receive ring also holds the data held
+// out of order (reasm.go), at its distance from RCV.NXT after the unread
+// data. An empty buffer goes back to the pool, so an idle connection holds
+// no buffer at all, and a busy one takes the same arrays over and over
+// without allocating.
 
 // BufferPool lends byte slices to connections. Get returns a slice of
 // length 0 and capacity at least n; Put takes back a slice that Get
@@ -23,43 +23,82 @@ type BufferPool interface {
 // minBuffer is the smallest backing array a connection borrows.
 const minBuffer = 4 << 10
 
-// reserve returns a view with the same length as v and a capacity of at
-// least need, whose first keep bytes (keep <= cap(v)) are v's: the live
-// data, and for the receive buffer the data held out of order after it. *mem is the
-// backing array v lies in, replaced if it must grow.
-func (c *Conn) reserve(mem *[]byte, v []byte, keep, need int) []byte {
-	if cap(v) >= need {
-		return v
-	}
-	m := *mem
-	if cap(m) >= 2*need {
-		// Enough room: slide the live bytes to the start.
-		copy(m[:keep], v[:keep])
-		return m[:len(v)]
-	}
-	size := minBuffer
-	for size < 2*need {
-		size *= 2
-	}
-	var n []byte
-	if c.pol.cfg.Buffers != nil {
-		n = c.pol.cfg.Buffers.Get(size)
-	} else {
-		n = make([]byte, 0, size)
-	}
-	n = n[:cap(n)]
-	copy(n, v[:keep])
-	c.release(mem)
-	*mem = n
-	return n[:len(v)]
-}
-
 // release hands the backing array *mem back to the pool.
 func (c *Conn) release(mem *[]byte) {
 	if *mem != nil && c.pol.cfg.Buffers != nil {
 		c.pol.cfg.Buffers.Put((*mem)[:0])
 	}
 	*mem = nil
+}
+
+// recvBuffer is the receive ring: n unread bytes from head, then the data
+// held out of order (reasm.go), each byte at its distance from RCV.NXT.
+// Unlike a view into an array, whose live bytes must slide back to the
+// start when it reaches the end (a copy of everything unread, and an array
+// twice the data), a ring's array is the data's size rounded up to a power
+// of two, and only growing it copies.
+type recvBuffer struct {
+	mem  []byte // the ring: len(mem) is its capacity
+	head int32  // where in mem the first unread byte is
+	n    int32  // unread bytes
+}
+
+// at returns where in mem the byte off bytes after the head is (off <=
+// len(mem)).
+func (b *recvBuffer) at(off int) int {
+	a := int(b.head) + off
+	if a >= len(b.mem) {
+		a -= len(b.mem)
+	}
+	return a
+}
+
+// write copies p to off bytes after the head, wrapping at the end of the
+// ring (off+len(p) <= len(mem)).
+func (b *recvBuffer) write(off int, p []byte) {
+	a := b.at(off)
+	k := copy(b.mem[a:], p)
+	copy(b.mem, p[k:])
+}
+
+// read copies the bytes from off bytes after the head into p
+// (off+len(p) <= len(mem)) and returns len(p).
+func (b *recvBuffer) read(p []byte, off int) int {
+	a := b.at(off)
+	k := copy(p, b.mem[a:])
+	if k < len(p) {
+		k += copy(p[k:], b.mem[:a])
+	}
+	return k
+}
+
+// rcvLen is the number of bytes received in order and not yet read.
+func (c *Conn) rcvLen() int { return int(c.rcv.n) }
+
+// rcvReserve makes the receive ring hold at least need bytes from its
+// head, of which the first keep (the unread data and the held data after
+// it) are live: a larger ring takes them unwrapped, from its start.
+func (c *Conn) rcvReserve(keep, need int) {
+	b := &c.rcv
+	if need <= len(b.mem) {
+		return
+	}
+	size := max(minBuffer, len(b.mem))
+	for size < need {
+		size *= 2
+	}
+	m := c.borrow(size)
+	if keep > 0 {
+		b.read(m[:keep], 0)
+	}
+	c.release(&b.mem)
+	b.mem, b.head = m, 0
+}
+
+// dropRcv gives the receive ring back (nothing is unread or held).
+func (c *Conn) dropRcv() {
+	c.release(&c.rcv.mem)
+	c.rcv.head, c.rcv.n = 0, 0
 }
 
 // The send buffer is a ring (sendBuffer), not a view: a view needs room
@@ -163,18 +202,28 @@ func (c *Conn) appendSnd(p []byte) {
 }
 
 // appendRcv appends in-order data to the receive buffer. Data held out of
-// order (reasm.go) lies after it in the backing array and moves with it.
+// order (reasm.go) lies after it in the ring, where it stays.
 func (c *Conn) appendRcv(p []byte) {
 	extent := c.oooExtent()
-	c.rcv = c.reserve(&c.rcvMem, c.rcv, len(c.rcv)+extent, len(c.rcv)+max(len(p), extent))
-	c.rcv = append(c.rcv, p...)
+	n := int(c.rcv.n)
+	c.rcvReserve(n+extent, n+max(len(p), extent))
+	c.rcv.write(n, p)
+	c.rcv.n += int32(len(p))
+}
+
+// readRcv copies unread data from the front of the receive buffer into p
+// and returns how much; consumeRcv drops it.
+func (c *Conn) readRcv(p []byte) int {
+	return c.rcv.read(p[:min(len(p), int(c.rcv.n))], 0)
 }
 
 // consumeRcv drops n bytes from the front of the receive buffer.
 func (c *Conn) consumeRcv(n int) {
-	c.rcv = c.rcv[n:]
-	if len(c.rcv) == 0 && c.ooo.len() == 0 {
-		c.rcv = nil
-		c.release(&c.rcvMem)
+	b := &c.rcv
+	b.n -= int32(n)
+	if b.n == 0 && c.ooo.len() == 0 {
+		c.dropRcv()
+		return
 	}
+	b.head = int32(b.at(n))
 }

@@ -158,11 +158,10 @@ type sendVars struct {
 // what arrived: delayed and immediate ACKs (§3.8.6.3, RFC 5681 §4.2),
 // D-SACKs (RFC 2883) and challenge ACKs (RFC 5961 §7).
 type recvVars struct {
-	// rcv is the data received and not yet read (a view into rcvMem); data
-	// held out of order lies in rcvMem after it, at its offset from RCV.NXT
-	// (reasm.go).
-	rcv        []byte
-	rcvMem     []byte
+	// rcv is the data received and not yet read (a ring: buffers.go); data
+	// held out of order lies in the ring after it, at its offset from
+	// RCV.NXT (reasm.go).
+	rcv        recvBuffer
 	ooo        *oooQueue  // out-of-order ranges held (reasm.go, ooo.go)
 	lastRecvAt clock.Time // when an acceptable segment last arrived (keepalive idles from it)
 	rcvSpaceAt clock.Time // autotuning: start of the current measurement
@@ -474,7 +473,7 @@ func (c *Conn) Info() Info {
 		SRTT: c.srtt, RTTVar: c.rttvar, RTO: c.rto, MinRTT: c.minRTT,
 		RcvWScale: int(c.rcvShift), SndWScale: int(c.sndShift), WScale: c.wsOK, Timestamps: c.tsOK, SACK: c.sackOK,
 		SackedBytes: int(c.sackedBytes), LostBytes: int(c.lostBytes), Pipe: c.pipe(), OutOfOrder: int(c.oooBytes), RecvBuffer: int(c.rcvBuf),
-		Unacked: c.unackedData(), Unsent: c.sndLen() - c.unackedData(), Unread: len(c.rcv),
+		Unacked: c.unackedData(), Unsent: c.sndLen() - c.unackedData(), Unread: c.rcvLen(),
 		Retries: int(c.retries), NextDeadline: c.NextDeadline(), Stats: c.stats,
 	}
 }
@@ -595,7 +594,7 @@ func (c *Conn) SendSpace() int {
 // once the peer's FIN has been read past, which ReadClosed reports (a
 // reader's io.EOF).
 func (c *Conn) Read(now clock.Time, p []byte) int {
-	n := copy(p, c.rcv)
+	n := c.readRcv(p)
 	if n == 0 {
 		return 0
 	}
@@ -619,7 +618,7 @@ func (c *Conn) Read(now clock.Time, p []byte) int {
 }
 
 // Readable returns how many received bytes wait to be read.
-func (c *Conn) Readable() int { return len(c.rcv) }
+func (c *Conn) Readable() int { return c.rcvLen() }
 
 // ReadClosed reports whether no more data will arrive: the peer's FIN has
 // been received (and everything before it is in the buffer), or the
@@ -694,13 +693,13 @@ func (c *Conn) CloseRead(now clock.Time) {
 // resetUnread resets the connection, as ABORT does, when received data is
 // unread; it reports whether it did.
 func (c *Conn) resetUnread(now clock.Time) bool {
-	if len(c.rcv) == 0 {
+	if c.rcvLen() == 0 {
 		return false
 	}
 	switch c.state {
 	case SynReceived, Established, FinWait1, FinWait2, CloseWait, Closing, LastAck:
 		if c.tracing() {
-			c.note(now, "closed with "+strconv.Itoa(len(c.rcv))+" bytes unread: reset (RFC 1122 §4.2.2.13)")
+			c.note(now, "closed with "+strconv.Itoa(c.rcvLen())+" bytes unread: reset (RFC 1122 §4.2.2.13)")
 		}
 		// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>, the form of Abort's
 		// reset, in every state where the peer may still be listening.
@@ -748,7 +747,7 @@ func (c *Conn) queueRST(s wire.Segment) {
 // ---- windows and buffers ----
 
 func (c *Conn) rcvWnd() seq.Size {
-	free := int(c.rcvBuf) - len(c.rcv)
+	free := int(c.rcvBuf) - c.rcvLen()
 	if free < 0 {
 		free = 0
 	}

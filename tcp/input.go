@@ -726,14 +726,14 @@ func (c *Conn) autotune(now clock.Time) {
 		return
 	}
 	if c.rcvSpaceAt == 0 {
-		c.rcvSpaceAt, c.rcvSpaceSeq = now, c.rcvNxt.Add(-seq.Size(len(c.rcv)))
+		c.rcvSpaceAt, c.rcvSpaceSeq = now, c.rcvNxt.Add(-seq.Size(c.rcvLen()))
 		return
 	}
 	rtt := max(c.minRTT, time.Millisecond)
 	if now.Sub(c.rcvSpaceAt) < rtt {
 		return
 	}
-	got := int(c.rcvNxt.Size(c.rcvSpaceSeq)) - len(c.rcv)
+	got := int(c.rcvNxt.Size(c.rcvSpaceSeq)) - c.rcvLen()
 	if 2*got >= int(c.rcvBuf) {
 		grown := min(int(c.rcvBufMax), 2*int(c.rcvBuf))
 		if c.tracing() {
@@ -741,7 +741,7 @@ func (c *Conn) autotune(now clock.Time) {
 		}
 		c.rcvBuf = int32(grown)
 	}
-	c.rcvSpaceAt, c.rcvSpaceSeq = now, c.rcvNxt.Add(-seq.Size(len(c.rcv)))
+	c.rcvSpaceAt, c.rcvSpaceSeq = now, c.rcvNxt.Add(-seq.Size(c.rcvLen()))
 }
 
 func (c *Conn) enterTimeWait(now clock.Time, why string) {

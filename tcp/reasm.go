@@ -115,17 +115,17 @@ func (c *Conn) holdOutOfOrder(start seq.Value, payload []byte) bool {
 func (c *Conn) reserveOOO(end seq.Value) {
 	extent := c.oooExtent()
 	off := int(end.Size(c.rcvNxt))
-	c.rcv = c.reserve(&c.rcvMem, c.rcv, len(c.rcv)+extent, len(c.rcv)+max(extent, off))
+	n := c.rcvLen()
+	c.rcvReserve(n+extent, n+max(extent, off))
 }
 
 // placeOOO copies the bytes [from, to) of payload, which starts at start,
 // to their place in the buffer after RCV.NXT.
 func (c *Conn) placeOOO(start seq.Value, payload []byte, from, to seq.Value) {
-	room := c.rcv[len(c.rcv):cap(c.rcv)]
 	at := int(from.Size(c.rcvNxt))
 	off := int(from.Size(start))
 	n := int(to.Size(from))
-	copy(room[at:at+n], payload[off:off+n])
+	c.rcv.write(c.rcvLen()+at, payload[off:off+n])
 }
 
 // dropRange lets the held range r, the last, go (counted in
@@ -164,7 +164,7 @@ func (c *Conn) pullInOrder() int {
 		}
 		if re.GreaterThan(c.rcvNxt) {
 			k := int(re.Size(c.rcvNxt))
-			c.rcv = c.rcv[:len(c.rcv)+k]
+			c.rcv.n += int32(k)
 			c.rcvNxt = re
 			moved += k
 		}
@@ -183,9 +183,8 @@ func (c *Conn) pullInOrder() int {
 func (c *Conn) dropOOO() {
 	c.ooo.reset()
 	c.oooBytes = 0
-	if len(c.rcv) == 0 {
-		c.rcv = nil
-		c.release(&c.rcvMem)
+	if c.rcvLen() == 0 {
+		c.dropRcv()
 	}
 }
 

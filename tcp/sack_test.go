@@ -215,8 +215,8 @@ func TestOutOfOrderRangeLimit(t *testing.T) {
 	if n := f.c.PruneOutOfOrder(0); n != limit {
 		t.Fatalf("pruned %d bytes, want %d", n, limit)
 	}
-	if f.c.rcvMem != nil || f.c.Info().OutOfOrder != 0 {
-		t.Fatalf("after pruning: buffer %d, held %d", cap(f.c.rcvMem), f.c.Info().OutOfOrder)
+	if f.c.rcv.mem != nil || f.c.Info().OutOfOrder != 0 {
+		t.Fatalf("after pruning: buffer %d, held %d", len(f.c.rcv.mem), f.c.Info().OutOfOrder)
 	}
 	// The peer sends it all again; every byte arrives in order.
 	for k := 0; k < 2*limit+21; k++ {

@@ -45,7 +45,7 @@ func TestIdleConnHoldsNoBuffers(t *testing.T) {
 	f.output(t)
 	f.send(t, ms(1010), seg{Flags: wire.PSH | wire.ACK, Seq: 1001, Ack: 6, Data: data('x', 100)}) // out of order
 	f.output(t)
-	if f.c.rcvMem == nil {
+	if f.c.rcv.mem == nil {
 		t.Fatal("no receive buffer holds the out-of-order segment")
 	}
 	f.send(t, ms(1020), seg{Flags: wire.PSH | wire.ACK, Seq: 1, Ack: 6, Data: data('y', 1000)})
@@ -53,8 +53,8 @@ func TestIdleConnHoldsNoBuffers(t *testing.T) {
 	if got, want := f.read(t, ms(1030), 1100), append(data('y', 1000), data('x', 100)...); !bytes.Equal(got, want) {
 		t.Fatalf("read %d bytes, not the %d sent", len(got), len(want))
 	}
-	if f.c.snd.mem != nil || f.c.snd.scratch != nil || f.c.rcvMem != nil || f.c.rcv != nil {
-		t.Errorf("idle connection holds buffers: snd %d/%d, rcv %d/%d", f.c.sndLen(), len(f.c.snd.mem), len(f.c.rcv), cap(f.c.rcvMem))
+	if f.c.snd.mem != nil || f.c.snd.scratch != nil || f.c.rcv.mem != nil || f.c.rcv.n != 0 {
+		t.Errorf("idle connection holds buffers: snd %d/%d, rcv %d/%d", f.c.sndLen(), len(f.c.snd.mem), f.c.rcv.n, len(f.c.rcv.mem))
 	}
 }
 

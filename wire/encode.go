@@ -100,6 +100,20 @@ func (s *Segment) Len() int { return s.HeaderLen() + len(s.Payload) }
 // ("Must be zero in generated segments", RFC 9293 §3.1). Options are laid
 // out as Options.Append describes. b is grown at most once.
 func (s *Segment) Append(b []byte, src, dst netip.Addr) []byte {
+	return s.appendTCP(b, src, dst, true)
+}
+
+// AppendNoChecksum is Append with the checksum field left zero, for a link
+// that cannot corrupt a packet and whose receiver does not verify it
+// (link.ChecksumOffloader: two stacks joined in memory, as gVisor's
+// checksum offload capabilities leave it). Nothing else on the wire may
+// see such a segment: every TCP receiver MUST verify the checksum
+// (RFC 9293 §3.1, MUST-3).
+func (s *Segment) AppendNoChecksum(b []byte) []byte {
+	return s.appendTCP(b, netip.Addr{}, netip.Addr{}, false)
+}
+
+func (s *Segment) appendTCP(b []byte, src, dst netip.Addr, sum bool) []byte {
 	hl := s.HeaderLen()
 	n := hl + len(s.Payload)
 	b = slices.Grow(b, n)
@@ -114,8 +128,10 @@ func (s *Segment) Append(b []byte, src, dst netip.Addr) []byte {
 	b = binary.BigEndian.AppendUint16(b, s.Urgent)
 	b = s.Options.Append(b)
 	b = append(b, s.Payload...)
-	ck := Checksum(b[start:], PseudoHeaderSum(src, dst, ProtocolTCP, n))
-	binary.BigEndian.PutUint16(b[start+16:], ck)
+	if sum {
+		ck := Checksum(b[start:], PseudoHeaderSum(src, dst, ProtocolTCP, n))
+		binary.BigEndian.PutUint16(b[start+16:], ck)
+	}
 	return b
 }
 
@@ -172,10 +188,20 @@ func (p *Packet) Len() int { return ipv4HeaderLen + p.TCP.Len() }
 // the IPv4 pseudo-header of p.IP's addresses (IPv4-mapped addresses are
 // unmapped). It panics as IPv4.Append does.
 func (p *Packet) Append(b []byte) []byte {
+	return p.appendPacket(b, true)
+}
+
+// AppendNoChecksum is Append with the TCP checksum field left zero (see
+// Segment.AppendNoChecksum); the IPv4 header checksum is computed.
+func (p *Packet) AppendNoChecksum(b []byte) []byte {
+	return p.appendPacket(b, false)
+}
+
+func (p *Packet) appendPacket(b []byte, sum bool) []byte {
 	n := p.TCP.Len()
 	b = slices.Grow(b, ipv4HeaderLen+n)
 	ip := p.IP
 	ip.Protocol = ProtocolTCP
 	b = ip.Append(b, n)
-	return p.TCP.Append(b, p.IP.Src.Unmap(), p.IP.Dst.Unmap())
+	return p.TCP.appendTCP(b, p.IP.Src.Unmap(), p.IP.Dst.Unmap(), sum)
 }

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"errors"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
@@ -133,6 +134,35 @@ func TestPacketAppendMapped(t *testing.T) {
 	}
 	if want := mustHex(t, goldens[0].hex); !bytes.Equal(b, want) {
 		t.Errorf("Packet.Append\n got % x\nwant % x", b, want)
+	}
+}
+
+// AppendNoChecksum writes what Append writes, byte for byte, except the
+// TCP checksum field, which is zero; the IPv4 header checksum is still
+// right, and ParseTCP rejects the segment as a corrupted one.
+func TestAppendNoChecksum(t *testing.T) {
+	for i, g := range goldens {
+		p := g.want
+		want := p.Append(nil)
+		got := p.AppendNoChecksum(nil)
+		ck := 20 + 16 // the TCP checksum field, after a 20-byte IPv4 header
+		if len(got) != len(want) || got[ck] != 0 || got[ck+1] != 0 {
+			t.Fatalf("golden %d: AppendNoChecksum = % x", i, got)
+		}
+		want[ck], want[ck+1] = 0, 0
+		if !bytes.Equal(got, want) {
+			t.Errorf("golden %d: AppendNoChecksum differs from Append beyond the checksum field\n got % x\nwant % x", i, got, want)
+		}
+		if refChecksum(got[:20], 0) != 0 {
+			t.Errorf("golden %d: the IPv4 header checksum does not verify", i)
+		}
+		if _, err := ParseTCP(got[20:], p.IP.Src, p.IP.Dst); !errors.Is(err, ErrChecksum) && !refTCPChecksumOK(p.IP.Src, p.IP.Dst, got[20:]) {
+			t.Errorf("golden %d: ParseTCP of a zero checksum = %v, want ErrChecksum", i, err)
+		}
+		seg := p.TCP
+		if b := seg.AppendNoChecksum(nil); !bytes.Equal(b, got[20:]) {
+			t.Errorf("golden %d: Segment.AppendNoChecksum\n got % x\nwant % x", i, b, got[20:])
+		}
 	}
 }
 

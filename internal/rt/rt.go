@@ -158,8 +158,16 @@ type TryReceiver interface {
 // followed by up to batch-1 more that are already there, in one call;
 // otherwise each call has one packet. The packets are in buffers the Pump
 // reuses (of max(src.MTU(), 65535) bytes, made once): they are valid only
-// during the call.
+// during the call. If src is a link.ZeroCopy, the packets are in the
+// link's own buffers instead (ReceiveBuffer, TryReceiveBuffer), nothing is
+// copied, and each buffer goes back to the link (Release) when the call
+// returns.
 func (l *Loop) Pump(src link.Link, batch int, handle func(now clock.Time, pkts [][]byte)) {
+	if zc, ok := src.(link.ZeroCopy); ok {
+		l.wg.Add(1)
+		go l.pumpZeroCopy(zc, max(batch, 1), handle)
+		return
+	}
 	tr, _ := src.(TryReceiver)
 	if tr == nil || batch < 1 {
 		batch = 1
@@ -199,5 +207,41 @@ func (l *Loop) pump(src link.Link, tr TryReceiver, bufs [][]byte, handle func(cl
 		}
 		handle(l.clk.Now(), pkts[:k])
 		l.mu.Unlock()
+	}
+}
+
+func (l *Loop) pumpZeroCopy(src link.ZeroCopy, batch int, handle func(clock.Time, [][]byte)) {
+	defer l.wg.Done()
+	bufs := make([]*link.Buffer, batch)
+	pkts := make([][]byte, batch)
+	release := func(k int) {
+		for i := range k {
+			src.Release(bufs[i])
+			bufs[i], pkts[i] = nil, nil
+		}
+	}
+	for {
+		b, err := src.ReceiveBuffer()
+		if err != nil {
+			return
+		}
+		bufs[0], pkts[0] = b, b.B
+		k := 1
+		for ; k < batch; k++ {
+			b, ok := src.TryReceiveBuffer()
+			if !ok {
+				break
+			}
+			bufs[k], pkts[k] = b, b.B
+		}
+		l.mu.Lock()
+		if l.stopped {
+			l.mu.Unlock()
+			release(k)
+			return
+		}
+		handle(l.clk.Now(), pkts[:k])
+		l.mu.Unlock()
+		release(k)
 	}
 }

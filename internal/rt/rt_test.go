@@ -211,3 +211,83 @@ func TestPumpStop(t *testing.T) {
 		}
 	})
 }
+
+// zcLink is a chanLink that is a link.ZeroCopy: it lends its buffers and
+// records when each comes back.
+type zcLink struct {
+	*chanLink
+	bufs     chan *link.Buffer
+	released []string // the packets of the buffers given back, in order
+	held     int      // buffers lent and not yet given back
+}
+
+func newZCLink(pkts ...string) *zcLink {
+	l := &zcLink{chanLink: newChanLink(), bufs: make(chan *link.Buffer, 16)}
+	for _, p := range pkts {
+		l.bufs <- &link.Buffer{B: []byte(p)}
+	}
+	return l
+}
+
+func (l *zcLink) NewBuffer() *link.Buffer         { return nil }
+func (l *zcLink) SendBuffer(b *link.Buffer) error { return nil }
+func (l *zcLink) Release(b *link.Buffer) {
+	l.released = append(l.released, string(b.B))
+	l.held--
+}
+
+func (l *zcLink) ReceiveBuffer() (*link.Buffer, error) {
+	select {
+	case b := <-l.bufs:
+		l.held++
+		return b, nil
+	case <-l.closed:
+		return nil, link.ErrClosed
+	}
+}
+
+func (l *zcLink) TryReceiveBuffer() (*link.Buffer, bool) {
+	select {
+	case b := <-l.bufs:
+		l.held++
+		return b, true
+	default:
+		return nil, false
+	}
+}
+
+// On a link.ZeroCopy the Pump hands over the link's own buffers, in
+// bursts of up to batch, and gives every one back once the burst's call
+// has returned (not before: the stack reads them during the call).
+func TestPumpZeroCopy(t *testing.T) {
+	var bursts [][]string
+	var heldDuring []int
+	var src *zcLink
+	synctest.Test(t, func(t *testing.T) {
+		o := newOwner()
+		src = newZCLink("a", "b", "c")
+		o.loop.Pump(src, 2, func(now clock.Time, pkts [][]byte) {
+			var b []string
+			for _, p := range pkts {
+				b = append(b, string(p))
+			}
+			bursts = append(bursts, b)
+			heldDuring = append(heldDuring, src.held)
+		})
+		synctest.Wait()
+		o.mu.Lock()
+		o.loop.Stop()
+		o.mu.Unlock()
+		src.Close()
+		o.loop.Wait()
+	})
+	if want := [][]string{{"a", "b"}, {"c"}}; !slices.EqualFunc(bursts, want, slices.Equal) {
+		t.Errorf("bursts %q, want %q", bursts, want)
+	}
+	if !slices.Equal(heldDuring, []int{2, 1}) {
+		t.Errorf("buffers held during each call %v, want [2 1] (a burst's buffers are not given back before its call returns)", heldDuring)
+	}
+	if !slices.Equal(src.released, []string{"a", "b", "c"}) || src.held != 0 {
+		t.Errorf("given back %q, %d still held; want all three back, in order", src.released, src.held)
+	}
+}

@@ -3,8 +3,10 @@
 // truncates one longer than its buffer, MTU-sized packets pass, Close
 // unblocks a pending Receive, Send and Receive after Close fail with
 // link.ErrClosed, Close twice is not an error, Send is safe from several
-// goroutines at once (run it under -race), and a TryReceive, where the
-// link has one, hands over what has arrived without blocking.
+// goroutines at once (run it under -race), a TryReceive, where the
+// link has one, hands over what has arrived without blocking, and, where
+// the links are link.ZeroCopy, that lent buffers carry packets both ways,
+// mixed with Send and Receive, and are refused after Close.
 //
 // Each link package runs Run on a pair of its links joined back to back
 // (a socketpair, a pipe, a fake device):
@@ -51,6 +53,7 @@ func Run(t *testing.T, newPair Pair) {
 		{"AfterClose", afterClose},
 		{"ConcurrentSend", concurrentSend},
 		{"TryReceive", tryReceive},
+		{"ZeroCopy", zeroCopy},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -284,5 +287,72 @@ func tryReceive(t *testing.T, a, b link.Link) {
 	}
 	if n, ok := tr.TryReceive(buf); ok {
 		t.Fatalf("TryReceive after the burst returned a packet of %d bytes", n)
+	}
+}
+
+// zeroCopy: a link.ZeroCopy lends an empty buffer with room for an MTU's
+// packet; a packet built in it and handed over with SendBuffer arrives
+// whole, through ReceiveBuffer or through Receive (which copies), as one
+// sent with Send arrives through ReceiveBuffer; TryReceiveBuffer returns
+// at once on an idle link; after Close, ReceiveBuffer and SendBuffer fail
+// with link.ErrClosed. Links that are not ZeroCopy skip.
+func zeroCopy(t *testing.T, a, b link.Link) {
+	za, okA := a.(link.ZeroCopy)
+	zb, okB := b.(link.ZeroCopy)
+	if !okA || !okB {
+		t.Skip("the links are not link.ZeroCopy")
+	}
+	if got, ok := zb.TryReceiveBuffer(); ok {
+		t.Fatalf("TryReceiveBuffer on an idle link returned a packet of %d bytes", len(got.B))
+	}
+	mtu := min(a.MTU(), b.MTU())
+	buf := za.NewBuffer()
+	if buf == nil {
+		t.Fatal("NewBuffer on a fresh link returned nil")
+	}
+	if len(buf.B) != 0 || cap(buf.B) < a.MTU() {
+		t.Fatalf("NewBuffer lent len %d, cap %d; want len 0, cap at least the MTU %d", len(buf.B), cap(buf.B), a.MTU())
+	}
+	buf.B = append(buf.B, Packet(1, mtu)...)
+	if err := za.SendBuffer(buf); err != nil {
+		t.Fatalf("SendBuffer: %v", err)
+	}
+	got, err := zb.ReceiveBuffer()
+	if err != nil {
+		t.Fatalf("ReceiveBuffer: %v", err)
+	}
+	if !bytes.Equal(got.B, Packet(1, mtu)) {
+		t.Fatalf("ReceiveBuffer: got %d bytes %x..., want the %d sent with SendBuffer", len(got.B), head(got.B), mtu)
+	}
+	zb.Release(got)
+	// Mixed with the copying calls, both ways round.
+	send(t, a, Packet(2, 100))
+	if got, err = zb.ReceiveBuffer(); err != nil || !bytes.Equal(got.B, Packet(2, 100)) {
+		t.Fatalf("ReceiveBuffer of a packet sent with Send: %v, %d bytes", err, len(got.B))
+	}
+	zb.Release(got)
+	buf = za.NewBuffer()
+	buf.B = append(buf.B, Packet(3, 100)...)
+	if err := za.SendBuffer(buf); err != nil {
+		t.Fatalf("SendBuffer: %v", err)
+	}
+	if p := receive(t, b, b.MTU()); !bytes.Equal(p, Packet(3, 100)) {
+		t.Fatalf("Receive of a packet sent with SendBuffer: got %d bytes %x...", len(p), head(p))
+	}
+	// A buffer lent and given back unsent.
+	if buf = za.NewBuffer(); buf != nil {
+		za.Release(buf)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if got, err := zb.ReceiveBuffer(); !errors.Is(err, link.ErrClosed) {
+		t.Fatalf("ReceiveBuffer after Close: %v (%v), want link.ErrClosed", got, err)
+	}
+	if buf = zb.NewBuffer(); buf != nil {
+		buf.B = append(buf.B, Packet(4, 40)...)
+		if err := zb.SendBuffer(buf); !errors.Is(err, link.ErrClosed) {
+			t.Fatalf("SendBuffer after Close: %v, want link.ErrClosed", err)
+		}
 	}
 }

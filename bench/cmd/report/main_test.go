@@ -93,3 +93,23 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// A ratio is taken within a round: the machine slowing down between rounds
+// (here twofold) must not land in it.
+func TestRatioPerRound(t *testing.T) {
+	var tab Table
+	in := "round: 1\nBenchmarkA/stack=synack-2 1 1 ns/op 200 MB/s\nBenchmarkA/stack=gvisor-2 1 1 ns/op 100 MB/s\n" +
+		"round: 2\nBenchmarkA/stack=synack-2 1 1 ns/op 100 MB/s\nBenchmarkA/stack=gvisor-2 1 1 ns/op 40 MB/s\n" +
+		"round: 3\nBenchmarkA/stack=synack-2 1 1 ns/op 90 MB/s\nBenchmarkA/stack=gvisor-2 1 1 ns/op 30 MB/s\n" +
+		"round: 4\nBenchmarkA/stack=synack-2 1 1 ns/op 50 MB/s\n"
+	if err := tab.Read("x", strings.NewReader(in)); err != nil {
+		t.Fatal(err)
+	}
+	r := tab.Ratio("A", "MB/s", "synack", "gvisor")
+	if r.Med != 2.5 || r.Lo != 2 || r.Hi != 3 || r.N != 3 {
+		t.Errorf("per-round ratios of 200/100, 100/40, 90/30 (round 4 has no gvisor) = %+v, want median 2.5, range 2-3, 3 rounds", r)
+	}
+	if got := r.String(); got != "2.50× (2.00–3.00)" {
+		t.Errorf("String() = %q", got)
+	}
+}
