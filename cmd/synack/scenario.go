@@ -115,6 +115,7 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 	}
 	cliNotes(d)
 	l := lf.lang
+	lf.render.events = r.Events
 	if err := lf.render.writeFiles(d, s, lf.o.Seed, l); err != nil {
 		return err
 	}

@@ -330,6 +330,7 @@ as many connections and takes as long).`,
 	{": ", "："},
 	{"; ", "；"},
 	{"%s: %s → %s", "%s：%s → %s"},
+	{"click a point to select its packet on the ladder", "点击图中的点，在梯形图上选中它的报文段"},
 
 	// The SVG picture (trace/ladder's WriteSVG).
 	{"sent by %s", "%s发出"},
