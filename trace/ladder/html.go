@@ -217,7 +217,7 @@ func describeRow(d *Diagram, r *Row, prev [2]string) string {
 		parts = append(parts, l.Tr(r.Text))
 	case RowICMP:
 		if m := d.icmpOf(r); m != nil {
-			parts = append(parts, icmpTitle(m)+" reaches "+name(r.Side))
+			parts = append(parts, l.Trf("%s reaches %s", d.icmpTitle(m), name(r.Side)))
 		}
 	case RowState:
 	default:
