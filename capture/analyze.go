@@ -115,7 +115,10 @@ func (c *Conn) String() string { return c.Addr[0].String() + "-" + c.Addr[1].Str
 // §2.4, RFC 5927 §4.1).
 func Analyze(f *File) *Analysis {
 	a := &Analysis{File: f, Skipped: map[string]int{}}
-	if len(f.Packets) > 0 {
+	switch {
+	case !f.epoch.IsZero():
+		a.Start = f.epoch
+	case len(f.Packets) > 0:
 		a.Start = f.Packets[0].Time
 	}
 	// Sends and arrivals are seen apart only when the packets carry their

@@ -72,6 +72,9 @@ type File struct {
 	// or a damaged one. Packets holds the frames before it, as tshark
 	// shows them.
 	Cut string
+	// epoch, if set, is time 0 instead of the first packet's time (a
+	// Stream's, whose first packets may have gone).
+	epoch time.Time
 }
 
 // MaxPackets bounds how many packets Read keeps, so that a huge capture

@@ -23,6 +23,12 @@
 // says.
 //
 // Read and Analyze are the other direction; see read.go and analyze.go.
+//
+// Live capture: OpenLive reads what crosses a network interface with a
+// Linux packet socket (AF_PACKET, no cgo), as tcpdump -i does; Stream
+// draws the ladders of a capture that grows, a row once it is settled
+// (its receiver's next packet seen, or DefaultSettle passed); LiveFile
+// keeps what was seen as pcapng.
 package capture
 
 import (

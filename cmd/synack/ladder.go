@@ -23,10 +23,11 @@ func newLadder() *cobra.Command {
 		icmp            bool
 		render          renderFlags
 		plotFile        string
+		live            liveFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "ladder FILE|-",
-		Short: "Draw the ladder diagram of the TCP connections in a pcap or pcapng capture",
+		Use:   "ladder FILE|- | ladder -i IFACE",
+		Short: "Draw the ladder diagram of the TCP connections in a pcap or pcapng capture, or live on an interface",
 		Long: `Draw the ladder diagram of the TCP connections in a pcap or pcapng capture
 (tcpdump's, Wireshark's, the kernel's, synack's --pcap; - reads it from
 standard input: tcpdump -w - | synack ladder -): both endpoints' states
@@ -62,14 +63,53 @@ drawn with what is wrong with it. --icmp also draws the other ICMP messages
 between a connection's two hosts (echo requests and replies) and lists every
 ICMP message of the capture. Neighbour discovery is left out.
 
-Link types: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback.`,
-		Args: exactArgs(1, "a capture file, or - for standard input"),
+Link types: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback.
+
+-i IFACE draws the kernel's own connections live instead: it reads what
+crosses the interface (of this network namespace) with a packet socket, as
+tcpdump -i does, and draws each connection's rows as its packets come, both
+sides' states inferred as for a file. A row waits for the receiver's next
+packet (at most 300 ms): its state shows only from that. Ethernet, veth and
+loopback devices, TUN devices (raw IP) and other links (cooked) are read.
+--count N, --duration D or Ctrl-C ends the capture; the notes of each
+connection follow, and --pcap FILE keeps what was seen as pcapng, for
+synack ladder FILE or Wireshark. Needs root.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if live.iface != "" {
+				if len(args) > 0 {
+					return usageError{fmt.Errorf("-i %s captures live: give no capture file too (got %q)", live.iface, args)}
+				}
+				return nil
+			}
+			return exactArgs(1, "a capture file, or - for standard input; or -i IFACE")(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if conn != "" && cmd.Flags().Changed("port") {
 				return usageError{fmt.Errorf("--conn and --port both choose connections: give one")}
 			}
 			if port < 0 || port > 65535 {
 				return usageError{fmt.Errorf("--port %d: want a port number 1..65535", port)}
+			}
+			if live.iface == "" {
+				for _, f := range []string{"count", "duration", "pcap"} {
+					if cmd.Flags().Changed(f) {
+						return usageError{fmt.Errorf("--%s is for a live capture: give -i IFACE", f)}
+					}
+				}
+			} else {
+				for _, f := range []string{"svg", "html", "plot", "icmp"} {
+					if cmd.Flags().Changed(f) {
+						return usageError{fmt.Errorf("--%s is not drawn live: keep the capture with --pcap FILE and draw it with synack ladder FILE --%s", f, f)}
+					}
+				}
+				if live.duration < 0 {
+					return usageError{fmt.Errorf("--duration %s: want a positive duration, or 0 for no limit", live.duration)}
+				}
+				if live.count < 0 {
+					return usageError{fmt.Errorf("--count %d: want a number of packets, or 0 for no limit", live.count)}
+				}
+				out := cmd.OutOrStdout()
+				return runLive(cmd, live, conn, port, ladder.Options{Absolute: absolute, ASCII: ascii, Color: render.colored(out), Lang: langOf(cmd)})
 			}
 			name := args[0]
 			var file *capture.File
@@ -154,6 +194,10 @@ Link types: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback.`,
 	fs.BoolVar(&ascii, "ascii", false, "draw the ladder with ASCII characters only")
 	fs.BoolVar(&icmp, "icmp", false, "also draw the ICMP messages between a connection's hosts that quote none of its segments (echo requests and replies), and list every ICMP message")
 	fs.StringVar(&plotFile, "plot", "", "also plot the connection as SVG into this file: time–sequence graph, bytes in flight, RTT, goodput (see synack plot)")
+	fs.StringVarP(&live.iface, "interface", "i", "", "capture live on this network interface instead of reading a file (needs root)")
+	fs.IntVar(&live.count, "count", 0, "with -i: stop after this many packets (0: no limit)")
+	fs.DurationVar(&live.duration, "duration", 0, "with -i: stop after this long (0: until Ctrl-C)")
+	fs.StringVar(&live.pcap, "pcap", "", "with -i: also write the packets seen to this pcapng file")
 	render.register(fs)
 	return cmd
 }

@@ -148,15 +148,12 @@ type textRow struct {
 // WriteText draws the diagram for a terminal: a title, the hosts' columns,
 // one line per row with details beneath, and a legend.
 func (d *Diagram) WriteText(w io.Writer) error {
-	g := unicodeGlyphs
-	if d.opt.ASCII {
-		g = asciiGlyphs
-	}
+	g := d.glyphs()
 	bw := bufio.NewWriter(w)
 
 	l := d.opt.Lang
 	// Title: who, how the numbers read, what to know.
-	fmt.Fprintf(bw, "%s %s %s\n", d.hostTitle(d.Hosts[Left]), g.pair, d.hostTitle(d.Hosts[Right]))
+	fmt.Fprintln(bw, d.Title())
 	fmt.Fprintln(bw, d.numbering())
 	for _, n := range d.Notes {
 		fmt.Fprintln(bw, l.Tr("note: ")+l.TrFilled(n))
@@ -166,50 +163,13 @@ func (d *Diagram) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintln(bw)
 
-	rows := make([]textRow, len(d.Rows))
-	timeW, stateW, area := width(l.Tr("time")), 12, minArea
-	// Only the left column of states is padded.
-	stateW = max(stateW, width(d.name(d.Hosts[Left])), width(initial(d.Hosts[Left])))
+	lay := d.fitLayout()
+	for _, line := range d.TextHeader(lay) {
+		fmt.Fprintln(bw, line)
+	}
 	for i := range d.Rows {
-		r := &d.Rows[i]
-		tr := &rows[i]
-		tr.time = r.At.String()
-		timeW = max(timeW, width(tr.time))
-		for sd := range r.State {
-			if r.Changed[sd] {
-				tr.states[sd] = r.State[sd]
-			}
-		}
-		stateW = max(stateW, width(tr.states[Left]))
-		tr.main, tr.details = d.layout(r, g)
-		for _, p := range append([]part{tr.main}, tr.details...) {
-			area = max(area, width(p.left)+p.min+width(p.right))
-		}
-	}
-
-	line := func(time, ls string, p part, rs string) {
-		railL, railR := p.railL, p.railR
-		if railL == "" {
-			railL = g.rail
-		}
-		if railR == "" {
-			railR = g.rail
-		}
-		fill := area - width(p.left) - width(p.right)
-		if p.fill == "" {
-			p.fill = " "
-		}
-		c := d.opt.Color
-		s := fmt.Sprintf("%s  %s %s%s%s %s", paint(c, sgrDim, padLeft(time, timeW)), paint(c, sgrBold, pad(ls, stateW)),
-			railL, paint(c, p.sgr, p.left+strings.Repeat(p.fill, fill)+p.right), railR, paint(c, sgrBold, rs))
-		fmt.Fprintln(bw, strings.TrimRight(s, " "))
-	}
-	line(l.Tr("time"), d.name(d.Hosts[Left]), part{}, d.name(d.Hosts[Right]))
-	line("", initial(d.Hosts[Left]), part{}, initial(d.Hosts[Right]))
-	for _, tr := range rows {
-		line(tr.time, tr.states[Left], tr.main, tr.states[Right])
-		for _, p := range tr.details {
-			line("", "", p, "")
+		for _, line := range d.TextRow(i, lay) {
+			fmt.Fprintln(bw, line)
 		}
 	}
 	if !d.opt.NoLegend {
@@ -220,6 +180,108 @@ func (d *Diagram) WriteText(w io.Writer) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// TextLayout is the widths of a text diagram's columns, in terminal
+// columns: the time, the left host's states, and the area between the two
+// lifelines.
+type TextLayout struct {
+	Time, State, Area int
+}
+
+// streamArea is the width between the lifelines of a ladder drawn as it
+// grows: a SYN with the options Linux sends fits it.
+const streamArea = 74
+
+// StreamLayout is the layout of a ladder drawn row by row while it grows
+// (a live capture), whose rows cannot be redrawn when a later one is
+// wider: times up to 9999 s and a fixed width between the lifelines. A
+// label longer than that pushes its line's right lifeline out.
+func (d *Diagram) StreamLayout() TextLayout {
+	return TextLayout{
+		Time:  max(width(d.opt.Lang.Tr("time")), len("9999.999999s")),
+		State: max(12, width(d.name(d.Hosts[Left])), width(initial(d.Hosts[Left]))),
+		Area:  streamArea,
+	}
+}
+
+// fitLayout is the layout that fits every row of d.
+func (d *Diagram) fitLayout() TextLayout {
+	g := d.glyphs()
+	lay := TextLayout{Time: width(d.opt.Lang.Tr("time")), State: 12, Area: minArea}
+	// Only the left column of states is padded.
+	lay.State = max(lay.State, width(d.name(d.Hosts[Left])), width(initial(d.Hosts[Left])))
+	for i := range d.Rows {
+		tr := d.textRow(&d.Rows[i], g)
+		lay.Time = max(lay.Time, width(tr.time))
+		lay.State = max(lay.State, width(tr.states[Left]))
+		for _, p := range append([]part{tr.main}, tr.details...) {
+			lay.Area = max(lay.Area, width(p.left)+p.min+width(p.right))
+		}
+	}
+	return lay
+}
+
+func (d *Diagram) glyphs() glyphs {
+	if d.opt.ASCII {
+		return asciiGlyphs
+	}
+	return unicodeGlyphs
+}
+
+// textRow lays out row r.
+func (d *Diagram) textRow(r *Row, g glyphs) textRow {
+	tr := textRow{time: r.At.String()}
+	for sd := range r.State {
+		if r.Changed[sd] {
+			tr.states[sd] = r.State[sd]
+		}
+	}
+	tr.main, tr.details = d.layout(r, g)
+	return tr
+}
+
+// TextHeader returns the lines above the rows of the text diagram: the
+// hosts' names over their lifelines, and their states before the first
+// row.
+func (d *Diagram) TextHeader(lay TextLayout) []string {
+	g := d.glyphs()
+	return []string{
+		d.textLine(g, lay, d.opt.Lang.Tr("time"), d.name(d.Hosts[Left]), part{}, d.name(d.Hosts[Right])),
+		d.textLine(g, lay, "", initial(d.Hosts[Left]), part{}, initial(d.Hosts[Right])),
+	}
+}
+
+// TextRow returns the lines of row i of the text diagram: its main line
+// and the details beneath it.
+func (d *Diagram) TextRow(i int, lay TextLayout) []string {
+	g := d.glyphs()
+	tr := d.textRow(&d.Rows[i], g)
+	out := []string{d.textLine(g, lay, tr.time, tr.states[Left], tr.main, tr.states[Right])}
+	for _, p := range tr.details {
+		out = append(out, d.textLine(g, lay, "", "", p, ""))
+	}
+	return out
+}
+
+// textLine draws one line: time, left state, what is between the
+// lifelines, right state.
+func (d *Diagram) textLine(g glyphs, lay TextLayout, time, ls string, p part, rs string) string {
+	railL, railR := p.railL, p.railR
+	if railL == "" {
+		railL = g.rail
+	}
+	if railR == "" {
+		railR = g.rail
+	}
+	fill := max(lay.Area-width(p.left)-width(p.right), p.min)
+	if p.fill == "" {
+		p.fill = " "
+	}
+	c := d.opt.Color
+	s := fmt.Sprintf("%s  %s %s%s%s %s", paint(c, sgrDim, padLeft(time, lay.Time)), paint(c, sgrBold, pad(ls, lay.State)),
+		railL, paint(c, p.sgr, p.left+strings.Repeat(p.fill, fill)+p.right), railR, paint(c, sgrBold, rs))
+	return strings.TrimRight(s, " ")
 }
 
 func pad(s string, n int) string {
@@ -483,3 +545,12 @@ func reasonIn(l i18n.Lang, r string) string {
 	}
 	return l.Tr(r)
 }
+
+// Title is the text diagram's first line: the two hosts.
+func (d *Diagram) Title() string {
+	return d.hostTitle(d.Hosts[Left]) + " " + d.glyphs().pair + " " + d.hostTitle(d.Hosts[Right])
+}
+
+// Numbering says, in the diagram's language, how its sequence numbers
+// read: relative to which ISNs, or absolute.
+func (d *Diagram) Numbering() string { return d.numbering() }
