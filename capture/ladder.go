@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/trace/ladder"
 	"github.com/gosynack/synack/wire"
 )
@@ -209,56 +210,67 @@ func between(c *Conn, m *ICMP) bool {
 // conns.
 func (a *Analysis) WriteText(w io.Writer, name string, conns []*Conn, opt ladder.Options) error {
 	f := a.File
-	fmt.Fprintf(w, "%s: %s, %s, %s", name, f.Format, count(len(f.Packets), "packet"), count(len(a.Conns), "TCP connection"))
+	l := opt.Lang
+	zh := l != i18n.English
+	if zh {
+		fmt.Fprint(w, l.Trf("%s: %s, %d packets, %d TCP connections", name, f.Format, len(f.Packets), len(a.Conns)))
+	} else {
+		fmt.Fprintf(w, "%s: %s, %s, %s", name, f.Format, count(len(f.Packets), "packet"), count(len(a.Conns), "TCP connection"))
+	}
 	if n := a.nICMP(); n > 0 {
-		fmt.Fprintf(w, ", %s", count(n, "ICMP message"))
+		if zh {
+			fmt.Fprint(w, l.Trf(", %d ICMP messages", n))
+		} else {
+			fmt.Fprintf(w, ", %s", count(n, "ICMP message"))
+		}
 	}
 	if len(f.Packets) > 0 {
-		fmt.Fprintf(w, "; time 0 is the first packet, %s", a.Start.UTC().Format(time.RFC3339Nano))
+		fmt.Fprint(w, l.Trf("; time 0 is the first packet, %s", a.Start.UTC().Format(time.RFC3339Nano)))
 	}
 	fmt.Fprintln(w)
 	if len(a.Conns) > 1 {
 		for _, c := range a.Conns {
 			icmp := ""
 			if len(c.ICMP) > 0 {
-				icmp = fmt.Sprintf(", %d ICMP", len(c.ICMP))
+				icmp = l.Trf(", %d ICMP", len(c.ICMP))
 			}
-			fmt.Fprintf(w, "  connection %d: %s (%d packets%s)\n", c.N, c, c.Packets, icmp)
+			fmt.Fprintln(w, l.Trf("  connection %d: %s (%d packets%s)", c.N, c, c.Packets, icmp))
 		}
 	}
+	note := l.Tr("note: ")
 	if f.Cut != "" {
-		fmt.Fprintln(w, "note: "+f.Cut)
+		fmt.Fprintln(w, note+l.TrFilled(f.Cut))
 	}
 	for _, s := range a.skipped() {
-		fmt.Fprintln(w, "note: "+s)
+		fmt.Fprintln(w, note+l.TrFilled(s))
 	}
 	if n := a.nLoose(); n > 0 && !a.AllICMP {
-		fmt.Fprintf(w, "note: %d ICMP messages quote no TCP segment of the capture (echo requests and replies, errors about other packets): "+
-			"synack ladder --icmp draws those between a connection's two hosts on its ladder and lists them all\n", n)
+		fmt.Fprintln(w, note+l.Trf("%d ICMP messages quote no TCP segment of the capture (echo requests and replies, errors about other packets): "+
+			"synack ladder --icmp draws those between a connection's two hosts on its ladder and lists them all", n))
 	}
 	if a.AllICMP && a.nICMP() > 0 {
-		fmt.Fprintln(w, "ICMP messages:")
+		fmt.Fprintln(w, l.Tr("ICMP messages:"))
 		for _, m := range a.ICMP {
 			if m.dup {
 				continue
 			}
-			about := "about no connection"
+			about := l.Tr("about no connection")
 			if m.Conn != nil {
-				about = fmt.Sprintf("about connection %d", m.Conn.N)
+				about = l.Trf("about connection %d", m.Conn.N)
 			}
-			fmt.Fprintf(w, "  %s; %s\n", m, about)
+			fmt.Fprintf(w, "  %s%s%s\n", ladder.ICMPWordsIn(l, m.String()), l.Tr("; "), about)
 		}
 	}
 	if a.Truncated > 0 {
-		fmt.Fprintf(w, "note: %d segments were cut by the snaplen: their headers are read, their payload length comes from the IP header, and their checksums are not checked\n", a.Truncated)
+		fmt.Fprintln(w, note+l.Trf("%d segments were cut by the snaplen: their headers are read, their payload length comes from the IP header, and their checksums are not checked", a.Truncated))
 	}
 	if a.NBad > 0 {
-		fmt.Fprintf(w, "note: %d packets could not be decoded and were left out:\n", a.NBad)
+		fmt.Fprintln(w, note+l.Trf("%d packets could not be decoded and were left out:", a.NBad))
 		for _, b := range a.Bad {
 			fmt.Fprintln(w, "  "+b)
 		}
 		if a.NBad > len(a.Bad) {
-			fmt.Fprintf(w, "  (and %d more)\n", a.NBad-len(a.Bad))
+			fmt.Fprintln(w, l.Trf("  (and %d more)", a.NBad-len(a.Bad)))
 		}
 	}
 	for _, c := range conns {
@@ -266,7 +278,7 @@ func (a *Analysis) WriteText(w io.Writer, name string, conns []*Conn, opt ladder
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\nConnection %d: %s\n\n", c.N, c)
+		fmt.Fprintf(w, "\n%s\n\n", l.Trf("Connection %d: %s", c.N, c))
 		if err := d.WriteText(w); err != nil {
 			return err
 		}

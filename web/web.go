@@ -12,7 +12,8 @@
 //	GET /api/run?scenario=NAME&seed=N&loss=P&latency=D&jitter=D&dup=P&reorder=P&corrupt=P
 //	                       runs a scenario; JSON {title, caption, seed,
 //	                       packets, rows, problems, notes, text, viewer}, where
-//	                       viewer is the HTML of the animated diagram. A bad
+//	                       viewer is the HTML of the animated diagram with
+//	                       the connection's plot beside it. A bad
 //	                       parameter is a 400 with JSON {error, field}.
 package web
 
@@ -33,6 +34,7 @@ import (
 	"github.com/gosynack/synack/sim"
 	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/trace/ladder"
+	"github.com/gosynack/synack/trace/plot"
 )
 
 //go:embed static
@@ -249,7 +251,8 @@ type RunResult struct {
 	// caption tells (sim.Run.Notes).
 	Notes []string `json:"notes"`
 	// Text is the ladder as the terminal shows it; Viewer is the HTML of
-	// the animated diagram (ladder.WriteHTML's fragment).
+	// the animated diagram (ladder.WriteHTML's fragment), with the plot
+	// of the connection (package plot) beside the ladder.
 	Text   string `json:"text"`
 	Viewer string `json:"viewer"`
 }
@@ -422,11 +425,24 @@ func Run(req *RunRequest) (*RunResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("drawing the ladder: %w", err)
 	}
-	var text, view strings.Builder
+	var text, view, pic strings.Builder
 	if err := d.WriteText(&text); err != nil {
 		return nil, err
 	}
-	if err := ladder.WriteHTML(&view, d, ladder.HTMLOptions{Fragment: true, Autoplay: true}); err != nil {
+	// The plot beside the ladder, linked to it (a click on a point
+	// selects its packet).
+	if len(d.Packets) > 0 {
+		p, err := plot.Build(d, r.Events, plot.Options{
+			Title: req.Lang.Trf("%s (scenario %s, seed %d)", s.TitleIn(req.Lang), s.Name, req.Overrides.Seed),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("plotting the connection: %w", err)
+		}
+		if err := p.WriteSVG(&pic); err != nil {
+			return nil, err
+		}
+	}
+	if err := ladder.WriteHTML(&view, d, ladder.HTMLOptions{Fragment: true, Autoplay: true, Plot: pic.String()}); err != nil {
 		return nil, err
 	}
 	return &RunResult{

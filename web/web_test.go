@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gosynack/synack/sim"
+	"github.com/gosynack/synack/trace/ladder"
 )
 
 func get(t *testing.T, h http.Handler, target string) (int, http.Header, string) {
@@ -63,6 +65,16 @@ func TestRun(t *testing.T) {
 	}
 	if !strings.Contains(res.Text, "#1 S seq=0") || !strings.HasPrefix(res.Viewer, `<div class="synack-viewer" data-autoplay="true"`) {
 		t.Errorf("text %.80q, viewer %.80q", res.Text, res.Viewer)
+	}
+	// The plot beside the ladder: a bar for each of the server's data
+	// segments, named by its packet's number.
+	if !strings.Contains(res.Viewer, `<div class="panes with-plot">`) || !strings.Contains(res.Viewer, `<svg xmlns="http://www.w3.org/2000/svg" class="synack-plot"`) {
+		t.Error("no plot beside the ladder")
+	}
+	for i := range d.Packets {
+		if p := &d.Packets[i]; p.From == ladder.Right && p.PayloadLen > 0 && !strings.Contains(res.Viewer, fmt.Sprintf(`class="seg" data-packet="%d"`, p.N)) {
+			t.Errorf("no bar of the server's #%d on the plot", p.N)
+		}
 	}
 	// The same request gives the same answer; another seed changes a lossy run.
 	_, _, again := get(t, Handler(), "/api/run?scenario=lost-syn&seed=1&latency=50ms&loss=0%25&dup=0&reorder=0&jitter=0")

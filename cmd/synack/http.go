@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gosynack/synack/sim/httpcost"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/trace/ladder"
 )
 
@@ -125,12 +126,21 @@ func runHTTP(w io.Writer, lf *linkFlags, hf *httpFlags, fs *pflag.FlagSet) error
 	l := lf.lang
 	fmt.Fprintf(w, "%s\n\n", l.Trf("%s (scenario %s, seed %d)", l.Tr(httpTitle), httpScenario, lf.o.Seed))
 	fmt.Fprintf(w, "%s\n\n", l.Trf("%d requests in each mode, %d-byte responses; link: %v each way (RTT %v)", hf.requests, hf.size, link, hf.rtt))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode                 \thandshakes\tsegments\tretransmitted\tpayload bytes\twire bytes\ttime\t")
-	for _, r := range rs {
-		fmt.Fprintf(tw, "%-21s\t%d\t%d\t%d\t%d\t%d\t%v\t\n", r.Mode, r.Handshakes, r.Segments, r.Retransmits, r.PayloadBytes, r.WireBytes, r.Time)
+	if l == i18n.English {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "mode                 \thandshakes\tsegments\tretransmitted\tpayload bytes\twire bytes\ttime\t")
+		for _, r := range rs {
+			fmt.Fprintf(tw, "%-21s\t%d\t%d\t%d\t%d\t%d\t%v\t\n", r.Mode, r.Handshakes, r.Segments, r.Retransmits, r.PayloadBytes, r.WireBytes, r.Time)
+		}
+		tw.Flush()
+	} else {
+		rows := [][]string{{l.Tr("mode"), l.Tr("handshakes"), l.Tr("segments"), l.Tr("retransmitted"), l.Tr("payload bytes"), l.Tr("wire bytes"), l.Tr("time")}}
+		for _, r := range rs {
+			rows = append(rows, []string{r.Mode, fmt.Sprint(r.Handshakes), fmt.Sprint(r.Segments), fmt.Sprint(r.Retransmits),
+				fmt.Sprint(r.PayloadBytes), fmt.Sprint(r.WireBytes), fmt.Sprint(r.Time)})
+		}
+		writeTableIn(w, rows, true)
 	}
-	tw.Flush()
 	fmt.Fprintf(w, "\n%s\n", l.Tr(httpCaption))
 	var problems []string
 	for _, r := range rs {

@@ -249,17 +249,36 @@ func writePlot(name string, d *ladder.Diagram, events []trace.Event, title strin
 	if name == "" {
 		return nil
 	}
+	p, err := buildPlot(d, events, title, fromCapture)
+	if err != nil {
+		return fmt.Errorf("--plot %s: %w", name, err)
+	}
+	return writeFile("--plot", name, func(w io.Writer) error { return p.WriteSVG(w) })
+}
+
+// buildPlot plots every panel of the data of the end of d that sent the
+// most (events as for writePlot).
+func buildPlot(d *ladder.Diagram, events []trace.Event, title string, fromCapture bool) (*plot.Plot, error) {
 	if o := d.Options(); o.Absolute && events != nil {
 		// The plot's windows are scaled whatever --absolute says.
 		o.Absolute = false
 		var err error
 		if d, err = ladder.Build(events, o); err != nil {
-			return fmt.Errorf("--plot %s: %w", name, err)
+			return nil, err
 		}
 	}
-	p, err := plot.Build(d, events, plot.Options{Title: title, Capture: fromCapture})
+	return plot.Build(d, events, plot.Options{Title: title, Capture: fromCapture})
+}
+
+// plotSVG is buildPlot's picture, for the HTML page beside the ladder.
+func plotSVG(d *ladder.Diagram, events []trace.Event, title string, fromCapture bool) (string, error) {
+	p, err := buildPlot(d, events, title, fromCapture)
 	if err != nil {
-		return fmt.Errorf("--plot %s: %w", name, err)
+		return "", err
 	}
-	return writeFile("--plot", name, func(w io.Writer) error { return p.WriteSVG(w) })
+	var b strings.Builder
+	if err := p.WriteSVG(&b); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }

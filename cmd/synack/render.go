@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gosynack/synack/sim"
+	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/trace/ladder"
 )
@@ -34,12 +35,16 @@ func (c *colorMode) Type() string { return "when" }
 type renderFlags struct {
 	svg, html string
 	color     colorMode
+	// events are the trace events the diagram was drawn from, for the
+	// plot beside the ladder on the HTML page (the sender's Metrics);
+	// nil for a capture, whose plot infers what it can from the segments.
+	events []trace.Event
 }
 
 func (f *renderFlags) register(fs *pflag.FlagSet) {
 	f.color = "auto"
 	fs.StringVar(&f.svg, "svg", "", "also draw the ladder as an SVG picture into this file")
-	fs.StringVar(&f.html, "html", "", "also write a self-contained HTML page into this file that steps through the exchange")
+	fs.StringVar(&f.html, "html", "", "also write a self-contained HTML page into this file that steps through the exchange, with the connection's plot beside the ladder")
 	fs.Var(&f.color, "color", "colour the ladder: auto (only on a terminal, and not if NO_COLOR is set), always or never")
 }
 
@@ -77,8 +82,16 @@ func (f *renderFlags) write(d *ladder.Diagram, title, caption string) error {
 		}
 	}
 	if f.html != "" {
+		// The page shows the plot beside the ladder, linked to it.
+		var svg string
+		if len(d.Packets) > 0 { // else there is nothing to plot
+			var err error
+			if svg, err = plotSVG(d, f.events, title, f.events == nil); err != nil {
+				return fmt.Errorf("--html %s: plotting the connection: %w", f.html, err)
+			}
+		}
 		if err := writeFile("--html", f.html, func(w io.Writer) error {
-			return ladder.WriteHTML(w, d, ladder.HTMLOptions{Title: title, Caption: caption})
+			return ladder.WriteHTML(w, d, ladder.HTMLOptions{Title: title, Caption: caption, Plot: svg})
 		}); err != nil {
 			return err
 		}

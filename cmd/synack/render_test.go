@@ -83,6 +83,29 @@ func TestHTMLFlag(t *testing.T) {
 			t.Errorf("no %q in the page", want)
 		}
 	}
+	// Beside the ladder, the plot that synack plot draws of the run, and
+	// each row's packet number for the script to link them.
+	plotBeside(t, page, "plot", "lost-syn")
+	if !strings.Contains(page, `"n":1}`) {
+		t.Error("the page's rows do not name their packets")
+	}
+}
+
+// plotBeside checks that page shows, in the pane beside its ladder, the
+// picture that synack with args and -o - writes.
+func plotBeside(t *testing.T, page string, args ...string) {
+	t.Helper()
+	svg, errOut, code := runCLI(t, append(args, "-o", "-")...)
+	if code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, errOut)
+	}
+	_, pane, ok := strings.Cut(page, `<div class="plot"`)
+	if !ok || !strings.Contains(page, `<div class="panes with-plot">`) {
+		t.Fatal("no plot beside the ladder")
+	}
+	if !strings.Contains(pane, strings.TrimSpace(svg)) {
+		t.Errorf("the plot beside the ladder is not what synack %s draws", strings.Join(args, " "))
+	}
 }
 
 // Output that is not a terminal has no colours unless asked; --color
@@ -178,6 +201,7 @@ func TestLadderPictures(t *testing.T) {
 			t.Errorf("no %q in the page", want)
 		}
 	}
+	plotBeside(t, string(b), "plot", fixture)
 
 	data, err := os.ReadFile(fixture)
 	if err != nil {

@@ -115,6 +115,7 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 	}
 	cliNotes(d)
 	l := lf.lang
+	lf.render.events = r.Events
 	if err := lf.render.writeFiles(d, s, lf.o.Seed, l); err != nil {
 		return err
 	}
@@ -180,11 +181,17 @@ func writeSummary(w io.Writer, r *sim.Run, l i18n.Lang) {
 }
 
 // writeSummaryIn is the counters' table in language l: the host column in
-// l, the counters under their MIB names (RFC 4022), every column
-// right-aligned by display width, as tabwriter aligns the English one (it
-// counts a Chinese character as one column; a terminal shows two).
+// l, the counters under their names in l with their MIB names (RFC 4022)
+// beneath, every column right-aligned by display width, as tabwriter
+// aligns the English one (it counts a Chinese character as one column; a
+// terminal shows two).
 func writeSummaryIn(w io.Writer, r *sim.Run, l i18n.Lang) {
-	rows := [][]string{{l.Tr("host"), "ActiveOpens", "PassiveOpens", "AttemptFails", "EstabResets", "InSegs", "OutSegs", "RetransSegs", "InErrs", "OutRsts"}}
+	mib := []string{"ActiveOpens", "PassiveOpens", "AttemptFails", "EstabResets", "InSegs", "OutSegs", "RetransSegs", "InErrs", "OutRsts"}
+	head := []string{l.Tr("host")}
+	for _, m := range mib {
+		head = append(head, l.Tr(m))
+	}
+	rows := [][]string{head, append([]string{""}, mib...)}
 	for _, h := range r.World.Hosts() {
 		c := h.Stack.Counters()
 		row := []string{l.Tr(h.Name)}
@@ -193,6 +200,13 @@ func writeSummaryIn(w io.Writer, r *sim.Run, l i18n.Lang) {
 		}
 		rows = append(rows, row)
 	}
+	writeTableIn(w, rows, false)
+}
+
+// writeTableIn writes rows as columns two spaces apart, aligned by display
+// width (i18n.Width): right-aligned, or the first column left-aligned if
+// leftFirst.
+func writeTableIn(w io.Writer, rows [][]string, leftFirst bool) {
 	cols := make([]int, len(rows[0]))
 	for _, row := range rows {
 		for i, cell := range row {
@@ -202,10 +216,14 @@ func writeSummaryIn(w io.Writer, r *sim.Run, l i18n.Lang) {
 	for _, row := range rows {
 		var b strings.Builder
 		for i, cell := range row {
-			b.WriteString(strings.Repeat(" ", cols[i]-i18n.Width(cell)+2))
-			b.WriteString(cell)
+			pad := strings.Repeat(" ", cols[i]-i18n.Width(cell))
+			if i == 0 && leftFirst {
+				b.WriteString("  " + cell + pad)
+				continue
+			}
+			b.WriteString("  " + pad + cell)
 		}
-		fmt.Fprintln(w, b.String())
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
 }
 

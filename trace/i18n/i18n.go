@@ -18,6 +18,7 @@ package i18n
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -188,4 +189,164 @@ func firstRune(s string) rune {
 		return r
 	}
 	return ' '
+}
+
+// TrFilled translates s, which is either a message of the catalogue or a
+// format of the catalogue already filled in (a note made with
+// fmt.Sprintf("%s ends in TIME-WAIT...", name) by code that did not know
+// the language): the arguments are read back out of s (each %s, %v or %d
+// matches the shortest text that lets the rest match) and put into the
+// translation, each translated in turn (a host's name, a message of its
+// own). Of the formats that match, the one with the most text of its own
+// is taken. Anything else is returned as it is.
+func (l Lang) TrFilled(s string) string {
+	if l != Chinese {
+		return s
+	}
+	return trFilled(s, 2)
+}
+
+func trFilled(s string, depth int) string {
+	if t, ok := zh[s]; ok {
+		return t
+	}
+	if depth == 0 {
+		return s
+	}
+	for _, f := range formats {
+		if len(s) < f.minLen || !strings.HasPrefix(s, f.lits[0]) || !strings.HasSuffix(s, f.lits[len(f.lits)-1]) {
+			continue
+		}
+		if args, ok := f.match(s); ok {
+			for i, a := range args {
+				args[i] = trFilled(a.(string), depth-1)
+			}
+			return fmt.Sprintf(f.zh, args...)
+		}
+	}
+	return s
+}
+
+// format is a catalogue message with verbs, split at them: lits has one
+// more element than verbs; zh is its translation with each verb made %[n]s.
+type format struct {
+	lits   []string
+	digits []bool // the verb is %d
+	zh     string
+	minLen int
+}
+
+// match reads the arguments of f out of s.
+func (f *format) match(s string) ([]any, bool) {
+	var args []any
+	rest := s[len(f.lits[0]):]
+	for i := 1; i < len(f.lits); i++ {
+		lit := f.lits[i]
+		var k int
+		if i == len(f.lits)-1 {
+			k = len(rest) - len(lit)
+			if k < 0 || rest[k:] != lit {
+				return nil, false
+			}
+		} else {
+			k = strings.Index(rest, lit)
+			if lit == "" || k < 0 {
+				return nil, false
+			}
+		}
+		arg := rest[:k]
+		if arg == "" || f.digits[i-1] && strings.Trim(arg, "-0123456789") != "" {
+			return nil, false
+		}
+		args = append(args, arg)
+		rest = rest[k+len(lit):]
+	}
+	return args, true
+}
+
+// formats are the catalogue's messages with %s, %v and %d verbs only (and
+// at least one), with text between each two verbs, for TrFilled.
+var formats = func() []format {
+	var out []format
+	for _, e := range catalog {
+		ms := verbRE(e.EN)
+		if len(ms) == 0 {
+			continue
+		}
+		f := format{}
+		ok, prev := true, 0
+		for _, m := range ms {
+			v := e.EN[m[0]:m[1]]
+			if v != "%s" && v != "%v" && v != "%d" {
+				ok = false
+				break
+			}
+			f.lits = append(f.lits, e.EN[prev:m[0]])
+			f.digits = append(f.digits, v == "%d")
+			prev = m[1]
+		}
+		f.lits = append(f.lits, e.EN[prev:])
+		for i := 1; i < len(f.lits)-1; i++ {
+			ok = ok && f.lits[i] != ""
+		}
+		if !ok {
+			continue
+		}
+		// The translation takes the arguments as strings, by position.
+		zh, n := e.ZH, 0
+		var b strings.Builder
+		for _, m := range verbRE(zh) {
+			b.WriteString(zh[n:m[0]])
+			v := zh[m[0]:m[1]]
+			if v == "%%" {
+				b.WriteString(v)
+			} else if strings.HasPrefix(v, "%[") {
+				b.WriteString(v[:strings.Index(v, "]")+1] + "s")
+			} else {
+				b.WriteString("%s")
+			}
+			n = m[1]
+		}
+		b.WriteString(zh[n:])
+		f.zh = b.String()
+		for _, lit := range f.lits {
+			f.minLen += len(lit)
+		}
+		out = append(out, f)
+	}
+	// The most specific first.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].minLen > out[j].minLen })
+	return out
+}()
+
+// verbRE finds the fmt verbs of s ("%s", "%[2]d", "%%"), as index pairs;
+// "%%" is reported too, so that it is not taken for a verb's start.
+func verbRE(s string) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' || i+1 >= len(s) {
+			continue
+		}
+		j := i + 1
+		if s[j] == '[' {
+			k := strings.IndexByte(s[j:], ']')
+			if k < 0 {
+				continue
+			}
+			j += k + 1
+		}
+		for j < len(s) && strings.IndexByte("-+# 0123456789.", s[j]) >= 0 {
+			j++
+		}
+		if j < len(s) {
+			if s[j] == '%' && j == i+1 {
+				out = append(out, [2]int{i, j + 1})
+				i = j
+				continue
+			}
+			out = append(out, [2]int{i, j + 1})
+			i = j
+		}
+	}
+	return out
 }

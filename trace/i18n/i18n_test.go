@@ -221,3 +221,31 @@ func TestUnwrap(t *testing.T) {
 		}
 	}
 }
+
+// TrFilled reads a filled-in format's arguments back and puts them, each
+// translated, into the format's translation; the most specific format
+// wins; what matches nothing stays as it is.
+func TestTrFilled(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"window full", "窗口已满"},
+		{"client recorded no state changes: its state is unknown", "客户端 没有记录任何状态变化：它的状态未知"},
+		{"198.18.0.2:80's state before the capture is unknown", "198.18.0.2:80 在抓包开始前的状态未知"},
+		{"duplicate ACK #2 of #7", "第 2 个重复确认（重复 #7）"},
+		{"fast retransmission, after 3 duplicate ACKs", "快重传，在 3 个重复确认之后"},
+		{"fast retransmission, after x duplicate ACKs", "fast retransmission, after x duplicate ACKs"}, // %d must be a number
+		{"2 ICMP messages quote this connection's segments: drawn when captured, to the host that sent the quoted segment, " +
+			"from the host or the router (◇) that sent it; a host heeds one only if the quoted seq is one it sent and is unacknowledged " +
+			"(RFC 5927 §4.1), and whether it then gives up is its own choice (RFC 1122 §4.2.3.9, RFC 5461): the states are not inferred from ICMP",
+			"2 个 ICMP 报文引用了这条连接的报文段：画在被捕获的时刻，从发出它的主机或路由器（◇）指向发出被引用报文段的主机；" +
+				"主机只有在被引用的 seq 是它发出且尚未被确认的时候才理会它（RFC 5927 §4.1），" +
+				"理会之后是否放弃连接由主机自己决定（RFC 1122 §4.2.3.9，RFC 5461）：状态不根据 ICMP 推断"},
+		{"nothing like a message", "nothing like a message"},
+	} {
+		if got := Chinese.TrFilled(c.in); got != c.want {
+			t.Errorf("TrFilled(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if got := English.TrFilled(c.in); got != c.in {
+			t.Errorf("English TrFilled(%q) = %q", c.in, got)
+		}
+	}
+}

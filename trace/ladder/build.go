@@ -181,7 +181,7 @@ func (b *builder) event(e *trace.Event, sd Side) {
 			// A connection's drop of a segment it was handed: the arrival
 			// is drawn; what the TCP made of it is a note.
 			if b.opt.Notes {
-				b.addRow(Row{At: e.At, Kind: RowNote, Side: sd, Packet: -1, Text: b.opt.Lang.Trf("dropped: %s", e.Why())})
+				b.addRow(Row{At: e.At, Kind: RowNote, Side: sd, Packet: -1, Text: b.opt.Lang.Trf("dropped: %s", marksIn(b.opt.Lang, e.Why()))})
 			}
 			return
 		}
@@ -429,11 +429,11 @@ func (b *builder) segmentOut(e *trace.Event, sd Side) {
 			t = l.Trf("retransmission of #%d", p.RetransmitOf)
 		}
 		if p.Reason != "" {
-			t = l.Trf("%s (%s)", t, l.Tr(p.Reason))
+			t = l.Trf("%s (%s)", t, marksIn(l, p.Reason))
 		}
 		ms = append(ms, Marker{MarkRetransmit, t})
 	case p.Reason != "":
-		ms = append(ms, Marker{MarkReason, p.Reason})
+		ms = append(ms, Marker{MarkReason, marksIn(b.opt.Lang, p.Reason)})
 	}
 	r := &b.d.Rows[b.sendRow[i]]
 	r.Markers = append(ms, r.Markers...)
@@ -556,7 +556,7 @@ func (b *builder) hostDrop(e *trace.Event, sd Side) {
 		}
 	}
 	why := e.Why()
-	reason := why
+	reason := marksIn(b.opt.Lang, why)
 	if reason == "" {
 		reason = b.opt.Lang.Tr("no reason given")
 	}
@@ -710,4 +710,17 @@ func (b *builder) finish() {
 	}
 	sort.Strings(odd)
 	b.d.Notes = append(b.d.Notes, odd...)
+}
+
+// marksIn is a segment's reason in language l: the marks of a capture's
+// expert analysis are joined by "; ", and some are formats filled in.
+func marksIn(l i18n.Lang, reason string) string {
+	if l == i18n.English {
+		return reason
+	}
+	parts := strings.Split(reason, "; ")
+	for i, m := range parts {
+		parts[i] = l.TrFilled(m)
+	}
+	return strings.Join(parts, l.Tr("; "))
 }

@@ -23,6 +23,13 @@ type HTMLOptions struct {
 	Fragment bool
 	// Autoplay starts playing the exchange as soon as the viewer starts.
 	Autoplay bool
+	// Plot is an SVG picture drawn beside the ladder (package plot's
+	// Plot.WriteSVG), linked to it: its elements with a data-packet
+	// attribute name a packet by its number on the ladder (Packet.N); a
+	// click on one (or near one) selects that packet's row, and the packet
+	// of the current row is highlighted in it. It is written as given, so
+	// it must be markup the caller made, never the user's.
+	Plot string
 }
 
 // ViewerCSS and ViewerJS are the style sheet and script of the viewer that
@@ -59,6 +66,9 @@ type viewerRow struct {
 	Text    string    `json:"text"`
 	State   [2]string `json:"state"`
 	Changed [2]bool   `json:"changed"`
+	// N is the number of the packet the row sends, delivers or loses
+	// (Packet.N); 0 for a row of no packet.
+	N int `json:"n,omitempty"`
 }
 
 // WriteHTML writes a page that steps through the exchange: the SVG ladder,
@@ -121,10 +131,14 @@ func writeViewer(w *bufio.Writer, d *Diagram, opt HTMLOptions) {
 	prev := data.Initial
 	for i := range d.Rows {
 		r := &d.Rows[i]
-		data.Rows = append(data.Rows, viewerRow{
+		vr := viewerRow{
 			At: r.At.String(), Y: pl.y[i], Text: describeRow(d, r, prev),
 			State: r.State, Changed: r.Changed,
-		})
+		}
+		if p := d.Packet(r); p != nil && r.Kind != RowICMP {
+			vr.N = p.N
+		}
+		data.Rows = append(data.Rows, vr)
 		prev = r.State
 	}
 	js, err := json.Marshal(data) // escapes <, > and &: safe in a <script>
@@ -143,11 +157,20 @@ func writeViewer(w *bufio.Writer, d *Diagram, opt HTMLOptions) {
 	button("last", "end (End)", "end ⇥")
 	fmt.Fprint(w, `<span class="status"></span></div>`+"\n")
 	fmt.Fprintln(w, `<div class="now-text"><span class="at"></span> <span class="what"></span></div>`)
-	fmt.Fprintln(w, `<div class="panes"><div class="ladder">`)
+	panes := "panes"
+	if opt.Plot != "" {
+		panes += " with-plot"
+	}
+	fmt.Fprintf(w, "<div class=\"%s\"><div class=\"ladder\">\n", panes)
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" class="synack-ladder" width="%s" height="%s" viewBox="0 0 %[1]s %[2]s" %s>`+"\n",
 		num(pl.width), num(pl.height), svgFont)
 	pl.body(w)
 	fmt.Fprintln(w, "</svg></div>")
+	if opt.Plot != "" {
+		fmt.Fprintf(w, "<div class=\"plot\" title=\"%s\">\n", esc(l.Tr("click a point to select its packet on the ladder")))
+		w.WriteString(strings.TrimSpace(opt.Plot))
+		fmt.Fprintln(w, "\n</div>")
+	}
 	fmt.Fprintln(w, `<div class="machines">`)
 	for sd := range d.Hosts {
 		fmt.Fprintf(w, "<div class=\"machine\" data-side=\"%s\"><div class=\"machine-title\">%s <span class=\"cur-state\"></span></div>\n", Side(sd), esc(d.name(d.Hosts[sd])))
@@ -194,7 +217,7 @@ func describeRow(d *Diagram, r *Row, prev [2]string) string {
 		parts = append(parts, l.Tr(r.Text))
 	case RowICMP:
 		if m := d.icmpOf(r); m != nil {
-			parts = append(parts, icmpTitle(m)+" reaches "+name(r.Side))
+			parts = append(parts, l.Trf("%s reaches %s", d.icmpTitle(m), name(r.Side)))
 		}
 	case RowState:
 	default:

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
+	"github.com/gosynack/synack/trace/i18n"
 )
 
 // ICMP is an ICMP or ICMPv6 message about a connection, as a capture shows
@@ -111,14 +113,58 @@ func (d *Diagram) icmpOf(r *Row) *ICMP {
 }
 
 // icmpTitle is the line of an ICMP row: its number, what it is, and its
-// sender when that is a router.
-func icmpTitle(m *ICMP) string {
-	s := m.Text
+// sender if a router sent it, in the diagram's language.
+func (d *Diagram) icmpTitle(m *ICMP) string {
+	l := d.opt.Lang
+	s := icmpWordsIn(l, m.Text)
 	if m.N > 0 { // a simulated run's messages are not numbered
-		s = fmt.Sprintf("#%d %s", m.N, m.Text)
+		s = fmt.Sprintf("#%d %s", m.N, s)
 	}
 	if !m.FromPeer && m.From.IsValid() {
-		s += " from " + m.From.String()
+		s += l.Trf(" from %s", m.From.String())
 	}
 	return s
+}
+
+// icmpWords are the names of ICMP and ICMPv6 types and codes, as package
+// wire writes them (a simulated run's) and as package capture's Words
+// does (a capture's): icmpWordsIn translates each where it is found, the
+// longer first. Each is in the catalogue.
+var icmpWords = []string{
+	// capture.Message.Words (RFC 792, RFC 1122, RFC 1812, RFC 4443)
+	"Fragmentation Needed (next-hop mtu not given)",
+	"Destination Unreachable", "Fragmentation Needed", "Packet Too Big", "Time Exceeded",
+	"Parameter Problem", "Echo Request", "Echo Reply", "Source Quench", "Redirect",
+	" (net unreachable)", " (host unreachable)", " (protocol unreachable)", " (port unreachable)",
+	" (administratively prohibited)", " (no route to destination)", " (address unreachable)",
+	" (TTL exceeded in transit)", " (hop limit exceeded in transit)", " (fragment reassembly time exceeded)",
+	// wire.ICMPv4.String and wire.ICMPv6.String
+	"dest-unreachable", "fragmentation-needed", "packet-too-big", "time-exceeded", "parameter-problem",
+	"echo-request", "echo-reply", "net-unreachable", "host-unreachable", "protocol-unreachable",
+	"port-unreachable", "admin-prohibited", "no-route", "address-unreachable", "ttl-exceeded",
+	"hop-limit-exceeded", "reassembly-time-exceeded",
+	// and the quote, in a capture's list
+	" quoting ",
+}
+
+var icmpReplacer = func() *strings.Replacer {
+	words := append([]string(nil), icmpWords...)
+	sort.SliceStable(words, func(i, j int) bool { return len(words[i]) > len(words[j]) })
+	var pairs []string
+	for _, w := range words {
+		pairs = append(pairs, w, i18n.Chinese.Tr(w))
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
+// ICMPWordsIn is a line that names ICMP messages (ICMP.Text, a capture's
+// list of them) in language l: the types' and codes' names translated.
+func ICMPWordsIn(l i18n.Lang, s string) string { return icmpWordsIn(l, s) }
+
+// icmpWordsIn is an ICMP message's words (ICMP.Text) in language l.
+func icmpWordsIn(l i18n.Lang, s string) string {
+	if l != i18n.Chinese {
+		return s
+	}
+	return icmpReplacer.Replace(s)
 }

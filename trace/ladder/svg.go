@@ -111,7 +111,7 @@ func planSVG(d *Diagram, opt SVGOptions) *svgPlan {
 	pl.headLines = append(pl.headLines, d.numbering())
 	l := d.opt.Lang
 	for _, n := range d.Notes {
-		pl.headLines = append(pl.headLines, l.Tr("note: ")+l.Tr(n))
+		pl.headLines = append(pl.headLines, l.Tr("note: ")+l.TrFilled(n))
 	}
 	if !d.Links && len(d.Packets) > 0 {
 		pl.headLines = append(pl.headLines, l.Tr("note: ")+l.Tr("no link events: an arrival is shown only where the receiver recorded it"))
@@ -137,7 +137,7 @@ func planSVG(d *Diagram, opt SVGOptions) *svgPlan {
 			area = max(area, float64(len(t))*svgCharW+60)
 		}
 		if m := d.icmpOf(&d.Rows[i]); m != nil {
-			area = max(area, float64(utf8.RuneCountInString(icmpTitle(m)))*svgCharW+60)
+			area = max(area, float64(utf8.RuneCountInString(d.icmpTitle(m)))*svgCharW+60)
 		}
 	}
 	pl.rightX = pl.leftX + math.Round(area)
@@ -596,6 +596,6 @@ func (pl *svgPlan) icmp(w *bufio.Writer, i int) {
 		anchor = "start"
 	}
 	fmt.Fprintf(w, `<text class="label" x="%s" y="%s" text-anchor="%s" fill="%s">%s</text>`+"\n",
-		num(x), num(y-8), anchor, colICMP, esc(icmpTitle(m)))
+		num(x), num(y-8), anchor, colICMP, esc(d.icmpTitle(m)))
 	fmt.Fprintln(w, "</g>")
 }

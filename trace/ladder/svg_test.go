@@ -400,6 +400,38 @@ func TestHTML(t *testing.T) {
 	if !strings.HasPrefix(frag, `<div class="synack-viewer" data-autoplay="true"`) {
 		t.Errorf("fragment starts %.60q", frag)
 	}
+	if strings.Contains(page, `class="plot"`) || strings.Contains(frag, "with-plot") {
+		t.Error("a plot pane without a plot")
+	}
+}
+
+// HTMLOptions.Plot goes beside the ladder, after its SVG and before the
+// state machines, and the rows name their packets for the script to link
+// the two.
+func TestHTMLPlot(t *testing.T) {
+	d := build(t, fullExchange(), Options{})
+	const pic = `<svg xmlns="http://www.w3.org/2000/svg" class="synack-plot"><circle data-packet="2" r="2"/></svg>`
+	page := htmlOf(t, d, HTMLOptions{Fragment: true, Plot: pic + "\n"})
+	ladderEnd := strings.Index(page, "</svg></div>")
+	plotAt := strings.Index(page, `<div class="plot" title="click a point to select its packet on the ladder">`+"\n"+pic+"\n</div>")
+	machines := strings.Index(page, `<div class="machines">`)
+	if !strings.Contains(page, `<div class="panes with-plot">`) || ladderEnd < 0 || plotAt < ladderEnd || machines < plotAt {
+		t.Errorf("the plot is not between the ladder and the machines:\n%s", page)
+	}
+	var n []int
+	for i := range d.Rows {
+		if p := d.Packet(&d.Rows[i]); p != nil {
+			n = append(n, p.N)
+		}
+	}
+	want := ""
+	for _, k := range n {
+		want += `"n":` + strconv.Itoa(k) + "}"
+	}
+	got := strings.Join(regexp.MustCompile(`"n":\d+\}`).FindAllString(page, -1), "")
+	if got != want || len(n) == 0 {
+		t.Errorf("the rows name packets %s, want %s", got, want)
+	}
 }
 
 func TestDescribeRow(t *testing.T) {

@@ -156,7 +156,7 @@ func (d *Diagram) WriteText(w io.Writer) error {
 	fmt.Fprintln(bw, d.Title())
 	fmt.Fprintln(bw, d.numbering())
 	for _, n := range d.Notes {
-		fmt.Fprintln(bw, l.Tr("note: ")+l.Tr(n))
+		fmt.Fprintln(bw, l.Tr("note: ")+l.TrFilled(n))
 	}
 	if !d.Links && len(d.Packets) > 0 {
 		fmt.Fprintln(bw, l.Tr("note: ")+l.Tr("no link events: an arrival is shown only where the receiver recorded it"))
@@ -352,11 +352,11 @@ func (d *Diagram) body(p *Packet) string {
 	if d.Relative() {
 		switch {
 		case p.AbsSeq && p.AbsAck:
-			s += " [abs]"
+			s += d.opt.Lang.Tr(" [abs]")
 		case p.AbsSeq:
-			s += " [abs seq]"
+			s += d.opt.Lang.Tr(" [abs seq]")
 		case p.AbsAck:
-			s += " [abs ack]"
+			s += d.opt.Lang.Tr(" [abs ack]")
 		}
 	}
 	return s
@@ -496,7 +496,7 @@ func (d *Diagram) icmpPart(r *Row, g glyphs) part {
 	if m == nil {
 		return part{}
 	}
-	t, two := icmpTitle(m), g.icmp+g.icmp
+	t, two := d.icmpTitle(m), g.icmp+g.icmp
 	switch {
 	case r.Side == Left && m.FromPeer:
 		return part{left: g.arriveL, fill: g.icmp, min: 2, right: " " + t + " " + two, railL: g.teeL, railR: g.teeR}

@@ -19,6 +19,53 @@
     var machines = Array.prototype.slice.call(root.querySelectorAll(".machine"));
     var playBtn = root.querySelector('button[data-act="play"]');
     var pos = -1, timer = null;
+    // The plot beside the ladder, if any: its elements name packets by
+    // their number (data-packet); sendRow is each packet's first row.
+    var plotPane = root.querySelector(".plot");
+    var plotEls = plotPane ? Array.prototype.slice.call(plotPane.querySelectorAll("[data-packet]")) : [];
+    var sendRow = {};
+    pkts.forEach(function (g) {
+      var k = g.getAttribute("data-n");
+      if (!(k in sendRow)) sendRow[k] = +g.getAttribute("data-row");
+    });
+    var selected = "";
+
+    // highlight marks packet n (a string; "" for none) on the plot and
+    // the ladder.
+    function highlight(n) {
+      if (n === selected) return;
+      selected = n;
+      plotEls.forEach(function (el) { el.classList.toggle("sel", n !== "" && el.getAttribute("data-packet") === n); });
+      pkts.forEach(function (g) { g.classList.toggle("sel", n !== "" && g.getAttribute("data-n") === n); });
+      root.setAttribute("data-selected", n);
+    }
+
+    // select goes to packet n's row: it is then highlighted.
+    function select(n) {
+      if (!(n in sendRow)) return false;
+      go(sendRow[n]);
+      return true;
+    }
+
+    // A click on the plot selects the packet of the point nearest to it
+    // (within 12 px: the points are small).
+    if (plotPane) {
+      plotPane.addEventListener("click", function (ev) {
+        var best = null, bestD = 12;
+        plotEls.forEach(function (el) {
+          var b = el.getBoundingClientRect();
+          var dx = Math.max(b.left - ev.clientX, 0, ev.clientX - b.right);
+          var dy = Math.max(b.top - ev.clientY, 0, ev.clientY - b.bottom);
+          var d = Math.sqrt(dx * dx + dy * dy);
+          if (d < bestD || (d === bestD && best === null)) { best = el; bestD = d; }
+        });
+        if (best) select(best.getAttribute("data-packet"));
+      });
+    }
+    // And a click on an arrow of the ladder selects its packet.
+    pkts.forEach(function (g) {
+      g.addEventListener("click", function () { select(g.getAttribute("data-n")); });
+    });
 
     function rowY(p) {
       if (p < 0) return data.top;
@@ -99,6 +146,7 @@
       root.querySelector(".status").textContent = words ? words.row.replace("%d", String(step + 1)).replace("%d", String(n)) :
         "row " + (step + 1) + " of " + n;
       root.setAttribute("data-step", String(step));
+      highlight(step >= 0 && rows[step].n ? String(rows[step].n) : "");
       // Keep the current row in view.
       var top = pane.scrollTop, h = pane.clientHeight;
       if (h > 0 && (y < top + 40 || y > top + h - 60)) pane.scrollTop = Math.max(0, y - h / 2);
@@ -154,7 +202,7 @@
       act(k);
       return true;
     }
-    var api = { go: go, play: play, stop: stop, act: act, key: key, rows: n };
+    var api = { go: go, play: play, stop: stop, act: act, key: key, select: select, rows: n };
     root.synackViewer = api;
     render(pos);
     root.setAttribute("data-ready", "true");

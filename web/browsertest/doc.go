@@ -9,6 +9,11 @@
 //	go test ./...
 //
 // The tests skip when no chromium is found (Debian: apt-get install
-// chromium; or set $SYNACK_CHROMIUM). Screenshots go to $SYNACK_ARTIFACTS,
-// or else to web/testdata/screenshot-*.png.
+// chromium; or set $SYNACK_CHROMIUM). The Chinese pages' tests check that
+// every character has a glyph, and fail without a CJK font (Debian:
+// apt-get install fonts-wqy-zenhei, or fonts-noto-cjk). Screenshots go to
+// $SYNACK_ARTIFACTS, or else to web/testdata/screenshot-*.png (ignored by
+// git): html-demo, lost-syn, refused, web-zh, web-zh-run, html-zh (the
+// Chinese pages), plot-beside-ladder and web-plot (a plot beside its
+// ladder, a point selected).
 package browsertest
