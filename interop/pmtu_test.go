@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +25,9 @@ const (
 	farVeth4    = "198.19.1.2/24"
 	routerVeth6 = "2001:2:1::1/64"
 	farVeth6    = "2001:2:1::2/64"
+	// routerLinkLocal6 is on the router's veth only: link-local
+	// addresses never leave the link.
+	routerLinkLocal6 = "fe80::1/64"
 )
 
 // farNS makes a second, named namespace joined to e's by a veth pair of
@@ -46,6 +51,10 @@ func farNS(t *testing.T, e *env, mtu int) string {
 		{"ip", "link", "add", "rtr0", "mtu", m, "type", "veth", "peer", "name", "far0", "mtu", m, "netns", name},
 		{"ip", "addr", "add", routerVeth4, "dev", "rtr0"},
 		{"ip", "addr", "add", routerVeth6, "dev", "rtr0", "nodad"},
+		// The TUN's namespace makes no link-local addresses by itself
+		// (netns.setup), but a router needs one on the veth to solicit
+		// its neighbours for forwarded packets (routerForwards6).
+		{"ip", "addr", "add", routerLinkLocal6, "dev", "rtr0", "nodad"},
 		{"ip", "link", "set", "rtr0", "up"},
 	}
 	for _, args := range router {
@@ -67,7 +76,34 @@ func farNS(t *testing.T, e *env, mtu int) string {
 			t.Fatalf("ip netns exec %s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 		}
 	}
+	routerForwards6(t, e)
 	return name
+}
+
+// routerForwards6 checks that the router resolves the far namespace's
+// IPv6 address for a packet it forwards: synack dials a closed port there,
+// before the far side has sent anything (so the router has no neighbour
+// entry from it), and must get the far kernel's RST. A router whose veth
+// has no link-local address sends no Neighbor Solicitation for forwarded
+// packets (Linux's ndisc_send_ns needs one as the source when the packet's
+// own source is not the router's; RFC 4861 §7.2.2), so the far address
+// stays unresolved: the SYN is dropped with an ICMPv6 Address Unreachable.
+// During a transfer the same happens once the router's entry, learnt from
+// the far side's own solicitation, goes stale and its probes cannot be
+// sent, which is how TestBlackHoleKernelRouter used to stall under -race,
+// whose slower transfer outlives the entry.
+func routerForwards6(t *testing.T, e *env) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := e.st.DialContext(ctx, "tcp6", "["+strings.TrimSuffix(farVeth6, "/64")+"]:9")
+	if err == nil {
+		c.Close()
+		t.Fatal("the far namespace accepted a connection to port 9, which nothing listens on")
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("synack's SYN to the far namespace over IPv6: %v; want the far kernel's RST (connection refused): the router does not resolve the far address for forwarded packets", err)
+	}
 }
 
 // inFar runs a tool in the far namespace and returns its output.
