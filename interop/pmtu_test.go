@@ -190,14 +190,6 @@ func TestPathMTUKernelRouter(t *testing.T) { pmtuThroughRouter(t, false) }
 // (tcp/plpmtud.go); the transfer completes with no path MTU change from
 // ICMP, and with only the packets sent before the fallback too big.
 func TestBlackHoleKernelRouter(t *testing.T) {
-	if raceEnabled {
-		// A known bug, not a pass: under the race detector's slowdown the
-		// IPv6 transfer stalls at its tail (the kernel has all but the
-		// last ~70 kB, and synack sends nothing more), so the test would
-		// hang. It passes without -race (go test ./interop -run
-		// BlackHole). Reported in the stop note of 2026-12-03.
-		t.Skip("known bug: under -race the IPv6 black-hole transfer stalls at its tail; run without -race")
-	}
 	pmtuThroughRouter(t, true)
 }
 
