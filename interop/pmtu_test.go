@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/internal/netns"
+	"github.com/gosynack/synack/tcp"
 )
 
 // Addresses of the far side of the router: the TUN's namespace forwards
@@ -187,8 +188,10 @@ func TestPathMTUKernelRouter(t *testing.T) { pmtuThroughRouter(t, false) }
 // TestBlackHoleKernelRouter: the same, with nftables in the router
 // dropping its Fragmentation Needed and Packet Too Big (a black hole).
 // synack's full-sized segments time out until it falls back to tcp.BaseMSS
-// (tcp/plpmtud.go); the transfer completes with no path MTU change from
-// ICMP, and with only the packets sent before the fallback too big.
+// (tcp/plpmtud.go), then probes upward (RFC 4821); the transfer completes
+// with no path MTU change from ICMP, with only the packets sent before the
+// fallback and a few lost probes too big, and in fewer packets than
+// segments of tcp.BaseMSS would take: the probes found a larger MSS.
 func TestBlackHoleKernelRouter(t *testing.T) {
 	pmtuThroughRouter(t, true)
 }
@@ -259,6 +262,9 @@ func pmtuThroughRouter(t *testing.T, blackhole bool) {
 			t.Logf("the router's ICMP dropped by nftables: %s", strings.Join(strings.Fields(dropped), " "))
 			if big == 0 || pm != 0 {
 				t.Errorf("curl %s: synack sent %d packets too big for the hop and changed its path MTU %d times: the black hole was not tested", c.fam, big, pm)
+			}
+			if all >= size/tcp.BaseMSS {
+				t.Errorf("curl %s: %d TCP packets for %d bytes, at least the %d of tcp.BaseMSS-sized segments: probing never raised the MSS", c.fam, all, size, size/tcp.BaseMSS)
 			}
 		} else if big == 0 || icmp == 0 || pm == 0 {
 			t.Errorf("curl %s: synack sent %d packets too big for the hop and the router %d ICMP errors: the path MTU was never tested", c.fam, big, icmp)
