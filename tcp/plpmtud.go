@@ -212,6 +212,10 @@ func (c *Conn) probeLost(now clock.Time) bool {
 		// Other segments were lost too: the probe's data is resent with
 		// theirs, within the window.
 		m.lostEnd = m.probeStart
+	} else {
+		// No recovery: what an earlier timeout's recovery left here no
+		// longer names the retransmissions.
+		c.rtoRecovery = false
 	}
 	if c.tracing() {
 		c.note(now, "path MTU probe of send MSS "+strconv.Itoa(int(size))+" lost: searching "+
