@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,10 +11,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gosynack/synack/internal/netns"
+	"github.com/gosynack/synack/tcp"
 )
 
 // Addresses of the far side of the router: the TUN's namespace forwards
@@ -23,6 +26,9 @@ const (
 	farVeth4    = "198.19.1.2/24"
 	routerVeth6 = "2001:2:1::1/64"
 	farVeth6    = "2001:2:1::2/64"
+	// routerLinkLocal6 is on the router's veth only: link-local
+	// addresses never leave the link.
+	routerLinkLocal6 = "fe80::1/64"
 )
 
 // farNS makes a second, named namespace joined to e's by a veth pair of
@@ -46,6 +52,10 @@ func farNS(t *testing.T, e *env, mtu int) string {
 		{"ip", "link", "add", "rtr0", "mtu", m, "type", "veth", "peer", "name", "far0", "mtu", m, "netns", name},
 		{"ip", "addr", "add", routerVeth4, "dev", "rtr0"},
 		{"ip", "addr", "add", routerVeth6, "dev", "rtr0", "nodad"},
+		// The TUN's namespace makes no link-local addresses by itself
+		// (netns.setup), but a router needs one on the veth to solicit
+		// its neighbours for forwarded packets (routerForwards6).
+		{"ip", "addr", "add", routerLinkLocal6, "dev", "rtr0", "nodad"},
 		{"ip", "link", "set", "rtr0", "up"},
 	}
 	for _, args := range router {
@@ -67,7 +77,34 @@ func farNS(t *testing.T, e *env, mtu int) string {
 			t.Fatalf("ip netns exec %s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 		}
 	}
+	routerForwards6(t, e)
 	return name
+}
+
+// routerForwards6 checks that the router resolves the far namespace's
+// IPv6 address for a packet it forwards: synack dials a closed port there,
+// before the far side has sent anything (so the router has no neighbour
+// entry from it), and must get the far kernel's RST. A router whose veth
+// has no link-local address sends no Neighbor Solicitation for forwarded
+// packets (Linux's ndisc_send_ns needs one as the source when the packet's
+// own source is not the router's; RFC 4861 §7.2.2), so the far address
+// stays unresolved: the SYN is dropped with an ICMPv6 Address Unreachable.
+// During a transfer the same happens once the router's entry, learnt from
+// the far side's own solicitation, goes stale and its probes cannot be
+// sent, which is how TestBlackHoleKernelRouter used to stall under -race,
+// whose slower transfer outlives the entry.
+func routerForwards6(t *testing.T, e *env) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := e.st.DialContext(ctx, "tcp6", "["+strings.TrimSuffix(farVeth6, "/64")+"]:9")
+	if err == nil {
+		c.Close()
+		t.Fatal("the far namespace accepted a connection to port 9, which nothing listens on")
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("synack's SYN to the far namespace over IPv6: %v; want the far kernel's RST (connection refused): the router does not resolve the far address for forwarded packets", err)
+	}
 }
 
 // inFar runs a tool in the far namespace and returns its output.
@@ -151,17 +188,11 @@ func TestPathMTUKernelRouter(t *testing.T) { pmtuThroughRouter(t, false) }
 // TestBlackHoleKernelRouter: the same, with nftables in the router
 // dropping its Fragmentation Needed and Packet Too Big (a black hole).
 // synack's full-sized segments time out until it falls back to tcp.BaseMSS
-// (tcp/plpmtud.go); the transfer completes with no path MTU change from
-// ICMP, and with only the packets sent before the fallback too big.
+// (tcp/plpmtud.go), then probes upward (RFC 4821); the transfer completes
+// with no path MTU change from ICMP, with only the packets sent before the
+// fallback and a few lost probes too big, and in fewer packets than
+// segments of tcp.BaseMSS would take: the probes found a larger MSS.
 func TestBlackHoleKernelRouter(t *testing.T) {
-	if raceEnabled {
-		// A known bug, not a pass: under the race detector's slowdown the
-		// IPv6 transfer stalls at its tail (the kernel has all but the
-		// last ~70 kB, and synack sends nothing more), so the test would
-		// hang. It passes without -race (go test ./interop -run
-		// BlackHole). Reported in the stop note of 2026-12-03.
-		t.Skip("known bug: under -race the IPv6 black-hole transfer stalls at its tail; run without -race")
-	}
 	pmtuThroughRouter(t, true)
 }
 
@@ -231,6 +262,9 @@ func pmtuThroughRouter(t *testing.T, blackhole bool) {
 			t.Logf("the router's ICMP dropped by nftables: %s", strings.Join(strings.Fields(dropped), " "))
 			if big == 0 || pm != 0 {
 				t.Errorf("curl %s: synack sent %d packets too big for the hop and changed its path MTU %d times: the black hole was not tested", c.fam, big, pm)
+			}
+			if all >= size/tcp.BaseMSS {
+				t.Errorf("curl %s: %d TCP packets for %d bytes, at least the %d of tcp.BaseMSS-sized segments: probing never raised the MSS", c.fam, all, size, size/tcp.BaseMSS)
 			}
 		} else if big == 0 || icmp == 0 || pm == 0 {
 			t.Errorf("curl %s: synack sent %d packets too big for the hop and the router %d ICMP errors: the path MTU was never tested", c.fam, big, icmp)

@@ -1,10 +1,12 @@
 package sim
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gosynack/synack/link/netsim"
+	"github.com/gosynack/synack/tcp"
 )
 
 // RFC 4821 §7.7 / Linux's tcp_mtu_probing=1: over a path whose 1280-byte
@@ -33,5 +35,38 @@ func TestBlackHoleCompletes(t *testing.T) {
 		}
 		t.Logf("IPv6 %v: %d bytes in %v of virtual time (data), %d too-big packets dropped silently, %d timeouts, %d retransmits",
 			v6, r.Received, r.DataTime, r.Link.TooBig, r.Timeouts, r.Retransmits)
+	}
+}
+
+// RFC 4821 §7 (tcp/plpmtud.go): after the black-hole fallback to
+// tcp.BaseMSS, probes search between it and the first SendMSS of 1460,
+// and the soak case blackhole-1400, whose hop carries 1400-byte packets
+// (a SendMSS of 1360 over IPv4), ends with the sender's SendMSS above 1024
+// and at most 1360: where the binary search stopped, 1357 (less than
+// tcp.ProbeThreshold below 1360), or lower when the path's random loss
+// took a probe that fitted (the sender cannot tell that from a probe too
+// big, RFC 4821 §7.6.2; the search starts again tcp.ProbeInterval later):
+// seed 3 ends at 1235.
+func TestBlackHoleProbesUp(t *testing.T) {
+	c, ok := LookupSoakCase("blackhole-1400")
+	if !ok {
+		t.Fatal("no soak case blackhole-1400")
+	}
+	for seed := uint64(1); seed <= 4; seed++ {
+		r, err := RunSoak(c, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.OK() {
+			t.Fatalf("seed %d: %s", seed, strings.Join(r.Problems(), "; "))
+		}
+		if r.Link.TooBig == 0 || r.Link.ICMPSent != 0 || r.Timeouts < tcp.BlackHoleRTOs {
+			t.Fatalf("seed %d: %d too-big packets, %d ICMP errors, %d timeouts: the black hole was not tested", seed, r.Link.TooBig, r.Link.ICMPSent, r.Timeouts)
+		}
+		if r.MSS <= tcp.BaseMSS || r.MSS > 1360 {
+			t.Errorf("seed %d: send MSS %d at the end, want above %d (probing found more) and at most 1360 (the hop's 1400 less 40)", seed, r.MSS, tcp.BaseMSS)
+		}
+		t.Logf("seed %d: send MSS %d at the end; %d too-big packets dropped silently, %d timeouts, %d retransmits, data in after %v",
+			seed, r.MSS, r.Link.TooBig, r.Timeouts, r.Retransmits, r.DataTime)
 	}
 }

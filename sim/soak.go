@@ -129,6 +129,9 @@ type SoakResult struct {
 	SegsOut, Retransmits           uint64
 	Timeouts, FastRecoveries, TLPs uint64
 	Undos, DSACKsIn                uint64
+	// MSS is the sender's SendMSS at the end: lowered by path MTU
+	// discovery or a black hole, raised again by probing (tcp/plpmtud.go).
+	MSS int
 	// The receiver's view of spurious retransmissions, counted on the wire
 	// (SegmentIn events at the server, not by package tcp): segments whose
 	// every byte had reached the server before, their bytes, and segments
@@ -287,6 +290,7 @@ func RunSoakCaptured(c SoakCase, seed uint64, rec trace.Recorder, tap Tap) (Soak
 		r.SegsOut, r.Retransmits = st.SegsOut, st.Retransmits
 		r.Timeouts, r.FastRecoveries, r.TLPs = st.Timeouts, st.FastRecoveries, st.TLPs
 		r.Undos, r.DSACKsIn = st.Undos, st.DSACKsIn
+		r.MSS = conn.Info().MSS
 	}
 	if conn := server.Conn(); conn != nil {
 		r.ServerState = conn.State()
@@ -374,6 +378,8 @@ func SoakCases() []SoakCase {
 			Link: netsim.Impairment{Latency: 10 * ms, Loss: 0.01}, MTUDrop: &MTUDrop{After: 60 * ms, MTU: 1280}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
 		{Name: "mtu-drop-v6", About: "IPv6; the data path's MTU drops from 1500 to 1280 mid-transfer (ICMPv6 Packet Too Big), 1% loss",
 			Link: netsim.Impairment{Latency: 10 * ms, Loss: 0.01}, IPv6: true, MTUDrop: &MTUDrop{After: 60 * ms, MTU: 1280}, Size: 300 * kb, Budget: timeWait + 5*time.Minute},
+		{Name: "blackhole-1400", About: "a 1400-byte hop that drops bigger packets without an ICMP error (a black hole), 1% loss: the fallback to 1024-byte segments, then probing up",
+			Link: netsim.Impairment{Latency: 10 * ms, Loss: 0.01, MTU: 1400, ICMPBlackhole: true}, Size: 300 * kb, Budget: timeWait + 10*time.Minute},
 		{Name: "bdp-20", About: "CUBIC, 50 Mbit/s and 20 ms with a 20-packet queue (a quarter of the path's BDP): slow start's bursts overflow it",
 			Link: netsim.Impairment{Latency: 10 * ms, Bandwidth: 50_000_000, QueueLimit: 20}, Size: 3_000 * kb, Budget: timeWait + 5*time.Minute},
 		{Name: "bdp-20-paced", About: "bdp-20 with pacing at both ends (tcp.Config.Pacing)",
@@ -477,8 +483,8 @@ func (r *SoakResult) String() string {
 	}
 	fmt.Fprintf(&b, "  time       %s; quiet after %v (budget %v)\n", data, r.Duration, r.Budget)
 	fmt.Fprintf(&b, "  goodput    %s\n", FormatRate(r.Goodput))
-	fmt.Fprintf(&b, "  sender     %d segments, %d retransmitted (%d timeouts, %d fast recoveries, %d TLPs, %d undos, %d D-SACKs in)\n",
-		r.SegsOut, r.Retransmits, r.Timeouts, r.FastRecoveries, r.TLPs, r.Undos, r.DSACKsIn)
+	fmt.Fprintf(&b, "  sender     %d segments, %d retransmitted (%d timeouts, %d fast recoveries, %d TLPs, %d undos, %d D-SACKs in); send MSS %d at the end\n",
+		r.SegsOut, r.Retransmits, r.Timeouts, r.FastRecoveries, r.TLPs, r.Undos, r.DSACKsIn, r.MSS)
 	fmt.Fprintf(&b, "  receiver   %d duplicate segments (%d bytes) and %d partly duplicate on the wire; tcp counted %d duplicate bytes, %d out-of-order segments\n",
 		r.DupSegs, r.DupBytes, r.PartialDupSegs, r.DupBytesIn, r.OutOfOrderIn)
 	fmt.Fprintf(&b, "  data path  %v\n", r.Link)

@@ -89,11 +89,11 @@ type Conn struct {
 	// the driver; a socket option that changes it gives the connection its
 	// own copy (ownPolicy).
 	pol *Policy
-	// tuple6 holds the addresses when they are not both IPv4; the compact
-	// laddr, raddr, lport and rport below hold them otherwise.
-	tuple6 *Tuple
-	cc     cc.Controller
-	stats  Stats
+	// rare holds what few connections need (connRare), nil until one
+	// does.
+	rare  *connRare
+	cc    cc.Controller
+	stats Stats
 
 	sendVars
 	recvVars
@@ -113,7 +113,7 @@ type Conn struct {
 	// The pending RST's fields (it has no options or data).
 	rstSeq, rstAck seq.Value
 
-	// Addresses, compact (see tuple6).
+	// Addresses, compact (see connRare.tuple6).
 	laddr, raddr [4]byte
 	lport, rport uint16
 
@@ -311,6 +311,17 @@ type optionVars struct {
 	sackOK   bool  // both SYNs carried SACK-permitted (RFC 2018 §2)
 }
 
+// connRare is what few connections need, behind one pointer so that the
+// others do not carry it: the addresses of a connection whose addresses
+// are not both IPv4 (the compact laddr, raddr, lport and rport hold them
+// otherwise), and the path MTU search of a connection that found a black
+// hole or had its MSS lowered by ICMP (plpmtud.go).
+type connRare struct {
+	tuple  Tuple
+	mtu    mtuSearch
+	tuple6 bool // tuple holds the addresses
+}
+
 // connErrors are the errors a connection ends with; Conn.errCode indexes
 // them (0: none).
 var connErrors = [...]error{nil, ErrConnRefused, ErrConnReset, ErrTimeout, ErrAborted, ErrHostUnreachable, ErrNetUnreachable}
@@ -385,7 +396,7 @@ func (p *Policy) newConn(t Tuple, iss seq.Value) *Conn {
 	if k, ok := t.Key(); ok {
 		c.laddr, c.raddr = k.LocalAddr, k.RemoteAddr
 	} else {
-		c.tuple6 = &t
+		c.rare = &connRare{tuple: t, tuple6: true}
 	}
 	if !cfg.NoWindowScale {
 		c.rcvShift = c.wantShift()
@@ -398,8 +409,8 @@ func (c *Conn) State() State { return c.state }
 
 // Tuple returns the connection's addresses.
 func (c *Conn) Tuple() Tuple {
-	if c.tuple6 != nil {
-		return *c.tuple6
+	if c.rare != nil && c.rare.tuple6 {
+		return c.rare.tuple
 	}
 	return c.Key().tuple()
 }
@@ -407,7 +418,7 @@ func (c *Conn) Tuple() Tuple {
 // Key returns the connection's tuple in compact form (the zero Key if an
 // address is not IPv4).
 func (c *Conn) Key() Key {
-	if c.tuple6 != nil {
+	if c.rare != nil && c.rare.tuple6 {
 		return Key{}
 	}
 	return Key{LocalAddr: c.laddr, RemoteAddr: c.raddr, LocalPort: c.lport, RemotePort: c.rport}

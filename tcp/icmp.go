@@ -173,6 +173,14 @@ func (c *Conn) HandleICMP(now clock.Time, m *ICMPError) ICMPResult {
 // lowerMSS takes a path MTU message.
 func (c *Conn) lowerMSS(now clock.Time, m *ICMPError) ICMPResult {
 	mss := min(max(m.MSS, 64), 65535)
+	if s := c.search(); s != nil && int32(mss) < s.high {
+		// Most likely about a probe (plpmtud.go): the path MTU lies below
+		// it, and the search below the message's.
+		s.high = max(int32(mss), s.low)
+		if s.high-s.low < ProbeThreshold {
+			c.searchResult(now)
+		}
+	}
 	if mss >= c.ourMSS() && mss >= int(c.sndMSS) {
 		return ICMPNoChange
 	}
@@ -190,6 +198,13 @@ func (c *Conn) lowerMSS(now clock.Time, m *ICMPError) ICMPResult {
 	}
 	old := c.sndMSS
 	c.sndMSS = int32(mss)
+	// RFC 1191 §3: "An attempt to detect an increase (by sending a
+	// datagram larger than the current estimate) MUST NOT be done less
+	// than 5 minutes after a Datagram Too Big message has been received
+	// ... We recommend setting these timers at twice their minimum
+	// values" (RFC 8201 §4 likewise): the search upward (plpmtud.go)
+	// starts ProbeInterval from now.
+	c.startSearch(int32(mss), old, now.Add(ProbeInterval))
 	n := c.recut()
 	if c.tracing() {
 		c.note(now, m.What+": send MSS "+strconv.Itoa(int(old))+" -> "+strconv.Itoa(mss)+

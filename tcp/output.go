@@ -124,7 +124,7 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 			if t.fin {
 				need--
 			}
-			if room < need && !tlp && !c.fastRexmitDue {
+			if room < need && !tlp && !c.fastRexmitDue && !c.probeResend(t) {
 				break
 			}
 			c.fastRexmitDue = false
@@ -136,6 +136,10 @@ func (c *Conn) sendData(now clock.Time, emit func(seg *wire.Segment, retransmit 
 			continue
 		}
 		room += c.limitedTransmit(mss)
+		if !tlp && c.maybeProbe(now, mss, room, emit) { // plpmtud.go
+			sentNew = true
+			continue
+		}
 		if room < min(mss, c.queuedUnsent()) && !tlp {
 			break
 		}

@@ -140,7 +140,7 @@ func (c *Conn) onAckRecovery(now clock.Time, s *wire.Segment, r *ackResult, flig
 			} else {
 				c.stopTimer(now, &c.reoAt, "reorder")
 			}
-			if lost {
+			if lost && !c.probeLost(now) { // plpmtud.go
 				c.enterRecovery(now, flightBefore, "RACK")
 			}
 		}
@@ -155,7 +155,9 @@ func (c *Conn) onAckRecovery(now clock.Time, s *wire.Segment, r *ackResult, flig
 			if len(c.txq()) > 0 {
 				c.markLost(int(c.txHead))
 			}
-			c.enterRecovery(now, flightBefore, "3 duplicate ACKs")
+			if !c.probeLost(now) { // plpmtud.go
+				c.enterRecovery(now, flightBefore, "3 duplicate ACKs")
+			}
 		}
 	}
 	if c.inRecovery && r.acked > 0 {

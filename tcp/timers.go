@@ -75,7 +75,7 @@ func (c *Conn) HandleTimeout(now clock.Time) {
 		if wait > 0 {
 			c.startTimer(now, &c.reoAt, wait, "reorder")
 		}
-		if lost {
+		if lost && !c.probeLost(now) {
 			c.enterRecovery(now, int(c.sndNxt.Size(c.sndUna)), "RACK reordering timer")
 		}
 	}
@@ -145,6 +145,11 @@ func (c *Conn) onRTO(now clock.Time) {
 	c.stats.Timeouts++
 	c.blackHole(now) // plpmtud.go
 	c.onRTOLoss(now)
+	// A probe among what the timeout deems lost is re-cut (plpmtud.go);
+	// the timeout's response stands, and its retransmissions wait for the
+	// window as after any timeout.
+	c.probeLost(now)
+	c.fastRexmitDue = false
 	// The timer restarts when the retransmission is sent (5.1).
 }
 
@@ -296,6 +301,7 @@ func (c *Conn) ackedUpTo(now clock.Time, ack seq.Value, r *ackResult) {
 			r.sampled = true
 		}
 		c.sndUna = ack
+		c.probeAcked(now) // plpmtud.go
 		if ack.GreaterThan(c.sndBufSeq) {
 			n := min(int(ack.Size(c.sndBufSeq)), c.sndLen())
 			c.consumeSnd(n)

@@ -158,13 +158,18 @@ the server never learns why its full-sized segments vanish. It can only see them
 After the third timeout of a full-sized segment in a row, the server guesses that size is the
 problem (RFC 4821 §7.7; Linux's tcp_mtu_probing=1): it falls back to an MSS of 1024 bytes,
 re-cuts what is in flight, and the data gets through. It costs the three timeouts, with their
-backoff, where pmtu lost one round trip.`,
+backoff, where pmtu lost one round trip. Then the server probes upward (RFC 4821 §7): one
+segment halfway between 1024 and its first MSS of 1460, too big for the hop and lost, which
+does not count as congestion; then one halfway between 1024 and 1241, which arrives, and the
+MSS rises to its size.`,
 		`和 pmtu 场景一样，两台主机之间的路由器最多只能转发 1280 字节的分组；不同的是，它发回的
 “需要分片”报文在回程中被过滤掉了（即“黑洞”，RFC 2923），服务器永远不知道自己的满长度报文段
 为什么消失，只能看到它们超时。满长度的报文段连续第三次超时之后，服务器推断问题出在报文段的
 大小上（RFC 4821 §7.7；即 Linux 的 tcp_mtu_probing=1）：它把 MSS 退回到 1024 字节，重新切分
 尚未确认的数据，数据于是得以通过。代价是三次超时以及随之而来的退避，而在 pmtu 场景中只多花了
-一个往返时间。`},
+一个往返时间。随后服务器向上探测（RFC 4821 §7）：先发一个大小介于 1024 与最初的 MSS 1460
+正中间的报文段，它对这一跳来说太大而被丢弃，但这不算作拥塞；再发一个大小介于 1024 与 1241
+正中间的报文段，它顺利到达，MSS 于是升到这个大小。`},
 
 	// slow-start
 	{"Slow start: the congestion window doubles every round trip, until a loss sets ssthresh", "慢启动：拥塞窗口每个往返时间翻一番，直到一次丢包定下 ssthresh"},
