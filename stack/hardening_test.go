@@ -270,10 +270,11 @@ than the last one seen (or equal with a higher sequence number), or,
 without timestamps, when its sequence number is above RCV.NXT (RFC 1122
 §4.2.2.13); the new ISS is above the old SND.NXT. An HTTP/1.0-style loop
 of 200 dials from 8 client ports, the server closing first, retransmits no
-SYN (` + "`TestHTTP10LoopNoStalls`" + `). A synack client with timestamps is not yet
-reopened reliably: its timestamp offset is per connection, so a new
-incarnation's TSval is below the old one's about half the time, and RFC
-6191 refuses it; Linux keys the offset per address pair.
+SYN (` + "`TestHTTP10LoopNoStalls`" + `), with timestamps and without: the
+offset of synack's timestamp clock is a keyed hash of the address pair
+(` + "`tcp.TSOffset`" + `, as Linux's secure_tcp_ts_off), so a new incarnation's
+TSval is above the old one's. (With the offset per connection, from the
+ISS, about half of them were below, and RFC 6191 refused them.)
 
 ## Not yet
 

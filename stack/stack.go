@@ -535,6 +535,7 @@ func (s *Stack) open(now clock.Time, t tcp.Tuple) (*tcp.Conn, error) {
 		return nil, fmt.Errorf("connect from %v to %v: %w", t.Local, t.Remote, ErrTooManyConns)
 	}
 	c := s.pol.NewActive(t, tcp.ISN(s.cfg.ISNKey, t, now), now)
+	c.SetTSOffset(tcp.TSOffset(s.cfg.ISNKey, t.Local.Addr(), t.Remote.Addr()))
 	c.SetMSSCap(s.mssFor(now, t.Remote.Addr()))
 	s.add(&entry{conn: c, state: c.State()})
 	s.ctr.ActiveOpens++

@@ -107,8 +107,9 @@ type Conn struct {
 	probeVars
 
 	// The handshake (RFC 9293 §3.5) and the retransmission count (§3.8.3).
-	synSends int32 // SYNs (or SYN-ACKs) sent in the current state
-	retries  int32 // consecutive RTO expirations, against the limits of §3.8.3 (R2)
+	synSends int16  // SYNs (or SYN-ACKs) sent in the current state
+	retries  int16  // consecutive RTO expirations, against the limits of §3.8.3 (R2)
+	tsOff    uint32 // Snd.TSoffset (RFC 7323 §5.4): tsNow, TSOffset
 
 	// The pending RST's fields (it has no options or data).
 	rstSeq, rstAck seq.Value
@@ -351,7 +352,8 @@ func (p *Policy) newConn(t Tuple, iss seq.Value) *Conn {
 	// "after" or "before" it depending on the half of the space the ISS
 	// lies in.
 	c := &Conn{
-		pol: p,
+		pol:   p,
+		tsOff: uint32(iss) * 2654435761,
 		sendVars: sendVars{
 			iss:       iss,
 			sndUna:    iss,
