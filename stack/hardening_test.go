@@ -276,9 +276,41 @@ offset of synack's timestamp clock is a keyed hash of the address pair
 TSval is above the old one's. (With the offset per connection, from the
 ISS, about half of them were below, and RFC 6191 refused them.)
 
+## The buffer budget (tcp_mem)
+
+The send and receive buffers of all of a stack's connections share a
+budget, counted in bytes of the arrays they hold as they are borrowed and
+given back (tcp/memory.go, stack/limits.go), with Linux's two levels:
+from ` + "`tcp.Config.MemPressure`" + ` (default 768 MiB) buffers stop growing (receive
+and send autotuning pause) and a connection that gets out-of-order data
+lets go of what it holds out of order and drops the segment (RFC 2018 §8:
+the data is only SACKed, the peer still has it); from ` + "`MemLimit`" + ` (1 GiB) data
+that would need a larger receive array is dropped unacknowledged, and
+Write takes only what the send ring holds. Every connection may always
+have 4 KiB of each buffer, so none is starved for ever by the others: the
+budget is exceeded by at most the one array that crossed it and 8 KiB per
+connection. Drops are traced as ` + "`DropMemory`" + ` and counted
+(` + "`Stack.Memory`" + `). ` + "`TestMemoryBudget`" + ` (tcp) checks each step on three connections;
+` + "`TestMemoryPressurePrunes`" + ` (stack) floods 16 connections with 1-byte
+out-of-order segments under a 192 KiB budget: the high-water mark stays
+under 192 + 64 + 16 × 4 KiB, and nothing is held once the holes are filled
+and the data read.
+
+## A hostile peer, fuzzed
+
+` + "`FuzzHostile`" + ` (stack/hostile_fuzz_test.go) drives a listening host and an
+established connection with a hostile peer's segments: near the right
+sequence and acknowledgment numbers or anywhere, any flags, timestamps
+(near or blind), SACK blocks anywhere, MSS and window scale options,
+payloads, spoofed SYN bursts and cookie guesses, the application writing,
+reading and closing, timers. After each step it checks that every packet
+sent parses, that one Output sends at most 10000, and the bounds:
+connections, the SYN and accept queues, every connection's buffers, the
+stack's buffer budget, SACKed bytes, and no deadline left in the past.
+
 ## Not yet
 
 A half-open connection is still a whole TCB (bounded by the SYN queue,
-not shrunk); no stack-wide buffer budget (tcp_mem); no hostile-world soak
-(` + "`synack soak --hostile`" + `) or syn-flood teaching scenario.
+not shrunk); no hostile-world soak (` + "`synack soak --hostile`" + `) or syn-flood
+teaching scenario.
 `

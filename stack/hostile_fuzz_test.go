@@ -21,6 +21,7 @@ const (
 	hostileMaxConns   = 24
 	hostileRecvMax    = 16 << 10
 	hostileSendMax    = 16 << 10
+	hostileMemLimit   = 48 << 10
 )
 
 // FuzzHostile drives a listening host and an established connection (the
@@ -34,7 +35,7 @@ const (
 // Output, and stays within its bounds: connections (MaxConns), the SYN and
 // accept queues, every connection's buffers (the receive buffer's unread
 // and out-of-order bytes within RecvBufferMax, the send buffer within
-// SendBufferMax), and no deadline left in the past by HandleTimeout.
+// SendBufferMax, all within the stack's buffer budget), and no deadline left in the past by HandleTimeout.
 //
 // Input: ops of 16 bytes: kind (low 3 bits: 0-3 a segment on the
 // connection, 4 from a spoofed source to port 80, 5 an application call,
@@ -52,7 +53,8 @@ func FuzzHostile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		s, err := New(Config{Name: "host", Addr: hostAddr, Rand: rand.New(rand.NewPCG(1, 2)), ISNKey: tcp.ISNKey{9},
 			SynBacklog: hostileSynBacklog, MaxConns: hostileMaxConns, MaxOrphans: 4, MaxTimeWait: 4,
-			TCP: tcp.Config{RecvBuffer: 4 << 10, RecvBufferMax: hostileRecvMax, SendBuffer: 4 << 10, SendBufferMax: hostileSendMax}})
+			TCP: tcp.Config{RecvBuffer: 4 << 10, RecvBufferMax: hostileRecvMax, SendBuffer: 4 << 10, SendBufferMax: hostileSendMax,
+				MemPressure: 24 << 10, MemLimit: hostileMemLimit}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,6 +203,13 @@ func checkHostileBounds(t *testing.T, s *Stack, l *Listener) {
 	}
 	if p := l.Pending(); p > hostileBacklog {
 		t.Fatalf("%d connections waiting for Accept, backlog %d", p, hostileBacklog)
+	}
+	// The buffer budget: exceeded by at most the one array that crossed
+	// it (twice the largest buffer, rounded up to a power of two) and the
+	// 4 KiB of each buffer every connection may have, and a wrapping
+	// segment's scratch array.
+	if m := s.Memory(); m.BufferBytes < 0 || m.BufferBytes > hostileMemLimit+4*hostileRecvMax+len(conns)*(8<<10+2048) {
+		t.Fatalf("%d bytes of buffers for %d connections, budget %d", m.BufferBytes, len(conns), hostileMemLimit)
 	}
 	for _, c := range conns {
 		in := c.Info()

@@ -144,3 +144,58 @@ func TestOutOfOrderFloodHeld(t *testing.T) {
 		t.Fatalf("%d bytes held after the fill, want %d", got, holes+1)
 	}
 }
+
+// TestMemoryPressurePrunes: 16 connections under 1-byte out-of-order
+// floods, with a stack-wide budget of 192 KiB (pressure at 128 KiB): the
+// buffers stay within the budget (beyond it, by at most the array that
+// crossed it and the 4 KiB each connection may always have), the
+// out-of-order data of a connection that gets more under pressure is let
+// go (RFC 2018 §8: "the data receiver is permitted to discard data in its
+// queue that has not been acknowledged to the data sender, even if the
+// data has already been reported in a SACK option"), and once the holes
+// are filled and the data read, nothing is held.
+func TestMemoryPressurePrunes(t *testing.T) {
+	s, err := New(Config{Name: "host", Addr: hostAddr, Rand: rand.New(rand.NewPCG(1, 2)),
+		TCP: tcp.Config{DelayedACK: -1, RecvBuffer: 64 << 10, RecvBufferMax: 64 << 10, MemPressure: 128 << 10, MemLimit: 192 << 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []*tcp.Conn
+	for range 16 {
+		conns = append(conns, scaledConn(t, s))
+	}
+	high := 0
+	for k := 0; k < 2000; k++ {
+		for _, c := range conns {
+			s.Input(0, dataPacket(c, uint32(2*k+1+k%7*4096), []byte{'x'}))
+		}
+		s.Output(0, func([]byte) {})
+		high = max(high, s.Memory().BufferBytes)
+	}
+	m := s.Memory()
+	t.Logf("high-water %d bytes, %d drops", high, m.Drops)
+	if !m.Pressure || m.Drops == 0 || high > 192<<10+64<<10+16*(4<<10) {
+		t.Fatalf("pressure %v, %d drops, high-water %d bytes", m.Pressure, m.Drops, high)
+	}
+	pruned := uint64(0)
+	for _, c := range conns {
+		pruned += c.Stats().OutOfOrderPruned
+	}
+	if pruned == 0 {
+		t.Fatal("no out-of-order data let go under pressure")
+	}
+	// The holes filled in order and everything read: nothing is held.
+	buf := make([]byte, 64<<10)
+	for _, c := range conns {
+		for i := 0; i < 100 && (c.Info().OutOfOrder > 0 || i == 0); i++ {
+			off := uint32(c.Info().RcvNxt - seq.Value(5001))
+			s.Input(0, dataPacket(c, off, make([]byte, 1000)))
+			s.Read(0, c, buf)
+		}
+		s.Read(0, c, buf)
+	}
+	s.Output(0, func([]byte) {})
+	if m := s.Memory(); m.BufferBytes != 0 || m.Pressure {
+		t.Fatalf("%d bytes held (pressure %v) after everything was read", m.BufferBytes, m.Pressure)
+	}
+}

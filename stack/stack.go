@@ -334,6 +334,7 @@ func New(cfg Config) (*Stack, error) {
 	if cfg.MaxTimeWait <= 0 {
 		cfg.MaxTimeWait = 262144
 	}
+	setMemoryDefaults(&cfg.TCP)
 	if cfg.SynCookies > CookiesOff {
 		return nil, fmt.Errorf("stack %q: unknown SynCookies mode %d", cfg.Name, cfg.SynCookies)
 	}

@@ -48,6 +48,7 @@ func (c *Conn) reserve(mem *[]byte, v []byte, keep, need int) []byte {
 		n = make([]byte, 0, size)
 	}
 	n = n[:cap(n)]
+	c.account(cap(n))
 	copy(n, v[:keep])
 	c.release(mem)
 	*mem = n
@@ -56,6 +57,7 @@ func (c *Conn) reserve(mem *[]byte, v []byte, keep, need int) []byte {
 
 // release hands the backing array *mem back to the pool.
 func (c *Conn) release(mem *[]byte) {
+	c.account(-cap(*mem))
 	if *mem != nil && c.pol.cfg.Buffers != nil {
 		c.pol.cfg.Buffers.Put((*mem)[:0])
 	}
@@ -109,6 +111,7 @@ func (c *Conn) borrow(n int) []byte {
 	} else {
 		m = make([]byte, 0, n)
 	}
+	c.account(cap(m))
 	return m[:cap(m)]
 }
 

@@ -572,8 +572,13 @@ func (c *Conn) Write(now clock.Time, p []byte) (int, error) {
 // writer can keep a growing window full.
 func (c *Conn) sendBufSize() int {
 	n := int(c.sndBuf)
-	if !c.sndBufLocked && c.cc != nil {
+	if !c.sndBufLocked && c.cc != nil && !c.pol.mem.pressure(&c.pol.cfg) {
 		n = max(n, min(2*c.cc.Window(), c.pol.cfg.SendBufferMax))
+	}
+	if c.pol.mem.overLimit(&c.pol.cfg) {
+		// Only what the ring holds now, or the 4 KiB every connection
+		// may have.
+		n = min(n, max(len(c.snd.mem), minBuffer))
 	}
 	return n
 }
