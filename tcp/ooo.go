@@ -417,6 +417,7 @@ func (q *oooQueue) unreport(v seq.Value, after bool) {
 
 // maxOOORanges bounds the ranges a connection holds out of order: one per
 // 64 bytes of receive buffer, at least 64 and at most 65536 (a 4 MiB buffer
-// holds its 65536 ranges in 1.25 MiB of nodes). What would exceed it is
+// holds its 65536 ranges in at most 1 MiB of blocks, each at least half
+// full). What would exceed it is
 // dropped (trace.DropOutOfOrderRanges).
 func (c *Conn) maxOOORanges() int { return min(max(int(c.rcvBuf)/64, 64), 1<<16) }
