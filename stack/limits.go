@@ -21,6 +21,49 @@ import (
 //     with ErrTooManyConns, and a SYN or cookie ACK for a listener is
 //     dropped and counted in ListenDrops and ConnLimitDrops.
 
+//
+// And a budget for the buffers of all the stack's connections, as Linux's
+// tcp_mem (tcp/memory.go): TCP.MemPressure (default 768 MiB), from which
+// buffers stop growing and out-of-order data is pruned and refused, and
+// TCP.MemLimit (default 1 GiB), from which data that needs a larger buffer
+// is dropped and Write takes no more than a connection's buffer holds
+// (each connection may always have 4 KiB of each). Negative values turn
+// the budget off. Stack.Memory reports it.
+
+// The buffer budget's defaults.
+const (
+	DefaultMemPressure = 768 << 20
+	DefaultMemLimit    = 1 << 30
+)
+
+// setMemoryDefaults fills in the buffer budget's defaults: both levels
+// when neither is set, off when either is negative.
+func setMemoryDefaults(c *tcp.Config) {
+	switch {
+	case c.MemPressure < 0 || c.MemLimit < 0:
+		c.MemPressure, c.MemLimit = 0, 0
+	case c.MemPressure == 0 && c.MemLimit == 0:
+		c.MemPressure, c.MemLimit = DefaultMemPressure, DefaultMemLimit
+	case c.MemLimit == 0:
+		c.MemLimit = max(c.MemPressure, DefaultMemLimit)
+	case c.MemPressure == 0:
+		c.MemPressure = c.MemLimit * 3 / 4
+	}
+}
+
+// Memory is the state of the stack's buffer budget.
+type Memory struct {
+	BufferBytes     int    // bytes of buffer arrays the connections hold
+	Pressure, Limit bool   // at or above TCP.MemPressure, TCP.MemLimit
+	Drops           uint64 // segments dropped for the budget (trace.DropMemory)
+}
+
+// Memory returns the state of the stack's buffer budget.
+func (s *Stack) Memory() Memory {
+	p, l := s.pol.MemoryState()
+	return Memory{BufferBytes: s.pol.BufferBytes(), Pressure: p, Limit: l, Drops: s.pol.MemoryDrops()}
+}
+
 // ErrTooManyConns: the stack holds Config.MaxConns connections.
 var ErrTooManyConns = errors.New("too many connections (stack.Config.MaxConns)")
 

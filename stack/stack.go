@@ -343,6 +343,7 @@ func New(cfg Config) (*Stack, error) {
 	if cfg.MaxTimeWait <= 0 {
 		cfg.MaxTimeWait = 262144
 	}
+	setMemoryDefaults(&cfg.TCP)
 	if cfg.SynCookies > CookiesOff {
 		return nil, fmt.Errorf("stack %q: unknown SynCookies mode %d", cfg.Name, cfg.SynCookies)
 	}
@@ -544,6 +545,7 @@ func (s *Stack) open(now clock.Time, t tcp.Tuple) (*tcp.Conn, error) {
 		return nil, fmt.Errorf("connect from %v to %v: %w", t.Local, t.Remote, ErrTooManyConns)
 	}
 	c := s.pol.NewActive(t, tcp.ISN(s.cfg.ISNKey, t, now), now)
+	c.SetTSOffset(tcp.TSOffset(s.cfg.ISNKey, t.Local.Addr(), t.Remote.Addr()))
 	c.SetMSSCap(s.mssFor(now, t.Remote.Addr()))
 	s.add(&entry{conn: c, state: c.State()})
 	s.ctr.ActiveOpens++

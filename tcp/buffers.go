@@ -25,6 +25,7 @@ const minBuffer = 4 << 10
 
 // release hands the backing array *mem back to the pool.
 func (c *Conn) release(mem *[]byte) {
+	c.account(-cap(*mem))
 	if *mem != nil && c.pol.cfg.Buffers != nil {
 		c.pol.cfg.Buffers.Put((*mem)[:0])
 	}
@@ -148,6 +149,7 @@ func (c *Conn) borrow(n int) []byte {
 	} else {
 		m = make([]byte, 0, n)
 	}
+	c.account(cap(m))
 	return m[:cap(m)]
 }
 

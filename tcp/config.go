@@ -123,6 +123,14 @@ type Config struct {
 	// to turn autotuning off. SetSendBuffer turns it off for one
 	// connection, as SO_SNDBUF does.
 	SendBufferMax int
+	// MemPressure and MemLimit are a budget for the buffers of all the
+	// connections of a Policy (a stack's), in bytes of the arrays they
+	// hold, as Linux's tcp_mem (memory.go). From MemPressure on, buffers
+	// stop growing (no autotuning) and out-of-order data is pruned and no
+	// longer held; from MemLimit on, data that would need a larger array
+	// is dropped and Write takes only what fits, except that each
+	// connection may always have 4 KiB of each buffer. 0: no budget.
+	MemPressure, MemLimit int
 	// Congestion names the congestion controller (package tcp/cc):
 	// "cubic" (the default) or "newreno".
 	Congestion string
@@ -221,6 +229,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("tcp: RecvBufferMax %d is below RecvBuffer %d", c.RecvBufferMax, c.RecvBuffer)
 	case c.SendBufferMax < 0 || c.SendBufferMax != 0 && c.SendBufferMax < c.SendBuffer:
 		return fmt.Errorf("tcp: SendBufferMax %d is below SendBuffer %d", c.SendBufferMax, c.SendBuffer)
+	case c.MemPressure < 0 || c.MemLimit < 0 || c.MemLimit > 0 && c.MemPressure > c.MemLimit:
+		return fmt.Errorf("tcp: buffer budget MemPressure %d, MemLimit %d: want 0 <= MemPressure <= MemLimit", c.MemPressure, c.MemLimit)
 	case c.NoWindowScale && c.RecvBuffer > 65535:
 		return fmt.Errorf("tcp: RecvBuffer %d needs window scaling, which NoWindowScale turns off (max 65535)", c.RecvBuffer)
 	case c.KeepAliveIdle < 0 || c.KeepAliveInterval < 0 || c.KeepAliveCount < 0 || c.UserTimeout < 0:
@@ -249,6 +259,8 @@ type Policy struct {
 	// chal is the stack-wide challenge-ACK budget (StackChallengeACKs),
 	// shared with the copies socket options make (ownConfig).
 	chal *chalBudget
+	// mem is the buffer budget (memory.go), shared with those copies too.
+	mem *memBudget
 	// txFree holds retransmission queues' arrays that connections gave
 	// back when everything they sent was acknowledged.
 	txFree    [][]txSeg
@@ -280,7 +292,7 @@ func (p *Policy) putTx(t []txSeg) {
 // check cfg with Validate first; a Conn made from an invalid Config falls
 // back to defaults where it can.
 func NewPolicy(cfg Config) *Policy {
-	return &Policy{cfg: cfg.withDefaults(), chal: &chalBudget{sec: -1}}
+	return &Policy{cfg: cfg.withDefaults(), chal: &chalBudget{sec: -1}, mem: new(memBudget)}
 }
 
 // chalBudget is what is left of one second's challenge ACKs for all the

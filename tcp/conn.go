@@ -107,8 +107,9 @@ type Conn struct {
 	probeVars
 
 	// The handshake (RFC 9293 §3.5) and the retransmission count (§3.8.3).
-	synSends int32 // SYNs (or SYN-ACKs) sent in the current state
-	retries  int32 // consecutive RTO expirations, against the limits of §3.8.3 (R2)
+	synSends int16  // SYNs (or SYN-ACKs) sent in the current state
+	retries  int16  // consecutive RTO expirations, against the limits of §3.8.3 (R2)
+	tsOff    uint32 // Snd.TSoffset (RFC 7323 §5.4): tsNow, TSOffset
 
 	// The pending RST's fields (it has no options or data).
 	rstSeq, rstAck seq.Value
@@ -361,7 +362,8 @@ func (p *Policy) newConn(t Tuple, iss seq.Value) *Conn {
 	// "after" or "before" it depending on the half of the space the ISS
 	// lies in.
 	c := &Conn{
-		pol: p,
+		pol:   p,
+		tsOff: uint32(iss) * 2654435761,
 		sendVars: sendVars{
 			iss:       iss,
 			sndUna:    iss,
@@ -580,8 +582,13 @@ func (c *Conn) Write(now clock.Time, p []byte) (int, error) {
 // writer can keep a growing window full.
 func (c *Conn) sendBufSize() int {
 	n := int(c.sndBuf)
-	if !c.sndBufLocked && c.cc != nil {
+	if !c.sndBufLocked && c.cc != nil && !c.pol.mem.pressure(&c.pol.cfg) {
 		n = max(n, min(2*c.cc.Window(), c.pol.cfg.SendBufferMax))
+	}
+	if c.pol.mem.overLimit(&c.pol.cfg) {
+		// Only what the ring holds now, or the 4 KiB every connection
+		// may have.
+		n = min(n, max(len(c.snd.mem), minBuffer))
 	}
 	return n
 }

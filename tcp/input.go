@@ -552,6 +552,10 @@ func (c *Conn) processText(now clock.Time, s *wire.Segment) {
 	if !ok {
 		return
 	}
+	if len(payload) > 0 && !c.rcvRoom(start, len(payload)) {
+		c.drop(now, trace.DropMemory)
+		return
+	}
 	if start != c.rcvNxt {
 		c.holdText(start, payload, fin)
 		return
@@ -722,7 +726,7 @@ func (c *Conn) checkFIN(now clock.Time) {
 // the transfer (Linux's dynamic right-sizing, simplified). The buffer at
 // most doubles per round trip, up to RecvBufferMax.
 func (c *Conn) autotune(now clock.Time) {
-	if int(c.rcvBuf) >= int(c.rcvBufMax) || !c.hasRTT {
+	if int(c.rcvBuf) >= int(c.rcvBufMax) || !c.hasRTT || c.pol.mem.pressure(&c.pol.cfg) {
 		return
 	}
 	if c.rcvSpaceAt == 0 {

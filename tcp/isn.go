@@ -62,3 +62,30 @@ func ISN(key ISNKey, t Tuple, now clock.Time) seq.Value {
 	m := uint32(int64(now) / 4000)
 	return seq.Value(m + f)
 }
+
+// TSOffset is the offset of our timestamp clock (RFC 7323's Snd.TSoffset)
+// for connections from local to remote: a keyed hash of the address pair,
+// as Linux's secure_tcp_ts_off, so that it does not reveal the clock
+// ("It is therefore RECOMMENDED to generate a random, per-connection
+// offset", §7) yet stays the same for every connection between the two
+// hosts: successive incarnations of a 4-tuple then carry growing
+// timestamps, which RFC 6191 needs to reopen from TIME-WAIT ("entirely
+// random offsets for each new connection will conflict with PAWS",
+// Appendix H (j)). SHA-256 over a label, the key and the two addresses;
+// §5.4: "The same function with a different secret key can be used".
+func TSOffset(key ISNKey, local, remote netip.Addr) uint32 {
+	var buf [8 + 16 + 2*16]byte
+	n := copy(buf[:], "tsoffset")
+	n += copy(buf[n:], key[:])
+	for _, a := range [2]netip.Addr{local, remote} {
+		b := a.Unmap().As16()
+		n += copy(buf[n:], b[:])
+	}
+	h := sha256.Sum256(buf[:n])
+	return binary.BigEndian.Uint32(h[:4])
+}
+
+// SetTSOffset sets the offset of the connection's timestamp clock (by
+// default one derived from its ISS, which differs between incarnations);
+// a driver calls it before the connection's first Output, with TSOffset.
+func (c *Conn) SetTSOffset(off uint32) { c.tsOff = off }

@@ -6,37 +6,52 @@ import (
 )
 
 // The out-of-order queue's index: the ranges of data held beyond RCV.NXT
-// (the bytes themselves lie in the receive buffer, reasm.go), in an AVL
-// tree keyed by sequence number, so that a segment costs O(log n) in the
-// number of ranges n whatever the pattern of holes (after CVE-2018-5390,
-// SegmentSmack, Linux moved its queue to a red-black tree for the same
-// reason). The ranges are disjoint and never touch: a segment that touches
-// or overlaps ranges merges with them. Nodes live in one slice and are
-// named by index plus one (0 is none), with a free list, so that a queue
-// that has reached its size allocates no more.
+// (the bytes themselves lie in the receive buffer, reasm.go), sorted by
+// sequence number in blocks of at most oooBlock ranges, with the start of
+// each block's first range in an array of its own (a B+ tree of two
+// levels). A segment costs two binary searches, one in the array of block
+// starts (at most 2048 of them, 8 KiB, that stay in the cache) and one in
+// a block (512 bytes), and a move of at most a block's ranges: O(log n) in
+// the number of ranges n whatever the pattern of holes, and few cache
+// lines. (After CVE-2018-5390, SegmentSmack, Linux moved its queue to a
+// red-black tree for the same reason; an AVL tree with a node per range
+// took a cache miss at each of its 17 levels for 60k ranges, about 4 to 9
+// times a normal segment.) The ranges are disjoint and never touch: a
+// segment that touches or overlaps ranges merges with them. Every block
+// holds at least oooBlock/2 ranges but the only one, so blocks are at most
+// half empty; a block array is reused as it is emptied and refilled.
 //
-// Beside the tree, the queue keeps the blocks most recently reported in
+// A range is named by a handle, its block's index and its place in it
+// (plus one; 0 is none), valid until the queue next changes.
+//
+// Beside the ranges, the queue keeps the blocks most recently reported in
 // SACK options (RFC 2018 §4), most recent first, as Linux keeps
 // selective_acks: updated in O(1) per segment, they order the blocks of the
 // next ACK without a search.
 //
 // Bounds: the bytes held are bounded by the window we offered (newText
-// trims what lies beyond it), and the ranges by maxOOORanges: a node costs
-// 20 bytes, so the index is at most 31% of the receive buffer, and only for
-// a pattern of 1-byte segments each after a 1-byte hole.
+// trims what lies beyond it), and the ranges by maxOOORanges: a range costs
+// 8 bytes in a block at least half full, so the index is at most 25% of
+// the receive buffer, and only for a pattern of 1-byte segments each after
+// a 1-byte hole.
 
 type oooNode struct {
-	start, end  seq.Value
-	left, right int32 // children: index into oooQueue.nodes plus one, 0 for none
-	height      int32 // of the subtree; in a free node, unused
+	start, end seq.Value
 }
 
+// oooBlock is the most ranges a block holds (a power of two: handles
+// carry a range's place in its block in their low bits).
+const (
+	oooBlockShift = 6
+	oooBlock      = 1 << oooBlockShift
+)
+
 type oooQueue struct {
-	nodes []oooNode
-	free  int32 // free nodes, linked through left
-	root  int32
-	n     int32     // ranges held
-	hi    seq.Value // the end of the last range, when n > 0
+	blocks [][]oooNode // sorted; none empty; cap at most oooBlock
+	firsts []seq.Value // firsts[i] is blocks[i][0].start
+	spare  [][]oooNode // emptied block arrays, for reuse
+	n      int32       // ranges held
+	hi     seq.Value   // the end of the last range, when n > 0
 	// sacks are the ranges most recently reported, first first (RFC 2018
 	// §4); each is a range held.
 	sacks  [wire.MaxSACKBlocks]wire.SACKBlock
@@ -56,223 +71,272 @@ func (q *oooQueue) len() int {
 	return int(q.n)
 }
 
-func (q *oooQueue) node(r int32) *oooNode { return &q.nodes[r-1] }
+func handle(b, i int) int32 { return int32(b<<oooBlockShift|i) + 1 }
 
-func (q *oooQueue) height(r int32) int32 {
-	if r == 0 {
-		return 0
-	}
-	return q.nodes[r-1].height
+func (q *oooQueue) node(r int32) *oooNode {
+	r--
+	return &q.blocks[r>>oooBlockShift][r&(oooBlock-1)]
 }
 
-func (q *oooQueue) fix(r int32) {
-	n := q.node(r)
-	n.height = 1 + max(q.height(n.left), q.height(n.right))
-}
-
-func (q *oooQueue) rotateRight(r int32) int32 {
-	n := q.node(r)
-	l := n.left
-	n.left = q.node(l).right
-	q.node(l).right = r
-	q.fix(r)
-	q.fix(l)
-	return l
-}
-
-func (q *oooQueue) rotateLeft(r int32) int32 {
-	n := q.node(r)
-	rt := n.right
-	n.right = q.node(rt).left
-	q.node(rt).left = r
-	q.fix(r)
-	q.fix(rt)
-	return rt
-}
-
-// balance restores the AVL property at r, whose subtrees are balanced and
-// differ in height by at most 2.
-func (q *oooQueue) balance(r int32) int32 {
-	q.fix(r)
-	n := q.node(r)
-	switch d := q.height(n.left) - q.height(n.right); {
-	case d > 1:
-		l := q.node(n.left)
-		if q.height(l.left) < q.height(l.right) {
-			n.left = q.rotateLeft(n.left)
+// blockOf returns the last block whose first range starts at or before v,
+// or 0 when v is before them all (or there is none).
+func (q *oooQueue) blockOf(v seq.Value) int {
+	lo, hi := 0, len(q.firsts) // the answer is in [lo, hi)
+	for hi-lo > 1 {
+		mid := int(uint(lo+hi) >> 1)
+		if q.firsts[mid].LessThanEq(v) {
+			lo = mid
+		} else {
+			hi = mid
 		}
-		return q.rotateRight(r)
-	case d < -1:
-		rt := q.node(n.right)
-		if q.height(rt.right) < q.height(rt.left) {
-			n.right = q.rotateRight(n.right)
+	}
+	return lo
+}
+
+// firstEndAtOrAfter returns the first place in blk whose range ends at or
+// after v (len(blk) if none).
+func firstEndAtOrAfter(blk []oooNode, v seq.Value) int {
+	lo, hi := 0, len(blk)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if blk[mid].end.LessThan(v) {
+			lo = mid + 1
+		} else {
+			hi = mid
 		}
-		return q.rotateLeft(r)
 	}
-	return r
+	return lo
 }
 
-// alloc returns a fresh node for [start, end).
-func (q *oooQueue) alloc(start, end seq.Value) int32 {
-	var r int32
-	if q.free != 0 {
-		r = q.free
-		q.free = q.node(r).left
-	} else {
-		q.nodes = append(q.nodes, oooNode{})
-		r = int32(len(q.nodes))
+// firstStartAfter returns the first place in blk whose range starts after
+// v (len(blk) if none).
+func firstStartAfter(blk []oooNode, v seq.Value) int {
+	lo, hi := 0, len(blk)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if blk[mid].start.LessThanEq(v) {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
 	}
-	*q.node(r) = oooNode{start: start, end: end, height: 1}
-	return r
+	return lo
 }
 
-func (q *oooQueue) release(r int32) {
-	*q.node(r) = oooNode{left: q.free}
-	q.free = r
+// next returns the range after r, or 0.
+func (q *oooQueue) next(r int32) int32 {
+	b, i := int((r-1)>>oooBlockShift), int((r-1)&(oooBlock-1))
+	if i+1 < len(q.blocks[b]) {
+		return r + 1
+	}
+	if b+1 < len(q.blocks) {
+		return handle(b+1, 0)
+	}
+	return 0
+}
+
+// newBlock returns an empty block array with room for n ranges.
+func (q *oooQueue) newBlock(n int) []oooNode {
+	for k := len(q.spare) - 1; k >= 0; k-- {
+		if s := q.spare[k]; cap(s) >= n {
+			q.spare[k] = q.spare[len(q.spare)-1]
+			q.spare = q.spare[:len(q.spare)-1]
+			return s[:0]
+		}
+	}
+	return make([]oooNode, 0, n)
 }
 
 // insert adds the range [start, end), which touches no range held.
 func (q *oooQueue) insert(start, end seq.Value) {
-	q.root = q.insertAt(q.root, q.alloc(start, end))
-	if q.n == 0 || end.GreaterThan(q.hi) {
+	x := oooNode{start, end}
+	if len(q.blocks) == 0 {
+		q.blocks = append(q.blocks, append(q.newBlock(4), x))
+		q.firsts = append(q.firsts, start)
+		q.n, q.hi = 1, end
+		return
+	}
+	var b, i int
+	if start.GreaterThan(q.hi) {
+		// Beyond every range: at the right edge, without a search.
+		b = len(q.blocks) - 1
+		i = len(q.blocks[b])
 		q.hi = end
+	} else {
+		b = q.blockOf(start)
+		i = firstStartAfter(q.blocks[b], start)
+	}
+	blk := q.blocks[b]
+	if len(blk) == oooBlock {
+		// Full: split in two halves, the second a new block after it.
+		half := q.newBlock(oooBlock)
+		half = append(half, blk[oooBlock/2:]...)
+		q.blocks[b] = blk[:oooBlock/2]
+		q.blocks = append(q.blocks, nil)
+		copy(q.blocks[b+2:], q.blocks[b+1:])
+		q.blocks[b+1] = half
+		q.firsts = append(q.firsts, 0)
+		copy(q.firsts[b+2:], q.firsts[b+1:])
+		q.firsts[b+1] = half[0].start
+		if i > oooBlock/2 {
+			b, i = b+1, i-oooBlock/2
+		}
+		blk = q.blocks[b]
+	}
+	if len(blk) == cap(blk) {
+		grown := append(q.newBlock(min(2*cap(blk), oooBlock)), blk...)
+		q.spare = append(q.spare, blk[:0])
+		blk = grown
+	}
+	blk = blk[:len(blk)+1]
+	copy(blk[i+1:], blk[i:])
+	blk[i] = x
+	q.blocks[b] = blk
+	if i == 0 {
+		q.firsts[b] = start
 	}
 	q.n++
 }
 
-func (q *oooQueue) insertAt(r, x int32) int32 {
-	if r == 0 {
-		return x
-	}
-	n := q.node(r)
-	if q.node(x).start.LessThan(n.start) {
-		n.left = q.insertAt(n.left, x)
-	} else {
-		n.right = q.insertAt(n.right, x)
-	}
-	return q.balance(r)
-}
-
-// remove deletes the range that starts at start.
+// remove deletes the range that starts at start, if there is one.
 func (q *oooQueue) remove(start seq.Value) {
-	var gone int32
-	q.root = q.removeAt(q.root, start, &gone)
-	if gone != 0 {
-		end := q.node(gone).end
-		q.release(gone)
-		q.n--
-		if end == q.hi && q.n > 0 {
-			q.hi = q.node(q.last()).end
-		}
+	if q.n == 0 {
+		return
+	}
+	b := q.blockOf(start)
+	i := firstStartAfter(q.blocks[b], start) - 1
+	if i >= 0 && q.blocks[b][i].start == start {
+		q.removeAt(handle(b, i))
 	}
 }
 
-func (q *oooQueue) removeAt(r int32, start seq.Value, gone *int32) int32 {
-	if r == 0 {
-		return 0
-	}
-	n := q.node(r)
+// removeAt deletes the range r. It reports whether the ranges before r
+// may have moved (blocks were evened out), making their handles stale;
+// the handles of those after r always are.
+func (q *oooQueue) removeAt(r int32) (moved bool) {
+	b, i := int((r-1)>>oooBlockShift), int((r-1)&(oooBlock-1))
+	blk := q.blocks[b]
+	end := blk[i].end
+	copy(blk[i:], blk[i+1:])
+	blk = blk[:len(blk)-1]
+	q.blocks[b] = blk
+	q.n--
 	switch {
-	case start.LessThan(n.start):
-		n.left = q.removeAt(n.left, start, gone)
-	case start.GreaterThan(n.start):
-		n.right = q.removeAt(n.right, start, gone)
-	default:
-		*gone = r
-		if n.left == 0 || n.right == 0 {
-			return n.left + n.right // one of them is 0
-		}
-		// Replace r by its successor, the leftmost of its right subtree.
-		var succ int32
-		right := q.removeMin(n.right, &succ)
-		s := q.node(succ)
-		s.left, s.right = n.left, right
-		return q.balance(succ)
+	case len(blk) == 0:
+		q.spare = append(q.spare, blk)
+		q.blocks = append(q.blocks[:b], q.blocks[b+1:]...)
+		q.firsts = append(q.firsts[:b], q.firsts[b+1:]...)
+	case i == 0:
+		q.firsts[b] = blk[0].start
 	}
-	return q.balance(r)
+	if len(blk) > 0 && len(blk) < oooBlock/2 && len(q.blocks) > 1 {
+		moved = true
+		if b+1 < len(q.blocks) {
+			q.rebalance(b)
+		} else {
+			q.rebalance(b - 1)
+		}
+	}
+	if q.n > 0 && end == q.hi {
+		last := q.blocks[len(q.blocks)-1]
+		q.hi = last[len(last)-1].end
+	}
+	return moved
 }
 
-// removeMin detaches the leftmost node of r's subtree into *min.
-func (q *oooQueue) removeMin(r int32, min *int32) int32 {
-	n := q.node(r)
-	if n.left == 0 {
-		*min = r
-		return n.right
+// rebalance evens out blocks b and b+1, one of which has fallen below
+// half: merged into b when they fit in one block, else shared equally.
+func (q *oooQueue) rebalance(b int) {
+	l, r := q.blocks[b], q.blocks[b+1]
+	if len(l)+len(r) <= oooBlock {
+		q.blocks[b] = append(q.room(l, len(l)+len(r)), r...)
+		q.spare = append(q.spare, r[:0])
+		q.blocks = append(q.blocks[:b+1], q.blocks[b+2:]...)
+		q.firsts = append(q.firsts[:b+1], q.firsts[b+2:]...)
+		return
 	}
-	n.left = q.removeMin(n.left, min)
-	return q.balance(r)
+	total := len(l) + len(r)
+	want := total / 2
+	l, r = q.room(l, want), q.room(r, total-want)
+	if len(l) < want {
+		k := want - len(l)
+		l = append(l, r[:k]...)
+		copy(r, r[k:])
+		r = r[:len(r)-k]
+	} else {
+		k := len(l) - want
+		r = r[:len(r)+k]
+		copy(r[k:], r)
+		copy(r, l[want:])
+		l = l[:want]
+	}
+	q.blocks[b], q.blocks[b+1] = l, r
+	q.firsts[b+1] = r[0].start
+}
+
+// room returns blk, moved to a larger array if it has room for fewer than
+// n ranges.
+func (q *oooQueue) room(blk []oooNode, n int) []oooNode {
+	if cap(blk) >= n {
+		return blk
+	}
+	grown := append(q.newBlock(oooBlock), blk...)
+	q.spare = append(q.spare, blk[:0])
+	return grown
 }
 
 // first returns the range with the lowest sequence numbers, or 0.
 func (q *oooQueue) first() int32 {
-	if q == nil {
+	if q == nil || q.n == 0 {
 		return 0
 	}
-	r := q.root
-	for r != 0 && q.node(r).left != 0 {
-		r = q.node(r).left
-	}
-	return r
+	return handle(0, 0)
 }
 
 // last returns the range with the highest sequence numbers, or 0.
 func (q *oooQueue) last() int32 {
-	if q == nil {
+	if q == nil || q.n == 0 {
 		return 0
 	}
-	r := q.root
-	for r != 0 && q.node(r).right != 0 {
-		r = q.node(r).right
-	}
-	return r
+	b := len(q.blocks) - 1
+	return handle(b, len(q.blocks[b])-1)
 }
 
 // ceilEnd returns the first range whose end is at or after v (it contains
 // v, ends at v, or lies after v), or 0.
 func (q *oooQueue) ceilEnd(v seq.Value) int32 {
-	r, _ := q.ceilEndNext(v)
-	return r
+	if q == nil || q.n == 0 || v.GreaterThan(q.hi) {
+		return 0
+	}
+	b := q.blockOf(v)
+	if i := firstEndAtOrAfter(q.blocks[b], v); i < len(q.blocks[b]) {
+		return handle(b, i)
+	}
+	return handle(b+1, 0) // there is one: v is at or before hi
 }
 
-// ceilEndNext is ceilEnd, and the range after it (or 0), found on the same
-// descent.
+// ceilEndNext is ceilEnd, and the range after it (or 0).
 func (q *oooQueue) ceilEndNext(v seq.Value) (best, next int32) {
-	if q == nil {
-		return 0, 0
-	}
-	for r := q.root; r != 0; {
-		n := q.node(r)
-		if n.end.GreaterThanEq(v) {
-			// best's successor is the leftmost of its right subtree, or
-			// else the node we last went left at before it.
-			best, next, r = r, best, n.left
-		} else {
-			r = n.right
-		}
-	}
+	best = q.ceilEnd(v)
 	if best != 0 {
-		if r := q.node(best).right; r != 0 {
-			for q.node(r).left != 0 {
-				r = q.node(r).left
-			}
-			next = r
-		}
+		next = q.next(best)
 	}
 	return best, next
 }
 
 // after returns the first range that starts after v, or 0.
 func (q *oooQueue) after(v seq.Value) int32 {
-	var best int32
-	for r := q.root; r != 0; {
-		n := q.node(r)
-		if n.start.GreaterThan(v) {
-			best, r = r, n.left
-		} else {
-			r = n.right
-		}
+	if q == nil || q.n == 0 {
+		return 0
 	}
-	return best
+	b := q.blockOf(v)
+	if i := firstStartAfter(q.blocks[b], v); i < len(q.blocks[b]) {
+		return handle(b, i)
+	}
+	if b+1 < len(q.blocks) {
+		return handle(b+1, 0)
+	}
+	return 0
 }
 
 // containing returns the range that holds all of [left, right), or 0.
@@ -284,17 +348,33 @@ func (q *oooQueue) containing(left, right seq.Value) int32 {
 	return 0
 }
 
-// reset forgets every range. A large node array is let go, so that a
-// connection does not keep the index a flood built.
+// set gives the range r the bounds [start, end), which keep it apart from
+// its neighbours.
+func (q *oooQueue) set(r int32, start, end seq.Value) {
+	n := q.node(r)
+	n.start, n.end = start, end
+	if (r-1)&(oooBlock-1) == 0 {
+		q.firsts[(r-1)>>oooBlockShift] = start
+	}
+	if end.GreaterThan(q.hi) {
+		q.hi = end
+	}
+}
+
+// reset forgets every range. A queue of many blocks is let go, so that a
+// connection does not keep the index a flood built; a small one is kept.
 func (q *oooQueue) reset() {
 	if q == nil {
 		return
 	}
-	nodes := q.nodes[:0]
-	if cap(nodes) > 256 {
-		nodes = nil
+	if len(q.blocks)+len(q.spare) > 4 {
+		*q = oooQueue{}
+		return
 	}
-	*q = oooQueue{nodes: nodes}
+	for _, b := range q.blocks {
+		q.spare = append(q.spare, b[:0])
+	}
+	*q = oooQueue{blocks: q.blocks[:0], firsts: q.firsts[:0], spare: q.spare}
 }
 
 // reported puts [start, end), a range held, first among the blocks to
@@ -337,6 +417,7 @@ func (q *oooQueue) unreport(v seq.Value, after bool) {
 
 // maxOOORanges bounds the ranges a connection holds out of order: one per
 // 64 bytes of receive buffer, at least 64 and at most 65536 (a 4 MiB buffer
-// holds its 65536 ranges in 1.25 MiB of nodes). What would exceed it is
+// holds its 65536 ranges in at most 1 MiB of blocks, each at least half
+// full). What would exceed it is
 // dropped (trace.DropOutOfOrderRanges).
 func (c *Conn) maxOOORanges() int { return min(max(int(c.rcvBuf)/64, 64), 1<<16) }

@@ -6,11 +6,11 @@ import (
 	"github.com/gosynack/synack/seq"
 )
 
-// checkOOO checks the out-of-order queue's invariants: an AVL tree in
-// sequence order of disjoint ranges that do not touch, all beyond
-// RCV.NXT and within 2^31 of it, whose sizes add up to oooBytes; a node
-// either in the tree or free; SACK blocks to report that are ranges held,
-// each once.
+// checkOOO checks the out-of-order queue's invariants: blocks (none empty,
+// none under half full but a lone one) of disjoint ranges that do not
+// touch, in sequence order, all beyond RCV.NXT and within 2^31 of it, whose
+// sizes add up to oooBytes, each block's start recorded; SACK blocks to
+// report that are ranges held, each once.
 func (c *Conn) checkOOO() error {
 	q := c.ooo
 	if q == nil {
@@ -19,45 +19,31 @@ func (c *Conn) checkOOO() error {
 		}
 		return nil
 	}
-	seen := make([]bool, len(q.nodes)+1)
 	var bytes int64
 	count := 0
 	var prevEnd seq.Value
 	hasPrev := false
-	var walk func(r int32, depth int) (int32, error)
-	walk = func(r int32, depth int) (int32, error) {
-		if r == 0 {
-			return 0, nil
-		}
-		if r < 0 || int(r) > len(q.nodes) || seen[r] || depth > 64 {
-			return 0, fmt.Errorf("node %d: out of range, seen twice or too deep", r)
-		}
-		seen[r] = true
-		n := q.node(r)
-		hl, err := walk(n.left, depth+1)
-		if err != nil {
-			return 0, err
-		}
-		if !n.start.LessThan(n.end) || !n.start.GreaterThan(c.rcvNxt) || n.end.Size(c.rcvNxt) >= 1<<31 {
-			return 0, fmt.Errorf("range [%d, %d) with RCV.NXT %d", n.start, n.end, c.rcvNxt)
-		}
-		if hasPrev && !prevEnd.LessThan(n.start) {
-			return 0, fmt.Errorf("range [%d, %d) touches or overlaps the one ending at %d", n.start, n.end, prevEnd)
-		}
-		prevEnd, hasPrev = n.end, true
-		bytes += int64(n.end.Size(n.start))
-		count++
-		hr, err := walk(n.right, depth+1)
-		if err != nil {
-			return 0, err
-		}
-		if d := hl - hr; d > 1 || d < -1 || n.height != 1+max(hl, hr) {
-			return 0, fmt.Errorf("node %d: height %d, subtrees %d and %d", r, n.height, hl, hr)
-		}
-		return n.height, nil
+	if len(q.firsts) != len(q.blocks) {
+		return fmt.Errorf("%d blocks, %d block starts", len(q.blocks), len(q.firsts))
 	}
-	if _, err := walk(q.root, 0); err != nil {
-		return err
+	for i, blk := range q.blocks {
+		if len(blk) == 0 || cap(blk) > oooBlock || len(blk) < oooBlock/2 && len(q.blocks) > 1 {
+			return fmt.Errorf("block %d of %d: %d ranges (capacity %d)", i, len(q.blocks), len(blk), cap(blk))
+		}
+		if q.firsts[i] != blk[0].start {
+			return fmt.Errorf("block %d starts at %d, its first range at %d", i, q.firsts[i], blk[0].start)
+		}
+		for _, n := range blk {
+			if !n.start.LessThan(n.end) || !n.start.GreaterThan(c.rcvNxt) || n.end.Size(c.rcvNxt) >= 1<<31 {
+				return fmt.Errorf("range [%d, %d) with RCV.NXT %d", n.start, n.end, c.rcvNxt)
+			}
+			if hasPrev && !prevEnd.LessThan(n.start) {
+				return fmt.Errorf("range [%d, %d) touches or overlaps the one ending at %d", n.start, n.end, prevEnd)
+			}
+			prevEnd, hasPrev = n.end, true
+			bytes += int64(n.end.Size(n.start))
+			count++
+		}
 	}
 	if count != int(q.n) || bytes != int64(c.oooBytes) {
 		return fmt.Errorf("%d ranges of %d bytes, counted %d of %d", count, bytes, q.n, c.oooBytes)
@@ -67,17 +53,6 @@ func (c *Conn) checkOOO() error {
 	}
 	if count > c.maxOOORanges() {
 		return fmt.Errorf("%d ranges, above the bound %d", count, c.maxOOORanges())
-	}
-	free := 0
-	for r := q.free; r != 0; r = q.node(r).left {
-		if int(r) > len(q.nodes) || seen[r] {
-			return fmt.Errorf("free node %d in the tree or out of range", r)
-		}
-		seen[r] = true
-		free++
-	}
-	if free+count != len(q.nodes) {
-		return fmt.Errorf("%d nodes: %d in the tree, %d free", len(q.nodes), count, free)
 	}
 	if q.nsacks < 0 || int(q.nsacks) > len(q.sacks) {
 		return fmt.Errorf("%d blocks to report", q.nsacks)

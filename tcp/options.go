@@ -87,11 +87,11 @@ func (c *Conn) takeSynOptions(now clock.Time, s *wire.Segment) {
 }
 
 // tsNow is our timestamp clock: milliseconds (RFC 7323 §5.4: "between 1 ms
-// and 1 sec per tick"), offset by a per-connection value derived from the
-// ISS, which is already a keyed hash of the connection's addresses (RFC
-// 6528), as §5.4 recommends ("a random offset ... per connection").
+// and 1 sec per tick"), plus the connection's offset (Snd.TSoffset: by
+// default from the ISS, which is already a keyed hash of the connection's
+// addresses (RFC 6528); a stack sets one per address pair, TSOffset).
 func (c *Conn) tsNow(now clock.Time) uint32 {
-	return uint32(int64(now)/int64(time.Millisecond)) + uint32(c.iss)*2654435761
+	return uint32(int64(now)/int64(time.Millisecond)) + c.tsOff
 }
 
 // pawsAgeLimit is how long TS.Recent stays valid without a segment (RFC

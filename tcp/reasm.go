@@ -15,7 +15,7 @@ import (
 // the receive buffer's backing array itself, after the in-order data, each
 // byte at its distance from RCV.NXT: when the hole before it is filled,
 // RCV.NXT moves over it without a copy. Only the ranges are tracked, sorted,
-// disjoint and coalesced, in a balanced tree (ooo.go) that also keeps the
+// disjoint and coalesced, in a two-level sorted index (ooo.go) that also keeps the
 // order in which ranges were last reported, for the SACK blocks (RFC 2018
 // §4).
 
@@ -67,7 +67,9 @@ func (c *Conn) holdOutOfOrder(start seq.Value, payload []byte) bool {
 	var dupStart, dupEnd seq.Value
 	cur := start
 	f := q.node(first)
+	firstStart := f.start
 	newStart := seq.Min(f.start, start)
+	moved := false // first's handle is stale
 	for r := first; r != 0; {
 		n := q.node(r)
 		rs, re := n.start, n.end
@@ -80,13 +82,15 @@ func (c *Conn) holdOutOfOrder(start seq.Value, payload []byte) bool {
 		}
 		cur = seq.Max(cur, re)
 		if r != first {
+			c.oooBytes -= int32(re.Size(rs))
+			// The handles after r change: look the next one up again.
+			if q.removeAt(r) {
+				moved = true
+			}
+			next = 0
 			if end.GreaterThan(re) {
 				next = q.after(rs) // the new data reaches past r
-			} else {
-				next = 0
 			}
-			c.oooBytes -= int32(re.Size(rs))
-			q.remove(rs)
 		}
 		if next == 0 || q.node(next).start.GreaterThan(end) {
 			break
@@ -97,12 +101,12 @@ func (c *Conn) holdOutOfOrder(start seq.Value, payload []byte) bool {
 		c.placeOOO(start, payload, cur, end)
 		added = true
 	}
+	if moved {
+		first = q.ceilEnd(firstStart)
+	}
 	f = q.node(first)
 	c.oooBytes -= int32(f.end.Size(f.start))
-	f.start, f.end = newStart, seq.Max(cur, end)
-	if f.end.GreaterThan(q.hi) {
-		q.hi = f.end
-	}
+	q.set(first, newStart, seq.Max(cur, end))
 	c.oooBytes += int32(f.end.Size(f.start))
 	q.reported(f.start, f.end)
 	if hasDup {

@@ -27,7 +27,7 @@ func TestConnSize(t *testing.T) {
 	}{
 		{"Conn", unsafe.Sizeof(Conn{}), 768}, // a size class of the Go allocator
 		{"txSeg", unsafe.Sizeof(txSeg{}), 48},
-		{"oooNode", unsafe.Sizeof(oooNode{}), 20},
+		{"oooNode", unsafe.Sizeof(oooNode{}), 8},
 		{"Key", unsafe.Sizeof(Key{}), 12},
 	} {
 		if tc.size > tc.max {

@@ -69,7 +69,7 @@ func (c *Conn) RecvBuffer() int { return int(c.rcvBuf) }
 // shared policy first if the connection does not have its own.
 func (c *Conn) ownConfig() *Config {
 	if !c.ownPolicy {
-		p := &Policy{cfg: c.pol.cfg, chal: c.pol.chal}
+		p := &Policy{cfg: c.pol.cfg, chal: c.pol.chal, mem: c.pol.mem}
 		c.pol, c.ownPolicy = p, true
 	}
 	return &c.pol.cfg

@@ -123,10 +123,11 @@ func (p *Policy) CookieSYNACK(key ISNKey, t Tuple, syn *wire.Segment, mssCap int
 		if sack {
 			bits |= cookieSACK
 		}
-		// Our timestamp clock as the connection will run it (tsNow), its
-		// low bits replaced; never ahead of that clock, so that the
-		// connection's next TSval is not older (RFC 7323 §5.4).
-		ts := uint32(int64(now)/int64(time.Millisecond)) + uint32(iss)*2654435761
+		// Our timestamp clock as the connection will run it (tsNow, with
+		// the offset of the address pair), its low bits replaced; never
+		// ahead of that clock, so that the connection's next TSval is not
+		// older (RFC 7323 §5.4).
+		ts := uint32(int64(now)/int64(time.Millisecond)) + TSOffset(key, t.Local.Addr(), t.Remote.Addr())
 		v := ts&^cookieTSMask | bits
 		if int32(v-ts) > 0 {
 			v -= 1 << cookieTSBits
@@ -181,6 +182,7 @@ func (p *Policy) CookieConn(key ISNKey, t Tuple, ack *wire.Segment, mssCap int, 
 		o.HasTimestamps, o.TSVal = true, ack.Options.TSVal
 	}
 	c := p.NewPassive(t, iss)
+	c.SetTSOffset(TSOffset(key, t.Local.Addr(), t.Remote.Addr()))
 	if mssCap != 0 {
 		c.SetMSSCap(mssCap)
 	}

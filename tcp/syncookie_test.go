@@ -35,7 +35,14 @@ func TestCookieTSvalNotAhead(t *testing.T) {
 		now := clock.Time(time.Duration(ms) * time.Millisecond)
 		syn := wire.Segment{Seq: 7000, Flags: wire.SYN, Options: wire.Options{HasMSS: true, MSS: 1460, HasWScale: true, WScale: 14, SACKPermitted: true, HasTimestamps: true, TSVal: 1}}
 		sa := p.CookieSYNACK(ISNKey{}, cookieTuple, &syn, 0, now)
-		ts := uint32(ms) + uint32(sa.Seq)*2654435761
+		// The clock of the connection the cookie's ACK makes.
+		ack := wire.Segment{SrcPort: 40000, DstPort: 80, Seq: 7001, Ack: sa.Seq.Add(1), Flags: wire.ACK, Window: 1000,
+			Options: wire.Options{HasTimestamps: true, TSVal: 2, TSEcr: sa.Options.TSVal}}
+		c, err := p.CookieConn(ISNKey{}, cookieTuple, &ack, 0, now)
+		if err != nil {
+			t.Fatalf("at %d ms: %v", ms, err)
+		}
+		ts := c.tsNow(now)
 		if d := int32(sa.Options.TSVal - ts); d > 0 || d <= -64 {
 			t.Fatalf("at %d ms: TSval %d is %d from the clock %d", ms, sa.Options.TSVal, d, ts)
 		}

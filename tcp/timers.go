@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"math"
 	"strconv"
 	"time"
 
@@ -98,7 +99,9 @@ func (c *Conn) onRTO(now clock.Time) {
 	if c.state == Closed || c.sndUna == c.sndNxt {
 		return
 	}
-	c.retries++
+	if c.retries < math.MaxInt16 { // with a user timeout, the count has no limit
+		c.retries++
+	}
 	limit := c.pol.cfg.DataRetries
 	switch c.state {
 	case SynSent:

@@ -40,6 +40,7 @@ func TestDropCauseWords(t *testing.T) {
 		DropLAND:                "source is our own address (LAND)",
 		DropBadFlags:            "SYN with FIN or RST",
 		DropConnLimit:           "connection limit reached",
+		DropMemory:              "buffer memory limit",
 	}
 	for c := DropCause(1); int(c) < len(dropWords); c++ {
 		w, ok := words[c]

@@ -59,6 +59,9 @@ const (
 	// A SYN or cookie ACK for a listener while the stack holds as many
 	// connections as it may (stack.Config.MaxConns).
 	DropConnLimit
+	// Data the stack's buffer budget has no room for (tcp.Config.MemLimit;
+	// out-of-order data from MemPressure on).
+	DropMemory
 )
 
 const (
@@ -96,6 +99,7 @@ var dropWords = [...]string{
 	DropLAND:                "source is our own address (LAND)",
 	DropBadFlags:            "SYN with FIN or RST",
 	DropConnLimit:           "connection limit reached",
+	DropMemory:              "buffer memory limit",
 }
 
 // String returns the words a trace prints for the cause ("unacceptable
