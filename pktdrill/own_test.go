@@ -14,9 +14,7 @@ import (
 // RFC text it fails: the script stays as written (the library is to be
 // fixed), and a listed script that passes in any mode or profile fails
 // the test, so the list stays true.
-var ownKnownFailures = map[string]string{
-	"handshake-syn-data-queued.pkt": "RFC 9293 §3.10.7.2 (LISTEN, the SYN bit): \"any other control or text should be queued for processing later\"; synack drops the text of a SYN (Linux does too, without TCP Fast Open), so the final ACK is not answered with ack 11 and the data waits for the peer's retransmission",
-}
+var ownKnownFailures = map[string]string{}
 
 // ownProfileOnly names the own scripts that check a choice the RFCs leave
 // to the stack and so run under one profile only (in both modes), with
