@@ -339,7 +339,12 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 				return nil, &lineError{o.Line, err.Error(), Malformed}
 			}
 			r.ipv = v
+		case "tcp_ts_ecr_scaled":
+			r.note(o.Line, "option --tcp_ts_ecr_scaled: an ecr that is no outbound line's TSval is interpolated from the first, as it asks (the runner always does)")
 		default:
+			if !packetdrillOptions[o.Name] {
+				return nil, &lineError{o.Line, fmt.Sprintf("unknown option --%s: packetdrill has no such option (it would stop with \"unrecognized option\")", o.Name), Malformed}
+			}
 			r.note(o.Line, "option --%s ignored", o.Name)
 		}
 	}
@@ -384,6 +389,20 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 	}
 	r.st = st
 	return r, nil
+}
+
+// packetdrillOptions are packetdrill's command-line options (its
+// config.c) that the runner does not interpret: a script's line naming one
+// is noted as ignored; one packetdrill does not know is malformed.
+var packetdrillOptions = map[string]bool{
+	"bind_port": true, "code_command": true, "code_format": true, "code_sockopt": true,
+	"connect_port": true, "remote_ip": true, "local_ip": true, "gateway_ip": true,
+	"netmask_ip": true, "speed": true, "mtu": true, "init_scripts": true,
+	"wire_client": true, "wire_server": true, "wire_server_ip": true, "wire_server_at": true,
+	"wire_server_port": true, "wire_client_dev": true, "wire_server_dev": true,
+	"so_filename": true, "so_flags": true, "tcp_ts_tick_usecs": true, "strict_segments": true,
+	"non_fatal": true, "dry_run": true, "is_anyip": true, "send_omit_free": true,
+	"debug": true, "define": true, "verbose": true, "D": true, "v": true,
 }
 
 var sysctlRE = regexp.MustCompile(`(?:/proc/sys/net/ipv4/|net\.ipv4\.)(tcp_\w+)=(\d+)`)
