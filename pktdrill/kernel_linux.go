@@ -825,6 +825,9 @@ func (k *kernel) enableIPv6() error {
 			{name + "/router_solicitations", "0"},
 			{name + "/accept_ra", "0"},
 			{name + "/accept_dad", "0"},
+			// The namespace makes devices without a link-local
+			// address (addr_gen_mode 1); tun0 gets a random one.
+			{name + "/addr_gen_mode", "3"},
 			{name + "/disable_ipv6", "0"},
 		} {
 			if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+kv[0], []byte(kv[1]), 0o644); err != nil {
