@@ -230,49 +230,61 @@ pass when the run fails at the line their "// Failure:" comment names.
 ## Against the kernel: --kernel and --diff
 
 ` + "`synack packetdrill --kernel`" + ` (Linux, root, /dev/net/tun) runs a script against
-the machine's own TCP as packetdrill does: an anonymous network namespace
-(internal/netns; it dies with the process, even one killed with SIGKILL),
-a TUN device whose far end is the scripted peer, the script's calls on real
-non-blocking kernel sockets (a blocking call is retried every millisecond
-until it completes), packets written to the TUN, the kernel's packets read
-from a packet socket on the TUN with the kernel's own timestamps
-(SO_TIMESTAMPNS, as packetdrill's pcap), strict matching, and
---tolerance_usecs (default 4000, as packetdrill's). The network-safety rule
-allows only 198.18.0.0/15 inside namespaces, so packetdrill's 192.168.0.1
-(the stack under test) becomes 198.18.0.1 and 192.0.2.1 (the peer)
-198.18.0.2, and under --ip_version=ipv6 the kernel is 2001:2::1 and the
-peer 2001:2::2 (2001:2::/48; IPv6 is turned on for the TUN only, with no
-router solicitations and no duplicate address detection); scripts do not
-name addresses, so nothing they check changes.
-packetdrill's defaults.sh sysctls (timestamps, SACK, D-SACK, ECN off,
-tcp_rmem 4096 540000 15728640 for window scale 8, tcp_min_tso_segs 10,
-no metrics saved, ...) and the net.ipv4.tcp_* sysctls the script's
-commands set are written inside the namespace, where only per-namespace
-sysctls exist; others are skipped with a note. ` + "`--diff`" + ` runs each script
-against synack and the kernel and prints the lines one got past and the
-other did not, and each one's first failure.
+the machine's own TCP as packetdrill does (its netdev.c, run.c and
+run_packet.c are the model):
 
-Measured on Linux 6.18.44 (CONFIG_HZ=250), on a 2-core machine with a load
-average of 6 to 17, with ` + "`go run ./cmd/synack packetdrill --kernel $(find ../shared/conformance/packetdrill -name '*.pkt')`" + `:
-**17 to 19 of 32** pass over four runs. The scripts that fail on every run,
-and why:
+- **The device.** An anonymous network namespace (internal/netns; it dies
+  with the process, even one killed with SIGKILL) holding a device made as
+  packetdrill makes its tun0: IFF_TUN, IFF_NO_PI, IFF_VNET_HDR, and
+  TUNSETOFFLOAD's checksum and TSO offloads, so that the kernel sends TSO
+  packets of up to 64 KiB and the capture sees each whole (a script's
+  "> P. 1:10001(10000)" is one packet or a few, as under packetdrill).
+  Injected packets carry whole checksums and a virtio_net_hdr, with a
+  gso_size when the script sets --mss (tcp_close_no_rst). What the kernel
+  queues on the device is read and dropped, as packetdrill does, so that
+  its small-queue limits see the packets leave.
+- **Reading.** The kernel's packets are taken from a packet socket on the
+  device when the runner looks for them, stamped with the kernel's clock
+  (SO_TIMESTAMPNS, as packetdrill's pcap): a packet the kernel sent in
+  time counts as in time even when this process ran late. Live packets
+  smaller than a line are joined until its length, as packetdrill's
+  aggregation does; the TCP checksum is not checked (the device has the
+  offload), the IP header's is.
+- **Timing.** The clock starts 250 µs after a tick of the kernel's
+  jiffies, as packetdrill's schedule_start_time_usecs, so that events at
+  whole milliseconds do not fall on a jiffy's edge (a delayed ACK the
+  kernel schedules for "now" fires at the next tick, up to 4 ms later at
+  HZ=250). An event is in time within --tolerance_usecs (default 4000)
+  or --tolerance_percent (default 12.5) of the time since the previous
+  event, whichever is more: packetdrill's verify_time.
+- **Timestamps.** TS val is not checked (packetdrill checks it only with
+  --tcp_ts_tick_usecs); an injected TS ecr that is the script's TS val of
+  an outbound line becomes that packet's live TS val, any other is
+  interpolated from the first (packetdrill's map_inbound_packet).
+- **Sysctls.** Every run starts with the sysctls of the scripts'
+  defaults.sh (google/packetdrill's gtests/net/common and the Linux
+  selftests' set the same ones but tcp_fastopen, which is set for a script
+  that runs one): tcp_rmem 4096 540000 15728640 (window scale 8), tcp_wmem
+  4096 262144 4194304, timestamps, SACK, D-SACK, F-RTO 2, reordering 3,
+  early retransmit 4 with RACK, slow start after idle off, ECN off, pacing
+  ratios 200/120, SYN and SYN-ACK retries 5, SYN cookies; CUBIC, which a
+  namespace may not make its default when the host's
+  tcp_allowed_congestion_control does not list it, is set on each socket
+  (TCP_CONGESTION) instead. Then the net.ipv4.tcp_* sysctls the script's
+  commands name. Only per-namespace sysctls exist there; others are
+  skipped with a note.
+- **Addresses.** The network-safety rule allows only 198.18.0.0/15 inside
+  namespaces, so packetdrill's 192.168.0.1 (the stack under test) becomes
+  198.18.0.1 and 192.0.2.1 (the peer) 198.18.0.2; under
+  --ip_version=ipv6 the kernel is 2001:2::1 and the peer 2001:2::2
+  (2001:2::/48; IPv6 on the device only, no router solicitations, no
+  duplicate address detection). Scripts do not name addresses, so nothing
+  they check changes.
 
-| scripts | why they fail against Linux 6.18 |
-|---|---|
-| the six google-packetdrill@24354fe scripts with a SYN or SYN-ACK (close-unread-data-rst, http-get-nonblocking-ts, iw10-base-case, listen-incoming-ack, listen-incoming-rst, mss-getsockopt-tcp_maxseg-client) | kernel version: written for Linux 3.11, which announced window scale 6; Linux 6.18 with the same 15 MB tcp_rmem announces 8 |
-| paws-old-timestamp, slow-read (shivansh-TCP-IP-Regression-TestSuite) | written on FreeBSD: the SYN-ACK announces the peer's MSS 1000; a 1-byte zero-window probe at 250 ms. Linux announces 1460 and probes otherwise |
-| fr-4pkt-sack-bsd | written for BSD's segmenting: a line expects no PSH where Linux 6.18 sets it |
-| limited-transmit-sack | a 1000-byte line without PSH gets PSH: not analysed; the runner's TUN has no TSO offload (packetdrill's has), so the kernel's GSO cuts its chunks in two-segment pieces with PSH on the last, which may be the runner's doing rather than the kernel version's |
-| invalid_ack (ts_recent) | kernel version: Linux 6.18 answers the segment whose ACK is above SND.NXT with an ACK (RFC 5961 §5.2; the change the corpus's tcp_rfc5961_ack-beyond-snd-nxt tests), ack 1 and ecr 200, before the ACK of the data the script expects next; its ecr 200 shows TS.Recent was not taken from that segment, as the script (and RFC 7323 §4.3) says |
-| packet-timeout (interpreter_selftest) | this kernel's timer granularity: at HZ=250 the 1 s SYN retransmission timer fires about 30 ms late, beyond the 4 ms tolerance, so the run fails a line before the annotated one |
-| shutdown-rdwr-write-queue-close | the FIN that shutdown() queues behind ten segments filling the initial window comes 20 to 30 ms late rather than at once; the expectation is an older kernel's |
+` + "`--diff`" + ` runs each script against synack and the kernel and prints the lines
+one got past and the other did not, and each one's first failure.
 
-On some runs also tcp_close_no_rst, tcp_basic_server, blocking-accept,
-listen-incoming-* (earlier lines) and fr-4pkt-sack-linux fail, by a few
-milliseconds: a 40 ms delayed ACK at HZ=250, and a busy machine waking the
-runner late. With --tolerance_usecs=20000 they pass (19 of 32, the 13
-above failing).
-
+` + kernelCorpusMeasured + `
 ## The public corpus with synack
 
 Only the first mismatch of a script is shown; later lines may fail for
@@ -294,3 +306,29 @@ other reasons once it is fixed.
 	b.WriteString(ownScriptsSection())
 	return b.String()
 }
+
+// kernelCorpusMeasured is the --kernel run of the public corpus, measured
+// by hand (the real clock on a shared machine is not a test's business):
+// the figures, and why each script that never passes fails.
+const kernelCorpusMeasured = `Measured on Linux 6.18.44 (CONFIG_HZ=250) on the project's 2-core
+machine, shared with other jobs (load average 10 to 14), with
+` + "`go run ./cmd/synack packetdrill --kernel $(find ../shared/conformance/packetdrill -name '*.pkt' | sort)`" + `:
+**19, 21 and 20 of 32** pass on three runs at the default tolerance, and
+**21 of 32** with --tolerance_usecs=20000. The failures of some runs only are timing:
+tcp_close_no_rst's delayed ACK, which the script allows 0 to 40 ms, came
+at 45 to 47 ms on two runs (a 40 ms timer is ten jiffies at HZ=250 and
+fires on a tick, on a machine whose other jobs delay the timer
+softirq), and fr-4pkt-sack-linux once, when the runner itself could not
+make a call in time.
+Every script but the eleven below passes on at least one run; the eleven
+fail on every run, each because its expectation is another kernel's or
+another system's:
+
+| scripts | why they fail against Linux 6.18 |
+|---|---|
+| the six google-packetdrill@24354fe scripts with a SYN or SYN-ACK (close-unread-data-rst, http-get-nonblocking-ts, iw10-base-case, listen-incoming-ack, listen-incoming-rst, mss-getsockopt-tcp_maxseg-client) | kernel version and environment: written for Linux 3.11 with 2013's buffer sizes, whose window scale was 6; Linux 6.18 takes the shift from the larger of tcp_rmem[2] and net.core.rmem_max (ilog2 − 15), 8 with defaults.sh's 15 MiB, and no setting here gives 6 (rmem_max, the host's, is 4 MiB: at least 7). With "wscale 6" read as 8 all six pass (two of them with --tolerance_usecs=20000, on a busy run) |
+| invalid_ack (ts_recent) | kernel version: Linux 6.18 answers the FIN whose ACK is above SND.NXT with an ACK (RFC 5961 §5.2; what the corpus's tcp_rfc5961_ack-beyond-snd-nxt checks, and it passes), ack 1 and ecr 200, before the ACK of the data the script expects next; ecr 200 shows TS.Recent was not taken from that segment, which is what the script checks |
+| shutdown-rdwr-write-queue-close | kernel version: with ten segments in flight filling the initial window, Linux 6.18 does not send the FIN that shutdown() queues until the tail-loss probe, 2·RTT later (measured: the FIN at +17 ms instead of at once); the script expects older kernels, which exempted the final FIN from the congestion window. Without the line for the immediate FIN the script passes (with --tolerance_usecs=20000) |
+| paws-old-timestamp, slow-read (shivansh-TCP-IP-Regression-TestSuite) | written on FreeBSD: the SYN-ACK announcing the peer's MSS 1000 (Linux announces 1460, as RFC 9293 §3.7.1 asks); a delayed ACK 50 ms after data (Linux acknowledges the first segments at once, its quick-ACK mode) |
+| fr-4pkt-sack-bsd | written for BSD: one line per segment, no PSH; Linux sends TSO packets of two segments (at this RTT its TSO autosizing gives tcp_min_tso_segs, 2) with PSH, which packetdrill too would not match to a one-segment line |
+`

@@ -65,7 +65,15 @@ func (r *runner) buildTCP(seg *wire.Segment) []byte {
 // (either family, whatever the run's version, so that a stack answering
 // in the wrong one is seen), with its options as on the wire. Other
 // protocols are an error.
-func parseOut(b []byte) (outPkt, error) {
+func parseOut(b []byte) (outPkt, error) { return parseOutCsum(b, true) }
+
+// parseKernelOut reads a packet the kernel sent, as packetdrill does: the
+// IP header checksum verified, the TCP checksum not (the device has the
+// checksum offload, so the kernel leaves it partial for the device to
+// complete, and the capture sees it so).
+func parseKernelOut(b []byte) (outPkt, error) { return parseOutCsum(b, false) }
+
+func parseOutCsum(b []byte, csum bool) (outPkt, error) {
 	ip, payload, err := wire.ParseIP(b)
 	if err != nil {
 		return outPkt{}, err
@@ -73,7 +81,12 @@ func parseOut(b []byte) (outPkt, error) {
 	if ip.Protocol() != wire.ProtocolTCP {
 		return outPkt{}, fmt.Errorf("%s: not TCP", ip.String())
 	}
-	seg, err := wire.ParseTCP(payload, ip.Src(), ip.Dst())
+	var seg wire.Segment
+	if csum {
+		seg, err = wire.ParseTCP(payload, ip.Src(), ip.Dst())
+	} else {
+		seg, err = wire.ParseTCPNoChecksum(payload)
+	}
 	if err != nil {
 		return outPkt{}, err
 	}

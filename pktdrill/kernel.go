@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,30 +56,53 @@ type kernelBackend interface {
 // KernelAvailable says why --kernel cannot run here, or nil.
 func KernelAvailable() error { return kernelAvailable() }
 
-// kernelDefaults are the per-namespace sysctls the scripts' defaults.sh
-// sets that decide what they check (the corpus README lists their
-// effect): applied in every --kernel run, before the script's own.
-var kernelDefaults = [][2]string{
+// defaultsSh are the per-namespace sysctls of the scripts' defaults.sh
+// (packetdrill's gtests/net/common/defaults.sh and the Linux selftests'
+// tools/testing/selftests/net/packetdrill/defaults.sh set the same ones,
+// but for tcp_fastopen). Every --kernel run starts with them, as on a
+// machine where defaults.sh has run: the environment the corpus README
+// says its scripts assume (timestamps and SACK on, the receive buffer
+// that makes window scale 8, and so on), scripts that do not run it
+// themselves included. tcp_fastopen is set only for a script that runs
+// defaults.sh (fastopenOf); a fresh namespace has the kernel's default.
+// tcp_fack is gone from recent kernels (skipped with a note). defaults.sh's
+// "tc qdisc add dev tun0 root pfifo" (so that FQ does not pace the flows)
+// is not run: the device takes the host's default qdisc.
+var defaultsSh = [][2]string{
+	{"tcp_rmem", "4096 540000 15728640"}, // window scale 8
+	{"tcp_wmem", "4096 262144 4194304"},
 	{"tcp_timestamps", "1"},
+	{"tcp_syn_retries", "5"},
+	{"tcp_synack_retries", "5"},
+	{"tcp_frto", "2"},
 	{"tcp_sack", "1"},
 	{"tcp_dsack", "1"},
-	{"tcp_ecn", "0"},
-	{"tcp_early_retrans", "3"},
+	{"tcp_fack", "0"},
+	{"tcp_reordering", "3"},
+	{"tcp_congestion_control", "cubic"},
+	{"tcp_slow_start_after_idle", "0"},
+	{"tcp_early_retrans", "4"},
 	{"tcp_recovery", "1"},
+	{"tcp_tso_win_divisor", "3"},
+	{"tcp_ecn", "0"},
+	{"tcp_pacing_ss_ratio", "200"},
+	{"tcp_pacing_ca_ratio", "120"},
+	{"tcp_notsent_lowat", "4294967295"},
+	{"tcp_fastopen_key", "a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4"},
 	{"tcp_syncookies", "1"},
-	{"tcp_rmem", "4096 540000 15728640"}, // window scale 8
-	{"tcp_wmem", "4096 16384 4194304"},
-	{"tcp_moderate_rcvbuf", "1"},
-	{"tcp_no_metrics_save", "1"},
-	// TSO/GSO chunks of 10 segments, as packetdrill's defaults.sh has it:
-	// where PSH falls depends on them (the runner's TUN has no TSO, so the
-	// kernel's GSO cuts each chunk into segments, PSH on the last).
-	{"tcp_min_tso_segs", "10"},
-	{"tcp_fastopen", "1"},
-	{"tcp_syn_retries", "6"},
-	{"tcp_synack_retries", "5"},
-	{"tcp_retries2", "15"},
 }
+
+// fastopenOf is defaults.sh's tcp_fastopen: packetdrill's sets 0x70403,
+// the selftests' 0x3.
+func fastopenOf(cmd string) string {
+	if strings.Contains(cmd, "common/defaults.sh") {
+		return "0x70403"
+	}
+	return "0x3"
+}
+
+// runsDefaults reports whether a command runs a defaults.sh.
+var runsDefaults = regexp.MustCompile(`(^|[\s/])defaults\.sh\b`)
 
 // kernelSysctlRE finds the sysctls a script's commands set: set_sysctls.py
 // /proc/sys/net/ipv4/tcp_x=1, sysctl -q net.ipv4.tcp_x=1 or
@@ -88,13 +112,15 @@ var kernelSysctlRE = regexp.MustCompile(`(?:/proc/sys/net/ipv4/|net\.ipv4\.)(tcp
 // anySysctlRE finds sysctls of other families, which are never applied.
 var anySysctlRE = regexp.MustCompile(`(?:/proc/sys/|\b)(net[./](?:core|ipv6|ipv4)[./][\w./]+)=`)
 
-// applyKernelSysctls sets the defaults and the tcp_* sysctls a script's
-// commands name inside the namespace; any other sysctl is noted as
-// skipped. The commands themselves are never run.
+// applyKernelSysctls sets, inside the namespace, defaults.sh's sysctls,
+// then in the order the script's commands come defaults.sh's tcp_fastopen
+// where a command runs defaults.sh and the tcp_* sysctls a command names;
+// any other sysctl is noted as skipped. The commands themselves are never
+// run.
 func (r *runner) applyKernelSysctls() error {
-	for _, d := range kernelDefaults {
+	for _, d := range defaultsSh {
 		if err := r.k.sysctl(d[0], d[1]); err != nil {
-			r.note(0, "default sysctl net.ipv4.%s=%s not set: %v", d[0], d[1], err)
+			r.note(0, "defaults.sh's sysctl net.ipv4.%s=%s not set: %v", d[0], d[1], err)
 		}
 	}
 	var cmds []Command
@@ -104,7 +130,14 @@ func (r *runner) applyKernelSysctls() error {
 			cmds = append(cmds, *ev.Command)
 		}
 	}
+	slices.SortStableFunc(cmds, func(a, b Command) int { return a.Line - b.Line })
 	for _, c := range cmds {
+		if runsDefaults.MatchString(c.Text) {
+			v := fastopenOf(c.Text)
+			if err := r.k.sysctl("tcp_fastopen", v); err != nil {
+				r.note(c.Line, "defaults.sh's sysctl net.ipv4.tcp_fastopen=%s not set: %v", v, err)
+			}
+		}
 		for _, m := range kernelSysctlRE.FindAllStringSubmatch(c.Text, -1) {
 			v := strings.Trim(m[2], `"'`)
 			if err := r.k.sysctl(m[1], v); err != nil {
@@ -132,7 +165,7 @@ func (r *runner) kflush(wait time.Duration) {
 			return
 		}
 		wait = 0
-		op, err := parseOut(b)
+		op, err := parseKernelOut(b)
 		if err != nil {
 			r.logf("kernel sent a packet that is not a TCP segment (%v): ignored", err)
 			continue

@@ -3,6 +3,7 @@
 package pktdrill
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -19,29 +20,28 @@ import (
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/internal/netns"
-	"github.com/gosynack/synack/link/tun"
 )
 
 func kernelAvailable() error { return netns.Available() }
-
-type kpkt struct {
-	b  []byte
-	at clock.Time
-}
 
 // kernel is a private, anonymous network namespace (it dies with the
 // process, even one that is killed) holding a TUN device whose far end is
 // the scripted peer.
 type kernel struct {
 	ns      *netns.NS
-	dev     *tun.Device
+	tunFD   int    // the device packetdrill's way (tun0, openTUN)
+	tunName string // its name
+	mss     int    // --mss: the gso_size of injected TCP packets, or 0
+	cc      string // TCP_CONGESTION set on each socket, or ""
 	start   time.Time
-	pkts    chan kpkt
 	socks   map[int64]*ksock
-	capFD   int         // the capture socket, or 0
+	capFD   int    // the capture socket
+	capBuf  []byte // its packet and control buffers
+	capOOB  []byte
 	calls   chan func() // run on a thread that stays in the namespace
 	startMu sync.Mutex
 	closed  atomic.Bool
+	drained chan struct{} // closed when the drain goroutine returns
 }
 
 type ksock struct {
@@ -49,15 +49,16 @@ type ksock struct {
 	nonblock bool // as the script set it; the real socket is always non-blocking
 }
 
-func newKernel() (kernelBackend, error) {
-	// A plain device, as packetdrill uses: the script's packets and the
-	// kernel's are exchanged one by one, with whole checksums (no GSO, no
-	// partial checksums).
+// kernelTUN is the device's name: packetdrill's, which its scripts'
+// commands (tc qdisc add dev tun0 ...) name.
+const kernelTUN = "tun0"
+
+func newKernel(mss int) (kernelBackend, error) {
 	ns, err := netns.New(netns.Options{NoOffload: true})
 	if err != nil {
 		return nil, err
 	}
-	k := &kernel{ns: ns, dev: ns.TUN(), start: time.Now(), pkts: make(chan kpkt, 4096), socks: map[int64]*ksock{}}
+	k := &kernel{ns: ns, mss: mss, start: time.Now(), capBuf: make([]byte, 65536), capOOB: make([]byte, 256), socks: map[int64]*ksock{}, tunFD: -1}
 	k.calls = make(chan func())
 	go k.ns.Do(func() error {
 		for f := range k.calls {
@@ -65,32 +66,92 @@ func newKernel() (kernelBackend, error) {
 		}
 		return nil
 	})
-	capFD, capErr := k.openCapture()
-	go func() {
-		for {
-			buf := make([]byte, 65536)
-			n, err := k.dev.Receive(buf)
-			if err != nil {
-				if capErr != nil {
-					close(k.pkts)
-				}
-				return
-			}
-			if capErr == nil {
-				continue // the capture socket reports it, with the kernel's time
-			}
-			select {
-			case k.pkts <- kpkt{b: buf[:n], at: k.elapsed()}:
-			default: // a runaway sender: the script will fail on what it missed
-			}
-		}
-	}()
-	if capErr == nil {
-		k.capFD = capFD
-		go k.capture(capFD)
+	if err := k.openTUN(); err != nil {
+		k.release()
+		return nil, err
 	}
+	capFD, err := k.openCapture()
+	if err != nil {
+		k.release()
+		return nil, fmt.Errorf("capture socket on %s: %w", k.tunName, err)
+	}
+	k.capFD = capFD
+	k.drained = make(chan struct{})
+	go k.drain()
 	return k, nil
 }
+
+// openTUN replaces the namespace's own device by one made as packetdrill
+// makes its tun0 (netdev.c): IFF_TUN|IFF_NO_PI|IFF_VNET_HDR with
+// TUNSETOFFLOAD's checksum and TSO offloads "like a typical ethernet
+// device", so that the kernel sends TSO packets of up to 64 KiB, which the
+// capture sees whole (a script's "> P. 1:10001(10000)" is one of them),
+// and the runner can inject packets with a gso_size (--mss). The kernel's
+// side is KernelLocalAddr/24; the peer, KernelRemoteAddr, is on the link.
+func (k *kernel) openTUN() error {
+	if d := k.ns.TUN(); d != nil {
+		d.Close() // the plain device netns made: gone with its addresses
+	}
+	return k.inNS(func() error {
+		fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open /dev/net/tun: %w", err)
+		}
+		ifr, err := unix.NewIfreq(kernelTUN)
+		if err != nil {
+			unix.Close(fd)
+			return err
+		}
+		ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI | unix.IFF_VNET_HDR)
+		if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+			unix.Close(fd)
+			return fmt.Errorf("TUNSETIFF %s: %w", kernelTUN, err)
+		}
+		if err := unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, unix.TUN_F_CSUM|unix.TUN_F_TSO4|unix.TUN_F_TSO6|unix.TUN_F_TSO_ECN); err != nil {
+			unix.Close(fd)
+			return fmt.Errorf("TUNSETOFFLOAD %s: %w", kernelTUN, err)
+		}
+		k.tunFD, k.tunName = fd, ifr.Name()
+		l, err := netlink.LinkByName(k.tunName)
+		if err != nil {
+			return err
+		}
+		if err := netlink.LinkSetUp(l); err != nil {
+			return fmt.Errorf("bring %s up: %w", k.tunName, err)
+		}
+		a := &netlink.Addr{IPNet: &net.IPNet{IP: KernelLocalAddr.AsSlice(), Mask: net.CIDRMask(24, 32)}}
+		if err := netlink.AddrAdd(l, a); err != nil {
+			return fmt.Errorf("add %v/24 to %s: %w", KernelLocalAddr, k.tunName, err)
+		}
+		return nil
+	})
+}
+
+// drain reads what the kernel queues on the device and drops it (the
+// capture socket reports it), as packetdrill reads its tun: the kernel
+// frees a packet only when it has been read, and its small-queue limits
+// (TSQ) wait for that.
+func (k *kernel) drain() {
+	defer close(k.drained)
+	buf := make([]byte, 65536+vnetHdrLen)
+	for !k.closed.Load() {
+		pfd := []unix.PollFd{{Fd: int32(k.tunFD), Events: unix.POLLIN}}
+		if n, err := unix.Poll(pfd, 100); err != nil && !errors.Is(err, unix.EINTR) {
+			return
+		} else if n == 0 {
+			continue
+		}
+		for {
+			if _, err := unix.Read(k.tunFD, buf); err != nil {
+				break
+			}
+		}
+	}
+}
+
+// vnetHdrLen is the size of struct virtio_net_hdr, which leads every
+// packet read from or written to an IFF_VNET_HDR device.
+const vnetHdrLen = 10
 
 // openCapture opens a packet socket on the TUN device that sees what the
 // kernel sends through it stamped with the kernel's own clock
@@ -99,7 +160,7 @@ func newKernel() (kernelBackend, error) {
 func (k *kernel) openCapture() (int, error) {
 	var fd int
 	err := k.ns.Do(func() error {
-		ifi, err := net.InterfaceByName(k.dev.Name())
+		ifi, err := net.InterfaceByName(k.tunName)
 		if err != nil {
 			return err
 		}
@@ -112,12 +173,9 @@ func (k *kernel) openCapture() (int, error) {
 			unix.Close(fd)
 			return err
 		}
+		// Room for a burst of TSO packets the runner reads late.
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 8<<20)
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
-			unix.Close(fd)
-			return err
-		}
-		tv := unix.Timeval{Usec: 100_000}
-		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 			unix.Close(fd)
 			return err
 		}
@@ -128,25 +186,35 @@ func (k *kernel) openCapture() (int, error) {
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
-// capture reads the packets the kernel sends through the TUN device until
-// release closes the socket.
-func (k *kernel) capture(fd int) {
-	defer close(k.pkts)
-	buf := make([]byte, 65536)
-	oob := make([]byte, 256)
-	for !k.closed.Load() {
-		n, oobn, _, from, err := unix.Recvmsg(fd, buf, oob, 0)
-		if err != nil {
-			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-				continue
+// capture takes the next packet the kernel sent through the device from
+// the capture socket, waiting up to wait for one, with the time the
+// kernel stamped on it: it is read when the runner asks, and its time
+// does not depend on when this process ran. Packets the runner wrote are
+// skipped.
+func (k *kernel) capture(wait time.Duration) ([]byte, clock.Time, bool) {
+	deadline := time.Now().Add(wait)
+	for {
+		n, oobn, _, from, err := unix.Recvmsg(k.capFD, k.capBuf, k.capOOB, unix.MSG_DONTWAIT)
+		if errors.Is(err, unix.EAGAIN) {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return nil, 0, false
 			}
-			return
+			pfd := []unix.PollFd{{Fd: int32(k.capFD), Events: unix.POLLIN}}
+			unix.Poll(pfd, int(max(left/time.Millisecond, 1)))
+			continue
+		}
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return nil, 0, false
 		}
 		if ll, ok := from.(*unix.SockaddrLinklayer); !ok || ll.Pkttype != unix.PACKET_OUTGOING {
 			continue // a packet the runner wrote
 		}
 		at := k.elapsed()
-		if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+		if msgs, err := unix.ParseSocketControlMessage(k.capOOB[:oobn]); err == nil {
 			for _, m := range msgs {
 				if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
 					ts := *(*unix.Timespec)(unsafe.Pointer(&m.Data[0]))
@@ -154,10 +222,7 @@ func (k *kernel) capture(fd int) {
 				}
 			}
 		}
-		select {
-		case k.pkts <- kpkt{b: append([]byte(nil), buf[:n]...), at: at}:
-		default:
-		}
+		return append([]byte(nil), k.capBuf[:n]...), at, true
 	}
 }
 
@@ -173,10 +238,29 @@ func (k *kernel) since(t time.Time) clock.Time {
 	return clock.Time(t.Sub(k.start))
 }
 
-// begin starts the script's clock: time 0 is now.
+// begin starts the script's clock as packetdrill's
+// schedule_start_time_usecs does: 250 µs after a tick of the kernel's
+// jiffies clock (seen through times(2)), so that the script's events,
+// at whole milliseconds, fall inside a jiffy rather than on its edge, and
+// the kernel's jiffy-based timers (a delayed ACK, an RTO) fire where the
+// script expects them. packetdrill waits for ten ticks to warm up; one
+// is enough to find an edge. It gives up after 100 ms (no tick seen) and
+// starts then.
 func (k *kernel) begin() {
+	var tms unix.Tms
+	last, _ := unix.Times(&tms)
+	edge := time.Now()
+	for deadline := edge.Add(100 * time.Millisecond); time.Now().Before(deadline); {
+		if t, _ := unix.Times(&tms); t != last {
+			edge = time.Now()
+			break
+		}
+	}
+	start := edge.Add(250 * time.Microsecond)
+	for time.Now().Before(start) {
+	}
 	k.startMu.Lock()
-	k.start = time.Now()
+	k.start = start
 	k.startMu.Unlock()
 }
 
@@ -189,32 +273,37 @@ func (k *kernel) inNS(f func() error) error {
 }
 
 func (k *kernel) recv(wait time.Duration) ([]byte, clock.Time, bool) {
-	if wait <= 0 {
-		select {
-		case p, ok := <-k.pkts:
-			return p.b, p.at, ok
-		default:
-			return nil, 0, false
-		}
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case p, ok := <-k.pkts:
-		return p.b, p.at, ok
-	case <-t.C:
-		return nil, 0, false
-	}
+	return k.capture(wait)
 }
 
-// send writes b to the TUN device and returns once the kernel has it, so
-// that the script's next call sees its effect.
+// send writes b to the TUN device as packetdrill does (linux_tun_write):
+// whole checksums, and a virtio_net_hdr asking for GSO at --mss for a TCP
+// packet when the script gives one. The write returns once the kernel has
+// taken the packet through its receive path, so that the script's next
+// call sees its effect.
 func (k *kernel) send(b []byte) error {
-	if err := k.dev.Send(b); err != nil {
-		return err
+	var hdr [vnetHdrLen]byte
+	if k.mss > 0 && len(b) > 0 {
+		switch {
+		case b[0]>>4 == 4 && len(b) > 9 && b[9] == unix.IPPROTO_TCP:
+			hdr[1] = unix.VIRTIO_NET_HDR_GSO_TCPV4
+		case b[0]>>4 == 6 && len(b) > 6 && b[6] == unix.IPPROTO_TCP:
+			hdr[1] = unix.VIRTIO_NET_HDR_GSO_TCPV6
+		}
+		if hdr[1] != 0 {
+			binary.LittleEndian.PutUint16(hdr[4:], uint16(k.mss)) // gso_size
+		}
 	}
-	k.dev.Flush()
-	return nil
+	for {
+		_, err := unix.Writev(k.tunFD, [][]byte{hdr[:], b})
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("write to %s: %w", k.tunName, err)
+		}
+		return nil
+	}
 }
 
 func (k *kernel) release() {
@@ -224,9 +313,15 @@ func (k *kernel) release() {
 	k.socks = nil
 	k.closed.Store(true)
 	close(k.calls)
+	if k.drained != nil {
+		<-k.drained // within its poll timeout
+	}
+	if k.tunFD >= 0 {
+		unix.Close(k.tunFD)
+	}
 	k.ns.Remove()
 	if k.capFD > 0 {
-		unix.Close(k.capFD) // the capture goroutine sees closed within its read timeout
+		unix.Close(k.capFD)
 	}
 }
 
@@ -243,11 +338,22 @@ func (k *kernel) sysctl(name, value string) error {
 			return fmt.Errorf("not a per-namespace sysctl on this kernel")
 		}
 		if err := os.WriteFile(p, []byte(value), 0o644); err != nil {
+			if name == "tcp_congestion_control" && errors.Is(err, unix.EPERM) {
+				// Only the host's namespace may default to an
+				// algorithm tcp_allowed_congestion_control does not
+				// list; each socket gets it instead, as a root
+				// process may.
+				k.cc = value
+				return fmt.Errorf("%w: set on each socket instead (TCP_CONGESTION)", errPerSocket)
+			}
 			return fmt.Errorf("the kernel refused it: %v", errors.Unwrap(err))
 		}
 		return nil
 	})
 }
+
+// errPerSocket says a sysctl was applied per socket.
+var errPerSocket = errors.New("the namespace refused it")
 
 func kerr(err error) callResult {
 	var e unix.Errno
@@ -287,6 +393,12 @@ func (k *kernel) prepare(r *runner, ev *Event) (attemptFn, *Failure) {
 					fam = unix.AF_INET6
 				}
 				fd, err = unix.Socket(fam, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+				if err == nil && k.cc != "" {
+					if err := unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, k.cc); err != nil {
+						unix.Close(fd)
+						return fmt.Errorf("TCP_CONGESTION %s: %w", k.cc, err)
+					}
+				}
 				return err
 			})
 			if err != nil {
@@ -706,13 +818,16 @@ func (r *runner) ksockaddr(a netip.Addr) unix.Sockaddr {
 // address is usable at once), then gives the kernel KernelLocalAddr6/64
 // on the device. The peer, KernelRemoteAddr6, is on that link.
 func (k *kernel) enableIPv6() error {
-	name := k.dev.Name()
+	name := k.tunName
 	return k.inNS(func() error {
 		for _, kv := range [][2]string{
 			{"all/disable_ipv6", "0"},
 			{name + "/router_solicitations", "0"},
 			{name + "/accept_ra", "0"},
 			{name + "/accept_dad", "0"},
+			// The namespace makes devices without a link-local
+			// address (addr_gen_mode 1); tun0 gets a random one.
+			{name + "/addr_gen_mode", "3"},
 			{name + "/disable_ipv6", "0"},
 		} {
 			if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+kv[0], []byte(kv[1]), 0o644); err != nil {

@@ -8,4 +8,4 @@ func kernelAvailable() error {
 	return errors.New("--kernel needs Linux (a network namespace and a TUN device)")
 }
 
-func newKernel() (kernelBackend, error) { return nil, kernelAvailable() }
+func newKernel(mss int) (kernelBackend, error) { return nil, kernelAvailable() }

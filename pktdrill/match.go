@@ -60,7 +60,7 @@ func (r *runner) outbound(ev *Event, idx int, t, tend clock.Time) *Failure {
 	if p.ICMP != nil {
 		return r.unsupported(ev.Line, "outbound ICMP (%s) is not supported: the runner matches TCP segments only (synack's stack sends no ICMP error of its own)", p.ICMP.Type)
 	}
-	deadline := tend.Add(r.tol)
+	deadline := tend.Add(r.tolAt(tend))
 	if ev.Kind == AnyTime {
 		deadline = r.now.Add(r.maxWait())
 	}
@@ -111,7 +111,7 @@ func (r *runner) outbound(ev *Event, idx int, t, tend clock.Time) *Failure {
 			if !r.timeOK(ev, sp, t, tend, extended) {
 				return &Failure{File: r.s.Name, Line: ev.Line, At: time.Duration(sp.at),
 					Msg: fmt.Sprintf("timing error: expected outbound packet at %s but it was sent at %ss (tolerance %ss)",
-						r.timeText(ev, t, tend), fmtSecs(time.Duration(sp.at)), fmtSecs(r.tol)),
+						r.timeText(ev, t, tend), fmtSecs(time.Duration(sp.at)), fmtSecs(r.tolAt(t))),
 					Expected: p.String(), Actual: actual}
 			}
 		}
@@ -185,7 +185,7 @@ func (r *runner) describe(segs []outPkt) string {
 // and before the next; a pure ACK may come early (an ACK sent at once
 // instead of delayed).
 func (r *runner) timeOK(ev *Event, sp outPkt, t, tend, extended clock.Time) bool {
-	if sp.at >= t-clock.Time(r.tol) && sp.at <= tend.Add(r.tol) {
+	if tol := r.tolAt(t); sp.at >= t-clock.Time(tol) && sp.at <= tend.Add(tol) {
 		return true
 	}
 	if r.opts.Strict {
@@ -412,8 +412,11 @@ func (r *runner) noteTS(p *Packet, sp outPkt) {
 		return
 	}
 	r.lastOutTSVal, r.haveOutTS = a.ts1.TSVal, true
-	if e := setOf(p.Options); e.ts && !r.haveTSOffset {
-		r.tsOffset, r.haveTSOffset = a.ts1.TSVal-e.ts1.TSVal, true
+	if e := setOf(p.Options); e.ts {
+		r.tsMap[e.ts1.TSVal] = a.ts1.TSVal
+		if !r.haveTSOffset {
+			r.tsOffset, r.haveTSOffset = a.ts1.TSVal-e.ts1.TSVal, true
+		}
 	}
 }
 

@@ -14,9 +14,7 @@ import (
 // RFC text it fails: the script stays as written (the library is to be
 // fixed), and a listed script that passes in any mode or profile fails
 // the test, so the list stays true.
-var ownKnownFailures = map[string]string{
-	"handshake-syn-data-queued.pkt": "RFC 9293 §3.10.7.2 (LISTEN, the SYN bit): \"any other control or text should be queued for processing later\"; synack drops the text of a SYN (Linux does too, without TCP Fast Open), so the final ACK is not answered with ack 11 and the data waits for the peer's retransmission",
-}
+var ownKnownFailures = map[string]string{}
 
 // ownProfileOnly names the own scripts that check a choice the RFCs leave
 // to the stack and so run under one profile only (in both modes), with
@@ -34,8 +32,8 @@ func TestOwnScripts(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts in testdata: %v", err)
 	}
-	if len(files) < 122 {
-		t.Errorf("%d own scripts, fewer than the 122 there were", len(files))
+	if len(files) < 132 {
+		t.Errorf("%d own scripts, fewer than the 132 there were", len(files))
 	}
 	for _, f := range files {
 		reason, known := ownKnownFailures[filepath.Base(f)]
@@ -226,6 +224,7 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add([]byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0...0.1 read(3, ..., 1) = -1 EAGAIN (x)\n* > S. 0:0(0) ack 1 <...>\n"))
+	f.Add([]byte("--mss=1000\n--tolerance_percent=12.5\n--tcp_ts_ecr_scaled\n--frob=1\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := Parse("fuzz.pkt", b)
 		if err != nil {
@@ -238,7 +237,9 @@ func FuzzParse(f *testing.F) {
 		// A parsed script runs without panicking (bounded: tiny scripts
 		// only, times are virtual).
 		if len(s.Events) < 20 {
-			Run(s, Options{})
+			if r := Run(s, Options{}); r.Failure != nil && r.Failure.KindOf() == Malformed && r.Failure.Line < 1 && len(s.Options) > 0 {
+				t.Fatalf("a malformed script without its line: %s", r.Summary())
+			}
 		}
 	})
 }
@@ -375,6 +376,37 @@ func TestIPVersionAndICMPErrors(t *testing.T) {
 		r := Run(s, Options{})
 		if r.Pass || r.Failure.KindOf() != c.kind || !strings.HasPrefix(r.Summary(), "FAIL "+c.msg) {
 			t.Errorf("%q: got %s (%s), want %s %q", c.src, r.Summary(), r.Failure.KindOf(), c.kind, c.msg)
+		}
+	}
+}
+
+// An option packetdrill does not know stops a run at its line, as
+// packetdrill's getopt does ("unrecognized option"); one it knows that the
+// runner does not interpret is noted; a bad value of one the runner reads
+// names the option, the line and what was expected.
+func TestScriptOptions(t *testing.T) {
+	for _, c := range []struct {
+		src, kind, msg string
+		line           int
+	}{
+		{"--frob=1\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n", Malformed, "unknown option --frob", 1},
+		{"--tolerance_usecs=10000\n--mss=abc\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n", Malformed, `bad --mss "abc"`, 2},
+		{"--tolerance_percent=200\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n", Malformed, `bad --tolerance_percent "200"`, 1},
+		{"--tcp_ts_tick_usecs=1000\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n", "", "", 0},
+	} {
+		s, err := Parse("opt.pkt", []byte(c.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Run(s, Options{})
+		if c.kind == "" {
+			if !r.Pass || len(r.Notes) == 0 || !strings.Contains(strings.Join(r.Notes, "\n"), "opt.pkt:1: option --tcp_ts_tick_usecs ignored") {
+				t.Errorf("%q: %s, notes %q", c.src, r.Summary(), r.Notes)
+			}
+			continue
+		}
+		if r.Pass || r.Failure.KindOf() != c.kind || r.Failure.Line != c.line || !strings.Contains(r.Failure.Msg, c.msg) {
+			t.Errorf("%q: %s (kind %s), want %s at line %d saying %q", c.src, r.Summary(), r.Failure.KindOf(), c.kind, c.line, c.msg)
 		}
 	}
 }

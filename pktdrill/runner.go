@@ -33,6 +33,11 @@ const (
 	PeerPort = 48888
 	// DefaultTolerance is packetdrill's --tolerance_usecs default.
 	DefaultTolerance = 4 * time.Millisecond
+	// DefaultTolerancePercent is packetdrill's --tolerance_percent
+	// default: on the real clock an event may also be off by this share
+	// of the time since the previous event (the kernel's timer wheel is
+	// exact to 12.5% since Linux 4.8, packetdrill's config.c says).
+	DefaultTolerancePercent = 12.5
 	// maxWait bounds how long the runner waits for a packet or a blocking
 	// call beyond the times the script gives (virtual time).
 	maxWait = 120 * time.Second
@@ -227,12 +232,14 @@ type outPkt struct {
 }
 
 type runner struct {
-	s    *Script
-	opts Options
-	res  *Result
-	tol  time.Duration
-	st   *stack.Stack
-	k    kernelBackend // set for a --kernel run, st nil
+	s      *Script
+	opts   Options
+	res    *Result
+	tol    time.Duration
+	tolPct float64 // --tolerance_percent; DefaultTolerancePercent on the real clock
+	mss    int     // --mss: the gso_size of the packets injected into the kernel
+	st     *stack.Stack
+	k      kernelBackend // set for a --kernel run, st nil
 
 	// localAddr and remoteAddr are the stack's and the peer's addresses
 	// on the wire (remapped for the kernel).
@@ -264,8 +271,9 @@ type runner struct {
 	prevTimerLine *Packet
 	lastOutTSVal  uint32
 	haveOutTS     bool
-	tsOffset      uint32      // live TSval - script TSval, from the first outbound TS
-	peerSYN       []TCPOption // options of the latest SYN injected
+	tsOffset      uint32            // live TSval - script TSval, from the first outbound TS
+	tsMap         map[uint32]uint32 // script TSval -> live TSval of each matched outbound line
+	peerSYN       []TCPOption       // options of the latest SYN injected
 	havePeerSYN   bool
 	haveTSOffset  bool
 
@@ -293,7 +301,8 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 		tol = opts.Tolerance
 	}
 	r := &runner{s: s, opts: opts, res: res, tol: tol, socks: map[int64]*sock{}, nextFD: 3,
-		localAddr: LocalAddr, remoteAddr: RemoteAddr, ipv: IPv4}
+		localAddr: LocalAddr, remoteAddr: RemoteAddr, ipv: IPv4, tsMap: map[uint32]uint32{}}
+	tolPctSet := false
 	if opts.IPVersion != "" {
 		v, err := ipVersion(opts.IPVersion)
 		if err != nil {
@@ -309,13 +318,33 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 				return nil, &lineError{o.Line, fmt.Sprintf("bad --tolerance_usecs %q: expected a positive number of microseconds", o.Value), Malformed}
 			}
 			r.tol = time.Duration(n) * time.Microsecond
+		case "tolerance_percent":
+			v, err := strconv.ParseFloat(o.Value, 64)
+			if err != nil || v < 0 || v > 100 {
+				return nil, &lineError{o.Line, fmt.Sprintf("bad --tolerance_percent %q: expected a percentage from 0 to 100", o.Value), Malformed}
+			}
+			r.tolPct, tolPctSet = v, true
+		case "mss":
+			n, err := strconv.Atoi(o.Value)
+			if err != nil || n <= 0 || n > 65535 {
+				return nil, &lineError{o.Line, fmt.Sprintf("bad --mss %q: expected a segment size in bytes", o.Value), Malformed}
+			}
+			r.mss = n
+			if !opts.Kernel {
+				r.note(o.Line, "option --mss=%d: the gso_size of injected packets, which only a kernel's device reads; synack takes each packet as one segment", n)
+			}
 		case "ip_version":
 			v, err := ipVersion(o.Value)
 			if err != nil {
 				return nil, &lineError{o.Line, err.Error(), Malformed}
 			}
 			r.ipv = v
+		case "tcp_ts_ecr_scaled":
+			r.note(o.Line, "option --tcp_ts_ecr_scaled: an ecr that is no outbound line's TSval is interpolated from the first, as it asks (the runner always does)")
 		default:
+			if !packetdrillOptions[o.Name] {
+				return nil, &lineError{o.Line, fmt.Sprintf("unknown option --%s: packetdrill has no such option (it would stop with \"unrecognized option\")", o.Name), Malformed}
+			}
 			r.note(o.Line, "option --%s ignored", o.Name)
 		}
 	}
@@ -324,8 +353,11 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 			r.skipCommand(c) // an init command
 		}
 	}
+	if opts.Kernel && !tolPctSet {
+		r.tolPct = DefaultTolerancePercent
+	}
 	if opts.Kernel {
-		k, err := newKernel()
+		k, err := newKernel(r.mss)
 		if err != nil {
 			return nil, fmt.Errorf("--kernel: %w", err)
 		}
@@ -357,6 +389,20 @@ func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
 	}
 	r.st = st
 	return r, nil
+}
+
+// packetdrillOptions are packetdrill's command-line options (its
+// config.c) that the runner does not interpret: a script's line naming one
+// is noted as ignored; one packetdrill does not know is malformed.
+var packetdrillOptions = map[string]bool{
+	"bind_port": true, "code_command": true, "code_format": true, "code_sockopt": true,
+	"connect_port": true, "remote_ip": true, "local_ip": true, "gateway_ip": true,
+	"netmask_ip": true, "speed": true, "mtu": true, "init_scripts": true,
+	"wire_client": true, "wire_server": true, "wire_server_ip": true, "wire_server_at": true,
+	"wire_server_port": true, "wire_client_dev": true, "wire_server_dev": true,
+	"so_filename": true, "so_flags": true, "tcp_ts_tick_usecs": true, "strict_segments": true,
+	"non_fatal": true, "dry_run": true, "is_anyip": true, "send_omit_free": true,
+	"debug": true, "define": true, "verbose": true, "D": true, "v": true,
 }
 
 var sysctlRE = regexp.MustCompile(`(?:/proc/sys/net/ipv4/|net\.ipv4\.)(tcp_\w+)=(\d+)`)
@@ -580,11 +626,24 @@ func (r *runner) waitFor(ev *Event, t clock.Time, what string) *Failure {
 	if t > r.now {
 		r.advance(t)
 	}
-	if r.now.Sub(t) > r.tol {
+	if tol := r.tolAt(t); r.now.Sub(t) > tol {
 		return r.fail(ev.Line, "timing error: expected %s at %ss but it could only happen at %ss (tolerance %ss)",
-			what, fmtSecs(time.Duration(t)), fmtSecs(time.Duration(r.now)), fmtSecs(r.tol))
+			what, fmtSecs(time.Duration(t)), fmtSecs(time.Duration(r.now)), fmtSecs(tol))
 	}
 	return nil
+}
+
+// tolAt is the timing tolerance of an event at t, as packetdrill's
+// verify_time has it: --tolerance_usecs, or --tolerance_percent of the
+// time since the previous event if that is more.
+func (r *runner) tolAt(t clock.Time) time.Duration {
+	tol := r.tol
+	if r.lastEvent != nil && t > r.lastEventTime {
+		if d := time.Duration(r.tolPct / 100 * float64(t-r.lastEventTime)); d > tol {
+			tol = d
+		}
+	}
+	return tol
 }
 
 // ---- inbound packets ----
@@ -629,7 +688,13 @@ func (r *runner) inbound(ev *Event) *Failure {
 			seg.Options.HasTimestamps = true
 			seg.Options.TSVal = o.TSVal
 			seg.Options.TSEcr = o.TSEcr
-			if o.TSEcr != 0 && r.haveTSOffset {
+			// packetdrill's map_inbound_packet: an ecr that is the
+			// script's TSval of an outbound line becomes that
+			// segment's live TSval; any other is interpolated from
+			// the first outbound TSval (its --tcp_ts_ecr_scaled).
+			if live, ok := r.tsMap[o.TSEcr]; ok && flags&wire.ACK != 0 {
+				seg.Options.TSEcr = live
+			} else if o.TSEcr != 0 && r.haveTSOffset {
 				seg.Options.TSEcr = o.TSEcr + r.tsOffset
 			}
 			r.takeTSRecent(seg, o.TSVal)

@@ -145,7 +145,7 @@ func (r *runner) checkPending() {
 // time plus the tolerance.
 func (r *runner) finishPending(line int) *Failure {
 	if p := r.pending; p != nil {
-		deadline := p.end.Add(r.tol)
+		deadline := p.end.Add(r.tolAt(p.end))
 		if r.k != nil {
 			r.kwait(deadline, func() bool { return r.pending == nil })
 		}
@@ -198,9 +198,9 @@ func (r *runner) verify(ev *Event, res callResult, end clock.Time) *Failure {
 		return r.fail(ev.Line, "runtime error in %s call: Expected errno %s but got %s", sc.Name, sc.Errno, got)
 	}
 	if sc.Blocking {
-		if r.now < end-clock.Time(r.tol) || r.now > end.Add(r.tol) {
+		if tol := r.tolAt(end); r.now < end-clock.Time(tol) || r.now > end.Add(tol) {
 			return r.fail(ev.Line, "timing error: expected blocking %s to return at %ss but it returned at %ss (tolerance %ss)",
-				sc.Name, fmtSecs(time.Duration(end)), fmtSecs(time.Duration(r.now)), fmtSecs(r.tol))
+				sc.Name, fmtSecs(time.Duration(end)), fmtSecs(time.Duration(r.now)), fmtSecs(tol))
 		}
 	}
 	return nil

@@ -75,11 +75,19 @@ func (c *Conn) inputListen(now clock.Time, s *wire.Segment) {
 		// be selected and a SYN segment sent of the form:
 		// <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. SND.NXT is set to ISS+1 and
 		// SND.UNA to ISS. The connection state should be changed to
-		// SYN-RECEIVED." Text on a SYN is not kept: it is not acknowledged,
-		// so the peer sends it again after the handshake.
+		// SYN-RECEIVED." The SYN's text, as much as fits the window, is
+		// held at RCV.NXT without being acknowledged (the SYN-ACK
+		// acknowledges the SYN only) and taken once the handshake
+		// completes (checkACK).
 		c.irs = s.Seq
 		c.rcvNxt = s.Seq.Add(1)
 		c.takeSynOptions(now, s)
+		if text := s.Payload; len(text) > 0 {
+			text = text[:min(len(text), int(c.rcvWnd()))]
+			if len(text) > 0 {
+				c.holdOutOfOrder(c.rcvNxt, text)
+			}
+		}
 		c.lastAckSent = c.rcvNxt
 		c.sndWnd = seq.Size(s.Window)
 		c.maxSndWnd = c.sndWnd
@@ -422,6 +430,16 @@ func (c *Conn) checkACK(now clock.Time, s *wire.Segment) bool {
 		c.sndWnd, c.sndWL1, c.sndWL2 = c.scaledWindow(s), s.Seq, s.Ack
 		c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
 		c.establish(now, "ACK of SYN received")
+		if c.ooo != nil && c.ooo.len() > 0 && !c.ooo.node(c.ooo.first()).start.GreaterThan(c.rcvNxt) {
+			// RFC 9293 §3.10.7.2: the text of the SYN was "queued for
+			// processing later"; ESTABLISHED, it is processed now, as
+			// in-order text is: RCV.NXT passes it and it is
+			// acknowledged.
+			n := c.pullInOrder()
+			c.stats.BytesIn += uint64(n)
+			c.rcvUnacked += int32(n)
+			c.ackNow = true
+		}
 		if c.finQueued {
 			// CLOSE was called in SYN-RECEIVED; the FIN now follows.
 			c.setState(now, FinWait1, "close pending")

@@ -472,3 +472,28 @@ func TestNoTLPOnceSegmentsAreSACKed(t *testing.T) {
 		t.Fatalf("PTO still armed (at %v) with a segment SACKed", f.c.tlpAt)
 	}
 }
+
+// RFC 9293 §3.10.7.2, LISTEN, the SYN bit: "Set RCV.NXT to SEG.SEQ+1, IRS
+// is set to SEG.SEQ, and any other control or text should be queued for
+// processing later." The SYN-ACK acknowledges the SYN only; once the ACK
+// of our SYN makes the connection ESTABLISHED ("enter ESTABLISHED state
+// and continue processing", §3.10.7.4), the queued text is processed:
+// RCV.NXT passes it, it is acknowledged at once and the application reads
+// it, and the peer need not send it again.
+func TestSYNTextQueuedUntilEstablished(t *testing.T) {
+	f := newListen(t)
+	f.send(t, 0, seg{Flags: wire.SYN, MSS: 1460, Data: data('s', 10)})
+	f.want(t, "the SYN-ACK acknowledges the SYN, not its text",
+		seg{Flags: wire.SYN | wire.ACK, Ack: 1, Win: f.recvWin(), MSS: 1460})
+	f.wantState(t, SynReceived)
+	if n := f.c.Readable(); n != 0 {
+		t.Fatalf("%d bytes readable in SYN-RECEIVED, want 0", n)
+	}
+	f.send(t, ms(100), seg{Flags: wire.ACK, Seq: 1, Ack: 1})
+	f.wantState(t, Established)
+	f.want(t, "the queued text is acknowledged", seg{Flags: wire.ACK, Seq: 1, Ack: 11, Win: f.recvWin() - 10})
+	f.wantRead(t, ms(200), data('s', 10))
+	// Data after the handshake follows the SYN's text.
+	f.send(t, ms(300), seg{Flags: wire.PSH | wire.ACK, Seq: 11, Ack: 1, Data: data('d', 5)})
+	f.wantRead(t, ms(300), data('d', 5))
+}
