@@ -248,6 +248,7 @@ type Stack struct {
 	changed   []*tcp.Conn             // the connections the last Output visited
 	listeners [2]map[uint16]*Listener // by family: IPv4, IPv6
 	anyL      *Listener               // ListenAny's, or nil
+	fwd       *TCPForwarder           // ForwardTCP's, or nil (forward.go)
 	ctr       Counters
 	ipID      uint16
 	buf       []byte
