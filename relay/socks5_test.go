@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -258,4 +259,55 @@ func FuzzParseUDPHeader(f *testing.F) {
 			t.Fatalf("parseUDPHeader(% x) = %v, % x", b, a, p)
 		}
 	})
+}
+
+// The relay through a SOCKS5 proxy (the loopback stand-in, which echoes
+// what CONNECT and UDP ASSOCIATE carry): a TCP connection and a UDP flow
+// of the client come back; a proxy that answers "connection refused"
+// refuses the client's connection with a RST. Real time, not synctest:
+// the proxy's sockets are the kernel's.
+func TestRelayThroughSOCKS5(t *testing.T) {
+	for _, tc := range []struct {
+		reply byte
+		want  error
+	}{{0, nil}, {socksConnRefused, syscall.ECONNREFUSED}, {socksNotAllowed, syscall.EHOSTUNREACH}} {
+		w := newWorld(t, 0)
+		proxy := &SOCKS5{Addr: fakeProxy(t, tc.reply)}
+		w.relay.Close()
+		r, err := Start(w.relayStack, Config{Dialer: proxy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, err := w.client.DialContext(ctx, "tcp", "198.19.0.5:80")
+		cancel()
+		if tc.want != nil {
+			if !errors.Is(err, tc.want) {
+				t.Errorf("reply %d: dial %v, want %v", tc.reply, err, tc.want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Write([]byte("through socks5"))
+		b := make([]byte, 14)
+		if _, err := io.ReadFull(c, b); err != nil || string(b) != "through socks5" {
+			t.Fatalf("tcp through the proxy: %q, %v", b, err)
+		}
+		c.Close()
+		u, err := w.client.Dial("udp", "198.19.0.9:53")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.SetDeadline(time.Now().Add(10 * time.Second))
+		u.Write([]byte("dns?"))
+		n, err := u.Read(b)
+		if err != nil || string(b[:n]) != "dns?" {
+			t.Fatalf("udp through the proxy: %q, %v", b[:n], err)
+		}
+		u.Close()
+	}
 }
