@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
@@ -52,6 +53,10 @@ type TCPRequest struct {
 	t        tcp.Tuple
 	syn      wire.Segment // with its own copy of the payload
 	deadline clock.Time
+	// iss is, if reopened, the ISS of a new incarnation of a connection
+	// that was in TIME-WAIT (timewait.go): above its SND.NXT.
+	iss      seq.Value
+	reopened bool
 	decided  bool // completed, refused, expired, or the forwarder closed
 	expired  bool
 }
@@ -174,6 +179,26 @@ func (f *TCPForwarder) Close() {
 	}
 }
 
+// reopen holds a SYN that shows a new incarnation of e, in TIME-WAIT
+// (RFC 6191, as a listener's reopen does): e is freed, and the new
+// connection's ISS will be above its SND.NXT (RFC 1122 §4.2.2.13).
+func (f *TCPForwarder) reopen(now clock.Time, e *entry, t tcp.Tuple, seg *wire.Segment) bool {
+	s := f.s
+	if f.held[t] != nil || len(f.held) >= f.max {
+		return f.offer(now, t, seg) // dropped as a duplicate or beyond the bound
+	}
+	old := e.conn
+	s.note(now, t, "SYN in TIME-WAIT from a new incarnation: reopened for the forwarder (RFC 6191)")
+	s.step(now, e, func() { old.Abort(now) })
+	s.recordSeg(now, trace.SegmentIn, t, seg, 0)
+	if !f.offer(now, t, seg) {
+		return false
+	}
+	r := f.held[t]
+	r.iss, r.reopened = old.ReopenISS(tcp.ISN(s.cfg.ISNKey, t, now)), true
+	return true
+}
+
 // offer holds seg, a segment for t with no connection and no port's
 // listener, if it is a SYN. false leaves it to the other rules.
 func (f *TCPForwarder) offer(now clock.Time, t tcp.Tuple, seg *wire.Segment) bool {
@@ -294,7 +319,11 @@ func (r *TCPRequest) Complete(now clock.Time) (*tcp.Conn, error) {
 		return nil, fmt.Errorf("complete forwarded SYN: %w", ErrTooManyConns)
 	}
 	r.f.stats.Completed++
-	c := s.pol.NewPassive(r.t, tcp.ISN(s.cfg.ISNKey, r.t, now))
+	iss := tcp.ISN(s.cfg.ISNKey, r.t, now)
+	if r.reopened {
+		iss = r.iss
+	}
+	c := s.pol.NewPassive(r.t, iss)
 	c.SetMSSCap(s.mssFor(now, r.t.Remote.Addr()))
 	e := &entry{conn: c, state: tcp.Listen}
 	s.add(e)

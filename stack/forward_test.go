@@ -264,3 +264,62 @@ func TestForwardOnlySYNs(t *testing.T) {
 		t.Fatalf("ForwardTCP without AnyDestination: %v", err)
 	}
 }
+
+// tsSegTo is a segment with a timestamp from the peer:40000 to elsewhere:443.
+func tsSegTo(flags wire.Flags, sq, ack seq.Value, tsval uint32) []byte {
+	p := wire.Packet{
+		IP: wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, Src: peerAddr, Dst: elsewhere},
+		TCP: wire.Segment{SrcPort: 40000, DstPort: 443, Seq: sq, Ack: ack, Flags: flags, Window: 65535,
+			Options: wire.Options{HasTimestamps: true, TSVal: tsval}},
+	}
+	return p.Append(nil)
+}
+
+// A forwarded connection that closed first sits in TIME-WAIT; a SYN of a
+// new incarnation (RFC 6191 §2: with timestamps, "if the timestamp value
+// of the incoming SYN is greater than the last timestamp seen on the
+// previous incarnation", the SYN is accepted) is held for the forwarder
+// like any other, and its connection's ISS is above the old SND.NXT (RFC
+// 1122 §4.2.2.13: "the new initial sequence number [is] larger than the
+// largest sequence number it used on the previous connection
+// incarnation"). An old duplicate leaves TIME-WAIT alone.
+func TestForwardTimeWaitReopen(t *testing.T) {
+	s, f := newForwarder(t, 0, 0)
+	s.Input(0, tsSegTo(wire.SYN, 7000, 0, 100))
+	c, err := f.Next().Complete(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out(t, s, 0)
+	s.Input(0, tsSegTo(wire.ACK, 7001, c.ISS().Add(1), 101))
+	s.Close(0, c)
+	out(t, s, 0)
+	s.Input(0, tsSegTo(wire.ACK|wire.FIN, 7001, c.ISS().Add(2), 102))
+	out(t, s, 0)
+	if c.State() != tcp.TimeWait {
+		t.Fatalf("state %v, want TIME-WAIT", c.State())
+	}
+	old := c.ISS().Add(2) // SND.NXT after the FIN
+	// An old duplicate SYN (TSval not above 102): TIME-WAIT answers it with
+	// an ACK, and the forwarder holds nothing.
+	s.Input(ms(10), tsSegTo(wire.SYN, 6000, 0, 50))
+	if got := out(t, s, ms(10)); len(got) != 1 || !strings.Contains(got[0], " A seq=") || f.Pending() != 0 {
+		t.Fatalf("old duplicate: sent %v, pending %d", got, f.Pending())
+	}
+	s.Input(ms(20), tsSegTo(wire.SYN, 9000, 0, 200))
+	wantOut(t, out(t, s, ms(20)))
+	if c.State() != tcp.Closed || f.Pending() != 1 {
+		t.Fatalf("new incarnation: old connection %v, %d pending; want CLOSED and 1", c.State(), f.Pending())
+	}
+	n, err := f.Next().Complete(ms(30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !n.ISS().GreaterThan(old) {
+		t.Fatalf("new ISS %d not above the old SND.NXT %d", n.ISS(), old)
+	}
+	got := out(t, s, ms(30))
+	if len(got) != 1 || !strings.Contains(got[0], " SA ") || !strings.Contains(got[0], "ack=9001") {
+		t.Fatalf("sent %v, want the new incarnation's SYN-ACK", got)
+	}
+}
