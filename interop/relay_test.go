@@ -201,13 +201,15 @@ func TestRelayDirect(t *testing.T) {
 	upload := filepath.Join(dir, "payload-18")
 	for _, host := range []string{serverAddr4, "[" + serverAddr6 + "]"} {
 		got := filepath.Join(dir, "got")
-		if o, err := curl("-o", got, "http://"+host+":8080/file"); err != nil {
+		o, err := curl("-o", got, "-w", "%{speed_download}", "http://"+host+":8080/file")
+		if err != nil {
 			t.Fatalf("curl GET via %s: %v\n%s\nrelay:\n%s", host, err, o, out.text())
 		}
+		t.Logf("download of %d bytes from %s through the relay: curl's speed_download %s bytes/s", size, host, o)
 		if sha, n := fileSHA(t, got); sha != wantSHA || n != size {
 			t.Errorf("download from %s: %d bytes sha256 %s, want %d bytes %s", host, n, sha, size, wantSHA)
 		}
-		o, err := curl("--data-binary", "@"+upload, "http://"+host+":8080/upload")
+		o, err = curl("--data-binary", "@"+upload, "http://"+host+":8080/upload")
 		if err != nil {
 			t.Fatalf("curl POST via %s: %v\n%s", host, err, o)
 		}
