@@ -209,7 +209,9 @@ func (f *TCPForwarder) offer(now clock.Time, t tcp.Tuple, seg *wire.Segment) boo
 	switch {
 	case f.held[t] != nil:
 		f.stats.Dups++
-		s.recordSeg(now, trace.Drop, t, seg, trace.DropSynQueueFull)
+		if s.cfg.Recorder != nil {
+			s.note(now, t, "SYN dropped: a SYN of this connection is held for the forwarder")
+		}
 		return true
 	case len(f.held) >= f.max:
 		f.stats.Dropped++
