@@ -94,10 +94,6 @@ func (s *SOCKS5) negotiate(ctx context.Context) (net.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("socks5 proxy %s: %w", s.Addr, err)
 	}
-	fail := func(err error) (net.Conn, error) {
-		c.Close()
-		return nil, fmt.Errorf("socks5 proxy %s: %w", s.Addr, err)
-	}
 	dl := time.Now().Add(s.timeout())
 	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
 		dl = d
@@ -105,41 +101,51 @@ func (s *SOCKS5) negotiate(ctx context.Context) (net.Conn, error) {
 	c.SetDeadline(dl)
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
+	if err := s.greet(c); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("socks5 proxy %s: %w", s.Addr, err)
+	}
+	if err := ctx.Err(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("socks5 proxy %s: %w", s.Addr, err)
+	}
+	return c, nil
+}
+
+// greet does the method selection and the authentication on c.
+func (s *SOCKS5) greet(c io.ReadWriter) error {
 	method := byte(0x00) // NO AUTHENTICATION REQUIRED
 	if s.User != "" {
 		method = 0x02 // USERNAME/PASSWORD
 	}
 	if _, err := c.Write([]byte{5, 1, method}); err != nil {
-		return fail(err)
+		return err
 	}
 	var b [2]byte
 	if _, err := io.ReadFull(c, b[:]); err != nil {
-		return fail(fmt.Errorf("reading the method selection: %w", err))
+		return fmt.Errorf("reading the method selection: %w", noEOF(err))
 	}
 	if err := parseMethodReply(b[:], method); err != nil {
-		return fail(err)
+		return err
 	}
 	if s.User != "" {
 		if len(s.User) > 255 || len(s.Password) > 255 {
-			return fail(errors.New("user name or password longer than 255 bytes (RFC 1929)"))
+			return errors.New("user name or password longer than 255 bytes (RFC 1929)")
 		}
 		m := append([]byte{1, byte(len(s.User))}, s.User...)
 		m = append(append(m, byte(len(s.Password))), s.Password...)
 		if _, err := c.Write(m); err != nil {
-			return fail(err)
+			return err
 		}
 		if _, err := io.ReadFull(c, b[:]); err != nil {
-			return fail(fmt.Errorf("reading the authentication status: %w", err))
+			return fmt.Errorf("reading the authentication status: %w", noEOF(err))
 		}
 		// RFC 1929 §2: "A STATUS field of X'00' indicates success."
 		if b[0] != 1 || b[1] != 0 {
-			return fail(fmt.Errorf("user name and password refused (status %#02x)", b[1]))
+			return fmt.Errorf("user name and password refused (status %#02x)", b[1])
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return fail(err)
-	}
-	return c, nil
+	return nil
 }
 
 // parseMethodReply checks the proxy's METHOD selection message.

@@ -311,3 +311,70 @@ func TestRelayThroughSOCKS5(t *testing.T) {
 		u.Close()
 	}
 }
+
+// proxyBytes is a proxy's side of a negotiation: what it answers is b,
+// what the client writes is kept.
+type proxyBytes struct {
+	r       *bytes.Reader
+	written bytes.Buffer
+}
+
+func (p *proxyBytes) Read(b []byte) (int, error)  { return p.r.Read(b) }
+func (p *proxyBytes) Write(b []byte) (int, error) { return p.written.Write(b) }
+
+// FuzzSOCKS5Handshake: any bytes as the proxy's whole side of a
+// negotiation (method selection, RFC 1929 status, the reply to a request)
+// give a bound address or an error, never a panic; the client writes only
+// well-formed messages.
+func FuzzSOCKS5Handshake(f *testing.F) {
+	f.Add([]byte{5, 0, 5, 0, 0, 1, 198, 18, 0, 1, 0, 80}, false)
+	f.Add([]byte{5, 2, 1, 0, 5, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 80}, true)
+	f.Add([]byte{5, 0xff}, false)
+	f.Add([]byte{5, 2, 1, 1}, true)
+	f.Fuzz(func(t *testing.T, b []byte, auth bool) {
+		s := &SOCKS5{}
+		if auth {
+			s.User, s.Password = "user", "pass"
+		}
+		p := &proxyBytes{r: bytes.NewReader(b)}
+		if err := s.greet(p); err != nil {
+			if err.Error() == "" {
+				t.Fatal("an error without a message")
+			}
+			return
+		}
+		want := []byte{5, 1, 0}
+		if auth {
+			want = []byte{5, 1, 2, 1, 4, 'u', 's', 'e', 'r', 4, 'p', 'a', 's', 's'}
+		}
+		if !bytes.Equal(p.written.Bytes(), want) {
+			t.Fatalf("the client wrote % x, want % x", p.written.Bytes(), want)
+		}
+		if _, err := readReply(p.r); err != nil && err.Error() == "" {
+			t.Fatal("an error without a message")
+		}
+	})
+}
+
+// RFC 1929 §2: the client sends "VER (X'01') ULEN UNAME PLEN PASSWD"; "A
+// STATUS field of X'00' indicates success. If the server returns a
+// `failure' (STATUS value other than X'00') status, it MUST close the
+// connection."
+func TestSOCKS5UserPassword(t *testing.T) {
+	s := &SOCKS5{User: "alice", Password: "secret"}
+	p := &proxyBytes{r: bytes.NewReader([]byte{5, 2, 1, 0})}
+	if err := s.greet(p); err != nil {
+		t.Fatal(err)
+	}
+	if want := "\x05\x01\x02\x01\x05alice\x06secret"; p.written.String() != want {
+		t.Fatalf("the client wrote %q, want %q", p.written.String(), want)
+	}
+	p = &proxyBytes{r: bytes.NewReader([]byte{5, 2, 1, 1})}
+	if err := s.greet(p); err == nil || !strings.Contains(err.Error(), "user name and password refused (status 0x01)") {
+		t.Fatalf("a refused password: %v", err)
+	}
+	p = &proxyBytes{r: bytes.NewReader([]byte{5, 0})}
+	if err := s.greet(p); err == nil || !strings.Contains(err.Error(), "not offered") {
+		t.Fatalf("the proxy picks a method not offered: %v", err)
+	}
+}

@@ -58,6 +58,7 @@ func TestRealFlagErrors(t *testing.T) {
 		{[]string{"relay", "--tun", "synack0", "--socks5", "nohost"}, `--socks5 "nohost": want HOST:PORT`},
 		{[]string{"relay", "--tun", "synack0", "--socks5", "127.0.0.1:99999"}, `port "99999" is not a number from 1 to 65535`},
 		{[]string{"relay", "--tun", "synack0", "--direct", "--udp-idle", "0s"}, "--udp-idle 0s"},
+		{[]string{"relay", "--tun", "synack0", "--direct", "--socks5-user", "u"}, "--socks5-user needs --socks5"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, stderr, code := runCLI(t, tc.args...)

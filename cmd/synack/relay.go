@@ -22,6 +22,7 @@ type relayFlags struct {
 	real        realFlags
 	direct      bool
 	socks5      string
+	socks5User  string
 	dialTimeout time.Duration
 	udpIdle     time.Duration
 }
@@ -58,6 +59,7 @@ relay runs in); the relay's own sockets are always in the namespace it runs in.`
 	fs.Lookup("verbose").Usage = "print every flow as it opens, is refused and closes, with the bytes each way"
 	fs.BoolVar(&f.direct, "direct", false, "dial the destinations with this host's own sockets")
 	fs.StringVar(&f.socks5, "socks5", "", "dial the destinations through the SOCKS5 proxy at `HOST:PORT`")
+	fs.StringVar(&f.socks5User, "socks5-user", "", "authenticate to the proxy as `USER` (RFC 1929), with the password in $SYNACK_SOCKS5_PASSWORD")
 	fs.DurationVar(&f.dialTimeout, "dial-timeout", 10*time.Second, "bound on each dial to a destination")
 	fs.DurationVar(&f.udpIdle, "udp-idle", 60*time.Second, "a UDP flow with no datagram either way for this long expires")
 	return cmd
@@ -67,6 +69,10 @@ func (f *relayFlags) check() error {
 	switch {
 	case f.direct == (f.socks5 != ""):
 		return usageError{errors.New("give exactly one of --direct and --socks5 HOST:PORT")}
+	case f.socks5User != "" && f.socks5 == "":
+		return usageError{errors.New("--socks5-user needs --socks5 HOST:PORT")}
+	case len(f.socks5User) > 255 || len(os.Getenv("SYNACK_SOCKS5_PASSWORD")) > 255:
+		return usageError{errors.New("--socks5-user and $SYNACK_SOCKS5_PASSWORD: at most 255 bytes each (RFC 1929)")}
 	case f.dialTimeout <= 0:
 		return usageError{fmt.Errorf("--dial-timeout %v: want a positive duration", f.dialTimeout)}
 	case f.udpIdle <= 0:
@@ -95,7 +101,7 @@ func runRelay(ctx context.Context, w, stderr io.Writer, f *relayFlags) error {
 	var dialer relay.Dialer = relay.Direct{}
 	how := "direct"
 	if f.socks5 != "" {
-		s := &relay.SOCKS5{Addr: f.socks5}
+		s := &relay.SOCKS5{Addr: f.socks5, User: f.socks5User, Password: os.Getenv("SYNACK_SOCKS5_PASSWORD")}
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := s.Check(cctx)
 		cancel()
