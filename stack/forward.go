@@ -51,7 +51,7 @@ type ForwarderStats struct {
 type TCPRequest struct {
 	f        *TCPForwarder
 	t        tcp.Tuple
-	syn      wire.Segment // with its own copy of the payload
+	syn      wire.Segment // without its payload
 	deadline clock.Time
 	// iss is, if reopened, the ISS of a new incarnation of a connection
 	// that was in TIME-WAIT (timewait.go): above its SND.NXT.
@@ -226,7 +226,12 @@ func (f *TCPForwarder) offer(now clock.Time, t tcp.Tuple, seg *wire.Segment) boo
 		return true
 	}
 	r := &TCPRequest{f: f, t: t, syn: *seg, deadline: now.Add(f.timeout)}
-	r.syn.Payload = append([]byte(nil), seg.Payload...)
+	// Data in the SYN is not kept, so that a held SYN costs the same
+	// whatever it carried: the SYN-ACK acknowledges the SYN alone and the
+	// client sends the data again, as Linux without TCP Fast Open does
+	// (RFC 9293 §3.10.7.2 has such data "queued for processing later", a
+	// should).
+	r.syn.Payload = nil
 	f.held[t] = r
 	f.byAge = append(f.byAge, r)
 	f.fresh = append(f.fresh, r)

@@ -323,3 +323,25 @@ func TestForwardTimeWaitReopen(t *testing.T) {
 		t.Fatalf("sent %v, want the new incarnation's SYN-ACK", got)
 	}
 }
+
+// Data in a held SYN is not kept (Linux without TCP Fast Open does not
+// take it either): the SYN-ACK acknowledges the SYN alone, ack=SEG.SEQ+1,
+// and the client sends the data again after the handshake.
+func TestForwardSYNData(t *testing.T) {
+	s, f := newForwarder(t, 0, 0)
+	p := wire.Packet{
+		IP:  wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, Src: peerAddr, Dst: elsewhere},
+		TCP: wire.Segment{SrcPort: 40000, DstPort: 443, Seq: 7000, Flags: wire.SYN, Window: 65535, Payload: []byte("early data")},
+	}
+	s.Input(0, p.Append(nil))
+	r := f.Next()
+	if n := len(r.SYN().Payload); n != 0 {
+		t.Fatalf("held SYN keeps %d bytes of data", n)
+	}
+	if _, err := r.Complete(0); err != nil {
+		t.Fatal(err)
+	}
+	if got := out(t, s, 0); len(got) != 1 || !strings.Contains(got[0], " SA ") || !strings.Contains(got[0], "ack=7001 ") {
+		t.Fatalf("sent %v, want a SYN-ACK with ack=7001", got)
+	}
+}

@@ -528,7 +528,7 @@ func (s *Stack) portUnreachable(now clock.Time, ip *wire.IP, pkt []byte) {
 
 // destUnreachable sends a Destination Unreachable with code4 (IPv4) or
 // code6 (IPv6) quoting pkt, under the rules and the rate limit of
-// portUnreachable. It reports whether the rate limit let it go.
+// portUnreachable. It returns false only if the rate limit held it back.
 func (s *Stack) destUnreachable(now clock.Time, ip *wire.IP, pkt []byte, code4, code6 uint8) bool {
 	src, dst := ip.Src(), ip.Dst()
 	if dst.IsMulticast() || src.IsMulticast() || src.IsUnspecified() || src.IsLoopback() ||
