@@ -67,7 +67,8 @@
 // "tcp4" and "tcp6", or one of the host's addresses, take one family's,
 // leaving the port free for the other's. ListenUDP, ListenPacket, DialUDP
 // and Dial take "udp", "udp4" and "udp6" alike (see UDPConn), and
-// ForwardUDP hands an any-destination stack's UDP flows to the application.
+// ForwardUDP hands an any-destination stack's UDP flows to the application,
+// ForwardTCP its TCP SYNs, before they are answered.
 //
 // # Errors
 //

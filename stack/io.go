@@ -107,6 +107,9 @@ func (s *Stack) inputTCP(now clock.Time, src, dst netip.Addr, seg *wire.Segment)
 		return
 	}
 	l := s.listeners[famIndex(dst)][t.Local.Port()]
+	if l == nil && s.fwd != nil && s.fwd.offer(now, t, seg) {
+		return
+	}
 	if l == nil {
 		l = s.anyL
 	}

@@ -33,6 +33,12 @@
 //
 // UDP (RFC 768): endpoints, ports and demultiplexing are in udp.go.
 //
+// With Config.AnyDestination the host takes packets for every address: a
+// SYN that no port's listener takes goes to ListenAny's listener, or,
+// before that, to ForwardTCP's forwarder (forward.go), which holds it
+// unanswered until the driver completes or refuses it (a RST, or an ICMP
+// Destination Unreachable, the host's second ICMP error of its own).
+//
 // Path MTU discovery (RFC 1191 for IPv4, RFC 8201 for IPv6): every IPv4
 // packet has DF set; a valid Fragmentation Needed or Packet Too Big lowers
 // the path MTU of its destination, kept in a cache of at most
@@ -256,6 +262,7 @@ type Stack struct {
 	changed   []*tcp.Conn             // the connections the last Output visited
 	listeners [2]map[uint16]*Listener // by family: IPv4, IPv6
 	anyL      *Listener               // ListenAny's, or nil
+	fwd       *TCPForwarder           // ForwardTCP's, or nil (forward.go)
 	ctr       Counters
 	ipID      uint16
 	buf       []byte

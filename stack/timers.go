@@ -93,14 +93,22 @@ func (s *Stack) HandleTimeout(now clock.Time) {
 	}
 	clear(due)
 	s.due = due[:0]
+	if s.fwd != nil {
+		s.fwd.expire(now)
+	}
 }
 
-// NextDeadline returns the earliest timer of any connection.
+// NextDeadline returns the earliest timer of any connection (or of the
+// TCP forwarder's held SYNs).
 func (s *Stack) NextDeadline() clock.Time {
-	if len(s.timers) == 0 {
-		return clock.Never
+	d := clock.Never
+	if len(s.timers) > 0 {
+		d = s.timers[0].deadline
 	}
-	return s.timers[0].deadline
+	if s.fwd != nil {
+		d = min(d, s.fwd.nextDeadline())
+	}
+	return d
 }
 
 func byID(a, b *entry) int {

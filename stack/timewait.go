@@ -19,6 +19,9 @@ func (s *Stack) reopen(now clock.Time, e *entry, t tcp.Tuple, seg *wire.Segment)
 		return false
 	}
 	l := s.listeners[famIndex(t.Local.Addr())][t.Local.Port()]
+	if l == nil && s.fwd != nil && e.conn.ReopenOK(seg) {
+		return s.fwd.reopen(now, e, t, seg) // forward.go
+	}
 	if l == nil {
 		l = s.anyL
 	}

@@ -62,7 +62,8 @@ type UDPCounters struct {
 	RcvbufErrors uint64 // dropped for a full receive queue
 	InCsumErrors uint64 // bad checksum (and IPv6's zero checksum)
 	OutDatagrams uint64 // datagrams sent
-	// OutDestUnreachs counts the Port Unreachable messages sent (Linux's
+	// OutDestUnreachs counts the Destination Unreachable messages sent:
+	// Port Unreachable for UDP, and a TCPForwarder's refusals (Linux's
 	// IcmpOutDestUnreachs), and OutRateLimited those not sent for the rate
 	// limit (Linux's IcmpOutRateLimitGlobal).
 	OutDestUnreachs uint64
@@ -522,17 +523,24 @@ func (e *UDPEndpoint) Unreachable(now clock.Time, d Datagram) {
 // host -- e.g., a zero address, a loopback address, a broadcast address, a
 // multicast address".
 func (s *Stack) portUnreachable(now clock.Time, ip *wire.IP, pkt []byte) {
+	s.destUnreachable(now, ip, pkt, wire.ICMPv4PortUnreachable, wire.ICMPv6PortUnreachable)
+}
+
+// destUnreachable sends a Destination Unreachable with code4 (IPv4) or
+// code6 (IPv6) quoting pkt, under the rules and the rate limit of
+// portUnreachable. It returns false only if the rate limit held it back.
+func (s *Stack) destUnreachable(now clock.Time, ip *wire.IP, pkt []byte, code4, code6 uint8) bool {
 	src, dst := ip.Src(), ip.Dst()
 	if dst.IsMulticast() || src.IsMulticast() || src.IsUnspecified() || src.IsLoopback() ||
 		dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || src == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
-		return
+		return true
 	}
 	if !s.errorToken(now) {
 		s.udp.ctr.OutRateLimited++
 		if s.cfg.Recorder != nil {
-			s.record(&trace.Event{At: now, Kind: trace.Note, Reason: "port unreachable to " + src.String() + " not sent: rate limit"})
+			s.record(&trace.Event{At: now, Kind: trace.Note, Reason: "destination unreachable to " + src.String() + " not sent: rate limit"})
 		}
-		return
+		return false
 	}
 	// The invoking packet, without link padding after the IP datagram.
 	if len(pkt) >= 6 {
@@ -549,7 +557,7 @@ func (s *Stack) portUnreachable(now clock.Time, ip *wire.IP, pkt []byte) {
 		// RFC 1812 §4.3.2.3: as much of the invoking packet "as possible
 		// without the length of the ICMP datagram exceeding 576 bytes".
 		q := pkt[:min(len(pkt), 576-20-8)]
-		m := wire.ICMPv4{Type: wire.ICMPv4DestUnreachable, Code: wire.ICMPv4PortUnreachable, Body: q}
+		m := wire.ICMPv4{Type: wire.ICMPv4DestUnreachable, Code: code4, Body: q}
 		s.ipID++
 		h := wire.IPv4{ID: s.ipID, TTL: 64, Protocol: wire.ProtocolICMP, Src: dst, Dst: src}
 		b = m.Append(h.Append(make([]byte, 0, 20+m.Len()), m.Len()))
@@ -557,12 +565,13 @@ func (s *Stack) portUnreachable(now clock.Time, ip *wire.IP, pkt []byte) {
 		// RFC 4443 §3.1: "As much of invoking packet as possible without
 		// the ICMPv6 packet exceeding the minimum IPv6 MTU".
 		q := pkt[:min(len(pkt), minMTU6-40-8)]
-		m := wire.ICMPv6{Type: wire.ICMPv6DestUnreachable, Code: wire.ICMPv6PortUnreachable, Body: q}
+		m := wire.ICMPv6{Type: wire.ICMPv6DestUnreachable, Code: code6, Body: q}
 		h := wire.IPv6{HopLimit: 64, NextHeader: wire.ProtocolICMPv6, Src: dst, Dst: src}
 		b = m.Append(h.Append(make([]byte, 0, 40+m.Len()), m.Len()), dst, src)
 	}
 	s.udp.ctr.OutDestUnreachs++
 	s.pendingPkts = append(s.pendingPkts, b)
+	return true
 }
 
 // errorToken takes a token from the ICMP errors' bucket: EchoBurst tokens

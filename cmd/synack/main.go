@@ -55,7 +55,7 @@ reordering and duplication), so every run can be repeated exactly from its seed.
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	registerLang(root)
-	root.AddCommand(newDemo(), newScenario(), newPacketdrill(), newLadder(), newSoak(), newPlot(), newWeb(), newNetns(), newServe(), newGet())
+	root.AddCommand(newDemo(), newScenario(), newPacketdrill(), newLadder(), newSoak(), newPlot(), newWeb(), newNetns(), newServe(), newGet(), newRelay())
 	return root
 }
 

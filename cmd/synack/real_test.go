@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,7 +19,7 @@ import (
 	"github.com/gosynack/synack/internal/netns"
 )
 
-// Bad flags of serve, get and netns are refused before anything touches
+// Bad flags of serve, get, relay and netns are refused before anything touches
 // the system (no root needed), with exit status 2 and a message naming the
 // flag.
 func TestRealFlagErrors(t *testing.T) {
@@ -51,6 +52,13 @@ func TestRealFlagErrors(t *testing.T) {
 		{[]string{"serve", "--tun", "a:b", "--echo"}, `--tun "a:b": not an interface name`},
 		{[]string{"netns", "up", "extra"}, "takes no arguments"},
 		{[]string{"serve", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"relay", "--direct"}, "--tun is required"},
+		{[]string{"relay", "--tun", "synack0"}, "exactly one of --direct and --socks5 HOST:PORT"},
+		{[]string{"relay", "--tun", "synack0", "--direct", "--socks5", "127.0.0.1:1080"}, "exactly one of --direct and --socks5"},
+		{[]string{"relay", "--tun", "synack0", "--socks5", "nohost"}, `--socks5 "nohost": want HOST:PORT`},
+		{[]string{"relay", "--tun", "synack0", "--socks5", "127.0.0.1:99999"}, `port "99999" is not a number from 1 to 65535`},
+		{[]string{"relay", "--tun", "synack0", "--direct", "--udp-idle", "0s"}, "--udp-idle 0s"},
+		{[]string{"relay", "--tun", "synack0", "--direct", "--socks5-user", "u"}, "--socks5-user needs --socks5"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, stderr, code := runCLI(t, tc.args...)
@@ -509,5 +517,20 @@ func TestLivePcapWriteError(t *testing.T) {
 	echoOnce(t, ns, "198.18.0.2:7")
 	if code := b.stop(); code != 1 || !strings.Contains(b.err.String(), "--pcap /dev/full") {
 		t.Fatalf("serve --pcap /dev/full: exit %d, stderr %q; want exit 1 and the --pcap error", code, b.err)
+	}
+}
+
+// relay --socks5 with nothing listening at the proxy's address fails with
+// exit status 1 and says which proxy, before it opens any device.
+func TestRelayProxyUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Skip(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, stderr, code := runCLI(t, "relay", "--tun", "synack0", "--netns", "", "--socks5", addr)
+	if code != 1 || !strings.Contains(stderr, "socks5 proxy "+addr) || !strings.Contains(stderr, "connection refused") {
+		t.Fatalf("exit %d, stderr %q; want exit 1 naming the proxy", code, stderr)
 	}
 }
