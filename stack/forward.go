@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/clock"
-	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
@@ -53,12 +52,12 @@ type TCPRequest struct {
 	t        tcp.Tuple
 	syn      wire.Segment // without its payload
 	deadline clock.Time
-	// iss is, if reopened, the ISS of a new incarnation of a connection
-	// that was in TIME-WAIT (timewait.go): above its SND.NXT.
-	iss      seq.Value
-	reopened bool
-	decided  bool // completed, refused, expired, or the forwarder closed
-	expired  bool
+	// prev is, if reopened, the connection that was in TIME-WAIT
+	// (timewait.go), aborted: the new incarnation's ISS is above its
+	// SND.NXT (ReopenISS).
+	prev    *tcp.Conn
+	decided bool // completed, refused, expired, or the forwarder closed
+	expired bool
 }
 
 // Refusal is how a TCPRequest is refused.
@@ -195,7 +194,7 @@ func (f *TCPForwarder) reopen(now clock.Time, e *entry, t tcp.Tuple, seg *wire.S
 		return false
 	}
 	r := f.held[t]
-	r.iss, r.reopened = old.ReopenISS(tcp.ISN(s.cfg.ISNKey, t, now)), true
+	r.prev = old
 	return true
 }
 
@@ -327,8 +326,8 @@ func (r *TCPRequest) Complete(now clock.Time) (*tcp.Conn, error) {
 	}
 	r.f.stats.Completed++
 	iss := tcp.ISN(s.cfg.ISNKey, r.t, now)
-	if r.reopened {
-		iss = r.iss
+	if r.prev != nil {
+		iss = r.prev.ReopenISS(iss)
 	}
 	c := s.pol.NewPassive(r.t, iss)
 	c.SetMSSCap(s.mssFor(now, r.t.Remote.Addr()))
