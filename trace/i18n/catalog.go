@@ -583,6 +583,11 @@ as many connections and takes as long).`,
 
 	// Notes of a capture's ladder (package capture, trace/ladder), read
 	// back out of their English by TrFilled.
+	{"showing connection %d of %d (%s <-> %s); Options.Conn chooses", "这里画的是第 %d 条连接（共 %d 条：%s <-> %s）；用 Options.Conn 选择其他连接"},
+	{"showing connection %d of %d (%s <-> %s)", "这里画的是第 %d 条连接（共 %d 条：%s <-> %s）"},
+	{"showing connection %d of %d (%s %s <-> %s %s); Options.Conn chooses", "这里画的是第 %d 条连接（共 %d 条：%s %s <-> %s %s）；用 Options.Conn 选择其他连接"},
+	{"showing connection %d of %d (%s %s <-> %s %s)", "这里画的是第 %d 条连接（共 %d 条：%s %s <-> %s %s）"},
+	{"the events name %d hosts (%s); showing %s and %s", "事件中出现了 %d 台主机（%s）；这里只画 %s 和 %s"},
 	{"one capture point: each packet is drawn once, when it was captured; states are inferred from the segments",
 		"只有一个抓包点：每个分组只画一次，画在它被捕获的时刻；状态是根据报文段推断出来的"},
 	{"#n is the frame number: the packet's place in the file, as Wireshark numbers it",

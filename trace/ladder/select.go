@@ -279,8 +279,16 @@ func choose(conns []*conn, opt Options) (*selection, error) {
 		for cands[i-1] != c {
 			i++
 		}
-		sel.notes = append(sel.notes, fmt.Sprintf("showing connection %d of %d (%s %s %s); Options.Conn chooses",
-			i, len(cands), endTitle(sel.ends[0]), "<->", endTitle(sel.ends[1])))
+		a, b := sel.ends[0], sel.ends[1]
+		if a.ap.IsValid() && b.ap.IsValid() {
+			// The names apart from the addresses, so that a translation
+			// (i18n's TrFilled) finds each name.
+			sel.notes = append(sel.notes, fmt.Sprintf("showing connection %d of %d (%s %s <-> %s %s); Options.Conn chooses",
+				i, len(cands), a.name, a.ap, b.name, b.ap))
+		} else {
+			sel.notes = append(sel.notes, fmt.Sprintf("showing connection %d of %d (%s <-> %s); Options.Conn chooses",
+				i, len(cands), endTitle(a), endTitle(b)))
+		}
 	}
 	return sel, nil
 }
