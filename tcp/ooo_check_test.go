@@ -8,7 +8,8 @@ import (
 
 // checkOOO checks the out-of-order queue's invariants: blocks (none empty,
 // none under half full but a lone one) of disjoint ranges that do not
-// touch, in sequence order, all beyond RCV.NXT and within 2^31 of it, whose
+// touch, in sequence order, all beyond RCV.NXT (or at it, for a SYN's text in
+// SYN-RECEIVED) and within 2^31 of it, whose
 // sizes add up to oooBytes, each block's start recorded; SACK blocks to
 // report that are ranges held, each once.
 func (c *Conn) checkOOO() error {
@@ -34,7 +35,12 @@ func (c *Conn) checkOOO() error {
 			return fmt.Errorf("block %d starts at %d, its first range at %d", i, q.firsts[i], blk[0].start)
 		}
 		for _, n := range blk {
-			if !n.start.LessThan(n.end) || !n.start.GreaterThan(c.rcvNxt) || n.end.Size(c.rcvNxt) >= 1<<31 {
+			// In SYN-RECEIVED the SYN's text is held at RCV.NXT itself,
+			// unacknowledged (RFC 9293 §3.10.7.2: "any other control or
+			// text should be queued for processing later"; input.go's
+			// inputListen), until the ACK of our SYN takes it.
+			beyond := n.start.GreaterThan(c.rcvNxt) || c.state == SynReceived && n.start == c.rcvNxt
+			if !n.start.LessThan(n.end) || !beyond || n.end.Size(c.rcvNxt) >= 1<<31 {
 				return fmt.Errorf("range [%d, %d) with RCV.NXT %d", n.start, n.end, c.rcvNxt)
 			}
 			if hasPrev && !prevEnd.LessThan(n.start) {
