@@ -399,6 +399,11 @@ func (c *Conn) checkSYN(now clock.Time, s *wire.Segment) bool {
 		// and return."
 		c.setState(now, Listen, "SYN in window")
 		c.done = true
+		if c.oooBytes > 0 {
+			// The SYN's text queued in SYN-RECEIVED (inputListen) goes
+			// with the connection: it was never acknowledged.
+			c.PruneOutOfOrder(0)
+		}
 		c.stopTimer(now, &c.rtoAt, "retransmit")
 		return false
 	}
