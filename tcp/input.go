@@ -366,9 +366,7 @@ func (c *Conn) checkRST(now clock.Time, s *wire.Segment) bool {
 			// (i.e., came from the LISTEN state), then return this
 			// connection to LISTEN state and return. The user need not
 			// be informed."
-			c.setState(now, Listen, "RST received")
-			c.done = true
-			c.stopTimer(now, &c.rtoAt, "retransmit")
+			c.backToListen(now, "RST received")
 			return false
 		}
 		// "If this connection was initiated with an active OPEN (i.e.,
@@ -397,14 +395,7 @@ func (c *Conn) checkSYN(now clock.Time, s *wire.Segment) bool {
 		// "In SYN-RECEIVED state, if the connection was initiated with a
 		// passive OPEN, then return this connection to the LISTEN state
 		// and return."
-		c.setState(now, Listen, "SYN in window")
-		c.done = true
-		if c.oooBytes > 0 {
-			// The SYN's text queued in SYN-RECEIVED (inputListen) goes
-			// with the connection: it was never acknowledged.
-			c.PruneOutOfOrder(0)
-		}
-		c.stopTimer(now, &c.rtoAt, "retransmit")
+		c.backToListen(now, "SYN in window")
 		return false
 	}
 	// RFC 5961 §4.2: "If the SYN bit is set, irrespective of the

@@ -127,9 +127,7 @@ func (c *Conn) onRTO(now clock.Time) {
 		if c.state == SynReceived && c.passive {
 			// A half-open connection that never completed is freed
 			// silently; the user never saw it.
-			c.setState(now, Listen, "SYN-ACK unacknowledged")
-			c.done = true
-			c.stopTimer(now, &c.rtoAt, "retransmit")
+			c.backToListen(now, "SYN-ACK unacknowledged")
 			return
 		}
 		c.close(now, ErrTimeout, "retransmissions exhausted")
@@ -382,4 +380,18 @@ func (c *Conn) afterAck(now clock.Time, s *wire.Segment, r *ackResult, flightBef
 // less than a segment short of it and nothing more queued.
 func (c *Conn) appLimited(flight int) bool {
 	return flight+c.effMSS() < c.cc.Window() && c.queuedUnsent() == 0
+}
+
+// backToListen ends a passive connection in SYN-RECEIVED that RFC 9293
+// returns "to the LISTEN state" (a RST, a SYN in the window, or the SYN-ACK
+// retries spent): the listener goes on, this connection is done. The SYN's
+// text queued in SYN-RECEIVED (inputListen) goes with it: it was never
+// acknowledged.
+func (c *Conn) backToListen(now clock.Time, why string) {
+	c.setState(now, Listen, why)
+	c.done = true
+	c.stopTimer(now, &c.rtoAt, "retransmit")
+	if c.oooBytes > 0 {
+		c.PruneOutOfOrder(0)
+	}
 }
