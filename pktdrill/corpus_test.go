@@ -311,15 +311,14 @@ other reasons once it is fixed.
 // by hand (the real clock on a shared machine is not a test's business):
 // the figures, and why each script that never passes fails.
 const kernelCorpusMeasured = `Measured on Linux 6.18.44 (CONFIG_HZ=250) on the project's 2-core
-machine, shared with other jobs (load average 10 to 14), with
+machine, with
 ` + "`go run ./cmd/synack packetdrill --kernel $(find ../shared/conformance/packetdrill -name '*.pkt' | sort)`" + `:
-**19, 21 and 20 of 32** pass on three runs at the default tolerance, and
-**21 of 32** with --tolerance_usecs=20000. The failures of some runs only are timing:
-tcp_close_no_rst's delayed ACK, which the script allows 0 to 40 ms, came
-at 45 to 47 ms on two runs (a 40 ms timer is ten jiffies at HZ=250 and
-fires on a tick, on a machine whose other jobs delay the timer
-softirq), and fr-4pkt-sack-linux once, when the runner itself could not
-make a call in time.
+on a quiet machine (load average below 0.2) **21 of 32** pass on each of
+three runs at the default tolerance, and with --tolerance_usecs=20000;
+the same eleven fail every time. Under other jobs' load (load average 10
+to 14) three runs passed 19, 21 and 20: the extra failures were timing
+(tcp_close_no_rst's delayed ACK, allowed 0 to 40 ms, at 45 to 47 ms; once
+fr-4pkt-sack-linux, the runner late for a call).
 Every script but the eleven below passes on at least one run; the eleven
 fail on every run, each because its expectation is another kernel's or
 another system's:
