@@ -345,3 +345,24 @@ func TestForwardSYNData(t *testing.T) {
 		t.Fatalf("sent %v, want a SYN-ACK with ack=7001", got)
 	}
 }
+
+// The ICMP errors' token bucket starts full, as the echo replies' does
+// (Config.EchoBurst: "a token bucket of EchoBurst tokens"): a refusal by
+// ICMP at the stack's first instant, before any UDP endpoint was made, is
+// sent, not rate-limited.
+func TestForwardRefuseICMPAtStart(t *testing.T) {
+	s, f := newForwarder(t, 0, 0)
+	s.Input(0, synTo(elsewhere, 40000, 443, 7000))
+	out(t, s, 0)
+	if err := f.Next().Refuse(0, RefuseHostUnreachable); err != nil {
+		t.Fatal(err)
+	}
+	var raw [][]byte
+	got := outAny(t, s, 0, &raw)
+	if len(raw) != 1 {
+		t.Fatalf("sent %v at time 0, want one ICMP host unreachable", got)
+	}
+	if c := s.UDPCounters(); c.OutRateLimited != 0 {
+		t.Errorf("%d ICMP errors rate-limited, want 0", c.OutRateLimited)
+	}
+}
