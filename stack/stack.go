@@ -367,6 +367,9 @@ func New(cfg Config) (*Stack, error) {
 		mtu:       mtu,
 		echo:      bucket{tokens: cfg.EchoBurst},
 	}
+	// The ICMP errors' bucket starts full too, whether the first error is
+	// a UDP port's or a forwarder's refusal.
+	s.udp.errors.tokens = cfg.EchoBurst
 	s.segEmit = s.emitSegment
 	s.cfg.TCP.Buffers = &s.pool
 	s.pol = tcp.NewPolicy(s.cfg.TCP)

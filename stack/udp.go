@@ -126,11 +126,10 @@ type udpState struct {
 // UDPCounters returns a snapshot of the UDP counters.
 func (s *Stack) UDPCounters() UDPCounters { return s.udp.ctr }
 
-func (u *udpState) init(burst int) {
+func (u *udpState) init() {
 	if !u.inited {
 		u.inited = true
 		u.ports = make(map[uint16][]*UDPEndpoint)
-		u.errors.tokens = burst
 	}
 }
 
@@ -138,7 +137,7 @@ func (u *udpState) init(burst int) {
 // may be unspecified (all of the host's addresses) or one of the host's;
 // port 0 picks an ephemeral port.
 func (s *Stack) BindUDP(fam Family, local netip.AddrPort) (*UDPEndpoint, error) {
-	s.udp.init(s.cfg.EchoBurst)
+	s.udp.init()
 	a := local.Addr().Unmap().WithZone("")
 	switch {
 	case !a.IsValid() || a.IsUnspecified():
@@ -170,7 +169,7 @@ func (s *Stack) BindUDP(fam Family, local netip.AddrPort) (*UDPEndpoint, error) 
 // ListenUDPAny opens the endpoint that takes the datagrams for any address
 // and port which no bound endpoint takes; it needs Config.AnyDestination.
 func (s *Stack) ListenUDPAny() (*UDPEndpoint, error) {
-	s.udp.init(s.cfg.EchoBurst)
+	s.udp.init()
 	if !s.cfg.AnyDestination {
 		return nil, fmt.Errorf("udp on any destination: stack %q does not have Config.AnyDestination", s.cfg.Name)
 	}
@@ -454,7 +453,7 @@ func (s *Stack) inputUDP(now clock.Time, ip *wire.IP, pkt, payload []byte) {
 		s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropNotAddressed, Reason: ip.String()})
 		return
 	}
-	s.udp.init(s.cfg.EchoBurst)
+	s.udp.init()
 	u, err := wire.ParseUDP(payload, src, dst)
 	if err != nil {
 		s.udp.ctr.InErrors++
