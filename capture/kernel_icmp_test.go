@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -60,16 +61,20 @@ func TestRecordICMP(t *testing.T) {
 			t.Skipf("%s not installed", tool)
 		}
 	}
+	// The namespaces are named after this process, so that two test
+	// binaries running at once (go test ./... -count 2, or two checkouts)
+	// do not share them.
+	tag := strconv.Itoa(os.Getpid())
 	t.Cleanup(func() {
-		for _, ns := range []string{"synack-icmp-a", "synack-icmp-r", "synack-icmp-b"} {
-			exec.Command("ip", "netns", "del", ns).Run()
+		for _, ns := range []string{"synack-icmp-a-", "synack-icmp-r-", "synack-icmp-b-"} {
+			exec.Command("ip", "netns", "del", ns+tag).Run()
 		}
 	})
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", filepath.Join("testdata", "record-icmp.sh"))
-	cmd.Env = append(os.Environ(), "OUT="+dir)
+	cmd.Env = append(os.Environ(), "OUT="+dir, "NSTAG="+tag)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) } // the script's trap cleans up
 	cmd.WaitDelay = 10 * time.Second
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -22,12 +22,14 @@
 # (ipv6.pcapng uses A and B over one veth: 2001:2::2 and 2001:2::1.)
 # Then: go test ./capture -update
 # OUT=DIR writes the captures there instead (TestRecordICMP does).
+# NSTAG=TAG ends the namespaces' names with -TAG, so that two runs at
+# once (two test binaries) do not take each other's namespaces.
 set -eu
 cd "$(dirname "$0")"
 OUT=${OUT:-.}
-A=synack-icmp-a
-R=synack-icmp-r
-B=synack-icmp-b
+A=synack-icmp-a${NSTAG:+-$NSTAG}
+R=synack-icmp-r${NSTAG:+-$NSTAG}
+B=synack-icmp-b${NSTAG:+-$NSTAG}
 DC= SRV=
 cleanup() {
 	[ -n "$DC" ] && kill "$DC" 2>/dev/null || true
