@@ -325,7 +325,8 @@ func (c *Conn) relSnd(v seq.Value) string { return strconv.FormatUint(uint64(v.S
 
 // newController builds the configured congestion controller.
 func (c *Conn) newController() cc.Controller {
-	cfg := cc.Config{MSS: int(c.sndMSS), HyStart: c.pol.cfg.HyStart, Paced: c.pol.cfg.Pacing}
+	cfg := cc.Config{MSS: int(c.sndMSS), HyStart: c.pol.cfg.HyStart, Paced: c.pol.cfg.Pacing,
+		SlowStartLimit: c.pol.cfg.SlowStartLimit, ReduceFromWindow: c.pol.cfg.CubicReduceFromWindow}
 	ctl, err := cc.New(c.pol.cfg.Congestion, cfg)
 	if err != nil {
 		// Validate rejects unknown names; a Conn made without it falls
