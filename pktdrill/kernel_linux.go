@@ -782,6 +782,8 @@ func (k *kernel) tcpInfo(fd int64, name string) (int64, error) {
 	switch name {
 	case "tcpi_state":
 		return int64(i.State), nil
+	case "tcpi_ca_state":
+		return int64(i.Ca_state), nil
 	case "tcpi_rto":
 		return int64(i.Rto), nil
 	case "tcpi_rtt":

@@ -30,6 +30,7 @@ const kernelDiffTries = 2
 // RFC says is right, and why (synack passes every own script but those
 // ownKnownFailures lists, which Linux fails too).
 var kernelReasons = map[string]string{
+	"sack-reneging-rto.pkt":                     "both allowed: Linux takes an ACK that ends at a SACKed segment as reneging (tcp_check_sack_reneging) and resends after a short timer; synack resends at the retransmission timeout, as RFC 2018 §3 requires (\"MUST retransmit the segment at the left edge of the window after a retransmit timeout, whether or not the SACKed bit is on\")",
 	"data-ack-every-second-segment.pkt":         "both allowed: Linux acknowledges each of the first segments at once (quick-ACK mode), so its first ACK covers one segment; RFC 5681 §4.2 asks for an ACK for at least every second full-sized segment, which both give",
 	"handshake-syn-ack-carries-no-data-ack.pkt": "synack is right: Linux acknowledges only the SYN of a SYN-ACK that carries data (it drops the text unless TCP Fast Open is in use); RFC 9293 §3.10.7.3 (SYN-SENT): \"If there are other controls or text in the segment, continue processing at the sixth step\"",
 	"handshake-syn-data-queued.pkt":             "synack is right: RFC 9293 §3.10.7.2 (LISTEN, the SYN bit): the SYN's text \"should be queued for processing later\"; synack takes it once ESTABLISHED and acknowledges it (ack 11), Linux drops it unless TCP Fast Open is in use",

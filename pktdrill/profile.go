@@ -32,6 +32,14 @@ var Profiles = []string{"synack", "linux"}
 //
 //   - quick-ACK mode at connection start: QuickACKs 16.
 //
+//   - slow start counts every segment an ACK acknowledges
+//     (tcp_slow_start): SlowStartLimit -1, where RFC 3465 limits it to
+//     2*SMSS by default.
+//
+//   - CUBIC's ssthresh from cwnd, not the flight size
+//     (bictcp_recalc_ssthresh), which RFC 9438 §4.6 allows:
+//     CubicReduceFromWindow.
+//
 //   - Linux's tcp_fin resets the SACK state, so a duplicate that arrives
 //     with the peer's FIN is not reported in a D-SACK block:
 //     FINClearsSACK.
@@ -59,6 +67,10 @@ func ProfileConfig(name string) (tcp.Config, error) {
 			InitialRTO:    time.Second,            // TCP_TIMEOUT_INIT (RFC 6298)
 			MinRTO:        200 * time.Millisecond, // TCP_RTO_MIN
 			MaxRTO:        120 * time.Second,      // TCP_RTO_MAX
+			// tcp_slow_start counts every segment an ACK covers.
+			SlowStartLimit: -1,
+			// bictcp_recalc_ssthresh: max(cwnd*0.7, 2).
+			CubicReduceFromWindow: true,
 		}, nil
 	}
 	return tcp.Config{}, fmt.Errorf("unknown profile %q (known: synack, linux)", name)

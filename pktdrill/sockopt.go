@@ -95,7 +95,11 @@ func (r *runner) checkLinger(e Expr, on, secs int64) callResult {
 //   - TCP_NODELAY: SetNoDelay. TCP_USER_TIMEOUT (ms): SetUserTimeout.
 //   - SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL (s), TCP_KEEPCNT:
 //     SetKeepAlive.
-//   - SO_RCVBUF, SO_SNDBUF: SetRecvBuffer, SetSendBuffer.
+//   - SO_RCVBUF, SO_SNDBUF: SetRecvBuffer, SetSendBuffer. Under the
+//     linux profile as Linux has them (socket(7)): the value is capped at
+//     rmem_max/wmem_max (212992) and doubled, the send buffer is that
+//     doubled size, the receive window half of it (tcp_adv_win_scale 1),
+//     and getsockopt returns the doubled value.
 //   - TCP_CONGESTION: accepted if it names the algorithm in use; synack
 //     cannot change it on a live connection.
 //
@@ -184,7 +188,7 @@ func (r *runner) sysSetsockopt(call *fdCall) (attemptFn, *Failure) {
 		case "TCP_KEEPCNT":
 			k.cnt = int(v)
 		}
-		s.opts = append(s.opts, sockOpt{name, v})
+		s.opts = append(s.opts, sockOpt{name, v, ev.Line})
 		if s.c != nil {
 			r.applyOpt(s, s.c, name, v)
 		}
@@ -195,6 +199,7 @@ func (r *runner) sysSetsockopt(call *fdCall) (attemptFn, *Failure) {
 type sockOpt struct {
 	name string
 	v    int64
+	line int // the setsockopt's line in the script
 }
 
 // applyOpts applies the options set before the socket had a connection.
@@ -211,15 +216,42 @@ func (r *runner) applyOpt(s *sock, c *tcp.Conn, name string, v int64) {
 	case "TCP_USER_TIMEOUT":
 		c.SetUserTimeout(time.Duration(v) * time.Millisecond)
 	case "SO_RCVBUF":
-		c.SetRecvBuffer(int(v))
+		c.SetRecvBuffer(r.bufOpt(v) / r.bufScale())
 	case "SO_SNDBUF":
-		c.SetSendBuffer(int(v))
+		c.SetSendBuffer(r.bufOpt(v))
 	case "TCP_MAXSEG":
 		_ = c.SetMaxSegment(int(v)) // in range: checked when the call was read
 	default:
 		applyKeepalive(r, c, s.ka)
 	}
 	r.st.Update(c) // a timer may have moved
+}
+
+// linuxBufMax is Linux's net.core.rmem_max and wmem_max default (212992):
+// SO_RCVBUF and SO_SNDBUF values above it are lowered to it.
+const linuxBufMax = 212992
+
+// bufOpt is the buffer size SO_RCVBUF or SO_SNDBUF v asks for: v itself,
+// or under the linux profile as Linux sets it (socket(7): "The kernel
+// doubles this value (to allow space for bookkeeping overhead) when it is
+// set using setsockopt(2), and this doubled value is returned by
+// getsockopt(2)"), from v capped at rmem_max/wmem_max.
+func (r *runner) bufOpt(v int64) int {
+	if r.opts.Profile != "linux" {
+		return int(v)
+	}
+	return 2 * int(min(max(v, 0), linuxBufMax))
+}
+
+// bufScale is how many bytes of SO_RCVBUF buy a byte of window: 1, or 2
+// under the linux profile, where half of the doubled buffer is the
+// window (net.ipv4.tcp_adv_win_scale 1: "space / 2^tcp_adv_win_scale"
+// is overhead).
+func (r *runner) bufScale() int {
+	if r.opts.Profile == "linux" {
+		return 2
+	}
+	return 1
 }
 
 func applyKeepalive(r *runner, c *tcp.Conn, k keepalive) {
@@ -281,7 +313,7 @@ func (r *runner) sysGetsockopt(call *fdCall) (attemptFn, *Failure) {
 		}
 		get = func() int64 {
 			if name == "SO_RCVBUF" {
-				return int64(s.c.RecvBuffer())
+				return int64(s.c.RecvBuffer() * r.bufScale())
 			}
 			return int64(s.c.SendBuffer())
 		}

@@ -386,9 +386,16 @@ func (r *runner) sysBind(call *fdCall) (attemptFn, *Failure) {
 	return func() (bool, callResult) { s.bound = true; return true, ok(0) }, nil
 }
 
-// sysListen performs listen(fd, backlog) on ServerPort.
+// sysListen performs listen(fd, backlog) on ServerPort. A socket option
+// set before listen would shape the connections the listener accepts
+// (SO_RCVBUF their SYN-ACK's window, as in Linux): synack's listeners take
+// the stack's tcp.Config and have no such options, so it is unsupported.
 func (r *runner) sysListen(call *fdCall) (attemptFn, *Failure) {
 	s, args := call.s, call.args
+	if len(s.opts) > 0 && r.k == nil {
+		o := s.opts[0]
+		return nil, r.unsupported(call.ev.Line, "listen on fd %d with %s set at line %d: synack's listeners do not pass socket options on to the connections they accept", call.fd, o.name, o.line)
+	}
 	backlog := int64(0)
 	if len(args) > 1 {
 		backlog, _ = r.intArg(args[1])

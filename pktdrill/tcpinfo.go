@@ -15,7 +15,8 @@ import (
 //	assert tcpi_snd_cwnd == 10, tcpi_snd_cwnd
 //	assert tcpi_state == TCP_ESTABLISHED and tcpi_retransmits == 0
 //
-// comparing tcpi_* fields, integers and TCP_* state names with ==, !=,
+// comparing tcpi_* fields, integers, TCP_* state names and TCP_CA_*
+// loss-recovery state names with ==, !=,
 // <, <=, > and >=, joined by "and". Anything else in a block is
 // unsupported, and so is a field the stack does not report. The
 // connection is the one the latest call named (or accept returned).
@@ -25,6 +26,16 @@ var linuxStates = map[string]int64{
 	"TCP_ESTABLISHED": 1, "TCP_SYN_SENT": 2, "TCP_SYN_RECV": 3, "TCP_FIN_WAIT1": 4,
 	"TCP_FIN_WAIT2": 5, "TCP_TIME_WAIT": 6, "TCP_CLOSE": 7, "TCP_CLOSE_WAIT": 8,
 	"TCP_LAST_ACK": 9, "TCP_LISTEN": 10, "TCP_CLOSING": 11,
+}
+
+// linuxCAStates are Linux's tcpi_ca_state numbers (enum tcp_ca_state in
+// include/net/tcp.h).
+var linuxCAStates = map[string]int64{
+	"TCP_CA_Open": 0, "TCP_CA_Disorder": 1, "TCP_CA_CWR": 2, "TCP_CA_Recovery": 3, "TCP_CA_Loss": 4,
+}
+
+var caStateNumbers = map[tcp.CAState]int64{
+	tcp.CAOpen: 0, tcp.CADisorder: 1, tcp.CARecovery: 3, tcp.CALoss: 4,
 }
 
 var stateNumbers = map[tcp.State]int64{
@@ -46,6 +57,8 @@ func synackInfo(c *tcp.Conn, name string) (int64, error) {
 	switch name {
 	case "tcpi_state":
 		return stateNumbers[i.State], nil
+	case "tcpi_ca_state":
+		return caStateNumbers[i.CAState], nil
 	case "tcpi_rto":
 		return i.RTO.Microseconds(), nil
 	case "tcpi_rtt":
@@ -65,7 +78,7 @@ func synackInfo(c *tcp.Conn, name string) (int64, error) {
 	case "tcpi_unacked":
 		return 0, fmt.Errorf("tcpi_unacked is not supported: tcp.Info reports unacknowledged bytes, not segments")
 	}
-	return 0, fmt.Errorf("%s is not supported: tcp.Info has no such field (supported: tcpi_state, tcpi_rto, tcpi_rtt, tcpi_rttvar, tcpi_snd_cwnd, tcpi_snd_ssthresh, tcpi_snd_mss, tcpi_retransmits, tcpi_total_retrans)", name)
+	return 0, fmt.Errorf("%s is not supported: tcp.Info has no such field (supported: tcpi_state, tcpi_ca_state, tcpi_rto, tcpi_rtt, tcpi_rttvar, tcpi_snd_cwnd, tcpi_snd_ssthresh, tcpi_snd_mss, tcpi_retransmits, tcpi_total_retrans)", name)
 }
 
 // code evaluates a %{ }% block against get.
@@ -90,6 +103,9 @@ func (r *runner) code(ev *Event, get func(string) (int64, error)) *Failure {
 			}
 			val := func(s string) (int64, *Failure) {
 				if n, ok := linuxStates[s]; ok {
+					return n, nil
+				}
+				if n, ok := linuxCAStates[s]; ok {
 					return n, nil
 				}
 				if n, err := strconv.ParseInt(s, 0, 64); err == nil {

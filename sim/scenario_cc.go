@@ -45,7 +45,8 @@ threshold (ssthresh) starts infinite. The 45th segment is lost: the SACK blocks 
 missing, the server retransmits it at once (fast recovery), and sets ssthresh to half the data
 in flight (RFC 5681 equation (4), NewReno here; Linux's default CUBIC takes 0.7 of it). From then
 on cwnd may grow only by about one segment per round trip (congestion avoidance). With delayed
-ACKs (one ACK per two segments) slow start grows by half each round trip instead of doubling.`,
+ACKs (one ACK per two segments), RFC 5681's one segment per ACK would grow the flight by half
+each round trip; synack counts up to two segments per ACK (RFC 3465), so it still doubles.`,
 		Client: []Step{Connect(serverName, 80), WaitEstablished(), Write(Request), ReadN(ssSize), Close(), ReadEOF()},
 		Server: []Step{Listen(80), Accept(), ReadUntil("\r\n\r\n"), WriteBytes(ssSize), ReadEOF(), Close()},
 		configure: func(host string, c *stack.Config) {

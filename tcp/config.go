@@ -138,6 +138,17 @@ type Config struct {
 	// controller's initial slow start: it leaves slow start when the RTT
 	// rises, before the queue overflows.
 	HyStart bool
+	// SlowStartLimit is RFC 3465's L in segments: in slow start an ACK
+	// grows the congestion window by at most L*SMSS, so that an ACK of
+	// two segments (a delayed or stretch ACK) is not counted as one.
+	// Default 2 (RFC 3465 §2.2: "MUST NOT use L > 2*SMSS bytes"), 1 in
+	// the slow start after a timeout (§2.3). Negative: no limit, as
+	// Linux (every segment acknowledged counts, up to ssthresh).
+	SlowStartLimit int
+	// CubicReduceFromWindow makes CUBIC compute ssthresh from cwnd rather
+	// than the flight size (RFC 9438 §4.6 allows it when cwnd cannot grow
+	// while application-limited, which synack ensures), as Linux does.
+	CubicReduceFromWindow bool
 	// Pacing spreads each window's data segments over the SRTT at
 	// 2*cwnd/SRTT in slow start and 1.2*cwnd/SRTT after (Linux's rates),
 	// with a deadline among the connection's timers (see pacing.go).

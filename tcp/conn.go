@@ -443,6 +443,53 @@ func (c *Conn) Err() error {
 // Stats returns the connection's counters.
 func (c *Conn) Stats() Stats { return c.stats }
 
+// CAState is the sender's loss-recovery state, as Linux's tcpi_ca_state
+// names it (there is no CWR state: synack does not negotiate ECN).
+type CAState uint8
+
+// The loss-recovery states.
+const (
+	// CAOpen: no loss suspected.
+	CAOpen CAState = iota
+	// CADisorder: duplicate ACKs or SACKed data have been seen, fewer
+	// than loss recovery needs (RFC 6675 §5: DupThresh; RFC 3042's
+	// limited transmit is sent in this state).
+	CADisorder
+	// CARecovery: fast recovery after loss detected by duplicate ACKs,
+	// SACK or RACK (RFC 5681 §3.2, RFC 6675 §5, RFC 8985).
+	CARecovery
+	// CALoss: recovery after a retransmission timeout (RFC 5681 §3.1,
+	// RFC 6298 §5).
+	CALoss
+)
+
+func (s CAState) String() string {
+	switch s {
+	case CAOpen:
+		return "open"
+	case CADisorder:
+		return "disorder"
+	case CARecovery:
+		return "recovery"
+	case CALoss:
+		return "loss"
+	}
+	return "CAState(" + strconv.Itoa(int(s)) + ")"
+}
+
+// caState is the connection's loss-recovery state.
+func (c *Conn) caState() CAState {
+	switch {
+	case c.inRecovery && c.rtoRecovery:
+		return CALoss
+	case c.inRecovery:
+		return CARecovery
+	case c.dupAcks > 0 || c.sackedSegs > 0:
+		return CADisorder
+	}
+	return CAOpen
+}
+
 // Info is a snapshot of the TCB for display (like `ss -ti`).
 type Info struct {
 	State             State
@@ -455,6 +502,7 @@ type Info struct {
 	Cwnd, Ssthresh    int
 	Congestion        string
 	InRecovery        bool
+	CAState           CAState
 	SRTT, RTTVar, RTO time.Duration
 	MinRTT            time.Duration
 	// Negotiated options: window scales (ours, the peer's), timestamps,
@@ -482,7 +530,7 @@ func (c *Conn) Info() Info {
 	return Info{
 		State: c.state, ISS: c.iss, IRS: c.irs, SndUna: c.sndUna, SndNxt: c.sndNxt,
 		SndWnd: c.sndWnd, RcvNxt: c.rcvNxt, RcvWnd: c.rcvWnd(), MSS: int(c.sndMSS),
-		Cwnd: cwnd, Ssthresh: ssthresh, Congestion: name, InRecovery: c.inRecovery,
+		Cwnd: cwnd, Ssthresh: ssthresh, Congestion: name, InRecovery: c.inRecovery, CAState: c.caState(),
 		SRTT: c.srtt, RTTVar: c.rttvar, RTO: c.rto, MinRTT: c.minRTT,
 		RcvWScale: int(c.rcvShift), SndWScale: int(c.sndShift), WScale: c.wsOK, Timestamps: c.tsOK, SACK: c.sackOK,
 		SackedBytes: int(c.sackedBytes), LostBytes: int(c.lostBytes), Pipe: c.pipe(), OutOfOrder: int(c.oooBytes), RecvBuffer: int(c.rcvBuf),

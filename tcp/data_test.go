@@ -218,24 +218,41 @@ func TestSendMSS(t *testing.T) {
 
 // RFC 6928: an initial window of min(10·MSS, max(2·MSS, 14600)) = 14600
 // bytes for MSS 1460; RFC 5681 §3.1 slow start then grows cwnd by
-// "min (N, SMSS)" per ACK (equation 2).
+// "min (N, SMSS)" per ACK (equation 2), where RFC 3465 §2.2 lets an ACK of
+// two segments count both ("MUST NOT use L > 2*SMSS bytes"): synack's
+// default L is 2, Config.SlowStartLimit 1 is RFC 5681's own rule.
 func TestInitialWindowAndSlowStart(t *testing.T) {
-	f := newEstablished(t)
-	d := data('c', 20000)
-	f.write(t, sec(1), d)
-	var first []seg
-	for i := range 10 {
-		first = append(first, seg{Flags: wire.ACK, Seq: uint32(1 + 1460*i), Ack: 1, Data: d[1460*i : 1460*(i+1)]})
-	}
-	f.want(t, "ten segments: the initial window", first...)
-	// One ACK of two segments: cwnd 14600 + min(2920, 1460) = 16060, with
-	// 11680 in flight: three more segments.
-	f.send(t, ms(1100), seg{Flags: wire.ACK, Seq: 1, Ack: 2921})
-	f.want(t, "cwnd grew by one MSS",
-		seg{Flags: wire.ACK, Seq: 14601, Ack: 1, Data: d[14600:16060]},
-		seg{Flags: wire.ACK, Seq: 16061, Ack: 1, Data: d[16060:17520]},
-		seg{Flags: wire.ACK, Seq: 17521, Ack: 1, Data: d[17520:18980]})
-	if in := f.c.Info(); in.Cwnd != 16060 || in.Unsent != 1020 {
-		t.Fatalf("cwnd %d, unsent %d", in.Cwnd, in.Unsent)
+	for _, l := range []int{0, 1} {
+		f := newEstablished(t, withConfig(Config{SlowStartLimit: l}))
+		d := data('c', 20000)
+		f.write(t, sec(1), d)
+		var first []seg
+		for i := range 10 {
+			first = append(first, seg{Flags: wire.ACK, Seq: uint32(1 + 1460*i), Ack: 1, Data: d[1460*i : 1460*(i+1)]})
+		}
+		f.want(t, "ten segments: the initial window", first...)
+		f.send(t, ms(1100), seg{Flags: wire.ACK, Seq: 1, Ack: 2921})
+		if l == 1 {
+			// One ACK of two segments: cwnd 14600 + min(2920, 1460) =
+			// 16060, with 11680 in flight: three more segments.
+			f.want(t, "L=1: cwnd grew by one MSS",
+				seg{Flags: wire.ACK, Seq: 14601, Ack: 1, Data: d[14600:16060]},
+				seg{Flags: wire.ACK, Seq: 16061, Ack: 1, Data: d[16060:17520]},
+				seg{Flags: wire.ACK, Seq: 17521, Ack: 1, Data: d[17520:18980]})
+			if in := f.c.Info(); in.Cwnd != 16060 || in.Unsent != 1020 {
+				t.Fatalf("L=1: cwnd %d, unsent %d", in.Cwnd, in.Unsent)
+			}
+			continue
+		}
+		// L=2: cwnd 14600 + min(2920, 2920) = 17520, with 11680 in
+		// flight: 5840 bytes, the 5400 left.
+		f.want(t, "L=2: cwnd grew by two MSS",
+			seg{Flags: wire.ACK, Seq: 14601, Ack: 1, Data: d[14600:16060]},
+			seg{Flags: wire.ACK, Seq: 16061, Ack: 1, Data: d[16060:17520]},
+			seg{Flags: wire.ACK, Seq: 17521, Ack: 1, Data: d[17520:18980]},
+			seg{Flags: wire.PSH | wire.ACK, Seq: 18981, Ack: 1, Data: d[18980:]})
+		if in := f.c.Info(); in.Cwnd != 17520 || in.Unsent != 0 {
+			t.Fatalf("L=2: cwnd %d, unsent %d", in.Cwnd, in.Unsent)
+		}
 	}
 }

@@ -123,6 +123,21 @@ func (c *Conn) paws(now clock.Time, s *wire.Segment) bool {
 	// 3.10.7.4 of [RFC9293] and drop the segment."
 	if s.Flags&wire.RST == 0 && int32(o.TSVal-c.tsRecent) < 0 && now.Sub(c.tsRecentAt) < pawsAgeLimit {
 		c.stats.PAWSDrops++
+		if n := len(s.Payload); n > 0 && s.Seq.LessThan(c.rcvNxt) {
+			// A duplicate (an original that a retransmission
+			// overtook carries the older TSval): RFC 2883 §4, "the
+			// first block of the SACK option should be a D-SACK block
+			// specifying the sequence numbers for the duplicate
+			// segment that triggers the acknowledgement", for the part
+			// we already have, as Linux's tcp_send_dupack does for the
+			// segments PAWS rejects.
+			end := s.Seq.Add(seq.Size(n))
+			if end.GreaterThan(c.rcvNxt) {
+				end = c.rcvNxt
+			}
+			c.stats.DupBytesIn += uint64(end.Size(s.Seq))
+			c.setDSACK(s.Seq, end)
+		}
 		c.ackInvalid(now, s)
 		detail := ""
 		if c.tracing() {

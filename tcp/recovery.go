@@ -230,17 +230,23 @@ func (c *Conn) undo(now clock.Time) {
 func (c *Conn) onRTOLoss(now clock.Time) {
 	flight := int(c.sndNxt.Size(c.sndUna))
 	q := c.txq()
-	if c.retries > 1 && c.sackedBytes > 0 {
-		// RFC 2018 §8: "after a retransmit timeout the data sender SHOULD
-		// turn off all of the SACKed bits", since the receiver may have
-		// discarded what it SACKed. Like Linux we keep them at the first
-		// timeout (the usual cause is a lost retransmission, not a
-		// reneging receiver) and clear them at the second.
+	if reneged := len(q) > 0 && q[0].sacked; c.sackedBytes > 0 && (c.retries > 1 || reneged) {
+		// RFC 2018 §3: "After a retransmit timeout the data sender
+		// SHOULD turn off all of the SACKed bits, since the timeout
+		// might indicate that the data receiver has reneged." Like
+		// Linux we keep them at the first timeout (the usual cause is a
+		// lost retransmission, not a reneging receiver) and clear them
+		// at the second; and at the first too when the segment at the
+		// left edge is SACKed, which only a receiver that reneged (RFC
+		// 2018 §8) leaves unacknowledged (Linux's is_sack_reneg): "The
+		// data sender MUST retransmit the segment at the left edge of
+		// the window after a retransmit timeout, whether or not the
+		// SACKed bit is on for that segment."
 		for i := range q {
 			q[i].sacked = false
 		}
 		c.sackedBytes, c.sackedSegs = 0, 0
-		c.note(now, "second timeout: SACK scoreboard cleared (RFC 2018 §8)")
+		c.note(now, "timeout: SACK scoreboard cleared (RFC 2018 §3, §8)")
 	}
 	for i := range q {
 		c.markLost(int(c.txHead) + i)
@@ -325,7 +331,8 @@ func (c *Conn) relSnd(v seq.Value) string { return strconv.FormatUint(uint64(v.S
 
 // newController builds the configured congestion controller.
 func (c *Conn) newController() cc.Controller {
-	cfg := cc.Config{MSS: int(c.sndMSS), HyStart: c.pol.cfg.HyStart, Paced: c.pol.cfg.Pacing}
+	cfg := cc.Config{MSS: int(c.sndMSS), HyStart: c.pol.cfg.HyStart, Paced: c.pol.cfg.Pacing,
+		SlowStartLimit: c.pol.cfg.SlowStartLimit, ReduceFromWindow: c.pol.cfg.CubicReduceFromWindow}
 	ctl, err := cc.New(c.pol.cfg.Congestion, cfg)
 	if err != nil {
 		// Validate rejects unknown names; a Conn made without it falls

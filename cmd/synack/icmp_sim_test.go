@@ -12,7 +12,7 @@ func TestSoakLadderDrawsPacketTooBig(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"◀~~ ICMPv6 packet-too-big mtu=1280 from 2001:2:0:ffff::fe ~~◇", "quotes #27 ("} {
+	for _, want := range []string{"◀~~ ICMPv6 packet-too-big mtu=1280 from 2001:2:0:ffff::fe ~~◇", "quotes #28 ("} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the ladder has no %q", want)
 		}

@@ -18,8 +18,10 @@
 //
 // # NewReno
 //
-// Slow start while cwnd < ssthresh, cwnd += min(acked, SMSS) per ACK (RFC
-// 5681 equation (2)); congestion avoidance by byte counting (RFC 5681 §3.1,
+// Slow start while cwnd < ssthresh, cwnd += min(acked, L*SMSS) per ACK (RFC
+// 5681 equation (2) with RFC 3465's Appropriate Byte Counting limit L:
+// Config.SlowStartLimit, 2 by default, 1 in the slow start after a
+// timeout, or no limit as Linux); congestion avoidance by byte counting (RFC 5681 §3.1,
 // RFC 3465): once the bytes acknowledged reach cwnd, cwnd += SMSS and the
 // count drops by cwnd. At most one SMSS per ACK, and the carried count is
 // kept below one window (our addition, so one huge ACK cannot buy growth in
@@ -40,7 +42,8 @@
 // make the code a transcription of the RFC; every product is rounded
 // explicitly (no fused multiply-add), so the results are deterministic and,
 // math.Cbrt being pure Go except on s390x, the same on every platform. ssthresh = max(floor(flight*7/10), 2*SMSS) is
-// computed in integers. Choices and deviations:
+// computed in integers (from cwnd instead of flight with
+// Config.ReduceFromWindow, which §4.6 allows). Choices and deviations:
 //
 //   - Slow start is Reno's (RFC 5681), which §4.10 allows ("MAY use the
 //     Reno TCP slow start algorithm"), or with Config.HyStart HyStart++
@@ -85,7 +88,8 @@
 // goes back to slow start. In both, an ACK adds min(N, L*SMSS), L = 8, or
 // unlimited when Config.Paced. A loss or timeout ends HyStart++ for the
 // connection (RFC 9406: "SHOULD use HyStart++ only for the initial slow
-// start"). Without Config.HyStart slow start is RFC 5681's, min(N, SMSS).
+// start"). Without Config.HyStart slow start is RFC 5681's with RFC 3465's
+// limit, min(N, L*SMSS).
 package cc
 
 import (
@@ -180,6 +184,27 @@ type Config struct {
 	// Paced says the sender paces its segments: HyStart++'s L is then
 	// infinity, not 8 (RFC 9406 §4.3).
 	Paced bool
+	// SlowStartLimit is L of RFC 3465 (Appropriate Byte Counting) in
+	// segments: in slow start an ACK grows cwnd by min(acked, L*SMSS).
+	// 0 means 2, RFC 3465 §2.2's limit ("MUST NOT use L > 2*SMSS
+	// bytes"), so that an ACK covering two segments (a delayed or stretch
+	// ACK, RFC 5681 §4.2) buys both; in the slow start that follows a
+	// timeout L is 1 SMSS (RFC 3465 §2.3: an ACK there may cover segments
+	// that left the network long ago). Negative: no limit, as Linux's
+	// tcp_slow_start, which counts every segment acknowledged, stops at
+	// ssthresh and hands the rest of the ACK to congestion avoidance. At
+	// most 127.
+	SlowStartLimit int
+	// ReduceFromWindow makes CUBIC compute ssthresh from cwnd instead of
+	// the flight size on a congestion event (RFC 9438 §4.6: "Some
+	// implementations of CUBIC currently use _cwnd_ instead of
+	// _flight_size_ when calculating a new _ssthresh_. Implementations
+	// that use _cwnd_ MUST use other measures to prevent _cwnd_ from
+	// growing when the volume of bytes in flight is smaller than
+	// _cwnd_."), as Linux's bictcp_recalc_ssthresh. synack's measure is
+	// Ack.AppLimited (RFC 7661): an application-limited ACK never grows
+	// cwnd. NewReno ignores it (RFC 5681 equation (4) is FlightSize/2).
+	ReduceFromWindow bool
 }
 
 // Names of the controllers.
@@ -222,6 +247,36 @@ func clampMSS(mss int) int {
 		return DefaultMSS
 	}
 	return min(mss, MaxMSS)
+}
+
+// slowStartLimit is Config.SlowStartLimit as stored: segments, -1 for no
+// limit.
+func slowStartLimit(l int) int8 {
+	switch {
+	case l == 0:
+		return 2
+	case l < 0:
+		return -1
+	}
+	return int8(min(l, 127))
+}
+
+// slowStart is one ACK's slow start (RFC 5681 §3.1 equation (2) with RFC
+// 3465's L): it returns the new cwnd and the bytes of the ACK left for
+// congestion avoidance. With a limit (limit > 0; 1 after a timeout),
+// cwnd += min(acked, L*SMSS) and nothing is left; without one (limit < 0,
+// Linux's tcp_slow_start), cwnd = min(cwnd+acked, ssthresh) and the rest
+// of acked is left.
+func slowStart(cwnd, ssthresh, acked, mss int, limit int8, afterRTO bool) (int, int) {
+	if limit > 0 {
+		l := int(limit)
+		if afterRTO {
+			l = 1
+		}
+		return min(cwnd+min(acked, l*mss), MaxWindow), 0
+	}
+	n := min(cwnd+acked, ssthresh, MaxWindow)
+	return n, acked - (n - cwnd)
 }
 
 func clampBytes(n int) int { return min(max(n, 0), MaxWindow) }

@@ -49,6 +49,12 @@ type Cubic struct {
 	inRTO      bool
 	inRecovery bool
 	undoValid  bool
+	// rtoSlowStart is set by OnRTO until cwnd reaches ssthresh (RFC
+	// 3465's L is 1 SMSS there); ssLimit is Config.SlowStartLimit and
+	// fromWindow Config.ReduceFromWindow.
+	rtoSlowStart bool
+	fromWindow   bool
+	ssLimit      int8
 	// undo is saved by the last congestion event, made at the first one:
 	// a connection that never saw one does not carry it.
 	undo *cubicUndo
@@ -63,7 +69,8 @@ type cubicUndo struct {
 // NewCubic returns a CUBIC controller with cwnd at the initial window and
 // ssthresh at NoThreshold.
 func NewCubic(cfg Config) *Cubic {
-	c := &Cubic{iwConfig: cfg.InitialWindow, ssthresh: NoThreshold}
+	c := &Cubic{iwConfig: cfg.InitialWindow, ssthresh: NoThreshold,
+		ssLimit: slowStartLimit(cfg.SlowStartLimit), fromWindow: cfg.ReduceFromWindow}
 	if cfg.HyStart {
 		c.hs = &hystart{paced: cfg.Paced}
 	}
@@ -89,14 +96,14 @@ func (c *Cubic) SetMSS(mss int) {
 		c.ssthresh = max(c.ssthresh, 2*c.mss)
 	}
 	c.st = cubicState{}
-	c.undoValid, c.inRTO, c.inRecovery = false, false, false
+	c.undoValid, c.inRTO, c.inRecovery, c.rtoSlowStart = false, false, false, false
 	if c.hs != nil {
 		c.hs.reset(c.ssthresh == NoThreshold)
 	}
 }
 
 // OnAck grows the window: Reno's slow start below ssthresh (RFC 9438 §4.10,
-// RFC 5681 equation (2)), then the larger of W_est and the cubic target
+// RFC 5681 equation (2) with RFC 3465's limit L), then the larger of W_est and the cubic target
 // (§4.2 - §4.5). An application-limited ACK does not grow it, and the time
 // since the previous ACK is taken out of the epoch (§4.2, §5.8).
 func (c *Cubic) OnAck(a Ack) {
@@ -124,8 +131,17 @@ func (c *Cubic) OnAck(a Ack) {
 			}
 			return
 		}
-		c.cwnd = math.Min(c.cwnd+float64(min(acked, c.mss)), MaxWindow)
-		return
+		w, rest := slowStart(int(c.cwnd), c.ssthresh, acked, c.mss, c.ssLimit, c.rtoSlowStart)
+		// int(c.cwnd) drops a fraction of a byte only after a
+		// reduction, which slowStart's sum keeps.
+		c.cwnd = math.Min(c.cwnd+float64(w-int(c.cwnd)), MaxWindow)
+		if c.cwnd >= float64(c.ssthresh) {
+			c.rtoSlowStart = false
+		}
+		if rest == 0 {
+			return
+		}
+		acked = rest
 	}
 	if !c.st.epochValid {
 		c.startEpoch(a.Now)
@@ -196,7 +212,7 @@ func (c *Cubic) OnCongestion(now clock.Time, flight int) {
 	c.save()
 	c.reduce(flight)
 	c.cwnd = float64(c.ssthresh)
-	c.inRecovery, c.inRTO = true, false
+	c.inRecovery, c.inRTO, c.rtoSlowStart = true, false, false
 }
 
 // reduce sets cwnd_prior, W_max (with fast convergence) and ssthresh.
@@ -212,7 +228,12 @@ func (c *Cubic) reduce(flight int) {
 		s.wMax = c.cwnd
 	}
 	s.epochValid = false
-	// flight*0.7 in integers, exactly: flight <= MaxWindow.
+	// flight*0.7 in integers, exactly: flight <= MaxWindow. With
+	// ReduceFromWindow cwnd stands for flight (§4.6 allows it, see
+	// Config).
+	if c.fromWindow {
+		flight = int(c.cwnd)
+	}
 	c.ssthresh = max(int(int64(clampBytes(flight))*7/10), 2*c.mss)
 }
 
@@ -239,7 +260,7 @@ func (c *Cubic) OnRTO(now clock.Time, flight int) {
 	}
 	c.st.epochValid = false
 	c.cwnd = float64(c.mss)
-	c.inRTO, c.inRecovery = true, false
+	c.inRTO, c.inRecovery, c.rtoSlowStart = true, false, true
 }
 
 // Undo restores cwnd, cwnd_prior, ssthresh, W_max, K, the epoch and W_est
@@ -250,7 +271,7 @@ func (c *Cubic) Undo(now clock.Time) {
 	if !c.undoValid {
 		return
 	}
-	c.undoValid, c.inRecovery, c.inRTO = false, false, false
+	c.undoValid, c.inRecovery, c.inRTO, c.rtoSlowStart = false, false, false, false
 	if c.cwnd < c.st.cwndPrior {
 		c.cwnd, c.ssthresh, c.st = c.undo.cwnd, c.undo.ssthresh, c.undo.st
 	}

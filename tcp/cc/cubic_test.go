@@ -522,3 +522,30 @@ func TestCubicRTTSources(t *testing.T) {
 		}
 	}
 }
+
+func TestCubicReduceFromWindow(t *testing.T) {
+	// RFC 9438 §4.6: "Some implementations of CUBIC currently use _cwnd_
+	// instead of _flight_size_ when calculating a new _ssthresh_." With
+	// Config.ReduceFromWindow ssthresh = max(cwnd*β_cubic, 2*SMSS) on a
+	// timeout and on loss, whatever the flight; without it the flight.
+	for _, from := range []bool{false, true} {
+		c := NewCubic(Config{MSS: 1000, InitialWindow: 10000, ReduceFromWindow: from})
+		c.OnRTO(0, 1000) // one segment in flight, cwnd 10 segments
+		want := 2000
+		if from {
+			want = 7000
+		}
+		if c.Threshold() != want || c.Window() != 1000 {
+			t.Errorf("ReduceFromWindow %v: timeout with cwnd 10000, flight 1000: ssthresh %d cwnd %d, want %d and 1000", from, c.Threshold(), c.Window(), want)
+		}
+		c = NewCubic(Config{MSS: 1000, InitialWindow: 20000, ReduceFromWindow: from})
+		c.OnCongestion(0, 4000)
+		want = 2800
+		if from {
+			want = 14000
+		}
+		if c.Threshold() != want || c.Window() != want {
+			t.Errorf("ReduceFromWindow %v: loss with cwnd 20000, flight 4000: ssthresh %d cwnd %d, want %d", from, c.Threshold(), c.Window(), want)
+		}
+	}
+}

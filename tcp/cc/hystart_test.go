@@ -158,11 +158,11 @@ func TestHyStartOnlyInitialSlowStart(t *testing.T) {
 			t.Fatalf("%s: after a timeout cwnd %d, want 1000+min(4000, SMSS)", name, c.Window())
 		}
 	}
-	// Without HyStart, RFC 5681: min(N, SMSS).
+	// Without HyStart, RFC 5681 with RFC 3465's L = 2: min(N, 2*SMSS).
 	c := NewCubic(Config{MSS: 1000, InitialWindow: 10000})
 	c.OnAck(Ack{Now: 1, Acked: 4000, RTT: time.Millisecond})
-	if c.Window() != 11000 {
-		t.Fatalf("without HyStart++: cwnd %d, want 11000", c.Window())
+	if c.Window() != 12000 {
+		t.Fatalf("without HyStart++: cwnd %d, want 12000", c.Window())
 	}
 	// Paced: "L = infinity if paced".
 	c = NewCubic(Config{MSS: 1000, InitialWindow: 10000, HyStart: true, Paced: true})

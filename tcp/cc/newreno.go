@@ -22,6 +22,12 @@ type NewReno struct {
 	// inRecovery is set by OnCongestion and cleared by OnRecoveryEnd and
 	// OnRTO: only a recovery that OnCongestion started is deflated.
 	inRecovery bool
+	// rtoSlowStart is set by OnRTO until cwnd reaches ssthresh: the slow
+	// start after a timeout, where RFC 3465's L is 1 SMSS.
+	rtoSlowStart bool
+	// ssLimit is Config.SlowStartLimit (RFC 3465's L in segments, -1 for
+	// none).
+	ssLimit int8
 	// Saved by the last congestion event for Undo.
 	undoValid              bool
 	undoCwnd, undoSsthresh int
@@ -30,7 +36,7 @@ type NewReno struct {
 // NewNewReno returns a NewReno controller with cwnd at the initial window
 // and ssthresh at NoThreshold.
 func NewNewReno(cfg Config) *NewReno {
-	r := &NewReno{iwConfig: cfg.InitialWindow, ssthresh: NoThreshold}
+	r := &NewReno{iwConfig: cfg.InitialWindow, ssthresh: NoThreshold, ssLimit: slowStartLimit(cfg.SlowStartLimit)}
 	if cfg.HyStart {
 		r.hs = &hystart{paced: cfg.Paced}
 	}
@@ -55,15 +61,16 @@ func (r *NewReno) SetMSS(mss int) {
 	if r.ssthresh != NoThreshold {
 		r.ssthresh = max(r.ssthresh, 2*r.mss)
 	}
-	r.bytesAcked, r.inRTO, r.inRecovery, r.undoValid = 0, false, false, false
+	r.bytesAcked, r.inRTO, r.inRecovery, r.undoValid, r.rtoSlowStart = 0, false, false, false, false
 	if r.hs != nil {
 		r.hs.reset(r.ssthresh == NoThreshold)
 	}
 	r.hsCarry = 0
 }
 
-// OnAck grows the window: RFC 5681 equation (2) in slow start, byte counting
-// in congestion avoidance. An application-limited ACK does not grow it.
+// OnAck grows the window: RFC 5681 equation (2) with RFC 3465's limit L in
+// slow start, byte counting in congestion avoidance. An application-limited
+// ACK does not grow it.
 func (r *NewReno) OnAck(a Ack) {
 	r.inRTO = false
 	acked := clampBytes(a.Acked)
@@ -85,9 +92,15 @@ func (r *NewReno) OnAck(a Ack) {
 		return
 	}
 	if r.cwnd < r.ssthresh {
-		// RFC 5681 §3.1 (2): cwnd += min(N, SMSS).
-		r.cwnd = min(r.cwnd+min(acked, r.mss), MaxWindow)
-		return
+		// RFC 5681 §3.1 (2), "cwnd += min (N, SMSS)", with RFC 3465
+		// §2.2's L*SMSS for SMSS.
+		r.cwnd, acked = slowStart(r.cwnd, r.ssthresh, acked, r.mss, r.ssLimit, r.rtoSlowStart)
+		if r.cwnd >= r.ssthresh {
+			r.rtoSlowStart = false
+		}
+		if acked == 0 {
+			return
+		}
 	}
 	// RFC 5681 §3.1: "When the number of bytes acknowledged reaches cwnd,
 	// then cwnd can be incremented by up to SMSS bytes." RFC 3465 §2.1:
@@ -112,7 +125,7 @@ func (r *NewReno) OnCongestion(now clock.Time, flight int) {
 	r.save()
 	r.ssthresh = max(clampBytes(flight)/2, 2*r.mss)
 	r.cwnd = r.ssthresh
-	r.bytesAcked, r.inRTO, r.inRecovery = 0, false, true
+	r.bytesAcked, r.inRTO, r.inRecovery, r.rtoSlowStart = 0, false, true, false
 }
 
 // OnRecoveryEnd deflates the window by RFC 6582 §3.2 step 3, option (1):
@@ -141,7 +154,7 @@ func (r *NewReno) OnRTO(now clock.Time, flight int) {
 		r.ssthresh = max(clampBytes(flight)/2, 2*r.mss)
 	}
 	r.cwnd = r.mss
-	r.bytesAcked, r.inRTO, r.inRecovery = 0, true, false
+	r.bytesAcked, r.inRTO, r.inRecovery, r.rtoSlowStart = 0, true, false, true
 }
 
 // Undo restores cwnd and ssthresh saved by the last OnCongestion or OnRTO,
@@ -155,7 +168,7 @@ func (r *NewReno) Undo(now clock.Time) {
 	r.undoValid = false
 	r.cwnd = max(r.cwnd, r.undoCwnd)
 	r.ssthresh = max(r.ssthresh, r.undoSsthresh)
-	r.inRTO, r.inRecovery = false, false
+	r.inRTO, r.inRecovery, r.rtoSlowStart = false, false, false
 }
 
 // OnIdle reduces cwnd to the restart window, min(IW, cwnd) (RFC 5681 §4.1).

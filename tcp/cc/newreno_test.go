@@ -60,24 +60,82 @@ func TestNewRenoSlowStartDoubles(t *testing.T) {
 }
 
 func TestNewRenoSlowStartByteCounting(t *testing.T) {
-	// RFC 5681 §3.1 equation (2): "cwnd += min (N, SMSS)".
-	r := NewNewReno(Config{MSS: smss})
-	w := r.Window()
-	for _, n := range []int{500, 1, smss, smss + 1, 2 * smss, 50 * smss, 0} {
-		r.OnAck(Ack{Acked: n})
-		w += min(n, smss)
-		if r.Window() != w {
-			t.Fatalf("after an ACK of %d bytes: cwnd %d, want %d", n, r.Window(), w)
+	// RFC 5681 §3.1 equation (2): "cwnd += min (N, SMSS)", with RFC
+	// 3465's limit L*SMSS for SMSS (§2.2: "MUST NOT use L > 2*SMSS
+	// bytes"); L defaults to 2 segments.
+	for _, tc := range []struct {
+		limit, l int
+	}{{0, 2}, {1, 1}, {2, 2}} {
+		r := NewNewReno(Config{MSS: smss, SlowStartLimit: tc.limit})
+		w := r.Window()
+		for _, n := range []int{500, 1, smss, smss + 1, 2 * smss, 2*smss + 1, 50 * smss, 0} {
+			r.OnAck(Ack{Acked: n})
+			w += min(n, tc.l*smss)
+			if r.Window() != w {
+				t.Fatalf("L=%d: after an ACK of %d bytes: cwnd %d, want %d", tc.l, n, r.Window(), w)
+			}
 		}
 	}
-	// Delayed ACKs (two segments per ACK) grow cwnd by 1.5 per round.
-	r = NewNewReno(Config{MSS: smss})
-	w = r.Window()
-	for round := 1; round <= 4; round++ {
-		acks := (w + 2*smss - 1) / (2 * smss)
-		w += acks * smss
-		if got := ackRound(r, 0, 2*smss, false); got != w {
-			t.Fatalf("round %d with delayed ACKs: cwnd %d, want %d", round, got, w)
+	// With L = 1, delayed ACKs (two segments per ACK) grow cwnd by 1.5
+	// per round; with L = 2 they double it as one ACK per segment does.
+	for _, l := range []int{1, 2} {
+		r := NewNewReno(Config{MSS: smss, SlowStartLimit: l})
+		w := r.Window()
+		for round := 1; round <= 4; round++ {
+			acks := (w + 2*smss - 1) / (2 * smss)
+			w += min(acks*l*smss, w)
+			if got := ackRound(r, 0, 2*smss, false); got != w {
+				t.Fatalf("L=%d round %d with delayed ACKs: cwnd %d, want %d", l, round, got, w)
+			}
+		}
+	}
+}
+
+func TestSlowStartAfterTimeoutLimitOne(t *testing.T) {
+	// RFC 3465 §2.3: in the slow start that follows a retransmission
+	// timeout L is 1*SMSS, since an ACK there may cover segments sent
+	// before the timeout. It is 2 again after the next congestion event
+	// and once cwnd reaches ssthresh.
+	for _, name := range Names() {
+		c, _ := New(name, Config{MSS: smss})
+		c.OnRTO(0, 20*smss)
+		c.OnAck(Ack{Now: 1, Acked: 2 * smss})
+		if c.Window() != 2*smss {
+			t.Fatalf("%s: after a timeout, a 2-segment ACK: cwnd %d, want %d", name, c.Window(), 2*smss)
+		}
+		for c.Window() < c.Threshold() {
+			c.OnAck(Ack{Now: 1, Acked: smss})
+		}
+		c.OnCongestion(2, 20*smss)
+		c.OnRecoveryEnd(2, 20*smss)
+		c.OnRTO(3, 2*smss)
+		c.OnAck(Ack{Now: 4, Acked: smss})
+		c.OnCongestion(5, 40*smss) // ssthresh 20 or 28 SMSS, cwnd = ssthresh
+		c.OnRecoveryEnd(5, 2*smss) // cwnd 3 SMSS: slow start again
+		w := c.Window()
+		c.OnAck(Ack{Now: 6, Acked: 2 * smss})
+		if c.Window() != w+2*smss {
+			t.Fatalf("%s: slow start after recovery: cwnd %d, want %d", name, c.Window(), w+2*smss)
+		}
+	}
+}
+
+func TestSlowStartUnlimitedAsLinux(t *testing.T) {
+	// Config.SlowStartLimit < 0: Linux's tcp_slow_start, cwnd =
+	// min(cwnd + acked, ssthresh), the rest of the ACK counted in
+	// congestion avoidance.
+	for _, name := range Names() {
+		c, _ := New(name, Config{MSS: smss, SlowStartLimit: -1})
+		w := c.Window()
+		c.OnAck(Ack{Now: 1, Acked: 5 * smss, SRTT: 1})
+		if c.Window() != w+5*smss {
+			t.Fatalf("%s: a 5-segment ACK: cwnd %d, want %d", name, c.Window(), w+5*smss)
+		}
+		c.OnRTO(2, 20*smss) // ssthresh 10 or 14 SMSS
+		th := c.Threshold()
+		c.OnAck(Ack{Now: 3, Acked: th + 3*smss, SRTT: 1})
+		if c.Window() < th || c.Window() > th+smss {
+			t.Fatalf("%s: an ACK past ssthresh %d: cwnd %d, want ssthresh and at most one SMSS of congestion avoidance", name, th, c.Window())
 		}
 	}
 }

@@ -181,7 +181,8 @@ threshold (ssthresh) starts infinite. The 45th segment is lost: the SACK blocks 
 missing, the server retransmits it at once (fast recovery), and sets ssthresh to half the data
 in flight (RFC 5681 equation (4), NewReno here; Linux's default CUBIC takes 0.7 of it). From then
 on cwnd may grow only by about one segment per round trip (congestion avoidance). With delayed
-ACKs (one ACK per two segments) slow start grows by half each round trip instead of doubling.`,
+ACKs (one ACK per two segments), RFC 5681's one segment per ACK would grow the flight by half
+each round trip; synack counts up to two segments per ACK (RFC 3465), so it still doubles.`,
 		`新建的连接不了解路径的情况，所以从一个较小的拥塞窗口（cwnd）开始：10 个报文段（RFC 6928）。
 在慢启动阶段，每收到一个确认了新数据的 ACK，cwnd 就增加一个报文段（RFC 5681 §3.1）；这里
 的客户端对每个报文段都立即确认（不使用延迟确认），所以每个往返时间发出的一批数据都是上一
@@ -189,7 +190,8 @@ ACKs (one ACK per two segments) slow start grows by half each round trip instead
 第 45 个报文段丢失了：SACK 块和 RACK 表明它缺失，服务器立即重传它（快速恢复），并把
 ssthresh 设为在途数据量的一半（RFC 5681 公式 (4)，这里用的是 NewReno；Linux 默认的 CUBIC
 取 0.7）。此后 cwnd 每个往返时间只能增加大约一个报文段（拥塞避免）。如果使用延迟确认（每
-两个报文段一个 ACK），慢启动每个往返时间只增长一半，而不是翻一番。`},
+两个报文段一个 ACK），按 RFC 5681 每个 ACK 只加一个报文段，每个往返时间只增长一半；synack
+每个 ACK 最多计两个报文段（RFC 3465），所以仍然翻一番。`},
 
 	// fast-recovery
 	{"Fast retransmit and fast recovery: three duplicate ACKs instead of a timeout", "快速重传与快速恢复：用三个重复 ACK 代替超时"},
