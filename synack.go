@@ -290,6 +290,7 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 
 		LinkVerifiesChecksums: verifiesChecksums(l),
 		LinkOffloadsChecksums: offloadsChecksums(l),
+		LinkSegmentOffload:    segmentOffload(l),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("synack: %w", err)
@@ -465,6 +466,16 @@ func (s *Stack) zcEmit(pkt []byte) {
 	if s.link.Send(pkt) != nil {
 		s.sendErrs++
 	}
+}
+
+// segmentOffload is the largest super-segment l takes (link.GSOer), or 0.
+func segmentOffload(l link.Link) int {
+	if g, ok := l.(link.GSOer); ok {
+		if n := g.MaxSegmentOffload(); n > l.MTU() {
+			return min(n, 65535)
+		}
+	}
+	return 0
 }
 
 // offloadsChecksums reports whether l is a link.ChecksumOffloader that

@@ -29,13 +29,18 @@ const QueueLen = 4096
 //
 // The pipe cannot corrupt, and both its ends are synack stacks: it is a
 // link.ChecksumOffloader, unless NoChecksumOffload is called on both ends
-// before the stacks start.
+// before the stacks start. For the same reason it is a link.GSOer: it
+// carries TCP super-segments of up to MaxGSO bytes whatever the MTU, which
+// the peer stack takes whole (as gVisor's channel endpoints with
+// HostGSOSupported do, or a NIC's TSO and the peer's GRO), so its buffers
+// are MaxGSO bytes long; NoSegmentOffload on both ends, before the stacks
+// start, turns that off.
 func Pipe(a, b netip.Addr, mtu int) (*PipeEnd, *PipeEnd) {
-	pool := &bufPool{free: make(chan *link.Buffer, 2*QueueLen), mtu: mtu}
+	pool := &bufPool{free: make(chan *link.Buffer, 2*QueueLen), size: max(mtu, MaxGSO)}
 	// Like a NIC's rings, the buffers are made up front: both queues' worth,
-	// up to 64 MiB (at MTU 65535 the windows never fill a queue).
-	for range min(2*QueueLen, 64<<20/mtu) {
-		pool.free <- &link.Buffer{B: make([]byte, 0, mtu)}
+	// up to 64 MiB (with 64 KiB packets the windows never fill a queue).
+	for range min(2*QueueLen, 64<<20/pool.size) {
+		pool.free <- &link.Buffer{B: make([]byte, 0, pool.size)}
 	}
 	ab := make(chan *link.Buffer, QueueLen)
 	ba := make(chan *link.Buffer, QueueLen)
@@ -44,6 +49,10 @@ func Pipe(a, b netip.Addr, mtu int) (*PipeEnd, *PipeEnd) {
 	ea.peer, eb.peer = eb, ea
 	return ea, eb
 }
+
+// MaxGSO is the largest packet a Pipe carries with segmentation offload:
+// the largest IPv4 packet.
+const MaxGSO = 65535
 
 // PipeEnd is one end of a Pipe; it implements link.Link.
 type PipeEnd struct {
@@ -56,13 +65,39 @@ type PipeEnd struct {
 	done  chan struct{}
 	once  sync.Once
 	drops atomic.Uint64
+	sent  atomic.Uint64
 	noOff bool
+	noGSO bool
 }
 
 var (
 	_ link.ZeroCopy          = (*PipeEnd)(nil)
 	_ link.ChecksumOffloader = (*PipeEnd)(nil)
+	_ link.GSOer             = (*PipeEnd)(nil)
 )
+
+// NoSegmentOffload makes the end report 0 to MaxSegmentOffload: its stack
+// sends no packet larger than the MTU (call it on both ends, before
+// synack.New).
+func (e *PipeEnd) NoSegmentOffload() { e.noGSO = true }
+
+// MaxSegmentOffload reports MaxGSO (unless NoSegmentOffload was called):
+// the peer is a synack stack, which takes a TCP segment larger than its
+// MSS whole.
+func (e *PipeEnd) MaxSegmentOffload() int {
+	if e.noGSO {
+		return 0
+	}
+	return MaxGSO
+}
+
+// maxPacket is the largest packet the end carries.
+func (e *PipeEnd) maxPacket() int {
+	if e.noGSO {
+		return e.mtu
+	}
+	return max(e.mtu, MaxGSO)
+}
 
 // NoChecksumOffload makes the end report false to OffloadChecksums: its
 // stack computes and verifies TCP checksums (call it on both ends, before
@@ -84,8 +119,12 @@ func (e *PipeEnd) MTU() int { return e.mtu }
 // the queue to the peer was full.
 func (e *PipeEnd) Drops() uint64 { return e.drops.Load() }
 
+// Packets returns how many packets this end has queued for its peer (a
+// super-segment is one).
+func (e *PipeEnd) Packets() uint64 { return e.sent.Load() }
+
 // Send copies pkt into a pooled buffer and queues it for the peer. A packet
-// longer than the MTU, or one sent when the queue is full or either end is
+// longer than the MTU (or, with segmentation offload, MaxGSO), or one sent when the queue is full or either end is
 // closed, is dropped.
 func (e *PipeEnd) Send(pkt []byte) error {
 	b := e.pool.Get()
@@ -93,7 +132,7 @@ func (e *PipeEnd) Send(pkt []byte) error {
 	return e.SendBuffer(b)
 }
 
-// NewBuffer lends an empty buffer of MTU bytes from the pool (nil if the
+// NewBuffer lends an empty buffer of max(MTU, MaxGSO) bytes from the pool (nil if the
 // pool is empty).
 func (e *PipeEnd) NewBuffer() *link.Buffer {
 	select {
@@ -106,7 +145,8 @@ func (e *PipeEnd) NewBuffer() *link.Buffer {
 
 // SendBuffer queues b for the peer, without a copy, and takes it back: a
 // packet longer than the MTU, or one sent when the queue is full or either
-// end is closed, is dropped (b goes back to the pool).
+// end is closed, is dropped (b goes back to the pool); so is one longer
+// than the MTU without segmentation offload.
 func (e *PipeEnd) SendBuffer(b *link.Buffer) error {
 	select {
 	case <-e.done:
@@ -117,13 +157,14 @@ func (e *PipeEnd) SendBuffer(b *link.Buffer) error {
 		return nil // the peer is gone: the packet is lost on the wire
 	default:
 	}
-	if len(b.B) > e.mtu {
+	if len(b.B) > e.maxPacket() {
 		e.pool.Put(b)
 		e.drops.Add(1)
 		return nil
 	}
 	select {
 	case e.out <- b:
+		e.sent.Add(1)
 	default:
 		e.pool.Put(b)
 		e.drops.Add(1)
@@ -164,7 +205,7 @@ func (e *PipeEnd) Release(b *link.Buffer) { e.pool.Put(b) }
 // bufPool is a free list of packet buffers.
 type bufPool struct {
 	free chan *link.Buffer
-	mtu  int
+	size int // of every buffer
 }
 
 func (p *bufPool) Get() *link.Buffer {
@@ -172,7 +213,7 @@ func (p *bufPool) Get() *link.Buffer {
 	case b := <-p.free:
 		return b
 	default:
-		return &link.Buffer{B: make([]byte, 0, p.mtu)}
+		return &link.Buffer{B: make([]byte, 0, p.size)}
 	}
 }
 

@@ -133,6 +133,23 @@ type ChecksumOffloader interface {
 	OffloadChecksums() bool
 }
 
+// GSOer is a Link that takes TCP super-segments (segmentation offload,
+// as a NIC's TSO or virtio-net's GSO): packets larger than MTU() holding
+// one TCP segment whose payload is a whole number of MSS-sized pieces
+// (the last maybe shorter), which the link cuts into MSS-sized segments
+// on the way out, or whose receiver takes whole, as a GRO packet
+// (bench.Pipe, link/mem: both ends are synack stacks, which accept a
+// segment larger than their MSS). A driver calls MaxSegmentOffload once,
+// before the first Send; if it reports more than MTU(), its stack's
+// connections send new data in super-segments of up to that many bytes,
+// IP header included (stack.Config.LinkSegmentOffload); 0 is none. A
+// ZeroCopy GSOer lends buffers of that size. A link that is never asked
+// (a wrapper in between does not pass the call on, a simulator, a
+// capture) sees only MSS-sized segments, as any Link.
+type GSOer interface {
+	MaxSegmentOffload() int
+}
+
 // Buffer is a packet buffer a ZeroCopy link lends: B is the packet, in an
 // array the link owns (see the package doc for the ownership rules).
 type Buffer struct {

@@ -349,6 +349,9 @@ func (s *Stack) sendRaw(now clock.Time, t tcp.Tuple, seg *wire.Segment) {
 func (s *Stack) emitSegment(seg *wire.Segment, retransmit bool) {
 	if retransmit {
 		s.ctr.RetransSegs++
+	} else if g := int(seg.GSOSize); g > 0 {
+		// A super-segment counts as the segments the link cuts it into.
+		s.ctr.OutSegs += uint64((len(seg.Payload) + g - 1) / g)
 	} else {
 		s.ctr.OutSegs++
 	}

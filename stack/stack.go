@@ -137,6 +137,15 @@ type Config struct {
 	// LinkVerifiesChecksums). The IPv4 header's checksum is still computed
 	// and verified: 20 bytes.
 	LinkOffloadsChecksums bool
+	// LinkSegmentOffload is the largest packet, IP header included, the
+	// link takes as a super-segment and cuts into MSS-sized segments
+	// itself, or whose receiver takes it whole (link.GSOer); 0, the
+	// default, for none: every segment is at most one MSS, what a
+	// simulator or a capture must see. The stack hands the connections
+	// this less 40 bytes (an IPv6 header; tcp.Config.SegmentOffload), so
+	// that a super-segment fits either family; their super-segments
+	// leave as one packet each, larger than MTU.
+	LinkSegmentOffload int
 }
 
 // Counters are named after Linux's TCP MIB (/proc/net/snmp, `netstat -s`)
@@ -325,6 +334,12 @@ func New(cfg Config) (*Stack, error) {
 	}
 	if cfg.Rand == nil {
 		return nil, fmt.Errorf("stack %q: no randomness source (Config.Rand)", cfg.Name)
+	}
+	switch {
+	case cfg.LinkSegmentOffload < 0 || cfg.LinkSegmentOffload > 65535:
+		return nil, fmt.Errorf("stack %q: LinkSegmentOffload %d out of range (0 for none, else at most 65535 bytes)", cfg.Name, cfg.LinkSegmentOffload)
+	case cfg.LinkSegmentOffload > mtu:
+		cfg.TCP.SegmentOffload = cfg.LinkSegmentOffload - 40
 	}
 	if err := cfg.TCP.Validate(); err != nil {
 		return nil, err

@@ -153,6 +153,17 @@ type Config struct {
 	// 2*cwnd/SRTT in slow start and 1.2*cwnd/SRTT after (Linux's rates),
 	// with a deadline among the connection's timers (see pacing.go).
 	Pacing bool
+	// SegmentOffload is the largest TCP segment, header included, that
+	// the link cuts into MSS-sized segments itself (segmentation
+	// offload: a virtio-net GSO packet, an in-memory link whose peer
+	// takes it whole; link.GSOer). 0, the default: none, and every
+	// segment carries at most one MSS. When set, new data leaves in
+	// super-segments of up to this size, a whole number of MSS-sized
+	// pieces (the last of the data maybe shorter) with wire.Segment's
+	// GSOSize the MSS they were cut for; the retransmission queue keeps
+	// one record per piece, so that loss recovery, SACK and RACK see the
+	// MSS-sized segments the peer does (see output.go).
+	SegmentOffload int
 	// KeepAliveIdle turns keepalive on (RFC 9293 §3.8.4, off by default):
 	// after this long without receiving anything, probes are sent every
 	// KeepAliveInterval (default 75 s, RFC 1122 and Linux), and the
@@ -252,6 +263,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("tcp: negative duration in config")
 	case c.SynRetries < 0 || c.SynAckRetries < 0 || c.DataRetries < 0 || c.ChallengeACKs < 0 || c.OrphanRetries < 0:
 		return fmt.Errorf("tcp: negative retry count in config")
+	case c.SegmentOffload < 0 || c.SegmentOffload > 65535:
+		return fmt.Errorf("tcp: SegmentOffload %d out of range (0 for none, else at most 65535 bytes)", c.SegmentOffload)
 	case c.MaxRTO != 0 && c.MinRTO > c.MaxRTO:
 		return fmt.Errorf("tcp: MinRTO %v exceeds MaxRTO %v", c.MinRTO, c.MaxRTO)
 	}

@@ -1,6 +1,8 @@
 package tcp
 
 import (
+	"time"
+
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/trace"
@@ -223,10 +225,21 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 		if !tlp {
 			limit = min(limit, room)
 		}
-		n := min(queued, mss, limit)
+		n := min(queued, c.superMSS(mss, tlp), limit)
 		if n <= 0 || c.txFull() { // txFull: limits.go
 			c.maybePersist(now, inFlight)
 			return false
+		}
+		if n > mss {
+			// A super-segment (SegmentOffload): whole MSS-sized pieces,
+			// as the loop below would send them one by one. A shorter
+			// last piece goes only where it would go alone: at the end
+			// of the queued data (SWS avoidance holds a short piece
+			// before more data) and when Nagle would not hold it.
+			if tail := n % mss; tail != 0 && (n < queued || c.nagleHolds()) {
+				n -= tail
+			}
+			s.GSOSize = uint16(mss)
 		}
 		if n < mss && n < queued {
 			// Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a segment smaller
@@ -238,8 +251,7 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 				return false
 			}
 		}
-		if n < mss && n == queued && !c.noDelay && !c.finQueued && !tlp &&
-			c.smallEndSet && c.smallEnd.GreaterThan(c.sndUna) {
+		if n < mss && n == queued && !tlp && c.nagleHolds() {
 			// Nagle (RFC 896; RFC 9293 §3.7.4), in Minshall's form as Linux
 			// uses it: a short segment waits while an earlier short segment
 			// is unacknowledged.
@@ -254,7 +266,7 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 				s.Flags |= wire.FIN
 			}
 		}
-		if n < mss {
+		if n%mss != 0 {
 			c.smallEndSet, c.smallEnd = true, c.sndNxt.Add(seq.Size(n))
 		}
 	case c.finQueued && c.sndNxt == c.finSeq:
@@ -278,6 +290,41 @@ func (c *Conn) sendNew(now clock.Time, mss, room int, tlp bool, emit func(seg *w
 	}
 	c.transmit(now, s, 0, emit)
 	return true
+}
+
+// nagleHolds reports that Nagle's algorithm (RFC 896; RFC 9293 §3.7.4),
+// in Minshall's form as Linux uses it, holds back a short segment at the
+// end of the queued data: an earlier short segment is unacknowledged.
+func (c *Conn) nagleHolds() bool {
+	return !c.noDelay && !c.finQueued && c.smallEndSet && c.smallEnd.GreaterThan(c.sndUna)
+}
+
+// superMSS is the most new data one segment may carry: the MSS, or with
+// segmentation offload (Config.SegmentOffload) as many whole MSS-sized
+// pieces as the link's largest segment holds, and at most as many as the
+// retransmission queue has records left for (one per piece, limits.go).
+// With pacing, a super-segment is at most about a millisecond's worth at
+// the pacing rate (two pieces at least), as Linux sizes its TSO bursts
+// (tcp_tso_autosize), so that pacing still spreads the window. A tail
+// loss probe carries one MSS (RFC 8985 §7.3: "a new, previously unsent
+// segment").
+func (c *Conn) superMSS(mss int, tlp bool) int {
+	g := c.pol.cfg.SegmentOffload
+	if g == 0 || tlp {
+		return mss
+	}
+	// The TCP header with the most options it may carry (SACK blocks
+	// come and go) must fit too.
+	k := (g - 60) / mss
+	k = min(k, max(c.sendBufSize()/minPeerMSS, 64)-len(c.txq()))
+	if c.pol.cfg.Pacing && c.srtt > 0 && c.cc != nil {
+		perMs := int(int64(paceCARatio) * int64(c.cc.Window()) * int64(time.Millisecond) / (100 * int64(c.srtt)))
+		k = min(k, max(perMs/mss, 2))
+	}
+	if k < 2 {
+		return mss
+	}
+	return k * mss
 }
 
 // maybePersist arms the persist timer when the peer's window is closed and
@@ -350,6 +397,7 @@ func (c *Conn) transmit(now clock.Time, s *wire.Segment, why trace.RetransmitRea
 		c.fill(now, s)
 	}
 	retrans := why != 0
+	pieces := uint64(1) // the segments the peer receives
 	c.paceSent(now, len(s.Payload))
 	if l := s.SeqLen(); l > 0 {
 		end := s.Seq.Add(l)
@@ -367,7 +415,20 @@ func (c *Conn) transmit(now clock.Time, s *wire.Segment, why trace.RetransmitRea
 			if c.tx == nil {
 				c.tx = c.pol.getTx()
 			}
-			c.tx = append(c.tx, txSeg{start: s.Seq, end: end, fin: s.Flags&wire.FIN != 0,
+			// One record per MSS-sized piece of a super-segment, as the
+			// peer receives them (after the link cut it): SACK blocks,
+			// RACK and retransmissions then work on what the network
+			// carries, and a lost piece is resent alone.
+			start := s.Seq
+			if g := seq.Size(s.GSOSize); g > 0 {
+				for ; end.Size(start) > g; start = start.Add(g) {
+					c.tx = append(c.tx, txSeg{start: start, end: start.Add(g),
+						firstSent: now, sentAt: now, xmits: 1})
+					c.tsLink(len(c.tx) - 1)
+					pieces++
+				}
+			}
+			c.tx = append(c.tx, txSeg{start: start, end: end, fin: s.Flags&wire.FIN != 0,
 				firstSent: now, sentAt: now, xmits: 1})
 			c.tsLink(len(c.tx) - 1)
 			c.stats.BytesOut += uint64(len(s.Payload))
@@ -391,7 +452,7 @@ func (c *Conn) transmit(now clock.Time, s *wire.Segment, why trace.RetransmitRea
 		c.rcvUnacked = 0
 		c.stopTimer(now, &c.delackAt, "delayed-ack")
 	}
-	c.stats.SegsOut++
+	c.stats.SegsOut += pieces
 	if c.pol.cfg.Recorder != nil {
 		e := trace.Event{At: now, Kind: trace.SegmentOut, Retransmit: retrans, RetransmitReason: why}
 		e.SetSegment(s)

@@ -117,8 +117,13 @@ type Segment struct {
 	Window           uint16
 	Urgent           uint16
 	Checksum         uint16
-	Options          Options
-	Payload          []byte
+	// GSOSize, not on the wire, is set on a super-segment an offloading
+	// link is to cut (a segment whose payload is larger than GSOSize): the
+	// MSS each piece carries, as virtio-net's gso_size. 0 for an ordinary
+	// segment.
+	GSOSize uint16
+	Options Options
+	Payload []byte
 }
 
 // SeqLen is the segment's length in sequence space: its payload plus one for
