@@ -289,16 +289,17 @@ server stays in LISTEN when its SYN arrives, and goes through SYN-RECEIVED to ES
 when the ACK brings the cookie back. The spoofed SYNs come from other addresses; they are
 counted below.`,
 		`攻击者在 64 毫秒内发出 64 个 SYN，每个都来自一个伪造的、没有主机应答的源地址。对每个 SYN，
-服务器的监听端都保存一个处于 SYN-RECEIVED（同步已收到）状态的半连接，并发出一个没有人会
+服务器的监听端都保存一个处于 SYN-RECEIVED（同步已接收）状态的半连接，并发出一个没有人会
 确认的 SYN-ACK；它的 SYN 队列（这里是 16；即 Linux 的 tcp_max_syn_backlog）收到 16 个之
 后就满了，而每个表项要等它的 SYN-ACK 重传 5 次、大约一分钟之后才被释放（RFC 4987 §2）。
-如果没有防御，此后的每个 SYN，包括真正的客户端的 SYN，都会被丢弃。有了 SYN cookie（RFC
-4987 §3.6；和 Linux 一样，默认在队列满时启用），服务器对无法入队的 SYN 不保存任何状态：
-它回一个 SYN-ACK，其初始序号是用密钥对连接的地址、端口、时间和客户端的 MSS 算出的 MAC（
-即 cookie）。只有真正收到它的客户端，才能在三次握手的第三个报文段 ACK 中把它带回来（确认
-号 = cookie+1）；服务器校验 MAC 之后才创建连接。梯形图显示的是真正的客户端穿过洪泛完成的
-握手：它的 SYN 到达时，服务器仍停留在 LISTEN（监听）状态，直到 ACK 带回 cookie，才经过
-SYN-RECEIVED 进入 ESTABLISHED。伪造的 SYN 来自其他地址，统计在下面。`},
+如果没有防御，此后的每个 SYN，包括真正的客户端的 SYN，都会被丢弃。有了 SYN cookie
+（RFC 4987 §3.6；和 Linux 一样，默认在队列满时启用），服务器对无法入队的 SYN 不保存任何
+状态：它对每个这样的 SYN 都回一个 SYN-ACK，其初始序号是用密钥对连接的地址、端口、时间和
+客户端的 MSS 算出的 MAC，即 cookie。只有真正收到这个 SYN-ACK 的客户端，才能在三次握手的
+第三个报文段 ACK 中把 cookie 带回来（确认号 = cookie + 1）；服务器校验 MAC 无误后才创建
+连接。梯形图显示的是真正的客户端在洪泛中完成的握手：它的 SYN 到达时，服务器仍停留在
+LISTEN（监听）状态，直到 ACK 带回 cookie，才经过 SYN-RECEIVED 进入 ESTABLISHED。伪造的
+SYN 来自其他地址，不画在梯形图上，数目统计在下面。`},
 
 	// time-wait-ports
 	{"TIME-WAIT piles up on the side that closes first, until the ports run out", "TIME-WAIT 堆积在先关闭的一方，直到端口耗尽"},
@@ -409,6 +410,7 @@ as many connections and takes as long).`,
 	{"time", "时间"},
 	{"client", "客户端"},
 	{"server", "服务器"},
+	{"attacker", "攻击者"},
 	{"note: ", "注："},
 	{"no link events: an arrival is shown only where the receiver recorded it",
 		"没有链路事件：只有接收方记录了的到达才会画出"},
