@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/gosynack/synack/capture"
 	"github.com/gosynack/synack/sim"
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/trace/ladder"
 	"github.com/gosynack/synack/trace/plot"
 )
@@ -162,7 +164,11 @@ func runPlot(cmd *cobra.Command, input string, f *plotFlags, lf *linkFlags) erro
 		if err := writeFile("-o", f.out, p.WriteSVG); err != nil {
 			return err
 		}
-		fmt.Fprintln(cmd.OutOrStdout(), l.Trf("%s: the plot of the data sent by %s (%s)", f.out, l.Tr(p.Sender.Name), f.what))
+		who := l.Tr(p.Sender.Name)
+		if _, err := netip.ParseAddrPort(who); err == nil && l != i18n.English {
+			who += " " // 198.18.0.1:80 所发数据
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), l.Trf("%s: the plot of the data sent by %s (%s)", f.out, who, f.what))
 	}
 	return failed
 }

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/trace/i18n"
@@ -513,21 +514,21 @@ func (b *builder) segments() {
 	l := p.Lang
 	switch {
 	case copies == 1:
-		p.Notes = append(p.Notes, l.Trf("1 copy the link made of %s's segments is not drawn (%[1]s did not send them)", p.host(p.Sender.Name)))
+		p.Notes = append(p.Notes, p.trf("1 copy the link made of %s's segments is not drawn (%[1]s did not send them)", p.host(p.Sender.Name)))
 	case copies > 1:
-		p.Notes = append(p.Notes, l.Trf("%d copies the link made of %s's segments are not drawn (%[2]s did not send them)", copies, p.host(p.Sender.Name)))
+		p.Notes = append(p.Notes, p.trf("%d copies the link made of %s's segments are not drawn (%[2]s did not send them)", copies, p.host(p.Sender.Name)))
 	}
 	switch {
 	case lostAcks == 1:
-		p.Notes = append(p.Notes, l.Trf("1 segment of %s's was discarded by %s on arrival and is not drawn as an ACK", p.host(p.Receiver.Name), p.host(p.Sender.Name)))
+		p.Notes = append(p.Notes, p.trf("1 segment of %s's was discarded by %s on arrival and is not drawn as an ACK", p.host(p.Receiver.Name), p.host(p.Sender.Name)))
 	case lostAcks > 1:
-		p.Notes = append(p.Notes, l.Trf("%d segments of %s's were discarded by %s on arrival and are not drawn as ACKs", lostAcks, p.host(p.Receiver.Name), p.host(p.Sender.Name)))
+		p.Notes = append(p.Notes, p.trf("%d segments of %s's were discarded by %s on arrival and are not drawn as ACKs", lostAcks, p.host(p.Receiver.Name), p.host(p.Sender.Name)))
 	}
 	if unknownWin {
 		p.Notes = append(p.Notes, l.Tr("the window scale is not known (the capture missed the SYNs): the receive-window line uses the window field unscaled"))
 	}
 	if len(p.Segs) == 0 {
-		p.Notes = append(p.Notes, l.Trf("%s sent no data", p.host(p.Sender.Name)))
+		p.Notes = append(p.Notes, p.trf("%s sent no data", p.host(p.Sender.Name)))
 	}
 }
 
@@ -568,7 +569,7 @@ func (b *builder) metrics(events []trace.Event) {
 	case p.Capture:
 		p.Notes = append(p.Notes, p.Lang.Tr("from a capture: the sender's cwnd, ssthresh, SRTT and RTO are not on the wire; bytes in flight and RTT samples are inferred from the segments, as the capture point saw them; a capture cannot tell which segments were lost, only which were sent again (Wireshark's marks)"))
 	case len(p.Cwnd) == 0:
-		p.Notes = append(p.Notes, p.Lang.Trf("no Metrics events of %s: no cwnd, ssthresh, SRTT or RTO to draw", p.host(h.Name)))
+		p.Notes = append(p.Notes, p.trf("no Metrics events of %s: no cwnd, ssthresh, SRTT or RTO to draw", p.host(h.Name)))
 	}
 }
 
@@ -638,9 +639,13 @@ func (b *builder) goodput() {
 }
 
 // host names a host in a sentence of the plot's language: "the client"
-// (客户端 in Chinese), or an address as it is.
+// (客户端 in Chinese), or an address as it is (in Chinese between marks
+// that p.trf makes spaces).
 func (p *Plot) host(name string) string {
 	if _, err := netip.ParseAddrPort(name); err == nil {
+		if p.Lang != i18n.English {
+			return addrMark + name + addrMark
+		}
 		return name
 	}
 	if p.Lang == i18n.English {
@@ -661,4 +666,37 @@ func marksIn(l i18n.Lang, reason string) string {
 		parts[i] = l.TrFilled(m)
 	}
 	return strings.Join(parts, l.Tr("; "))
+}
+
+// addrMark stands beside an address in a Chinese sentence until p.trf
+// turns it into a space or nothing.
+const addrMark = "\x00"
+
+// trf is p.Lang.Trf for a sentence that names hosts: in Chinese an address
+// is set off from the characters beside it by a space (198.18.0.1:80 所发
+// 数据), but not from punctuation or the sentence's ends (抓包：198.18...).
+func (p *Plot) trf(format string, args ...any) string {
+	s := p.Lang.Trf(format, args...)
+	if !strings.Contains(s, addrMark) {
+		return s
+	}
+	var b strings.Builder
+	parts := strings.Split(s, addrMark)
+	for i, part := range parts {
+		if i > 0 && parts[i-1] != "" && part != "" {
+			prev, _ := utf8.DecodeLastRuneInString(parts[i-1])
+			next, _ := utf8.DecodeRuneInString(part)
+			if !punct(prev) && !punct(next) {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(part)
+	}
+	return b.String()
+}
+
+// punct reports a space or a punctuation mark, beside which an address
+// needs no space.
+func punct(r rune) bool {
+	return r == ' ' || strings.ContainsRune("，。、；：（）「」『』！？“”", r)
 }

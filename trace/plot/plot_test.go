@@ -445,3 +445,30 @@ func TestWrap(t *testing.T) {
 		}
 	}
 }
+
+// In a Chinese sentence an address is set off from the characters beside
+// it by a space, not from punctuation or the sentence's ends; in English
+// the sentence is as it always was.
+func TestAddressInChinese(t *testing.T) {
+	const a = "198.18.0.1:80"
+	zh, en := &Plot{Lang: i18n.Chinese}, &Plot{}
+	for _, c := range []struct {
+		p      *Plot
+		format string
+		want   string
+	}{
+		{zh, "%s sent no data", a + " 没有发送数据"},
+		{zh, "no Metrics events of %s: no cwnd, ssthresh, SRTT or RTO to draw", "没有 " + a + " 的 Metrics 事件：画不出 cwnd、ssthresh、SRTT 和 RTO"},
+		{zh, "%s sent no data", "客户端没有发送数据"},
+		{en, "%s sent no data", a + " sent no data"},
+		{en, "%s sent no data", "the client sent no data"},
+	} {
+		name := a
+		if !strings.Contains(c.want, a) {
+			name = "client"
+		}
+		if got := c.p.trf(c.format, c.p.host(name)); got != c.want {
+			t.Errorf("%v %q with %s: %q, want %q", c.p.Lang, c.format, name, got, c.want)
+		}
+	}
+}

@@ -419,7 +419,7 @@ func (sw *svgWriter) timeSeq() {
 	}
 	legend = append(legend, legendItem{"bar", colCtl, l.Tr("SYN or FIN")}, legendItem{"line", colAck, l.Tr("ACK")},
 		legendItem{"line", colWin, l.Tr("receive window (ACK + window)")}, legendItem{"bar", colSack, l.Tr("SACK block")})
-	title := l.Trf("Time–sequence graph of %s's data (sequence numbers relative to its ISN, bytes)", p.host(p.Sender.Name))
+	title := p.trf("Time–sequence graph of %s's data (sequence numbers relative to its ISN, bytes)", p.host(p.Sender.Name))
 	f := sw.open(TimeSeq, title, legend, va, si)
 	w := sw.w
 	if clipped {
@@ -542,9 +542,9 @@ func (sw *svgWriter) cwnd() {
 	va := newValueAxis(0, hi, panelH[Cwnd])
 	var legend []legendItem
 	l := p.Lang
-	title := l.Trf("Congestion window, slow-start threshold and bytes in flight of %s (bytes)", p.host(p.Sender.Name))
+	title := p.trf("Congestion window, slow-start threshold and bytes in flight of %s (bytes)", p.host(p.Sender.Name))
 	if p.Capture {
-		title = l.Trf("Bytes in flight of %s, inferred from the segments: a capture holds no cwnd or ssthresh (bytes)", p.host(p.Sender.Name))
+		title = p.trf("Bytes in flight of %s, inferred from the segments: a capture holds no cwnd or ssthresh (bytes)", p.host(p.Sender.Name))
 	} else {
 		legend = append(legend, legendItem{"line", colData, term(l, "cwnd")}, legendItem{"dash", colLost, l.Tr("ssthresh (infinite until the first loss)")})
 	}
@@ -586,9 +586,9 @@ func (sw *svgWriter) rtt() {
 	if !p.Capture {
 		legend = append(legend, legendItem{"line", colAck, term(l, "SRTT")}, legendItem{"line", colRetx, term(l, "RTO")})
 	}
-	title := l.Trf("Round-trip times seen by %s, inferred from the segments (%s)", p.host(p.Sender.Name), unit)
+	title := p.trf("Round-trip times seen by %s, inferred from the segments (%s)", p.host(p.Sender.Name), unit)
 	if !p.Capture {
-		title = l.Trf("Round-trip times seen by %s, with its SRTT and RTO (%s)", p.host(p.Sender.Name), unit)
+		title = p.trf("Round-trip times seen by %s, with its SRTT and RTO (%s)", p.host(p.Sender.Name), unit)
 	}
 	f := sw.open(RTT, title, legend, va, func(v int64) string { return trimFloat(float64(v) / div) })
 	if hi == 0 {
@@ -643,7 +643,7 @@ func (sw *svgWriter) goodput() {
 	}
 	va := newValueAxis(0, max(hi, mean), panelH[Goodput])
 	l := p.Lang
-	title := l.Trf("Goodput: %s's data that %s acknowledged, per %s (bit/s)", p.host(p.Sender.Name), p.host(p.Receiver.Name), fmtDur(p.BinDur))
+	title := p.trf("Goodput: %s's data that %s acknowledged, per %s (bit/s)", p.host(p.Sender.Name), p.host(p.Receiver.Name), fmtDur(p.BinDur))
 	legend := []legendItem{{"rect", colGoodput, l.Tr("goodput of the interval")}}
 	if mean > 0 {
 		legend = append(legend, legendItem{"dash", colCtl, l.Trf("mean: %s bytes in %s, %s", si(p.Delivered), fmtDur(p.DataTo-p.DataFrom), rate(mean))})
