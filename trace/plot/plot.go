@@ -437,7 +437,10 @@ func (b *builder) segments() {
 				s.LostWords = ladder.LostText(pk, p.Lang)
 			case pk.Dropped:
 				s.Lost, s.LostWhy = true, "discarded on arrival: "+pk.DropReason
-				s.LostWords = p.Lang.Trf("lost: %s", p.Lang.Trf("discarded on arrival: %s", marksIn(p.Lang, pk.DropReason)))
+				s.LostWords = p.Lang.Trf("discarded on arrival: %s", marksIn(p.Lang, pk.DropReason))
+				if p.Lang == i18n.English {
+					s.LostWords = "lost: " + s.LostWords
+				}
 			}
 			if seg.Flags&wire.RST == 0 && s.End > s.Seq {
 				p.Segs = append(p.Segs, s)
