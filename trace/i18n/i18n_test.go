@@ -15,8 +15,10 @@ import (
 )
 
 // verbs matches the fmt verbs of a format, with their argument index,
-// flags, width and precision ("%[2]s", "%-5d", "%%").
-var verbs = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*(\*|\d+)?(\.(\*|\d+))?[a-zA-Z%]`)
+// flags, width and precision ("%[2]s", "%-5d", "%%"). A space after a
+// per cent sign is prose ("5% loss", "20% of packets", in messages only
+// ever given to Tr), not fmt's space flag, which the catalogue does not use.
+var verbs = regexp.MustCompile(`%(\[\d+\])?[-+#0]*(\*|\d+)?(\.(\*|\d+))?[a-zA-Z%]`)
 
 var argIndex = regexp.MustCompile(`\[\d+\]`)
 
