@@ -642,7 +642,6 @@ as many connections and takes as long).`,
 		"bdp-20，外加最多 1 ms 的抖动，在突发到达队列之前把它们打散"},
 	{"%s: %s over %s, %d bytes", "%s：%s；链路 %s，%d 字节"},
 
-
 	// The browser view (package web): the page's own words.
 	{"a TCP you can watch", "看得见的 TCP"},
 	{"scenario", "场景"},
