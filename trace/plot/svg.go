@@ -556,12 +556,14 @@ func (sw *svgWriter) cwnd() {
 	sw.steps(f, "flight-line", colFlight, ` stroke-opacity="0.7"`, p.Flight)
 	sw.steps(f, "ssthresh-line", colLost, ` stroke-dasharray="6 3"`, p.Ssthresh)
 	sw.steps(f, "cwnd-line", colData, "", p.Cwnd)
-	bytesAt := func(what string) func(Point) string {
-		return func(pt Point) string { return l.Trf("%s: %s %d bytes", p.at(pt.N, pt.At), what, pt.V) }
+	// Each value's tooltip: one format per value, specific enough that
+	// i18n's TrFilled never takes another text for it.
+	bytesAt := func(format string) func(Point) string {
+		return func(pt Point) string { return l.Trf(format, p.at(pt.N, pt.At), pt.V) }
 	}
-	sw.points(f, "flight", colFlight, 1.3, p.Flight, bytesAt(l.Tr("in flight")))
-	sw.points(f, "ssthresh", colLost, 2, p.Ssthresh, bytesAt(term(l, "ssthresh")))
-	sw.points(f, "cwnd", colData, 2, p.Cwnd, bytesAt(term(l, "cwnd")))
+	sw.points(f, "flight", colFlight, 1.3, p.Flight, bytesAt("%s: in flight %d bytes"))
+	sw.points(f, "ssthresh", colLost, 2, p.Ssthresh, bytesAt("%s: ssthresh %d bytes"))
+	sw.points(f, "cwnd", colData, 2, p.Cwnd, bytesAt("%s: cwnd %d bytes"))
 	sw.close(f)
 }
 
@@ -596,12 +598,12 @@ func (sw *svgWriter) rtt() {
 	}
 	sw.steps(f, "rto-line", colRetx, "", p.RTO)
 	sw.steps(f, "srtt-line", colAck, "", p.SRTT)
-	durAt := func(what string) func(Point) string {
-		return func(pt Point) string { return l.Trf("%s: %s %s", p.at(pt.N, pt.At), what, fmtDur(pt.V)) }
+	durAt := func(format string) func(Point) string {
+		return func(pt Point) string { return l.Trf(format, p.at(pt.N, pt.At), fmtDur(pt.V)) }
 	}
-	sw.points(f, "rto", colRetx, 1.6, p.RTO, durAt(term(l, "RTO")))
-	sw.points(f, "srtt", colAck, 1.6, p.SRTT, durAt(term(l, "SRTT")))
-	sw.points(f, "rtt", colData, 2.4, p.RTTs, durAt(l.Tr("RTT sample")))
+	sw.points(f, "rto", colRetx, 1.6, p.RTO, durAt("%s: RTO %s"))
+	sw.points(f, "srtt", colAck, 1.6, p.SRTT, durAt("%s: SRTT %s"))
+	sw.points(f, "rtt", colData, 2.4, p.RTTs, durAt("%s: RTT sample %s"))
 	sw.close(f)
 }
 
