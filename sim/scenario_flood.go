@@ -21,7 +21,9 @@ const (
 	floodSYNs     = 64
 	floodQueue    = 16
 	floodClientAt = 100 * time.Millisecond
-	spoofer       = "spoofer"
+	// attacker is the flooding host: the caption's word, in the note
+	// listing the hosts the ladder leaves out.
+	attacker = "attacker"
 )
 
 // spooferAddr is the flooding host's own address; the SYNs it sends
@@ -64,13 +66,15 @@ counted below.`,
 // floodSetup adds the spoofing host and schedules its SYNs, and samples
 // the server's SYN queue when the real client's SYN is due.
 func floodSetup(w *World) error {
-	if err := w.Network().AddHost(spoofer, spooferAddr); err != nil {
+	if err := w.Network().AddHost(attacker, spooferAddr); err != nil {
 		return err
 	}
 	link := netsim.Impairment{Latency: 50 * time.Millisecond}
-	if err := w.Network().SetPath(spoofer, serverName, link); err != nil {
+	if err := w.Network().SetPath(attacker, serverName, link); err != nil {
 		return err
 	}
+	// The stream keeps the name the host had first, so that the run is
+	// the one it always was.
 	rng := rand.New(rand.NewPCG(w.streamSeed("spoofer"), 0))
 	for i := range floodSYNs {
 		src := netip.AddrFrom4([4]byte{198, 19, byte(rng.Uint32()), byte(rng.Uint32())})
@@ -79,7 +83,7 @@ func floodSetup(w *World) error {
 				Options: wire.Options{HasMSS: true, MSS: 1460}}}
 		pkt := p.Append(nil)
 		at := clock.Time(time.Duration(i) * time.Millisecond)
-		w.At(at, func() { w.Network().Send(at, spoofer, pkt) })
+		w.At(at, func() { w.Network().Send(at, attacker, pkt) })
 	}
 	// The client's SYN reaches the server one latency after it is sent.
 	w.At(clock.Time(floodClientAt+50*time.Millisecond), func() {

@@ -176,6 +176,16 @@ func TestMSLOverride(t *testing.T) {
 	}
 }
 
+// TestSoakCasesTranslated wants every soak case's description in the
+// catalogue: soak --seed --lang zh prints it, and titles its plot with it.
+func TestSoakCasesTranslated(t *testing.T) {
+	for _, c := range SoakCases() {
+		if !i18n.Has(c.About) {
+			t.Errorf("soak case %s: %q has no Chinese translation in package i18n's catalogue", c.Name, c.About)
+		}
+	}
+}
+
 // TestScenariosTranslated wants every scenario's title and caption in the
 // catalogue, so that --lang zh never prints one of them in English.
 func TestScenariosTranslated(t *testing.T) {

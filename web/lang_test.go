@@ -34,6 +34,15 @@ func TestRunChinese(t *testing.T) {
 	if !strings.Contains(res.Text, "图例：") {
 		t.Errorf("the text ladder is not in Chinese:\n%s", res.Text)
 	}
+	// The plot beside the ladder follows the page's language.
+	for _, w := range []string{"所发数据的时间–序号图", "时间（秒）", "数据报文段", "WenQuanYi Zen Hei"} {
+		if !strings.Contains(res.Viewer, w) {
+			t.Errorf("the plot beside the ladder lacks %q", w)
+		}
+	}
+	if strings.Contains(res.Viewer, "Time–sequence graph") {
+		t.Error("the plot beside the Chinese ladder is in English")
+	}
 
 	_, _, body = get(t, Handler(), "/api/scenarios?lang=zh")
 	var list []ScenarioInfo

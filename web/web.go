@@ -430,10 +430,11 @@ func Run(req *RunRequest) (*RunResult, error) {
 		return nil, err
 	}
 	// The plot beside the ladder, linked to it (a click on a point
-	// selects its packet).
+	// selects its packet), in the language of the page.
 	if len(d.Packets) > 0 {
 		p, err := plot.Build(d, r.Events, plot.Options{
 			Title: req.Lang.Trf("%s (scenario %s, seed %d)", s.TitleIn(req.Lang), s.Name, req.Overrides.Seed),
+			Lang:  req.Lang,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("plotting the connection: %w", err)

@@ -175,7 +175,7 @@ synack ladder FILE or Wireshark. Needs root.`,
 			title := l.Trf("%s, connection %d: %s", filepath.Base(name), c.N, c)
 			if plotFile != "" {
 				// The plot's windows are scaled whatever --absolute says.
-				pd, err := a.Diagram(c, ladder.Options{})
+				pd, err := a.Diagram(c, ladder.Options{Lang: l})
 				if err != nil {
 					return err
 				}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/gosynack/synack/capture"
 	"github.com/gosynack/synack/sim"
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/trace/ladder"
 	"github.com/gosynack/synack/trace/plot"
 )
@@ -107,7 +109,8 @@ func runPlot(cmd *cobra.Command, input string, f *plotFlags, lf *linkFlags) erro
 	if f.conn != "" && fs.Changed("port") {
 		return usageError{errors.New("--conn and --port both choose a connection: give one")}
 	}
-	opt := plot.Options{Sender: f.dir, Panels: panels}
+	l := langOf(cmd)
+	opt := plot.Options{Sender: f.dir, Panels: panels, Lang: l}
 	var (
 		d      *ladder.Diagram
 		events []trace.Event
@@ -124,11 +127,11 @@ func runPlot(cmd *cobra.Command, input string, f *plotFlags, lf *linkFlags) erro
 		if err != nil {
 			return usageError{err}
 		}
-		if d, err = ladder.Build(r.Events, ladder.Options{Left: "client", Right: "server"}); err != nil {
+		if d, err = ladder.Build(r.Events, ladder.Options{Left: "client", Right: "server", Lang: l}); err != nil {
 			return fmt.Errorf("drawing the ladder: %w", err)
 		}
 		events = r.Events
-		opt.Title = fmt.Sprintf("%s (scenario %s, seed %d)", s.Title, s.Name, lf.o.Seed)
+		opt.Title = l.Trf("%s (scenario %s, seed %d)", s.TitleIn(l), s.Name, lf.o.Seed)
 		if len(r.Problems) > 0 {
 			failed = failure{fmt.Errorf("scenario %s did not behave as it should:\n  %s", s.Name, strings.Join(r.Problems, "\n  "))}
 		}
@@ -161,7 +164,11 @@ func runPlot(cmd *cobra.Command, input string, f *plotFlags, lf *linkFlags) erro
 		if err := writeFile("-o", f.out, p.WriteSVG); err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s: the plot of the data sent by %s (%s)\n", f.out, p.Sender.Name, f.what)
+		who := l.Tr(p.Sender.Name)
+		if _, err := netip.ParseAddrPort(who); err == nil && l != i18n.English {
+			who += " " // 198.18.0.1:80 所发数据
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), l.Trf("%s: the plot of the data sent by %s (%s)", f.out, who, f.what))
 	}
 	return failed
 }
@@ -208,11 +215,12 @@ func plotCapture(cmd *cobra.Command, input string, f *plotFlags) (*ladder.Diagra
 		return nil, "", usageError{fmt.Errorf("a plot is of one connection and %s holds %d: pick one with --conn or --port:%s", name, len(conns), connList(conns))}
 	}
 	c := conns[0]
-	d, err := a.Diagram(c, ladder.Options{})
+	l := langOf(cmd)
+	d, err := a.Diagram(c, ladder.Options{Lang: l})
 	if err != nil {
 		return nil, "", err
 	}
-	return d, fmt.Sprintf("%s, connection %d: %s", filepath.Base(name), c.N, c), nil
+	return d, l.Trf("%s, connection %d: %s", filepath.Base(name), c.N, c), nil
 }
 
 // checkCaptureName says what is wrong with input, which is not a
@@ -244,7 +252,8 @@ func changed(fs *pflag.FlagSet, names []string) string {
 
 // writePlot writes the --plot file of a run or capture whose ladder is d
 // (events are those d was built from, for the sender's Metrics; nil for a
-// capture), titled title: every panel, of the end that sent the most.
+// capture), titled title: every panel, of the end that sent the most, in
+// the ladder's language.
 func writePlot(name string, d *ladder.Diagram, events []trace.Event, title string, fromCapture bool) error {
 	if name == "" {
 		return nil
@@ -267,7 +276,7 @@ func buildPlot(d *ladder.Diagram, events []trace.Event, title string, fromCaptur
 			return nil, err
 		}
 	}
-	return plot.Build(d, events, plot.Options{Title: title, Capture: fromCapture})
+	return plot.Build(d, events, plot.Options{Title: title, Capture: fromCapture, Lang: d.Options().Lang})
 }
 
 // plotSVG is buildPlot's picture, for the HTML page beside the ladder.

@@ -380,3 +380,40 @@ func TestPlotEverything(t *testing.T) {
 		}
 	}
 }
+
+// --lang zh gives the plot's titles, axis labels and legends in Chinese,
+// from synack plot and from --plot on scenario run, soak --seed and
+// ladder (a capture), and names a CJK font; --lang en (the default) is
+// English.
+func TestPlotChinese(t *testing.T) {
+	pcap := filepath.Join("..", "..", "capture", "testdata", "normal.pcap")
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"plot", []string{"plot", "fast-recovery", "--lang", "zh", "-o"},
+			[]string{"服务器所发数据的时间–序号图", "拥塞窗口 cwnd", "慢启动阈值 ssthresh", "重传超时 RTO", "按场景设定被链路丢弃", "快速重传与快速恢复"}},
+		{"scenario run", []string{"scenario", "run", "slow-start", "--lang", "zh", "--plot"},
+			[]string{"服务器所发数据的时间–序号图", "有效吞吐量", "慢启动"}},
+		{"soak", []string{"soak", "--case", "cubic", "--seed", "4", "--size", "80000", "--lang", "zh", "--plot"},
+			[]string{"客户端所发数据的时间–序号图", "CUBIC 拥塞控制", "往返时间 RTT"}},
+		{"ladder", []string{"ladder", pcap, "--lang", "zh", "--plot"},
+			[]string{"198.18.0.1:8080 所发数据的时间–序号图", "来自抓包", "时间（秒）"}},
+	} {
+		svg := plotFile(t, c.args...)
+		for _, w := range append(c.want, "WenQuanYi Zen Hei", "数据报文段") {
+			if !strings.Contains(svg, w) {
+				t.Errorf("%s: no %q in the plot", c.name, w)
+			}
+		}
+		for _, en := range []string{"Time–sequence graph", "Congestion window", "Goodput:", "time (s)", ">data segment<", "note: "} {
+			if strings.Contains(svg, en) {
+				t.Errorf("%s: the Chinese plot says %q", c.name, en)
+			}
+		}
+	}
+	if en := plotFile(t, "plot", "fast-recovery", "-o"); !strings.Contains(en, "Time–sequence graph of the server&#39;s data") || strings.Contains(en, "WenQuanYi") {
+		t.Error("the English plot is not the English one")
+	}
+}

@@ -165,16 +165,16 @@ func runOneSoak(w io.Writer, c sim.SoakCase, f *soakFlags) error {
 		return usageError{err}
 	}
 	if f.plot != "" {
-		d, err := ladder.Build(log.Events, ladder.Options{Left: "client", Right: "server"})
+		d, err := ladder.Build(log.Events, ladder.Options{Left: "client", Right: "server", Lang: f.lang})
 		if err != nil {
 			return fmt.Errorf("--plot: drawing the ladder: %w", err)
 		}
-		title := fmt.Sprintf("soak case %s, seed %d: %s over %s, %d bytes", c.Name, f.seed, c.About, c.LinkString(), c.Size)
+		title := f.lang.Trf("soak case %s, seed %d: %s over %s, %d bytes", c.Name, f.seed, f.lang.Tr(c.About), c.LinkString(), c.Size)
 		if err := writePlot(f.plot, d, log.Events, title, false); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(w, "%s: %s over %s, %d bytes\n\n", c.Name, c.About, c.LinkString(), c.Size)
+	fmt.Fprint(w, f.lang.Trf("%s: %s over %s, %d bytes", c.Name, f.lang.Tr(c.About), c.LinkString(), c.Size)+"\n\n")
 	if f.ladder {
 		text, err := ladder.Text(log.Events, ladder.Options{Left: "client", Right: "server", ASCII: f.ascii, Lang: f.lang})
 		if err != nil {

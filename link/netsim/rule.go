@@ -161,6 +161,11 @@ type Rule struct {
 
 // String describes the rule for trace reasons and captions: "drop 2nd SA",
 // "hold 1st S !A for 3s", "hold 1st S until released", "corrupt every data".
+// It is the compact form, for the events (--events) and debugging: the
+// ladder (package trace/ladder) reads a reason "rule: " and this, by its
+// first word and a hold's "for D" or "until released", and says it in words
+// to a learner ("the link drops this ACK, as the scenario asks"), so those
+// words stay as they are.
 func (r Rule) String() string {
 	var b strings.Builder
 	b.WriteString(r.Action.String())

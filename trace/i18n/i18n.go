@@ -219,12 +219,31 @@ func trFilled(s string, depth int) string {
 		}
 		if args, ok := f.match(s); ok {
 			for i, a := range args {
-				args[i] = trFilled(a.(string), depth-1)
+				args[i] = trArg(a.(string), depth-1)
 			}
 			return fmt.Sprintf(f.zh, args...)
 		}
 	}
 	return s
+}
+
+// trArg translates an argument read back out of a filled format: a list of
+// catalogue messages joined by ", " (host names: "client, server,
+// attacker") is each translated and joined by "、"; anything else is
+// translated as trFilled does.
+func trArg(s string, depth int) string {
+	if parts := strings.Split(s, ", "); len(parts) > 1 {
+		out := make([]string, len(parts))
+		for i, p := range parts {
+			t, ok := zh[p]
+			if !ok {
+				return trFilled(s, depth)
+			}
+			out[i] = t
+		}
+		return strings.Join(out, "、")
+	}
+	return trFilled(s, depth)
 }
 
 // format is a catalogue message with verbs, split at them: lits has one

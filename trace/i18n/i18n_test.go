@@ -15,8 +15,10 @@ import (
 )
 
 // verbs matches the fmt verbs of a format, with their argument index,
-// flags, width and precision ("%[2]s", "%-5d", "%%").
-var verbs = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*(\*|\d+)?(\.(\*|\d+))?[a-zA-Z%]`)
+// flags, width and precision ("%[2]s", "%-5d", "%%"). A space after a
+// per cent sign is prose ("5% loss", "20% of packets", in messages only
+// ever given to Tr), not fmt's space flag, which the catalogue does not use.
+var verbs = regexp.MustCompile(`%(\[\d+\])?[-+#0]*(\*|\d+)?(\.(\*|\d+))?[a-zA-Z%]`)
 
 var argIndex = regexp.MustCompile(`\[\d+\]`)
 
@@ -240,6 +242,11 @@ func TestTrFilled(t *testing.T) {
 				"主机只有在被引用的 seq 是它发出且尚未被确认的时候才理会它（RFC 5927 §4.1），" +
 				"理会之后是否放弃连接由主机自己决定（RFC 1122 §4.2.3.9，RFC 5461）：状态不根据 ICMP 推断"},
 		{"nothing like a message", "nothing like a message"},
+		// A list of names is translated name by name.
+		{"the events name 3 hosts (client, server, attacker); showing client and server",
+			"事件中出现了 3 台主机（客户端、服务器、攻击者）；这里只画客户端和服务器"},
+		{"the events name 3 hosts (client, server, mallory); showing client and server",
+			"事件中出现了 3 台主机（client, server, mallory）；这里只画客户端和服务器"},
 	} {
 		if got := Chinese.TrFilled(c.in); got != c.want {
 			t.Errorf("TrFilled(%q) = %q, want %q", c.in, got, c.want)

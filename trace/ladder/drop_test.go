@@ -61,7 +61,8 @@ func TestLinkDropCause(t *testing.T) {
 	}{
 		{trace.LinkLoss, "", false, "lost", "the link dropped it"},
 		{trace.LinkQueueFull, "", false, "the link dropped it: queue full", ""},
-		{trace.LinkRule, "drop 1st S", false, "the link dropped it: rule: drop 1st S", ""},
+		{trace.LinkRule, "drop 1st S", false, "the link drops this SYN, as the scenario asks", "drop 1st S"},
+		{trace.LinkRule, "drop 1st S", true, "#1 S lost, as the scenario asks", "drop 1st S"},
 		{trace.LinkLoss, "", true, "#1 S lost", "lost:"},
 		{trace.LinkQueueFull, "", true, "#1 S lost: queue full", ""},
 	} {

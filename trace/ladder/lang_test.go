@@ -60,7 +60,7 @@ func TestChinese(t *testing.T) {
 		})
 	}
 	got := render(t, heldSYNEvents().ev, Options{Lang: i18n.Chinese})
-	for _, w := range []string{"被链路扣留（按场景规则“hold 1st S for 1.45s”，直到 1.500000s）", "#1 的重传（RTO 超时）", "#1 S 到达（曾被链路扣留）"} {
+	for _, w := range []string{"被链路扣留（按场景设定，时长 1.45s，直到 1.500000s）", "#1 的重传（RTO 超时）", "#1 S 到达（曾被链路扣留）"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("no %q in:\n%s", w, got)
 		}
@@ -74,7 +74,7 @@ func TestEnglishByDefault(t *testing.T) {
 	if def := render(t, heldSYNEvents().ev, Options{}); en != def {
 		t.Errorf("Lang English differs from the default:\n%s", diffLines(def, en))
 	}
-	if !strings.Contains(en, "held back by the link (rule: hold 1st S for 1.45s: until 1.500000s)") {
+	if !strings.Contains(en, "held back by the link (for 1.45s, as the scenario asks, until 1.500000s)") {
 		t.Errorf("the English hold reason changed:\n%s", en)
 	}
 }

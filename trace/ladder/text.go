@@ -391,7 +391,7 @@ func (d *Diagram) layout(r *Row, g glyphs) (part, []part) {
 			// a full queue) goes beneath.
 			lost = l.Tr("lost")
 			if p != nil && !p.plainLoss() {
-				details = append(details, l.Trf("the link dropped it: %s", reasonIn(l, p.LostReason)))
+				details = append(details, droppedText(p, l))
 				sgrs = append(sgrs, sgrRed)
 			}
 			continue
@@ -508,29 +508,96 @@ func (d *Diagram) icmpPart(r *Row, g glyphs) part {
 	return part{right: g.router + two + " " + t + " " + two + g.arriveR, railR: g.teeR}
 }
 
-// lostTextIn says how a packet was lost, in language l: "lost", or "lost:"
-// and the reason other than plain loss.
+// lostTextIn says how a packet was lost, in language l: "lost", "lost:"
+// and the reason other than plain loss, or, for a scenario's rule, "lost,
+// as the scenario asks".
 func lostTextIn(p *Packet, l i18n.Lang) string {
 	if p.plainLoss() {
 		return l.Tr("lost")
 	}
+	if _, ok := ruleAction(p.LostReason); ok {
+		return l.Tr("lost, as the scenario asks")
+	}
 	return l.Trf("lost: %s", reasonIn(l, p.LostReason))
 }
 
-// reasonIn is a link's reason in language l. In English it is the reason
-// as the link gave it; in Chinese a scenario's rule ("rule: hold 1st S for
-// 3s: until 3.05s") is said in words around the rule's own text.
+// LostText says how p was lost, in language l, as the ladder says it
+// ("lost", "lost: queue full", "lost, as the scenario asks"), for a
+// picture drawn beside the ladder.
+func LostText(p *Packet, l i18n.Lang) string { return lostTextIn(p, l) }
+
+// droppedText says, under a lost packet's arrow, why the link dropped
+// it: for a scenario's rule in words ("the link drops this ACK, as the
+// scenario asks"), else with the link's reason.
+func droppedText(p *Packet, l i18n.Lang) string {
+	if a, ok := ruleAction(p.LostReason); ok && a == "drop" {
+		return l.Trf("the link drops %s, as the scenario asks", this(p, l))
+	}
+	return l.Trf("the link dropped it: %s", reasonIn(l, p.LostReason))
+}
+
+// this names packet p in a sentence by what it is: "this SYN", "this
+// SYN-ACK", "this data segment", "this ACK".
+func this(p *Packet, l i18n.Lang) string {
+	f := p.Seg.Flags
+	switch {
+	case f&wire.RST != 0:
+		return l.Tr("this RST")
+	case f&wire.SYN != 0 && f&wire.ACK != 0:
+		return l.Tr("this SYN-ACK")
+	case f&wire.SYN != 0:
+		return l.Tr("this SYN")
+	case f&wire.FIN != 0:
+		return l.Tr("this FIN")
+	case p.PayloadLen > 0:
+		return l.Tr("this data segment")
+	case f&wire.ACK != 0:
+		return l.Tr("this ACK")
+	}
+	return l.Tr("this segment")
+}
+
+// ruleAction reads what a scenario's rule did from a link's reason
+// ("rule: drop 2nd A !S !F !R !P nodata", as package netsim writes it):
+// its first word, drop, hold, duplicate or corrupt. The rule's compact
+// form stays in the events (synack -v) and the link's counters.
+func ruleAction(r string) (string, bool) {
+	rule, ok := strings.CutPrefix(r, "rule: ")
+	if !ok {
+		return "", false
+	}
+	a, _, _ := strings.Cut(rule, " ")
+	switch a {
+	case "drop", "hold", "duplicate", "corrupt":
+		return a, true
+	}
+	return "", false
+}
+
+// reasonIn is a link's reason in language l. A scenario's rule is said in
+// words ("rule: hold 1st S for 3s: until 3.05s" is "for 3s, as the
+// scenario asks, until 3.05s"); in English any other reason is as the
+// link gave it.
 func reasonIn(l i18n.Lang, r string) string {
+	head, until, hasUntil := strings.Cut(r, ": until ")
+	if a, ok := ruleAction(head); ok {
+		rule := strings.TrimPrefix(head, "rule: ")
+		var d string
+		if i := strings.LastIndex(rule, " for "); a == "hold" && i >= 0 {
+			d = rule[i+len(" for "):]
+		}
+		switch {
+		case d != "" && hasUntil:
+			return l.Trf("for %s, as the scenario asks, until %s", d, until)
+		case a == "hold" && strings.HasSuffix(rule, " until released"):
+			return l.Tr("until the scenario releases it")
+		}
+		return l.Tr("as the scenario asks")
+	}
 	if l == i18n.English {
 		return r
 	}
-	head, until, hasUntil := strings.Cut(r, ": until ")
-	rule, isRule := strings.CutPrefix(head, "rule: ")
 	switch {
-	case isRule && hasUntil:
-		return l.Trf("the scenario's rule %s, until %s", rule, until)
-	case isRule:
-		return l.Trf("the scenario's rule %s", rule)
 	case head == "reorder" && hasUntil:
 		return l.Trf("reordering, until %s", until)
 	}

@@ -25,8 +25,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/trace/ladder"
 	"github.com/gosynack/synack/wire"
 )
@@ -101,6 +103,10 @@ type Options struct {
 	// sender's own state (cwnd, ssthresh, SRTT, RTO) is known, and what the
 	// plots infer from the segments is what the capture point saw.
 	Capture bool
+	// Lang is the language of the plot's words: titles, axis labels,
+	// legends, notes and the points' tooltips (the zero Lang is English).
+	// The Title is drawn as it is given.
+	Lang i18n.Lang
 }
 
 // Seg is one segment of the sender's, a bar on the time–sequence graph.
@@ -119,7 +125,10 @@ type Seg struct {
 	Retransmit bool
 	Lost       bool
 	LostWhy    string
-	Why        string // why it was retransmitted, if said
+	// LostWords says how it was lost in the plot's language, as the ladder
+	// says it ("lost, as the scenario asks").
+	LostWords string
+	Why       string // why it was retransmitted, if said
 }
 
 // Ack is one segment of the receiver's as it reached the sender.
@@ -155,6 +164,8 @@ type Bin struct {
 // Plot is one direction of a connection, ready to draw.
 type Plot struct {
 	Title string
+	// Lang is the language of the plot's words (Options.Lang).
+	Lang i18n.Lang
 	// Sender and Receiver are the two ends: the sender's data is plotted.
 	Sender, Receiver ladder.Host
 	Panels           Panel
@@ -203,7 +214,7 @@ func Build(d *ladder.Diagram, events []trace.Event, opt Options) (*Plot, error) 
 	}
 	p := &Plot{
 		Title: opt.Title, Sender: d.Hosts[sd], Receiver: d.Hosts[sd.Other()],
-		Panels: opt.Panels, Capture: opt.Capture,
+		Panels: opt.Panels, Capture: opt.Capture, Lang: opt.Lang,
 	}
 	if p.Panels == 0 {
 		p.Panels = All
@@ -216,7 +227,7 @@ func Build(d *ladder.Diagram, events []trace.Event, opt Options) (*Plot, error) 
 	b.goodput()
 	if p.axis.broken() {
 		g := p.axis.pieces[1].t0 - p.axis.pieces[0].t1
-		p.Notes = append(p.Notes, fmt.Sprintf("the time axis is broken where nothing was sent for %s, more than half of the connection's time", fmtDur(g)))
+		p.Notes = append(p.Notes, p.Lang.Trf("the time axis is broken where nothing was sent for %s, more than half of the connection's time", fmtDur(g)))
 	}
 	return p, nil
 }
@@ -423,8 +434,13 @@ func (b *builder) segments() {
 			switch {
 			case pk.Fate == ladder.Lost:
 				s.Lost, s.LostWhy = true, pk.LostReason
+				s.LostWords = ladder.LostText(pk, p.Lang)
 			case pk.Dropped:
 				s.Lost, s.LostWhy = true, "discarded on arrival: "+pk.DropReason
+				s.LostWords = p.Lang.Trf("discarded on arrival: %s", marksIn(p.Lang, pk.DropReason))
+				if p.Lang == i18n.English {
+					s.LostWords = "lost: " + s.LostWords
+				}
 			}
 			if seg.Flags&wire.RST == 0 && s.End > s.Seq {
 				p.Segs = append(p.Segs, s)
@@ -498,21 +514,24 @@ func (b *builder) segments() {
 			flight(a.N, a.At)
 		}
 	}
-	if copies > 0 {
-		verb := "are"
-		if copies == 1 {
-			verb = "is"
-		}
-		p.Notes = append(p.Notes, fmt.Sprintf("%s the link made of %s's segments %s not drawn (%[2]s did not send them)", count(copies, "copy", "copies"), the(p.Sender.Name), verb))
+	l := p.Lang
+	switch {
+	case copies == 1:
+		p.Notes = append(p.Notes, p.trf("1 copy the link made of %s's segments is not drawn (%[1]s did not send them)", p.host(p.Sender.Name)))
+	case copies > 1:
+		p.Notes = append(p.Notes, p.trf("%d copies the link made of %s's segments are not drawn (%[2]s did not send them)", copies, p.host(p.Sender.Name)))
 	}
-	if lostAcks > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("%s of %s's were discarded by %s on arrival and are not drawn as ACKs", count(lostAcks, "segment", "segments"), the(p.Receiver.Name), the(p.Sender.Name)))
+	switch {
+	case lostAcks == 1:
+		p.Notes = append(p.Notes, p.trf("1 segment of %s's was discarded by %s on arrival and is not drawn as an ACK", p.host(p.Receiver.Name), p.host(p.Sender.Name)))
+	case lostAcks > 1:
+		p.Notes = append(p.Notes, p.trf("%d segments of %s's were discarded by %s on arrival and are not drawn as ACKs", lostAcks, p.host(p.Receiver.Name), p.host(p.Sender.Name)))
 	}
 	if unknownWin {
-		p.Notes = append(p.Notes, "the window scale is not known (the capture missed the SYNs): the receive-window line uses the window field unscaled")
+		p.Notes = append(p.Notes, l.Tr("the window scale is not known (the capture missed the SYNs): the receive-window line uses the window field unscaled"))
 	}
 	if len(p.Segs) == 0 {
-		p.Notes = append(p.Notes, the(p.Sender.Name)+" sent no data")
+		p.Notes = append(p.Notes, p.trf("%s sent no data", p.host(p.Sender.Name)))
 	}
 }
 
@@ -551,9 +570,9 @@ func (b *builder) metrics(events []trace.Event) {
 	}
 	switch {
 	case p.Capture:
-		p.Notes = append(p.Notes, "from a capture: the sender's cwnd, ssthresh, SRTT and RTO are not on the wire; bytes in flight and RTT samples are inferred from the segments, as the capture point saw them; a capture cannot tell which segments were lost, only which were sent again (Wireshark's marks)")
+		p.Notes = append(p.Notes, p.Lang.Tr("from a capture: the sender's cwnd, ssthresh, SRTT and RTO are not on the wire; bytes in flight and RTT samples are inferred from the segments, as the capture point saw them; a capture cannot tell which segments were lost, only which were sent again (Wireshark's marks)"))
 	case len(p.Cwnd) == 0:
-		p.Notes = append(p.Notes, fmt.Sprintf("no Metrics events of %s: no cwnd, ssthresh, SRTT or RTO to draw", the(h.Name)))
+		p.Notes = append(p.Notes, p.trf("no Metrics events of %s: no cwnd, ssthresh, SRTT or RTO to draw", p.host(h.Name)))
 	}
 }
 
@@ -622,18 +641,65 @@ func (b *builder) goodput() {
 	}
 }
 
-// count prints n with the singular or plural word.
-func count(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-// the names a host in a sentence: "the client", or an address as it is.
-func the(name string) string {
+// host names a host in a sentence of the plot's language: "the client"
+// (客户端 in Chinese), or an address as it is (in Chinese between marks
+// that p.trf makes spaces).
+func (p *Plot) host(name string) string {
 	if _, err := netip.ParseAddrPort(name); err == nil {
+		if p.Lang != i18n.English {
+			return addrMark + name + addrMark
+		}
 		return name
 	}
-	return "the " + name
+	if p.Lang == i18n.English {
+		return "the " + name
+	}
+	return p.Lang.Tr(name)
+}
+
+// marksIn is a segment's reason in language l, as the ladder says it: the
+// marks of a capture's expert analysis are joined by "; ", and some are
+// formats filled in.
+func marksIn(l i18n.Lang, reason string) string {
+	if l == i18n.English {
+		return reason
+	}
+	parts := strings.Split(reason, "; ")
+	for i, m := range parts {
+		parts[i] = l.TrFilled(m)
+	}
+	return strings.Join(parts, l.Tr("; "))
+}
+
+// addrMark stands beside an address in a Chinese sentence until p.trf
+// turns it into a space or nothing.
+const addrMark = "\x00"
+
+// trf is p.Lang.Trf for a sentence that names hosts: in Chinese an address
+// is set off from the characters beside it by a space (198.18.0.1:80 所发
+// 数据), but not from punctuation or the sentence's ends (抓包：198.18...).
+func (p *Plot) trf(format string, args ...any) string {
+	s := p.Lang.Trf(format, args...)
+	if !strings.Contains(s, addrMark) {
+		return s
+	}
+	var b strings.Builder
+	parts := strings.Split(s, addrMark)
+	for i, part := range parts {
+		if i > 0 && parts[i-1] != "" && part != "" {
+			prev, _ := utf8.DecodeLastRuneInString(parts[i-1])
+			next, _ := utf8.DecodeRuneInString(part)
+			if !punct(prev) && !punct(next) {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(part)
+	}
+	return b.String()
+}
+
+// punct reports a space or a punctuation mark, beside which an address
+// needs no space.
+func punct(r rune) bool {
+	return r == ' ' || strings.ContainsRune("，。、；：（）「」『』！？“”", r)
 }

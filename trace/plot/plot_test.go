@@ -3,16 +3,21 @@ package plot
 import (
 	"bytes"
 	"encoding/xml"
+	"flag"
 	"io"
 	"net/netip"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gosynack/synack/clock"
+	goldenpkg "github.com/gosynack/synack/internal/golden"
 	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/trace"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/trace/ladder"
 	"github.com/gosynack/synack/wire"
 )
@@ -68,7 +73,20 @@ func sack(l, r uint32) func(*wire.Options) {
 // lossyExchange is a handshake, two data segments of 100 bytes, the first
 // lost and sent again by the RTO, a SACK for the second, and the ACK of
 // both.
-func lossyExchange() *exchange {
+func lossyExchange() *exchange { return lossy(false) }
+
+// linkDrop records the link taking the segment just sent and dropping it
+// by a scenario's rule, as package netsim says it.
+func (x *exchange) linkDrop(rule string) {
+	e := x.ev[len(x.ev)-1]
+	x.ev = append(x.ev,
+		trace.Event{At: e.At, Kind: trace.LinkSend, Host: "client->server", PacketID: 1, Local: e.Local, Remote: e.Remote, Seg: e.Seg, PayloadLen: e.PayloadLen},
+		trace.Event{At: e.At, Kind: trace.LinkDrop, Host: "client->server", PacketID: 1, LinkCause: trace.LinkRule, Reason: rule})
+}
+
+// lossy is lossyExchange; with rule, the link drops the first data
+// segment by a scenario's rule.
+func lossy(rule bool) *exchange {
 	const A = wire.ACK
 	x := &exchange{}
 	x.send(0, true, wire.SYN, 1000, 0, 65535, 0, false)
@@ -79,6 +97,9 @@ func lossyExchange() *exchange {
 	x.send(20*ms, true, A, 1001, 5001, 1000, 0, false) // #3
 	x.arrive(30 * ms)
 	x.send(20*ms, true, wire.PSH|A, 1001, 5001, 1000, 100, false) // #4, never arrives
+	if rule {
+		x.linkDrop("drop 1st A !S !F !R data")
+	}
 	x.send(20*ms, true, wire.PSH|A, 1101, 5001, 1000, 100, false) // #5
 	x.arrive(30 * ms)
 	x.send(30*ms, false, A, 5001, 1001, 1000, 0, false, sack(1101, 1201)) // #6
@@ -318,5 +339,136 @@ func TestWriteSVG(t *testing.T) {
 	}
 	if len(classes["lost-mark"]) != 0 {
 		t.Error("lost marks without link events: nothing was seen lost")
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/*.svg")
+
+// texts are the words of an SVG: each <text> and <title>'s content.
+func texts(t *testing.T, svg string) []string {
+	t.Helper()
+	dec := xml.NewDecoder(strings.NewReader(svg))
+	var out []string
+	in := ""
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("not well-formed: %v", err)
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			in = tok.Name.Local
+		case xml.EndElement:
+			in = ""
+		case xml.CharData:
+			if s := strings.TrimSpace(string(tok)); s != "" && (in == "text" || in == "title") {
+				out = append(out, s)
+			}
+		}
+	}
+}
+
+// latinWord is a word of Latin letters; a Chinese plot keeps only the
+// abbreviations and units Chinese textbooks write in Latin letters.
+var latinWord = regexp.MustCompile(`[A-Za-z]+`)
+
+var keptInLatin = map[string]bool{
+	"SYN": true, "FIN": true, "ACK": true, "ack": true, "SACK": true, "ISN": true, "RST": true,
+	"cwnd": true, "ssthresh": true, "RTT": true, "SRTT": true, "RTO": true,
+	"ms": true, "s": true, "bit": true, "kbit": true, "Mbit": true, "k": true, "M": true,
+}
+
+// The lossy exchange plotted in Chinese, with the link dropping its first
+// data segment by a scenario's rule: titles, axis labels, legends, notes
+// and tooltips are in Chinese (only the abbreviations stay in Latin
+// letters), the picture names a CJK font, and it is the golden picture.
+func TestChineseGolden(t *testing.T) {
+	p := build(t, lossy(true), Options{Title: "丢包的一次小交换", Lang: i18n.Chinese})
+	var b bytes.Buffer
+	if err := p.WriteSVG(&b); err != nil {
+		t.Fatal(err)
+	}
+	svg := b.String()
+	goldenpkg.Check(t, filepath.Join("testdata", "lossy.zh.svg"), svg, *update, "./trace/plot")
+	if !strings.Contains(svg, "WenQuanYi Zen Hei") || !strings.Contains(svg, "Noto Sans CJK SC") {
+		t.Error("the Chinese plot names no CJK font")
+	}
+	for _, want := range []string{"客户端所发数据的时间–序号图", "拥塞窗口 cwnd", "慢启动阈值 ssthresh", "在途字节", "往返时间 RTT", "重传超时 RTO",
+		"有效吞吐量", "时间（秒）", "按场景设定被链路丢弃", "重传"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("no %q in the Chinese plot", want)
+		}
+	}
+	for _, s := range texts(t, svg) {
+		if s == p.Title {
+			continue
+		}
+		for _, w := range latinWord.FindAllString(s, -1) {
+			if !keptInLatin[w] {
+				t.Errorf("%q: %q is English", s, w)
+			}
+		}
+	}
+	// English is as it was: the rule's loss in words, no CJK font named.
+	p = build(t, lossy(true), Options{Title: "a lossy exchange"})
+	b.Reset()
+	if err := p.WriteSVG(&b); err != nil {
+		t.Fatal(err)
+	}
+	en := b.String()
+	if strings.Contains(en, "WenQuanYi") || !strings.Contains(en, "lost, as the scenario asks") || strings.Contains(en, "drop 1st") {
+		t.Errorf("the English plot: CJK font %v, the rule's loss in words %v, its compact form %v",
+			strings.Contains(en, "WenQuanYi"), strings.Contains(en, "lost, as the scenario asks"), strings.Contains(en, "drop 1st"))
+	}
+}
+
+// wrap breaks English at spaces and Chinese between any two characters
+// (not before its closing punctuation), counting a Chinese character as
+// two columns.
+func TestWrap(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		n    int
+		want []string
+	}{
+		{"one two three", 8, []string{"one two", "three"}},
+		{"一二三四五六", 6, []string{"一二三", "四五六"}},
+		{"一二，三四", 4, []string{"一", "二，", "三四"}},
+		{"注：窗口 cwnd 变小", 12, []string{"注：窗口", "cwnd 变小"}},
+		{"", 5, nil},
+	} {
+		if got := wrap(c.s, c.n); !slices.Equal(got, c.want) {
+			t.Errorf("wrap(%q, %d) = %q, want %q", c.s, c.n, got, c.want)
+		}
+	}
+}
+
+// In a Chinese sentence an address is set off from the characters beside
+// it by a space, not from punctuation or the sentence's ends; in English
+// the sentence is as it always was.
+func TestAddressInChinese(t *testing.T) {
+	const a = "198.18.0.1:80"
+	zh, en := &Plot{Lang: i18n.Chinese}, &Plot{}
+	for _, c := range []struct {
+		p      *Plot
+		format string
+		want   string
+	}{
+		{zh, "%s sent no data", a + " 没有发送数据"},
+		{zh, "no Metrics events of %s: no cwnd, ssthresh, SRTT or RTO to draw", "没有 " + a + " 的 Metrics 事件：画不出 cwnd、ssthresh、SRTT 和 RTO"},
+		{zh, "%s sent no data", "客户端没有发送数据"},
+		{en, "%s sent no data", a + " sent no data"},
+		{en, "%s sent no data", "the client sent no data"},
+	} {
+		name := a
+		if !strings.Contains(c.want, a) {
+			name = "client"
+		}
+		if got := c.p.trf(c.format, c.p.host(name)); got != c.want {
+			t.Errorf("%v %q with %s: %q, want %q", c.p.Lang, c.format, name, got, c.want)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/gosynack/synack/trace/i18n"
 )
 
 // Geometry, in pixels. Text is 11 px sans-serif, whose advance is about
@@ -27,6 +29,13 @@ const (
 	noteChars  = 140 // a note line wraps after this many characters
 	titleChars = 105 // and a line of the title, in bold 14 px, after this many
 	svgFont    = `font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="11"`
+	// svgFontCJK is svgFont with fonts that have the Chinese characters
+	// after the Latin ones, for a plot in Chinese: the Latin letters and
+	// digits keep their shapes and widths, the characters DejaVu Sans lacks
+	// come from the first CJK font the viewer has (Noto Sans CJK, Source Han
+	// Sans, WenQuanYi Zen Hei on Linux, PingFang on macOS, Microsoft YaHei
+	// on Windows).
+	svgFontCJK = `font-family="DejaVu Sans, Helvetica, Arial, 'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Zen Hei', 'PingFang SC', 'Microsoft YaHei', sans-serif" font-size="11"`
 )
 
 // Heights of the panels' plot areas.
@@ -91,7 +100,7 @@ func (p *Plot) headLines() []headLine {
 	}
 	out = append(out, headLine{text: p.connLine()})
 	for _, n := range p.Notes {
-		for k, l := range wrap("note: "+n, noteChars) {
+		for k, l := range wrap(p.Lang.Tr("note: ")+n, noteChars) {
 			out = append(out, headLine{text: l, indent: k > 0})
 		}
 	}
@@ -116,18 +125,41 @@ func (p *Plot) connLine() string {
 		}
 		return ""
 	}
-	return "data sent by " + name(p.Sender.Name, addr(0)) + " to " + name(p.Receiver.Name, addr(1))
+	l := p.Lang
+	return l.Trf("data sent by %s to %s", name(l.Tr(p.Sender.Name), addr(0)), name(l.Tr(p.Receiver.Name), addr(1)))
 }
 
-// wrap breaks s into lines of at most n characters, at spaces; "" is no
-// line.
+// wrap breaks s into lines of at most n columns (i18n.Width: a Chinese
+// character takes two), at spaces or next to a Chinese character (Chinese
+// is broken between any two characters, but not before its closing
+// punctuation); "" is no line.
 func wrap(s string, n int) []string {
 	var out []string
-	for len([]rune(s)) > n {
-		r := []rune(s)
-		cut := strings.LastIndex(string(r[:n]), " ")
+	for i18n.Width(s) > n {
+		cut, w := -1, 0
+		var prev rune
+		for i, r := range s {
+			if i > 0 && (r == ' ' || wideRune(prev) || wideRune(r)) && !closing(r) {
+				cut = i
+			}
+			w += i18n.Width(string(r))
+			if w > n {
+				break
+			}
+			prev = r
+		}
 		if cut <= 0 {
-			cut = len(string(r[:n]))
+			// No place to break in the first n columns: break at n.
+			cut, w = 0, 0
+			for i, r := range s {
+				if w += i18n.Width(string(r)); w > n {
+					cut = i
+					break
+				}
+			}
+			if cut == 0 {
+				break
+			}
 		}
 		out = append(out, s[:cut])
 		s = strings.TrimLeft(s[cut:], " ")
@@ -137,6 +169,11 @@ func wrap(s string, n int) []string {
 	}
 	return out
 }
+
+func wideRune(r rune) bool { return i18n.Width(string(r)) == 2 }
+
+// closing reports punctuation a line must not start with.
+func closing(r rune) bool { return strings.ContainsRune("，。、；：）」』！？", r) }
 
 // panels are the panels drawn, in order.
 func (p *Plot) panels() []Panel {
@@ -167,17 +204,22 @@ func (p *Plot) WriteSVG(w io.Writer) error {
 		h += panelHead + panelH[pn] + panelFoot + panelGap
 	}
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" class="synack-plot" width="%s" height="%s" viewBox="0 0 %[1]s %[2]s" %s>`+"\n", px(svgW), px(h), svgFont)
+	font := svgFont
+	if p.Lang != i18n.English {
+		font = svgFontCJK
+	}
+	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" class="synack-plot" width="%s" height="%s" viewBox="0 0 %[1]s %[2]s" %s>`+"\n", px(svgW), px(h), font)
 	fmt.Fprintf(bw, `<rect class="bg" width="%s" height="%s" fill="#ffffff"/>`+"\n", px(svgW), px(h))
 	sw := &svgWriter{w: bw, p: p, y: 12}
+	notePrefix := p.Lang.Tr("note: ")
 	for _, l := range head {
 		x, attr := 12.0, `font-size="12"`
 		switch {
 		case l.title:
 			attr = `font-weight="bold" font-size="14"`
 		case l.indent:
-			x, attr = 12+float64(len("note: "))*charW, `fill="`+colMuted+`"`
-		case strings.HasPrefix(l.text, "note: "):
+			x, attr = 12+float64(i18n.Width(notePrefix))*charW, `fill="`+colMuted+`"`
+		case strings.HasPrefix(l.text, notePrefix):
 			attr = `fill="` + colMuted + `"`
 		}
 		sw.y += headLineH
@@ -251,7 +293,7 @@ func (sw *svgWriter) open(pn Panel, title string, legend []legendItem, va valueA
 			fmt.Fprintf(w, `<rect x="%s" y="%s" width="12" height="8" fill="%s"/>`, px(x+2), px(sy-4), it.colour)
 		}
 		fmt.Fprintf(w, `<text x="%s" y="%s" fill="%s">%s</text>`+"\n", px(x+22), px(ly), colCtl, esc(it.label))
-		x += 22 + float64(len([]rune(it.label)))*charW + 16
+		x += 22 + float64(i18n.Width(it.label))*charW + 16
 	}
 	fmt.Fprintln(w, `</g>`)
 
@@ -266,7 +308,7 @@ func (sw *svgWriter) open(pn Panel, title string, legend []legendItem, va valueA
 		}
 		gap := a.pieces[i].t0 - a.pieces[i-1].t1
 		fmt.Fprintf(w, `<text class="break-label" x="%s" y="%s" text-anchor="middle" fill="%s" font-style="italic">%s</text>`+"\n",
-			px((bx0+bx1)/2), px(f.y0+f.h+30), colMuted, esc(fmtDur(gap)+" later"))
+			px((bx0+bx1)/2), px(f.y0+f.h+30), colMuted, esc(sw.p.Lang.Trf("%s later", fmtDur(gap))))
 	}
 	// Grid and tick labels.
 	fmt.Fprintln(w, `<g class="axis">`)
@@ -286,7 +328,7 @@ func (sw *svgWriter) open(pn Panel, title string, legend []legendItem, va valueA
 	if a.broken() && a.pieces[1].x0 > plotW/2 {
 		tx, anchor = f.x0, "start"
 	}
-	fmt.Fprintf(w, `<text class="axis-title" x="%s" y="%s" text-anchor="%s" fill="%s">time (s)</text>`+"\n", px(tx), px(f.y0+f.h+30), anchor, colMuted)
+	fmt.Fprintf(w, `<text class="axis-title" x="%s" y="%s" text-anchor="%s" fill="%s">%s</text>`+"\n", px(tx), px(f.y0+f.h+30), anchor, colMuted, esc(sw.p.Lang.Tr("time (s)")))
 	fmt.Fprintln(w, `</g>`)
 	fmt.Fprintf(w, `<rect class="frame" x="%s" y="%s" width="%s" height="%s" fill="none" stroke="%s"/>`+"\n", px(f.x0), px(f.y0), px(plotW), px(f.h), colFrame)
 	fmt.Fprintf(w, `<clipPath id="synack-plot-%s"><rect x="%s" y="%s" width="%s" height="%s"/></clipPath>`+"\n", name, px(f.x0-3), px(f.y0-3), px(plotW+6), px(f.h+6))
@@ -343,7 +385,7 @@ func (sw *svgWriter) points(f *frame, class, colour string, r float64, pts []Poi
 	fmt.Fprintln(sw.w, `</g>`)
 }
 
-func (p *Plot) at(n int, t int64) string { return fmt.Sprintf("#%d at %s s", n, secs(t)) }
+func (p *Plot) at(n int, t int64) string { return p.Lang.Trf("#%d at %s s", n, secs(t)) }
 
 // timeSeq draws the time–sequence graph.
 func (sw *svgWriter) timeSeq() {
@@ -370,21 +412,22 @@ func (sw *svgWriter) timeSeq() {
 		hi = win
 	}
 	va := newValueAxis(lo, hi, panelH[TimeSeq])
-	legend := []legendItem{{"bar", colData, "data segment"}, {"diamond", colRetx, "retransmission"}}
+	l := p.Lang
+	legend := []legendItem{{"bar", colData, l.Tr("data segment")}, {"diamond", colRetx, l.Tr("retransmission")}}
 	if !p.Capture {
-		legend = append(legend, legendItem{"cross", colLost, "lost (bar in red)"})
+		legend = append(legend, legendItem{"cross", colLost, l.Tr("lost (bar in red)")})
 	}
-	legend = append(legend, legendItem{"bar", colCtl, "SYN or FIN"}, legendItem{"line", colAck, "ACK"},
-		legendItem{"line", colWin, "receive window (ACK + window)"}, legendItem{"bar", colSack, "SACK block"})
-	title := fmt.Sprintf("Time–sequence graph of %s's data (sequence numbers relative to its ISN, bytes)", the(p.Sender.Name))
+	legend = append(legend, legendItem{"bar", colCtl, l.Tr("SYN or FIN")}, legendItem{"line", colAck, l.Tr("ACK")},
+		legendItem{"line", colWin, l.Tr("receive window (ACK + window)")}, legendItem{"bar", colSack, l.Tr("SACK block")})
+	title := p.trf("Time–sequence graph of %s's data (sequence numbers relative to its ISN, bytes)", p.host(p.Sender.Name))
 	f := sw.open(TimeSeq, title, legend, va, si)
 	w := sw.w
 	if clipped {
 		fmt.Fprintf(w, `<text class="clipped" x="%s" y="%s" fill="%s" font-style="italic">%s</text>`+"\n", px(f.x0+6), px(f.y0+14), colWin,
-			esc(fmt.Sprintf("the receive-window line runs above the top, up to %s", si(win))))
+			esc(l.Trf("the receive-window line runs above the top, up to %s", si(win))))
 	}
 	if len(p.Segs) == 0 && len(p.Acks) == 0 {
-		sw.empty(f, "no segments in this direction")
+		sw.empty(f, l.Tr("no segments in this direction"))
 	}
 	// The ACK and window lines, then the ACKs' dots and SACK blocks.
 	var ack, wnd []Point
@@ -396,9 +439,9 @@ func (sw *svgWriter) timeSeq() {
 	sw.steps(f, "ack-line", colAck, "", ack)
 	fmt.Fprintf(w, `<g class="acks" fill="%s">`+"\n", colAck)
 	for _, k := range p.Acks {
-		what := fmt.Sprintf("%s: ACK %d, window to %d", p.at(k.N, k.At), k.Ack, k.Win)
+		what := l.Trf("%s: ACK %d, window to %d", p.at(k.N, k.At), k.Ack, k.Win)
 		for _, b := range k.SACK {
-			what += fmt.Sprintf(", SACK %d–%d", b[0], b[1])
+			what += l.Trf(", SACK %d–%d", b[0], b[1])
 		}
 		fmt.Fprintf(w, `<circle class="ack" data-packet="%d" data-t="%s" data-ack="%d" data-win="%d" cx="%s" cy="%s" r="1.8"><title>%s</title></circle>`+"\n",
 			k.N, secs(k.At), k.Ack, k.Win, px(f.x(k.At, a)), px(f.y(k.Ack)), esc(what))
@@ -434,16 +477,20 @@ func (sw *svgWriter) timeSeq() {
 		if s.Retransmit {
 			class += " retransmit"
 			colour = colRetx
-			r := "retransmission"
+			r := l.Tr("retransmission")
 			if s.Why != "" {
-				r += " (" + s.Why + ")"
+				r = l.Trf("%s (%s)", r, marksIn(l, s.Why))
 			}
 			what = append(what, r)
 		}
 		if s.Lost {
 			class += " lost"
 			colour = colLost
-			what = append(what, "lost: "+s.LostWhy)
+			lw := s.LostWords
+			if lw == "" {
+				lw = "lost: " + s.LostWhy
+			}
+			what = append(what, lw)
 			lost = append(lost, s)
 		}
 		x := f.x(s.At, a)
@@ -451,9 +498,13 @@ func (sw *svgWriter) timeSeq() {
 		if y1-y2 < 2 {
 			y2 = y1 - 2
 		}
-		label := fmt.Sprintf("%s: seq %d–%d (%d bytes)", p.at(s.N, s.At), s.Seq, s.End, s.Len)
+		label := l.Trf("%s: seq %d–%d (%d bytes)", p.at(s.N, s.At), s.Seq, s.End, s.Len)
 		if len(what) > 0 {
-			label += ", " + strings.Join(what, ", ")
+			sep := ", " // in Chinese a semicolon, and 、 between the items
+			if l != i18n.English {
+				sep = l.Tr("; ")
+			}
+			label += sep + strings.Join(what, l.Tr(", "))
 		}
 		fmt.Fprintf(w, `<line class="%s" data-packet="%d" data-t="%s" data-seq="%d" data-end="%d" x1="%[6]s" y1="%[7]s" x2="%[6]s" y2="%[8]s" stroke="%[9]s"><title>%[10]s</title></line>`+"\n",
 			class, s.N, secs(s.At), s.Seq, s.End, px(x), px(y1), px(y2), colour, esc(label))
@@ -490,26 +541,29 @@ func (sw *svgWriter) cwnd() {
 	}
 	va := newValueAxis(0, hi, panelH[Cwnd])
 	var legend []legendItem
-	title := fmt.Sprintf("Congestion window, slow-start threshold and bytes in flight of %s (bytes)", the(p.Sender.Name))
+	l := p.Lang
+	title := p.trf("Congestion window, slow-start threshold and bytes in flight of %s (bytes)", p.host(p.Sender.Name))
 	if p.Capture {
-		title = fmt.Sprintf("Bytes in flight of %s, inferred from the segments: a capture holds no cwnd or ssthresh (bytes)", the(p.Sender.Name))
+		title = p.trf("Bytes in flight of %s, inferred from the segments: a capture holds no cwnd or ssthresh (bytes)", p.host(p.Sender.Name))
 	} else {
-		legend = append(legend, legendItem{"line", colData, "cwnd"}, legendItem{"dash", colLost, "ssthresh (infinite until the first loss)"})
+		legend = append(legend, legendItem{"line", colData, term(l, "cwnd")}, legendItem{"dash", colLost, l.Tr("ssthresh (infinite until the first loss)")})
 	}
-	legend = append(legend, legendItem{"line", colFlight, "in flight: highest sent − highest acknowledged"})
+	legend = append(legend, legendItem{"line", colFlight, l.Tr("in flight: highest sent − highest acknowledged")})
 	f := sw.open(Cwnd, title, legend, va, si)
 	if hi == 0 {
-		sw.empty(f, "no data in flight")
+		sw.empty(f, l.Tr("no data in flight"))
 	}
 	sw.steps(f, "flight-line", colFlight, ` stroke-opacity="0.7"`, p.Flight)
 	sw.steps(f, "ssthresh-line", colLost, ` stroke-dasharray="6 3"`, p.Ssthresh)
 	sw.steps(f, "cwnd-line", colData, "", p.Cwnd)
-	bytesAt := func(what string) func(Point) string {
-		return func(pt Point) string { return fmt.Sprintf("%s: %s %d bytes", p.at(pt.N, pt.At), what, pt.V) }
+	// Each value's tooltip: one format per value, specific enough that
+	// i18n's TrFilled never takes another text for it.
+	bytesAt := func(format string) func(Point) string {
+		return func(pt Point) string { return l.Trf(format, p.at(pt.N, pt.At), pt.V) }
 	}
-	sw.points(f, "flight", colFlight, 1.3, p.Flight, bytesAt("in flight"))
-	sw.points(f, "ssthresh", colLost, 2, p.Ssthresh, bytesAt("ssthresh"))
-	sw.points(f, "cwnd", colData, 2, p.Cwnd, bytesAt("cwnd"))
+	sw.points(f, "flight", colFlight, 1.3, p.Flight, bytesAt("%s: in flight %d bytes"))
+	sw.points(f, "ssthresh", colLost, 2, p.Ssthresh, bytesAt("%s: ssthresh %d bytes"))
+	sw.points(f, "cwnd", colData, 2, p.Cwnd, bytesAt("%s: cwnd %d bytes"))
 	sw.close(f)
 }
 
@@ -529,27 +583,45 @@ func (sw *svgWriter) rtt() {
 		va.step = s * int64(div)
 		va.hi = ceilTo(max(hi, 1), va.step)
 	}
-	legend := []legendItem{{"dot", colData, "RTT sample: a segment to the first ACK covering it (none for retransmitted data)"}}
+	l := p.Lang
+	legend := []legendItem{{"dot", colData, l.Tr("RTT sample: a segment to the first ACK covering it (none for retransmitted data)")}}
 	if !p.Capture {
-		legend = append(legend, legendItem{"line", colAck, "SRTT"}, legendItem{"line", colRetx, "RTO"})
+		legend = append(legend, legendItem{"line", colAck, term(l, "SRTT")}, legendItem{"line", colRetx, term(l, "RTO")})
 	}
-	title := fmt.Sprintf("Round-trip times seen by %s, inferred from the segments (%s)", the(p.Sender.Name), unit)
+	title := p.trf("Round-trip times seen by %s, inferred from the segments (%s)", p.host(p.Sender.Name), unit)
 	if !p.Capture {
-		title = fmt.Sprintf("Round-trip times seen by %s, with its SRTT and RTO (%s)", the(p.Sender.Name), unit)
+		title = p.trf("Round-trip times seen by %s, with its SRTT and RTO (%s)", p.host(p.Sender.Name), unit)
 	}
 	f := sw.open(RTT, title, legend, va, func(v int64) string { return trimFloat(float64(v) / div) })
 	if hi == 0 {
-		sw.empty(f, "no RTT samples")
+		sw.empty(f, l.Tr("no RTT samples"))
 	}
 	sw.steps(f, "rto-line", colRetx, "", p.RTO)
 	sw.steps(f, "srtt-line", colAck, "", p.SRTT)
-	durAt := func(what string) func(Point) string {
-		return func(pt Point) string { return fmt.Sprintf("%s: %s %s", p.at(pt.N, pt.At), what, fmtDur(pt.V)) }
+	durAt := func(format string) func(Point) string {
+		return func(pt Point) string { return l.Trf(format, p.at(pt.N, pt.At), fmtDur(pt.V)) }
 	}
-	sw.points(f, "rto", colRetx, 1.6, p.RTO, durAt("RTO"))
-	sw.points(f, "srtt", colAck, 1.6, p.SRTT, durAt("SRTT"))
-	sw.points(f, "rtt", colData, 2.4, p.RTTs, durAt("RTT sample"))
+	sw.points(f, "rto", colRetx, 1.6, p.RTO, durAt("%s: RTO %s"))
+	sw.points(f, "srtt", colAck, 1.6, p.SRTT, durAt("%s: SRTT %s"))
+	sw.points(f, "rtt", colData, 2.4, p.RTTs, durAt("%s: RTT sample %s"))
 	sw.close(f)
+}
+
+// terms are the abbreviations the plots use, each with the words a Chinese
+// textbook puts before it: in English the abbreviation is the term.
+var terms = map[string]string{
+	"cwnd":     "拥塞窗口 cwnd",
+	"ssthresh": "慢启动阈值 ssthresh",
+	"SRTT":     "平滑往返时间 SRTT",
+	"RTO":      "重传超时 RTO",
+}
+
+// term is the abbreviation abbr in language l.
+func term(l i18n.Lang, abbr string) string {
+	if t, ok := terms[abbr]; ok && l == i18n.Chinese {
+		return t
+	}
+	return abbr
 }
 
 // rate is bin's goodput in bit/s.
@@ -572,14 +644,15 @@ func (sw *svgWriter) goodput() {
 		mean = int64(math.Round(float64(p.Delivered) * 8e9 / float64(p.DataTo-p.DataFrom)))
 	}
 	va := newValueAxis(0, max(hi, mean), panelH[Goodput])
-	title := fmt.Sprintf("Goodput: %s's data that %s acknowledged, per %s (bit/s)", the(p.Sender.Name), the(p.Receiver.Name), fmtDur(p.BinDur))
-	legend := []legendItem{{"rect", colGoodput, "goodput of the interval"}}
+	l := p.Lang
+	title := p.trf("Goodput: %s's data that %s acknowledged, per %s (bit/s)", p.host(p.Sender.Name), p.host(p.Receiver.Name), fmtDur(p.BinDur))
+	legend := []legendItem{{"rect", colGoodput, l.Tr("goodput of the interval")}}
 	if mean > 0 {
-		legend = append(legend, legendItem{"dash", colCtl, fmt.Sprintf("mean: %s bytes in %s, %s", si(p.Delivered), fmtDur(p.DataTo-p.DataFrom), rate(mean))})
+		legend = append(legend, legendItem{"dash", colCtl, l.Trf("mean: %s bytes in %s, %s", si(p.Delivered), fmtDur(p.DataTo-p.DataFrom), rate(mean))})
 	}
 	f := sw.open(Goodput, title, legend, va, si)
 	if p.Delivered == 0 {
-		sw.empty(f, "no data acknowledged")
+		sw.empty(f, l.Tr("no data acknowledged"))
 	}
 	fmt.Fprintf(sw.w, `<g class="goodput-bars" fill="%s">`+"\n", colGoodput)
 	for i := range p.Goodput {
@@ -592,7 +665,7 @@ func (sw *svgWriter) goodput() {
 		y := f.y(r)
 		fmt.Fprintf(sw.w, `<rect class="goodput" data-packet="%d" data-from="%s" data-to="%s" data-bytes="%d" x="%s" y="%s" width="%s" height="%s"><title>%s</title></rect>`+"\n",
 			b.N, secs(b.From), secs(b.To), b.Bytes, px(x0+0.5), px(y), px(max(x1-x0-1, 0.5)), px(f.y0+f.h-y),
-			esc(fmt.Sprintf("%s–%s s: %d bytes acknowledged, %s (last ACK #%d)", secs(b.From), secs(b.To), b.Bytes, rate(r), b.N)))
+			esc(l.Trf("%s–%s s: %d bytes acknowledged, %s (last ACK #%d)", secs(b.From), secs(b.To), b.Bytes, rate(r), b.N)))
 	}
 	fmt.Fprintln(sw.w, `</g>`)
 	if mean > 0 {

@@ -37,7 +37,7 @@ func htmlPage(t *testing.T, name string, o sim.Overrides, l i18n.Lang) (string, 
 		t.Fatal(err)
 	}
 	title := l.Trf("%s (scenario %s, seed %d)", s.TitleIn(l), s.Name, o.Seed)
-	p, err := plot.Build(d, r.Events, plot.Options{Title: title})
+	p, err := plot.Build(d, r.Events, plot.Options{Title: title, Lang: l})
 	if err != nil {
 		t.Fatal(err)
 	}
