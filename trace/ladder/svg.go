@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -59,6 +60,7 @@ type svgPlan struct {
 	details              [][]string
 	arrows               []svgArrow
 	headLines            []string // title, numbering, notes
+	titleLines           int      // how many of headLines are the title
 	bottom, legendY      float64
 	blocks               []*svgBlock   // every text, in the order they are placed
 	arrowBlocks          [][]*svgBlock // the texts of each packet's arrow
@@ -147,6 +149,42 @@ func packetColour(p *Packet) string {
 	return colRight
 }
 
+// gapText says how much time passes before row i, where it is long.
+func (pl *svgPlan) gapText(i int) string {
+	r := pl.d.Rows
+	if i == 0 || r[i].At-r[i-1].At < svgGap {
+		return ""
+	}
+	return pl.d.opt.Lang.Trf("%s later", time.Duration(r[i].At-r[i-1].At).String())
+}
+
+// wrapText cuts s into lines no wider than maxW at font size px: at
+// spaces, or beside a CJK character (not before CJK punctuation); a word
+// wider than maxW stays whole.
+func wrapText(s string, px, maxW float64) []string {
+	wide := func(r rune) bool { return i18n.Width(string(r)) == 2 }
+	var out []string
+	for textWidth(s, px) > maxW {
+		rs := []rune(s)
+		cut, w := -1, 0.0 // break before rs[cut]
+		for i, r := range rs {
+			if i > 0 && (r == ' ' || wide(r) || wide(rs[i-1])) && !strings.ContainsRune("，。；：）、」’”", r) {
+				cut = i
+			}
+			w += textWidth(string(r), px)
+			if w > maxW && cut > 0 {
+				break
+			}
+		}
+		if cut <= 0 {
+			break
+		}
+		out = append(out, strings.TrimRight(string(rs[:cut]), " "))
+		s = strings.TrimLeft(string(rs[cut:]), " ")
+	}
+	return append(out, s)
+}
+
 // stateBoxW is the width of the box of state name.
 func stateBoxW(name string) float64 {
 	return max(svgStateW, textWidth(name, 12)+14)
@@ -171,9 +209,12 @@ func planSVG(d *Diagram, opt SVGOptions) *svgPlan {
 
 	// Columns: times, the left states, the area between the lifelines
 	// (wide enough for the longest label), the right states, the lane.
-	timeChars := len("time")
+	timeW := textWidth(l.Tr("time"), 12)
 	for i := range d.Rows {
-		timeChars = max(timeChars, len(d.Rows[i].At.String()))
+		timeW = max(timeW, textWidth(d.Rows[i].At.String(), 12))
+		if t := pl.gapText(i); t != "" {
+			timeW = max(timeW, textWidth(t, 11))
+		}
 	}
 	stateW := [2]float64{stateBoxW(initial(d.Hosts[Left])), stateBoxW(initial(d.Hosts[Right]))}
 	for i := range d.Rows {
@@ -183,7 +224,7 @@ func planSVG(d *Diagram, opt SVGOptions) *svgPlan {
 			}
 		}
 	}
-	pl.timeX = 12 + float64(timeChars)*svgCharW
+	pl.timeX = 12 + math.Ceil(timeW)
 	pl.leftX = pl.timeX + 16 + stateW[Left] + 10
 	area := svgMinArea
 	for i := range d.Packets {
@@ -203,10 +244,24 @@ func planSVG(d *Diagram, opt SVGOptions) *svgPlan {
 	pl.rightX = pl.leftX + math.Round(area)
 	pl.laneX = pl.rightX + 10 + stateW[Right] + 16
 	pl.width = pl.rightX + 10 + stateW[Right] + 12
+	// Long head lines are wrapped to the picture's width, or 100 columns.
+	wrapW := max(pl.width-24, 100*svgCharW)
+	var head []string
 	for i, h := range pl.headLines {
 		size := 12.0
 		if i == 0 && opt.Title != "" {
 			size = 14 // the title is larger
+			head = append(head, h)
+			pl.titleLines = 1
+		} else {
+			head = append(head, wrapText(h, size, wrapW)...)
+		}
+	}
+	pl.headLines = head
+	for i, h := range pl.headLines {
+		size := 12.0
+		if i < pl.titleLines {
+			size = 14
 		}
 		pl.width = max(pl.width, 24+textWidth(h, size))
 	}
@@ -456,7 +511,7 @@ func (pl *svgPlan) body(w *bufio.Writer) {
 	y := 20.0
 	for i, h := range pl.headLines {
 		attr := `fill="` + colMuted + `"`
-		if i == 0 && pl.opt.Title != "" {
+		if i < pl.titleLines {
 			attr = `font-weight="bold" font-size="14"`
 		}
 		fmt.Fprintf(w, `<text class="head" x="12" y="%s" %s>%s</text>`+"\n", num(y), attr, esc(h))
@@ -485,9 +540,9 @@ func (pl *svgPlan) body(w *bufio.Writer) {
 		if i > 0 && d.Rows[i].At == d.Rows[i-1].At {
 			continue
 		}
-		if i > 0 && d.Rows[i].At-d.Rows[i-1].At >= svgGap {
+		if t := pl.gapText(i); t != "" {
 			fmt.Fprintf(w, `<text class="gap" data-row="%d" x="%s" y="%s" text-anchor="end" fill="%s" font-size="11" font-style="italic">%s</text>`+"\n",
-				i, num(pl.timeX), num(pl.y[i]-svgRowH/2-4), colMuted, esc(d.opt.Lang.Trf("%s later", time.Duration(d.Rows[i].At-d.Rows[i-1].At).String())))
+				i, num(pl.timeX), num(pl.y[i]-svgRowH/2-4), colMuted, esc(t))
 		}
 		fmt.Fprintf(w, `<text class="time" data-row="%d" x="%s" y="%s" text-anchor="end" fill="%s">%s</text>`+"\n",
 			i, num(pl.timeX), num(pl.y[i]+4), colMuted, esc(d.Rows[i].At.String()))
@@ -649,7 +704,7 @@ func legendItems(d *Diagram) ([]legendItem, string) {
 		{colCopy, ` stroke-dasharray="7 4"`, l.Tr("copy made by the link")},
 	}
 	if len(d.ICMP) > 0 {
-		items = append(items, legendItem{colICMP, ` stroke-dasharray="3 3"`, "ICMP message (◇: from a router)"})
+		items = append(items, legendItem{colICMP, ` stroke-dasharray="3 3"`, l.Tr("ICMP message (◇: from a router)")})
 	}
 	return items, l.Tr("lost on the way; #n numbers packets in sending order; a state is shown where it changes")
 }
