@@ -896,12 +896,17 @@ func (pl *svgPlan) makeBlocks() {
 			continue
 		}
 		b := &svgBlock{lines: lines, row: i}
-		if r.Kind == RowArrive && p != nil {
+		switch {
+		case r.Kind == RowArrive && p != nil:
 			// In the lane, say which packet it is about.
 			for _, ln := range lines {
 				ln.s = fmt.Sprintf("#%d %s", p.N, ln.s)
 				b.lane = append(b.lane, ln)
 			}
+		case r.Kind != RowICMP && r.Kind != RowLink:
+			// A note in the lane, far from its lifeline, names its host.
+			b.lane = append([]svgLine(nil), lines...)
+			b.lane[0].s = d.name(d.Hosts[r.Side]) + l.Tr(": ") + b.lane[0].s
 		}
 		icmp := r.Kind == RowICMP && d.icmpOf(r) != nil
 		b.cands = func() [][]svgPos {
