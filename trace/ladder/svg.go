@@ -490,7 +490,10 @@ func esc(s string) string { return xmlEscaper.Replace(s) }
 // with their states where they change, one slanted arrow per packet from
 // the time it was sent to the time it arrived (or a cross half-way where it
 // was lost), the segment's line along the arrow, times on the left and a
-// legend. The picture depends only on d and opt.
+// legend. No text meets another text, an arrow, a lifeline or a box: a
+// label with no room along its arrow is written in a lane right of the
+// right-hand states, on its row (see svgBlock). The picture depends only
+// on d and opt.
 func WriteSVG(w io.Writer, d *Diagram, opt SVGOptions) error {
 	bw := bufio.NewWriter(w)
 	pl := planSVG(d, opt)
