@@ -25,6 +25,17 @@ func overlaps(t *testing.T, d *ladder.Diagram, title string) {
 		t.Fatal(err)
 	}
 	reportOverlaps(t, b.String())
+	// Each packet's label is written once, on its arrow or in the lane.
+	escape := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
+	for _, p := range d.Packets {
+		if p.CopyOf > 0 {
+			continue
+		}
+		label := escape.Replace(fmt.Sprintf("#%d %s", p.N, p.Label))
+		if n := strings.Count(b.String(), ">"+label); n != 1 {
+			t.Errorf("the label %q is written %d times", label, n)
+		}
+	}
 	b.Reset()
 	if err := ladder.WriteHTML(&b, d, ladder.HTMLOptions{Title: title}); err != nil {
 		t.Fatal(err)

@@ -291,3 +291,25 @@ func TestSVGOverlapsSpoilt(t *testing.T) {
 		t.Errorf("a state box on a label: overlaps %q", got)
 	}
 }
+
+// Long head lines are cut at spaces, or beside a Chinese character but
+// not before Chinese punctuation, into lines no wider than asked; a word
+// wider than that stays whole.
+func TestWrapText(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		cols int // the width asked, in columns of 12 px text
+		want []string
+	}{
+		{"note: the capture has no handshake", 16, []string{"note: the", "capture has no", "handshake"}},
+		{"short", 16, []string{"short"}},
+		{"a-very-long-word-indeed ok", 10, []string{"a-very-long-word-indeed", "ok"}},
+		{"注：抓包中没有三次握手，所以不检查", 13, []string{"注：抓包中没", "有三次握手，", "所以不检查"}},
+		{"三次握手，四次挥手", 9, []string{"三次握", "手，四次", "挥手"}},
+	} {
+		got := wrapText(c.s, 12, float64(c.cols)*svgEm*12)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("wrapText(%q, %d columns) = %q, want %q", c.s, c.cols, got, c.want)
+		}
+	}
+}
