@@ -795,10 +795,17 @@ func (pl *svgPlan) makeBlocks() {
 		copyLabel := p.CopyOf > 0
 		b.cands = func() [][]svgPos {
 			n := len(b.lines)
+			order := []int{alongStart, alongMiddle, alongEnd}
 			if copyLabel {
-				return [][]svgPos{pl.along(i, n, alongEnd), pl.along(i, n, alongMiddle), pl.along(i, n, alongStart)}
+				order = []int{alongEnd, alongMiddle, alongStart}
 			}
-			return [][]svgPos{pl.along(i, n, alongStart), pl.along(i, n, alongMiddle), pl.along(i, n, alongEnd)}
+			var c [][]svgPos
+			for _, below := range []bool{false, true} {
+				for _, where := range order {
+					c = append(c, pl.along(i, n, where, below))
+				}
+			}
+			return append(c, pl.flat(i, n))
 		}
 		labels = append(labels, b)
 		pl.arrowBlocks[i] = append(pl.arrowBlocks[i], b)
@@ -806,7 +813,8 @@ func (pl *svgPlan) makeBlocks() {
 			// Where the label is in the lane, its number on the arrow.
 			tag := &svgBlock{tagOf: b, lines: []svgLine{{cls: "label tag", colour: colour, size: 12, s: fmt.Sprintf("#%d", p.N), row: -1}}}
 			tag.cands = func() [][]svgPos {
-				return [][]svgPos{pl.along(i, 1, alongStart), pl.along(i, 1, alongMiddle), pl.along(i, 1, alongEnd)}
+				return [][]svgPos{pl.along(i, 1, alongStart, false), pl.along(i, 1, alongMiddle, false), pl.along(i, 1, alongEnd, false),
+					pl.along(i, 1, alongStart, true), pl.along(i, 1, alongMiddle, true), pl.along(i, 1, alongEnd, true)}
 			}
 			tags = append(tags, tag)
 			pl.arrowBlocks[i] = append(pl.arrowBlocks[i], tag)
@@ -947,9 +955,10 @@ const (
 )
 
 // along places n lines along arrow i: the first just above the shaft,
-// the others under it, reading left to right; at the sender's end, the
-// middle, or the receiver's end (clear of the arrow's head or cross).
-func (pl *svgPlan) along(i, n, where int) []svgPos {
+// the others under it (or, below, all of them under it), reading left to
+// right; at the sender's end, the middle, or the receiver's end (clear of
+// the arrow's head or cross).
+func (pl *svgPlan) along(i, n, where int, below bool) []svgPos {
 	p := &pl.d.Packets[i]
 	a := &pl.arrows[i]
 	dx, dy := a.x2-a.x1, a.y2-a.y1
@@ -980,10 +989,30 @@ func (pl *svgPlan) along(i, n, where int) []svgPos {
 	out := make([]svgPos, n)
 	for k := range out {
 		y := ay - 4
-		if k > 0 {
+		switch {
+		case below:
+			y = ay + 13 + svgLineH*float64(k)
+		case k > 0:
 			y = ay + 12 + svgLineH*float64(k-1)
 		}
 		out[k] = svgPos{x: ax, y: y, anchor: anchor, rot: ang, rx: ax, ry: ay}
+	}
+	return out
+}
+
+// flat places n lines level above the start of arrow i, beside the
+// sender's lifeline, the last just above the shaft's start: where an
+// arrow is short (a loss) or crossed (packets in flight at once), the
+// rows above it may have room.
+func (pl *svgPlan) flat(i, n int) []svgPos {
+	a := &pl.arrows[i]
+	x, anchor := a.x1+12, "start"
+	if pl.d.Packets[i].From == Right {
+		x, anchor = a.x1-12, "end"
+	}
+	out := make([]svgPos, n)
+	for k := range out {
+		out[k] = svgPos{x: x, y: a.y1 - 4 - svgLineH*float64(n-1-k), anchor: anchor}
 	}
 	return out
 }
