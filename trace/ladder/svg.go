@@ -564,7 +564,7 @@ func (pl *svgPlan) body(w *bufio.Writer) {
 
 // state draws a state label beside side's lifeline.
 func (pl *svgPlan) state(w *bufio.Writer, sd Side, y float64, name string, row int) {
-	bw := max(svgStateW, float64(len(name))*svgCharW+14)
+	bw := stateBoxW(name)
 	x := pl.leftX - 10 - bw
 	if sd == Right {
 		x = pl.rightX + 10
