@@ -513,6 +513,7 @@ as many connections and takes as long).`,
 	{"%s later", "%s 后"},
 	{"copy made by the link", "链路产生的副本"},
 	{"#%d copy of #%d", "#%d 是 #%d 的副本"},
+	{"ICMP message (◇: from a router)", "ICMP 报文（◇：来自路由器）"},
 	{"lost on the way; #n numbers packets in sending order; a state is shown where it changes",
 		"途中丢失；#n 按发送顺序给报文段编号；状态写在它发生变化的地方"},
 
