@@ -479,6 +479,26 @@ func TestKeepAlive(t *testing.T) {
 		f.advance(t, ms(11100))
 		f.want(t, "second probe", seg{Flags: wire.ACK, Seq: 0, Ack: 1, Win: 32768})
 		f.advance(t, ms(12100))
+		f.wantNothing(t) // dropped silently by default
+		f.wantEnded(t, ErrTimeout)
+	})
+	t.Run("unanswered, KeepAliveReset", func(t *testing.T) {
+		cfg := cfg
+		cfg.KeepAliveReset = true
+		f := newModern(t, cfg, true)
+		for _, at := range []int64{10100, 11100} {
+			f.advance(t, ms(at))
+			f.want(t, "probe", seg{Flags: wire.ACK, Seq: 0, Ack: 1, Win: 32768})
+		}
+		f.advance(t, ms(12100))
+		// The connection is dropped with a reset, as Linux
+		// (tcp_keepalive_timer: tcp_send_active_reset) and the BSDs
+		// (tcp_drop) send it, so that a peer that is there after all
+		// learns of it: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> (RFC
+		// 9293 §3.10.5's form of the reset an abort sends), with the
+		// Timestamps option (RFC 7323 §5.2's RST of a user abort).
+		f.want(t, "reset", seg{Flags: wire.RST | wire.ACK, Seq: 1, Ack: 1,
+			Opt: wire.Options{HasTimestamps: true, TSVal: f.ourTS(ms(12100)), TSEcr: f.peerRecent}})
 		f.wantEnded(t, ErrTimeout)
 	})
 	t.Run("answered", func(t *testing.T) {
