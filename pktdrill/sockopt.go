@@ -106,9 +106,9 @@ func (r *runner) checkLinger(e Expr, on, secs int64) callResult {
 // TCP_MAXSEG set maps onto tcp.Conn.SetMaxSegment. TCP_QUICKACK, TCP_CORK
 // and others are unsupported:
 // synack's API has no such option. An option set before connect applies
-// to the connection from its start; one set on a listener would have to
-// be inherited by the connections it accepts, which synack's listeners do
-// not do, so it is unsupported.
+// to the connection from its start; one set on a listener applies to each
+// connection it makes from the SYN on (sysListen), as Linux's listening
+// sockets pass their options on.
 func (r *runner) sysSetsockopt(call *fdCall) (attemptFn, *Failure) {
 	s, args, ev := call.s, call.args, call.ev
 	if f := r.needArgs(ev, 5); f != nil {
@@ -173,9 +173,6 @@ func (r *runner) sysSetsockopt(call *fdCall) (attemptFn, *Failure) {
 			return done(errno("EINVAL")), nil
 		}
 	}
-	if s.l != nil {
-		return nil, r.unsupported(ev.Line, "setsockopt %s on a listening socket: synack's listeners do not pass options on to the connections they accept", name)
-	}
 	return func() (bool, callResult) {
 		k := &s.ka
 		switch name {
@@ -210,6 +207,13 @@ func (r *runner) applyOpts(s *sock) {
 }
 
 func (r *runner) applyOpt(s *sock, c *tcp.Conn, name string, v int64) {
+	r.setOpt(s, c, name, v)
+	r.st.Update(c) // a timer may have moved
+}
+
+// setOpt sets an option on c without telling the stack (a listener's
+// SetConnInit calls it for a connection the stack is making).
+func (r *runner) setOpt(s *sock, c *tcp.Conn, name string, v int64) {
 	switch name {
 	case "TCP_NODELAY":
 		c.SetNoDelay(v != 0)
@@ -224,7 +228,6 @@ func (r *runner) applyOpt(s *sock, c *tcp.Conn, name string, v int64) {
 	default:
 		applyKeepalive(r, c, s.ka)
 	}
-	r.st.Update(c) // a timer may have moved
 }
 
 // linuxBufMax is Linux's net.core.rmem_max and wmem_max default (212992):
