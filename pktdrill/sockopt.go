@@ -118,6 +118,19 @@ func (r *runner) sysSetsockopt(call *fdCall) (attemptFn, *Failure) {
 	switch name {
 	case "SO_REUSEADDR", "SO_REUSEPORT":
 		return done(ok(0)), nil
+	case "SO_OOBINLINE":
+		// synack keeps urgent data in the stream (it has no
+		// out-of-band delivery, RFC 6093 §6's advice): what
+		// SO_OOBINLINE on asks for. Off would take the last urgent
+		// octet out of the stream, which it cannot do.
+		v, f := r.intValueArg(ev, name, args[3])
+		if f != nil {
+			return nil, f
+		}
+		if v == 0 {
+			return nil, r.unsupported(ev.Line, "setsockopt SO_OOBINLINE 0: synack has no out-of-band delivery; urgent data always stays in the stream")
+		}
+		return done(ok(0)), nil
 	case "SO_LINGER":
 		on, secs, f := r.lingerArg(ev, args[3])
 		if f != nil {
@@ -320,6 +333,8 @@ func (r *runner) sysGetsockopt(call *fdCall) (attemptFn, *Failure) {
 			}
 			return int64(s.c.SendBuffer())
 		}
+	case "SO_OOBINLINE":
+		get = func() int64 { return 1 } // urgent data always in-line
 	case "SO_KEEPALIVE":
 		get = func() int64 {
 			if s.ka.on {
