@@ -429,6 +429,12 @@ func applySysctls(s *Script, cfg *tcp.Config, r *runner) {
 				cfg.SynAckRetries = n
 			case "tcp_retries2":
 				cfg.DataRetries = n
+			case "tcp_rto_max_ms":
+				// Linux 6.15's cap on the backed-off RTO (RFC 6298
+				// (2.5): "A maximum value MAY be placed on RTO").
+				cfg.MaxRTO = time.Duration(n) * time.Millisecond
+			case "tcp_rto_min_us":
+				cfg.MinRTO = time.Duration(n) * time.Microsecond
 			default:
 				r.note(c.Line, "sysctl %s=%s ignored: synack has no setting for it", m[1], m[2])
 				continue
