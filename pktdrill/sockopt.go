@@ -103,8 +103,9 @@ func (r *runner) checkLinger(e Expr, on, secs int64) callResult {
 //   - TCP_CONGESTION: accepted if it names the algorithm in use; synack
 //     cannot change it on a live connection.
 //
-// TCP_MAXSEG set maps onto tcp.Conn.SetMaxSegment. TCP_QUICKACK, TCP_CORK
-// and others are unsupported:
+// TCP_MAXSEG set maps onto tcp.Conn.SetMaxSegment, TCP_QUICKACK onto
+// SetQuickACK (1 sends a delayed ACK that is due at once, 0 ends the
+// quick-ACK mode). TCP_CORK and others are unsupported:
 // synack's API has no such option. An option set before connect applies
 // to the connection from its start; one set on a listener applies to each
 // connection it makes from the SYN on (sysListen), as Linux's listening
@@ -157,7 +158,7 @@ func (r *runner) sysSetsockopt(call *fdCall) (attemptFn, *Failure) {
 		}
 		return done(ok(0)), nil
 	case "TCP_NODELAY", "TCP_USER_TIMEOUT", "SO_RCVBUF", "SO_SNDBUF",
-		"SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT", "TCP_MAXSEG":
+		"SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT", "TCP_MAXSEG", "TCP_QUICKACK":
 	default:
 		return nil, r.unsupported(ev.Line, "setsockopt %s is not supported by the runner (synack has no such option)", name)
 	}
@@ -238,6 +239,8 @@ func (r *runner) setOpt(s *sock, c *tcp.Conn, name string, v int64) {
 		c.SetSendBuffer(r.bufOpt(v))
 	case "TCP_MAXSEG":
 		_ = c.SetMaxSegment(int(v)) // in range: checked when the call was read
+	case "TCP_QUICKACK":
+		c.SetQuickACK(v != 0)
 	default:
 		applyKeepalive(r, c, s.ka)
 	}
