@@ -215,7 +215,8 @@ pass when the run fails at the line their "// Failure:" comment names.
   TCP_KEEPINTVL and TCP_KEEPCNT, SO_RCVBUF and SO_SNDBUF (set and get),
   TCP_MAXSEG (get; under the linux profile less the 12 bytes of the
   Timestamps option when it is in use, as Linux reports it),
-  TCP_CONGESTION (get; set only to the algorithm in use), SO_ERROR,
+  TCP_CONGESTION (get; set only to the algorithm in use), TCP_QUICKACK
+  (set: 0 delays ACKs, 1 sends a due one at once; tcp.Conn.SetQuickACK), SO_ERROR,
   SO_REUSEADDR/SO_REUSEPORT (no effect), SO_OOBINLINE on (synack always
   delivers urgent data in-line; off is unsupported). Options set before
   connect apply from the SYN on; options set on a listening socket, before
@@ -225,8 +226,7 @@ pass when the run fails at the line their "// Failure:" comment names.
   The sysctls tcp_syn_retries, tcp_synack_retries, tcp_retries2,
   tcp_rto_max_ms and tcp_rto_min_us a script's command names map onto
   tcp.Config (the command is not run). Unsupported, each failing at its
-  line with a message naming it: TCP_QUICKACK, TCP_CORK, SO_OOBINLINE
-  off, getsockopt of the TCP_KEEP* values, outbound ICMP (synack sends no
+  line with a message naming it: TCP_CORK, SO_OOBINLINE off, getsockopt of the TCP_KEEP* values, outbound ICMP (synack sends no
   ICMP error of its own), send/recv flags. ioctl
   FIONREAD/SIOCINQ and SIOCOUTQ/TIOCOUTQ and poll are supported.
 - **--ip_version** ipv4, ipv6 and ipv4-mapped-ipv6 as packetdrill has
