@@ -27,15 +27,16 @@ func corpusDir() string {
 // mode today; the test fails if fewer pass, so regressions show. Raise it
 // when more pass.
 // (28 since close() stopped standing in for the library: close with unread
-// data is the library's to answer with a RST, RFC 1122 §4.2.2.13.)
-const tolerantBaseline = 29
+// data is the library's to answer with a RST, RFC 1122 §4.2.2.13; 31 since
+// tolerant matching takes the ACK the RFCs require for a segment they say
+// to drop, either zero-window probe form RFC 9293 §3.8.6.1 allows, and
+// moves absolute times with the stack's own timers.)
+const tolerantBaseline = 31
 
 // reasons explains every public script that fails in tolerant mode (the
 // first mismatch is what the table shows next to it).
 var reasons = map[string]string{
-	"options/google-packetdrill/gtests/net/tcp/ts_recent/invalid_ack.pkt":                       "deliberate deviation: a segment acknowledging data never sent (SEG.ACK > SND.NXT) gets an ACK in reply, as RFC 9293 §3.10.7.4 (\"send an ACK, drop the segment, and return\") and RFC 5961 §5.2 require; Linux drops it silently. Like Linux, synack does not take the segment's TSval as TS.Recent (RFC 5961 §5.2: such a segment \"MUST be discarded\"), so the data after it is accepted",
-	"options/shivansh-TCP-IP-Regression-TestSuite/tcp-mechanisms/paws/paws-old-timestamp.pkt":   "deliberate deviation: the script (written on FreeBSD) expects our SYN-ACK to announce MSS 1000, the peer's; RFC 9293 §3.7.1 says the MSS option announces what we can receive, 1460 on a 1500-byte MTU (Linux announces 1460 too)",
-	"window/shivansh-TCP-IP-Regression-TestSuite/tcp-mechanisms/slow_read_attack/slow-read.pkt": "deviation: the script (written on FreeBSD) expects 1-byte zero-window probes of new data, the form RFC 9293 §3.8.6.1 names first (\"transmit at least one octet of new data (if available)\"); synack probes with an ACK carrying SEQ=SND.UNA-1 and no data, as Linux does, the RFC's other form (\"or retransmit\"), at RTO-based backoff",
+	"options/shivansh-TCP-IP-Regression-TestSuite/tcp-mechanisms/paws/paws-old-timestamp.pkt": "the script is wrong for any stack: written for FreeBSD, it expects our SYN-ACK to announce MSS 1000, the peer's; RFC 9293 §3.7.1 says the MSS option announces what we can receive, 1460 on a 1500-byte MTU, which Linux 6.18 announces too (and FreeBSD, whose syncache_respond takes tcp_mssopt, its own). With that line reading mss 1460 synack passes the rest of the script, the PAWS checks it is about; Linux still fails it, acknowledging the first segment at once (quick-ACK mode) where the script has the ACK 100 ms later",
 }
 
 type corpusRow struct {
@@ -167,8 +168,11 @@ baseline.
 Tolerant mode is the corpus README's definition (SYN options as a set,
 PSH and RST windows ignored, timer-driven segments allowed between the
 previous and the next event, early pure ACKs accepted, TSO-sized lines
-matched by consecutive segments); strict mode is packetdrill's own
-matching. Scripts under interpreter_selftest are meant to fail: they
+matched by consecutive segments), and, where a script encodes another
+stack's policy rather than TCP, the RFCs' own latitude (below: the ACK
+the RFCs require for a segment they say to drop, either zero-window
+probe form, the script's clock following the stack's own timers); strict
+mode is packetdrill's own matching. Scripts under interpreter_selftest are meant to fail: they
 pass when the run fails at the line their "// Failure:" comment names.
 
 ## The runner
@@ -186,7 +190,24 @@ pass when the run fails at the line their "// Failure:" comment names.
   interval at least the previous one and at most double it (RFC 6298
   §5.5). Keepalive probes on a connection whose keepalive the script set,
   and RSTs where it set TCP_USER_TIMEOUT, are the application's timers:
-  they are timed as written.
+  they are timed as written. When the stack's own timer sent a segment
+  at another time than the script's, the script's later absolute times
+  move by the difference, so that what the script does next (the peer's
+  answer to a probe, say) follows the stack's timer, as a relative time
+  (` + "`+0.1`" + `) already counts from when the previous segment came.
+- **Owed ACKs** (tolerant). A segment the RFCs say to drop with an ACK in
+  reply, one acknowledging data never sent (RFC 9293 §3.10.7.4: "If the
+  ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK,
+  drop the segment, and return"; RFC 5961 §5.2) or one PAWS rejects (RFC
+  7323 §5.3 R1: "Send an acknowledgment in reply"), may get that ACK
+  where the script, written for a stack that dropped it silently, has
+  none: a pure ACK at SND.NXT repeating the last acknowledgment, one per
+  such segment, before the script's next line; the run notes it.
+- **Zero-window probes** (tolerant). RFC 9293 §3.8.6.1 allows two forms:
+  "transmit at least one octet of new data (if available), or
+  retransmit". A script's probe of one new octet into the peer's zero
+  window is matched by the stack's timer-sent ACK with SEQ=SND.UNA-1 and
+  no data (the form Linux and synack send).
 - **Calls map onto the library.** close() is Conn.Close: a FIN, or with
   SO_LINGER {onoff=1, linger=0} an abort (SetLinger(0)); what happens to
   unread data is the stack's business. Socket options: SO_LINGER,
@@ -194,13 +215,19 @@ pass when the run fails at the line their "// Failure:" comment names.
   TCP_KEEPINTVL and TCP_KEEPCNT, SO_RCVBUF and SO_SNDBUF (set and get),
   TCP_MAXSEG (get; under the linux profile less the 12 bytes of the
   Timestamps option when it is in use, as Linux reports it),
-  TCP_CONGESTION (get; set only to the algorithm in use), SO_ERROR,
-  SO_REUSEADDR/SO_REUSEPORT (no effect). Options set before connect apply
-  from the SYN on. Unsupported, each failing at its line with a message
-  naming it: TCP_MAXSEG set, TCP_QUICKACK, TCP_CORK, any option on a
-  listening socket (synack's listeners pass none on), getsockopt of the
-  TCP_KEEP* values, outbound ICMP (synack sends no ICMP error of its
-  own), send/recv flags. ioctl
+  TCP_CONGESTION (get; set only to the algorithm in use), TCP_QUICKACK
+  (set: 0 delays ACKs, 1 sends a due one at once; tcp.Conn.SetQuickACK), SO_ERROR,
+  SO_REUSEADDR/SO_REUSEPORT (no effect), SO_OOBINLINE on (synack always
+  delivers urgent data in-line; off is unsupported). Options set before
+  connect apply from the SYN on; options set on a listening socket, before
+  listen or after, are inherited by each connection it makes from the SYN
+  on (stack.Listener.SetConnInit), as a Linux listener's are: TCP_MAXSEG
+  the SYN-ACK's MSS, SO_RCVBUF its window, the rest the accepted socket.
+  The sysctls tcp_syn_retries, tcp_synack_retries, tcp_retries2,
+  tcp_rto_max_ms and tcp_rto_min_us a script's command names map onto
+  tcp.Config (the command is not run). Unsupported, each failing at its
+  line with a message naming it: TCP_CORK, SO_OOBINLINE off, getsockopt of the TCP_KEEP* values, outbound ICMP (synack sends no
+  ICMP error of its own), send/recv flags. ioctl
   FIONREAD/SIOCINQ and SIOCOUTQ/TIOCOUTQ and poll are supported.
 - **--ip_version** ipv4, ipv6 and ipv4-mapped-ipv6 as packetdrill has
   them: for ipv6 the stack is fd3d:fa7b:d17d::1 and the peer
@@ -285,6 +312,7 @@ run_packet.c are the model):
 one got past and the other did not, and each one's first failure.
 
 ` + kernelCorpusMeasured + `
+` + heldOutMeasured + `
 ## The public corpus with synack
 
 Only the first mismatch of a script is shown; later lines may fail for
@@ -306,6 +334,54 @@ other reasons once it is fixed.
 	b.WriteString(ownScriptsSection())
 	return b.String()
 }
+
+// heldOutMeasured describes how generalisation is measured, with scripts
+// the project never sees, and the figures of the latest review (measured
+// by hand: the scripts are not in the repository).
+const heldOutMeasured = `## Generalisation: held-out scripts
+
+A corpus one tunes to says little about TCP in general, so conformance is
+also measured on scripts the project has never seen. At a review the
+reviewer writes a fresh set of scripts, kept outside the repository and
+never committed, over areas the own scripts cover thinly (SACK and its
+reneging, urgent data, RTO backoff and its cap, keepalive and
+TCP_USER_TIMEOUT, zero-window probing, window-scale edges, SO_LINGER 0,
+half-close, simultaneous open and close, RST in each state and RFC 5961's
+challenge ACKs, TIME-WAIT, Nagle, limited transmit, PAWS, options set on a
+listening socket). Each is written from the RFC or Linux's documented
+behaviour and first run against this machine's Linux with ` + "`--kernel`" + `: a
+script the kernel fails is wrong or version-specific and is fixed or
+dropped before synack sees it. Then synack runs them, tolerant with the
+linux profile (` + "`synack packetdrill --profile linux DIR/*.pkt`" + `). A failure
+leads to a fix of its general cause, in the library or the runner, never
+to a rule for the script; a script that found a real bug may join the own
+scripts, and then it no longer counts as held out.
+
+The review of 4 December 2026 (Linux 6.18.44; load average 1 to 10 from
+other jobs, which only the --kernel runs feel):
+
+| set | scripts | before (main at 32a2e2b) | after |
+|---|---|---|---|
+| first set, written before any fix and used to find causes | 34 (4 then joined the own scripts) | 26 of 34 (76%) | 34 of 34 (the 30 still held out: 30 of 30) |
+| second set, written after the fixes and never used for one | 15 | 13 of 15 (87%) | 15 of 15 (100%) |
+
+The first set's eight failures had four general causes, each now fixed
+with a test and an own script: socket options set on a listening socket
+were not inherited by the accepted socket (four scripts;
+stack.Listener.SetConnInit, listen-maxseg-inherited.pkt); SO_OOBINLINE was
+unknown to the runner (two; urgent-oobinline.pkt); a connection keepalive
+gives up on was dropped silently where Linux and the BSDs reset it (one;
+tcp.Config.KeepAliveReset, set by the linux profile;
+keepalive-timeout-rst.pkt); the sysctl net.ipv4.tcp_rto_max_ms was ignored
+(one; retrans-rto-max-capped.pkt). The second set's two failures before
+were two of those causes again (TCP_USER_TIMEOUT on a listener,
+SO_OOBINLINE). Of the scripts written, six were corrected after the
+kernel failed them (two urgent-data scripts read across the urgent mark,
+where Linux's read stops; a user timeout Linux counts from the first
+retransmission; Linux's segment sizes after a small window; the time of
+a reneging retransmission and of an ACK Linux delays) and one was dropped
+(a RST outside the window in LAST-ACK, whose kernel runs disagreed).
+`
 
 // kernelCorpusMeasured is the --kernel run of the public corpus, measured
 // by hand (the real clock on a shared machine is not a test's business):

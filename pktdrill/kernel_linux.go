@@ -620,6 +620,8 @@ func sockoptLevel(name string) (level, opt int, ok bool) {
 		return unix.SOL_SOCKET, unix.SO_ERROR, true
 	case "SO_LINGER":
 		return unix.SOL_SOCKET, unix.SO_LINGER, true
+	case "SO_OOBINLINE":
+		return unix.SOL_SOCKET, unix.SO_OOBINLINE, true
 	case "TCP_NODELAY":
 		return unix.IPPROTO_TCP, unix.TCP_NODELAY, true
 	case "TCP_MAXSEG":

@@ -20,6 +20,7 @@ var ownKnownFailures = map[string]string{}
 // to the stack and so run under one profile only (in both modes), with
 // why.
 var ownProfileOnly = map[string]struct{ profile, why string }{
+	"keepalive-timeout-rst.pkt":         {"linux", "Linux resets a connection keepalive gives up on (KeepAliveReset); synack by default drops it silently, which RFC 1122 §4.2.3.6 allows as well"},
 	"data-ack-every-second-segment.pkt": {"synack", "the linux profile acknowledges the first 16 segments at once (Linux's quick-ACK mode), so its first ACK covers one segment; RFC 5681 §4.2 allows both"},
 }
 
@@ -85,6 +86,8 @@ func TestMismatchesAreCaught(t *testing.T) {
 		{"keepalive.pkt", "10.100 > .", "10.300 > .", false, 25, "timing error: expected outbound packet at 10.300000s but it was sent at 10.100000s"},
 		{"linger-abort.pkt", "{onoff=1, linger=0}, 8", "{onoff=0, linger=0}, 8", false, 20, "SO_LINGER: expected {onoff=1, linger=0}, got {onoff=0, linger=0}"},
 		{"linger-abort.pkt", "TCP_NODELAY, [1], [4]", "TCP_NODELAY, [0], [4]", false, 17, "TCP_NODELAY: expected value [0], got [1]"},
+		// synack cannot take the urgent octet out of the stream.
+		{"urgent-oobinline.pkt", "SO_OOBINLINE, [1]", "SO_OOBINLINE, [0]", false, 18, "setsockopt SO_OOBINLINE 0: synack has no out-of-band delivery"},
 		{"zero-window.pkt", "0.400 > . 0:0(0) ack 1", "0.400 > . 1:1(0) ack 1", false, 18, "sequence number: expected 1, got 0"},
 		// ICMP lines: the quote's sequence number and the MTU reach the
 		// stack as written.

@@ -40,6 +40,9 @@ var Profiles = []string{"synack", "linux"}
 //     (bictcp_recalc_ssthresh), which RFC 9438 §4.6 allows:
 //     CubicReduceFromWindow.
 //
+//   - a connection keepalive gives up on is reset, not dropped silently
+//     (tcp_keepalive_timer sends tcp_send_active_reset): KeepAliveReset.
+//
 //   - Linux's tcp_fin resets the SACK state, so a duplicate that arrives
 //     with the peer's FIN is not reported in a D-SACK block:
 //     FINClearsSACK.
@@ -67,6 +70,8 @@ func ProfileConfig(name string) (tcp.Config, error) {
 			InitialRTO:    time.Second,            // TCP_TIMEOUT_INIT (RFC 6298)
 			MinRTO:        200 * time.Millisecond, // TCP_RTO_MIN
 			MaxRTO:        120 * time.Second,      // TCP_RTO_MAX
+			// tcp_keepalive_timer: tcp_send_active_reset.
+			KeepAliveReset: true,
 			// tcp_slow_start counts every segment an ACK covers.
 			SlowStartLimit: -1,
 			// bictcp_recalc_ssthresh: max(cwnd*0.7, 2).

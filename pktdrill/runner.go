@@ -262,6 +262,14 @@ type runner struct {
 	haveLastAck  bool
 	sndNxtRel    uint32 // the end of what the stack sent, relative to its ISN
 	haveSndNxt   bool
+	sndUnaRel    uint32 // the highest acknowledgment injected, relative to the stack's ISN
+	haveSndUna   bool
+	// owedACKs counts injected segments the RFCs say the stack must
+	// answer with an ACK and otherwise drop (owesACK); peerWnd0, that
+	// the latest injected segment closed the peer's window (tolerant
+	// matching, match.go).
+	owedACKs int
+	peerWnd0 bool
 
 	// The previous matched outbound line, if its segment came from a
 	// timer: a backoff series is checked copy to copy (match.go).
@@ -289,6 +297,13 @@ type runner struct {
 	lastEvent     *Event
 	lastEventTime clock.Time
 	cur           *Event
+	// shift moves the script's absolute times (tolerant matching): by
+	// how much earlier or later than written the stack's own timers sent
+	// the segments matched so far (match.go, outbound), as a relative
+	// time already counts from when the previous segment came.
+	shift     time.Duration
+	shiftedAt clock.Time // the time the latest outbound line matched, if it moved the clock
+	shifted   bool
 }
 
 func newRunner(s *Script, opts Options, res *Result) (*runner, error) {
@@ -429,6 +444,12 @@ func applySysctls(s *Script, cfg *tcp.Config, r *runner) {
 				cfg.SynAckRetries = n
 			case "tcp_retries2":
 				cfg.DataRetries = n
+			case "tcp_rto_max_ms":
+				// Linux 6.15's cap on the backed-off RTO (RFC 6298
+				// (2.5): "A maximum value MAY be placed on RTO").
+				cfg.MaxRTO = time.Duration(n) * time.Millisecond
+			case "tcp_rto_min_us":
+				cfg.MinRTO = time.Duration(n) * time.Microsecond
 			default:
 				r.note(c.Line, "sysctl %s=%s ignored: synack has no setting for it", m[1], m[2])
 				continue
@@ -575,6 +596,9 @@ func (r *runner) run() (fail *Failure) {
 		if r.pendingErr != nil {
 			return r.pendingErr
 		}
+		if r.shifted {
+			t, r.shifted = r.shiftedAt, false
+		}
 		r.lastEvent, r.lastEventTime = ev, t
 	}
 	if f := r.finishPending(0); f != nil {
@@ -597,9 +621,9 @@ func (r *runner) resolve(ev *Event) (clock.Time, clock.Time) {
 	d := func(x time.Duration) clock.Time { return clock.Time(x) }
 	switch ev.Kind {
 	case Absolute:
-		t := d(ev.Time)
+		t := d(ev.Time).Add(r.shift)
 		if sc := ev.Syscall; sc != nil && sc.Blocking {
-			return t, d(sc.EndTime)
+			return t, d(sc.EndTime).Add(r.shift)
 		}
 		return t, t
 	case Relative:
@@ -611,7 +635,7 @@ func (r *runner) resolve(ev *Event) (clock.Time, clock.Time) {
 	case AnyTime:
 		return r.now, r.now
 	case AbsoluteRange:
-		return d(ev.Time), d(ev.End)
+		return d(ev.Time).Add(r.shift), d(ev.End).Add(r.shift)
 	default:
 		return offset + d(ev.Time), offset + d(ev.End)
 	}
@@ -703,6 +727,7 @@ func (r *runner) inbound(ev *Event) *Failure {
 	if flags&(wire.SYN|wire.ACK) == wire.SYN {
 		r.peerSYN, r.havePeerSYN = p.Options, true
 	}
+	r.noteInbound(seg, p)
 	if r.activePort != 0 {
 		seg.SrcPort, seg.DstPort = ServerPort, r.activePort
 	} else {

@@ -103,12 +103,13 @@ func (r *runner) checkLinger(e Expr, on, secs int64) callResult {
 //   - TCP_CONGESTION: accepted if it names the algorithm in use; synack
 //     cannot change it on a live connection.
 //
-// TCP_MAXSEG set maps onto tcp.Conn.SetMaxSegment. TCP_QUICKACK, TCP_CORK
-// and others are unsupported:
+// TCP_MAXSEG set maps onto tcp.Conn.SetMaxSegment, TCP_QUICKACK onto
+// SetQuickACK (1 sends a delayed ACK that is due at once, 0 ends the
+// quick-ACK mode). TCP_CORK and others are unsupported:
 // synack's API has no such option. An option set before connect applies
-// to the connection from its start; one set on a listener would have to
-// be inherited by the connections it accepts, which synack's listeners do
-// not do, so it is unsupported.
+// to the connection from its start; one set on a listener applies to each
+// connection it makes from the SYN on (sysListen), as Linux's listening
+// sockets pass their options on.
 func (r *runner) sysSetsockopt(call *fdCall) (attemptFn, *Failure) {
 	s, args, ev := call.s, call.args, call.ev
 	if f := r.needArgs(ev, 5); f != nil {
@@ -117,6 +118,19 @@ func (r *runner) sysSetsockopt(call *fdCall) (attemptFn, *Failure) {
 	name := args[2].String()
 	switch name {
 	case "SO_REUSEADDR", "SO_REUSEPORT":
+		return done(ok(0)), nil
+	case "SO_OOBINLINE":
+		// synack keeps urgent data in the stream (it has no
+		// out-of-band delivery, RFC 6093 §6's advice): what
+		// SO_OOBINLINE on asks for. Off would take the last urgent
+		// octet out of the stream, which it cannot do.
+		v, f := r.intValueArg(ev, name, args[3])
+		if f != nil {
+			return nil, f
+		}
+		if v == 0 {
+			return nil, r.unsupported(ev.Line, "setsockopt SO_OOBINLINE 0: synack has no out-of-band delivery; urgent data always stays in the stream")
+		}
 		return done(ok(0)), nil
 	case "SO_LINGER":
 		on, secs, f := r.lingerArg(ev, args[3])
@@ -144,7 +158,7 @@ func (r *runner) sysSetsockopt(call *fdCall) (attemptFn, *Failure) {
 		}
 		return done(ok(0)), nil
 	case "TCP_NODELAY", "TCP_USER_TIMEOUT", "SO_RCVBUF", "SO_SNDBUF",
-		"SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT", "TCP_MAXSEG":
+		"SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT", "TCP_MAXSEG", "TCP_QUICKACK":
 	default:
 		return nil, r.unsupported(ev.Line, "setsockopt %s is not supported by the runner (synack has no such option)", name)
 	}
@@ -172,9 +186,6 @@ func (r *runner) sysSetsockopt(call *fdCall) (attemptFn, *Failure) {
 		if v < tcp.MinMaxSegment || v > 65535 {
 			return done(errno("EINVAL")), nil
 		}
-	}
-	if s.l != nil {
-		return nil, r.unsupported(ev.Line, "setsockopt %s on a listening socket: synack's listeners do not pass options on to the connections they accept", name)
 	}
 	return func() (bool, callResult) {
 		k := &s.ka
@@ -210,6 +221,13 @@ func (r *runner) applyOpts(s *sock) {
 }
 
 func (r *runner) applyOpt(s *sock, c *tcp.Conn, name string, v int64) {
+	r.setOpt(s, c, name, v)
+	r.st.Update(c) // a timer may have moved
+}
+
+// setOpt sets an option on c without telling the stack (a listener's
+// SetConnInit calls it for a connection the stack is making).
+func (r *runner) setOpt(s *sock, c *tcp.Conn, name string, v int64) {
 	switch name {
 	case "TCP_NODELAY":
 		c.SetNoDelay(v != 0)
@@ -221,10 +239,11 @@ func (r *runner) applyOpt(s *sock, c *tcp.Conn, name string, v int64) {
 		c.SetSendBuffer(r.bufOpt(v))
 	case "TCP_MAXSEG":
 		_ = c.SetMaxSegment(int(v)) // in range: checked when the call was read
+	case "TCP_QUICKACK":
+		c.SetQuickACK(v != 0)
 	default:
 		applyKeepalive(r, c, s.ka)
 	}
-	r.st.Update(c) // a timer may have moved
 }
 
 // linuxBufMax is Linux's net.core.rmem_max and wmem_max default (212992):
@@ -317,6 +336,8 @@ func (r *runner) sysGetsockopt(call *fdCall) (attemptFn, *Failure) {
 			}
 			return int64(s.c.SendBuffer())
 		}
+	case "SO_OOBINLINE":
+		get = func() int64 { return 1 } // urgent data always in-line
 	case "SO_KEEPALIVE":
 		get = func() int64 {
 			if s.ka.on {

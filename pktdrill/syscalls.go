@@ -386,16 +386,15 @@ func (r *runner) sysBind(call *fdCall) (attemptFn, *Failure) {
 	return func() (bool, callResult) { s.bound = true; return true, ok(0) }, nil
 }
 
-// sysListen performs listen(fd, backlog) on ServerPort. A socket option
-// set before listen would shape the connections the listener accepts
-// (SO_RCVBUF their SYN-ACK's window, as in Linux): synack's listeners take
-// the stack's tcp.Config and have no such options, so it is unsupported.
+// sysListen performs listen(fd, backlog) on ServerPort. The socket options
+// set on the listening socket, before listen or after, shape each
+// connection the listener makes, from its SYN on (stack.Listener's
+// SetConnInit), as a Linux listener's are inherited by the sockets it
+// accepts: SO_RCVBUF the SYN-ACK's window, TCP_MAXSEG its MSS, and
+// TCP_NODELAY, keepalive, the user timeout and SO_LINGER the accepted
+// socket.
 func (r *runner) sysListen(call *fdCall) (attemptFn, *Failure) {
 	s, args := call.s, call.args
-	if len(s.opts) > 0 && r.k == nil {
-		o := s.opts[0]
-		return nil, r.unsupported(call.ev.Line, "listen on fd %d with %s set at line %d: synack's listeners do not pass socket options on to the connections they accept", call.fd, o.name, o.line)
-	}
 	backlog := int64(0)
 	if len(args) > 1 {
 		backlog, _ = r.intArg(args[1])
@@ -406,6 +405,11 @@ func (r *runner) sysListen(call *fdCall) (attemptFn, *Failure) {
 			return true, errno("EADDRINUSE")
 		}
 		s.l = l
+		l.SetConnInit(func(c *tcp.Conn) {
+			for _, o := range s.opts {
+				r.setOpt(s, c, o.name, o.v)
+			}
+		})
 		return true, ok(0)
 	}, nil
 }
@@ -428,7 +432,9 @@ func (r *runner) sysAccept(call *fdCall) (attemptFn, *Failure) {
 			}
 			return false, callResult{}
 		}
-		ns := &sock{c: c, linger0: s.linger0}
+		// The listener's options were applied when its SYN came
+		// (sysListen); the accepted socket reports them.
+		ns := &sock{c: c, linger0: s.linger0, ka: s.ka, opts: append([]sockOpt(nil), s.opts...)}
 		return true, ok(r.newFD(want, ns))
 	}, nil
 }

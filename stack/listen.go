@@ -87,6 +87,9 @@ func (s *Stack) toListenerFloor(now clock.Time, l *Listener, t tcp.Tuple, seg *w
 	c := s.pol.NewPassive(t, iss)
 	c.SetTSOffset(tcp.TSOffset(s.cfg.ISNKey, t.Local.Addr(), t.Remote.Addr()))
 	c.SetMSSCap(s.mssFor(now, t.Remote.Addr()))
+	if l.init != nil {
+		l.init(c)
+	}
 	e := &entry{conn: c, listener: l, state: tcp.Listen}
 	l.halfOpen++
 	s.add(e)
@@ -125,6 +128,9 @@ func (s *Stack) cookieACK(now clock.Time, l *Listener, t tcp.Tuple, seg *wire.Se
 		return true
 	}
 	s.ctr.PassiveOpens++
+	if l.init != nil {
+		l.init(c)
+	}
 	e := &entry{conn: c, listener: l, state: c.State(), queued: true}
 	l.queue = append(l.queue, c)
 	s.add(e)

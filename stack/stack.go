@@ -592,7 +592,19 @@ type Listener struct {
 	cookies  bool
 	closed   bool
 	any      bool // ListenAny's: every address and port
+	// init, if set (SetConnInit), shapes each connection the listener
+	// makes before it answers the SYN.
+	init func(*tcp.Conn)
 }
+
+// SetConnInit has f called on each connection the listener makes from a
+// SYN, before the SYN is processed, and on each a SYN cookie's ACK
+// completes, before it is queued: the socket options set on a listening
+// socket, which a Linux listener passes on to the sockets it accepts
+// (SO_RCVBUF and TCP_MAXSEG shape the SYN-ACK's window and MSS
+// announcement; TCP_NODELAY, keepalive, the user timeout carry over). f
+// must not call back into the stack. nil stops it.
+func (l *Listener) SetConnInit(f func(*tcp.Conn)) { l.init = f }
 
 // Listen opens a listener on port for both families (ListenFamily with
 // AnyFamily). backlog bounds the accept queue, the connections established

@@ -172,6 +172,13 @@ type Config struct {
 	KeepAliveIdle     time.Duration
 	KeepAliveInterval time.Duration
 	KeepAliveCount    int
+	// KeepAliveReset makes a connection that keepalive gives up on send
+	// the reset an abort sends (<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>),
+	// as Linux (tcp_keepalive_timer) and the BSDs (tcp_drop) do, so that a
+	// peer that is there after all learns of it; RFC 1122 §4.2.3.6 leaves
+	// how the connection is dropped to the stack, and by default it is
+	// dropped silently.
+	KeepAliveReset bool
 	// UserTimeout, when set, aborts the connection with ErrTimeout when
 	// transmitted data stays unacknowledged this long (RFC 5482 / RFC 9293
 	// §3.8.3's USER TIMEOUT), instead of after DataRetries

@@ -180,6 +180,7 @@ type recvVars struct {
 	rcvMSS      int32          // largest segment received: the peer's MSS as we see it
 	rcvUnacked  int32          // bytes received since the last ACK we sent (delayed ACK)
 	quickAcks   int32          // segments still to acknowledge at once
+	quickOff    bool           // SetQuickACK(false): quickAcks paused
 	oooAcks     int32          // duplicate ACKs owed, one per out-of-order segment
 	chalCount   int32          // challenge ACKs sent in the period (RFC 5961 §7)
 	// chalStart is when the challenge-ACK period began, and oowAt when the

@@ -684,7 +684,7 @@ func (c *Conn) takeText(now clock.Time, payload []byte) bool {
 		// when the incoming segment fills in all or part of a gap in
 		// the sequence space."
 		c.ackNow = true
-	case c.quickAcks > 0:
+	case c.quickAcks > 0 && !c.quickOff:
 		c.quickAcks--
 		c.ackNow = true
 	case c.pol.cfg.DelayedACK < 0 || c.rcvUnacked > c.rcvMSS:

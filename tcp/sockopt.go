@@ -15,6 +15,18 @@ import (
 // TCP_NODELAY.
 func (c *Conn) SetNoDelay(on bool) { c.noDelay = on }
 
+// SetQuickACK is like TCP_QUICKACK on Linux. Off, the connection pauses
+// its quick-ACK mode (Config.QuickACKs), so that the next segments' ACKs
+// are delayed as usual (Linux's pingpong mode); on resumes it, and an ACK
+// the delayed-ACK timer holds goes with the next output, at once. RFC 9293
+// §3.8.6.3 leaves the delay to the implementation, below 0.5 s.
+func (c *Conn) SetQuickACK(on bool) {
+	c.quickOff = !on
+	if on && c.delackAt != clock.Never && c.state.Synchronized() {
+		c.ackNow = true
+	}
+}
+
 // NoDelay reports whether Nagle's algorithm is off.
 func (c *Conn) NoDelay() bool { return c.noDelay }
 

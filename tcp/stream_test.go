@@ -479,6 +479,26 @@ func TestKeepAlive(t *testing.T) {
 		f.advance(t, ms(11100))
 		f.want(t, "second probe", seg{Flags: wire.ACK, Seq: 0, Ack: 1, Win: 32768})
 		f.advance(t, ms(12100))
+		f.wantNothing(t) // dropped silently by default
+		f.wantEnded(t, ErrTimeout)
+	})
+	t.Run("unanswered, KeepAliveReset", func(t *testing.T) {
+		cfg := cfg
+		cfg.KeepAliveReset = true
+		f := newModern(t, cfg, true)
+		for _, at := range []int64{10100, 11100} {
+			f.advance(t, ms(at))
+			f.want(t, "probe", seg{Flags: wire.ACK, Seq: 0, Ack: 1, Win: 32768})
+		}
+		f.advance(t, ms(12100))
+		// The connection is dropped with a reset, as Linux
+		// (tcp_keepalive_timer: tcp_send_active_reset) and the BSDs
+		// (tcp_drop) send it, so that a peer that is there after all
+		// learns of it: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> (RFC
+		// 9293 §3.10.5's form of the reset an abort sends), with the
+		// Timestamps option (RFC 7323 §5.2's RST of a user abort).
+		f.want(t, "reset", seg{Flags: wire.RST | wire.ACK, Seq: 1, Ack: 1,
+			Opt: wire.Options{HasTimestamps: true, TSVal: f.ourTS(ms(12100)), TSEcr: f.peerRecent}})
 		f.wantEnded(t, ErrTimeout)
 	})
 	t.Run("answered", func(t *testing.T) {
@@ -561,4 +581,36 @@ func TestDuplicateACKPerOutOfOrderSegment(t *testing.T) {
 	f.send(t, ms(1010), seg{Flags: wire.ACK, Seq: 1 + 4*mss, Ack: 1, Data: in[4*mss:]})
 	dup := seg{Flags: wire.ACK, Seq: 1, Ack: 1 + 2*mss, Win: win}
 	f.want(t, "a duplicate ACK for each, with the window unchanged", dup, dup)
+}
+
+// SetQuickACK is TCP_QUICKACK: on, a delayed ACK that is due goes at once
+// (RFC 9293 §3.8.6.3 bounds the delay, "the delay MUST be less than 0.5
+// seconds", and leaves it to the implementation below that; Linux's
+// TCP_QUICKACK sends the pending ACK); off, the connection leaves its
+// quick-ACK mode and delays the ACK of the next segment (Linux's
+// pingpong mode).
+func TestSetQuickACK(t *testing.T) {
+	f := newModern(t, modernCfg(), true)
+	d := data('q', 100)
+	f.send(t, sec(1), seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: d})
+	f.wantNothing(t) // delayed
+	f.setTime(t, ms(1010))
+	f.c.SetQuickACK(true)
+	f.want(t, "the pending ACK at once", seg{Flags: wire.ACK, Seq: 1, Ack: 101, Win: (65536 - 100) / 2})
+	f.wantNothing(t)
+
+	cfg := modernCfg()
+	cfg.QuickACKs = 16
+	g := newModern(t, cfg, true)
+	g.setTime(t, sec(1))
+	g.c.SetQuickACK(false)
+	g.send(t, ms(1010), seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: d})
+	g.wantNothing(t) // not a quick ACK: delayed
+	g.wantDeadline(t, ms(1050))
+	// On again: the pending ACK goes, and quick ACKs resume.
+	g.setTime(t, ms(1020))
+	g.c.SetQuickACK(true)
+	g.want(t, "the pending ACK at once", seg{Flags: wire.ACK, Seq: 1, Ack: 101, Win: (65536 - 100) / 2})
+	g.send(t, ms(1030), seg{Flags: wire.ACK, Seq: 101, Ack: 1, Data: d})
+	g.want(t, "a quick ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 201, Win: (65536 - 200) / 2})
 }

@@ -205,6 +205,17 @@ func (c *Conn) onKeepAlive(now clock.Time) {
 	}
 	if int(c.keepProbes) >= c.pol.cfg.KeepAliveCount {
 		c.note(now, "keepalive: "+strconv.Itoa(int(c.keepProbes))+" probes unanswered")
+		// With KeepAliveReset the peer, which may be there after all
+		// (its answers lost), is told, with the reset an abort sends
+		// (RFC 9293 §3.10.5: "<SEQ=SND.NXT><CTL=RST>", with the ACK and,
+		// when in use, the Timestamps option as Abort sends them), as
+		// Linux (tcp_keepalive_timer) and the BSDs (tcp_drop) do; RFC
+		// 1122 §4.2.3.6 leaves how the connection is dropped to the
+		// stack.
+		if c.pol.cfg.KeepAliveReset {
+			c.queueRST(wire.Segment{Seq: c.sndNxt, Ack: c.rcvNxt, Flags: wire.RST | wire.ACK})
+			c.rstTS = c.tsOK
+		}
 		c.close(now, ErrTimeout, "keepalive timeout")
 		return
 	}
