@@ -87,7 +87,7 @@ func (s *Stack) toListenerFloor(now clock.Time, l *Listener, t tcp.Tuple, seg *w
 	c := s.pol.NewPassive(t, iss)
 	c.SetTSOffset(tcp.TSOffset(s.cfg.ISNKey, t.Local.Addr(), t.Remote.Addr()))
 	c.SetMSSCap(s.mssFor(now, t.Remote.Addr()))
-	e := &entry{conn: c, listener: l, state: tcp.Listen}
+	e := newHalfEntry(c, l)
 	l.halfOpen++
 	s.add(e)
 	s.step(now, e, func() { c.Input(now, seg) })

@@ -1,0 +1,72 @@
+package stack
+
+import (
+	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/tcp"
+)
+
+// A listener's half-open connections (its SYN queue, Config.SynBacklog)
+// are kept between calls as tcp.HalfOpen, not as whole TCBs, as Linux
+// keeps a tcp_request_sock for each (issue 15: "a SYN-queue entry need
+// not be a whole TCB"): an entry and its HalfOpen are one allocation of
+// 144 bytes (halfEntry), where a Conn is 768. A segment, timer or call
+// for the connection makes its Conn again (whole) and the Conn does what
+// it does; after its Output the stack keeps it small again (freeze) if it
+// is still only half-open. What is sent, and when, is the Conn's; only
+// the memory between calls differs.
+//
+// A half-open connection that something outside the stack may hold
+// (Conns, Lookup) is pinned and stays whole, and so does one Freeze
+// refuses (tcp.HalfOpen lists what it keeps); the SYN queue's bound
+// bounds those too.
+
+// halfEntry is the entry of a listener's half-open connection, with room
+// to keep it small.
+type halfEntry struct {
+	entry
+	h tcp.HalfOpen
+}
+
+// newHalfEntry returns the entry of c, a passive connection of l.
+func newHalfEntry(c *tcp.Conn, l *Listener) *entry {
+	he := &halfEntry{entry: entry{conn: c, listener: l, state: tcp.Listen, young: true}}
+	he.half = &he.h
+	return &he.entry
+}
+
+// whole returns e's connection, made again if it was kept small.
+func (s *Stack) whole(e *entry) *tcp.Conn {
+	if e.frozen {
+		e.conn = s.pol.Thaw(e.half)
+		e.frozen = false
+	}
+	return e.conn
+}
+
+// pin returns e's connection, whole, and keeps it whole from now on.
+func (s *Stack) pin(e *entry) *tcp.Conn {
+	e.pinned = true
+	return s.whole(e)
+}
+
+// freeze keeps e's connection small if it is a listener's half-open one
+// and tcp.Conn.Freeze allows it; it reports whether it did.
+func (s *Stack) freeze(e *entry) bool {
+	if e.half == nil || e.frozen || e.pinned || e.removed || e.queued || e.listener == nil || e.state != tcp.SynReceived {
+		return false
+	}
+	h, ok := e.conn.Freeze()
+	if !ok {
+		return false
+	}
+	*e.half = h
+	e.conn = nil
+	e.frozen = true
+	return true
+}
+
+// expire runs e's timers due at now.
+func (s *Stack) expire(now clock.Time, e *entry) {
+	c := s.whole(e)
+	s.step(now, e, func() { c.HandleTimeout(now) })
+}
