@@ -65,8 +65,71 @@ func (s *Stack) freeze(e *entry) bool {
 	return true
 }
 
-// expire runs e's timers due at now.
+// expire runs e's timers due at now. For a listener's half-open
+// connection that is its SYN-ACK's retransmission timer, and while the
+// SYN queue is more than half full the old ones are given up sooner, as
+// Linux's reqsk_timer_handler does ("we reserve half of room for young
+// embrions; and abort old ones without pity, if old ones are about to
+// clog our table"): the SYN-ACK is retransmitted at most thresh times
+// (synAckThresh), instead of tcp.Config.SynAckRetries (5, 63 s).
 func (s *Stack) expire(now clock.Time, e *entry) {
+	l := e.listener
+	if l == nil || e.queued || e.state != tcp.SynReceived {
+		c := s.whole(e)
+		s.step(now, e, func() { c.HandleTimeout(now) })
+		return
+	}
+	var retries int
+	if e.frozen {
+		retries = e.half.Retransmits()
+	} else {
+		retries = e.conn.Info().Retries
+	}
+	thresh := l.synAckThresh()
+	if e.young {
+		// Its first expiry: no longer young (Linux's num_timeout++ == 0).
+		e.young = false
+		l.young--
+	}
 	c := s.whole(e)
+	if thresh < s.pol.SynAckRetries() && retries >= thresh {
+		s.step(now, e, func() {
+			if c.PruneHalfOpen(now, thresh) {
+				// It leaves the SYN queue now, not at the next Output
+				// (as Linux's inet_csk_reqsk_queue_drop), so that the
+				// next expiry sees the queue as it is.
+				l.leaveSynQueue(e)
+				e.listener = nil
+			}
+		})
+		return
+	}
 	s.step(now, e, func() { c.HandleTimeout(now) })
+}
+
+// synAckThresh is how many SYN-ACK retransmissions l's half-open
+// connections get now: tcp.Config.SynAckRetries, or, while more than half
+// of the SYN queue (Config.SynBacklog, and at least 8) is taken, one fewer
+// for each halving of the share of young connections (not yet
+// retransmitted) below a half, down to 2, as Linux computes it.
+func (l *Listener) synAckThresh() int {
+	thresh := l.s.pol.SynAckRetries()
+	qlen := l.halfOpen
+	if 2*qlen > max(8, l.s.cfg.SynBacklog) {
+		young := 2 * l.young
+		for thresh > 2 && qlen >= young {
+			thresh--
+			young *= 2
+		}
+	}
+	return thresh
+}
+
+// leaveSynQueue is e leaving l's SYN queue (established, or freed).
+func (l *Listener) leaveSynQueue(e *entry) {
+	l.halfOpen--
+	if e.young {
+		e.young = false
+		l.young--
+	}
 }

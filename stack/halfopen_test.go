@@ -243,24 +243,96 @@ func halfOpenDiff(t *testing.T, seed uint64) int {
 	return maxKept
 }
 
-// 100,000 abandoned half-open connections (spoofed SYNs, cookies off,
-// SynBacklog 100,000) cost at most 300 bytes of heap each (Linux's request
-// sock is 300–400; a whole TCB made them 870–998 before issue 15), send
-// the SYN-ACK and its five retransmissions, RFC 6298's doubling from 1 s
-// ("RTO <- RTO * 2"), and are all freed at 63 s, as Linux frees them.
+// 100,000 abandoned half-open connections (spoofed SYNs, cookies off)
+// cost at most 300 bytes of heap each (Linux's request sock is 300–400; a
+// whole TCB made them 870–998 before issue 15). In a SYN queue of 200,000
+// they send the SYN-ACK and its five retransmissions, RFC 6298's doubling
+// from 1 s ("RTO <- RTO * 2"), and are all freed at 63 s, as Linux frees
+// them. In a SYN queue of 100,000 (full) the oldest half are given up
+// sooner, at 7 s after two retransmissions, and the rest, the queue no
+// longer more than half full, at 63 s.
 func TestHalfOpenFloodMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("100,000 connections")
 	}
 	const n = 100_000
-	r := halfOpenFlood(t, n)
+	r := halfOpenFlood(t, n, 2*n)
 	if r.perEntry > 300 {
 		t.Errorf("%d bytes of heap per half-open connection, above 300", r.perEntry)
 	}
-	if r.synacks != 6*n || r.freedAt != clock.Time(63*time.Second) {
-		t.Errorf("%d SYN-ACKs, the last freed at %v; want %d, 63s", r.synacks, time.Duration(r.freedAt), 6*n)
+	if r.synacks != 6*n || r.freedAt != clock.Time(63*time.Second) || r.first != n {
+		t.Errorf("%d SYN-ACKs, %d freed first, the last at %v; want %d, %d, 63s", r.synacks, r.first, time.Duration(r.freedAt), 6*n, n)
+	}
+	r = halfOpenFlood(t, n, n)
+	if r.synacks != 3*n+3*n/2 || r.first != n/2 || r.firstAt != clock.Time(7*time.Second) || r.freedAt != clock.Time(63*time.Second) {
+		t.Errorf("under pressure: %d SYN-ACKs, %d freed at %v, the last at %v; want %d, %d at 7s, 63s",
+			r.synacks, r.first, time.Duration(r.firstAt), time.Duration(r.freedAt), 3*n+3*n/2, n/2)
 	}
 	runtime.GC()
+}
+
+// Linux's pruning of the SYN queue (reqsk_timer_handler: "we reserve half
+// of room for young embrions; and abort old ones without pity, if old ones
+// are about to clog our table"): 16 spoofed SYNs fill a SYN queue of 16.
+// At 1 s all are young and every SYN-ACK is retransmitted; at 3 s none is
+// young, the queue more than half full: the threshold falls to 2, and at 7
+// s the oldest 8 are given up silently after their second retransmission,
+// until the queue is half full; the other 8 keep RFC 6298's schedule to
+// 63 s. A queue at most half full is never pruned: 8 SYNs in a queue of 16
+// get all 5 retransmissions.
+func TestHalfOpenPruned(t *testing.T) {
+	for _, tc := range []struct {
+		syns int
+		want map[time.Duration]int // SYN-ACKs sent at each time
+		// freed at each time
+		freed map[time.Duration]int
+	}{
+		{16, map[time.Duration]int{0: 16, time.Second: 16, 3 * time.Second: 16, 7 * time.Second: 8, 15 * time.Second: 8, 31 * time.Second: 8},
+			map[time.Duration]int{7 * time.Second: 8, 63 * time.Second: 8}},
+		{8, map[time.Duration]int{0: 8, time.Second: 8, 3 * time.Second: 8, 7 * time.Second: 8, 15 * time.Second: 8, 31 * time.Second: 8},
+			map[time.Duration]int{63 * time.Second: 8}},
+	} {
+		t.Run(fmt.Sprint(tc.syns), func(t *testing.T) {
+			s, err := New(Config{Name: "h", Addr: hostAddr, Rand: rand.New(rand.NewPCG(1, 2)), SynBacklog: 16})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, _ := s.Listen(80, 0)
+			for i := range tc.syns {
+				s.Input(0, packet(uint16(40000+i), 80, wire.SYN, 7000, 0, ""))
+			}
+			got, freed := map[time.Duration]int{}, map[time.Duration]int{}
+			now := clock.Time(0)
+			for {
+				h := l.HalfOpen()
+				s.Output(now, func(b []byte) {
+					p, err := wire.ParsePacket(b)
+					if err != nil || p.TCP.Flags != wire.SYN|wire.ACK || p.TCP.Ack != 7001 {
+						t.Fatalf("at %v sent %v, want only SYN-ACKs", time.Duration(now), p.String())
+					}
+					got[time.Duration(now)]++
+				})
+				if n := h - l.HalfOpen(); n > 0 {
+					freed[time.Duration(now)] += n
+				}
+				now = s.NextDeadline()
+				if now == clock.Never {
+					break
+				}
+				h = l.HalfOpen()
+				s.HandleTimeout(now)
+				if n := h - l.HalfOpen(); n > 0 {
+					freed[time.Duration(now)] += n
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) || fmt.Sprint(freed) != fmt.Sprint(tc.freed) {
+				t.Fatalf("SYN-ACKs sent %v, freed %v;\nwant %v, %v", got, freed, tc.want, tc.freed)
+			}
+			if c := s.Counters(); c.PassiveOpens != uint64(tc.syns) || c.AttemptFails != uint64(tc.syns) {
+				t.Fatalf("counters %+v", c)
+			}
+		})
+	}
 }
 
 // A half-open connection kept small answers as a whole one did, at the

@@ -190,7 +190,7 @@ func (s *Stack) observe(e *entry) {
 		// Established (or further, if the peer already sent its FIN): ready
 		// for Accept.
 		e.queued = true
-		l.halfOpen--
+		l.leaveSynQueue(e)
 		l.queue = append(l.queue, c)
 	}
 }
@@ -321,7 +321,7 @@ func (s *Stack) remove(e *entry) {
 	}
 	if l := e.listener; l != nil {
 		if !e.queued {
-			l.halfOpen--
+			l.leaveSynQueue(e)
 		}
 		if e.queued {
 			for i, c := range l.queue {

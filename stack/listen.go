@@ -89,6 +89,7 @@ func (s *Stack) toListenerFloor(now clock.Time, l *Listener, t tcp.Tuple, seg *w
 	c.SetMSSCap(s.mssFor(now, t.Remote.Addr()))
 	e := newHalfEntry(c, l)
 	l.halfOpen++
+	l.young++
 	s.add(e)
 	s.step(now, e, func() { c.Input(now, seg) })
 	return true

@@ -599,6 +599,7 @@ type Listener struct {
 	fam      Family
 	backlog  int         // bound of queue
 	halfOpen int         // connections in the SYN queue (SYN-RECEIVED)
+	young    int         // of those, the ones whose SYN-ACK was never retransmitted (halfopen.go)
 	queue    []*tcp.Conn // established, waiting for Accept
 	// cookieAt is when the listener last sent a SYN cookie (valid until
 	// two counter periods later); cookies reports that it ever did.

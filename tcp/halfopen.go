@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/gosynack/synack/clock"
@@ -256,3 +257,24 @@ func (h *HalfOpen) NextDeadline() clock.Time { return h.rtoAt }
 
 // Retransmits returns how many times the SYN-ACK's timer expired.
 func (h *HalfOpen) Retransmits() int { return int(h.retries) }
+
+// SynAckRetries is how many times a half-open connection of p
+// retransmits its SYN-ACK before it is given up (Config.SynAckRetries).
+func (p *Policy) SynAckRetries() int { return p.cfg.SynAckRetries }
+
+// PruneHalfOpen gives c up, silently as after its last SYN-ACK, if it is a
+// passive connection in SYN-RECEIVED whose SYN-ACK's timer expired n
+// times or more: it returns to LISTEN (RFC 9293 §3.10.7.4: "return this
+// connection to LISTEN state") and is Done. A listener whose SYN queue is
+// filling prunes its old half-open connections so (stack/halfopen.go), as
+// Linux's reqsk_timer_handler does. It reports whether it did.
+func (c *Conn) PruneHalfOpen(now clock.Time, n int) bool {
+	if c.state != SynReceived || !c.passive || c.done || int(c.retries) < n {
+		return false
+	}
+	if c.tracing() {
+		c.note(now, "SYN queue more than half full: given up after "+strconv.Itoa(int(c.retries))+" SYN-ACK retransmissions (Linux's pruning of old half-open connections)")
+	}
+	c.backToListen(now, "SYN queue pruned")
+	return true
+}
