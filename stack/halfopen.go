@@ -37,7 +37,8 @@ func newHalfEntry(c *tcp.Conn, l *Listener) *entry {
 // whole returns e's connection, made again if it was kept small.
 func (s *Stack) whole(e *entry) *tcp.Conn {
 	if e.frozen {
-		e.conn = s.pol.Thaw(e.half)
+		e.conn = s.pol.Thaw(e.half, s.spare)
+		s.spare = nil
 		e.frozen = false
 	}
 	return e.conn
@@ -60,6 +61,9 @@ func (s *Stack) freeze(e *entry) bool {
 		return false
 	}
 	*e.half = h
+	// Nothing else holds the Conn (the caller drops it from Changed): the
+	// next whole takes it again rather than a new one.
+	s.spare = e.conn
 	e.conn = nil
 	e.frozen = true
 	return true

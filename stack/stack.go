@@ -301,6 +301,9 @@ type Stack struct {
 	// became so (with stale entries until compacted): limits.go.
 	nOrphans, nTimeWait int
 	orphanQ, twQ        []*entry
+	// spare is the Conn of the last half-open connection kept small,
+	// which the next one made whole reuses (halfopen.go).
+	spare *tcp.Conn
 }
 
 // New creates a host.

@@ -196,18 +196,15 @@ func halfOpenRTO(cfg *Config, n int) time.Duration {
 	return rto
 }
 
-// Thaw makes the Conn that Freeze kept as h, a connection of p.
-func (p *Policy) Thaw(h *HalfOpen) *Conn {
-	var t Tuple
-	if h.rare != nil {
-		t = h.rare.tuple
-	} else {
-		t = h.key.tuple()
+// Thaw makes the Conn that Freeze kept as h, a connection of p, in into
+// if it is not nil (a Conn that was frozen, which nothing else holds), else
+// in a new one.
+func (p *Policy) Thaw(h *HalfOpen, into *Conn) *Conn {
+	c := into
+	if c == nil {
+		c = new(Conn)
 	}
-	c := p.newConn(t, h.iss)
-	if h.rare != nil {
-		c.rare = h.rare
-	}
+	p.initConn(c, h.Tuple(), h.iss, h.rare)
 	c.state, c.passive = SynReceived, true
 	c.tsOff, c.mssCap = h.tsOff, h.mssCap
 	c.irs, c.rcvNxt = h.irs, h.irs.Add(1)

@@ -99,7 +99,11 @@ func halfOpenWalk(t *testing.T, cf func(*Config), so wire.Options, tu Tuple, see
 		}
 		if ok {
 			frozen++
-			c2 := p.Thaw(&h)
+			var into *Conn
+			if step%2 == 1 {
+				into = &Conn{state: Closed, tsOff: 77, rare: &connRare{}} // a used one
+			}
+			c2 := p.Thaw(&h, into)
 			if !reflect.DeepEqual(c, c2) {
 				t.Fatalf("step %d: Thaw(Freeze(c)) differs from c:\n got %+v\nwant %+v", step, *c2, *c)
 			}
