@@ -438,7 +438,13 @@ type rawPeer struct {
 }
 
 func (p *rawPeer) send(now clock.Time, src netip.Addr, seg wire.Segment) {
-	pk := wire.Packet{IP: wire.IPv4{TTL: attackTTL, Protocol: wire.ProtocolTCP, Src: src, Dst: ServerAddr}, TCP: seg}
+	p.sendTTL(now, src, seg, attackTTL)
+}
+
+// sendTTL is send with another TTL: 64 makes the packet look like a
+// stack's, so that the meter does not count it as an attack.
+func (p *rawPeer) sendTTL(now clock.Time, src netip.Addr, seg wire.Segment, ttl uint8) {
+	pk := wire.Packet{IP: wire.IPv4{TTL: ttl, Protocol: wire.ProtocolTCP, Src: src, Dst: ServerAddr}, TCP: seg}
 	p.w.Network().Send(now, p.name, pk.Append(nil))
 	p.sent++
 }

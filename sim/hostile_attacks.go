@@ -225,9 +225,10 @@ func (a *sackAbuser) advance(now clock.Time) bool {
 		sent = true
 	}
 	for _, ack := range a.pending {
+		// A well-behaved ACK, not counted as an attack packet.
 		s := a.rc.seg(wire.ACK, a.rc.sndNxt, nil)
 		s.Ack = ack
-		a.rc.p.send(now, a.rc.src, s)
+		a.rc.p.sendTTL(now, a.rc.src, s, 64)
 		sent = true
 	}
 	a.pending = a.pending[:0]
@@ -235,6 +236,7 @@ func (a *sackAbuser) advance(now clock.Time) bool {
 		k := a.sch.i
 		a.sch.i++
 		if k == 0 {
+			a.sample()
 			a.queueAt = int(a.hi.Size(a.rcvNxt)) / max(a.sendMSS, 1)
 		}
 		a.rc.p.send(now, a.rc.src, a.abusiveACK(k))

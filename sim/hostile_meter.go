@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/gosynack/synack/clock"
@@ -40,11 +41,9 @@ type cpuMeter struct {
 
 	pend []pendingPkt
 
-	// attack holds each attack packet's cost in order of arrival;
-	// normalNs and normalN sum the yardstick's.
-	attack   []time.Duration
-	normalNs time.Duration
-	normalN  int
+	// attack and normal hold each attack packet's and each yardstick
+	// segment's cost, in order of arrival.
+	attack, normal []time.Duration
 
 	// Memory: the server stack's buffer accounting's high-water mark
 	// (deterministic), and the Go heap's above its size at the start,
@@ -127,8 +126,7 @@ func (m *cpuMeter) output(now clock.Time, emit func([]byte)) {
 				m.onAttack(len(m.attack))
 			}
 		case classNormal:
-			m.normalNs += p.in + share
-			m.normalN++
+			m.normal = append(m.normal, p.in+share)
 		}
 	}
 	m.pend = m.pend[:0]
@@ -145,49 +143,83 @@ func (m *cpuMeter) sampleHeap() {
 
 // CPUFigures are a hostile run's timings (wall clock, per packet, of the
 // server stack's Input and its share of the Output that answered).
+//
+// A packet whose wall time is more than outlier times its class's median
+// is left out of the means (but not of MaxNs): on a shared machine it
+// was preempted, or stopped by the garbage collector, and one such
+// microsecond-long pause outweighs a thousand packets.
 type CPUFigures struct {
 	// AttackNs is the mean cost of an attack packet, NormalNs of a
-	// legitimate data segment, in the same run; Ratio is their quotient.
+	// legitimate data segment in the same run; Ratio is their quotient.
 	AttackNs, NormalNs, Ratio float64
-	// WorstQuarterNs is the mean of the costliest quarter of the attack
-	// packets taken in order of arrival (the attack's queues grow as it
-	// goes: the last quarter is the largest queue), and WorstRatio its
-	// quotient by NormalNs.
-	WorstQuarterNs, WorstRatio float64
+	// WorstEighthNs is the mean of the costliest eighth of the attack
+	// packets taken in order of arrival, leaving out the first 1% (the
+	// attack's queues grow as it goes, so the eighths are its queue
+	// sizes; the first packets of a SACK attack newly SACK the whole
+	// queue, work in proportion to what they deliver, done once);
+	// WorstRatio is its quotient by NormalNs. MaxNs is the costliest
+	// single attack packet; Outliers counts the packets left out.
+	WorstEighthNs, WorstRatio, MaxNs float64
+	Outliers                         int
 	// HeapHigh is the Go heap's high-water mark above its size at the
 	// start of the run (the whole world's: every stack and the network),
 	// sampled every 1024 attack packets and at the end.
 	HeapHigh uint64
 }
 
+const outlier = 50
+
+// trimmedMean is the mean of p without the outliers above limit, and how
+// many those were.
+func trimmedMean(p []time.Duration, limit time.Duration) (float64, int) {
+	var s time.Duration
+	n, out := 0, 0
+	for _, d := range p {
+		if d > limit {
+			out++
+			continue
+		}
+		s += d
+		n++
+	}
+	if n == 0 {
+		return 0, out
+	}
+	return float64(s.Nanoseconds()) / float64(n), out
+}
+
+func medianDur(p []time.Duration) time.Duration {
+	if len(p) == 0 {
+		return 0
+	}
+	q := slices.Clone(p)
+	slices.Sort(q)
+	return q[len(q)/2]
+}
+
 func (m *cpuMeter) figures() CPUFigures {
 	m.sampleHeap()
 	f := CPUFigures{HeapHigh: m.heapHigh}
-	if m.normalN > 0 {
-		f.NormalNs = float64(m.normalNs.Nanoseconds()) / float64(m.normalN)
-	}
+	f.NormalNs, _ = trimmedMean(m.normal, outlier*medianDur(m.normal))
 	if n := len(m.attack); n > 0 {
-		var sum time.Duration
+		limit := outlier * medianDur(m.attack)
+		f.AttackNs, f.Outliers = trimmedMean(m.attack, limit)
 		for _, d := range m.attack {
-			sum += d
+			f.MaxNs = max(f.MaxNs, float64(d.Nanoseconds()))
 		}
-		f.AttackNs = float64(sum.Nanoseconds()) / float64(n)
-		f.WorstQuarterNs = f.AttackNs
-		if n >= 4 {
-			f.WorstQuarterNs = 0
-			for q := 0; q < 4; q++ {
-				var s time.Duration
-				part := m.attack[q*n/4 : (q+1)*n/4]
-				for _, d := range part {
-					s += d
-				}
-				f.WorstQuarterNs = max(f.WorstQuarterNs, float64(s.Nanoseconds())/float64(len(part)))
+		steady := m.attack[n/100:]
+		f.WorstEighthNs, _ = trimmedMean(steady, limit)
+		if k := len(steady); k >= 8 {
+			f.WorstEighthNs = 0
+			for q := 0; q < 8; q++ {
+				e, _ := trimmedMean(steady[q*k/8:(q+1)*k/8], limit)
+				f.WorstEighthNs = max(f.WorstEighthNs, e)
 			}
 		}
 	}
 	if f.NormalNs > 0 {
 		f.Ratio = f.AttackNs / f.NormalNs
-		f.WorstRatio = f.WorstQuarterNs / f.NormalNs
+		f.WorstRatio = f.WorstEighthNs / f.NormalNs
 	}
 	return f
 }

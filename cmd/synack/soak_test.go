@@ -50,7 +50,7 @@ func TestSoakBadInput(t *testing.T) {
 		{[]string{"soak", "--seed", "3"}, "name it with --case"},
 		{[]string{"soak", "--case", "clean", "--ladder"}, "need --seed"},
 		{[]string{"soak", "--efficiency", "--case", "clean"}, "--efficiency takes none"},
-		{[]string{"soak", "--quick"}, "go with --efficiency"},
+		{[]string{"soak", "--quick"}, "--quick goes with --efficiency or --hostile"},
 		{[]string{"soak", "--runs", "x"}, "invalid argument"},
 		{[]string{"soak", "extra"}, "takes no arguments"},
 	}
