@@ -126,6 +126,10 @@ type Conn struct {
 	passive   bool // opened from LISTEN (RFC 9293: "initiated with a passive OPEN")
 	done      bool // the TCB may be deleted
 	synSent   bool // our SYN (or SYN-ACK) is out in the current state
+	// The log2 of the size of the receive and send rings when they were
+	// last given back empty (0: never): a ring taken again for a burst is
+	// taken at that size, not grown to it by doubling (buffers.go).
+	rcvLast, sndLast uint8
 }
 
 // sendVars are the send sequence variables of RFC 9293 §3.3.1 and the send
