@@ -16,9 +16,13 @@ import (
 // the memory between calls differs.
 //
 // A half-open connection that something outside the stack may hold
-// (Conns, Lookup) is pinned and stays whole, and so does one Freeze
-// refuses (tcp.HalfOpen lists what it keeps); the SYN queue's bound
-// bounds those too.
+// (Conns, Lookup; the accept queue) is pinned and stays whole, and so
+// does one Freeze refuses (tcp.HalfOpen lists what it keeps); the SYN
+// queue's bound bounds those too. The Conn of the last one kept small, or
+// of one given up that was never pinned, is the stack's spare: the next
+// connection made whole, or the next SYN's, takes it rather than a new
+// one, so that a flood of SYNs and their timers allocate only the
+// 144-byte entries.
 
 // halfEntry is the entry of a listener's half-open connection, with room
 // to keep it small.

@@ -219,7 +219,11 @@ stack's entry; the rest is its place in the connection table, the timer
 heap and the creation order. For each segment, timer or call it is made a
 whole TCB again (a 768-byte ` + "`tcp.Conn`" + `), which does what it does, and after
 its output it is kept small again (stack/halfopen.go): what it sends and
-when is the TCB's. ` + "`TestHalfOpenSameAsWhole`" + ` runs a hostile exchange
+when is the TCB's. It is made whole in the one ` + "`tcp.Conn`" + ` the stack keeps
+spare (that of the last one kept small, or of one given up that was never
+handed out), not in a new one, and so is a new SYN's: once the tables have
+grown, a flood's SYNs and timers allocate only their entries, one
+allocation per SYN (` + "`TestHalfOpenFloodAllocs`" + `). ` + "`TestHalfOpenSameAsWhole`" + ` runs a hostile exchange
 (SYNs again and with new ISNs, right and wrong final ACKs, RSTs, ICMP
 errors, cookies, a full accept queue, Close; IPv4 and IPv6) against a host
 that keeps them whole and compares every packet, trace event and counter.

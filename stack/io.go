@@ -190,6 +190,7 @@ func (s *Stack) observe(e *entry) {
 		// Established (or further, if the peer already sent its FIN): ready
 		// for Accept.
 		e.queued = true
+		e.pinned = true // the application will hold it
 		l.leaveSynQueue(e)
 		l.queue = append(l.queue, c)
 	}
@@ -278,6 +279,12 @@ func (s *Stack) OutputTo(now clock.Time, alloc func(n int) []byte, emit func(pkt
 		if e.conn.Done() {
 			s.remove(e)
 			s.track(e)
+			if e.half != nil && !e.pinned {
+				// A half-open connection given up: nobody outside the
+				// stack ever held it (halfopen.go).
+				s.spare = e.conn
+				s.changed = s.changed[:len(s.changed)-1]
+			}
 			continue
 		}
 		s.rearm(e)
@@ -304,8 +311,10 @@ func (s *Stack) OutputTo(now clock.Time, alloc func(n int) []byte, emit func(pkt
 // Changed returns the connections that were called into (by Input, a user
 // call, HandleTimeout or Update) between the previous Output and the last
 // one, in creation order, including those it deleted: a driver that waits
-// for a condition of a connection need only look at these. The slice is
-// valid until the next Output.
+// for a condition of a connection need only look at these. A listener's
+// half-open connection that was never handed out (Conns, Lookup, Accept)
+// is not listed: nothing outside the stack holds it, and its Conn is
+// reused (halfopen.go). The slice is valid until the next Output.
 func (s *Stack) Changed() []*tcp.Conn { return s.changed }
 
 func (s *Stack) remove(e *entry) {

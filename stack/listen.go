@@ -84,7 +84,8 @@ func (s *Stack) toListenerFloor(now clock.Time, l *Listener, t tcp.Tuple, seg *w
 	if old != nil {
 		iss = old.ReopenISS(iss)
 	}
-	c := s.pol.NewPassive(t, iss)
+	c := s.pol.NewPassiveIn(s.spare, t, iss) // halfopen.go
+	s.spare = nil
 	c.SetTSOffset(tcp.TSOffset(s.cfg.ISNKey, t.Local.Addr(), t.Remote.Addr()))
 	c.SetMSSCap(s.mssFor(now, t.Remote.Addr()))
 	if l.init != nil {

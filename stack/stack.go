@@ -254,7 +254,7 @@ type entry struct {
 	timeWait bool // counted in nTimeWait
 	dirty    bool // in the dirty list: called since the last Output
 	frozen   bool // the connection is *half, conn is nil
-	pinned   bool // conn was handed out (Conns, Lookup): never frozen again
+	pinned   bool // conn was handed out (Conns, Lookup, accept queue): never frozen or reused
 	young    bool // half-open and its SYN-ACK never retransmitted (halfopen.go)
 }
 
@@ -301,8 +301,9 @@ type Stack struct {
 	// became so (with stale entries until compacted): limits.go.
 	nOrphans, nTimeWait int
 	orphanQ, twQ        []*entry
-	// spare is the Conn of the last half-open connection kept small,
-	// which the next one made whole reuses (halfopen.go).
+	// spare is the Conn of the last half-open connection kept small, or
+	// given up without being handed out, which the next one made whole,
+	// or the next SYN's, reuses (halfopen.go).
 	spare *tcp.Conn
 }
 

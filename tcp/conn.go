@@ -355,7 +355,17 @@ func (p *Policy) NewActive(t Tuple, iss seq.Value, now clock.Time) *Conn {
 
 // NewPassive is the package's NewPassive for a connection of p.
 func (p *Policy) NewPassive(t Tuple, iss seq.Value) *Conn {
-	c := p.newConn(t, iss)
+	return p.NewPassiveIn(nil, t, iss)
+}
+
+// NewPassiveIn is NewPassive making the connection in c, a Conn nothing
+// holds any more (one a driver kept as a HalfOpen, or that is done and
+// was never handed out), or in a new one if c is nil.
+func (p *Policy) NewPassiveIn(c *Conn, t Tuple, iss seq.Value) *Conn {
+	if c == nil {
+		c = new(Conn)
+	}
+	p.initConn(c, t, iss, nil)
 	c.state = Listen
 	c.passive = true
 	return c
