@@ -97,14 +97,43 @@ func (c *Conn) rackUpdateReoWnd(r *ackResult) {
 // plus the reordering window, is lost. It returns how long until the next
 // segment would be (0 for none) for the reordering timer.
 func (c *Conn) rackDetectLoss(now clock.Time) (lost bool, wait time.Duration) {
+	lost, wait, _ = c.rackScan(now)
+	return lost, wait
+}
+
+// rackScanMax bounds what rackScan looks at beyond the segments it marks
+// lost.
+const rackScanMax = 32
+
+// rackScan is rackDetectLoss, reporting as well how many segments it
+// looked at.
+//
+// The segments neither SACKed nor already lost are walked oldest
+// transmission first: those sent before RACK.xmit_ts come first, and the
+// walk stops at the first sent after it. Among those sent at RACK.xmit_ts
+// itself, RACK_sent_after() compares the end sequence numbers. Those old
+// enough are marked lost and leave the list, so looking at them is paid
+// for once. The others, sent at RACK.xmit_ts but after it in sequence, or
+// sent before it but not yet RACK.rtt + reo_wnd ago, stay: a walk through
+// all of them on every ACK made an ACK's cost grow with the queue (a burst
+// or a GSO super-segment sends many segments at one instant; an attacker's
+// SACK blocks leave many holes: the hostile soak's SACK abuse, a
+// 100k-segment queue, took 7.3 s of CPU for 0.5 s without it; the lesson
+// of CVE-2018-5390 and CVE-2019-11477). So the walk looks at no more than rackScanMax
+// of them: the list is in order of transmission, so none after them has
+// expired either, and if one of them waits, the reordering timer is set
+// for the latest any of them can, RACK.xmit_ts + RACK.rtt + reo_wnd, when
+// a walk marks them lost; RFC 8985's timer is for the latest of them,
+// which is at most that. Short of the bound the walk is the RFC's exactly
+// (and past it too but for a segment sent at RACK.xmit_ts, below
+// RACK.end_seq, behind more than rackScanMax sent at that instant above
+// it: left to the next ACK or the RTO).
+func (c *Conn) rackScan(now clock.Time) (lost bool, wait time.Duration, looked int) {
 	if c.rackXmit < 0 {
-		return false, 0
+		return false, 0, 0
 	}
 	reo := c.reoWnd()
-	// The segments neither SACKed nor already lost, oldest transmission
-	// first: those sent before RACK.xmit_ts come first, and the walk stops
-	// at the first sent after it. Among those sent at RACK.xmit_ts itself,
-	// RACK_sent_after() compares the end sequence numbers.
+	kept, waiting := 0, false
 	for p := c.tsHead; p != 0; {
 		i := int(p - 1)
 		t := &c.tx[i]
@@ -112,9 +141,17 @@ func (c *Conn) rackDetectLoss(now clock.Time) (lost bool, wait time.Duration) {
 		if t.sentAt > c.rackXmit {
 			break
 		}
+		if kept == rackScanMax {
+			if waiting {
+				wait = max(wait, c.rackXmit.Add(c.rackRTT+reo).Sub(now))
+			}
+			break
+		}
+		looked++
 		// RACK_sent_after(RACK.xmit_ts, RACK.end_seq, Segment.xmit_ts,
 		// Segment.end_seq)
 		if !(c.rackXmit > t.sentAt || c.rackEnd.GreaterThan(t.end)) {
+			kept++
 			continue
 		}
 		remaining := t.sentAt.Add(c.rackRTT + reo).Sub(now)
@@ -123,9 +160,10 @@ func (c *Conn) rackDetectLoss(now clock.Time) (lost bool, wait time.Duration) {
 			lost = true
 		} else {
 			wait = max(wait, remaining)
+			kept, waiting = kept+1, true
 		}
 	}
-	return lost, wait
+	return lost, wait, looked
 }
 
 // onAckRecovery runs loss detection and recovery for an ACK that passed
