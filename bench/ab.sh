@@ -9,6 +9,7 @@
 #
 #   bench/ab.sh OLD [NEW]        # NEW defaults to the work tree
 #   ROUNDS=7 bench/ab.sh 3cf287a
+#   ONLY=Bulk BULK=256x bench/ab.sh 3cf287a   # only the benchmarks matching ONLY (grep -E), bulk of 256 MiB a run
 #
 # Bounded: fixed operation counts, a timeout per run. In-process only.
 set -euo pipefail
@@ -16,6 +17,8 @@ cd "$(dirname "$0")"
 old=${1:?usage: bench/ab.sh OLD-COMMIT [NEW-COMMIT]}
 new=${2:-}
 ROUNDS=${ROUNDS:-5}
+ONLY=${ONLY:-.}
+BULK=${BULK:-64x}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 build() { # commit -> binary
@@ -27,8 +30,8 @@ build() { # commit -> binary
 build "$old" old
 if [ -n "$new" ]; then build "$new" new; else go test -c -o "$tmp/new.test" .; fi
 benches=(
-	'BenchmarkBulk/mtu=1500/stack=synack$:64x'
-	'BenchmarkBulk/mtu=65535/stack=synack$:64x'
+	"BenchmarkBulk/mtu=1500/stack=synack\$:$BULK"
+	"BenchmarkBulk/mtu=65535/stack=synack\$:$BULK"
 	'BenchmarkConnRate/workers=1/stack=synack$:2000x'
 	'BenchmarkConnRate/workers=16/stack=synack$:2000x'
 	'BenchmarkPingPong/stack=synack$:20000x'
@@ -37,6 +40,7 @@ out="$tmp/ab.txt"
 for r in $(seq "$ROUNDS"); do
 	for v in old new; do
 		for b in "${benches[@]}"; do
+			echo "${b%:*}" | grep -qE "$ONLY" || continue
 			timeout 300 "$tmp/$v.test" -test.run '^$' -test.bench "^${b%:*}" -test.benchtime "${b##*:}" |
 				awk -v r="$r" -v v="$v" '/^Benchmark/ {
 					print r, v, $1, $3

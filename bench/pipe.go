@@ -36,11 +36,11 @@ const QueueLen = 4096
 // are MaxGSO bytes long; NoSegmentOffload on both ends, before the stacks
 // start, turns that off.
 func Pipe(a, b netip.Addr, mtu int) (*PipeEnd, *PipeEnd) {
-	pool := &bufPool{free: make(chan *link.Buffer, 2*QueueLen), size: max(mtu, MaxGSO)}
+	pool := &bufPool{free: make([]*link.Buffer, 0, 2*QueueLen), size: max(mtu, MaxGSO)}
 	// Like a NIC's rings, the buffers are made up front: both queues' worth,
 	// up to 64 MiB (with 64 KiB packets the windows never fill a queue).
 	for range min(2*QueueLen, 64<<20/pool.size) {
-		pool.free <- &link.Buffer{B: make([]byte, 0, pool.size)}
+		pool.free = append(pool.free, &link.Buffer{B: make([]byte, 0, pool.size)})
 	}
 	ab := make(chan *link.Buffer, QueueLen)
 	ba := make(chan *link.Buffer, QueueLen)
@@ -134,14 +134,7 @@ func (e *PipeEnd) Send(pkt []byte) error {
 
 // NewBuffer lends an empty buffer of max(MTU, MaxGSO) bytes from the pool (nil if the
 // pool is empty).
-func (e *PipeEnd) NewBuffer() *link.Buffer {
-	select {
-	case b := <-e.pool.free:
-		return b
-	default:
-		return nil
-	}
-}
+func (e *PipeEnd) NewBuffer() *link.Buffer { return e.pool.get() }
 
 // SendBuffer queues b for the peer, without a copy, and takes it back: a
 // packet longer than the MTU, or one sent when the queue is full or either
@@ -202,27 +195,47 @@ func (e *PipeEnd) TryReceiveBuffer() (*link.Buffer, bool) {
 // TryReceiveBuffer.
 func (e *PipeEnd) Release(b *link.Buffer) { e.pool.Put(b) }
 
-// bufPool is a free list of packet buffers.
+// bufPool is a free list of packet buffers, last in first out: the
+// buffer given back most recently, whose bytes are still in the CPU's
+// cache, is the next one lent (a FIFO would cycle through every buffer
+// of the pool, each one cold by the time it comes round again).
 type bufPool struct {
-	free chan *link.Buffer
+	mu   sync.Mutex
+	free []*link.Buffer
 	size int // of every buffer
 }
 
-func (p *bufPool) Get() *link.Buffer {
-	select {
-	case b := <-p.free:
-		return b
-	default:
-		return &link.Buffer{B: make([]byte, 0, p.size)}
+// get lends the most recently given back buffer, or nil if none is free.
+func (p *bufPool) get() *link.Buffer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.free)
+	if n == 0 {
+		return nil
 	}
+	b := p.free[n-1]
+	p.free[n-1] = nil
+	p.free = p.free[:n-1]
+	return b
 }
 
+// Get lends a buffer, making one if none is free.
+func (p *bufPool) Get() *link.Buffer {
+	if b := p.get(); b != nil {
+		return b
+	}
+	return &link.Buffer{B: make([]byte, 0, p.size)}
+}
+
+// Put gives b back; beyond the pool's capacity it is left to the
+// garbage collector.
 func (p *bufPool) Put(b *link.Buffer) {
 	b.B = b.B[:0]
-	select {
-	case p.free <- b:
-	default:
+	p.mu.Lock()
+	if len(p.free) < cap(p.free) {
+		p.free = append(p.free, b)
 	}
+	p.mu.Unlock()
 }
 
 // TryReceive copies a queued packet into buf without waiting; ok is false

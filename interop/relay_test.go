@@ -41,14 +41,17 @@ const (
 // refused destination as "connection refused". The relay dials only the
 // server namespace's addresses.
 //
-// TestRelaySOCKS5 does the same with --socks5 through a small SOCKS5
-// server written here (relaySOCKS5Server), since no SOCKS5 server library
-// is in the module proxy this project may use.
+// TestRelaySOCKS5 does the same with --socks5 through Dante's SOCKS
+// server (danted), a maintained SOCKS5 server with CONNECT and UDP
+// ASSOCIATE: no SOCKS5 server library that has UDP ASSOCIATE is served by
+// the Go module proxy (github.com/armon/go-socks5 is, without UDP
+// ASSOCIATE, unchanged since 2016).
 func TestRelayDirect(t *testing.T) { testRelay(t, false) }
 
 // TestRelaySOCKS5: as TestRelayDirect, with `synack relay --socks5` through
-// a SOCKS5 server in the relay's namespace (CONNECT and UDP ASSOCIATE),
-// which dials the server namespace.
+// danted in the relay's namespace (CONNECT and UDP ASSOCIATE), which dials
+// the server namespace. It skips when danted (Debian's dante-server) is not
+// installed.
 func TestRelaySOCKS5(t *testing.T) { testRelay(t, true) }
 
 func testRelay(t *testing.T, socks bool) {
@@ -56,6 +59,9 @@ func testRelay(t *testing.T, socks bool) {
 		t.Skipf("skipped: %v", err)
 	}
 	needTools(t, "curl", "ip")
+	if socks {
+		needTools(t, "danted")
+	}
 	// The issue's 100 MiB and 1,000 flows: SYNACK_RELAY_SIZE=100MiB
 	// SYNACK_RELAY_FLOWS=1000.
 	n := size(t, "SYNACK_RELAY_SIZE", 8<<20)
@@ -112,6 +118,23 @@ func testRelay(t *testing.T, socks bool) {
 		{"-n", serverName, "link", "set", "srv0", "up"},
 	} {
 		run("ip", args...)
+	}
+	// Wait for the veth pair's carrier (the kernel reports it up to a
+	// second after both ends are up): IPv4 goes out before it, but a first
+	// IPv6 SYN sent in that window is dropped and sent again only after the
+	// kernel's 1 s initial RTO (curl's time_connect was 1.02 s over IPv6,
+	// 0.001 s over IPv4).
+	for _, l := range [][2]string{{relayName, "rly0"}, {serverName, "srv0"}} {
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			o, err := exec.CommandContext(ctx, "ip", "-n", l[0], "link", "show", l[1]).CombinedOutput()
+			if err == nil && strings.Contains(string(o), "state UP") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s in %s has no carrier after 5 s: %v\n%s", l[1], l[0], err, o)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	client, err := netns.Open(clientName)
 	if err != nil {
@@ -176,16 +199,7 @@ func testRelay(t *testing.T, socks bool) {
 	// The relay, in its namespace, on the client namespace's TUN.
 	mode := []string{"--direct"}
 	if socks {
-		relayNS, err := netns.Open(relayName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ln, err := relayNS.Listen("tcp", "198.19.2.1:1080")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() })
-		go relaySOCKS5Server(ln, relayNS)
+		startDante(ctx, t, dir, relayName)
 		mode = []string{"--socks5", "198.19.2.1:1080"}
 	}
 	relay := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", relayName, bin, "relay", "--tun", relayTUN, "--netns", clientName, "-v"}, mode...)...)
@@ -377,132 +391,63 @@ func serveDNS(pc net.PacketConn) {
 	}
 }
 
-// relaySOCKS5Server is a small SOCKS5 server (RFC 1928, no
-// authentication) for TestRelaySOCKS5: CONNECT dials the destination from
-// ns, answering "connection refused" (X'05') for a refusal and "general
-// failure" for other errors; UDP ASSOCIATE relays datagrams between the
-// client and the destinations it names. It stops when ln is closed.
-func relaySOCKS5Server(ln net.Listener, ns *netns.NS) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(10 * time.Second))
-			b := make([]byte, 300)
-			if _, err := io.ReadFull(c, b[:2]); err != nil || b[0] != 5 {
-				return
-			}
-			if _, err := io.ReadFull(c, b[:b[1]]); err != nil {
-				return
-			}
-			c.Write([]byte{5, 0})
-			if _, err := io.ReadFull(c, b[:4]); err != nil || b[0] != 5 {
-				return
-			}
-			cmd, n := b[1], map[byte]int{1: 4, 4: 16}[b[3]]
-			if n == 0 {
-				c.Write([]byte{5, 8, 0, 1, 0, 0, 0, 0, 0, 0})
-				return
-			}
-			if _, err := io.ReadFull(c, b[:n+2]); err != nil {
-				return
-			}
-			ip, _ := netip.AddrFromSlice(b[:n])
-			dst := netip.AddrPortFrom(ip.Unmap(), uint16(b[n])<<8|uint16(b[n+1]))
-			reply := func(code byte, bnd netip.AddrPort) {
-				m := []byte{5, code, 0}
-				if bnd.Addr().Is4() {
-					a := bnd.Addr().As4()
-					m = append(append(m, 1), a[:]...)
-				} else {
-					a := bnd.Addr().As16()
-					m = append(append(m, 4), a[:]...)
-				}
-				c.Write(append(m, byte(bnd.Port()>>8), byte(bnd.Port())))
-			}
-			zero := netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
-			switch cmd {
-			case 1:
-				up, err := ns.DialContext(context.Background(), "tcp", dst.String())
-				if err != nil {
-					code := byte(1)
-					if errors.Is(err, syscall.ECONNREFUSED) {
-						code = 5
-					}
-					reply(code, zero)
-					return
-				}
-				defer up.Close()
-				reply(0, up.LocalAddr().(*net.TCPAddr).AddrPort())
-				c.SetDeadline(time.Time{})
-				go func() { io.Copy(up, c); up.(*net.TCPConn).CloseWrite() }()
-				io.Copy(c, up)
-			case 3:
-				var u *net.UDPConn
-				if err := ns.Do(func() error {
-					var err error
-					u, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv6unspecified})
-					return err
-				}); err != nil {
-					reply(1, zero)
-					return
-				}
-				defer u.Close()
-				reply(0, netip.AddrPortFrom(netip.MustParseAddr("198.19.2.1"), uint16(u.LocalAddr().(*net.UDPAddr).Port)))
-				c.SetDeadline(time.Time{})
-				go udpAssociate(u)
-				io.Copy(io.Discard, c) // the association lasts as long as this connection
-			default:
-				reply(7, zero)
-			}
-		}()
-	}
+// danteConf is Dante's configuration for TestRelaySOCKS5: no
+// authentication, clients on the relay's side of the veth only, CONNECT and
+// UDP ASSOCIATE to anywhere, out of rly0 (its IPv4 and IPv6 addresses).
+const danteConf = `logoutput: stderr
+internal: 198.19.2.1 port = 1080
+external: rly0
+clientmethod: none
+socksmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass {
+	from: 198.19.2.0/24 to: 0/0
 }
+socks pass {
+	from: 0/0 to: 0/0
+	command: connect udpassociate udpreply
+	log: error
+}
+`
 
-// udpAssociate relays for one association on u, a dual-stack socket: a
-// datagram from the client (the first sender) has its header stripped and
-// goes to the destination it names; one from anywhere else goes to the
-// client with the header naming its source (RFC 1928 §7).
-func udpAssociate(u *net.UDPConn) {
-	var client netip.AddrPort
-	buf := make([]byte, 65536)
+// startDante runs Dante's SOCKS server (danted, from Debian's dante-server)
+// in the relay's namespace on 198.19.2.1:1080 until the test ends, and
+// waits until it accepts connections.
+func startDante(ctx context.Context, t *testing.T, dir, ns string) {
+	t.Helper()
+	conf := filepath.Join(dir, "danted.conf")
+	if err := os.WriteFile(conf, []byte(danteConf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log lineWatcher
+	log.seen = make(chan struct{})
+	d := exec.Command("ip", "netns", "exec", ns, "danted", "-f", conf, "-p", filepath.Join(dir, "danted.pid"))
+	d.Stdout, d.Stderr = &log, &log
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.Process.Signal(syscall.SIGTERM)
+		d.Wait()
+		if t.Failed() {
+			t.Logf("danted:\n%s", tail(log.text(), 40))
+		}
+	})
+	relayNS, err := netns.Open(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
 	for {
-		n, src, err := u.ReadFromUDPAddrPort(buf)
-		if err != nil {
+		c, err := relayNS.DialContext(ctx, "tcp", "198.19.2.1:1080")
+		if err == nil {
+			c.Close()
 			return
 		}
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		if !client.IsValid() {
-			client = src
+		if time.Now().After(deadline) {
+			t.Fatalf("danted does not accept on 198.19.2.1:1080 after 10 s: %v\n%s", err, log.text())
 		}
-		if src != client {
-			h := []byte{0, 0, 0}
-			if a := src.Addr(); a.Is4() {
-				v := a.As4()
-				h = append(append(h, 1), v[:]...)
-			} else {
-				v := a.As16()
-				h = append(append(h, 4), v[:]...)
-			}
-			h = append(h, byte(src.Port()>>8), byte(src.Port()))
-			u.WriteToUDPAddrPort(append(h, buf[:n]...), client)
-			continue
-		}
-		if n < 4 || buf[2] != 0 {
-			continue
-		}
-		l := map[byte]int{1: 4, 4: 16}[buf[3]]
-		if l == 0 || n < 4+l+2 {
-			continue
-		}
-		ip, _ := netip.AddrFromSlice(buf[4 : 4+l])
-		dst := netip.AddrPortFrom(ip.Unmap(), uint16(buf[4+l])<<8|uint16(buf[5+l]))
-		if dst.Addr().Is4() {
-			dst = netip.AddrPortFrom(netip.AddrFrom16(dst.Addr().As16()), dst.Port()) // v4-mapped, for the dual-stack socket
-		}
-		u.WriteToUDPAddrPort(buf[4+l+2:n], dst)
+		time.Sleep(50 * time.Millisecond)
 	}
 }

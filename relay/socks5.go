@@ -278,10 +278,14 @@ func (s *SOCKS5) DialUDP(ctx context.Context, dst netip.AddrPort) (net.Conn, err
 	// bound to reach the relay: all zeros (RFC 1928 §4, "If the client is
 	// not in possesion of the information at the time of the UDP
 	// ASSOCIATE, the client MUST use a port number and address of all
-	// zeros").
+	// zeros"), of the family the client sends from, its side of the
+	// control connection ("the address and port that the client expects
+	// to use to send UDP datagrams on"), whatever dst's family.
 	zero := netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
-	if dst.Addr().Is6() && !dst.Addr().Is4In6() {
-		zero = netip.AddrPortFrom(netip.IPv6Unspecified(), 0)
+	if la, ok := c.LocalAddr().(*net.TCPAddr); ok {
+		if a := la.AddrPort().Addr(); a.Is6() && !a.Is4In6() {
+			zero = netip.AddrPortFrom(netip.IPv6Unspecified(), 0)
+		}
 	}
 	bnd, err := s.request(ctx, c, 3, zero)
 	if err != nil {

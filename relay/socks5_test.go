@@ -204,6 +204,55 @@ func TestSOCKS5UDP(t *testing.T) {
 	}
 }
 
+// UDP ASSOCIATE names the address the client will send from, so its family
+// is that of the client's side of the proxy, not the destination's: "the
+// DST.ADDR and DST.PORT fields contain the address and port that the client
+// expects to use to send UDP datagrams on for the association" (RFC 1928
+// §4). A client reaching an IPv4 proxy for an IPv6 destination names
+// 0.0.0.0:0; Dante refuses "::" there ("no IPv6 address found amongst the
+// internal addresses").
+func TestSOCKS5UDPAssociateFamily(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Skipf("no loopback: %v", err)
+	}
+	defer ln.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		b := make([]byte, 262)
+		if _, err := io.ReadFull(c, b[:2]); err != nil {
+			return
+		}
+		io.ReadFull(c, b[:b[1]])
+		c.Write([]byte{5, 0})
+		if _, err := io.ReadFull(c, b[:4]); err != nil {
+			return
+		}
+		n := map[byte]int{1: 4, 4: 16}[b[3]]
+		io.ReadFull(c, b[4:4+n+2])
+		got <- append([]byte(nil), b[:4+n+2]...)
+		c.Write([]byte{5, 7, 0, 1, 0, 0, 0, 0, 0, 0})
+	}()
+	s := &SOCKS5{Addr: ln.Addr().String(), Timeout: 5 * time.Second}
+	if _, err := s.DialUDP(context.Background(), netip.MustParseAddrPort("[2001:2::9]:53")); err == nil {
+		t.Fatal("DialUDP succeeded though the proxy answered 7 (command not supported)")
+	}
+	want := []byte{5, 3, 0, 1, 0, 0, 0, 0, 0, 0}
+	select {
+	case req := <-got:
+		if !bytes.Equal(req, want) {
+			t.Errorf("UDP ASSOCIATE for [2001:2::9]:53 through an IPv4 proxy: % x, want % x (0.0.0.0:0)", req, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the proxy got no request")
+	}
+}
+
 // An unreachable proxy is a clear error naming it.
 func TestSOCKS5Unreachable(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

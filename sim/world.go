@@ -41,6 +41,34 @@ type World struct {
 	// run (the SYN queue's length when a flood peaks), for its check and
 	// figures.
 	samples map[string]int
+	// actors are drivers beside the hosts' programs (a hostile world's
+	// server application, its attackers): they act in settle, wake at
+	// their next time, and those with a network name get its packets.
+	actors []actor
+	raw    map[string]actor
+	// meter, if set, times one host's stack (hostile.go).
+	meter *cpuMeter
+}
+
+// actor is something in the world that acts by itself: it runs when the
+// world settles (reporting whether it changed anything), wants to run
+// again at next, and receives the packets sent to its name, if it has one.
+type actor interface {
+	advance(now clock.Time) bool
+	next() clock.Time
+	input(now clock.Time, pkt []byte)
+}
+
+// addActor adds a; if name is not empty, a is the network host of that
+// name (added to the network beforehand) and receives its packets.
+func (w *World) addActor(name string, a actor) {
+	w.actors = append(w.actors, a)
+	if name != "" {
+		if w.raw == nil {
+			w.raw = map[string]actor{}
+		}
+		w.raw[name] = a
+	}
 }
 
 // sample records a number read during the run under name.
@@ -261,10 +289,16 @@ func (w *World) RunFor(limit time.Duration) Result {
 		w.runActions(now)
 		w.net.Poll(now, func(to string, pkt []byte) {
 			if h := w.Host(to); h != nil {
-				h.Stack.Input(now, pkt)
+				if m := w.meter; m != nil && m.host == h {
+					m.input(now, pkt)
+				} else {
+					h.Stack.Input(now, pkt)
+				}
 				if w.tap != nil {
 					w.tap(now, to, false, pkt)
 				}
+			} else if a := w.raw[to]; a != nil {
+				a.input(now, pkt)
 			}
 		})
 		for _, h := range w.hosts {
@@ -284,17 +318,27 @@ func (w *World) settle() {
 	for round := 0; round < 10000; round++ {
 		sent := false
 		for _, h := range w.hosts {
-			h.Stack.Output(now, func(pkt []byte) {
+			emit := func(pkt []byte) {
 				if w.tap != nil {
 					w.tap(now, h.Name, true, pkt)
 				}
 				w.net.Send(now, h.Name, pkt)
 				sent = true
-			})
+			}
+			if m := w.meter; m != nil && m.host == h {
+				m.output(now, emit)
+			} else {
+				h.Stack.Output(now, emit)
+			}
 		}
 		progressed := false
 		for _, h := range w.hosts {
 			if h.prog != nil && h.prog.advance(now) {
+				progressed = true
+			}
+		}
+		for _, a := range w.actors {
+			if a.advance(now) {
 				progressed = true
 			}
 		}
@@ -314,6 +358,9 @@ func (w *World) nextDeadline() clock.Time {
 		if h.prog != nil {
 			d = clock.Min(d, h.prog.wakeAt)
 		}
+	}
+	for _, a := range w.actors {
+		d = clock.Min(d, a.next())
 	}
 	return d
 }

@@ -134,8 +134,10 @@ func TestHardeningDoc(t *testing.T) {
 			}
 		}
 	})
-	// 100,000 abandoned half-open connections, cookies off.
-	ho := halfOpenFlood(t, 100_000)
+	// 100,000 abandoned half-open connections, cookies off: in a SYN
+	// queue twice their number, and in one just theirs (under pressure).
+	ho := halfOpenFlood(t, 100_000, 200_000)
+	hp := halfOpenFlood(t, 100_000, 100_000)
 	// The out-of-order flood, against the yardstick.
 	var ooo strings.Builder
 	yard := oooCost(t, "in-order", 0, 5)
@@ -153,8 +155,13 @@ func TestHardeningDoc(t *testing.T) {
 	doc = strings.ReplaceAll(doc, "{{HALFOPENFREED}}", fmt.Sprintf("%v", time.Duration(ho.freedAt)))
 	doc = strings.ReplaceAll(doc, "{{HALFOPENAFTER}}", fmt.Sprint(ho.after>>10))
 	doc = strings.ReplaceAll(doc, "{{HALFOPENSYNACKS}}", fmt.Sprint(ho.synacks))
+	doc = strings.ReplaceAll(doc, "{{PRESSFIRST}}", fmt.Sprint(hp.first))
+	doc = strings.ReplaceAll(doc, "{{PRESSFIRSTAT}}", fmt.Sprint(time.Duration(hp.firstAt)))
+	doc = strings.ReplaceAll(doc, "{{PRESSFREED}}", fmt.Sprint(time.Duration(hp.freedAt)))
+	doc = strings.ReplaceAll(doc, "{{PRESSSYNACKS}}", fmt.Sprint(hp.synacks))
 	doc = strings.ReplaceAll(doc, "{{CPU}}", fmt.Sprintf("%d ns per spoofed SYN answered with a cookie (Input, and Output every 64 SYNs), %d B and %d allocations per SYN",
 		res.NsPerOp(), res.AllocedBytesPerOp(), res.AllocsPerOp()))
+	doc = hostileDoc(t, doc)
 	if err := os.WriteFile("../docs/HARDENING.md", []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -192,24 +199,49 @@ once. "heap high-water" is the most the Go heap grew during the flood over
 its size before (sampled every 1024 spoofed SYNs).
 
 {{FLOOD}}
-With cookies off, the 256 spoofed half-open connections hold the SYN queue
-for the SYN-ACK retries (63 s), and a real client gets in only before the
-queue fills. With cookies, the SYN queue stays at its bound and every real
-client completes at every rate; memory does not grow with the rate.
+With cookies off, the spoofed half-open connections would hold the 256
+places of the SYN queue for the SYN-ACK retries (63 s), and a real client
+get in only before the queue fills; while it is more than half full the
+oldest are given up sooner (below), which keeps room for new ones at a low
+rate. With cookies, the SYN queue stays at its bound and every real client
+completes at every rate; memory does not grow with the rate.
 
 CPU: {{CPU}}.
 
 A half-open connection costs {{HALFOPEN}} bytes of heap: 100,000 abandoned ones
-(spoofed SYNs at one instant, cookies off, ` + "`SynBacklog`" + ` 100,000, after a GC)
-hold {{HALFOPENMIB}} MiB. It is still a whole TCB (a 768-byte ` + "`tcp.Conn`" + ` and
-the stack's entry; Linux's request sock is 300–400 bytes), so the SYN
-queue's bound is what bounds them (256 × that per listener by default); a
-SYN answered with a cookie costs nothing after its SYN-ACK has gone. They
-send {{HALFOPENSYNACKS}} SYN-ACKs (the first and 5 retries each) and are all freed at
-{{HALFOPENFREED}} of virtual time (Linux's 63 s schedule: 1+2+4+8+16+32 s), after
-which the heap is {{HALFOPENAFTER}} KiB above where it began: the connection table (a Go map
-does not shrink) and the stack's timer heap and work lists keep their
-capacity.
+(spoofed SYNs at one instant, cookies off, ` + "`SynBacklog`" + ` 200,000, after a GC)
+hold {{HALFOPENMIB}} MiB. Between calls a listener keeps each as a ` + "`tcp.HalfOpen`" + ` of
+88 bytes, as Linux keeps a request sock (300–400 bytes) rather than a
+socket: the 4-tuple, ISS and IRS, what the SYN offered (MSS, window, window
+scale, SACK-permitted, timestamps and TS.Recent) and the SYN-ACK's sends,
+retransmission count and deadline, in one allocation of 144 bytes with the
+stack's entry; the rest is its place in the connection table, the timer
+heap and the creation order. For each segment, timer or call it is made a
+whole TCB again (a 768-byte ` + "`tcp.Conn`" + `), which does what it does, and after
+its output it is kept small again (stack/halfopen.go): what it sends and
+when is the TCB's. ` + "`TestHalfOpenSameAsWhole`" + ` runs a hostile exchange
+(SYNs again and with new ISNs, right and wrong final ACKs, RSTs, ICMP
+errors, cookies, a full accept queue, Close; IPv4 and IPv6) against a host
+that keeps them whole and compares every packet, trace event and counter.
+One that got something other than its SYN again (text with the SYN, a
+stray segment, an ICMP error) stays whole, bounded by the SYN queue (256
+per listener by default). A SYN answered with a cookie costs nothing after
+its SYN-ACK has gone. The 100,000 send {{HALFOPENSYNACKS}} SYN-ACKs (the first and 5
+retries each) and are all freed at {{HALFOPENFREED}} of virtual time (Linux's 63 s
+schedule: 1+2+4+8+16+32 s), after which the heap is {{HALFOPENAFTER}} KiB above where it
+began: the connection table (a Go map does not shrink) and the stack's
+timer heap and work lists keep their capacity.
+
+Sooner under pressure: while a listener's SYN queue is more than half
+full, a half-open connection whose SYN-ACK has been retransmitted
+thresh times is given up at its next timeout, thresh falling from
+` + "`tcp.Config.SynAckRetries`" + ` (5) by one for each halving of the share of young
+connections (not yet retransmitted) below a half, down to 2, as Linux's
+reqsk_timer_handler ("we reserve half of room for young embrions"). The same
+100,000 in a SYN queue of 100,000: {{PRESSFIRST}} are given up at {{PRESSFIRSTAT}} after 2
+retransmissions, which leaves the queue half full, and the others at
+{{PRESSFREED}}; {{PRESSSYNACKS}} SYN-ACKs in all (` + "`TestHalfOpenPruned`" + ` checks a small case
+segment by segment).
 
 ## Out-of-order floods (CVE-2018-5390, SegmentSmack)
 
@@ -312,8 +344,11 @@ stack's buffer budget, SACKed bytes, and no deadline left in the past.
 
 ## Not yet
 
-A half-open connection is still a whole TCB (bounded by the SYN queue,
-not shrunk); no hostile-world soak (` + "`synack soak --hostile`" + `).
+No hostile-world soak (` + "`synack soak --hostile`" + `). A half-open connection
+whose SYN carried text, or that got anything but its SYN again, stays a
+whole TCB (bounded by the SYN queue): ` + "`tcp.HalfOpen`" + ` has no room for the text
+or for what a stray segment leaves (a challenge ACK's count, an ICMP
+error's trace).
 ` + "`synack scenario run syn-flood`" + ` shows a small flood (64 spoofed SYNs
 against a 16-entry SYN queue) and the cookies that let a real client in, in
 English and Chinese.
@@ -324,14 +359,17 @@ type halfOpenResult struct {
 	perEntry, held, after uint64 // heap bytes: per entry, all, after they were freed
 	freedAt               clock.Time
 	synacks               int
+	// firstAt is when the first were freed, and first how many then.
+	firstAt clock.Time
+	first   int
 }
 
 // halfOpenFlood makes n half-open connections from spoofed SYNs at time 0
-// (cookies off), measures the heap they hold, and runs the timers until
-// the last is freed.
-func halfOpenFlood(t testing.TB, n int) halfOpenResult {
+// (cookies off) against a SYN queue of synBacklog, measures the heap they
+// hold, and runs the timers until the last is freed.
+func halfOpenFlood(t testing.TB, n, synBacklog int) halfOpenResult {
 	var ms runtime.MemStats
-	s, err := New(Config{Name: "server", Addr: hostAddr, Rand: newRand(), SynCookies: CookiesOff, SynBacklog: n})
+	s, err := New(Config{Name: "server", Addr: hostAddr, Rand: newRand(), SynCookies: CookiesOff, SynBacklog: synBacklog})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,8 +405,12 @@ func halfOpenFlood(t testing.TB, n int) halfOpenResult {
 		if now == clock.Never || now > clock.Time(10*time.Minute) {
 			t.Fatalf("%d half-open connections left, next deadline %v", l.HalfOpen(), now)
 		}
+		h := l.HalfOpen()
 		s.HandleTimeout(now)
 		s.Output(now, count)
+		if res.first == 0 && l.HalfOpen() < h {
+			res.firstAt, res.first = now, h-l.HalfOpen()
+		}
 		res.freedAt = now
 	}
 	s.Output(res.freedAt, count) // Changed() keeps the last ones until the next Output

@@ -218,7 +218,8 @@ func (s *Stack) icmpError(now clock.Time, src netip.Addr, version uint8, q *wire
 		m.MSS = mtu - ipHeaderLen(dst) - 20
 	}
 	var r tcp.ICMPResult
-	s.step(now, e, func() { r = e.conn.HandleICMP(now, &m) })
+	c := s.whole(e)
+	s.step(now, e, func() { r = c.HandleICMP(now, &m) })
 	switch r {
 	case tcp.ICMPInvalid:
 		s.ctr.OutOfWindowIcmps++

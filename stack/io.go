@@ -103,7 +103,8 @@ func (s *Stack) inputTCP(now clock.Time, src, dst netip.Addr, seg *wire.Segment)
 	}
 	s.recordSeg(now, trace.SegmentIn, t, seg, 0)
 	if e != nil {
-		s.step(now, e, func() { e.conn.Input(now, seg) })
+		c := s.whole(e)
+		s.step(now, e, func() { c.Input(now, seg) })
 		return
 	}
 	l := s.listeners[famIndex(dst)][t.Local.Port()]
@@ -189,7 +190,7 @@ func (s *Stack) observe(e *entry) {
 		// Established (or further, if the peer already sent its FIN): ready
 		// for Accept.
 		e.queued = true
-		l.halfOpen--
+		l.leaveSynQueue(e)
 		l.queue = append(l.queue, c)
 	}
 }
@@ -280,6 +281,10 @@ func (s *Stack) OutputTo(now clock.Time, alloc func(n int) []byte, emit func(pkt
 			continue
 		}
 		s.rearm(e)
+		if s.freeze(e) {
+			// Nobody outside the stack holds a half-open connection.
+			s.changed = s.changed[:len(s.changed)-1]
+		}
 	}
 	s.dirty = s.dirty[:0]
 	if s.nremoved > 32 && 2*s.nremoved > len(s.order) {
@@ -316,7 +321,7 @@ func (s *Stack) remove(e *entry) {
 	}
 	if l := e.listener; l != nil {
 		if !e.queued {
-			l.halfOpen--
+			l.leaveSynQueue(e)
 		}
 		if e.queued {
 			for i, c := range l.queue {

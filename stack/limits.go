@@ -75,7 +75,7 @@ func (s *Stack) atConnLimit() bool { return s.nconns() >= s.cfg.MaxConns }
 
 // track brings the orphan and TIME-WAIT counts up to date for e.
 func (s *Stack) track(e *entry) {
-	orphan := !e.removed && e.state != tcp.TimeWait && e.conn.Orphan()
+	orphan := !e.removed && !e.frozen && e.state != tcp.TimeWait && e.conn.Orphan()
 	tw := !e.removed && e.state == tcp.TimeWait
 	if orphan != e.orphan {
 		e.orphan = orphan

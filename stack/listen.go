@@ -90,8 +90,9 @@ func (s *Stack) toListenerFloor(now clock.Time, l *Listener, t tcp.Tuple, seg *w
 	if l.init != nil {
 		l.init(c)
 	}
-	e := &entry{conn: c, listener: l, state: tcp.Listen}
+	e := newHalfEntry(c, l)
 	l.halfOpen++
+	l.young++
 	s.add(e)
 	s.step(now, e, func() { c.Input(now, seg) })
 	return true

@@ -237,17 +237,25 @@ var (
 )
 
 type entry struct {
-	conn     *tcp.Conn
+	// conn is the connection, nil while it is kept as *half (frozen):
+	// whole returns it.
+	conn *tcp.Conn
+	// half is where a half-open connection of a listener is kept between
+	// calls (halfopen.go), or nil for an entry that never is.
+	half     *tcp.HalfOpen
 	listener *Listener  // the listener a passive connection belongs to until accepted
 	id       uint64     // creation order
 	deadline clock.Time // the connection's NextDeadline when last seen
-	heapIdx  int        // index in the timer heap, or -1
+	heapIdx  int32      // index in the timer heap, or -1
 	state    tcp.State  // last state the stack saw
 	queued   bool       // in the listener's accept queue
 	removed  bool
 	orphan   bool // counted in nOrphans (limits.go)
 	timeWait bool // counted in nTimeWait
 	dirty    bool // in the dirty list: called since the last Output
+	frozen   bool // the connection is *half, conn is nil
+	pinned   bool // conn was handed out (Conns, Lookup): never frozen again
+	young    bool // half-open and its SYN-ACK never retransmitted (halfopen.go)
 }
 
 // Stack is one host.
@@ -293,6 +301,9 @@ type Stack struct {
 	// became so (with stale entries until compacted): limits.go.
 	nOrphans, nTimeWait int
 	orphanQ, twQ        []*entry
+	// spare is the Conn of the last half-open connection kept small,
+	// which the next one made whole reuses (halfopen.go).
+	spare *tcp.Conn
 }
 
 // New creates a host.
@@ -446,29 +457,35 @@ func (s *Stack) Counters() Counters {
 	c := s.ctr
 	c.CurrEstab = 0
 	for _, e := range s.order {
-		if st := e.conn.State(); !e.removed && (st == tcp.Established || st == tcp.CloseWait) {
+		if e.removed || e.frozen {
+			continue
+		}
+		if st := e.conn.State(); st == tcp.Established || st == tcp.CloseWait {
 			c.CurrEstab++
 		}
 	}
 	return c
 }
 
-// Conns returns the live connections in creation order.
+// Conns returns the live connections in creation order. A half-open
+// connection kept small (halfopen.go) is made whole to be returned, and
+// stays whole: the caller holds the Conn the stack uses.
 func (s *Stack) Conns() []*tcp.Conn {
-	out := make([]*tcp.Conn, 0, len(s.conns))
+	out := make([]*tcp.Conn, 0, len(s.conns)+len(s.conns6))
 	for _, e := range s.order {
 		if !e.removed {
-			out = append(out, e.conn)
+			out = append(out, s.pin(e))
 		}
 	}
 	return out
 }
 
-// Lookup returns the connection with the given tuple (our side first).
+// Lookup returns the connection with the given tuple (our side first),
+// made whole if it was a half-open connection kept small, as Conns does.
 func (s *Stack) Lookup(t tcp.Tuple) *tcp.Conn {
 	t = canonical(t)
 	if e := s.lookup(t); e != nil {
-		return e.conn
+		return s.pin(e)
 	}
 	return nil
 }
@@ -585,6 +602,7 @@ type Listener struct {
 	fam      Family
 	backlog  int         // bound of queue
 	halfOpen int         // connections in the SYN queue (SYN-RECEIVED)
+	young    int         // of those, the ones whose SYN-ACK was never retransmitted (halfopen.go)
 	queue    []*tcp.Conn // established, waiting for Accept
 	// cookieAt is when the listener last sent a SYN cookie (valid until
 	// two counter periods later); cookies reports that it ever did.
@@ -705,7 +723,8 @@ func (l *Listener) Close(now clock.Time) {
 	}
 	for _, e := range l.s.order {
 		if e.listener == l && !e.removed {
-			l.s.step(now, e, func() { e.conn.Abort(now) })
+			c := l.s.whole(e)
+			l.s.step(now, e, func() { c.Abort(now) })
 		}
 	}
 	l.queue = nil

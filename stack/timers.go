@@ -20,11 +20,11 @@ func (h timerHeap) Less(i, j int) bool {
 }
 func (h timerHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].heapIdx, h[j].heapIdx = i, j
+	h[i].heapIdx, h[j].heapIdx = int32(i), int32(j)
 }
 func (h *timerHeap) Push(x any) {
 	e := x.(*entry)
-	e.heapIdx = len(*h)
+	e.heapIdx = int32(len(*h))
 	*h = append(*h, e)
 }
 func (h *timerHeap) Pop() any {
@@ -49,18 +49,22 @@ func (s *Stack) touch(e *entry) {
 // rearm brings e's place in the timer heap up to date.
 func (s *Stack) rearm(e *entry) {
 	d := clock.Never
-	if !e.removed {
+	switch {
+	case e.removed:
+	case e.frozen:
+		d = e.half.NextDeadline()
+	default:
 		d = e.conn.NextDeadline()
 	}
 	switch {
 	case d == e.deadline && (e.heapIdx >= 0) == (d != clock.Never):
 	case d == clock.Never:
 		if e.heapIdx >= 0 {
-			heap.Remove(&s.timers, e.heapIdx)
+			heap.Remove(&s.timers, int(e.heapIdx))
 		}
 	case e.heapIdx >= 0:
 		e.deadline = d
-		heap.Fix(&s.timers, e.heapIdx)
+		heap.Fix(&s.timers, int(e.heapIdx))
 	default:
 		e.deadline = d
 		heap.Push(&s.timers, e)
@@ -88,7 +92,7 @@ func (s *Stack) HandleTimeout(now clock.Time) {
 	for _, e := range due {
 		e.deadline = clock.Never
 		if !e.removed {
-			s.step(now, e, func() { e.conn.HandleTimeout(now) })
+			s.expire(now, e)
 		}
 	}
 	clear(due)

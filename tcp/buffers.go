@@ -1,5 +1,7 @@
 package tcp
 
+import "math/bits"
+
 // Send and receive buffers, in arrays borrowed from Config.Buffers. Both
 // are rings: data is appended at the end and consumed from the front
 // without ever sliding the live bytes back (sendBuffer and recvBuffer,
@@ -8,7 +10,11 @@ package tcp
 // out of order (reasm.go), at its distance from RCV.NXT after the unread
 // data. An empty buffer goes back to the pool, so an idle connection holds
 // no buffer at all, and a busy one takes the same arrays over and over
-// without allocating.
+// without allocating. An emptied ring's size is remembered (rcvLast,
+// sndLast), and a burst that finds the ring gone takes one of that size
+// straight away: growing it again by doubling would copy the burst's
+// bytes once more on every refill (a bulk receiver whose reader drains
+// the ring between bursts did so for every burst).
 
 // BufferPool lends byte slices to connections. Get returns a slice of
 // length 0 and capacity at least n; Put takes back a slice that Get
@@ -84,10 +90,7 @@ func (c *Conn) rcvReserve(keep, need int) {
 	if need <= len(b.mem) {
 		return
 	}
-	size := max(minBuffer, len(b.mem))
-	for size < need {
-		size *= 2
-	}
+	size := c.ringSize(len(b.mem), need, c.rcvLast)
 	m := c.borrow(size)
 	if keep > 0 {
 		b.read(m[:keep], 0)
@@ -96,8 +99,39 @@ func (c *Conn) rcvReserve(keep, need int) {
 	b.mem, b.head = m, 0
 }
 
+// burstMin is the least a ring must take, when it has none, for the
+// size it last had to be used: a burst (an MSS-sized segment or more, a
+// write of more), not a small message.
+const burstMin = 1 << 10
+
+// ringSize is the size a ring of size cur must grow to for need bytes:
+// the smallest power of two, at least minBuffer, that holds them by
+// doubling, or when the ring has none (cur == 0) and need is a burst, the
+// size it last had (1<<last), unless the buffer budget is under pressure.
+func (c *Conn) ringSize(cur, need int, last uint8) int {
+	size := max(minBuffer, cur)
+	if cur == 0 && last > 0 && need >= burstMin && !c.pol.mem.pressure(&c.pol.cfg) {
+		size = max(size, 1<<last)
+	}
+	for size < need {
+		size *= 2
+	}
+	return size
+}
+
+// ringLog is the log2 of a ring's size (a power of two), 0 for none.
+func ringLog(n int) uint8 {
+	if n <= 0 || n&(n-1) != 0 {
+		return 0
+	}
+	return uint8(bits.TrailingZeros(uint(n)))
+}
+
 // dropRcv gives the receive ring back (nothing is unread or held).
 func (c *Conn) dropRcv() {
+	if l := ringLog(len(c.rcv.mem)); l > 0 {
+		c.rcvLast = l
+	}
 	c.release(&c.rcv.mem)
 	c.rcv.head, c.rcv.n = 0, 0
 }
@@ -170,6 +204,9 @@ func (c *Conn) consumeSnd(n int) {
 // dropSnd empties the send buffer and gives its arrays back.
 func (c *Conn) dropSnd() {
 	b := &c.snd
+	if l := ringLog(len(b.mem)); l > 0 {
+		c.sndLast = l
+	}
 	c.release(&b.mem)
 	c.release(&b.scratch)
 	b.head, b.n = 0, 0
@@ -182,11 +219,7 @@ func (c *Conn) appendSnd(p []byte) {
 	b := &c.snd
 	need := int(b.n) + len(p)
 	if need > len(b.mem) {
-		size := max(minBuffer, len(b.mem))
-		for size < need {
-			size *= 2
-		}
-		m := c.borrow(size)
+		m := c.borrow(c.ringSize(len(b.mem), need, c.sndLast))
 		// Unwrapped into the new ring, from its start.
 		k := copy(m, b.mem[b.head:min(len(b.mem), int(b.head+b.n))])
 		copy(m[k:b.n], b.mem)

@@ -55,3 +55,82 @@ func TestSendRing(t *testing.T) {
 		t.Fatalf("4 MiB in a ring of %d", len(c.snd.mem))
 	}
 }
+
+// countPool is a BufferPool that lends new arrays of the size asked for
+// and keeps the sizes asked.
+type countPool struct{ gets []int }
+
+func (p *countPool) Get(n int) []byte {
+	p.gets = append(p.gets, n)
+	return make([]byte, 0, n)
+}
+
+func (p *countPool) Put([]byte) {}
+
+// A ring given back empty is taken again, for the next burst, at the size
+// it had: one borrow and no copy, where growing it again from 4 KiB by
+// doubling would copy the burst's bytes once more. A small message still
+// takes a small ring, and so does a burst under memory pressure.
+func TestRingRefillAtLastSize(t *testing.T) {
+	burst := make([]byte, 64<<10)
+	for i := range burst {
+		burst[i] = byte(i)
+	}
+	for _, tc := range []struct {
+		name     string
+		pressure bool
+		p        []byte
+		want     int // the size of the ring taken for p
+	}{
+		{"burst", false, burst, 1 << 20},
+		{"small message", false, burst[:100], minBuffer},
+		{"burst under pressure", true, burst, 64 << 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pool := &countPool{}
+			cfg := Config{Buffers: pool}
+			if tc.pressure {
+				cfg.MemPressure, cfg.MemLimit = 1, 1<<30
+			}
+			c := NewActive(cfg, benchTuple, benchISS, 0)
+			// Both rings filled to 1 MiB, then emptied.
+			for range 16 {
+				c.appendSnd(burst)
+				c.appendRcv(burst)
+			}
+			c.consumeSnd(c.sndLen())
+			c.consumeRcv(c.rcvLen())
+			if c.snd.mem != nil || c.rcv.mem != nil {
+				t.Fatalf("emptied rings hold %d and %d bytes", len(c.snd.mem), len(c.rcv.mem))
+			}
+			if tc.pressure {
+				c.account(1) // another connection's buffer: the budget is at its pressure level
+			}
+			pool.gets = nil
+			c.appendSnd(tc.p)
+			c.appendRcv(tc.p)
+			if want := []int{tc.want, tc.want}; !slicesEqual(pool.gets, want) {
+				t.Fatalf("refilled with %d bytes: borrowed %v, want %v", len(tc.p), pool.gets, want)
+			}
+			if got := c.sndBytes(0, len(tc.p)); !bytes.Equal(got, tc.p) {
+				t.Fatal("the send ring's bytes differ from those written")
+			}
+			got := make([]byte, len(tc.p))
+			if n := c.readRcv(got); n != len(tc.p) || !bytes.Equal(got, tc.p) {
+				t.Fatalf("read %d bytes from the receive ring, not the %d written", n, len(tc.p))
+			}
+		})
+	}
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -126,6 +126,10 @@ type Conn struct {
 	passive   bool // opened from LISTEN (RFC 9293: "initiated with a passive OPEN")
 	done      bool // the TCB may be deleted
 	synSent   bool // our SYN (or SYN-ACK) is out in the current state
+	// The log2 of the size of the receive and send rings when they were
+	// last given back empty (0: never): a ring taken again for a burst is
+	// taken at that size, not grown to it by doubling (buffers.go).
+	rcvLast, sndLast uint8
 }
 
 // sendVars are the send sequence variables of RFC 9293 §3.3.1 and the send
@@ -358,11 +362,19 @@ func (p *Policy) NewPassive(t Tuple, iss seq.Value) *Conn {
 }
 
 func (p *Policy) newConn(t Tuple, iss seq.Value) *Conn {
+	c := new(Conn)
+	p.initConn(c, t, iss, nil)
+	return c
+}
+
+// initConn makes *c a new connection of p; an IPv6 connection takes rare
+// for its addresses if it is not nil.
+func (p *Policy) initConn(c *Conn, t Tuple, iss seq.Value, rare *connRare) {
 	cfg := &p.cfg
 	// Sequence-space marks start at the ISS: a zero would compare as
 	// "after" or "before" it depending on the half of the space the ISS
 	// lies in.
-	c := &Conn{
+	*c = Conn{
 		pol:   p,
 		tsOff: uint32(iss) * 2654435761,
 		sendVars: sendVars{
@@ -396,15 +408,17 @@ func (p *Policy) newConn(t Tuple, iss seq.Value) *Conn {
 		lport:      t.Local.Port(),
 		rport:      t.Remote.Port(),
 	}
-	if k, ok := t.Key(); ok {
+	switch k, ok := t.Key(); {
+	case ok:
 		c.laddr, c.raddr = k.LocalAddr, k.RemoteAddr
-	} else {
+	case rare != nil:
+		c.rare = rare
+	default:
 		c.rare = &connRare{tuple: t, tuple6: true}
 	}
 	if !cfg.NoWindowScale {
 		c.rcvShift = c.wantShift()
 	}
-	return c
 }
 
 // State returns the connection's state.

@@ -81,13 +81,13 @@ func TestPacketdrillKinds(t *testing.T) {
 		os.WriteFile(p, []byte(src), 0o644)
 		return p
 	}
-	unsup := write("cork.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, IPPROTO_TCP, TCP_CORK, [1], 4) = 0\n")
+	unsup := write("deferaccept.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, IPPROTO_TCP, TCP_DEFER_ACCEPT, [1], 4) = 0\n")
 	bad := write("bad.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 poll([{fd=3, events=POLLIN, bogus=1}], 1, 0) = 0\n")
 	v6 := write("v6.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > icmp unreachable port_unreachable\n")
 	syntax := write("syntax.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP = 3\n")
 	out, _, code := runCLI(t, "packetdrill", unsup, bad, v6, syntax)
 	for _, want := range []string{
-		unsup + ":2: at 0.000000s: setsockopt TCP_CORK is not supported by the runner (synack has no such option)",
+		unsup + ":2: at 0.000000s: setsockopt TCP_DEFER_ACCEPT is not supported by the runner (synack has no such option)",
 		bad + ":2: at 0.000000s: poll: unknown field bogus (expected fd, events, revents)",
 		"FAIL " + v6 + ":2: at 0.000000s: outbound ICMP (unreachable) is not supported: the runner matches TCP segments only",
 		syntax + ":2: parse error",

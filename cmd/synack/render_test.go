@@ -23,6 +23,10 @@ var svgGoldens = []struct {
 	{"../../docs/demo.svg", []string{"demo"}},
 	{"testdata/lossy-demo.svg", []string{"demo", "--seed", "3", "--loss", "30%", "--dup", "30%"}},
 	{"testdata/refused.svg", []string{"scenario", "run", "refused"}},
+	// In Chinese, and with the timers: texts that other arrows cross are
+	// in the side lane.
+	{"testdata/lossy-demo.zh.svg", []string{"demo", "--seed", "3", "--loss", "30%", "--dup", "30%", "--lang", "zh"}},
+	{"testdata/stale-syn-timers.zh.svg", []string{"scenario", "run", "stale-syn", "--timers", "--lang", "zh"}},
 }
 
 func TestSVGGolden(t *testing.T) {

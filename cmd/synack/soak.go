@@ -35,6 +35,7 @@ type soakFlags struct {
 	quick      bool
 	out        string
 	wall       bool
+	hostile    bool
 	lang       i18n.Lang // the global --lang
 }
 
@@ -53,6 +54,13 @@ virtual time; the exit status is 1 if any run does not.
 --seed N --case NAME runs one alone and prints its stats (--ladder for its
 ladder diagram, --events for its raw trace). --efficiency computes the
 goodput-versus-Mathis and spurious-retransmission tables instead.
+
+--hostile runs the hostile world instead: one server, legitimate clients and
+an attacker per case (` + strings.Join(sim.HostileCaseNames(), ", ") + `), and prints per attack the
+legitimate connections completed, the bytes intact, the server's memory high-water
+marks and its CPU per attack packet against a legitimate data segment's
+(--quick for CI's small version; --case, --seed; --wall=false leaves out the
+timings and the heap, which vary from run to run).
 
 Cases: ` + strings.Join(sim.SoakCaseNames(), ", ") + ".",
 		Args: noArgs,
@@ -73,7 +81,8 @@ Cases: ` + strings.Join(sim.SoakCaseNames(), ", ") + ".",
 	fs.StringVar(&f.plot, "plot", "", "with --seed: also plot the run as SVG into this file (see synack plot)")
 	fs.BoolVar(&f.ascii, "ascii", false, "draw the ladder with ASCII characters only")
 	fs.BoolVar(&f.efficiency, "efficiency", false, "compute the efficiency tables (goodput vs Mathis, spurious retransmissions) as Markdown")
-	fs.BoolVar(&f.quick, "quick", false, "with --efficiency: the small tables of the snapshot test")
+	fs.BoolVar(&f.quick, "quick", false, "with --efficiency: the small tables of the snapshot test; with --hostile: the small attacks CI runs")
+	fs.BoolVar(&f.hostile, "hostile", false, "run the hostile world: legitimate clients beside one attacker per case (see above)")
 	fs.StringVar(&f.out, "out", "", "with --efficiency: write the Markdown to this file instead of stdout")
 	fs.BoolVar(&f.wall, "wall", true, "show real (wall-clock) time; off for byte-identical output")
 	return cmd
@@ -95,6 +104,14 @@ func runSoak(cmd *cobra.Command, f *soakFlags) error {
 	if !fs.Changed("seed") && (f.ladder || f.events || f.pcap != "" || f.plot != "") {
 		return usageError{fmt.Errorf("--ladder, --events, --pcap and --plot need --seed N --case NAME (one run)")}
 	}
+	if f.hostile {
+		for _, name := range []string{"runs", "size", "parallel", "ladder", "events", "pcap", "pcap-at", "plot", "ascii", "efficiency", "out"} {
+			if fs.Changed(name) {
+				return usageError{fmt.Errorf("--hostile takes --case, --seed, --quick and --wall, not --%s", name)}
+			}
+		}
+		return runHostile(stdout, f, fs.Changed("seed"))
+	}
 	if f.efficiency {
 		if fs.Changed("seed") || fs.Changed("case") || fs.Changed("runs") || fs.Changed("size") {
 			return usageError{fmt.Errorf("--efficiency takes none of --seed, --case, --runs, --size: its tables are fixed (--quick for the small ones)")}
@@ -102,7 +119,7 @@ func runSoak(cmd *cobra.Command, f *soakFlags) error {
 		return runEfficiency(stdout, stderr, f)
 	}
 	if f.quick || f.out != "" {
-		return usageError{fmt.Errorf("--quick and --out go with --efficiency")}
+		return usageError{fmt.Errorf("--quick goes with --efficiency or --hostile, --out with --efficiency")}
 	}
 	cases, err := selectCases(f.cases)
 	if err != nil {

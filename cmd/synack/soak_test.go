@@ -50,9 +50,43 @@ func TestSoakBadInput(t *testing.T) {
 		{[]string{"soak", "--seed", "3"}, "name it with --case"},
 		{[]string{"soak", "--case", "clean", "--ladder"}, "need --seed"},
 		{[]string{"soak", "--efficiency", "--case", "clean"}, "--efficiency takes none"},
-		{[]string{"soak", "--quick"}, "go with --efficiency"},
+		{[]string{"soak", "--quick"}, "--quick goes with --efficiency or --hostile"},
 		{[]string{"soak", "--runs", "x"}, "invalid argument"},
 		{[]string{"soak", "extra"}, "takes no arguments"},
+	}
+	for _, c := range cases {
+		out, errOut, code := runCLI(t, c.args...)
+		if code != 2 {
+			t.Errorf("%q: exit %d, want 2 (stdout %q)", c.args, code, out)
+		}
+		if !strings.Contains(errOut, c.want) {
+			t.Errorf("%q: stderr %q lacks %q", c.args, errOut, c.want)
+		}
+	}
+}
+
+// The quick hostile soak without its timings is deterministic: a golden
+// file, in English and in Chinese.
+func TestSoakHostileGolden(t *testing.T) {
+	for _, c := range []struct{ lang, file string }{{"en", "soak-hostile.golden"}, {"zh", "soak-hostile.zh.golden"}} {
+		out, errOut, code := runCLI(t, "--lang", c.lang, "soak", "--hostile", "--quick", "--wall=false")
+		if code != 0 {
+			t.Fatalf("--lang %s: exit %d: %s", c.lang, code, errOut)
+		}
+		checkGolden(t, filepath.Join("testdata", c.file), out)
+	}
+}
+
+func TestSoakHostileBadInput(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"soak", "--hostile", "--case", "clean"}, `unknown attack "clean"`},
+		{[]string{"soak", "--hostile", "--runs", "3"}, "not --runs"},
+		{[]string{"soak", "--hostile", "--parallel", "2"}, "not --parallel"},
+		{[]string{"soak", "--hostile", "--efficiency"}, "not --efficiency"},
+		{[]string{"soak", "--hostile", "--seed", "x"}, "invalid argument"},
 	}
 	for _, c := range cases {
 		out, errOut, code := runCLI(t, c.args...)

@@ -116,8 +116,8 @@ const runDir = "/run/netns"
 // is made exclusively, so a name that exists is an error (os.ErrExist) and
 // is left alone; on any other error the file this call made is removed.
 func newNamed(name string) (vnetns.NsHandle, error) {
-	if err := os.MkdirAll(runDir, 0o755); err != nil {
-		return vnetns.None(), fmt.Errorf("netns: %w", err)
+	if err := mountRunDir(); err != nil {
+		return vnetns.None(), err
 	}
 	path := filepath.Join(runDir, name)
 	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o444)
@@ -140,6 +140,32 @@ func newNamed(name string) (vnetns.NsHandle, error) {
 		return vnetns.None(), fmt.Errorf("netns: name namespace %q (bind mount on %s): %w", name, path, err)
 	}
 	return h, nil
+}
+
+// mountRunDir makes runDir a mount point of its own with shared
+// propagation, as `ip netns add` does before it names a namespace, so that
+// the names are seen from every mount namespace. It must come before the
+// first name is mounted: when runDir is not a mount point yet, iproute2
+// bind-mounts it on itself, and a name mounted under it before that is
+// hidden, where neither `ip netns del` nor Remove can unmount it.
+func mountRunDir() error {
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return fmt.Errorf("netns: %w", err)
+	}
+	share := func() error { return unix.Mount("", runDir, "none", unix.MS_SHARED|unix.MS_REC, "") }
+	err := share()
+	if errors.Is(err, unix.EINVAL) {
+		// Not a mount point yet: bind the directory on itself, then
+		// share that.
+		if err := unix.Mount(runDir, runDir, "none", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("netns: bind mount %s on itself: %w", runDir, err)
+		}
+		err = share()
+	}
+	if err != nil {
+		return fmt.Errorf("netns: make %s a shared mount: %w", runDir, err)
+	}
+	return nil
 }
 
 // setup runs inside the namespace.

@@ -513,6 +513,7 @@ as many connections and takes as long).`,
 	{"%s later", "%s 后"},
 	{"copy made by the link", "链路产生的副本"},
 	{"#%d copy of #%d", "#%d 是 #%d 的副本"},
+	{"ICMP message (◇: from a router)", "ICMP 报文（◇：来自路由器）"},
 	{"lost on the way; #n numbers packets in sending order; a state is shown where it changes",
 		"途中丢失；#n 按发送顺序给报文段编号；状态写在它发生变化的地方"},
 
@@ -898,4 +899,66 @@ as many connections and takes as long).`,
 		"内核丢弃了 %d 个来不及读取的报文：梯形图和 --pcap 文件中都没有它们"},
 	{"--pcap %s: %d packets written (pcapng); synack ladder %s draws them again, Wireshark opens them",
 		"--pcap %s：已写入 %d 个报文（pcapng）；synack ladder %s 可以重新画出，Wireshark 也能打开"},
+
+	// soak --hostile (cmd/synack/soak_hostile.go, package sim's
+	// HostileCase.About and HostileResult.Notes).
+	{"full", "完整"},
+	{"quick", "快速"},
+	{"Hostile soak, seed %d (%s): one server, legitimate clients, one attacker per case.",
+		"恶意环境浸泡测试，种子 %d（%s）：一台服务器、若干正常客户端，每个用例一个攻击者。"},
+	{"FAILED:", "失败："},
+	{"attack\tlegit\tbytes intact\tattack packets\tbuffers\t",
+		"攻击\t正常连接\t完好字节\t攻击报文\t缓冲区\t"},
+	{"heap\tper attack packet\tper normal segment\t× normal\tworst eighth ×\tcostliest\t",
+		"堆\t每个攻击报文\t每个正常报文段\t× 正常\t最差八分之一 ×\t最贵的一个\t"},
+	{`legit: the legitimate clients' connections that completed, each a request and a response
+checked byte for byte; bytes intact: of those they and the server sent each other; attack
+packets: reaching the server's stack; buffers: the high-water mark of the server stack's
+buffer accounting (stack.Memory).
+`,
+		`正常连接：完成了的正常客户端连接，每条连接一个请求和一个响应，逐字节核对；完好字节：
+它们与服务器互相发送的字节中完好到达的部分；攻击报文：到达服务器协议栈的攻击报文数；
+缓冲区：服务器协议栈自己的缓冲区记账（stack.Memory）的最高水位。
+`},
+	{`heap: the Go heap's high-water mark above its start (the whole simulated world), sampled;
+per attack packet and per normal segment: wall time of the server stack's Input and its
+share of the Output that answered, per packet, the normal segment a legitimate client's
+data segment in the same run (packets above 50× their median, preempted or stopped by the
+garbage collector, left out); worst eighth: the costliest eighth of the attack in order of
+arrival (as its queues grow) after its first 1%; costliest: the single costliest packet.
+These vary from run to run; --wall=false leaves them out.
+`,
+		`堆：Go 堆相对开始时的最高水位（整个模拟世界），抽样得到；每个攻击报文与每个正常报文段：
+服务器协议栈处理该报文的 Input 以及应答它的 Output 所分摊的墙钟时间，按报文计；正常报文段
+是同一次运行中正常客户端的数据报文段（超过各自中位数 50 倍的报文，即被抢占或被垃圾回收
+暂停的，不计入）；最差八分之一：按到达顺序（队列随之增长）把攻击的前 1% 之后分成八段，
+其中代价最高的一段；最贵的一个：代价最高的单个报文。这些数字每次运行都会不同；
+--wall=false 不显示它们。
+`},
+	{"spoofed SYNs from random sources at a set rate", "以固定速率从随机伪造源地址发出的 SYN"},
+	{"blind RST, SYN and data at random sequence numbers into the clients' connections",
+		"以随机序号向客户端连接盲注入 RST、SYN 和数据"},
+	{"1-byte segments, each after a 1-byte hole, on a connection with a 4 MiB window",
+		"在窗口为 4 MiB 的连接上发送 1 字节报文段，每个之前都留一个 1 字节的空洞"},
+	{"a peer announcing MSS 1 whose SACK blocks fragment a long retransmission queue",
+		"通告 MSS 为 1 的对端，用 SACK 块把很长的重传队列切碎"},
+	{"a peer announcing MSS 48 whose SACK blocks fragment a long retransmission queue",
+		"通告 MSS 为 48 的对端，用 SACK 块把很长的重传队列切碎"},
+	{"peers that never read: a zero window for ever, every probe answered",
+		"从不读取的对端：窗口永远为零，每个探测都有应答"},
+	{"peers that vanish with the server's data in flight", "在服务器的数据还在途时消失的对端"},
+	{"spoofed SYNs: %d at %d a second; SYN cookies sent %d, validated %d",
+		"伪造的 SYN：%d 个，每秒 %d 个；发出 SYN cookie %d 个，验证通过 %d 个"},
+	{"blind RSTs %d (%d in the window, %d at RCV.NXT), SYNs %d (%d in the window), data %d (%d in the window, %d with an acceptable ACK)",
+		"盲注入 RST %d 个（落在窗口内 %d 个，恰为 RCV.NXT 的 %d 个），SYN %d 个（落在窗口内 %d 个），数据 %d 个（落在窗口内 %d 个，其中确认号可接受的 %d 个）"},
+	{"connections reset: %d; challenge ACKs sent %d, held back by the rate limit %d; dropped by PAWS %d",
+		"被重置的连接：%d 条；发出挑战 ACK %d 个，被限速压下 %d 个；被 PAWS 丢弃 %d 个"},
+	{"1-byte segments: %d; the most bytes held out of order (each a range after a hole): %d",
+		"1 字节报文段：%d 个；乱序暂存的最多字节数（每个都是空洞之后的一段）：%d"},
+	{"announced MSS %d, the server's send MSS %d; the retransmission queue at the abuse: %d segments (%d SACKed at most); abusive ACKs %d",
+		"通告 MSS %d，服务器的发送 MSS %d；攻击开始时的重传队列：%d 个报文段（最多 %d 个被 SACK）；恶意 ACK %d 个"},
+	{"zero-window peers: %d; the server freed %d of them, at %v after its close (each), ending with: %v",
+		"零窗口对端：%d 个；服务器释放了其中 %d 个，分别在它关闭后 %v，结束原因：%v"},
+	{"vanished peers: %d; the server freed %d of them, at %v after its close (each), ending with: %v",
+		"消失的对端：%d 个；服务器释放了其中 %d 个，分别在它关闭后 %v，结束原因：%v"},
 }

@@ -16,14 +16,41 @@ import (
 
 var langs = []i18n.Lang{i18n.English, i18n.Chinese}
 
-// overlaps fails t with the overlaps of d's picture, titled title.
+// overlaps fails t with the overlaps of d's picture, titled title, and
+// of the picture on d's HTML page.
 func overlaps(t *testing.T, d *ladder.Diagram, title string) {
 	t.Helper()
 	var b bytes.Buffer
 	if err := ladder.WriteSVG(&b, d, ladder.SVGOptions{Title: title}); err != nil {
 		t.Fatal(err)
 	}
-	bad, err := ladder.SVGOverlaps(b.String())
+	reportOverlaps(t, b.String())
+	// Each packet's label is written once, on its arrow or in the lane.
+	escape := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
+	for _, p := range d.Packets {
+		if p.CopyOf > 0 {
+			continue
+		}
+		label := escape.Replace(fmt.Sprintf("#%d %s", p.N, p.Label))
+		if n := strings.Count(b.String(), ">"+label); n != 1 {
+			t.Errorf("the label %q is written %d times", label, n)
+		}
+	}
+	b.Reset()
+	if err := ladder.WriteHTML(&b, d, ladder.HTMLOptions{Title: title}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	i, j := strings.Index(page, "<svg "), strings.Index(page, "</svg>")
+	if i < 0 || j < i {
+		t.Fatal("no <svg> picture on the HTML page")
+	}
+	reportOverlaps(t, page[i:j+len("</svg>")])
+}
+
+func reportOverlaps(t *testing.T, svg string) {
+	t.Helper()
+	bad, err := ladder.SVGOverlaps(svg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,22 +63,12 @@ func overlaps(t *testing.T, d *ladder.Diagram, title string) {
 	}
 }
 
-// knownFailing skips the overlap checks of whole pictures unless
-// SYNACK_SVG_OVERLAP=1: today's layout (labels along the arrows) fails
-// them on 88 of 126 cases (issue 19: the layout redesign is not done).
-func knownFailing(t *testing.T) {
-	if os.Getenv("SYNACK_SVG_OVERLAP") != "1" {
-		t.Skip("known failing until the SVG layout is redesigned (issue 19); run with SYNACK_SVG_OVERLAP=1")
-	}
-}
-
 func fptr(v float64) *float64 { return &v }
 
 // No label of a scenario's picture, in either language, with or without
 // the timers, overlaps another label, an arrow, a lifeline or a state box;
 // nor do those of a few lossy, duplicating runs.
 func TestSVGNoOverlapScenarios(t *testing.T) {
-	knownFailing(t)
 	type run struct {
 		name string
 		o    sim.Overrides
@@ -92,10 +109,11 @@ func TestSVGNoOverlapScenarios(t *testing.T) {
 	}
 }
 
-// Nor in the pictures of the kernel captures kept as test data, each
-// connection in either language.
+// Nor in the pictures of the captures kept as test data (the kernel's
+// own, with ICMP errors from a router and IPv6, and synack's), each
+// connection in either language, with and without the ICMP messages of
+// no connection.
 func TestSVGNoOverlapCaptures(t *testing.T) {
-	knownFailing(t)
 	var files []string
 	for _, dir := range []string{"../../capture/testdata", "testdata", "../../cmd/synack/testdata"} {
 		for _, ext := range []string{"*.pcap", "*.pcapng"} {
@@ -116,16 +134,23 @@ func TestSVGNoOverlapCaptures(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		a := capture.Analyze(file)
-		for _, c := range a.Conns {
-			for _, l := range langs {
-				t.Run(strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))+"/"+c.String()+"/"+l.String(), func(t *testing.T) {
-					d, err := a.Diagram(c, ladder.Options{Lang: l})
-					if err != nil {
-						t.Fatal(err)
+		for _, all := range []bool{false, true} {
+			a := capture.Analyze(file)
+			a.AllICMP = all // with the ICMP messages of no connection too
+			for _, c := range a.Conns {
+				for _, l := range langs {
+					sub := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name)) + "/" + c.String() + "/" + l.String()
+					if all {
+						sub += "/all-icmp"
 					}
-					overlaps(t, d, l.Trf("%s, connection %d: %s", filepath.Base(name), c.N, c))
-				})
+					t.Run(sub, func(t *testing.T) {
+						d, err := a.Diagram(c, ladder.Options{Lang: l})
+						if err != nil {
+							t.Fatal(err)
+						}
+						overlaps(t, d, l.Trf("%s, connection %d: %s", filepath.Base(name), c.N, c))
+					})
+				}
 			}
 		}
 	}

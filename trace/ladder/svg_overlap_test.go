@@ -1,10 +1,14 @@
 package ladder
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,8 +28,6 @@ type shape struct {
 	group int    // the innermost <g> it is in (0: none)
 	what  string // how a failure names it
 }
-
-type point struct{ x, y float64 }
 
 // svgNode is an element being read, with what its children inherit.
 type svgNode struct {
@@ -210,44 +212,6 @@ func svgShapes(s string) ([]shape, error) {
 	return out, nil
 }
 
-// meet reports whether convex polygons a and b overlap by more than half
-// a pixel (the separating axis theorem: they are apart if their
-// projections on some edge's normal are).
-func meet(a, b []point) bool {
-	const eps = 0.5
-	for _, poly := range [][]point{a, b} {
-		for i := range poly {
-			p, q := poly[i], poly[(i+1)%len(poly)]
-			axes := []point{{q.y - p.y, p.x - q.x}}
-			if len(poly) == 2 {
-				axes = append(axes, point{q.x - p.x, q.y - p.y})
-			}
-			for _, ax := range axes {
-				l := math.Hypot(ax.x, ax.y)
-				if l == 0 {
-					continue
-				}
-				ax.x, ax.y = ax.x/l, ax.y/l
-				amin, amax := project(a, ax)
-				bmin, bmax := project(b, ax)
-				if amax < bmin+eps || bmax < amin+eps {
-					return false
-				}
-			}
-		}
-	}
-	return true
-}
-
-func project(poly []point, ax point) (lo, hi float64) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	for _, p := range poly {
-		v := p.x*ax.x + p.y*ax.y
-		lo, hi = min(lo, v), max(hi, v)
-	}
-	return lo, hi
-}
-
 // The checker finds what it is for: a text across an arrow, two texts on
 // each other, a rotated text over another; and passes what is apart.
 func TestSVGOverlapsChecker(t *testing.T) {
@@ -278,5 +242,74 @@ func TestSVGOverlapsChecker(t *testing.T) {
 	}
 	if _, err := SVGOverlaps(head + "<text>"); err == nil {
 		t.Error("no error for a picture cut short")
+	}
+}
+
+// The checker fails whole pictures that overlap: one drawn by the layout
+// this package had before (labels along the arrows, wherever they fell),
+// and today's picture of a connection spoilt on purpose: a label written
+// twice, 3 px apart, and a state box moved onto an arrow's label. The
+// unspoilt picture passes.
+func TestSVGOverlapsSpoilt(t *testing.T) {
+	old, err := os.ReadFile("testdata/overlapping_old_layout.svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := SVGOverlaps(string(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `text.label "#3 A seq=1 ack=1 win=65536 len=0" in g.pkt data-n=3 data-row=4 overlaps text.label "#4 PA seq=1 ack=1 win=65536 len=32" in g.pkt data-n=4 data-row=5`
+	if !slices.Contains(got, want) || len(got) != 7 {
+		t.Errorf("the old layout's picture: %d overlaps %q, want 7 with\n%s", len(got), got, want)
+	}
+
+	var b bytes.Buffer
+	if err := WriteSVG(&b, build(t, fullExchange(), Options{}), SVGOptions{Title: "A whole connection"}); err != nil {
+		t.Fatal(err)
+	}
+	clean := b.String()
+	if got, err := SVGOverlaps(clean); err != nil || len(got) != 0 {
+		t.Fatalf("the unspoilt picture: %q (%v)", got, err)
+	}
+	label := regexp.MustCompile(`<text class="label" x="([0-9.]+)" y="([0-9.]+)"[^>]*>#1 [^<]*</text>`)
+	m := label.FindStringSubmatchIndex(clean)
+	if m == nil {
+		t.Fatal("no label of #1 in the picture")
+	}
+	line := clean[m[0]:m[1]]
+	y, _ := strconv.ParseFloat(clean[m[4]:m[5]], 64)
+	twice := strings.Replace(line, `y="`+clean[m[4]:m[5]]+`"`, `y="`+num(y+3)+`"`, 1)
+	spoilt := clean[:m[1]] + "\n" + twice + clean[m[1]:]
+	if got, _ := SVGOverlaps(spoilt); len(got) == 0 || !strings.Contains(strings.Join(got, "\n"), `text.label "#1 S`) {
+		t.Errorf("a label written twice, 3 px apart: overlaps %q", got)
+	}
+	x, _ := strconv.ParseFloat(clean[m[2]:m[3]], 64)
+	box := fmt.Sprintf(`<g class="state"><rect x="%s" y="%s" width="60" height="18"/></g>`, num(x+20), num(y-20))
+	spoilt = strings.Replace(clean, "</svg>", box+"</svg>", 1)
+	if got, _ := SVGOverlaps(spoilt); len(got) == 0 || !strings.Contains(strings.Join(got, "\n"), `overlaps rect.`) && !strings.Contains(strings.Join(got, "\n"), `rect. in g.state overlaps`) {
+		t.Errorf("a state box on a label: overlaps %q", got)
+	}
+}
+
+// Long head lines are cut at spaces, or beside a Chinese character but
+// not before Chinese punctuation, into lines no wider than asked; a word
+// wider than that stays whole.
+func TestWrapText(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		cols int // the width asked, in columns of 12 px text
+		want []string
+	}{
+		{"note: the capture has no handshake", 16, []string{"note: the", "capture has no", "handshake"}},
+		{"short", 16, []string{"short"}},
+		{"a-very-long-word-indeed ok", 10, []string{"a-very-long-word-indeed", "ok"}},
+		{"注：抓包中没有三次握手，所以不检查", 13, []string{"注：抓包中没", "有三次握手，", "所以不检查"}},
+		{"三次握手，四次挥手", 9, []string{"三次握", "手，四次", "挥手"}},
+	} {
+		got := wrapText(c.s, 12, float64(c.cols)*svgEm*12)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("wrapText(%q, %d columns) = %q, want %q", c.s, c.cols, got, c.want)
+		}
 	}
 }
