@@ -20,6 +20,7 @@ var ownKnownFailures = map[string]string{}
 // to the stack and so run under one profile only (in both modes), with
 // why.
 var ownProfileOnly = map[string]struct{ profile, why string }{
+	"keepalive-sysctls.pkt":             {"linux", "it ends with the reset Linux sends when keepalive gives up (KeepAliveReset, the linux profile's)"},
 	"keepalive-timeout-rst.pkt":         {"linux", "Linux resets a connection keepalive gives up on (KeepAliveReset); synack by default drops it silently, which RFC 1122 §4.2.3.6 allows as well"},
 	"data-ack-every-second-segment.pkt": {"synack", "the linux profile acknowledges the first 16 segments at once (Linux's quick-ACK mode), so its first ACK covers one segment; RFC 5681 §4.2 allows both"},
 }

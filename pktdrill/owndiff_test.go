@@ -234,7 +234,7 @@ each is a difference between synack and Linux, with who the RFC says is
 right.
 
 `)
-	fmt.Fprintf(&b, "Linux passes **%d of %d**; synack passes **%d of %d**, in both modes and both profiles.", pass, len(rows), len(rows)-len(ownKnownFailures), len(rows))
+	fmt.Fprintf(&b, "Linux passes **%d of %d**; synack passes **%d of %d**, in both modes and both profiles (the %d that check one profile's choice, ownProfileOnly, in that profile).", pass, len(rows), len(rows)-len(ownKnownFailures), len(rows), len(ownProfileOnly))
 	if len(ownKnownFailures) > 0 {
 		b.WriteString(" The scripts synack fails (ownKnownFailures), each a behaviour the library is to fix:\n\n")
 	} else {

@@ -301,6 +301,7 @@ type runner struct {
 	// how much earlier or later than written the stack's own timers sent
 	// the segments matched so far (match.go, outbound), as a relative
 	// time already counts from when the previous segment came.
+	keepIdle  time.Duration // net.ipv4.tcp_keepalive_time, if a command set it
 	shift     time.Duration
 	shiftedAt clock.Time // the time the latest outbound line matched, if it moved the clock
 	shifted   bool
@@ -450,6 +451,17 @@ func applySysctls(s *Script, cfg *tcp.Config, r *runner) {
 				cfg.MaxRTO = time.Duration(n) * time.Millisecond
 			case "tcp_rto_min_us":
 				cfg.MinRTO = time.Duration(n) * time.Microsecond
+			case "tcp_fin_timeout":
+				cfg.FinTimeout = time.Duration(n) * time.Second
+			case "tcp_keepalive_time":
+				// The idle time of a socket with SO_KEEPALIVE and no
+				// TCP_KEEPIDLE (applyKeepalive); tcp.Config's would
+				// turn keepalive on for every connection.
+				r.keepIdle = time.Duration(n) * time.Second
+			case "tcp_keepalive_intvl":
+				cfg.KeepAliveInterval = time.Duration(n) * time.Second
+			case "tcp_keepalive_probes":
+				cfg.KeepAliveCount = n
 			default:
 				r.note(c.Line, "sysctl %s=%s ignored: synack has no setting for it", m[1], m[2])
 				continue

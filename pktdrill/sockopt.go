@@ -281,6 +281,9 @@ func applyKeepalive(r *runner, c *tcp.Conn, k keepalive) {
 	idle := k.idle
 	if idle == 0 {
 		idle = linuxKeepIdle
+		if r.keepIdle > 0 {
+			idle = r.keepIdle
+		}
 	}
 	c.SetKeepAlive(r.now, idle, k.intvl, k.cnt)
 }
