@@ -346,16 +346,16 @@ sent parses, that one Output sends at most 10000, and the bounds:
 connections, the SYN and accept queues, every connection's buffers, the
 stack's buffer budget, SACKed bytes, and no deadline left in the past.
 
-## Not yet
-
-No hostile-world soak (` + "`synack soak --hostile`" + `). A half-open connection
-whose SYN carried text, or that got anything but its SYN again, stays a
-whole TCB (bounded by the SYN queue): ` + "`tcp.HalfOpen`" + ` has no room for the text
-or for what a stray segment leaves (a challenge ACK's count, an ICMP
-error's trace).
 ` + "`synack scenario run syn-flood`" + ` shows a small flood (64 spoofed SYNs
 against a 16-entry SYN queue) and the cookies that let a real client in, in
 English and Chinese.
+
+## Not yet
+
+A half-open connection whose SYN carried text, or that got anything but
+its SYN again, stays a whole TCB (bounded by the SYN queue):
+` + "`tcp.HalfOpen`" + ` has no room for the text or for what a stray segment
+leaves (a challenge ACK's count, an ICMP error's trace).
 `
 
 // halfOpenResult is what halfOpenFlood measured.
