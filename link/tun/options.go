@@ -6,7 +6,8 @@ type Options struct {
 	MTU int
 	// NoOffload opens the device in plain mode (IFF_TUN|IFF_NO_PI only):
 	// bare packets with complete checksums both ways, one per read and
-	// write. By default Open asks for IFF_VNET_HDR and TUNSETOFFLOAD's
+	// write (offloads an earlier descriptor left on a persistent device
+	// are turned off). By default Open asks for IFF_VNET_HDR and TUNSETOFFLOAD's
 	// checksum and TSO offloads, and falls back to plain mode if the kernel
 	// refuses.
 	NoOffload bool

@@ -122,6 +122,15 @@ func open(name string, mtu int, existing, offload bool) (*Device, error) {
 			unix.Close(fd)
 			return nil, setIffError(name, err)
 		}
+		// A persistent device keeps the offloads an earlier descriptor
+		// set: with TUN_F_CSUM still on, the kernel would leave
+		// checksums partial, which a reader without the virtio header
+		// cannot tell. A driver that knows no TUNSETOFFLOAD (ENOTTY) has
+		// no offloads to turn off.
+		if err := unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, 0); err != nil && !errors.Is(err, unix.ENOTTY) {
+			unix.Close(fd)
+			return nil, fmt.Errorf("tun: %s: turn the offloads off (TUNSETOFFLOAD 0): %w", name, err)
+		}
 	}
 	d := &Device{name: ifr.Name(), vnet: vnet, offl: offl}
 	// A non-blocking descriptor is registered with the runtime poller, so
