@@ -297,11 +297,13 @@ type runner struct {
 	lastEvent     *Event
 	lastEventTime clock.Time
 	cur           *Event
+	// keepIdle is net.ipv4.tcp_keepalive_time if a command set it: the
+	// idle time of a socket with SO_KEEPALIVE and no TCP_KEEPIDLE.
+	keepIdle time.Duration
 	// shift moves the script's absolute times (tolerant matching): by
 	// how much earlier or later than written the stack's own timers sent
 	// the segments matched so far (match.go, outbound), as a relative
 	// time already counts from when the previous segment came.
-	keepIdle  time.Duration // net.ipv4.tcp_keepalive_time, if a command set it
 	shift     time.Duration
 	shiftedAt clock.Time // the time the latest outbound line matched, if it moved the clock
 	shifted   bool
