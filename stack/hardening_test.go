@@ -247,6 +247,10 @@ retransmissions, which leaves the queue half full, and the others at
 {{PRESSFREED}}; {{PRESSSYNACKS}} SYN-ACKs in all (` + "`TestHalfOpenPruned`" + ` checks a small case
 segment by segment).
 
+` + "`synack scenario run syn-flood`" + ` shows a small flood (64 spoofed SYNs
+against a 16-entry SYN queue) and the cookies that let a real client in, in
+English and Chinese.
+
 ## Out-of-order floods (CVE-2018-5390, SegmentSmack)
 
 A peer that sends 1-byte segments, each after a 1-byte hole, makes the
@@ -345,10 +349,6 @@ reading and closing, timers. After each step it checks that every packet
 sent parses, that one Output sends at most 10000, and the bounds:
 connections, the SYN and accept queues, every connection's buffers, the
 stack's buffer budget, SACKed bytes, and no deadline left in the past.
-
-` + "`synack scenario run syn-flood`" + ` shows a small flood (64 spoofed SYNs
-against a 16-entry SYN queue) and the cookies that let a real client in, in
-English and Chinese.
 
 ## Not yet
 
