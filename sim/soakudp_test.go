@@ -83,7 +83,7 @@ func TestSoakUDPDamageFailsRun(t *testing.T) {
 // none arrives damaged; losses, duplicates and reordering happen, and the
 // server's UDP drops the corrupted ones for their checksum (seed 1 of
 // each case shows every one of these at least once, so the counters are
-// seen to count).
+// seen to count), the same way every time.
 func TestSoakUDPCases(t *testing.T) {
 	for _, name := range []string{"udp-storm", "udp-storm-v6", "udp-corrupt"} {
 		c, ok := LookupSoakCase(name)
@@ -100,6 +100,9 @@ func TestSoakUDPCases(t *testing.T) {
 		}
 		if u.Lost == 0 || u.Duplicated == 0 || u.Reordered == 0 || u.CsumDrops == 0 {
 			t.Errorf("%s seed 1: want some loss, duplicates, reordering and checksum drops:\n%s", name, r.String())
+		}
+		if again, _ := RunSoak(c, 1); again.String() != r.String() {
+			t.Errorf("%s seed 1: two runs differ:\n%s\n%s", name, r.String(), again.String())
 		}
 	}
 }
