@@ -123,4 +123,3 @@ func TestRingRefillAtLastSize(t *testing.T) {
 		})
 	}
 }
-
