@@ -61,9 +61,9 @@ import (
 // b.N is not used: every run does SYNACK_RELAYBENCH_ROUNDS rounds (default
 // 1), so run it with -benchtime 1x. The defaults make a smoke run of about
 // 10 s; BENCHMARKS.md's figures are of 7 rounds, 256 MiB and 1000 flows.
-// Bounded: at most 21 rounds, 4096 MiB,
-// 4000 flows, a deadline on every connection and 8 minutes in all. The
-// namespaces are removed at the end, on failure, and on SIGINT or SIGTERM.
+// Bounded: at most 21 rounds, 4096 MiB, 4000 flows, a deadline on every
+// connection and 8 minutes in all. The namespaces are removed at the end,
+// on failure, and on SIGINT or SIGTERM.
 // Needs root, /dev/net/tun and ip(8); skipped otherwise.
 func BenchmarkRelay(b *testing.B) {
 	if err := netns.Available(); err != nil {

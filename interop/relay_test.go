@@ -277,13 +277,18 @@ func testRelay(t *testing.T, socks bool) {
 		}
 	}
 
-	// Many TCP flows at once, each echoed.
-	var wg sync.WaitGroup
+	// Many TCP flows at once, each echoed: every flow is connected (the
+	// relay has dialled its destination before it answers the SYN) before
+	// any sends, so all of them are open through the relay together.
+	var wg, connected sync.WaitGroup
 	errs := make(chan error, flows)
 	for i := range flows {
 		wg.Add(1)
+		connected.Add(1)
 		go func() {
 			defer wg.Done()
+			dialled := sync.OnceFunc(connected.Done)
+			defer dialled()
 			fctx, fcancel := context.WithTimeout(ctx, 60*time.Second)
 			defer fcancel()
 			a := serverAddr4
@@ -296,6 +301,8 @@ func testRelay(t *testing.T, socks bool) {
 				return
 			}
 			defer c.Close()
+			dialled()
+			connected.Wait()
 			c.SetDeadline(time.Now().Add(60 * time.Second))
 			msg := make([]byte, 4096)
 			for j := range msg {

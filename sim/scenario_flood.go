@@ -39,8 +39,10 @@ func init() {
 answers. For every SYN the server's listener keeps a half-open connection in SYN-RECEIVED and
 sends a SYN-ACK that nobody will acknowledge; its SYN queue (16 here; Linux's
 tcp_max_syn_backlog) is full after 16 of them, and each entry stays for about a minute while its
-SYN-ACK is retransmitted 5 times (RFC 4987 §2). Without defence every further SYN, the real
-client's too, would be dropped. With SYN cookies (RFC 4987 §3.6, on by default when the queue is
+SYN-ACK is retransmitted 5 times (RFC 4987 §2); while the queue is more than half full, those
+whose SYN-ACK went unanswered longest are given up after 2 retransmissions, not 5, as Linux
+prunes its queue (8 of the 16 here). Without defence every further SYN, the real client's too,
+would be dropped. With SYN cookies (RFC 4987 §3.6, on by default when the queue is
 full, as in Linux) the server keeps no state for the SYNs it cannot queue: it answers each with a
 SYN-ACK whose initial sequence number is a keyed MAC of the connection's addresses, ports, the
 time and the client's MSS (the cookie). Only a client that received it can return it in the

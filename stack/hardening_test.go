@@ -204,7 +204,11 @@ places of the SYN queue for the SYN-ACK retries (63 s), and a real client
 get in only before the queue fills; while it is more than half full the
 oldest are given up sooner (below), which keeps room for new ones at a low
 rate. With cookies, the SYN queue stays at its bound and every real client
-completes at every rate; memory does not grow with the rate.
+completes at every rate; memory does not grow with the rate. At 20 SYN/s
+the heap is sampled only before and after the flood (400 spoofed SYNs),
+and its high-water mark is then mostly garbage the collector has not yet
+reclaimed: the connections given up under pressure and the real clients'
+aborted ones.
 
 CPU: {{CPU}}.
 

@@ -3,6 +3,7 @@ package tcp
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -109,7 +110,7 @@ func TestRingRefillAtLastSize(t *testing.T) {
 			pool.gets = nil
 			c.appendSnd(tc.p)
 			c.appendRcv(tc.p)
-			if want := []int{tc.want, tc.want}; !slicesEqual(pool.gets, want) {
+			if want := []int{tc.want, tc.want}; !slices.Equal(pool.gets, want) {
 				t.Fatalf("refilled with %d bytes: borrowed %v, want %v", len(tc.p), pool.gets, want)
 			}
 			if got := c.sndBytes(0, len(tc.p)); !bytes.Equal(got, tc.p) {
@@ -121,16 +122,4 @@ func TestRingRefillAtLastSize(t *testing.T) {
 			}
 		})
 	}
-}
-
-func slicesEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

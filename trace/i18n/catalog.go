@@ -278,8 +278,10 @@ Nagle 算法）发出同样的请求：首部和正文一起发出，应答在�
 answers. For every SYN the server's listener keeps a half-open connection in SYN-RECEIVED and
 sends a SYN-ACK that nobody will acknowledge; its SYN queue (16 here; Linux's
 tcp_max_syn_backlog) is full after 16 of them, and each entry stays for about a minute while its
-SYN-ACK is retransmitted 5 times (RFC 4987 §2). Without defence every further SYN, the real
-client's too, would be dropped. With SYN cookies (RFC 4987 §3.6, on by default when the queue is
+SYN-ACK is retransmitted 5 times (RFC 4987 §2); while the queue is more than half full, those
+whose SYN-ACK went unanswered longest are given up after 2 retransmissions, not 5, as Linux
+prunes its queue (8 of the 16 here). Without defence every further SYN, the real client's too,
+would be dropped. With SYN cookies (RFC 4987 §3.6, on by default when the queue is
 full, as in Linux) the server keeps no state for the SYNs it cannot queue: it answers each with a
 SYN-ACK whose initial sequence number is a keyed MAC of the connection's addresses, ports, the
 time and the client's MSS (the cookie). Only a client that received it can return it in the
@@ -291,8 +293,10 @@ counted below.`,
 		`攻击者在 64 毫秒内发出 64 个 SYN，每个都来自一个伪造的、没有主机应答的源地址。对每个 SYN，
 服务器的监听端都保存一个处于 SYN-RECEIVED（同步已接收）状态的半连接，并发出一个没有人会
 确认的 SYN-ACK；它的 SYN 队列（这里是 16；即 Linux 的 tcp_max_syn_backlog）收到 16 个之
-后就满了，而每个表项要等它的 SYN-ACK 重传 5 次、大约一分钟之后才被释放（RFC 4987 §2）。
-如果没有防御，此后的每个 SYN，包括真正的客户端的 SYN，都会被丢弃。有了 SYN cookie
+后就满了，而每个表项要等它的 SYN-ACK 重传 5 次、大约一分钟之后才被释放（RFC 4987 §2）；
+队列超过一半满时，SYN-ACK 最久没有得到应答的那些表项在重传 2 次（而不是 5 次）之后
+就被提前放弃，和 Linux 修剪队列的做法一样（这里 16 个中有 8 个）。如果没有防御，此后的
+每个 SYN，包括真正的客户端的 SYN，都会被丢弃。有了 SYN cookie
 （RFC 4987 §3.6；和 Linux 一样，默认在队列满时启用），服务器对无法入队的 SYN 不保存任何
 状态：它对每个这样的 SYN 都回一个 SYN-ACK，其初始序号是用密钥对连接的地址、端口、时间和
 客户端的 MSS 算出的 MAC，即 cookie。只有真正收到这个 SYN-ACK 的客户端，才能在三次握手的
