@@ -38,6 +38,11 @@ type SoakCase struct {
 	// MTUDrop, if set, lowers the data path's MTU in the middle of the
 	// run: its router then answers too-big packets with ICMP.
 	MTUDrop *MTUDrop
+	// Datagrams, if set, is how many UDP datagrams the client sends to
+	// the server beside the transfer, one every 2 ms from the start, over
+	// the same link (soakudp.go): every one delivered must be exactly one
+	// that was sent; loss, duplicates and reordering are counted.
+	Datagrams int
 }
 
 // MTUDrop is a path MTU that drops during a soak run.
@@ -62,6 +67,9 @@ func (c *SoakCase) Validate() error {
 	}
 	if c.Size < 0 {
 		return fmt.Errorf("sim: soak case %s: Size %d is negative", c.Name, c.Size)
+	}
+	if c.Datagrams < 0 {
+		return fmt.Errorf("sim: soak case %s: Datagrams %d is negative", c.Name, c.Datagrams)
 	}
 	if c.Budget <= 0 {
 		return fmt.Errorf("sim: soak case %s: Budget %v, want > 0", c.Name, c.Budget)
@@ -142,12 +150,14 @@ type SoakResult struct {
 	DupBytesIn, OutOfOrderIn uint64
 	// The link's view of the data path.
 	Link netsim.PathStats
+	// UDP is the UDP half's outcome (SoakCase.Datagrams; zero without).
+	UDP SoakUDP
 }
 
 // OK reports whether the run kept every promise: every byte exactly once
 // and in order, both ends CLOSED, no error, within budget.
 func (r *SoakResult) OK() bool {
-	return r.HashOK && r.Closed && len(r.Errors) == 0 && !r.OverBudget && !r.Stalled
+	return r.HashOK && r.Closed && len(r.Errors) == 0 && !r.OverBudget && !r.Stalled && len(r.UDP.Bad) == 0
 }
 
 // Problems lists the broken promises, in words.
@@ -165,6 +175,14 @@ func (r *SoakResult) Problems() []string {
 	}
 	if r.OverBudget {
 		p = append(p, fmt.Sprintf("still running after its budget of %v of virtual time", r.Budget))
+	}
+	const show = 3
+	for i, b := range r.UDP.Bad {
+		if i == show {
+			p = append(p, fmt.Sprintf("udp: %d more datagrams delivered not as sent", len(r.UDP.Bad)-show))
+			break
+		}
+		p = append(p, "udp: "+b)
 	}
 	return p
 }
@@ -255,6 +273,13 @@ func RunSoakCaptured(c SoakCase, seed uint64, rec trace.Recorder, tap Tap) (Soak
 	if err := w.Network().SetPath(serverName, clientName, c.reverse()); err != nil {
 		return SoakResult{}, err
 	}
+	var udp *udpSoak
+	if c.Datagrams > 0 {
+		if udp, err = newUDPSoak(w, c.Datagrams, client, server, saddr); err != nil {
+			return SoakResult{}, err
+		}
+		w.addActor("", udp)
+	}
 	w.Run(server, Listen(SoakPort), Accept(), ReadEOF(), Close())
 	w.Run(client, Connect(serverName, SoakPort), WaitEstablished(), WriteBytes(c.Size), Close(), ReadEOF())
 
@@ -300,6 +325,9 @@ func RunSoakCaptured(c SoakCase, seed uint64, rec trace.Recorder, tap Tap) (Soak
 	r.Closed = client.Conn() != nil && server.Conn() != nil && r.ClientState == tcp.Closed && r.ServerState == tcp.Closed
 	r.DupSegs, r.DupBytes, r.PartialDupSegs = watch.dupSegs, watch.dupBytes, watch.partial
 	r.Link = w.Network().Stats(clientName, serverName)
+	if udp != nil {
+		r.UDP = udp.result(server.Stack.UDPCounters())
+	}
 	return r, nil
 }
 
@@ -395,6 +423,18 @@ func SoakCases() []SoakCase {
 		{Name: "bdp-20-jitter", About: "bdp-20 with up to 1 ms of jitter, which spreads the bursts before the queue",
 			Link:   netsim.Impairment{Latency: 10 * ms, Jitter: ms, Bandwidth: 50_000_000, QueueLimit: 20},
 			Client: tcp.Config{SlowStartLimit: 1}, Server: tcp.Config{SlowStartLimit: 1}, Size: 3_000 * kb, Budget: timeWait + 5*time.Minute},
+		// The udp cases add datagrams beside a small transfer; the other
+		// cases send none, so that their runs stay what they were (the
+		// datagrams would draw on the link's random numbers).
+		{Name: "udp-storm", About: "storm, with 200 UDP datagrams beside the transfer: none delivered corrupted",
+			Link: netsim.Impairment{Latency: 5 * ms, Jitter: 10 * ms, Loss: 0.05, Duplicate: 0.05, Reorder: 0.1, Corrupt: 0.02},
+			Size: 50 * kb, Datagrams: 200, Budget: timeWait + 10*time.Minute},
+		{Name: "udp-storm-v6", About: "IPv6 storm, with 200 UDP datagrams beside the transfer: none delivered corrupted",
+			Link: netsim.Impairment{Latency: 10 * ms, Jitter: 5 * ms, Loss: 0.03, Duplicate: 0.02, Reorder: 0.03, Corrupt: 0.01},
+			IPv6: true, Size: 50 * kb, Datagrams: 200, Budget: timeWait + 10*time.Minute},
+		{Name: "udp-corrupt", About: "10% corruption, 10% duplication and 20% reordering, with 200 UDP datagrams beside the transfer",
+			Link: netsim.Impairment{Latency: 10 * ms, Jitter: 2 * ms, Duplicate: 0.1, Reorder: 0.2, ReorderDelay: 10 * ms, Corrupt: 0.1},
+			Size: 50 * kb, Datagrams: 200, Budget: timeWait + 10*time.Minute},
 	}
 }
 
@@ -430,6 +470,9 @@ type SoakSummary struct {
 	MedianDataTime, MaxDuration time.Duration
 	// Wall is the real time the runs took, summed.
 	Wall time.Duration
+	// UDP adds up the runs' UDP halves (SoakCase.Datagrams); its Bad
+	// holds every run's.
+	UDP SoakUDP
 }
 
 // Summarize aggregates results of case c (in any order) and the real time
@@ -450,6 +493,14 @@ func Summarize(c SoakCase, results []SoakResult, wall time.Duration) SoakSummary
 		s.DupSegs += r.DupSegs
 		s.Timeouts += r.Timeouts
 		s.MaxDuration = max(s.MaxDuration, r.Duration)
+		u := &r.UDP
+		s.UDP.Sent += u.Sent
+		s.UDP.Delivered += u.Delivered
+		s.UDP.Duplicated += u.Duplicated
+		s.UDP.Reordered += u.Reordered
+		s.UDP.Lost += u.Lost
+		s.UDP.CsumDrops += u.CsumDrops
+		s.UDP.Bad = append(s.UDP.Bad, u.Bad...)
 	}
 	sort.Slice(s.Failures, func(i, j int) bool { return s.Failures[i].Seed < s.Failures[j].Seed })
 	sort.Float64s(goodputs)
@@ -496,5 +547,9 @@ func (r *SoakResult) String() string {
 	fmt.Fprintf(&b, "  receiver   %d duplicate segments (%d bytes) and %d partly duplicate on the wire; tcp counted %d duplicate bytes, %d out-of-order segments\n",
 		r.DupSegs, r.DupBytes, r.PartialDupSegs, r.DupBytesIn, r.OutOfOrderIn)
 	fmt.Fprintf(&b, "  data path  %v\n", r.Link)
+	if u := &r.UDP; u.Sent > 0 {
+		fmt.Fprintf(&b, "  udp        %d datagrams sent, %d delivered whole (%d duplicated, %d reordered), %d lost (%d dropped for a bad checksum); %d delivered not as sent\n",
+			u.Sent, u.Delivered, u.Duplicated, u.Reordered, u.Lost, u.CsumDrops, len(u.Bad))
+	}
 	return b.String()
 }

@@ -49,7 +49,10 @@ reordering, duplication, corruption, jitter, a bottleneck, tiny and huge
 windows, SACK/timestamps/window scaling off, CUBIC and NewReno) and print a
 table per case. Every run must deliver every byte exactly once and in order
 (SHA-256 compared), bring both ends to CLOSED and finish within its budget of
-virtual time; the exit status is 1 if any run does not.
+virtual time; the exit status is 1 if any run does not. The udp-* cases also
+send UDP datagrams beside the transfer: loss, duplicates and reordering are
+counted (RFC 768 promises none of that), a datagram delivered not exactly as
+sent fails the run.
 
 --seed N --case NAME runs one alone and prints its stats (--ladder for its
 ladder diagram, --events for its raw trace). --efficiency computes the
@@ -301,6 +304,32 @@ func writeSoakTable(w io.Writer, sums []sim.SoakSummary, wall bool, l i18n.Lang)
 	fmt.Fprint(w, l.Tr("\nretransmits: segments the senders sent again, all runs; spurious: segments whose every byte had already\n"+
 		"reached the receiver (spurious retransmissions and link duplicates), all runs; data time: first SYN until\n"+
 		"the receiver had every byte and the FIN; longest run: until both ends were CLOSED (TIME-WAIT included).\n"))
+	writeSoakUDPTable(w, sums, l)
+}
+
+// writeSoakUDPTable prints the UDP halves of the cases that have one
+// (sim.SoakCase.Datagrams), if any.
+func writeSoakUDPTable(w io.Writer, sums []sim.SoakSummary, l i18n.Lang) {
+	any := false
+	for _, s := range sums {
+		any = any || s.UDP.Sent > 0
+	}
+	if !any {
+		return
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "udp case\tsent\tdelivered\tduplicated\treordered\tlost\tbad checksum\tnot as sent\t")
+	for _, s := range sums {
+		if u := s.UDP; u.Sent > 0 {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", s.Case.Name, u.Sent, u.Delivered, u.Duplicated, u.Reordered, u.Lost, u.CsumDrops, len(u.Bad))
+		}
+	}
+	tw.Flush()
+	fmt.Fprint(w, l.Tr("\nudp: datagrams the client sent beside the transfer, all runs; delivered: read by the server at least once,\n"+
+		"each exactly as sent (SHA-256 checked); duplicated: further copies read; reordered: read first after a\n"+
+		"higher-numbered one; lost: never read, those dropped for a bad checksum by the server's UDP among them.\n"+
+		"RFC 768 promises neither delivery, nor once, nor order: only a datagram delivered not as sent fails a run.\n"))
 }
 
 func runEfficiency(stdout, stderr io.Writer, f *soakFlags) error {

@@ -19,6 +19,25 @@ func TestSoakGolden(t *testing.T) {
 	checkGolden(t, filepath.Join("testdata", "soak-small.golden"), out)
 }
 
+// The udp cases add a table of their datagrams: how many were sent,
+// delivered, duplicated, reordered and lost, and none delivered not as
+// sent. In Chinese its note is translated.
+func TestSoakUDPGolden(t *testing.T) {
+	args := []string{"soak", "--runs", "2", "--case", "udp-storm,udp-corrupt", "--wall=false", "--parallel", "2"}
+	out, errOut, code := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	checkGolden(t, filepath.Join("testdata", "soak-udp.golden"), out)
+	zh, errOut, code := runCLI(t, append(args, "--lang", "zh")...)
+	if code != 0 {
+		t.Fatalf("--lang zh: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(zh, "udp：所有运行中客户端在传输之外发送的数据报") || strings.Contains(zh, "datagrams the client sent") {
+		t.Errorf("--lang zh: the udp note is not in Chinese:\n%s", zh)
+	}
+}
+
 // One run alone, with its ladder.
 func TestSoakOneSeedGolden(t *testing.T) {
 	out, errOut, code := runCLI(t, "soak", "--case", "loss-5", "--seed", "4", "--size", "6000", "--ladder", "--ascii")

@@ -647,6 +647,12 @@ as many connections and takes as long).`,
 		"bdp-20，两端都启用发送节奏控制（pacing，tcp.Config.Pacing）"},
 	{"bdp-20 with up to 1 ms of jitter, which spreads the bursts before the queue",
 		"bdp-20，外加最多 1 ms 的抖动，在突发到达队列之前把它们打散"},
+	{"storm, with 200 UDP datagrams beside the transfer: none delivered corrupted",
+		"storm 的链路，传输之外另发 200 个 UDP 数据报：没有一个在损坏后被送达"},
+	{"IPv6 storm, with 200 UDP datagrams beside the transfer: none delivered corrupted",
+		"IPv6 的 storm 链路，传输之外另发 200 个 UDP 数据报：没有一个在损坏后被送达"},
+	{"10% corruption, 10% duplication and 20% reordering, with 200 UDP datagrams beside the transfer",
+		"10% 损坏、10% 重复、20% 乱序，传输之外另发 200 个 UDP 数据报"},
 	{"%s: %s over %s, %d bytes", "%s：%s；链路 %s，%d 字节"},
 
 	// The browser view (package web): the page's own words.
@@ -864,6 +870,14 @@ as many connections and takes as long).`,
 		"\nretransmits：所有运行中发送方重传的报文段；spurious：所有运行中每个字节都早已到达接收方的\n" +
 			"报文段（虚假重传和链路复制的副本）；data time：从第一个 SYN 到接收方收齐全部字节和 FIN；\n" +
 			"longest run：直到两端都回到 CLOSED（包括 TIME-WAIT）。\n"},
+	{"\nudp: datagrams the client sent beside the transfer, all runs; delivered: read by the server at least once,\n" +
+		"each exactly as sent (SHA-256 checked); duplicated: further copies read; reordered: read first after a\n" +
+		"higher-numbered one; lost: never read, those dropped for a bad checksum by the server's UDP among them.\n" +
+		"RFC 768 promises neither delivery, nor once, nor order: only a datagram delivered not as sent fails a run.\n",
+		"\nudp：所有运行中客户端在传输之外发送的数据报；delivered：服务器至少读到一次的数据报，每个都与发送时\n" +
+			"完全相同（以 SHA-256 核对）；duplicated：重复读到的副本；reordered：乱序，即在编号更大的数据报之后\n" +
+			"才首次读到；lost：丢失，即从未读到，其中包括服务器的 UDP 因校验和错误而丢弃的数据报（bad checksum）。\n" +
+			"RFC 768 既不保证送达，也不保证只送达一次或按序送达：只有送达的数据报与发送时不同，运行才算失败。\n"},
 	{";\n  ", "；\n  "},
 	{".", "。"},
 	{"note: with %s this run differs from the explanation above, which describes the run without impairments:",
