@@ -61,7 +61,8 @@ import (
 // dialling from the namespace. Each round and peer, in a fresh process:
 //
 //   - down: the kernel sends SYNACK_TUNBENCH_MIB MiB (default 4) and the
-//     stack reads; up: the stack sends as much and the kernel reads. MiB/s
+//     stack reads; up: the stack sends as much and the kernel reads (256
+//     KiB reads and writes at both ends). MiB/s
 //     from the first dial to the last byte; cpu-s/GiB is the stack's
 //     process (user+system, its getrusage); drops/MiB is the TUN's
 //     tx_dropped (packets the kernel meant for the stack and dropped at the
@@ -436,11 +437,11 @@ func (tn *tunNet) bulk(ctx context.Context, peer, dir string, total int64) error
 		if _, err := c.Write([]byte{'d'}); err != nil {
 			return err
 		}
-		if n, err = io.CopyN(c, zeros{}, total); err != nil {
+		if n, err = tbFill(c, total); err != nil {
 			return fmt.Errorf("sent %d of %d bytes: %w", n, total, err)
 		}
 		c.(*net.TCPConn).CloseWrite()
-		if _, err := io.Copy(io.Discard, c); err != nil {
+		if _, err := tbDrain(c); err != nil {
 			return err
 		}
 		return nil
@@ -448,7 +449,7 @@ func (tn *tunNet) bulk(ctx context.Context, peer, dir string, total int64) error
 	if _, err := c.Write(binary.BigEndian.AppendUint64([]byte{'u'}, uint64(total))); err != nil {
 		return err
 	}
-	if n, err = io.Copy(io.Discard, c); err != nil || n != total {
+	if n, err = tbDrain(c); err != nil || n != total {
 		return fmt.Errorf("received %d of %d bytes: %v", n, total, err)
 	}
 	return nil
@@ -708,17 +709,17 @@ func tbServe(c net.Conn, record func(net.Conn)) {
 	}
 	switch m[0] {
 	case 'd':
-		io.Copy(io.Discard, c)
+		tbDrain(c)
 	case 'u':
 		var n [8]byte
 		if _, err := io.ReadFull(c, n[:]); err != nil {
 			return
 		}
-		io.CopyN(c, zeros{}, int64(binary.BigEndian.Uint64(n[:])))
+		tbFill(c, int64(binary.BigEndian.Uint64(n[:])))
 		if cw, ok := c.(interface{ CloseWrite() error }); ok {
 			cw.CloseWrite()
 		}
-		io.Copy(io.Discard, c)
+		tbDrain(c)
 	case 'c':
 		record(c)
 		c.Write(m[:])
@@ -732,4 +733,39 @@ func tbServe(c net.Conn, record func(net.Conn)) {
 			}
 		}
 	}
+}
+
+// tbBuf is the size of the bulk transfers' reads and writes at both ends:
+// io.Copy's 32 KiB writes and io.Discard's 8 KiB reads would make the
+// system calls, not the stacks, the limit of the kernel's veth figure.
+const tbBuf = 256 << 10
+
+// tbDrain reads r to EOF and returns how many bytes it read.
+func tbDrain(r io.Reader) (int64, error) {
+	buf := make([]byte, tbBuf)
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		n += int64(k)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// tbFill writes total zero bytes to w.
+func tbFill(w io.Writer, total int64) (int64, error) {
+	buf := make([]byte, tbBuf)
+	var n int64
+	for n < total {
+		k, err := w.Write(buf[:min(int64(len(buf)), total-n)])
+		n += int64(k)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
