@@ -384,14 +384,12 @@ func (tn *tunNet) round(ctx context.Context, peer string, total int64, conns, rt
 			x.up = r
 		}
 	}
-	// Connections, one after another.
-	t0 := time.Now()
-	for i := range conns {
-		if err := tn.shortConn(ctx, peer); err != nil {
-			return x, fmt.Errorf("connection %d: %w", i+1, err)
-		}
+	// Connections one after another, then round trips on one, from a
+	// process of the kernel's side in the namespace (so that no dial
+	// pays for entering it, and no read wakes a thread locked to it).
+	if x.connsPerS, err = tn.client(ctx, peer, "conn", conns); err != nil {
+		return x, err
 	}
-	x.connsPerS = float64(conns) / time.Since(t0).Seconds()
 	if peer == "synack" {
 		// The last connection's final ACK may be on its way yet.
 		time.Sleep(50 * time.Millisecond)
@@ -404,24 +402,93 @@ func (tn *tunNet) round(ctx context.Context, peer string, total int64, conns, rt
 		}
 		x.finTLP = v[0] / v[1]
 	}
-	// Round trips on one connection.
-	c, err := tn.dial(ctx, peer)
-	if err != nil {
+	if x.rttPerS, err = tn.client(ctx, peer, "rr", rtts); err != nil {
 		return x, err
 	}
-	defer c.Close()
-	buf := []byte{'r'}
-	t0 = time.Now()
-	for i := range rtts {
-		if _, err := c.Write(buf); err != nil {
-			return x, fmt.Errorf("round trip %d: %w", i+1, err)
-		}
-		if _, err := io.ReadFull(c, buf); err != nil {
-			return x, fmt.Errorf("round trip %d: %w", i+1, err)
+	return x, nil
+}
+
+// client runs TestTUNPeersClient in the kernel's namespace for peer and
+// returns the rate it says.
+func (tn *tunNet) client(ctx context.Context, peer, what string, count int) (float64, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	where, addr := tn.tunNS, netns.StackAddr.String()+":"+tbPort
+	if peer == "kernel" {
+		where, addr = tn.aNS, tbVethBAddr+":"+tbPort
+	}
+	cmd := exec.CommandContext(ctx, self, "-test.run=^TestTUNPeersClient$")
+	cmd.Env = append(os.Environ(), "SYNACK_TUNBENCH_CLIENT="+what, "SYNACK_TUNBENCH_ADDR="+addr,
+		"SYNACK_TUNBENCH_COUNT="+strconv.Itoa(count))
+	cmd.Stderr = os.Stderr
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := where.Start(cmd); err != nil {
+		return 0, err
+	}
+	if err := cmd.Wait(); err != nil {
+		return 0, fmt.Errorf("%s client: %v: %s", what, err, out.String())
+	}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if v, ok := strings.CutPrefix(l, "tunbench: rate "); ok {
+			return strconv.ParseFloat(v, 64)
 		}
 	}
-	x.rttPerS = float64(rtts) / time.Since(t0).Seconds()
-	return x, nil
+	return 0, fmt.Errorf("%s client said no rate: %q", what, out.String())
+}
+
+// TestTUNPeersClient is the kernel's side of BenchmarkTUNPeers's
+// connections and round trips, run by it in the kernel's namespace; it does
+// nothing otherwise. $SYNACK_TUNBENCH_CLIENT conn makes
+// $SYNACK_TUNBENCH_COUNT connections to $SYNACK_TUNBENCH_ADDR one after
+// another (shortConn), rr that many one-byte round trips on one; it says
+// "tunbench: rate R", R per second.
+func TestTUNPeersClient(t *testing.T) {
+	what := os.Getenv("SYNACK_TUNBENCH_CLIENT")
+	if what == "" {
+		t.Skip("skipped: BenchmarkTUNPeers's client process, run by it")
+	}
+	addr := os.Getenv("SYNACK_TUNBENCH_ADDR")
+	count, err := strconv.Atoi(os.Getenv("SYNACK_TUNBENCH_COUNT"))
+	if err != nil || count < 1 {
+		t.Fatalf("SYNACK_TUNBENCH_COUNT=%q: want a positive number", os.Getenv("SYNACK_TUNBENCH_COUNT"))
+	}
+	dial := func() (net.Conn, error) {
+		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		if err == nil {
+			c.SetDeadline(time.Now().Add(2 * time.Minute))
+		}
+		return c, err
+	}
+	t0 := time.Now()
+	switch what {
+	case "conn":
+		for i := range count {
+			if err := shortConn(dial); err != nil {
+				t.Fatalf("connection %d: %v", i+1, err)
+			}
+		}
+	case "rr":
+		c, err := dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		buf := []byte{'r'}
+		for i := range count {
+			if _, err := c.Write(buf); err != nil {
+				t.Fatalf("round trip %d: %v", i+1, err)
+			}
+			if _, err := io.ReadFull(c, buf); err != nil {
+				t.Fatalf("round trip %d: %v", i+1, err)
+			}
+		}
+	default:
+		t.Fatalf("SYNACK_TUNBENCH_CLIENT=%q: want conn or rr", what)
+	}
+	fmt.Printf("tunbench: rate %g\n", float64(count)/time.Since(t0).Seconds())
 }
 
 // bulk moves total bytes: down from the kernel to the stack, up the other
@@ -457,8 +524,8 @@ func (tn *tunNet) bulk(ctx context.Context, peer, dir string, total int64) error
 
 // shortConn dials, sends a byte, reads it back and the server's FIN, and
 // closes.
-func (tn *tunNet) shortConn(ctx context.Context, peer string) error {
-	c, err := tn.dial(ctx, peer)
+func shortConn(dial func() (net.Conn, error)) error {
+	c, err := dial()
 	if err != nil {
 		return err
 	}
