@@ -62,11 +62,40 @@ func startGVisorRelay(fd int, mtu uint32) (*gvisorRelay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gvisor: fdbased endpoint: %w", err)
 	}
+	g := &gvisorRelay{}
+	g.s, err = newGVisorStack(ep, gvisorTun2socks, func(s *stack.Stack) {
+		tf := gtcp.NewForwarder(s, 0, 2<<10, g.handleTCP)
+		s.SetTransportProtocolHandler(gtcp.ProtocolNumber, tf.HandlePacket)
+		uf := udp.NewForwarder(s, g.handleUDP)
+		s.SetTransportProtocolHandler(udp.ProtocolNumber, uf.HandlePacket)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// gvisorTuning is what a gVisor stack is given beyond tun2socks's options.
+type gvisorTuning struct {
+	// moderate turns receive-buffer moderation on (gVisor's default;
+	// tun2socks turns it off).
+	moderate bool
+}
+
+var gvisorTun2socks = gvisorTuning{}
+
+// newGVisorStack builds a gVisor stack on ep as tun2socks builds its
+// engine (the options in gvisorRelay's doc): IPv4, IPv6, TCP, UDP and
+// ICMP, TTL 64, forwarding on, Reno, Nagle off, no receive-buffer
+// moderation unless t says so, SACK, RACK, gVisor's default buffer sizes,
+// the NIC (1) promiscuous and spoofing, a default route each family.
+// handlers, if not nil, is called before the NIC is made, so no packet
+// arrives before the handlers it installs.
+func newGVisorStack(ep stack.LinkEndpoint, t gvisorTuning, handlers func(*stack.Stack)) (*stack.Stack, error) {
 	s := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{gtcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
 	})
-	g := &gvisorRelay{s: s}
 	var errs []error
 	check := func(what string, e tcpip.Error) {
 		if e != nil {
@@ -82,7 +111,7 @@ func startGVisorRelay(fd int, mtu uint32) (*gvisorRelay, error) {
 	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: gtcp.MinBufferSize, Default: gtcp.DefaultReceiveBufferSize, Max: gtcp.MaxBufferSize}
 	cc := tcpip.CongestionControlOption("reno")
 	delay := tcpip.TCPDelayEnabled(false)
-	moderate := tcpip.TCPModerateReceiveBufferOption(false)
+	moderate := tcpip.TCPModerateReceiveBufferOption(t.moderate)
 	sack := tcpip.TCPSACKEnabled(true)
 	recovery := tcpip.TCPRACKLossDetection
 	for _, o := range []struct {
@@ -92,11 +121,9 @@ func startGVisorRelay(fd int, mtu uint32) (*gvisorRelay, error) {
 		{"receive buffer moderation", &moderate}, {"SACK", &sack}, {"recovery", &recovery}} {
 		check("tcp "+o.what, s.SetTransportProtocolOption(gtcp.ProtocolNumber, o.opt))
 	}
-	// The handlers before the NIC, so no packet arrives before them.
-	tf := gtcp.NewForwarder(s, 0, 2<<10, g.handleTCP)
-	s.SetTransportProtocolHandler(gtcp.ProtocolNumber, tf.HandlePacket)
-	uf := udp.NewForwarder(s, g.handleUDP)
-	s.SetTransportProtocolHandler(udp.ProtocolNumber, uf.HandlePacket)
+	if handlers != nil {
+		handlers(s)
+	}
 	const nic = 1
 	check("create NIC", s.CreateNIC(nic, ep))
 	check("promiscuous mode", s.SetPromiscuousMode(nic, true))
@@ -106,7 +133,7 @@ func startGVisorRelay(fd int, mtu uint32) (*gvisorRelay, error) {
 		s.Close()
 		return nil, err
 	}
-	return g, nil
+	return s, nil
 }
 
 // Close stops the stack and waits for the flows' goroutines.
