@@ -246,6 +246,9 @@ func TestRelayUDPExpires(t *testing.T) {
 				t.Fatalf("answer %q, %v; want %q", buf[:n], err, q)
 			}
 		}
+		// The relay counts an answer's bytes after the write the client's
+		// read returns from: wait for its goroutines to block again.
+		synctest.Wait()
 		if ct := w.relay.Counters(); ct.UDPOpened != 1 || ct.UDPActive != 1 || ct.BytesUp != 21 || ct.BytesDown != 21 {
 			t.Fatalf("counters %v", ct)
 		}
