@@ -378,27 +378,11 @@ func (rn *relayNet) serve() error {
 	return nil
 }
 
-// relayNode is the relay process of one round, driven through its stdin
-// and stdout.
-type relayNode struct {
-	cmd   *exec.Cmd
-	in    io.WriteCloser
-	lines chan string
-}
-
-func (rn *relayNet) startNode(ctx context.Context, kind string) (*relayNode, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.CommandContext(ctx, self, "-test.run=^TestRelayBenchNode$")
-	cmd.Env = append(os.Environ(), "SYNACK_RELAYBENCH_NODE="+kind, "SYNACK_RELAYBENCH_CLIENTNS="+rn.client)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	out, err := cmd.StdoutPipe()
+// startNode starts the relay process of one round (kind synack,
+// synack-plain or gvisor) in the relay's namespace.
+func (rn *relayNet) startNode(ctx context.Context, kind string) (*benchNode, error) {
+	n, err := newBenchNode(ctx, "TestRelayBenchNode", "the relay process",
+		"SYNACK_RELAYBENCH_NODE="+kind, "SYNACK_RELAYBENCH_CLIENTNS="+rn.client)
 	if err != nil {
 		return nil, err
 	}
@@ -407,81 +391,22 @@ func (rn *relayNet) startNode(ctx context.Context, kind string) (*relayNode, err
 		rn.mu.Unlock()
 		return nil, errors.New("the namespaces are removed")
 	}
-	err = rn.relayNS.Start(cmd)
+	err = rn.relayNS.Start(n.cmd)
 	if err == nil {
-		rn.node = cmd
+		rn.node = n.cmd
 	}
 	rn.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	n := &relayNode{cmd: cmd, in: in, lines: make(chan string, 16)}
-	go func() {
-		defer close(n.lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if t, ok := strings.CutPrefix(sc.Text(), "relaybench: "); ok {
-				n.lines <- t
-			}
-		}
-	}()
-	if _, err := n.await("ready"); err != nil {
-		n.stop(rn)
+	if err := n.begin("relaybench: ", func() {
+		rn.mu.Lock()
+		rn.node = nil
+		rn.mu.Unlock()
+	}); err != nil {
 		return nil, err
 	}
 	return n, nil
-}
-
-// await waits up to 30 s for the node's next line, which must start with
-// word, and returns its fields after it.
-func (n *relayNode) await(word string) ([]string, error) {
-	select {
-	case l, ok := <-n.lines:
-		if !ok {
-			return nil, fmt.Errorf("the relay process ended before saying %q", word)
-		}
-		f := strings.Fields(l)
-		if len(f) == 0 || f[0] != word {
-			return nil, fmt.Errorf("the relay process said %q, want %q", l, word)
-		}
-		return f[1:], nil
-	case <-time.After(30 * time.Second):
-		return nil, fmt.Errorf("the relay process did not say %q within 30 s", word)
-	}
-}
-
-func (n *relayNode) ask(word string) ([]float64, error) {
-	if _, err := fmt.Fprintln(n.in, word); err != nil {
-		return nil, err
-	}
-	f, err := n.await(word)
-	if err != nil {
-		return nil, err
-	}
-	v := make([]float64, len(f))
-	for i, s := range f {
-		if v[i], err = strconv.ParseFloat(s, 64); err != nil {
-			return nil, fmt.Errorf("the relay process's %s: %q", word, f)
-		}
-	}
-	return v, nil
-}
-
-func (n *relayNode) stop(rn *relayNet) error {
-	n.in.Close()
-	errc := make(chan error, 1)
-	go func() { errc <- n.cmd.Wait() }()
-	var err error
-	select {
-	case err = <-errc:
-	case <-time.After(30 * time.Second):
-		n.cmd.Process.Kill()
-		err = errors.Join(errors.New("the relay process did not exit within 30 s of its stdin closing"), <-errc)
-	}
-	rn.mu.Lock()
-	rn.node = nil
-	rn.mu.Unlock()
-	return err
 }
 
 // round runs one relay (kind synack or gvisor) through the measurements.
@@ -491,7 +416,7 @@ func (rn *relayNet) round(ctx context.Context, kind string, total int64, flows i
 		return x, err
 	}
 	defer func() {
-		if serr := n.stop(rn); serr != nil && err == nil {
+		if serr := n.stop(); serr != nil && err == nil {
 			err = serr
 		}
 	}()

@@ -350,7 +350,7 @@ func (tn *tunNet) round(ctx context.Context, peer string, total int64, conns, rt
 		return x, err
 	}
 	defer func() {
-		if serr := n.stop(tn); serr != nil && err == nil {
+		if serr := n.stop(); serr != nil && err == nil {
 			err = serr
 		}
 	}()
@@ -543,25 +543,11 @@ func shortConn(dial func() (net.Conn, error)) error {
 	return nil
 }
 
-type tunNode struct {
-	cmd   *exec.Cmd
-	in    io.WriteCloser
-	lines chan string
-}
-
-func (tn *tunNet) startNode(ctx context.Context, peer string) (*tunNode, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.CommandContext(ctx, self, "-test.run=^TestTUNPeersNode$")
-	cmd.Env = append(os.Environ(), "SYNACK_TUNBENCH_NODE="+peer, "SYNACK_TUNBENCH_NS="+tn.tunName)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	out, err := cmd.StdoutPipe()
+// startNode starts the stack process of one peer: in the TUN's
+// namespace, or for kernel in the veth's server namespace.
+func (tn *tunNet) startNode(ctx context.Context, peer string) (*benchNode, error) {
+	n, err := newBenchNode(ctx, "TestTUNPeersNode", "the stack's process",
+		"SYNACK_TUNBENCH_NODE="+peer, "SYNACK_TUNBENCH_NS="+tn.tunName)
 	if err != nil {
 		return nil, err
 	}
@@ -574,79 +560,22 @@ func (tn *tunNet) startNode(ctx context.Context, peer string) (*tunNode, error) 
 		tn.mu.Unlock()
 		return nil, errors.New("the namespaces are removed")
 	}
-	err = where.Start(cmd)
+	err = where.Start(n.cmd)
 	if err == nil {
-		tn.node = cmd
+		tn.node = n.cmd
 	}
 	tn.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	n := &tunNode{cmd: cmd, in: in, lines: make(chan string, 16)}
-	go func() {
-		defer close(n.lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if t, ok := strings.CutPrefix(sc.Text(), "tunbench: "); ok {
-				n.lines <- t
-			}
-		}
-	}()
-	if _, err := n.await("ready"); err != nil {
-		n.stop(tn)
+	if err := n.begin("tunbench: ", func() {
+		tn.mu.Lock()
+		tn.node = nil
+		tn.mu.Unlock()
+	}); err != nil {
 		return nil, err
 	}
 	return n, nil
-}
-
-func (n *tunNode) await(word string) ([]string, error) {
-	select {
-	case l, ok := <-n.lines:
-		if !ok {
-			return nil, fmt.Errorf("the stack's process ended before saying %q", word)
-		}
-		f := strings.Fields(l)
-		if len(f) == 0 || f[0] != word {
-			return nil, fmt.Errorf("the stack's process said %q, want %q", l, word)
-		}
-		return f[1:], nil
-	case <-time.After(30 * time.Second):
-		return nil, fmt.Errorf("the stack's process did not say %q within 30 s", word)
-	}
-}
-
-func (n *tunNode) ask(word string) ([]float64, error) {
-	if _, err := fmt.Fprintln(n.in, word); err != nil {
-		return nil, err
-	}
-	f, err := n.await(word)
-	if err != nil {
-		return nil, err
-	}
-	v := make([]float64, len(f))
-	for i, s := range f {
-		if v[i], err = strconv.ParseFloat(s, 64); err != nil {
-			return nil, fmt.Errorf("the stack's process's %s: %q", word, f)
-		}
-	}
-	return v, nil
-}
-
-func (n *tunNode) stop(tn *tunNet) error {
-	n.in.Close()
-	errc := make(chan error, 1)
-	go func() { errc <- n.cmd.Wait() }()
-	var err error
-	select {
-	case err = <-errc:
-	case <-time.After(30 * time.Second):
-		n.cmd.Process.Kill()
-		err = errors.Join(errors.New("the stack's process did not exit within 30 s of its stdin closing"), <-errc)
-	}
-	tn.mu.Lock()
-	tn.node = nil
-	tn.mu.Unlock()
-	return err
 }
 
 // TestTUNPeersNode is BenchmarkTUNPeers's stack process, started by it (in
