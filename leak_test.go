@@ -120,7 +120,8 @@ func TestCloseLeavesNothing(t *testing.T) {
 				t.Errorf("no connection in %v; states: %v", want, got)
 			}
 		}
-		if len(ourGoroutines()) != 5+2*3+1 {
+		// Each stack has a timer goroutine per shard and one reader.
+		if len(ourGoroutines()) != 5+(defaultShards+1)*3+1 {
 			t.Errorf("expected the blocked calls and the stacks' goroutines, found %d", len(ourGoroutines()))
 		}
 

@@ -146,6 +146,13 @@ type Config struct {
 	// that a super-segment fits either family; their super-segments
 	// leave as one packet each, larger than MTU.
 	LinkSegmentOffload int
+	// TupleFilter, if set, limits the tuples Connect chooses: an
+	// ephemeral port whose tuple it rejects is skipped as a port in use
+	// is. It is the hook of a sharded driver (the root package's Stack
+	// with Config.Shards > 1), whose shards each hold the connections
+	// whose 4-tuple hashes to them, so that a tuple stays unique across
+	// shards; it must be a pure function of t.
+	TupleFilter func(t tcp.Tuple) bool
 }
 
 // Counters are named after Linux's TCP MIB (/proc/net/snmp, `netstat -s`)
@@ -555,7 +562,7 @@ func (s *Stack) Connect(now clock.Time, remote netip.AddrPort) (*tcp.Conn, error
 	for i := 0; i < span; i++ {
 		port := uint16(lo + (start+i)%span)
 		t := tcp.Tuple{Local: netip.AddrPortFrom(la, port), Remote: remote}
-		if s.lookup(t) != nil {
+		if s.lookup(t) != nil || s.cfg.TupleFilter != nil && !s.cfg.TupleFilter(t) {
 			continue
 		}
 		if _, listening := s.listeners[fam][port]; listening {

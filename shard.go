@@ -1,0 +1,216 @@
+package synack
+
+import (
+	"encoding/binary"
+	"reflect"
+
+	"github.com/gosynack/synack/tcp"
+)
+
+// Sharding: a Stack of N shards spreads its TCP connections over N
+// stack.Stacks by a keyed hash of the 4-tuple, as a NIC's receive-side
+// scaling spreads flows over its queues (the key is drawn with the ISN key,
+// or made from Config.Seed, so that a peer cannot aim every flow at one
+// shard). The reader hashes each packet of a burst (route) and hands the
+// burst's packets of each shard to it under that shard's lock; a dial
+// picks a shard and takes an ephemeral port whose tuple hashes to it
+// (stack.Config.TupleFilter), so that every connection lives in the shard
+// its tuple names and a tuple stays unique across shards.
+
+// shardOf returns the shard of the connection with tuple t (our side
+// first).
+func (s *Stack) shardOf(t tcp.Tuple) int {
+	if len(s.shards) == 1 {
+		return 0
+	}
+	la, ra := t.Local.Addr(), t.Remote.Addr()
+	if la.Is4() {
+		l, r := la.As4(), ra.As4()
+		return s.hash4(l[:], r[:], t.Local.Port(), t.Remote.Port())
+	}
+	l, r := la.As16(), ra.As16()
+	return s.hash6(l[:], r[:], t.Local.Port(), t.Remote.Port())
+}
+
+// mix is one round of a 64-bit mixer (splitmix64's finalizer).
+func mix(h, v uint64) uint64 {
+	h ^= v
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 31
+	h *= 0x94d049bb133111eb
+	return h ^ h>>29
+}
+
+// pick maps a hash onto the shards.
+func (s *Stack) pick(h uint64) int {
+	return int((h >> 32) * uint64(len(s.shards)) >> 32)
+}
+
+// hash4 is the shard of an IPv4 tuple: local and remote addresses (4
+// bytes each) and ports.
+func (s *Stack) hash4(la, ra []byte, lp, rp uint16) int {
+	h := mix(s.key, uint64(lp)<<16|uint64(rp))
+	h = mix(h, uint64(binary.BigEndian.Uint32(la))<<32|uint64(binary.BigEndian.Uint32(ra)))
+	return s.pick(h)
+}
+
+// hash6 is the shard of an IPv6 tuple (addresses of 16 bytes).
+func (s *Stack) hash6(la, ra []byte, lp, rp uint16) int {
+	h := mix(s.key, uint64(lp)<<16|uint64(rp)|1<<32)
+	h = mix(h, binary.BigEndian.Uint64(la))
+	h = mix(h, binary.BigEndian.Uint64(la[8:]))
+	h = mix(h, binary.BigEndian.Uint64(ra))
+	h = mix(h, binary.BigEndian.Uint64(ra[8:]))
+	return s.pick(h)
+}
+
+// IP protocol numbers and IPv6 extension headers route looks at.
+const (
+	protoICMP   = 1
+	protoTCP    = 6
+	protoICMPv6 = 58
+)
+
+// route returns the shard a packet from the link goes to: a TCP segment's
+// is its connection's (destination and source are our side and the
+// peer's); an ICMP or ICMPv6 error quoting a TCP segment goes to the
+// shard of the connection that sent it (the quote's source is our side),
+// which checks it (RFC 5927 §4.1); everything else (UDP, echo, other
+// protocols, and what does not parse, which the stack counts and drops)
+// goes to shard 0, where UDP lives. It only reads headers: the stack
+// checks everything again.
+func (s *Stack) route(p []byte) int {
+	if len(p) == 0 {
+		return 0
+	}
+	switch p[0] >> 4 {
+	case 4:
+		ihl := int(p[0]&0xf) * 4
+		if ihl < 20 || len(p) < ihl+8 {
+			return 0
+		}
+		switch p[9] {
+		case protoTCP:
+			return s.hash4(p[16:20], p[12:16], be16(p[ihl+2:]), be16(p[ihl:]))
+		case protoICMP:
+			switch p[ihl] { // the errors of RFC 1122 §3.2.2 that carry a quote
+			case 3, 4, 5, 11, 12:
+			default:
+				return 0
+			}
+			q := p[ihl+8:]
+			if len(q) < 20 || q[0]>>4 != 4 || q[9] != protoTCP {
+				return 0
+			}
+			qihl := int(q[0]&0xf) * 4
+			if qihl < 20 || len(q) < qihl+4 {
+				return 0
+			}
+			return s.hash4(q[12:16], q[16:20], be16(q[qihl:]), be16(q[qihl+2:]))
+		}
+	case 6:
+		nh, off := upper6(p)
+		if off < 0 || len(p) < off+8 {
+			return 0
+		}
+		switch nh {
+		case protoTCP:
+			return s.hash6(p[24:40], p[8:24], be16(p[off+2:]), be16(p[off:]))
+		case protoICMPv6:
+			if p[off] >= 128 { // not an error (RFC 4443 §2.1)
+				return 0
+			}
+			q := p[off+8:]
+			qnh, qoff := upper6(q)
+			if qoff < 0 || qnh != protoTCP || len(q) < qoff+4 {
+				return 0
+			}
+			return s.hash6(q[8:24], q[24:40], be16(q[qoff:]), be16(q[qoff+2:]))
+		}
+	}
+	return 0
+}
+
+// upper6 walks an IPv6 packet's extension headers (as wire.ParseIPv6
+// does, RFC 8200 §4) to its upper-layer header: its Next Header value and
+// offset, or an offset of -1.
+func upper6(p []byte) (nh uint8, off int) {
+	if len(p) < 40 || p[0]>>4 != 6 {
+		return 0, -1
+	}
+	nh, off = p[6], 40
+	for range 8 {
+		switch nh {
+		case 0, 43, 60: // hop-by-hop, routing, destination options
+			if len(p) < off+2 {
+				return 0, -1
+			}
+			nh, off = p[off], off+(int(p[off+1])+1)*8
+		case 44: // fragment
+			if len(p) < off+8 {
+				return 0, -1
+			}
+			nh, off = p[off], off+8
+		default:
+			return nh, off
+		}
+	}
+	return 0, -1
+}
+
+func be16(b []byte) uint16 { return binary.BigEndian.Uint16(b) }
+
+// input is the reader's handler with more than one shard: it spreads a
+// burst over the shards and hands each its packets under its lock, with
+// one step, in the order they came.
+func (s *Stack) input(pkts [][]byte) {
+	for _, p := range pkts {
+		sh := s.shards[s.route(p)]
+		sh.in = append(sh.in, p)
+	}
+	for _, sh := range s.shards {
+		if len(sh.in) == 0 {
+			continue
+		}
+		sh.mu.Lock()
+		if !sh.closed {
+			sh.input(sh.clk.Now(), sh.in)
+		}
+		sh.mu.Unlock()
+		clear(sh.in)
+		sh.in = sh.in[:0]
+	}
+}
+
+// dialShard returns the shard a dial tries first: the shards in turn.
+func (s *Stack) dialShard() int {
+	if len(s.shards) == 1 {
+		return 0
+	}
+	return int(s.dialNext.Add(1)-1) % len(s.shards)
+}
+
+// lockAll takes every shard's lock, in order (the order every caller that
+// holds more than one takes them in).
+func (s *Stack) lockAll() {
+	for _, sh := range s.shards {
+		sh.mu.Lock()
+	}
+}
+
+func (s *Stack) unlockAll() {
+	for _, sh := range s.shards {
+		sh.mu.Unlock()
+	}
+}
+
+// addCounters adds every uint64 field of *src to *dst's (the counters of
+// package stack are structs of uint64 fields, which grow).
+func addCounters[T any](dst, src *T) {
+	d, v := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
+	for i := range d.NumField() {
+		if f := d.Field(i); f.Kind() == reflect.Uint64 && f.CanSet() {
+			f.SetUint(f.Uint() + v.Field(i).Uint())
+		}
+	}
+}
