@@ -45,6 +45,7 @@ bench() { # family rounds flags...
 bench Bulk "$COUNT" -test.benchtime 256x
 bench BulkConcurrent "$COUNT" -test.benchtime 32x
 bench ConnRate "$COUNT" -test.benchtime 5000x
+bench ConnRateConcurrent "$COUNT" -test.benchtime 5000x
 bench PingPong "$COUNT" -test.benchtime 50000x
 bench IdleHeap "$IDLE_COUNT" -test.benchtime 1x -idle.pairs 10000 -idle.budget "$IDLE_BUDGET"
 bench IdleMany "$IDLE_COUNT" -test.benchtime 1x -many.pairs 100000 -idle.budget "$IDLE_BUDGET"

@@ -66,13 +66,18 @@ const basePort = 8000
 
 func port(ln net.Listener) int { return ln.Addr().(*net.TCPAddr).Port }
 
+// SynackShards is the Config.Shards of both synack Stacks (0: synack's
+// default); bench_test.go's -synack.shards flag sets it, so that two runs
+// can compare shard counts.
+var SynackShards int
+
 // newSynack joins two synack Stacks with a Pipe. Nagle is off, as it is on
 // gVisor's endpoints (TCPDelayEnabled defaults to false) and on the net
 // package's sockets; everything else is synack's default (CUBIC, SACK,
 // 64 KiB send buffer, 64 KiB receive buffer autotuned up to 4 MiB).
 func newSynack(mtu int) (*Env, error) {
 	cl, sv := Pipe(ClientAddr, ServerAddr, mtu)
-	cfg := synack.Config{TCP: stcp.Config{NoDelay: true}}
+	cfg := synack.Config{TCP: stcp.Config{NoDelay: true}, Shards: SynackShards}
 	server, err := synack.New(sv, cfg)
 	if err != nil {
 		return nil, err
