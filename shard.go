@@ -162,25 +162,60 @@ func be16(b []byte) uint16 { return binary.BigEndian.Uint16(b) }
 
 // input is the reader's handler with more than one shard: it spreads a
 // burst over the shards and hands each its packets under its lock, with
-// one step, in the order they came.
+// one step, in the order they came. The first shard with packets is
+// handled in the reader's goroutine and each other one by its worker, at
+// the same time, so that receive processing runs on as many cores as
+// shards have packets; input returns when all are done (the packets'
+// buffers are the reader's, reused for the next burst).
 func (s *Stack) input(pkts [][]byte) {
 	for _, p := range pkts {
 		sh := s.shards[s.route(p)]
 		sh.in = append(sh.in, p)
 	}
+	var first *shard
 	for _, sh := range s.shards {
-		if len(sh.in) == 0 {
-			continue
+		switch {
+		case len(sh.in) == 0:
+		case first == nil:
+			first = sh
+		case sh.work != nil:
+			s.inWG.Add(1)
+			sh.work <- sh.in
+		default:
+			sh.inputBurst(sh.in)
 		}
-		sh.mu.Lock()
-		if !sh.closed {
-			sh.input(sh.clk.Now(), sh.in)
-		}
-		sh.mu.Unlock()
+	}
+	if first != nil {
+		first.inputBurst(first.in)
+	}
+	s.inWG.Wait()
+	for _, sh := range s.shards {
 		clear(sh.in)
 		sh.in = sh.in[:0]
 	}
 }
+
+// inputBurst hands pkts to the shard under its lock.
+func (sh *shard) inputBurst(pkts [][]byte) {
+	sh.mu.Lock()
+	if !sh.closed {
+		sh.input(sh.clk.Now(), pkts)
+	}
+	sh.mu.Unlock()
+}
+
+// worker is a shard's receive goroutine: it takes the bursts the reader
+// hands it until Close closes its channel (after the reader has ended).
+func (sh *shard) worker() {
+	defer sh.s.workWG.Done()
+	for pkts := range sh.work {
+		sh.inputBurst(pkts)
+		sh.s.inWG.Done()
+	}
+}
+
+// shardWorkers turns the shards' receive workers on (see input).
+var shardWorkers = true
 
 // dialShard returns the shard a dial tries first: the shards in turn.
 func (s *Stack) dialShard() int {

@@ -173,10 +173,13 @@ type Stack struct {
 	shards []*shard
 	key    uint64 // keys the shard hash (shard.go)
 
-	closeMu  sync.Mutex  // Close
-	isClosed atomic.Bool // set by Close before the shards close
-	lmu      sync.Mutex  // opening listeners and forwarders: taken before any shard's mu
-	dialNext atomic.Uint32
+	closeMu     sync.Mutex  // Close
+	isClosed    atomic.Bool // set by Close before the shards close
+	lmu         sync.Mutex  // opening listeners and forwarders: taken before any shard's mu
+	dialNext    atomic.Uint32
+	inWG        sync.WaitGroup // the reader's bursts being handled by workers
+	workWG      sync.WaitGroup // the workers
+	stopWorkers sync.Once
 }
 
 // shard is one stack.Stack with its lock, its timer goroutine and the
@@ -204,7 +207,8 @@ type shard struct {
 	burster  link.Burster       // the link, if it writes from a goroutine of its own
 	chans    []chan struct{}    // free channels for waiters
 
-	in [][]byte // the reader's packets for this shard in one burst (reader only)
+	in   [][]byte      // the reader's packets for this shard in one burst (reader only)
+	work chan [][]byte // to the shard's receive worker, with several shards (shard.go)
 }
 
 // waiter is where the calls of one kind blocked on a Conn (Read, Write)
@@ -390,6 +394,13 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 		sh := s.shards[0]
 		sh.loop.Pump(l, maxBatch, sh.input)
 	} else {
+		if shardWorkers {
+			for _, sh := range s.shards {
+				sh.work = make(chan [][]byte, 1)
+				s.workWG.Add(1)
+				go sh.worker()
+			}
+		}
 		s.shards[0].loop.PumpUnlocked(l, maxBatch, s.input)
 	}
 	return s, nil
@@ -465,11 +476,20 @@ func (s *Stack) Close() error {
 	return err
 }
 
-// wait waits for every shard's goroutines to end.
+// wait waits for every shard's goroutines to end: the loops (the reader
+// among them), then the receive workers, which the reader fed.
 func (s *Stack) wait() {
 	for _, sh := range s.shards {
 		sh.loop.Wait()
 	}
+	s.stopWorkers.Do(func() {
+		for _, sh := range s.shards {
+			if sh.work != nil {
+				close(sh.work)
+			}
+		}
+	})
+	s.workWG.Wait()
 }
 
 // done is closed when the Stack closes, for blocked calls that belong to no
