@@ -562,7 +562,7 @@ func (s *Stack) Connect(now clock.Time, remote netip.AddrPort) (*tcp.Conn, error
 	for i := 0; i < span; i++ {
 		port := uint16(lo + (start+i)%span)
 		t := tcp.Tuple{Local: netip.AddrPortFrom(la, port), Remote: remote}
-		if s.lookup(t) != nil || s.cfg.TupleFilter != nil && !s.cfg.TupleFilter(t) {
+		if s.cfg.TupleFilter != nil && !s.cfg.TupleFilter(t) || s.lookup(t) != nil {
 			continue
 		}
 		if _, listening := s.listeners[fam][port]; listening {
