@@ -21,13 +21,14 @@
 // # One Loop per lock
 //
 // A Loop drives what one lock guards, and nothing in it is shared with
-// another Loop. That is the seam for a sharded runtime (ARCHITECTURE.md:
+// another Loop. That is the seam of the sharded runtime (ARCHITECTURE.md:
 // N shards chosen by 4-tuple hash, as a NIC's RSS chooses a queue): each
-// shard, a stack.Stack with its own lock, gets its own Loop over that lock
-// and its own step, and calls its own Loop's Rearm. Pump is the one-shard
-// case: it holds the Loop's lock for a whole burst; a sharded reader would
-// instead hash each packet of the burst to its shard and take that shard's
-// lock.
+// shard of the root package's Stack, a stack.Stack with its own lock, has
+// its own Loop over that lock and its own step, and calls its own Loop's
+// Rearm. Pump is the one-shard case: it holds the Loop's lock for a whole
+// burst. PumpUnlocked is the sharded reader: it calls its handler without
+// any lock, and the handler hashes each packet of the burst to its shard
+// and takes that shard's lock.
 package rt
 
 import (
