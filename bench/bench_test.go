@@ -23,7 +23,7 @@ var (
 )
 
 func init() {
-	flag.IntVar(&SynackShards, "synack.shards", 0, "Config.Shards of the synack stacks (0: synack's default)")
+	flag.IntVar(&SynackShards, "synack.shards", 0, "Config.Shards of the synack stacks (0: synack's default; -1: GOMAXPROCS, one shard per procs=P)")
 }
 
 // procsList is the GOMAXPROCS values the scaling benchmarks run at: 1, 2,

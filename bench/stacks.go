@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -67,8 +68,9 @@ const basePort = 8000
 func port(ln net.Listener) int { return ln.Addr().(*net.TCPAddr).Port }
 
 // SynackShards is the Config.Shards of both synack Stacks (0: synack's
-// default); bench_test.go's -synack.shards flag sets it, so that two runs
-// can compare shard counts.
+// default; -1: GOMAXPROCS when the Stacks are made, so one shard per
+// procs of the scaling benchmarks); bench_test.go's -synack.shards flag
+// sets it, so that two runs can compare shard counts.
 var SynackShards int
 
 // newSynack joins two synack Stacks with a Pipe. Nagle is off, as it is on
@@ -78,6 +80,9 @@ var SynackShards int
 func newSynack(mtu int) (*Env, error) {
 	cl, sv := Pipe(ClientAddr, ServerAddr, mtu)
 	cfg := synack.Config{TCP: stcp.Config{NoDelay: true}, Shards: SynackShards}
+	if SynackShards < 0 {
+		cfg.Shards = runtime.GOMAXPROCS(0)
+	}
 	server, err := synack.New(sv, cfg)
 	if err != nil {
 		return nil, err
