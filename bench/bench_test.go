@@ -22,10 +22,6 @@ var (
 	opTimeout  = flag.Duration("op.timeout", 30*time.Second, "longest any single dial, accept, read or write may block")
 )
 
-func init() {
-	flag.IntVar(&SynackShards, "synack.shards", 0, "Config.Shards of the synack stacks (0: synack's default; -1: GOMAXPROCS, one shard per procs=P)")
-}
-
 // procsList is the GOMAXPROCS values the scaling benchmarks run at: 1, 2,
 // and the powers of two up to the machine's CPUs, and its CPU count (the
 // sub-benchmarks above it skip).
