@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"reflect"
 	"sync"
 	"syscall"
 	"testing"
@@ -447,5 +448,25 @@ func TestShardLimits(t *testing.T) {
 	}
 	if _, err := New(cp, Config{Shards: -1}); err == nil {
 		t.Error("Shards -1 accepted")
+	}
+}
+
+// Counters sums the shards' counters field by field: every field of the
+// structs it sums must be a uint64 that addCounters adds (a field of
+// another type would be left out of the sum).
+func TestShardCountersSumEveryField(t *testing.T) {
+	for _, v := range []any{stack.Counters{}, stack.ForwarderStats{}} {
+		typ := reflect.TypeOf(v)
+		for i := range typ.NumField() {
+			if f := typ.Field(i); f.Type.Kind() != reflect.Uint64 {
+				t.Errorf("%v.%s is %v: addCounters does not sum it", typ, f.Name, f.Type)
+			}
+		}
+	}
+	a := stack.Counters{InSegs: 2, ConnLimitDrops: 1}
+	b := stack.Counters{InSegs: 3, InUnknownProtos: 4}
+	addCounters(&a, &b)
+	if a.InSegs != 5 || a.ConnLimitDrops != 1 || a.InUnknownProtos != 4 {
+		t.Errorf("sum %+v", a)
 	}
 }
