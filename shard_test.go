@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"reflect"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -446,8 +447,11 @@ func TestShardLimits(t *testing.T) {
 	if per := shardsUsed(t, client); per[0] != 2 || per[1] != 2 {
 		t.Errorf("connections per shard %v, want [2 2]", per)
 	}
-	if _, err := New(cp, Config{Shards: -1}); err == nil {
-		t.Error("Shards -1 accepted")
+	if _, err := New(cp, Config{Shards: -2}); err == nil {
+		t.Error("Shards -2 accepted")
+	}
+	if _, err := New(cp, Config{Shards: maxShards + 1}); err == nil {
+		t.Errorf("Shards %d accepted", maxShards+1)
 	}
 }
 
@@ -468,5 +472,22 @@ func TestShardCountersSumEveryField(t *testing.T) {
 	addCounters(&a, &b)
 	if a.InSegs != 5 || a.ConnLimitDrops != 1 || a.InUnknownProtos != 4 {
 		t.Errorf("sum %+v", a)
+	}
+}
+
+// ShardPerCPU gives a Stack one shard per GOMAXPROCS.
+func TestShardPerCPU(t *testing.T) {
+	n, cp, _, err := mem.Pair(1, netsim.Impairment{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	s, err := New(cp, Config{Shards: ShardPerCPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, want := len(s.shards), min(runtime.GOMAXPROCS(0), maxShards); got != want {
+		t.Errorf("%d shards, want %d", got, want)
 	}
 }

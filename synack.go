@@ -87,7 +87,8 @@
 //     shard i's randomness is seeded from Seed and i (shard 0's is a
 //     one-shard Stack's), and dials take the shards in turn.
 //
-// The default is one shard (Config.Shards 0): measured under load on two
+// Config.Shards = ShardPerCPU gives one shard per GOMAXPROCS. The default
+// is one shard (Config.Shards 0): measured under load on two
 // cores, two shards moved 64 concurrent bulk connections with less CPU
 // per byte and at higher throughput than one, but the connection rate of
 // 16 dialers gained nothing measurable, and the split limits change what a
@@ -132,6 +133,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -195,11 +197,16 @@ type Config struct {
 	// stack.Stack with its own lock, timer goroutine and receive
 	// goroutine, and holds the connections whose 4-tuple hashes to it, as
 	// a NIC's RSS spreads flows over queues, so that calls on connections
-	// of different shards run in parallel. runtime.GOMAXPROCS(0) is the
-	// count that can use every core. See "Shards" in the package doc for
-	// how listeners, limits and the Recorder behave with more than one.
+	// of different shards run in parallel. ShardPerCPU (-1) takes
+	// runtime.GOMAXPROCS(0), the count that can use every core. See
+	// "Shards" in the package doc for how listeners, limits and the
+	// Recorder behave with more than one.
 	Shards int
 }
+
+// ShardPerCPU as Config.Shards gives a Stack one shard per
+// runtime.GOMAXPROCS(0).
+const ShardPerCPU = -1
 
 // defaultShards is the shard count when Config.Shards is 0 (the package's
 // tests set it with -shards to run every test sharded).
@@ -342,8 +349,10 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 	}
 	n := cfg.Shards
 	switch {
+	case n == ShardPerCPU:
+		n = min(runtime.GOMAXPROCS(0), maxShards)
 	case n < 0 || n > maxShards:
-		return nil, fmt.Errorf("synack: Config.Shards %d out of range (0 for the default, else 1 to %d)", n, maxShards)
+		return nil, fmt.Errorf("synack: Config.Shards %d out of range (0 for the default, -1 for one per CPU, else 1 to %d)", n, maxShards)
 	case n == 0 && cfg.Recorder != nil:
 		n = 1 // a Recorder need not be safe for concurrent use
 	case n == 0:

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -69,8 +68,8 @@ const basePort = 8000
 func port(ln net.Listener) int { return ln.Addr().(*net.TCPAddr).Port }
 
 // synackShards is the Config.Shards of both synack Stacks (0: synack's
-// default; -1: GOMAXPROCS when the Stacks are made, so one shard per
-// procs of the scaling benchmarks), so that two runs can compare shard
+// default; -1, synack.ShardPerCPU: GOMAXPROCS when the Stacks are made,
+// so one shard per procs of the scaling benchmarks), so that two runs can compare shard
 // counts. The flag is here, not in bench_test.go, so that ab.sh can build
 // an older tree that has no such hook with this tree's bench_test.go.
 var synackShards = flag.Int("synack.shards", 0, "Config.Shards of the synack stacks (0: synack's default; -1: GOMAXPROCS, one shard per procs=P)")
@@ -82,9 +81,6 @@ var synackShards = flag.Int("synack.shards", 0, "Config.Shards of the synack sta
 func newSynack(mtu int) (*Env, error) {
 	cl, sv := Pipe(ClientAddr, ServerAddr, mtu)
 	cfg := synack.Config{TCP: stcp.Config{NoDelay: true}, Shards: *synackShards}
-	if *synackShards < 0 {
-		cfg.Shards = runtime.GOMAXPROCS(0)
-	}
 	server, err := synack.New(sv, cfg)
 	if err != nil {
 		return nil, err
