@@ -21,6 +21,7 @@ import (
 	"github.com/gosynack/synack/link/netsim"
 	"github.com/gosynack/synack/stack"
 	"github.com/gosynack/synack/tcp"
+	"github.com/gosynack/synack/trace"
 	"github.com/gosynack/synack/wire"
 )
 
@@ -489,5 +490,43 @@ func TestShardPerCPU(t *testing.T) {
 	defer s.Close()
 	if got, want := len(s.shards), min(runtime.GOMAXPROCS(0), maxShards); got != want {
 		t.Errorf("%d shards, want %d", got, want)
+	}
+}
+
+// A Recorder given to a Stack of several shards, which call it from
+// their goroutines, needs no lock of its own (the race detector checks
+// it under -race): a trace.Log records every shard's events.
+func TestShardRecorder(t *testing.T) {
+	var log trace.Log
+	n, cp, sp, err := mem.Pair(1, netsim.Impairment{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	client, err := New(cp, Config{Name: "client", Seed: 1, Shards: 3, Recorder: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := New(sp, Config{Name: "server", Seed: 2, Shards: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	tn := &testNet{n: n, client: client, server: server}
+	ln, err := server.ListenTCP("tcp", ":80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 6 {
+		c, s := tn.dialAccept(t, ln)
+		c.Close()
+		s.Close()
+	}
+	client.Close()
+	if len(log.Events) == 0 {
+		t.Fatal("no events recorded")
+	}
+	if per := len(client.shards); per != 3 {
+		t.Fatalf("%d shards", per)
 	}
 }

@@ -79,10 +79,10 @@
 //   - Counters, Sockets and the forwarders' counts sum or list the shards
 //     (Sockets in creation order shard by shard); TIME-WAIT and the path
 //     MTU cache are each shard's own.
-//   - A Recorder is called under each shard's lock, so from several
-//     goroutines at once: with Shards left 0 a Stack with a Recorder has
-//     one shard; with Shards set, the Recorder must be safe for
-//     concurrent use.
+//   - A Recorder is called under each shard's lock, one call at a time
+//     (the Stack serialises them), the events of different shards in the
+//     order they happen to come; with Shards left 0 a Stack with a
+//     Recorder has one shard.
 //   - A seeded Stack stays deterministic for a given sequence of calls:
 //     shard i's randomness is seeded from Seed and i (shard 0's is a
 //     one-shard Stack's), and dials take the shards in turn.
@@ -161,9 +161,11 @@ type Config struct {
 	// 20 bytes less (its header is 40 bytes).
 	TCP tcp.Config
 	// Recorder receives trace events. It is called with the Stack's lock
-	// (a shard's) held; share one between Stacks, or give one to a Stack
-	// with Shards > 1, only if it is safe for concurrent use. With Shards
-	// left 0, a Stack with a Recorder has one shard.
+	// (a shard's) held; share one between Stacks only if it is safe for
+	// concurrent use. With several shards the Stack makes its calls one
+	// at a time (in no fixed order between shards); with Shards left 0, a
+	// Stack with a Recorder has one shard, so that a trace keeps the order
+	// of one lock.
 	Recorder trace.Recorder
 	// Resolve turns a host name in Dial's address into an IPv4 or IPv6
 	// address; nil accepts IP literals only.
@@ -396,6 +398,10 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 		LinkOffloadsChecksums: offloadsChecksums(l),
 		LinkSegmentOffload:    segmentOffload(l),
 	}
+	if n > 1 && cfg.Recorder != nil {
+		// The shards call it at once: one at a time instead.
+		scfg.Recorder = &lockedRecorder{r: cfg.Recorder}
+	}
 	_, zc := l.(link.ZeroCopy)
 	s.shards = make([]*shard, n)
 	for i := range s.shards {
@@ -457,6 +463,18 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 		s.shards[0].loop.PumpUnlocked(l, maxBatch, s.input)
 	}
 	return s, nil
+}
+
+// lockedRecorder serialises the shards' calls to a Recorder.
+type lockedRecorder struct {
+	mu sync.Mutex
+	r  trace.Recorder
+}
+
+func (l *lockedRecorder) Record(e *trace.Event) {
+	l.mu.Lock()
+	l.r.Record(e)
+	l.mu.Unlock()
 }
 
 // share is shard i's share of a limit over n shards: v (or def when v is
