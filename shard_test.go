@@ -530,3 +530,49 @@ func TestShardRecorder(t *testing.T) {
 		t.Fatalf("%d shards", per)
 	}
 }
+
+// SYN cookies on a sharded listener: with cookies always on, every SYN is
+// answered statelessly by the shard it hashes to, and the cookie's ACK,
+// which has the SYN's tuple, comes back to that shard and validates there
+// (RFC 4987 §3.6), so every dial completes.
+func TestShardSynCookies(t *testing.T) {
+	const dials = 16
+	n, cp, sp, err := mem.Pair(1, netsim.Impairment{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	client, err := New(cp, Config{Name: "client", Seed: 1, Shards: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := New(sp, Config{Name: "server", Seed: 2, Shards: 4, SynCookies: stack.CookiesAlways})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	tn := &testNet{n: n, client: client, server: server}
+	ln, err := server.ListenTCP("tcp", ":80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range dials {
+		c, s := tn.dialAccept(t, ln)
+		defer c.Close()
+		defer s.Close()
+	}
+	per := shardsUsed(t, server)
+	used := 0
+	for _, k := range per {
+		if k > 0 {
+			used++
+		}
+	}
+	if used < 2 {
+		t.Errorf("connections in %d server shard(s) (%v); the test needs several", used, per)
+	}
+	if c := server.Counters(); c.SyncookiesSent != dials || c.SyncookiesRecv != dials || c.SyncookiesFailed != 0 {
+		t.Errorf("cookies sent %d, validated %d, failed %d; want %d, %d, 0", c.SyncookiesSent, c.SyncookiesRecv, c.SyncookiesFailed, dials, dials)
+	}
+}
