@@ -9,9 +9,9 @@ import (
 
 // Sharding: a Stack of N shards spreads its TCP connections over N
 // stack.Stacks by a keyed hash of the 4-tuple, as a NIC's receive-side
-// scaling spreads flows over its queues (the key is drawn with the ISN key,
-// or made from Config.Seed, so that a peer cannot aim every flow at one
-// shard). The reader hashes each packet of a burst (route) and hands the
+// scaling spreads flows over its queues (the key is drawn from
+// crypto/rand, apart from the ISN key, or made from Config.Seed, so that a
+// peer cannot aim every flow at one shard). The reader hashes each packet of a burst (route) and hands the
 // burst's packets of each shard to it under that shard's lock; a dial
 // picks a shard and takes an ephemeral port whose tuple hashes to it
 // (stack.Config.TupleFilter), so that every connection lives in the shard

@@ -48,8 +48,8 @@
 // runtime has them: each a stack.Stack with its own mutex and its own
 // timer goroutine (an rt.Loop), holding the connections whose 4-tuple
 // hashes to it, as a NIC's receive-side scaling spreads flows over its
-// queues (the hash is keyed with the ISN key, so a peer cannot aim every
-// flow at one shard). A call on a Conn takes its shard's lock only, so
+// queues (the hash has a random key, so a peer cannot aim every flow at
+// one shard). A call on a Conn takes its shard's lock only, so
 // calls on connections of different shards run at once. The reader hashes
 // each packet of a burst to its shard (an ICMP error to the shard of the
 // connection its quoted header names) and hands each shard its part under
@@ -362,20 +362,23 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 	}
 	seed := cfg.Seed
 	var key tcp.ISNKey
+	var hashKey uint64 // the shard hash's, apart from the ISN key
 	if seed == 0 {
-		var b [8]byte
+		var b [16]byte
 		crand.Read(b[:])
 		seed = binary.LittleEndian.Uint64(b[:]) | 1
+		hashKey = binary.LittleEndian.Uint64(b[8:])
 		crand.Read(key[:])
 	} else {
 		binary.BigEndian.PutUint64(key[:8], seed)
 		binary.BigEndian.PutUint64(key[8:], ^seed)
+		hashKey = mix(seed, 0x5ba2d)
 	}
 	s := &Stack{
 		cfg:  cfg,
 		link: l,
 		clk:  clock.NewReal(),
-		key:  binary.BigEndian.Uint64(key[:8]) ^ 0x9e3779b97f4a7c15,
+		key:  hashKey,
 	}
 	scfg := stack.Config{
 		Name:     cfg.Name,
