@@ -356,7 +356,7 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 	case n < 0 || n > maxShards:
 		return nil, fmt.Errorf("synack: Config.Shards %d out of range (0 for the default, -1 for one per CPU, else 1 to %d)", n, maxShards)
 	case n == 0 && cfg.Recorder != nil:
-		n = 1 // a Recorder need not be safe for concurrent use
+		n = 1 // a trace in the order of one lock
 	case n == 0:
 		n = defaultShards
 	}
