@@ -34,8 +34,8 @@ import (
 //     RFC 4821 §7.6.1, "When the probe is delivered, it is an indication
 //     that the Path MTU is at least as large as the probe size".
 //
-// RFC 4821 §5.2 has the sharing: "the PMTU ... SHOULD be shared" among the
-// flows to a destination. New connections, and UDP sends, read it: a new
+// RFC 4821 §5.2 has the packetization layer's results stored and shared
+// the same way, among the flows to a destination. New connections, and UDP sends, read it: a new
 // connection's SendMSS starts at most at the cached path MTU less the
 // headers (RFC 9293 §3.7.1's "effective send MSS"), while the MSS option
 // of its SYN still says what the link lets us receive (RFC 1191 §6.4:

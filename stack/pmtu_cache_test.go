@@ -100,11 +100,13 @@ func blackHoled(t *testing.T, s *Stack) *pmtuPeer {
 	return a
 }
 
-// RFC 4821 §5.2: "the PMTU ... SHOULD be shared" among the flows to a
-// destination; a black hole one connection found (RFC 4821 §7.7,
-// tcp.BlackHoleRTOs timeouts of full-sized segments: its SendMSS falls to
-// tcp.BaseMSS) lowers the path MTU the stack keeps for the destination to
-// 1024 + 40, and the next connection's first segments are of 1024 bytes.
+// RFC 1191 §6.2: "the IP layer should associate each PMTU value that it
+// has learned with a specific path" (RFC 4821 §5.2 has PLPMTUD's results
+// shared the same way, among the flows to a destination). A black hole
+// one connection found (RFC 4821 §7.7: tcp.BlackHoleRTOs timeouts of
+// full-sized segments, and its SendMSS falls to tcp.BaseMSS) lowers the
+// path MTU the stack keeps for the destination to 1024 + 40, and the next
+// connection's first segments are of 1024 bytes.
 // Its SYN still announces the link's MSS: RFC 1191 §6.4, "PMTU Discovery
 // does not affect the value sent in the TCP MSS option, because that value
 // is used by the other end of the connection, which may be using an

@@ -48,8 +48,8 @@ import (
 // after its probe).
 //
 // What a connection learns is shared with the other connections to its
-// destination through the stack's path MTU cache (RFC 4821 §5.2, "the
-// PMTU ... SHOULD be shared"; stack/pmtu.go): PathNews hands the stack a
+// destination through the stack's path MTU cache (RFC 4821 §5.2, RFC
+// 1191 §6.2; stack/pmtu.go): PathNews hands the stack a
 // probe that was acknowledged (the path carries that size) and a black
 // hole (full-sized segments vanish: BaseMSS is what is known to work), and
 // SetPathMSS starts a new connection from the cache's value, searching
