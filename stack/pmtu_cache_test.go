@@ -2,6 +2,7 @@ package stack
 
 import (
 	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/seq"
 	"github.com/gosynack/synack/tcp"
 	"github.com/gosynack/synack/wire"
 	"net/netip"
@@ -11,10 +12,11 @@ import (
 )
 
 // pmtuPeer is the far end of one connection of a path MTU test: the host's
-// connection to peerAddr:port, which the test acknowledges by hand.
+// connection to peer:port, which the test acknowledges by hand.
 type pmtuPeer struct {
 	s    *Stack
 	c    *tcp.Conn
+	peer netip.Addr
 	port uint16
 }
 
@@ -23,7 +25,14 @@ type pmtuPeer struct {
 // it sent.
 func dialPMTU(t *testing.T, s *Stack, now clock.Time, port uint16) (*pmtuPeer, string) {
 	t.Helper()
-	c, err := s.Connect(now, netip.AddrPortFrom(peerAddr, port))
+	return dialPMTUTo(t, s, now, peerAddr, port, 1460)
+}
+
+// dialPMTUTo is dialPMTU to peer (peerAddr or peer6), the SYN-ACK
+// announcing mss.
+func dialPMTUTo(t *testing.T, s *Stack, now clock.Time, peer netip.Addr, port, mss uint16) (*pmtuPeer, string) {
+	t.Helper()
+	c, err := s.Connect(now, netip.AddrPortFrom(peer, port))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,24 +40,32 @@ func dialPMTU(t *testing.T, s *Stack, now clock.Time, port uint16) (*pmtuPeer, s
 	if len(syn) != 1 {
 		t.Fatalf("connect: sent %v", syn)
 	}
-	p := wire.Packet{
-		IP: wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, Src: peerAddr, Dst: hostAddr},
-		TCP: wire.Segment{SrcPort: port, DstPort: c.Tuple().Local.Port(), Seq: 5000, Ack: c.ISS().Add(1),
-			Flags: wire.SYN | wire.ACK, Window: 65535, Options: wire.Options{HasMSS: true, MSS: 1460}},
-	}
-	s.Input(now, p.Append(nil))
+	p := &pmtuPeer{s: s, c: c, peer: peer, port: port}
+	s.Input(now, p.packet(wire.SYN|wire.ACK, 5000, c.ISS().Add(1), wire.Options{HasMSS: true, MSS: mss}))
 	outAny(t, s, now, nil)
 	if c.State() != tcp.Established {
 		t.Fatalf("handshake: %v", c.State())
 	}
-	return &pmtuPeer{s: s, c: c, port: port}, syn[0]
+	return p, syn[0]
+}
+
+// packet is a segment from the peer to the connection.
+func (p *pmtuPeer) packet(flags wire.Flags, sq, ack seq.Value, opts wire.Options) []byte {
+	lp := p.c.Tuple().Local.Port()
+	if !p.peer.Is4() {
+		return packet6(p.port, lp, flags, sq, ack, "", opts)
+	}
+	pkt := wire.Packet{
+		IP:  wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, Src: p.peer, Dst: hostAddr},
+		TCP: wire.Segment{SrcPort: p.port, DstPort: lp, Seq: sq, Ack: ack, Flags: flags, Window: 65535, Options: opts},
+	}
+	return pkt.Append(nil)
 }
 
 // ack acknowledges everything sent, at now, and returns what goes then.
 func (p *pmtuPeer) ack(t *testing.T, now clock.Time, raw *[][]byte) []string {
 	t.Helper()
-	b := packet(p.port, p.c.Tuple().Local.Port(), wire.ACK, 5001, p.c.Info().SndNxt, "")
-	p.s.Input(now, b)
+	p.s.Input(now, p.packet(wire.ACK, 5001, p.c.Info().SndNxt, wire.Options{}))
 	return outAny(t, p.s, now, raw)
 }
 
@@ -155,7 +172,7 @@ func probed(t *testing.T, s *Stack) (*pmtuPeer, clock.Time, [][]byte) {
 	}
 	// The re-cut 1024 + 436 arrived; the rest of the first flight goes
 	// again, re-cut, with one new segment.
-	s.Input(ms(1700), packet(80, a.c.Tuple().Local.Port(), wire.ACK, 5001, a.c.ISS().Add(1461), ""))
+	s.Input(ms(1700), a.packet(wire.ACK, 5001, a.c.ISS().Add(1461), wire.Options{}))
 	if got := lens(outAny(t, s, ms(1700), nil)); got != "1024 436 80 1024" {
 		t.Fatalf("at 1.7 s: %s", got)
 	}
@@ -337,5 +354,70 @@ func TestPathMTUCacheBound(t *testing.T) {
 	}
 	if c := s.Counters(); c.PathMTUEvictions != 1 {
 		t.Fatalf("counters %+v", c)
+	}
+}
+
+// Over IPv6 the black hole's fallback, BaseMSS with 60 bytes of headers,
+// is below the IPv6 minimum link MTU, and the cache keeps 1280: RFC 8201
+// §4, "A node MUST NOT reduce its estimate of the Path MTU below the IPv6
+// minimum link MTU." The next connection's segments are of 1220 bytes.
+func TestPathMTUCacheBlackHoleIPv6Floor(t *testing.T) {
+	s := newDual(t, Config{TCP: plainTCP})
+	a, _ := dialPMTUTo(t, s, 0, peer6, 80, 1440)
+	s.Write(ms(200), a.c, make([]byte, 3000))
+	if got := lens(outAny(t, s, ms(200), nil)); got != "1440 1440 120" {
+		t.Fatalf("first flight: %s", got)
+	}
+	for _, at := range []clock.Time{ms(400), ms(800), ms(1600)} {
+		s.HandleTimeout(at)
+		outAny(t, s, at, nil)
+	}
+	if m := a.c.Info().MSS; m != tcp.BaseMSS {
+		t.Fatalf("SendMSS %d after three timeouts, want BaseMSS", m)
+	}
+	if m := s.PathMTU(ms(1600), peer6); m != 1280 {
+		t.Fatalf("IPv6 path MTU %d after the black hole, want the minimum 1280", m)
+	}
+	b, _ := dialPMTUTo(t, s, ms(1700), peer6, 443, 1440)
+	s.Write(ms(1700), b.c, make([]byte, 3000))
+	if got := lens(outAny(t, s, ms(1700), nil)); got != "1220 1220 560" {
+		t.Fatalf("the next IPv6 connection: %s, want 1220 1220 560", got)
+	}
+	if m := s.PathMTU(ms(1700), peerAddr); m != 1500 {
+		t.Fatalf("IPv4 path MTU %d", m)
+	}
+}
+
+// A passive connection to a destination the cache holds starts from it
+// too, made from the SYN queue or from a SYN cookie (RFC 4987 §3.6): its
+// SYN-ACK offers the link's 1460 (RFC 1191 §6.4), its data goes in
+// segments of the cached path MTU, 1200 less 40 bytes of headers.
+func TestPathMTUCachePassive(t *testing.T) {
+	for _, mode := range []SynCookieMode{CookiesOff, CookiesAlways} {
+		s := cookieHost(t, mode, 0)
+		s.pmtu.put(0, peerAddr, 1200)
+		l, _ := s.Listen(80, 0)
+		at := clock.Time(10 * time.Second)
+		seg := func(flags wire.Flags, sq, ack seq.Value, o wire.Options) []byte {
+			p := wire.Packet{
+				IP:  wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, Src: peerAddr, Dst: hostAddr},
+				TCP: wire.Segment{SrcPort: 40000, DstPort: 80, Seq: sq, Ack: ack, Flags: flags, Window: 65535, Options: o},
+			}
+			return p.Append(nil)
+		}
+		s.Input(at, seg(wire.SYN, 7000, 0, wire.Options{HasMSS: true, MSS: 1460}))
+		sa := sent(t, s, at)
+		if !sa.Options.HasMSS || sa.Options.MSS != 1460 {
+			t.Fatalf("mode %v: SYN-ACK %v, want the link's MSS of 1460", mode, &sa)
+		}
+		s.Input(at, seg(wire.ACK, 7001, sa.Seq+1, wire.Options{}))
+		c := l.Accept()
+		if c == nil {
+			t.Fatalf("mode %v: no connection", mode)
+		}
+		s.Write(at, c, make([]byte, 3000))
+		if got := lens(outAny(t, s, at, nil)); got != "1160 1160 680" {
+			t.Fatalf("mode %v: %s, want 1160 1160 680", mode, got)
+		}
 	}
 }
