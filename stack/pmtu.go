@@ -50,10 +50,13 @@ import (
 // deadline is checked against the now of each call, and no timer runs for
 // it. A connection that started from an entry searches upward itself from
 // the entry's deadline (tcp.Conn.SetPathMSS). Connections already open are
-// not told of a raise: RFC 1191 §6.2 wants them told of decreases (the
-// ICMP message goes to the connection it quotes; the others learn when
-// their own full-sized segments meet the hop), and each connection's own
-// search (tcp/plpmtud.go) finds a larger MTU.
+// not told of a change: RFC 1191 §6.2 has "Any packetization layer
+// instance (for example, a TCP connection) that is actively using the path
+// must be notified if the PMTU estimate is decreased", which synack does
+// only for the connection the ICMP message quotes (the others learn from
+// their own message, or their own black hole, when their full-sized
+// segments meet the hop), and each connection's own search
+// (tcp/plpmtud.go) finds a larger MTU.
 //
 // The cache is bounded (Config.PathMTUCacheSize): a write for a new
 // destination when it is full first drops the entries past their

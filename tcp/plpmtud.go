@@ -347,7 +347,11 @@ func (c *Conn) applyPathMSS(now clock.Time) {
 	c.sndMSS = mss
 	c.startSearch(mss, top, max(until, now))
 	if c.tracing() {
+		from := "never (the entry does not expire)"
+		if until != clock.Never {
+			from = "at " + time.Duration(max(until, now)).String()
+		}
 		c.note(now, "send MSS "+strconv.Itoa(int(top))+" -> "+strconv.Itoa(int(mss))+
-			" from the stack's path MTU for the destination; probing upward from "+time.Duration(max(until, now)).String())
+			" from the stack's path MTU for the destination; probing upward "+from)
 	}
 }
