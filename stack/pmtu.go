@@ -59,8 +59,9 @@ import (
 // (tcp/plpmtud.go) finds a larger MTU.
 //
 // The cache is bounded (Config.PathMTUCacheSize): a write for a new
-// destination when it is full first drops the entries past their
-// deadline, then the one learnt longest ago (Counters.PathMTUEvictions).
+// destination when it is full drops the entry written longest ago, which
+// is an eviction (Counters.PathMTUEvictions) unless it was past its
+// deadline.
 const (
 	// minMTU4 is the floor of an IPv4 path MTU. RFC 1191 §3 has a host
 	// never go below 68 (RFC 791's minimum) but "the MTU of any path
@@ -117,9 +118,20 @@ type PathMTUEntry struct {
 }
 
 // pmtuCache is the per-destination path MTU: only destinations whose path
-// MTU is below the link MTU are in it.
+// MTU is below the link MTU are in it. Making room costs O(1) amortized,
+// whatever the size: the writes are kept in order (order), and the oldest
+// one still naming its entry goes; the records of entries written again,
+// expired or removed are skipped, and dropped when order has grown to
+// twice the bound. The one written longest ago is also the first to reach
+// its deadline (every entry lives PathMTUExpiry), so an entry past its
+// deadline always makes room before a live one is evicted. A flood of
+// valid-looking Fragmentation Needed messages for new destinations (an
+// unconnected UDP socket hears them for any address) costs each the same.
 type pmtuCache struct {
 	m         map[netip.Addr]pmtuEntry
+	order     []pmtuWrite   // the writes, oldest first from head
+	head      int           // order[:head] are gone
+	seq       uint64        // the last write's number
 	size      int           // the bound on len(m)
 	expiry    time.Duration // how long an entry lives; negative: for ever
 	evictions uint64        // Counters.PathMTUEvictions
@@ -128,8 +140,15 @@ type pmtuCache struct {
 type pmtuEntry struct {
 	learnt  clock.Time // when it was written
 	expires clock.Time // its deadline
+	seq     uint64     // the write that made it (pmtuWrite.seq)
 	mtu     int32
 	from    PathMTUSource
+}
+
+// pmtuWrite is one write of the cache, in order.
+type pmtuWrite struct {
+	dst netip.Addr
+	seq uint64
 }
 
 // get returns dst's entry, if one below the link's is known and fresh.
@@ -156,35 +175,51 @@ func (p *pmtuCache) write(now clock.Time, dst netip.Addr, mtu int, from PathMTUS
 		p.m = make(map[netip.Addr]pmtuEntry)
 	}
 	size := p.size
-	if size == 0 {
+	if size <= 0 {
 		size = PathMTUCacheSize
 	}
 	if _, ok := p.m[dst]; !ok && len(p.m) >= size {
-		// The entries past their deadline go first; then the oldest (the
-		// lowest address among equals, so that a simulation stays
-		// deterministic).
-		var old netip.Addr
-		var oldAt clock.Time
-		first := true
-		for a, e := range p.m {
-			if now >= e.expires {
-				delete(p.m, a)
-				continue
-			}
-			if first || e.learnt < oldAt || e.learnt == oldAt && a.Less(old) {
-				old, oldAt, first = a, e.learnt, false
-			}
-		}
-		if len(p.m) >= size {
-			delete(p.m, old)
-			p.evictions++
-		}
+		p.dropOldest(now)
 	}
 	exp := clock.Never
 	if p.expiry >= 0 {
 		exp = now.Add(p.expiry)
 	}
-	p.m[dst] = pmtuEntry{learnt: now, expires: exp, mtu: int32(mtu), from: from}
+	p.seq++
+	p.m[dst] = pmtuEntry{learnt: now, expires: exp, seq: p.seq, mtu: int32(mtu), from: from}
+	p.order = append(p.order, pmtuWrite{dst: dst, seq: p.seq})
+	if len(p.order) >= 2*size+16 {
+		p.compact()
+	}
+}
+
+// dropOldest removes the entry written longest ago, counting an eviction
+// if it had not reached its deadline.
+func (p *pmtuCache) dropOldest(now clock.Time) {
+	for p.head < len(p.order) {
+		w := p.order[p.head]
+		p.order[p.head] = pmtuWrite{}
+		p.head++
+		if e, ok := p.m[w.dst]; ok && e.seq == w.seq {
+			delete(p.m, w.dst)
+			if now < e.expires {
+				p.evictions++
+			}
+			return
+		}
+	}
+}
+
+// compact keeps only the writes that still name their entry.
+func (p *pmtuCache) compact() {
+	live := p.order[:0]
+	for _, w := range p.order[p.head:] {
+		if e, ok := p.m[w.dst]; ok && e.seq == w.seq {
+			live = append(live, w)
+		}
+	}
+	clear(p.order[len(live):])
+	p.order, p.head = live, 0
 }
 
 // ipHeaderLen is the IP header the stack writes for a packet to dst.

@@ -421,3 +421,29 @@ func TestPathMTUCachePassive(t *testing.T) {
 		}
 	}
 }
+
+// The bound under churn: a hot destination written again at every step
+// stays, the others go oldest first, each drop of a live entry is counted,
+// and the record of writes stays within twice the bound (so that making
+// room costs the same however many writes came before).
+func TestPathMTUCacheChurn(t *testing.T) {
+	p := pmtuCache{size: 4, expiry: time.Hour}
+	hot := netip.MustParseAddr("198.18.1.1")
+	addr := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{198, 19, byte(i >> 8), byte(i)}) }
+	for i := range 100 {
+		p.write(ms(i), addr(i), 1000+i, FromICMP)
+		p.write(ms(i), hot, 1200, FromProbe)
+		if len(p.m) > 4 || len(p.order) >= 2*4+16 {
+			t.Fatalf("after %d writes: %d entries, %d records", i+1, len(p.m), len(p.order))
+		}
+	}
+	for _, a := range []netip.Addr{hot, addr(97), addr(98), addr(99)} {
+		if _, ok := p.get(ms(100), a); !ok {
+			t.Errorf("%v is gone, want it kept", a)
+		}
+	}
+	// 101 destinations through a cache of 4: 97 live entries evicted.
+	if len(p.m) != 4 || p.evictions != 97 {
+		t.Fatalf("%d entries, %d evictions; want 4 and 97", len(p.m), p.evictions)
+	}
+}
