@@ -35,12 +35,12 @@ import (
 //     that the Path MTU is at least as large as the probe size".
 //
 // RFC 4821 §5.2 has the packetization layer's results stored and shared
-// the same way, among the flows to a destination. New connections, and UDP sends, read it: a new
-// connection's SendMSS starts at most at the cached path MTU less the
-// headers (RFC 9293 §3.7.1's "effective send MSS"), while the MSS option
-// of its SYN still says what the link lets us receive (RFC 1191 §6.4:
-// "PMTU Discovery does not affect the value sent in the TCP MSS option");
-// a UDP datagram over it fails with EMSGSIZE.
+// the same way, among the flows to a destination. New connections and UDP
+// sends (udp.go) read it: a new connection's SendMSS starts at most at the
+// cached path MTU less the headers (RFC 9293 §3.7.1's "effective send
+// MSS"), while the MSS option of its SYN still says what the link lets us
+// receive (RFC 1191 §6.4: "PMTU Discovery does not affect the value sent
+// in the TCP MSS option").
 //
 // Each write sets the entry's deadline, PathMTUExpiry later (RFC 1191
 // §6.3: "When a PMTU value has not been decreased for a while (on the
