@@ -23,11 +23,12 @@ type liveRun struct {
 }
 
 // startLive starts synack ladder -i iface with args in namespace ns and
-// waits until it captures; it is killed when t ends if still running.
+// waits until it captures (its first line, in either language, ends with
+// how to stop it: Ctrl-C); it is killed when t ends if still running.
 func startLive(t *testing.T, bin, ns, iface string, args ...string) *liveRun {
 	t.Helper()
 	all := append([]string{"netns", "exec", ns, bin, "ladder", "-i", iface, "--duration", "50s", "--lang", "en"}, args...)
-	r := &liveRun{cmd: exec.Command("ip", all...), out: &lineWatcher{want: "capturing on " + iface, seen: make(chan struct{})}, exited: make(chan error, 1)}
+	r := &liveRun{cmd: exec.Command("ip", all...), out: &lineWatcher{want: "Ctrl-C", seen: make(chan struct{})}, exited: make(chan error, 1)}
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -147,13 +148,13 @@ func TestLiveLadderPictures(t *testing.T) {
 	}
 
 	// Without --pcap: from the capture kept in memory, titled with the
-	// interface.
+	// interface; in Chinese with --lang zh.
 	mem := filepath.Join(dir, "mem.svg")
-	r = startLive(t, bin, ns, "lo", "--port", "80", "--svg", mem)
+	r = startLive(t, bin, ns, "lo", "--port", "80", "--svg", mem, "--lang", "zh")
 	inNS(t, ns, "curl", "-sS", "--max-time", "10", "-o", "/dev/null", "http://127.0.0.1/")
-	fileHas(t, mem, "lo, connection 1: 127.0.0.1:")
+	fileHas(t, mem, "lo，第 1 条连接：127.0.0.1:")
 	out = r.stop(t)
-	if !strings.Contains(out, "--svg "+mem+": connection 1, 127.0.0.1:") {
+	if !strings.Contains(out, "--svg "+mem+"：第 1 条连接，127.0.0.1:") {
 		t.Errorf("without --pcap, the end does not say what the SVG shows:\n%s", out)
 	}
 	b, _ := os.ReadFile(mem)
