@@ -21,8 +21,9 @@ import (
 const liveRedraw = 2 * time.Second
 
 // liveMemory bounds the capture a live ladder keeps in memory for its
-// pictures when it has no --pcap file to read them from.
-const liveMemory = 256 << 20
+// pictures when it has no --pcap file to read them from, and the --pcap
+// file it reads again every liveRedraw (beyond, only the end draws it).
+var liveMemory = 256 << 20
 
 // livePictures writes a live capture's --svg, --html and --plot files as
 // the capture goes, each whole (into a temporary file renamed into
@@ -46,7 +47,11 @@ type livePictures struct {
 	flush func() error
 	mem   bytes.Buffer
 	mw    *capture.LiveFile
-	full  int // without --pcap, the packets kept when liveMemory was reached
+	size  int // the bytes of the packets so far
+	// full is the number of packets drawn from when liveMemory was
+	// reached: the pictures are not drawn again during the capture, and
+	// without --pcap no more is kept.
+	full int
 
 	dirty  bool      // packets since the last drawing
 	next   time.Time // the earliest time of the next drawing
@@ -77,11 +82,14 @@ func newLivePictures(lf liveFlags, spec string, port int, opt ladder.Options, sr
 // add notes packet pk, the next of the capture.
 func (p *livePictures) add(pk capture.Packet, n int) {
 	p.dirty = true
-	if p.mw == nil || p.full > 0 {
+	if p.full > 0 {
 		return
 	}
-	if p.mem.Len() >= liveMemory {
+	if p.size += len(pk.Data); p.size > liveMemory {
 		p.full = n - 1
+		return
+	}
+	if p.mw == nil {
 		return
 	}
 	if err := p.mw.Write(pk); err != nil && p.err == nil {
@@ -92,7 +100,7 @@ func (p *livePictures) add(pk capture.Packet, n int) {
 // tick draws the files again if packets came since they were drawn and
 // the time has come.
 func (p *livePictures) tick(now time.Time, stderr io.Writer) {
-	if p.err != nil || !p.dirty || now.Before(p.next) {
+	if p.err != nil || !p.dirty || p.full > 0 || now.Before(p.next) {
 		return
 	}
 	if err := p.draw(); err != nil {
@@ -179,8 +187,11 @@ func (p *livePictures) close(out io.Writer) error {
 	default:
 		fmt.Fprintln(out, l.Trf("%s: connection %d, %s", p.files(), p.drawn.N, p.drawn))
 	}
-	if p.full > 0 {
+	switch {
+	case p.full > 0 && p.mw != nil:
 		fmt.Fprintln(out, l.Tr("note: ")+l.Trf("the pictures stop at packet %d: without --pcap the capture is kept in memory for them, %d MiB at most; give --pcap FILE to draw it all", p.full, liveMemory>>20))
+	case p.full > 0:
+		fmt.Fprintln(out, l.Tr("note: ")+l.Trf("past packet %d (%d MiB) the pictures were not drawn again during the capture, only at its end, from the whole --pcap file", p.full, liveMemory>>20))
 	}
 	return nil
 }

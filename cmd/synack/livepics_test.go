@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gosynack/synack/capture"
 	"github.com/gosynack/synack/trace/i18n"
@@ -109,5 +112,79 @@ func TestLivePicturesEqualTheFiles(t *testing.T) {
 				t.Errorf("mem.svg, drawn from the capture in memory, is not the --pcap file's picture under the interface's name")
 			}
 		})
+	}
+}
+
+// Past liveMemory the pictures are not drawn again during the capture;
+// at the end those from the --pcap file are drawn from the whole file,
+// and those without stop where the memory ran out, as the end says.
+func TestLivePicturesMemoryBound(t *testing.T) {
+	defer func(n int) { liveMemory = n }(liveMemory)
+	file, err := readCapture(filepath.Join("..", "..", "capture", "testdata", "normal.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveMemory = 0
+	for _, p := range file.Packets[:3] {
+		liveMemory += len(p.Data)
+	}
+	src := &capture.Source{Name: "eth9", LinkType: file.Packets[0].LinkType}
+	dir := t.TempDir()
+	in := func(f string) string { return filepath.Join(dir, f) }
+	pcap := in("live.pcapng")
+	pf, err := os.Create(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := capture.NewLiveFile(pf, src.Name, src.LinkType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := ladder.Options{Lang: i18n.English}
+	pics, err := newLivePictures(liveFlags{render: renderFlags{svg: in("live.svg")}}, "", 0, opt, src, pcap, pw.Flush)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, err := newLivePictures(liveFlags{render: renderFlags{svg: in("mem.svg")}}, "", 0, opt, src, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range file.Packets {
+		if err := pw.Write(p); err != nil {
+			t.Fatal(err)
+		}
+		pics.add(p, i+1)
+		mem.add(p, i+1)
+	}
+	if pics.full != 3 || mem.full != 3 {
+		t.Fatalf("full at packets %d and %d, want 3 (of %d)", pics.full, mem.full, len(file.Packets))
+	}
+	pics.tick(time.Now(), io.Discard)
+	if _, err := os.Stat(in("live.svg")); err == nil {
+		t.Error("the pictures were drawn during the capture past the bound")
+	}
+	pw.Flush()
+	pf.Close()
+	var out bytes.Buffer
+	if err := pics.close(&out); err != nil {
+		t.Fatal(err)
+	}
+	if err := mem.close(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		"note: past packet 3 (0 MiB) the pictures were not drawn again during the capture, only at its end, from the whole --pcap file",
+		"--svg " + in("mem.svg") + ": connection 1, ",
+		"note: the pictures stop at packet 3: without --pcap the capture is kept in memory for them, 0 MiB at most; give --pcap FILE to draw it all",
+	} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("the end lacks %q:\n%s", w, out.String())
+		}
+	}
+	svg, _ := os.ReadFile(in("live.svg"))
+	memSVG, _ := os.ReadFile(in("mem.svg"))
+	last := file.Packets[len(file.Packets)-1].N
+	if n := fmt.Sprintf(">#%d ", last); !bytes.Contains(svg, []byte(n)) || bytes.Contains(memSVG, []byte(">#4 ")) || !bytes.Contains(memSVG, []byte(">#3 ")) {
+		t.Errorf("the --pcap picture should reach #%d, the one from memory stop at #3", last)
 	}
 }

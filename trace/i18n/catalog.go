@@ -929,6 +929,8 @@ as many connections and takes as long).`,
 	{"the capture goes on, but no more pictures are written", "抓包继续进行，但不再写入图片"},
 	{"the pictures stop at packet %d: without --pcap the capture is kept in memory for them, %d MiB at most; give --pcap FILE to draw it all",
 		"图片只画到第 %d 个报文：没有 --pcap 时，抓到的报文为画图保存在内存中，最多 %d MiB；加上 --pcap FILE 才能全部画出"},
+	{"past packet %d (%d MiB) the pictures were not drawn again during the capture, only at its end, from the whole --pcap file",
+		"第 %d 个报文（%d MiB）之后，抓包过程中不再重画图片，只在结束时根据完整的 --pcap 文件画一次"},
 
 	// soak --hostile (cmd/synack/soak_hostile.go, package sim's
 	// HostileCase.About and HostileResult.Notes).
