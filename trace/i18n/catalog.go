@@ -945,6 +945,20 @@ as many connections and takes as long).`,
 		"内核丢弃了 %d 个来不及读取的报文：梯形图和 --pcap 文件中都没有它们"},
 	{"--pcap %s: %d packets written (pcapng); synack ladder %s draws them again, Wireshark opens them",
 		"--pcap %s：已写入 %d 个报文（pcapng）；synack ladder %s 可以重新画出，Wireshark 也能打开"},
+	// The pictures of a live capture (cmd/synack/livepics.go).
+	{"Captured live on %s (%s, %d frames): the states are inferred from the segments.",
+		"在 %s 上实时抓包（%s，%d 帧）：状态是根据报文段推断出来的。"},
+	{"%s: connection %d, %s", "%s：第 %d 条连接，%s"},
+	{"%s: connection %d, %s, the latest of the %d chosen",
+		"%s：第 %d 条连接，%s，是选中的 %d 条连接中最新的一条"},
+	{"%s: connection %d, %s, the latest of the %d chosen (synack ladder %s --conn %s draws it again)",
+		"%s：第 %d 条连接，%s，是选中的 %d 条连接中最新的一条（synack ladder %s --conn %s 可以重新画出它）"},
+	{"%s: not written, as no TCP connection to draw was seen", "%s：没有写入，因为没有抓到可画的 TCP 连接"},
+	{"the capture goes on, but no more pictures are written", "抓包继续进行，但不再写入图片"},
+	{"the pictures stop at packet %d: without --pcap the capture is kept in memory for them, %d MiB at most; give --pcap FILE to draw it all",
+		"图片只画到第 %d 个报文：没有 --pcap 时，抓到的报文为画图保存在内存中，最多 %d MiB；加上 --pcap FILE 才能全部画出"},
+	{"past packet %d (%d MiB) the pictures were not drawn again during the capture, only at its end, from the whole --pcap file",
+		"第 %d 个报文（%d MiB）之后，抓包过程中不再重画图片，只在结束时根据完整的 --pcap 文件画一次"},
 
 	// soak --hostile (cmd/synack/soak_hostile.go, package sim's
 	// HostileCase.About and HostileResult.Notes).
