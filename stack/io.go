@@ -167,6 +167,9 @@ func (s *Stack) note(now clock.Time, t tcp.Tuple, what string) {
 func (s *Stack) step(now clock.Time, e *entry, f func()) {
 	f()
 	s.observe(e)
+	if n, mss := e.conn.PathNews(); n != tcp.NoPathNews {
+		s.learnPath(now, e, n, mss) // pmtu.go
+	}
 	s.touch(e)
 	s.enforce(now)
 }
@@ -276,6 +279,9 @@ func (s *Stack) OutputTo(now clock.Time, alloc func(n int) []byte, emit func(pkt
 		s.cur = e
 		e.conn.Output(now, s.segEmit)
 		s.observe(e)
+		if n, mss := e.conn.PathNews(); n != tcp.NoPathNews {
+			s.learnPath(now, e, n, mss) // pmtu.go
+		}
 		if e.conn.Done() {
 			s.remove(e)
 			s.track(e)

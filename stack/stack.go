@@ -43,14 +43,16 @@
 // packet has DF set; a valid Fragmentation Needed or Packet Too Big lowers
 // the path MTU of its destination, kept in a cache of at most
 // PathMTUCacheSize destinations for PathMTUExpiry (see pmtu.go), and the
-// connection's send MSS with it. New connections to that destination
-// start from the smaller MSS.
+// connection's send MSS with it; so do a connection's black hole, and its
+// acknowledged probe raises it (RFC 4821). New connections to that
+// destination, and UDP datagrams, start from the cached path MTU.
 package stack
 
 import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/tcp"
@@ -79,6 +81,14 @@ type Config struct {
 	// MTU less 40). With an IPv6 address
 	// it must be at least 1280 (RFC 8200 §5).
 	MTU int
+	// PathMTUCacheSize bounds the destinations whose path MTU the stack
+	// keeps (default PathMTUCacheSize, 1024); PathMTUExpiry is how long
+	// an entry is kept after it was last written (default PathMTUExpiry,
+	// 10 minutes), negative for ever: RFC 1191 §6.3, "an implementation
+	// should provide a means for changing the timeout duration, including
+	// setting it to "infinity"" (pmtu.go).
+	PathMTUCacheSize int
+	PathMTUExpiry    time.Duration
 	// EchoRate and EchoBurst limit the echo replies (ICMP and ICMPv6
 	// together): a token bucket of EchoBurst tokens refilled at EchoRate a
 	// second of the virtual clock, one token per reply (defaults 1000 and
@@ -201,6 +211,13 @@ type Counters struct {
 	// PathMTUChanges counts valid Fragmentation Needed and Packet Too Big
 	// messages that lowered a path MTU.
 	PathMTUChanges uint64
+	// PathMTUBlackHoles counts connections' black holes that lowered a
+	// path MTU, and PathMTUProbeRaises connections' acknowledged probes
+	// that raised one (pmtu.go).
+	PathMTUBlackHoles, PathMTUProbeRaises uint64
+	// PathMTUEvictions counts path MTU cache entries dropped, before
+	// their deadline, to make room for another destination's.
+	PathMTUEvictions uint64
 	// InUnknownProtos counts packets for us of a protocol other than TCP,
 	// ICMP and ICMPv6 (Linux's IpInUnknownProtos).
 	InUnknownProtos uint64
@@ -394,6 +411,13 @@ func New(cfg Config) (*Stack, error) {
 		mtu:       mtu,
 		echo:      bucket{tokens: cfg.EchoBurst},
 	}
+	s.pmtu.size, s.pmtu.expiry = cfg.PathMTUCacheSize, cfg.PathMTUExpiry
+	if s.pmtu.size <= 0 {
+		s.pmtu.size = PathMTUCacheSize
+	}
+	if s.pmtu.expiry == 0 {
+		s.pmtu.expiry = PathMTUExpiry
+	}
 	// The ICMP errors' bucket starts full too, whether the first error is
 	// a UDP port's or a forwarder's refusal.
 	s.udp.errors.tokens = cfg.EchoBurst
@@ -456,6 +480,7 @@ func famIndex(a netip.Addr) int {
 // Counters returns a snapshot of the counters.
 func (s *Stack) Counters() Counters {
 	c := s.ctr
+	c.PathMTUEvictions = s.pmtu.evictions
 	c.CurrEstab = 0
 	for _, e := range s.order {
 		if e.removed || e.frozen {
@@ -589,7 +614,7 @@ func (s *Stack) open(now clock.Time, t tcp.Tuple) (*tcp.Conn, error) {
 	}
 	c := s.pol.NewActive(t, tcp.ISN(s.cfg.ISNKey, t, now), now)
 	c.SetTSOffset(tcp.TSOffset(s.cfg.ISNKey, t.Local.Addr(), t.Remote.Addr()))
-	c.SetMSSCap(s.mssFor(now, t.Remote.Addr()))
+	s.capConn(now, c, t.Remote.Addr())
 	s.add(&entry{conn: c, state: c.State()})
 	s.ctr.ActiveOpens++
 	return c, nil
