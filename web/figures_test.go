@@ -73,3 +73,21 @@ func TestRunFigures(t *testing.T) {
 		t.Errorf("handshake: %.300s; want \"figures\":[]", body)
 	}
 }
+
+// A scenario that names the connection its ladder shows (sim.Scenario's
+// Ladder) is drawn on the page as synack scenario run draws it:
+// pmtu-shared's lesson is its second connection, whose first data segments
+// carry 1121 bytes from the path MTU the first one learnt.
+func TestRunLadderConn(t *testing.T) {
+	code, _, body := get(t, Handler(), "/api/run?scenario=pmtu-shared&seed=1")
+	if code != 200 {
+		t.Fatalf("%d: %s", code, body)
+	}
+	var res RunResult
+	if err := json.Unmarshal([]byte(body), &res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Text, "showing connection 2 of 2") || !strings.Contains(res.Text, "len=1121") {
+		t.Errorf("the page's ladder is not pmtu-shared's second connection:\n%s", res.Text)
+	}
+}

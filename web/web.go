@@ -430,7 +430,7 @@ func Run(req *RunRequest) (*RunResult, error) {
 		// The only input Execute rejects is the link's impairment.
 		return nil, &FieldError{"link", err.Error()}
 	}
-	d, err := ladder.Build(r.Events, ladder.Options{Left: "client", Right: "server", Lang: req.Lang})
+	d, err := ladder.Build(r.Events, ladder.Options{Left: "client", Right: "server", Conn: s.Ladder, Lang: req.Lang})
 	if err != nil {
 		return nil, fmt.Errorf("drawing the ladder: %w", err)
 	}
