@@ -208,3 +208,39 @@ func streamSum(seed uint64, total int64) []byte {
 	writeStream(h, seed, total)
 	return h.Sum(nil)
 }
+
+// gvisorGSOListener is TestTUNPeersNode's gvisor-gso peer: gVisor tuned as
+// gvisor-best (newGVisorStack, receive-buffer moderation on) on
+// vnetEndpoint, the TUN $SYNACK_TUNBENCH_NS's tbTUN opened with the virtio
+// header and its offloads, listening on tbPort. The stack is closed when
+// the test ends.
+func gvisorGSOListener(t *testing.T) net.Listener {
+	tns, err := netns.Open(os.Getenv("SYNACK_TUNBENCH_NS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ep *vnetEndpoint
+	if err := tns.Do(func() error {
+		var err error
+		ep, err = newVnetEndpoint(tbTUN, 1500)
+		return err
+	}); err != nil {
+		t.Fatalf("gvisor-gso: %v", err)
+	}
+	s, err := newGVisorStack(ep, gvisorTuning{moderate: true}, nil)
+	if err != nil {
+		ep.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); s.Wait() })
+	addr := tcpip.AddrFrom4(netns.StackAddr.As4())
+	if e := s.AddProtocolAddress(1, tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: addr.WithPrefix()}, stack.AddressProperties{}); e != nil {
+		t.Fatalf("gvisor-gso: add address: %v", e)
+	}
+	port, _ := strconv.Atoi(tbPort)
+	ln, err := gonet.ListenTCP(s, tcpip.FullAddress{NIC: 1, Addr: addr, Port: uint16(port)}, ipv4.ProtocolNumber)
+	if err != nil {
+		t.Fatalf("gvisor-gso: listen: %v", err)
+	}
+	return ln
+}
