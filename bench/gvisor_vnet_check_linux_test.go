@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
@@ -34,7 +35,9 @@ import (
 // what each receiver read must be the sender's. Each direction must have
 // moved super-packets: gVisor writing segments longer than the MSS with a
 // GSO type in the header (the kernel cuts them), and reading the kernel's
-// (TSO: the device's features let the kernel hand them over whole). The
+// (TSO: the device's features let the kernel hand them over whole), and
+// the device must have refused none of gVisor's writes. It logs gVisor's
+// TCP retransmissions and timeouts and the TUN's counters. The
 // namespace (gvgso-PID, the TUN gvgso0) is removed at the end. Needs root
 // and /dev/net/tun; skipped otherwise.
 func TestGVisorGSOBulk(t *testing.T) {
@@ -98,6 +101,8 @@ func TestGVisorGSOBulk(t *testing.T) {
 		for i, dir := range []string{"down", "up"} {
 			seed := uint64(2*tc.total) + uint64(i)
 			out0, in0, pout0, pin0 := ep.gsoOut.Load(), ep.gsoIn.Load(), ep.pktsOut.Load(), ep.pktsIn.Load()
+			ts := s.Stats().TCP
+			rx0, to0, inv0 := ts.Retransmits.Value(), ts.Timeouts.Value(), ts.InvalidSegmentsReceived.Value()
 			t0 := time.Now()
 			if err := gsoCheckBulk(ctx, ns, addr, dir, tc.total, seed); err != nil {
 				t.Fatalf("%s %s, %d bytes: %v", addr, dir, tc.total, err)
@@ -105,8 +110,13 @@ func TestGVisorGSOBulk(t *testing.T) {
 			el := time.Since(t0)
 			out, in := ep.gsoOut.Load()-out0, ep.gsoIn.Load()-in0
 			pout, pin := ep.pktsOut.Load()-pout0, ep.pktsIn.Load()-pin0
-			t.Logf("%s %s: %d MiB, SHA-256 equal, %.0f MiB/s; gVisor wrote %d packets (%d GSO), read %d (%d GSO)",
-				addr, dir, tc.total>>20, float64(tc.total)/(1<<20)/el.Seconds(), pout, out, pin, in)
+			t.Logf("%s %s: %d MiB, SHA-256 equal, %.0f MiB/s; gVisor wrote %d packets (%d GSO), read %d (%d GSO); its TCP retransmitted %d segments, timed out %d times, took %d invalid segments",
+				addr, dir, tc.total>>20, float64(tc.total)/(1<<20)/el.Seconds(), pout, out, pin, in,
+				ts.Retransmits.Value()-rx0, ts.Timeouts.Value()-to0, ts.InvalidSegmentsReceived.Value()-inv0)
+			t.Logf("TUN %s", tunStats(ns, dev))
+			if n := ep.writeErrs.Load(); n != 0 {
+				t.Errorf("%s %s: the TUN refused %d of gVisor's writes (the last: %v)", addr, dir, n, ep.lastErr.Load())
+			}
 			if dir == "up" && out == 0 {
 				t.Errorf("%s up: gVisor wrote no GSO super-packet in %d packets", addr, pout)
 			}
@@ -243,4 +253,19 @@ func gvisorGSOListener(t *testing.T) net.Listener {
 		t.Fatalf("gvisor-gso: listen: %v", err)
 	}
 	return ln
+}
+
+// tunStats is the TUN device dev's packet counts.
+func tunStats(ns *netns.NS, dev string) string {
+	var out string
+	ns.Do(func() error {
+		l, err := netlink.LinkByName(dev)
+		if err != nil {
+			return err
+		}
+		st := l.Attrs().Statistics
+		out = fmt.Sprintf("rx %d pkts, rx_dropped %d, rx_errors %d, tx %d, tx_dropped %d", st.RxPackets, st.RxDropped, st.RxErrors, st.TxPackets, st.TxDropped)
+		return nil
+	})
+	return out
 }

@@ -61,6 +61,9 @@ type vnetEndpoint struct {
 	// Counts, for the tests: super-packets (a GSO type in the header)
 	// written and read, and all packets written and read.
 	gsoOut, gsoIn, pktsOut, pktsIn atomic.Uint64
+	// writeErrs counts writes the device refused, lastErr the last errno.
+	writeErrs atomic.Uint64
+	lastErr   atomic.Value
 }
 
 const (
@@ -316,6 +319,8 @@ func (e *vnetEndpoint) writePacket(pkt *stack.PacketBuffer) tcpip.Error {
 		return &tcpip.ErrClosedForSend{}
 	}
 	if errno != 0 {
+		e.writeErrs.Add(1)
+		e.lastErr.Store(errno)
 		return tcpip.TranslateErrno(errno)
 	}
 	e.pktsOut.Add(1)
