@@ -39,12 +39,13 @@ import (
 // should be sent" (RFC 8200 §4.5, from RFC 5722 §4). synack does so for
 // IPv4 too, as Linux has since 4.19 (a fragment that overlaps another is
 // how the attacks of RFC 1858 and RFC 3128 rewrite a header that a filter
-// checked; RFC 5722 §3 gives the same reasoning for IPv6). An exact
+// checked; RFC 5722 gives the same reasoning for IPv6). An exact
 // duplicate (the same offset and length as a fragment already received) is
 // dropped alone, keeping the others: "Instead of treating these exact
-// duplicate fragments as overlapping fragments, an implementation MAY
+// duplicate fragments as overlapping fragments, an implementation may
 // choose to detect this case and drop exact duplicate fragments while
-// keeping the other fragments belonging to the datagram" (RFC 5722 §4).
+// keeping the other fragments belonging to the same packet" (RFC 8200
+// §4.5).
 // Linux keeps the datagram for a fragment within one already received;
 // synack only for an exact duplicate.
 //
@@ -241,7 +242,7 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 	// Where the fragment goes among the pieces received.
 	i, _ := slices.BinarySearchFunc(q.pieces, f.Offset, func(p fragPiece, off int) int { return p.start - off })
 	if i < len(q.pieces) && q.pieces[i].start == f.Offset && q.pieces[i].end == end {
-		s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropFragment, Reason: where() + ": an exact duplicate (RFC 5722 §4)"})
+		s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropFragment, Reason: where() + ": an exact duplicate (RFC 8200 §4.5)"})
 		return nil
 	}
 	switch {
