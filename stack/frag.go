@@ -89,9 +89,10 @@ import (
 //
 // Memory: a datagram is at most 65535 bytes; the datagrams being
 // reassembled hold at most FragMemory bytes together (default 4 MiB,
-// Linux's ipfrag_high_thresh), each counted as its buffer, the quote of
-// its first fragment and 64 bytes for each fragment received (so that
-// many tiny fragments cost their bookkeeping), and there are at most
+// Linux's ipfrag_high_thresh), each counted as the data of its fragments
+// (each copied apart, and put together when the datagram is complete),
+// the quote of its first fragment and 64 bytes for each fragment received
+// (so that many tiny fragments cost their bookkeeping), and there are at most
 // FragQueues of them (default 1024). Beyond either bound the oldest
 // datagram is dropped (ReasmFails, ReasmEvicted). Linux refuses new
 // fragments instead, which lets a flood of incomplete datagrams shut out
@@ -107,9 +108,8 @@ const (
 	// fragOverhead is the memory counted for each fragment besides its
 	// data.
 	fragOverhead = 64
-	// fragHeadroom is the room left before the data in a reassembly
-	// buffer, for the header of the rebuilt packet.
-	fragHeadroom = 40
+	// fragHeaderRoom is the largest header of a rebuilt packet.
+	fragHeaderRoom = 40
 )
 
 type fragKey struct {
@@ -118,7 +118,12 @@ type fragKey struct {
 	proto    uint8 // IPv4's; 0 for IPv6, whose key has none
 }
 
-type fragPiece struct{ start, end int }
+// fragPiece is a fragment received: its place in the datagram and a copy
+// of its data.
+type fragPiece struct {
+	start, end int
+	data       []byte
+}
 
 // fragQueue is one datagram being reassembled.
 type fragQueue struct {
@@ -127,7 +132,6 @@ type fragQueue struct {
 	deadline clock.Time
 	v6       bool
 	hdr      wire.IP     // the first fragment's header once it came, else the first to come
-	buf      []byte      // fragHeadroom bytes, then the datagram's data
 	pieces   []fragPiece // received, sorted, disjoint
 	have     int         // bytes received
 	total    int         // the datagram's length, -1 until its last fragment came
@@ -146,7 +150,7 @@ type fragState struct {
 }
 
 func (q *fragQueue) account() int {
-	return cap(q.buf) + len(q.first) + fragOverhead*len(q.pieces)
+	return q.have + len(q.first) + fragOverhead*len(q.pieces)
 }
 
 // reassemble takes a fragment. It returns the packet of the datagram it
@@ -264,20 +268,10 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 		q.total = end
 	}
 	fs.mem -= q.mem
-	if need := fragHeadroom + end; need > len(q.buf) {
-		if need > cap(q.buf) {
-			n := need
-			if q.total >= 0 {
-				n = fragHeadroom + q.total
-			}
-			nb := make([]byte, need, max(n, min(2*cap(q.buf), fragHeadroom+wire.MaxIPv6Payload)))
-			copy(nb, q.buf)
-			q.buf = nb
-		}
-		q.buf = q.buf[:need]
-	}
-	copy(q.buf[fragHeadroom+f.Offset:], f.Data)
-	q.pieces = slices.Insert(q.pieces, i, fragPiece{f.Offset, end})
+	// Each fragment's data is copied apart, and the datagram put together
+	// when complete: a buffer of the datagram's size from the start would
+	// let an 8-byte fragment at offset 65000 hold 64 KiB.
+	q.pieces = slices.Insert(q.pieces, i, fragPiece{f.Offset, end, append([]byte(nil), f.Data...)})
 	q.have += len(f.Data)
 	if f.Offset == 0 {
 		q.hdr = f.IP
@@ -302,15 +296,14 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 	return nil
 }
 
-// packet writes the header of the rebuilt datagram in q's headroom and
-// returns the packet: for IPv4 the first fragment's header with MF and
+// packet puts the datagram together and returns it as a packet: for IPv4 the first fragment's header with MF and
 // offset zero and no options, for IPv6 the fixed header with the first
 // fragment's Next Header (RFC 8200 §4.5: "Only the value from the Offset
 // zero fragment packet is used for reassembly") and no extension header
 // before the fragmentable part (the unfragmentable ones were processed on
 // each fragment).
 func (q *fragQueue) packet() []byte {
-	var h [fragHeadroom]byte
+	var h [fragHeaderRoom]byte
 	var hb []byte
 	if q.v6 {
 		hb = q.hdr.V6.Append(h[:0], q.total)
@@ -319,9 +312,12 @@ func (q *fragQueue) packet() []byte {
 		ip.DontFragment = false
 		hb = ip.Append(h[:0], q.total)
 	}
-	start := fragHeadroom - len(hb)
-	copy(q.buf[start:], hb)
-	return q.buf[start : fragHeadroom+q.total]
+	b := make([]byte, len(hb)+q.total)
+	copy(b, hb)
+	for _, p := range q.pieces {
+		copy(b[len(hb)+p.start:], p.data)
+	}
+	return b
 }
 
 // fragBad drops a fragment with a fault of its own; for IPv6 and code or

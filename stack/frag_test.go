@@ -305,12 +305,12 @@ func TestReassembleEviction(t *testing.T) {
 			}
 		})
 		t.Run(fam.name+" memory", func(t *testing.T) {
-			// Each datagram's first fragment counts its buffer (40 + 1480),
+			// Each datagram's first fragment counts its data (1480 bytes),
 			// its quote (548 bytes of IPv4, 1232 of IPv6) and 64 bytes:
 			// three fit, not four.
-			per := 40 + 1480 + 548 + 64
+			per := 1480 + 548 + 64
 			if fam.v6 {
-				per = 40 + 1480 + 1232 + 64
+				per = 1480 + 1232 + 64
 			}
 			s := newDual(t, Config{FragMemory: 3*per + 100})
 			d := udpBytes(ap(fam.src, 40000), ap(fam.dst, 53), pattern(2000))
@@ -326,6 +326,17 @@ func TestReassembleEviction(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A fragment costs its data and 64 bytes, wherever it lies: 8 bytes at
+// offset 65000 hold 72, not a 64 KiB buffer.
+func TestReassembleFarFragment(t *testing.T) {
+	s := newDual(t, Config{})
+	s.Input(0, frag4(peerAddr, hostAddr, 1, wire.ProtocolUDP, pattern(65008), 65000, 65008, true))
+	if s.frag.mem != 8+fragOverhead {
+		t.Errorf("memory %d, want %d", s.frag.mem, 8+fragOverhead)
+	}
+	checkFragState(t, s)
 }
 
 func protoKey(fam fragFamily, p uint8) uint8 {

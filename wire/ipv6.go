@@ -79,8 +79,8 @@ const defaultHopLimit = 64
 //     when not recognized (RFC 8200 §4.2).
 //   - Routing: synack knows no routing type, so a header with Segments Left
 //     zero is skipped and any other is an error (RFC 8200 §4.4).
-//   - Fragment: synack does not reassemble, so a fragment is an error
-//     wrapping ErrFragment, as an IPv4 fragment is. A Fragment header with
+//   - Fragment: a fragment is an error wrapping ErrFragment, as an IPv4
+//     fragment is (ParseFragment reads it for a reassembler). A Fragment header with
 //     offset 0 and M 0 (an atomic fragment) is skipped: "If the fragment is
 //     a whole datagram (that is, both the Fragment Offset field and the M
 //     flag are zero), then it does not need any further reassembly and

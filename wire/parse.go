@@ -54,7 +54,8 @@ func ParsePacket(b []byte) (Packet, error) {
 // The header checksum must verify ("If the header checksum fails, the
 // internet datagram is discarded at once", RFC 791 §1.4); a failure wraps
 // ErrChecksum. A fragment (MF set or a nonzero fragment offset) is an error
-// wrapping ErrFragment, since synack does not reassemble. IP options are
+// wrapping ErrFragment, checked last (ParseFragment reads the fragment for
+// a reassembler). IP options are
 // skipped unread, and the reserved flag bit is ignored.
 func ParseIPv4(b []byte) (ip IPv4, payload []byte, err error) {
 	if len(b) == 0 {
