@@ -136,6 +136,7 @@ type fragQueue struct {
 	have     int         // bytes received
 	total    int         // the datagram's length, -1 until its last fragment came
 	first    []byte      // the first fragment's packet (its quote), nil until it came
+	noICMP   bool        // the first fragment carries an ICMP error: no Time Exceeded about it
 	mem      int
 }
 
@@ -171,6 +172,10 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 	}
 	s.ctr.ReasmReqds++
 	v6 := f.IP.Version == 6
+	errPkt := pkt // what a Parameter Problem quotes, nil for none
+	if f.Offset == 0 && carriesICMPError(&f) {
+		errPkt = nil
+	}
 	end := f.Offset + len(f.Data)
 	where := func() string {
 		return "fragment of " + f.IP.String() + " id " + strconv.FormatUint(uint64(f.ID), 10) +
@@ -188,7 +193,7 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 		// must be discarded and an ICMP Parameter Problem, Code 0, message
 		// should be sent to the source of the fragment, pointing to the
 		// Payload Length field of the fragment packet."
-		s.fragBad(now, where()+": more fragments follow and the length is not a multiple of 8", pkt, wire.ICMPv6ErroneousHeaderField, 4)
+		s.fragBad(now, where()+": more fragments follow and the length is not a multiple of 8", errPkt, wire.ICMPv6ErroneousHeaderField, 4)
 		return nil
 	case !v6 && end > wire.MaxIPv4Datagram-20:
 		s.fragBad(now, where()+": the datagram would exceed 65535 bytes", nil, 0, 0)
@@ -200,7 +205,7 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 		// discarded and an ICMP Parameter Problem, Code 0, message should
 		// be sent to the source of the fragment, pointing to the Fragment
 		// Offset field of the fragment packet."
-		s.fragBad(now, where()+": the reassembled payload would exceed 65535 bytes", pkt, wire.ICMPv6ErroneousHeaderField, uint32(f.DataOff-6))
+		s.fragBad(now, where()+": the reassembled payload would exceed 65535 bytes", errPkt, wire.ICMPv6ErroneousHeaderField, uint32(f.DataOff-6))
 		return nil
 	case f.Offset == 0 && v6:
 		if err := wire.HeaderChainIn(f.IP.V6.NextHeader, f.Data); err != nil {
@@ -209,7 +214,7 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 			// should be discarded and an ICMP Parameter Problem, Code 3,
 			// message should be sent to the source of the fragment, with
 			// the Pointer field set to zero."
-			s.fragBad(now, where()+": "+err.Error(), pkt, wire.ICMPv6IncompleteHeaderChain, 0)
+			s.fragBad(now, where()+": "+err.Error(), errPkt, wire.ICMPv6IncompleteHeaderChain, 0)
 			return nil
 		}
 	case f.Offset == 0 && len(f.Data) < wire.UpperHeaderLen(f.IP.V4.Protocol):
@@ -282,6 +287,7 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 			n = minMTU6 - 48
 		}
 		q.first = append([]byte(nil), pkt[:min(len(pkt), n)]...)
+		q.noICMP = errPkt == nil
 	}
 	q.mem = q.account()
 	fs.mem += q.mem
@@ -328,6 +334,20 @@ func (s *Stack) fragBad(now clock.Time, why string, pkt []byte, code uint8, ptr 
 	if pkt != nil && pkt[0]>>4 == 6 {
 		s.icmpAboutFragment(now, pkt, wire.ICMPv6ParamProblem, code, ptr)
 	}
+}
+
+// carriesICMPError reports whether the first fragment f carries an ICMP
+// or ICMPv6 error message, about which no error is sent: "An ICMP error
+// message MUST NOT be sent as the result of receiving: an ICMP error
+// message" (RFC 1122 §3.2.2; RFC 4443 §2.4 (e.1) for ICMPv6).
+func carriesICMPError(f *wire.Fragment) bool {
+	if len(f.Data) == 0 {
+		return false
+	}
+	if f.IP.Version == 4 {
+		return f.IP.V4.Protocol == wire.ProtocolICMP && wire.ICMPv4Type(f.Data[0]).IsError()
+	}
+	return f.IP.V6.NextHeader == wire.ProtocolICMPv6 && wire.ICMPv6Type(f.Data[0]).IsError()
 }
 
 // fragAbandon drops q and all its fragments.
@@ -404,7 +424,7 @@ func (s *Stack) fragExpire(now clock.Time) {
 		s.ctr.ReasmTimeout++
 		s.ctr.ReasmFails++
 		s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropFragment, Reason: "reassembly timed out: " + q.String()})
-		if q.first != nil {
+		if q.first != nil && !q.noICMP {
 			s.icmpAboutFragment(now, q.first, wire.ICMPv6TimeExceeded, wire.ICMPv6ReassemblyTimeExceeded, 0)
 		}
 	}

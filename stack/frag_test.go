@@ -490,3 +490,27 @@ func TestReassembleNested(t *testing.T) {
 		t.Errorf("ReasmFails %d, log:\n%s", s.Counters().ReasmFails, logText(&log))
 	}
 }
+
+// RFC 1122 §3.2.2: "An ICMP error message MUST NOT be sent as the result
+// of receiving: * an ICMP error message". A Destination Unreachable in
+// fragments whose first fragment came times out with no Time Exceeded.
+func TestReassembleTimeoutOfICMPError(t *testing.T) {
+	for _, fam := range fragFamilies {
+		s := newDual(t, Config{})
+		var d []byte
+		proto := uint8(wire.ProtocolICMP)
+		if fam.v6 {
+			m := wire.ICMPv6{Type: wire.ICMPv6DestUnreachable, Body: pattern(2000)}
+			d, proto = m.Append(nil, fam.src, fam.dst), wire.ProtocolICMPv6
+		} else {
+			m := wire.ICMPv4{Type: wire.ICMPv4DestUnreachable, Body: pattern(2000)}
+			d = m.Append(nil)
+		}
+		s.Input(0, fam.frag(3, proto, d, piece{0, 1232, true}))
+		s.HandleTimeout(clock.Time(time.Minute))
+		wantOut(t, outAny(t, s, clock.Time(time.Minute), nil))
+		if c := s.Counters(); c.ReasmTimeout != 1 || c.IcmpOutTimeExcds != 0 {
+			t.Errorf("%s: ReasmTimeout %d IcmpOutTimeExcds %d, want 1 and 0", fam.name, c.ReasmTimeout, c.IcmpOutTimeExcds)
+		}
+	}
+}
