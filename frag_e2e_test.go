@@ -2,7 +2,9 @@ package synack
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -83,6 +85,11 @@ func TestUDPFragmentsEndToEnd(t *testing.T) {
 						if err != nil || !bytes.Equal(buf[:k], q) {
 							t.Fatalf("echo of %d bytes: %d bytes back, %v; client %+v server %+v udp %+v path %+v", size, k, err, client.Counters(), server.Counters(), server.UDPCounters(), n.Stats("client", "server"))
 						}
+					}
+					// SetDontFragment: EMSGSIZE, as IP_PMTUDISC_DO gives.
+					c.(*UDPConn).SetDontFragment(true)
+					if _, err := c.Write(make([]byte, mtu)); !errors.Is(err, syscall.EMSGSIZE) {
+						t.Errorf("a %d-byte datagram with SetDontFragment: %v, want EMSGSIZE", mtu, err)
 					}
 					srv.Close()
 					if st := n.Stats("client", "server"); st.TooBig != 0 {
