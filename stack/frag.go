@@ -26,17 +26,17 @@ import (
 // Fragments are kept by the keys the RFCs give: for IPv4 "the
 // identification field, source, destination, and protocol fields" (RFC
 // 791 §3.2), for IPv6 "the same Source Address, Destination Address, and
-// Fragment Identification" (RFC 8200 §4.5). Each datagram's data is copied
-// into one buffer as its fragments come, in any order, and the pieces
-// received are kept sorted (the equivalent of RFC 815's hole list: a hole
-// is a gap between two pieces, and the datagram is complete when the
-// pieces cover 0 to the end the last fragment gives).
+// Fragment Identification" (RFC 8200 §4.5). Each fragment's data is
+// copied as it comes, in any order, and kept with the others sorted by
+// offset (the equivalent of RFC 815's hole list: a hole is a gap between
+// two pieces, and the datagram is complete when the pieces cover 0 to the
+// end the last fragment gives); the datagram is put together then.
 //
 // Overlaps: "If any of the fragments being reassembled overlap with any
 // other fragments being reassembled for the same packet, reassembly of
 // that packet must be abandoned and all the fragments that have been
 // received for that packet must be discarded, and no ICMP error messages
-// should be sent" (RFC 8200 §4.5, from RFC 5722 §4). synack does so for
+// should be sent" (RFC 8200 §4.5, from RFC 5722). synack does so for
 // IPv4 too, as Linux has since 4.19 (a fragment that overlaps another is
 // how the attacks of RFC 1858 and RFC 3128 rewrite a header that a filter
 // checked; RFC 5722 gives the same reasoning for IPv6). An exact
@@ -45,9 +45,8 @@ import (
 // duplicate fragments as overlapping fragments, an implementation may
 // choose to detect this case and drop exact duplicate fragments while
 // keeping the other fragments belonging to the same packet" (RFC 8200
-// §4.5).
-// Linux keeps the datagram for a fragment within one already received;
-// synack only for an exact duplicate.
+// §4.5). Linux keeps the datagram for a fragment within one already
+// received; synack only for an exact duplicate.
 //
 // Other faults drop the fragment, and where they make the datagram
 // impossible (a fragment past the end a last fragment gave, a second last
@@ -70,7 +69,10 @@ import (
 // says it should (code 0 for the first two, pointing at the Payload Length
 // and at the Fragment Offset; code 3, pointer 0, for the incomplete header
 // chain), under the rate limit of the other ICMP errors; for IPv4 it
-// sends none.
+// sends none. No error is sent about a fragment of an ICMP error message
+// (RFC 1122 §3.2.2, RFC 4443 §2.4 (e.1)). Errors are sent from the
+// fragment's destination, which with Config.AnyDestination need not be
+// one of the host's addresses, as a closed port's Port Unreachable is.
 //
 // Timeouts: a datagram not complete FragTimeout (IPv4, default 30 s,
 // Linux's ipfrag_time; RFC 791 suggests at least 15) or FragTimeout6
