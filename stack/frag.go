@@ -239,7 +239,7 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 			s.fragEvict(now, "more than "+strconv.Itoa(s.fragQueues())+" datagrams in reassembly")
 		}
 		fs.seq++
-		q = &fragQueue{key: k, seq: fs.seq, v6: v6, hdr: f.IP, total: -1}
+		q = &fragQueue{key: k, seq: fs.seq, v6: v6, hdr: f.IP, total: -1, pieces: make([]fragPiece, 0, 4)}
 		if v6 {
 			q.deadline = now.Add(s.fragTimeout6())
 			fs.order6 = append(fs.order6, q)

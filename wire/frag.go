@@ -3,7 +3,6 @@ package wire
 import (
 	"encoding/binary"
 	"errors"
-	"net/netip"
 	"slices"
 	"strconv"
 )
@@ -53,51 +52,31 @@ const (
 // with an atomic one) is returned with Offset 0 and More false; any other
 // fault is ParseIPv4's or ParseIPv6's error.
 //
-// The IPv4 fragment check is the last ParseIPv4 makes and the IPv6 one
-// ends walkIPv6, so an ErrFragment from them says everything before it
-// was good: ParseFragment only reads the fields that follow.
+// It checks as ParseIPv4 and ParseIPv6 do, without the fragment check and
+// the error it would build, so a fragment costs no allocation here.
 func ParseFragment(b []byte) (Fragment, error) {
 	if len(b) > 0 && b[0]>>4 == 6 {
 		return parseFragment6(b)
 	}
-	ip, payload, err := ParseIPv4(b)
-	if err == nil {
-		return Fragment{IP: IP{Version: 4, V4: ip}, ID: uint32(ip.ID), Data: payload, DataOff: len(b) - len(payload)}, nil
-	}
-	if !errors.Is(err, ErrFragment) {
+	ip, payload, err := parseIPv4(b, true)
+	if err != nil {
 		return Fragment{}, err
 	}
-	hl := int(b[0]&0x0f) * 4
 	ff := binary.BigEndian.Uint16(b[6:])
-	ip = IPv4{
-		TOS:          b[1],
-		ID:           binary.BigEndian.Uint16(b[4:]),
-		DontFragment: ff&0x4000 != 0,
-		TTL:          b[8],
-		Protocol:     b[9],
-	}
-	ip.Src, ip.Dst = netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
-	f := Fragment{IP: IP{Version: 4, V4: ip}, ID: uint32(ip.ID), Offset: int(ff&0x1fff) * 8, More: ff&0x2000 != 0, DataOff: hl}
-	if hl < len(b) {
-		f.Data = b[hl:len(b):len(b)]
-	}
-	return f, nil
+	return Fragment{IP: IP{Version: 4, V4: ip}, ID: uint32(ip.ID), Offset: int(ff&0x1fff) * 8, More: ff&0x2000 != 0,
+		Data: payload, DataOff: len(b) - len(payload)}, nil
 }
 
 func parseFragment6(b []byte) (Fragment, error) {
-	ip, payload, err := ParseIPv6(b)
+	ip, payload, err := parseIPv6(b, walkFragment)
 	if err == nil {
 		return Fragment{IP: IP{Version: 6, V6: ip}, Data: payload, DataOff: len(b) - len(payload)}, nil
 	}
-	var pe *ParseError
-	if !errors.Is(err, ErrFragment) || !errors.As(err, &pe) {
+	if err != errFragmentHere {
 		return Fragment{}, err
 	}
-	// walkIPv6 reports a fragment at its Fragment Offset field, two bytes
-	// into the Fragment header.
-	fh := pe.Offset - 2
-	ip = ipv6Fixed(b)
-	ip.NextHeader = b[fh]
+	// payload starts at the Fragment header, whose Next Header ip has.
+	fh := len(b) - len(payload)
 	fo := binary.BigEndian.Uint16(b[fh+2:])
 	f := Fragment{IP: IP{Version: 6, V6: ip}, ID: binary.BigEndian.Uint32(b[fh+4:]), Offset: int(fo>>3) * 8, More: fo&1 != 0, DataOff: fh + FragmentHeaderLen}
 	if f.DataOff < len(b) {
