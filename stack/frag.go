@@ -169,7 +169,9 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 	}
 	src, dst := f.IP.Src(), f.IP.Dst()
 	if !s.ours(dst) && !s.cfg.AnyDestination {
-		s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropNotAddressed, Reason: f.IP.String()})
+		if s.cfg.Recorder != nil {
+			s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropNotAddressed, Reason: f.IP.String()})
+		}
 		return nil
 	}
 	s.ctr.ReasmReqds++
@@ -186,7 +188,7 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 	// The faults of a fragment alone (frag.go's doc).
 	switch {
 	case len(f.Data) == 0:
-		s.fragBad(now, where()+": no data", nil, 0, 0)
+		s.fragBad(now, func() string { return where() + ": no data" }, nil, 0, 0)
 		return nil
 	case f.More && len(f.Data)%8 != 0:
 		// RFC 8200 §4.5: "If the length of a fragment, as derived from the
@@ -195,10 +197,10 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 		// must be discarded and an ICMP Parameter Problem, Code 0, message
 		// should be sent to the source of the fragment, pointing to the
 		// Payload Length field of the fragment packet."
-		s.fragBad(now, where()+": more fragments follow and the length is not a multiple of 8", errPkt, wire.ICMPv6ErroneousHeaderField, 4)
+		s.fragBad(now, func() string { return where() + ": more fragments follow and the length is not a multiple of 8" }, errPkt, wire.ICMPv6ErroneousHeaderField, 4)
 		return nil
 	case !v6 && end > wire.MaxIPv4Datagram-20:
-		s.fragBad(now, where()+": the datagram would exceed 65535 bytes", nil, 0, 0)
+		s.fragBad(now, func() string { return where() + ": the datagram would exceed 65535 bytes" }, nil, 0, 0)
 		return nil
 	case v6 && f.DataOff-48+end > wire.MaxIPv6Payload:
 		// RFC 8200 §4.5: "If the length and offset of a fragment are such
@@ -207,7 +209,7 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 		// discarded and an ICMP Parameter Problem, Code 0, message should
 		// be sent to the source of the fragment, pointing to the Fragment
 		// Offset field of the fragment packet."
-		s.fragBad(now, where()+": the reassembled payload would exceed 65535 bytes", errPkt, wire.ICMPv6ErroneousHeaderField, uint32(f.DataOff-6))
+		s.fragBad(now, func() string { return where() + ": the reassembled payload would exceed 65535 bytes" }, errPkt, wire.ICMPv6ErroneousHeaderField, uint32(f.DataOff-6))
 		return nil
 	case f.Offset == 0 && v6:
 		if err := wire.HeaderChainIn(f.IP.V6.NextHeader, f.Data); err != nil {
@@ -216,12 +218,14 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 			// should be discarded and an ICMP Parameter Problem, Code 3,
 			// message should be sent to the source of the fragment, with
 			// the Pointer field set to zero."
-			s.fragBad(now, where()+": "+err.Error(), errPkt, wire.ICMPv6IncompleteHeaderChain, 0)
+			s.fragBad(now, func() string { return where() + ": " + err.Error() }, errPkt, wire.ICMPv6IncompleteHeaderChain, 0)
 			return nil
 		}
 	case f.Offset == 0 && len(f.Data) < wire.UpperHeaderLen(f.IP.V4.Protocol):
-		s.fragBad(now, where()+": first fragment holds "+strconv.Itoa(len(f.Data))+" bytes of the upper-layer header, need "+
-			strconv.Itoa(wire.UpperHeaderLen(f.IP.V4.Protocol)), nil, 0, 0)
+		s.fragBad(now, func() string {
+			return where() + ": first fragment holds " + strconv.Itoa(len(f.Data)) + " bytes of the upper-layer header, need " +
+				strconv.Itoa(wire.UpperHeaderLen(f.IP.V4.Protocol))
+		}, nil, 0, 0)
 		return nil
 	}
 
@@ -236,7 +240,7 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 			fs.queues = make(map[fragKey]*fragQueue)
 		}
 		for len(fs.queues) >= s.fragQueues() {
-			s.fragEvict(now, "more than "+strconv.Itoa(s.fragQueues())+" datagrams in reassembly")
+			s.fragEvict(now, func() string { return "more than " + strconv.Itoa(s.fragQueues()) + " datagrams in reassembly" })
 		}
 		fs.seq++
 		q = &fragQueue{key: k, seq: fs.seq, v6: v6, hdr: f.IP, total: -1, pieces: make([]fragPiece, 0, 4)}
@@ -253,22 +257,30 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 	// Where the fragment goes among the pieces received.
 	i, _ := slices.BinarySearchFunc(q.pieces, f.Offset, func(p fragPiece, off int) int { return p.start - off })
 	if i < len(q.pieces) && q.pieces[i].start == f.Offset && q.pieces[i].end == end {
-		s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropFragment, Reason: where() + ": an exact duplicate (RFC 8200 §4.5)"})
+		if s.cfg.Recorder != nil {
+			s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropFragment, Reason: where() + ": an exact duplicate (RFC 8200 §4.5)"})
+		}
 		return nil
 	}
 	switch {
 	case i > 0 && q.pieces[i-1].end > f.Offset, i < len(q.pieces) && q.pieces[i].start < end:
 		s.ctr.ReasmOverlaps++
-		s.fragAbandon(now, q, where()+": overlaps a fragment received (RFC 5722)")
+		s.fragAbandon(now, q, func() string { return where() + ": overlaps a fragment received (RFC 5722)" })
 		return nil
 	case q.total >= 0 && end > q.total:
-		s.fragAbandon(now, q, where()+": ends past the datagram's end at "+strconv.Itoa(q.total)+" that its last fragment gave")
+		s.fragAbandon(now, q, func() string {
+			return where() + ": ends past the datagram's end at " + strconv.Itoa(q.total) + " that its last fragment gave"
+		})
 		return nil
 	case !f.More && q.total >= 0:
-		s.fragAbandon(now, q, where()+": a second last fragment, the first ended at "+strconv.Itoa(q.total))
+		s.fragAbandon(now, q, func() string {
+			return where() + ": a second last fragment, the first ended at " + strconv.Itoa(q.total)
+		})
 		return nil
 	case !f.More && len(q.pieces) > 0 && q.pieces[len(q.pieces)-1].end > end:
-		s.fragAbandon(now, q, where()+": a last fragment before data already received, which ends at "+strconv.Itoa(q.pieces[len(q.pieces)-1].end))
+		s.fragAbandon(now, q, func() string {
+			return where() + ": a last fragment before data already received, which ends at " + strconv.Itoa(q.pieces[len(q.pieces)-1].end)
+		})
 		return nil
 	}
 	if !f.More {
@@ -299,7 +311,7 @@ func (s *Stack) reassemble(now clock.Time, pkt []byte) []byte {
 		return q.packet()
 	}
 	for fs.mem > s.fragMemory() {
-		s.fragEvict(now, "over "+strconv.Itoa(s.fragMemory())+" bytes in reassembly")
+		s.fragEvict(now, func() string { return "over " + strconv.Itoa(s.fragMemory()) + " bytes in reassembly" })
 	}
 	return nil
 }
@@ -330,9 +342,11 @@ func (q *fragQueue) packet() []byte {
 
 // fragBad drops a fragment with a fault of its own; for IPv6 and code or
 // ptr given (pkt not nil) it answers with a Parameter Problem.
-func (s *Stack) fragBad(now clock.Time, why string, pkt []byte, code uint8, ptr uint32) {
+func (s *Stack) fragBad(now clock.Time, why func() string, pkt []byte, code uint8, ptr uint32) {
 	s.ctr.ReasmFails++
-	s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropFragment, Reason: why})
+	if s.cfg.Recorder != nil {
+		s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropFragment, Reason: why()})
+	}
 	if pkt != nil && pkt[0]>>4 == 6 {
 		s.icmpAboutFragment(now, pkt, wire.ICMPv6ParamProblem, code, ptr)
 	}
@@ -353,14 +367,16 @@ func carriesICMPError(f *wire.Fragment) bool {
 }
 
 // fragAbandon drops q and all its fragments.
-func (s *Stack) fragAbandon(now clock.Time, q *fragQueue, why string) {
+func (s *Stack) fragAbandon(now clock.Time, q *fragQueue, why func() string) {
+	if s.cfg.Recorder != nil {
+		s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropFragment, Reason: why() + ": the datagram's fragments are dropped"})
+	}
 	s.fragRemove(q)
 	s.ctr.ReasmFails++
-	s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropFragment, Reason: why + ": the datagram's fragments are dropped"})
 }
 
 // fragEvict drops the oldest datagram in reassembly.
-func (s *Stack) fragEvict(now clock.Time, why string) {
+func (s *Stack) fragEvict(now clock.Time, why func() string) {
 	fs := &s.frag
 	var q *fragQueue
 	switch {
@@ -372,7 +388,7 @@ func (s *Stack) fragEvict(now clock.Time, why string) {
 		q = fs.order6[0]
 	}
 	s.ctr.ReasmEvicted++
-	s.fragAbandon(now, q, why+": evicted the oldest, "+q.String())
+	s.fragAbandon(now, q, func() string { return why() + ": evicted the oldest, " + q.String() })
 }
 
 func (q *fragQueue) String() string {
@@ -425,7 +441,9 @@ func (s *Stack) fragExpire(now clock.Time) {
 		s.fragRemove(q)
 		s.ctr.ReasmTimeout++
 		s.ctr.ReasmFails++
-		s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropFragment, Reason: "reassembly timed out: " + q.String()})
+		if s.cfg.Recorder != nil {
+			s.record(&trace.Event{At: now, Kind: trace.Drop, Cause: trace.DropFragment, Reason: "reassembly timed out: " + q.String()})
+		}
 		if q.first != nil && !q.noICMP {
 			s.icmpAboutFragment(now, q.first, wire.ICMPv6TimeExceeded, wire.ICMPv6ReassemblyTimeExceeded, 0)
 		}
@@ -468,7 +486,9 @@ func (s *Stack) icmpAboutFragment(now clock.Time, pkt []byte, typ wire.ICMPv6Typ
 	} else {
 		s.ctr.IcmpOutParmProbs++
 	}
-	s.record(&trace.Event{At: now, Kind: trace.Note, Reason: "icmp " + strconv.Itoa(int(typ)) + " code " + strconv.Itoa(int(code)) + " to " + src.String() + " about a fragment"})
+	if s.cfg.Recorder != nil {
+		s.record(&trace.Event{At: now, Kind: trace.Note, Reason: "icmp " + strconv.Itoa(int(typ)) + " code " + strconv.Itoa(int(code)) + " to " + src.String() + " about a fragment"})
+	}
 	s.pendingPkts = append(s.pendingPkts, b)
 }
 
