@@ -16,6 +16,16 @@ import (
 // is only read during the call.
 func (s *Stack) Input(now clock.Time, pkt []byte) {
 	ip, payload, err := wire.ParseIP(pkt)
+	if err != nil && errors.Is(err, wire.ErrFragment) {
+		// A fragment goes to reassembly (frag.go); the datagram it
+		// completes goes on as a packet that came whole. A fragment in a
+		// reassembled datagram (an IPv6 Fragment header inside the
+		// fragmentable part) is an error below, so this never nests.
+		if pkt = s.reassemble(now, pkt); pkt == nil {
+			return
+		}
+		ip, payload, err = wire.ParseIP(pkt)
+	}
 	if err != nil {
 		// A packet that is not well-formed IP is counted in InErrs, as a
 		// malformed TCP segment is (Linux counts it in the IP MIB, which

@@ -10,9 +10,9 @@
 // RFC 791 and RFC 8200). An IPv4-mapped IPv6 address (::ffff:a.b.c.d) given
 // to Connect is the IPv4 address it maps; on the wire such an address in an
 // IPv6 header is dropped, as Linux drops it. IPv6 extension headers are
-// walked to the upper-layer header; a packet with a Fragment header that is
-// not an atomic fragment is counted and dropped like an IPv4 fragment
-// (synack does not reassemble).
+// walked to the upper-layer header. IPv4 and IPv6 fragments are reassembled
+// (frag.go), and the datagram goes on as if it had come whole; an atomic
+// fragment (RFC 6946) is processed as the whole packet it is.
 //
 // The stack's links are layer 3 (a TUN device, an in-memory or simulated
 // network that carries IP packets): there are no link-layer addresses to
@@ -156,6 +156,14 @@ type Config struct {
 	// that a super-segment fits either family; their super-segments
 	// leave as one packet each, larger than MTU.
 	LinkSegmentOffload int
+	// FragTimeout and FragTimeout6 are how long an IPv4 and an IPv6
+	// datagram may take to reassemble from its first fragment's arrival
+	// (defaults 30 s, Linux's ipfrag_time, and 60 s, RFC 8200 §4.5);
+	// FragMemory and FragQueues bound the datagrams in reassembly, in
+	// bytes (default 4 MiB, Linux's ipfrag_high_thresh) and in number
+	// (default 1024). See frag.go.
+	FragTimeout, FragTimeout6 time.Duration
+	FragMemory, FragQueues    int
 }
 
 // Counters are named after Linux's TCP MIB (/proc/net/snmp, `netstat -s`)
@@ -221,6 +229,20 @@ type Counters struct {
 	// InUnknownProtos counts packets for us of a protocol other than TCP,
 	// ICMP and ICMPv6 (Linux's IpInUnknownProtos).
 	InUnknownProtos uint64
+
+	// IP reassembly (frag.go) and fragmentation (udp.go), named after
+	// Linux's Ip MIB: ReasmReqds counts fragments received, ReasmOKs
+	// datagrams reassembled, ReasmFails fragments and datagrams given up
+	// (a bad fragment, an overlap, a timeout, an eviction), ReasmTimeout
+	// datagrams timed out, ReasmOverlaps datagrams dropped for an overlap
+	// (IpExtReasmOverlaps), ReasmEvicted datagrams dropped for the
+	// FragMemory or FragQueues bound; FragOKs counts datagrams sent in
+	// fragments and FragCreates the fragments; IcmpOutTimeExcds the Time
+	// Exceeded messages sent for a reassembly timeout, IcmpOutParmProbs
+	// the ICMPv6 Parameter Problems sent for a bad fragment.
+	ReasmReqds, ReasmOKs, ReasmFails, ReasmTimeout, ReasmOverlaps, ReasmEvicted uint64
+	FragOKs, FragCreates                                                        uint64
+	IcmpOutTimeExcds, IcmpOutParmProbs                                          uint64
 }
 
 // Family chooses the address families of a listener.
@@ -312,8 +334,9 @@ type Stack struct {
 	pool        bufferPool
 	pmtu        pmtuCache
 	mtu         int
-	echo        bucket   // the echo replies' (icmp.go)
-	udp         udpState // UDP endpoints and counters (udp.go)
+	echo        bucket    // the echo replies' (icmp.go)
+	udp         udpState  // UDP endpoints and counters (udp.go)
+	frag        fragState // datagrams in reassembly (frag.go)
 	// Orphans and TIME-WAIT connections, counted, and in the order they
 	// became so (with stale entries until compacted): limits.go.
 	nOrphans, nTimeWait int
