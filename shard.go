@@ -2,8 +2,11 @@ package synack
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"reflect"
+	"slices"
 
+	"github.com/gosynack/synack/stack"
 	"github.com/gosynack/synack/tcp"
 )
 
@@ -71,14 +74,20 @@ const (
 	protoICMPv6 = 58
 )
 
-// route returns the shard a packet from the link goes to: a TCP segment's
+// route returns the shard a packet from the link goes to: a fragment's is
+// shard 0, where its datagram is reassembled (reassembled hands the
+// datagram on); a TCP segment's
 // is its connection's (destination and source are our side and the
 // peer's); an ICMP or ICMPv6 error quoting a TCP segment goes to the
 // shard of the connection that sent it (the quote's source is our side),
 // which checks it (RFC 5927 §4.1); everything else (UDP, echo, other
 // protocols, and what does not parse, which the stack counts and drops)
-// goes to shard 0, where UDP lives. It only reads headers: the stack
-// checks everything again.
+// goes to shard 0, where UDP lives. So do IP fragments (RFC 791 §3.2,
+// RFC 8200 §4.5), which only a non-first one's lack of ports would send
+// elsewhere: all of a datagram's fragments must meet in one stack to be
+// reassembled, and shard 0 is where a fragmented datagram's UDP lives; a
+// TCP segment that came in fragments reaches shard 0's connections only.
+// It only reads headers: the stack checks everything again.
 func (s *Stack) route(p []byte) int {
 	if len(p) == 0 {
 		return 0
@@ -86,7 +95,7 @@ func (s *Stack) route(p []byte) int {
 	switch p[0] >> 4 {
 	case 4:
 		ihl := int(p[0]&0xf) * 4
-		if ihl < 20 || len(p) < ihl+8 {
+		if ihl < 20 || len(p) < ihl+8 || be16(p[6:])&0x3fff != 0 { // MF or an offset
 			return 0
 		}
 		switch p[9] {
@@ -133,7 +142,8 @@ func (s *Stack) route(p []byte) int {
 
 // upper6 walks an IPv6 packet's extension headers (as wire.ParseIPv6
 // does, RFC 8200 §4) to its upper-layer header: its Next Header value and
-// offset, or an offset of -1.
+// offset, or an offset of -1 (also for a fragment, whose header route
+// does not read past).
 func upper6(p []byte) (nh uint8, off int) {
 	if len(p) < 40 || p[0]>>4 != 6 {
 		return 0, -1
@@ -146,11 +156,8 @@ func upper6(p []byte) (nh uint8, off int) {
 				return 0, -1
 			}
 			nh, off = p[off], off+(int(p[off+1])+1)*8
-		case 44: // fragment
-			if len(p) < off+8 {
-				return 0, -1
-			}
-			nh, off = p[off], off+8
+		case 44: // fragment: route keeps every fragment in shard 0
+			return 0, -1
 		default:
 			return nh, off
 		}
@@ -192,7 +199,33 @@ func (s *Stack) input(pkts [][]byte) {
 	for _, sh := range s.shards {
 		clear(sh.in)
 		sh.in = sh.in[:0]
+		for i, h := range sh.handoff {
+			s.shards[h.to].inputBurst([][]byte{h.pkt})
+			sh.handoff[i] = handoff{}
+		}
+		sh.handoff = sh.handoff[:0]
 	}
+}
+
+// handoff is a reassembled datagram for another shard.
+type handoff struct {
+	to  int
+	pkt []byte
+}
+
+// reassembled is shard i's stack.Config.Reassembled: the fragments of a
+// datagram all come to shard 0 (route cannot see the ports of a
+// fragment), and the datagram they make, if it belongs to another shard (a
+// TCP segment, an ICMP error quoting one), is copied and handed to that
+// shard once shard i's burst is done. sh.mu is held.
+func (s *Stack) reassembled(i int, pkt []byte) bool {
+	k := s.route(pkt)
+	if k == i {
+		return true
+	}
+	sh := s.shards[i]
+	sh.handoff = append(sh.handoff, handoff{k, slices.Clone(pkt)})
+	return false
 }
 
 // inputBurst hands pkts to the shard under its lock.
@@ -248,4 +281,20 @@ func addCounters[T any](dst, src *T) {
 			f.SetUint(f.Uint() + v.Field(i).Uint())
 		}
 	}
+}
+
+// mergePathMTUs adds es (one shard's path MTU cache, in address order) to
+// out (also in address order), keeping the smaller entry of a destination
+// both name.
+func mergePathMTUs(out, es []stack.PathMTUEntry) []stack.PathMTUEntry {
+	for _, e := range es {
+		i, found := slices.BinarySearchFunc(out, e.Dst, func(a stack.PathMTUEntry, d netip.Addr) int { return a.Dst.Compare(d) })
+		switch {
+		case !found:
+			out = slices.Insert(out, i, e)
+		case e.MTU < out[i].MTU:
+			out[i] = e
+		}
+	}
+	return out
 }

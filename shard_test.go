@@ -576,3 +576,66 @@ func TestShardSynCookies(t *testing.T) {
 		t.Errorf("cookies sent %d, validated %d, failed %d; want %d, %d, 0", c.SyncookiesSent, c.SyncookiesRecv, c.SyncookiesFailed, dials, dials)
 	}
 }
+
+// A TCP segment that comes in IPv4 fragments reaches its connection in
+// any shard: route cannot see a fragment's ports, so the fragments go to
+// shard 0, which reassembles the datagram (RFC 791 §3.2) and hands it to
+// the shard of its connection.
+func TestShardFragmentedSegment(t *testing.T) {
+	n, cp, sp, err := mem.Pair(1, netsim.Impairment{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	plain := tcp.Config{NoTimestamps: true} // the injected segment has no timestamp (RFC 7323 §3.2)
+	client, err := New(cp, Config{Name: "client", Seed: 1, Shards: 4, TCP: plain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := New(sp, Config{Name: "server", Seed: 2, TCP: plain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	tn := &testNet{n: n, client: client, server: server}
+	ln, err := server.ListenTCP("tcp", ":80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c *Conn
+	for range 8 {
+		cc, s := tn.dialAccept(t, ln)
+		defer cc.Close()
+		defer s.Close()
+		if c == nil && client.shardOf(cc.tc.Tuple()) != 0 {
+			c = cc
+		}
+	}
+	if c == nil {
+		t.Fatal("no connection outside shard 0")
+	}
+	raw, err := n.Attach("raw", netip.MustParseAddr("198.18.0.99"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := c.Info()
+	payload := []byte("this segment came in two IPv4 fragments")
+	seg := wire.Segment{SrcPort: 80, DstPort: c.tc.Tuple().Local.Port(), Seq: info.RcvNxt, Ack: info.SndNxt,
+		Flags: wire.ACK | wire.PSH, Window: 65535, Payload: payload}
+	b := seg.Append(nil, mem.ServerAddr, mem.ClientAddr)
+	ip := wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, ID: 4242, Src: mem.ServerAddr, Dst: mem.ClientAddr}
+	first := append(ip.AppendFragment(nil, 24, 0, true), b[:24]...)
+	last := append(ip.AppendFragment(nil, len(b)-24, 24, false), b[24:]...)
+	for _, f := range [][]byte{first, last} {
+		if err := raw.Send(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got := make([]byte, 100)
+	k, err := c.Read(got)
+	if err != nil || string(got[:k]) != string(payload) {
+		t.Fatalf("read %q, %v; want the fragmented segment's %q", got[:k], err, payload)
+	}
+}

@@ -260,8 +260,9 @@ type shard struct {
 	burster  link.Burster       // the link, if it writes from a goroutine of its own
 	chans    []chan struct{}    // free channels for waiters
 
-	in   [][]byte      // the reader's packets for this shard in one burst (reader only)
-	work chan [][]byte // to the shard's receive worker, with several shards (shard.go)
+	in      [][]byte      // the reader's packets for this shard in one burst (reader only)
+	handoff []handoff     // reassembled datagrams for other shards, handed on after the burst
+	work    chan [][]byte // to the shard's receive worker, with several shards (shard.go)
 }
 
 // waiter is where the calls of one kind blocked on a Conn (Read, Write)
@@ -421,6 +422,7 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 			c.MaxOrphans = share(cfg.MaxOrphans, 65536, n, i)
 			c.MaxTimeWait = share(cfg.MaxTimeWait, 262144, n, i)
 			c.TupleFilter = func(t tcp.Tuple) bool { return s.shardOf(t) == i }
+			c.Reassembled = func(pkt []byte) bool { return s.reassembled(i, pkt) }
 		}
 		st, err := stack.New(c)
 		if err != nil {
@@ -518,19 +520,35 @@ func (s *Stack) Counters() stack.Counters {
 
 // PathMTU returns the path MTU the stack assumes towards dst now: the link
 // MTU, or less while an ICMP message, a connection's black hole or its
-// acknowledged probe said so (stack.Stack.PathMTU).
+// acknowledged probe said so (stack.Stack.PathMTU). Each shard keeps its
+// own cache, fed by its own connections and the ICMP errors quoting them;
+// with several shards this is the smallest of theirs.
 func (s *Stack) PathMTU(dst netip.Addr) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.st.PathMTU(s.clk.Now(), dst)
+	mtu := 0
+	for _, sh := range s.shards {
+		sh.mu.Lock()
+		m := sh.st.PathMTU(sh.clk.Now(), dst)
+		sh.mu.Unlock()
+		if mtu == 0 || m < mtu {
+			mtu = m
+		}
+	}
+	return mtu
 }
 
 // PathMTUs returns the stack's path MTU cache now: the destinations whose
-// path MTU is below the link MTU (stack.Stack.PathMTUs).
+// path MTU is below the link MTU (stack.Stack.PathMTUs), in address order;
+// with several shards, the smallest entry of any shard for each
+// destination.
 func (s *Stack) PathMTUs() []stack.PathMTUEntry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.st.PathMTUs(s.clk.Now())
+	var out []stack.PathMTUEntry
+	for _, sh := range s.shards {
+		sh.mu.Lock()
+		es := sh.st.PathMTUs(sh.clk.Now())
+		sh.mu.Unlock()
+		out = mergePathMTUs(out, es)
+	}
+	return out
 }
 
 // Close aborts every connection (a RST goes out from SYN-RECEIVED,

@@ -163,6 +163,12 @@ type Config struct {
 	// whose 4-tuple hashes to them, so that a tuple stays unique across
 	// shards; it must be a pure function of t.
 	TupleFilter func(t tcp.Tuple) bool
+	// Reassembled, if set, sees each datagram that reassembly completes
+	// (frag.go) before Input goes on with it; if it returns false, Input
+	// drops it: the driver took it (a sharded driver reassembles in one
+	// shard and hands a TCP segment to the shard of its connection). pkt
+	// is valid only during the call.
+	Reassembled func(pkt []byte) bool
 	// FragTimeout and FragTimeout6 are how long an IPv4 and an IPv6
 	// datagram may take to reassemble from its first fragment's arrival
 	// (defaults 30 s, Linux's ipfrag_time, and 60 s, RFC 8200 §4.5);
