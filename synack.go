@@ -88,11 +88,16 @@
 //     one-shard Stack's), and dials take the shards in turn.
 //
 // Config.Shards = ShardPerCPU gives one shard per GOMAXPROCS. The default
-// is one shard (Config.Shards 0): measured under load on two
-// cores, two shards moved 64 concurrent bulk connections with less CPU
-// per byte and at higher throughput than one, but the connection rate of
-// 16 dialers gained nothing measurable, and the split limits change what a
-// small Backlog or MaxConns means; BENCHMARKS.md has the figures.
+// is one shard (Config.Shards 0): on two cores, two shards moved 64
+// concurrent bulk connections about 1.3× as fast as one, with less CPU
+// per byte, and the connection rate of 16 dialers about 1.1× (each host
+// still reads its link from one goroutine), while the split limits change
+// what a small Backlog or MaxConns means; BENCHMARKS.md has the figures.
+//
+// A fragment (IPv4 or IPv6) goes to shard 0, since its ports are in
+// another fragment or in none; the datagram it completes is reassembled
+// there and, if it is a TCP segment or an ICMP error quoting one, handed
+// to its connection's shard (stack.Config.Reassembled).
 //
 // A Conn is safe for use by several goroutines at once, like *net.TCPConn:
 // one reader and one writer is the usual pattern, and Close (or Stack.Close)
