@@ -156,8 +156,11 @@ func upper6(p []byte) (nh uint8, off int) {
 				return 0, -1
 			}
 			nh, off = p[off], off+(int(p[off+1])+1)*8
-		case 44: // fragment: route keeps every fragment in shard 0
-			return 0, -1
+		case 44: // fragment
+			if len(p) < off+8 || be16(p[off+2:])&0xfff9 != 0 {
+				return 0, -1 // an offset or M: a fragment, which goes to shard 0
+			}
+			nh, off = p[off], off+8 // an atomic fragment (RFC 6946): a whole packet
 		default:
 			return nh, off
 		}

@@ -365,6 +365,24 @@ func TestShardRoute(t *testing.T) {
 			if got := s.route(inPkt); got != want {
 				t.Fatalf("%v: segment routed to shard %d, want %d", tu, got, want)
 			}
+			// A fragment goes to shard 0, where it is reassembled; an
+			// atomic one (offset 0, no more: RFC 6946) is a whole packet.
+			tcpBytes := in.Append(nil, tu.Remote.Addr(), tu.Local.Addr())
+			var frag, atomic []byte
+			if tu.Local.Addr().Is4() {
+				ip := wire.IPv4{TTL: 64, Protocol: wire.ProtocolTCP, ID: 7, Src: tu.Remote.Addr(), Dst: tu.Local.Addr()}
+				frag = append(ip.AppendFragment(nil, 16, 0, true), tcpBytes[:16]...)
+			} else {
+				ip := wire.IPv6{HopLimit: 64, NextHeader: wire.ProtocolTCP, Src: tu.Remote.Addr(), Dst: tu.Local.Addr()}
+				frag = append(ip.AppendFragment(nil, 16, 0, true, 7), tcpBytes[:16]...)
+				atomic = append(ip.AppendFragment(nil, len(tcpBytes), 0, false, 8), tcpBytes...)
+			}
+			if got := s.route(frag); got != 0 {
+				t.Fatalf("%v: first fragment routed to shard %d, want 0", tu, got)
+			}
+			if got := s.route(atomic); atomic != nil && got != want {
+				t.Fatalf("%v: atomic fragment routed to shard %d, want %d", tu, got, want)
+			}
 			if got := s.route(icmp); got != want {
 				t.Fatalf("%v: ICMP error quoting our segment routed to shard %d, want %d", tu, got, want)
 			}
