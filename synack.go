@@ -356,15 +356,16 @@ func New(l link.Link, cfg Config) (*Stack, error) {
 		cfg.TCP.MSS = uint16(min(l.MTU()-40, 65535))
 	}
 	n := cfg.Shards
+	if n == 0 && cfg.Recorder == nil {
+		n = defaultShards // a test's -shards, which may be ShardPerCPU
+	}
 	switch {
 	case n == ShardPerCPU:
 		n = min(runtime.GOMAXPROCS(0), maxShards)
 	case n < 0 || n > maxShards:
 		return nil, fmt.Errorf("synack: Config.Shards %d out of range (0 for the default, -1 for one per CPU, else 1 to %d)", n, maxShards)
-	case n == 0 && cfg.Recorder != nil:
-		n = 1 // a trace in the order of one lock
 	case n == 0:
-		n = defaultShards
+		n = 1 // a trace in the order of one lock
 	}
 	seed := cfg.Seed
 	var key tcp.ISNKey
