@@ -86,21 +86,34 @@ These vary from run to run; --wall=false leaves them out.
 `
 
 func writeHostileTable(w io.Writer, rs []sim.HostileResult, timings bool, l i18n.Lang) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := l.Tr("attack\tlegit\tbytes intact\tattack packets\tbuffers\t")
 	if timings {
 		head += l.Tr("heap\tper attack packet\tper normal segment\t× normal\tworst eighth ×\tcostliest\t")
 	}
-	fmt.Fprintln(tw, head)
+	lines := []string{head}
 	for _, r := range rs {
 		line := fmt.Sprintf("%s\t%d/%d\t%d/%d\t%d\t%s\t", r.Case, r.Completed, r.Legit, r.BytesIntact, r.BytesSent, r.AttackPackets, kib(uint64(r.BufferHigh)))
 		if timings {
 			c := r.CPU
 			line += fmt.Sprintf("%s\t%.0f ns\t%.0f ns\t%.1f\t%.1f\t%.0f µs\t", kib(c.HeapHigh), c.AttackNs, c.NormalNs, c.Ratio, c.WorstRatio, c.MaxNs/1000)
 		}
-		fmt.Fprintln(tw, line)
+		lines = append(lines, line)
 	}
-	tw.Flush()
+	if l == i18n.English {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		for _, line := range lines {
+			fmt.Fprintln(tw, line)
+		}
+		tw.Flush()
+		return
+	}
+	// tabwriter counts a Chinese character as one column, where a terminal
+	// shows two: the translated heading is aligned by display width.
+	rows := make([][]string, len(lines))
+	for i, line := range lines {
+		rows[i] = strings.Split(strings.TrimSuffix(line, "\t"), "\t")
+	}
+	writeTableIn(w, rows, false)
 }
 
 func kib(n uint64) string {
