@@ -27,7 +27,9 @@ func TestConfigBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	server, err := New(sp, Config{Name: "server", Seed: 2, Backlog: 1})
+	// One shard: a backlog of 1 cannot be split (TestShardLimits has the
+	// shards' shares).
+	server, err := New(sp, Config{Name: "server", Seed: 2, Backlog: 1, Shards: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +83,9 @@ func TestConfigMaxConns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	client, err := New(cp, Config{Name: "client", Seed: 1, MaxConns: 1})
+	// One shard: a limit of 1 cannot be split (TestShardLimits has the
+	// shards' shares).
+	client, err := New(cp, Config{Name: "client", Seed: 1, MaxConns: 1, Shards: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

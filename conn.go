@@ -21,7 +21,7 @@ import (
 // for as long as it waits, Close wakes blocked calls through their waiters,
 // and a deadline makes its channel only when it is set.
 type Conn struct {
-	s      *Stack
+	s      *shard // the shard tc lives in: its mu guards what s.mu guards below
 	tc     *tcp.Conn
 	rd, wd deadline
 	rw, ww waiter     // blocked Read (or Dial), blocked Write; guarded by s.mu
@@ -40,7 +40,7 @@ var _ net.Conn = (*Conn)(nil)
 
 // newConnLocked wraps tc. Like the net package, it turns Nagle's algorithm
 // off (SetNoDelay(true)).
-func (s *Stack) newConnLocked(tc *tcp.Conn) *Conn {
+func (s *shard) newConnLocked(tc *tcp.Conn) *Conn {
 	tc.SetNoDelay(true)
 	c := &Conn{
 		s: s, tc: tc,

@@ -15,14 +15,17 @@ type Socket struct {
 }
 
 // Sockets returns every connection the stack holds (TIME-WAIT included),
-// in creation order; listeners are not listed.
+// in creation order (shard by shard, with several); listeners are not
+// listed.
 func (s *Stack) Sockets() []Socket {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []Socket
-	for _, c := range s.st.Conns() {
-		t := c.Tuple()
-		out = append(out, Socket{Local: t.Local, Remote: t.Remote, Info: c.Info()})
+	for _, sh := range s.shards {
+		sh.mu.Lock()
+		for _, c := range sh.st.Conns() {
+			t := c.Tuple()
+			out = append(out, Socket{Local: t.Local, Remote: t.Remote, Info: c.Info()})
+		}
+		sh.mu.Unlock()
 	}
 	return out
 }

@@ -25,7 +25,7 @@ func ourGoroutines() []string {
 	buf = buf[:runtime.Stack(buf, true)]
 	var out []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		for _, f := range []string{"synack.(*Stack)", "synack.(*Conn)", "synack.(*Listener)", "synack/link/mem.(*Network)", "synack/link/mem.(*Port)", "synack/internal/rt.(*Loop)"} {
+		for _, f := range []string{"synack.(*Stack)", "synack.(*shard)", "synack.(*Conn)", "synack.(*Listener)", "synack/link/mem.(*Network)", "synack/link/mem.(*Port)", "synack/internal/rt.(*Loop)"} {
 			if strings.Contains(g, "github.com/gosynack/"+f) {
 				out = append(out, g)
 				break
@@ -120,7 +120,13 @@ func TestCloseLeavesNothing(t *testing.T) {
 				t.Errorf("no connection in %v; states: %v", want, got)
 			}
 		}
-		if len(ourGoroutines()) != 5+2*3+1 {
+		// Each stack has a timer goroutine per shard and one reader, and,
+		// with several shards, a receive worker per shard.
+		perStack := defaultShards + 1
+		if defaultShards > 1 && shardWorkers {
+			perStack += defaultShards
+		}
+		if len(ourGoroutines()) != 5+perStack*3+1 {
 			t.Errorf("expected the blocked calls and the stacks' goroutines, found %d", len(ourGoroutines()))
 		}
 

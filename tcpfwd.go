@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosynack/synack/stack"
@@ -29,14 +30,15 @@ const (
 // the real destination, and then completes the handshake or refuses it.
 type TCPForwarder struct {
 	s       *Stack
-	f       *stack.TCPForwarder
+	fs      []*stack.TCPForwarder // by shard
 	handler func(*TCPRequest)
-	closed  bool // under s.mu
+	closed  atomic.Bool
 }
 
 // TCPRequest is one SYN waiting for the application's decision.
 type TCPRequest struct {
 	fw      *TCPForwarder
+	s       *shard // the shard of the SYN's connection
 	r       *stack.TCPRequest
 	decided bool // under s.mu
 }
@@ -51,25 +53,41 @@ type TCPRequest struct {
 // decided are dropped. At most maxPending requests (default 1024) wait at
 // once, each at most timeout (default 30 s): a SYN beyond them is dropped
 // (the client retries), and an expired request is forgotten unanswered.
+// With several shards, maxPending is split over them as the limits of
+// Config are.
 func (s *Stack) ForwardTCP(maxPending int, timeout time.Duration, handler func(*TCPRequest)) (*TCPForwarder, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	s.lmu.Lock()
+	defer s.lmu.Unlock()
+	s.lockAll()
+	defer s.unlockAll()
+	if s.shards[0].closed {
 		return nil, &net.OpError{Op: "listen", Net: "tcp", Err: net.ErrClosed}
 	}
-	f, err := s.st.ForwardTCP(maxPending, timeout)
-	if err != nil {
-		return nil, &net.OpError{Op: "listen", Net: "tcp", Err: mapErr("listen", err)}
+	fw := &TCPForwarder{s: s, handler: handler}
+	for _, sh := range s.shards {
+		per := maxPending
+		if n := len(s.shards); n > 1 {
+			per = share(maxPending, 1024, n, sh.idx)
+		}
+		f, err := sh.st.ForwardTCP(per, timeout)
+		if err != nil {
+			for _, f := range fw.fs {
+				f.Close()
+			}
+			return nil, &net.OpError{Op: "listen", Net: "tcp", Err: mapErr("listen", err)}
+		}
+		fw.fs = append(fw.fs, f)
+		f.SetNotify(func() { fw.dispatch(sh) })
 	}
-	fw := &TCPForwarder{s: s, f: f, handler: handler}
-	f.SetNotify(fw.dispatch)
 	return fw, nil
 }
 
-// dispatch starts a handler for each new request. s.mu is held.
-func (fw *TCPForwarder) dispatch() {
-	for r := fw.f.Next(); r != nil; r = fw.f.Next() {
-		go fw.run(&TCPRequest{fw: fw, r: r})
+// dispatch starts a handler for each new request of shard sh. sh.mu is
+// held.
+func (fw *TCPForwarder) dispatch(sh *shard) {
+	f := fw.fs[sh.idx]
+	for r := f.Next(); r != nil; r = f.Next() {
+		go fw.run(&TCPRequest{fw: fw, s: sh, r: r})
 	}
 }
 
@@ -80,27 +98,38 @@ func (fw *TCPForwarder) run(r *TCPRequest) {
 
 // Pending returns how many requests wait for a decision.
 func (fw *TCPForwarder) Pending() int {
-	fw.s.mu.Lock()
-	defer fw.s.mu.Unlock()
-	return fw.f.Pending()
+	n := 0
+	for _, sh := range fw.s.shards {
+		sh.mu.Lock()
+		n += fw.fs[sh.idx].Pending()
+		sh.mu.Unlock()
+	}
+	return n
 }
 
-// Stats returns the forwarder's counters.
+// Stats returns the forwarder's counters (summed over the shards).
 func (fw *TCPForwarder) Stats() stack.ForwarderStats {
-	fw.s.mu.Lock()
-	defer fw.s.mu.Unlock()
-	return fw.f.Stats()
+	var sum stack.ForwarderStats
+	for _, sh := range fw.s.shards {
+		sh.mu.Lock()
+		st := fw.fs[sh.idx].Stats()
+		sh.mu.Unlock()
+		addCounters(&sum, &st)
+	}
+	return sum
 }
 
 // Close stops forwarding; the requests still waiting fail to decide, and
 // later SYNs get the answers of a stack without a forwarder. Connections
 // already completed are not touched.
 func (fw *TCPForwarder) Close() error {
-	fw.s.mu.Lock()
-	defer fw.s.mu.Unlock()
-	if !fw.closed {
-		fw.closed = true
-		fw.f.Close()
+	if fw.closed.Swap(true) {
+		return nil
+	}
+	for _, sh := range fw.s.shards {
+		sh.mu.Lock()
+		fw.fs[sh.idx].Close()
+		sh.mu.Unlock()
 	}
 	return nil
 }
@@ -114,7 +143,7 @@ func (r *TCPRequest) Destination() netip.AddrPort { return r.r.Tuple().Local }
 
 // Deadline returns when the request expires.
 func (r *TCPRequest) Deadline() time.Time {
-	s := r.fw.s
+	s := r.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return time.Now().Add(r.r.Deadline().Sub(s.clk.Now()))
@@ -131,11 +160,11 @@ func (r *TCPRequest) opErr(err error) error {
 // context ended (the half-open connection is aborted), the request expired
 // or was decided already, or the forwarder or Stack closed.
 func (r *TCPRequest) Complete(ctx context.Context) (*Conn, error) {
-	s := r.fw.s
+	s := r.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
-	case s.closed || r.fw.closed:
+	case s.closed || r.fw.closed.Load():
 		return nil, r.opErr(net.ErrClosed)
 	case r.decided:
 		return nil, r.opErr(stack.ErrRequestDecided)
@@ -177,11 +206,11 @@ func (r *TCPRequest) Complete(ctx context.Context) (*Conn, error) {
 // refused") or an ICMP Destination Unreachable (rate-limited with the
 // Stack's other ICMP errors).
 func (r *TCPRequest) Refuse(how Refusal) error {
-	s := r.fw.s
+	s := r.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
-	case s.closed || r.fw.closed:
+	case s.closed || r.fw.closed.Load():
 		return r.opErr(net.ErrClosed)
 	case r.decided:
 		return r.opErr(stack.ErrRequestDecided)

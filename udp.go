@@ -25,7 +25,7 @@ import (
 
 // UDPConn is a UDP socket on a Stack. It is safe for concurrent use.
 type UDPConn struct {
-	s        *Stack
+	s        *shard // shard 0, where UDP lives
 	ep       *stack.UDPEndpoint
 	network  string
 	ready    chan struct{} // a wake-up for readers, sent under s.mu
@@ -70,7 +70,8 @@ func udpErr(call string, err error) error {
 
 // UDPCounters returns the stack's UDP MIB counters (like the Udp lines of
 // `netstat -s`).
-func (s *Stack) UDPCounters() stack.UDPCounters {
+func (st *Stack) UDPCounters() stack.UDPCounters {
+	s := st.shards[0]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.st.UDPCounters()
@@ -113,7 +114,7 @@ func (s *Stack) ListenUDP(network, address string) (*UDPConn, error) {
 }
 
 // bindUDP opens an endpoint on local, connected to remote if valid.
-func (s *Stack) bindUDP(network string, local, remote netip.AddrPort) (*UDPConn, error) {
+func (st *Stack) bindUDP(network string, local, remote netip.AddrPort) (*UDPConn, error) {
 	op := "listen"
 	if remote.IsValid() {
 		op = "dial"
@@ -133,6 +134,7 @@ func (s *Stack) bindUDP(network string, local, remote netip.AddrPort) (*UDPConn,
 	if ra := remote.Addr().Unmap(); remote.IsValid() && (fam == stack.IPv4 && !ra.Is4() || fam == stack.IPv6 && ra.Is4()) {
 		return nil, opErr(&net.AddrError{Err: "address of the wrong family for " + network, Addr: ra.String()})
 	}
+	s := st.shards[0]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

@@ -125,7 +125,7 @@ func TestDNSAndHTTP(t *testing.T) {
 	if c := server.Counters(); c.PassiveOpens == 0 {
 		t.Error("no TCP connection reached the server")
 	}
-	if u := server.st.UDPCounters(); u.InDatagrams < 2 || u.OutDatagrams < 2 {
+	if u := server.UDPCounters(); u.InDatagrams < 2 || u.OutDatagrams < 2 {
 		t.Errorf("server UDP counters %+v: the queries did not go over synack UDP", u)
 	}
 }
@@ -211,7 +211,7 @@ func TestUDPImpairedPath(t *testing.T) {
 				dups += s - 1
 			}
 		}
-		u := server.st.UDPCounters()
+		u := server.UDPCounters()
 		t.Logf("%d sent, %d delivered (%d distinct, %d duplicates, %d out of order); server UdpInErrors %d, InCsumErrors %d, RcvbufErrors %d",
 			total, got, distinct, dups, reordered, u.InErrors, u.InCsumErrors, u.RcvbufErrors)
 		// With these rates over 1000 datagrams each impairment shows (the

@@ -400,9 +400,9 @@ func TestUDPForwarderPendingBound(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		proxy.mu.Lock()
+		fw.s.mu.Lock()
 		fw.maxPending = 3
-		proxy.mu.Unlock()
+		fw.s.mu.Unlock()
 		var conns []net.Conn
 		for range 5 {
 			c, _ := client.Dial("udp", "198.19.7.7:53")

@@ -14,7 +14,7 @@ import (
 // source and original destination, and hands each new flow to the
 // application, as gVisor's udp.Forwarder does.
 type UDPForwarder struct {
-	s      *Stack
+	s      *shard // shard 0, where UDP lives
 	ep     *stack.UDPEndpoint
 	idle   time.Duration
 	accept func(src, dst netip.AddrPort) func(*UDPFlow)
@@ -48,10 +48,11 @@ const maxPendingFlows = 1024
 // reads return io.EOF and it leaves the table, as a refused flow does.
 // At most 1024 flows wait for accept at once; a datagram that would start
 // another is dropped (Dropped counts them).
-func (s *Stack) ForwardUDP(idle time.Duration, accept func(src, dst netip.AddrPort) func(*UDPFlow)) (*UDPForwarder, error) {
+func (st *Stack) ForwardUDP(idle time.Duration, accept func(src, dst netip.AddrPort) func(*UDPFlow)) (*UDPForwarder, error) {
 	if idle <= 0 {
 		idle = 30 * time.Second
 	}
+	s := st.shards[0]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

@@ -10,6 +10,8 @@
 #   bench/ab.sh OLD [NEW]        # NEW defaults to the work tree
 #   ROUNDS=7 bench/ab.sh 3cf287a
 #   ONLY=Bulk BULK=256x bench/ab.sh 3cf287a   # only the benchmarks matching ONLY (grep -E), bulk of 256 MiB a run
+#   SCALING=1 ONLY=Concurrent OLDFLAGS='-synack.shards 1' NEWFLAGS='-synack.shards -1' bench/ab.sh HEAD HEAD
+#       # one commit, two flag sets: the scaling benchmarks at procs=2, one shard against one per procs
 #
 # Bounded: fixed operation counts, a timeout per run. In-process only.
 set -euo pipefail
@@ -19,6 +21,8 @@ new=${2:-}
 ROUNDS=${ROUNDS:-5}
 ONLY=${ONLY:-.}
 BULK=${BULK:-64x}
+OLDFLAGS=${OLDFLAGS:-}
+NEWFLAGS=${NEWFLAGS:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 build() { # commit -> binary
@@ -36,12 +40,21 @@ benches=(
 	'BenchmarkConnRate/workers=16/stack=synack$:2000x'
 	'BenchmarkPingPong/stack=synack$:20000x'
 )
+if [ -n "${SCALING:-}" ]; then
+	benches+=(
+		'BenchmarkBulkConcurrent/conns=64/procs=2/stack=synack$:32x'
+		'BenchmarkConnRateConcurrent/workers=16/procs=2/stack=synack$:5000x'
+	)
+fi
 out="$tmp/ab.txt"
 for r in $(seq "$ROUNDS"); do
 	for v in old new; do
 		for b in "${benches[@]}"; do
 			echo "${b%:*}" | grep -qE "$ONLY" || continue
-			timeout 300 "$tmp/$v.test" -test.run '^$' -test.bench "^${b%:*}" -test.benchtime "${b##*:}" |
+			flags=$OLDFLAGS
+			[ "$v" = new ] && flags=$NEWFLAGS
+			# shellcheck disable=SC2086 # the flags are words
+			timeout 300 "$tmp/$v.test" -test.run '^$' -test.bench "^${b%:*}" -test.benchtime "${b##*:}" $flags |
 				awk -v r="$r" -v v="$v" '/^Benchmark/ {
 					print r, v, $1, $3
 					for (i = 4; i < NF; i++) if ($(i+1) == "cpu-s/GiB") print r, v, $1 "(cpu-s/GiB)", $i

@@ -22,6 +22,35 @@ var (
 	opTimeout  = flag.Duration("op.timeout", 30*time.Second, "longest any single dial, accept, read or write may block")
 )
 
+// procsList is the GOMAXPROCS values the scaling benchmarks run at: 1, 2,
+// and the powers of two up to the machine's CPUs, and its CPU count (the
+// sub-benchmarks above it skip).
+func procsList() []int {
+	ps := []int{1, 2}
+	for p := 4; p <= runtime.NumCPU(); p *= 2 {
+		ps = append(ps, p)
+	}
+	if n := runtime.NumCPU(); n > ps[len(ps)-1] {
+		ps = append(ps, n)
+	}
+	return ps
+}
+
+// withProcs runs fn as the sub-benchmark procs=P for each of procsList,
+// with GOMAXPROCS set to P (and restored after).
+func withProcs(b *testing.B, prefix string, fn func(b *testing.B)) {
+	for _, procs := range procsList() {
+		b.Run(fmt.Sprintf("%sprocs=%d", prefix, procs), func(b *testing.B) {
+			if procs > runtime.NumCPU() {
+				b.Skipf("%d CPUs", runtime.NumCPU())
+			}
+			old := runtime.GOMAXPROCS(procs)
+			defer runtime.GOMAXPROCS(old)
+			fn(b)
+		})
+	}
+}
+
 // forEachStack runs fn as a sub-benchmark "stack=NAME" for every stack,
 // each on a fresh client and server joined by a link of the given MTU.
 func forEachStack(b *testing.B, mtu int, fn func(b *testing.B, st Stack, env *Env)) {
@@ -277,6 +306,17 @@ func benchConnRate(b *testing.B, env *Env, workers int) {
 	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(b.N), "allocs/conn")
 }
 
+// BenchmarkConnRateConcurrent is BenchmarkConnRate's workers=16 with
+// GOMAXPROCS 1 and 2 (and up to the machine's CPUs, as
+// BenchmarkBulkConcurrent): does the connection rate of 16 concurrent
+// dialers use a second core?
+func BenchmarkConnRateConcurrent(b *testing.B) {
+	const workers = 16
+	withProcs(b, fmt.Sprintf("workers=%d/", workers), func(b *testing.B) {
+		forEachStack(b, 1500, func(b *testing.B, _ Stack, env *Env) { benchConnRate(b, env, workers) })
+	})
+}
+
 // BenchmarkPingPong measures one-byte round trips on one connection: the
 // client writes a byte, the server echoes it, the client reads it.
 func BenchmarkPingPong(b *testing.B) {
@@ -443,23 +483,16 @@ func idleOnce(b *testing.B, st Stack, pairs, listeners int) {
 }
 
 // BenchmarkBulkConcurrent measures the aggregate throughput of 64
-// connections through one pair of hosts, with GOMAXPROCS 1 and 2 (the
-// sub-benchmark procs=P sets it, and restores it after): does the stack
-// use a second core? Each operation moves 64 KiB on every connection
+// connections through one pair of hosts, with GOMAXPROCS 1 and 2, and the
+// powers of two up to the machine's CPUs (the sub-benchmark procs=P sets
+// it, and restores it after): does the stack use a second core? Each operation moves 64 KiB on every connection
 // (4 MiB in all), each connection written by a goroutine of its own and
 // read by another; the clock stops when the server has read every byte.
 func BenchmarkBulkConcurrent(b *testing.B) {
 	const conns = 64
-	for _, procs := range []int{1, 2} {
-		b.Run(fmt.Sprintf("conns=%d/procs=%d", conns, procs), func(b *testing.B) {
-			if procs > runtime.NumCPU() {
-				b.Skipf("%d CPUs", runtime.NumCPU())
-			}
-			old := runtime.GOMAXPROCS(procs)
-			defer runtime.GOMAXPROCS(old)
-			forEachStack(b, 1500, func(b *testing.B, _ Stack, env *Env) { benchBulkConcurrent(b, env, conns) })
-		})
-	}
+	withProcs(b, fmt.Sprintf("conns=%d/", conns), func(b *testing.B) {
+		forEachStack(b, 1500, func(b *testing.B, _ Stack, env *Env) { benchBulkConcurrent(b, env, conns) })
+	})
 }
 
 func benchBulkConcurrent(b *testing.B, env *Env, conns int) {

@@ -43,8 +43,11 @@ bench() { # family rounds flags...
 	done
 }
 bench Bulk "$COUNT" -test.benchtime 256x
-bench BulkConcurrent "$COUNT" -test.benchtime 32x
+# The scaling benchmarks run synack with one shard per GOMAXPROCS
+# (SHARDS=-1; SHARDS=0 for synack's default of one).
+bench BulkConcurrent "$COUNT" -test.benchtime 32x -synack.shards "${SHARDS:--1}"
 bench ConnRate "$COUNT" -test.benchtime 5000x
+bench ConnRateConcurrent "$COUNT" -test.benchtime 5000x -synack.shards "${SHARDS:--1}"
 bench PingPong "$COUNT" -test.benchtime 50000x
 bench IdleHeap "$IDLE_COUNT" -test.benchtime 1x -idle.pairs 10000 -idle.budget "$IDLE_BUDGET"
 bench IdleMany "$IDLE_COUNT" -test.benchtime 1x -many.pairs 100000 -idle.budget "$IDLE_BUDGET"

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"net/netip"
@@ -66,13 +67,20 @@ const basePort = 8000
 
 func port(ln net.Listener) int { return ln.Addr().(*net.TCPAddr).Port }
 
+// synackShards is the Config.Shards of both synack Stacks (0: synack's
+// default; -1, synack.ShardPerCPU: GOMAXPROCS when the Stacks are made,
+// so one shard per procs of the scaling benchmarks), so that two runs can compare shard
+// counts. The flag is here, not in bench_test.go, so that ab.sh can build
+// an older tree that has no such hook with this tree's bench_test.go.
+var synackShards = flag.Int("synack.shards", 0, "Config.Shards of the synack stacks (0: synack's default; -1: GOMAXPROCS, one shard per procs=P)")
+
 // newSynack joins two synack Stacks with a Pipe. Nagle is off, as it is on
 // gVisor's endpoints (TCPDelayEnabled defaults to false) and on the net
 // package's sockets; everything else is synack's default (CUBIC, SACK,
 // 64 KiB send buffer, 64 KiB receive buffer autotuned up to 4 MiB).
 func newSynack(mtu int) (*Env, error) {
 	cl, sv := Pipe(ClientAddr, ServerAddr, mtu)
-	cfg := synack.Config{TCP: stcp.Config{NoDelay: true}}
+	cfg := synack.Config{TCP: stcp.Config{NoDelay: true}, Shards: *synackShards}
 	server, err := synack.New(sv, cfg)
 	if err != nil {
 		return nil, err

@@ -24,6 +24,9 @@ func (s *Stack) Input(now clock.Time, pkt []byte) {
 		if pkt = s.reassemble(now, pkt); pkt == nil {
 			return
 		}
+		if s.cfg.Reassembled != nil && !s.cfg.Reassembled(pkt) {
+			return // the driver took it (Config.Reassembled)
+		}
 		ip, payload, err = wire.ParseIP(pkt)
 	}
 	if err != nil {

@@ -156,6 +156,19 @@ type Config struct {
 	// that a super-segment fits either family; their super-segments
 	// leave as one packet each, larger than MTU.
 	LinkSegmentOffload int
+	// TupleFilter, if set, limits the tuples Connect chooses: an
+	// ephemeral port whose tuple it rejects is skipped as a port in use
+	// is. It is the hook of a sharded driver (the root package's Stack
+	// with Config.Shards > 1), whose shards each hold the connections
+	// whose 4-tuple hashes to them, so that a tuple stays unique across
+	// shards; it must be a pure function of t.
+	TupleFilter func(t tcp.Tuple) bool
+	// Reassembled, if set, sees each datagram that reassembly completes
+	// (frag.go) before Input goes on with it; if it returns false, Input
+	// drops it: the driver took it (a sharded driver reassembles in one
+	// shard and hands a TCP segment to the shard of its connection). pkt
+	// is valid only during the call.
+	Reassembled func(pkt []byte) bool
 	// FragTimeout and FragTimeout6 are how long an IPv4 and an IPv6
 	// datagram may take to reassemble from its first fragment's arrival
 	// (defaults 30 s, Linux's ipfrag_time, and 60 s, RFC 8200 §4.5);
@@ -603,7 +616,7 @@ func (s *Stack) Connect(now clock.Time, remote netip.AddrPort) (*tcp.Conn, error
 	for i := 0; i < span; i++ {
 		port := uint16(lo + (start+i)%span)
 		t := tcp.Tuple{Local: netip.AddrPortFrom(la, port), Remote: remote}
-		if s.lookup(t) != nil {
+		if s.cfg.TupleFilter != nil && !s.cfg.TupleFilter(t) || s.lookup(t) != nil {
 			continue
 		}
 		if _, listening := s.listeners[fam][port]; listening {

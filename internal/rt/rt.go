@@ -21,13 +21,14 @@
 // # One Loop per lock
 //
 // A Loop drives what one lock guards, and nothing in it is shared with
-// another Loop. That is the seam for a sharded runtime (ARCHITECTURE.md:
+// another Loop. That is the seam of the sharded runtime (ARCHITECTURE.md:
 // N shards chosen by 4-tuple hash, as a NIC's RSS chooses a queue): each
-// shard, a stack.Stack with its own lock, gets its own Loop over that lock
-// and its own step, and calls its own Loop's Rearm. Pump is the one-shard
-// case: it holds the Loop's lock for a whole burst; a sharded reader would
-// instead hash each packet of the burst to its shard and take that shard's
-// lock.
+// shard of the root package's Stack, a stack.Stack with its own lock, has
+// its own Loop over that lock and its own step, and calls its own Loop's
+// Rearm. Pump is the one-shard case: it holds the Loop's lock for a whole
+// burst. PumpUnlocked is the sharded reader: it calls its handler without
+// any lock, and the handler hashes each packet of the burst to its shard
+// and takes that shard's lock.
 package rt
 
 import (
@@ -243,5 +244,99 @@ func (l *Loop) pumpZeroCopy(src link.ZeroCopy, batch int, handle func(clock.Time
 		handle(l.clk.Now(), pkts[:k])
 		l.mu.Unlock()
 		release(k)
+	}
+}
+
+// PumpUnlocked starts a reader goroutine like Pump's for an owner of
+// several locks (a sharded Stack, one lock per shard): handle is called
+// without the Loop's lock, with the packets received, and takes whatever
+// locks it needs (and the time under each, so that time never goes back
+// under a lock). It returns once src's Receive fails or the Loop is
+// stopped; a burst received after Stop is dropped, and handle checks, under
+// each lock it takes, whether its owner stopped meanwhile. The packets are
+// in buffers the reader reuses, or, if src is a link.ZeroCopy, in the
+// link's buffers, released when handle returns, as with Pump.
+func (l *Loop) PumpUnlocked(src link.Link, batch int, handle func(pkts [][]byte)) {
+	batch = max(batch, 1)
+	if zc, ok := src.(link.ZeroCopy); ok {
+		l.wg.Add(1)
+		go l.pumpUnlockedZeroCopy(zc, batch, handle)
+		return
+	}
+	tr, _ := src.(TryReceiver)
+	if tr == nil {
+		batch = 1
+	}
+	size := max(src.MTU(), 65535)
+	bufs := make([][]byte, batch)
+	for i := range bufs {
+		bufs[i] = make([]byte, size)
+	}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		pkts := make([][]byte, len(bufs))
+		for {
+			n, err := src.Receive(bufs[0])
+			if err != nil {
+				return
+			}
+			pkts[0] = bufs[0][:n]
+			k := 1
+			for ; k < len(bufs); k++ {
+				n, ok := tr.TryReceive(bufs[k])
+				if !ok {
+					break
+				}
+				pkts[k] = bufs[k][:n]
+			}
+			if l.isDone() {
+				return
+			}
+			handle(pkts[:k])
+		}
+	}()
+}
+
+func (l *Loop) pumpUnlockedZeroCopy(src link.ZeroCopy, batch int, handle func([][]byte)) {
+	defer l.wg.Done()
+	bufs := make([]*link.Buffer, batch)
+	pkts := make([][]byte, batch)
+	release := func(k int) {
+		for i := range k {
+			src.Release(bufs[i])
+			bufs[i], pkts[i] = nil, nil
+		}
+	}
+	for {
+		b, err := src.ReceiveBuffer()
+		if err != nil {
+			return
+		}
+		bufs[0], pkts[0] = b, b.B
+		k := 1
+		for ; k < batch; k++ {
+			b, ok := src.TryReceiveBuffer()
+			if !ok {
+				break
+			}
+			bufs[k], pkts[k] = b, b.B
+		}
+		if l.isDone() {
+			release(k)
+			return
+		}
+		handle(pkts[:k])
+		release(k)
+	}
+}
+
+// isDone reports whether Stop was called, without the lock.
+func (l *Loop) isDone() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
 	}
 }

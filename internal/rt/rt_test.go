@@ -1,6 +1,7 @@
 package rt
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -289,5 +290,56 @@ func TestPumpZeroCopy(t *testing.T) {
 	}
 	if !slices.Equal(src.released, []string{"a", "b", "c"}) || src.held != 0 {
 		t.Errorf("given back %q, %d still held; want all three back, in order", src.released, src.held)
+	}
+}
+
+// PumpUnlocked hands over the same bursts as Pump, without the Loop's
+// lock held (the handler takes it itself, as a shard's handler takes its
+// shard's), and, after Stop, nothing more; on a link.ZeroCopy each buffer
+// goes back after its burst's call.
+func TestPumpUnlocked(t *testing.T) {
+	for _, zc := range []bool{false, true} {
+		t.Run(fmt.Sprintf("zerocopy=%v", zc), func(t *testing.T) {
+			var bursts [][]string
+			var zl *zcLink
+			synctest.Test(t, func(t *testing.T) {
+				o := newOwner()
+				var src link.Link = tryLink{newChanLink("a", "b", "c")}
+				if zc {
+					zl = newZCLink("a", "b", "c")
+					src = zl
+				}
+				o.loop.PumpUnlocked(src, 2, func(pkts [][]byte) {
+					if !o.mu.TryLock() {
+						t.Error("the handler was called with the lock held")
+						return
+					}
+					defer o.mu.Unlock()
+					var b []string
+					for _, p := range pkts {
+						b = append(b, string(p))
+					}
+					bursts = append(bursts, b)
+				})
+				synctest.Wait()
+				o.mu.Lock()
+				o.loop.Stop()
+				o.mu.Unlock()
+				if zc {
+					zl.bufs <- &link.Buffer{B: []byte("late")}
+				} else {
+					src.(tryLink).ch <- []byte("late")
+				}
+				synctest.Wait()
+				src.Close()
+				o.loop.Wait()
+			})
+			if want := [][]string{{"a", "b"}, {"c"}}; !slices.EqualFunc(bursts, want, slices.Equal) {
+				t.Errorf("bursts %q, want %q (nothing after Stop)", bursts, want)
+			}
+			if zc && zl.held != 0 {
+				t.Errorf("%d buffers not given back", zl.held)
+			}
+		})
 	}
 }
