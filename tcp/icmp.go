@@ -206,7 +206,7 @@ func (c *Conn) lowerMSS(now clock.Time, m *ICMPError, resend bool) ICMPResult {
 	// values" (RFC 8201 §4 likewise): the search upward (plpmtud.go)
 	// starts ProbeInterval from now.
 	c.startSearch(int32(mss), old, now.Add(ProbeInterval))
-	n := c.cut(resend)
+	n := c.cut(resend, resend)
 	if c.tracing() {
 		how := " and resent"
 		if !resend {
@@ -252,11 +252,13 @@ func (c *Conn) PathMTUDecreased(now clock.Time, mss int) bool {
 // next Output resends them, and returns how many segments it made. The
 // scoreboard's counts and the time-ordered list are rebuilt, which costs a
 // walk of the queue: a path MTU change is rare.
-func (c *Conn) recut() int { return c.cut(true) }
+func (c *Conn) recut() int { return c.cut(true, false) }
 
 // cut is recut; with lost false the pieces keep their segment's state
 // (lost, retransmitted or neither) and nothing is resent because of it.
-func (c *Conn) cut(lost bool) int {
+// With join, records waiting to be resent join the one before them first
+// (joinable): a path MTU message's re-cut.
+func (c *Conn) cut(lost, join bool) int {
 	mss := c.effMSS()
 	q := c.txq()
 	need := false
@@ -271,12 +273,28 @@ func (c *Conn) cut(lost bool) int {
 	}
 	nt := c.pol.getTx()
 	made := 0
+	lastMade := false // nt's last record is a piece made here
 	for _, t := range q {
 		t.prev, t.next, t.linked = 0, 0, false
+		if join && t.pending() && len(nt) > 0 && joinable(&nt[len(nt)-1], &t) {
+			// A piece an earlier re-cut made, not resent yet, joins the
+			// one before it, so that messages lowering the MSS again and
+			// again before an Output do not cut the data into ever smaller
+			// pieces (each would leave its remainder behind).
+			p := nt[len(nt)-1]
+			nt = nt[:len(nt)-1]
+			if lastMade {
+				made--
+			}
+			p.end, p.fin = t.end, t.fin
+			t = p
+		}
+		lastMade = false
 		if t.sacked || c.dataLen(&t) <= mss {
 			nt = append(nt, t)
 			continue
 		}
+		lastMade = true
 		dataEnd := t.end
 		if t.fin {
 			dataEnd--
@@ -326,6 +344,14 @@ func (c *Conn) cut(lost bool) int {
 	// segments it replaces never arrived.
 	c.fastRexmitDue = c.fastRexmitDue || lost
 	return made
+}
+
+// joinable reports whether t, waiting to be resent, may join p, just
+// before it, into one record: both waiting, contiguous, sent as often and
+// at the same times, neither SACKed or D-SACKed, p without the FIN.
+func joinable(p, t *txSeg) bool {
+	return p.pending() && !p.sacked && !p.fin && !p.dsacked && !t.sacked && !t.dsacked &&
+		p.end == t.start && p.xmits == t.xmits && p.sentAt == t.sentAt && p.firstSent == t.firstSent
 }
 
 // dataLen is how many bytes of data t carries (its FIN is no byte).
