@@ -172,3 +172,31 @@ func TestPacketTooBigTellsEveryConnection(t *testing.T) {
 		t.Fatalf("send MSS %d and %d, want 1220", ma, mb)
 	}
 }
+
+// RFC 1191 §6.2: "even if the Datagram Too Big message contains an
+// Original Datagram Header that refers to a UDP packet, the TCP layer must
+// be notified if any of its connections use the given path." A
+// Fragmentation Needed of 1000 quoting a connected UDP endpoint's datagram
+// to 198.18.0.2 lowers the TCP connection's SendMSS to 960 at its next
+// send.
+func TestPathMTUDecreaseFromUDPTellsTCP(t *testing.T) {
+	s := newDual(t, Config{TCP: plainTCP})
+	a, _ := dialPMTUTo(t, s, 0, peerAddr, 80, 1460)
+	u, err := s.BindUDP(IPv4, netip.AddrPort{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Connect(ap(peerAddr, 53)); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Send(ms(10), netip.AddrPort{}, make([]byte, 1200)); err != nil {
+		t.Fatal(err)
+	}
+	var raw [][]byte
+	outUDP(t, s, ms(10), &raw)
+	s.Input(ms(20), icmp4Error(wire.ICMPv4DestUnreachable, wire.ICMPv4FragmentationNeeded, 1000, raw[0]))
+	wantOut(t, a.write(t, ms(30), 1460, nil), a.segLine(0, 960), a.segFlags("PA", 960, 500))
+	if ctr := s.Counters(); ctr.PathMTUChanges != 1 || ctr.PathMTUNotified != 1 {
+		t.Fatalf("counters %+v", ctr)
+	}
+}
