@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/gosynack/synack/sim"
 	"github.com/gosynack/synack/trace/i18n"
@@ -90,30 +89,23 @@ func writeHostileTable(w io.Writer, rs []sim.HostileResult, timings bool, l i18n
 	if timings {
 		head += l.Tr("heap\tper attack packet\tper normal segment\t× normal\tworst eighth ×\tcostliest\t")
 	}
-	lines := []string{head}
+	rows := [][]string{tabCells(head)}
 	for _, r := range rs {
 		line := fmt.Sprintf("%s\t%d/%d\t%d/%d\t%d\t%s\t", r.Case, r.Completed, r.Legit, r.BytesIntact, r.BytesSent, r.AttackPackets, kib(uint64(r.BufferHigh)))
 		if timings {
 			c := r.CPU
 			line += fmt.Sprintf("%s\t%.0f ns\t%.0f ns\t%.1f\t%.1f\t%.0f µs\t", kib(c.HeapHigh), c.AttackNs, c.NormalNs, c.Ratio, c.WorstRatio, c.MaxNs/1000)
 		}
-		lines = append(lines, line)
+		rows = append(rows, tabCells(line))
 	}
-	if l == i18n.English {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		for _, line := range lines {
-			fmt.Fprintln(tw, line)
-		}
-		tw.Flush()
-		return
-	}
-	// tabwriter counts a Chinese character as one column, where a terminal
-	// shows two: the translated heading is aligned by display width.
-	rows := make([][]string, len(lines))
-	for i, line := range lines {
-		rows[i] = strings.Split(strings.TrimSuffix(line, "\t"), "\t")
-	}
+	// Aligned by display width: a Chinese heading is two columns a
+	// character, which tabwriter counts as one.
 	writeTableIn(w, rows, false)
+}
+
+// tabCells splits a tab-terminated line of cells, as tabwriter takes it.
+func tabCells(line string) []string {
+	return strings.Split(strings.TrimSuffix(line, "\t"), "\t")
 }
 
 func kib(n uint64) string {

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/gosynack/synack/trace/i18n"
 )
 
 // A small soak is deterministic (without the wall-clock column): its table
@@ -119,53 +116,4 @@ func TestSoakHostileBadInput(t *testing.T) {
 			t.Errorf("%q: stderr %q lacks %q", c.args, errOut, c.want)
 		}
 	}
-}
-
-// The hostile table's columns line up as a terminal shows them, in both
-// languages: every cell of a column ends at the same display column (a
-// Chinese character is two wide, i18n.Width), which tabwriter, counting
-// runes, got wrong for the Chinese heading.
-func TestSoakHostileTableAligned(t *testing.T) {
-	for _, lang := range []string{"en", "zh"} {
-		out, errOut, code := runCLI(t, "--lang", lang, "soak", "--hostile", "--quick", "--wall=false")
-		if code != 0 {
-			t.Fatalf("--lang %s: exit %d: %s", lang, code, errOut)
-		}
-		// The table is the block after the first blank line.
-		blocks := strings.Split(out, "\n\n")
-		if len(blocks) < 2 {
-			t.Fatalf("--lang %s: no table in\n%s", lang, out)
-		}
-		lines := strings.Split(strings.TrimRight(blocks[1], "\n"), "\n")
-		if len(lines) < 3 {
-			t.Fatalf("--lang %s: table of %d lines:\n%s", lang, len(lines), blocks[1])
-		}
-		want := cellEnds(lines[0])
-		for _, line := range lines[1:] {
-			if got := cellEnds(line); fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("--lang %s: cells end at display columns %v, the heading's at %v:\n%s\n%s", lang, got, want, lines[0], line)
-			}
-		}
-	}
-}
-
-// cellEnds gives the display column after each cell of a right-aligned
-// table line, cells being separated by two spaces or more.
-func cellEnds(line string) []int {
-	var ends []int
-	col, spaces := 0, 0
-	for _, r := range line {
-		if r == ' ' {
-			spaces++
-		} else {
-			if spaces == 1 {
-				// a space inside a cell ("16 KiB")
-			} else if spaces >= 2 && col > spaces {
-				ends = append(ends, col-spaces)
-			}
-			spaces = 0
-		}
-		col += i18n.Width(string(r))
-	}
-	return append(ends, col-spaces)
 }
