@@ -84,7 +84,10 @@ import (
 //     client's latency, a Go dialler waiting for each answer on the same
 //     two cores as the stack, which bounds every peer alike and squeezes
 //     the ratios towards 1; with several at once the stack's own rate
-//     shows.
+//     shows. For each of the four, cpu-us/conn or cpu-us/rtt is the
+//     stack's process's CPU time per connection or round trip (user +
+//     system: for kernel, its socket calls only), steadier than the rates
+//     on a shared machine;
 //
 // Sub-benchmarks down, up, conn, rr, connpar, rrpar and fin report each
 // peer's median (PEER-UNIT) and the median of the per-round ratios
@@ -153,8 +156,9 @@ func BenchmarkTUNPeers(b *testing.B) {
 			if err != nil {
 				b.Fatalf("round %d, %s: %v", r+1, peer, err)
 			}
-			b.Logf("round %d %-11s: down %7.1f MiB/s %5.2f cpu-s/GiB %6.2f drops/MiB, up %7.1f MiB/s %5.2f cpu-s/GiB %6.2f drops/MiB, %6.0f conns/s (fin-tlp %.3f), %6.0f rtt/s; %d at once: %6.0f conns/s, %6.0f rtt/s",
-				r+1, peer, x.down.mibs, x.down.cpu, x.down.drops, x.up.mibs, x.up.cpu, x.up.drops, x.connsPerS, x.finTLP, x.rttPerS, par, x.connsParPerS, x.rttParPerS)
+			b.Logf("round %d %-11s: down %7.1f MiB/s %5.2f cpu-s/GiB %6.2f drops/MiB, up %7.1f MiB/s %5.2f cpu-s/GiB %6.2f drops/MiB, %6.0f conns/s %5.1f cpu-us (fin-tlp %.3f), %6.0f rtt/s %5.1f cpu-us; %d at once: %6.0f conns/s %5.1f cpu-us, %6.0f rtt/s %5.1f cpu-us",
+				r+1, peer, x.down.mibs, x.down.cpu, x.down.drops, x.up.mibs, x.up.cpu, x.up.drops, x.connsPerS, x.connCPU, x.finTLP, x.rttPerS, x.rttCPU,
+				par, x.connsParPerS, x.connParCPU, x.rttParPerS, x.rttParCPU)
 			res[peer] = append(res[peer], x)
 		}
 	}
@@ -173,10 +177,14 @@ func BenchmarkTUNPeers(b *testing.B) {
 		{"up", []metric{{"MiB/s", func(x tunResult) float64 { return x.up.mibs }, false},
 			{"cpu-s/GiB", func(x tunResult) float64 { return x.up.cpu }, false},
 			{"drops/MiB", func(x tunResult) float64 { return x.up.drops }, true}}},
-		{"conn", []metric{{"conns/s", func(x tunResult) float64 { return x.connsPerS }, false}}},
-		{"rr", []metric{{"rtt/s", func(x tunResult) float64 { return x.rttPerS }, false}}},
-		{"connpar", []metric{{"conns/s", func(x tunResult) float64 { return x.connsParPerS }, false}}},
-		{"rrpar", []metric{{"rtt/s", func(x tunResult) float64 { return x.rttParPerS }, false}}},
+		{"conn", []metric{{"conns/s", func(x tunResult) float64 { return x.connsPerS }, false},
+			{"cpu-us/conn", func(x tunResult) float64 { return x.connCPU }, false}}},
+		{"rr", []metric{{"rtt/s", func(x tunResult) float64 { return x.rttPerS }, false},
+			{"cpu-us/rtt", func(x tunResult) float64 { return x.rttCPU }, false}}},
+		{"connpar", []metric{{"conns/s", func(x tunResult) float64 { return x.connsParPerS }, false},
+			{"cpu-us/conn", func(x tunResult) float64 { return x.connParCPU }, false}}},
+		{"rrpar", []metric{{"rtt/s", func(x tunResult) float64 { return x.rttParPerS }, false},
+			{"cpu-us/rtt", func(x tunResult) float64 { return x.rttParCPU }, false}}},
 	}
 	for _, g := range groups {
 		b.Run(g.name, func(b *testing.B) {
@@ -250,6 +258,10 @@ type tunResult struct {
 	// The same with par connections at once: the stack's rates rather
 	// than one client's latency.
 	connsParPerS, rttParPerS float64
+
+	// The stack's process's CPU time (µs, user+system) per connection
+	// and per round trip, for each of the four.
+	connCPU, rttCPU, connParCPU, rttParCPU float64
 }
 
 // tbRun is one peer's run in one round.
@@ -500,15 +512,20 @@ func (tn *tunNet) round(ctx context.Context, run tbRun) (x tunResult, err error)
 		count int
 		par   int
 		rate  *float64
+		cpu   *float64
 	}{
-		{"conn", conns, 1, &x.connsPerS},
-		{"rr", rtts, 1, &x.rttPerS},
-		{"conn", conns, par, &x.connsParPerS},
-		{"rr", rtts, par, &x.rttParPerS},
+		{"conn", conns, 1, &x.connsPerS, &x.connCPU},
+		{"rr", rtts, 1, &x.rttPerS, &x.rttCPU},
+		{"conn", conns, par, &x.connsParPerS, &x.connParCPU},
+		{"rr", rtts, par, &x.rttParPerS, &x.rttParCPU},
 	} {
 		phase := m.what
 		if m.par > 1 {
 			phase += "par"
+		}
+		c0, err := n.ask("cpu")
+		if err != nil {
+			return x, err
 		}
 		if err := profile(phase, func() error {
 			var err error
@@ -517,6 +534,11 @@ func (tn *tunNet) round(ctx context.Context, run tbRun) (x tunResult, err error)
 		}); err != nil {
 			return x, err
 		}
+		c1, err := n.ask("cpu")
+		if err != nil {
+			return x, err
+		}
+		*m.cpu = (c1[0] - c0[0]) / 1e3 / float64(m.count)
 		if m.what == "conn" {
 			if err := tlp(); err != nil {
 				return x, err
