@@ -39,8 +39,13 @@
 // # Reads and writes
 //
 // Receive blocks; TryReceive takes a packet the kernel has queued
-// already, so the stack's reader (internal/rt's Pump) takes a burst per
-// acquisition of the Stack's lock. Send copies the packet into a queue
+// already. ReceiveBursts, which the stack's reader (internal/rt's Pump)
+// uses, reads what is queued, up to a burst, and hands it over (one
+// acquisition of the Stack's lock per burst), then waits for the next
+// packet in the same wait of the runtime poller: a lone packet costs one
+// read that finds nothing (Stats.EmptyReads), where Receive after
+// TryReceive costs two, since a new wait forgets what the last one saw
+// and must read first. Send copies the packet into a queue
 // and returns; a writer goroutine of the device writes the queue in order,
 // outside the caller's lock.
 //

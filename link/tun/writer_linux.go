@@ -45,7 +45,7 @@ type writer struct {
 	badHdr  atomic.Uint64 // packets read with a virtio_net_hdr that did not fit
 	badCsum atomic.Uint64 // TCP/IPv4 packets read, neither partial nor valid, with a bad checksum
 
-	pktsOut, segsOut, gsoOut, pktsIn, gsoIn, csumIn atomic.Uint64
+	pktsOut, segsOut, gsoOut, pktsIn, gsoIn, csumIn, emptyIn atomic.Uint64
 
 	writeFn func(fd uintptr) bool
 	wbuf    []byte
