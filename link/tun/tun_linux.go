@@ -29,7 +29,7 @@ type Device struct {
 	mtu    int
 	closed atomic.Bool
 	vnet   bool // IFF_VNET_HDR: a virtio_net_hdr before every packet
-	verify bool // VerifyChecksums was called in vnet mode: the device verifies, the stack does not
+	verify bool // VerifyChecksums or OffloadChecksums was called in vnet mode: the device verifies, the stack does not
 	offl   int  // the TUN_F_* flags TUNSETOFFLOAD took
 
 	// The reader's (one goroutine at a time).
@@ -203,6 +203,26 @@ func (d *Device) VerifyChecksums() bool {
 	return d.verify
 }
 
+// OffloadChecksums makes the device, in vnet mode, take the TCP checksum
+// over both ways (link.ChecksumOffloader): received packets as
+// VerifyChecksums does (the device verifies those the kernel neither left
+// partial nor verified), and every TCP packet sent goes to the kernel with
+// its checksum left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM, the field
+// holding the pseudo-header's sum, as GSO packets already do), which the
+// kernel completes or, delivering locally, takes as good, as it does a
+// NIC's. The stack then leaves the checksum field of what it sends unset
+// and computes no checksum over the data (stack.Config.
+// LinkOffloadsChecksums); whatever the field holds, the device replaces
+// it. It reports whether it will (false in plain mode). Call it before
+// the first Send and Receive.
+func (d *Device) OffloadChecksums() bool {
+	if d.vnet {
+		d.verify = true
+		d.w.csumOut = true
+	}
+	return d.vnet
+}
+
 // Offloads reports what the device does for synack: whether packets carry a
 // virtio_net_hdr (IFF_VNET_HDR), and which of TUNSETOFFLOAD's TUN_F_CSUM,
 // TUN_F_TSO4 and TUN_F_TSO6 the kernel took.
@@ -367,7 +387,7 @@ func (d *Device) Stats() Stats {
 		PacketsOut: w.pktsOut.Load(), SegmentsOut: w.segsOut.Load(), PacketsIn: w.pktsIn.Load(),
 		GSOOut: w.gsoOut.Load(), GSOIn: w.gsoIn.Load(), ChecksumsPartial: w.csumIn.Load(),
 		BadHeaders: w.badHdr.Load(), BadChecksums: w.badCsum.Load(), WriteErrors: w.errs.Load(),
-		EmptyReads: w.emptyIn.Load(),
+		EmptyReads: w.emptyIn.Load(), ChecksumsLeft: w.csumLeft.Load(),
 	}
 }
 

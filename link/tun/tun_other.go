@@ -74,5 +74,8 @@ func (d *Device) WriteErrors() (uint64, error) { return 0, nil }
 // Stats reports none.
 func (d *Device) Stats() Stats { return Stats{} }
 
+// OffloadChecksums reports false.
+func (d *Device) OffloadChecksums() bool { return false }
+
 // VerifyChecksums reports false.
 func (d *Device) VerifyChecksums() bool { return false }
