@@ -327,6 +327,20 @@ func (c *Conn) superMSS(mss int, tlp bool) int {
 	return k * mss
 }
 
+// sendUnit is the most new data one segment carries when nothing else
+// limits it: the MSS, or with segmentation offload the largest
+// super-segment superMSS makes (cc.Ack.Unit: slow start's limit counts
+// these).
+func (c *Conn) sendUnit() int {
+	mss := c.effMSS()
+	if g := c.pol.cfg.SegmentOffload; g > 0 {
+		if k := (g - 60) / mss; k >= 2 {
+			return k * mss
+		}
+	}
+	return mss
+}
+
 // maybePersist arms the persist timer when the peer's window is closed and
 // nothing is in flight to bring a window update (RFC 9293 §3.8.6.1).
 func (c *Conn) maybePersist(now clock.Time, inFlight bool) {
