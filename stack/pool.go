@@ -15,6 +15,21 @@ type bufferPool struct {
 
 const poolMaxBytes = 64 << 20
 
+// poolListCap is how many arrays of one size each free list holds before
+// its slice has to grow: the lists are made at that capacity when the
+// pool is (one array of 28*poolListCap slots), so that the first array
+// of a size given back, often well into a steady exchange (a ring of a
+// size not needed before), allocates nothing.
+const poolListCap = 8
+
+// init makes the free lists' slices.
+func (p *bufferPool) init() {
+	slots := make([][]byte, len(p.free)*poolListCap)
+	for k := range p.free {
+		p.free[k] = slots[k*poolListCap : k*poolListCap : (k+1)*poolListCap]
+	}
+}
+
 func class(n int) int { return bits.Len(uint(n - 1)) }
 
 func (p *bufferPool) Get(n int) []byte {

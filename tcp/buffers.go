@@ -166,8 +166,12 @@ func (c *Conn) sndBytes(off, n int) []byte {
 		return b.mem[at : at+n]
 	}
 	if cap(b.scratch) < n {
+		// The largest segment the connection sends, at once: a scratch
+		// regrown piece by piece (a wrapping super-segment is any size
+		// up to it) would take a new array now and then for as long as
+		// the connection runs.
 		c.release(&b.scratch)
-		b.scratch = c.borrow(n)
+		b.scratch = c.borrow(max(n, c.sendUnit()))
 	}
 	k := copy(b.scratch[:n], b.mem[at:])
 	copy(b.scratch[k:n], b.mem)

@@ -429,6 +429,11 @@ func (c *Conn) transmit(now clock.Time, s *wire.Segment, why trace.RetransmitRea
 			if c.tx == nil {
 				c.tx = c.pol.getTx()
 			}
+			recs := 1
+			if g := int(s.GSOSize); g > 0 {
+				recs = (int(l) + g - 1) / g
+			}
+			c.reserveTx(recs)
 			// One record per MSS-sized piece of a super-segment, as the
 			// peer receives them (after the link cut it): SACK blocks,
 			// RACK and retransmissions then work on what the network
