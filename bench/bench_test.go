@@ -71,14 +71,15 @@ func steadyProfile(b *testing.B) func() {
 	if *steadyProf == "" {
 		return func() {}
 	}
-	runtime.MemProfileRate = 1
-	return func() {
+	stop := func() {
 		runtime.MemProfileRate = 0
 		writeAllocs(b, *steadyProf)
 		if err := os.WriteFile(*steadyProf+".base", profBase, 0o644); err != nil {
 			b.Fatal(err)
 		}
 	}
+	runtime.MemProfileRate = 1
+	return stop
 }
 
 // profBase is the allocation profile as noProfile found it.

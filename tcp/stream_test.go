@@ -614,3 +614,54 @@ func TestSetQuickACK(t *testing.T) {
 	g.send(t, ms(1030), seg{Flags: wire.ACK, Seq: 101, Ack: 1, Data: d})
 	g.want(t, "a quick ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 201, Win: (65536 - 200) / 2})
 }
+
+// Autotuning stops 2^Rcv.Wind.Shift - 1 bytes short of RecvBufferMax:
+// advertise rounds a scaled window up rather than pull the advertised
+// edge back (RFC 7323 §2.4), so the peer may send that much beyond the
+// buffer, and a full window must still fit the ring RecvBufferMax takes
+// (it took one twice as large: 8 MiB for a 4 MiB buffer). Here 256 KiB,
+// window scale 3.
+func TestAutotuneLeavesRoomForRounding(t *testing.T) {
+	cfg := Config{RecvBuffer: 16384, RecvBufferMax: 1 << 18, DelayedACK: -1}
+	f := newModern(t, cfg, true)
+	now := sec(1)
+	off := 1
+	for round := 0; round < 12 && f.c.RecvBuffer() < 1<<17; round++ {
+		for k := 0; k*mss < f.c.RecvBuffer()/2+mss; k++ {
+			f.send(t, now, seg{Flags: wire.ACK, Seq: uint32(off), Ack: 1, Data: data(byte(round), mss)})
+			off += mss
+			f.output(t)
+			f.read(t, now, 1<<18)
+		}
+		now = now.Add(150 * time.Millisecond)
+	}
+	for range 2 { // two more busy round trips: the last doubling
+		for k := 0; k*mss < 1<<17+mss; k++ {
+			f.send(t, now, seg{Flags: wire.ACK, Seq: uint32(off), Ack: 1, Data: data('z', mss)})
+			off += mss
+			f.output(t)
+			f.read(t, now, 1<<18)
+		}
+		now = now.Add(150 * time.Millisecond)
+	}
+	shift := f.c.Info().RcvWScale
+	if want := 1<<18 - (1<<shift - 1); f.c.RecvBuffer() != want {
+		t.Fatalf("RecvBuffer %d after autotuning with window scale %d, want %d", f.c.RecvBuffer(), shift, want)
+	}
+	// The peer fills the window the last ACK offered, rounded up, and
+	// nothing is read.
+	f.send(t, now, seg{Flags: wire.ACK, Seq: uint32(off), Ack: 1, Data: data('y', 1)})
+	off++
+	f.output(t)
+	edge := int(f.c.rcvAdvRight.Size(f.c.rcvNxt))
+	for edge > 0 {
+		n := min(edge, mss)
+		f.send(t, now, seg{Flags: wire.ACK, Seq: uint32(off), Ack: 1, Data: data('w', n)})
+		off += n
+		edge -= n
+	}
+	f.output(t)
+	if got := len(f.c.rcv.mem); got > 1<<18 {
+		t.Fatalf("a full window took a ring of %d bytes, above RecvBufferMax %d", got, 1<<18)
+	}
+}
