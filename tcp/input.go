@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"math"
+	"math/bits"
 	"strconv"
 	"time"
 
@@ -761,6 +762,13 @@ func (c *Conn) autotune(now clock.Time) {
 		c.rcvBuf = int32(grown)
 	}
 	c.rcvSpaceAt, c.rcvSpaceSeq = now, c.rcvNxt.Add(-seq.Size(c.rcvLen()))
+}
+
+// rcvRingMax is the size of the receive ring the largest buffer takes:
+// RecvBufferMax (or RCV.BUFF, if larger) rounded up to a power of two.
+func (c *Conn) rcvRingMax() int {
+	n := max(int(c.rcvBufMax), int(c.rcvBuf), minBuffer)
+	return 1 << bits.Len(uint(n-1))
 }
 
 // autotuneCeiling is the most autotuning grows the receive buffer to:

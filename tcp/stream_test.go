@@ -460,9 +460,19 @@ func TestPAWS(t *testing.T) {
 	}
 	f.send(t, ms(1200), seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: []byte("new")})
 	f.advance(t, ms(1240))
-	// 65533 free bytes >> 1 would pull the advertised right edge back by a
-	// byte; it is rounded up instead (RFC 7323 §2.4).
-	f.want(t, "the fresh segment is taken", seg{Flags: wire.ACK, Seq: 1, Ack: 4, Win: (65536-3)/2 + 1})
+	// 65533 free bytes >> 1 pulls the advertised right edge back by a
+	// byte. Rounded up, the edge would lie 65537 bytes past the unread
+	// data, beyond what the 64 KiB ring of the largest buffer holds: RFC
+	// 7323 §2.4, the TCP "will have to either advertise a new window that
+	// is beyond what it previously advertised (and perhaps beyond the
+	// buffer) or will have to advertise a smaller window, which will cause
+	// the TCP window to shrink"; it shrinks by the byte, and a segment up
+	// to the old edge is still taken (rule 1: "The receiver MUST honor, as
+	// in window, any segment that would have been in window for any <ACK>
+	// sent by the receiver").
+	f.want(t, "the fresh segment is taken", seg{Flags: wire.ACK, Seq: 1, Ack: 4, Win: (65536 - 3) / 2})
+	f.send(t, ms(1300), seg{Flags: wire.ACK, Seq: 4, Ack: 1, Data: data('e', 65533)})
+	f.want(t, "the old edge honoured: all of it taken", seg{Flags: wire.ACK, Seq: 1, Ack: 4 + 65533, Win: zeroWin})
 }
 
 // RFC 9293 §3.8.4: keep-alive probes are sent only when idle, and "an
