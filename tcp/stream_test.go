@@ -460,19 +460,9 @@ func TestPAWS(t *testing.T) {
 	}
 	f.send(t, ms(1200), seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: []byte("new")})
 	f.advance(t, ms(1240))
-	// 65533 free bytes >> 1 pulls the advertised right edge back by a
-	// byte. Rounded up, the edge would lie 65537 bytes past the unread
-	// data, beyond what the 64 KiB ring of the largest buffer holds: RFC
-	// 7323 §2.4, the TCP "will have to either advertise a new window that
-	// is beyond what it previously advertised (and perhaps beyond the
-	// buffer) or will have to advertise a smaller window, which will cause
-	// the TCP window to shrink"; it shrinks by the byte, and a segment up
-	// to the old edge is still taken (rule 1: "The receiver MUST honor, as
-	// in window, any segment that would have been in window for any <ACK>
-	// sent by the receiver").
-	f.want(t, "the fresh segment is taken", seg{Flags: wire.ACK, Seq: 1, Ack: 4, Win: (65536 - 3) / 2})
-	f.send(t, ms(1300), seg{Flags: wire.ACK, Seq: 4, Ack: 1, Data: data('e', 65533)})
-	f.want(t, "the old edge honoured: all of it taken", seg{Flags: wire.ACK, Seq: 1, Ack: 4 + 65533, Win: zeroWin})
+	// 65533 free bytes >> 1 would pull the advertised right edge back by a
+	// byte; it is rounded up instead (RFC 7323 §2.4).
+	f.want(t, "the fresh segment is taken", seg{Flags: wire.ACK, Seq: 1, Ack: 4, Win: (65536-3)/2 + 1})
 }
 
 // RFC 9293 §3.8.4: keep-alive probes are sent only when idle, and "an
@@ -673,5 +663,32 @@ func TestAutotuneLeavesRoomForRounding(t *testing.T) {
 	f.output(t)
 	if got := len(f.c.rcv.mem); got > 1<<18 {
 		t.Fatalf("a full window took a ring of %d bytes, above RecvBufferMax %d", got, 1<<18)
+	}
+}
+
+// RFC 7323 §2.4: when RCV.NXT moves by less than the scale's unit, "the
+// TCP will have to either advertise a new window that is beyond what it
+// previously advertised (and perhaps beyond the buffer) or will have to
+// advertise a smaller window, which will cause the TCP window to
+// shrink". A 64 KiB buffer at scale 1, nothing read: after 3 bytes the
+// edge is rounded up to one byte past the buffer (65537 bytes past the
+// unread data), as before; after 3 more, rounding up again would creep
+// a further byte, beyond the buffer's 64 KiB ring by more than the unit,
+// so the field is rounded down (the window shrinks by a byte), and rule
+// 1, "The receiver MUST honor, as in window, any segment that would have
+// been in window for any <ACK> sent by the receiver", still takes data up
+// to the edge advertised before.
+func TestWindowRoundingDoesNotCreep(t *testing.T) {
+	cfg := modernCfg()
+	cfg.DelayedACK = -1
+	f := newModern(t, cfg, true)
+	f.send(t, sec(1), seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: []byte("abc")})
+	f.want(t, "rounded up: the edge one byte past the buffer", seg{Flags: wire.ACK, Seq: 1, Ack: 4, Win: (65536-3)/2 + 1})
+	f.send(t, ms(1001), seg{Flags: wire.ACK, Seq: 4, Ack: 1, Data: []byte("def")})
+	f.want(t, "rounded down: no further creep", seg{Flags: wire.ACK, Seq: 1, Ack: 7, Win: (65536 - 6) / 2})
+	f.send(t, ms(1002), seg{Flags: wire.ACK, Seq: 7, Ack: 1, Data: data('e', 65538-7)})
+	f.want(t, "the edge advertised before honoured", seg{Flags: wire.ACK, Seq: 1, Ack: 65538, Win: zeroWin})
+	if got := len(f.c.rcv.mem); got > 1<<17 {
+		t.Fatalf("ring of %d bytes", got)
 	}
 }
