@@ -338,6 +338,23 @@ func (s *Stack) Counters() stack.Counters {
 	return s.st.Counters()
 }
 
+// PathMTU returns the path MTU the stack assumes towards dst now: the link
+// MTU, or less while an ICMP message, a connection's black hole or its
+// acknowledged probe said so (stack.Stack.PathMTU).
+func (s *Stack) PathMTU(dst netip.Addr) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.PathMTU(s.clk.Now(), dst)
+}
+
+// PathMTUs returns the stack's path MTU cache now: the destinations whose
+// path MTU is below the link MTU (stack.Stack.PathMTUs).
+func (s *Stack) PathMTUs() []stack.PathMTUEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.PathMTUs(s.clk.Now())
+}
+
 // Close aborts every connection (a RST goes out from SYN-RECEIVED,
 // ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2 and CLOSE-WAIT, as RFC 9293's ABORT
 // sends one), closes the link, makes every pending and later call fail

@@ -16,8 +16,9 @@ import (
 // DialUDP (or Dial with "udp", "udp4" or "udp6") a connected one that is a
 // net.Conn too, like *net.UDPConn. Each read returns one datagram, cut to
 // the buffer if it is longer (the rest is lost, as with net). Writes never
-// block: a datagram goes out at once or fails (EMSGSIZE over the path MTU,
-// since synack does not fragment). A connected socket reports an ICMP Port
+// block: a datagram goes out at once, in IP fragments if it is over the
+// path MTU, or fails (EMSGSIZE over 65507 bytes of IPv4 or 65527 of IPv6,
+// or over the path MTU with SetDontFragment). A connected socket reports an ICMP Port
 // Unreachable for its peer as ECONNREFUSED on its next read or write, as
 // Linux does. Reads wait on a channel the stack's input wakes; Close and
 // Stack.Close unblock them with net.ErrClosed.

@@ -47,15 +47,19 @@ import (
 //     receive-buffer moderation on. fdbased at the gVisor version in go.mod
 //     turns GSO on only for a socket descriptor (its HostGSO and GVisorGSO
 //     both sit behind IsSocketFD) and GRO only in its recvmmsg dispatcher
-//     (sockets again), so on a TUN gVisor has neither; a TUN with GSO would
-//     need a link endpoint of one's own (as Tailscale's), not done here;
+//     (sockets again), so on a TUN gVisor has neither;
+//   - gvisor-gso: gvisor-best's stack on a link endpoint of its own
+//     (vnetEndpoint) with what fdbased lacks: the TUN opened with the
+//     virtio header and TSO and checksum offload, gVisor sending 64 KiB
+//     GSO segments the kernel cuts and taking the kernel's whole;
 //   - kernel: the kernel's TCP at both ends, two namespaces joined by a
 //     veth pair (GSO and GRO on, as by default): the ceiling.
 //
 // The TUN namespace is tunbench-PID (the kernel at 198.18.0.1, the stack
 // at 198.18.0.2, 198.18.0.0/15 routed into the TUN tbtun0); the veth's are
 // tunbench-PID-a (198.19.0.1, the kernel's client) and tunbench-PID-b
-// (198.19.0.2, the server). The user-space stack (or, for kernel, the
+// (198.19.0.2, the server); $SYNACK_TUNBENCH_NSPREFIX, if set, stands for
+// tunbench in the three names. The user-space stack (or, for kernel, the
 // server's sockets) runs in a process of its own (this test binary again,
 // TestTUNPeersNode) serving port 5001; this process is the kernel's side,
 // dialling from the namespace. Each round and peer, in a fresh process:
@@ -184,7 +188,7 @@ func BenchmarkTUNPeers(b *testing.B) {
 }
 
 // tbPeers are BenchmarkTUNPeers's peers, in the first round's order.
-var tbPeers = []string{"synack", "gvisor", "gvisor-best", "kernel"}
+var tbPeers = []string{"synack", "gvisor", "gvisor-best", "gvisor-gso", "kernel"}
 
 type tunBulk struct{ mibs, cpu, drops float64 }
 
@@ -224,10 +228,14 @@ type tunNet struct {
 
 func newTUNNet() *tunNet {
 	pid := os.Getpid()
+	prefix := "tunbench"
+	if v := os.Getenv("SYNACK_TUNBENCH_NSPREFIX"); v != "" {
+		prefix = v // checked by netns.New and ip(8)
+	}
 	return &tunNet{
-		tunName: fmt.Sprintf("tunbench-%d", pid),
-		aName:   fmt.Sprintf("tunbench-%d-a", pid),
-		bName:   fmt.Sprintf("tunbench-%d-b", pid),
+		tunName: fmt.Sprintf("%s-%d", prefix, pid),
+		aName:   fmt.Sprintf("%s-%d-a", prefix, pid),
+		bName:   fmt.Sprintf("%s-%d-b", prefix, pid),
 	}
 }
 
@@ -653,13 +661,15 @@ func TestTUNPeersNode(t *testing.T) {
 			t.Fatalf("gvisor: listen: %v", err)
 		}
 		ln = gl
+	case "gvisor-gso":
+		ln = gvisorGSOListener(t)
 	case "kernel":
 		var err error
 		if ln, err = net.Listen("tcp", tbVethBAddr+":"+tbPort); err != nil {
 			t.Fatal(err)
 		}
 	default:
-		t.Fatalf("SYNACK_TUNBENCH_NODE=%q: want synack, gvisor, gvisor-best or kernel", peer)
+		t.Fatalf("SYNACK_TUNBENCH_NODE=%q: want synack, gvisor, gvisor-best, gvisor-gso or kernel", peer)
 	}
 	defer ln.Close()
 	go func() {

@@ -39,6 +39,9 @@ type Scenario struct {
 	MSL time.Duration
 	// Limit bounds the run in virtual time (default 10 minutes).
 	Limit time.Duration
+	// Ladder is the connection the ladder shows, counted from 1 in the
+	// order they opened (0: the first; ladder.Options.Conn).
+	Ladder int
 	// Check, if set, verifies the outcome of the run the caption tells
 	// (the scenario's own link and MSL) down to its counters; a scenario
 	// that does not end the way it teaches is a bug, and says so.

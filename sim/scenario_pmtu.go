@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/gosynack/synack/link/netsim"
+	"github.com/gosynack/synack/stack"
 	"github.com/gosynack/synack/tcp"
+	"github.com/gosynack/synack/trace/i18n"
 )
 
 // pmtuResponse is the pmtu scenario's answer: six full segments' worth, so
@@ -29,10 +31,11 @@ The router drops each one and tells the server why: an ICMP Destination Unreacha
 that the segment it quotes is one it sent and that is not yet acknowledged (RFC 5927), lowers
 its MSS to fit 1280 bytes, and at once sends the dropped data again, cut to the new size,
 without waiting for a retransmission timeout. Every later segment fits.`,
-		Client: []Step{Connect(serverName, 80), WaitEstablished(), Write(Request), ReadN(len(pmtuResponse)), Close(), ReadEOF()},
-		Server: []Step{Listen(80), Accept(), ReadUntil("\r\n\r\n"), Write(pmtuResponse), ReadEOF(), Close()},
-		Link:   netsim.Impairment{Latency: 50 * time.Millisecond, MTU: 1280},
-		Check:  checkPMTU,
+		Client:  []Step{Connect(serverName, 80), WaitEstablished(), Write(Request), ReadN(len(pmtuResponse)), Close(), ReadEOF()},
+		Server:  []Step{Listen(80), Accept(), ReadUntil("\r\n\r\n"), Write(pmtuResponse), ReadEOF(), Close()},
+		Link:    netsim.Impairment{Latency: 50 * time.Millisecond, MTU: 1280},
+		Check:   checkPMTU,
+		figures: pmtuFigures,
 		// Under impairments a timeout more is ordinary TCP; what the
 		// scenario teaches is that the answer gets through the smaller
 		// MTU, each too-big packet answered by the router.
@@ -64,9 +67,10 @@ backoff, where pmtu lost one round trip. Then the server probes upward (RFC 4821
 segment halfway between 1024 and its first MSS of 1460, too big for the hop and lost, which
 does not count as congestion; then one halfway between 1024 and 1241, which arrives, and the
 MSS rises to its size.`,
-		Client: []Step{Connect(serverName, 80), WaitEstablished(), Write(Request), ReadN(len(blackholeResponse)), Close(), ReadEOF()},
-		Server: []Step{Listen(80), Accept(), ReadUntil("\r\n\r\n"), Write(blackholeResponse), ReadEOF(), Close()},
-		Link:   netsim.Impairment{Latency: 50 * time.Millisecond, MTU: 1280, ICMPBlackhole: true},
+		Client:  []Step{Connect(serverName, 80), WaitEstablished(), Write(Request), ReadN(len(blackholeResponse)), Close(), ReadEOF()},
+		Server:  []Step{Listen(80), Accept(), ReadUntil("\r\n\r\n"), Write(blackholeResponse), ReadEOF(), Close()},
+		Link:    netsim.Impairment{Latency: 50 * time.Millisecond, MTU: 1280, ICMPBlackhole: true},
+		figures: pmtuFigures,
 		Check: func(w *World) error {
 			c, s := w.Host(clientName), w.Host(serverName)
 			var errs []error
@@ -114,4 +118,97 @@ func checkPMTU(w *World) error {
 		errs = append(errs, fmt.Errorf("the server's path MTU changed %d times, want once", n))
 	}
 	return errors.Join(append(errs, checkClosed(w))...)
+}
+
+// sharedResponse is pmtu-shared's second answer: a few segments, enough to
+// show their size.
+var sharedResponse = "HTTP/1.0 200 OK\r\nContent-Length: 6000\r\n\r\n" + strings.Repeat("y", 6000)
+
+func init() {
+	register(&Scenario{
+		Name:  "pmtu-shared",
+		Title: "The path MTU a black hole taught, shared with the next connection",
+		Caption: `The path of pmtu-blackhole (a 1280-byte hop whose Fragmentation Needed messages are
+filtered out), and two requests, one connection after the other. The first connection loses
+its full-sized segments to three timeouts, falls back to an MSS of 1024 bytes and probes
+upward, as in pmtu-blackhole. The server's stack keeps what its connection learnt for every
+connection to that client (RFC 1191 §6.2, RFC 4821): the black hole lowers the path MTU it
+holds for the client to 1064 bytes, and each probe that arrives raises it to the probe's
+size. The second connection's SYN-ACK still offers the link's MSS of 1460 (RFC 1191 §6.4:
+path MTU discovery "does not affect the value sent in the TCP MSS option"), but its first
+data segments are already of the size the probes found: no timeout, no fallback. The cache
+forgets after 10 minutes (RFC 1191 §6.3), when the link's MTU is tried again.`,
+		Client: []Step{Connect(serverName, 80), WaitEstablished(), Write(Request), ReadN(len(blackholeResponse)), Close(), ReadEOF(),
+			Connect(serverName, 80), WaitEstablished(), Write(Request), ReadN(len(sharedResponse)), Close(), ReadEOF()},
+		Server: []Step{Listen(80), Accept(), ReadUntil("\r\n\r\n"), Write(blackholeResponse), ReadEOF(), Close(),
+			Accept(), ReadUntil("\r\n\r\n"), Write(sharedResponse), ReadEOF(), Close()},
+		Link:    netsim.Impairment{Latency: 50 * time.Millisecond, MTU: 1280, ICMPBlackhole: true},
+		Ladder:  2,
+		figures: sharedFigures,
+		Check: func(w *World) error {
+			c, s := w.Host(clientName), w.Host(serverName)
+			var errs []error
+			if string(c.Received()) != sharedResponse {
+				errs = append(errs, fmt.Errorf("the client received %d bytes on its second connection, want the %d of the answer", len(c.Received()), len(sharedResponse)))
+			}
+			if conn := s.Conn(); conn == nil || conn.Stats().Timeouts != 0 || conn.Info().MSS <= tcp.BaseMSS {
+				errs = append(errs, fmt.Errorf("the server's second connection: want no timeout and an MSS above the fallback's %d", tcp.BaseMSS))
+			}
+			if ctr := s.Stack.Counters(); ctr.PathMTUBlackHoles != 1 || ctr.PathMTUProbeRaises == 0 {
+				errs = append(errs, fmt.Errorf("the server's stack recorded %d black holes and %d probes, want 1 and at least 1", ctr.PathMTUBlackHoles, ctr.PathMTUProbeRaises))
+			}
+			return errors.Join(append(errs, checkClosed(w))...)
+		},
+		Essential: func(r *Run) error {
+			w := r.World
+			var errs []error
+			if got := w.Host(clientName).Received(); string(got) != sharedResponse {
+				errs = append(errs, fmt.Errorf("the client received %d bytes on its second connection, want the %d of the answer", len(got), len(sharedResponse)))
+			}
+			return errors.Join(append(errs, checkClosed(w))...)
+		},
+	})
+}
+
+// pmtuFigures are the server's path MTU cache at the end of the run (the
+// one destination, the client) and the counters of what wrote it.
+func pmtuFigures(r *Run) []message {
+	st := r.World.Host(serverName).Stack
+	var out []message
+	for _, e := range st.PathMTUs(r.Result.End) {
+		out = append(out, message{"the server's path MTU for %v: %d bytes, from %s at %v, kept until %v",
+			[]any{e.Dst, e.MTU, pmtuSource(e.From), e.Learnt.Sub(0), e.Expires.Sub(0)}})
+	}
+	if len(out) == 0 {
+		out = append(out, message{"the server keeps no path MTU below its link's %d bytes", []any{st.MTU()}})
+	}
+	c := st.Counters()
+	out = append(out, message{"its path MTU writes: %d from ICMP, %d from black holes, %d from probes",
+		[]any{c.PathMTUChanges, c.PathMTUBlackHoles, c.PathMTUProbeRaises}})
+	return out
+}
+
+// sharedFigures are pmtuFigures and the server's second connection.
+func sharedFigures(r *Run) []message {
+	out := pmtuFigures(r)
+	if c := r.World.Host(serverName).Conn(); c != nil {
+		out = append(out, message{"the server's second connection: send MSS %d, %d retransmission timeouts",
+			[]any{c.Info().MSS, c.Stats().Timeouts}})
+	}
+	return out
+}
+
+// pmtuSource says what wrote a path MTU.
+type pmtuSource stack.PathMTUSource
+
+func (s pmtuSource) say(l i18n.Lang) string {
+	switch stack.PathMTUSource(s) {
+	case stack.FromICMP:
+		return l.Tr("an ICMP message")
+	case stack.FromBlackHole:
+		return l.Tr("a black hole")
+	case stack.FromProbe:
+		return l.Tr("an acknowledged probe")
+	}
+	return stack.PathMTUSource(s).String()
 }

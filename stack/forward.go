@@ -330,7 +330,7 @@ func (r *TCPRequest) Complete(now clock.Time) (*tcp.Conn, error) {
 		iss = r.prev.ReopenISS(iss)
 	}
 	c := s.pol.NewPassive(r.t, iss)
-	c.SetMSSCap(s.mssFor(now, r.t.Remote.Addr()))
+	s.capConn(now, c, r.t.Remote.Addr())
 	e := &entry{conn: c, state: tcp.Listen}
 	s.add(e)
 	s.step(now, e, func() { c.Input(now, &r.syn) })

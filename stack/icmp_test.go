@@ -173,8 +173,10 @@ func TestICMPErrorOutsideWindowChangesNothing(t *testing.T) {
 // reduce its estimate of the PMTU for the relevant path, based on the value
 // of the Next-Hop MTU field in the message"; the segments in flight that
 // no longer fit are re-cut and resent at once (not after an RTO), with DF
-// still set; a new connection to that destination starts with the smaller
-// MSS.
+// still set. A new connection to that destination still announces the
+// link's MSS: RFC 1191 §6.4, "PMTU Discovery does not affect the value sent
+// in the TCP MSS option" (its first segments are the smaller:
+// TestPathMTUCacheICMPNeverRaises).
 func TestFragmentationNeededLowersMSS(t *testing.T) {
 	s := newDual(t, Config{TCP: plainTCP})
 	c := established(t, s, peerAddr, 1460)
@@ -200,7 +202,7 @@ func TestFragmentationNeededLowersMSS(t *testing.T) {
 		t.Fatalf("counters %+v", ctr)
 	}
 	c2, _ := s.Connect(ms(30), netip.AddrPortFrom(peerAddr, 443))
-	if got := outAny(t, s, ms(30), nil); len(got) != 1 || !strings.HasSuffix(got[0], "<mss 960>") {
+	if got := outAny(t, s, ms(30), nil); len(got) != 1 || !strings.HasSuffix(got[0], "<mss 1460>") {
 		t.Fatalf("a new connection to the destination: %v", got)
 	}
 	_ = c2

@@ -16,6 +16,16 @@ import (
 // is only read during the call.
 func (s *Stack) Input(now clock.Time, pkt []byte) {
 	ip, payload, err := wire.ParseIP(pkt)
+	if err != nil && errors.Is(err, wire.ErrFragment) {
+		// A fragment goes to reassembly (frag.go); the datagram it
+		// completes goes on as a packet that came whole. A fragment in a
+		// reassembled datagram (an IPv6 Fragment header inside the
+		// fragmentable part) is an error below, so this never nests.
+		if pkt = s.reassemble(now, pkt); pkt == nil {
+			return
+		}
+		ip, payload, err = wire.ParseIP(pkt)
+	}
 	if err != nil {
 		// A packet that is not well-formed IP is counted in InErrs, as a
 		// malformed TCP segment is (Linux counts it in the IP MIB, which
@@ -167,6 +177,9 @@ func (s *Stack) note(now clock.Time, t tcp.Tuple, what string) {
 func (s *Stack) step(now clock.Time, e *entry, f func()) {
 	f()
 	s.observe(e)
+	if n, mss := e.conn.PathNews(); n != tcp.NoPathNews {
+		s.learnPath(now, e, n, mss) // pmtu.go
+	}
 	s.touch(e)
 	s.enforce(now)
 }
@@ -276,6 +289,9 @@ func (s *Stack) OutputTo(now clock.Time, alloc func(n int) []byte, emit func(pkt
 		s.cur = e
 		e.conn.Output(now, s.segEmit)
 		s.observe(e)
+		if n, mss := e.conn.PathNews(); n != tcp.NoPathNews {
+			s.learnPath(now, e, n, mss) // pmtu.go
+		}
 		if e.conn.Done() {
 			s.remove(e)
 			s.track(e)

@@ -212,9 +212,14 @@ func TestListenFamily(t *testing.T) {
 	}
 }
 
-// An IPv6 packet with a Fragment header that is a real fragment is counted
-// and dropped as an IPv4 fragment is; one with an IPv4-mapped address is
-// dropped.
+// An IPv6 fragment goes to reassembly (frag.go): this one, with M set and
+// 20 bytes, is dropped there with a Parameter Problem pointing at its
+// Payload Length (RFC 8200 §4.5: "If the length of a fragment ... is not
+// a multiple of 8 octets and the M flag of that fragment is 1, then that
+// fragment must be discarded and an ICMP Parameter Problem, Code 0,
+// message should be sent to the source of the fragment, pointing to the
+// Payload Length field of the fragment packet"). A packet with an
+// IPv4-mapped address is dropped.
 func TestIPv6FragmentAndMapped(t *testing.T) {
 	var log trace.Log
 	s := newDual(t, Config{Recorder: &log})
@@ -231,11 +236,12 @@ func TestIPv6FragmentAndMapped(t *testing.T) {
 	seg2 := seg
 	b2 := mapped.Append(nil, seg2.Len())
 	s.Input(0, seg2.Append(b2, mapped.Src, host6))
-	wantOut(t, outAny(t, s, 0, nil))
-	if c := s.Counters(); c.InErrs != 2 || c.PassiveOpens != 0 {
+	wantOut(t, outAny(t, s, 0, nil),
+		"2001:2::1 > 2001:2::2 ICMPv6 parameter-problem erroneous-header-field pointer=4 quoting [2001:2::2]:40000>[2001:2::1]:80 TCP seq=7000")
+	if c := s.Counters(); c.InErrs != 1 || c.PassiveOpens != 0 || c.ReasmReqds != 1 || c.ReasmFails != 1 || c.IcmpOutParmProbs != 1 {
 		t.Fatalf("counters %+v", c)
 	}
-	if !strings.Contains(logText(&log), "IP fragment") || !strings.Contains(logText(&log), "IPv4-mapped") {
+	if !strings.Contains(logText(&log), "not a multiple of 8") || !strings.Contains(logText(&log), "IPv4-mapped") {
 		t.Fatalf("log:\n%s", logText(&log))
 	}
 }

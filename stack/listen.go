@@ -74,7 +74,7 @@ func (s *Stack) toListenerFloor(now clock.Time, l *Listener, t tcp.Tuple, seg *w
 		}
 		// RFC 4987 §3.6: "the server can send a SYN-ACK with a cookie and
 		// then forget the SYN, keeping no state".
-		out := s.pol.CookieSYNACK(s.cfg.ISNKey, t, seg, s.mssFor(now, t.Remote.Addr()), now)
+		out := s.pol.CookieSYNACK(s.cfg.ISNKey, t, seg, s.linkMSS(t.Remote.Addr()), now)
 		l.cookies, l.cookieAt = true, now
 		s.ctr.SyncookiesSent++
 		s.sendRaw(now, t, &out)
@@ -87,7 +87,7 @@ func (s *Stack) toListenerFloor(now clock.Time, l *Listener, t tcp.Tuple, seg *w
 	c := s.pol.NewPassiveIn(s.spare, t, iss) // halfopen.go
 	s.spare = nil
 	c.SetTSOffset(tcp.TSOffset(s.cfg.ISNKey, t.Local.Addr(), t.Remote.Addr()))
-	c.SetMSSCap(s.mssFor(now, t.Remote.Addr()))
+	s.capConn(now, c, t.Remote.Addr())
 	if l.init != nil {
 		l.init(c)
 	}
@@ -104,7 +104,7 @@ func (s *Stack) cookieACK(now clock.Time, l *Listener, t tcp.Tuple, seg *wire.Se
 	if !l.cookiesRecent(now) {
 		return false
 	}
-	c, err := s.pol.CookieConn(s.cfg.ISNKey, t, seg, s.mssFor(now, t.Remote.Addr()), now)
+	c, err := s.pol.CookieConn(s.cfg.ISNKey, t, seg, s.linkMSS(t.Remote.Addr()), now)
 	if err != nil {
 		// RFC 9293 §3.10.7.2: an ACK for a listener is answered with a
 		// RST, as without cookies.
@@ -115,6 +115,7 @@ func (s *Stack) cookieACK(now clock.Time, l *Listener, t tcp.Tuple, seg *wire.Se
 		return false
 	}
 	s.ctr.SyncookiesRecv++
+	s.capPath(now, c, t.Remote.Addr())
 	if s.atConnLimit() {
 		s.ctr.ListenDrops++
 		s.ctr.ConnLimitDrops++

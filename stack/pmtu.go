@@ -2,12 +2,66 @@ package stack
 
 import (
 	"net/netip"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gosynack/synack/clock"
+	"github.com/gosynack/synack/tcp"
 )
 
-// Path MTU discovery: RFC 1191 (IPv4) and RFC 8201 (IPv6).
+// Path MTU discovery: RFC 1191 (IPv4) and RFC 8201 (IPv6), and the
+// packetization layer's (RFC 4821, RFC 8899) results shared.
+//
+// The stack keeps one path MTU per destination, for the destinations whose
+// path MTU is below the link's: RFC 1191 §6.2, "the IP layer should
+// associate each PMTU value that it has learned with a specific path"
+// (synack has one source address per family, so the destination names the
+// path). Three things write it:
+//
+//   - a valid Fragmentation Needed or Packet Too Big (icmp.go, udp.go),
+//     which only ever lowers it: RFC 1191 §3, "A host MUST not increase
+//     its estimate of the Path MTU in response to the contents of a
+//     Datagram Too Big message"; RFC 8201 §4, "A node MUST NOT increase
+//     its estimate of the Path MTU in response to the contents of a Packet
+//     Too Big message". A message naming more than the cache holds, even
+//     more than a probe found, changes nothing;
+//   - a connection's black hole (tcp/plpmtud.go: BlackHoleRTOs timeouts
+//     of full-sized segments), which lowers it to what the connection fell
+//     back to, BaseMSS and its headers (never below the family's floor);
+//   - a connection's acknowledged probe, which raises it to the probe's
+//     size and headers, and removes it once that reaches the link MTU:
+//     RFC 4821 §7.6.1, "When the probe is delivered, it is an indication
+//     that the Path MTU is at least as large as the probe size".
+//
+// RFC 4821 §5.2 has the packetization layer's results stored and shared
+// the same way, among the flows to a destination. New connections and UDP
+// sends (udp.go) read it: a new connection's SendMSS starts at most at the
+// cached path MTU less the headers (RFC 9293 §3.7.1's "effective send
+// MSS"), while the MSS option of its SYN still says what the link lets us
+// receive (RFC 1191 §6.4: "PMTU Discovery does not affect the value sent
+// in the TCP MSS option").
+//
+// Each write sets the entry's deadline, PathMTUExpiry later (RFC 1191
+// §6.3: "When a PMTU value has not been decreased for a while (on the
+// order of 10 minutes), the PMTU estimate should be set to the first-hop
+// data-link MTU"; RFC 8201 §4 likewise): at its deadline the entry is gone
+// and the link MTU is assumed again. The stack is sans-I/O, so the
+// deadline is checked against the now of each call, and no timer runs for
+// it. A connection that started from an entry searches upward itself from
+// the entry's deadline (tcp.Conn.SetPathMSS). Connections already open are
+// not told of a change: RFC 1191 §6.2 has "Any packetization layer
+// instance (for example, a TCP connection) that is actively using the path
+// must be notified if the PMTU estimate is decreased", which synack does
+// only for the connection the ICMP message quotes (the others learn from
+// their own message, or their own black hole, when their full-sized
+// segments meet the hop), and each connection's own search
+// (tcp/plpmtud.go) finds a larger MTU.
+//
+// The cache is bounded (Config.PathMTUCacheSize): a write for a new
+// destination when it is full drops the entry written longest ago, which
+// is an eviction (Counters.PathMTUEvictions) unless it was past its
+// deadline.
 const (
 	// minMTU4 is the floor of an IPv4 path MTU. RFC 1191 §3 has a host
 	// never go below 68 (RFC 791's minimum) but "the MTU of any path
@@ -20,59 +74,152 @@ const (
 	// §4, RFC 8200 §5: 1280).
 	minMTU6 = 1280
 
-	// PathMTUCacheSize bounds the destinations whose path MTU the stack
-	// remembers; when it is full, the oldest entry makes room.
+	// PathMTUCacheSize is Config.PathMTUCacheSize's default: how many
+	// destinations' path MTU the stack remembers.
 	PathMTUCacheSize = 1024
-	// PathMTUExpiry is how long a lowered path MTU is kept before the
-	// link MTU is tried again: "The recommended setting for this timer
-	// is ten minutes" (RFC 8201 §4; RFC 1191 §6.3 likewise), Linux's
-	// mtu_expires.
+	// PathMTUExpiry is Config.PathMTUExpiry's default: how long a path MTU
+	// is kept after it was last written before the link MTU is tried
+	// again: "The recommended setting for this timer is ten minutes" (RFC
+	// 8201 §4; RFC 1191 §6.3 likewise), Linux's ip_rt_mtu_expires.
 	PathMTUExpiry = 10 * time.Minute
 )
 
+// PathMTUSource is what wrote a path MTU cache entry.
+type PathMTUSource uint8
+
+const (
+	// FromICMP: a Fragmentation Needed or Packet Too Big.
+	FromICMP PathMTUSource = iota + 1
+	// FromBlackHole: a connection's black hole detection.
+	FromBlackHole
+	// FromProbe: a connection's acknowledged probe.
+	FromProbe
+)
+
+func (f PathMTUSource) String() string {
+	switch f {
+	case FromICMP:
+		return "icmp"
+	case FromBlackHole:
+		return "black hole"
+	case FromProbe:
+		return "probe"
+	}
+	return "source(" + strconv.Itoa(int(f)) + ")"
+}
+
+// PathMTUEntry is one destination in the path MTU cache.
+type PathMTUEntry struct {
+	Dst     netip.Addr
+	MTU     int
+	From    PathMTUSource // what wrote it last
+	Learnt  clock.Time    // when
+	Expires clock.Time    // its deadline: from then on the link MTU is assumed (clock.Never: never)
+}
+
 // pmtuCache is the per-destination path MTU: only destinations whose path
-// MTU is below the link MTU are in it.
+// MTU is below the link MTU are in it. Making room costs O(1) amortized,
+// whatever the size: the writes are kept in order (order), and the oldest
+// one still naming its entry goes; the records of entries written again,
+// expired or removed are skipped, and dropped when order has grown to
+// twice the bound. The one written longest ago is also the first to reach
+// its deadline (every entry lives PathMTUExpiry), so an entry past its
+// deadline always makes room before a live one is evicted. A flood of
+// valid-looking Fragmentation Needed messages for new destinations (an
+// unconnected UDP socket hears them for any address) costs each the same.
 type pmtuCache struct {
-	m map[netip.Addr]pmtuEntry
+	m         map[netip.Addr]pmtuEntry
+	order     []pmtuWrite   // the writes, oldest first from head
+	head      int           // order[:head] are gone
+	seq       uint64        // the last write's number
+	size      int           // the bound on len(m)
+	expiry    time.Duration // how long an entry lives; negative: for ever
+	evictions uint64        // Counters.PathMTUEvictions
 }
 
 type pmtuEntry struct {
-	mtu int
-	at  clock.Time // when it was learnt
+	learnt  clock.Time // when it was written
+	expires clock.Time // its deadline
+	seq     uint64     // the write that made it (pmtuWrite.seq)
+	mtu     int32
+	from    PathMTUSource
 }
 
-// get returns dst's path MTU, if one below the link's is known and fresh.
-func (p *pmtuCache) get(now clock.Time, dst netip.Addr) (int, bool) {
+// pmtuWrite is one write of the cache, in order.
+type pmtuWrite struct {
+	dst netip.Addr
+	seq uint64
+}
+
+// get returns dst's entry, if one below the link's is known and fresh.
+func (p *pmtuCache) get(now clock.Time, dst netip.Addr) (pmtuEntry, bool) {
 	e, ok := p.m[dst]
 	if !ok {
-		return 0, false
+		return pmtuEntry{}, false
 	}
-	if now.Sub(e.at) >= PathMTUExpiry {
+	if now >= e.expires {
 		delete(p.m, dst)
-		return 0, false
+		return pmtuEntry{}, false
 	}
-	return e.mtu, true
+	return e, true
 }
 
-// put records dst's path MTU.
+// put records dst's path MTU from an ICMP message.
 func (p *pmtuCache) put(now clock.Time, dst netip.Addr, mtu int) {
+	p.write(now, dst, mtu, FromICMP)
+}
+
+// write records dst's path MTU.
+func (p *pmtuCache) write(now clock.Time, dst netip.Addr, mtu int, from PathMTUSource) {
 	if p.m == nil {
 		p.m = make(map[netip.Addr]pmtuEntry)
 	}
-	if _, ok := p.m[dst]; !ok && len(p.m) >= PathMTUCacheSize {
-		// Evict the oldest (the lowest address among equals, so that a
-		// simulation stays deterministic).
-		var old netip.Addr
-		var oldAt clock.Time
-		first := true
-		for a, e := range p.m {
-			if first || e.at < oldAt || e.at == oldAt && a.Less(old) {
-				old, oldAt, first = a, e.at, false
-			}
-		}
-		delete(p.m, old)
+	size := p.size
+	if size <= 0 {
+		size = PathMTUCacheSize
 	}
-	p.m[dst] = pmtuEntry{mtu: mtu, at: now}
+	if _, ok := p.m[dst]; !ok && len(p.m) >= size {
+		p.dropOldest(now)
+	}
+	exp := clock.Never
+	if p.expiry >= 0 {
+		exp = now.Add(p.expiry)
+	}
+	p.seq++
+	p.m[dst] = pmtuEntry{learnt: now, expires: exp, seq: p.seq, mtu: int32(mtu), from: from}
+	p.order = append(p.order, pmtuWrite{dst: dst, seq: p.seq})
+	if len(p.order) >= 2*size+16 {
+		p.compact()
+	}
+}
+
+// dropOldest removes the entry written longest ago, counting an eviction
+// if it had not reached its deadline.
+func (p *pmtuCache) dropOldest(now clock.Time) {
+	for p.head < len(p.order) {
+		w := p.order[p.head]
+		p.order[p.head] = pmtuWrite{}
+		p.head++
+		if e, ok := p.m[w.dst]; ok && e.seq == w.seq {
+			delete(p.m, w.dst)
+			if now < e.expires {
+				p.evictions++
+			}
+			return
+		}
+	}
+}
+
+// compact keeps only the writes that still name their entry.
+func (p *pmtuCache) compact() {
+	live := p.order[:0]
+	for _, w := range p.order[p.head:] {
+		if e, ok := p.m[w.dst]; ok && e.seq == w.seq {
+			live = append(live, w)
+		}
+	}
+	clear(p.order[len(live):])
+	p.order, p.head = live, 0
 }
 
 // ipHeaderLen is the IP header the stack writes for a packet to dst.
@@ -83,23 +230,96 @@ func ipHeaderLen(dst netip.Addr) int {
 	return 40
 }
 
+// floorMTU is the least path MTU the stack assumes towards dst.
+func floorMTU(dst netip.Addr) int {
+	if dst.Is4() {
+		return minMTU4
+	}
+	return minMTU6
+}
+
 // pathMTU is the MTU the stack assumes towards dst.
 func (s *Stack) pathMTU(now clock.Time, dst netip.Addr) int {
-	if m, ok := s.pmtu.get(now, dst); ok {
-		return min(m, s.mtu)
+	if e, ok := s.pmtu.get(now, dst); ok {
+		return min(int(e.mtu), s.mtu)
 	}
 	return s.mtu
 }
 
-// PathMTU returns the path MTU the stack assumes towards dst: the link
-// MTU, or less if a Fragmentation Needed or Packet Too Big said so within
-// PathMTUExpiry.
+// PathMTU returns the path MTU the stack assumes towards dst at now: the
+// link MTU, or less if a Fragmentation Needed, a Packet Too Big or a
+// connection's black hole or probe said so and the entry has not reached
+// its deadline (Config.PathMTUExpiry after it was written).
 func (s *Stack) PathMTU(now clock.Time, dst netip.Addr) int {
 	return s.pathMTU(now, dst.Unmap().WithZone(""))
 }
 
-// mssFor is the MSS a connection to dst may use: the path MTU less the IP
-// header and 20 bytes of TCP header (RFC 9293 §3.7.1, RFC 8201 §5.2).
-func (s *Stack) mssFor(now clock.Time, dst netip.Addr) int {
-	return s.pathMTU(now, dst) - ipHeaderLen(dst) - 20
+// PathMTUs returns the path MTU cache's entries at now, by address: the
+// destinations whose path MTU is below the link MTU.
+func (s *Stack) PathMTUs(now clock.Time) []PathMTUEntry {
+	var out []PathMTUEntry
+	for a := range s.pmtu.m {
+		if e, ok := s.pmtu.get(now, a); ok {
+			out = append(out, PathMTUEntry{Dst: a, MTU: int(e.mtu), From: e.from, Learnt: e.learnt, Expires: e.expires})
+		}
+	}
+	slices.SortFunc(out, func(a, b PathMTUEntry) int { return a.Dst.Compare(b.Dst) })
+	return out
+}
+
+// linkMSS is the MSS the link allows a connection to dst: the link MTU
+// less the IP header and 20 bytes of TCP header (RFC 9293 §3.7.1), what
+// the MSS option of its SYN says.
+func (s *Stack) linkMSS(dst netip.Addr) int {
+	return s.mtu - ipHeaderLen(dst) - 20
+}
+
+// capConn bounds a new connection to dst: its MSS by the link's, and its
+// SendMSS by the cached path MTU, if there is one (tcp.Conn.SetPathMSS).
+func (s *Stack) capConn(now clock.Time, c *tcp.Conn, dst netip.Addr) {
+	c.SetMSSCap(s.linkMSS(dst))
+	s.capPath(now, c, dst)
+}
+
+// capPath bounds c's SendMSS by the cached path MTU to dst, if any.
+func (s *Stack) capPath(now clock.Time, c *tcp.Conn, dst netip.Addr) {
+	if e, ok := s.pmtu.get(now, dst); ok && int(e.mtu) < s.mtu {
+		c.SetPathMSS(now, int(e.mtu)-ipHeaderLen(dst)-20, e.expires)
+	}
+}
+
+// learnPath records what e's connection learnt about its path's MTU
+// (tcp.Conn.PathNews) in the cache for every connection to its
+// destination.
+func (s *Stack) learnPath(now clock.Time, e *entry, n tcp.PathNews, mss int) {
+	t := e.conn.Tuple()
+	dst := t.Remote.Addr()
+	mtu := max(mss+ipHeaderLen(dst)+20, floorMTU(dst))
+	cur := s.pathMTU(now, dst)
+	var what string
+	switch n {
+	case tcp.PathProbed:
+		if mtu <= cur {
+			return
+		}
+		s.ctr.PathMTUProbeRaises++
+		if mtu >= s.mtu {
+			delete(s.pmtu.m, dst)
+			what = "path MTU to " + dst.String() + " is the link's " + strconv.Itoa(s.mtu) +
+				" again: a probe of " + strconv.Itoa(mtu) + " was acknowledged"
+			break
+		}
+		s.pmtu.write(now, dst, mtu, FromProbe)
+		what = "path MTU to " + dst.String() + " raised to " + strconv.Itoa(mtu) + ": a probe was acknowledged"
+	case tcp.PathBlackHole:
+		if mtu >= cur {
+			return
+		}
+		s.ctr.PathMTUBlackHoles++
+		s.pmtu.write(now, dst, mtu, FromBlackHole)
+		what = "path MTU to " + dst.String() + " is " + strconv.Itoa(mtu) + ": a black hole"
+	default:
+		return
+	}
+	s.note(now, t, what)
 }

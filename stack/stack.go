@@ -10,9 +10,9 @@
 // RFC 791 and RFC 8200). An IPv4-mapped IPv6 address (::ffff:a.b.c.d) given
 // to Connect is the IPv4 address it maps; on the wire such an address in an
 // IPv6 header is dropped, as Linux drops it. IPv6 extension headers are
-// walked to the upper-layer header; a packet with a Fragment header that is
-// not an atomic fragment is counted and dropped like an IPv4 fragment
-// (synack does not reassemble).
+// walked to the upper-layer header. IPv4 and IPv6 fragments are reassembled
+// (frag.go), and the datagram goes on as if it had come whole; an atomic
+// fragment (RFC 6946) is processed as the whole packet it is.
 //
 // The stack's links are layer 3 (a TUN device, an in-memory or simulated
 // network that carries IP packets): there are no link-layer addresses to
@@ -43,14 +43,16 @@
 // packet has DF set; a valid Fragmentation Needed or Packet Too Big lowers
 // the path MTU of its destination, kept in a cache of at most
 // PathMTUCacheSize destinations for PathMTUExpiry (see pmtu.go), and the
-// connection's send MSS with it. New connections to that destination
-// start from the smaller MSS.
+// connection's send MSS with it; so do a connection's black hole, and its
+// acknowledged probe raises it (RFC 4821). New connections to that
+// destination, and UDP datagrams, start from the cached path MTU.
 package stack
 
 import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/gosynack/synack/clock"
 	"github.com/gosynack/synack/tcp"
@@ -79,6 +81,14 @@ type Config struct {
 	// MTU less 40). With an IPv6 address
 	// it must be at least 1280 (RFC 8200 §5).
 	MTU int
+	// PathMTUCacheSize bounds the destinations whose path MTU the stack
+	// keeps (default PathMTUCacheSize, 1024); PathMTUExpiry is how long
+	// an entry is kept after it was last written (default PathMTUExpiry,
+	// 10 minutes), negative for ever: RFC 1191 §6.3, "an implementation
+	// should provide a means for changing the timeout duration, including
+	// setting it to "infinity"" (pmtu.go).
+	PathMTUCacheSize int
+	PathMTUExpiry    time.Duration
 	// EchoRate and EchoBurst limit the echo replies (ICMP and ICMPv6
 	// together): a token bucket of EchoBurst tokens refilled at EchoRate a
 	// second of the virtual clock, one token per reply (defaults 1000 and
@@ -146,6 +156,14 @@ type Config struct {
 	// that a super-segment fits either family; their super-segments
 	// leave as one packet each, larger than MTU.
 	LinkSegmentOffload int
+	// FragTimeout and FragTimeout6 are how long an IPv4 and an IPv6
+	// datagram may take to reassemble from its first fragment's arrival
+	// (defaults 30 s, Linux's ipfrag_time, and 60 s, RFC 8200 §4.5);
+	// FragMemory and FragQueues bound the datagrams in reassembly, in
+	// bytes (default 4 MiB, Linux's ipfrag_high_thresh) and in number
+	// (default 1024). See frag.go.
+	FragTimeout, FragTimeout6 time.Duration
+	FragMemory, FragQueues    int
 }
 
 // Counters are named after Linux's TCP MIB (/proc/net/snmp, `netstat -s`)
@@ -201,9 +219,30 @@ type Counters struct {
 	// PathMTUChanges counts valid Fragmentation Needed and Packet Too Big
 	// messages that lowered a path MTU.
 	PathMTUChanges uint64
+	// PathMTUBlackHoles counts connections' black holes that lowered a
+	// path MTU, and PathMTUProbeRaises connections' acknowledged probes
+	// that raised one (pmtu.go).
+	PathMTUBlackHoles, PathMTUProbeRaises uint64
+	// PathMTUEvictions counts path MTU cache entries dropped, before
+	// their deadline, to make room for another destination's.
+	PathMTUEvictions uint64
 	// InUnknownProtos counts packets for us of a protocol other than TCP,
 	// ICMP and ICMPv6 (Linux's IpInUnknownProtos).
 	InUnknownProtos uint64
+
+	// IP reassembly (frag.go) and fragmentation (udp.go), named after
+	// Linux's Ip MIB: ReasmReqds counts fragments received, ReasmOKs
+	// datagrams reassembled, ReasmFails fragments and datagrams given up
+	// (a bad fragment, an overlap, a timeout, an eviction), ReasmTimeout
+	// datagrams timed out, ReasmOverlaps datagrams dropped for an overlap
+	// (IpExtReasmOverlaps), ReasmEvicted datagrams dropped for the
+	// FragMemory or FragQueues bound; FragOKs counts datagrams sent in
+	// fragments and FragCreates the fragments; IcmpOutTimeExcds the Time
+	// Exceeded messages sent for a reassembly timeout, IcmpOutParmProbs
+	// the ICMPv6 Parameter Problems sent for a bad fragment.
+	ReasmReqds, ReasmOKs, ReasmFails, ReasmTimeout, ReasmOverlaps, ReasmEvicted uint64
+	FragOKs, FragCreates                                                        uint64
+	IcmpOutTimeExcds, IcmpOutParmProbs                                          uint64
 }
 
 // Family chooses the address families of a listener.
@@ -295,8 +334,9 @@ type Stack struct {
 	pool        bufferPool
 	pmtu        pmtuCache
 	mtu         int
-	echo        bucket   // the echo replies' (icmp.go)
-	udp         udpState // UDP endpoints and counters (udp.go)
+	echo        bucket    // the echo replies' (icmp.go)
+	udp         udpState  // UDP endpoints and counters (udp.go)
+	frag        fragState // datagrams in reassembly (frag.go)
 	// Orphans and TIME-WAIT connections, counted, and in the order they
 	// became so (with stale entries until compacted): limits.go.
 	nOrphans, nTimeWait int
@@ -397,6 +437,13 @@ func New(cfg Config) (*Stack, error) {
 		// otherwise be the first timer that fires in a steady exchange.
 		due: make([]*entry, 0, 8),
 	}
+	s.pmtu.size, s.pmtu.expiry = cfg.PathMTUCacheSize, cfg.PathMTUExpiry
+	if s.pmtu.size <= 0 {
+		s.pmtu.size = PathMTUCacheSize
+	}
+	if s.pmtu.expiry == 0 {
+		s.pmtu.expiry = PathMTUExpiry
+	}
 	s.pool.init()
 	// The ICMP errors' bucket starts full too, whether the first error is
 	// a UDP port's or a forwarder's refusal.
@@ -460,6 +507,7 @@ func famIndex(a netip.Addr) int {
 // Counters returns a snapshot of the counters.
 func (s *Stack) Counters() Counters {
 	c := s.ctr
+	c.PathMTUEvictions = s.pmtu.evictions
 	c.CurrEstab = 0
 	for _, e := range s.order {
 		if e.removed || e.frozen {
@@ -593,7 +641,7 @@ func (s *Stack) open(now clock.Time, t tcp.Tuple) (*tcp.Conn, error) {
 	}
 	c := s.pol.NewActive(t, tcp.ISN(s.cfg.ISNKey, t, now), now)
 	c.SetTSOffset(tcp.TSOffset(s.cfg.ISNKey, t.Local.Addr(), t.Remote.Addr()))
-	c.SetMSSCap(s.mssFor(now, t.Remote.Addr()))
+	s.capConn(now, c, t.Remote.Addr())
 	s.add(&entry{conn: c, state: c.State()})
 	s.ctr.ActiveOpens++
 	return c, nil

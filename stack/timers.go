@@ -100,10 +100,13 @@ func (s *Stack) HandleTimeout(now clock.Time) {
 	if s.fwd != nil {
 		s.fwd.expire(now)
 	}
+	if len(s.frag.queues) > 0 {
+		s.fragExpire(now) // frag.go
+	}
 }
 
 // NextDeadline returns the earliest timer of any connection (or of the
-// TCP forwarder's held SYNs).
+// TCP forwarder's held SYNs, or a reassembly timeout).
 func (s *Stack) NextDeadline() clock.Time {
 	d := clock.Never
 	if len(s.timers) > 0 {
@@ -111,6 +114,9 @@ func (s *Stack) NextDeadline() clock.Time {
 	}
 	if s.fwd != nil {
 		d = min(d, s.fwd.nextDeadline())
+	}
+	if len(s.frag.queues) > 0 {
+		d = min(d, s.fragDeadline()) // frag.go
 	}
 	return d
 }

@@ -47,9 +47,21 @@ import (
 // for any address and port that no bound endpoint takes, each with its
 // original destination (Datagram.Dst), and answers with SendFrom.
 //
-// synack does not fragment: a datagram whose IP packet would exceed the
-// path MTU (or 65535 bytes) is refused with ErrMessageTooLong, where Linux
-// would fragment it. Multicast and broadcast are not supported.
+// A datagram whose IP packet would exceed the path MTU is sent in
+// fragments, as Linux does for a UDP socket by default (IP_PMTUDISC_WANT,
+// IPV6_PMTUDISC_WANT): IPv4 fragments (RFC 791 §3.2) without DF, cut on
+// 8-byte boundaries to fit the path MTU, and IPv6 fragments with a
+// Fragment header (RFC 8200 §4.5: "the source node may divide the
+// packet into fragments"), whose Identification is drawn from
+// Config.Rand for each datagram (RFC 7739 §5 asks for one an attacker
+// cannot predict). A datagram that fits goes in one packet, with DF set
+// over IPv4 as before (Linux sets it then too, to learn the path MTU).
+// SetDontFragment(true) is IP_PMTUDISC_DO or IPV6_DONTFRAG: such a
+// datagram is refused with ErrMessageTooLong instead. The largest
+// datagram is 65507 bytes of data over IPv4 (a 65535-byte Total Length)
+// and 65527 over IPv6 (a 65535-byte Payload Length), as on Linux.
+// Incoming fragments are reassembled (frag.go). Multicast and broadcast
+// are not supported.
 
 // UDPCounters are named after Linux's Udp MIB (/proc/net/snmp, the
 // "Udp:" and "Udp6:" lines added up).
@@ -86,7 +98,8 @@ var (
 	ErrNotConnected   = errors.New("destination address required: endpoint not connected")
 	ErrIsConnected    = errors.New("endpoint is connected: no other destination")
 	// ErrMessageTooLong: the datagram does not fit in one IP packet of
-	// the link's MTU (synack does not fragment), or in 65535 bytes.
+	// the path MTU and the endpoint has SetDontFragment, or it does not
+	// fit in a 65535-byte IPv4 datagram or IPv6 payload.
 	ErrMessageTooLong = errors.New("message too long")
 )
 
@@ -112,7 +125,14 @@ type UDPEndpoint struct {
 	err        error
 	closed     bool
 	notify     func()
+	dontFrag   bool // SetDontFragment
 }
+
+// SetDontFragment(true) refuses a datagram over the path MTU with
+// ErrMessageTooLong instead of sending it in fragments (Linux's
+// IP_MTU_DISCOVER set to IP_PMTUDISC_DO, or IPV6_DONTFRAG); false, the
+// default, fragments it.
+func (e *UDPEndpoint) SetDontFragment(on bool) { e.dontFrag = on }
 
 // udpState is the stack's UDP table and counters.
 type udpState struct {
@@ -334,7 +354,7 @@ func (e *UDPEndpoint) Send(now clock.Time, to netip.AddrPort, p []byte) error {
 	if err != nil {
 		return fmt.Errorf("udp send to %v: %w", to, err)
 	}
-	return e.s.sendUDP(now, netip.AddrPortFrom(la, e.local.Port()), to, p)
+	return e.s.sendUDP(now, netip.AddrPortFrom(la, e.local.Port()), to, p, e.dontFrag)
 }
 
 // SendFrom sends p from from to to: the any-destination endpoint answers
@@ -352,19 +372,30 @@ func (e *UDPEndpoint) SendFrom(now clock.Time, from, to netip.AddrPort, p []byte
 		from.Addr().Is4() != to.Addr().Is4() {
 		return fmt.Errorf("udp send from %v to %v: %w", from, to, ErrInvalidTarget)
 	}
-	return e.s.sendUDP(now, from, to, p)
+	return e.s.sendUDP(now, from, to, p, e.dontFrag)
 }
 
 func canonicalAP(a netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(a.Addr().Unmap().WithZone(""), a.Port())
 }
 
-// sendUDP queues the IP packet of a datagram for the next Output.
-func (s *Stack) sendUDP(now clock.Time, from, to netip.AddrPort, p []byte) error {
+// sendUDP queues the IP packet of a datagram for the next Output, or its
+// fragments if it is over the path MTU and df is false.
+func (s *Stack) sendUDP(now clock.Time, from, to netip.AddrPort, p []byte, df bool) error {
 	hl := ipHeaderLen(to.Addr())
-	if n := hl + 8 + len(p); n > s.pathMTU(now, to.Addr()) || 8+len(p) > 0xffff || n > 0xffff && to.Addr().Is4() {
-		return fmt.Errorf("udp send to %v: %d bytes of data in a %d-byte packet, over the path MTU of %d: %w",
-			to, len(p), n, s.pathMTU(now, to.Addr()), ErrMessageTooLong)
+	mtu := s.pathMTU(now, to.Addr())
+	n := hl + 8 + len(p)
+	switch {
+	case 8+len(p) > 0xffff || n > 0xffff && to.Addr().Is4():
+		return fmt.Errorf("udp send to %v: %d bytes of data, over the largest datagram of %d: %w",
+			to, len(p), 0xffff-8-hl+40*btoi(!to.Addr().Is4()), ErrMessageTooLong)
+	case n > mtu && df:
+		return fmt.Errorf("udp send to %v: %d bytes of data in a %d-byte packet, over the path MTU of %d, and the endpoint does not fragment: %w",
+			to, len(p), n, mtu, ErrMessageTooLong)
+	case n > mtu:
+		s.sendUDPFragments(from, to, p, mtu)
+		s.udp.ctr.OutDatagrams++
+		return nil
 	}
 	u := wire.UDP{SrcPort: from.Port(), DstPort: to.Port(), Payload: p}
 	b := make([]byte, 0, hl+u.Len())
@@ -380,6 +411,51 @@ func (s *Stack) sendUDP(now clock.Time, from, to netip.AddrPort, p []byte) error
 	s.udp.ctr.OutDatagrams++
 	s.pendingPkts = append(s.pendingPkts, b)
 	return nil
+}
+
+// sendUDPFragments queues a datagram in fragments of at most mtu bytes:
+// each carries the largest multiple of 8 bytes of the UDP datagram that
+// fits after its headers (RFC 791 §3.2: "the fragmentation must occur on
+// 8-octet boundaries"; RFC 8200 §4.5 the same of the fragmentable part),
+// the last what is left.
+func (s *Stack) sendUDPFragments(from, to netip.AddrPort, p []byte, mtu int) {
+	u := wire.UDP{SrcPort: from.Port(), DstPort: to.Port(), Payload: p}
+	d := u.Append(make([]byte, 0, u.Len()), from.Addr(), to.Addr())
+	v4 := to.Addr().Is4()
+	var h4 wire.IPv4
+	var h6 wire.IPv6
+	var id uint32
+	hl := 20
+	if v4 {
+		s.ipID++
+		h4 = wire.IPv4{ID: s.ipID, TTL: 64, Protocol: wire.ProtocolUDP, Src: from.Addr(), Dst: to.Addr()}
+	} else {
+		hl = 40 + wire.FragmentHeaderLen
+		h6 = wire.IPv6{HopLimit: 64, NextHeader: wire.ProtocolUDP, Src: from.Addr(), Dst: to.Addr()}
+		id = uint32(s.cfg.Rand.Uint64())
+	}
+	step := (mtu - hl) &^ 7
+	for off := 0; off < len(d); off += step {
+		part := d[off:min(off+step, len(d))]
+		more := off+len(part) < len(d)
+		b := make([]byte, 0, hl+len(part))
+		if v4 {
+			b = h4.AppendFragment(b, len(part), off, more)
+		} else {
+			b = h6.AppendFragment(b, len(part), off, more, id)
+		}
+		b = append(b, part...)
+		s.pendingPkts = append(s.pendingPkts, b)
+		s.ctr.FragCreates++
+	}
+	s.ctr.FragOKs++
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Close closes e: its port is free again and its queue is dropped.

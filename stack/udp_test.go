@@ -201,9 +201,11 @@ func TestUDPSend(t *testing.T) {
 	if err := e.Send(0, netip.AddrPort{}, []byte("x")); !errors.Is(err, ErrNotConnected) {
 		t.Errorf("send with no destination: %v, want ErrNotConnected", err)
 	}
+	e.SetDontFragment(true) // IP_PMTUDISC_DO: no fragments (TestUDPSendFragments has them)
 	if err := e.Send(0, ap(peerAddr, 53), make([]byte, 1500-28+1)); !errors.Is(err, ErrMessageTooLong) {
-		t.Errorf("send of 1473 bytes over a 1500-byte MTU: %v, want ErrMessageTooLong", err)
+		t.Errorf("send of 1473 bytes over a 1500-byte MTU with DF: %v, want ErrMessageTooLong", err)
 	}
+	e.SetDontFragment(false)
 	if err := e.Send(0, ap(peerAddr, 53), make([]byte, 1500-28)); err != nil {
 		t.Errorf("send of 1472 bytes over a 1500-byte MTU: %v", err)
 	}
@@ -362,12 +364,13 @@ func TestUDPICMPErrors(t *testing.T) {
 	if got := s.UDPCounters().IcmpErrors; got != 2 {
 		t.Errorf("IcmpErrors %d, want 2", got)
 	}
-	// RFC 1191: a Fragmentation Needed lowers the path MTU; synack does
-	// not fragment, so a datagram over it is refused.
+	// RFC 1191: a Fragmentation Needed lowers the path MTU; an endpoint
+	// that does not fragment (IP_PMTUDISC_DO) refuses a datagram over it.
 	raw = raw[:0]
 	c.Send(ms(3), netip.AddrPort{}, make([]byte, 1000))
 	outUDP(t, s, ms(3), &raw)
 	s.Input(ms(3), icmp4Error(wire.ICMPv4DestUnreachable, wire.ICMPv4FragmentationNeeded, 1000, raw[0]))
+	c.SetDontFragment(true)
 	if err := c.Send(ms(3), netip.AddrPort{}, make([]byte, 1000-28+1)); !errors.Is(err, ErrMessageTooLong) {
 		t.Errorf("973 bytes over a path MTU of 1000: %v, want ErrMessageTooLong", err)
 	}

@@ -321,11 +321,13 @@ type optionVars struct {
 // others do not carry it: the addresses of a connection whose addresses
 // are not both IPv4 (the compact laddr, raddr, lport and rport hold them
 // otherwise), and the path MTU search of a connection that found a black
-// hole or had its MSS lowered by ICMP (plpmtud.go).
+// hole or had its MSS lowered by ICMP, and what it shares with the
+// stack's path MTU cache (plpmtud.go).
 type connRare struct {
 	tuple  Tuple
 	mtu    mtuSearch
-	tuple6 bool // tuple holds the addresses
+	path   pathVars // what it shares with the stack's path MTU cache (plpmtud.go)
+	tuple6 bool     // tuple holds the addresses
 }
 
 // connErrors are the errors a connection ends with; Conn.errCode indexes

@@ -116,7 +116,7 @@ func (c *Conn) freezable() bool {
 	switch {
 	case c.state != SynReceived || !c.passive || c.done || !c.synSent || c.ownPolicy:
 		return false
-	case c.rare != nil && (!c.rare.tuple6 || c.rare.mtu != mtuSearch{}):
+	case c.rare != nil && (!c.rare.tuple6 || c.rare.mtu != mtuSearch{} || c.rare.path != pathVars{}):
 		return false
 	case c.cc != nil || c.errCode != 0 || c.rcvShut || c.finQueued || c.rstPending || c.rstTS || c.probeDue:
 		return false

@@ -60,6 +60,7 @@ func (c *Conn) takeSynOptions(now clock.Time, s *wire.Segment) {
 		mss = int(s.Options.MSS)
 	}
 	c.sndMSS = int32(min(peerMSS(mss), c.ourMSS()))
+	c.applyPathMSS(now) // plpmtud.go
 	o := &s.Options
 	c.wsOK = o.HasWScale && !c.pol.cfg.NoWindowScale
 	if c.wsOK {

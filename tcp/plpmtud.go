@@ -45,8 +45,15 @@ import (
 // the data queued, the peer's window and the congestion window allow the
 // probe and dupThresh full segments after it, whose SACKs or duplicate
 // ACKs tell of the probe's loss (as Linux wants reordering+1 segments
-// after its probe). The path MTU the stack keeps per destination is not
-// raised by a probe: it comes from ICMP only.
+// after its probe).
+//
+// What a connection learns is shared with the other connections to its
+// destination through the stack's path MTU cache (RFC 4821 §5.2, RFC
+// 1191 §6.2; stack/pmtu.go): PathNews hands the stack a
+// probe that was acknowledged (the path carries that size) and a black
+// hole (full-sized segments vanish: BaseMSS is what is known to work), and
+// SetPathMSS starts a new connection from the cache's value, searching
+// upward once that value ages out.
 const (
 	// BlackHoleRTOs is how many consecutive retransmission timeouts of a
 	// full-sized segment are taken for a black hole (Linux probes once
@@ -120,6 +127,7 @@ func (c *Conn) blackHole(now clock.Time) {
 	old := c.sndMSS
 	c.sndMSS = BaseMSS
 	c.startSearch(BaseMSS, old, now)
+	c.tellPath(PathBlackHole, BaseMSS)
 	n := c.recut()
 	if c.tracing() {
 		c.note(now, "black hole: "+strconv.Itoa(BlackHoleRTOs)+" timeouts of full-sized segments: send MSS "+
@@ -177,6 +185,7 @@ func (c *Conn) probeAcked(now clock.Time) {
 	}
 	m.low, m.probeMSS = m.probeMSS, 0
 	c.searchResult(now)
+	c.tellPath(PathProbed, m.low)
 	if m.low > c.sndMSS {
 		old := c.sndMSS
 		c.sndMSS = m.low
@@ -246,4 +255,103 @@ func (c *Conn) probeResend(t *txSeg) bool {
 	m := c.search()
 	return m != nil && t.xmits == 1 && t.start.GreaterThanEq(m.probeStart) && t.end.LessThanEq(m.lostEnd) &&
 		c.sndUna.LessThan(m.lostEnd)
+}
+
+// PathNews is what a connection learnt about its path's MTU, for the
+// stack's per-destination cache (PathNews).
+type PathNews uint8
+
+const (
+	// NoPathNews: nothing since the last call.
+	NoPathNews PathNews = iota
+	// PathProbed: a probe was acknowledged: RFC 4821 §7.6.1, "When the
+	// probe is delivered, it is an indication that the Path MTU is at
+	// least as large as the probe size." The size is the probe's SendMSS.
+	PathProbed
+	// PathBlackHole: BlackHoleRTOs timeouts of full-sized segments in a
+	// row (RFC 4821 §7.7, RFC 8899 §4.3): SendMSS fell to BaseMSS, the
+	// size given.
+	PathBlackHole
+)
+
+// pathVars are what a connection shares with the stack's path MTU cache.
+type pathVars struct {
+	// until is when the cached value capMSS came from ages out: the
+	// connection searches upward from then on.
+	until   clock.Time
+	capMSS  int32    // SetPathMSS's, until the handshake applies it
+	newsMSS int32    // the SendMSS news is about
+	news    PathNews // what PathNews returns next
+}
+
+// PathNews returns, once, what the connection learnt about its path's MTU
+// since the last call (the later when it learnt twice) and the SendMSS it
+// is about; the stack calls it after each call into the connection and
+// records it in its per-destination cache. NoPathNews for nearly every
+// call: a probe or a black hole is rare.
+func (c *Conn) PathNews() (PathNews, int) {
+	if c.rare == nil || c.rare.path.news == NoPathNews {
+		return NoPathNews, 0
+	}
+	p := &c.rare.path
+	n, m := p.news, p.newsMSS
+	p.news, p.newsMSS = NoPathNews, 0
+	return n, int(m)
+}
+
+// tellPath keeps news for PathNews.
+func (c *Conn) tellPath(n PathNews, mss int32) {
+	if c.rare == nil {
+		c.rare = &connRare{}
+	}
+	c.rare.path.news, c.rare.path.newsMSS = n, mss
+}
+
+// SetPathMSS gives the connection the SendMSS that the stack's cache holds
+// for its destination's path MTU (below the link's: from an ICMP message,
+// or another connection's probe or black hole) and when that value ages
+// out. RFC 9293 §3.7.1's "effective send MSS" is "the smaller ... of the
+// send MSS ... and the largest transmission size permitted by the IP
+// layer": the handshake's SendMSS is bounded by it, and the MSS option we
+// send is not (RFC 1191 §6.4: "PMTU Discovery does not affect the value
+// sent in the TCP MSS option, because that value is used by the other end
+// of the connection, which may be using an unrelated PMTU value"). A
+// connection the cache held below what it could have had searches upward
+// (the package comment) from until: RFC 1191 §6.3, "When a PMTU value has
+// not been decreased for a while (on the order of 10 minutes), the PMTU
+// estimate should be set to the first-hop data-link MTU", which the search
+// finds by probing rather than by losing full-sized segments. Called on a
+// synchronized connection (one a SYN cookie made), it applies at once.
+func (c *Conn) SetPathMSS(now clock.Time, mss int, until clock.Time) {
+	if c.rare == nil {
+		c.rare = &connRare{}
+	}
+	c.rare.path.capMSS, c.rare.path.until = int32(min(max(mss, 64), 65535)), until
+	if c.state.Synchronized() {
+		c.applyPathMSS(now)
+	}
+}
+
+// applyPathMSS bounds SendMSS, just set by the handshake, by SetPathMSS's.
+func (c *Conn) applyPathMSS(now clock.Time) {
+	if c.rare == nil || c.rare.path.capMSS == 0 {
+		return
+	}
+	p := &c.rare.path
+	mss, until := p.capMSS, p.until
+	p.capMSS, p.until = 0, 0
+	if mss >= c.sndMSS {
+		return
+	}
+	top := c.sndMSS
+	c.sndMSS = mss
+	c.startSearch(mss, top, max(until, now))
+	if c.tracing() {
+		from := "never (the entry does not expire)"
+		if until != clock.Never {
+			from = "at " + time.Duration(max(until, now)).String()
+		}
+		c.note(now, "send MSS "+strconv.Itoa(int(top))+" -> "+strconv.Itoa(int(mss))+
+			" from the stack's path MTU for the destination; probing upward "+from)
+	}
 }

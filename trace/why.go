@@ -11,7 +11,7 @@ const (
 	// parser's error, which names the fault and the field.
 	DropChecksum  DropCause = iota + 1 // a checksum did not verify
 	DropTruncated                      // shorter than its length fields say
-	DropFragment                       // an IP fragment (synack does not reassemble)
+	DropFragment                       // an IP fragment that reassembly dropped (stack/frag.go)
 	DropMalformed                      // any other parse error
 
 	// The stack's drops of a parsed segment.

@@ -10,11 +10,14 @@
 //	GET /                  the page
 //	GET /api/scenarios     the scenarios, as JSON [{name, title, caption}]
 //	GET /api/run?scenario=NAME&seed=N&loss=P&latency=D&jitter=D&dup=P&reorder=P&corrupt=P
-//	                       runs a scenario; JSON {title, caption, seed,
-//	                       packets, rows, problems, notes, text, viewer}, where
-//	                       viewer is the HTML of the animated diagram with
-//	                       the connection's plot beside it. A bad
-//	                       parameter is a 400 with JSON {error, field}.
+//	                       runs a scenario; JSON {title, caption, figures,
+//	                       seed, packets, rows, problems, notes, text,
+//	                       viewer}, where figures are the run's own numbers
+//	                       that the scenario teaches (as synack scenario run
+//	                       prints them under the caption) and viewer is the
+//	                       HTML of the animated diagram with the
+//	                       connection's plot beside it. A bad parameter is a
+//	                       400 with JSON {error, field}.
 package web
 
 import (
@@ -240,9 +243,15 @@ func words(w http.ResponseWriter, r *http.Request) {
 
 // RunResult is the answer to /api/run.
 type RunResult struct {
-	Scenario string   `json:"scenario"`
-	Title    string   `json:"title"`
-	Caption  string   `json:"caption"`
+	Scenario string `json:"scenario"`
+	Title    string `json:"title"`
+	Caption  string `json:"caption"`
+	// Figures are the run's own numbers that the scenario teaches (the
+	// flights and ssthresh, the probes' times, the SYN cookie counters),
+	// one sentence each, in the request's language: sim.Run.FiguresIn,
+	// which synack scenario run prints under the caption. Empty for a
+	// scenario without such figures.
+	Figures  []string `json:"figures"`
 	Seed     uint64   `json:"seed"`
 	Packets  int      `json:"packets"`
 	Rows     int      `json:"rows"`
@@ -421,7 +430,7 @@ func Run(req *RunRequest) (*RunResult, error) {
 		// The only input Execute rejects is the link's impairment.
 		return nil, &FieldError{"link", err.Error()}
 	}
-	d, err := ladder.Build(r.Events, ladder.Options{Left: "client", Right: "server", Lang: req.Lang})
+	d, err := ladder.Build(r.Events, ladder.Options{Left: "client", Right: "server", Conn: s.Ladder, Lang: req.Lang})
 	if err != nil {
 		return nil, fmt.Errorf("drawing the ladder: %w", err)
 	}
@@ -447,7 +456,8 @@ func Run(req *RunRequest) (*RunResult, error) {
 		return nil, err
 	}
 	return &RunResult{
-		Scenario: s.Name, Title: s.TitleIn(req.Lang), Caption: caption(s, req.Lang), Seed: req.Overrides.Seed,
+		Scenario: s.Name, Title: s.TitleIn(req.Lang), Caption: caption(s, req.Lang),
+		Figures: append([]string{}, r.FiguresIn(req.Lang)...), Seed: req.Overrides.Seed,
 		Packets: len(d.Packets), Rows: len(d.Rows), Problems: append([]string{}, r.Problems...),
 		Notes: append([]string{}, r.NotesIn(req.Lang)...), Text: text.String(), Viewer: view.String(),
 	}, nil

@@ -7,11 +7,13 @@ import (
 
 // Sentinel errors that a *ParseError wraps, for errors.Is.
 var (
-	// ErrFragment: synack does not reassemble IP datagrams (RFC 791 §3.2,
-	// RFC 8200 §4.5); an IPv4 packet with MF set or a nonzero fragment
-	// offset is rejected, and so is an IPv6 packet whose Fragment header
-	// has M set or a nonzero offset. An ICMP quote of a fragment other
-	// than the first says so with it too.
+	// ErrFragment: the packet is a fragment, not a whole datagram (RFC
+	// 791 §3.2, RFC 8200 §4.5): ParseIP rejects an IPv4 packet with MF set
+	// or a nonzero fragment offset, and an IPv6 packet whose Fragment
+	// header has M set or a nonzero offset, with an error wrapping it;
+	// ParseFragment then reads the fragment for a reassembler (package
+	// stack's). An ICMP quote of a fragment other than the first says so
+	// with it too.
 	ErrFragment = errors.New("IP fragments are not supported")
 
 	// ErrChecksum: an IPv4 header checksum or a TCP, UDP, ICMP or ICMPv6

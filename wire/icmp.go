@@ -115,7 +115,7 @@ func parseQuote6(q []byte, base int) Quote {
 		return Quote{Err: icmpErr(layer, "quoted ipv6 version", base, strconv.Itoa(int(v))+", want 6", nil)}
 	}
 	q = q[:min(len(q), ipv6HeaderLen+int(binary.BigEndian.Uint16(q[4:])))]
-	nh, off, err := walkIPv6(q, true)
+	nh, off, err := walkIPv6(q, walkQuote)
 	if err != nil && !errors.Is(err, ErrFragment) {
 		pe := err.(*ParseError)
 		return Quote{Err: icmpErr(layer, "quoted ipv6 "+pe.Field, base+pe.Offset, pe.Msg, pe.Err)}

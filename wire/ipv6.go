@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/binary"
+	"errors"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -79,8 +80,8 @@ const defaultHopLimit = 64
 //     when not recognized (RFC 8200 §4.2).
 //   - Routing: synack knows no routing type, so a header with Segments Left
 //     zero is skipped and any other is an error (RFC 8200 §4.4).
-//   - Fragment: synack does not reassemble, so a fragment is an error
-//     wrapping ErrFragment, as an IPv4 fragment is. A Fragment header with
+//   - Fragment: a fragment is an error wrapping ErrFragment, as an IPv4
+//     fragment is (ParseFragment reads it for a reassembler). A Fragment header with
 //     offset 0 and M 0 (an atomic fragment) is skipped: "If the fragment is
 //     a whole datagram (that is, both the Fragment Offset field and the M
 //     flag are zero), then it does not need any further reassembly and
@@ -95,7 +96,13 @@ const defaultHopLimit = 64
 // The Hop Limit is returned as received, even zero (RFC 8200 §3: "A node
 // that is the destination of a packet should not discard a packet with
 // Hop Limit equal to zero").
-func ParseIPv6(b []byte) (ip IPv6, payload []byte, err error) {
+func ParseIPv6(b []byte) (ip IPv6, payload []byte, err error) { return parseIPv6(b, walkPacket) }
+
+// parseIPv6 is ParseIPv6 with the walk's mode: with walkFragment, a packet
+// whose Fragment header is not atomic returns errFragmentHere with the
+// fixed header (NextHeader the Fragment header's) and the packet from the
+// Fragment header on as payload.
+func parseIPv6(b []byte, mode walkMode) (ip IPv6, payload []byte, err error) {
 	if len(b) == 0 {
 		return IPv6{}, nil, ip6Err("header", 0, "truncated: 0 bytes, need at least 40", ErrTruncated)
 	}
@@ -115,7 +122,12 @@ func ParseIPv6(b []byte) (ip IPv6, payload []byte, err error) {
 	case pl < rest:
 		return IPv6{}, nil, ip6Err("payload length", 4, strconv.Itoa(pl)+" but packet has "+strconv.Itoa(rest)+" bytes after the header", nil)
 	}
-	nh, off, err := walkIPv6(b, false)
+	nh, off, err := walkIPv6(b, mode)
+	if err == errFragmentHere {
+		ip = ipv6Fixed(b)
+		ip.NextHeader = nh
+		return ip, b[off:len(b):len(b)], err
+	}
 	if err != nil {
 		return IPv6{}, nil, err
 	}
@@ -149,7 +161,12 @@ func ipv6Fixed(b []byte) IPv6 {
 // on, since it holds the whole header chain (RFC 8200 §4.5); a later
 // fragment returns the protocol its Fragment header names with an error
 // wrapping ErrFragment.
-func walkIPv6(b []byte, quote bool) (nh uint8, off int, err error) {
+//
+// With walkFragment a fragment that is not atomic returns the protocol its
+// Fragment header names, the offset of that header, and errFragmentHere,
+// which says no more (and costs no allocation).
+func walkIPv6(b []byte, mode walkMode) (nh uint8, off int, err error) {
+	quote := mode == walkQuote
 	nh, nhOff := b[6], 6
 	off = ipv6HeaderLen
 	for n := 0; ; n++ {
@@ -203,6 +220,9 @@ func walkIPv6(b []byte, quote bool) (nh uint8, off int, err error) {
 		case nhFragment:
 			fo := binary.BigEndian.Uint16(h[2:])
 			fragOff, more := int(fo>>3)*8, fo&1 != 0
+			if mode == walkFragment && (fragOff != 0 || more) {
+				return h[0], off, errFragmentHere
+			}
 			if fragOff != 0 || (more && !quote) {
 				msg := ErrFragment.Error() + " (M " + strconv.FormatBool(more) + ", fragment offset " + strconv.Itoa(fragOff) +
 					" bytes, identification " + hex32(binary.BigEndian.Uint32(h[4:])) + ")"
@@ -217,6 +237,20 @@ func walkIPv6(b []byte, quote bool) (nh uint8, off int, err error) {
 		off += hl
 	}
 }
+
+// walkMode is how walkIPv6 walks: a packet received, the quote of an
+// ICMPv6 error, or a packet that may be a fragment (ParseFragment).
+type walkMode uint8
+
+const (
+	walkPacket walkMode = iota
+	walkQuote
+	walkFragment
+)
+
+// errFragmentHere is walkIPv6's answer, in walkFragment mode, for a
+// fragment.
+var errFragmentHere = errors.New("wire: fragment header")
 
 // checkTLVOptions checks the options of the Hop-by-Hop or Destination
 // Options header h, which starts at offset base in the packet (RFC 8200

@@ -54,9 +54,14 @@ func ParsePacket(b []byte) (Packet, error) {
 // The header checksum must verify ("If the header checksum fails, the
 // internet datagram is discarded at once", RFC 791 §1.4); a failure wraps
 // ErrChecksum. A fragment (MF set or a nonzero fragment offset) is an error
-// wrapping ErrFragment, since synack does not reassemble. IP options are
+// wrapping ErrFragment, checked last (ParseFragment reads the fragment for
+// a reassembler). IP options are
 // skipped unread, and the reserved flag bit is ignored.
-func ParseIPv4(b []byte) (ip IPv4, payload []byte, err error) {
+func ParseIPv4(b []byte) (ip IPv4, payload []byte, err error) { return parseIPv4(b, false) }
+
+// parseIPv4 is ParseIPv4, and with frag set takes a fragment as any other
+// packet (ParseFragment reads its fields).
+func parseIPv4(b []byte, frag bool) (ip IPv4, payload []byte, err error) {
 	if len(b) == 0 {
 		return IPv4{}, nil, ipErr("header", 0, "truncated: 0 bytes, need at least 20", ErrTruncated)
 	}
@@ -90,7 +95,7 @@ func ParseIPv4(b []byte) (ip IPv4, payload []byte, err error) {
 		return IPv4{}, nil, checksumErr("ipv4", "header checksum", 10, found, want)
 	}
 	ff := binary.BigEndian.Uint16(b[6:])
-	if mf, off := ff&0x2000 != 0, ff&0x1fff; mf || off != 0 {
+	if mf, off := ff&0x2000 != 0, ff&0x1fff; (mf || off != 0) && !frag {
 		msg := ErrFragment.Error() + " (MF " + strconv.FormatBool(mf) + ", fragment offset " + strconv.Itoa(int(off)*8) + " bytes)"
 		return IPv4{}, nil, ipErr("flags and fragment offset", 6, msg, ErrFragment)
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gosynack/synack/capture"
+	"github.com/gosynack/synack/trace/i18n"
 	"github.com/gosynack/synack/trace/ladder"
 )
 
@@ -73,7 +74,12 @@ packet (at most 300 ms): its state shows only from that. Ethernet, veth and
 loopback devices, TUN devices (raw IP) and other links (cooked) are read.
 --count N, --duration D or Ctrl-C ends the capture; the notes of each
 connection follow, and --pcap FILE keeps what was seen as pcapng, for
-synack ladder FILE or Wireshark. Needs root.`,
+synack ladder FILE or Wireshark. --svg, --html and --plot are written as the
+capture goes, every 2 s or so (each file whole, renamed into place: a
+browser's reload shows the latest) and at the end, from the capture so far
+read as synack ladder FILE reads it, so that at the end they are what
+synack ladder FILE draws from the --pcap file; of the connections --conn or
+--port chooses, they show the latest to begin. Needs root.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if live.iface != "" {
 				if len(args) > 0 {
@@ -97,10 +103,8 @@ synack ladder FILE or Wireshark. Needs root.`,
 					}
 				}
 			} else {
-				for _, f := range []string{"svg", "html", "plot", "icmp"} {
-					if cmd.Flags().Changed(f) {
-						return usageError{fmt.Errorf("--%s is not drawn live: keep the capture with --pcap FILE and draw it with synack ladder FILE --%s", f, f)}
-					}
+				if icmp {
+					return usageError{fmt.Errorf("--icmp is not drawn live: keep the capture with --pcap FILE and draw it with synack ladder FILE --icmp")}
 				}
 				if live.duration < 0 {
 					return usageError{fmt.Errorf("--duration %s: want a positive duration, or 0 for no limit", live.duration)}
@@ -109,6 +113,7 @@ synack ladder FILE or Wireshark. Needs root.`,
 					return usageError{fmt.Errorf("--count %d: want a number of packets, or 0 for no limit", live.count)}
 				}
 				out := cmd.OutOrStdout()
+				live.render, live.plot = render, plotFile
 				return runLive(cmd, live, conn, port, ladder.Options{Absolute: absolute, ASCII: ascii, Color: render.colored(out), Lang: langOf(cmd)})
 			}
 			name := args[0]
@@ -165,26 +170,8 @@ synack ladder FILE or Wireshark. Needs root.`,
 			if !render.files() && plotFile == "" {
 				return nil
 			}
-			c := conns[0]
-			opt.Color = false
-			d, err := a.Diagram(c, opt)
-			if err != nil {
-				return err
-			}
-			l := opt.Lang
-			title := l.Trf("%s, connection %d: %s", filepath.Base(name), c.N, c)
-			if plotFile != "" {
-				// The plot's windows are scaled whatever --absolute says.
-				pd, err := a.Diagram(c, ladder.Options{Lang: l})
-				if err != nil {
-					return err
-				}
-				if err := writePlot(plotFile, pd, nil, title, true); err != nil {
-					return err
-				}
-			}
-			caption := l.Trf("From the capture %s (%s, %d frames): the states are inferred from the segments.", name, file.Format, len(file.Packets))
-			return render.write(d, title, caption)
+			title, caption := captureTitle(name, file, conns[0], opt.Lang)
+			return writePictures(a, conns[0], opt, render, plotFile, title, caption)
 		},
 	}
 	fs := cmd.Flags()
@@ -200,6 +187,34 @@ synack ladder FILE or Wireshark. Needs root.`,
 	fs.StringVar(&live.pcap, "pcap", "", "with -i: also write the packets seen to this pcapng file")
 	render.register(fs)
 	return cmd
+}
+
+// captureTitle is the title and caption of the pictures of connection c
+// of the capture file called name.
+func captureTitle(name string, file *capture.File, c *capture.Conn, l i18n.Lang) (title, caption string) {
+	return l.Trf("%s, connection %d: %s", filepath.Base(name), c.N, c),
+		l.Trf("From the capture %s (%s, %d frames): the states are inferred from the segments.", name, file.Format, len(file.Packets))
+}
+
+// writePictures writes the --svg, --html and --plot files asked for of
+// connection c of a, titled title, the page with caption under it.
+func writePictures(a *capture.Analysis, c *capture.Conn, opt ladder.Options, render renderFlags, plotFile, title, caption string) error {
+	opt.Color = false
+	d, err := a.Diagram(c, opt)
+	if err != nil {
+		return err
+	}
+	if plotFile != "" {
+		// The plot's windows are scaled whatever --absolute says.
+		pd, err := a.Diagram(c, ladder.Options{Lang: opt.Lang})
+		if err != nil {
+			return err
+		}
+		if err := writePlot(plotFile, pd, nil, title, true); err != nil {
+			return err
+		}
+	}
+	return render.write(d, title, caption)
 }
 
 // connList lists connections, one an indented line.

@@ -41,7 +41,7 @@ func TestLadderLiveFlags(t *testing.T) {
 		{[]string{"ladder", "--count", "3", "x.pcap"}, "--count is for a live capture: give -i IFACE"},
 		{[]string{"ladder", "--pcap", "out.pcapng", "x.pcap"}, "--pcap is for a live capture: give -i IFACE"},
 		{[]string{"ladder", "-i", "lo", "x.pcap"}, `-i lo captures live: give no capture file too (got ["x.pcap"])`},
-		{[]string{"ladder", "-i", "lo", "--svg", "x.svg"}, "--svg is not drawn live: keep the capture with --pcap FILE and draw it with synack ladder FILE --svg"},
+		{[]string{"ladder", "-i", "lo", "--icmp"}, "--icmp is not drawn live: keep the capture with --pcap FILE and draw it with synack ladder FILE --icmp"},
 		{[]string{"ladder", "-i", "lo", "--count", "-1"}, "--count -1: want a number of packets, or 0 for no limit"},
 		{[]string{"ladder", "-i", "lo", "--duration", "-1s"}, "--duration -1s: want a positive duration, or 0 for no limit"},
 		{[]string{"ladder", "-i", "lo", "--conn", "nonsense"}, `--conn "nonsense": write the connection as ADDR:PORT-ADDR:PORT`},

@@ -21,6 +21,9 @@ type liveFlags struct {
 	count    int
 	duration time.Duration
 	pcap     string
+	// render and plot are the pictures to write as the capture goes.
+	render renderFlags
+	plot   string
 }
 
 // liveTick is how often a live ladder draws the rows that have settled.
@@ -58,6 +61,17 @@ func runLive(cmd *cobra.Command, lf liveFlags, conn string, port int, opt ladder
 		if pw, err = capture.NewLiveFile(pf, src.Name, src.LinkType); err != nil {
 			return failure{fmt.Errorf("--pcap %s: %w", lf.pcap, err)}
 		}
+	}
+	// The pictures are drawn from the --pcap file if it can be read back
+	// as it grows, else from the same pcapng kept in memory.
+	var readBack string
+	var flush func() error
+	if pf != nil && regularFile(pf) {
+		readBack, flush = lf.pcap, pw.Flush
+	}
+	pics, err := newLivePictures(lf, conn, port, opt, src, readBack, flush)
+	if err != nil {
+		return failure{err}
 	}
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -109,6 +123,9 @@ loop:
 				}
 				nextDraw = now.Add(4 * time.Since(now))
 			}
+			if pics != nil {
+				pics.tick(time.Now(), cmd.ErrOrStderr())
+			}
 		case r := <-packets:
 			if r.err != nil {
 				readErr = r.err
@@ -118,6 +135,9 @@ loop:
 				writeErr = pw.Write(r.p)
 			}
 			stream.Add(r.p)
+			if pics != nil {
+				pics.add(r.p, stream.Seen())
+			}
 			if lf.count > 0 && stream.Seen() >= lf.count {
 				why, full = l.Trf("--count %d reached", lf.count), true
 				break loop
@@ -133,6 +153,9 @@ loop:
 				writeErr = pw.Write(r.p)
 			}
 			stream.Add(r.p)
+			if pics != nil {
+				pics.add(r.p, stream.Seen())
+			}
 		}
 	}
 	elapsed := time.Since(start).Round(time.Millisecond)
@@ -155,6 +178,11 @@ loop:
 			return failure{fmt.Errorf("--pcap %s: %w", lf.pcap, writeErr)}
 		}
 		fmt.Fprintln(out, l.Trf("--pcap %s: %d packets written (pcapng); synack ladder %s draws them again, Wireshark opens them", lf.pcap, stream.Seen(), lf.pcap))
+	}
+	if pics != nil {
+		if err := pics.close(out); err != nil {
+			return err
+		}
 	}
 	if readErr != nil {
 		return failure{fmt.Errorf("-i %s: %w", lf.iface, readErr)}

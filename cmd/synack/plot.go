@@ -127,7 +127,7 @@ func runPlot(cmd *cobra.Command, input string, f *plotFlags, lf *linkFlags) erro
 		if err != nil {
 			return usageError{err}
 		}
-		if d, err = ladder.Build(r.Events, ladder.Options{Left: "client", Right: "server", Lang: l}); err != nil {
+		if d, err = ladder.Build(r.Events, ladder.Options{Left: "client", Right: "server", Conn: s.Ladder, Lang: l}); err != nil {
 			return fmt.Errorf("drawing the ladder: %w", err)
 		}
 		events = r.Events

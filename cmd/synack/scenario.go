@@ -106,7 +106,7 @@ func runScenario(w io.Writer, s *sim.Scenario, lf *linkFlags) error {
 		}
 	}
 	d, err := ladder.Build(r.Events, ladder.Options{
-		Left: "client", Right: "server",
+		Left: "client", Right: "server", Conn: s.Ladder,
 		Absolute: lf.absolute, ASCII: lf.ascii, Timers: lf.timers,
 		Color: lf.render.colored(w), Lang: lf.lang,
 	})

@@ -42,7 +42,9 @@
 //     source address is not checked: a host may spoof. Packets of other
 //     protocols than TCP (ICMP, ICMPv6, UDP) cross the network as bytes:
 //     impaired like any packet, but unseen by the rules (which match TCP
-//     segments) and unrecorded (trace has no event for them yet).
+//     segments) and unrecorded (trace has no event for them yet). So do
+//     IP fragments, whose header wire.ParseFragment reads: reassembly is
+//     the destination's.
 //     Then the MTU, when the path has one (Impairment.MTU): a longer packet is
 //     dropped (trace.LinkTooBig, "too big: 1500 bytes, MTU 1280"), counted
 //     in TooBig, and the path's router sends its source an ICMP

@@ -335,6 +335,12 @@ func (n *Network) sendTo(now clock.Time, from, to string, pkt []byte) uint64 {
 // (ICMP, ICMPv6, UDP) crosses as bytes.
 func parse(b []byte) (ip wire.IP, seg wire.Segment, isTCP bool, err error) {
 	ip, payload, err := wire.ParseIP(b)
+	if errors.Is(err, wire.ErrFragment) {
+		// A fragment crosses as bytes, as a router forwards it:
+		// reassembly is the destination's (RFC 791 §3.2, RFC 8200 §4.5).
+		f, err := wire.ParseFragment(b)
+		return f.IP, seg, false, err
+	}
 	if err != nil {
 		return ip, seg, false, err
 	}

@@ -308,7 +308,8 @@ func (n *Network) tooBig(now clock.Time, pk *packet) bool {
 		return false
 	}
 	pa.stats.TooBig++
-	ip, _, err := wire.ParseIP(pk.data)
+	f, err := wire.ParseFragment(pk.data) // a fragment's header too
+	ip := f.IP
 	df := err == nil && (ip.Version == 6 || ip.V4.DontFragment)
 	detail := fmt.Sprintf("%d bytes, MTU %d", len(pk.data), mtu)
 	switch {

@@ -171,6 +171,34 @@ MSS rises to its size.`,
 正中间的报文段，它对这一跳来说太大而被丢弃，但这不算作拥塞；再发一个大小介于 1024 与 1241
 正中间的报文段，它顺利到达，MSS 于是升到这个大小。`},
 
+	// pmtu-shared
+	{"The path MTU a black hole taught, shared with the next connection", "黑洞教会的路径 MTU，由下一条连接共享"},
+	{`The path of pmtu-blackhole (a 1280-byte hop whose Fragmentation Needed messages are
+filtered out), and two requests, one connection after the other. The first connection loses
+its full-sized segments to three timeouts, falls back to an MSS of 1024 bytes and probes
+upward, as in pmtu-blackhole. The server's stack keeps what its connection learnt for every
+connection to that client (RFC 1191 §6.2, RFC 4821): the black hole lowers the path MTU it
+holds for the client to 1064 bytes, and each probe that arrives raises it to the probe's
+size. The second connection's SYN-ACK still offers the link's MSS of 1460 (RFC 1191 §6.4:
+path MTU discovery "does not affect the value sent in the TCP MSS option"), but its first
+data segments are already of the size the probes found: no timeout, no fallback. The cache
+forgets after 10 minutes (RFC 1191 §6.3), when the link's MTU is tried again.`,
+		`路径与 pmtu-blackhole 相同（一跳最多转发 1280 字节，它的“需要分片”报文被过滤掉），
+客户端先后用两条连接发出两个请求。第一条连接和 pmtu-blackhole 中一样：满长度报文段连续三次
+超时，MSS 退回到 1024 字节，然后向上探测。服务器的协议栈把这条连接学到的东西留给通往该客户端
+的所有连接（RFC 1191 §6.2，RFC 4821）：黑洞把它为客户端记下的路径 MTU 降到 1064 字节，此后
+每一个顺利到达的探测报文段又把它升到探测报文段的大小。第二条连接的 SYN-ACK 仍然通告链路的
+MSS 1460（RFC 1191 §6.4：路径 MTU 发现“不影响 TCP MSS 选项中发送的值”），但它最初的数据
+报文段已经是探测找到的大小：没有超时，也没有回退。这份缓存 10 分钟后过期（RFC 1191 §6.3），
+届时再试链路的 MTU。`},
+	{"the server's path MTU for %v: %d bytes, from %s at %v, kept until %v", "服务器为 %v 记下的路径 MTU：%d 字节，来自%s，时间 %v，保留到 %v"},
+	{"the server keeps no path MTU below its link's %d bytes", "服务器没有记下低于其链路 %d 字节的路径 MTU"},
+	{"its path MTU writes: %d from ICMP, %d from black holes, %d from probes", "路径 MTU 的写入：%d 次来自 ICMP，%d 次来自黑洞，%d 次来自探测"},
+	{"the server's second connection: send MSS %d, %d retransmission timeouts", "服务器的第二条连接：发送 MSS 为 %d，重传超时 %d 次"},
+	{"an ICMP message", "一个 ICMP 报文"},
+	{"a black hole", "一次黑洞检测"},
+	{"an acknowledged probe", "一个得到确认的探测报文段"},
+
 	// slow-start
 	{"Slow start: the congestion window doubles every round trip, until a loss sets ssthresh", "慢启动：拥塞窗口每个往返时间翻一番，直到一次丢包定下 ssthresh"},
 	{`A new connection does not know the path, so it starts with a small congestion window
@@ -917,6 +945,20 @@ as many connections and takes as long).`,
 		"内核丢弃了 %d 个来不及读取的报文：梯形图和 --pcap 文件中都没有它们"},
 	{"--pcap %s: %d packets written (pcapng); synack ladder %s draws them again, Wireshark opens them",
 		"--pcap %s：已写入 %d 个报文（pcapng）；synack ladder %s 可以重新画出，Wireshark 也能打开"},
+	// The pictures of a live capture (cmd/synack/livepics.go).
+	{"Captured live on %s (%s, %d frames): the states are inferred from the segments.",
+		"在 %s 上实时抓包（%s，%d 帧）：状态是根据报文段推断出来的。"},
+	{"%s: connection %d, %s", "%s：第 %d 条连接，%s"},
+	{"%s: connection %d, %s, the latest of the %d chosen",
+		"%s：第 %d 条连接，%s，是选中的 %d 条连接中最新的一条"},
+	{"%s: connection %d, %s, the latest of the %d chosen (synack ladder %s --conn %s draws it again)",
+		"%s：第 %d 条连接，%s，是选中的 %d 条连接中最新的一条（synack ladder %s --conn %s 可以重新画出它）"},
+	{"%s: not written, as no TCP connection to draw was seen", "%s：没有写入，因为没有抓到可画的 TCP 连接"},
+	{"the capture goes on, but no more pictures are written", "抓包继续进行，但不再写入图片"},
+	{"the pictures stop at packet %d: without --pcap the capture is kept in memory for them, %d MiB at most; give --pcap FILE to draw it all",
+		"图片只画到第 %d 个报文：没有 --pcap 时，抓到的报文为画图保存在内存中，最多 %d MiB；加上 --pcap FILE 才能全部画出"},
+	{"past packet %d (%d MiB) the pictures were not drawn again during the capture, only at its end, from the whole --pcap file",
+		"第 %d 个报文（%d MiB）之后，抓包过程中不再重画图片，只在结束时根据完整的 --pcap 文件画一次"},
 
 	// soak --hostile (cmd/synack/soak_hostile.go, package sim's
 	// HostileCase.About and HostileResult.Notes).

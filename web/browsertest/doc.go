@@ -15,5 +15,6 @@
 // $SYNACK_ARTIFACTS, or else to web/testdata/screenshot-*.png (ignored by
 // git): html-demo, lost-syn, refused, web-zh, web-zh-run, html-zh (the
 // Chinese pages), plot-beside-ladder and web-plot (a plot beside its
-// ladder, a point selected).
+// ladder, a point selected), web-figures and web-figures-zh (a
+// scenario's figures under its explanation).
 package browsertest

@@ -70,6 +70,16 @@
       document.getElementById("about").hidden = false;
       document.getElementById("title").textContent = tr("%s (seed %s)").replace("%s", res.title).replace("%s", String(res.seed));
       document.getElementById("caption").textContent = res.caption;
+      // The run's own figures, under the explanation, as synack scenario
+      // run prints them.
+      var figs = document.getElementById("figures");
+      figs.textContent = "";
+      (res.figures || []).forEach(function (f) {
+        var li = document.createElement("li");
+        li.textContent = f;
+        figs.appendChild(li);
+      });
+      figs.hidden = !(res.figures && res.figures.length);
       var notes = document.getElementById("notelist");
       notes.textContent = "";
       (res.notes || []).forEach(function (n) {
