@@ -455,6 +455,9 @@ func New(cfg Config) (*Stack, error) {
 		listeners: [2]map[uint16]*Listener{make(map[uint16]*Listener), make(map[uint16]*Listener)},
 		mtu:       mtu,
 		echo:      bucket{tokens: cfg.EchoBurst},
+		// HandleTimeout's scratch, made now: its first growth would
+		// otherwise be the first timer that fires in a steady exchange.
+		due: make([]*entry, 0, 8),
 	}
 	s.pmtu.size, s.pmtu.expiry = cfg.PathMTUCacheSize, cfg.PathMTUExpiry
 	if s.pmtu.size <= 0 {
@@ -463,6 +466,7 @@ func New(cfg Config) (*Stack, error) {
 	if s.pmtu.expiry == 0 {
 		s.pmtu.expiry = PathMTUExpiry
 	}
+	s.pool.init()
 	// The ICMP errors' bucket starts full too, whether the first error is
 	// a UDP port's or a forwarder's refusal.
 	s.udp.errors.tokens = cfg.EchoBurst
