@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -20,6 +22,7 @@ var (
 	manyPairs  = flag.Int("many.pairs", 5000, "established connection pairs held open by BenchmarkIdleMany (BENCHMARKS.md: 100000)")
 	idleBudget = flag.Duration("idle.budget", 2*time.Minute, "longest the idle benchmarks spend opening connections; past it they measure the pairs opened so far")
 	opTimeout  = flag.Duration("op.timeout", 30*time.Second, "longest any single dial, accept, read or write may block")
+	steadyProf = flag.String("steady.memprofile", "", "write a memory profile of every allocation in the timed part of Bulk and PingPong (after the warm-up) to this file; run one benchmark")
 )
 
 // procsList is the GOMAXPROCS values the scaling benchmarks run at: 1, 2,
@@ -48,6 +51,102 @@ func withProcs(b *testing.B, prefix string, fn func(b *testing.B)) {
 			defer runtime.GOMAXPROCS(old)
 			fn(b)
 		})
+	}
+}
+
+// Warm-up rounds of Bulk and PingPong: the warm-up ends when growth has
+// ended, not after a fixed amount. It runs in rounds (warmRoundMiB of
+// bulk, warmRoundRTs round trips) and ends after a round that allocated
+// no heap object at all (synack's steady state: windows, rings, queues and
+// pools have reached their size), or, for a stack that allocates per
+// packet (gVisor), a round that allocated at least one object per MiB or
+// round trip and within a tenth of what the round before it did. At least
+// warmMinRounds rounds; after warmMaxRounds the timed part starts anyway,
+// and counts what still grows.
+const (
+	warmRoundMiB  = 8
+	warmRoundRTs  = 1000
+	warmMinRounds = 2
+	warmMaxRounds = 64
+)
+
+// warmUp runs round until growth has ended (see warmRoundMiB; perPacket is
+// the allocations per round at which a stack counts as allocating per
+// packet) and returns the rounds it ran.
+func warmUp(b *testing.B, perPacket uint64, round func()) int {
+	var prev uint64
+	for r := 1; ; r++ {
+		m0 := memStats(false)
+		round()
+		m1 := memStats(false)
+		n := m1.Mallocs - m0.Mallocs
+		diff := max(n, prev) - min(n, prev)
+		steady := n == 0 || (r > 1 && n >= perPacket && 10*diff <= prev)
+		if (r >= warmMinRounds && steady) || r == warmMaxRounds {
+			return r
+		}
+		prev = n
+	}
+}
+
+// steadyProfile starts, when -steady.memprofile is set, a memory profile
+// of every allocation from now on (runtime.MemProfileRate 1, having been
+// 0 since noProfile: the warm-up is left out); the function it returns
+// stops it and writes the profile to the file, and what the profile held
+// at noProfile to the file with ".base" appended:
+// `go tool pprof -sample_index=alloc_objects -diff_base FILE.base bench.test FILE`
+// shows the timed part's allocations alone.
+func steadyProfile(b *testing.B) func() {
+	if *steadyProf == "" {
+		return func() {}
+	}
+	stop := func() {
+		runtime.MemProfileRate = 0
+		writeAllocs(b, *steadyProf)
+		if err := os.WriteFile(*steadyProf+".base", profBase, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.MemProfileRate = 1
+	return stop
+}
+
+// profBase is the allocation profile as noProfile found it.
+var profBase []byte
+
+// noProfile turns memory profiling off until steadyProfile, when
+// -steady.memprofile is set, and keeps the profile so far (profBase).
+func noProfile(b *testing.B) {
+	if *steadyProf == "" {
+		return
+	}
+	runtime.MemProfileRate = 0
+	f, err := os.CreateTemp("", "steady")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	defer os.Remove(f.Name())
+	writeAllocs(b, f.Name())
+	if profBase, err = os.ReadFile(f.Name()); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// writeAllocs writes the allocation profile to file. The Go runtime
+// publishes allocations a cycle or two after they were made, hence the
+// collections first.
+func writeAllocs(b *testing.B, file string) {
+	runtime.GC()
+	runtime.GC()
+	runtime.GC()
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
 	}
 }
 
@@ -139,6 +238,7 @@ func establish(b *testing.B, env *Env) (c, s net.Conn, done func()) {
 
 func benchBulk(b *testing.B, _ Stack, env *Env) {
 	const chunk = 1 << 20
+	noProfile(b)
 	c, s, closeConn := establish(b, env)
 	defer closeConn()
 	type result struct {
@@ -170,21 +270,26 @@ func benchBulk(b *testing.B, _ Stack, env *Env) {
 	s.SetDeadline(deadline)
 	b.SetBytes(chunk)
 	b.ReportAllocs()
-	// Warm up to the steady state the issue asks about: the windows and
-	// buffers grow, pools fill. Those bytes are read before the clock and
-	// the allocation count start.
-	const warm = 8
-	for range warm {
-		if _, err := c.Write(buf); err != nil {
-			b.Fatalf("warm-up write: %v", err)
+	// Warm up to the steady state: the windows and buffers grow, pools
+	// fill, until a round of warmRoundMiB allocates no fewer objects than
+	// the rounds before it (warmUp). Those bytes are read before the clock
+	// and the allocation count start.
+	var written int64
+	rounds := warmUp(b, warmRoundMiB, func() {
+		for range warmRoundMiB {
+			if _, err := c.Write(buf); err != nil {
+				b.Fatalf("warm-up write: %v", err)
+			}
 		}
-	}
-	for readSoFar.Load() < warm*chunk {
-		if time.Now().After(deadline) {
-			b.Fatalf("warm-up: server read %d of %d bytes by the deadline", readSoFar.Load(), warm*chunk)
+		written += warmRoundMiB * chunk
+		for readSoFar.Load() < written {
+			if time.Now().After(deadline) {
+				b.Fatalf("warm-up: server read %d of %d bytes by the deadline", readSoFar.Load(), written)
+			}
+			time.Sleep(50 * time.Microsecond)
 		}
-		time.Sleep(50 * time.Microsecond)
-	}
+	})
+	stopProfile := steadyProfile(b)
 	var seg0 uint64
 	if env.Segments != nil {
 		seg0 = env.Segments()
@@ -210,10 +315,11 @@ func benchBulk(b *testing.B, _ Stack, env *Env) {
 	b.StopTimer()
 	reportCPU(b, cpu0, int64(b.N)*chunk)
 	m1 := memStats(false)
+	stopProfile()
 	if r.err != nil {
 		b.Fatalf("read: %v", r.err)
 	}
-	if want := int64(warm+b.N) * chunk; r.n != want {
+	if want := written + int64(b.N)*chunk; r.n != want {
 		b.Fatalf("server read %d bytes, client wrote %d", r.n, want)
 	}
 	if env.Segments != nil {
@@ -222,6 +328,7 @@ func benchBulk(b *testing.B, _ Stack, env *Env) {
 			b.ReportMetric(float64(segs)/float64(b.N), "segments/op")
 		}
 	}
+	b.ReportMetric(float64(rounds*warmRoundMiB), "warm-MiB")
 }
 
 // BenchmarkConnRate measures connections opened and closed: in each
@@ -324,6 +431,7 @@ func BenchmarkPingPong(b *testing.B) {
 }
 
 func benchPingPong(b *testing.B, _ Stack, env *Env) {
+	noProfile(b)
 	c, s, closeConn := establish(b, env)
 	defer closeConn()
 	deadline := time.Now().Add(*opTimeout + time.Duration(b.N)*time.Millisecond)
@@ -347,20 +455,25 @@ func benchPingPong(b *testing.B, _ Stack, env *Env) {
 		}
 	}()
 	buf := []byte{'x'}
-	// Warm up (the steady state): the first round trips fill pools.
-	for range 100 {
-		if _, err := c.Write(buf); err != nil {
-			b.Fatalf("warm-up write: %v", err)
+	// Warm up to the steady state: the first round trips fill pools,
+	// until a round of warmRoundRTs allocates no fewer objects than the
+	// rounds before it (warmUp).
+	rounds := warmUp(b, warmRoundRTs, func() {
+		for range warmRoundRTs {
+			if _, err := c.Write(buf); err != nil {
+				b.Fatalf("warm-up write: %v", err)
+			}
+			if _, err := io.ReadFull(c, buf); err != nil {
+				b.Fatalf("warm-up read: %v", err)
+			}
 		}
-		if _, err := io.ReadFull(c, buf); err != nil {
-			b.Fatalf("warm-up read: %v", err)
-		}
-	}
+	})
 	var seg0 uint64
 	if env.Segments != nil {
 		seg0 = env.Segments()
 	}
 	b.ReportAllocs()
+	stopProfile := steadyProfile(b)
 	m0 := memStats(false)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -373,11 +486,13 @@ func benchPingPong(b *testing.B, _ Stack, env *Env) {
 	}
 	b.StopTimer()
 	m1 := memStats(false)
+	stopProfile()
 	c.Close()
 	if err := <-echoed; err != nil {
 		b.Fatalf("echo: %v", err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rt/s")
+	b.ReportMetric(float64(rounds*warmRoundRTs), "warm-rt")
 	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(b.N), "allocs/rt")
 	if env.Segments != nil {
 		if segs := env.Segments() - seg0; segs > 0 {

@@ -11,18 +11,42 @@
 #   bench/tun.sh plain            # old = the work tree without offloads
 #                                 # (SYNACK_TUN_PLAIN=1), new = with them
 #   SYNACK_TUN_PLAIN=1 bench/tun.sh OLD   # new without offloads
+#   bench/tun.sh peers OLD [NEW]  # BenchmarkTUNPeers with synack-old (OLD's
+#                                 # build) beside synack: every metric's
+#                                 # new/old as x-synack-old, per round
+#   PEERS=synack ROUNDS=7 bench/tun.sh peers OLD   # only synack and synack-old
+#
+# In peers mode the old tree gets this tree's bench/*_linux_test.go (its
+# node must answer the same words); the knobs are BenchmarkTUNPeers's
+# (MIB, CONNS, RTTS, PAR, PEERS: SYNACK_TUNBENCH_*).
 #
 # The old tree gets this tree's bench/tun_linux_test.go, go.mod and go.sum
 # (the benchmark uses only synack.New, the TUN device and internal/netns,
 # which exist there). Bounded: a fixed byte count per run, a timeout each.
 set -euo pipefail
 cd "$(dirname "$0")"
-old=${1:?usage: bench/tun.sh OLD-COMMIT [NEW-COMMIT]}
+peers=
+if [ "${1:-}" = peers ]; then peers=1; shift; fi
+old=${1:?usage: bench/tun.sh [peers] OLD-COMMIT [NEW-COMMIT]}
 new=${2:-}
 ROUNDS=${ROUNDS:-7}
-MIB=${MIB:-256}
+MIB=${MIB:-$([ -n "$peers" ] && echo 64 || echo 256)}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+if [ -n "$peers" ]; then
+	build() { # commit name
+		mkdir -p "$tmp/src-$2"
+		git -C .. archive "$1" | tar -x -C "$tmp/src-$2"
+		cp ./*_linux_test.go go.mod go.sum "$tmp/src-$2/bench/"
+		(cd "$tmp/src-$2/bench" && go test -c -o "$tmp/$2.test" .)
+	}
+	if [ -n "$new" ]; then build "$new" new; else go test -c -o "$tmp/new.test" .; fi
+	build "$old" old
+	SYNACK_TUNBENCH_OLD="$tmp/old.test" SYNACK_TUNBENCH_ROUNDS="$ROUNDS" SYNACK_TUNBENCH_MIB="${MIB}" \
+		SYNACK_TUNBENCH_CONNS="${CONNS:-1000}" SYNACK_TUNBENCH_RTTS="${RTTS:-10000}" SYNACK_TUNBENCH_PAR="${PAR:-8}" \
+		SYNACK_TUNBENCH_PEERS="${PEERS:-synack}" timeout 900 "$tmp/new.test" -test.run '^$' -test.bench '^BenchmarkTUNPeers$' -test.benchtime 1x -test.v
+	exit
+fi
 build() { # commit name
 	mkdir -p "$tmp/src-$2"
 	git -C .. archive "$1" | tar -x -C "$tmp/src-$2"

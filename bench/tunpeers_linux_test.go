@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,17 +81,34 @@ import (
 //     packet dropped (drops are counted) every such probe is spurious: on
 //     a one-byte exchange it probes the FIN the kernel's delayed ACK holds;
 //   - rr: one connection, SYNACK_TUNBENCH_RTTS (default 200) one-byte
-//     round trips: rtt/s.
+//     round trips: rtt/s;
+//   - connpar and rrpar: the same counts shared by SYNACK_TUNBENCH_PAR
+//     (default 8) client goroutines at once, each with its own connections
+//     (connpar) or its own connection (rrpar). conn and rr measure one
+//     client's latency, a Go dialler waiting for each answer on the same
+//     two cores as the stack, which bounds every peer alike and squeezes
+//     the ratios towards 1; with several at once the stack's own rate
+//     shows. For each of the four, cpu-us/conn or cpu-us/rtt is the
+//     stack's process's CPU time per connection or round trip (user +
+//     system: for kernel, its socket calls only), steadier than the rates
+//     on a shared machine;
 //
-// Sub-benchmarks down, up, conn, rr and fin report each peer's median
-// (PEER-UNIT) and the median of the per-round ratios synack/PEER with their
-// range (x-PEER, x-PEER-min, x-PEER-max). b.N is not used: run it with
-// -benchtime 1x; SYNACK_TUNBENCH_ROUNDS (default 1) rounds. The defaults
-// make a smoke run of a few seconds; BENCHMARKS.md names the command for its
-// figures. Bounded: at most 21 rounds, 1024 MiB, 20000 connections and
-// 100000 round trips, a deadline on every connection and 10 minutes in
-// all. The namespaces are removed at the end, on failure, and on SIGINT or
-// SIGTERM. Needs root, /dev/net/tun and ip(8); skipped otherwise.
+// Sub-benchmarks down, up, conn, rr, connpar, rrpar and fin report each
+// peer's median (PEER-UNIT) and the median of the per-round ratios
+// synack/PEER with their range (x-PEER, x-PEER-min, x-PEER-max). b.N is
+// not used: run it with -benchtime 1x; SYNACK_TUNBENCH_ROUNDS (default 1)
+// rounds. The defaults make a smoke run of a few seconds; BENCHMARKS.md
+// names the command for its figures. SYNACK_TUNBENCH_PEERS (synack,...)
+// runs only some peers; SYNACK_TUNBENCH_OLD=PATH adds synack-old, synack
+// run by another build of this test binary (bench/tun.sh peers OLD), so
+// that x-synack-old is new/old in alternating rounds;
+// SYNACK_TUNBENCH_PROFILE=DIR writes a CPU profile of the stack's process
+// per phase (or an execution trace, SYNACK_TUNBENCH_PROFILE_KIND=trace),
+// DIR/PEER-PHASE-rROUND.cpu. Bounded: at most 21 rounds, 1024 MiB, 20000
+// connections and 100000 round trips, 64 clients at once, a deadline on
+// every connection and 10 minutes in all. The namespaces are removed at
+// the end, on failure, and on SIGINT or SIGTERM. Needs root, /dev/net/tun
+// and ip(8); skipped otherwise.
 func BenchmarkTUNPeers(b *testing.B) {
 	if err := netns.Available(); err != nil {
 		b.Skipf("skipped: %v", err)
@@ -101,6 +120,15 @@ func BenchmarkTUNPeers(b *testing.B) {
 	mib := envInt(b, "SYNACK_TUNBENCH_MIB", 4, 1024)
 	conns := envInt(b, "SYNACK_TUNBENCH_CONNS", 50, 20000)
 	rtts := envInt(b, "SYNACK_TUNBENCH_RTTS", 200, 100000)
+	par := envInt(b, "SYNACK_TUNBENCH_PAR", 8, 64)
+	peers, err := tbPeerList()
+	if err != nil {
+		b.Fatal(err)
+	}
+	prof := os.Getenv("SYNACK_TUNBENCH_PROFILE")
+	if prof != "" && slices.Contains(peers, "synack-old") {
+		b.Fatal("SYNACK_TUNBENCH_PROFILE and SYNACK_TUNBENCH_OLD together: the old binary may not know the profile commands")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
@@ -126,14 +154,15 @@ func BenchmarkTUNPeers(b *testing.B) {
 
 	res := map[string][]tunResult{}
 	for r := range rounds {
-		for k := range tbPeers {
-			peer := tbPeers[(r+k)%len(tbPeers)]
-			x, err := tn.round(ctx, peer, int64(mib)<<20, conns, rtts)
+		for k := range peers {
+			peer := peers[(r+k)%len(peers)]
+			x, err := tn.round(ctx, tbRun{peer: peer, round: r + 1, total: int64(mib) << 20, conns: conns, rtts: rtts, par: par, prof: prof})
 			if err != nil {
 				b.Fatalf("round %d, %s: %v", r+1, peer, err)
 			}
-			b.Logf("round %d %-11s: down %7.1f MiB/s %5.2f cpu-s/GiB %6.2f drops/MiB, up %7.1f MiB/s %5.2f cpu-s/GiB %6.2f drops/MiB, %6.0f conns/s (fin-tlp %.3f), %6.0f rtt/s",
-				r+1, peer, x.down.mibs, x.down.cpu, x.down.drops, x.up.mibs, x.up.cpu, x.up.drops, x.connsPerS, x.finTLP, x.rttPerS)
+			b.Logf("round %d %-11s: down %7.1f MiB/s %5.2f cpu-s/GiB %6.2f drops/MiB, up %7.1f MiB/s %5.2f cpu-s/GiB %6.2f drops/MiB, %6.0f conns/s %5.1f cpu-us (fin-tlp %.3f), %6.0f rtt/s %5.1f cpu-us; %d at once: %6.0f conns/s %5.1f cpu-us, %6.0f rtt/s %5.1f cpu-us",
+				r+1, peer, x.down.mibs, x.down.cpu, x.down.drops, x.up.mibs, x.up.cpu, x.up.drops, x.connsPerS, x.connCPU, x.finTLP, x.rttPerS, x.rttCPU,
+				par, x.connsParPerS, x.connParCPU, x.rttParPerS, x.rttParCPU)
 			res[peer] = append(res[peer], x)
 		}
 	}
@@ -152,14 +181,20 @@ func BenchmarkTUNPeers(b *testing.B) {
 		{"up", []metric{{"MiB/s", func(x tunResult) float64 { return x.up.mibs }, false},
 			{"cpu-s/GiB", func(x tunResult) float64 { return x.up.cpu }, false},
 			{"drops/MiB", func(x tunResult) float64 { return x.up.drops }, true}}},
-		{"conn", []metric{{"conns/s", func(x tunResult) float64 { return x.connsPerS }, false}}},
-		{"rr", []metric{{"rtt/s", func(x tunResult) float64 { return x.rttPerS }, false}}},
+		{"conn", []metric{{"conns/s", func(x tunResult) float64 { return x.connsPerS }, false},
+			{"cpu-us/conn", func(x tunResult) float64 { return x.connCPU }, false}}},
+		{"rr", []metric{{"rtt/s", func(x tunResult) float64 { return x.rttPerS }, false},
+			{"cpu-us/rtt", func(x tunResult) float64 { return x.rttCPU }, false}}},
+		{"connpar", []metric{{"conns/s", func(x tunResult) float64 { return x.connsParPerS }, false},
+			{"cpu-us/conn", func(x tunResult) float64 { return x.connParCPU }, false}}},
+		{"rrpar", []metric{{"rtt/s", func(x tunResult) float64 { return x.rttParPerS }, false},
+			{"cpu-us/rtt", func(x tunResult) float64 { return x.rttParCPU }, false}}},
 	}
 	for _, g := range groups {
 		b.Run(g.name, func(b *testing.B) {
 			for _, m := range g.ms {
 				s := tunMetric(res["synack"], m.of)
-				for _, peer := range tbPeers {
+				for _, peer := range peers {
 					if m.tun && peer == "kernel" {
 						continue
 					}
@@ -190,12 +225,56 @@ func BenchmarkTUNPeers(b *testing.B) {
 // tbPeers are BenchmarkTUNPeers's peers, in the first round's order.
 var tbPeers = []string{"synack", "gvisor", "gvisor-best", "gvisor-gso", "kernel"}
 
+// tbPeerList is the peers to run: $SYNACK_TUNBENCH_PEERS (a comma-separated
+// list of tbPeers, synack first) or all of them, and synack-old when
+// $SYNACK_TUNBENCH_OLD names another build of this test binary (bench/tun.sh
+// peers builds one): synack run by that binary, so that the ratios
+// x-synack-old are new/old in alternating rounds.
+func tbPeerList() ([]string, error) {
+	peers := tbPeers
+	if v := os.Getenv("SYNACK_TUNBENCH_PEERS"); v != "" {
+		peers = strings.Split(v, ",")
+		if peers[0] != "synack" {
+			return nil, fmt.Errorf("SYNACK_TUNBENCH_PEERS=%q: want synack first (the ratios are synack's over each other peer)", v)
+		}
+		for _, p := range peers {
+			if !slices.Contains(tbPeers, p) {
+				return nil, fmt.Errorf("SYNACK_TUNBENCH_PEERS=%q: %q is none of %v", v, p, tbPeers)
+			}
+		}
+	}
+	if old := os.Getenv("SYNACK_TUNBENCH_OLD"); old != "" {
+		if _, err := os.Stat(old); err != nil {
+			return nil, fmt.Errorf("SYNACK_TUNBENCH_OLD: %v", err)
+		}
+		peers = append(slices.Clone(peers), "synack-old")
+	}
+	return peers, nil
+}
+
 type tunBulk struct{ mibs, cpu, drops float64 }
 
 type tunResult struct {
 	down, up           tunBulk
 	connsPerS, rttPerS float64
-	finTLP             float64 // synack only
+	finTLP             float64 // synack only: over both kinds of connections
+
+	// The same with par connections at once: the stack's rates rather
+	// than one client's latency.
+	connsParPerS, rttParPerS float64
+
+	// The stack's process's CPU time (µs, user+system) per connection
+	// and per round trip, for each of the four.
+	connCPU, rttCPU, connParCPU, rttParCPU float64
+}
+
+// tbRun is one peer's run in one round.
+type tbRun struct {
+	peer             string
+	round            int
+	total            int64
+	conns, rtts, par int
+	prof             string // a directory for profiles, or ""
 }
 
 func tunMetric(xs []tunResult, of func(tunResult) float64) []float64 {
@@ -352,10 +431,34 @@ func (tn *tunNet) drops(peer string) (uint64, error) {
 }
 
 // round runs one peer's process through the measurements.
-func (tn *tunNet) round(ctx context.Context, peer string, total int64, conns, rtts int) (x tunResult, err error) {
+func (tn *tunNet) round(ctx context.Context, run tbRun) (x tunResult, err error) {
+	peer, total, conns, rtts, par := run.peer, run.total, run.conns, run.rtts, run.par
 	n, err := tn.startNode(ctx, peer)
 	if err != nil {
 		return x, err
+	}
+	// profile runs a phase with the node's CPU profile (or execution
+	// trace, SYNACK_TUNBENCH_PROFILE_KIND=trace) on, if asked for.
+	profile := func(phase string, f func() error) error {
+		if run.prof == "" {
+			return f()
+		}
+		kind := os.Getenv("SYNACK_TUNBENCH_PROFILE_KIND")
+		if kind == "" {
+			kind = "cpu"
+		}
+		path := fmt.Sprintf("%s/%s-%s-r%d.%s", run.prof, peer, phase, run.round, kind)
+		if _, err := fmt.Fprintln(n.in, kind, path); err != nil {
+			return err
+		}
+		if _, err := n.await(kind); err != nil {
+			return err
+		}
+		ferr := f()
+		if _, err := n.ask("stop"); err != nil && ferr == nil {
+			ferr = err
+		}
+		return ferr
 	}
 	defer func() {
 		if serr := n.stop(); serr != nil && err == nil {
@@ -373,7 +476,7 @@ func (tn *tunNet) round(ctx context.Context, peer string, total int64, conns, rt
 			return x, err
 		}
 		t0 := time.Now()
-		if err := tn.bulk(ctx, peer, dir, total); err != nil {
+		if err := profile(dir, func() error { return tn.bulk(ctx, peer, dir, total) }); err != nil {
 			return x, fmt.Errorf("%s: %w", dir, err)
 		}
 		el := time.Since(t0)
@@ -395,30 +498,68 @@ func (tn *tunNet) round(ctx context.Context, peer string, total int64, conns, rt
 	// Connections one after another, then round trips on one, from a
 	// process of the kernel's side in the namespace (so that no dial
 	// pays for entering it, and no read wakes a thread locked to it).
-	if x.connsPerS, err = tn.client(ctx, peer, "conn", conns); err != nil {
-		return x, err
-	}
-	if peer == "synack" {
+	var probed float64
+	tlp := func() error {
+		if peer != "synack" && peer != "synack-old" {
+			return nil
+		}
 		// The last connection's final ACK may be on its way yet.
 		time.Sleep(50 * time.Millisecond)
 		v, err := n.ask("tlp")
 		if err != nil {
-			return x, err
+			return err
 		}
 		if v[1] != float64(conns) {
-			return x, fmt.Errorf("the stack's process saw %v of %d connections", v[1], conns)
+			return fmt.Errorf("the stack's process saw %v of %d connections", v[1], conns)
 		}
-		x.finTLP = v[0] / v[1]
+		probed += v[0]
+		return nil
 	}
-	if x.rttPerS, err = tn.client(ctx, peer, "rr", rtts); err != nil {
-		return x, err
+	for _, m := range []struct {
+		what  string
+		count int
+		par   int
+		rate  *float64
+		cpu   *float64
+	}{
+		{"conn", conns, 1, &x.connsPerS, &x.connCPU},
+		{"rr", rtts, 1, &x.rttPerS, &x.rttCPU},
+		{"conn", conns, par, &x.connsParPerS, &x.connParCPU},
+		{"rr", rtts, par, &x.rttParPerS, &x.rttParCPU},
+	} {
+		phase := m.what
+		if m.par > 1 {
+			phase += "par"
+		}
+		c0, err := n.ask("cpu")
+		if err != nil {
+			return x, err
+		}
+		if err := profile(phase, func() error {
+			var err error
+			*m.rate, err = tn.client(ctx, peer, m.what, m.count, m.par)
+			return err
+		}); err != nil {
+			return x, err
+		}
+		c1, err := n.ask("cpu")
+		if err != nil {
+			return x, err
+		}
+		*m.cpu = (c1[0] - c0[0]) / 1e3 / float64(m.count)
+		if m.what == "conn" {
+			if err := tlp(); err != nil {
+				return x, err
+			}
+		}
 	}
+	x.finTLP = probed / float64(2*conns)
 	return x, nil
 }
 
-// client runs TestTUNPeersClient in the kernel's namespace for peer and
-// returns the rate it says.
-func (tn *tunNet) client(ctx context.Context, peer, what string, count int) (float64, error) {
+// client runs TestTUNPeersClient in the kernel's namespace for peer, with
+// par connections at once, and returns the rate it says.
+func (tn *tunNet) client(ctx context.Context, peer, what string, count, par int) (float64, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return 0, err
@@ -429,7 +570,7 @@ func (tn *tunNet) client(ctx context.Context, peer, what string, count int) (flo
 	}
 	cmd := exec.CommandContext(ctx, self, "-test.run=^TestTUNPeersClient$")
 	cmd.Env = append(os.Environ(), "SYNACK_TUNBENCH_CLIENT="+what, "SYNACK_TUNBENCH_ADDR="+addr,
-		"SYNACK_TUNBENCH_COUNT="+strconv.Itoa(count))
+		"SYNACK_TUNBENCH_COUNT="+strconv.Itoa(count), "SYNACK_TUNBENCH_CLIENTS="+strconv.Itoa(par))
 	cmd.Stderr = os.Stderr
 	var out strings.Builder
 	cmd.Stdout = &out
@@ -451,8 +592,10 @@ func (tn *tunNet) client(ctx context.Context, peer, what string, count int) (flo
 // connections and round trips, run by it in the kernel's namespace; it does
 // nothing otherwise. $SYNACK_TUNBENCH_CLIENT conn makes
 // $SYNACK_TUNBENCH_COUNT connections to $SYNACK_TUNBENCH_ADDR one after
-// another (shortConn), rr that many one-byte round trips on one; it says
-// "tunbench: rate R", R per second.
+// another (shortConn), rr that many one-byte round trips on one; with
+// $SYNACK_TUNBENCH_CLIENTS P above 1, P goroutines share the count, each
+// with its own connections (conn) or its own connection (rr). It says
+// "tunbench: rate R", R per second, over all of them.
 func TestTUNPeersClient(t *testing.T) {
 	what := os.Getenv("SYNACK_TUNBENCH_CLIENT")
 	if what == "" {
@@ -463,6 +606,12 @@ func TestTUNPeersClient(t *testing.T) {
 	if err != nil || count < 1 {
 		t.Fatalf("SYNACK_TUNBENCH_COUNT=%q: want a positive number", os.Getenv("SYNACK_TUNBENCH_COUNT"))
 	}
+	par := 1
+	if v := os.Getenv("SYNACK_TUNBENCH_CLIENTS"); v != "" {
+		if par, err = strconv.Atoi(v); err != nil || par < 1 || par > 64 {
+			t.Fatalf("SYNACK_TUNBENCH_CLIENTS=%q: want a number from 1 to 64", v)
+		}
+	}
 	dial := func() (net.Conn, error) {
 		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
 		if err == nil {
@@ -470,33 +619,54 @@ func TestTUNPeersClient(t *testing.T) {
 		}
 		return c, err
 	}
-	t0 := time.Now()
+	var run func(n int) error
 	switch what {
 	case "conn":
-		for i := range count {
-			if err := shortConn(dial); err != nil {
-				t.Fatalf("connection %d: %v", i+1, err)
+		run = func(n int) error {
+			for i := range n {
+				if err := shortConn(dial); err != nil {
+					return fmt.Errorf("connection %d: %v", i+1, err)
+				}
 			}
+			return nil
 		}
 	case "rr":
-		c, err := dial()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		buf := []byte{'r'}
-		for i := range count {
-			if _, err := c.Write(buf); err != nil {
-				t.Fatalf("round trip %d: %v", i+1, err)
+		run = func(n int) error {
+			c, err := dial()
+			if err != nil {
+				return err
 			}
-			if _, err := io.ReadFull(c, buf); err != nil {
-				t.Fatalf("round trip %d: %v", i+1, err)
+			defer c.Close()
+			buf := []byte{'r'}
+			for i := range n {
+				if _, err := c.Write(buf); err != nil {
+					return fmt.Errorf("round trip %d: %v", i+1, err)
+				}
+				if _, err := io.ReadFull(c, buf); err != nil {
+					return fmt.Errorf("round trip %d: %v", i+1, err)
+				}
 			}
+			return nil
 		}
 	default:
 		t.Fatalf("SYNACK_TUNBENCH_CLIENT=%q: want conn or rr", what)
 	}
-	fmt.Printf("tunbench: rate %g\n", float64(count)/time.Since(t0).Seconds())
+	t0 := time.Now()
+	errs := make([]error, par)
+	var wg sync.WaitGroup
+	for i := range par {
+		n := count / par
+		if i < count%par {
+			n++
+		}
+		wg.Go(func() { errs[i] = run(n) })
+	}
+	wg.Wait()
+	el := time.Since(t0)
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("tunbench: rate %g\n", float64(count)/el.Seconds())
 }
 
 // bulk moves total bytes: down from the kernel to the stack, up the other
@@ -554,10 +724,19 @@ func shortConn(dial func() (net.Conn, error)) error {
 // startNode starts the stack process of one peer: in the TUN's
 // namespace, or for kernel in the veth's server namespace.
 func (tn *tunNet) startNode(ctx context.Context, peer string) (*benchNode, error) {
+	node := peer
+	if peer == "synack-old" {
+		node = "synack"
+	}
 	n, err := newBenchNode(ctx, "TestTUNPeersNode", "the stack's process",
-		"SYNACK_TUNBENCH_NODE="+peer, "SYNACK_TUNBENCH_NS="+tn.tunName)
+		"SYNACK_TUNBENCH_NODE="+node, "SYNACK_TUNBENCH_NS="+tn.tunName)
 	if err != nil {
 		return nil, err
+	}
+	if peer == "synack-old" {
+		// The same node test in the other build (tbPeerList checked it).
+		n.cmd.Path = os.Getenv("SYNACK_TUNBENCH_OLD")
+		n.cmd.Args[0] = n.cmd.Path
 	}
 	where := tn.tunNS
 	if peer == "kernel" {
@@ -592,7 +771,9 @@ func (tn *tunNet) startNode(ctx context.Context, peer string) (*benchNode, error
 // $SYNACK_TUNBENCH_NODE, says "tunbench: ready", then answers each line of
 // its stdin: "cpu" with its CPU time (ns, user+system), "tlp" (synack) with
 // how many of the short connections since the last "tlp" sent a tail-loss
-// probe, and how many there were. It ends when its stdin does.
+// probe, and how many there were; "cpu PATH" and "trace PATH" start a CPU
+// profile or an execution trace written to PATH, "stop" ends it. It ends
+// when its stdin does.
 func TestTUNPeersNode(t *testing.T) {
 	peer := os.Getenv("SYNACK_TUNBENCH_NODE")
 	if peer == "" {
@@ -683,10 +864,44 @@ func TestTUNPeersNode(t *testing.T) {
 	}()
 	fmt.Println("tunbench: ready")
 	sc := bufio.NewScanner(os.Stdin)
+	var prof *os.File
+	stopProf := func() {
+		if prof != nil {
+			pprof.StopCPUProfile()
+			trace.Stop()
+			prof.Close()
+			prof = nil
+		}
+	}
+	defer stopProf()
 	for sc.Scan() {
-		switch sc.Text() {
-		case "cpu":
-			fmt.Printf("tunbench: cpu %d\n", rusage().Nanoseconds())
+		word, arg, _ := strings.Cut(sc.Text(), " ")
+		switch word {
+		case "cpu", "trace":
+			if arg == "" {
+				if word == "cpu" {
+					fmt.Printf("tunbench: cpu %d\n", rusage().Nanoseconds())
+				}
+				break
+			}
+			stopProf()
+			f, err := os.Create(arg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prof = f
+			if word == "cpu" {
+				err = pprof.StartCPUProfile(f)
+			} else {
+				err = trace.Start(f)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Printf("tunbench: %s\n", word)
+		case "stop":
+			stopProf()
+			fmt.Println("tunbench: stop")
 		case "tlp":
 			mu.Lock()
 			probed := 0

@@ -65,10 +65,14 @@
 // and delivers only to receivers that do not verify TCP checksums either
 // (both ends of bench.Pipe, two stacks of one process): the driver then
 // has its stack neither compute nor verify them, as gVisor's checksum
-// offload capabilities do. No link to a device or to another stack's code
-// says so (link/tun without offloads, link/mem with its corruption
-// impairment, link/impair, a capture): checksums stay on there, and a
-// corrupted packet is dropped as RFC 9293 §3.1 requires.
+// offload capabilities do. link/tun with virtio-net offloads says so too,
+// as a NIC with checksum offload would: what it sends goes to the kernel
+// with the checksum left for it to complete (NEEDS_CSUM), and what it
+// hands over it has verified itself unless the kernel had. No other link
+// to a device or to another stack's code says so (link/tun without
+// offloads, link/mem with its corruption impairment, link/impair, a
+// capture): checksums stay on there, and a corrupted packet is dropped as
+// RFC 9293 §3.1 requires.
 package link
 
 import "errors"

@@ -2,7 +2,6 @@ package stack
 
 import (
 	"bytes"
-	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -240,7 +239,7 @@ func TestReassembleTimeout(t *testing.T) {
 			d := udpBytes(ap(fam.src, 40000), ap(fam.dst, 53), pattern(4000))
 			start := clock.Time(time.Second)
 			timeout := 30 * time.Second
-			want := fmt.Sprintf("198.18.0.1 > 198.18.0.2 ICMP time-exceeded reassembly-time-exceeded quoting 198.18.0.2:40000>198.18.0.1:53 UDP")
+			want := "198.18.0.1 > 198.18.0.2 ICMP time-exceeded reassembly-time-exceeded quoting 198.18.0.2:40000>198.18.0.1:53 UDP"
 			if fam.v6 {
 				timeout = 60 * time.Second
 				want = "2001:2::1 > 2001:2::2 ICMPv6 time-exceeded reassembly-time-exceeded quoting [2001:2::2]:40000>[2001:2::1]:53 UDP"

@@ -290,6 +290,9 @@ func (s *Stack) OutputTo(now clock.Time, alloc func(n int) []byte, emit func(pkt
 		}
 		s.changed = append(s.changed, e.conn)
 		s.cur = e
+		if e.pathEpoch != s.pmtu.epoch {
+			s.syncPath(now, e) // pmtu.go
+		}
 		e.conn.Output(now, s.segEmit)
 		s.observe(e)
 		if n, mss := e.conn.PathNews(); n != tcp.NoPathNews {

@@ -49,14 +49,36 @@ import (
 // and the link MTU is assumed again. The stack is sans-I/O, so the
 // deadline is checked against the now of each call, and no timer runs for
 // it. A connection that started from an entry searches upward itself from
-// the entry's deadline (tcp.Conn.SetPathMSS). Connections already open are
-// not told of a change: RFC 1191 §6.2 has "Any packetization layer
-// instance (for example, a TCP connection) that is actively using the path
-// must be notified if the PMTU estimate is decreased", which synack does
-// only for the connection the ICMP message quotes (the others learn from
-// their own message, or their own black hole, when their full-sized
-// segments meet the hop), and each connection's own search
-// (tcp/plpmtud.go) finds a larger MTU.
+// the entry's deadline (tcp.Conn.SetPathMSS).
+//
+// A decrease reaches the connections already open to the destination:
+// RFC 1191 §6.2, "Any packetization layer instance (for example, a TCP
+// connection) that is actively using the path must be notified if the PMTU
+// estimate is decreased", even for a message quoting a UDP datagram ("the
+// TCP layer must be notified if any of its connections use the given
+// path"); RFC 8201 for IPv6 likewise. They are told lazily, as §6.2 allows
+// ("the former may be delayed until a packetization layer instance wants
+// to create a packet"): each decrease counts in the cache's epoch, and
+// before a connection's Output the stack compares the epoch the connection
+// last saw (entry.pathEpoch, two bytes that fit the entry's padding) with
+// the cache's; if they differ it looks the destination up in the cache
+// once and lowers the SendMSS if it is above the cached path MTU's
+// (syncPath, tcp.Conn.PathMTUDecreased, Counters.PathMTUNotified). A
+// message thus costs O(1) whatever the number of connections (no walk,
+// and no list of connections by destination to keep: the cache, keyed by
+// destination, is the index), and a connection at most one lookup per
+// Output after any number of decreases; in the steady state, one
+// comparison. Only connections to that destination change; the others
+// find nothing below their SendMSS. An invalid message (tcp.Conn.HandleICMP's
+// RFC 5927 check) writes nothing and moves no epoch. A told connection
+// resends nothing (RFC 1191 §6.2: "Retransmission should be done for only
+// for those packets that are known to be dropped, as indicated by a
+// Datagram Too Big message"): its segments in flight are re-cut keeping
+// their state, so that whatever resends them later sends pieces that fit.
+// The epoch has 16 bits: a connection not sent on for exactly a multiple
+// of 65536 decreases misses them, and learns from its own message. An
+// increase (an entry's deadline, a probe) is not told: each connection's
+// own search (tcp/plpmtud.go) finds a larger MTU.
 //
 // The cache is bounded (Config.PathMTUCacheSize): a write for a new
 // destination when it is full drops the entry written longest ago, which
@@ -135,6 +157,11 @@ type pmtuCache struct {
 	size      int           // the bound on len(m)
 	expiry    time.Duration // how long an entry lives; negative: for ever
 	evictions uint64        // Counters.PathMTUEvictions
+	// epoch counts the decreases (ICMP and black-hole writes), in 16 bits
+	// as entry.pathEpoch keeps it; checks counts the connections that
+	// compared their SendMSS to the cache because it moved (syncPath).
+	epoch  uint16
+	checks uint64
 }
 
 type pmtuEntry struct {
@@ -186,6 +213,9 @@ func (p *pmtuCache) write(now clock.Time, dst netip.Addr, mtu int, from PathMTUS
 		exp = now.Add(p.expiry)
 	}
 	p.seq++
+	if from != FromProbe {
+		p.epoch++ // a decrease: the callers write only a lower value
+	}
 	p.m[dst] = pmtuEntry{learnt: now, expires: exp, seq: p.seq, mtu: int32(mtu), from: from}
 	p.order = append(p.order, pmtuWrite{dst: dst, seq: p.seq})
 	if len(p.order) >= 2*size+16 {
@@ -285,6 +315,33 @@ func (s *Stack) capConn(now clock.Time, c *tcp.Conn, dst netip.Addr) {
 func (s *Stack) capPath(now clock.Time, c *tcp.Conn, dst netip.Addr) {
 	if e, ok := s.pmtu.get(now, dst); ok && int(e.mtu) < s.mtu {
 		c.SetPathMSS(now, int(e.mtu)-ipHeaderLen(dst)-20, e.expires)
+	}
+}
+
+// syncPath tells e's connection, called before its Output when the cache
+// has been lowered since it last looked (entry.pathEpoch), the cached path
+// MTU of its destination, if that lowers its SendMSS (RFC 1191 §6.2;
+// tcp.Conn.PathMTUDecreased). A connection not yet synchronized looks
+// again at its next Output.
+func (s *Stack) syncPath(now clock.Time, e *entry) {
+	c := e.conn
+	if !c.State().Synchronized() {
+		return
+	}
+	e.pathEpoch = s.pmtu.epoch
+	s.pmtu.checks++
+	t := c.Tuple()
+	dst := t.Remote.Addr()
+	pe, ok := s.pmtu.get(now, dst)
+	if !ok || int(pe.mtu) >= s.mtu {
+		return
+	}
+	mtu := int(pe.mtu)
+	if c.PathMTUDecreased(now, mtu-ipHeaderLen(dst)-20) {
+		s.ctr.PathMTUNotified++
+		if s.cfg.Recorder != nil {
+			s.note(now, t, "path MTU to "+dst.String()+" is "+strconv.Itoa(mtu)+": this connection told (RFC 1191 §6.2)")
+		}
 	}
 }
 

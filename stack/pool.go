@@ -15,6 +15,29 @@ type bufferPool struct {
 
 const poolMaxBytes = 64 << 20
 
+// poolListCap is how many arrays of one size each free list holds before
+// its slice has to grow: the lists are made at that capacity when the
+// pool is (one array of 28*poolListCap slots), so that the first array
+// of a size given back, often well into a steady exchange (a ring of a
+// size not needed before), allocates nothing.
+const poolListCap = 8
+
+// init makes the free lists' slices, and one array of the smallest size
+// (4 KiB, tcp's minBuffer): what a connection's first short message
+// takes, and what a bulk receiver takes when a write's short last segment
+// finds its emptied ring gone, maybe long into a transfer, where the pool
+// holds only the rings' large arrays.
+func (p *bufferPool) init() {
+	slots := make([][]byte, len(p.free)*poolListCap)
+	for k := range p.free {
+		p.free[k] = slots[k*poolListCap : k*poolListCap : (k+1)*poolListCap]
+	}
+	p.Put(make([]byte, 0, poolMinArray))
+}
+
+// poolMinArray is tcp's smallest buffer (minBuffer).
+const poolMinArray = 4 << 10
+
 func class(n int) int { return bits.Len(uint(n - 1)) }
 
 func (p *bufferPool) Get(n int) []byte {

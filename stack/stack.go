@@ -45,7 +45,9 @@
 // PathMTUCacheSize destinations for PathMTUExpiry (see pmtu.go), and the
 // connection's send MSS with it; so do a connection's black hole, and its
 // acknowledged probe raises it (RFC 4821). New connections to that
-// destination, and UDP datagrams, start from the cached path MTU.
+// destination, and UDP datagrams, start from the cached path MTU, and the
+// connections open to it lower their send MSS at their next send when it
+// decreases (RFC 1191 §6.2; pmtu.go).
 package stack
 
 import (
@@ -232,6 +234,10 @@ type Counters struct {
 	// PathMTUChanges counts valid Fragmentation Needed and Packet Too Big
 	// messages that lowered a path MTU.
 	PathMTUChanges uint64
+	// PathMTUNotified counts connections whose SendMSS a decrease of
+	// their destination's path MTU lowered, other than the one the
+	// message quoted (RFC 1191 §6.2; pmtu.go).
+	PathMTUNotified uint64
 	// PathMTUBlackHoles counts connections' black holes that lowered a
 	// path MTU, and PathMTUProbeRaises connections' acknowledged probes
 	// that raised one (pmtu.go).
@@ -308,6 +314,9 @@ type entry struct {
 	frozen   bool // the connection is *half, conn is nil
 	pinned   bool // conn was handed out (Conns, Lookup, accept queue): never frozen or reused
 	young    bool // half-open and its SYN-ACK never retransmitted (halfopen.go)
+	// pathEpoch is the path MTU cache's decrease count (its low 16 bits)
+	// when the connection last compared its SendMSS to it (pmtu.go).
+	pathEpoch uint16
 }
 
 // Stack is one host.
@@ -446,6 +455,9 @@ func New(cfg Config) (*Stack, error) {
 		listeners: [2]map[uint16]*Listener{make(map[uint16]*Listener), make(map[uint16]*Listener)},
 		mtu:       mtu,
 		echo:      bucket{tokens: cfg.EchoBurst},
+		// HandleTimeout's scratch, made now: its first growth would
+		// otherwise be the first timer that fires in a steady exchange.
+		due: make([]*entry, 0, 8),
 	}
 	s.pmtu.size, s.pmtu.expiry = cfg.PathMTUCacheSize, cfg.PathMTUExpiry
 	if s.pmtu.size <= 0 {
@@ -454,6 +466,7 @@ func New(cfg Config) (*Stack, error) {
 	if s.pmtu.expiry == 0 {
 		s.pmtu.expiry = PathMTUExpiry
 	}
+	s.pool.init()
 	// The ICMP errors' bucket starts full too, whether the first error is
 	// a UDP port's or a forwarder's refusal.
 	s.udp.errors.tokens = cfg.EchoBurst
@@ -573,6 +586,7 @@ func (s *Stack) add(e *entry) {
 	e.id = s.nextID
 	e.heapIdx = -1
 	e.deadline = clock.Never
+	e.pathEpoch = s.pmtu.epoch // capConn or capPath applied the cache (pmtu.go)
 	if k := e.conn.Key(); k != (tcp.Key{}) {
 		s.conns[k] = e
 	} else {

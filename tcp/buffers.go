@@ -90,7 +90,7 @@ func (c *Conn) rcvReserve(keep, need int) {
 	if need <= len(b.mem) {
 		return
 	}
-	size := c.ringSize(len(b.mem), need, c.rcvLast)
+	size := c.ringSize(len(b.mem), need, c.rcvLast, c.ooo.len() == 0)
 	m := c.borrow(size)
 	if keep > 0 {
 		b.read(m[:keep], 0)
@@ -108,9 +108,16 @@ const burstMin = 1 << 10
 // the smallest power of two, at least minBuffer, that holds them by
 // doubling, or when the ring has none (cur == 0) and need is a burst, the
 // size it last had (1<<last), unless the buffer budget is under pressure.
-func (c *Conn) ringSize(cur, need int, last uint8) int {
+// With inOrder (a send ring; a receive ring holding no data out of order)
+// the same goes for a small ring that a short message took meanwhile (a
+// write's remainder of a few bytes into an emptied send ring, a bulk
+// write's short last segment into an emptied receive ring): the burst
+// after it takes the size the ring had, rather than double up to it (a
+// copy and an array per step). A ring under an out-of-order flood still
+// doubles.
+func (c *Conn) ringSize(cur, need int, last uint8, inOrder bool) int {
 	size := max(minBuffer, cur)
-	if cur == 0 && last > 0 && need >= burstMin && !c.pol.mem.pressure(&c.pol.cfg) {
+	if (cur == 0 || inOrder) && last > 0 && need >= burstMin && !c.pol.mem.pressure(&c.pol.cfg) {
 		size = max(size, 1<<last)
 	}
 	for size < need {
@@ -166,8 +173,12 @@ func (c *Conn) sndBytes(off, n int) []byte {
 		return b.mem[at : at+n]
 	}
 	if cap(b.scratch) < n {
+		// The largest segment the connection sends, at once: a scratch
+		// regrown piece by piece (a wrapping super-segment is any size
+		// up to it) would take a new array now and then for as long as
+		// the connection runs.
 		c.release(&b.scratch)
-		b.scratch = c.borrow(n)
+		b.scratch = c.borrow(max(n, c.sendUnit()))
 	}
 	k := copy(b.scratch[:n], b.mem[at:])
 	copy(b.scratch[k:n], b.mem)
@@ -219,7 +230,7 @@ func (c *Conn) appendSnd(p []byte) {
 	b := &c.snd
 	need := int(b.n) + len(p)
 	if need > len(b.mem) {
-		m := c.borrow(c.ringSize(len(b.mem), need, c.sndLast))
+		m := c.borrow(c.ringSize(len(b.mem), need, c.sndLast, true))
 		// Unwrapped into the new ring, from its start.
 		k := copy(m, b.mem[b.head:min(len(b.mem), int(b.head+b.n))])
 		copy(m[k:b.n], b.mem)

@@ -143,7 +143,10 @@ type Config struct {
 	// two segments (a delayed or stretch ACK) is not counted as one.
 	// Default 2 (RFC 3465 §2.2: "MUST NOT use L > 2*SMSS bytes"), 1 in
 	// the slow start after a timeout (§2.3). Negative: no limit, as
-	// Linux (every segment acknowledged counts, up to ssthresh).
+	// Linux (every segment acknowledged counts, up to ssthresh). With
+	// SegmentOffload, L counts the super-segments the connection sends
+	// rather than SMSS (cc.Ack.Unit): the peer takes each whole and
+	// acknowledges it as one segment.
 	SlowStartLimit int
 	// CubicReduceFromWindow makes CUBIC compute ssthresh from cwnd rather
 	// than the flight size (RFC 9438 §4.6 allows it when cwnd cannot grow

@@ -881,8 +881,24 @@ func (c *Conn) advertise(syn bool) uint16 {
 	} else {
 		field = uint32(w) >> c.rcvShift
 		if sync && c.rcvNxt.Add(seq.Size(field<<c.rcvShift)).LessThan(right) && w > 0 && right == cur {
-			// Rounding down would pull the advertised edge back: round up.
-			field = (uint32(w) + 1<<c.rcvShift - 1) >> c.rcvShift
+			// Rounding down would pull the advertised edge back: round up,
+			// unless that takes the edge more than the scale's unit
+			// beyond the buffer and beyond what the ring of the largest
+			// buffer holds (RFC 7323 §2.4: the TCP "will have to either
+			// advertise a new window that is beyond what it previously
+			// advertised (and perhaps beyond the buffer) or will have to
+			// advertise a smaller window"). Rounded up at every ACK while
+			// nothing was read, the edge crept further each time, and a
+			// full window took a ring twice the size (8 MiB for 4). The
+			// window field then shrinks by less than the unit; segments
+			// up to the edge advertised before are still taken
+			// (rcvWndForCheck, §2.4 rule 1).
+			up := (uint32(w) + 1<<c.rcvShift - 1) >> c.rcvShift
+			head := c.rcvNxt.Add(-seq.Size(c.rcvLen()))
+			limit := max(c.rcvRingMax(), int(c.rcvBuf)+1<<c.rcvShift-1)
+			if int(c.rcvNxt.Add(seq.Size(up<<c.rcvShift)).Size(head)) <= limit {
+				field = up
+			}
 		}
 		field = min(field, 65535)
 	}

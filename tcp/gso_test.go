@@ -51,3 +51,41 @@ func TestNoSuperSegmentByDefault(t *testing.T) {
 		}
 	}
 }
+
+// With segmentation offload, slow start's limit L counts the sender's
+// super-segments, not SMSS: RFC 3465 §2.2 ("MUST NOT use L > 2*SMSS
+// bytes") bounds the burst a stretch ACK buys at two segments, and a
+// sender with offload hands the link one super-segment at a time, which a
+// peer taking it whole (GRO) acknowledges as one. One ACK of the ten
+// pieces of the initial window grows cwnd by two pieces without offload
+// (RFC 5681 §3.1, "cwnd += min (N, SMSS)" with RFC 3465's L = 2), by two
+// super-segments of two pieces with an offload of two pieces, and by all
+// ten pieces with an offload of 44 pieces (two super-segments are more
+// than the ACK covers).
+func TestSlowStartCountsSuperSegments(t *testing.T) {
+	for _, tc := range []struct {
+		offload, pieces, grow int
+	}{
+		{0, 1, 2 * 1460},
+		{60 + 2*1460, 2, 4 * 1460},
+		{65495, 44, 10 * 1460},
+	} {
+		f := newEstablished(t, withConfig(plain(Config{SegmentOffload: tc.offload, NoDelay: true, SendBuffer: 1 << 20})))
+		d := data('u', 64<<10)
+		f.write(t, sec(1), d)
+		flight := func(from, n int) []seg {
+			var out []seg
+			for off := from; off < from+n; off += tc.pieces * 1460 {
+				end := min(off+tc.pieces*1460, from+n)
+				out = append(out, seg{Flags: wire.ACK, Seq: uint32(1 + off), Ack: 1, Data: d[off:end]})
+			}
+			return out
+		}
+		f.want(t, "the initial window, in super-segments of the offload's pieces", flight(0, 10*1460)...)
+		f.send(t, ms(1100), seg{Flags: wire.ACK, Seq: 1, Ack: 1 + 10*1460})
+		if got := f.c.Info().Cwnd; got != 10*1460+tc.grow {
+			t.Fatalf("offload %d: cwnd %d after one ACK of the initial window, want %d", tc.offload, got, 10*1460+tc.grow)
+		}
+		f.want(t, "the grown window", flight(10*1460, 10*1460+tc.grow)...)
+	}
+}

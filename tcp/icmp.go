@@ -153,7 +153,7 @@ func (c *Conn) HandleICMP(now clock.Time, m *ICMPError) ICMPResult {
 		return ICMPInvalid
 	}
 	if m.MSS > 0 {
-		return c.lowerMSS(now, m)
+		return c.lowerMSS(now, m, true)
 	}
 	if m.Hard && c.state == SynSent {
 		c.close(now, m.Err, m.What+": connection attempt aborted (RFC 1122 §4.2.3.9)")
@@ -170,8 +170,9 @@ func (c *Conn) HandleICMP(now clock.Time, m *ICMPError) ICMPResult {
 	return ICMPSoftError
 }
 
-// lowerMSS takes a path MTU message.
-func (c *Conn) lowerMSS(now clock.Time, m *ICMPError) ICMPResult {
+// lowerMSS takes a path MTU message; resend is false for a decrease
+// learnt from another connection's (PathMTUDecreased).
+func (c *Conn) lowerMSS(now clock.Time, m *ICMPError, resend bool) ICMPResult {
 	mss := min(max(m.MSS, 64), 65535)
 	if s := c.search(); s != nil && int32(mss) < s.high {
 		// Most likely about a probe (plpmtud.go): the path MTU lies below
@@ -205,12 +206,45 @@ func (c *Conn) lowerMSS(now clock.Time, m *ICMPError) ICMPResult {
 	// values" (RFC 8201 §4 likewise): the search upward (plpmtud.go)
 	// starts ProbeInterval from now.
 	c.startSearch(int32(mss), old, now.Add(ProbeInterval))
-	n := c.recut()
+	n := c.cut(resend, resend)
 	if c.tracing() {
+		how := " and resent"
+		if !resend {
+			how = ", none resent"
+		}
 		c.note(now, m.What+": send MSS "+strconv.Itoa(int(old))+" -> "+strconv.Itoa(mss)+
-			", "+strconv.Itoa(n)+" segments re-cut and resent")
+			", "+strconv.Itoa(n)+" segments re-cut"+how)
 	}
 	return ICMPMSSLowered
+}
+
+// PathMTUDecreased tells a synchronized connection that the stack's path
+// MTU estimate for its destination went down, to one that allows a
+// SendMSS of mss, because of a message or black hole about another
+// connection (or a UDP datagram): RFC 1191 §6.2, "Any packetization layer
+// instance (for example, a TCP connection) that is actively using the path
+// must be notified if the PMTU estimate is decreased" (RFC 8201 says the
+// same for IPv6). SendMSS falls to mss as for the connection's own Fragmentation
+// Needed or Packet Too Big (HandleICMP), and so does the search upward
+// (not before ProbeInterval). Nothing is resent: RFC 1191 §6.2,
+// "Retransmission should be done for only for those packets that are
+// known to be dropped, as indicated by a Datagram Too Big message", and
+// RFC 8201 §5.4 has an immediate retransmission "only for the specific
+// connection specified by the Packet Too Big message". The segments in
+// flight that no longer fit are re-cut all the same, keeping what the
+// scoreboard knows of them, so that whatever resends them later (the
+// connection's own loss detection, its retransmission timer) sends pieces
+// the path carries. It reports whether SendMSS went down; a connection not
+// yet synchronized is left alone (false): its handshake's SendMSS is
+// bounded by SetPathMSS's value, and the caller tells it again once it is;
+// so is one whose SendMSS is not above mss.
+func (c *Conn) PathMTUDecreased(now clock.Time, mss int) bool {
+	if !c.state.Synchronized() || c.state == TimeWait || mss >= int(c.sndMSS) {
+		// Not above the path's (the connection that made the decrease,
+		// among others): its search upward, if any, is left alone.
+		return false
+	}
+	return c.lowerMSS(now, &ICMPError{MSS: mss, What: "path MTU to the destination decreased"}, false) == ICMPMSSLowered
 }
 
 // recut splits every segment in flight, not SACKed, that is longer than
@@ -218,7 +252,13 @@ func (c *Conn) lowerMSS(now clock.Time, m *ICMPError) ICMPResult {
 // next Output resends them, and returns how many segments it made. The
 // scoreboard's counts and the time-ordered list are rebuilt, which costs a
 // walk of the queue: a path MTU change is rare.
-func (c *Conn) recut() int {
+func (c *Conn) recut() int { return c.cut(true, false) }
+
+// cut is recut; with lost false the pieces keep their segment's state
+// (lost, retransmitted or neither) and nothing is resent because of it.
+// With join, records waiting to be resent join the one before them first
+// (joinable): a path MTU message's re-cut.
+func (c *Conn) cut(lost, join bool) int {
 	mss := c.effMSS()
 	q := c.txq()
 	need := false
@@ -233,12 +273,28 @@ func (c *Conn) recut() int {
 	}
 	nt := c.pol.getTx()
 	made := 0
+	lastMade := false // nt's last record is a piece made here
 	for _, t := range q {
 		t.prev, t.next, t.linked = 0, 0, false
+		if join && t.pending() && len(nt) > 0 && joinable(&nt[len(nt)-1], &t) {
+			// A piece an earlier re-cut made, not resent yet, joins the
+			// one before it, so that messages lowering the MSS again and
+			// again before an Output do not cut the data into ever smaller
+			// pieces (each would leave its remainder behind).
+			p := nt[len(nt)-1]
+			nt = nt[:len(nt)-1]
+			if lastMade {
+				made--
+			}
+			p.end, p.fin = t.end, t.fin
+			t = p
+		}
+		lastMade = false
 		if t.sacked || c.dataLen(&t) <= mss {
 			nt = append(nt, t)
 			continue
 		}
+		lastMade = true
 		dataEnd := t.end
 		if t.fin {
 			dataEnd--
@@ -252,7 +308,9 @@ func (c *Conn) recut() int {
 			if s == dataEnd && t.fin {
 				p.fin, p.end = true, p.end.Add(1)
 			}
-			p.lost, p.rexmitted = true, false
+			if lost {
+				p.lost, p.rexmitted = true, false
+			}
 			nt = append(nt, p)
 			made++
 		}
@@ -284,8 +342,16 @@ func (c *Conn) recut() int {
 	// The first resend goes whatever the congestion window says, as the
 	// first retransmission of a recovery does (RFC 6675 §5 (4.3)): the
 	// segments it replaces never arrived.
-	c.fastRexmitDue = true
+	c.fastRexmitDue = c.fastRexmitDue || lost
 	return made
+}
+
+// joinable reports whether t, waiting to be resent, may join p, just
+// before it, into one record: both waiting, contiguous, sent as often and
+// at the same times, neither SACKed or D-SACKed, p without the FIN.
+func joinable(p, t *txSeg) bool {
+	return p.pending() && !p.sacked && !p.fin && !p.dsacked && !t.sacked && !t.dsacked &&
+		p.end == t.start && p.xmits == t.xmits && p.sentAt == t.sentAt && p.firstSent == t.firstSent
 }
 
 // dataLen is how many bytes of data t carries (its FIN is no byte).

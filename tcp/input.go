@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"math"
+	"math/bits"
 	"strconv"
 	"time"
 
@@ -740,7 +741,8 @@ func (c *Conn) checkFIN(now clock.Time) {
 // the transfer (Linux's dynamic right-sizing, simplified). The buffer at
 // most doubles per round trip, up to RecvBufferMax.
 func (c *Conn) autotune(now clock.Time) {
-	if int(c.rcvBuf) >= int(c.rcvBufMax) || !c.hasRTT || c.pol.mem.pressure(&c.pol.cfg) {
+	ceiling := c.autotuneCeiling()
+	if int(c.rcvBuf) >= ceiling || !c.hasRTT || c.pol.mem.pressure(&c.pol.cfg) {
 		return
 	}
 	if c.rcvSpaceAt == 0 {
@@ -753,13 +755,35 @@ func (c *Conn) autotune(now clock.Time) {
 	}
 	got := int(c.rcvNxt.Size(c.rcvSpaceSeq)) - c.rcvLen()
 	if 2*got >= int(c.rcvBuf) {
-		grown := min(int(c.rcvBufMax), 2*int(c.rcvBuf))
+		grown := min(ceiling, 2*int(c.rcvBuf))
 		if c.tracing() {
 			c.note(now, "receive buffer autotuned "+strconv.Itoa(int(c.rcvBuf))+" -> "+strconv.Itoa(grown))
 		}
 		c.rcvBuf = int32(grown)
 	}
 	c.rcvSpaceAt, c.rcvSpaceSeq = now, c.rcvNxt.Add(-seq.Size(c.rcvLen()))
+}
+
+// rcvRingMax is the size of the receive ring the largest buffer takes:
+// RecvBufferMax (or RCV.BUFF, if larger) rounded up to a power of two.
+func (c *Conn) rcvRingMax() int {
+	n := max(int(c.rcvBufMax), int(c.rcvBuf), minBuffer)
+	return 1 << bits.Len(uint(n-1))
+}
+
+// autotuneCeiling is the most autotuning grows the receive buffer to:
+// RecvBufferMax, less the scaled window's rounding. advertise rounds the
+// window field up rather than pull the advertised edge back (RFC 7323
+// §2.4), so the peer may send up to 2^Rcv.Wind.Shift - 1 bytes beyond
+// the buffer; with the ceiling that much lower, a full window still fits
+// the ring RecvBufferMax takes (4 MiB for 4 MiB, where 127 bytes more
+// took 8).
+func (c *Conn) autotuneCeiling() int {
+	m := int(c.rcvBufMax)
+	if s := 1 << c.rcvShift; s > 1 && m > 2*s {
+		m -= s - 1
+	}
+	return m
 }
 
 func (c *Conn) enterTimeWait(now clock.Time, why string) {

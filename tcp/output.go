@@ -327,6 +327,20 @@ func (c *Conn) superMSS(mss int, tlp bool) int {
 	return k * mss
 }
 
+// sendUnit is the most new data one segment carries when nothing else
+// limits it: the MSS, or with segmentation offload the largest
+// super-segment superMSS makes (cc.Ack.Unit: slow start's limit counts
+// these).
+func (c *Conn) sendUnit() int {
+	mss := c.effMSS()
+	if g := c.pol.cfg.SegmentOffload; g > 0 {
+		if k := (g - 60) / mss; k >= 2 {
+			return k * mss
+		}
+	}
+	return mss
+}
+
 // maybePersist arms the persist timer when the peer's window is closed and
 // nothing is in flight to bring a window update (RFC 9293 §3.8.6.1).
 func (c *Conn) maybePersist(now clock.Time, inFlight bool) {
@@ -415,6 +429,11 @@ func (c *Conn) transmit(now clock.Time, s *wire.Segment, why trace.RetransmitRea
 			if c.tx == nil {
 				c.tx = c.pol.getTx()
 			}
+			recs := 1
+			if g := int(s.GSOSize); g > 0 {
+				recs = (int(l) + g - 1) / g
+			}
+			c.reserveTx(recs)
 			// One record per MSS-sized piece of a super-segment, as the
 			// peer receives them (after the link cut it): SACK blocks,
 			// RACK and retransmissions then work on what the network

@@ -53,7 +53,8 @@ import (
 // probe that was acknowledged (the path carries that size) and a black
 // hole (full-sized segments vanish: BaseMSS is what is known to work), and
 // SetPathMSS starts a new connection from the cache's value, searching
-// upward once that value ages out.
+// upward once that value ages out; PathMTUDecreased (icmp.go) lowers an
+// open connection when another's message or black hole lowered it.
 const (
 	// BlackHoleRTOs is how many consecutive retransmission timeouts of a
 	// full-sized segment are taken for a black hole (Linux probes once

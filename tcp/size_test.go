@@ -99,11 +99,18 @@ func (c *Conn) checkTimeList() error {
 // TestTimeListUnderLoss runs two connections with SACK over a path that
 // drops every 13th data segment and delays every 5th, and checks the
 // retransmission queue's time-ordered list after every event, and that
-// the data arrives whole.
+// the data arrives whole; with segmentation offload too, where a
+// super-segment's pieces enter the list one record each and a dropped
+// one loses every piece.
 func TestTimeListUnderLoss(t *testing.T) {
+	t.Run("mss", func(t *testing.T) { timeListUnderLoss(t, Config{}) })
+	t.Run("offload", func(t *testing.T) { timeListUnderLoss(t, Config{SegmentOffload: 16 << 10}) })
+}
+
+func timeListUnderLoss(t *testing.T, cfg Config) {
 	tuple := Tuple{Local: clientAddr, Remote: serverAddr}
-	a := NewActive(Config{}, tuple, 1<<31-5000, 0)
-	b := NewPassive(Config{}, reversed(tuple), 77)
+	a := NewActive(cfg, tuple, 1<<31-5000, 0)
+	b := NewPassive(cfg, reversed(tuple), 77)
 	type pkt struct {
 		at  clock.Time
 		toB bool
@@ -111,11 +118,14 @@ func TestTimeListUnderLoss(t *testing.T) {
 	}
 	var inflight []pkt
 	now := clock.Time(0)
-	n := 0
+	n, supers := 0, 0
 	emit := func(toB bool) func(*wire.Segment, bool) {
 		return func(s *wire.Segment, _ bool) {
 			c := *s
 			c.Payload = append([]byte(nil), s.Payload...)
+			if s.GSOSize > 0 {
+				supers++
+			}
 			delay := 10 * time.Millisecond
 			if toB && len(c.Payload) > 0 {
 				n++
@@ -184,5 +194,8 @@ func TestTimeListUnderLoss(t *testing.T) {
 	}
 	if s := a.Stats(); s.FastRecoveries == 0 || b.Stats().OutOfOrderIn == 0 {
 		t.Fatalf("no recovery exercised: %+v", s)
+	}
+	if cfg.SegmentOffload > 0 && supers == 0 {
+		t.Fatal("no super-segment sent")
 	}
 }

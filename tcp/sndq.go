@@ -112,6 +112,30 @@ func (c *Conn) forget(t *txSeg, n int) {
 	}
 }
 
+// txGrowAt is the capacity of the retransmission queue's array beyond
+// which it grows straight to its bound (reserveTx).
+const txGrowAt = 64
+
+// reserveTx makes room in c.tx for n more records. Up to txGrowAt records
+// the array grows as append grows it; beyond, straight to what the send
+// buffer can put in flight (one record per MSS-sized segment, twice that
+// for compactTx, which lets the acknowledged records at the front reach
+// half the array before it slides the rest back), so that a bulk sender
+// does not regrow it, copying every record, each time its window grows,
+// long into the transfer.
+func (c *Conn) reserveTx(n int) {
+	if len(c.tx)+n <= cap(c.tx) {
+		return
+	}
+	size := max(len(c.tx)+n, 2*cap(c.tx))
+	if size > txGrowAt {
+		size = max(size, 2*(c.sendBufSize()/c.effMSS()+1))
+	}
+	t := make([]txSeg, len(c.tx), size)
+	copy(t, c.tx)
+	c.tx = t
+}
+
 // txq returns the outstanding segments.
 func (c *Conn) txq() []txSeg { return c.tx[c.txHead:] }
 

@@ -614,3 +614,81 @@ func TestSetQuickACK(t *testing.T) {
 	g.send(t, ms(1030), seg{Flags: wire.ACK, Seq: 101, Ack: 1, Data: d})
 	g.want(t, "a quick ACK", seg{Flags: wire.ACK, Seq: 1, Ack: 201, Win: (65536 - 200) / 2})
 }
+
+// Autotuning stops 2^Rcv.Wind.Shift - 1 bytes short of RecvBufferMax:
+// advertise rounds a scaled window up rather than pull the advertised
+// edge back (RFC 7323 §2.4), so the peer may send that much beyond the
+// buffer, and a full window must still fit the ring RecvBufferMax takes
+// (it took one twice as large: 8 MiB for a 4 MiB buffer). Here 256 KiB,
+// window scale 3.
+func TestAutotuneLeavesRoomForRounding(t *testing.T) {
+	cfg := Config{RecvBuffer: 16384, RecvBufferMax: 1 << 18, DelayedACK: -1}
+	f := newModern(t, cfg, true)
+	now := sec(1)
+	off := 1
+	for round := 0; round < 12 && f.c.RecvBuffer() < 1<<17; round++ {
+		for k := 0; k*mss < f.c.RecvBuffer()/2+mss; k++ {
+			f.send(t, now, seg{Flags: wire.ACK, Seq: uint32(off), Ack: 1, Data: data(byte(round), mss)})
+			off += mss
+			f.output(t)
+			f.read(t, now, 1<<18)
+		}
+		now = now.Add(150 * time.Millisecond)
+	}
+	for range 2 { // two more busy round trips: the last doubling
+		for k := 0; k*mss < 1<<17+mss; k++ {
+			f.send(t, now, seg{Flags: wire.ACK, Seq: uint32(off), Ack: 1, Data: data('z', mss)})
+			off += mss
+			f.output(t)
+			f.read(t, now, 1<<18)
+		}
+		now = now.Add(150 * time.Millisecond)
+	}
+	shift := f.c.Info().RcvWScale
+	if want := 1<<18 - (1<<shift - 1); f.c.RecvBuffer() != want {
+		t.Fatalf("RecvBuffer %d after autotuning with window scale %d, want %d", f.c.RecvBuffer(), shift, want)
+	}
+	// The peer fills the window the last ACK offered, rounded up, and
+	// nothing is read.
+	f.send(t, now, seg{Flags: wire.ACK, Seq: uint32(off), Ack: 1, Data: data('y', 1)})
+	off++
+	f.output(t)
+	edge := int(f.c.rcvAdvRight.Size(f.c.rcvNxt))
+	for edge > 0 {
+		n := min(edge, mss)
+		f.send(t, now, seg{Flags: wire.ACK, Seq: uint32(off), Ack: 1, Data: data('w', n)})
+		off += n
+		edge -= n
+	}
+	f.output(t)
+	if got := len(f.c.rcv.mem); got > 1<<18 {
+		t.Fatalf("a full window took a ring of %d bytes, above RecvBufferMax %d", got, 1<<18)
+	}
+}
+
+// RFC 7323 §2.4: when RCV.NXT moves by less than the scale's unit, "the
+// TCP will have to either advertise a new window that is beyond what it
+// previously advertised (and perhaps beyond the buffer) or will have to
+// advertise a smaller window, which will cause the TCP window to
+// shrink". A 64 KiB buffer at scale 1, nothing read: after 3 bytes the
+// edge is rounded up to one byte past the buffer (65537 bytes past the
+// unread data), as before; after 3 more, rounding up again would creep
+// a further byte, beyond the buffer's 64 KiB ring by more than the unit,
+// so the field is rounded down (the window shrinks by a byte), and rule
+// 1, "The receiver MUST honor, as in window, any segment that would have
+// been in window for any <ACK> sent by the receiver", still takes data up
+// to the edge advertised before.
+func TestWindowRoundingDoesNotCreep(t *testing.T) {
+	cfg := modernCfg()
+	cfg.DelayedACK = -1
+	f := newModern(t, cfg, true)
+	f.send(t, sec(1), seg{Flags: wire.ACK, Seq: 1, Ack: 1, Data: []byte("abc")})
+	f.want(t, "rounded up: the edge one byte past the buffer", seg{Flags: wire.ACK, Seq: 1, Ack: 4, Win: (65536-3)/2 + 1})
+	f.send(t, ms(1001), seg{Flags: wire.ACK, Seq: 4, Ack: 1, Data: []byte("def")})
+	f.want(t, "rounded down: no further creep", seg{Flags: wire.ACK, Seq: 1, Ack: 7, Win: (65536 - 6) / 2})
+	f.send(t, ms(1002), seg{Flags: wire.ACK, Seq: 7, Ack: 1, Data: data('e', 65538-7)})
+	f.want(t, "the edge advertised before honoured", seg{Flags: wire.ACK, Seq: 1, Ack: 65538, Win: zeroWin})
+	if got := len(f.c.rcv.mem); got > 1<<17 {
+		t.Fatalf("ring of %d bytes", got)
+	}
+}

@@ -375,7 +375,8 @@ func (c *Conn) afterAck(now clock.Time, s *wire.Segment, r *ackResult, flightBef
 	if acked := r.acked + r.sacked; r.acked > 0 && !wasFast && !(c.inRecovery && !c.rtoRecovery) {
 		before := c.cc.Window()
 		c.cc.OnAck(cc.Ack{Now: now, Acked: acked, Flight: flightBefore, RTT: r.rtt, SRTT: c.srtt,
-			MinRTT: c.minRTT, AppLimited: c.appLimited(flightBefore), SndUna: uint32(c.sndUna), SndNxt: uint32(c.sndNxt)})
+			MinRTT: c.minRTT, AppLimited: c.appLimited(flightBefore), SndUna: uint32(c.sndUna), SndNxt: uint32(c.sndNxt),
+			Unit: c.sendUnit()})
 		if c.cc.Window() != before {
 			c.metrics(now, "ack")
 		}

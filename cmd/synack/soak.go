@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -285,12 +284,11 @@ func runSoakMatrix(stdout, stderr io.Writer, cases []sim.SoakCase, f *soakFlags)
 }
 
 func writeSoakTable(w io.Writer, sums []sim.SoakSummary, wall bool, l i18n.Lang) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "case\truns\tfailed\tgoodput median\tmin\tretransmits\tspurious\ttimeouts\tdata time median\tlongest run\t"
 	if wall {
 		head += "wall\t"
 	}
-	fmt.Fprintln(tw, head)
+	rows := [][]string{tabCells(head)}
 	for _, s := range sums {
 		line := fmt.Sprintf("%s\t%d\t%d\t%s\t%s\t%d\t%d\t%d\t%v\t%v\t", s.Case.Name, s.Runs, len(s.Failures),
 			sim.FormatRate(s.MedianGoodput), sim.FormatRate(s.MinGoodput), s.Retransmits, s.DupSegs, s.Timeouts,
@@ -298,9 +296,9 @@ func writeSoakTable(w io.Writer, sums []sim.SoakSummary, wall bool, l i18n.Lang)
 		if wall {
 			line += s.Wall.Round(time.Millisecond).String() + "\t"
 		}
-		fmt.Fprintln(tw, line)
+		rows = append(rows, tabCells(line))
 	}
-	tw.Flush()
+	writeTableIn(w, rows, false) // by display width, whatever the language
 	fmt.Fprint(w, l.Tr("\nretransmits: segments the senders sent again, all runs; spurious: segments whose every byte had already\n"+
 		"reached the receiver (spurious retransmissions and link duplicates), all runs; data time: first SYN until\n"+
 		"the receiver had every byte and the FIN; longest run: until both ends were CLOSED (TIME-WAIT included).\n"))
@@ -318,14 +316,13 @@ func writeSoakUDPTable(w io.Writer, sums []sim.SoakSummary, l i18n.Lang) {
 		return
 	}
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "udp case\tsent\tdelivered\tduplicated\treordered\tlost\tbad checksum\tnot as sent\t")
+	rows := [][]string{tabCells("udp case\tsent\tdelivered\tduplicated\treordered\tlost\tbad checksum\tnot as sent\t")}
 	for _, s := range sums {
 		if u := s.UDP; u.Sent > 0 {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", s.Case.Name, u.Sent, u.Delivered, u.Duplicated, u.Reordered, u.Lost, u.CsumDrops, len(u.Bad))
+			rows = append(rows, tabCells(fmt.Sprintf("%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t", s.Case.Name, u.Sent, u.Delivered, u.Duplicated, u.Reordered, u.Lost, u.CsumDrops, len(u.Bad))))
 		}
 	}
-	tw.Flush()
+	writeTableIn(w, rows, false)
 	fmt.Fprint(w, l.Tr("\nudp: datagrams the client sent beside the transfer, all runs; delivered: read by the server at least once,\n"+
 		"each exactly as sent (SHA-256 checked); duplicated: further copies read; reordered: read first after a\n"+
 		"higher-numbered one; lost: never read, those dropped for a bad checksum by the server's UDP among them.\n"+

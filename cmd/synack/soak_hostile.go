@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/gosynack/synack/sim"
 	"github.com/gosynack/synack/trace/i18n"
@@ -86,21 +85,27 @@ These vary from run to run; --wall=false leaves them out.
 `
 
 func writeHostileTable(w io.Writer, rs []sim.HostileResult, timings bool, l i18n.Lang) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := l.Tr("attack\tlegit\tbytes intact\tattack packets\tbuffers\t")
 	if timings {
 		head += l.Tr("heap\tper attack packet\tper normal segment\t× normal\tworst eighth ×\tcostliest\t")
 	}
-	fmt.Fprintln(tw, head)
+	rows := [][]string{tabCells(head)}
 	for _, r := range rs {
 		line := fmt.Sprintf("%s\t%d/%d\t%d/%d\t%d\t%s\t", r.Case, r.Completed, r.Legit, r.BytesIntact, r.BytesSent, r.AttackPackets, kib(uint64(r.BufferHigh)))
 		if timings {
 			c := r.CPU
 			line += fmt.Sprintf("%s\t%.0f ns\t%.0f ns\t%.1f\t%.1f\t%.0f µs\t", kib(c.HeapHigh), c.AttackNs, c.NormalNs, c.Ratio, c.WorstRatio, c.MaxNs/1000)
 		}
-		fmt.Fprintln(tw, line)
+		rows = append(rows, tabCells(line))
 	}
-	tw.Flush()
+	// Aligned by display width: a Chinese heading is two columns a
+	// character, which tabwriter counts as one.
+	writeTableIn(w, rows, false)
+}
+
+// tabCells splits a tab-terminated line of cells, as tabwriter takes it.
+func tabCells(line string) []string {
+	return strings.Split(strings.TrimSuffix(line, "\t"), "\t")
 }
 
 func kib(n uint64) string {

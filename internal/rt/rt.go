@@ -152,12 +152,21 @@ type TryReceiver interface {
 	TryReceive(buf []byte) (n int, ok bool)
 }
 
+// BurstReceiver is a link that reads bursts itself and hands each to a
+// function, waiting between them without a read that finds nothing first
+// (link/tun.Device can: see its ReceiveBursts). handle returning false
+// ends ReceiveBursts with nil; a closed link ends it with an error.
+type BurstReceiver interface {
+	ReceiveBursts(bufs [][]byte, handle func(pkts [][]byte) bool) error
+}
+
 // Pump starts the reader goroutine: it receives packets from src and
 // calls handle with the owner's lock held, the time, and the packets
 // received, until src's Receive fails (the owner closes src after Stop);
 // what it receives after Stop is dropped. If src is a TryReceiver, a packet that Receive returns is
 // followed by up to batch-1 more that are already there, in one call;
-// otherwise each call has one packet. The packets are in buffers the Pump
+// otherwise each call has one packet; a BurstReceiver's bursts are its
+// own (up to batch packets). The packets are in buffers the Pump
 // reuses (of max(src.MTU(), 65535) bytes, made once): they are valid only
 // during the call. If src is a link.ZeroCopy, the packets are in the
 // link's own buffers instead (ReceiveBuffer, TryReceiveBuffer), nothing is
@@ -170,7 +179,8 @@ func (l *Loop) Pump(src link.Link, batch int, handle func(now clock.Time, pkts [
 		return
 	}
 	tr, _ := src.(TryReceiver)
-	if tr == nil || batch < 1 {
+	br, _ := src.(BurstReceiver)
+	if (tr == nil && br == nil) || batch < 1 {
 		batch = 1
 	}
 	size := max(src.MTU(), 65535)
@@ -179,7 +189,28 @@ func (l *Loop) Pump(src link.Link, batch int, handle func(now clock.Time, pkts [
 		bufs[i] = make([]byte, size)
 	}
 	l.wg.Add(1)
+	if br != nil {
+		go l.pumpBursts(br, bufs, handle)
+		return
+	}
 	go l.pump(src, tr, bufs, handle)
+}
+
+// pumpBursts is pump on a BurstReceiver: the link's own loop calls the
+// owner under the lock for each burst. The owner closes the link after
+// Stop without holding the lock (as every owner does), so a burst waiting
+// here for the lock never holds up the link's Close.
+func (l *Loop) pumpBursts(src BurstReceiver, bufs [][]byte, handle func(clock.Time, [][]byte)) {
+	defer l.wg.Done()
+	src.ReceiveBursts(bufs, func(pkts [][]byte) bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.stopped {
+			return false
+		}
+		handle(l.clk.Now(), pkts)
+		return true
+	})
 }
 
 func (l *Loop) pump(src link.Link, tr TryReceiver, bufs [][]byte, handle func(clock.Time, [][]byte)) {

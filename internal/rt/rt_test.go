@@ -167,12 +167,49 @@ func pumped(t *testing.T, newSrc func() link.Link, batch int) [][]string {
 	return bursts
 }
 
+// burstLink is a chanLink that is a BurstReceiver: it hands over what is
+// queued in bursts of up to len(bufs), then waits for more, until handle
+// says stop (then it records that) or the link is closed.
+type burstLink struct {
+	*chanLink
+	stopped bool
+}
+
+func (l *burstLink) ReceiveBursts(bufs [][]byte, handle func([][]byte) bool) error {
+	pkts := make([][]byte, len(bufs))
+	for {
+		k := 0
+		select {
+		case p := <-l.ch:
+			pkts[0] = bufs[0][:copy(bufs[0], p)]
+			k = 1
+		case <-l.closed:
+			return link.ErrClosed
+		}
+	more:
+		for ; k < len(bufs); k++ {
+			select {
+			case p := <-l.ch:
+				pkts[k] = bufs[k][:copy(bufs[k], p)]
+			default:
+				break more
+			}
+		}
+		if !handle(pkts[:k]) {
+			l.stopped = true
+			return nil
+		}
+	}
+}
+
 // A Pump hands over what a TryReceiver already holds in one burst of up to
-// batch packets, and what a plain link.Link receives one packet at a time.
+// batch packets, a BurstReceiver's bursts as it makes them (of up to batch
+// packets), and what a plain link.Link receives one packet at a time.
 func TestPumpBursts(t *testing.T) {
 	pkts := []string{"a", "b", "c", "d", "e"}
 	try := func() link.Link { return tryLink{newChanLink(pkts...)} }
 	plain := func() link.Link { return newChanLink(pkts...) }
+	bursts := func() link.Link { return &burstLink{chanLink: newChanLink(pkts...)} }
 	for _, tc := range []struct {
 		name  string
 		src   func() link.Link
@@ -182,6 +219,8 @@ func TestPumpBursts(t *testing.T) {
 		{"TryReceive", try, 16, [][]string{{"a", "b", "c", "d", "e"}}},
 		{"TryReceive/batch=2", try, 2, [][]string{{"a", "b"}, {"c", "d"}, {"e"}}},
 		{"Receive", plain, 16, [][]string{{"a"}, {"b"}, {"c"}, {"d"}, {"e"}}},
+		{"ReceiveBursts", bursts, 16, [][]string{{"a", "b", "c", "d", "e"}}},
+		{"ReceiveBursts/batch=2", bursts, 2, [][]string{{"a", "b"}, {"c", "d"}, {"e"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := pumped(t, tc.src, tc.batch)
@@ -210,6 +249,28 @@ func TestPumpStop(t *testing.T) {
 		if n != 0 {
 			t.Errorf("%d bursts handed over after Stop", n)
 		}
+	})
+}
+
+// On a BurstReceiver, the burst that comes after Stop is not handed over
+// and ends the link's loop (handle says stop), before the link is closed.
+func TestPumpBurstsStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := newOwner()
+		src := &burstLink{chanLink: newChanLink()}
+		n := 0
+		o.loop.Pump(src, 4, func(clock.Time, [][]byte) { n++ })
+		src.ch <- []byte("early")
+		synctest.Wait()
+		o.mu.Lock()
+		o.loop.Stop()
+		o.mu.Unlock()
+		src.ch <- []byte("late")
+		o.loop.Wait() // returns without Close: the late burst ended the loop
+		if n != 1 || !src.stopped {
+			t.Errorf("%d bursts handed over, loop told to stop %v; want 1, true", n, src.stopped)
+		}
+		src.Close()
 	})
 }
 

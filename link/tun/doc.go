@@ -25,6 +25,11 @@
 //     TCP packet (IPv4 or IPv6) is verified by the device; a partial checksum of any other protocol is completed. Without that call (a
 //     wrapper in between) the device completes partial checksums and the
 //     stack verifies every packet, as on any link;
+//   - the TCP checksums of what synack sends are left to the kernel
+//     (OffloadChecksums, link.ChecksumOffloader, which the root package's
+//     Stack calls): its stack computes none, and every TCP packet goes to
+//     the kernel with the checksum partial (NEEDS_CSUM), which the kernel
+//     completes or, delivering it locally, takes as good;
 //   - consecutive TCP segments of one connection sent in one burst (see
 //     link.Burster) go to the kernel as one GSO packet
 //     (VIRTIO_NET_HDR_GSO_TCPV4, gso_size the first segment's payload,
@@ -33,14 +38,21 @@
 //     its segments as on any link; the device merges them.
 //
 // A capture on the device (tcpdump, tshark) then shows the kernel's
-// packets with partial checksums and synack's merged ones as large
-// packets, as a capture on any NIC with offloads does.
+// packets and synack's with partial checksums and synack's merged ones as
+// large packets, as a capture on any NIC with offloads does; synack's own
+// capture (Config.Recorder, --pcap) shows the TCP checksum field of what
+// it sent as the stack left it, zero.
 //
 // # Reads and writes
 //
 // Receive blocks; TryReceive takes a packet the kernel has queued
-// already, so the stack's reader (internal/rt's Pump) takes a burst per
-// acquisition of the Stack's lock. Send copies the packet into a queue
+// already. ReceiveBursts, which the stack's reader (internal/rt's Pump)
+// uses, reads what is queued, up to a burst, and hands it over (one
+// acquisition of the Stack's lock per burst), then waits for the next
+// packet in the same wait of the runtime poller: a lone packet costs one
+// read that finds nothing (Stats.EmptyReads), where Receive after
+// TryReceive costs two, since a new wait forgets what the last one saw
+// and must read first. Send copies the packet into a queue
 // and returns; a writer goroutine of the device writes the queue in order,
 // outside the caller's lock.
 //

@@ -122,6 +122,12 @@ func TestOffload(t *testing.T) {
 	if s.GSOOut == 0 || s.SegmentsOut <= s.PacketsOut {
 		t.Errorf("synack wrote no GSO packet: %+v", s)
 	}
+	// The Stack took the checksum offload (link.ChecksumOffloader): its
+	// lone segments (the ACKs of the download, the handshake) went out
+	// with their checksums for the kernel to complete.
+	if s.ChecksumsLeft == 0 {
+		t.Errorf("no lone TCP packet left its checksum to the kernel: %+v", s)
+	}
 	if s.BadHeaders != 0 || s.BadChecksums != 0 || s.WriteErrors != 0 {
 		t.Errorf("bad headers or write errors: %+v", s)
 	}
@@ -148,7 +154,7 @@ func TestNoOffload(t *testing.T) {
 	}
 	transfer(t, ns, dev, local, kernel, 2<<20)
 	s := dev.Stats()
-	if s.GSOIn != 0 || s.GSOOut != 0 || s.SegmentsOut != s.PacketsOut || s.ChecksumsPartial != 0 {
+	if s.GSOIn != 0 || s.GSOOut != 0 || s.SegmentsOut != s.PacketsOut || s.ChecksumsPartial != 0 || s.ChecksumsLeft != 0 {
 		t.Errorf("plain mode used an offload: %+v", s)
 	}
 }

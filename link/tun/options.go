@@ -44,4 +44,12 @@ type Stats struct {
 	// DATA_VALID whose checksum the device found bad; both dropped.
 	// WriteErrors: packets the kernel refused.
 	BadHeaders, BadChecksums, WriteErrors uint64
+	// ChecksumsLeft: lone TCP packets written with their checksum left
+	// for the kernel to complete (OffloadChecksums; merged GSO packets,
+	// GSOOut, always are).
+	ChecksumsLeft uint64
+	// EmptyReads: reads that found the device's queue empty (EAGAIN),
+	// after which the reader waits: one per wait with ReceiveBursts, two
+	// with Receive and TryReceive (Receive reads before it waits).
+	EmptyReads uint64
 }

@@ -29,7 +29,7 @@ type Device struct {
 	mtu    int
 	closed atomic.Bool
 	vnet   bool // IFF_VNET_HDR: a virtio_net_hdr before every packet
-	verify bool // VerifyChecksums was called in vnet mode: the device verifies, the stack does not
+	verify bool // VerifyChecksums or OffloadChecksums was called in vnet mode: the device verifies, the stack does not
 	offl   int  // the TUN_F_* flags TUNSETOFFLOAD took
 
 	// The reader's (one goroutine at a time).
@@ -203,6 +203,26 @@ func (d *Device) VerifyChecksums() bool {
 	return d.verify
 }
 
+// OffloadChecksums makes the device, in vnet mode, take the TCP checksum
+// over both ways (link.ChecksumOffloader): received packets as
+// VerifyChecksums does (the device verifies those the kernel neither left
+// partial nor verified), and every TCP packet sent goes to the kernel with
+// its checksum left partial (VIRTIO_NET_HDR_F_NEEDS_CSUM, the field
+// holding the pseudo-header's sum, as GSO packets already do), which the
+// kernel completes or, delivering locally, takes as good, as it does a
+// NIC's. The stack then leaves the checksum field of what it sends unset
+// and computes no checksum over the data (stack.Config.
+// LinkOffloadsChecksums); whatever the field holds, the device replaces
+// it. It reports whether it will (false in plain mode). Call it before
+// the first Send and Receive.
+func (d *Device) OffloadChecksums() bool {
+	if d.vnet {
+		d.verify = true
+		d.w.csumOut = true
+	}
+	return d.vnet
+}
+
 // Offloads reports what the device does for synack: whether packets carry a
 // virtio_net_hdr (IFF_VNET_HDR), and which of TUNSETOFFLOAD's TUN_F_CSUM,
 // TUN_F_TSO4 and TUN_F_TSO6 the kernel took.
@@ -367,6 +387,7 @@ func (d *Device) Stats() Stats {
 		PacketsOut: w.pktsOut.Load(), SegmentsOut: w.segsOut.Load(), PacketsIn: w.pktsIn.Load(),
 		GSOOut: w.gsoOut.Load(), GSOIn: w.gsoIn.Load(), ChecksumsPartial: w.csumIn.Load(),
 		BadHeaders: w.badHdr.Load(), BadChecksums: w.badCsum.Load(), WriteErrors: w.errs.Load(),
+		EmptyReads: w.emptyIn.Load(), ChecksumsLeft: w.csumLeft.Load(),
 	}
 }
 
@@ -418,6 +439,76 @@ func (d *Device) TryReceive(buf []byte) (int, bool) {
 	}
 }
 
+// ReceiveBursts reads packets into bufs and calls handle with each burst
+// (at least one packet, at most len(bufs): those the kernel had queued),
+// until handle returns false (ReceiveBursts then returns nil) or the
+// device is closed (link.ErrClosed). The packets are valid during the
+// call only. It is Receive followed by TryReceive until there is none,
+// but the whole loop runs in one wait of the runtime poller: after a
+// burst that found the queue empty it waits for the next packet at once,
+// where Receive must first read again, finding nothing, since a new wait
+// forgets the readiness seen before it (three reads per lone packet
+// instead of two). handle runs with the device's read side held: Close,
+// from another goroutine, waits for it to return, so handle must not
+// wait for a lock that Close's caller holds.
+func (d *Device) ReceiveBursts(bufs [][]byte, handle func(pkts [][]byte) bool) error {
+	if len(bufs) == 0 {
+		return errors.New("tun: ReceiveBursts with no buffer")
+	}
+	pkts := make([][]byte, len(bufs))
+	var done bool
+	var rerr error
+	k := 0
+	f := func(fd uintptr) bool {
+		for {
+			for k < len(bufs) {
+				d.rbuf = bufs[k]
+				got := d.read(fd)
+				n, err := d.rn, d.rerr
+				d.rbuf, d.rerr = nil, nil
+				if !got {
+					break // EAGAIN: the queue is empty
+				}
+				if err != nil {
+					rerr = err
+					return true
+				}
+				if n, ok := d.packet(bufs[k], n); ok {
+					pkts[k] = bufs[k][:n]
+					k++
+				}
+			}
+			if k == 0 {
+				return false // wait for the next packet
+			}
+			full := k == len(bufs)
+			more := handle(pkts[:k])
+			clear(pkts[:k])
+			k = 0
+			if !more {
+				done = true
+				return true
+			}
+			if !full {
+				// The last read found the queue empty: wait, without
+				// reading again first, for what arrives after it.
+				return false
+			}
+		}
+	}
+	err := d.rc.Read(f)
+	if done {
+		return nil
+	}
+	if err == nil {
+		err = rerr
+	}
+	if errors.Is(err, os.ErrClosed) || d.closed.Load() {
+		return link.ErrClosed
+	}
+	return fmt.Errorf("tun: read from %s: %w", d.name, err)
+}
+
 // read is one read(2) (readv(2) of the virtio_net_hdr and the packet in
 // vnet mode) on the non-blocking descriptor; it reports false when
 // nothing is there yet (EAGAIN), for RawConn.Read to wait.
@@ -444,6 +535,7 @@ func (d *Device) read(fd uintptr) bool {
 		d.rn, d.rerr = int(n), nil
 		return true
 	case unix.EAGAIN:
+		d.w.emptyIn.Add(1)
 		d.rn, d.rerr = 0, unix.EAGAIN
 		return false
 	case unix.EINTR:

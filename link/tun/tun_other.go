@@ -51,6 +51,11 @@ func Configure(name string, addr netip.Prefix) error { return ErrUnsupported }
 // TryReceive reports false.
 func (d *Device) TryReceive(buf []byte) (int, bool) { return 0, false }
 
+// ReceiveBursts returns ErrUnsupported.
+func (d *Device) ReceiveBursts(bufs [][]byte, handle func(pkts [][]byte) bool) error {
+	return ErrUnsupported
+}
+
 // BeginBurst does nothing.
 func (d *Device) BeginBurst() {}
 
@@ -68,6 +73,9 @@ func (d *Device) WriteErrors() (uint64, error) { return 0, nil }
 
 // Stats reports none.
 func (d *Device) Stats() Stats { return Stats{} }
+
+// OffloadChecksums reports false.
+func (d *Device) OffloadChecksums() bool { return false }
 
 // VerifyChecksums reports false.
 func (d *Device) VerifyChecksums() bool { return false }

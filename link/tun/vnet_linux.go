@@ -183,13 +183,19 @@ func (s *slot) merge(room int, pkt []byte) bool {
 }
 
 // finish writes the virtio_net_hdr into s.buf[:vnetHdrLen]: none needed
-// for one packet (its checksums are complete), and for merged segments a
+// for one packet whose checksums are complete, and for merged segments a
 // TCPv4 GSO request with gso_size the first segment's payload, the IPv4
 // header checksum redone for the new length and the TCP checksum left
 // partial (the pseudo-header's folded sum, VIRTIO_NET_HDR_F_NEEDS_CSUM),
-// which the kernel completes for each segment it cuts.
-func (s *slot) finish() {
+// which the kernel completes for each segment it cuts. With csum (the
+// stack left TCP checksums to the device: OffloadChecksums) a lone TCP
+// packet, IPv4 or IPv6, is left partial the same way. It reports whether
+// the TCP checksum is left partial.
+func (s *slot) finish(csum bool) bool {
 	h := vnetHdr{}
+	if s.segs == 1 && csum {
+		partialChecksum(s.buf[vnetHdrLen:], &h)
+	}
 	if s.segs > 1 {
 		p := s.buf[vnetHdrLen:]
 		p[10], p[11] = 0, 0
@@ -208,6 +214,42 @@ func (s *slot) finish() {
 		}
 	}
 	h.put(s.buf)
+	return h.Flags&unix.VIRTIO_NET_HDR_F_NEEDS_CSUM != 0
+}
+
+// partialChecksum leaves the TCP checksum of pkt, if it is a TCP packet
+// (IPv4 without fragmentation, or IPv6 with TCP as its next header),
+// partial: the field holds the pseudo-header's folded sum and h asks the
+// kernel to complete it (NEEDS_CSUM, from the TCP header on). Any other
+// packet is left as it is, its checksums complete.
+func partialChecksum(pkt []byte, h *vnetHdr) {
+	var start, tl int
+	var src, dst netip.Addr
+	switch {
+	case len(pkt) >= 20 && pkt[0]>>4 == 4 && pkt[9] == wire.ProtocolTCP:
+		start = int(pkt[0]&0x0f) * 4
+		tl = int(binary.BigEndian.Uint16(pkt[2:]))
+		if start < 20 || tl != len(pkt) || binary.BigEndian.Uint16(pkt[6:])&0x3fff != 0 {
+			return
+		}
+		src, dst = netip.AddrFrom4([4]byte(pkt[12:16])), netip.AddrFrom4([4]byte(pkt[16:20]))
+	case len(pkt) >= 40 && pkt[0]>>4 == 6 && pkt[6] == wire.ProtocolTCP:
+		start = 40
+		tl = 40 + int(binary.BigEndian.Uint16(pkt[4:]))
+		if tl != len(pkt) {
+			return
+		}
+		src, dst = netip.AddrFrom16([16]byte(pkt[8:24])), netip.AddrFrom16([16]byte(pkt[24:40]))
+	default:
+		return
+	}
+	if start+20 > len(pkt) {
+		return
+	}
+	binary.BigEndian.PutUint16(pkt[start+16:], ^wire.Checksum(nil, wire.PseudoHeaderSum(src, dst, wire.ProtocolTCP, len(pkt)-start)))
+	h.Flags = unix.VIRTIO_NET_HDR_F_NEEDS_CSUM
+	h.CsumStart = uint16(start)
+	h.CsumOffset = 16
 }
 
 // tcpChecksumOK reports whether pkt, if it is a TCP/IPv4 packet whose

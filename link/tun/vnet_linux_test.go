@@ -158,7 +158,7 @@ func TestMerge(t *testing.T) {
 	if s.merge(vnetHdrLen, segment(1250, wire.ACK, pay[:50])) {
 		t.Error("a segment after a short one merged")
 	}
-	s.finish()
+	s.finish(false)
 	h, pkt, err := parseVnetHdr(s.buf)
 	if err != nil {
 		t.Fatal(err)
@@ -187,9 +187,64 @@ func TestMerge(t *testing.T) {
 	if s.merge(vnetHdrLen, segment(1100, wire.ACK, pay)) {
 		t.Error("a segment merged into an unmergeable slot")
 	}
-	s.finish()
+	s.finish(false)
 	if h, pkt, _ := parseVnetHdr(s.buf); h != (vnetHdr{}) || !bytes.Equal(pkt, segment(1000, wire.ACK, pay)) {
 		t.Errorf("a single packet: header %+v, packet changed", h)
+	}
+}
+
+// With the checksums offloaded (OffloadChecksums), a lone TCP packet,
+// IPv4 or IPv6, goes out with its checksum partial whatever the stack left
+// in the field (zero, or a complete one): completing it as the kernel does
+// gives the right checksum. A packet that is not TCP is left as it is.
+func TestPartialChecksum(t *testing.T) {
+	pay := []byte("hello, world")
+	src6, dst6 := netip.MustParseAddr("2001:2::2"), netip.MustParseAddr("2001:2::1")
+	seg := wire.Segment{SrcPort: 40000, DstPort: 80, Seq: 1, Ack: 2, Flags: wire.ACK | wire.PSH, Window: 500, Payload: pay}
+	h6 := wire.IPv6{HopLimit: 64, NextHeader: wire.ProtocolTCP, Src: src6, Dst: dst6}
+	v4 := segment(1000, wire.ACK|wire.PSH, pay)
+	v4zero := bytes.Clone(v4)
+	v4zero[36], v4zero[37] = 0, 0
+	v6 := seg.Append(h6.Append(nil, seg.Len()), src6, dst6)
+	v6zero := bytes.Clone(v6)
+	v6zero[40+16], v6zero[40+17] = 0, 0
+	for _, tc := range []struct {
+		name      string
+		pkt, want []byte
+		start     uint16
+	}{
+		{"IPv4, field zero", v4zero, v4, 20},
+		{"IPv4, field complete", v4, v4, 20},
+		{"IPv6, field zero", v6zero, v6, 40},
+	} {
+		var s slot
+		s.start(vnetHdrLen, tc.pkt, true)
+		s.finish(true)
+		h, pkt, err := parseVnetHdr(s.buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := vnetHdr{Flags: unix.VIRTIO_NET_HDR_F_NEEDS_CSUM, CsumStart: tc.start, CsumOffset: 16}
+		if h != want {
+			t.Errorf("%s: header %+v, want %+v", tc.name, h, want)
+			continue
+		}
+		if tcpChecksumOK(pkt) {
+			t.Errorf("%s: the checksum is complete, want partial", tc.name)
+		}
+		h.completeChecksum(pkt)
+		if !bytes.Equal(pkt, tc.want) {
+			t.Errorf("%s: completed\n%x\nwant\n%x", tc.name, pkt, tc.want)
+		}
+	}
+	m := wire.ICMPv6{Type: wire.ICMPv6EchoRequest, ID: 1, Seq: 1}
+	h6.NextHeader = wire.ProtocolICMPv6
+	icmp := m.Append(h6.Append(nil, m.Len()), src6, dst6)
+	var s slot
+	s.start(vnetHdrLen, icmp, true)
+	s.finish(true)
+	if h, pkt, _ := parseVnetHdr(s.buf); h != (vnetHdr{}) || !bytes.Equal(pkt, icmp) {
+		t.Errorf("ICMPv6: header %+v, packet changed", h)
 	}
 }
 
@@ -210,6 +265,6 @@ func FuzzVnetHdr(f *testing.F) {
 		var s slot
 		s.start(vnetHdrLen, pkt, true)
 		s.merge(vnetHdrLen, pkt)
-		s.finish()
+		s.finish(true)
 	})
 }

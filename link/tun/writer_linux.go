@@ -45,7 +45,9 @@ type writer struct {
 	badHdr  atomic.Uint64 // packets read with a virtio_net_hdr that did not fit
 	badCsum atomic.Uint64 // TCP/IPv4 packets read, neither partial nor valid, with a bad checksum
 
-	pktsOut, segsOut, gsoOut, pktsIn, gsoIn, csumIn atomic.Uint64
+	pktsOut, segsOut, gsoOut, pktsIn, gsoIn, csumIn, emptyIn, csumLeft atomic.Uint64
+
+	csumOut bool // OffloadChecksums: every TCP packet written with its checksum partial
 
 	writeFn func(fd uintptr) bool
 	wbuf    []byte
@@ -132,8 +134,8 @@ func (w *writer) run() {
 		stopped := w.stopped
 		w.mu.Unlock()
 		for _, s := range batch {
-			if w.d.vnet {
-				s.finish()
+			if w.d.vnet && s.finish(w.csumOut) && s.segs == 1 {
+				w.csumLeft.Add(1)
 			}
 			w.pktsOut.Add(1)
 			w.segsOut.Add(uint64(s.segs))

@@ -131,7 +131,7 @@ func (c *Cubic) OnAck(a Ack) {
 			}
 			return
 		}
-		w, rest := slowStart(int(c.cwnd), c.ssthresh, acked, c.mss, c.ssLimit, c.rtoSlowStart)
+		w, rest := slowStart(int(c.cwnd), c.ssthresh, acked, a.unit(c.mss), c.ssLimit, c.rtoSlowStart)
 		// int(c.cwnd) drops a fraction of a byte only after a
 		// reduction, which slowStart's sum keeps.
 		c.cwnd = math.Min(c.cwnd+float64(w-int(c.cwnd)), MaxWindow)

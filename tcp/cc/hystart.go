@@ -101,7 +101,7 @@ func (h *hystart) onAck(a Ack, acked, mss int) (inc float64, exit bool) {
 	// + (min(N, L * SMSS) / CSS_GROWTH_DIVISOR)".
 	n := acked
 	if !h.paced {
-		n = min(n, HyStartL*mss)
+		n = min(n, HyStartL*a.unit(mss)) // super-segments with offload, as slowStart
 	}
 	inc = float64(n)
 	if h.phase == hsCSS {

@@ -93,8 +93,9 @@ func (r *NewReno) OnAck(a Ack) {
 	}
 	if r.cwnd < r.ssthresh {
 		// RFC 5681 §3.1 (2), "cwnd += min (N, SMSS)", with RFC 3465
-		// §2.2's L*SMSS for SMSS.
-		r.cwnd, acked = slowStart(r.cwnd, r.ssthresh, acked, r.mss, r.ssLimit, r.rtoSlowStart)
+		// §2.2's L*SMSS for SMSS (L super-segments with segmentation
+		// offload, slowStart).
+		r.cwnd, acked = slowStart(r.cwnd, r.ssthresh, acked, a.unit(r.mss), r.ssLimit, r.rtoSlowStart)
 		if r.cwnd >= r.ssthresh {
 			r.rtoSlowStart = false
 		}

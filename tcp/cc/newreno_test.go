@@ -344,3 +344,37 @@ func TestNewRenoAppLimited(t *testing.T) {
 		t.Fatalf("cwnd %d after a window's worth, want %d", r.Window(), 11*smss)
 	}
 }
+
+func TestSlowStartLimitCountsUnits(t *testing.T) {
+	// Ack.Unit, a super-segment with segmentation offload: RFC 3465's
+	// L (2 by default, 1 after a timeout) and HyStart++'s L (8, RFC 9406)
+	// count units instead of SMSS; a Unit below SMSS counts as SMSS.
+	const unit = 44 * smss
+	for _, name := range Names() {
+		for _, tc := range []struct {
+			unit, acked, grow int
+			hystart           bool
+		}{
+			{0, 100 * smss, 2 * smss, false},
+			{smss / 2, 100 * smss, 2 * smss, false},
+			{unit, 10 * smss, 10 * smss, false},
+			{unit, 100 * smss, 2 * unit, false},
+			{unit, 100 * smss, 100 * smss, true},
+			{unit, 400 * smss, 8 * unit, true},
+			{0, 100 * smss, 8 * smss, true},
+		} {
+			c, _ := New(name, Config{MSS: smss, HyStart: tc.hystart})
+			w := c.Window()
+			c.OnAck(Ack{Now: 1, Acked: tc.acked, Unit: tc.unit, SndUna: 1, SndNxt: 2})
+			if c.Window() != w+tc.grow {
+				t.Errorf("%s, unit %d, HyStart %v: an ACK of %d bytes: cwnd %d, want %d", name, tc.unit, tc.hystart, tc.acked, c.Window(), w+tc.grow)
+			}
+		}
+		c, _ := New(name, Config{MSS: smss})
+		c.OnRTO(0, 200*smss)
+		c.OnAck(Ack{Now: 1, Acked: 100 * smss, Unit: unit})
+		if c.Window() != smss+unit {
+			t.Errorf("%s: after a timeout, an ACK of 100 SMSS with unit %d: cwnd %d, want %d (L = 1 unit)", name, unit, c.Window(), smss+unit)
+		}
+	}
+}
