@@ -122,11 +122,15 @@ func TestCloseLeavesNothing(t *testing.T) {
 		}
 		// Each stack has a timer goroutine per shard and one reader, and,
 		// with several shards, a receive worker per shard.
-		perStack := defaultShards + 1
-		if defaultShards > 1 && shardWorkers {
-			perStack += defaultShards
+		want := 5 + 1
+		for _, s := range stacks {
+			n := len(s.shards)
+			want += n + 1
+			if n > 1 && shardWorkers {
+				want += n
+			}
 		}
-		if len(ourGoroutines()) != 5+perStack*3+1 {
+		if len(ourGoroutines()) != want {
 			t.Errorf("expected the blocked calls and the stacks' goroutines, found %d", len(ourGoroutines()))
 		}
 
