@@ -267,6 +267,9 @@ func (s *Stack) Output(now clock.Time, emit func(pkt []byte)) {
 // stack's buffers, valid only during the call. A nil alloc is Output.
 func (s *Stack) OutputTo(now clock.Time, alloc func(n int) []byte, emit func(pkt []byte)) {
 	s.emitFn, s.allocFn, s.curNow = emit, alloc, now
+	if s.poolTrimAt == clock.Never && s.pool.over() {
+		s.poolTrimAt = now.Add(poolTrimDelay) // pool.go
+	}
 	for _, e := range s.pendingRaw {
 		s.ship(e.t.Local.Addr(), e.t.Remote.Addr(), &e.seg)
 	}

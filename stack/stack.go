@@ -354,6 +354,7 @@ type Stack struct {
 	// pendingPkts are ICMP packets (echo replies) waiting for Output.
 	pendingPkts [][]byte
 	pool        bufferPool
+	poolTrimAt  clock.Time // when the pool gives up what it keeps over poolMaxBytes (pool.go), or Never
 	pmtu        pmtuCache
 	mtu         int
 	echo        bucket    // the echo replies' (icmp.go)
@@ -467,6 +468,7 @@ func New(cfg Config) (*Stack, error) {
 		s.pmtu.expiry = PathMTUExpiry
 	}
 	s.pool.init()
+	s.poolTrimAt = clock.Never
 	// The ICMP errors' bucket starts full too, whether the first error is
 	// a UDP port's or a forwarder's refusal.
 	s.udp.errors.tokens = cfg.EchoBurst

@@ -103,10 +103,17 @@ func (s *Stack) HandleTimeout(now clock.Time) {
 	if len(s.frag.queues) > 0 {
 		s.fragExpire(now) // frag.go
 	}
+	if s.poolTrimAt <= now {
+		s.poolTrimAt = clock.Never
+		if s.pool.trim(); s.pool.over() { // pool.go
+			s.poolTrimAt = now.Add(poolTrimDelay)
+		}
+	}
 }
 
 // NextDeadline returns the earliest timer of any connection (or of the
-// TCP forwarder's held SYNs, or a reassembly timeout).
+// TCP forwarder's held SYNs, a reassembly timeout, or the buffer pool's
+// trim).
 func (s *Stack) NextDeadline() clock.Time {
 	d := clock.Never
 	if len(s.timers) > 0 {
@@ -118,7 +125,7 @@ func (s *Stack) NextDeadline() clock.Time {
 	if len(s.frag.queues) > 0 {
 		d = min(d, s.fragDeadline()) // frag.go
 	}
-	return d
+	return min(d, s.poolTrimAt)
 }
 
 func byID(a, b *entry) int {
