@@ -244,6 +244,21 @@ func (l *Loop) pump(src link.Link, tr TryReceiver, bufs [][]byte, handle func(cl
 
 func (l *Loop) pumpZeroCopy(src link.ZeroCopy, batch int, handle func(clock.Time, [][]byte)) {
 	defer l.wg.Done()
+	zeroCopyLoop(src, batch, func(pkts [][]byte) bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.stopped {
+			return false
+		}
+		handle(l.clk.Now(), pkts)
+		return true
+	})
+}
+
+// zeroCopyLoop takes bursts of up to batch of src's buffers and hands
+// them to handle, releasing them when it returns, until src fails or
+// handle returns false (the owner stopped).
+func zeroCopyLoop(src link.ZeroCopy, batch int, handle func([][]byte) bool) {
 	bufs := make([]*link.Buffer, batch)
 	pkts := make([][]byte, batch)
 	release := func(k int) {
@@ -266,15 +281,11 @@ func (l *Loop) pumpZeroCopy(src link.ZeroCopy, batch int, handle func(clock.Time
 			}
 			bufs[k], pkts[k] = b, b.B
 		}
-		l.mu.Lock()
-		if l.stopped {
-			l.mu.Unlock()
-			release(k)
+		ok := handle(pkts[:k])
+		release(k)
+		if !ok {
 			return
 		}
-		handle(l.clk.Now(), pkts[:k])
-		l.mu.Unlock()
-		release(k)
 	}
 }
 
@@ -331,35 +342,13 @@ func (l *Loop) PumpUnlocked(src link.Link, batch int, handle func(pkts [][]byte)
 
 func (l *Loop) pumpUnlockedZeroCopy(src link.ZeroCopy, batch int, handle func([][]byte)) {
 	defer l.wg.Done()
-	bufs := make([]*link.Buffer, batch)
-	pkts := make([][]byte, batch)
-	release := func(k int) {
-		for i := range k {
-			src.Release(bufs[i])
-			bufs[i], pkts[i] = nil, nil
-		}
-	}
-	for {
-		b, err := src.ReceiveBuffer()
-		if err != nil {
-			return
-		}
-		bufs[0], pkts[0] = b, b.B
-		k := 1
-		for ; k < batch; k++ {
-			b, ok := src.TryReceiveBuffer()
-			if !ok {
-				break
-			}
-			bufs[k], pkts[k] = b, b.B
-		}
+	zeroCopyLoop(src, batch, func(pkts [][]byte) bool {
 		if l.isDone() {
-			release(k)
-			return
+			return false
 		}
-		handle(pkts[:k])
-		release(k)
-	}
+		handle(pkts)
+		return true
+	})
 }
 
 // isDone reports whether Stop was called, without the lock.
